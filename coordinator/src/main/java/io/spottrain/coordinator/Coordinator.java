@@ -1,0 +1,107 @@
+package io.spottrain.coordinator;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.api.HttpApi;
+import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.protocol.wire.ClusterConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One control-plane node: a Pekko cluster member with role {@code control} that hosts (or proxies
+ * to) the job manager singleton and serves the HTTP API.
+ */
+public final class Coordinator implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+
+    private final ActorSystem<Void> system;
+    private final ActorRef<JobManager.Command> jobManager;
+    private final HttpApi api;
+
+    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api) {
+        this.system = system;
+        this.jobManager = jobManager;
+        this.api = api;
+    }
+
+    /**
+     * Starts a control node.
+     *
+     * @param seeds    host:port of control nodes to join; empty makes this node found a new cluster
+     * @param shutdown what {@code POST /api/v1/shutdown} runs (a local cluster stops its nodes and exits)
+     */
+    public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown) {
+        Config config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, host, port, seeds, overrides);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, config);
+        try {
+            Cluster cluster = Cluster.get(system);
+            if (seeds.isEmpty()) {
+                cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            }
+            CoordinatorSettings settings = CoordinatorSettings.create(system.settings().config());
+            ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
+                    SingletonActor.of(JobManager.create(settings), "job-manager")
+                            .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
+            Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
+            HttpApi api = new HttpApi(system, jobManager, settings.nodeId(), settings.apiHost(), settings.apiPort(), settings.askTimeout(),
+                    onShutdown);
+            log.info("coordinator {} up; API on http://{}:{}", cluster.selfMember().address(), settings.apiHost(), api.port());
+            return new Coordinator(system, jobManager, api);
+        } catch (RuntimeException e) {
+            system.terminate();
+            throw e;
+        }
+    }
+
+    public static Coordinator start(String host, int port, List<String> seeds) {
+        return start(host, port, seeds, ConfigFactory.empty(), null);
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    public ActorRef<JobManager.Command> jobManager() {
+        return jobManager;
+    }
+
+    public int apiPort() {
+        return api.port();
+    }
+
+    /** host:port of this node's Artery endpoint, for agents' seed lists. */
+    public String clusterEndpoint() {
+        Address a = Cluster.get(system).selfMember().address();
+        return a.host().get() + ":" + a.port().get();
+    }
+
+    @Override
+    public void close() {
+        try {
+            api.close();
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                log.warn("coordinator did not stop within 30s: {}", e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.spottrain.coordinator;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * The coordinator's runtime settings, read once from {@code spottrain.coordinator} (defaults and
+ * comments in {@code reference.conf}).
+ */
+public record CoordinatorSettings(
+        String nodeId,
+        String apiHost,
+        int apiPort,
+        Duration askTimeout,
+        Duration generationStartTimeout,
+        Duration portAllocationTimeout) {
+
+    public static CoordinatorSettings create(Config root) {
+        Config c = root.getConfig("spottrain.coordinator");
+        return new CoordinatorSettings(
+                c.getString("node-id"),
+                c.getString("api.host"),
+                c.getInt("api.port"),
+                c.getDuration("ask-timeout"),
+                c.getDuration("generation-start-timeout"),
+                c.getDuration("port-allocation-timeout"));
+    }
+
+    public CoordinatorSettings withApiPort(int port) {
+        return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout);
+    }
+
+    public CoordinatorSettings withGenerationStartTimeout(Duration d) {
+        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout);
+    }
+}

@@ -1,0 +1,65 @@
+package io.spottrain.cli;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.agent.WorkerAgent;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** A worker agent process: what a GPU machine image runs at boot (see docs/operations.md). */
+@Command(name = "agent", description = "Run a worker agent that joins the cluster with role worker.")
+final class AgentProcess implements Callable<Integer> {
+    @Option(names = "--seed", required = true, description = "host:port of a control node (repeatable)")
+    List<String> seeds;
+
+    @Option(names = "--node-id", description = "node name (default: the host name)")
+    String nodeId;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address other nodes reach this one at")
+    String host;
+
+    @Option(names = "--work-dir", defaultValue = ".", description = "local checkpoint tier and rank logs")
+    Path workDir;
+
+    @Option(names = "--jobs-dir", description = "working directory of jobs with relative commands")
+    Path jobsDir;
+
+    @Option(names = "--market", description = "spot or on-demand")
+    String market;
+
+    @Option(names = "--instance-type")
+    String instanceType;
+
+    @Option(names = "--gpus")
+    Integer gpus;
+
+    @Option(names = "--price", description = "USD per hour this node costs")
+    Double price;
+
+    @Option(names = "--on-demand-price", description = "USD per hour of the same machine on-demand")
+    Double onDemandPrice;
+
+    @Option(names = "--zone")
+    String zone;
+
+    @Override
+    public Integer call() {
+        var o = new HashMap<String, Object>();
+        o.put("pekko.coordinated-shutdown.exit-jvm", "on");
+        o.put("spottrain.agent.work-dir", workDir.toAbsolutePath().toString());
+        if (nodeId != null) o.put("spottrain.agent.node-id", nodeId);
+        if (jobsDir != null) o.put("spottrain.agent.default-job-dir", jobsDir.toAbsolutePath().toString());
+        if (market != null) o.put("spottrain.agent.market", market);
+        if (instanceType != null) o.put("spottrain.agent.instance-type", instanceType);
+        if (gpus != null) o.put("spottrain.agent.gpus", gpus);
+        if (price != null) o.put("spottrain.agent.price-per-hour", price);
+        if (onDemandPrice != null) o.put("spottrain.agent.on-demand-price-per-hour", onDemandPrice);
+        if (zone != null) o.put("spottrain.agent.zone", zone);
+        WorkerAgent agent = WorkerAgent.start(host, seeds, ConfigFactory.parseMap(o));
+        agent.system().getWhenTerminated().toCompletableFuture().join();
+        return 0;
+    }
+}

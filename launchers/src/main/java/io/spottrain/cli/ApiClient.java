@@ -1,0 +1,91 @@
+package io.spottrain.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+
+/** The CLI's client of the coordinator's HTTP API; every failure becomes a one-line {@link CliException}. */
+public final class ApiClient {
+    private final String base;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    public ApiClient(String base) {
+        this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    }
+
+    public String base() {
+        return base;
+    }
+
+    public JsonNode get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    public JsonNode post(String path, String body, String contentType) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    public boolean healthy() {
+        try {
+            get("/api/v1/health");
+            return true;
+        } catch (CliException e) {
+            return false;
+        }
+    }
+
+    private URI uri(String path) {
+        try {
+            return URI.create(base + path);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("bad API address " + base + ": " + e.getMessage());
+        }
+    }
+
+    private JsonNode send(HttpRequest.Builder req) {
+        HttpRequest r = req.timeout(Duration.ofSeconds(20)).header("Accept", "application/json").build();
+        HttpResponse<String> resp;
+        try {
+            resp = http.send(r, HttpResponse.BodyHandlers.ofString());
+        } catch (ConnectException e) {
+            throw new CliException("cannot reach the coordinator at " + base + ": connection refused (is the cluster up? ./spottrain up)");
+        } catch (HttpTimeoutException e) {
+            throw new CliException("the coordinator at " + base + " did not answer within 20s");
+        } catch (IOException e) {
+            throw new CliException("cannot reach the coordinator at " + base + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
+        JsonNode body;
+        try {
+            body = resp.body().isBlank() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(resp.body());
+        } catch (IOException e) {
+            throw new CliException("the server at " + base + " did not answer JSON (HTTP " + resp.statusCode() + "): is it a spottrain coordinator?");
+        }
+        if (resp.statusCode() >= 400) {
+            throw new ApiError(resp.statusCode(), body.path("error").asText("HTTP " + resp.statusCode()), body);
+        }
+        return body;
+    }
+
+    /** An error answer of the API; {@code body} has the field errors of a bad job spec. */
+    public static final class ApiError extends RuntimeException {
+        public final int status;
+        public final JsonNode body;
+
+        ApiError(int status, String message, JsonNode body) {
+            super(message, null, false, false);
+            this.status = status;
+            this.body = body;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.spottrain.cli;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.Coordinator;
+import io.spottrain.launchers.local.ClusterState;
+import io.spottrain.launchers.local.JavaCommand;
+import io.spottrain.launchers.local.LocalFleet;
+import io.spottrain.launchers.local.LocalProcessLauncher;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The coordinator process of a local cluster (started by {@code up} and {@code demo}); it launches the agents. */
+@Command(name = "coordinator", hidden = true, description = "Run a control node and launch local worker agents.")
+final class CoordinatorProcess implements Callable<Integer> {
+    @Option(names = "--state-dir", required = true)
+    Path stateDir;
+
+    @Option(names = "--workers", defaultValue = "0")
+    int workers;
+
+    @Option(names = "--on-demand-workers", defaultValue = "0")
+    int onDemand;
+
+    @Option(names = "--jobs-dir", description = "working directory of jobs with relative commands")
+    Path jobsDir;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1")
+    String host;
+
+    @Option(names = "--port", defaultValue = "0", description = "cluster (Artery) port")
+    int port;
+
+    @Option(names = "--api-port", defaultValue = "0")
+    int apiPort;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = stateDir.toAbsolutePath();
+        Path jobs = jobsDir == null ? Path.of("").toAbsolutePath() : jobsDir.toAbsolutePath();
+        var stopping = new AtomicBoolean();
+        var holder = new Object() {
+            Coordinator coordinator;
+            LocalProcessLauncher launcher;
+        };
+        Runnable shutdown = () -> {
+            if (!stopping.compareAndSet(false, true)) return;
+            if (holder.launcher != null) holder.launcher.close(); // agents leave while the coordinator still runs
+            if (holder.coordinator != null) holder.coordinator.close();
+            ClusterState.delete(dir);
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "spottrain-shutdown"));
+        holder.coordinator = Coordinator.start(host, port, List.of(), ConfigFactory.parseMap(Map.of(
+                "spottrain.coordinator.api.host", host,
+                "spottrain.coordinator.api.port", apiPort)), () -> {
+                    shutdown.run();
+                    System.exit(0);
+                });
+        holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
+                List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10));
+        for (int i = 1; i <= workers; i++) {
+            holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
+        }
+        new ClusterState("http://" + host + ":" + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
+                ProcessHandle.current().pid(), workers, Instant.now().toString()).write(dir);
+        holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
+        return 0;
+    }
+}

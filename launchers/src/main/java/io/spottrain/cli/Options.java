@@ -1,0 +1,45 @@
+package io.spottrain.cli;
+
+import io.spottrain.launchers.local.ClusterState;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options most commands share: where the local cluster lives, the API address, the output format. */
+final class Options {
+    private Options() {}
+
+    enum Format { text, json }
+
+    static final class Output {
+        @Option(names = {"-o", "--output"}, description = "text or json (default: ${DEFAULT-VALUE})", defaultValue = "text")
+        Format format;
+
+        boolean json() {
+            return format == Format.json;
+        }
+    }
+
+    static final class Cluster {
+        @Option(names = "--state-dir", description = "where a local cluster keeps its state (default: $SPOTTRAIN_STATE_DIR or ./.spottrain)")
+        Path stateDir;
+
+        @Option(names = "--api", description = "coordinator API address, e.g. http://10.0.0.5:8080 (default: $SPOTTRAIN_API, else the local cluster's)")
+        String api;
+
+        Path stateDir() {
+            if (stateDir != null) return stateDir.toAbsolutePath();
+            String env = System.getenv("SPOTTRAIN_STATE_DIR");
+            return Path.of(env == null || env.isBlank() ? ".spottrain" : env).toAbsolutePath();
+        }
+
+        ApiClient client() {
+            if (api != null) return new ApiClient(api);
+            String env = System.getenv("SPOTTRAIN_API");
+            if (env != null && !env.isBlank()) return new ApiClient(env);
+            Path dir = stateDir();
+            ClusterState s = ClusterState.read(dir).orElseThrow(() -> new CliException("no local cluster found under " + dir
+                    + " (start one with ./spottrain up, or pass --api URL)"));
+            return new ApiClient(s.apiUrl());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.spottrain.cli;
+
+import io.spottrain.launchers.local.ClusterState;
+import io.spottrain.launchers.local.JavaCommand;
+import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.protocol.json.Json;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "up", description = "Start a local cluster in the background: a coordinator and N worker agents.")
+final class UpCommand implements Callable<Integer> {
+    @Option(names = "--workers", defaultValue = "3", description = "worker agents to start (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--on-demand-workers", defaultValue = "0",
+            description = "how many of them are on-demand; the rest are Spot (default: ${DEFAULT-VALUE})")
+    int onDemand;
+
+    @Option(names = "--jobs-dir", description = "working directory of jobs whose command is a relative path (default: the current directory)")
+    Path jobsDir;
+
+    @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for the cluster (default: ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    @Mixin
+    Options.Cluster cluster;
+
+    @Mixin
+    Options.Output output;
+
+    @Override
+    public Integer call() {
+        Path dir = cluster.stateDir();
+        ClusterState s = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand),
+                (jobsDir == null ? Path.of("") : jobsDir).toAbsolutePath(),
+                Duration.ofSeconds(timeoutSeconds), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+        if (output.json()) {
+            System.out.println(Json.pretty(s));
+        } else {
+            System.out.println("cluster up: API " + s.apiUrl() + ", " + workers + " worker" + (workers == 1 ? "" : "s")
+                    + (workers > 0 ? " (node1..node" + workers + ", " + (workers - onDemand) + " spot, " + onDemand + " on-demand)" : "")
+                    + ", state and logs in " + dir);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,154 @@
+package io.spottrain.launchers.local;
+
+import io.spottrain.cli.ApiClient;
+import io.spottrain.cli.CliException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Starts and stops a whole local cluster in the background: one coordinator process (role
+ * control), which launches the worker agents through {@link LocalProcessLauncher}. Everything of
+ * the run lives under the state dir; {@link #stop} leaves no process behind.
+ */
+public final class LocalCluster {
+    private LocalCluster() {}
+
+    /** How a local cluster is shaped: {@code workers} agents, of which {@code onDemand} are on-demand. */
+    public record Shape(int workers, int onDemand) {
+        public Shape {
+            if (workers < 0) throw new CliException("--workers must be >= 0, got " + workers);
+            if (onDemand < 0 || onDemand > workers) {
+                throw new CliException("--on-demand-workers must be between 0 and --workers (" + workers + "), got " + onDemand);
+            }
+        }
+    }
+
+    /** Starts the cluster and returns once the API answers and every worker has registered. */
+    public static ClusterState start(Path stateDir, Shape shape, Path jobsDir, Duration timeout, JavaCommand java) {
+        Path dir = stateDir.toAbsolutePath();
+        ClusterState.read(dir).filter(ClusterState::alive).ifPresent(s -> {
+            throw new CliException("a cluster is already running under " + dir + " (API " + s.apiUrl()
+                    + "); stop it with ./spottrain down" + stateDirFlag(dir));
+        });
+        ClusterState.delete(dir);
+        Path log = dir.resolve("logs").resolve("control1.log");
+        Process p;
+        try {
+            Files.createDirectories(log.getParent());
+            var args = List.of("coordinator", "--state-dir", dir.toString(), "--workers", Integer.toString(shape.workers()),
+                    "--on-demand-workers", Integer.toString(shape.onDemand()), "--jobs-dir", jobsDir.toAbsolutePath().toString());
+            var argv = new ArrayList<String>();
+            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+                argv.add("/usr/bin/setsid"); // its own session: a Ctrl-C in this terminal does not reach the cluster
+            }
+            argv.addAll(java.withFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
+            p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+        } catch (IOException e) {
+            throw new CliException("cannot start the coordinator: " + e.getMessage());
+        }
+        Instant deadline = Instant.now().plus(timeout);
+        String lastProblem = "the coordinator did not write " + ClusterState.FILE;
+        while (Instant.now().isBefore(deadline)) {
+            if (!p.isAlive()) {
+                stop(dir, Duration.ofSeconds(10));
+                throw new CliException("the coordinator exited with code " + p.exitValue() + " while starting; see " + log
+                        + lastLines(log));
+            }
+            var state = ClusterState.read(dir);
+            if (state.isPresent()) {
+                var api = new ApiClient(state.get().apiUrl());
+                try {
+                    long ready = countReadyWorkers(api);
+                    if (ready >= shape.workers()) return state.get();
+                    lastProblem = ready + " of " + shape.workers() + " workers registered";
+                } catch (RuntimeException e) {
+                    lastProblem = e.getMessage();
+                }
+            }
+            sleep(200);
+        }
+        stop(dir, Duration.ofSeconds(10));
+        throw new CliException("the local cluster did not come up within " + timeout.toSeconds() + "s: " + lastProblem
+                + "; logs in " + dir.resolve("logs"));
+    }
+
+    static long countReadyWorkers(ApiClient api) {
+        var nodes = api.get("/api/v1/nodes");
+        long n = 0;
+        for (var node : nodes) {
+            if (node.path("role").asText().equals("worker") && !node.path("state").asText().equals("LOST")) n++;
+        }
+        return n;
+    }
+
+    /**
+     * Stops the cluster: asks the coordinator to shut down (it stops its agents), then SIGTERM and
+     * finally SIGKILL to every process recorded under the state dir. Returns how many were running.
+     */
+    public static int stop(Path stateDir, Duration grace) {
+        Path dir = stateDir.toAbsolutePath();
+        var state = ClusterState.read(dir);
+        List<Long> pids = new ArrayList<>();
+        state.ifPresent(s -> pids.add(s.coordinatorPid()));
+        pids.addAll(agentPids(dir));
+        int running = (int) pids.stream().filter(ProcessTree::alive).count();
+        if (state.isPresent() && state.get().alive()) {
+            try {
+                new ApiClient(state.get().apiUrl()).post("/api/v1/shutdown", "", "application/json");
+            } catch (RuntimeException ignored) {
+                // it may be wedged: the signals below still stop it
+            }
+            Instant deadline = Instant.now().plus(grace);
+            while (Instant.now().isBefore(deadline) && pids.stream().anyMatch(ProcessTree::alive)) {
+                sleep(100);
+            }
+        }
+        pids.stream().filter(ProcessTree::alive).forEach(pid -> ProcessTree.stop(pid, Duration.ofSeconds(5)));
+        ClusterState.delete(dir);
+        return running;
+    }
+
+    /** Pids of the agents launched under this state dir (agents/X/pid) and of their training processes. */
+    public static List<Long> agentPids(Path stateDir) {
+        Path agents = stateDir.resolve("agents");
+        if (!Files.isDirectory(agents)) return List.of();
+        try (Stream<Path> dirs = Files.list(agents)) {
+            var pids = new ArrayList<Long>();
+            dirs.forEach(d -> {
+                long pid = ProcessTree.readPid(d.resolve("pid"));
+                if (pid > 0) pids.add(pid);
+                pids.addAll(LocalProcessLauncher.rankPids(d));
+            });
+            return pids;
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static String stateDirFlag(Path dir) {
+        return dir.equals(Path.of(".spottrain").toAbsolutePath()) ? "" : " --state-dir " + dir;
+    }
+
+    private static String lastLines(Path log) {
+        String tail = ProcessTree.tail(log, 5);
+        return tail.isBlank() ? "" : ":\n" + tail;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
+    }
+}

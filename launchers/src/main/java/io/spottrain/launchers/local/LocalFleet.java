@@ -1,0 +1,22 @@
+package io.spottrain.launchers.local;
+
+import io.spottrain.coordinator.launch.NodeLauncher.NodeRequest;
+
+/**
+ * Simulated attributes for local nodes, so a cluster on one machine looks like a mixed fleet:
+ * g5.xlarge-like nodes at the public Spot price (~$0.42/h) or on-demand price ($1.006/h), spread
+ * over two zones. These are labels and prices for scheduling and cost, not real hardware.
+ */
+public final class LocalFleet {
+    public static final String INSTANCE_TYPE = "g5.xlarge";
+    public static final double SPOT_PRICE = 0.42;
+    public static final double ON_DEMAND_PRICE = 1.006;
+
+    private LocalFleet() {}
+
+    /** node{index}, 1-based. */
+    public static NodeRequest node(int index, boolean spot) {
+        return new NodeRequest("node" + index, spot ? "spot" : "on-demand", INSTANCE_TYPE, 1,
+                spot ? SPOT_PRICE : ON_DEMAND_PRICE, ON_DEMAND_PRICE, index % 2 == 1 ? "local-a" : "local-b");
+    }
+}

@@ -1,0 +1,137 @@
+package io.spottrain.launchers.local;
+
+import io.spottrain.agent.supervision.ProcessSupervisor;
+import io.spottrain.coordinator.launch.NodeLauncher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Launches worker agents as JVM processes on this machine: the default launcher everywhere here.
+ * Node {@code X} keeps its local tier and rank logs under {@code <stateDir>/agents/X/}, its pid in
+ * {@code agents/X/pid}, and its own log in {@code <stateDir>/logs/X.log}.
+ */
+public final class LocalProcessLauncher implements NodeLauncher {
+    private static final Logger log = LoggerFactory.getLogger(LocalProcessLauncher.class);
+
+    private final JavaCommand java;
+    private final List<String> seeds;
+    private final Path stateDir;
+    private final Path jobsDir;
+    private final Duration stopGrace;
+    private final Map<String, Launched> nodes = new ConcurrentHashMap<>();
+
+    private record Launched(LaunchedNode node, Process process) {}
+
+    public LocalProcessLauncher(JavaCommand java, List<String> seeds, Path stateDir, Path jobsDir, Duration stopGrace) {
+        this.java = java;
+        this.seeds = List.copyOf(seeds);
+        this.stateDir = stateDir.toAbsolutePath();
+        this.jobsDir = jobsDir.toAbsolutePath();
+        this.stopGrace = stopGrace;
+    }
+
+    public static Path agentDir(Path stateDir, String nodeId) {
+        return stateDir.resolve("agents").resolve(nodeId);
+    }
+
+    /** Pids of the training processes an agent recorded under its work dir. */
+    public static List<Long> rankPids(Path agentDir) {
+        Path ranks = ProcessSupervisor.pidDir(agentDir);
+        if (!Files.isDirectory(ranks)) return List.of();
+        try (var files = Files.list(ranks)) {
+            return files.filter(f -> f.toString().endsWith(".pid")).map(ProcessTree::readPid).filter(pid -> pid > 0).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    @Override
+    public LaunchedNode launch(NodeRequest r) throws LaunchException {
+        Launched existing = nodes.get(r.nodeId());
+        if (existing != null && existing.process().isAlive()) {
+            throw new LaunchException("node " + r.nodeId() + " is already running (pid " + existing.process().pid() + ")", null);
+        }
+        Path dir = agentDir(stateDir, r.nodeId());
+        Path logFile = stateDir.resolve("logs").resolve(r.nodeId() + ".log");
+        var args = new ArrayList<>(List.of("agent",
+                "--node-id", r.nodeId(),
+                "--work-dir", dir.toString(),
+                "--jobs-dir", jobsDir.toString(),
+                "--market", r.market(),
+                "--instance-type", r.instanceType(),
+                "--gpus", Integer.toString(r.gpus()),
+                "--price", Double.toString(r.pricePerHour()),
+                "--on-demand-price", Double.toString(r.onDemandPricePerHour()),
+                "--zone", r.zone()));
+        seeds.forEach(s -> {
+            args.add("--seed");
+            args.add(s);
+        });
+        try {
+            Files.createDirectories(dir);
+            Files.createDirectories(logFile.getParent());
+            Process p = new ProcessBuilder(java.argv(args))
+                    .directory(jobsDir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            ProcessTree.writePid(dir.resolve("pid"), p.pid());
+            // A machine that dies takes its processes with it: when an agent dies (even by kill -9),
+            // its training processes die too, as they would with a reclaimed Spot instance.
+            p.onExit().thenRun(() -> rankPids(dir).forEach(ProcessTree::kill));
+            var node = new LaunchedNode(r.nodeId(), r.market(), p.pid(), logFile.toString());
+            nodes.put(r.nodeId(), new Launched(node, p));
+            log.info("launched {} ({} {}) as pid {}", r.nodeId(), r.market(), r.instanceType(), p.pid());
+            return node;
+        } catch (IOException e) {
+            throw new LaunchException("cannot launch " + r.nodeId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void stop(String nodeId) {
+        Launched l = nodes.remove(nodeId);
+        if (l != null) ProcessTree.stop(l.process().pid(), stopGrace);
+    }
+
+    @Override
+    public void kill(String nodeId) {
+        Launched l = nodes.remove(nodeId);
+        if (l != null) {
+            log.info("killing {} (pid {}) and its processes with SIGKILL", nodeId, l.process().pid());
+            ProcessTree.kill(l.process().pid());
+        }
+    }
+
+    @Override
+    public List<LaunchedNode> nodes() {
+        return nodes.values().stream().filter(l -> l.process().isAlive()).map(Launched::node).toList();
+    }
+
+    /** Stops every node in parallel (each: SIGTERM, grace, SIGKILL). */
+    @Override
+    public void close() {
+        List<Thread> stoppers = new ArrayList<>();
+        for (String id : List.copyOf(nodes.keySet())) {
+            Thread t = new Thread(() -> stop(id), "stop-" + id);
+            t.start();
+            stoppers.add(t);
+        }
+        for (Thread t : stoppers) {
+            try {
+                t.join(stopGrace.plusSeconds(10).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.spottrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.launchers.local.ProcessTree;
+import io.spottrain.launchers.local.TestCluster;
+import io.spottrain.protocol.json.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command line as a user runs it: {@code up}, {@code submit examples/jobs/... --wait},
+ * {@code nodes}, {@code status}, {@code down}, and its one-line errors. Runs the CLI in this JVM;
+ * the cluster it starts is real processes.
+ */
+@Timeout(300)
+class CliIT {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {}
+
+    static synchronized Result cli(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        var o = new ByteArrayOutputStream();
+        var e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void upSubmitTheExampleAndDownLeavingNoProcess() throws Exception {
+        String state = dir.resolve("state").toString();
+        List<Long> pids = new ArrayList<>();
+        try {
+            Result up = cli("up", "--workers", "3", "--state-dir", state, "--jobs-dir", TestCluster.ROOT.toString());
+            assertEquals(0, up.code(), up.err());
+            assertTrue(up.out().startsWith("cluster up: API http://127.0.0.1:"), up.out());
+
+            Result nodes = cli("nodes", "--state-dir", state, "--output", "json");
+            assertEquals(0, nodes.code(), nodes.err());
+            JsonNode ns = Json.MAPPER.readTree(nodes.out());
+            assertEquals(4, ns.size());
+            for (JsonNode n : ns) {
+                assertTrue(n.has("id") && n.has("role") && n.has("market") && n.has("state"), n.toString());
+                assertTrue(n.path("pid").asLong() > 0, n.toString());
+                pids.add(n.path("pid").asLong());
+            }
+
+            Result submit = cli("submit", TestCluster.ROOT.resolve("examples/jobs/exchange-ranks.yaml").toString(), "--wait",
+                    "--timeout", "120", "--state-dir", state, "-o", "json");
+            assertEquals(0, submit.code(), submit.err() + submit.out());
+            JsonNode job = Json.MAPPER.readTree(submit.out());
+            assertEquals("SUCCEEDED", job.path("state").asText());
+            assertEquals(3, job.path("worldSize").asInt(), "takes up to max=3 workers");
+            for (JsonNode m : job.path("members")) {
+                assertTrue(Files.readString(Path.of(m.path("logFile").asText())).contains("of 3: sum=8 ok"));
+            }
+
+            Result status = cli("status", job.path("id").asText(), "--state-dir", state);
+            assertEquals(0, status.code());
+            assertTrue(status.out().startsWith("job " + job.path("id").asText() + "  SUCCEEDED"), status.out());
+
+            Result list = cli("status", "--state-dir", state);
+            assertTrue(list.out().lines().anyMatch(l -> l.startsWith(job.path("id").asText()) && l.contains("SUCCEEDED")), list.out());
+        } finally {
+            Result down = cli("down", "--state-dir", state);
+            assertEquals(0, down.code(), down.err());
+        }
+        assertTrue(pids.size() == 4);
+        for (long pid : pids) {
+            assertFalse(ProcessTree.alive(pid), "pid " + pid + " outlived down");
+        }
+        assertTrue(LocalCluster.agentPids(Path.of(state)).stream().noneMatch(ProcessTree::alive));
+        Result again = cli("down", "--state-dir", state);
+        assertEquals(0, again.code());
+        assertTrue(again.out().startsWith("no cluster was running under"), again.out());
+    }
+
+    @Test
+    void validateReportsEveryMistakeAndExits1() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: Bad_Name}
+                spec:
+                  workers: {min: 0, maxx: 2}
+                  command: train.py
+                  placement: {market: spott}
+                """);
+        Result r = cli("validate", bad.toString());
+        assertEquals(1, r.code());
+        assertEquals(List.of(
+                bad + ": 5 errors",
+                "  metadata.name: must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, got \"Bad_Name\" (line 3)",
+                "  spec.workers.maxx: unknown field (did you mean \"max\"?) (line 5)",
+                "  spec.workers.min: must be >= 1, got 0 (line 5)",
+                "  spec.command: must be a list of strings, got string \"train.py\" (write [train.py, ...] ) (line 6)",
+                "  spec.placement.market: must be one of spot, on-demand, spot-with-fallback, got \"spott\" (did you mean \"spot\"?) (line 7)"),
+                r.out().lines().toList());
+        assertEquals("", r.err());
+
+        Result json = cli("validate", bad.toString(), "--output", "json");
+        assertEquals(1, json.code());
+        assertEquals(5, Json.MAPPER.readTree(json.out()).path("errors").size());
+
+        Result good = cli("validate", TestCluster.ROOT.resolve("examples/jobs/exchange-ranks.yaml").toString());
+        assertEquals(0, good.code(), good.out());
+    }
+
+    @Test
+    void everyExampleJobSpecIsValid() throws Exception {
+        try (var files = Files.list(TestCluster.ROOT.resolve("examples/jobs"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+                Result r = cli("validate", f.toString());
+                assertEquals(0, r.code(), r.out());
+            }
+        }
+    }
+
+    @Test
+    void missingFilesAndAbsentCoordinatorsAreOneLineErrors() {
+        Result missing = cli("validate", dir.resolve("nope.yaml").toString());
+        assertEquals(1, missing.code());
+        assertEquals("error: cannot read " + dir.resolve("nope.yaml") + ": no such file\n", missing.err());
+
+        Result submitMissing = cli("submit", dir.resolve("nope.yaml").toString(), "--api", "http://127.0.0.1:1");
+        assertEquals(1, submitMissing.code());
+        assertEquals(1, submitMissing.err().lines().count(), submitMissing.err());
+
+        Result noCluster = cli("status", "--state-dir", dir.resolve("empty").toString());
+        assertEquals(1, noCluster.code());
+        assertEquals("error: no local cluster found under " + dir.resolve("empty")
+                + " (start one with ./spottrain up, or pass --api URL)\n", noCluster.err());
+
+        Result refused = cli("nodes", "--api", "http://127.0.0.1:1");
+        assertEquals(1, refused.code());
+        assertEquals("error: cannot reach the coordinator at http://127.0.0.1:1: connection refused (is the cluster up? ./spottrain up)\n",
+                refused.err());
+
+        Result usage = cli("up", "--workers", "many");
+        assertEquals(2, usage.code());
+        assertTrue(usage.err().startsWith("Invalid value for option '--workers'"), usage.err());
+    }
+
+    @Test
+    void downWithAStaleClusterFileStillCleansUp() throws Exception {
+        Path state = dir.resolve("stale");
+        new io.spottrain.launchers.local.ClusterState("http://127.0.0.1:1", "127.0.0.1:1", 999_999_999L, 1, "x").write(state);
+        Result down = cli("down", "--state-dir", state.toString());
+        assertEquals(0, down.code(), down.err());
+        assertFalse(Files.exists(state.resolve("cluster.json")));
+    }
+}

@@ -1,0 +1,101 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A coordinator process and two agent processes started through the local launcher; real TCP rendezvous. */
+@Timeout(240)
+class LocalClusterIT {
+    @TempDir
+    static Path dir;
+
+    static TestCluster cluster;
+
+    @BeforeAll
+    static void up() {
+        cluster = TestCluster.start(dir.resolve("state"), 2);
+    }
+
+    @AfterAll
+    static void down() {
+        if (cluster != null) cluster.close();
+    }
+
+    @Test
+    void ranksRendezvousOverTcpAndTheJobSucceeds() throws Exception {
+        JsonNode job = cluster.submit(TestCluster.javaJob("exchange", 2, 2, "io.spottrain.examples.ExchangeRanks",
+                "--timeout-s", "30"));
+        JsonNode end = cluster.awaitEnd(job.path("id").asText());
+        assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+        assertEquals(2, end.path("worldSize").asInt());
+        var lines = new ArrayList<String>();
+        for (JsonNode m : end.path("members")) {
+            lines.add(Files.readString(Path.of(m.path("logFile").asText())).strip());
+        }
+        // rank r contributes r*r+1: 1 + 2 = 3, which only a correct RANK/WORLD_SIZE/MASTER_* gives
+        assertEquals(List.of("rank 0 of 2: sum=3 ok", "rank 1 of 2: sum=3 ok"), lines.stream().sorted().toList());
+    }
+
+    @Test
+    void nodesShowRoleMarketStateAndPid() {
+        JsonNode nodes = cluster.api.get("/api/v1/nodes");
+        assertEquals(3, nodes.size(), nodes::toString);
+        JsonNode control = nodes.get(0);
+        assertEquals("control", control.path("role").asText());
+        assertEquals(cluster.state.coordinatorPid(), control.path("pid").asLong());
+        for (String id : List.of("node1", "node2")) {
+            JsonNode n = cluster.node(id);
+            assertEquals("worker", n.path("role").asText());
+            assertEquals("spot", n.path("market").asText());
+            assertTrue(ProcessTree.alive(n.path("pid").asLong()), "agent pid is a live process");
+        }
+    }
+
+    @Test
+    void badApiBodiesGetOneLineJsonErrors() throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var empty = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/jobs"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, empty.statusCode());
+        assertEquals("{\"error\":\"request body is empty: send a job spec as YAML or JSON\",\"errors\":[]}", empty.body());
+
+        var garbage = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/jobs"))
+                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"spec\": {\"workers\": 3}"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, garbage.statusCode());
+        JsonNode body = io.spottrain.protocol.json.Json.MAPPER.readTree(garbage.body());
+        assertTrue(body.path("error").asText().startsWith("invalid job spec: YAML syntax error at line 1"), garbage.body());
+        assertFalse(body.path("error").asText().contains("\n"));
+
+        var missing = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/jobs/nope-9"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, missing.statusCode());
+        assertEquals("no job named nope-9", io.spottrain.protocol.json.Json.MAPPER.readTree(missing.body()).path("error").asText());
+
+        var noRoute = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/nothing"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, noRoute.statusCode());
+        assertTrue(noRoute.body().contains("no such endpoint: GET /api/v1/nothing"), noRoute.body());
+    }
+
+    @Test
+    void aSecondUpOnTheSameStateDirIsRefused() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.spottrain.cli.CliException.class,
+                () -> LocalCluster.start(cluster.stateDir, new LocalCluster.Shape(1, 0), TestCluster.ROOT, Duration.ofSeconds(5),
+                        JavaCommand.current(JavaCommand.COORDINATOR_FLAGS)));
+        assertTrue(e.getMessage().startsWith("a cluster is already running under"), e.getMessage());
+    }
+}

@@ -1,0 +1,99 @@
+package io.spottrain.launchers.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.cli.ApiClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * A real local cluster for process-level tests: a coordinator process that launches agent
+ * processes, on ephemeral ports, under a temp state dir. {@link #close} stops every process it
+ * started, by pid, even after a failed test.
+ */
+public final class TestCluster implements AutoCloseable {
+    /** The repository root (tests run in launchers/). */
+    public static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+
+    public final Path stateDir;
+    public final ClusterState state;
+    public final ApiClient api;
+
+    private TestCluster(Path stateDir, ClusterState state) {
+        this.stateDir = stateDir;
+        this.state = state;
+        this.api = new ApiClient(state.apiUrl());
+    }
+
+    public static TestCluster start(Path stateDir, int workers) {
+        ClusterState s = LocalCluster.start(stateDir, new LocalCluster.Shape(workers, 0), ROOT, Duration.ofSeconds(90),
+                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+        return new TestCluster(stateDir, s);
+    }
+
+    /** A job spec whose ranks run a Java main class of this build (the test classpath). */
+    public static String javaJob(String name, int min, int max, String mainClass, String... args) {
+        var argv = new ArrayList<String>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m", "-cp", System.getProperty("java.class.path"), mainClass));
+        argv.addAll(List.of(args));
+        return """
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: %s}
+                spec:
+                  workers: {min: %d, max: %d, gpusPerWorker: 0}
+                  command: %s
+                """.formatted(name, min, max, io.spottrain.protocol.json.Json.write(argv));
+    }
+
+    public JsonNode submit(String yaml) {
+        return api.post("/api/v1/jobs", yaml, "application/yaml");
+    }
+
+    public JsonNode awaitJob(String id, Predicate<JsonNode> done, Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        JsonNode job = null;
+        while (Instant.now().isBefore(deadline)) {
+            job = api.get("/api/v1/jobs/" + id);
+            if (done.test(job)) return job;
+            Thread.sleep(200);
+        }
+        throw new AssertionError("job " + id + " not as expected within " + timeout.toSeconds() + "s; last: " + job);
+    }
+
+    public JsonNode awaitEnd(String id) throws InterruptedException {
+        return awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(90));
+    }
+
+    public JsonNode node(String id) {
+        for (JsonNode n : api.get("/api/v1/nodes")) {
+            if (n.path("id").asText().equals(id)) return n;
+        }
+        throw new AssertionError("no node " + id);
+    }
+
+    /** Every pid this cluster recorded: coordinator, agents, ranks. */
+    public List<Long> allPids() {
+        var pids = new ArrayList<Long>();
+        pids.add(state.coordinatorPid());
+        pids.addAll(LocalCluster.agentPids(stateDir));
+        return pids;
+    }
+
+    public String log(String node) throws java.io.IOException {
+        Path f = stateDir.resolve("logs").resolve(node + ".log");
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    @Override
+    public void close() {
+        List<Long> pids = allPids();
+        LocalCluster.stop(stateDir, Duration.ofSeconds(20));
+        pids.forEach(ProcessTree::kill); // belt and braces: nothing outlives a test
+    }
+}

@@ -1,0 +1,61 @@
+package io.spottrain.protocol.spec;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A training job as the user wrote it, after defaults were filled in. Built only by
+ * {@link JobSpecParser}, so an instance is always valid. Field reference: {@code docs/job-spec.md}.
+ */
+public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec spec) {
+
+    public static final String API_VERSION = "spottrain/v1";
+    public static final String KIND = "TrainingJob";
+
+    public record Metadata(String name, Map<String, String> labels) {
+        public Metadata {
+            labels = Map.copyOf(labels);
+        }
+    }
+
+    public record Spec(
+            Workers workers,
+            List<String> command,
+            List<String> args,
+            Map<String, String> env,
+            String workingDir,
+            Placement placement,
+            Checkpoint checkpoint,
+            int priority,
+            int maxRestarts) {
+        public Spec {
+            command = List.copyOf(command);
+            args = List.copyOf(args);
+            env = Map.copyOf(env);
+        }
+
+        /** The full argv: command then args. */
+        public List<String> argv() {
+            var all = new java.util.ArrayList<>(command);
+            all.addAll(args);
+            return List.copyOf(all);
+        }
+    }
+
+    /** How many workers (one rank per worker node) the job runs with; it starts with at least {@code min}. */
+    public record Workers(int min, int max, int gpusPerWorker) {}
+
+    /** {@code maxPricePerHour} is 0 when there is no cap. */
+    public record Placement(Market market, List<String> instanceTypes, double maxPricePerHour) {
+        public Placement {
+            instanceTypes = List.copyOf(instanceTypes);
+        }
+    }
+
+    /**
+     * {@code intervalSteps} is 0 when the interval is {@code auto} (Young/Daly from observed cost
+     * and interruption rate); {@code remote} is an {@code s3://bucket/prefix} URI or null for the
+     * cluster default.
+     */
+    public record Checkpoint(int intervalSteps, boolean auto, int keep, String remote) {}
+}

@@ -1,0 +1,34 @@
+package io.spottrain.protocol.spec;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** Where a job's workers may run. The wire and YAML form is the lower-case, dashed {@link #label()}. */
+public enum Market {
+    SPOT("spot"),
+    ON_DEMAND("on-demand"),
+    SPOT_WITH_FALLBACK("spot-with-fallback");
+
+    private final String label;
+
+    Market(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public static Optional<Market> fromLabel(String label) {
+        return Arrays.stream(values()).filter(m -> m.label.equals(label)).findFirst();
+    }
+
+    /** Can a node on {@code nodeMarket} (spot or on-demand) run a worker of this placement? */
+    public boolean admits(NodeMarket nodeMarket) {
+        return switch (this) {
+            case SPOT -> nodeMarket == NodeMarket.SPOT;
+            case ON_DEMAND -> nodeMarket == NodeMarket.ON_DEMAND;
+            case SPOT_WITH_FALLBACK -> true;
+        };
+    }
+}

@@ -1,0 +1,64 @@
+package io.spottrain.protocol.wire;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * What the coordinator tells a worker agent, and what the agent reports back. Agents register
+ * under {@link #SERVICE_KEY} with the Receptionist; the job manager finds them through it.
+ */
+public final class AgentProtocol {
+
+    public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "spottrain-agent");
+
+    private AgentProtocol() {}
+
+    /** Commands an agent accepts. */
+    public interface Command extends WireMessage {}
+
+    /** Asks the agent for its {@link NodeInfo}; it answers {@link NodeDescribed} and from then on reports to {@code replyTo}. */
+    public record DescribeNode(ActorRef<Report> replyTo) implements Command {}
+
+    /** Asks the rank-0 agent of a new generation for a free port for the rendezvous (MASTER_PORT). */
+    public record AllocatePort(String jobId, long generation, ActorRef<Report> replyTo) implements Command {}
+
+    /**
+     * Starts one rank of a job generation. {@code argv} may use {@code ${VAR}} references to the
+     * rank's environment; {@code workingDir} null means the agent's own working directory.
+     */
+    public record StartGeneration(
+            String jobId,
+            long generation,
+            int rank,
+            int worldSize,
+            String masterAddr,
+            int masterPort,
+            long resumeStep,
+            List<String> argv,
+            Map<String, String> env,
+            String workingDir,
+            ActorRef<Report> replyTo) implements Command {}
+
+    /** Stops the job's rank on this node (SIGTERM, then SIGKILL after a grace period). */
+    public record StopGeneration(String jobId, long generation, String reason) implements Command {}
+
+    /** Reports an agent sends to the job manager. */
+    public interface Report extends WireMessage {}
+
+    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent) implements Report {}
+
+    public record PortAllocated(String jobId, long generation, String nodeId, String host, int port) implements Report {}
+
+    public record RankStarted(String jobId, long generation, int rank, String nodeId, long pid, String logFile)
+            implements Report {}
+
+    /** {@code logTail} is the last lines of the rank's output, to explain a failure. */
+    public record RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail)
+            implements Report {}
+
+    /** The agent could not start the rank at all (no such program, bad working directory). */
+    public record RankFailedToStart(String jobId, long generation, int rank, String nodeId, String reason)
+            implements Report {}
+}

@@ -1,0 +1,105 @@
+package io.spottrain.agent;
+
+import io.spottrain.agent.supervision.ProcessSupervisor;
+import io.spottrain.agent.supervision.RankProcess;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * The worker agent's actor: registers this node with the Receptionist, describes it to the job
+ * manager, allocates rendezvous ports, and starts, watches and stops the node's training process.
+ */
+public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
+
+    /** A rank's process ended (local only). */
+    private record RankProcessExited(RankProcess rank, int exitCode, ActorRef<AgentProtocol.Report> replyTo)
+            implements AgentProtocol.Command {}
+
+    public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, Duration stopGrace) {
+        return Behaviors.setup(ctx -> new Agent(ctx, node, supervisor, stopGrace));
+    }
+
+    private final NodeInfo node;
+    private final ProcessSupervisor supervisor;
+    private final Duration stopGrace;
+
+    private Agent(ActorContext<AgentProtocol.Command> ctx, NodeInfo node, ProcessSupervisor supervisor, Duration stopGrace) {
+        super(ctx);
+        this.node = node;
+        this.supervisor = supervisor;
+        this.stopGrace = stopGrace;
+        ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
+        ctx.getLog().info("agent {} up: {} {} {} GPU(s)", node.nodeId(), node.market().label(), node.instanceType(), node.gpus());
+    }
+
+    @Override
+    public Receive<AgentProtocol.Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(AgentProtocol.DescribeNode.class, this::onDescribe)
+                .onMessage(AgentProtocol.AllocatePort.class, this::onAllocatePort)
+                .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
+                .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
+                .onMessage(RankProcessExited.class, this::onExited)
+                .build();
+    }
+
+    private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
+        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf()));
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onAllocatePort(AgentProtocol.AllocatePort m) {
+        try (var socket = new ServerSocket(0, 1, InetAddress.getByName(node.host()))) {
+            socket.setReuseAddress(true);
+            m.replyTo().tell(new AgentProtocol.PortAllocated(m.jobId(), m.generation(), node.nodeId(), node.host(),
+                    socket.getLocalPort()));
+        } catch (IOException e) {
+            // no reply: the job manager's port time-out fails the generation with this node named
+            getContext().getLog().error("cannot allocate a rendezvous port on {}: {}", node.host(), e.toString());
+        }
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration m) {
+        try {
+            RankProcess rank = supervisor.start(m);
+            getContext().getLog().info("job {} generation {} rank {}/{} started: pid {}, log {}", m.jobId(), m.generation(),
+                    m.rank(), m.worldSize(), rank.pid(), rank.logFile());
+            m.replyTo().tell(new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
+                    rank.logFile().toString()));
+            ActorRef<AgentProtocol.Command> self = getContext().getSelf();
+            rank.process().onExit().thenAccept(p -> self.tell(new RankProcessExited(rank, p.exitValue(), m.replyTo())));
+        } catch (IOException e) {
+            getContext().getLog().error("job {} rank {} could not start: {}", m.jobId(), m.rank(), e.getMessage());
+            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(),
+                    e.getMessage()));
+        }
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onStop(AgentProtocol.StopGeneration m) {
+        getContext().getLog().info("stopping job {} generation {}: {}", m.jobId(), m.generation(), m.reason());
+        supervisor.stop(m.jobId(), m.generation(), stopGrace);
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onExited(RankProcessExited m) {
+        RankProcess r = m.rank();
+        getContext().getLog().info("job {} generation {} rank {} exited with code {}", r.jobId(), r.generation(), r.rank(),
+                m.exitCode());
+        m.replyTo().tell(new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),
+                ProcessSupervisor.tail(r.logFile(), 20)));
+        return this;
+    }
+}

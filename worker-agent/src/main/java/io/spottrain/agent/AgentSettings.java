@@ -1,0 +1,48 @@
+package io.spottrain.agent;
+
+import com.typesafe.config.Config;
+import io.spottrain.protocol.spec.NodeMarket;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The agent's settings, read once from {@code spottrain.agent} (defaults in {@code reference.conf}). */
+public record AgentSettings(
+        String nodeId,
+        NodeMarket market,
+        String instanceType,
+        int gpus,
+        double pricePerHour,
+        double onDemandPricePerHour,
+        String zone,
+        Path workDir,
+        Path defaultJobDir,
+        Duration stopGrace) {
+
+    public static AgentSettings create(Config root) {
+        Config c = root.getConfig("spottrain.agent");
+        String market = c.getString("market");
+        return new AgentSettings(
+                c.getString("node-id").isBlank() ? hostName() : c.getString("node-id"),
+                NodeMarket.fromLabel(market).orElseThrow(() -> new IllegalArgumentException(
+                        "spottrain.agent.market must be spot or on-demand, got \"" + market + "\"")),
+                c.getString("instance-type"),
+                c.getInt("gpus"),
+                c.getDouble("price-per-hour"),
+                c.getDouble("on-demand-price-per-hour"),
+                c.getString("zone"),
+                Path.of(c.getString("work-dir")).toAbsolutePath(),
+                c.getString("default-job-dir").isBlank() ? Path.of("").toAbsolutePath()
+                        : Path.of(c.getString("default-job-dir")).toAbsolutePath(),
+                c.getDuration("stop-grace"));
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "node-" + ProcessHandle.current().pid();
+        }
+    }
+}

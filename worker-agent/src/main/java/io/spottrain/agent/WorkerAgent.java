@@ -1,0 +1,70 @@
+package io.spottrain.agent;
+
+import com.typesafe.config.Config;
+import io.spottrain.agent.supervision.ProcessSupervisor;
+import io.spottrain.protocol.wire.ClusterConfig;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A worker node: a Pekko cluster member with role {@code worker} running the {@link Agent}. */
+public final class WorkerAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
+
+    private final ActorSystem<?> system;
+    private final NodeInfo node;
+    private final ProcessSupervisor supervisor;
+
+    private WorkerAgent(ActorSystem<?> system, NodeInfo node, ProcessSupervisor supervisor) {
+        this.system = system;
+        this.node = node;
+        this.supervisor = supervisor;
+    }
+
+    /**
+     * Joins the cluster through {@code seeds} (host:port of control nodes) and starts the agent.
+     * {@code overrides} carries {@code spottrain.agent.*} and any Pekko setting.
+     */
+    public static WorkerAgent start(String host, List<String> seeds, Config overrides) {
+        Config config = ClusterConfig.node(ClusterConfig.ROLE_WORKER, host, 0, seeds, overrides);
+        AgentSettings settings = AgentSettings.create(config);
+        NodeInfo node = new NodeInfo(settings.nodeId(), settings.market(), settings.instanceType(), settings.gpus(),
+                settings.pricePerHour(), settings.onDemandPricePerHour(), settings.zone(), host, "",
+                ProcessHandle.current().pid());
+        var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir());
+        ActorSystem<?> system = ActorSystem.create(Agent.create(node, supervisor, settings.stopGrace()),
+                ClusterConfig.SYSTEM_NAME, config);
+        // A node that leaves (SIGTERM, downing) takes its training processes with it.
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "stop-ranks", () -> {
+            if (supervisor.runningCount() > 0) {
+                log.info("agent {} stopping {} training process(es)", node.nodeId(), supervisor.runningCount());
+            }
+            supervisor.stopAll(settings.stopGrace());
+            return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
+        return new WorkerAgent(system, node, supervisor);
+    }
+
+    public NodeInfo node() {
+        return node;
+    }
+
+    public ActorSystem<?> system() {
+        return system;
+    }
+
+    @Override
+    public void close() {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("agent {} did not stop within 30s: {}", node.nodeId(), e.toString());
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.spottrain.agent.supervision;
+
+import io.spottrain.protocol.wire.AgentProtocol;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Starts training processes with the torchrun-compatible environment and the SPOTTRAIN_*
+ * variables of the training contract, sends their output to a log file, and stops them (with
+ * everything they started) on request. Thread-safe.
+ */
+public final class ProcessSupervisor {
+    private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+    private final String nodeId;
+    private final Path workDir;
+    private final Path defaultJobDir;
+    private final Map<String, RankProcess> running = new ConcurrentHashMap<>();
+
+    public ProcessSupervisor(String nodeId, Path workDir, Path defaultJobDir) {
+        this.nodeId = nodeId;
+        this.workDir = workDir;
+        this.defaultJobDir = defaultJobDir;
+    }
+
+    /** The environment a rank gets on top of the agent's own. */
+    public Map<String, String> rankEnv(AgentProtocol.StartGeneration s) {
+        var env = new LinkedHashMap<String, String>(s.env());
+        env.put("RANK", Integer.toString(s.rank()));
+        env.put("WORLD_SIZE", Integer.toString(s.worldSize()));
+        env.put("LOCAL_RANK", "0");
+        env.put("LOCAL_WORLD_SIZE", "1");
+        env.put("MASTER_ADDR", s.masterAddr());
+        env.put("MASTER_PORT", Integer.toString(s.masterPort()));
+        env.put("SPOTTRAIN_JOB", s.jobId());
+        env.put("SPOTTRAIN_GENERATION", Long.toString(s.generation()));
+        env.put("SPOTTRAIN_NODE", nodeId);
+        env.put("SPOTTRAIN_CHECKPOINT_DIR", checkpointDir(s.jobId()).toString());
+        env.put("SPOTTRAIN_RESUME_STEP", Long.toString(s.resumeStep()));
+        return env;
+    }
+
+    public Path checkpointDir(String jobId) {
+        return workDir.resolve("checkpoints").resolve(jobId);
+    }
+
+    /** Starts a rank; throws with a one-line reason when the program cannot be started. */
+    public RankProcess start(AgentProtocol.StartGeneration s) throws IOException {
+        Map<String, String> env = rankEnv(s);
+        Map<String, String> full = new LinkedHashMap<>(System.getenv());
+        full.putAll(env);
+        List<String> argv = s.argv().stream().map(a -> expand(a, full)).toList();
+        Path dir = s.workingDir() == null || s.workingDir().isBlank() ? defaultJobDir : defaultJobDir.resolve(s.workingDir());
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("working directory " + dir + " does not exist");
+        }
+        Path logs = workDir.resolve("logs");
+        Files.createDirectories(logs);
+        Files.createDirectories(checkpointDir(s.jobId()));
+        Path log = logs.resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".log");
+        var pb = new ProcessBuilder(argv)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new IOException("cannot run " + argv.get(0) + " in " + dir + ": "
+                    + why.replaceFirst("^Cannot run program \"[^\"]*\"[^:]*: ", ""), e);
+        }
+        var rp = new RankProcess(s.jobId(), s.generation(), s.rank(), p, log);
+        running.put(key(s.jobId(), s.generation()), rp);
+        Path pidFile = pidDir(workDir).resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".pid");
+        writePid(pidFile, p.pid());
+        p.onExit().thenRun(() -> {
+            running.remove(key(s.jobId(), s.generation()), rp);
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException ignored) {
+                // a stale pid file names a dead process; readers check liveness
+            }
+        });
+        return rp;
+    }
+
+    /**
+     * Where the agent records the pid of each running rank ({@code <workDir>/ranks/*.pid}), so
+     * that whoever outlives a killed agent (the local launcher, {@code down}) can stop its ranks as
+     * a lost machine would.
+     */
+    public static Path pidDir(Path workDir) {
+        return workDir.resolve("ranks");
+    }
+
+    private static void writePid(Path file, long pid) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, pid + "\n");
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** SIGTERM to the rank and everything it started; SIGKILL to what is left after {@code grace}. */
+    public CompletableFuture<Void> stop(String jobId, long generation, Duration grace) {
+        RankProcess rp = running.get(key(jobId, generation));
+        return rp == null ? CompletableFuture.completedFuture(null) : stopTree(rp.process().toHandle(), grace);
+    }
+
+    /** Stops every rank at once (agent shutdown). */
+    public void stopAll(Duration grace) {
+        var all = new ArrayList<CompletableFuture<Void>>();
+        running.values().forEach(rp -> all.add(stopTree(rp.process().toHandle(), grace)));
+        try {
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(grace.toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (Exception ignored) {
+            // best effort during shutdown
+        }
+    }
+
+    public int runningCount() {
+        return running.size();
+    }
+
+    static CompletableFuture<Void> stopTree(ProcessHandle root, Duration grace) {
+        List<ProcessHandle> tree = new ArrayList<>(root.descendants().toList());
+        tree.add(root);
+        tree.forEach(ProcessHandle::destroy);
+        return CompletableFuture.allOf(tree.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
+                .thenRun(() -> tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly));
+    }
+
+    /** Replaces {@code ${VAR}} with the rank's environment; unknown names stay as written. */
+    static String expand(String arg, Map<String, String> env) {
+        Matcher m = VAR.matcher(arg);
+        var sb = new StringBuilder();
+        while (m.find()) {
+            String v = env.get(m.group(1));
+            m.appendReplacement(sb, Matcher.quoteReplacement(v == null ? m.group() : v));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    /** The last {@code maxLines} lines of a log file (reads at most the last 8 KiB). */
+    public static String tail(Path file, int maxLines) {
+        try (var raf = new RandomAccessFile(file.toFile(), "r")) {
+            long len = raf.length();
+            long from = Math.max(0, len - 8192);
+            byte[] buf = new byte[(int) (len - from)];
+            raf.seek(from);
+            raf.readFully(buf);
+            List<String> lines = new String(buf, StandardCharsets.UTF_8).lines().toList();
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - maxLines), lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String key(String jobId, long generation) {
+        return jobId + "#" + generation;
+    }
+}

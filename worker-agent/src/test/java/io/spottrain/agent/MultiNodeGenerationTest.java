@@ -1,0 +1,155 @@
+package io.spottrain.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.Coordinator;
+import io.spottrain.coordinator.jobs.Job;
+import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.jobs.JobState;
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.JobSpecParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A coordinator and two worker agents as separate ActorSystems in one JVM, forming a real Pekko
+ * cluster over Artery TCP; jobs run real processes (/bin/sh) on the agents.
+ */
+@Timeout(120)
+class MultiNodeGenerationTest {
+    @TempDir
+    static Path dir;
+
+    static Coordinator coordinator;
+    static final List<WorkerAgent> agents = new ArrayList<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        coordinator = Coordinator.start("127.0.0.1", 0, List.of(), ConfigFactory.parseMap(Map.of(
+                "pekko.coordinated-shutdown.exit-jvm", "off",
+                "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")), null);
+        for (String node : List.of("node1", "node2")) {
+            agents.add(WorkerAgent.start("127.0.0.1", List.of(coordinator.clusterEndpoint()), ConfigFactory.parseMap(Map.of(
+                    "spottrain.agent.node-id", node,
+                    "spottrain.agent.work-dir", dir.resolve(node).toString(),
+                    "spottrain.agent.default-job-dir", dir.toString(),
+                    "pekko.coordinated-shutdown.exit-jvm", "off",
+                    "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"))));
+        }
+        awaitNodes(n -> n.size() == 2);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        agents.forEach(WorkerAgent::close);
+        if (coordinator != null) coordinator.close();
+    }
+
+    @Test
+    void generationRunsEveryRankWithTheTorchrunEnvironment() throws Exception {
+        Job job = submit(spec("env-check", 2, 2, "[sh, -c, 'echo rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK "
+                + "master=$MASTER_ADDR:$MASTER_PORT job=$SPOTTRAIN_JOB gen=$SPOTTRAIN_GENERATION arg=${SPOTTRAIN_NODE}']"));
+        Job done = awaitJob(job.id(), j -> j.state().terminal());
+        assertEquals(JobState.SUCCEEDED, done.state(), () -> String.valueOf(done.reason()));
+        assertEquals(1, done.generation());
+        assertTrue(done.masterPort() > 0);
+        for (var m : done.members()) {
+            String out = Files.readString(Path.of(m.logFile())).strip();
+            assertEquals("rank=" + m.rank() + " world=2 local=0 master=127.0.0.1:" + done.masterPort() + " job=" + done.id()
+                    + " gen=1 arg=" + m.nodeId(), out);
+        }
+        assertEquals(List.of("SUBMITTED", "GENERATION_OPENED", "STARTING", "RENDEZVOUS"),
+                done.events().stream().map(e -> e.type()).toList().subList(0, 4));
+        awaitNodes(ns -> ns.stream().allMatch(n -> n.jobId() == null)); // nodes are free again
+    }
+
+    @Test
+    void aRankThatFailsFailsTheJobNamingRankAndNode() throws Exception {
+        Job job = submit(spec("fails", 2, 2, "[sh, -c, 'if [ $RANK = 1 ]; then echo boom on purpose; exit 3; fi; sleep 30']"));
+        Job done = awaitJob(job.id(), j -> j.state().terminal());
+        assertEquals(JobState.FAILED, done.state());
+        assertTrue(done.reason().matches("rank 1 on node[12] exited with code 3: boom on purpose"), done.reason());
+        // the other rank was stopped, not left to sleep
+        awaitNodes(ns -> ns.stream().allMatch(n -> n.jobId() == null));
+    }
+
+    @Test
+    void aProgramThatCannotStartFailsTheJobWithTheReason() throws Exception {
+        Job done = awaitJob(submit(spec("nosuch", 1, 1, "[./no-such-program]")).id(), j -> j.state().terminal());
+        assertEquals(JobState.FAILED, done.state());
+        assertTrue(done.reason().contains("could not start: cannot run ./no-such-program"), done.reason());
+    }
+
+    @Test
+    void aJobThatDoesNotFitWaitsWithAReason() throws Exception {
+        Job job = submit(spec("too-big", 3, 3, "[true]"));
+        Job pending = awaitJob(job.id(), j -> j.pendingReason() != null && j.pendingReason().startsWith("waiting for capacity"));
+        assertEquals(JobState.PENDING, pending.state());
+        assertEquals("waiting for capacity: needs 3 free spot, 1-GPU nodes, 2 available (2 free in all)", pending.pendingReason());
+        Job cancelled = ask(r -> new JobManager.CancelJob(job.id(), null, r));
+        assertEquals(JobState.CANCELLED, cancelled.state());
+    }
+
+    static JobSpec spec(String name, int min, int max, String command) throws Exception {
+        return JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: %s}
+                spec:
+                  workers: {min: %d, max: %d}
+                  command: %s
+                """.formatted(name, min, max, command));
+    }
+
+    static Job submit(JobSpec spec) throws Exception {
+        return ask(r -> new JobManager.SubmitJob(spec, r));
+    }
+
+    static <T> T ask(Function<ActorRef<StatusReply<T>>, JobManager.Command> msg) throws Exception {
+        StatusReply<T> reply = AskPattern.<JobManager.Command, StatusReply<T>>ask(coordinator.jobManager(), msg::apply,
+                Duration.ofSeconds(10), coordinator.system().scheduler()).toCompletableFuture().get();
+        if (reply.isError()) throw new AssertionError(reply.getError().getMessage());
+        return reply.getValue();
+    }
+
+    static Job awaitJob(String id, Predicate<Job> done) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        Job j = null;
+        while (Instant.now().isBefore(deadline)) {
+            j = ask(r -> new JobManager.GetJob(id, r));
+            if (done.test(j)) return j;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("job " + id + " did not reach the expected state within 60s; last: " + j);
+    }
+
+    static void awaitNodes(Predicate<List<NodeRecord>> ok) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        List<NodeRecord> nodes = List.of();
+        while (Instant.now().isBefore(deadline)) {
+            nodes = AskPattern.<JobManager.Command, JobManager.NodeList>ask(coordinator.jobManager(), JobManager.ListNodes::new,
+                    Duration.ofSeconds(10), coordinator.system().scheduler()).toCompletableFuture().get().nodes();
+            if (ok.test(nodes)) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("nodes did not reach the expected state within 60s: " + nodes);
+    }
+}
