@@ -45,6 +45,9 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--zone")
     String zone;
 
+    @Option(names = "--imds", description = "instance metadata: auto (on EC2), a URL, or empty for none (default)")
+    String imds;
+
     @Override
     public Integer call() {
         var o = new HashMap<String, Object>();
@@ -58,6 +61,7 @@ final class AgentProcess implements Callable<Integer> {
         if (price != null) o.put("spottrain.agent.price-per-hour", price);
         if (onDemandPrice != null) o.put("spottrain.agent.on-demand-price-per-hour", onDemandPrice);
         if (zone != null) o.put("spottrain.agent.zone", zone);
+        if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
         WorkerAgent agent = WorkerAgent.start(host, seeds, ConfigFactory.parseMap(o));
         agent.system().getWhenTerminated().toCompletableFuture().join();
         return 0;

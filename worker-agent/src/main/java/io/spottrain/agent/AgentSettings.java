@@ -18,7 +18,9 @@ public record AgentSettings(
         String zone,
         Path workDir,
         Path defaultJobDir,
-        Duration stopGrace) {
+        Duration stopGrace,
+        String imdsEndpoint,
+        Duration imdsTimeout) {
 
     public static AgentSettings create(Config root) {
         Config c = root.getConfig("spottrain.agent");
@@ -35,7 +37,9 @@ public record AgentSettings(
                 Path.of(c.getString("work-dir")).toAbsolutePath(),
                 c.getString("default-job-dir").isBlank() ? Path.of("").toAbsolutePath()
                         : Path.of(c.getString("default-job-dir")).toAbsolutePath(),
-                c.getDuration("stop-grace"));
+                c.getDuration("stop-grace"),
+                c.getString("imds.endpoint"),
+                c.getDuration("imds.timeout"));
     }
 
     private static String hostName() {

@@ -1,6 +1,7 @@
 package io.spottrain.agent;
 
 import com.typesafe.config.Config;
+import io.spottrain.agent.node.NodeInfoSource;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.NodeInfo;
@@ -33,9 +34,7 @@ public final class WorkerAgent implements AutoCloseable {
     public static WorkerAgent start(String host, List<String> seeds, Config overrides) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_WORKER, host, 0, seeds, overrides);
         AgentSettings settings = AgentSettings.create(config);
-        NodeInfo node = new NodeInfo(settings.nodeId(), settings.market(), settings.instanceType(), settings.gpus(),
-                settings.pricePerHour(), settings.onDemandPricePerHour(), settings.zone(), host, "",
-                ProcessHandle.current().pid());
+        NodeInfo node = NodeInfoSource.describe(settings, host);
         var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir());
         ActorSystem<?> system = ActorSystem.create(Agent.create(node, supervisor, settings.stopGrace()),
                 ClusterConfig.SYSTEM_NAME, config);
