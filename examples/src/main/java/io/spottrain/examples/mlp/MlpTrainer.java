@@ -1,0 +1,294 @@
+package io.spottrain.examples.mlp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointException;
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.contract.ControlClient;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Deterministic data-parallel training of a small MLP classifier, following the spottrain
+ * training-process contract (docs/training-contract.md).
+ *
+ * <ul>
+ *   <li>Constant global batch: step s always covers the same samples in the same order; rank r of W
+ *       takes the slice [r*B/W, (r+1)*B/W) of it.</li>
+ *   <li>Exact reduction: per-sample gradients in 64-bit fixed point, summed with a ring all-reduce
+ *       over TCP. Parameters after step s are bit-identical on every rank and at every world size;
+ *       the run ends printing {@code params-sha256=<hex>}.</li>
+ *   <li>Checkpoints (parameters, momentum, step; the data position and RNG follow from the step and
+ *       the seed) every K steps and when the agent asks; snapshot in memory, written in the
+ *       background, committed by manifest. Resumes from {@code SPOTTRAIN_RESUME_STEP}.</li>
+ *   <li>A dead or hung peer makes the all-reduce fail within {@code --peer-timeout-s}: the rank keeps
+ *       the state of the last completed step, reports "stalled at step s", writes that state if
+ *       asked (or after {@code --stall-wait-s}) and exits 75.</li>
+ * </ul>
+ *
+ * Exit codes: 0 done, 75 stopped before the end (stall or stop request; resumable), 2 bad input.
+ */
+public final class MlpTrainer {
+    static final int EXIT_STOPPED = 75;
+    static final int EXIT_BAD_INPUT = 2;
+
+    public static void main(String[] args) throws Exception {
+        TrainerOptions o;
+        try {
+            o = TrainerOptions.parse(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("mlp-trainer: " + e.getMessage());
+            System.exit(EXIT_BAD_INPUT);
+            return;
+        }
+        System.exit(new MlpTrainer(o).run());
+    }
+
+    private final TrainerOptions o;
+    private final SyntheticDataset data;
+    private final Mlp model;
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "checkpoint-writer");
+        t.setDaemon(true);
+        return t;
+    });
+    private Future<?> pendingWrite;
+    private double[] params;
+    private double[] velocity;
+    private long step;
+    /** The state of step - 1, so survivors that stalled one step apart can agree on a common step. */
+    private double[] prevParams;
+    private double[] prevVelocity;
+    private double lastLoss = Double.NaN;
+
+    MlpTrainer(TrainerOptions o) {
+        this.o = o;
+        this.data = new SyntheticDataset(o.seed(), o.samples(), o.features(), o.classes());
+        this.model = new Mlp(o.features(), o.hidden(), o.classes());
+    }
+
+    int run() throws Exception {
+        try (ControlClient control = ControlClient.fromEnv(System.getenv())) {
+            control.hello(o.rank(), o.worldSize(), o.resumeStep());
+            if (o.resumeStep() > 0) {
+                try {
+                    restore(o.resumeStep());
+                } catch (CheckpointException e) {
+                    System.err.println("mlp-trainer: cannot resume: " + e.getMessage());
+                    return EXIT_BAD_INPUT;
+                }
+                log("resumed from step " + step + " in " + o.checkpointDir() + " at world size " + o.worldSize());
+            } else {
+                params = model.init(o.seed());
+                velocity = new double[model.size];
+                step = 0;
+            }
+            RingAllReduce ring;
+            try {
+                ring = RingAllReduce.connect(o.rank(), o.worldSize(), o.generation(), o.masterAddr(), o.masterPort(), o.peerTimeoutMs());
+            } catch (IOException e) {
+                return stall(control, "rendezvous failed: " + e.getMessage());
+            }
+            try (ring) {
+                return train(control, ring);
+            } finally {
+                awaitWrite();
+                writer.shutdown();
+            }
+        }
+    }
+
+    private int train(ControlClient control, RingAllReduce ring) throws Exception {
+        int b = o.batch();
+        int lo = (int) ((long) b * o.rank() / o.worldSize());
+        int hi = (int) ((long) b * (o.rank() + 1) / o.worldSize());
+        long[] acc = new long[model.size + 1]; // gradients, then the loss
+        double[] h = new double[model.hidden];
+        double[] z = new double[model.out];
+        double[] dh = new double[model.hidden];
+        long checkpointAt = -1;
+        boolean stopRequested = false;
+        prevParams = params.clone();
+        prevVelocity = velocity.clone();
+        long windowStart = System.nanoTime();
+        long windowSteps = 0;
+        while (step < o.steps()) {
+            // requests are taken at step boundaries
+            for (JsonNode r; (r = control.poll()) != null; ) {
+                String type = r.path("type").asText();
+                if (type.equals(Contract.CHECKPOINT_NOW)) {
+                    checkpointAt = Math.max(step, r.path("step").asLong(step));
+                } else if (type.equals(Contract.STOP)) {
+                    stopRequested = true;
+                }
+            }
+            if (checkpointAt == step) {
+                checkpoint(control, "requested");
+                checkpointAt = -1;
+            }
+            if (stopRequested && checkpointAt < 0) {
+                awaitWrite();
+                log("stopping at step " + step + " as asked");
+                return EXIT_STOPPED;
+            }
+            java.util.Arrays.fill(acc, 0);
+            int epoch = (int) (step * b / data.samples);
+            int offset = (int) ((step * b) % data.samples);
+            int[] order = data.order(epoch);
+            for (int i = lo; i < hi; i++) {
+                int idx = order[(offset + i) % data.samples];
+                double loss = model.accumulate(params, data.x[idx], data.y[idx], acc, h, z, dh);
+                acc[model.size] += Mlp.q(loss);
+            }
+            try {
+                ring.allReduce(acc);
+            } catch (RingAllReduce.PeerLostException e) {
+                return stall(control, e.getMessage());
+            }
+            double scale = 1.0 / (Mlp.SCALE * b);
+            System.arraycopy(params, 0, prevParams, 0, model.size);
+            System.arraycopy(velocity, 0, prevVelocity, 0, model.size);
+            for (int i = 0; i < model.size; i++) {
+                velocity[i] = o.momentum() * velocity[i] + acc[i] * scale;
+                params[i] -= o.lr() * velocity[i];
+            }
+            lastLoss = acc[model.size] * scale;
+            step++;
+            windowSteps++;
+            if (step % o.logEvery() == 0 || step == o.steps()) {
+                double secs = (System.nanoTime() - windowStart) / 1e9;
+                double sps = windowSteps * b / Math.max(secs, 1e-9);
+                if (o.stepDelayMs() > 0) sps = windowSteps * b / Math.max(secs - windowSteps * o.stepDelayMs() / 1000.0, 1e-9);
+                log(String.format("step %d loss %.6f samples/s %.0f", step, lastLoss, sps));
+                control.progress(step, lastLoss, sps);
+                windowStart = System.nanoTime();
+                windowSteps = 0;
+            }
+            if (o.checkpointEvery() > 0 && step % o.checkpointEvery() == 0) {
+                checkpoint(control, "interval");
+            }
+            if (o.stepDelayMs() > 0) Thread.sleep(o.stepDelayMs());
+        }
+        awaitWrite();
+        String sha = CheckpointDir.sha256(bytes(params));
+        System.out.println("params-sha256=" + sha);
+        System.out.println(String.format("final-loss=%.6f", lastLoss));
+        control.done(step, lastLoss, sha);
+        return 0;
+    }
+
+    /** A collective failed: report it, keep the last completed step's state, write it if asked, exit. */
+    private int stall(ControlClient control, String reason) throws Exception {
+        log("stalled at step " + step + ": " + reason);
+        control.stalled(step, reason);
+        long deadline = System.currentTimeMillis() + o.stallWaitMs();
+        boolean written = false;
+        while (System.currentTimeMillis() < deadline) {
+            JsonNode r = control.attached() ? control.poll(200) : null;
+            if (r == null) {
+                if (!control.attached()) break;
+                continue;
+            }
+            String type = r.path("type").asText();
+            if (type.equals(Contract.CHECKPOINT_NOW) && !written) {
+                long want = r.path("step").asLong(step);
+                if (want == step - 1 && prevParams != null) {
+                    // another survivor stalled one step earlier: agree on its step
+                    params = prevParams;
+                    velocity = prevVelocity;
+                    step = want;
+                } else if (want != step) {
+                    log("cannot checkpoint step " + want + ": this rank holds steps " + (step - 1) + " and " + step);
+                    continue;
+                }
+                checkpoint(control, "stall");
+                awaitWrite();
+                written = true;
+            } else if (type.equals(Contract.STOP)) {
+                awaitWrite();
+                return EXIT_STOPPED;
+            }
+        }
+        if (!written && step > 0) { // nobody asked in time: keep the work anyway
+            checkpoint(control, "stall");
+            awaitWrite();
+        }
+        return EXIT_STOPPED;
+    }
+
+    /** Snapshot now (the stall training sees), persist in the background, commit by manifest. */
+    private void checkpoint(ControlClient control, String reason) throws Exception {
+        if (o.checkpointDir() == null) {
+            log("no checkpoint directory (SPOTTRAIN_CHECKPOINT_DIR or --checkpoint-dir): checkpoint at step " + step + " skipped");
+            return;
+        }
+        awaitWrite(); // one write at a time, in step order
+        long t0 = System.nanoTime();
+        var files = new LinkedHashMap<String, byte[]>();
+        files.put("params.bin", bytes(params));
+        files.put("optimizer.bin", bytes(velocity));
+        files.put("trainer.json", o.describe(step, lastLoss).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        double stallMs = (System.nanoTime() - t0) / 1e6;
+        long s = step;
+        var dir = new CheckpointDir(o.checkpointDir());
+        pendingWrite = writer.submit(() -> {
+            var m = dir.write(s, o.worldSize(), o.generation(), o.job(), files, Map.of(),
+                    Map.of("loss", Double.toString(lastLoss), "seed", Long.toString(o.seed()), "trainer", "mlp"));
+            double persistMs = (System.nanoTime() - t0) / 1e6;
+            control.checkpointWritten(s, dir.stepDir(s).toString(), m.files().size(), m.totalBytes(), stallMs, persistMs, reason);
+            log(String.format("checkpoint step %d (%s): %d bytes, stall %.2f ms, persist %.1f ms", s, reason, m.totalBytes(),
+                    stallMs, persistMs));
+            return null;
+        });
+    }
+
+    private void awaitWrite() throws Exception {
+        if (pendingWrite != null) {
+            pendingWrite.get();
+            pendingWrite = null;
+        }
+    }
+
+    private void restore(long resumeStep) throws CheckpointException {
+        var files = new CheckpointDir(o.checkpointDir()).read(resumeStep);
+        double[] p = doubles(files.get("params.bin"), "params.bin", resumeStep);
+        double[] v = doubles(files.get("optimizer.bin"), "optimizer.bin", resumeStep);
+        if (p.length != model.size || v.length != model.size) {
+            throw new CheckpointException("step " + resumeStep + ": params.bin has " + p.length + " values, the model has "
+                    + model.size + " (different --hidden/--features/--classes?)");
+        }
+        params = p;
+        velocity = v;
+        step = resumeStep;
+    }
+
+    static byte[] bytes(double[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (double d : v) b.putDouble(d);
+        return b.array();
+    }
+
+    static double[] doubles(byte[] bytes, String name, long step) throws CheckpointException {
+        if (bytes == null) throw new CheckpointException("step " + step + ": file " + name + " is missing");
+        if (bytes.length % 8 != 0) throw new CheckpointException("step " + step + ": file " + name + " is not a double array");
+        double[] v = new double[bytes.length / 8];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(v);
+        return v;
+    }
+
+    private void log(String s) {
+        System.out.println("[rank " + o.rank() + "/" + o.worldSize() + "] " + s);
+        System.out.flush();
+    }
+
+    static Path path(String s) {
+        return s == null || s.isBlank() ? null : Path.of(s);
+    }
+}

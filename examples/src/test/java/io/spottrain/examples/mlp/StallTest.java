@@ -1,0 +1,94 @@
+package io.spottrain.examples.mlp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.contract.ControlServer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kill -9 of one rank mid-training: the survivors notice within seconds (not an NCCL-style 10 min
+ * hang), report "stalled at step s" over the contract, agree on a step, write it when asked, and
+ * stop. Each rank talks to a real {@link ControlServer}, the agent's end of SPOTTRAIN_CONTROL.
+ */
+@Timeout(120)
+class StallTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void survivorsOfAKilledPeerReportAStallAndCheckpointACommonStep() throws Exception {
+        int world = 3;
+        List<LinkedBlockingQueue<JsonNode>> inbox = new ArrayList<>();
+        List<ControlServer> agents = new ArrayList<>();
+        var env = new java.util.HashMap<String, String>();
+        for (int r = 0; r < world; r++) {
+            var q = new LinkedBlockingQueue<JsonNode>();
+            inbox.add(q);
+            var server = new ControlServer(q::add);
+            agents.add(server);
+            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL", server.address());
+        }
+        try (var ranks = Ranks.start(dir, world, 1, 0, Map.copyOf(env), "--steps", "1000000", "--step-delay-ms", "20",
+                "--log-every", "5", "--peer-timeout-s", "20")) {
+            for (int r = 0; r < world; r++) {
+                assertEquals("hello", next(inbox.get(r), "hello", 30).path("type").asText());
+            }
+            JsonNode progress = next(inbox.get(0), Contract.PROGRESS, 30);
+            while (progress.path("step").asLong() < 20) progress = next(inbox.get(0), Contract.PROGRESS, 30);
+
+            long t0 = System.nanoTime();
+            ranks.processes.get(2).destroyForcibly(); // kill -9
+            long[] stalledAt = new long[2];
+            for (int r = 0; r < 2; r++) {
+                JsonNode stalled = next(inbox.get(r), Contract.STALLED, 15);
+                stalledAt[r] = stalled.path("step").asLong();
+                assertTrue(stalled.path("reason").asText().length() > 0);
+            }
+            double detectSeconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(detectSeconds < 5, "survivors noticed in " + detectSeconds + "s");
+            assertTrue(Math.abs(stalledAt[0] - stalledAt[1]) <= 1, "survivors are at most one step apart");
+            assertTrue(stalledAt[0] >= 20);
+
+            long common = Math.min(stalledAt[0], stalledAt[1]);
+            for (int r = 0; r < 2; r++) {
+                agents.get(r).send(ControlServer.message(Contract.CHECKPOINT_NOW).put("step", common));
+            }
+            for (int r = 0; r < 2; r++) {
+                JsonNode ck = next(inbox.get(r), Contract.CHECKPOINT_WRITTEN, 15);
+                assertEquals(common, ck.path("step").asLong());
+                assertEquals("stall", ck.path("reason").asText());
+                agents.get(r).send(ControlServer.message(Contract.STOP));
+            }
+            assertEquals(MlpTrainer.EXIT_STOPPED, ranks.processes.get(0).waitFor(15, TimeUnit.SECONDS) ? ranks.processes.get(0).exitValue() : -1);
+            assertEquals(MlpTrainer.EXIT_STOPPED, ranks.processes.get(1).waitFor(15, TimeUnit.SECONDS) ? ranks.processes.get(1).exitValue() : -1);
+            String a = CheckpointDir.sha256(new CheckpointDir(ranks.checkpointDir(0)).read(common).get("params.bin"));
+            String b = CheckpointDir.sha256(new CheckpointDir(ranks.checkpointDir(1)).read(common).get("params.bin"));
+            assertEquals(a, b, "both survivors hold the same state of step " + common);
+        } finally {
+            agents.forEach(ControlServer::close);
+        }
+    }
+
+    /** The next message of this type (others skipped), waiting at most {@code seconds}. */
+    static JsonNode next(LinkedBlockingQueue<JsonNode> q, String type, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (true) {
+            long left = deadline - System.nanoTime();
+            JsonNode n = left <= 0 ? null : q.poll(left, TimeUnit.NANOSECONDS);
+            if (n == null) throw new AssertionError("no " + type + " message within " + seconds + "s");
+            if (n.path("type").asText().equals(type)) return n;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.spottrain.protocol.contract;
+
+/**
+ * Names of the training-process contract (docs/training-contract.md): environment variables and
+ * the line-delimited JSON messages exchanged over {@code SPOTTRAIN_CONTROL}.
+ */
+public final class Contract {
+    private Contract() {}
+
+    public static final String RANK = "RANK";
+    public static final String WORLD_SIZE = "WORLD_SIZE";
+    public static final String LOCAL_RANK = "LOCAL_RANK";
+    public static final String MASTER_ADDR = "MASTER_ADDR";
+    public static final String MASTER_PORT = "MASTER_PORT";
+    public static final String JOB = "SPOTTRAIN_JOB";
+    public static final String GENERATION = "SPOTTRAIN_GENERATION";
+    public static final String CHECKPOINT_DIR = "SPOTTRAIN_CHECKPOINT_DIR";
+    public static final String RESUME_STEP = "SPOTTRAIN_RESUME_STEP";
+    /** host:port of the agent's loopback control endpoint for this rank. */
+    public static final String CONTROL = "SPOTTRAIN_CONTROL";
+
+    // process -> agent
+    public static final String HELLO = "hello";
+    public static final String PROGRESS = "progress";
+    public static final String CHECKPOINT_WRITTEN = "checkpoint";
+    public static final String STALLED = "stalled";
+    public static final String DONE = "done";
+
+    // agent -> process
+    public static final String CHECKPOINT_NOW = "checkpoint-now";
+    public static final String STOP = "stop";
+}
