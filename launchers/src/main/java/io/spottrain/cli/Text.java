@@ -33,6 +33,46 @@ final class Text {
         return n == null || n.isNull() || n.isMissingNode() || n.asText().isEmpty() ? dflt : n.asText();
     }
 
+    /** The run summary of DESIGN.md, from a job view. */
+    static JsonNode summary(JsonNode j) {
+        var s = io.spottrain.protocol.json.Json.MAPPER.createObjectNode();
+        for (String k : List.of("job", "state", "reason", "steps", "finalLoss", "paramsSha256", "paramsAgree", "generations",
+                "worldSize", "wallSeconds", "preemptions", "checkpoints", "cost")) {
+            s.set(k, j.path(k).isMissingNode() ? io.spottrain.protocol.json.Json.MAPPER.nullNode() : j.get(k));
+        }
+        return s;
+    }
+
+    static String summaryText(JsonNode j) {
+        var sb = new StringBuilder();
+        sb.append("run summary: job ").append(j.path("job").asText()).append("  ").append(j.path("state").asText());
+        if (!or(j.get("reason"), "").isEmpty()) sb.append("  (").append(j.path("reason").asText()).append(')');
+        sb.append('\n');
+        sb.append("  steps ").append(j.path("steps").asLong());
+        if (j.path("finalLoss").isNumber()) sb.append(String.format(", final loss %.6f", j.path("finalLoss").asDouble()));
+        sb.append('\n');
+        if (!or(j.get("paramsSha256"), "").isEmpty()) {
+            sb.append("  params-sha256 ").append(j.path("paramsSha256").asText())
+                    .append(j.path("paramsAgree").asBoolean() ? " (every rank agrees)" : " (RANKS DISAGREE)").append('\n');
+        }
+        sb.append("  generations ").append(j.path("generations").asLong()).append(", world size ").append(j.path("worldSize").asInt())
+                .append(", wall ").append(j.path("wallSeconds").asDouble()).append(" s\n");
+        JsonNode c = j.path("checkpoints");
+        if (c.path("count").asInt() > 0) {
+            sb.append(String.format("  checkpoints %d (latest step %d; p50 stall %.2f ms, persist %.1f ms; upload: %s)%n",
+                    c.path("count").asInt(), c.path("latestStep").asLong(), c.path("stallMsP50").asDouble(),
+                    c.path("persistMsP50").asDouble(), c.path("uploadMsP50").isNumber()
+                            ? String.format("%.1f ms", c.path("uploadMsP50").asDouble()) : "no remote tier yet"));
+        } else {
+            sb.append("  checkpoints none\n");
+        }
+        JsonNode cost = j.path("cost");
+        sb.append(String.format("  cost $%.6f on these nodes vs $%.6f on-demand: %.1f%% saved%n", cost.path("actualUsd").asDouble(),
+                cost.path("onDemandUsd").asDouble(), cost.path("savingsPct").asDouble()));
+        sb.append("  preemptions ").append(j.path("preemptions").size() == 0 ? "none" : j.path("preemptions").toString()).append('\n');
+        return sb.toString();
+    }
+
     static String job(JsonNode j) {
         var sb = new StringBuilder();
         sb.append("job ").append(j.path("id").asText()).append("  ").append(j.path("state").asText());

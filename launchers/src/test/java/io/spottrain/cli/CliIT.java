@@ -98,6 +98,30 @@ class CliIT {
     }
 
     @Test
+    void demoTrainsOnALocalClusterAndMatchesAStandaloneRun() throws Exception {
+        Result demo = cli("demo", "--steps", "200", "--state-dir", dir.resolve("demo").toString(), "--output", "json");
+        assertEquals(0, demo.code(), demo.err() + demo.out());
+        JsonNode s = Json.MAPPER.readTree(demo.out());
+        assertEquals("SUCCEEDED", s.path("state").asText());
+        assertEquals(200, s.path("steps").asLong());
+        assertEquals(3, s.path("worldSize").asInt());
+        assertTrue(s.path("paramsAgree").asBoolean());
+        assertTrue(s.path("checkpoints").path("count").asInt() >= 2, s.toString());
+        assertTrue(s.path("cost").path("savingsPct").asDouble() > 0, s.toString());
+        for (String key : List.of("job", "finalLoss", "generations", "wallSeconds", "preemptions")) {
+            assertTrue(s.has(key), key);
+        }
+        // the same 200 steps on one process, outside spottrain
+        Process p = new ProcessBuilder(TestCluster.ROOT.resolve("examples/bin/run-java").toString(),
+                "io.spottrain.examples.mlp.MlpTrainer", "--steps", "200", "--log-every", "200")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(out.contains("params-sha256=" + s.path("paramsSha256").asText()), out + " vs " + s);
+        assertTrue(LocalCluster.agentPids(dir.resolve("demo")).stream().noneMatch(ProcessTree::alive), "demo stopped everything");
+    }
+
+    @Test
     void validateReportsEveryMistakeAndExits1() throws Exception {
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, """

@@ -2,6 +2,9 @@ package io.spottrain.agent;
 
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RankProcess;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.io.IOException;
@@ -25,6 +28,9 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** A rank's process ended (local only). */
     private record RankProcessExited(RankProcess rank, int exitCode, ActorRef<AgentProtocol.Report> replyTo)
             implements AgentProtocol.Command {}
+
+    /** A line the rank sent over SPOTTRAIN_CONTROL (local only). */
+    private record ContractMessage(AgentProtocol.StartGeneration start, JsonNode message) implements AgentProtocol.Command {}
 
     public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, Duration stopGrace) {
         return Behaviors.setup(ctx -> new Agent(ctx, node, supervisor, stopGrace));
@@ -50,6 +56,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(AgentProtocol.AllocatePort.class, this::onAllocatePort)
                 .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
+                .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
+                .onMessage(ContractMessage.class, this::onContract)
                 .onMessage(RankProcessExited.class, this::onExited)
                 .build();
     }
@@ -73,13 +81,18 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
 
     private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration m) {
         try {
-            RankProcess rank = supervisor.start(m);
+            ActorRef<AgentProtocol.Command> me = getContext().getSelf();
+            RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(m, line)));
             getContext().getLog().info("job {} generation {} rank {}/{} started: pid {}, log {}", m.jobId(), m.generation(),
                     m.rank(), m.worldSize(), rank.pid(), rank.logFile());
             m.replyTo().tell(new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
                     rank.logFile().toString()));
             ActorRef<AgentProtocol.Command> self = getContext().getSelf();
-            rank.process().onExit().thenAccept(p -> self.tell(new RankProcessExited(rank, p.exitValue(), m.replyTo())));
+            rank.process().onExit().thenAcceptAsync(p -> {
+                rank.control().awaitDrained(Duration.ofSeconds(2)); // its last messages first, then its exit
+                rank.control().close();
+                self.tell(new RankProcessExited(rank, p.exitValue(), m.replyTo()));
+            });
         } catch (IOException e) {
             getContext().getLog().error("job {} rank {} could not start: {}", m.jobId(), m.rank(), e.getMessage());
             m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(),
@@ -91,6 +104,37 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private Behavior<AgentProtocol.Command> onStop(AgentProtocol.StopGeneration m) {
         getContext().getLog().info("stopping job {} generation {}: {}", m.jobId(), m.generation(), m.reason());
         supervisor.stop(m.jobId(), m.generation(), stopGrace);
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onRequestCheckpoint(AgentProtocol.RequestCheckpoint m) {
+        var req = ControlServer.message(Contract.CHECKPOINT_NOW);
+        if (m.step() >= 0) req.put("step", m.step());
+        if (!supervisor.request(m.jobId(), m.generation(), req)) {
+            getContext().getLog().warn("job {} generation {}: no connected rank to ask for a checkpoint", m.jobId(), m.generation());
+        }
+        return this;
+    }
+
+    /** Translates the rank's contract messages into reports for the job manager. */
+    private Behavior<AgentProtocol.Command> onContract(ContractMessage c) {
+        var s = c.start();
+        JsonNode n = c.message();
+        String id = node.nodeId();
+        switch (n.path("type").asText()) {
+            case Contract.HELLO -> getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {})", s.jobId(), s.rank(),
+                    n.path("pid").asLong(), n.path("resumeStep").asLong());
+            case Contract.PROGRESS -> s.replyTo().tell(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
+                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
+            case Contract.CHECKPOINT_WRITTEN -> s.replyTo().tell(new AgentProtocol.CheckpointReported(s.jobId(), s.generation(),
+                    s.rank(), id, n.path("step").asLong(), n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(),
+                    n.path("stallMs").asDouble(), n.path("persistMs").asDouble(), n.path("reason").asText()));
+            case Contract.STALLED -> s.replyTo().tell(new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
+                    n.path("step").asLong(), n.path("reason").asText()));
+            case Contract.DONE -> s.replyTo().tell(new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,
+                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("paramsSha256").asText()));
+            default -> getContext().getLog().warn("job {} rank {}: unknown contract message {}", s.jobId(), s.rank(), n);
+        }
         return this;
     }
 

@@ -108,6 +108,29 @@ class MultiNodeGenerationTest {
         assertEquals(JobState.CANCELLED, cancelled.state());
     }
 
+    @Test
+    void contractReportsReachTheCoordinatorAndItsCheckpointRequestsReachTheRank() throws Exception {
+        String script = Path.of("..", "examples", "python", "tiny_trainer.py").toAbsolutePath().normalize().toString();
+        Job job = submit(spec("py", 1, 1, "[python3, '" + script + "', --steps, '400', --step-delay-ms, '20', --checkpoint-every, '100']"));
+        awaitJob(job.id(), j -> j.state() == JobState.RUNNING && j.training().step() > 5);
+        Job asked = ask(r -> new JobManager.CheckpointJob(job.id(), r));
+        assertEquals("CHECKPOINT_REQUESTED", asked.events().get(asked.events().size() - 1).type());
+        Job done = awaitJob(job.id(), j -> j.state().terminal());
+        assertEquals(JobState.SUCCEEDED, done.state(), done::reason);
+        assertEquals(400, done.training().step());
+        assertTrue(done.training().finalLoss() < 0.1, "loss fell: " + done.training().finalLoss());
+        String sha = done.training().paramsSha256ByRank().get("0");
+        assertTrue(sha != null && sha.matches("[0-9a-f]{64}"), String.valueOf(sha));
+        var reasons = done.training().checkpoints().stream().map(c -> c.reason()).toList();
+        assertTrue(reasons.contains("requested"), reasons.toString());
+        assertEquals(4, reasons.stream().filter("interval"::equals).count(), reasons.toString());
+        String log = Files.readString(Path.of(done.members().get(0).logFile()));
+        assertTrue(log.contains("params-sha256=" + sha), log);
+        var rejected = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                () -> MultiNodeGenerationTest.<Job>ask(r -> new JobManager.CheckpointJob(job.id(), r)));
+        assertTrue(rejected.getMessage().contains("only a RUNNING job can checkpoint"), rejected.getMessage());
+    }
+
     static JobSpec spec(String name, int min, int max, String command) throws Exception {
         return JobSpecParser.parse("""
                 apiVersion: spottrain/v1

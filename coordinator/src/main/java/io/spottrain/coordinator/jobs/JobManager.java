@@ -55,6 +55,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     public record ListNodes(ActorRef<NodeList> replyTo) implements Command, WireMessage {}
 
+    /** Asks every rank of a RUNNING job to checkpoint at their next common step. */
+    public record CheckpointJob(String jobId, ActorRef<StatusReply<Job>> replyTo) implements Command, WireMessage {}
+
     public record NodeList(List<NodeRecord> nodes) implements WireMessage {}
 
     private record AgentsListed(Receptionist.Listing listing) implements Command {}
@@ -110,6 +113,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(ListJobs.class, this::onList)
                 .onMessage(CancelJob.class, this::onCancel)
                 .onMessage(ListNodes.class, this::onListNodes)
+                .onMessage(CheckpointJob.class, this::onCheckpointJob)
                 .onMessage(AgentsListed.class, this::onAgentsListed)
                 .onMessage(AgentReported.class, this::onAgentReported)
                 .onMessage(AgentTerminated.class, this::onAgentTerminated)
@@ -165,6 +169,24 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return this;
     }
 
+    private Behavior<Command> onCheckpointJob(CheckpointJob m) {
+        Job job = jobs.get(m.jobId());
+        if (job == null) {
+            m.replyTo().tell(StatusReply.error(noSuchJob(m.jobId())));
+        } else if (job.state() != JobState.RUNNING) {
+            m.replyTo().tell(StatusReply.error("job " + job.id() + " is " + job.state() + "; only a RUNNING job can checkpoint"));
+        } else {
+            for (Member member : job.members()) {
+                ActorRef<AgentProtocol.Command> agent = agents.get(member.nodeId());
+                if (agent != null) agent.tell(new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
+            }
+            Job asked = job.withEvent("CHECKPOINT_REQUESTED", null, -1, "all " + job.worldSize() + " ranks, next common step", now());
+            jobs.put(job.id(), asked);
+            m.replyTo().tell(StatusReply.success(asked));
+        }
+        return this;
+    }
+
     // ---- agents and membership ----
 
     private Behavior<Command> onAgentsListed(AgentsListed m) {
@@ -188,6 +210,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             onRankExited(e);
         } else if (r instanceof AgentProtocol.RankFailedToStart f) {
             onRankFailedToStart(f);
+        } else if (r instanceof AgentProtocol.RankProgress p) {
+            update(p.jobId(), p.generation(), j -> p.rank() == 0 ? j.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())) : j);
+        } else if (r instanceof AgentProtocol.CheckpointReported c) {
+            update(c.jobId(), c.generation(), j -> j.withTraining(t -> t.checkpoint(new Training.CheckpointRecord(c.step(),
+                    c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs(), c.reason(), c.dir()))));
+        } else if (r instanceof AgentProtocol.RankStalled st) {
+            update(st.jobId(), st.generation(), j -> j.withEvent("RANK_STALLED", st.nodeId(), st.rank(),
+                    "stalled at step " + st.step() + ": " + st.reason(), now()));
+        } else if (r instanceof AgentProtocol.RankDone d) {
+            update(d.jobId(), d.generation(), j -> j.withTraining(t -> t.done(d.rank(), d.step(), d.loss(), d.paramsSha256()))
+                    .withEvent("RANK_DONE", d.nodeId(), d.rank(), "step " + d.step() + " params-sha256 " + d.paramsSha256(), now()));
         } else {
             getContext().getLog().warn("unexpected agent report {}", r);
         }
@@ -262,7 +295,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private void startGeneration(Job pending, List<String> nodeIds) {
-        Job job = pending.startGeneration(nodeIds, now());
+        var members = new java.util.ArrayList<Member>();
+        for (int r = 0; r < nodeIds.size(); r++) {
+            var info = registry.get(nodeIds.get(r)).orElseThrow().info();
+            members.add(Member.assigned(r, info.nodeId(), info.market().label(), info.pricePerHour(), info.onDemandPricePerHour()));
+        }
+        Job job = pending.startGeneration(members, now());
         nodeIds.forEach(n -> registry.assign(n, job.id()));
         jobs.put(job.id(), job);
         getContext().getLog().info("job {} generation {} on {}", job.id(), job.generation(), nodeIds);
@@ -283,7 +321,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             ActorRef<AgentProtocol.Command> agent = agents.get(m.nodeId());
             if (agent == null) continue; // its loss is handled by onAgentTerminated
             agent.tell(new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(),
-                    p.host(), p.port(), 0, spec.argv(), spec.env(), spec.workingDir(), reports));
+                    p.host(), p.port(), 0, spec.checkpoint().intervalSteps(), spec.argv(), spec.env(), spec.workingDir(),
+                    reports));
         }
         timers.startSingleTimer(startTimer(job.id()), new GenerationStartTimedOut(job.id(), job.generation()),
                 settings.generationStartTimeout());
@@ -372,6 +411,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         } else {
             getContext().getLog().info("job {} {}: {}", ended.id(), to, why);
         }
+    }
+
+    private void update(String jobId, long generation, java.util.function.UnaryOperator<Job> change) {
+        Job job = current(jobId, generation);
+        if (job != null) jobs.put(jobId, change.apply(job));
     }
 
     private Job current(String jobId, long generation) {

@@ -3,21 +3,22 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.protocol.wire.WireMessage;
 
 /**
- * One rank of a generation. {@code pid} is 0 until the agent reports the process started;
- * {@code exitCode} is null while it runs.
+ * One rank of a generation and the price of its node. {@code pid} is 0 until the agent reports
+ * the process started; {@code exitCode} is null while it runs.
  */
-public record Member(int rank, String nodeId, long pid, String logFile, Integer exitCode) implements WireMessage {
+public record Member(int rank, String nodeId, String market, double pricePerHour, double onDemandPricePerHour, long pid,
+        String logFile, Integer exitCode) implements WireMessage {
 
-    static Member assigned(int rank, String nodeId) {
-        return new Member(rank, nodeId, 0, null, null);
+    static Member assigned(int rank, String nodeId, String market, double price, double onDemandPrice) {
+        return new Member(rank, nodeId, market, price, onDemandPrice, 0, null, null);
     }
 
     Member started(long pid, String logFile) {
-        return new Member(rank, nodeId, pid, logFile, exitCode);
+        return new Member(rank, nodeId, market, pricePerHour, onDemandPricePerHour, pid, logFile, exitCode);
     }
 
     Member exited(int code) {
-        return new Member(rank, nodeId, pid, logFile, code);
+        return new Member(rank, nodeId, market, pricePerHour, onDemandPricePerHour, pid, logFile, code);
     }
 
     public boolean running() {

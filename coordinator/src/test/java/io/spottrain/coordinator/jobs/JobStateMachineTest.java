@@ -54,7 +54,7 @@ class JobStateMachineTest {
                 """);
         Instant t = Instant.parse("2026-11-27T10:00:00Z");
         Job job = Job.submitted("j-1", spec, t)
-                .startGeneration(List.of("node1", "node2"), t.plusSeconds(1))
+                .startGenerationOn(List.of("node1", "node2"), t.plusSeconds(1))
                 .transition(JobState.RUNNING, "all 2 ranks running", t.plusSeconds(2))
                 .transition(JobState.SUCCEEDED, "done", t.plusSeconds(3));
         assertEquals(List.of("SUBMITTED", "GENERATION_OPENED", "STARTING", "RUNNING", "SUCCEEDED"),

@@ -42,7 +42,7 @@ class WireSerializationTest {
         List<Object> msgs = List.of(
                 new AgentProtocol.DescribeNode(reports),
                 new AgentProtocol.AllocatePort("j-1", 3, reports),
-                new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, List.of("python3", "train.py"),
+                new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, 50, List.of("python3", "train.py"),
                         Map.of("SEED", "7"), null, reports),
                 new AgentProtocol.StopGeneration("j-1", 3, "cancelled"),
                 new AgentProtocol.NodeDescribed(node, kit.createTestProbe(AgentProtocol.Command.class).getRef()),
@@ -60,7 +60,7 @@ class WireSerializationTest {
                 metadata: {name: j, labels: {team: a}}
                 spec: {workers: {min: 2, max: 3}, command: [x], checkpoint: {remote: "s3://bkt/p"}}
                 """);
-        Job job = Job.submitted("j-1", spec, Instant.parse("2026-11-27T10:00:00Z")).startGeneration(List.of("n1", "n2"),
+        Job job = Job.submitted("j-1", spec, Instant.parse("2026-11-27T10:00:00Z")).startGenerationOn(List.of("n1", "n2"),
                 Instant.parse("2026-11-27T10:00:01Z"));
         assertEquals(job, roundTrip(job));
         var submit = new JobManager.SubmitJob(spec, kit.<org.apache.pekko.pattern.StatusReply<Job>>createTestProbe().getRef());

@@ -109,43 +109,43 @@ public final class MlpTrainer {
         int b = o.batch();
         int lo = (int) ((long) b * o.rank() / o.worldSize());
         int hi = (int) ((long) b * (o.rank() + 1) / o.worldSize());
-        long[] acc = new long[model.size + 1]; // gradients, then the loss
+        // gradients, then the loss, then two flags that make requests collective: a request that
+        // reaches any rank is seen by all after this step's all-reduce, so all act at the same step
+        long[] acc = new long[model.size + 3];
+        int lossSlot = model.size;
+        int checkpointFlag = model.size + 1;
+        int stopFlag = model.size + 2;
         double[] h = new double[model.hidden];
         double[] z = new double[model.out];
         double[] dh = new double[model.hidden];
         long checkpointAt = -1;
-        boolean stopRequested = false;
+        boolean checkpointAsked = false;
+        boolean stopAsked = false;
         prevParams = params.clone();
         prevVelocity = velocity.clone();
         long windowStart = System.nanoTime();
         long windowSteps = 0;
         while (step < o.steps()) {
-            // requests are taken at step boundaries
-            for (JsonNode r; (r = control.poll()) != null; ) {
+            for (JsonNode r; (r = control.poll()) != null; ) { // requests are taken at step boundaries
                 String type = r.path("type").asText();
                 if (type.equals(Contract.CHECKPOINT_NOW)) {
-                    checkpointAt = Math.max(step, r.path("step").asLong(step));
+                    if (r.has("step") && r.path("step").asLong() > step) checkpointAt = r.path("step").asLong();
+                    else checkpointAsked = true;
                 } else if (type.equals(Contract.STOP)) {
-                    stopRequested = true;
+                    stopAsked = true;
                 }
             }
-            if (checkpointAt == step) {
-                checkpoint(control, "requested");
-                checkpointAt = -1;
-            }
-            if (stopRequested && checkpointAt < 0) {
-                awaitWrite();
-                log("stopping at step " + step + " as asked");
-                return EXIT_STOPPED;
-            }
             java.util.Arrays.fill(acc, 0);
+            acc[checkpointFlag] = checkpointAsked ? 1 : 0;
+            acc[stopFlag] = stopAsked ? 1 : 0;
+            checkpointAsked = false;
             int epoch = (int) (step * b / data.samples);
             int offset = (int) ((step * b) % data.samples);
             int[] order = data.order(epoch);
             for (int i = lo; i < hi; i++) {
                 int idx = order[(offset + i) % data.samples];
                 double loss = model.accumulate(params, data.x[idx], data.y[idx], acc, h, z, dh);
-                acc[model.size] += Mlp.q(loss);
+                acc[lossSlot] += Mlp.q(loss);
             }
             try {
                 ring.allReduce(acc);
@@ -159,7 +159,7 @@ public final class MlpTrainer {
                 velocity[i] = o.momentum() * velocity[i] + acc[i] * scale;
                 params[i] -= o.lr() * velocity[i];
             }
-            lastLoss = acc[model.size] * scale;
+            lastLoss = acc[lossSlot] * scale;
             step++;
             windowSteps++;
             if (step % o.logEvery() == 0 || step == o.steps()) {
@@ -171,8 +171,16 @@ public final class MlpTrainer {
                 windowStart = System.nanoTime();
                 windowSteps = 0;
             }
-            if (o.checkpointEvery() > 0 && step % o.checkpointEvery() == 0) {
-                checkpoint(control, "interval");
+            boolean stopNow = acc[stopFlag] > 0;
+            if (acc[checkpointFlag] > 0 || step == checkpointAt) {
+                checkpoint(control, "requested");
+            } else if ((o.checkpointEvery() > 0 && step % o.checkpointEvery() == 0) || (stopNow && step < o.steps())) {
+                checkpoint(control, stopNow ? "stop" : "interval");
+            }
+            if (stopNow && step < o.steps()) {
+                awaitWrite();
+                log("stopping at step " + step + " as asked");
+                return EXIT_STOPPED;
             }
             if (o.stepDelayMs() > 0) Thread.sleep(o.stepDelayMs());
         }

@@ -31,7 +31,7 @@ record TrainerOptions(
                 intEnv(env, "SPOTTRAIN_RESUME_STEP", 0),
                 num(f, "steps", 300), (int) num(f, "batch", 256), (int) num(f, "hidden", 64), (int) num(f, "features", 16),
                 (int) num(f, "classes", 8), (int) num(f, "samples", 4096), dbl(f, "lr", 0.02), dbl(f, "momentum", 0.9),
-                num(f, "seed", 42), (int) num(f, "checkpoint-every", 0), (int) (1000 * dbl(f, "peer-timeout-s", 10)),
+                num(f, "seed", 42), (int) num(f, "checkpoint-every", intEnv(env, "SPOTTRAIN_CHECKPOINT_INTERVAL", 0)), (int) (1000 * dbl(f, "peer-timeout-s", 10)),
                 (int) (1000 * dbl(f, "stall-wait-s", 60)), (int) num(f, "log-every", 10), (int) num(f, "step-delay-ms", 0));
         if (o.batch < o.worldSize) throw new IllegalArgumentException("--batch " + o.batch + " is smaller than WORLD_SIZE " + world);
         if (o.samples % o.batch != 0) throw new IllegalArgumentException("--samples must be a multiple of --batch");

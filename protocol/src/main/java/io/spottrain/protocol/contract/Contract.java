@@ -16,6 +16,8 @@ public final class Contract {
     public static final String GENERATION = "SPOTTRAIN_GENERATION";
     public static final String CHECKPOINT_DIR = "SPOTTRAIN_CHECKPOINT_DIR";
     public static final String RESUME_STEP = "SPOTTRAIN_RESUME_STEP";
+    /** Steps between checkpoints from the job spec (0: none, or auto: the agent asks). */
+    public static final String CHECKPOINT_INTERVAL = "SPOTTRAIN_CHECKPOINT_INTERVAL";
     /** host:port of the agent's loopback control endpoint for this rank. */
     public static final String CONTROL = "SPOTTRAIN_CONTROL";
 

@@ -26,6 +26,7 @@ public final class ControlServer implements AutoCloseable {
     private final Thread acceptor;
     private volatile Socket current;
     private volatile boolean closed;
+    private final java.util.concurrent.CountDownLatch firstSessionOver = new java.util.concurrent.CountDownLatch(1);
 
     public ControlServer(Consumer<JsonNode> onMessage) throws IOException {
         this.onMessage = onMessage;
@@ -72,6 +73,7 @@ public final class ControlServer implements AutoCloseable {
                 current = s;
                 if (old != null) old.close();
                 readLoop(s);
+                firstSessionOver.countDown();
             } catch (IOException e) {
                 if (closed) return;
             }
@@ -96,6 +98,20 @@ public final class ControlServer implements AutoCloseable {
             }
         } catch (IOException e) {
             // the process closed or died; its exit is reported by the supervisor
+        }
+    }
+
+    /**
+     * Waits (bounded) until the process's connection has been read to its end, so that every
+     * message it sent before exiting is handled before its exit is. Returns at once if it never
+     * connected.
+     */
+    public void awaitDrained(java.time.Duration timeout) {
+        if (current == null) return;
+        try {
+            firstSessionOver.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

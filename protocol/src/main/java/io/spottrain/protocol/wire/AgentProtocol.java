@@ -26,7 +26,8 @@ public final class AgentProtocol {
 
     /**
      * Starts one rank of a job generation. {@code argv} may use {@code ${VAR}} references to the
-     * rank's environment; {@code workingDir} null means the agent's own working directory.
+     * rank's environment; {@code workingDir} null means the agent's own working directory;
+     * {@code checkpointInterval} is steps between checkpoints, 0 for none or auto.
      */
     public record StartGeneration(
             String jobId,
@@ -36,13 +37,20 @@ public final class AgentProtocol {
             String masterAddr,
             int masterPort,
             long resumeStep,
+            long checkpointInterval,
             List<String> argv,
             Map<String, String> env,
             String workingDir,
             ActorRef<Report> replyTo) implements Command {}
 
-    /** Stops the job's rank on this node (SIGTERM, then SIGKILL after a grace period). */
+    /**
+     * Stops the job's rank on this node: the contract's {@code stop} first, then SIGTERM, then
+     * SIGKILL after the agent's grace period.
+     */
     public record StopGeneration(String jobId, long generation, String reason) implements Command {}
+
+    /** Asks the rank to checkpoint when it has completed {@code step} (-1: at the next step boundary). */
+    public record RequestCheckpoint(String jobId, long generation, long step) implements Command {}
 
     /** Reports an agent sends to the job manager. */
     public interface Report extends WireMessage {}
@@ -56,6 +64,22 @@ public final class AgentProtocol {
 
     /** {@code logTail} is the last lines of the rank's output, to explain a failure. */
     public record RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail)
+            implements Report {}
+
+    /** The rank's training progress (contract {@code progress}). */
+    public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,
+            double samplesPerSec) implements Report {}
+
+    /** The rank committed a checkpoint to this node's local tier (contract {@code checkpoint}). */
+    public record CheckpointReported(String jobId, long generation, int rank, String nodeId, long step, String dir, int files,
+            long bytes, double stallMs, double persistMs, String reason) implements Report {}
+
+    /** A collective failed: the rank holds the state of {@code step} (contract {@code stalled}). */
+    public record RankStalled(String jobId, long generation, int rank, String nodeId, long step, String reason)
+            implements Report {}
+
+    /** The rank finished training (contract {@code done}). */
+    public record RankDone(String jobId, long generation, int rank, String nodeId, long step, double loss, String paramsSha256)
             implements Report {}
 
     /** The agent could not start the rank at all (no such program, bad working directory). */

@@ -1,5 +1,7 @@
 package io.spottrain.agent.supervision;
 
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -50,6 +52,7 @@ public final class ProcessSupervisor {
         env.put("SPOTTRAIN_NODE", nodeId);
         env.put("SPOTTRAIN_CHECKPOINT_DIR", checkpointDir(s.jobId()).toString());
         env.put("SPOTTRAIN_RESUME_STEP", Long.toString(s.resumeStep()));
+        env.put("SPOTTRAIN_CHECKPOINT_INTERVAL", Long.toString(s.checkpointInterval()));
         return env;
     }
 
@@ -57,9 +60,24 @@ public final class ProcessSupervisor {
         return workDir.resolve("checkpoints").resolve(jobId);
     }
 
-    /** Starts a rank; throws with a one-line reason when the program cannot be started. */
-    public RankProcess start(AgentProtocol.StartGeneration s) throws IOException {
+    /**
+     * Starts a rank with its own {@code SPOTTRAIN_CONTROL} endpoint whose messages go to
+     * {@code onContract}; throws with a one-line reason when the program cannot be started.
+     */
+    public RankProcess start(AgentProtocol.StartGeneration s, java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> onContract)
+            throws IOException {
         Map<String, String> env = rankEnv(s);
+        ControlServer control = new ControlServer(onContract);
+        env.put(Contract.CONTROL, control.address());
+        try {
+            return start(s, env, control);
+        } catch (IOException | RuntimeException e) {
+            control.close();
+            throw e;
+        }
+    }
+
+    private RankProcess start(AgentProtocol.StartGeneration s, Map<String, String> env, ControlServer control) throws IOException {
         Map<String, String> full = new LinkedHashMap<>(System.getenv());
         full.putAll(env);
         List<String> argv = s.argv().stream().map(a -> expand(a, full)).toList();
@@ -85,7 +103,7 @@ public final class ProcessSupervisor {
             throw new IOException("cannot run " + argv.get(0) + " in " + dir + ": "
                     + why.replaceFirst("^Cannot run program \"[^\"]*\"[^:]*: ", ""), e);
         }
-        var rp = new RankProcess(s.jobId(), s.generation(), s.rank(), p, log);
+        var rp = new RankProcess(s.jobId(), s.generation(), s.rank(), p, log, control);
         running.put(key(s.jobId(), s.generation()), rp);
         Path pidFile = pidDir(workDir).resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".pid");
         writePid(pidFile, p.pid());
@@ -116,10 +134,26 @@ public final class ProcessSupervisor {
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** SIGTERM to the rank and everything it started; SIGKILL to what is left after {@code grace}. */
+    /**
+     * Stops a rank: the contract's {@code stop} first (it exits at its next step boundary), then
+     * after half the grace SIGTERM to it and everything it started, SIGKILL after the rest.
+     */
     public CompletableFuture<Void> stop(String jobId, long generation, Duration grace) {
         RankProcess rp = running.get(key(jobId, generation));
-        return rp == null ? CompletableFuture.completedFuture(null) : stopTree(rp.process().toHandle(), grace);
+        if (rp == null) return CompletableFuture.completedFuture(null);
+        if (rp.control().send(ControlServer.message(Contract.STOP))) {
+            return rp.process().onExit().thenApply(p -> (Void) null)
+                    .completeOnTimeout(null, grace.toMillis() / 2, TimeUnit.MILLISECONDS)
+                    .thenCompose(v -> rp.process().isAlive() ? stopTree(rp.process().toHandle(), grace.dividedBy(2))
+                            : CompletableFuture.completedFuture(null));
+        }
+        return stopTree(rp.process().toHandle(), grace);
+    }
+
+    /** Sends a contract request to a running rank; false when it is not running or not connected. */
+    public boolean request(String jobId, long generation, com.fasterxml.jackson.databind.node.ObjectNode message) {
+        RankProcess rp = running.get(key(jobId, generation));
+        return rp != null && rp.control().send(message);
     }
 
     /** Stops every rank at once (agent shutdown). */
