@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""PyTorch data-parallel training under spottrain (needs torch; runs where torch exists).
+
+The same MLP classifier and synthetic data recipe as the Java example, on torch.distributed with
+the torchrun-compatible environment the agent sets (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,
+MASTER_PORT) and the spottrain contract (examples/python/spottrain_contract.py): progress,
+checkpoints in the manifest layout, checkpoint/stop requests made collective, a stall report when
+a peer dies, resume from SPOTTRAIN_RESUME_STEP.
+
+--reduce exact (default): per-sample gradients (torch.func) quantized to int64 fixed point and
+summed with an int64 all_reduce. Integer sums do not depend on world size or arrival order, so a
+resume at another world size can reproduce an uninterrupted run as long as each per-sample
+gradient is computed identically (see README.md for what was measured on which device).
+--reduce float: plain DDP-style float all_reduce of the mean gradient (fast, not reproducible
+across world sizes).
+
+    RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 python3 ddp_train.py --steps 200
+"""
+import argparse
+import datetime
+import hashlib
+import os
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+from torch.func import functional_call, grad, vmap
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import spottrain_contract as sc  # noqa: E402
+
+SCALE = 2.0 ** 32
+EXIT_STOPPED = 75
+
+
+def args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--features", type=int, default=16)
+    p.add_argument("--classes", type=int, default=8)
+    p.add_argument("--samples", type=int, default=4096)
+    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--checkpoint-every", type=int, default=int(os.environ.get("SPOTTRAIN_CHECKPOINT_INTERVAL", "0")))
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--reduce", default="exact", choices=["exact", "float"])
+    p.add_argument("--peer-timeout-s", type=float, default=30)
+    return p.parse_args()
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self, d, h, c):
+        super().__init__()
+        self.l1 = torch.nn.Linear(d, h)
+        self.l2 = torch.nn.Linear(h, c)
+
+    def forward(self, x):
+        return self.l2(torch.relu(self.l1(x)))
+
+
+def main():
+    a = args()
+    env = sc.Env()
+    ctl = sc.Control(env)
+    ctl.hello()
+    use_cuda = a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available())
+    device = torch.device("cuda", env.local_rank % max(1, torch.cuda.device_count())) if use_cuda else torch.device("cpu")
+    backend = "nccl" if use_cuda and torch.cuda.device_count() >= env.world_size else "gloo"
+    if use_cuda:
+        torch.cuda.set_device(device)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    dist.init_process_group(backend, init_method="tcp://%s:%d" % (env.master_addr, env.master_port), rank=env.rank,
+                            world_size=env.world_size, timeout=datetime.timedelta(seconds=a.peer_timeout_s))
+    comm = device if backend == "nccl" else torch.device("cpu")
+
+    g = torch.Generator().manual_seed(a.seed)
+    centers = torch.randn(a.classes, a.features, generator=g, dtype=torch.float64)
+    y_all = torch.randint(0, a.classes, (a.samples,), generator=g)
+    x_all = (centers[y_all] + 2.5 * torch.randn(a.samples, a.features, generator=g, dtype=torch.float64)).to(device)
+    y_all = y_all.to(device)
+
+    torch.manual_seed(a.seed)
+    model = Mlp(a.features, a.hidden, a.classes).to(device=device, dtype=torch.float64)
+    names = [n for n, _ in model.named_parameters()]
+    velocity = [torch.zeros_like(p) for p in model.parameters()]
+    step = 0
+    if env.resume_step > 0:
+        state = sc.read_checkpoint(env.checkpoint_dir, env.resume_step)
+        flat = torch.frombuffer(bytearray(state["params.bin"]), dtype=torch.float64).to(device)
+        vel = torch.frombuffer(bytearray(state["optimizer.bin"]), dtype=torch.float64).to(device)
+        torch.nn.utils.vector_to_parameters(flat, model.parameters())
+        torch.nn.utils.vector_to_parameters(vel, velocity)
+        step = env.resume_step
+        print("[rank %d/%d] resumed from step %d" % (env.rank, env.world_size, step), flush=True)
+
+    def loss_one(params, x, y):
+        out = functional_call(model, params, (x.unsqueeze(0),))
+        return torch.nn.functional.cross_entropy(out, y.unsqueeze(0))
+
+    per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0))
+    lo = a.batch * env.rank // env.world_size
+    hi = a.batch * (env.rank + 1) // env.world_size
+
+    def flat_params():
+        return torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+
+    def checkpoint(reason):
+        if not env.checkpoint_dir:
+            return
+        t0 = time.perf_counter()
+        files = {"params.bin": flat_params().cpu().numpy().tobytes(),
+                 "optimizer.bin": torch.nn.utils.parameters_to_vector(velocity).cpu().numpy().tobytes()}
+        stall = (time.perf_counter() - t0) * 1000
+        m = sc.write_checkpoint(env.checkpoint_dir, step, env.world_size, env.generation, env.job, files,
+                                {"trainer": "pytorch-mlp", "reduce": a.reduce})
+        persist = (time.perf_counter() - t0) * 1000
+        ctl.checkpoint_written(step, os.path.join(env.checkpoint_dir, "step-%d" % step), len(m["files"]),
+                               sum(f["size"] for f in m["files"]), stall, persist, reason)
+
+    ask_ckpt = ask_stop = False
+    loss_value = float("nan")
+    t_window, n_window = time.perf_counter(), 0
+    while step < a.steps:
+        req = ctl.poll()
+        while req is not None:
+            ask_ckpt |= req.get("type") == "checkpoint-now"
+            ask_stop |= req.get("type") == "stop"
+            req = ctl.poll()
+        perm = torch.randperm(a.samples, generator=torch.Generator().manual_seed(a.seed * 31 + step * a.batch // a.samples))
+        off = (step * a.batch) % a.samples
+        idx = perm[off + lo:off + hi].to(device)
+        params = {n: p.detach() for n, p in model.named_parameters()}
+        try:
+            if a.reduce == "exact":
+                gs = per_sample(params, x_all[idx], y_all[idx])
+                qs = [torch.round(gs[n] * SCALE).to(torch.int64).sum(0) for n in names]
+                with torch.no_grad():
+                    losses = torch.nn.functional.cross_entropy(model(x_all[idx]), y_all[idx], reduction="none")
+                qloss = torch.round(losses * SCALE).to(torch.int64).sum().reshape(1)
+                flags = torch.tensor([int(ask_ckpt), int(ask_stop)], dtype=torch.int64, device=device)
+                vec = torch.cat([q.reshape(-1) for q in qs] + [qloss, flags]).to(comm)
+                dist.all_reduce(vec)
+                vec = vec.to(device)
+                grads = vec[:-3].to(torch.float64) / (SCALE * a.batch)
+                loss_value = vec[-3].item() / (SCALE * a.batch)
+                ckpt_flag, stop_flag = vec[-2].item(), vec[-1].item()
+            else:
+                model.zero_grad()
+                out = model(x_all[idx])
+                loss = torch.nn.functional.cross_entropy(out, y_all[idx], reduction="sum")
+                loss.backward()
+                vec = torch.cat([p.grad.reshape(-1) for p in model.parameters()] +
+                                [loss.detach().reshape(1), torch.tensor([float(ask_ckpt), float(ask_stop)],
+                                                                        dtype=torch.float64, device=device)]).to(comm)
+                dist.all_reduce(vec)
+                vec = vec.to(device)
+                grads = vec[:-3] / a.batch
+                loss_value = vec[-3].item() / a.batch
+                ckpt_flag, stop_flag = vec[-2].item(), vec[-1].item()
+        except RuntimeError as e:  # a peer died or hung past the time-out
+            print("[rank %d/%d] stalled at step %d: %s" % (env.rank, env.world_size, step, str(e).splitlines()[0]), flush=True)
+            ctl.stalled(step, str(e).splitlines()[0])
+            checkpoint("stall")
+            return EXIT_STOPPED
+        ask_ckpt = ask_stop = False
+        with torch.no_grad():
+            offset = 0
+            for p, v in zip(model.parameters(), velocity):
+                gp = grads[offset:offset + p.numel()].view_as(p)
+                offset += p.numel()
+                v.mul_(a.momentum).add_(gp)
+                p.sub_(a.lr * v)
+        step += 1
+        n_window += 1
+        if step % a.log_every == 0 or step == a.steps:
+            sps = n_window * a.batch / max(time.perf_counter() - t_window, 1e-9)
+            print("[rank %d/%d] step %d loss %.6f samples/s %.0f" % (env.rank, env.world_size, step, loss_value, sps), flush=True)
+            ctl.progress(step, loss_value, sps)
+            t_window, n_window = time.perf_counter(), 0
+        if ckpt_flag > 0 or (a.checkpoint_every and step % a.checkpoint_every == 0) or (stop_flag > 0 and step < a.steps):
+            checkpoint("requested" if ckpt_flag > 0 else "stop" if stop_flag > 0 else "interval")
+        if stop_flag > 0 and step < a.steps:
+            return EXIT_STOPPED
+    digest = hashlib.sha256(flat_params().cpu().numpy().tobytes()).hexdigest()
+    print("params-sha256=%s" % digest)
+    print("final-loss=%.6f" % loss_value, flush=True)
+    ctl.done(step, loss_value, digest)
+    dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
