@@ -46,6 +46,9 @@ def main():
         if not env.checkpoint_dir:
             return
         t0 = time.perf_counter()
+        if step in sc.committed_steps(env.checkpoint_dir):  # already written (interval): report, never rewrite
+            ctl.checkpoint_written(step, os.path.join(env.checkpoint_dir, "step-%d" % step), 1, 16, 0.0, 0.0, reason)
+            return
         m = sc.write_checkpoint(env.checkpoint_dir, step, env.world_size, env.generation, env.job,
                                 {"params.bin": struct.pack("<2d", w, b)}, {"trainer": "tiny"})
         ms = (time.perf_counter() - t0) * 1000

@@ -113,6 +113,9 @@ def main():
         if not env.checkpoint_dir:
             return
         t0 = time.perf_counter()
+        if step in sc.committed_steps(env.checkpoint_dir):  # already written this step: report, never rewrite
+            ctl.checkpoint_written(step, os.path.join(env.checkpoint_dir, "step-%d" % step), 2, 0, 0.0, 0.0, reason)
+            return
         files = {"params.bin": flat_params().cpu().numpy().tobytes(),
                  "optimizer.bin": torch.nn.utils.parameters_to_vector(velocity).cpu().numpy().tobytes()}
         stall = (time.perf_counter() - t0) * 1000

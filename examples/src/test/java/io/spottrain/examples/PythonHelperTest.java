@@ -67,6 +67,28 @@ class PythonHelperTest {
     }
 
     @Test
+    void aRequestForAStepAlreadyCheckpointedIsAnsweredNotACrash() throws Exception {
+        var inbox = new LinkedBlockingQueue<JsonNode>();
+        try (var agent = new ControlServer(inbox::add)) {
+            Process p = python(Map.of(Contract.CONTROL, agent.address(), Contract.CHECKPOINT_DIR, dir.resolve("every").toString()),
+                    dir.resolve("every.log"), PY.resolve("tiny_trainer.py").toString(), "--steps", "100000", "--step-delay-ms", "5",
+                    "--checkpoint-every", "1");
+            try {
+                next(inbox, Contract.CHECKPOINT_WRITTEN);
+                agent.send(ControlServer.message(Contract.CHECKPOINT_NOW));
+                JsonNode asked = next(inbox, Contract.CHECKPOINT_WRITTEN);
+                while (!asked.path("reason").asText().equals("requested")) asked = next(inbox, Contract.CHECKPOINT_WRITTEN);
+                assertTrue(p.isAlive(), "still training");
+                agent.send(ControlServer.message(Contract.STOP));
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+                assertEquals(75, p.exitValue(), java.nio.file.Files.readString(dir.resolve("every.log")));
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void pythonReadsAJavaCheckpointAndRejectsACorruptOne() throws Exception {
         var dirs = new CheckpointDir(dir.resolve("java"));
         dirs.write(30, 2, 1, "j", Map.of("params.bin", new byte[] {1, 2, 3}), Map.of(), Map.of("loss", "0.1"));

@@ -97,7 +97,10 @@ public final class MlpTrainer {
                 return stall(control, "rendezvous failed: " + e.getMessage());
             }
             try (ring) {
-                return train(control, ring);
+                long t0 = System.nanoTime();
+                int code = train(control, ring);
+                System.out.printf(java.util.Locale.ROOT, "train-seconds=%.4f%n", (System.nanoTime() - t0) / 1e9);
+                return code;
             } finally {
                 awaitWrite();
                 writer.shutdown();
@@ -237,8 +240,8 @@ public final class MlpTrainer {
             log("no checkpoint directory (SPOTTRAIN_CHECKPOINT_DIR or --checkpoint-dir): checkpoint at step " + step + " skipped");
             return;
         }
+        long t0 = System.nanoTime(); // the stall includes waiting for the previous write
         awaitWrite(); // one write at a time, in step order
-        long t0 = System.nanoTime();
         var files = new LinkedHashMap<String, byte[]>();
         files.put("params.bin", bytes(params));
         files.put("optimizer.bin", bytes(velocity));
@@ -246,6 +249,11 @@ public final class MlpTrainer {
         double stallMs = (System.nanoTime() - t0) / 1e6;
         long s = step;
         var dir = new CheckpointDir(o.checkpointDir());
+        if (dir.isCommitted(s)) { // e.g. a stop or stall right after the interval checkpoint of this step
+            var m = dir.manifest(s);
+            control.checkpointWritten(s, dir.stepDir(s).toString(), m.files().size(), m.totalBytes(), 0, 0, reason);
+            return;
+        }
         pendingWrite = writer.submit(() -> {
             var m = dir.write(s, o.worldSize(), o.generation(), o.job(), files, Map.of(),
                     Map.of("loss", Double.toString(lastLoss), "seed", Long.toString(o.seed()), "trainer", "mlp"));

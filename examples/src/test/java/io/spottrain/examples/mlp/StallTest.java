@@ -81,6 +81,23 @@ class StallTest {
         }
     }
 
+    @Test
+    void withoutAnAgentAStalledRankKeepsItsWorkAndExitsCleanlyEvenIfThatStepIsAlreadyWritten() throws Exception {
+        try (var ranks = Ranks.start(dir.resolve("solo"), 2, 1, 0, Map.of(), "--steps", "1000000", "--step-delay-ms", "10",
+                "--checkpoint-every", "1", "--log-every", "1000000")) {
+            var ck = new io.spottrain.protocol.checkpoint.CheckpointDir(ranks.checkpointDir(0));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (ck.committedSteps().size() < 5 && System.currentTimeMillis() < deadline) Thread.sleep(50);
+            ranks.processes.get(1).destroyForcibly();
+            assertTrue(ranks.processes.get(0).waitFor(30, TimeUnit.SECONDS), ranks::toString);
+            assertEquals(MlpTrainer.EXIT_STOPPED, ranks.processes.get(0).exitValue(), ranks::toString);
+            String out = ranks.output(0);
+            assertTrue(out.contains("stalled at step"), out);
+            long last = ck.committedSteps().get(0);
+            ck.verify(last);
+        }
+    }
+
     /** The next message of this type (others skipped), waiting at most {@code seconds}. */
     static JsonNode next(LinkedBlockingQueue<JsonNode> q, String type, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;

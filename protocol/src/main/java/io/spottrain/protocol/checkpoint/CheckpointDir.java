@@ -88,6 +88,10 @@ public final class CheckpointDir {
         fsyncDir(dir.getParent());
     }
 
+    public boolean isCommitted(long step) {
+        return Files.isRegularFile(stepDir(step).resolve(CheckpointManifest.FILE_NAME));
+    }
+
     /** Committed steps, newest first (a manifest exists; contents not yet verified). */
     public List<Long> committedSteps() throws IOException {
         if (!Files.isDirectory(root)) return List.of();
