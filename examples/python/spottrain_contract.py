@@ -149,7 +149,7 @@ def write_checkpoint(root, step, world_size, generation, job, files, metadata=No
             raise ValueError("bad checkpoint file name %r" % name)
         _write_durably(os.path.join(d, name), data)
         listed.append({"name": name, "size": len(data), "sha256": sha256(data), "sharding": "replicated",
-                       "shardRank": -1, "shardCount": 0})
+                       "shardRank": -1, "shardCount": 0, "group": None, "elementBytes": 0})
     manifest = {"format": FORMAT, "step": step, "worldSize": world_size, "generation": generation, "job": job,
                 "createdAt": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z"),
                 "files": listed, "metadata": {k: str(v) for k, v in (metadata or {}).items()}}

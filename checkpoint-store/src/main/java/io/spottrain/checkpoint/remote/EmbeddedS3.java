@@ -33,19 +33,22 @@ public final class EmbeddedS3 implements AutoCloseable {
         return start(dir, 0);
     }
 
-    /** Starts on {@code port} (0: any free port) and waits until it serves. */
+    /** Starts on {@code port} (0: any free port) with fresh random credentials. */
     public static EmbeddedS3 start(Path dir, int port) throws Exception {
-        Files.createDirectories(dir);
-        var props = new Properties();
-        props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
-        BlobStoreContext ctx = ContextBuilder.newBuilder("filesystem").overrides(props).build(BlobStoreContext.class);
         var rnd = new SecureRandom();
         byte[] a = new byte[10];
         byte[] s = new byte[20];
         rnd.nextBytes(a);
         rnd.nextBytes(s);
-        String access = "local" + HexFormat.of().formatHex(a);
-        String secret = HexFormat.of().formatHex(s);
+        return start(dir, port, "local" + HexFormat.of().formatHex(a), HexFormat.of().formatHex(s));
+    }
+
+    /** Starts on {@code port} with these credentials (a restart that clients must not notice) and waits until it serves. */
+    public static EmbeddedS3 start(Path dir, int port, String access, String secret) throws Exception {
+        Files.createDirectories(dir);
+        var props = new Properties();
+        props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
+        BlobStoreContext ctx = ContextBuilder.newBuilder("filesystem").overrides(props).build(BlobStoreContext.class);
         S3Proxy proxy = S3Proxy.builder().blobStore(ctx.getBlobStore()).endpoint(URI.create("http://127.0.0.1:" + port))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, access, secret).build();
         proxy.start();

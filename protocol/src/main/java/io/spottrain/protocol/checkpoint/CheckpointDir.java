@@ -67,7 +67,8 @@ public final class CheckpointDir {
             ManifestFile shard = shardingByName.get(e.getKey());
             String sha = sha256(e.getValue());
             listed.add(shard == null ? ManifestFile.replicated(e.getKey(), e.getValue().length, sha)
-                    : new ManifestFile(e.getKey(), e.getValue().length, sha, shard.sharding(), shard.shardRank(), shard.shardCount()));
+                    : new ManifestFile(e.getKey(), e.getValue().length, sha, shard.sharding(), shard.shardRank(), shard.shardCount(),
+                            shard.group(), shard.elementBytes()));
         }
         var manifest = new CheckpointManifest(CheckpointManifest.FORMAT, step, worldSize, generation, job,
                 Instant.now().toString(), listed, metadata);

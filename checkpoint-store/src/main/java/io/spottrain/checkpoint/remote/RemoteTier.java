@@ -1,0 +1,198 @@
+package io.spottrain.checkpoint.remote;
+
+import io.spottrain.checkpoint.Progress;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointException;
+import io.spottrain.protocol.checkpoint.CheckpointManifest;
+import io.spottrain.protocol.checkpoint.ManifestFile;
+import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The remote (S3) tier: the same layout as the local one, {@code <prefix>/<job>/step-<n>/<file>}.
+ *
+ * <p>Commit protocol: every file is uploaded and its stored size checked (parts carry Content-MD5
+ * or signed payloads), then {@code MANIFEST.json} — created with {@code If-None-Match: *} where the
+ * server supports it, so a step is committed once — and only then the {@code latest} pointer.
+ * Readers never trust {@code latest} alone: a step exists when its manifest does, and a restore
+ * verifies every file's sha256. A crash between files and manifest leaves objects that are not a
+ * checkpoint; the next upload of that step overwrites them.
+ */
+public final class RemoteTier {
+    private static final Pattern STEP = Pattern.compile(".*/step-(\\d+)/" + Pattern.quote(CheckpointManifest.FILE_NAME));
+
+    private final ObjectStore store;
+    private final String prefix;
+
+    public RemoteTier(ObjectStore store, String prefix) {
+        this.store = store;
+        this.prefix = prefix == null || prefix.isBlank() ? "" : prefix.replaceAll("^/+|/+$", "") + "/";
+    }
+
+    public ObjectStore store() {
+        return store;
+    }
+
+    String stepKey(String job, long step) {
+        return prefix + job + "/step-" + step + "/";
+    }
+
+    String latestKey(String job) {
+        return prefix + job + "/latest";
+    }
+
+    /** What an upload did: bytes sent, whether the step was already there, and how long it took. */
+    public record Uploaded(long step, long bytes, boolean alreadyRemote, long millis) {}
+
+    /**
+     * Uploads a committed local step (verified first: a corrupt local copy is never uploaded),
+     * manifest last, then moves {@code latest} forward. Idempotent.
+     */
+    public Uploaded upload(String job, CheckpointDir local, long step, Progress progress) throws IOException, CheckpointException {
+        long t0 = System.nanoTime();
+        CheckpointManifest m = local.verify(step);
+        String base = stepKey(job, step);
+        if (store.size(base + CheckpointManifest.FILE_NAME).isPresent()) {
+            return new Uploaded(step, 0, true, (System.nanoTime() - t0) / 1_000_000);
+        }
+        long total = m.totalBytes();
+        var before = new AtomicLong();
+        for (ManifestFile f : m.files()) {
+            long start = before.get();
+            store.putFile(base + f.name(), local.stepDir(step).resolve(f.name()), (done, t) -> progress.update(start + done, total));
+            before.addAndGet(f.size());
+        }
+        byte[] manifest = Files.readAllBytes(local.stepDir(step).resolve(CheckpointManifest.FILE_NAME));
+        if (!store.putBytes(base + CheckpointManifest.FILE_NAME, manifest, true)) {
+            // another uploader committed this step first: fine if it is the same checkpoint
+            CheckpointManifest theirs = manifest(job, step);
+            if (!sameFiles(theirs, m)) {
+                throw new IOException("step " + step + " of " + job + " was committed remotely with different contents");
+            }
+        }
+        moveLatest(job, step);
+        return new Uploaded(step, total, false, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static boolean sameFiles(CheckpointManifest a, CheckpointManifest b) {
+        return a.files().stream().map(f -> f.name() + ":" + f.sha256()).toList()
+                .equals(b.files().stream().map(f -> f.name() + ":" + f.sha256()).toList());
+    }
+
+    /** Moves {@code latest} to {@code step} unless it already points at a newer step. */
+    void moveLatest(String job, long step) throws IOException {
+        Optional<Long> current = latest(job);
+        if (current.isPresent() && current.get() >= step) return;
+        store.putBytes(latestKey(job), ("{\"step\":" + step + "}").getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    /** The {@code latest} pointer: a hint, the step last committed by an uploader. */
+    public Optional<Long> latest(String job) throws IOException {
+        Optional<byte[]> b = store.getBytes(latestKey(job));
+        if (b.isEmpty()) return Optional.empty();
+        try {
+            return Optional.of(Json.MAPPER.readTree(b.get()).path("step").asLong());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Steps with a manifest, newest first. */
+    public List<Long> committedSteps(String job) throws IOException {
+        var steps = new TreeSet<Long>(Comparator.reverseOrder());
+        for (String k : store.list(prefix + job + "/step-")) {
+            Matcher mm = STEP.matcher(k);
+            if (mm.matches()) steps.add(Long.parseLong(mm.group(1)));
+        }
+        return new ArrayList<>(steps);
+    }
+
+    public CheckpointManifest manifest(String job, long step) throws IOException, CheckpointException {
+        byte[] b = store.getBytes(stepKey(job, step) + CheckpointManifest.FILE_NAME)
+                .orElseThrow(() -> new CheckpointException("step " + step + ": no manifest in " + store.describe()));
+        try {
+            CheckpointManifest m = Json.MAPPER.readValue(b, CheckpointManifest.class);
+            if (m.step() != step || !CheckpointManifest.FORMAT.equals(m.format())) {
+                throw new CheckpointException("step " + step + ": remote manifest is not a " + CheckpointManifest.FORMAT + " manifest of this step");
+            }
+            return m;
+        } catch (IOException e) {
+            throw new CheckpointException("step " + step + ": remote manifest is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Downloads a step into a local tier: files into a staging directory, each verified against
+     * the manifest's sha256, then committed locally (manifest last). Throws naming a bad file.
+     */
+    public CheckpointManifest download(String job, long step, CheckpointDir local, Progress progress)
+            throws IOException, CheckpointException {
+        CheckpointManifest m = manifest(job, step);
+        if (local.isCommitted(step)) {
+            return local.verify(step);
+        }
+        Path staging = local.root().resolve(".incoming-step-" + step);
+        deleteTree(staging);
+        Files.createDirectories(staging);
+        try {
+            long total = m.totalBytes();
+            long before = 0;
+            for (ManifestFile f : m.files()) {
+                long start = before;
+                Path dest = staging.resolve(f.name());
+                store.getFile(stepKey(job, step) + f.name(), dest, (done, t) -> progress.update(start + done, total));
+                String sha = CheckpointDir.sha256(dest);
+                if (!sha.equals(f.sha256())) {
+                    throw new CheckpointException("step " + step + ": file " + f.name() + " in " + store.describe()
+                            + " is corrupt (sha256 " + sha.substring(0, 12) + "..., manifest says " + f.sha256().substring(0, 12) + "...)");
+                }
+                before += f.size();
+            }
+            Path dir = local.stepDir(step);
+            deleteTree(dir);
+            Files.move(staging, dir);
+            CheckpointDir.commit(dir, m);
+            return local.verify(step);
+        } finally {
+            deleteTree(staging);
+        }
+    }
+
+    /**
+     * Keeps the newest {@code keep} complete steps; never deletes the newest complete one, nor a
+     * pinned one (a restore in progress). The manifest goes first, so a half-deleted step is never
+     * taken for a checkpoint. Returns the deleted steps.
+     */
+    public List<Long> retain(String job, int keep, Set<Long> pinned) throws IOException {
+        List<Long> steps = committedSteps(job);
+        var deleted = new ArrayList<Long>();
+        for (int i = Math.max(1, keep); i < steps.size(); i++) {
+            long step = steps.get(i);
+            if (pinned.contains(step)) continue;
+            String base = stepKey(job, step);
+            store.delete(base + CheckpointManifest.FILE_NAME);
+            for (String k : store.list(base)) store.delete(k);
+            deleted.add(step);
+        }
+        return deleted;
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}

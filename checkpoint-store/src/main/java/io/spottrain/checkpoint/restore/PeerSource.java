@@ -1,0 +1,120 @@
+package io.spottrain.checkpoint.restore;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.checkpoint.Progress;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointException;
+import io.spottrain.protocol.checkpoint.CheckpointManifest;
+import io.spottrain.protocol.checkpoint.ManifestFile;
+import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A surviving peer's local tier, served by its {@link PeerTierServer}, as a restore source. */
+public final class PeerSource implements CheckpointSource {
+    private final String node;
+    private final String baseUrl;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public PeerSource(String node, String baseUrl) {
+        this.node = node;
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    }
+
+    @Override
+    public String name() {
+        return "peer " + node;
+    }
+
+    @Override
+    public List<Long> steps(String job) {
+        try {
+            HttpResponse<String> r = http.send(get("/checkpoints/" + job + "/steps"), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) return List.of();
+            var out = new ArrayList<Long>();
+            for (JsonNode n : Json.MAPPER.readTree(r.body())) out.add(n.asLong());
+            return out;
+        } catch (IOException e) {
+            return List.of(); // a dead peer has nothing to offer
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
+    @Override
+    public void fetchInto(String job, long step, CheckpointDir local, Progress progress) throws IOException, CheckpointException {
+        String base = "/checkpoints/" + job + "/step-" + step + "/";
+        CheckpointManifest m;
+        try {
+            m = Json.MAPPER.readValue(bytes(base + CheckpointManifest.FILE_NAME), CheckpointManifest.class);
+        } catch (IOException e) {
+            throw new CheckpointException("step " + step + ": no readable manifest from " + name() + ": " + e.getMessage(), e);
+        }
+        Path staging = local.root().resolve(".incoming-step-" + step);
+        deleteTree(staging);
+        Files.createDirectories(staging);
+        try {
+            long total = m.totalBytes();
+            long done = 0;
+            for (ManifestFile f : m.files()) {
+                Path dest = staging.resolve(f.name());
+                try (InputStream in = stream(base + f.name())) {
+                    Files.copy(in, dest);
+                }
+                String sha = CheckpointDir.sha256(dest);
+                if (!sha.equals(f.sha256())) {
+                    throw new CheckpointException("step " + step + ": file " + f.name() + " from " + name() + " is corrupt");
+                }
+                done += f.size();
+                progress.update(done, total);
+            }
+            Path dir = local.stepDir(step);
+            deleteTree(dir);
+            Files.move(staging, dir);
+            CheckpointDir.commit(dir, m);
+        } finally {
+            deleteTree(staging);
+        }
+    }
+
+    private HttpRequest get(String path) {
+        return HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30)).GET().build();
+    }
+
+    private byte[] bytes(String path) throws IOException {
+        try (InputStream in = stream(path)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private InputStream stream(String path) throws IOException {
+        try {
+            HttpResponse<InputStream> r = http.send(get(path), HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() != 200) {
+                r.body().close();
+                throw new IOException(name() + " answered HTTP " + r.statusCode() + " for " + path);
+            }
+            return r.body();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}

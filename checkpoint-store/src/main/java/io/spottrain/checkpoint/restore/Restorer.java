@@ -1,0 +1,75 @@
+package io.spottrain.checkpoint.restore;
+
+import io.spottrain.checkpoint.Progress;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Finds the newest step that is complete somewhere — the local tier, else a peer's local tier,
+ * else S3 (sources in that order) — brings it into the local tier and verifies it before the
+ * training process starts. A step that fails verification everywhere is skipped for the previous
+ * one, and the result says which file was bad where.
+ */
+public final class Restorer {
+    private final CheckpointDir local;
+    private final List<CheckpointSource> sources;
+
+    public Restorer(CheckpointDir local, List<CheckpointSource> sources) {
+        this.local = local;
+        this.sources = List.copyOf(sources);
+    }
+
+    /** {@code step} is 0 and {@code source} null when nothing usable was found. */
+    public record Restored(long step, String source, List<String> skipped) {
+        public boolean found() {
+            return source != null;
+        }
+    }
+
+    public Restored restore(String job, Progress progress) throws IOException {
+        var skipped = new ArrayList<String>();
+        var candidates = new TreeSet<Long>(Comparator.reverseOrder());
+        candidates.addAll(local.committedSteps());
+        var stepsBySource = new ArrayList<List<Long>>();
+        for (CheckpointSource s : sources) {
+            List<Long> steps = s.steps(job);
+            stepsBySource.add(steps);
+            candidates.addAll(steps);
+        }
+        for (long step : candidates) {
+            if (local.isCommitted(step)) {
+                try {
+                    local.verify(step);
+                    return new Restored(step, "local", skipped);
+                } catch (CheckpointException e) {
+                    skipped.add("local: " + e.getMessage());
+                    quarantine(step);
+                }
+            }
+            for (int i = 0; i < sources.size(); i++) {
+                if (!stepsBySource.get(i).contains(step)) continue;
+                CheckpointSource s = sources.get(i);
+                try {
+                    s.fetchInto(job, step, local, progress);
+                    local.verify(step);
+                    return new Restored(step, s.name(), skipped);
+                } catch (CheckpointException | IOException e) {
+                    skipped.add(s.name() + ": " + e.getMessage());
+                }
+            }
+        }
+        return new Restored(0, null, skipped);
+    }
+
+    /** A local step that failed verification is moved aside (kept for inspection, never used). */
+    private void quarantine(long step) throws IOException {
+        var from = local.stepDir(step);
+        var to = local.root().resolve("corrupt-step-" + step + "-" + System.currentTimeMillis());
+        java.nio.file.Files.move(from, to);
+    }
+}
