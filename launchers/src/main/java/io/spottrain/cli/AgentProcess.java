@@ -45,6 +45,18 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--zone")
     String zone;
 
+    @Option(names = "--s3-uri", description = "default remote tier, s3://bucket/prefix (keys from $SPOTTRAIN_S3_ACCESS_KEY/_SECRET_KEY)")
+    String s3Uri;
+
+    @Option(names = "--s3-endpoint", description = "S3 API endpoint of an S3-compatible server (default: AWS)")
+    String s3Endpoint;
+
+    @Option(names = "--s3-backend", description = "aws or minio")
+    String s3Backend;
+
+    @Option(names = "--s3-checksums-when-required", description = "for servers that reject trailing checksums (S3Proxy)")
+    boolean s3ChecksumsWhenRequired;
+
     @Option(names = "--imds", description = "instance metadata: auto (on EC2), a URL, or empty for none (default)")
     String imds;
 
@@ -62,6 +74,10 @@ final class AgentProcess implements Callable<Integer> {
         if (onDemandPrice != null) o.put("spottrain.agent.on-demand-price-per-hour", onDemandPrice);
         if (zone != null) o.put("spottrain.agent.zone", zone);
         if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
+        if (s3Uri != null) o.put("spottrain.agent.checkpoint.remote.uri", s3Uri);
+        if (s3Endpoint != null) o.put("spottrain.agent.checkpoint.remote.endpoint", s3Endpoint);
+        if (s3Backend != null) o.put("spottrain.agent.checkpoint.remote.backend", s3Backend);
+        if (s3ChecksumsWhenRequired) o.put("spottrain.agent.checkpoint.remote.checksums-when-required", "true");
         WorkerAgent agent = WorkerAgent.start(host, seeds, ConfigFactory.parseMap(o));
         agent.system().getWhenTerminated().toCompletableFuture().join();
         return 0;

@@ -1,6 +1,7 @@
 package io.spottrain.cli;
 
 import com.typesafe.config.ConfigFactory;
+import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.coordinator.Coordinator;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
@@ -40,6 +41,15 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--api-port", defaultValue = "0")
     int apiPort;
 
+    @Option(names = "--s3-endpoint", description = "an S3-compatible server for the remote tier (default: an embedded one under --state-dir/s3)")
+    String s3Endpoint;
+
+    @Option(names = "--s3-uri", defaultValue = "s3://spottrain/checkpoints", description = "remote tier root")
+    String s3Uri;
+
+    @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
+    boolean noS3;
+
     @Override
     public Integer call() throws Exception {
         Path dir = stateDir.toAbsolutePath();
@@ -48,11 +58,13 @@ final class CoordinatorProcess implements Callable<Integer> {
         var holder = new Object() {
             Coordinator coordinator;
             LocalProcessLauncher launcher;
+            EmbeddedS3 s3;
         };
         Runnable shutdown = () -> {
             if (!stopping.compareAndSet(false, true)) return;
-            if (holder.launcher != null) holder.launcher.close(); // agents leave while the coordinator still runs
+            if (holder.launcher != null) holder.launcher.close(); // agents leave (and drain uploads) while S3 still runs
             if (holder.coordinator != null) holder.coordinator.close();
+            if (holder.s3 != null) holder.s3.close();
             ClusterState.delete(dir);
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "spottrain-shutdown"));
@@ -62,13 +74,30 @@ final class CoordinatorProcess implements Callable<Integer> {
                     shutdown.run();
                     System.exit(0);
                 });
+        var agentArgs = new java.util.ArrayList<String>();
+        var agentEnv = new java.util.HashMap<String, String>();
+        String endpoint = null;
+        if (!noS3) {
+            if (s3Endpoint == null) {
+                // the local demo's remote tier: a real S3 API server over <state-dir>/s3, with its own keys
+                holder.s3 = EmbeddedS3.start(dir.resolve("s3"));
+                endpoint = holder.s3.endpoint().toString();
+                S3Credentials.write(dir, holder.s3.accessKey(), holder.s3.secretKey());
+                agentEnv.put("SPOTTRAIN_S3_ACCESS_KEY", holder.s3.accessKey());
+                agentEnv.put("SPOTTRAIN_S3_SECRET_KEY", holder.s3.secretKey());
+                agentArgs.add("--s3-checksums-when-required");
+            } else {
+                endpoint = s3Endpoint; // keys come from this process's environment, inherited by the agents
+            }
+            agentArgs.addAll(List.of("--s3-uri", s3Uri, "--s3-endpoint", endpoint));
+        }
         holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
-                List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10));
+                List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
         for (int i = 1; i <= workers; i++) {
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
         }
         new ClusterState("http://" + host + ":" + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
-                ProcessHandle.current().pid(), workers, Instant.now().toString()).write(dir);
+                ProcessHandle.current().pid(), workers, Instant.now().toString(), endpoint, noS3 ? null : s3Uri).write(dir);
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
     }

@@ -30,6 +30,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "training steps (default: the job spec's STEPS, 600)")
     Integer steps;
 
+    @Option(names = "--s3-endpoint", description = "use this S3-compatible server for the remote tier (keys from $SPOTTRAIN_S3_ACCESS_KEY/_SECRET_KEY) instead of the embedded one")
+    String s3Endpoint;
+
+    @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
+    boolean noS3;
+
     @Option(names = "--job", description = "job spec to run (default: examples/jobs/mlp-elastic.yaml)")
     Path jobFile;
 
@@ -43,17 +49,19 @@ final class DemoCommand implements Callable<Integer> {
         Path spec = jobFile != null ? jobFile : home.resolve("examples/jobs/mlp-elastic.yaml");
         if (!Files.isRegularFile(spec)) throw new CliException("cannot read " + spec + ": no such file");
         String body = withSteps(ValidateCommand.read(spec), steps);
+        clearPreviousRun(dir);
         int onDemand = workers > 1 ? 1 : 0;
         say("starting a local cluster: 1 coordinator, " + workers + " workers (" + (workers - onDemand) + " spot, " + onDemand
                 + " on-demand) under " + dir);
         long t0 = System.nanoTime();
         ClusterState cluster = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand), home, Duration.ofSeconds(120),
-                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), UpCommand.storageArgs(s3Endpoint, noS3));
         try {
             say("cluster up in " + secs(t0) + "s, API " + cluster.apiUrl() + "; submitting " + home.relativize(spec.toAbsolutePath()));
             var api = new ApiClient(cluster.apiUrl());
             JsonNode job = api.post("/api/v1/jobs", body, "application/json");
             JsonNode end = SubmitCommand.await(api, job.path("id").asText(), Duration.ofMinutes(30));
+            if (cluster.s3Uri() != null) end = awaitUploads(api, end);
             if (output.json()) {
                 Map<String, Object> summary = new LinkedHashMap<>(Json.MAPPER.convertValue(Text.summary(end), Map.class));
                 summary.put("stateDir", dir.toString());
@@ -67,6 +75,46 @@ final class DemoCommand implements Callable<Integer> {
             int n = LocalCluster.stop(dir, Duration.ofSeconds(30));
             say("stopped the local cluster (" + n + " processes); logs kept in " + dir.resolve("logs"));
         }
+    }
+
+    /** A demo starts clean: the previous demo run in the same state dir (and only a spottrain state dir) is removed. */
+    private void clearPreviousRun(Path dir) {
+        if (!Files.isDirectory(dir)) return;
+        if (ClusterState.read(dir).filter(ClusterState::alive).isPresent()) {
+            throw new CliException("a cluster is running under " + dir + "; stop it first: ./spottrain down --state-dir " + dir);
+        }
+        boolean ours = Files.isDirectory(dir.resolve("agents")) || Files.isDirectory(dir.resolve("logs"));
+        try (var list = Files.list(dir)) {
+            if (list.findAny().isPresent() && !ours) {
+                throw new CliException(dir + " is not empty and not a spottrain state dir; pick another --state-dir");
+            }
+        } catch (java.io.IOException e) {
+            throw new CliException("cannot read " + dir + ": " + e.getMessage());
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (java.io.IOException e) {
+            throw new CliException("cannot clear the previous demo run in " + dir + ": " + e.getMessage());
+        }
+        say("cleared the previous demo run in " + dir);
+    }
+
+    /** The last checkpoint reaches S3 a moment after the job ends: wait for it (bounded) so the summary shows it. */
+    static JsonNode awaitUploads(ApiClient api, JsonNode job) {
+        long deadline = System.currentTimeMillis() + 30_000;
+        JsonNode j = job;
+        while (System.currentTimeMillis() < deadline) {
+            JsonNode c = j.path("checkpoints");
+            if (c.path("count").asInt() == 0 || c.path("remoteLatestStep").asLong(-1) >= c.path("latestStep").asLong()) return j;
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return j;
+            }
+            j = api.get("/api/v1/jobs/" + j.path("id").asText());
+        }
+        return j;
     }
 
     /** The repository: $SPOTTRAIN_HOME (set by ./spottrain), else the nearest directory up that has the examples. */

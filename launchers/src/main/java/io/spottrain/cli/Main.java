@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Train on Spot GPU machines without losing work.",
         subcommands = {
             DemoCommand.class, UpCommand.class, DownCommand.class, ValidateCommand.class, SubmitCommand.class,
-            StatusCommand.class, CancelCommand.class, CheckpointCommand.class, NodesCommand.class,
+            StatusCommand.class, CancelCommand.class, CheckpointCommand.class, CheckpointsCommand.class, NodesCommand.class,
             CoordinatorProcess.class, AgentProcess.class, CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

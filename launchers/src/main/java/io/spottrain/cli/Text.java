@@ -59,10 +59,12 @@ final class Text {
                 .append(", wall ").append(j.path("wallSeconds").asDouble()).append(" s\n");
         JsonNode c = j.path("checkpoints");
         if (c.path("count").asInt() > 0) {
-            sb.append(String.format("  checkpoints %d (latest step %d; p50 stall %.2f ms, persist %.1f ms; upload: %s)%n",
+            sb.append(String.format("  checkpoints %d (latest step %d; p50 stall %.2f ms, persist %.1f ms; %s)%n",
                     c.path("count").asInt(), c.path("latestStep").asLong(), c.path("stallMsP50").asDouble(),
                     c.path("persistMsP50").asDouble(), c.path("uploadMsP50").isNumber()
-                            ? String.format("%.1f ms", c.path("uploadMsP50").asDouble()) : "no remote tier yet"));
+                            ? String.format("S3: %d uploaded, p50 %.1f ms, latest step %d, backlog %d", c.path("uploads").asInt(),
+                                    c.path("uploadMsP50").asDouble(), c.path("remoteLatestStep").asLong(), c.path("backlogSteps").asInt())
+                            : "none in S3"));
         } else {
             sb.append("  checkpoints none\n");
         }

@@ -23,6 +23,12 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--jobs-dir", description = "working directory of jobs whose command is a relative path (default: the current directory)")
     Path jobsDir;
 
+    @Option(names = "--s3-endpoint", description = "use this S3-compatible server for the remote tier (keys from $SPOTTRAIN_S3_ACCESS_KEY/_SECRET_KEY) instead of the embedded one")
+    String s3Endpoint;
+
+    @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
+    boolean noS3;
+
     @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for the cluster (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
@@ -32,12 +38,18 @@ final class UpCommand implements Callable<Integer> {
     @Mixin
     Options.Output output;
 
+    /** The coordinator's remote-tier arguments from {@code --s3-endpoint} / {@code --no-s3}. */
+    static java.util.List<String> storageArgs(String s3Endpoint, boolean noS3) {
+        if (noS3) return java.util.List.of("--no-s3");
+        return s3Endpoint == null ? java.util.List.of() : java.util.List.of("--s3-endpoint", s3Endpoint);
+    }
+
     @Override
     public Integer call() {
         Path dir = cluster.stateDir();
         ClusterState s = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand),
                 (jobsDir == null ? Path.of("") : jobsDir).toAbsolutePath(),
-                Duration.ofSeconds(timeoutSeconds), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+                Duration.ofSeconds(timeoutSeconds), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), storageArgs(s3Endpoint, noS3));
         if (output.json()) {
             System.out.println(Json.pretty(s));
         } else {

@@ -83,6 +83,30 @@ class CliIT {
 
             Result list = cli("status", "--state-dir", state);
             assertTrue(list.out().lines().anyMatch(l -> l.startsWith(job.path("id").asText()) && l.contains("SUCCEEDED")), list.out());
+
+            // the trainer's checkpoints: local tiers, uploaded to the cluster's embedded S3, listed and pulled back
+            Result mlp = cli("submit", TestCluster.ROOT.resolve("examples/jobs/mlp-elastic.yaml").toString(), "--wait", "--timeout", "120",
+                    "--state-dir", state, "-o", "json");
+            assertEquals(0, mlp.code(), mlp.err() + mlp.out());
+            String mlpId = Json.MAPPER.readTree(mlp.out()).path("id").asText();
+            JsonNode steps = null;
+            for (int i = 0; i < 100; i++) { // the last upload lands a moment after the job ends
+                steps = Json.MAPPER.readTree(cli("checkpoints", "ls", mlpId, "--state-dir", state, "-o", "json").out());
+                if (steps.size() == 6 && steps.get(0).path("remote").asBoolean()) break;
+                Thread.sleep(200);
+            }
+            assertEquals(6, steps.size(), steps::toString);
+            assertEquals(600, steps.get(0).path("step").asLong());
+            assertTrue(steps.get(0).path("remote").asBoolean(), steps::toString);
+            assertEquals(3, steps.get(0).path("localNodes").size());
+            Result pull = cli("checkpoints", "pull", mlpId, "--to", dir.resolve("pulled").toString(), "--state-dir", state);
+            assertEquals(0, pull.code(), pull.err());
+            assertTrue(pull.out().startsWith("pulled " + mlpId + " step 600: 3 files"), pull.out());
+            assertTrue(pull.err().contains("100%"), pull.err());
+            new io.spottrain.protocol.checkpoint.CheckpointDir(dir.resolve("pulled")).verify(600);
+            Result noJob = cli("checkpoints", "pull", "nope-1", "--to", dir.resolve("x").toString(), "--state-dir", state);
+            assertEquals(1, noJob.code());
+            assertTrue(noJob.err().startsWith("error: job nope-1 has no committed checkpoint in aws-sdk s3://spottrain"), noJob.err());
         } finally {
             Result down = cli("down", "--state-dir", state);
             assertEquals(0, down.code(), down.err());
@@ -191,7 +215,7 @@ class CliIT {
     @Test
     void downWithAStaleClusterFileStillCleansUp() throws Exception {
         Path state = dir.resolve("stale");
-        new io.spottrain.launchers.local.ClusterState("http://127.0.0.1:1", "127.0.0.1:1", 999_999_999L, 1, "x").write(state);
+        new io.spottrain.launchers.local.ClusterState("http://127.0.0.1:1", "127.0.0.1:1", 999_999_999L, 1, "x", null, null).write(state);
         Result down = cli("down", "--state-dir", state.toString());
         assertEquals(0, down.code(), down.err());
         assertFalse(Files.exists(state.resolve("cluster.json")));

@@ -1,5 +1,6 @@
 package io.spottrain.agent;
 
+import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RankProcess;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,21 +30,28 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private record RankProcessExited(RankProcess rank, int exitCode, ActorRef<AgentProtocol.Report> replyTo)
             implements AgentProtocol.Command {}
 
+    /** The restore before a resumed rank starts has finished (local only); {@code error} null on success. */
+    private record RestoreFinished(AgentProtocol.StartGeneration start, String source, String error) implements AgentProtocol.Command {}
+
     /** A line the rank sent over SPOTTRAIN_CONTROL (local only). */
     private record ContractMessage(AgentProtocol.StartGeneration start, JsonNode message) implements AgentProtocol.Command {}
 
-    public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, Duration stopGrace) {
-        return Behaviors.setup(ctx -> new Agent(ctx, node, supervisor, stopGrace));
+    public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
+            Duration stopGrace) {
+        return Behaviors.setup(ctx -> new Agent(ctx, node, supervisor, checkpoints, stopGrace));
     }
 
     private final NodeInfo node;
     private final ProcessSupervisor supervisor;
+    private final CheckpointAgent checkpoints;
     private final Duration stopGrace;
 
-    private Agent(ActorContext<AgentProtocol.Command> ctx, NodeInfo node, ProcessSupervisor supervisor, Duration stopGrace) {
+    private Agent(ActorContext<AgentProtocol.Command> ctx, NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
+            Duration stopGrace) {
         super(ctx);
         this.node = node;
         this.supervisor = supervisor;
+        this.checkpoints = checkpoints;
         this.stopGrace = stopGrace;
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
         ctx.getLog().info("agent {} up: {} {} {} GPU(s)", node.nodeId(), node.market().label(), node.instanceType(), node.gpus());
@@ -58,6 +66,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
                 .onMessage(ContractMessage.class, this::onContract)
+                .onMessage(RestoreFinished.class, this::onRestoreFinished)
                 .onMessage(RankProcessExited.class, this::onExited)
                 .build();
     }
@@ -79,7 +88,35 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         return this;
     }
 
+    /** A resumed rank starts only once its step is in the local tier, verified (restored off the actor thread). */
     private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration m) {
+        if (m.resumeStep() <= 0) {
+            return startRank(m);
+        }
+        ActorRef<AgentProtocol.Command> self = getContext().getSelf();
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerUrls(), m.checkpointRemote());
+                self.tell(new RestoreFinished(m, r.source(), null));
+            } catch (Exception e) {
+                self.tell(new RestoreFinished(m, null, e.getMessage()));
+            }
+        });
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onRestoreFinished(RestoreFinished r) {
+        var m = r.start();
+        if (r.error() != null) {
+            getContext().getLog().error("job {} rank {}: {}", m.jobId(), m.rank(), r.error());
+            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.error()));
+            return this;
+        }
+        getContext().getLog().info("job {} rank {}: step {} restored from {}", m.jobId(), m.rank(), m.resumeStep(), r.source());
+        return startRank(m);
+    }
+
+    private Behavior<AgentProtocol.Command> startRank(AgentProtocol.StartGeneration m) {
         try {
             ActorRef<AgentProtocol.Command> me = getContext().getSelf();
             RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(m, line)));
@@ -126,9 +163,14 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                     n.path("pid").asLong(), n.path("resumeStep").asLong());
             case Contract.PROGRESS -> s.replyTo().tell(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
-            case Contract.CHECKPOINT_WRITTEN -> s.replyTo().tell(new AgentProtocol.CheckpointReported(s.jobId(), s.generation(),
-                    s.rank(), id, n.path("step").asLong(), n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(),
-                    n.path("stallMs").asDouble(), n.path("persistMs").asDouble(), n.path("reason").asText()));
+            case Contract.CHECKPOINT_WRITTEN -> {
+                s.replyTo().tell(new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
+                        n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),
+                        n.path("persistMs").asDouble(), n.path("reason").asText()));
+                checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
+                        (job, step, bytes, millis, attempts, backlog) -> s.replyTo().tell(new AgentProtocol.CheckpointUploaded(job,
+                                s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
+            }
             case Contract.STALLED -> s.replyTo().tell(new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("reason").asText()));
             case Contract.DONE -> s.replyTo().tell(new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,

@@ -1,6 +1,8 @@
 package io.spottrain.agent;
 
 import com.typesafe.config.Config;
+import io.spottrain.agent.checkpoint.CheckpointAgent;
+import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.agent.node.NodeInfoSource;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.protocol.wire.ClusterConfig;
@@ -34,16 +36,29 @@ public final class WorkerAgent implements AutoCloseable {
     public static WorkerAgent start(String host, List<String> seeds, Config overrides) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_WORKER, host, 0, seeds, overrides);
         AgentSettings settings = AgentSettings.create(config);
-        NodeInfo node = NodeInfoSource.describe(settings, host);
+        CheckpointAgent checkpoints;
+        try {
+            checkpoints = new CheckpointAgent(settings.workDir(), RemoteSettings.create(config, System.getenv()), host,
+                    config.getInt("spottrain.agent.checkpoint.peer-port"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot serve the local checkpoint tier: " + e.getMessage(), e);
+        }
+        NodeInfo node = NodeInfoSource.describe(settings, host).withPeerUrl(checkpoints.peerUrl());
         var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir());
-        ActorSystem<?> system = ActorSystem.create(Agent.create(node, supervisor, settings.stopGrace()),
+        ActorSystem<?> system = ActorSystem.create(Agent.create(node, supervisor, checkpoints, settings.stopGrace()),
                 ClusterConfig.SYSTEM_NAME, config);
+        system.getWhenTerminated().thenRun(checkpoints::close);
         // A node that leaves (SIGTERM, downing) takes its training processes with it.
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "stop-ranks", () -> {
             if (supervisor.runningCount() > 0) {
                 log.info("agent {} stopping {} training process(es)", node.nodeId(), supervisor.runningCount());
             }
             supervisor.stopAll(settings.stopGrace());
+            try {
+                if (!checkpoints.drain(5_000)) log.warn("agent {}: uploads still pending at shutdown stay on the local tier", node.nodeId());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
         });
         return new WorkerAgent(system, node, supervisor);

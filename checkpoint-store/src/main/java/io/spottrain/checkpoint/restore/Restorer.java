@@ -31,7 +31,17 @@ public final class Restorer {
         }
     }
 
+    /** The newest step complete anywhere, in the local tier and verified. */
     public Restored restore(String job, Progress progress) throws IOException {
+        return restore(job, -1, progress);
+    }
+
+    /** Exactly {@code step} (a resume the coordinator chose), in the local tier and verified. */
+    public Restored restoreStep(String job, long step, Progress progress) throws IOException {
+        return restore(job, step, progress);
+    }
+
+    private Restored restore(String job, long only, Progress progress) throws IOException {
         var skipped = new ArrayList<String>();
         var candidates = new TreeSet<Long>(Comparator.reverseOrder());
         candidates.addAll(local.committedSteps());
@@ -41,6 +51,7 @@ public final class Restorer {
             stepsBySource.add(steps);
             candidates.addAll(steps);
         }
+        if (only >= 0) candidates.retainAll(java.util.Set.of(only));
         for (long step : candidates) {
             if (local.isCommitted(step)) {
                 try {

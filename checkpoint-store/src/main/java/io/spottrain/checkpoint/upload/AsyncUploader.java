@@ -42,6 +42,7 @@ public final class AsyncUploader implements AutoCloseable {
     private final PriorityQueue<Task> queue = new PriorityQueue<>(Comparator.comparingLong(Task::step));
     private final Thread worker;
     private Task current;
+    private boolean busy;
     private String lastError;
     private volatile boolean closed;
 
@@ -86,7 +87,7 @@ public final class AsyncUploader implements AutoCloseable {
     public boolean awaitIdle(long millis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + millis;
         synchronized (this) {
-            while (current != null || !queue.isEmpty()) {
+            while (current != null || busy || !queue.isEmpty()) {
                 long left = deadline - System.currentTimeMillis();
                 if (left <= 0) return false;
                 wait(left);
@@ -110,15 +111,25 @@ public final class AsyncUploader implements AutoCloseable {
                 t = queue.poll();
                 current = t;
             }
-            upload(t);
+            RemoteResult r = upload(t);
             synchronized (this) {
-                current = null;
-                notifyAll();
+                current = null; // the backlog the listener sees no longer counts this step
+                busy = true;
+            }
+            try {
+                if (r != null) listener.uploaded(t.job(), t.step(), r.bytes(), r.millis(), r.attempts());
+            } finally {
+                synchronized (this) {
+                    busy = false;
+                    notifyAll();
+                }
             }
         }
     }
 
-    private void upload(Task t) {
+    private record RemoteResult(long bytes, long millis, int attempts) {}
+
+    private RemoteResult upload(Task t) {
         int attempt = 0;
         while (!closed) {
             attempt++;
@@ -128,12 +139,11 @@ public final class AsyncUploader implements AutoCloseable {
                 synchronized (this) {
                     lastError = null;
                 }
-                listener.uploaded(t.job(), t.step(), u.bytes(), u.millis(), attempt);
-                return;
+                return new RemoteResult(u.bytes(), u.millis(), attempt);
             } catch (CheckpointException e) {
                 log.error("step {} of {} is not uploadable: {}", t.step(), t.job(), e.getMessage());
                 listener.rejected(t.job(), t.step(), e.getMessage());
-                return;
+                return null;
             } catch (IOException | RuntimeException e) {
                 long delay = backoff(attempt);
                 String why = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -145,10 +155,11 @@ public final class AsyncUploader implements AutoCloseable {
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException ie) {
-                    return;
+                    return null;
                 }
             }
         }
+        return null;
     }
 
     /** initial * 2^(attempt-1), capped, times a jitter in [0.5, 1]. */

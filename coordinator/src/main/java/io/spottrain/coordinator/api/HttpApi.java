@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * GET  /api/v1/health            POST /api/v1/jobs (YAML or JSON job spec)
  * GET  /api/v1/jobs              GET  /api/v1/jobs/{id}
- * POST /api/v1/jobs/{id}/cancel  POST /api/v1/jobs/{id}/checkpoint
+ * POST /api/v1/jobs/{id}/cancel  POST /api/v1/jobs/{id}/checkpoint  GET /api/v1/jobs/{id}/checkpoints
  * GET  /api/v1/nodes
  * POST /api/v1/shutdown          (local clusters: stops the coordinator and its nodes)
  * </pre>
@@ -69,6 +69,7 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/jobs/{id}", this::getJob);
             config.routes.post("/api/v1/jobs/{id}/cancel", this::cancel);
             config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint);
+            config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog);
             config.routes.get("/api/v1/nodes", this::nodes);
             config.routes.post("/api/v1/shutdown", this::shutdown);
             config.routes.exception(ApiException.class, (e, ctx) -> json(ctx, e.status, e.body));
@@ -124,6 +125,11 @@ public final class HttpApi implements AutoCloseable {
     private void checkpoint(Context ctx) {
         String id = ctx.pathParam("id");
         json(ctx, 202, JobView.of(askStatus(r -> new JobManager.CheckpointJob(id, r)), clock.instant()));
+    }
+
+    private void catalog(Context ctx) {
+        String id = ctx.pathParam("id");
+        json(ctx, 200, CheckpointCatalog.of(askStatus(r -> new JobManager.GetJob(id, r))));
     }
 
     private void nodes(Context ctx) {

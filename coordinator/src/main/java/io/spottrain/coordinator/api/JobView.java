@@ -48,8 +48,12 @@ public record JobView(
         Cost cost,
         List<JobEvent> events) {
 
-    /** {@code uploadMsP50} is null until checkpoints reach a remote tier. */
-    public record Checkpoints(int count, int files, Double stallMsP50, Double persistMsP50, Double uploadMsP50, Long latestStep) {}
+    /**
+     * {@code uploadMsP50}, {@code remoteLatestStep} are null until checkpoints reach a remote tier;
+     * the backlog is what the last upload report left behind (steps and bytes not yet remote).
+     */
+    public record Checkpoints(int count, int files, Double stallMsP50, Double persistMsP50, Double uploadMsP50, Long latestStep,
+            Long remoteLatestStep, int uploads, int backlogSteps, long backlogBytes) {}
 
     public record Cost(double actualUsd, double onDemandUsd, double savingsPct) {}
 
@@ -70,16 +74,24 @@ public record JobView(
                 j.generation(), j.generation(), j.worldSize(), spec.spec().workers().min(), spec.spec().workers().max(),
                 spec.spec().placement().market().label(), spec.metadata().labels(), spec.spec().argv(), j.members(),
                 j.masterAddr(), j.masterPort(), j.submittedAt(), j.startedAt(), j.finishedAt(), wall, t.step(),
-                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), sha, agree, List.of(), checkpoints(t.checkpoints()),
+                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), sha, agree, List.of(), checkpoints(t),
                 new Cost(round(cost[0], 6), round(cost[1], 6), savings), j.events());
     }
 
-    static Checkpoints checkpoints(List<Training.CheckpointRecord> records) {
-        if (records.isEmpty()) return new Checkpoints(0, 0, null, null, null, null);
+    static Checkpoints checkpoints(Training t) {
+        var records = t.checkpoints();
+        var ups = t.uploads();
+        Double upP50 = ups.isEmpty() ? null : round(p50(ups.stream().map(u -> (double) u.millis()).toList()), 1);
+        Long remoteLatest = ups.isEmpty() ? null : ups.stream().mapToLong(Training.UploadRecord::step).max().getAsLong();
+        var last = ups.isEmpty() ? null : ups.get(ups.size() - 1);
+        int backlogSteps = last == null ? 0 : last.backlogSteps();
+        long backlogBytes = last == null ? 0 : last.backlogBytes();
+        if (records.isEmpty()) return new Checkpoints(0, 0, null, null, upP50, null, remoteLatest, ups.size(), backlogSteps, backlogBytes);
         long steps = records.stream().mapToLong(Training.CheckpointRecord::step).distinct().count();
         long latest = records.stream().mapToLong(Training.CheckpointRecord::step).max().getAsLong();
         return new Checkpoints((int) steps, records.size(), round(p50(records.stream().map(Training.CheckpointRecord::stallMs).toList()), 3),
-                round(p50(records.stream().map(Training.CheckpointRecord::persistMs).toList()), 3), null, latest);
+                round(p50(records.stream().map(Training.CheckpointRecord::persistMs).toList()), 3), upP50, latest, remoteLatest,
+                ups.size(), backlogSteps, backlogBytes);
     }
 
     static double p50(Collection<Double> values) {

@@ -89,6 +89,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Set<ActorRef<AgentProtocol.Command>> described = new java.util.HashSet<>();
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private long jobSequence;
+    /** Distinguishes this job manager's ids from an earlier cluster's under the same state dir (until ids persist, issue 6). */
+    private final String incarnation = String.format("%04x", new java.security.SecureRandom().nextInt(0x10000));
 
     private JobManager(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
             Clock clock) {
@@ -126,7 +128,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     // ---- API ----
 
     private Behavior<Command> onSubmit(SubmitJob m) {
-        String id = m.spec().metadata().name() + "-" + (++jobSequence);
+        String id = m.spec().metadata().name() + "-" + (++jobSequence) + "-" + incarnation;
         Job job = Job.submitted(id, m.spec(), now());
         jobs.put(id, job);
         getContext().getLog().info("job {} submitted: {} workers {}..{}", id, m.spec().metadata().name(),
@@ -215,6 +217,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         } else if (r instanceof AgentProtocol.CheckpointReported c) {
             update(c.jobId(), c.generation(), j -> j.withTraining(t -> t.checkpoint(new Training.CheckpointRecord(c.step(),
                     c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs(), c.reason(), c.dir()))));
+        } else if (r instanceof AgentProtocol.CheckpointUploaded u) {
+            // uploads finish after a generation may have ended: record them for any job that has this generation
+            Job job = jobs.get(u.jobId());
+            if (job != null && job.generation() >= u.generation()) {
+                jobs.put(job.id(), job.withTraining(t -> t.upload(new Training.UploadRecord(u.step(), u.nodeId(), u.bytes(), u.millis(),
+                        u.attempts(), u.backlogSteps(), u.backlogBytes()))));
+            }
         } else if (r instanceof AgentProtocol.RankStalled st) {
             update(st.jobId(), st.generation(), j -> j.withEvent("RANK_STALLED", st.nodeId(), st.rank(),
                     "stalled at step " + st.step() + ": " + st.reason(), now()));
@@ -320,9 +329,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         for (Member m : ready.members()) {
             ActorRef<AgentProtocol.Command> agent = agents.get(m.nodeId());
             if (agent == null) continue; // its loss is handled by onAgentTerminated
+            List<String> peers = ready.members().stream().filter(o -> !o.nodeId().equals(m.nodeId()))
+                    .map(o -> registry.get(o.nodeId()).map(n -> n.info().peerUrl()).orElse(null))
+                    .filter(java.util.Objects::nonNull).toList();
             agent.tell(new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(),
-                    p.host(), p.port(), 0, spec.checkpoint().intervalSteps(), spec.argv(), spec.env(), spec.workingDir(),
-                    reports));
+                    p.host(), p.port(), 0, spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
+                    peers, spec.argv(), spec.env(), spec.workingDir(), reports));
         }
         timers.startSingleTimer(startTimer(job.id()), new GenerationStartTimedOut(job.id(), job.generation()),
                 settings.generationStartTimeout());

@@ -17,14 +17,26 @@ public record Training(
         double loss,
         double samplesPerSec,
         List<CheckpointRecord> checkpoints,
+        List<UploadRecord> uploads,
         Map<String, String> paramsSha256ByRank,
         Double finalLoss) implements WireMessage {
 
-    public static final Training NONE = new Training(0, Double.NaN, 0, List.of(), Map.of(), null);
+    public static final Training NONE = new Training(0, Double.NaN, 0, List.of(), List.of(), Map.of(), null);
 
     public Training {
         checkpoints = List.copyOf(checkpoints);
+        uploads = List.copyOf(uploads);
         paramsSha256ByRank = Map.copyOf(paramsSha256ByRank);
+    }
+
+    /** A step committed to the remote tier by a node's uploader, and the backlog it left. */
+    public record UploadRecord(long step, String node, long bytes, long millis, int attempts, int backlogSteps, long backlogBytes)
+            implements WireMessage {}
+
+    Training upload(UploadRecord u) {
+        var all = new ArrayList<>(uploads);
+        all.add(u);
+        return new Training(step, loss, samplesPerSec, checkpoints, all, paramsSha256ByRank, finalLoss);
     }
 
     /** One committed checkpoint on one rank's local tier. */
@@ -32,19 +44,19 @@ public record Training(
             double persistMs, String reason, String dir) implements WireMessage {}
 
     Training progress(long s, double l, double sps) {
-        return new Training(Math.max(step, s), l, sps, checkpoints, paramsSha256ByRank, finalLoss);
+        return new Training(Math.max(step, s), l, sps, checkpoints, uploads, paramsSha256ByRank, finalLoss);
     }
 
     Training checkpoint(CheckpointRecord r) {
         var all = new ArrayList<>(checkpoints);
         all.add(r);
-        return new Training(step, loss, samplesPerSec, all, paramsSha256ByRank, finalLoss);
+        return new Training(step, loss, samplesPerSec, all, uploads, paramsSha256ByRank, finalLoss);
     }
 
     Training done(int rank, long s, double l, String sha) {
         var hashes = new LinkedHashMap<>(paramsSha256ByRank);
         hashes.put(Integer.toString(rank), sha);
-        return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, checkpoints, hashes,
+        return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, checkpoints, uploads, hashes,
                 rank == 0 ? Double.valueOf(l) : finalLoss);
     }
 }

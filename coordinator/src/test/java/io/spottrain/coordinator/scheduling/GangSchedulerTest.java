@@ -25,7 +25,7 @@ class GangSchedulerTest {
     }
 
     static NodeInfo node(String id, NodeMarket m, String type, int gpus, double price) {
-        return new NodeInfo(id, m, type, gpus, price, price * 2, "z", "127.0.0.1", "", 0);
+        return new NodeInfo(id, m, type, gpus, price, price * 2, "z", "127.0.0.1", "", 0, null);
     }
 
     static JobSpec job(String workers, String placement) throws Exception {

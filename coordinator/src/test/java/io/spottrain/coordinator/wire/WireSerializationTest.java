@@ -38,11 +38,11 @@ class WireSerializationTest {
     @Test
     void agentMessagesRoundTrip() {
         ActorRef<AgentProtocol.Report> reports = kit.createTestProbe(AgentProtocol.Report.class).getRef();
-        var node = new NodeInfo("node1", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "us-east-1a", "10.0.0.5", "i-0abc", 42);
+        var node = new NodeInfo("node1", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "us-east-1a", "10.0.0.5", "i-0abc", 42, "http://10.0.0.5:7070");
         List<Object> msgs = List.of(
                 new AgentProtocol.DescribeNode(reports),
                 new AgentProtocol.AllocatePort("j-1", 3, reports),
-                new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, 50, List.of("python3", "train.py"),
+                new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, 50, 3, "s3://bkt/p", List.of("http://10.0.0.6:7070"), List.of("python3", "train.py"),
                         Map.of("SEED", "7"), null, reports),
                 new AgentProtocol.StopGeneration("j-1", 3, "cancelled"),
                 new AgentProtocol.NodeDescribed(node, kit.createTestProbe(AgentProtocol.Command.class).getRef()),

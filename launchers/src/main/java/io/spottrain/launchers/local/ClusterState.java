@@ -11,7 +11,8 @@ import java.util.Optional;
  * What a running local cluster leaves in {@code <stateDir>/cluster.json} so that later commands
  * find it: the API address, the cluster endpoint (seed) and the coordinator's pid.
  */
-public record ClusterState(String apiUrl, String clusterEndpoint, long coordinatorPid, int workers, String startedAt) {
+public record ClusterState(String apiUrl, String clusterEndpoint, long coordinatorPid, int workers, String startedAt, String s3Endpoint,
+        String s3Uri) {
 
     public static final String FILE = "cluster.json";
 

@@ -31,6 +31,12 @@ public final class LocalCluster {
 
     /** Starts the cluster and returns once the API answers and every worker has registered. */
     public static ClusterState start(Path stateDir, Shape shape, Path jobsDir, Duration timeout, JavaCommand java) {
+        return start(stateDir, shape, jobsDir, timeout, java, List.of());
+    }
+
+    /** As above, with extra arguments for the coordinator process (e.g. {@code --no-s3}, {@code --s3-endpoint URL}). */
+    public static ClusterState start(Path stateDir, Shape shape, Path jobsDir, Duration timeout, JavaCommand java,
+            List<String> coordinatorArgs) {
         Path dir = stateDir.toAbsolutePath();
         ClusterState.read(dir).filter(ClusterState::alive).ifPresent(s -> {
             throw new CliException("a cluster is already running under " + dir + " (API " + s.apiUrl()
@@ -41,8 +47,9 @@ public final class LocalCluster {
         Process p;
         try {
             Files.createDirectories(log.getParent());
-            var args = List.of("coordinator", "--state-dir", dir.toString(), "--workers", Integer.toString(shape.workers()),
-                    "--on-demand-workers", Integer.toString(shape.onDemand()), "--jobs-dir", jobsDir.toAbsolutePath().toString());
+            var args = new ArrayList<>(List.of("coordinator", "--state-dir", dir.toString(), "--workers", Integer.toString(shape.workers()),
+                    "--on-demand-workers", Integer.toString(shape.onDemand()), "--jobs-dir", jobsDir.toAbsolutePath().toString()));
+            args.addAll(coordinatorArgs);
             var argv = new ArrayList<String>();
             if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
                 argv.add("/usr/bin/setsid"); // its own session: a Ctrl-C in this terminal does not reach the cluster

@@ -26,11 +26,24 @@ public final class LocalProcessLauncher implements NodeLauncher {
     private final Path stateDir;
     private final Path jobsDir;
     private final Duration stopGrace;
+    private final List<String> agentArgs;
+    private final Map<String, String> agentEnv;
     private final Map<String, Launched> nodes = new ConcurrentHashMap<>();
 
     private record Launched(LaunchedNode node, Process process) {}
 
     public LocalProcessLauncher(JavaCommand java, List<String> seeds, Path stateDir, Path jobsDir, Duration stopGrace) {
+        this(java, seeds, stateDir, jobsDir, stopGrace, List.of(), Map.of());
+    }
+
+    /**
+     * @param agentArgs extra arguments of every agent (e.g. its remote tier)
+     * @param agentEnv  extra environment of every agent (e.g. S3 keys: never on the command line)
+     */
+    public LocalProcessLauncher(JavaCommand java, List<String> seeds, Path stateDir, Path jobsDir, Duration stopGrace,
+            List<String> agentArgs, Map<String, String> agentEnv) {
+        this.agentArgs = List.copyOf(agentArgs);
+        this.agentEnv = Map.copyOf(agentEnv);
         this.java = java;
         this.seeds = List.copyOf(seeds);
         this.stateDir = stateDir.toAbsolutePath();
@@ -75,15 +88,17 @@ public final class LocalProcessLauncher implements NodeLauncher {
             args.add("--seed");
             args.add(s);
         });
+        args.addAll(agentArgs);
         try {
             Files.createDirectories(dir);
             Files.createDirectories(logFile.getParent());
-            Process p = new ProcessBuilder(java.argv(args))
+            var pb = new ProcessBuilder(java.argv(args))
                     .directory(jobsDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().putAll(agentEnv);
+            Process p = pb.start();
             ProcessTree.writePid(dir.resolve("pid"), p.pid());
             // A machine that dies takes its processes with it: when an agent dies (even by kill -9),
             // its training processes die too, as they would with a reclaimed Spot instance.

@@ -27,7 +27,10 @@ public final class AgentProtocol {
     /**
      * Starts one rank of a job generation. {@code argv} may use {@code ${VAR}} references to the
      * rank's environment; {@code workingDir} null means the agent's own working directory;
-     * {@code checkpointInterval} is steps between checkpoints, 0 for none or auto.
+     * {@code checkpointInterval} is steps between checkpoints, 0 for none or auto; {@code checkpointKeep}
+     * the newest complete checkpoints kept per tier; {@code checkpointRemote} the job's s3:// URI
+     * (null: the agent's default remote tier, if any); {@code peerUrls} the local-tier servers of
+     * the other members, for a restore before the process starts.
      */
     public record StartGeneration(
             String jobId,
@@ -38,6 +41,9 @@ public final class AgentProtocol {
             int masterPort,
             long resumeStep,
             long checkpointInterval,
+            int checkpointKeep,
+            String checkpointRemote,
+            List<String> peerUrls,
             List<String> argv,
             Map<String, String> env,
             String workingDir,
@@ -77,6 +83,10 @@ public final class AgentProtocol {
     /** A collective failed: the rank holds the state of {@code step} (contract {@code stalled}). */
     public record RankStalled(String jobId, long generation, int rank, String nodeId, long step, String reason)
             implements Report {}
+
+    /** The agent's uploader committed a step to the remote tier; with the backlog left behind it. */
+    public record CheckpointUploaded(String jobId, long generation, String nodeId, long step, long bytes, long millis, int attempts,
+            int backlogSteps, long backlogBytes) implements Report {}
 
     /** The rank finished training (contract {@code done}). */
     public record RankDone(String jobId, long generation, int rank, String nodeId, long step, double loss, String paramsSha256)

@@ -4,7 +4,8 @@ import io.spottrain.protocol.spec.NodeMarket;
 
 /**
  * What a worker agent knows of its machine: from instance metadata (IMDS) on a cloud machine, from
- * configuration on a local one. {@code pid} is the agent's process id (useful for local clusters).
+ * configuration on a local one. {@code pid} is the agent's process id (useful for local clusters);
+ * {@code peerUrl} is where it serves its local checkpoint tier to peers (null: not served).
  */
 public record NodeInfo(
         String nodeId,
@@ -16,4 +17,10 @@ public record NodeInfo(
         String zone,
         String host,
         String instanceId,
-        long pid) implements WireMessage {}
+        long pid,
+        String peerUrl) implements WireMessage {
+
+    public NodeInfo withPeerUrl(String url) {
+        return new NodeInfo(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, host, instanceId, pid, url);
+    }
+}

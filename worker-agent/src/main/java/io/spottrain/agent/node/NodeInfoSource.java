@@ -32,12 +32,12 @@ public final class NodeInfoSource {
     static NodeInfo describe(AgentSettings s, String host, InstanceMetadata.Attributes md) {
         if (md == null) {
             return new NodeInfo(s.nodeId(), s.market(), s.instanceType(), s.gpus(), s.pricePerHour(), s.onDemandPricePerHour(),
-                    s.zone(), host, "", ProcessHandle.current().pid());
+                    s.zone(), host, "", ProcessHandle.current().pid(), null);
         }
         NodeMarket market = md.lifeCycle() == null ? s.market()
                 : NodeMarket.fromLabel(md.lifeCycle().equals("scheduled") ? "on-demand" : md.lifeCycle()).orElse(s.market());
         return new NodeInfo(s.nodeId(), market, or(md.instanceType(), s.instanceType()), s.gpus(), s.pricePerHour(),
-                s.onDemandPricePerHour(), or(md.zone(), s.zone()), host, or(md.instanceId(), ""), ProcessHandle.current().pid());
+                s.onDemandPricePerHour(), or(md.zone(), s.zone()), host, or(md.instanceId(), ""), ProcessHandle.current().pid(), null);
     }
 
     private static String or(String v, String dflt) {

@@ -1,0 +1,168 @@
+package io.spottrain.agent.checkpoint;
+
+import io.spottrain.checkpoint.Progress;
+import io.spottrain.checkpoint.local.LocalTier;
+import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
+import io.spottrain.checkpoint.remote.MinioObjectStore;
+import io.spottrain.checkpoint.remote.ObjectStore;
+import io.spottrain.checkpoint.remote.RemoteTier;
+import io.spottrain.checkpoint.restore.CheckpointSource;
+import io.spottrain.checkpoint.restore.PeerSource;
+import io.spottrain.checkpoint.restore.PeerTierServer;
+import io.spottrain.checkpoint.restore.RemoteSource;
+import io.spottrain.checkpoint.restore.Restorer;
+import io.spottrain.checkpoint.upload.AsyncUploader;
+import io.spottrain.checkpoint.upload.UploaderSettings;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's part of tiered checkpoints: serves this node's local tier to peers, uploads what
+ * rank 0 commits to the remote tier in the background (replicated data-parallel checkpoints are
+ * the same on every rank: one upload is enough), applies retention per tier without ever deleting
+ * a step that is not yet remote, and restores a step into the local tier before a rank starts.
+ */
+public final class CheckpointAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CheckpointAgent.class);
+
+    /** Where upload results go (the agent forwards them to the job manager). */
+    public interface Reports {
+        void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog);
+    }
+
+    private final Path workDir;
+    private final RemoteSettings remote;
+    private final PeerTierServer server;
+    private final Map<String, Remote> remotes = new ConcurrentHashMap<>();
+    private final Map<String, Set<Long>> uploaded = new ConcurrentHashMap<>();
+
+    private record Remote(ObjectStore store, RemoteTier tier, AsyncUploader uploader) {}
+
+    public CheckpointAgent(Path workDir, RemoteSettings remote, String host, int peerPort) throws IOException {
+        this.workDir = workDir;
+        this.remote = remote;
+        this.server = new PeerTierServer(host, peerPort, job -> tier(job).dir());
+    }
+
+    public String peerUrl() {
+        return server.url();
+    }
+
+    public LocalTier tier(String job) {
+        return new LocalTier(workDir.resolve("checkpoints").resolve(job));
+    }
+
+    /**
+     * A rank committed {@code step} to this node's local tier. Rank 0 queues it for upload; every
+     * rank applies local retention (keep the newest {@code keep}; steps waiting for upload stay).
+     */
+    public void committed(String job, int rank, long step, int keep, String jobRemote, Reports reports) {
+        LocalTier tier = tier(job);
+        Remote r = remoteFor(jobRemote);
+        if (r != null && rank == 0) {
+            uploaded.computeIfAbsent(job, j -> ConcurrentHashMap.newKeySet());
+            if (!r.uploader().submit(job, tier.dir(), step)) {
+                log.warn("upload queue full: step {} of {} stays local until it drains", step, job);
+            }
+            reportsByJob.put(job, reports);
+            keepByJob.put(job, keep);
+        }
+        retainLocal(job, rank, keep, r != null && rank == 0);
+    }
+
+    private final Map<String, Reports> reportsByJob = new ConcurrentHashMap<>();
+    private final Map<String, Integer> keepByJob = new ConcurrentHashMap<>();
+
+    private void retainLocal(String job, int rank, int keep, boolean uploader) {
+        try {
+            Set<Long> up = uploaded.getOrDefault(job, Set.of());
+            List<Long> deleted = tier(job).retain(keep, step -> !uploader || up.contains(step));
+            if (!deleted.isEmpty()) log.info("job {}: local retention removed steps {}", job, deleted);
+        } catch (IOException e) {
+            log.warn("job {}: local retention failed: {}", job, e.getMessage());
+        }
+    }
+
+    /**
+     * Brings {@code step} into the local tier, verified: from here, a peer, or the remote tier.
+     * Returns where it came from; throws naming why it is complete nowhere.
+     */
+    public Restorer.Restored restore(String job, long step, List<String> peerUrls, String jobRemote) throws IOException {
+        var sources = new ArrayList<CheckpointSource>();
+        for (int i = 0; i < peerUrls.size(); i++) sources.add(new PeerSource("peer " + i + " (" + peerUrls.get(i) + ")", peerUrls.get(i)));
+        Remote r = remoteFor(jobRemote);
+        if (r != null) sources.add(new RemoteSource(r.tier()));
+        Restorer.Restored result;
+        try (var pin = tier(job).pin(step)) {
+            result = new Restorer(tier(job).dir(), sources).restoreStep(job, step, Progress.NONE);
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (!result.found()) {
+            throw new IOException("checkpoint step " + step + " of " + job + " is complete nowhere"
+                    + (result.skipped().isEmpty() ? " (no tier has it)" : ": " + String.join("; ", result.skipped())));
+        }
+        return result;
+    }
+
+    private Remote remoteFor(String jobRemote) {
+        String uri = remote.uriFor(jobRemote);
+        if (uri == null) return null;
+        return remotes.computeIfAbsent(uri, u -> {
+            String[] bp = RemoteSettings.parse(u);
+            ObjectStore store = remote.backend().equals("minio") ? new MinioObjectStore(remote.s3(bp[0]))
+                    : new AwsS3ObjectStore(remote.s3(bp[0]));
+            try {
+                store.ensureBucket();
+            } catch (IOException e) {
+                log.warn("remote tier {} not reachable yet ({}); uploads will retry", store.describe(), e.getMessage());
+            }
+            RemoteTier tier = new RemoteTier(store, bp[1]);
+            var settings = UploaderSettings.defaults().withBytesPerSecond(remote.bytesPerSecond());
+            AsyncUploader uploader = new AsyncUploader(tier, settings, new AsyncUploader.Listener() {
+                @Override
+                public void uploaded(String job, long step, long bytes, long millis, int attempts) {
+                    uploaded.computeIfAbsent(job, j -> ConcurrentHashMap.newKeySet()).add(step);
+                    int keep = keepByJob.getOrDefault(job, 3);
+                    try {
+                        tier.retain(job, keep, tier(job).pinned());
+                    } catch (IOException e) {
+                        log.warn("job {}: remote retention failed: {}", job, e.getMessage());
+                    }
+                    retainLocal(job, 0, keep, true);
+                    Reports r = reportsByJob.get(job);
+                    if (r != null) r.uploaded(job, step, bytes, millis, attempts, remotes.get(u).uploader().backlog());
+                }
+            });
+            log.info("remote tier for {}: {}", u, store.describe());
+            return new Remote(store, tier, uploader);
+        });
+    }
+
+    /** Waits (bounded) for pending uploads; true when none is left. */
+    public boolean drain(long millis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        for (Remote r : remotes.values()) {
+            if (!r.uploader().awaitIdle(Math.max(0, deadline - System.currentTimeMillis()))) return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        remotes.values().forEach(r -> {
+            r.uploader().close();
+            r.store().close();
+        });
+    }
+}

@@ -1,0 +1,75 @@
+package io.spottrain.agent.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.checkpoint.remote.EmbeddedS3;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two agents' checkpoint parts against a real S3 API server: upload, retention, restore from a peer or S3. */
+@Timeout(120)
+class CheckpointAgentTest {
+    @TempDir
+    Path tmp;
+
+    RemoteSettings remote(EmbeddedS3 s3) {
+        return RemoteSettings.create(ConfigFactory.parseMap(Map.of(
+                "spottrain.agent.checkpoint.remote.uri", "s3://tier/jobs",
+                "spottrain.agent.checkpoint.remote.endpoint", s3.endpoint().toString(),
+                "spottrain.agent.checkpoint.remote.checksums-when-required", "true",
+                "spottrain.agent.checkpoint.remote.access-key", s3.accessKey(),
+                "spottrain.agent.checkpoint.remote.secret-key", s3.secretKey())).withFallback(ConfigFactory.load()), Map.of());
+    }
+
+    @Test
+    void rankZeroUploadsKeepsKAndAnotherNodeRestoresFromPeerOrS3() throws Exception {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3"));
+                var node1 = new CheckpointAgent(tmp.resolve("node1"), remote(s3), "127.0.0.1", 0);
+                var node2 = new CheckpointAgent(tmp.resolve("node2"), remote(s3), "127.0.0.1", 0)) {
+            var uploads = new CopyOnWriteArrayList<Long>();
+            for (long step = 10; step <= 40; step += 10) {
+                node1.tier("j").dir().write(step, 2, 1, "j", Map.of("params.bin", ("p" + step).getBytes()), Map.of(), Map.of());
+                node1.committed("j", 0, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> uploads.add(s));
+            }
+            assertTrue(node1.drain(30_000));
+            assertEquals(List.of(10L, 20L, 30L, 40L), uploads);
+            assertEquals(List.of(40L, 30L), node1.tier("j").dir().committedSteps(), "local keep=2 after upload");
+
+            // node2 has nothing; node1 serves 40 as a peer
+            var fromPeer = node2.restore("j", 40, List.of(node1.peerUrl()), null);
+            assertTrue(fromPeer.source().startsWith("peer"), fromPeer.source());
+            assertArrayEquals("p40".getBytes(), node2.tier("j").dir().read(40).get("params.bin"));
+
+            // 30 from S3 when the peer is dead
+            var fromS3 = node2.restore("j", 30, List.of("http://127.0.0.1:1"), null);
+            assertTrue(fromS3.source().startsWith("s3"), fromS3.source());
+
+            // 10 was removed everywhere by retention (keep 2): a clear error
+            var e = assertThrows(java.io.IOException.class, () -> node2.restore("j", 10, List.of(node1.peerUrl()), null));
+            assertTrue(e.getMessage().startsWith("checkpoint step 10 of j is complete nowhere"), e.getMessage());
+        }
+    }
+
+    @Test
+    void otherRanksDoNotUploadAndKeepTheirNewestK() throws Exception {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3b")); var node = new CheckpointAgent(tmp.resolve("n"), remote(s3), "127.0.0.1", 0)) {
+            var uploads = new CopyOnWriteArrayList<Long>();
+            for (long step = 1; step <= 4; step++) {
+                node.tier("j").dir().write(step, 2, 1, "j", Map.of("p.bin", new byte[] {(byte) step}), Map.of(), Map.of());
+                node.committed("j", 1, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> uploads.add(s));
+            }
+            assertTrue(node.drain(10_000));
+            assertEquals(List.of(), uploads);
+            assertEquals(List.of(4L, 3L), node.tier("j").dir().committedSteps());
+        }
+    }
+}
