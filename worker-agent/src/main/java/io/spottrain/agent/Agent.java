@@ -96,7 +96,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         ActorRef<AgentProtocol.Command> self = getContext().getSelf();
         java.util.concurrent.CompletableFuture.runAsync(() -> {
             try {
-                var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerUrls(), m.checkpointRemote());
+                var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerUrls(), m.checkpointRemote(), m.worldSize());
                 self.tell(new RestoreFinished(m, r.source(), null));
             } catch (Exception e) {
                 self.tell(new RestoreFinished(m, null, e.getMessage()));

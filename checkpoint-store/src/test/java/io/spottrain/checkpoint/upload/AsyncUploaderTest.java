@@ -83,6 +83,26 @@ class AsyncUploaderTest {
     }
 
     @Test
+    void theBandwidthCapSlowsUploadsDown() throws Exception {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3cap"));
+                var store = new AwsS3ObjectStore(s3.settings("cap").withPartSize(io.spottrain.checkpoint.remote.S3Settings.MIN_PART))) {
+            store.ensureBucket();
+            var local = new CheckpointDir(tmp.resolve("cap-local"));
+            local.write(1, 1, 1, "j", Map.of("big.bin", new byte[12 * 1024 * 1024]), Map.of(), Map.of()); // 3 parts
+            var millis = new CopyOnWriteArrayList<Long>();
+            try (var uploader = new AsyncUploader(new RemoteTier(store, "p"), UploaderSettings.defaults().withBytesPerSecond(6L * 1024 * 1024),
+                    (job, step, bytes, ms, attempts) -> millis.add(ms))) {
+                long t0 = System.nanoTime();
+                uploader.submit("j", local, 1);
+                assertTrue(uploader.awaitIdle(60_000));
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                // 12 MiB at 6 MiB/s: at least ~1.5 s even on loopback (the last part is not waited for)
+                assertTrue(seconds >= 1.4, "took " + seconds + " s");
+            }
+        }
+    }
+
+    @Test
     void backoffDoublesUpToTheCapWithJitter() {
         var u = new AsyncUploader(null, UploaderSettings.defaults().withBackoff(Duration.ofMillis(100), Duration.ofMillis(1000)),
                 (job, step, bytes, millis, attempts) -> { });

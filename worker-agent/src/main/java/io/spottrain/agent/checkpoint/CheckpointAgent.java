@@ -95,6 +95,15 @@ public final class CheckpointAgent implements AutoCloseable {
      * Returns where it came from; throws naming why it is complete nowhere.
      */
     public Restorer.Restored restore(String job, long step, List<String> peerUrls, String jobRemote) throws IOException {
+        return restore(job, step, peerUrls, jobRemote, 0);
+    }
+
+    /**
+     * As above; when {@code worldSize} > 0 and the step holds rank-sharded files written by another
+     * world size, they are regrouped for {@code worldSize} ranks in the local tier (replicated files
+     * unchanged) before the rank starts.
+     */
+    public Restorer.Restored restore(String job, long step, List<String> peerUrls, String jobRemote, int worldSize) throws IOException {
         var sources = new ArrayList<CheckpointSource>();
         for (int i = 0; i < peerUrls.size(); i++) sources.add(new PeerSource("peer " + i + " (" + peerUrls.get(i) + ")", peerUrls.get(i)));
         Remote r = remoteFor(jobRemote);
@@ -111,7 +120,36 @@ public final class CheckpointAgent implements AutoCloseable {
             throw new IOException("checkpoint step " + step + " of " + job + " is complete nowhere"
                     + (result.skipped().isEmpty() ? " (no tier has it)" : ": " + String.join("; ", result.skipped())));
         }
+        if (worldSize > 0) reshardIfNeeded(job, step, worldSize);
         return result;
+    }
+
+    private void reshardIfNeeded(String job, long step, int worldSize) throws IOException {
+        var dir = tier(job).dir();
+        try {
+            var m = dir.verify(step);
+            if (m.worldSize() == worldSize || m.files().stream().noneMatch(io.spottrain.protocol.checkpoint.ManifestFile::sharded)) return;
+            var resharded = io.spottrain.checkpoint.reshard.Resharder.reshard(dir, step, worldSize);
+            Path staging = workDir.resolve("checkpoints").resolve(".reshard-" + job);
+            var tmp = new io.spottrain.protocol.checkpoint.CheckpointDir(staging);
+            resharded.writeTo(tmp, worldSize, m.generation());
+            Path target = dir.stepDir(step);
+            Path old = dir.root().resolve(".resharded-from-" + m.worldSize() + "-step-" + step);
+            java.nio.file.Files.move(target, old);
+            java.nio.file.Files.move(tmp.stepDir(step), target);
+            deleteTree(old);
+            deleteTree(staging);
+            log.info("job {} step {}: resharded from world size {} to {}", job, step, m.worldSize(), worldSize);
+        } catch (io.spottrain.protocol.checkpoint.CheckpointException e) {
+            throw new IOException("cannot reshard step " + step + " of " + job + " to world size " + worldSize + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!java.nio.file.Files.exists(p)) return;
+        try (var walk = java.nio.file.Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(x);
+        }
     }
 
     private Remote remoteFor(String jobRemote) {

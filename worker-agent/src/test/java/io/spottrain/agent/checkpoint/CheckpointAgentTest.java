@@ -60,6 +60,32 @@ class CheckpointAgentTest {
     }
 
     @Test
+    void aShardedStepRestoredForAnotherWorldSizeIsRegrouped() throws Exception {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3c"));
+                var writer = new CheckpointAgent(tmp.resolve("w"), remote(s3), "127.0.0.1", 0);
+                var reader = new CheckpointAgent(tmp.resolve("r"), remote(s3), "127.0.0.1", 0)) {
+            var files = new java.util.LinkedHashMap<String, byte[]>();
+            var sharding = new java.util.HashMap<String, io.spottrain.protocol.checkpoint.ManifestFile>();
+            files.put("params.bin", new byte[] {9, 9});
+            for (int r = 0; r < 3; r++) { // 6 two-byte elements over 3 ranks
+                var f = io.spottrain.protocol.checkpoint.ManifestFile.shard("opt.bin", r, 3, 2);
+                files.put(f.name(), new byte[] {(byte) (4 * r), (byte) (4 * r + 1), (byte) (4 * r + 2), (byte) (4 * r + 3)});
+                sharding.put(f.name(), f);
+            }
+            writer.tier("j").dir().write(50, 3, 1, "j", files, sharding, Map.of());
+            writer.committed("j", 0, 50, 3, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            assertTrue(writer.drain(30_000));
+            reader.restore("j", 50, List.of(), null, 2);
+            var m = reader.tier("j").dir().verify(50);
+            assertEquals(2, m.worldSize());
+            var got = reader.tier("j").dir().read(50);
+            assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5}, got.get("opt.bin.shard-0-of-2"));
+            assertArrayEquals(new byte[] {6, 7, 8, 9, 10, 11}, got.get("opt.bin.shard-1-of-2"));
+            assertArrayEquals(new byte[] {9, 9}, got.get("params.bin"));
+        }
+    }
+
+    @Test
     void otherRanksDoNotUploadAndKeepTheirNewestK() throws Exception {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3b")); var node = new CheckpointAgent(tmp.resolve("n"), remote(s3), "127.0.0.1", 0)) {
             var uploads = new CopyOnWriteArrayList<Long>();
