@@ -140,34 +140,12 @@ public final class RemoteTier {
     public CheckpointManifest download(String job, long step, CheckpointDir local, Progress progress)
             throws IOException, CheckpointException {
         CheckpointManifest m = manifest(job, step);
-        if (local.isCommitted(step)) {
-            return local.verify(step);
-        }
-        Path staging = local.root().resolve(".incoming-step-" + step);
-        deleteTree(staging);
-        Files.createDirectories(staging);
-        try {
-            long total = m.totalBytes();
-            long before = 0;
-            for (ManifestFile f : m.files()) {
-                long start = before;
-                Path dest = staging.resolve(f.name());
-                store.getFile(stepKey(job, step) + f.name(), dest, (done, t) -> progress.update(start + done, total));
-                String sha = CheckpointDir.sha256(dest);
-                if (!sha.equals(f.sha256())) {
-                    throw new CheckpointException("step " + step + ": file " + f.name() + " in " + store.describe()
-                            + " is corrupt (sha256 " + sha.substring(0, 12) + "..., manifest says " + f.sha256().substring(0, 12) + "...)");
-                }
-                before += f.size();
-            }
-            Path dir = local.stepDir(step);
-            deleteTree(dir);
-            Files.move(staging, dir);
-            CheckpointDir.commit(dir, m);
-            return local.verify(step);
-        } finally {
-            deleteTree(staging);
-        }
+        long total = m.totalBytes();
+        var before = new AtomicLong();
+        return local.importStep(m, store.describe(), (f, dest) -> {
+            long start = before.getAndAdd(f.size());
+            store.getFile(stepKey(job, step) + f.name(), dest, (done, t) -> progress.update(start + done, total));
+        });
     }
 
     /**
@@ -187,12 +165,5 @@ public final class RemoteTier {
             deleted.add(step);
         }
         return deleted;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }

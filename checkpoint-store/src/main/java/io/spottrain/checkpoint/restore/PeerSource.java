@@ -60,31 +60,14 @@ public final class PeerSource implements CheckpointSource {
         } catch (IOException e) {
             throw new CheckpointException("step " + step + ": no readable manifest from " + name() + ": " + e.getMessage(), e);
         }
-        Path staging = local.root().resolve(".incoming-step-" + step);
-        deleteTree(staging);
-        Files.createDirectories(staging);
-        try {
-            long total = m.totalBytes();
-            long done = 0;
-            for (ManifestFile f : m.files()) {
-                Path dest = staging.resolve(f.name());
-                try (InputStream in = stream(base + f.name())) {
-                    Files.copy(in, dest);
-                }
-                String sha = CheckpointDir.sha256(dest);
-                if (!sha.equals(f.sha256())) {
-                    throw new CheckpointException("step " + step + ": file " + f.name() + " from " + name() + " is corrupt");
-                }
-                done += f.size();
-                progress.update(done, total);
+        long total = m.totalBytes();
+        var done = new java.util.concurrent.atomic.AtomicLong();
+        local.importStep(m, name(), (f, dest) -> {
+            try (InputStream in = stream(base + f.name())) {
+                Files.copy(in, dest);
             }
-            Path dir = local.stepDir(step);
-            deleteTree(dir);
-            Files.move(staging, dir);
-            CheckpointDir.commit(dir, m);
-        } finally {
-            deleteTree(staging);
-        }
+            progress.update(done.addAndGet(f.size()), total);
+        });
     }
 
     private HttpRequest get(String path) {
@@ -108,13 +91,6 @@ public final class PeerSource implements CheckpointSource {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 }

@@ -78,8 +78,9 @@ public final class AsyncUploader implements AutoCloseable {
     public synchronized Backlog backlog() {
         int steps = queue.size() + (current == null ? 0 : 1);
         long bytes = queue.stream().mapToLong(Task::bytes).sum() + (current == null ? 0 : current.bytes());
-        Long oldest = current != null ? Long.valueOf(current.step())
-                : queue.isEmpty() ? null : Long.valueOf(queue.peek().step());
+        Long oldest = null;
+        if (current != null) oldest = current.step();
+        if (!queue.isEmpty() && (oldest == null || queue.peek().step() < oldest)) oldest = queue.peek().step();
         return new Backlog(steps, bytes, oldest, lastError);
     }
 
@@ -114,6 +115,10 @@ public final class AsyncUploader implements AutoCloseable {
             RemoteResult r = upload(t);
             synchronized (this) {
                 current = null; // the backlog the listener sees no longer counts this step
+                if (r == REQUEUED) {
+                    queue.add(t); // an older step arrived while this one was failing: it goes first
+                    continue;
+                }
                 busy = true;
             }
             try {
@@ -128,6 +133,8 @@ public final class AsyncUploader implements AutoCloseable {
     }
 
     private record RemoteResult(long bytes, long millis, int attempts) {}
+
+    private static final RemoteResult REQUEUED = new RemoteResult(-1, -1, -1);
 
     private RemoteResult upload(Task t) {
         int attempt = 0;
@@ -156,6 +163,9 @@ public final class AsyncUploader implements AutoCloseable {
                     Thread.sleep(delay);
                 } catch (InterruptedException ie) {
                     return null;
+                }
+                synchronized (this) {
+                    if (!queue.isEmpty() && queue.peek().step() < t.step()) return REQUEUED; // oldest first, always
                 }
             }
         }

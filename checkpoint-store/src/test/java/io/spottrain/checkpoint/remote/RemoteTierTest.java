@@ -106,7 +106,7 @@ class RemoteTierTest {
         store.putBytes("ckpt/j/step-10/optimizer.bin", "optimizer-X".getBytes(StandardCharsets.UTF_8), false); // same size, other bytes
         var again = new CheckpointDir(tmp.resolve("again"));
         var e = assertThrows(CheckpointException.class, () -> remote.download("j", 10, again, Progress.NONE));
-        assertTrue(e.getMessage().startsWith("step 10: file optimizer.bin in aws-sdk s3://"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("step 10: file optimizer.bin from aws-sdk s3://"), e.getMessage());
         assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
         assertFalse(again.isCommitted(10), "nothing half-downloaded is left as a checkpoint");
         assertTrue(Files.notExists(tmp.resolve("again/.incoming-step-10")));

@@ -88,7 +88,7 @@ class RestorerTest {
         assertEquals(10, r.step());
         assertTrue(r.source().startsWith("s3 (aws-sdk s3://restore-"), r.source());
         assertEquals(1, r.skipped().size());
-        assertTrue(r.skipped().get(0).contains("step 20: file params.bin in aws-sdk s3://"), r.skipped().toString());
+        assertTrue(r.skipped().get(0).contains("step 20: file params.bin from aws-sdk s3://"), r.skipped().toString());
         assertFalse(mine.isCommitted(20));
     }
 

@@ -222,7 +222,45 @@ public final class CheckpointDir {
         }
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    /** Fetches one file of a step into {@code dest} (from a peer, S3, ...). */
+    @FunctionalInterface
+    public interface FileFetcher {
+        void fetch(ManifestFile file, Path dest) throws IOException;
+    }
+
+    /**
+     * Brings a step in from elsewhere: every file of {@code m} is fetched into a staging
+     * directory and checked against its sha256, then the step is committed here (manifest last).
+     * A bad file aborts it naming the file and {@code source}; nothing half-imported is left.
+     */
+    public CheckpointManifest importStep(CheckpointManifest m, String source, FileFetcher fetcher) throws IOException, CheckpointException {
+        long step = m.step();
+        if (isCommitted(step)) return verify(step);
+        Path staging = root.resolve(".incoming-step-" + step);
+        deleteTree(staging);
+        Files.createDirectories(staging);
+        try {
+            for (ManifestFile f : m.files()) {
+                checkName(f.name());
+                Path dest = staging.resolve(f.name());
+                fetcher.fetch(f, dest);
+                String sha = sha256(dest);
+                if (!sha.equals(f.sha256())) {
+                    throw new CheckpointException("step " + step + ": file " + f.name() + " from " + source + " is corrupt (sha256 "
+                            + sha.substring(0, 12) + "..., manifest says " + f.sha256().substring(0, 12) + "...)");
+                }
+            }
+            Path dir = stepDir(step);
+            deleteTree(dir);
+            Files.move(staging, dir);
+            commit(dir, m);
+            return verify(step);
+        } finally {
+            deleteTree(staging);
+        }
+    }
+
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) return;
         try (var walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);

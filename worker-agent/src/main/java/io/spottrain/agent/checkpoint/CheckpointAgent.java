@@ -137,18 +137,11 @@ public final class CheckpointAgent implements AutoCloseable {
             Path old = dir.root().resolve(".resharded-from-" + m.worldSize() + "-step-" + step);
             java.nio.file.Files.move(target, old);
             java.nio.file.Files.move(tmp.stepDir(step), target);
-            deleteTree(old);
-            deleteTree(staging);
+            io.spottrain.protocol.checkpoint.CheckpointDir.deleteTree(old);
+            io.spottrain.protocol.checkpoint.CheckpointDir.deleteTree(staging);
             log.info("job {} step {}: resharded from world size {} to {}", job, step, m.worldSize(), worldSize);
         } catch (io.spottrain.protocol.checkpoint.CheckpointException e) {
             throw new IOException("cannot reshard step " + step + " of " + job + " to world size " + worldSize + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!java.nio.file.Files.exists(p)) return;
-        try (var walk = java.nio.file.Files.walk(p)) {
-            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(x);
         }
     }
 
