@@ -1,6 +1,7 @@
 package io.spottrain.agent;
 
 import io.spottrain.agent.checkpoint.CheckpointAgent;
+import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RankProcess;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +34,9 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** The restore before a resumed rank starts has finished (local only); {@code error} null on success. */
     private record RestoreFinished(AgentProtocol.StartGeneration start, String source, String error) implements AgentProtocol.Command {}
 
+    /** The interruption watcher saw a notice (local only: from the watcher thread or the SIGTERM hook). */
+    public record NoticeSeen(InterruptionWatcher.Notice notice) implements AgentProtocol.Command {}
+
     /** A line the rank sent over SPOTTRAIN_CONTROL (local only). */
     private record ContractMessage(AgentProtocol.StartGeneration start, JsonNode message) implements AgentProtocol.Command {}
 
@@ -45,6 +49,9 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private final ProcessSupervisor supervisor;
     private final CheckpointAgent checkpoints;
     private final Duration stopGrace;
+    /** Where unsolicited reports go: the job manager that last asked this agent to describe itself. */
+    private ActorRef<AgentProtocol.Report> coordinator;
+    private final java.util.List<AgentProtocol.Report> undelivered = new java.util.ArrayList<>();
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
             Duration stopGrace) {
@@ -67,12 +74,25 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
                 .onMessage(ContractMessage.class, this::onContract)
                 .onMessage(RestoreFinished.class, this::onRestoreFinished)
+                .onMessage(NoticeSeen.class, this::onNotice)
                 .onMessage(RankProcessExited.class, this::onExited)
                 .build();
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
         m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf()));
+        coordinator = m.replyTo();
+        undelivered.forEach(coordinator::tell);
+        undelivered.clear();
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onNotice(NoticeSeen m) {
+        var n = m.notice();
+        var report = new AgentProtocol.NodeInterruptionNotice(node.nodeId(), n.kind(), n.action(),
+                n.deadline() == null ? null : n.deadline().toString(), n.seenAt().toString());
+        if (coordinator != null) coordinator.tell(report);
+        else undelivered.add(report);
         return this;
     }
 

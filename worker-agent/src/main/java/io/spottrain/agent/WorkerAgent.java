@@ -3,6 +3,8 @@ package io.spottrain.agent;
 import com.typesafe.config.Config;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.checkpoint.RemoteSettings;
+import io.spottrain.agent.node.InstanceMetadata;
+import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.node.NodeInfoSource;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.protocol.wire.ClusterConfig;
@@ -45,11 +47,27 @@ public final class WorkerAgent implements AutoCloseable {
         }
         NodeInfo node = NodeInfoSource.describe(settings, host).withPeerUrl(checkpoints.peerUrl());
         var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir());
-        ActorSystem<?> system = ActorSystem.create(Agent.create(node, supervisor, checkpoints, settings.stopGrace()),
-                ClusterConfig.SYSTEM_NAME, config);
-        system.getWhenTerminated().thenRun(checkpoints::close);
+        ActorSystem<io.spottrain.protocol.wire.AgentProtocol.Command> system = ActorSystem.create(
+                Agent.create(node, supervisor, checkpoints, settings.stopGrace()), ClusterConfig.SYSTEM_NAME, config);
+        InstanceMetadata imds = settings.imdsEndpoint().isBlank() ? null : new InstanceMetadata(
+                settings.imdsEndpoint().equals("auto") ? InstanceMetadata.EC2_ENDPOINT : java.net.URI.create(settings.imdsEndpoint()),
+                settings.imdsTimeout());
+        var watcher = new InterruptionWatcher(imds, config.getDuration("spottrain.agent.interruption.poll-interval"),
+                n -> system.tell(new Agent.NoticeSeen(n)));
+        system.getWhenTerminated().thenRun(() -> {
+            watcher.close();
+            checkpoints.close();
+        });
+        // SIGTERM is a notice too: tell the job manager first, then (a later phase) stop the ranks
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "interruption-notice", () -> {
+            if (CoordinatedShutdown.get(system).getShutdownReason().filter(r -> r instanceof CoordinatedShutdown.JvmExitReason$)
+                    .isPresent()) {
+                watcher.sigterm(settings.stopGrace());
+            }
+            return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
         // A node that leaves (SIGTERM, downing) takes its training processes with it.
-        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "stop-ranks", () -> {
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-ranks", () -> {
             if (supervisor.runningCount() > 0) {
                 log.info("agent {} stopping {} training process(es)", node.nodeId(), supervisor.runningCount());
             }

@@ -224,6 +224,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 jobs.put(job.id(), job.withTraining(t -> t.upload(new Training.UploadRecord(u.step(), u.nodeId(), u.bytes(), u.millis(),
                         u.attempts(), u.backlogSteps(), u.backlogBytes()))));
             }
+        } else if (r instanceof AgentProtocol.NodeInterruptionNotice n) {
+            onNotice(n);
         } else if (r instanceof AgentProtocol.RankStalled st) {
             update(st.jobId(), st.generation(), j -> j.withEvent("RANK_STALLED", st.nodeId(), st.rank(),
                     "stalled at step " + st.step() + ": " + st.reason(), now()));
@@ -248,6 +250,14 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         getContext().getLog().info("node {} registered: {} {} {} GPU(s) ${}/h zone {}", nodeId, d.node().market().label(),
                 d.node().instanceType(), d.node().gpus(), d.node().pricePerHour(), d.node().zone());
         schedule();
+    }
+
+    private void onNotice(AgentProtocol.NodeInterruptionNotice n) {
+        String what = n.kind() + " (" + n.action() + ")" + (n.deadline() == null ? "" : ", deadline " + n.deadline());
+        getContext().getLog().warn("node {} interruption notice: {}", n.nodeId(), what);
+        if (!n.kind().equals("rebalance")) registry.interrupting(n.nodeId());
+        registry.get(n.nodeId()).ifPresent(node -> jobOf(node).filter(Job::active).ifPresent(job ->
+                jobs.put(job.id(), job.withEvent("NODE_NOTICE", n.nodeId(), job.memberOn(n.nodeId()).map(Member::rank).orElse(-1), what, now()))));
     }
 
     private Behavior<Command> onAgentTerminated(AgentTerminated m) {

@@ -36,7 +36,12 @@ public final class NodeRegistry {
     /** Frees a node after its job ended, unless it is already gone. */
     public void release(String nodeId) {
         update(nodeId, r -> r.state() == NodeState.LOST ? r : r.with(r.state() == NodeState.UNREACHABLE
-                ? NodeState.UNREACHABLE : NodeState.READY, null));
+                || r.state() == NodeState.INTERRUPTING ? r.state() : NodeState.READY, null));
+    }
+
+    /** The node announced its end (Spot notice, SIGTERM): it keeps its job but gets no new one. */
+    public void interrupting(String nodeId) {
+        update(nodeId, r -> r.state() == NodeState.LOST ? r : r.with(NodeState.INTERRUPTING, r.jobId()));
     }
 
     public void unreachable(String nodeId) {

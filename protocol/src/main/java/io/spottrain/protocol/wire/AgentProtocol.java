@@ -88,6 +88,13 @@ public final class AgentProtocol {
     public record CheckpointUploaded(String jobId, long generation, String nodeId, long step, long bytes, long millis, int attempts,
             int backlogSteps, long backlogBytes) implements Report {}
 
+    /**
+     * This node is going away: a Spot interruption notice ({@code kind} spot-interruption, with
+     * the {@code deadline} IMDS gave), a rebalance recommendation (no deadline), or SIGTERM.
+     */
+    public record NodeInterruptionNotice(String nodeId, String kind, String action, String deadline, String seenAt)
+            implements Report {}
+
     /** The rank finished training (contract {@code done}). */
     public record RankDone(String jobId, long generation, int rank, String nodeId, long step, double loss, String paramsSha256)
             implements Report {}
