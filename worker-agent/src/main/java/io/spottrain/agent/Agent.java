@@ -179,8 +179,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         JsonNode n = c.message();
         String id = node.nodeId();
         switch (n.path("type").asText()) {
-            case Contract.HELLO -> getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {})", s.jobId(), s.rank(),
-                    n.path("pid").asLong(), n.path("resumeStep").asLong());
+            case Contract.HELLO -> {
+                getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {})", s.jobId(), s.rank(),
+                        n.path("pid").asLong(), n.path("resumeStep").asLong());
+                s.replyTo().tell(new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("resumeStep").asLong()));
+            }
             case Contract.PROGRESS -> s.replyTo().tell(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
             case Contract.CHECKPOINT_WRITTEN -> {
@@ -202,6 +205,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
 
     private Behavior<AgentProtocol.Command> onExited(RankProcessExited m) {
         RankProcess r = m.rank();
+        checkpoints.release(r.jobId());
         getContext().getLog().info("job {} generation {} rank {} exited with code {}", r.jobId(), r.generation(), r.rank(),
                 m.exitCode());
         m.replyTo().tell(new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),

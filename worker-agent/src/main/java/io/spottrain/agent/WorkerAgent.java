@@ -71,6 +71,16 @@ public final class WorkerAgent implements AutoCloseable {
             if (supervisor.runningCount() > 0) {
                 log.info("agent {} stopping {} training process(es)", node.nodeId(), supervisor.runningCount());
             }
+            // after a notice the job manager checkpoints and stops our ranks itself: give it the grace to do so
+            long deadline = System.currentTimeMillis() + settings.stopGrace().toMillis();
+            while (watcher.interrupted() && supervisor.runningCount() > 0 && System.currentTimeMillis() < deadline) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             supervisor.stopAll(settings.stopGrace());
             try {
                 if (!checkpoints.drain(5_000)) log.warn("agent {}: uploads still pending at shutdown stay on the local tier", node.nodeId());

@@ -74,7 +74,7 @@ public record JobView(
                 j.generation(), j.generation(), j.worldSize(), spec.spec().workers().min(), spec.spec().workers().max(),
                 spec.spec().placement().market().label(), spec.metadata().labels(), spec.spec().argv(), j.members(),
                 j.masterAddr(), j.masterPort(), j.submittedAt(), j.startedAt(), j.finishedAt(), wall, t.step(),
-                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), sha, agree, List.of(), checkpoints(t),
+                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), sha, agree, List.copyOf(j.elastic().preemptions()), checkpoints(t),
                 new Cost(round(cost[0], 6), round(cost[1], 6), savings), j.events());
     }
 

@@ -36,6 +36,7 @@ public record Job(
         double actualUsd,
         double onDemandUsd,
         Training training,
+        Elastic elastic,
         List<JobEvent> events) implements WireMessage {
 
     public Job {
@@ -48,7 +49,7 @@ public record Job(
                 "workers " + spec.spec().workers().min() + ".." + spec.spec().workers().max() + ", placement "
                         + spec.spec().placement().market().label());
         return new Job(id, spec, JobState.PENDING, null, "waiting for the scheduler", 0, List.of(), null, 0,
-                now.toString(), null, null, null, 0, 0, Training.NONE, List.of(submitted));
+                now.toString(), null, null, null, 0, 0, Training.NONE, Elastic.NONE, List.of(submitted));
     }
 
     /** Changes state (checked against the table) and records it; ending a job closes its generation's cost. */
@@ -59,9 +60,9 @@ public record Job(
         String started = to == JobState.RUNNING && j.startedAt == null ? now.toString() : j.startedAt;
         String failure = to == JobState.FAILED || to == JobState.CANCELLED ? why : j.reason;
         var ev = new JobEvent(now.toString(), to.name(), generation, null, -1, why);
-        return new Job(id, spec, to, failure, to == JobState.PENDING ? pendingReason : null, generation, members,
+        return new Job(id, spec, to, failure, to == JobState.PENDING || to == JobState.RECOVERING ? pendingReason : null, generation, members,
                 masterAddr, masterPort, submittedAt, started, finished, j.generationOpenedAt, j.actualUsd, j.onDemandUsd,
-                training, j.append(ev));
+                training, elastic, j.append(ev));
     }
 
     /** Opens a generation on these members (rank i = members[i]) and moves to STARTING. */
@@ -69,7 +70,7 @@ public record Job(
         long g = generation + 1;
         String nodes = String.join(", ", assigned.stream().map(Member::nodeId).toList());
         var opened = new Job(id, spec, state, reason, pendingReason, g, assigned, null, 0, submittedAt, startedAt,
-                finishedAt, now.toString(), actualUsd, onDemandUsd, training, append(new JobEvent(now.toString(),
+                finishedAt, now.toString(), actualUsd, onDemandUsd, training, elastic, append(new JobEvent(now.toString(),
                         "GENERATION_OPENED", g, null, -1, "world size " + assigned.size() + " on " + nodes)));
         return opened.transition(JobState.STARTING, "generation " + g + " forming on " + assigned.size() + " nodes", now);
     }
@@ -83,29 +84,39 @@ public record Job(
 
     public Job withRendezvous(String addr, int port) {
         return new Job(id, spec, state, reason, pendingReason, generation, members, addr, port, submittedAt, startedAt,
-                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, events);
+                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, events);
     }
 
     public Job withPendingReason(String why) {
         return new Job(id, spec, state, reason, why, generation, members, masterAddr, masterPort, submittedAt, startedAt,
-                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, events);
+                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, events);
     }
 
     public Job withMember(int rank, UnaryOperator<Member> change) {
         var ms = new ArrayList<>(members);
         ms.set(rank, change.apply(ms.get(rank)));
         return new Job(id, spec, state, reason, pendingReason, generation, ms, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, events);
+                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, events);
     }
 
     public Job withTraining(UnaryOperator<Training> change) {
         return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, change.apply(training), events);
+                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, change.apply(training), elastic, events);
+    }
+
+    public Job withElastic(UnaryOperator<Elastic> change) {
+        return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
+                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, change.apply(elastic), events);
+    }
+
+    /** Closes the current generation's cost (a recovery ends it) and clears its members' running state. */
+    public Job closeGeneration(Instant now) {
+        return closeGenerationCost(now);
     }
 
     public Job withEvent(String type, String node, int rank, String message, Instant now) {
         return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training,
+                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic,
                 append(new JobEvent(now.toString(), type, generation, node, rank, message)));
     }
 
@@ -118,7 +129,7 @@ public record Job(
     private Job closeGenerationCost(Instant now) {
         double[] open = openGenerationCost(now);
         return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, null, actualUsd + open[0], onDemandUsd + open[1], training, events);
+                startedAt, finishedAt, null, actualUsd + open[0], onDemandUsd + open[1], training, elastic, events);
     }
 
     private double[] openGenerationCost(Instant now) {

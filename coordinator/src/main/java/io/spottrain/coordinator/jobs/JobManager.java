@@ -72,6 +72,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private record GenerationStartTimedOut(String jobId, long generation) implements Command {}
 
+    private record RecoveryTimedOut(String jobId, long generation) implements Command {}
+
     public static Behavior<Command> create(CoordinatorSettings settings) {
         return create(settings, Clock.systemUTC());
     }
@@ -122,6 +124,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(ReachabilityChanged.class, this::onReachability)
                 .onMessage(PortAllocationTimedOut.class, this::onPortTimeout)
                 .onMessage(GenerationStartTimedOut.class, this::onStartTimeout)
+                .onMessage(RecoveryTimedOut.class, this::onRecoveryTimeout)
                 .build();
     }
 
@@ -212,11 +215,14 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             onRankExited(e);
         } else if (r instanceof AgentProtocol.RankFailedToStart f) {
             onRankFailedToStart(f);
+        } else if (r instanceof AgentProtocol.RankAttached a) {
+            update(a.jobId(), a.generation(), j -> j.withElastic(e -> e.attach(a.rank())));
         } else if (r instanceof AgentProtocol.RankProgress p) {
             update(p.jobId(), p.generation(), j -> p.rank() == 0 ? j.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())) : j);
         } else if (r instanceof AgentProtocol.CheckpointReported c) {
             update(c.jobId(), c.generation(), j -> j.withTraining(t -> t.checkpoint(new Training.CheckpointRecord(c.step(),
                     c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs(), c.reason(), c.dir()))));
+            onRecoveryCheckpoint(c);
         } else if (r instanceof AgentProtocol.CheckpointUploaded u) {
             // uploads finish after a generation may have ended: record them for any job that has this generation
             Job job = jobs.get(u.jobId());
@@ -228,7 +234,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             onNotice(n);
         } else if (r instanceof AgentProtocol.RankStalled st) {
             update(st.jobId(), st.generation(), j -> j.withEvent("RANK_STALLED", st.nodeId(), st.rank(),
-                    "stalled at step " + st.step() + ": " + st.reason(), now()));
+                    "stalled at step " + st.step() + ": " + st.reason(), now()).withElastic(e -> e.stalled(st.rank(), st.step())));
+            maybeAgreeOnStall(st.jobId());
         } else if (r instanceof AgentProtocol.RankDone d) {
             update(d.jobId(), d.generation(), j -> j.withTraining(t -> t.done(d.rank(), d.step(), d.loss(), d.paramsSha256()))
                     .withEvent("RANK_DONE", d.nodeId(), d.rank(), "step " + d.step() + " params-sha256 " + d.paramsSha256(), now()));
@@ -256,8 +263,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         String what = n.kind() + " (" + n.action() + ")" + (n.deadline() == null ? "" : ", deadline " + n.deadline());
         getContext().getLog().warn("node {} interruption notice: {}", n.nodeId(), what);
         if (!n.kind().equals("rebalance")) registry.interrupting(n.nodeId());
-        registry.get(n.nodeId()).ifPresent(node -> jobOf(node).filter(Job::active).ifPresent(job ->
-                jobs.put(job.id(), job.withEvent("NODE_NOTICE", n.nodeId(), job.memberOn(n.nodeId()).map(Member::rank).orElse(-1), what, now()))));
+        registry.get(n.nodeId()).ifPresent(node -> jobOf(node).filter(Job::active).ifPresent(job -> {
+            Job noted = job.withEvent("NODE_NOTICE", n.nodeId(), job.memberOn(n.nodeId()).map(Member::rank).orElse(-1), what, now());
+            jobs.put(job.id(), noted);
+            if (!n.kind().equals("rebalance") && noted.state() == JobState.RUNNING && recoverable(noted)) {
+                beginRecovery(noted, "notice", n.nodeId(), 0);
+            }
+        }));
     }
 
     private Behavior<Command> onAgentTerminated(AgentTerminated m) {
@@ -271,10 +283,33 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         registry.lost(m.nodeId(), why, now());
         getContext().getLog().warn("node {} {}", m.nodeId(), why);
         for (Job job : List.copyOf(jobs.values())) {
-            if (job.active()) {
-                job.memberOn(m.nodeId()).ifPresent(member -> end(job.withEvent("NODE_LOST", m.nodeId(), member.rank(), why, now()),
-                        JobState.FAILED, "node " + m.nodeId() + " (rank " + member.rank() + ") was lost: it " + why));
-            }
+            if (!job.active() && job.state() != JobState.RECOVERING) continue;
+            job.memberOn(m.nodeId()).ifPresent(member -> {
+                Job lost = job.withEvent("NODE_LOST", m.nodeId(), member.rank(), why, now());
+                var rec = lost.elastic().recovery();
+                if (lost.state() == JobState.RECOVERING && rec != null && rec.node().equals(m.nodeId())) {
+                    // the node that gave notice is gone, as announced
+                    if (rec.allCheckpointed() || !rec.kind().equals("notice")) {
+                        jobs.put(lost.id(), lost);
+                        if (member.exitCode() == null) {
+                            onRecoveryExit(lost, new AgentProtocol.RankExited(lost.id(), lost.generation(), member.rank(), m.nodeId(), 75, ""));
+                        }
+                    } else {
+                        // gone before the emergency checkpoint: recover like a loss, from what the survivors hold
+                        var asKill = new Elastic.Recovery("kill", rec.node(), rec.survivors().stream().filter(r -> r != member.rank()).toList(),
+                                -1, Set.of(), Set.of(), rec.startedAt(), rec.detectSeconds(), rec.reachedStep());
+                        jobs.put(lost.id(), lost.withElastic(e -> e.withRecovery(asKill)));
+                        maybeAgreeOnStall(lost.id());
+                    }
+                } else if (lost.state() == JobState.RUNNING && recoverable(lost) && lost.worldSize() > 1) {
+                    jobs.put(lost.id(), lost);
+                    double detect = lost.elastic().stalls().isEmpty() ? 0 : secondsSinceFirstStall(lost);
+                    beginRecovery(lost, "kill", m.nodeId(), detect);
+                } else {
+                    end(lost, JobState.FAILED, "node " + m.nodeId() + " (rank " + member.rank() + ") was lost: it " + why
+                            + (recoverable(lost) ? "" : " (its ranks do not speak the training contract, so they cannot be resumed)"));
+                }
+            });
         }
         schedule();
         return this;
@@ -299,6 +334,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     // ---- generations ----
 
     private void schedule() {
+        for (Job j : List.copyOf(jobs.values())) {
+            if (j.state() == JobState.RECOVERING && j.elastic().recovery() == null) resumeOrWait(j.id(), List.of());
+        }
         List<Job> pending = jobs.values().stream()
                 .filter(j -> j.state() == JobState.PENDING)
                 .sorted(Comparator.comparingInt((Job j) -> -j.spec().spec().priority()).thenComparing(Job::submittedAt))
@@ -343,7 +381,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     .map(o -> registry.get(o.nodeId()).map(n -> n.info().peerUrl()).orElse(null))
                     .filter(java.util.Objects::nonNull).toList();
             agent.tell(new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(),
-                    p.host(), p.port(), 0, spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
+                    p.host(), p.port(), ready.elastic().resumeStep(), spec.checkpoint().intervalSteps(), spec.checkpoint().keep(),
+                    spec.checkpoint().remote(),
                     peers, spec.argv(), spec.env(), spec.workingDir(), reports));
         }
         timers.startSingleTimer(startTimer(job.id()), new GenerationStartTimedOut(job.id(), job.generation()),
@@ -357,7 +396,14 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .withEvent("RANK_STARTED", s.nodeId(), s.rank(), "pid " + s.pid(), now());
         if (job.state() == JobState.STARTING && job.members().stream().allMatch(m -> m.pid() > 0)) {
             timers.cancel(startTimer(job.id()));
-            job = job.transition(JobState.RUNNING, "all " + job.worldSize() + " ranks running", now());
+            job = job.transition(JobState.RUNNING, "all " + job.worldSize() + " ranks running"
+                    + (job.elastic().resumeStep() > 0 ? " from step " + job.elastic().resumeStep() : ""), now());
+            if (!job.elastic().preemptions().isEmpty()) {
+                Instant began = Instant.parse(job.events().stream().filter(ev -> ev.type().equals("RECOVERING")).reduce((a, b) -> b)
+                        .map(JobEvent::at).orElse(now().toString()));
+                double secs = java.time.Duration.between(began, now()).toMillis() / 1000.0;
+                job = job.withElastic(e -> e.resumed(secs));
+            }
             getContext().getLog().info("job {} generation {} running with {} ranks", job.id(), job.generation(),
                     job.worldSize());
         }
@@ -367,6 +413,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private void onRankExited(AgentProtocol.RankExited e) {
         Job job = current(e.jobId(), e.generation());
         if (job == null) return;
+        if (job.state() == JobState.RECOVERING) {
+            onRecoveryExit(job, e);
+            return;
+        }
         job = job.withMember(e.rank(), m -> m.exited(e.exitCode()))
                 .withEvent("RANK_EXITED", e.nodeId(), e.rank(), "exit code " + e.exitCode(), now());
         if (e.exitCode() != 0) {
@@ -415,12 +465,160 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return this;
     }
 
+    // ---- elastic recovery ----
+
+    /** Every rank said hello over the contract: it can checkpoint on request and resume. */
+    private static boolean recoverable(Job job) {
+        return job.elastic().attached().size() == job.worldSize();
+    }
+
+    private double secondsSinceFirstStall(Job job) {
+        return job.events().stream().filter(e -> e.type().equals("RANK_STALLED") && e.generation() == job.generation())
+                .findFirst().map(e -> java.time.Duration.between(Instant.parse(e.at()), now()).toMillis() / 1000.0).orElse(0.0);
+    }
+
+    /**
+     * Starts a recovery: survivors keep their rank order. After a notice every member (the
+     * departing one too) checkpoints the next common step; after a loss the survivors checkpoint
+     * the step they all hold (the smallest they stalled at). Then the generation closes and the next
+     * opens from that step.
+     */
+    private void beginRecovery(Job job, String kind, String node, double detectSeconds) {
+        List<Integer> survivors = job.members().stream().filter(mm -> !mm.nodeId().equals(node)).map(Member::rank).toList();
+        var rec = new Elastic.Recovery(kind, node, kind.equals("notice") ? job.members().stream().map(Member::rank).toList() : survivors,
+                -1, Set.of(), Set.of(), now().toString(), detectSeconds, job.training().step());
+        Job recovering = job.withElastic(e -> e.withRecovery(rec))
+                .transition(JobState.RECOVERING, kind + " on " + node + ": checkpointing survivors", now());
+        jobs.put(job.id(), recovering);
+        getContext().getLog().warn("job {} recovering from a {} on {} (survivors: ranks {})", job.id(), kind, node, survivors);
+        timers.startSingleTimer(recoveryTimer(job.id()), new RecoveryTimedOut(job.id(), job.generation()), settings.generationStartTimeout());
+        if (kind.equals("notice")) {
+            tellMembers(recovering, rec.survivors(), mm -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
+        } else {
+            maybeAgreeOnStall(job.id());
+        }
+    }
+
+    /** After a loss: once every survivor reported the step it stalled at, ask all for the smallest. */
+    private void maybeAgreeOnStall(String jobId) {
+        Job job = jobs.get(jobId);
+        if (job == null || job.state() != JobState.RECOVERING) return;
+        var rec = job.elastic().recovery();
+        if (rec == null || !rec.kind().equals("kill") || rec.agreedStep() >= 0) return;
+        var stalls = job.elastic().stalls();
+        if (!stalls.keySet().containsAll(rec.survivors())) return;
+        long agreed = rec.survivors().stream().mapToLong(stalls::get).min().orElse(0);
+        jobs.put(jobId, job.withElastic(e -> e.withRecovery(rec.agreed(agreed)))
+                .withEvent("RECOVERY_STEP", null, -1, "survivors checkpoint step " + agreed, now()));
+        tellMembers(job, rec.survivors(), mm -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), agreed));
+    }
+
+    private void onRecoveryCheckpoint(AgentProtocol.CheckpointReported c) {
+        Job job = current(c.jobId(), c.generation());
+        if (job == null || job.state() != JobState.RECOVERING) return;
+        var rec = job.elastic().recovery();
+        if (rec == null || !rec.survivors().contains(c.rank())) return;
+        if (rec.agreedStep() < 0) {
+            if (!rec.kind().equals("notice") || c.reason().equals("interval")) return;
+            rec = rec.agreed(c.step()); // a collective request: every rank checkpoints this same step
+        }
+        if (c.step() != rec.agreedStep()) return;
+        var updated = rec.checkpointed(c.rank());
+        job = job.withElastic(e -> e.withRecovery(updated));
+        jobs.put(job.id(), job);
+        if (updated.allCheckpointed()) {
+            Job ready = job.withEvent("RECOVERY_CHECKPOINTED", null, -1, "step " + updated.agreedStep() + " on all " + updated.survivors().size()
+                    + " ranks", now());
+            jobs.put(ready.id(), ready);
+            tellMembers(ready, ready.members().stream().map(Member::rank).toList(),
+                    mm -> new AgentProtocol.StopGeneration(ready.id(), ready.generation(), "generation closes for recovery"));
+        }
+    }
+
+    private void onRecoveryExit(Job job, AgentProtocol.RankExited e) {
+        Job j = job.withMember(e.rank(), mm -> mm.exited(e.exitCode()))
+                .withEvent("RANK_EXITED", e.nodeId(), e.rank(), "exit code " + e.exitCode() + " (recovery)", now());
+        var rec = j.elastic().recovery();
+        j = j.withElastic(el -> el.withRecovery(rec.exited(e.rank())));
+        jobs.put(j.id(), j);
+        var r2 = j.elastic().recovery();
+        boolean allGone = j.members().stream().filter(mm -> !mm.nodeId().equals(r2.node()) || r2.kind().equals("notice"))
+                .allMatch(mm -> mm.exitCode() != null || r2.exited().contains(mm.rank()));
+        if (r2.allCheckpointed() && allGone) {
+            closeForNextGeneration(j);
+        } else if (!r2.allCheckpointed() && e.exitCode() != 75) {
+            end(j, JobState.FAILED, "rank " + e.rank() + " on " + e.nodeId() + " exited with code " + e.exitCode()
+                    + " during recovery, before its checkpoint");
+        }
+    }
+
+    /** The old generation is over: free its nodes and open the next one as soon as enough are there. */
+    private void closeForNextGeneration(Job job) {
+        var rec = job.elastic().recovery();
+        long lost = Math.max(0, rec.reachedStep() - rec.agreedStep());
+        var p = new Elastic.Preemption(rec.node(), rec.kind(), rec.agreedStep(), rec.detectSeconds(), null,
+                rec.kind().equals("notice") ? 0L : lost);
+        Job closed = job.closeGeneration(now()).withElastic(e -> e.nextGeneration(rec.agreedStep(), p));
+        for (Member mm : closed.members()) {
+            registry.get(mm.nodeId()).filter(n -> closed.id().equals(n.jobId())).ifPresent(n -> registry.release(n.nodeId()));
+        }
+        // survivors first, in their rank order, so they resume from their own local tier
+        jobs.put(closed.id(), closed.withPendingReason("resuming from step " + rec.agreedStep()));
+        resumeOrWait(closed.id(), job.members().stream().map(Member::nodeId).filter(n -> !n.equals(rec.node())).toList());
+    }
+
+    private void resumeOrWait(String jobId, List<String> preferred) {
+        Job job = jobs.get(jobId);
+        var free = registry.free();
+        var fitting = new java.util.ArrayList<String>();
+        for (String n : preferred) if (free.stream().anyMatch(f -> f.nodeId().equals(n))) fitting.add(n);
+        Placement rest = GangScheduler.place(job.spec(), free.stream().filter(f -> !fitting.contains(f.nodeId())).toList());
+        for (String n : rest.nodeIds()) if (fitting.size() < job.spec().spec().workers().max()) fitting.add(n);
+        int min = job.spec().spec().workers().min();
+        if (fitting.size() < min) {
+            String why = "waiting for capacity to resume from step " + job.elastic().resumeStep() + ": needs " + min + " workers, "
+                    + fitting.size() + " available";
+            if (!why.equals(job.pendingReason())) jobs.put(jobId, job.withPendingReason(why).withEvent("WAITING", null, -1, why, now()));
+            return;
+        }
+        timers.cancel(recoveryTimer(jobId));
+        startGeneration(job, fitting);
+    }
+
+    private void tellMembers(Job job, List<Integer> ranks, java.util.function.Function<Member, AgentProtocol.Command> message) {
+        for (Member mm : job.members()) {
+            if (!ranks.contains(mm.rank())) continue;
+            ActorRef<AgentProtocol.Command> agent = agents.get(mm.nodeId());
+            if (agent != null) agent.tell(message.apply(mm));
+        }
+    }
+
+    private Behavior<Command> onRecoveryTimeout(RecoveryTimedOut t) {
+        Job job = jobs.get(t.jobId());
+        if (job != null && job.state() == JobState.RECOVERING && job.generation() == t.generation()
+                && job.elastic().recovery() != null) {
+            var rec = job.elastic().recovery();
+            String missing = rec.agreedStep() < 0 ? "no common step was agreed (stall reports: " + job.elastic().stalls() + ")"
+                    : "ranks " + rec.survivors().stream().filter(r -> !rec.checkpointed().contains(r)).toList() + " did not checkpoint step "
+                            + rec.agreedStep();
+            end(job, JobState.FAILED, "recovery from the " + rec.kind() + " on " + rec.node() + " did not complete within "
+                    + settings.generationStartTimeout().toSeconds() + "s: " + missing);
+            schedule();
+        }
+        return this;
+    }
+
+    private static String recoveryTimer(String jobId) {
+        return "recovery-" + jobId;
+    }
+
     /** Ends a job: records the state, stops ranks that may still run, frees its nodes. */
     private void end(Job job, JobState to, String why) {
         Job ended = job.transition(to, why, now());
         jobs.put(ended.id(), ended);
         timers.cancel(portTimer(job.id()));
         timers.cancel(startTimer(job.id()));
+        timers.cancel(recoveryTimer(job.id()));
         for (Member m : ended.members()) {
             if (m.exitCode() == null) {
                 ActorRef<AgentProtocol.Command> agent = agents.get(m.nodeId());
@@ -442,7 +640,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private Job current(String jobId, long generation) {
         Job job = jobs.get(jobId);
-        return job != null && job.active() && job.generation() == generation ? job : null;
+        return job != null && (job.active() || job.state() == JobState.RECOVERING) && job.generation() == generation ? job : null;
     }
 
     private java.util.Optional<Job> jobOf(NodeRecord node) {

@@ -8,6 +8,11 @@ public enum JobState {
     STARTING,
     /** Every rank of the current generation runs. */
     RUNNING,
+    /**
+     * A member is leaving or was lost: the survivors checkpoint a common step, the generation
+     * closes, and the next one opens when at least {@code min} workers are available.
+     */
+    RECOVERING,
     SUCCEEDED,
     FAILED,
     CANCELLED;

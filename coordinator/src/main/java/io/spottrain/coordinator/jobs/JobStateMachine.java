@@ -3,6 +3,7 @@ package io.spottrain.coordinator.jobs;
 import static io.spottrain.coordinator.jobs.JobState.CANCELLED;
 import static io.spottrain.coordinator.jobs.JobState.FAILED;
 import static io.spottrain.coordinator.jobs.JobState.PENDING;
+import static io.spottrain.coordinator.jobs.JobState.RECOVERING;
 import static io.spottrain.coordinator.jobs.JobState.RUNNING;
 import static io.spottrain.coordinator.jobs.JobState.STARTING;
 import static io.spottrain.coordinator.jobs.JobState.SUCCEEDED;
@@ -22,8 +23,9 @@ public final class JobStateMachine {
 
     static {
         ALLOWED.put(PENDING, EnumSet.of(STARTING, CANCELLED, FAILED));
-        ALLOWED.put(STARTING, EnumSet.of(RUNNING, FAILED, CANCELLED));
-        ALLOWED.put(RUNNING, EnumSet.of(SUCCEEDED, FAILED, CANCELLED));
+        ALLOWED.put(STARTING, EnumSet.of(RUNNING, RECOVERING, FAILED, CANCELLED));
+        ALLOWED.put(RUNNING, EnumSet.of(SUCCEEDED, RECOVERING, FAILED, CANCELLED));
+        ALLOWED.put(RECOVERING, EnumSet.of(STARTING, FAILED, CANCELLED));
         ALLOWED.put(SUCCEEDED, EnumSet.noneOf(JobState.class));
         ALLOWED.put(FAILED, EnumSet.noneOf(JobState.class));
         ALLOWED.put(CANCELLED, EnumSet.noneOf(JobState.class));

@@ -20,7 +20,10 @@ class JobStateMachineTest {
             List.of(JobState.STARTING, JobState.RUNNING), List.of(JobState.STARTING, JobState.FAILED),
             List.of(JobState.STARTING, JobState.CANCELLED),
             List.of(JobState.RUNNING, JobState.SUCCEEDED), List.of(JobState.RUNNING, JobState.FAILED),
-            List.of(JobState.RUNNING, JobState.CANCELLED));
+            List.of(JobState.RUNNING, JobState.CANCELLED),
+            List.of(JobState.STARTING, JobState.RECOVERING), List.of(JobState.RUNNING, JobState.RECOVERING),
+            List.of(JobState.RECOVERING, JobState.STARTING), List.of(JobState.RECOVERING, JobState.FAILED),
+            List.of(JobState.RECOVERING, JobState.CANCELLED));
 
     @ParameterizedTest
     @EnumSource(JobState.class)

@@ -72,6 +72,9 @@ public final class AgentProtocol {
     public record RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail)
             implements Report {}
 
+    /** The rank said hello over the contract: it can be asked to checkpoint and stop (recoverable). */
+    public record RankAttached(String jobId, long generation, int rank, String nodeId, long resumeStep) implements Report {}
+
     /** The rank's training progress (contract {@code progress}). */
     public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,
             double samplesPerSec) implements Report {}

@@ -55,8 +55,11 @@ public final class CheckpointAgent implements AutoCloseable {
         return server.url();
     }
 
+    private final Map<String, LocalTier> tiers = new ConcurrentHashMap<>();
+
+    /** The job's local tier on this node: one instance per job, so pins are seen by retention. */
     public LocalTier tier(String job) {
-        return new LocalTier(workDir.resolve("checkpoints").resolve(job));
+        return tiers.computeIfAbsent(job, j -> new LocalTier(workDir.resolve("checkpoints").resolve(j)));
     }
 
     /**
@@ -109,13 +112,13 @@ public final class CheckpointAgent implements AutoCloseable {
         Remote r = remoteFor(jobRemote);
         if (r != null) sources.add(new RemoteSource(r.tier()));
         Restorer.Restored result;
-        try (var pin = tier(job).pin(step)) {
-            result = new Restorer(tier(job).dir(), sources).restoreStep(job, step, Progress.NONE);
-        } catch (IOException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(e.getMessage(), e);
-        }
+        // pinned from now until the rank that resumes from it has read it (released by release(job))
+        AutoCloseable pin = tier(job).pin(step);
+        resumePins.merge(job, pin, (old, neu) -> {
+            closeQuietly(old);
+            return neu;
+        });
+        result = new Restorer(tier(job).dir(), sources).restoreStep(job, step, Progress.NONE);
         if (!result.found()) {
             throw new IOException("checkpoint step " + step + " of " + job + " is complete nowhere"
                     + (result.skipped().isEmpty() ? " (no tier has it)" : ": " + String.join("; ", result.skipped())));
@@ -142,6 +145,22 @@ public final class CheckpointAgent implements AutoCloseable {
             log.info("job {} step {}: resharded from world size {} to {}", job, step, m.worldSize(), worldSize);
         } catch (io.spottrain.protocol.checkpoint.CheckpointException e) {
             throw new IOException("cannot reshard step " + step + " of " + job + " to world size " + worldSize + ": " + e.getMessage(), e);
+        }
+    }
+
+    private final Map<String, AutoCloseable> resumePins = new ConcurrentHashMap<>();
+
+    /** The job's rank on this node ended: the step it resumed from may now be retained away. */
+    public void release(String job) {
+        AutoCloseable pin = resumePins.remove(job);
+        if (pin != null) closeQuietly(pin);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // a pin's close cannot fail
         }
     }
 

@@ -86,6 +86,28 @@ class CheckpointAgentTest {
     }
 
     @Test
+    void theStepARankResumedFromSurvivesRetentionUntilTheRankEnds() throws Exception {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3d")); var node = new CheckpointAgent(tmp.resolve("p"), remote(s3), "127.0.0.1", 0)) {
+            node.tier("j").dir().write(5, 1, 1, "j", Map.of("p.bin", new byte[] {5}), Map.of(), Map.of());
+            node.committed("j", 0, 5, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            assertTrue(node.drain(30_000)); // 5 is in S3 too: retention may remove it locally, unless pinned
+            node.restore("j", 5, List.of(), null); // a rank resumes from 5
+            for (long step = 6; step <= 9; step++) {
+                node.tier("j").dir().write(step, 1, 1, "j", Map.of("p.bin", new byte[] {(byte) step}), Map.of(), Map.of());
+                node.committed("j", 0, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            }
+            assertTrue(node.drain(30_000));
+            assertTrue(node.tier("j").dir().committedSteps().contains(5L), "pinned while the resumed rank runs");
+            node.release("j");
+            node.tier("j").dir().write(10, 1, 1, "j", Map.of("p.bin", new byte[] {10}), Map.of(), Map.of());
+            node.committed("j", 0, 10, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            assertTrue(node.drain(30_000));
+            Thread.sleep(200);
+            assertEquals(List.of(10L, 9L), node.tier("j").dir().committedSteps());
+        }
+    }
+
+    @Test
     void otherRanksDoNotUploadAndKeepTheirNewestK() throws Exception {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3b")); var node = new CheckpointAgent(tmp.resolve("n"), remote(s3), "127.0.0.1", 0)) {
             var uploads = new CopyOnWriteArrayList<Long>();

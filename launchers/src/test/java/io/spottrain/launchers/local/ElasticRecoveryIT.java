@@ -1,0 +1,87 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A trainer job at 3 workers (min 2) loses a node — by kill -9, or by SIGTERM (a notice) — and
+ * finishes SUCCEEDED on the survivors with exactly the parameters of an uninterrupted run.
+ */
+@Timeout(300)
+class ElasticRecoveryIT {
+    static final String STEPS = "900";
+    static String expectedSha;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void uninterrupted() throws Exception {
+        var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS, "--log-every", STEPS));
+        var pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().remove("SPOTTRAIN_CONTROL");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        expectedSha = out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow().substring(14);
+    }
+
+    JsonNode runAndInterrupt(TestCluster cluster, String victim, boolean kill) throws Exception {
+        JsonNode job = cluster.submit(TestCluster.javaJob("elastic", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
+        String id = job.path("id").asText();
+        cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
+        long pid = cluster.node(victim).path("pid").asLong();
+        if (kill) {
+            assertTrue(ProcessTree.kill(pid));
+        } else {
+            ProcessHandle.of(pid).orElseThrow().destroy(); // SIGTERM: the agent reports it as a notice
+        }
+        return cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(150));
+    }
+
+    @Test
+    void killNineOfOneNodeCostsAtMostOneStepAndChangesNothing() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("kill"), 3)) {
+            JsonNode end = runAndInterrupt(cluster, "node3", true);
+            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            assertEquals(2, end.path("generations").asLong());
+            assertEquals(2, end.path("worldSize").asInt());
+            assertEquals(expectedSha, end.path("paramsSha256").asText(), "same parameters as the uninterrupted run");
+            assertTrue(end.path("paramsAgree").asBoolean());
+            JsonNode p = end.path("preemptions");
+            assertEquals(1, p.size(), end::toString);
+            assertEquals("kill", p.get(0).path("kind").asText());
+            assertEquals("node3", p.get(0).path("node").asText());
+            assertTrue(p.get(0).path("lostSteps").asLong() <= 1, p::toString);
+            assertTrue(p.get(0).path("resumeSeconds").asDouble() > 0, p::toString);
+        }
+    }
+
+    @Test
+    void aNoticeLosesNoStep() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("notice"), 3)) {
+            JsonNode end = runAndInterrupt(cluster, "node2", false);
+            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            assertEquals(2, end.path("generations").asLong());
+            assertEquals(expectedSha, end.path("paramsSha256").asText());
+            JsonNode p = end.path("preemptions");
+            assertEquals(1, p.size(), end::toString);
+            assertEquals("notice", p.get(0).path("kind").asText());
+            assertEquals(0, p.get(0).path("lostSteps").asLong());
+        }
+    }
+}
