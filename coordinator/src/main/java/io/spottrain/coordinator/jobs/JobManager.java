@@ -572,8 +572,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         var free = registry.free();
         var fitting = new java.util.ArrayList<String>();
         for (String n : preferred) if (free.stream().anyMatch(f -> f.nodeId().equals(n))) fitting.add(n);
-        Placement rest = GangScheduler.place(job.spec(), free.stream().filter(f -> !fitting.contains(f.nodeId())).toList());
-        for (String n : rest.nodeIds()) if (fitting.size() < job.spec().spec().workers().max()) fitting.add(n);
+        // then any other free node that fits, up to max: joining nodes come in at this generation boundary
+        for (var n : GangScheduler.fitting(job.spec(), free.stream().filter(f -> !fitting.contains(f.nodeId())).toList())) {
+            if (fitting.size() < job.spec().spec().workers().max()) fitting.add(n.nodeId());
+        }
         int min = job.spec().spec().workers().min();
         if (fitting.size() < min) {
             String why = "waiting for capacity to resume from step " + job.elastic().resumeStep() + ": needs " + min + " workers, "

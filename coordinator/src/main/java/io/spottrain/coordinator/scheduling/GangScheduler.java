@@ -28,6 +28,11 @@ public final class GangScheduler {
         return Placement.on(fitting.subList(0, take).stream().map(NodeRecord::nodeId).toList());
     }
 
+    /** The free nodes this job may use, best first (no minimum applied). */
+    public static List<NodeRecord> fitting(JobSpec job, List<NodeRecord> free) {
+        return free.stream().filter(n -> fits(job.spec(), n)).sorted(preference(job.spec().workers().gpusPerWorker())).toList();
+    }
+
     static boolean fits(JobSpec.Spec spec, NodeRecord n) {
         var p = spec.placement();
         var info = n.info();

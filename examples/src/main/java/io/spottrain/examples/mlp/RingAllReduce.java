@@ -216,7 +216,8 @@ final class RingAllReduce implements AutoCloseable {
         } catch (SocketTimeoutException e) {
             throw new PeerLostException("a peer did not answer within the time-out", e);
         } catch (IOException e) {
-            throw new PeerLostException("a peer closed the connection (" + e.getMessage() + ")", e);
+            throw new PeerLostException("a peer closed the connection (" + (e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getMessage()) + ")", e);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new PeerLostException("sending to rank " + (rank + 1) % world + " failed (" + e.getCause().getMessage() + ")", e);
         } catch (InterruptedException e) {

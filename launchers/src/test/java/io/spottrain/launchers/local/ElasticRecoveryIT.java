@@ -72,6 +72,30 @@ class ElasticRecoveryIT {
     }
 
     @Test
+    void belowMinTheJobWaitsAndResumesWhenANodeJoinsRestoringFromAPeer() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("below"), 2);
+                var extra = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS), List.of(cluster.state.clusterEndpoint()),
+                        cluster.stateDir, TestCluster.ROOT, Duration.ofSeconds(10))) {
+            JsonNode job = cluster.submit(TestCluster.javaJob("below", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
+            String id = job.path("id").asText();
+            cluster.awaitJob(id, j -> j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
+            assertTrue(ProcessTree.kill(cluster.node("node2").path("pid").asLong()));
+            JsonNode waiting = cluster.awaitJob(id, j -> j.path("state").asText().equals("RECOVERING")
+                    && j.path("pendingReason").asText().startsWith("waiting for capacity to resume from step"), Duration.ofSeconds(60));
+            assertEquals(1, waiting.path("generations").asLong());
+            extra.launch(LocalFleet.node(9, true)); // capacity returns: a fresh node with an empty local tier
+            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                    Duration.ofSeconds(150));
+            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            assertEquals(expectedSha, end.path("paramsSha256").asText());
+            assertTrue(end.path("members").toString().contains("node9"), end.path("members")::toString);
+            String agentLog = cluster.log("node9");
+            assertTrue(agentLog.contains("restored from peer"), agentLog);
+        }
+    }
+
+    @Test
     void aNoticeLosesNoStep() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir.resolve("notice"), 3)) {
             JsonNode end = runAndInterrupt(cluster, "node2", false);
