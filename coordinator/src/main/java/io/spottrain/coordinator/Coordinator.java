@@ -45,6 +45,12 @@ public final class Coordinator implements AutoCloseable {
      * @param shutdown what {@code POST /api/v1/shutdown} runs (a local cluster stops its nodes and exits)
      */
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown) {
+        return start(host, port, seeds, overrides, shutdown, new java.util.concurrent.atomic.AtomicReference<>());
+    }
+
+    /** As above, with the launcher the job manager asks for replacement nodes (may be set after start). */
+    public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown,
+            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, host, port, seeds, overrides);
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, config);
         try {
@@ -54,7 +60,7 @@ public final class Coordinator implements AutoCloseable {
             }
             CoordinatorSettings settings = CoordinatorSettings.create(system.settings().config());
             ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
-                    SingletonActor.of(JobManager.create(settings), "job-manager")
+                    SingletonActor.of(JobManager.create(settings, java.time.Clock.systemUTC(), launcher), "job-manager")
                             .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
             HttpApi api = new HttpApi(system, jobManager, settings.nodeId(), settings.apiHost(), settings.apiPort(), settings.askTimeout(),

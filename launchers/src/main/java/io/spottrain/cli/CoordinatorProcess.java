@@ -50,6 +50,9 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
     boolean noS3;
 
+    @Option(names = "--no-replacements", description = "do not launch a replacement when a job's node is lost or gives notice")
+    boolean noReplacements;
+
     @Override
     public Integer call() throws Exception {
         Path dir = stateDir.toAbsolutePath();
@@ -68,12 +71,13 @@ final class CoordinatorProcess implements Callable<Integer> {
             ClusterState.delete(dir);
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "spottrain-shutdown"));
+        var launcherRef = new java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher>();
         holder.coordinator = Coordinator.start(host, port, List.of(), ConfigFactory.parseMap(Map.of(
                 "spottrain.coordinator.api.host", host,
                 "spottrain.coordinator.api.port", apiPort)), () -> {
                     shutdown.run();
                     System.exit(0);
-                });
+                }, launcherRef);
         var agentArgs = new java.util.ArrayList<String>();
         var agentEnv = new java.util.HashMap<String, String>();
         String endpoint = null;
@@ -93,6 +97,7 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
                 List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
+        if (!noReplacements) launcherRef.set(holder.launcher); // lost nodes are replaced like for like
         for (int i = 1; i <= workers; i++) {
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
         }

@@ -75,11 +75,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private record RecoveryTimedOut(String jobId, long generation) implements Command {}
 
     public static Behavior<Command> create(CoordinatorSettings settings) {
-        return create(settings, Clock.systemUTC());
+        return create(settings, Clock.systemUTC(), new java.util.concurrent.atomic.AtomicReference<>());
     }
 
-    public static Behavior<Command> create(CoordinatorSettings settings, Clock clock) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobManager(ctx, timers, settings, clock)));
+    /** {@code launcher} may be set after start (a local cluster creates it once the cluster endpoint is known); empty: no replacements. */
+    public static Behavior<Command> create(CoordinatorSettings settings, Clock clock,
+            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobManager(ctx, timers, settings, clock, launcher)));
     }
 
     private final TimerScheduler<Command> timers;
@@ -94,9 +96,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** Distinguishes this job manager's ids from an earlier cluster's under the same state dir (until ids persist, issue 6). */
     private final String incarnation = String.format("%04x", new java.security.SecureRandom().nextInt(0x10000));
 
+    private final java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher;
+    private int lastRequestedNode;
+
     private JobManager(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
-            Clock clock) {
+            Clock clock, java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
         super(ctx);
+        this.launcher = launcher;
         this.timers = timers;
         this.settings = settings;
         this.clock = clock;
@@ -491,6 +497,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .transition(JobState.RECOVERING, kind + " on " + node + ": checkpointing survivors", now());
         jobs.put(job.id(), recovering);
         getContext().getLog().warn("job {} recovering from a {} on {} (survivors: ranks {})", job.id(), kind, node, survivors);
+        requestReplacement(job.id(), node);
         timers.startSingleTimer(recoveryTimer(job.id()), new RecoveryTimedOut(job.id(), job.generation()), settings.generationStartTimeout());
         if (kind.equals("notice")) {
             tellMembers(recovering, rec.survivors(), mm -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
@@ -608,6 +615,32 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             schedule();
         }
         return this;
+    }
+
+    /** Asks the launcher for a node like the departing one (same market, type, price, zone); it joins by itself. */
+    private void requestReplacement(String jobId, String departing) {
+        var l = launcher.get();
+        var lost = registry.get(departing);
+        if (l == null || lost.isEmpty()) return;
+        int next = Math.max(lastRequestedNode, registry.all().stream().map(NodeRecord::nodeId)
+                .filter(n -> n.matches("node\\d+")).mapToInt(n -> Integer.parseInt(n.substring(4))).max().orElse(0)) + 1;
+        lastRequestedNode = next;
+        var i = lost.get().info();
+        var request = new io.spottrain.coordinator.launch.NodeLauncher.NodeRequest("node" + next, i.market().label(), i.instanceType(),
+                i.gpus(), i.pricePerHour(), i.onDemandPricePerHour(), i.zone());
+        Job job = jobs.get(jobId);
+        if (job != null) {
+            jobs.put(jobId, job.withEvent("REPLACEMENT_REQUESTED", request.nodeId(), -1, "replacing " + departing + " ("
+                    + request.market() + " " + request.instanceType() + ")", now()));
+        }
+        var log = getContext().getLog();
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                l.launch(request);
+            } catch (Exception e) {
+                log.warn("replacement {} for {} could not be launched: {}", request.nodeId(), departing, e.getMessage());
+            }
+        });
     }
 
     private static String recoveryTimer(String jobId) {

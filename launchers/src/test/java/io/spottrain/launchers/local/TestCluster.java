@@ -29,9 +29,9 @@ public final class TestCluster implements AutoCloseable {
         this.api = new ApiClient(state.apiUrl());
     }
 
-    public static TestCluster start(Path stateDir, int workers) {
+    public static TestCluster start(Path stateDir, int workers, String... coordinatorArgs) {
         ClusterState s = LocalCluster.start(stateDir, new LocalCluster.Shape(workers, 0), ROOT, Duration.ofSeconds(90),
-                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), List.of(coordinatorArgs));
         return new TestCluster(stateDir, s);
     }
 
