@@ -45,12 +45,15 @@ public final class Coordinator implements AutoCloseable {
      * @param shutdown what {@code POST /api/v1/shutdown} runs (a local cluster stops its nodes and exits)
      */
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown) {
-        return start(host, port, seeds, overrides, shutdown, new java.util.concurrent.atomic.AtomicReference<>());
+        return start(host, port, seeds, overrides, shutdown, new java.util.concurrent.atomic.AtomicReference<>(), false);
     }
 
-    /** As above, with the launcher the job manager asks for replacement nodes (may be set after start). */
+    /**
+     * As above, with this cluster's node launcher (may be set after start): the API launches and
+     * preempts nodes through it, and with {@code replacements} the job manager replaces lost nodes.
+     */
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown,
-            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
+            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher, boolean replacements) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, host, port, seeds, overrides);
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, config);
         try {
@@ -60,11 +63,12 @@ public final class Coordinator implements AutoCloseable {
             }
             CoordinatorSettings settings = CoordinatorSettings.create(system.settings().config());
             ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
-                    SingletonActor.of(JobManager.create(settings, java.time.Clock.systemUTC(), launcher), "job-manager")
+                    SingletonActor.of(JobManager.create(settings, java.time.Clock.systemUTC(),
+                            replacements ? launcher : new java.util.concurrent.atomic.AtomicReference<>()), "job-manager")
                             .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
             HttpApi api = new HttpApi(system, jobManager, settings.nodeId(), settings.apiHost(), settings.apiPort(), settings.askTimeout(),
-                    onShutdown);
+                    onShutdown, launcher);
             log.info("coordinator {} up; API on http://{}:{}", cluster.selfMember().address(), settings.apiHost(), api.port());
             return new Coordinator(system, jobManager, api);
         } catch (RuntimeException e) {

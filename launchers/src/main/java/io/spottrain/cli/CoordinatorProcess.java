@@ -77,7 +77,7 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.api.port", apiPort)), () -> {
                     shutdown.run();
                     System.exit(0);
-                }, launcherRef);
+                }, launcherRef, !noReplacements);
         var agentArgs = new java.util.ArrayList<String>();
         var agentEnv = new java.util.HashMap<String, String>();
         String endpoint = null;
@@ -97,7 +97,8 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
                 List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
-        if (!noReplacements) launcherRef.set(holder.launcher); // lost nodes are replaced like for like
+        // the API launches and preempts nodes through it; the job manager replaces lost nodes with it
+        launcherRef.set(holder.launcher);
         for (int i = 1; i <= workers; i++) {
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
         }

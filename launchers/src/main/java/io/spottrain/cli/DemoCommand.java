@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.launchers.local.PreemptionTrace;
 import io.spottrain.protocol.json.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", description = "Start a local cluster, run an example job on it, print the run summary, stop everything.")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--workers", defaultValue = "3", description = "worker agents (default: ${DEFAULT-VALUE})")
-    int workers;
+    @Option(names = "--workers", description = "worker agents (default: 4 with preemptions, else 3)")
+    Integer workers;
 
     @Option(names = "--state-dir", description = "keep everything of the run here (default: ./.spottrain/demo)")
     Path stateDir;
@@ -36,6 +37,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
     boolean noS3;
 
+    @Option(names = "--preemptions", description = "preemption trace to replay (time_ms,add|remove,node[,notice|kill]); "
+            + "'none' for none (default: two notices and one kill)")
+    String preemptions;
+
+    @Option(names = "--time-scale", defaultValue = "1.0", description = "multiplies the trace's times (default: ${DEFAULT-VALUE})")
+    double timeScale;
+
+    @Option(names = "--step-delay-ms", description = "slows each training step (default: 10 with preemptions, else 0)")
+    Integer stepDelayMs;
+
     @Option(names = "--job", description = "job spec to run (default: examples/jobs/mlp-elastic.yaml)")
     Path jobFile;
 
@@ -48,7 +59,13 @@ final class DemoCommand implements Callable<Integer> {
         Path dir = (stateDir == null ? home.resolve(".spottrain").resolve("demo") : stateDir).toAbsolutePath();
         Path spec = jobFile != null ? jobFile : home.resolve("examples/jobs/mlp-elastic.yaml");
         if (!Files.isRegularFile(spec)) throw new CliException("cannot read " + spec + ": no such file");
-        String body = withSteps(ValidateCommand.read(spec), steps);
+        PreemptionTrace trace = preemptions == null ? PreemptionTrace.demoDefault()
+                : preemptions.equals("none") ? new PreemptionTrace(java.util.List.of()) : PreemptionTrace.read(Path.of(preemptions));
+        boolean replay = !trace.events().isEmpty();
+        int workers = this.workers != null ? this.workers : replay ? 4 : 3;
+        if (timeScale <= 0) throw new CliException("--time-scale must be > 0, got " + timeScale);
+        String body = withSteps(ValidateCommand.read(spec), steps != null ? steps : replay ? Integer.valueOf(2500) : null,
+                stepDelayMs != null ? stepDelayMs : replay ? Integer.valueOf(10) : null);
         clearPreviousRun(dir);
         int onDemand = workers > 1 ? 1 : 0;
         say("starting a local cluster: 1 coordinator, " + workers + " workers (" + (workers - onDemand) + " spot, " + onDemand
@@ -60,7 +77,16 @@ final class DemoCommand implements Callable<Integer> {
             say("cluster up in " + secs(t0) + "s, API " + cluster.apiUrl() + "; submitting " + home.relativize(spec.toAbsolutePath()));
             var api = new ApiClient(cluster.apiUrl());
             JsonNode job = api.post("/api/v1/jobs", body, "application/json");
-            JsonNode end = SubmitCommand.await(api, job.path("id").asText(), Duration.ofMinutes(30));
+            String id = job.path("id").asText();
+            Thread replayer = null;
+            if (replay) {
+                say("replaying " + trace.events().size() + " preemption event(s) at time scale " + timeScale + " once the job runs");
+                replayer = new Thread(() -> replay(api, id, trace), "preemption-replay");
+                replayer.setDaemon(true);
+                replayer.start();
+            }
+            JsonNode end = SubmitCommand.await(api, id, Duration.ofMinutes(30));
+            if (replayer != null) replayer.interrupt();
             if (cluster.s3Uri() != null) end = awaitUploads(api, end);
             if (output.json()) {
                 Map<String, Object> summary = new LinkedHashMap<>(Json.MAPPER.convertValue(Text.summary(end), Map.class));
@@ -74,6 +100,44 @@ final class DemoCommand implements Callable<Integer> {
         } finally {
             int n = LocalCluster.stop(dir, Duration.ofSeconds(30));
             say("stopped the local cluster (" + n + " processes); logs kept in " + dir.resolve("logs"));
+        }
+    }
+
+    /** Replays the trace against the running job: add launches a node, remove sends a notice or a kill. */
+    private void replay(ApiClient api, String jobId, PreemptionTrace trace) {
+        try {
+            while (!api.get("/api/v1/jobs/" + jobId).path("state").asText().equals("RUNNING")) Thread.sleep(100);
+            long t0 = System.nanoTime();
+            for (var e : trace.events()) {
+                long at = (long) (e.timeMs() * timeScale);
+                long wait = at - (System.nanoTime() - t0) / 1_000_000;
+                if (wait > 0) Thread.sleep(wait);
+                String state = api.get("/api/v1/jobs/" + jobId).path("state").asText();
+                if (java.util.List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(state)) return;
+                try {
+                    if (e.op().equals("add")) {
+                        boolean running = false;
+                        for (JsonNode n : api.get("/api/v1/nodes")) {
+                            running |= n.path("id").asText().equals(e.node()) && !n.path("state").asText().equals("LOST");
+                        }
+                        if (running) continue;
+                        var r = io.spottrain.launchers.local.LocalFleet.node(1, true);
+                        api.post("/api/v1/nodes", io.spottrain.protocol.json.Json.write(new io.spottrain.coordinator.launch.NodeLauncher.NodeRequest(
+                                e.node(), r.market(), r.instanceType(), r.gpus(), r.pricePerHour(), r.onDemandPricePerHour(), r.zone())),
+                                "application/json");
+                        say(String.format("t=%.1fs add %s", at / 1000.0, e.node()));
+                    } else {
+                        api.post("/api/v1/nodes/" + e.node() + "/preempt", "{\"kind\":\"" + e.kind() + "\"}", "application/json");
+                        say(String.format("t=%.1fs %s %s", at / 1000.0, e.kind().equals("kill") ? "kill -9" : "Spot notice (SIGTERM) to", e.node()));
+                    }
+                } catch (RuntimeException ex) {
+                    say(String.format("t=%.1fs %s %s skipped: %s", at / 1000.0, e.op(), e.node(), ex.getMessage()));
+                }
+            }
+        } catch (InterruptedException ignored) {
+            // the job ended
+        } catch (RuntimeException e) {
+            say("preemption replay stopped: " + e.getMessage());
         }
     }
 
@@ -127,14 +191,18 @@ final class DemoCommand implements Callable<Integer> {
         return Path.of("").toAbsolutePath();
     }
 
-    /** The spec as JSON with spec.env.STEPS set (the example job reads --steps from it). */
-    static String withSteps(String yaml, Integer steps) {
+    /** The spec as JSON with spec.env.STEPS and STEP_DELAY_MS set (the example job reads them). */
+    static String withSteps(String yaml, Integer steps, Integer stepDelayMs) {
         try {
             var tree = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper(
                     new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml);
             if (steps != null) {
                 if (steps < 1) throw new CliException("--steps must be >= 1, got " + steps);
                 tree.with("spec").with("env").put("STEPS", Integer.toString(steps));
+            }
+            if (stepDelayMs != null) {
+                if (stepDelayMs < 0) throw new CliException("--step-delay-ms must be >= 0, got " + stepDelayMs);
+                tree.with("spec").with("env").put("STEP_DELAY_MS", Integer.toString(stepDelayMs));
             }
             return Json.write(tree);
         } catch (java.io.IOException | ClassCastException e) {

@@ -71,7 +71,17 @@ final class Text {
         JsonNode cost = j.path("cost");
         sb.append(String.format("  cost $%.6f on these nodes vs $%.6f on-demand: %.1f%% saved%n", cost.path("actualUsd").asDouble(),
                 cost.path("onDemandUsd").asDouble(), cost.path("savingsPct").asDouble()));
-        sb.append("  preemptions ").append(j.path("preemptions").size() == 0 ? "none" : j.path("preemptions").toString()).append('\n');
+        if (j.path("preemptions").size() == 0) {
+            sb.append("  preemptions none\n");
+        } else {
+            sb.append("  preemptions ").append(j.path("preemptions").size()).append(":\n");
+            for (JsonNode p : j.path("preemptions")) {
+                sb.append(String.format("    %-6s %-5s resumed from step %d: detect %.1f s, resume %s, lost %s step(s)%n", p.path("kind").asText(),
+                        p.path("node").asText(), p.path("atStep").asLong(), p.path("detectSeconds").asDouble(),
+                        p.path("resumeSeconds").isNumber() ? String.format("%.1f s", p.path("resumeSeconds").asDouble()) : "-",
+                        p.path("lostSteps").isNumber() ? p.path("lostSteps").asText() : "-"));
+            }
+        }
         return sb.toString();
     }
 

@@ -123,7 +123,7 @@ class CliIT {
 
     @Test
     void demoTrainsOnALocalClusterAndMatchesAStandaloneRun() throws Exception {
-        Result demo = cli("demo", "--steps", "200", "--state-dir", dir.resolve("demo").toString(), "--output", "json");
+        Result demo = cli("demo", "--steps", "200", "--preemptions", "none", "--state-dir", dir.resolve("demo").toString(), "--output", "json");
         assertEquals(0, demo.code(), demo.err() + demo.out());
         JsonNode s = Json.MAPPER.readTree(demo.out());
         assertEquals("SUCCEEDED", s.path("state").asText());

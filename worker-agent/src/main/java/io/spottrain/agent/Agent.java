@@ -137,6 +137,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> startRank(AgentProtocol.StartGeneration m) {
+        supervisor.stopOlderGenerations(m.jobId(), m.generation(), stopGrace);
         try {
             ActorRef<AgentProtocol.Command> me = getContext().getSelf();
             RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(m, line)));

@@ -51,8 +51,12 @@ public final class HttpApi implements AutoCloseable {
     private final Clock clock = Clock.systemUTC();
     private final Javalin app;
 
+    private final java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher;
+
     public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, String controlNodeId, String host,
-            int port, Duration askTimeout, Runnable shutdown) {
+            int port, Duration askTimeout, Runnable shutdown,
+            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
+        this.launcher = launcher;
         this.system = system;
         this.controlNodeId = controlNodeId;
         this.jobManager = jobManager;
@@ -72,6 +76,8 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog);
             config.routes.get("/api/v1/nodes", this::nodes);
             config.routes.post("/api/v1/shutdown", this::shutdown);
+            config.routes.post("/api/v1/nodes", this::launchNode);
+            config.routes.post("/api/v1/nodes/{id}/preempt", this::preemptNode);
             config.routes.exception(ApiException.class, (e, ctx) -> json(ctx, e.status, e.body));
             config.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("API {} {} failed", ctx.method(), ctx.path(), e);
@@ -148,6 +154,52 @@ public final class HttpApi implements AutoCloseable {
                         .thenComparing(n -> n.nodeId()))
                 .forEach(n -> views.add(NodeView.worker(n)));
         json(ctx, 200, views);
+    }
+
+    /** Launches a node through this cluster's launcher (local clusters, preemption replay). */
+    private void launchNode(Context ctx) {
+        var l = requireLauncher();
+        io.spottrain.coordinator.launch.NodeLauncher.NodeRequest r;
+        try {
+            r = io.spottrain.protocol.json.Json.MAPPER.readValue(ctx.body(), io.spottrain.coordinator.launch.NodeLauncher.NodeRequest.class);
+        } catch (java.io.IOException e) {
+            throw new ApiException(400, ApiError.of("bad node request: " + e.getMessage().lines().findFirst().orElse("unreadable JSON")));
+        }
+        if (r.nodeId() == null || !r.nodeId().matches("[a-z0-9][-a-z0-9]{0,62}") || !java.util.List.of("spot", "on-demand").contains(r.market())) {
+            throw new ApiException(400, ApiError.of("bad node request: nodeId must be a DNS label and market spot or on-demand"));
+        }
+        try {
+            json(ctx, 202, l.launch(r));
+        } catch (io.spottrain.coordinator.launch.NodeLauncher.LaunchException e) {
+            throw new ApiException(409, ApiError.of(e.getMessage()));
+        }
+    }
+
+    /** Preempts a launched node: {@code notice} = SIGTERM (the agent reports it as a notice; killed after its grace), {@code kill} = SIGKILL. */
+    private void preemptNode(Context ctx) {
+        var l = requireLauncher();
+        String id = ctx.pathParam("id");
+        String kind;
+        try {
+            kind = ctx.body().isBlank() ? "notice" : io.spottrain.protocol.json.Json.MAPPER.readTree(ctx.body()).path("kind").asText("notice");
+        } catch (java.io.IOException e) {
+            throw new ApiException(400, ApiError.of("bad preempt request: expected {\"kind\": \"notice\"|\"kill\"}"));
+        }
+        if (l.nodes().stream().noneMatch(n -> n.nodeId().equals(id))) {
+            throw new ApiException(404, ApiError.of("no running node " + id + " launched by this cluster"));
+        }
+        switch (kind) {
+            case "kill" -> l.kill(id);
+            case "notice" -> new Thread(() -> l.stop(id), "preempt-" + id).start();
+            default -> throw new ApiException(400, ApiError.of("kind must be notice or kill, got \"" + kind + "\""));
+        }
+        json(ctx, 202, Map.of("node", id, "kind", kind));
+    }
+
+    private io.spottrain.coordinator.launch.NodeLauncher requireLauncher() {
+        var l = launcher.get();
+        if (l == null) throw new ApiException(409, ApiError.of("this cluster has no node launcher (only local clusters launch nodes)"));
+        return l;
     }
 
     private void shutdown(Context ctx) {

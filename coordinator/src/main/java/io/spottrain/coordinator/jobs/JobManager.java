@@ -274,6 +274,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             jobs.put(job.id(), noted);
             if (!n.kind().equals("rebalance") && noted.state() == JobState.RUNNING && recoverable(noted)) {
                 beginRecovery(noted, "notice", n.nodeId(), 0);
+            } else if (!n.kind().equals("rebalance") && resumable(noted)) {
+                restartGeneration(noted, "notice", n.nodeId());
             }
         }));
     }
@@ -311,6 +313,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     jobs.put(lost.id(), lost);
                     double detect = lost.elastic().stalls().isEmpty() ? 0 : secondsSinceFirstStall(lost);
                     beginRecovery(lost, "kill", m.nodeId(), detect);
+                } else if (lost.active() && resumable(lost)) {
+                    jobs.put(lost.id(), lost);
+                    restartGeneration(lost, "kill", m.nodeId());
                 } else {
                     end(lost, JobState.FAILED, "node " + m.nodeId() + " (rank " + member.rank() + ") was lost: it " + why
                             + (recoverable(lost) ? "" : " (its ranks do not speak the training contract, so they cannot be resumed)"));
@@ -397,7 +402,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private void onRankStarted(AgentProtocol.RankStarted s) {
         Job job = current(s.jobId(), s.generation());
-        if (job == null) return;
+        if (job == null) {
+            // a rank of a generation that was closed while it was starting: it must not linger
+            ActorRef<AgentProtocol.Command> agent = agents.get(s.nodeId());
+            if (agent != null) agent.tell(new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its generation is closed"));
+            return;
+        }
         job = job.withMember(s.rank(), m -> m.started(s.pid(), s.logFile()))
                 .withEvent("RANK_STARTED", s.nodeId(), s.rank(), "pid " + s.pid(), now());
         if (job.state() == JobState.STARTING && job.members().stream().allMatch(m -> m.pid() > 0)) {
@@ -478,6 +488,37 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return job.elastic().attached().size() == job.worldSize();
     }
 
+    /**
+     * Not every rank of this generation has attached yet (it is still starting), but an earlier
+     * generation proved the program speaks the contract and left a step to resume from.
+     */
+    private static boolean resumable(Job job) {
+        return job.generation() > 1 && job.elastic().resumeStep() > 0;
+    }
+
+    /**
+     * A member leaves while the generation is still forming: stop it and form the next one from
+     * the same resume step (nothing new was trained that a checkpoint could keep).
+     */
+    private void restartGeneration(Job job, String kind, String node) {
+        List<Integer> survivors = job.members().stream().filter(mm -> !mm.nodeId().equals(node)).map(Member::rank).toList();
+        long step = job.elastic().resumeStep();
+        var rec = new Elastic.Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), now().toString(), 0, step);
+        Job recovering = job.withElastic(e -> e.withRecovery(rec))
+                .transition(JobState.RECOVERING, kind + " on " + node + " while generation " + job.generation()
+                        + " was forming: restarting it from step " + step, now());
+        jobs.put(job.id(), recovering);
+        requestReplacement(job.id(), node);
+        timers.startSingleTimer(recoveryTimer(job.id()), new RecoveryTimedOut(job.id(), job.generation()), settings.generationStartTimeout());
+        var stillRunning = recovering.members().stream().filter(mm -> !mm.nodeId().equals(node) && mm.exitCode() == null).toList();
+        if (stillRunning.stream().noneMatch(mm -> mm.pid() > 0)) {
+            closeForNextGeneration(recovering); // nothing was started yet
+        } else {
+            tellMembers(recovering, recovering.members().stream().map(Member::rank).toList(),
+                    mm -> new AgentProtocol.StopGeneration(recovering.id(), recovering.generation(), "generation restarts"));
+        }
+    }
+
     private double secondsSinceFirstStall(Job job) {
         return job.events().stream().filter(e -> e.type().equals("RANK_STALLED") && e.generation() == job.generation())
                 .findFirst().map(e -> java.time.Duration.between(Instant.parse(e.at()), now()).toMillis() / 1000.0).orElse(0.0);
@@ -550,7 +591,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         jobs.put(j.id(), j);
         var r2 = j.elastic().recovery();
         boolean allGone = j.members().stream().filter(mm -> !mm.nodeId().equals(r2.node()) || r2.kind().equals("notice"))
-                .allMatch(mm -> mm.exitCode() != null || r2.exited().contains(mm.rank()));
+                .allMatch(mm -> mm.exitCode() != null || r2.exited().contains(mm.rank()) || mm.pid() == 0);
         if (r2.allCheckpointed() && allGone) {
             closeForNextGeneration(j);
         } else if (!r2.allCheckpointed() && e.exitCode() != 75) {

@@ -58,7 +58,15 @@ final class RingAllReduce implements AutoCloseable {
             throws IOException {
         if (world == 1) return new RingAllReduce(0, 1, null, null);
         InetAddress bindAddr = InetAddress.getByName(masterAddr);
-        try (ServerSocket mine = new ServerSocket()) {
+        // rank 0 takes MASTER_PORT before anything else binds here: the agent just freed it, and the
+        // next ephemeral bind on this machine (our own ring socket included) could otherwise get it
+        ServerSocket master = null;
+        if (rank == 0) {
+            master = new ServerSocket();
+            master.setReuseAddress(true);
+            master.bind(new InetSocketAddress(bindAddr, masterPort), world);
+        }
+        try (ServerSocket mine = new ServerSocket(); ServerSocket masterSocket = master) {
             mine.bind(new InetSocketAddress(bindAddr, 0), world);
             mine.setSoTimeout(timeoutMs);
             String[] hosts = new String[world];
@@ -66,7 +74,7 @@ final class RingAllReduce implements AutoCloseable {
             if (rank == 0) {
                 hosts[0] = bindAddr.getHostAddress();
                 ports[0] = mine.getLocalPort();
-                gatherTable(masterAddr, masterPort, world, generation, timeoutMs, hosts, ports);
+                gatherTable(masterSocket, world, generation, timeoutMs, hosts, ports);
             } else {
                 sendHelloAndReadTable(rank, world, generation, masterAddr, masterPort, timeoutMs, bindAddr, mine.getLocalPort(),
                         hosts, ports);
@@ -91,11 +99,9 @@ final class RingAllReduce implements AutoCloseable {
         }
     }
 
-    private static void gatherTable(String addr, int port, int world, long generation, int timeoutMs, String[] hosts, int[] ports)
+    private static void gatherTable(ServerSocket master, int world, long generation, int timeoutMs, String[] hosts, int[] ports)
             throws IOException {
-        try (ServerSocket master = new ServerSocket()) {
-            master.setReuseAddress(true);
-            master.bind(new InetSocketAddress(InetAddress.getByName(addr), port), world);
+        {
             master.setSoTimeout(timeoutMs);
             Socket[] peers = new Socket[world];
             try {

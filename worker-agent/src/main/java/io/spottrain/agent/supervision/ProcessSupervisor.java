@@ -150,6 +150,12 @@ public final class ProcessSupervisor {
         return stopTree(rp.process().toHandle(), grace);
     }
 
+    /** Stops this job's ranks of generations before {@code generation} (a closed generation must not linger). */
+    public void stopOlderGenerations(String jobId, long generation, Duration grace) {
+        running.values().stream().filter(r -> r.jobId().equals(jobId) && r.generation() < generation)
+                .forEach(r -> stopTree(r.process().toHandle(), grace));
+    }
+
     /** Sends a contract request to a running rank; false when it is not running or not connected. */
     public boolean request(String jobId, long generation, com.fasterxml.jackson.databind.node.ObjectNode message) {
         RankProcess rp = running.get(key(jobId, generation));
