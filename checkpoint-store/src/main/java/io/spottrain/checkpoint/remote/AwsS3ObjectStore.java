@@ -177,21 +177,8 @@ public final class AwsS3ObjectStore implements ObjectStore {
 
     @Override
     public void getFile(String key, Path dest, Progress progress) throws IOException {
-        Path tmp = dest.resolveSibling(dest.getFileName() + ".part");
-        try (InputStream in = call(() -> s3.getObject(r -> r.bucket(settings.bucket()).key(key)))) {
-            long total = size(key).orElse(-1L);
-            long done = 0;
-            byte[] buf = new byte[1 << 16];
-            try (var out = Files.newOutputStream(tmp)) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    out.write(buf, 0, n);
-                    done += n;
-                    progress.update(done, total);
-                }
-            }
-        }
-        Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        long total = size(key).orElse(-1L);
+        Downloads.toFile(call(() -> s3.getObject(r -> r.bucket(settings.bucket()).key(key))), dest, total, progress);
     }
 
     @Override

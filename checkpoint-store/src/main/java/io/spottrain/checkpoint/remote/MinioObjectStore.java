@@ -93,20 +93,9 @@ public final class MinioObjectStore implements ObjectStore {
 
     @Override
     public void getFile(String key, Path dest, Progress progress) throws IOException {
-        Path tmp = dest.resolveSibling(dest.getFileName() + ".part");
         long total = size(key).orElse(-1L);
-        try (InputStream in = call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket()).object(key).build()));
-                var out = Files.newOutputStream(tmp)) {
-            byte[] buf = new byte[1 << 16];
-            long done = 0;
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-                done += n;
-                progress.update(done, total);
-            }
-        }
-        Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Downloads.toFile(call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket()).object(key).build())), dest, total,
+                progress);
     }
 
     @Override
