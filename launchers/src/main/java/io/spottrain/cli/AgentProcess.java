@@ -57,6 +57,9 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--s3-checksums-when-required", description = "for servers that reject trailing checksums (S3Proxy)")
     boolean s3ChecksumsWhenRequired;
 
+    @Option(names = "--interruption-poll", description = "how often IMDS is asked for a Spot notice (default 5s)")
+    String interruptionPoll;
+
     @Option(names = "--imds", description = "instance metadata: auto (on EC2), a URL, or empty for none (default)")
     String imds;
 
@@ -74,6 +77,7 @@ final class AgentProcess implements Callable<Integer> {
         if (onDemandPrice != null) o.put("spottrain.agent.on-demand-price-per-hour", onDemandPrice);
         if (zone != null) o.put("spottrain.agent.zone", zone);
         if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
+        if (interruptionPoll != null) o.put("spottrain.agent.interruption.poll-interval", interruptionPoll);
         if (s3Uri != null) o.put("spottrain.agent.checkpoint.remote.uri", s3Uri);
         if (s3Endpoint != null) o.put("spottrain.agent.checkpoint.remote.endpoint", s3Endpoint);
         if (s3Backend != null) o.put("spottrain.agent.checkpoint.remote.backend", s3Backend);

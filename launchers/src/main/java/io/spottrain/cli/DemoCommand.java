@@ -128,7 +128,8 @@ final class DemoCommand implements Callable<Integer> {
                         say(String.format("t=%.1fs add %s", at / 1000.0, e.node()));
                     } else {
                         api.post("/api/v1/nodes/" + e.node() + "/preempt", "{\"kind\":\"" + e.kind() + "\"}", "application/json");
-                        say(String.format("t=%.1fs %s %s", at / 1000.0, e.kind().equals("kill") ? "kill -9" : "Spot notice (SIGTERM) to", e.node()));
+                        say(String.format("t=%.1fs %s %s", at / 1000.0, e.kind().equals("kill") ? "kill -9" : "Spot notice (IMDS, taken in 20 s) to",
+                                e.node()));
                     }
                 } catch (RuntimeException ex) {
                     say(String.format("t=%.1fs %s %s skipped: %s", at / 1000.0, e.op(), e.node(), ex.getMessage()));

@@ -175,25 +175,34 @@ public final class HttpApi implements AutoCloseable {
         }
     }
 
-    /** Preempts a launched node: {@code notice} = SIGTERM (the agent reports it as a notice; killed after its grace), {@code kill} = SIGKILL. */
+    /**
+     * Preempts a launched node: {@code notice} publishes a Spot interruption notice in the node's
+     * IMDS and takes the node {@code leadSeconds} later (default 20; AWS gives 120); {@code kill}
+     * is SIGKILL at once, with no notice.
+     */
     private void preemptNode(Context ctx) {
         var l = requireLauncher();
         String id = ctx.pathParam("id");
         String kind;
+        long leadSeconds;
         try {
-            kind = ctx.body().isBlank() ? "notice" : io.spottrain.protocol.json.Json.MAPPER.readTree(ctx.body()).path("kind").asText("notice");
+            var body = ctx.body().isBlank() ? io.spottrain.protocol.json.Json.MAPPER.createObjectNode()
+                    : io.spottrain.protocol.json.Json.MAPPER.readTree(ctx.body());
+            kind = body.path("kind").asText("notice");
+            leadSeconds = body.path("leadSeconds").asLong(20);
         } catch (java.io.IOException e) {
-            throw new ApiException(400, ApiError.of("bad preempt request: expected {\"kind\": \"notice\"|\"kill\"}"));
+            throw new ApiException(400, ApiError.of("bad preempt request: expected {\"kind\": \"notice\"|\"kill\", \"leadSeconds\": n}"));
         }
+        if (leadSeconds < 1 || leadSeconds > 600) throw new ApiException(400, ApiError.of("leadSeconds must be between 1 and 600"));
         if (l.nodes().stream().noneMatch(n -> n.nodeId().equals(id))) {
             throw new ApiException(404, ApiError.of("no running node " + id + " launched by this cluster"));
         }
         switch (kind) {
             case "kill" -> l.kill(id);
-            case "notice" -> new Thread(() -> l.stop(id), "preempt-" + id).start();
+            case "notice" -> l.notice(id, Duration.ofSeconds(leadSeconds));
             default -> throw new ApiException(400, ApiError.of("kind must be notice or kill, got \"" + kind + "\""));
         }
-        json(ctx, 202, Map.of("node", id, "kind", kind));
+        json(ctx, 202, Map.of("node", id, "kind", kind, "leadSeconds", kind.equals("notice") ? leadSeconds : 0));
     }
 
     private io.spottrain.coordinator.launch.NodeLauncher requireLauncher() {

@@ -17,6 +17,15 @@ public interface NodeLauncher extends AutoCloseable {
     /** Kills a node at once with everything it runs, as a Spot reclaim without notice would. */
     void kill(String nodeId);
 
+    /**
+     * A Spot interruption: the node gets a notice {@code lead} ahead (through its instance metadata
+     * where the launcher controls it) and is taken at the deadline. Default: a graceful stop, which
+     * the agent reports as a SIGTERM notice.
+     */
+    default void notice(String nodeId, java.time.Duration lead) {
+        stop(nodeId);
+    }
+
     List<LaunchedNode> nodes();
 
     /** Stops every node this launcher started. */

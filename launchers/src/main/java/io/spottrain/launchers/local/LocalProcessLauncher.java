@@ -1,11 +1,16 @@
 package io.spottrain.launchers.local;
 
+import io.spottrain.agent.node.ImdsEmulator;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +35,13 @@ public final class LocalProcessLauncher implements NodeLauncher {
     private final Map<String, String> agentEnv;
     private final Map<String, Launched> nodes = new ConcurrentHashMap<>();
 
-    private record Launched(LaunchedNode node, Process process) {}
+    private record Launched(LaunchedNode node, Process process, ImdsEmulator imds) {}
+
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "spot-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
 
     public LocalProcessLauncher(JavaCommand java, List<String> seeds, Path stateDir, Path jobsDir, Duration stopGrace) {
         this(java, seeds, stateDir, jobsDir, stopGrace, List.of(), Map.of());
@@ -89,6 +100,14 @@ public final class LocalProcessLauncher implements NodeLauncher {
             args.add(s);
         });
         args.addAll(agentArgs);
+        // every local node gets its own instance metadata service: attributes, and Spot notices on demand
+        ImdsEmulator imds;
+        try {
+            imds = new ImdsEmulator(ImdsEmulator.instance("i-local-" + r.nodeId(), r.instanceType(), r.zone(), r.market().equals("spot")));
+        } catch (IOException e) {
+            throw new LaunchException("cannot start the IMDS emulator of " + r.nodeId() + ": " + e.getMessage(), e);
+        }
+        args.addAll(List.of("--imds", imds.endpoint().toString(), "--interruption-poll", "500ms"));
         try {
             Files.createDirectories(dir);
             Files.createDirectories(logFile.getParent());
@@ -104,10 +123,12 @@ public final class LocalProcessLauncher implements NodeLauncher {
             // its training processes die too, as they would with a reclaimed Spot instance.
             p.onExit().thenRun(() -> rankPids(dir).forEach(ProcessTree::kill));
             var node = new LaunchedNode(r.nodeId(), r.market(), p.pid(), logFile.toString());
-            nodes.put(r.nodeId(), new Launched(node, p));
+            nodes.put(r.nodeId(), new Launched(node, p, imds));
+            p.onExit().thenRun(imds::close);
             log.info("launched {} ({} {}) as pid {}", r.nodeId(), r.market(), r.instanceType(), p.pid());
             return node;
         } catch (IOException e) {
+            imds.close();
             throw new LaunchException("cannot launch " + r.nodeId() + ": " + e.getMessage(), e);
         }
     }
@@ -127,6 +148,16 @@ public final class LocalProcessLauncher implements NodeLauncher {
         }
     }
 
+    /** Publishes a Spot interruption notice in the node's IMDS and kills the node at the deadline. */
+    @Override
+    public void notice(String nodeId, Duration lead) {
+        Launched l = nodes.get(nodeId);
+        if (l == null) return;
+        l.imds().noticeInterruption("terminate", Instant.now().plus(lead));
+        log.info("Spot notice to {}: taken in {} s", nodeId, lead.toSeconds());
+        deadlines.schedule(() -> kill(nodeId), lead.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public List<LaunchedNode> nodes() {
         return nodes.values().stream().filter(l -> l.process().isAlive()).map(Launched::node).toList();
@@ -135,6 +166,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
     /** Stops every node in parallel (each: SIGTERM, grace, SIGKILL). */
     @Override
     public void close() {
+        deadlines.shutdownNow();
         List<Thread> stoppers = new ArrayList<>();
         for (String id : List.copyOf(nodes.keySet())) {
             Thread t = new Thread(() -> stop(id), "stop-" + id);
