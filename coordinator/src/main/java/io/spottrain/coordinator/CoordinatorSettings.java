@@ -13,7 +13,8 @@ public record CoordinatorSettings(
         int apiPort,
         Duration askTimeout,
         Duration generationStartTimeout,
-        Duration portAllocationTimeout) {
+        Duration portAllocationTimeout,
+        Duration stallSuspectGrace) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -23,14 +24,15 @@ public record CoordinatorSettings(
                 c.getInt("api.port"),
                 c.getDuration("ask-timeout"),
                 c.getDuration("generation-start-timeout"),
-                c.getDuration("port-allocation-timeout"));
+                c.getDuration("port-allocation-timeout"),
+                c.getDuration("stall-suspect-grace"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
-        return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout);
+        return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
-        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout);
+        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace);
     }
 }

@@ -74,9 +74,11 @@ final class Text {
         if (j.path("preemptions").size() == 0) {
             sb.append("  preemptions none\n");
         } else {
-            sb.append("  preemptions ").append(j.path("preemptions").size()).append(":\n");
+            int restarts = j.path("restarts").asInt();
+            sb.append("  preemptions ").append(j.path("preemptions").size() - restarts).append(", restarts after failures ")
+                    .append(restarts).append(" of ").append(j.path("maxRestarts").asInt()).append(":\n");
             for (JsonNode p : j.path("preemptions")) {
-                sb.append(String.format("    %-6s %-5s resumed from step %d: detect %.1f s, resume %s, lost %s step(s)%n", p.path("kind").asText(),
+                sb.append(String.format("    %-7s %-5s resumed from step %d: detect %.1f s, resume %s, lost %s step(s)%n", p.path("kind").asText(),
                         p.path("node").asText(), p.path("atStep").asLong(), p.path("detectSeconds").asDouble(),
                         p.path("resumeSeconds").isNumber() ? String.format("%.1f s", p.path("resumeSeconds").asDouble()) : "-",
                         p.path("lostSteps").isNumber() ? p.path("lostSteps").asText() : "-"));

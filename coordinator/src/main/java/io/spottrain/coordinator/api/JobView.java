@@ -44,6 +44,8 @@ public record JobView(
         String paramsSha256,
         boolean paramsAgree,
         List<Object> preemptions,
+        int restarts,
+        int maxRestarts,
         Checkpoints checkpoints,
         Cost cost,
         List<JobEvent> events) {
@@ -74,7 +76,8 @@ public record JobView(
                 j.generation(), j.generation(), j.worldSize(), spec.spec().workers().min(), spec.spec().workers().max(),
                 spec.spec().placement().market().label(), spec.metadata().labels(), spec.spec().argv(), j.members(),
                 j.masterAddr(), j.masterPort(), j.submittedAt(), j.startedAt(), j.finishedAt(), wall, t.step(),
-                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), sha, agree, List.copyOf(j.elastic().preemptions()), checkpoints(t),
+                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), sha, agree, List.copyOf(j.elastic().preemptions()),
+                j.elastic().restarts(), spec.spec().maxRestarts(), checkpoints(t),
                 new Cost(round(cost[0], 6), round(cost[1], 6), savings), j.events());
     }
 

@@ -18,9 +18,10 @@ public record Elastic(
         Map<Integer, Long> stalls,
         Recovery recovery,
         long resumeStep,
-        List<Preemption> preemptions) implements WireMessage {
+        List<Preemption> preemptions,
+        int restarts) implements WireMessage {
 
-    public static final Elastic NONE = new Elastic(Set.of(), Map.of(), null, 0, List.of());
+    public static final Elastic NONE = new Elastic(Set.of(), Map.of(), null, 0, List.of(), 0);
 
     public Elastic {
         attached = Set.copyOf(attached);
@@ -29,7 +30,9 @@ public record Elastic(
     }
 
     /**
-     * A recovery: {@code kind} notice or kill; {@code node} the departing node; {@code survivors}
+     * A recovery: {@code kind} notice or kill (a node departs), failure (a rank exited with an
+     * error; its node stays) or stall (every rank stalled, no node missing; {@code node} null);
+     * {@code node} the departing or failing node; {@code survivors}
      * the ranks that go on; {@code agreedStep} the step all of them checkpoint (-1 until known);
      * {@code checkpointed}/{@code exited} the survivors done with each phase.
      */
@@ -62,40 +65,56 @@ public record Elastic(
         }
     }
 
-    /** One preemption as the run summary shows it. */
-    public record Preemption(String node, String kind, long atStep, double detectSeconds, Double resumeSeconds, Long lostSteps)
-            implements WireMessage {}
+    /** True for the kinds that spend the job's {@code maxRestarts}: failures, not preemptions. */
+    public static boolean isFailure(String kind) {
+        return kind.equals("failure") || kind.equals("stall");
+    }
+
+    /**
+     * One interruption as the run summary shows it: a preemption (notice, kill) or a restart after
+     * a failure (failure, stall). {@code startedAt} is when the recovery began.
+     */
+    public record Preemption(String node, String kind, long atStep, double detectSeconds, Double resumeSeconds, Long lostSteps,
+            String startedAt) implements WireMessage {}
 
     Elastic attach(int rank) {
         var s = new HashSet<>(attached);
         s.add(rank);
-        return new Elastic(s, stalls, recovery, resumeStep, preemptions);
+        return new Elastic(s, stalls, recovery, resumeStep, preemptions, restarts);
     }
 
     Elastic stalled(int rank, long step) {
         var m = new HashMap<>(stalls);
         m.put(rank, step);
-        return new Elastic(attached, m, recovery, resumeStep, preemptions);
+        return new Elastic(attached, m, recovery, resumeStep, preemptions, restarts);
     }
 
     Elastic withRecovery(Recovery r) {
-        return new Elastic(attached, stalls, r, resumeStep, preemptions);
+        return new Elastic(attached, stalls, r, resumeStep, preemptions, restarts);
     }
 
     /** A new generation starts from {@code step}: per-generation facts reset, the preemption stays. */
     Elastic nextGeneration(long step, Preemption p) {
         var all = new ArrayList<>(preemptions);
         if (p != null) all.add(p);
-        return new Elastic(Set.of(), Map.of(), null, step, all);
+        return new Elastic(Set.of(), Map.of(), null, step, all, restarts + (p != null && isFailure(p.kind()) ? 1 : 0));
     }
 
-    /** The generation is running again: the last preemption gets its resume time. */
-    Elastic resumed(double resumeSeconds) {
-        if (preemptions.isEmpty()) return this;
-        var all = new ArrayList<>(preemptions);
-        Preemption last = all.get(all.size() - 1);
-        if (last.resumeSeconds() != null) return this;
-        all.set(all.size() - 1, new Preemption(last.node(), last.kind(), last.atStep(), last.detectSeconds(), resumeSeconds, last.lostSteps()));
-        return new Elastic(attached, stalls, recovery, resumeStep, all);
+    /**
+     * The generation is running again: every interruption not yet resumed gets its resume time,
+     * from its own start (a preemption followed by another before the job ran again included).
+     */
+    Elastic resumed(java.time.Instant now) {
+        var all = new ArrayList<Preemption>();
+        boolean changed = false;
+        for (Preemption p : preemptions) {
+            if (p.resumeSeconds() == null && p.startedAt() != null) {
+                double secs = java.time.Duration.between(java.time.Instant.parse(p.startedAt()), now).toMillis() / 1000.0;
+                p = new Preemption(p.node(), p.kind(), p.atStep(), p.detectSeconds(), secs, p.lostSteps(), p.startedAt());
+                changed = true;
+            }
+            all.add(p);
+        }
+        return changed ? new Elastic(attached, stalls, recovery, resumeStep, all, restarts) : this;
     }
 }

@@ -74,6 +74,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private record RecoveryTimedOut(String jobId, long generation) implements Command {}
 
+    /** Every other rank stalled and this node's rank stayed silent for the grace: it is treated as lost. */
+    private record SuspectTimedOut(String jobId, long generation, String nodeId) implements Command {}
+
     public static Behavior<Command> create(CoordinatorSettings settings) {
         return create(settings, Clock.systemUTC(), new java.util.concurrent.atomic.AtomicReference<>());
     }
@@ -131,6 +134,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(PortAllocationTimedOut.class, this::onPortTimeout)
                 .onMessage(GenerationStartTimedOut.class, this::onStartTimeout)
                 .onMessage(RecoveryTimedOut.class, this::onRecoveryTimeout)
+                .onMessage(SuspectTimedOut.class, this::onSuspectTimeout)
                 .build();
     }
 
@@ -241,6 +245,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         } else if (r instanceof AgentProtocol.RankStalled st) {
             update(st.jobId(), st.generation(), j -> j.withEvent("RANK_STALLED", st.nodeId(), st.rank(),
                     "stalled at step " + st.step() + ": " + st.reason(), now()).withElastic(e -> e.stalled(st.rank(), st.step())));
+            maybeSuspect(st.jobId(), st.generation());
             maybeAgreeOnStall(st.jobId());
         } else if (r instanceof AgentProtocol.RankDone d) {
             update(d.jobId(), d.generation(), j -> j.withTraining(t -> t.done(d.rank(), d.step(), d.loss(), d.paramsSha256()))
@@ -295,7 +300,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             job.memberOn(m.nodeId()).ifPresent(member -> {
                 Job lost = job.withEvent("NODE_LOST", m.nodeId(), member.rank(), why, now());
                 var rec = lost.elastic().recovery();
-                if (lost.state() == JobState.RECOVERING && rec != null && rec.node().equals(m.nodeId())) {
+                if (lost.state() == JobState.RECOVERING && rec != null && m.nodeId().equals(rec.node())) {
                     // the node that gave notice is gone, as announced
                     if (rec.allCheckpointed() || !rec.kind().equals("notice")) {
                         jobs.put(lost.id(), lost);
@@ -311,6 +316,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     }
                 } else if (lost.state() == JobState.RUNNING && recoverable(lost) && lost.worldSize() > 1) {
                     jobs.put(lost.id(), lost);
+                    timers.cancel(suspectTimer(lost.id()));
                     double detect = lost.elastic().stalls().isEmpty() ? 0 : secondsSinceFirstStall(lost);
                     beginRecovery(lost, "kill", m.nodeId(), detect);
                 } else if (lost.active() && resumable(lost)) {
@@ -414,12 +420,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             timers.cancel(startTimer(job.id()));
             job = job.transition(JobState.RUNNING, "all " + job.worldSize() + " ranks running"
                     + (job.elastic().resumeStep() > 0 ? " from step " + job.elastic().resumeStep() : ""), now());
-            if (!job.elastic().preemptions().isEmpty()) {
-                Instant began = Instant.parse(job.events().stream().filter(ev -> ev.type().equals("RECOVERING")).reduce((a, b) -> b)
-                        .map(JobEvent::at).orElse(now().toString()));
-                double secs = java.time.Duration.between(began, now()).toMillis() / 1000.0;
-                job = job.withElastic(e -> e.resumed(secs));
-            }
+            Instant running = now();
+            job = job.withElastic(e -> e.resumed(running));
             getContext().getLog().info("job {} generation {} running with {} ranks", job.id(), job.generation(),
                     job.worldSize());
         }
@@ -427,6 +429,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private void onRankExited(AgentProtocol.RankExited e) {
+        if (agents.containsKey(e.nodeId())) registry.reachable(e.nodeId()); // a suspected node that reports is alive
         Job job = current(e.jobId(), e.generation());
         if (job == null) return;
         if (job.state() == JobState.RECOVERING) {
@@ -437,8 +440,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .withEvent("RANK_EXITED", e.nodeId(), e.rank(), "exit code " + e.exitCode(), now());
         if (e.exitCode() != 0) {
             String tail = lastLine(e.logTail());
-            end(job, JobState.FAILED, "rank " + e.rank() + " on " + e.nodeId() + " exited with code " + e.exitCode()
-                    + (tail.isEmpty() ? "" : ": " + tail));
+            String failure = "rank " + e.rank() + " on " + e.nodeId() + " exited with code " + e.exitCode() + (tail.isEmpty() ? "" : ": " + tail);
+            if (job.state() == JobState.RUNNING && recoverable(job)) {
+                if (job.elastic().restarts() < job.spec().spec().maxRestarts()) {
+                    jobs.put(job.id(), job);
+                    timers.cancel(suspectTimer(job.id()));
+                    beginRecovery(job, "failure", e.nodeId(), 0);
+                    return;
+                }
+                failure += " (no restart left: maxRestarts " + job.spec().spec().maxRestarts() + " used)";
+            }
+            end(job, JobState.FAILED, failure);
             schedule();
         } else if (job.members().stream().allMatch(m -> m.exitCode() != null)) {
             if (job.state() == JobState.STARTING) {
@@ -534,11 +546,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         List<Integer> survivors = job.members().stream().filter(mm -> !mm.nodeId().equals(node)).map(Member::rank).toList();
         var rec = new Elastic.Recovery(kind, node, kind.equals("notice") ? job.members().stream().map(Member::rank).toList() : survivors,
                 -1, Set.of(), Set.of(), now().toString(), detectSeconds, job.training().step());
-        Job recovering = job.withElastic(e -> e.withRecovery(rec))
-                .transition(JobState.RECOVERING, kind + " on " + node + ": checkpointing survivors", now());
+        String what = switch (kind) {
+            case "failure" -> "failure of a rank on " + node + " (restart " + (job.elastic().restarts() + 1) + " of "
+                    + job.spec().spec().maxRestarts() + "): checkpointing the other ranks";
+            case "stall" -> "every rank stalled with no node missing (restart " + (job.elastic().restarts() + 1) + " of "
+                    + job.spec().spec().maxRestarts() + "): checkpointing all ranks";
+            default -> kind + " on " + node + ": checkpointing survivors";
+        };
+        Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, now());
         jobs.put(job.id(), recovering);
-        getContext().getLog().warn("job {} recovering from a {} on {} (survivors: ranks {})", job.id(), kind, node, survivors);
-        requestReplacement(job.id(), node);
+        getContext().getLog().warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
+        if (!Elastic.isFailure(kind)) requestReplacement(job.id(), node);
         timers.startSingleTimer(recoveryTimer(job.id()), new RecoveryTimedOut(job.id(), job.generation()), settings.generationStartTimeout());
         if (kind.equals("notice")) {
             tellMembers(recovering, rec.survivors(), mm -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
@@ -547,18 +565,79 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
     }
 
-    /** After a loss: once every survivor reported the step it stalled at, ask all for the smallest. */
+    /**
+     * After a loss, failure or stall: once every survivor reported the step it stalled at, ask all
+     * for the smallest. With no survivor (a world of one failed) the newest checkpoint is the step.
+     */
     private void maybeAgreeOnStall(String jobId) {
         Job job = jobs.get(jobId);
         if (job == null || job.state() != JobState.RECOVERING) return;
         var rec = job.elastic().recovery();
-        if (rec == null || !rec.kind().equals("kill") || rec.agreedStep() >= 0) return;
+        if (rec == null || rec.kind().equals("notice") || rec.agreedStep() >= 0) return;
         var stalls = job.elastic().stalls();
         if (!stalls.keySet().containsAll(rec.survivors())) return;
-        long agreed = rec.survivors().stream().mapToLong(stalls::get).min().orElse(0);
-        jobs.put(jobId, job.withElastic(e -> e.withRecovery(rec.agreed(agreed)))
-                .withEvent("RECOVERY_STEP", null, -1, "survivors checkpoint step " + agreed, now()));
-        tellMembers(job, rec.survivors(), mm -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), agreed));
+        long agreed = rec.survivors().isEmpty() ? newestCheckpoint(job)
+                : rec.survivors().stream().mapToLong(stalls::get).min().orElse(0);
+        Job agreedJob = job.withElastic(e -> e.withRecovery(rec.agreed(agreed)))
+                .withEvent("RECOVERY_STEP", null, -1, rec.survivors().isEmpty() ? "no rank survived: resuming from the newest checkpoint, step "
+                        + agreed : "survivors checkpoint step " + agreed, now());
+        jobs.put(jobId, agreedJob);
+        if (rec.survivors().isEmpty()) {
+            closeForNextGeneration(agreedJob);
+        } else {
+            tellMembers(job, rec.survivors(), mm -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), agreed));
+        }
+    }
+
+    /** The newest step rank 0 committed (every rank restores it: local, a peer, or S3), else where this generation started. */
+    private static long newestCheckpoint(Job job) {
+        return job.training().checkpoints().stream().filter(c -> c.rank() == 0).mapToLong(Training.CheckpointRecord::step).max()
+                .orElse(job.elastic().resumeStep());
+    }
+
+    /**
+     * A stall report while RUNNING. Every rank stalled and none is missing: the collective failed on
+     * its own (a failure, restarted within maxRestarts). All but one stalled: that node's rank is
+     * silent; unless it reports within the grace (a rank that crashed on a live node reports its
+     * exit in milliseconds), it is treated as lost — without waiting for the cluster to down it.
+     */
+    private void maybeSuspect(String jobId, long generation) {
+        Job job = current(jobId, generation);
+        if (job == null || job.state() != JobState.RUNNING || !recoverable(job)) return;
+        var stalls = job.elastic().stalls();
+        var silent = job.members().stream().filter(mm -> mm.exitCode() == null && !stalls.containsKey(mm.rank())).toList();
+        if (silent.isEmpty() && job.members().stream().allMatch(mm -> mm.exitCode() == null)) {
+            timers.cancel(suspectTimer(jobId));
+            if (job.elastic().restarts() < job.spec().spec().maxRestarts()) {
+                beginRecovery(job, "stall", null, secondsSinceFirstStall(job));
+            } else {
+                end(job, JobState.FAILED, "every rank stalled (" + stalls + ") and no restart is left: maxRestarts "
+                        + job.spec().spec().maxRestarts() + " used");
+                schedule();
+            }
+        } else if (silent.size() == 1 && job.worldSize() > 1 && !timers.isTimerActive(suspectTimer(jobId))) {
+            timers.startSingleTimer(suspectTimer(jobId), new SuspectTimedOut(jobId, generation, silent.get(0).nodeId()),
+                    settings.stallSuspectGrace());
+        }
+    }
+
+    private Behavior<Command> onSuspectTimeout(SuspectTimedOut t) {
+        Job job = current(t.jobId(), t.generation());
+        if (job == null || job.state() != JobState.RUNNING) return this;
+        var member = job.memberOn(t.nodeId()).filter(mm -> mm.exitCode() == null && !job.elastic().stalls().containsKey(mm.rank()));
+        if (member.isEmpty()) return this;
+        double detect = secondsSinceFirstStall(job);
+        registry.unreachable(t.nodeId()); // not scheduled again until it proves alive
+        Job suspected = job.withEvent("NODE_SUSPECTED", t.nodeId(), member.get().rank(), "every other rank stalled and rank "
+                + member.get().rank() + " stayed silent for " + settings.stallSuspectGrace().toMillis() + " ms", now());
+        jobs.put(job.id(), suspected);
+        getContext().getLog().warn("job {}: node {} is silent while every other rank stalled; treating it as lost", job.id(), t.nodeId());
+        beginRecovery(suspected, "kill", t.nodeId(), detect);
+        return this;
+    }
+
+    private static String suspectTimer(String jobId) {
+        return "suspect-" + jobId;
     }
 
     private void onRecoveryCheckpoint(AgentProtocol.CheckpointReported c) {
@@ -594,7 +673,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .allMatch(mm -> mm.exitCode() != null || r2.exited().contains(mm.rank()) || mm.pid() == 0);
         if (r2.allCheckpointed() && allGone) {
             closeForNextGeneration(j);
-        } else if (!r2.allCheckpointed() && e.exitCode() != 75) {
+        } else if (!r2.allCheckpointed() && e.exitCode() != 75 && !(e.nodeId().equals(r2.node()) && !r2.kind().equals("notice"))) {
             end(j, JobState.FAILED, "rank " + e.rank() + " on " + e.nodeId() + " exited with code " + e.exitCode()
                     + " during recovery, before its checkpoint");
         }
@@ -604,15 +683,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private void closeForNextGeneration(Job job) {
         var rec = job.elastic().recovery();
         long lost = Math.max(0, rec.reachedStep() - rec.agreedStep());
-        var p = new Elastic.Preemption(rec.node(), rec.kind(), rec.agreedStep(), rec.detectSeconds(), null,
-                rec.kind().equals("notice") ? 0L : lost);
+        var p = new Elastic.Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), rec.agreedStep(), rec.detectSeconds(), null,
+                rec.kind().equals("notice") ? 0L : lost, rec.startedAt());
         Job closed = job.closeGeneration(now()).withElastic(e -> e.nextGeneration(rec.agreedStep(), p));
         for (Member mm : closed.members()) {
             registry.get(mm.nodeId()).filter(n -> closed.id().equals(n.jobId())).ifPresent(n -> registry.release(n.nodeId()));
         }
         // survivors first, in their rank order, so they resume from their own local tier
         jobs.put(closed.id(), closed.withPendingReason("resuming from step " + rec.agreedStep()));
-        resumeOrWait(closed.id(), job.members().stream().map(Member::nodeId).filter(n -> !n.equals(rec.node())).toList());
+        // after a failure or stall every node stays (none departed)
+        resumeOrWait(closed.id(), job.members().stream().map(Member::nodeId)
+                .filter(n -> Elastic.isFailure(rec.kind()) || !n.equals(rec.node())).toList());
     }
 
     private void resumeOrWait(String jobId, List<String> preferred) {
@@ -695,6 +776,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         timers.cancel(portTimer(job.id()));
         timers.cancel(startTimer(job.id()));
         timers.cancel(recoveryTimer(job.id()));
+        timers.cancel(suspectTimer(job.id()));
         for (Member m : ended.members()) {
             if (m.exitCode() == null) {
                 ActorRef<AgentProtocol.Command> agent = agents.get(m.nodeId());

@@ -129,6 +129,7 @@ public final class MlpTrainer {
         long windowStart = System.nanoTime();
         long windowSteps = 0;
         while (step < o.steps()) {
+            injectFailure();
             for (JsonNode r; (r = control.poll()) != null; ) { // requests are taken at step boundaries
                 String type = r.path("type").asText();
                 if (type.equals(Contract.CHECKPOINT_NOW)) {
@@ -302,6 +303,25 @@ public final class MlpTrainer {
     private void log(String s) {
         System.out.println("[rank " + o.rank() + "/" + o.worldSize() + "] " + s);
         System.out.flush();
+    }
+
+    /**
+     * Fault injection for tests and benchmarks: {@code --fail-at-step N --fail-rank R} makes rank R
+     * exit 3 on reaching step N; with {@code --fail-once-marker FILE} only while FILE does not exist
+     * (it is created first), so a restarted run goes past it.
+     */
+    private void injectFailure() throws java.io.IOException {
+        if (o.failAtStep() <= 0 || step != o.failAtStep() || o.rank() != o.failRank()) return;
+        if (o.failOnceMarker() != null) {
+            try {
+                java.nio.file.Files.createFile(o.failOnceMarker());
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return; // failed once already
+            }
+        }
+        log("injected failure at step " + step + " (--fail-at-step)");
+        System.out.flush();
+        System.exit(3);
     }
 
     static Path path(String s) {

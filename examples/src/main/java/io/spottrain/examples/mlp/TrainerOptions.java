@@ -7,7 +7,8 @@ import java.util.Map;
 record TrainerOptions(
         int rank, int worldSize, String masterAddr, int masterPort, long generation, String job, Path checkpointDir,
         long resumeStep, long steps, int batch, int hidden, int features, int classes, int samples, double lr,
-        double momentum, long seed, int checkpointEvery, int peerTimeoutMs, int stallWaitMs, int logEvery, int stepDelayMs) {
+        double momentum, long seed, int checkpointEvery, int peerTimeoutMs, int stallWaitMs, int logEvery, int stepDelayMs,
+        long failAtStep, int failRank, Path failOnceMarker) {
 
     static TrainerOptions parse(String[] args, Map<String, String> env) {
         var f = new java.util.HashMap<String, String>();
@@ -19,7 +20,8 @@ record TrainerOptions(
             f.put(a.substring(2), args[++i]);
         }
         var known = java.util.Set.of("steps", "batch", "hidden", "features", "classes", "samples", "lr", "momentum", "seed",
-                "checkpoint-every", "checkpoint-dir", "peer-timeout-s", "stall-wait-s", "log-every", "step-delay-ms");
+                "checkpoint-every", "checkpoint-dir", "peer-timeout-s", "stall-wait-s", "log-every", "step-delay-ms",
+                "fail-at-step", "fail-rank", "fail-once-marker");
         for (String k : f.keySet()) if (!known.contains(k)) throw new IllegalArgumentException("unknown flag --" + k
                 + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
         int world = intEnv(env, "WORLD_SIZE", 1);
@@ -32,7 +34,8 @@ record TrainerOptions(
                 num(f, "steps", 300), (int) num(f, "batch", 256), (int) num(f, "hidden", 64), (int) num(f, "features", 16),
                 (int) num(f, "classes", 8), (int) num(f, "samples", 4096), dbl(f, "lr", 0.02), dbl(f, "momentum", 0.9),
                 num(f, "seed", 42), (int) num(f, "checkpoint-every", intEnv(env, "SPOTTRAIN_CHECKPOINT_INTERVAL", 0)), (int) (1000 * dbl(f, "peer-timeout-s", 10)),
-                (int) (1000 * dbl(f, "stall-wait-s", 60)), (int) num(f, "log-every", 10), (int) num(f, "step-delay-ms", 0));
+                (int) (1000 * dbl(f, "stall-wait-s", 60)), (int) num(f, "log-every", 10), (int) num(f, "step-delay-ms", 0),
+                num(f, "fail-at-step", 0), (int) num(f, "fail-rank", 0), MlpTrainer.path(f.get("fail-once-marker")));
         if (o.batch < o.worldSize) throw new IllegalArgumentException("--batch " + o.batch + " is smaller than WORLD_SIZE " + world);
         if (o.samples % o.batch != 0) throw new IllegalArgumentException("--samples must be a multiple of --batch");
         if (o.logEvery < 1 || o.steps < 1) throw new IllegalArgumentException("--steps and --log-every must be >= 1");

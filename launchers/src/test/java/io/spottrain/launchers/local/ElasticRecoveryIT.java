@@ -77,6 +77,40 @@ class ElasticRecoveryIT {
             assertEquals("node3", p.get(0).path("node").asText());
             assertTrue(p.get(0).path("lostSteps").asLong() <= 1, p::toString);
             assertTrue(p.get(0).path("resumeSeconds").asDouble() > 0, p::toString);
+            // found from the survivors' stall reports, not by waiting for the cluster to down the node (~10 s)
+            assertTrue(end.path("events").toString().contains("\"type\":\"NODE_SUSPECTED\""), end.path("events")::toString);
+            assertTrue(p.get(0).path("detectSeconds").asDouble() < 5, p::toString);
+            assertEquals(0, end.path("restarts").asInt(), "a preemption is not a restart");
+        }
+    }
+
+    @Test
+    void aFailedRankRestartsFromTheOtherRanksStateWithinMaxRestarts() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("failure"), 2, "--no-replacements")) {
+            String flaky = TestCluster.javaJob("flaky", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "5", "--log-every", "25", "--checkpoint-every", "100", "--fail-at-step", "300", "--fail-rank", "1",
+                    "--fail-once-marker", dir.resolve("failed-once").toString()) + "  maxRestarts: 1\n";
+            JsonNode end = cluster.awaitJob(cluster.submit(flaky).path("id").asText(),
+                    j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()), Duration.ofSeconds(120));
+            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            assertEquals(expectedSha, end.path("paramsSha256").asText(), "a restart changes nothing");
+            assertEquals(1, end.path("restarts").asInt(), end::toString);
+            JsonNode p = end.path("preemptions");
+            assertEquals("failure", p.get(0).path("kind").asText(), p::toString);
+            assertEquals(300, p.get(0).path("atStep").asLong(), "resumed from the surviving rank's step, not the step-200 checkpoint");
+            assertEquals(2, end.path("worldSize").asInt(), "the failing rank's node stays in the job");
+
+            // a rank that fails every time spends the budget, then the job fails saying so
+            String broken = TestCluster.javaJob("broken", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "5", "--log-every", "25", "--checkpoint-every", "100", "--fail-at-step", "200", "--fail-rank", "0")
+                    + "  maxRestarts: 1\n";
+            JsonNode failed = cluster.awaitJob(cluster.submit(broken).path("id").asText(),
+                    j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()), Duration.ofSeconds(120));
+            assertEquals("FAILED", failed.path("state").asText(), failed::toString);
+            assertTrue(failed.path("reason").asText().contains("no restart left: maxRestarts 1 used"), failed.path("reason")::asText);
+            assertTrue(failed.path("reason").asText().startsWith("rank 0 on node1 exited with code 3"), failed.path("reason")::asText);
+            assertEquals(1, failed.path("restarts").asInt());
+            assertEquals(2, failed.path("generations").asLong());
         }
     }
 
@@ -104,17 +138,38 @@ class ElasticRecoveryIT {
         }
     }
 
+    /**
+     * Two notices in one job: a Spot interruption notice in node2's IMDS (through the API, as the
+     * preemption replay sends it), then SIGTERM to rank 0's node. Neither loses a step.
+     */
     @Test
-    void aNoticeLosesNoStep() throws Exception {
+    void noticesThroughImdsAndSigtermLoseNoStep() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir.resolve("notice"), 3)) {
-            JsonNode end = runAndInterrupt(cluster, "node2", false);
+            JsonNode job = cluster.submit(TestCluster.javaJob("notices", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
+            String id = job.path("id").asText();
+            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
+            JsonNode preempted = cluster.api.post("/api/v1/nodes/node2/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}",
+                    "application/json");
+            assertEquals("notice", preempted.path("kind").asText(), preempted::toString);
+            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("generations").asLong() >= 2
+                    && j.path("steps").asLong() >= 450, Duration.ofSeconds(90));
+            ProcessHandle.of(cluster.node("node1").path("pid").asLong()).orElseThrow().destroy(); // SIGTERM: a notice
+            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                    Duration.ofSeconds(150));
             assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            assertEquals(2, end.path("generations").asLong());
+            assertEquals(3, end.path("generations").asLong(), end::toString);
             assertEquals(expectedSha, end.path("paramsSha256").asText());
             JsonNode p = end.path("preemptions");
-            assertEquals(1, p.size(), end::toString);
-            assertEquals("notice", p.get(0).path("kind").asText());
-            assertEquals(0, p.get(0).path("lostSteps").asLong());
+            assertEquals(2, p.size(), end::toString);
+            assertEquals("node2", p.get(0).path("node").asText());
+            assertEquals("node1", p.get(1).path("node").asText());
+            for (JsonNode one : p) {
+                assertEquals("notice", one.path("kind").asText(), p::toString);
+                assertEquals(0, one.path("lostSteps").asLong(), p::toString);
+                assertTrue(one.path("resumeSeconds").isNumber(), p::toString);
+            }
+            assertTrue(cluster.log("node2").contains("interruption notice: spot-interruption"), "node2 saw the notice in its IMDS");
         }
     }
 }
