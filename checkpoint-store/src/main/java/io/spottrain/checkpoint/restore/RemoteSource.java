@@ -9,21 +9,29 @@ import java.util.List;
 
 /** The remote (S3) tier as a restore source. */
 public final class RemoteSource implements CheckpointSource {
-    private final RemoteTier remote;
+    private final java.util.function.Supplier<RemoteTier> remote;
+    private final String name;
 
     public RemoteSource(RemoteTier remote) {
+        this.remote = () -> remote;
+        this.name = "s3 (" + remote.store().describe() + ")";
+    }
+
+    /** A remote tier built only when a restore gets this far (building an S3 client takes seconds). */
+    public RemoteSource(java.util.function.Supplier<RemoteTier> remote, String uri) {
         this.remote = remote;
+        this.name = "s3 (" + uri + ")";
     }
 
     @Override
     public String name() {
-        return "s3 (" + remote.store().describe() + ")";
+        return name;
     }
 
     @Override
     public List<Long> steps(String job) {
         try {
-            return remote.committedSteps(job);
+            return remote.get().committedSteps(job);
         } catch (IOException e) {
             return List.of();
         }
@@ -31,6 +39,6 @@ public final class RemoteSource implements CheckpointSource {
 
     @Override
     public void fetchInto(String job, long step, CheckpointDir local, Progress progress) throws IOException, CheckpointException {
-        remote.download(job, step, local, progress);
+        remote.get().download(job, step, local, progress);
     }
 }

@@ -42,6 +42,39 @@ public final class Restorer {
     }
 
     private Restored restore(String job, long only, Progress progress) throws IOException {
+        return only >= 0 ? restoreExactly(job, only, progress) : restoreNewest(job, progress);
+    }
+
+    /**
+     * One step: the local tier first, then each source in order, asking a source for its steps only
+     * when the ones before it could not serve (a resume from the local tier costs no network call).
+     */
+    private Restored restoreExactly(String job, long step, Progress progress) throws IOException {
+        var skipped = new ArrayList<String>();
+        if (local.isCommitted(step)) {
+            try {
+                local.verify(step);
+                return new Restored(step, "local", skipped);
+            } catch (CheckpointException e) {
+                skipped.add("local: " + e.getMessage());
+                quarantine(step);
+            }
+        }
+        for (CheckpointSource s : sources) {
+            if (!s.steps(job).contains(step)) continue;
+            try {
+                s.fetchInto(job, step, local, progress);
+                local.verify(step);
+                return new Restored(step, s.name(), skipped);
+            } catch (CheckpointException | IOException e) {
+                skipped.add(s.name() + ": " + e.getMessage());
+            }
+        }
+        return new Restored(0, null, skipped);
+    }
+
+    private Restored restoreNewest(String job, Progress progress) throws IOException {
+        long only = -1;
         var skipped = new ArrayList<String>();
         var candidates = new TreeSet<Long>(Comparator.reverseOrder());
         candidates.addAll(local.committedSteps());

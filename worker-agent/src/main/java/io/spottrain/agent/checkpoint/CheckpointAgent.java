@@ -49,7 +49,25 @@ public final class CheckpointAgent implements AutoCloseable {
         this.workDir = workDir;
         this.remote = remote;
         this.server = new PeerTierServer(host, peerPort, job -> tier(job).dir());
+        // the S3 client takes seconds to build on a busy node: build the default one now, off the
+        // agent's actor, so that the first checkpoint (often an emergency one) does not wait for it
+        if (remote.uriFor(null) != null) {
+            background.execute(() -> {
+                try {
+                    remoteFor(null);
+                } catch (RuntimeException e) {
+                    log.warn("remote tier not ready: {}", e.getMessage());
+                }
+            });
+        }
     }
+
+    /** Bookkeeping after a commit (upload queueing, retention) runs here, in commit order, off the caller's thread. */
+    private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "checkpoint-agent");
+        t.setDaemon(true);
+        return t;
+    });
 
     public String peerUrl() {
         return server.url();
@@ -67,6 +85,16 @@ public final class CheckpointAgent implements AutoCloseable {
      * rank applies local retention (keep the newest {@code keep}; steps waiting for upload stay).
      */
     public void committed(String job, int rank, long step, int keep, String jobRemote, Reports reports) {
+        background.execute(() -> {
+            try {
+                commit(job, rank, step, keep, jobRemote, reports);
+            } catch (RuntimeException e) {
+                log.warn("job {}: step {} bookkeeping failed: {}", job, step, e.toString());
+            }
+        });
+    }
+
+    private void commit(String job, int rank, long step, int keep, String jobRemote, Reports reports) {
         LocalTier tier = tier(job);
         Remote r = remoteFor(jobRemote);
         if (r != null && rank == 0) {
@@ -109,8 +137,8 @@ public final class CheckpointAgent implements AutoCloseable {
     public Restorer.Restored restore(String job, long step, List<String> peerUrls, String jobRemote, int worldSize) throws IOException {
         var sources = new ArrayList<CheckpointSource>();
         for (int i = 0; i < peerUrls.size(); i++) sources.add(new PeerSource("peer " + i + " (" + peerUrls.get(i) + ")", peerUrls.get(i)));
-        Remote r = remoteFor(jobRemote);
-        if (r != null) sources.add(new RemoteSource(r.tier()));
+        String uri = remote.uriFor(jobRemote);
+        if (uri != null) sources.add(new RemoteSource(() -> remoteFor(jobRemote).tier(), uri));
         Restorer.Restored result;
         // pinned from now until the rank that resumes from it has read it (released by release(job))
         AutoCloseable pin = tier(job).pin(step);
@@ -201,6 +229,11 @@ public final class CheckpointAgent implements AutoCloseable {
     /** Waits (bounded) for pending uploads; true when none is left. */
     public boolean drain(long millis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + millis;
+        try {
+            background.submit(() -> { }).get(millis, java.util.concurrent.TimeUnit.MILLISECONDS); // commits queued before this call
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
         for (Remote r : remotes.values()) {
             if (!r.uploader().awaitIdle(Math.max(0, deadline - System.currentTimeMillis()))) return false;
         }
@@ -209,6 +242,12 @@ public final class CheckpointAgent implements AutoCloseable {
 
     @Override
     public void close() {
+        background.shutdown();
+        try {
+            background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.close();
         remotes.values().forEach(r -> {
             r.uploader().close();
