@@ -31,11 +31,14 @@ public final class Coordinator implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final ActorRef<JobManager.Command> jobManager;
     private final HttpApi api;
+    private final io.spottrain.coordinator.state.StateStore store;
 
-    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api) {
+    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api,
+            io.spottrain.coordinator.state.StateStore store) {
         this.system = system;
         this.jobManager = jobManager;
         this.api = api;
+        this.store = store;
     }
 
     /**
@@ -55,7 +58,16 @@ public final class Coordinator implements AutoCloseable {
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown,
             java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher, boolean replacements) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, host, port, seeds, overrides);
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, config);
+        CoordinatorSettings early = CoordinatorSettings.create(config.withFallback(ConfigFactory.load()));
+        // the store first: the job manager singleton may start on this node as soon as it joins
+        var store = io.spottrain.coordinator.state.StateStores.create(config.withFallback(ConfigFactory.load()), early.nodeId(), host);
+        ActorSystem<Void> system;
+        try {
+            system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, config);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         try {
             Cluster cluster = Cluster.get(system);
             if (seeds.isEmpty()) {
@@ -64,15 +76,17 @@ public final class Coordinator implements AutoCloseable {
             CoordinatorSettings settings = CoordinatorSettings.create(system.settings().config());
             ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
                     SingletonActor.of(JobManager.create(settings, java.time.Clock.systemUTC(),
-                            replacements ? launcher : new java.util.concurrent.atomic.AtomicReference<>()), "job-manager")
+                            replacements ? launcher : new java.util.concurrent.atomic.AtomicReference<>(), store), "job-manager")
                             .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
             HttpApi api = new HttpApi(system, jobManager, settings.nodeId(), settings.apiHost(), settings.apiPort(), settings.askTimeout(),
                     onShutdown, launcher);
             log.info("coordinator {} up; API on http://{}:{}", cluster.selfMember().address(), settings.apiHost(), api.port());
-            return new Coordinator(system, jobManager, api);
+            log.info("control state: {}", store.describe());
+            return new Coordinator(system, jobManager, api, store);
         } catch (RuntimeException e) {
             system.terminate();
+            store.close();
             throw e;
         }
     }
@@ -112,6 +126,7 @@ public final class Coordinator implements AutoCloseable {
             } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
                 log.warn("coordinator did not stop within 30s: {}", e.toString());
             }
+            store.close();
         }
     }
 }

@@ -14,7 +14,8 @@ public record CoordinatorSettings(
         Duration askTimeout,
         Duration generationStartTimeout,
         Duration portAllocationTimeout,
-        Duration stallSuspectGrace) {
+        Duration stallSuspectGrace,
+        Duration reattachGrace) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -25,14 +26,15 @@ public record CoordinatorSettings(
                 c.getDuration("ask-timeout"),
                 c.getDuration("generation-start-timeout"),
                 c.getDuration("port-allocation-timeout"),
-                c.getDuration("stall-suspect-grace"));
+                c.getDuration("stall-suspect-grace"),
+                c.getDuration("reattach-grace"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
-        return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace);
+        return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace, reattachGrace);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
-        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace);
+        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace);
     }
 }

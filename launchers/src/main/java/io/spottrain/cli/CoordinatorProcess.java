@@ -53,6 +53,21 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--no-replacements", description = "do not launch a replacement when a job's node is lost or gives notice")
     boolean noReplacements;
 
+    @Option(names = "--store", defaultValue = "ignite", description = "control-plane state: ignite (persistent, under --state-dir/control) or memory")
+    String store;
+
+    @Option(names = "--node-id", defaultValue = "control1", description = "this control node's name (and its Ignite consistent id)")
+    String nodeId;
+
+    @Option(names = "--seed", description = "host:port of a running control node to join (an extra control node: it launches no agents)")
+    String seed;
+
+    @Option(names = "--store-port", defaultValue = "0", description = "Ignite discovery port of this node (0: a free one)")
+    int storePort;
+
+    @Option(names = "--store-peers", split = ",", description = "Ignite discovery addresses (host:port) of the other control nodes")
+    List<String> storePeers = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Path dir = stateDir.toAbsolutePath();
@@ -68,13 +83,34 @@ final class CoordinatorProcess implements Callable<Integer> {
             if (holder.launcher != null) holder.launcher.close(); // agents leave (and drain uploads) while S3 still runs
             if (holder.coordinator != null) holder.coordinator.close();
             if (holder.s3 != null) holder.s3.close();
-            ClusterState.delete(dir);
+            if (seed == null) ClusterState.delete(dir);
+            ControlNodeState.delete(dir, nodeId);
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "spottrain-shutdown"));
         var launcherRef = new java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher>();
-        holder.coordinator = Coordinator.start(host, port, List.of(), ConfigFactory.parseMap(Map.of(
+        int discovery = storePort > 0 ? storePort : freePort();
+        var peers = new java.util.ArrayList<>(storePeers);
+        peers.add(host + ":" + discovery);
+        var conf = new java.util.HashMap<String, Object>(Map.of(
                 "spottrain.coordinator.api.host", host,
-                "spottrain.coordinator.api.port", apiPort)), () -> {
+                "spottrain.coordinator.api.port", apiPort,
+                "spottrain.coordinator.node-id", nodeId,
+                "spottrain.coordinator.store.kind", store,
+                "spottrain.coordinator.store.dir", dir.resolve("control").resolve(nodeId).toString(),
+                "spottrain.coordinator.store.discovery-port", discovery,
+                "spottrain.coordinator.store.peers", peers));
+        if (seed != null) {
+            // an extra control node: joins the cluster, serves the API, may host the job manager; launches nothing
+            holder.coordinator = Coordinator.start(host, port, List.of(seed), ConfigFactory.parseMap(conf), () -> {
+                shutdown.run();
+                System.exit(0);
+            });
+            ControlNodeState.write(dir, new ControlNodeState(nodeId, "http://" + host + ":" + holder.coordinator.apiPort(),
+                    ProcessHandle.current().pid(), host + ":" + discovery));
+            holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
+            return 0;
+        }
+        holder.coordinator = Coordinator.start(host, port, List.of(), ConfigFactory.parseMap(conf), () -> {
                     shutdown.run();
                     System.exit(0);
                 }, launcherRef, !noReplacements);
@@ -104,7 +140,15 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         new ClusterState("http://" + host + ":" + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
                 ProcessHandle.current().pid(), workers, Instant.now().toString(), endpoint, noS3 ? null : s3Uri).write(dir);
+        ControlNodeState.write(dir, new ControlNodeState(nodeId, "http://" + host + ":" + holder.coordinator.apiPort(),
+                ProcessHandle.current().pid(), host + ":" + discovery));
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (var socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 }

@@ -39,6 +39,10 @@ final class Options {
             Path dir = stateDir();
             ClusterState s = ClusterState.read(dir).orElseThrow(() -> new CliException("no local cluster found under " + dir
                     + " (start one with ./spottrain up, or pass --api URL)"));
+            if (!s.alive()) {
+                // the first control node is gone: any other control node serves the same API and state
+                for (var c : ControlNodeState.all(dir)) if (c.alive()) return new ApiClient(c.apiUrl());
+            }
             return new ApiClient(s.apiUrl());
         }
     }

@@ -29,6 +29,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
     boolean noS3;
 
+    @Option(names = "--control-nodes", defaultValue = "1",
+            description = "control processes (role control; each holds the state store and can host the job manager) (default: ${DEFAULT-VALUE})")
+    int controlNodes;
+
     @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for the cluster (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
@@ -47,13 +51,14 @@ final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path dir = cluster.stateDir();
-        ClusterState s = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand),
+        ClusterState s = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand, controlNodes),
                 (jobsDir == null ? Path.of("") : jobsDir).toAbsolutePath(),
                 Duration.ofSeconds(timeoutSeconds), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), storageArgs(s3Endpoint, noS3));
         if (output.json()) {
             System.out.println(Json.pretty(s));
         } else {
-            System.out.println("cluster up: API " + s.apiUrl() + ", " + workers + " worker" + (workers == 1 ? "" : "s")
+            System.out.println("cluster up: API " + s.apiUrl() + (controlNodes > 1 ? " (+" + (controlNodes - 1) + " more control node"
+                    + (controlNodes > 2 ? "s" : "") + ")" : "") + ", " + workers + " worker" + (workers == 1 ? "" : "s")
                     + (workers > 0 ? " (node1..node" + workers + ", " + (workers - onDemand) + " spot, " + onDemand + " on-demand)" : "")
                     + ", state and logs in " + dir);
         }

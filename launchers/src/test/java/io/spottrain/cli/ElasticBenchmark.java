@@ -76,7 +76,7 @@ class ElasticBenchmark {
                 String victim = members.get(random.nextInt(members.size())).path("nodeId").asText();
                 int seen = before.path("preemptions").size();
                 long t0 = System.nanoTime();
-                cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"" + kind + "\",\"leadSeconds\":20}", "application/json");
+                cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"" + kind + "\",\"leadSeconds\":10}", "application/json");
                 JsonNode after = cluster.awaitJob(jobId, j -> j.path("preemptions").size() > seen && j.path("state").asText().equals("RUNNING")
                         && j.path("steps").asLong() > j.path("preemptions").get(seen).path("atStep").asLong(), Duration.ofSeconds(120));
                 double back = (System.nanoTime() - t0) / 1e9;

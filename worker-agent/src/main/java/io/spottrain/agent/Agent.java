@@ -50,8 +50,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private final CheckpointAgent checkpoints;
     private final Duration stopGrace;
     /** Where unsolicited reports go: the job manager that last asked this agent to describe itself. */
-    private ActorRef<AgentProtocol.Report> coordinator;
+    private volatile ActorRef<AgentProtocol.Report> coordinator;
     private final java.util.List<AgentProtocol.Report> undelivered = new java.util.ArrayList<>();
+    /** What each rank this agent started did, newest generations kept (for a job manager that takes over). */
+    private final java.util.Map<String, AgentProtocol.RankStatus> ranks = new java.util.LinkedHashMap<>();
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
             Duration stopGrace) {
@@ -80,7 +82,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
-        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf()));
+        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), java.util.List.copyOf(ranks.values())));
+        if (coordinator != null && !coordinator.equals(m.replyTo())) {
+            getContext().getLog().info("reporting to a new job manager at {}", m.replyTo().path().address());
+        }
         coordinator = m.replyTo();
         undelivered.forEach(coordinator::tell);
         undelivered.clear();
@@ -143,7 +148,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
             RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(m, line)));
             getContext().getLog().info("job {} generation {} rank {}/{} started: pid {}, log {}", m.jobId(), m.generation(),
                     m.rank(), m.worldSize(), rank.pid(), rank.logFile());
-            m.replyTo().tell(new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
+            report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
                     rank.logFile().toString()));
             ActorRef<AgentProtocol.Command> self = getContext().getSelf();
             rank.process().onExit().thenAcceptAsync(p -> {
@@ -183,21 +188,21 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
             case Contract.HELLO -> {
                 getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {})", s.jobId(), s.rank(),
                         n.path("pid").asLong(), n.path("resumeStep").asLong());
-                s.replyTo().tell(new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("resumeStep").asLong()));
+                report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("resumeStep").asLong()));
             }
-            case Contract.PROGRESS -> s.replyTo().tell(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
+            case Contract.PROGRESS -> report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
             case Contract.CHECKPOINT_WRITTEN -> {
-                s.replyTo().tell(new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
+                report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
                         n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),
                         n.path("persistMs").asDouble(), n.path("reason").asText()));
                 checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
-                        (job, step, bytes, millis, attempts, backlog) -> s.replyTo().tell(new AgentProtocol.CheckpointUploaded(job,
+                        (job, step, bytes, millis, attempts, backlog) -> report(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
                                 s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
             }
-            case Contract.STALLED -> s.replyTo().tell(new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
+            case Contract.STALLED -> report(s.replyTo(), new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("reason").asText()));
-            case Contract.DONE -> s.replyTo().tell(new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,
+            case Contract.DONE -> report(s.replyTo(), new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("paramsSha256").asText()));
             default -> getContext().getLog().warn("job {} rank {}: unknown contract message {}", s.jobId(), s.rank(), n);
         }
@@ -209,8 +214,35 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         checkpoints.release(r.jobId());
         getContext().getLog().info("job {} generation {} rank {} exited with code {}", r.jobId(), r.generation(), r.rank(),
                 m.exitCode());
-        m.replyTo().tell(new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),
+        report(m.replyTo(), new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),
                 ProcessSupervisor.tail(r.logFile(), 20)));
         return this;
+    }
+
+    /**
+     * Sends a rank's report to the job manager that last described this node (after a hand-over
+     * that is the new one; {@code fallback}, the generation's starter, otherwise), and keeps the
+     * rank's status for the next DescribeNode.
+     */
+    private void report(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
+        track(r);
+        (coordinator != null ? coordinator : fallback).tell(r);
+    }
+
+    private void track(AgentProtocol.Report r) {
+        if (r instanceof AgentProtocol.RankStarted st) {
+            ranks.put(st.jobId() + "/" + st.generation() + "/" + st.rank(), new AgentProtocol.RankStatus(st.jobId(), st.generation(), st.rank(),
+                    st.pid(), false, null, null, -1, 0, null));
+            while (ranks.size() > 64) ranks.remove(ranks.keySet().iterator().next());
+        } else if (r instanceof AgentProtocol.RankAttached a) {
+            ranks.computeIfPresent(a.jobId() + "/" + a.generation() + "/" + a.rank(), (k, v) -> new AgentProtocol.RankStatus(v.jobId(),
+                    v.generation(), v.rank(), v.pid(), true, v.exitCode(), v.logTail(), v.doneStep(), v.doneLoss(), v.paramsSha256()));
+        } else if (r instanceof AgentProtocol.RankDone d) {
+            ranks.computeIfPresent(d.jobId() + "/" + d.generation() + "/" + d.rank(), (k, v) -> new AgentProtocol.RankStatus(v.jobId(),
+                    v.generation(), v.rank(), v.pid(), v.attached(), v.exitCode(), v.logTail(), d.step(), d.loss(), d.paramsSha256()));
+        } else if (r instanceof AgentProtocol.RankExited e) {
+            ranks.computeIfPresent(e.jobId() + "/" + e.generation() + "/" + e.rank(), (k, v) -> new AgentProtocol.RankStatus(v.jobId(),
+                    v.generation(), v.rank(), v.pid(), v.attached(), e.exitCode(), e.logTail(), v.doneStep(), v.doneLoss(), v.paramsSha256()));
+        }
     }
 }

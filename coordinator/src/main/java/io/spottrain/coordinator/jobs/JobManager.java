@@ -78,14 +78,26 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private record SuspectTimedOut(String jobId, long generation, String nodeId) implements Command {}
 
     public static Behavior<Command> create(CoordinatorSettings settings) {
-        return create(settings, Clock.systemUTC(), new java.util.concurrent.atomic.AtomicReference<>());
+        return create(settings, Clock.systemUTC(), new java.util.concurrent.atomic.AtomicReference<>(),
+                new io.spottrain.coordinator.state.InMemoryStateStore());
     }
 
-    /** {@code launcher} may be set after start (a local cluster creates it once the cluster endpoint is known); empty: no replacements. */
+    /**
+     * {@code launcher} may be set after start (a local cluster creates it once the cluster endpoint
+     * is known); empty: no replacements. Jobs are restored from {@code store} when the singleton
+     * starts (on this node after another control node hosted it, or after a restart).
+     */
     public static Behavior<Command> create(CoordinatorSettings settings, Clock clock,
-            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobManager(ctx, timers, settings, clock, launcher)));
+            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher,
+            io.spottrain.coordinator.state.StateStore store) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobManager(ctx, timers, settings, clock, launcher, store)));
     }
+
+    /** Writes progress-only changes to the store (state changes and events are written at once). */
+    private record FlushStore() implements Command {}
+
+    /** Members of restored jobs whose agents did not register again within the grace are lost. */
+    private record ReattachTimedOut(String jobId, long generation) implements Command {}
 
     private final TimerScheduler<Command> timers;
     private final CoordinatorSettings settings;
@@ -94,8 +106,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final NodeRegistry registry = new NodeRegistry();
     private final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
     private final Set<ActorRef<AgentProtocol.Command>> described = new java.util.HashSet<>();
-    private final Map<String, Job> jobs = new LinkedHashMap<>();
-    private long jobSequence;
+    private final JobTable jobs;
+    private final io.spottrain.coordinator.state.StateStore store;
     /** Distinguishes this job manager's ids from an earlier cluster's under the same state dir (until ids persist, issue 6). */
     private final String incarnation = String.format("%04x", new java.security.SecureRandom().nextInt(0x10000));
 
@@ -103,8 +115,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private int lastRequestedNode;
 
     private JobManager(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
-            Clock clock, java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
+            Clock clock, java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher,
+            io.spottrain.coordinator.state.StateStore store) {
         super(ctx);
+        this.store = store;
+        this.jobs = new JobTable(store, ctx.getLog());
         this.launcher = launcher;
         this.timers = timers;
         this.settings = settings;
@@ -115,7 +130,56 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
                 ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
                 ClusterEvent.ReachabilityEvent.class));
-        ctx.getLog().info("job manager started on {}", Cluster.get(ctx.getSystem()).selfMember().address());
+        restore(ctx);
+        timers.startTimerWithFixedDelay("flush-store", new FlushStore(), java.time.Duration.ofSeconds(1));
+        ctx.getLog().info("job manager started on {} with {} job(s) from {}", Cluster.get(ctx.getSystem()).selfMember().address(),
+                jobs.size(), store.describe());
+    }
+
+    /**
+     * Takes over every job from the store. Jobs that were running keep running: their agents
+     * register with this job manager and report their ranks (reconciled in onNodeDescribed); a
+     * member whose node does not come back within the reattach grace is treated as lost.
+     */
+    private void restore(ActorContext<Command> ctx) {
+        Instant at = now();
+        String self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
+        for (Job job : store.jobs()) {
+            if (!job.state().terminal()) {
+                job = job.withEvent("CONTROL_HANDOVER", null, -1, "job manager restored this job on " + self, at);
+                if (job.active() || job.state() == JobState.RECOVERING) {
+                    timers.startSingleTimer("reattach-" + job.id(), new ReattachTimedOut(job.id(), job.generation()),
+                            settings.reattachGrace());
+                }
+                if (job.state() == JobState.RECOVERING && job.elastic().recovery() != null) {
+                    timers.startSingleTimer(recoveryTimer(job.id()), new RecoveryTimedOut(job.id(), job.generation()),
+                            settings.generationStartTimeout());
+                }
+                if (job.state() == JobState.STARTING) {
+                    timers.startSingleTimer(startTimer(job.id()), new GenerationStartTimedOut(job.id(), job.generation()),
+                            settings.generationStartTimeout());
+                }
+                jobs.put(job.id(), job);
+            } else {
+                jobs.load(job);
+            }
+        }
+    }
+
+    private Behavior<Command> onFlush(FlushStore m) {
+        jobs.flush();
+        return this;
+    }
+
+    private Behavior<Command> onReattachTimeout(ReattachTimedOut t) {
+        Job job = jobs.get(t.jobId());
+        if (job == null || job.generation() != t.generation() || !(job.active() || job.state() == JobState.RECOVERING)) return this;
+        for (Member m : job.members()) {
+            if (!agents.containsKey(m.nodeId()) && m.exitCode() == null) {
+                nodeLost(m.nodeId(), "did not register with the new job manager within " + settings.reattachGrace().toSeconds() + "s");
+            }
+        }
+        return this;
     }
 
     @Override
@@ -135,13 +199,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(GenerationStartTimedOut.class, this::onStartTimeout)
                 .onMessage(RecoveryTimedOut.class, this::onRecoveryTimeout)
                 .onMessage(SuspectTimedOut.class, this::onSuspectTimeout)
+                .onMessage(FlushStore.class, this::onFlush)
+                .onMessage(ReattachTimedOut.class, this::onReattachTimeout)
                 .build();
     }
 
     // ---- API ----
 
     private Behavior<Command> onSubmit(SubmitJob m) {
-        String id = m.spec().metadata().name() + "-" + (++jobSequence) + "-" + incarnation;
+        String id = m.spec().metadata().name() + "-" + store.next("jobs") + "-" + incarnation;
         Job job = Job.submitted(id, m.spec(), now());
         jobs.put(id, job);
         getContext().getLog().info("job {} submitted: {} workers {}..{}", id, m.spec().metadata().name(),
@@ -267,7 +333,50 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         getContext().watchWith(d.agent(), new AgentTerminated(nodeId, d.agent()));
         getContext().getLog().info("node {} registered: {} {} {} GPU(s) ${}/h zone {}", nodeId, d.node().market().label(),
                 d.node().instanceType(), d.node().gpus(), d.node().pricePerHour(), d.node().zone());
+        reattach(nodeId, d.ranks());
         schedule();
+    }
+
+    /**
+     * A node registered while one of its ranks belongs to a job in progress (this job manager took
+     * over from another, or the node reconnected): the node stays with the job, and what its ranks
+     * did while nobody listened (said hello, finished, exited) is applied as if reported then.
+     */
+    private void reattach(String nodeId, List<AgentProtocol.RankStatus> statuses) {
+        for (Job job : List.copyOf(jobs.values())) {
+            boolean inProgress = job.active() || (job.state() == JobState.RECOVERING && job.elastic().recovery() != null);
+            var member = job.memberOn(nodeId);
+            if (!inProgress || member.isEmpty()) continue;
+            registry.assign(nodeId, job.id());
+            Member mm = member.get();
+            var status = statuses.stream().filter(st -> st.jobId().equals(job.id()) && st.generation() == job.generation()
+                    && st.rank() == mm.rank()).findFirst();
+            var replay = new java.util.ArrayList<AgentProtocol.Report>();
+            if (status.isEmpty()) {
+                if (mm.pid() > 0 && mm.exitCode() == null) {
+                    replay.add(new AgentProtocol.RankExited(job.id(), job.generation(), mm.rank(), nodeId, 137,
+                            "the agent on " + nodeId + " no longer runs this rank (it restarted)"));
+                }
+            } else {
+                var st = status.get();
+                if (mm.pid() == 0) replay.add(new AgentProtocol.RankStarted(job.id(), job.generation(), mm.rank(), nodeId, st.pid(), mm.logFile()));
+                if (st.attached() && !job.elastic().attached().contains(mm.rank())) {
+                    replay.add(new AgentProtocol.RankAttached(job.id(), job.generation(), mm.rank(), nodeId, job.elastic().resumeStep()));
+                }
+                if (st.paramsSha256() != null && !job.training().paramsSha256ByRank().containsKey(Integer.toString(mm.rank()))) {
+                    replay.add(new AgentProtocol.RankDone(job.id(), job.generation(), mm.rank(), nodeId, st.doneStep(), st.doneLoss(),
+                            st.paramsSha256()));
+                }
+                if (st.exitCode() != null && mm.exitCode() == null) {
+                    replay.add(new AgentProtocol.RankExited(job.id(), job.generation(), mm.rank(), nodeId, st.exitCode(), st.logTail()));
+                }
+            }
+            if (!replay.isEmpty()) {
+                jobs.put(job.id(), job.withEvent("RANK_REATTACHED", nodeId, mm.rank(), "applying " + replay.stream()
+                        .map(r -> r.getClass().getSimpleName()).toList() + " reported while no job manager listened", now()));
+            }
+            replay.forEach(r -> onAgentReported(new AgentReported(r)));
+        }
     }
 
     private void onNotice(AgentProtocol.NodeInterruptionNotice n) {
@@ -292,20 +401,25 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
         agents.remove(m.nodeId());
         boolean wasUnreachable = registry.get(m.nodeId()).map(n -> n.state() == NodeState.UNREACHABLE).orElse(false);
-        String why = wasUnreachable ? "stopped answering heartbeats and was downed" : "left the cluster";
-        registry.lost(m.nodeId(), why, now());
-        getContext().getLog().warn("node {} {}", m.nodeId(), why);
+        nodeLost(m.nodeId(), wasUnreachable ? "stopped answering heartbeats and was downed" : "left the cluster");
+        return this;
+    }
+
+    /** A worker node is gone: its jobs recover without it (or fail when they cannot). */
+    private void nodeLost(String nodeId, String why) {
+        registry.lost(nodeId, why, now());
+        getContext().getLog().warn("node {} {}", nodeId, why);
         for (Job job : List.copyOf(jobs.values())) {
             if (!job.active() && job.state() != JobState.RECOVERING) continue;
-            job.memberOn(m.nodeId()).ifPresent(member -> {
-                Job lost = job.withEvent("NODE_LOST", m.nodeId(), member.rank(), why, now());
+            job.memberOn(nodeId).ifPresent(member -> {
+                Job lost = job.withEvent("NODE_LOST", nodeId, member.rank(), why, now());
                 var rec = lost.elastic().recovery();
-                if (lost.state() == JobState.RECOVERING && rec != null && m.nodeId().equals(rec.node())) {
+                if (lost.state() == JobState.RECOVERING && rec != null && nodeId.equals(rec.node())) {
                     // the node that gave notice is gone, as announced
                     if (rec.allCheckpointed() || !rec.kind().equals("notice")) {
                         jobs.put(lost.id(), lost);
                         if (member.exitCode() == null) {
-                            onRecoveryExit(lost, new AgentProtocol.RankExited(lost.id(), lost.generation(), member.rank(), m.nodeId(), 75, ""));
+                            onRecoveryExit(lost, new AgentProtocol.RankExited(lost.id(), lost.generation(), member.rank(), nodeId, 75, ""));
                         }
                     } else {
                         // gone before the emergency checkpoint: recover like a loss, from what the survivors hold
@@ -318,18 +432,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     jobs.put(lost.id(), lost);
                     timers.cancel(suspectTimer(lost.id()));
                     double detect = lost.elastic().stalls().isEmpty() ? 0 : secondsSinceFirstStall(lost);
-                    beginRecovery(lost, "kill", m.nodeId(), detect);
+                    beginRecovery(lost, "kill", nodeId, detect);
                 } else if (lost.active() && resumable(lost)) {
                     jobs.put(lost.id(), lost);
-                    restartGeneration(lost, "kill", m.nodeId());
+                    restartGeneration(lost, "kill", nodeId);
                 } else {
-                    end(lost, JobState.FAILED, "node " + m.nodeId() + " (rank " + member.rank() + ") was lost: it " + why
+                    end(lost, JobState.FAILED, "node " + nodeId + " (rank " + member.rank() + ") was lost: it " + why
                             + (recoverable(lost) ? "" : " (its ranks do not speak the training contract, so they cannot be resumed)"));
                 }
             });
         }
         schedule();
-        return this;
     }
 
     private Behavior<Command> onReachability(ReachabilityChanged m) {
@@ -681,7 +794,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     /** The old generation is over: free its nodes and open the next one as soon as enough are there. */
     private void closeForNextGeneration(Job job) {
-        var rec = job.elastic().recovery();
+        var agreedRec = job.elastic().recovery();
+        // after a notice the ranks may checkpoint again before they take the stop (a second
+        // collective request, the stop's own checkpoint): resume from the newest step every
+        // survivor committed, never older than the agreed one — local retention may already have
+        // removed the agreed step in favour of the newer ones
+        long newest = newestCommonCheckpoint(job, agreedRec.survivors(), agreedRec.agreedStep());
+        var rec = newest > agreedRec.agreedStep() && agreedRec.kind().equals("notice") ? agreedRec.agreed(newest) : agreedRec;
         long lost = Math.max(0, rec.reachedStep() - rec.agreedStep());
         var p = new Elastic.Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), rec.agreedStep(), rec.detectSeconds(), null,
                 rec.kind().equals("notice") ? 0L : lost, rec.startedAt());
@@ -694,6 +813,14 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         // after a failure or stall every node stays (none departed)
         resumeOrWait(closed.id(), job.members().stream().map(Member::nodeId)
                 .filter(n -> Elastic.isFailure(rec.kind()) || !n.equals(rec.node())).toList());
+    }
+
+    private static long newestCommonCheckpoint(Job job, List<Integer> ranks, long atLeast) {
+        var byStep = new java.util.HashMap<Long, Set<Integer>>();
+        for (var c : job.training().checkpoints()) {
+            if (c.generation() == job.generation() && c.step() >= atLeast) byStep.computeIfAbsent(c.step(), k -> new java.util.HashSet<>()).add(c.rank());
+        }
+        return byStep.entrySet().stream().filter(e -> e.getValue().containsAll(ranks)).mapToLong(Map.Entry::getKey).max().orElse(atLeast);
     }
 
     private void resumeOrWait(String jobId, List<String> preferred) {

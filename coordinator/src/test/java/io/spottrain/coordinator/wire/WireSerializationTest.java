@@ -45,7 +45,8 @@ class WireSerializationTest {
                 new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, 50, 3, "s3://bkt/p", List.of("http://10.0.0.6:7070"), List.of("python3", "train.py"),
                         Map.of("SEED", "7"), null, reports),
                 new AgentProtocol.StopGeneration("j-1", 3, "cancelled"),
-                new AgentProtocol.NodeDescribed(node, kit.createTestProbe(AgentProtocol.Command.class).getRef()),
+                new AgentProtocol.NodeDescribed(node, kit.createTestProbe(AgentProtocol.Command.class).getRef(),
+                        java.util.List.of(new AgentProtocol.RankStatus("j-1", 2, 1, 4242, true, 0, "tail", 900, 0.5, "ab"))),
                 new AgentProtocol.RankExited("j-1", 3, 1, "node1", 137, "Killed"));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));

@@ -13,8 +13,40 @@ public record JavaCommand(String javaBin, String classpath, List<String> jvmFlag
     public static final List<String> AGENT_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
             "-Xmx256m", "-Djava.net.preferIPv4Stack=true");
 
-    public static final List<String> COORDINATOR_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx512m",
-            "-Djava.net.preferIPv4Stack=true");
+    /** What embedded Ignite needs on Java 17 in every JVM that runs it (STACK.md; same list as the POM's ignite.opens). */
+    public static final List<String> IGNITE_OPENS = List.of(
+            "--add-opens=java.base/jdk.internal.access=ALL-UNNAMED",
+            "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
+            "--add-opens=java.base/sun.reflect.generics.reflectiveObjects=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/java.net=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+            "--add-opens=java.base/java.math=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+            "--add-opens=java.base/java.time=ALL-UNNAMED",
+            "--add-opens=java.base/java.text=ALL-UNNAMED",
+            "--add-opens=java.management/com.sun.jmx.mbeanserver=ALL-UNNAMED",
+            "--add-opens=jdk.internal.jvmstat/sun.jvmstat.monitor=ALL-UNNAMED",
+            "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
+            "--add-opens=java.sql/java.sql=ALL-UNNAMED",
+            "--add-opens=java.management/sun.management=ALL-UNNAMED",
+            "--add-opens=java.desktop/java.awt.font=ALL-UNNAMED");
+
+    public static final List<String> COORDINATOR_FLAGS = coordinatorFlags();
+
+    private static List<String> coordinatorFlags() {
+        var f = new ArrayList<>(List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx512m", "-Djava.net.preferIPv4Stack=true"));
+        f.addAll(IGNITE_OPENS);
+        return List.copyOf(f);
+    }
 
     /** The JVM and classpath this process runs on. */
     public static JavaCommand current(List<String> flags) {

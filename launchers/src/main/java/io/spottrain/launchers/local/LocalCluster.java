@@ -20,12 +20,17 @@ public final class LocalCluster {
     private LocalCluster() {}
 
     /** How a local cluster is shaped: {@code workers} agents, of which {@code onDemand} are on-demand. */
-    public record Shape(int workers, int onDemand) {
+    public record Shape(int workers, int onDemand, int controlNodes) {
         public Shape {
             if (workers < 0) throw new CliException("--workers must be >= 0, got " + workers);
             if (onDemand < 0 || onDemand > workers) {
                 throw new CliException("--on-demand-workers must be between 0 and --workers (" + workers + "), got " + onDemand);
             }
+            if (controlNodes < 1 || controlNodes > 5) throw new CliException("--control-nodes must be between 1 and 5, got " + controlNodes);
+        }
+
+        public Shape(int workers, int onDemand) {
+            this(workers, onDemand, 1);
         }
     }
 
@@ -75,7 +80,12 @@ public final class LocalCluster {
                 var api = new ApiClient(state.get().apiUrl());
                 try {
                     long ready = countReadyWorkers(api);
-                    if (ready >= shape.workers()) return state.get();
+                    if (ready >= shape.workers()) {
+                        for (int k = 2; k <= shape.controlNodes(); k++) {
+                            startControlNode(dir, "control" + k, state.get(), jobsDir, java, coordinatorArgs, deadline);
+                        }
+                        return state.get();
+                    }
                     lastProblem = ready + " of " + shape.workers() + " workers registered";
                 } catch (RuntimeException e) {
                     lastProblem = e.getMessage();
@@ -86,6 +96,49 @@ public final class LocalCluster {
         stop(dir, Duration.ofSeconds(10));
         throw new CliException("the local cluster did not come up within " + timeout.toSeconds() + "s: " + lastProblem
                 + "; logs in " + dir.resolve("logs"));
+    }
+
+    /**
+     * Starts an extra control node: it joins the cluster through the first one (Pekko seed and
+     * Ignite discovery), serves the API and can take over the job manager. Returns once it answers.
+     */
+    private static void startControlNode(Path dir, String id, ClusterState first, Path jobsDir, JavaCommand java,
+            List<String> coordinatorArgs, Instant deadline) {
+        var control1 = io.spottrain.cli.ControlNodeState.all(dir).stream().filter(c -> c.id().equals("control1")).findFirst()
+                .orElseThrow(() -> new CliException("control1 did not record its state store address under " + dir.resolve("control")));
+        Path log = dir.resolve("logs").resolve(id + ".log");
+        var args = new ArrayList<>(List.of("coordinator", "--state-dir", dir.toString(), "--node-id", id, "--seed", first.clusterEndpoint(),
+                "--store-peers", control1.storeAddress(), "--jobs-dir", jobsDir.toAbsolutePath().toString()));
+        for (String a : coordinatorArgs) if (a.equals("--store") || a.startsWith("--store=")) args.add(a);
+        int i = coordinatorArgs.indexOf("--store");
+        if (i >= 0 && i + 1 < coordinatorArgs.size()) args.add(coordinatorArgs.get(i + 1));
+        var argv = new ArrayList<String>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) argv.add("/usr/bin/setsid");
+        argv.addAll(java.withFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
+        Process p;
+        try {
+            p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new CliException("cannot start control node " + id + ": " + e.getMessage());
+        }
+        while (Instant.now().isBefore(deadline)) {
+            if (!p.isAlive()) {
+                throw new CliException("control node " + id + " exited with code " + p.exitValue() + " while starting; see " + log + lastLines(log));
+            }
+            var mine = io.spottrain.cli.ControlNodeState.all(dir).stream().filter(c -> c.id().equals(id) && c.pid() == p.pid()).findFirst();
+            if (mine.isPresent()) {
+                try {
+                    new ApiClient(mine.get().apiUrl()).get("/api/v1/health");
+                    return;
+                } catch (RuntimeException e) {
+                    // not serving yet
+                }
+            }
+            sleep(200);
+        }
+        throw new CliException("control node " + id + " did not come up in time; see " + log);
     }
 
     static long countReadyWorkers(ApiClient api) {
@@ -106,8 +159,21 @@ public final class LocalCluster {
         var state = ClusterState.read(dir);
         List<Long> pids = new ArrayList<>();
         state.ifPresent(s -> pids.add(s.coordinatorPid()));
+        var controls = io.spottrain.cli.ControlNodeState.all(dir);
+        controls.forEach(c -> {
+            if (!pids.contains(c.pid())) pids.add(c.pid());
+        });
         pids.addAll(agentPids(dir));
         int running = (int) pids.stream().filter(ProcessTree::alive).count();
+        // extra control nodes first (they launched nothing), then the one that runs the launcher
+        for (var c : controls) {
+            if (c.id().equals("control1") || !c.alive()) continue;
+            try {
+                new ApiClient(c.apiUrl()).post("/api/v1/shutdown", "", "application/json");
+            } catch (RuntimeException ignored) {
+                // the signals below still stop it
+            }
+        }
         if (state.isPresent() && state.get().alive()) {
             try {
                 new ApiClient(state.get().apiUrl()).post("/api/v1/shutdown", "", "application/json");
@@ -119,8 +185,20 @@ public final class LocalCluster {
                 sleep(100);
             }
         }
+        if (state.isEmpty() || !state.get().alive()) {
+            // no first control node to stop the rest: wait for the extra ones and the agents to go
+            Instant deadline = Instant.now().plus(grace);
+            while (Instant.now().isBefore(deadline) && pids.stream().anyMatch(ProcessTree::alive)) sleep(100);
+        }
         pids.stream().filter(ProcessTree::alive).forEach(pid -> ProcessTree.stop(pid, Duration.ofSeconds(5)));
         ClusterState.delete(dir);
+        controls.forEach(c -> {
+            try {
+                Files.deleteIfExists(dir.resolve("control").resolve(c.id() + ".json"));
+            } catch (IOException ignored) {
+                // best effort
+            }
+        });
         return running;
     }
 

@@ -30,7 +30,11 @@ public final class TestCluster implements AutoCloseable {
     }
 
     public static TestCluster start(Path stateDir, int workers, String... coordinatorArgs) {
-        ClusterState s = LocalCluster.start(stateDir, new LocalCluster.Shape(workers, 0), ROOT, Duration.ofSeconds(90),
+        return start(stateDir, new LocalCluster.Shape(workers, 0), coordinatorArgs);
+    }
+
+    public static TestCluster start(Path stateDir, LocalCluster.Shape shape, String... coordinatorArgs) {
+        ClusterState s = LocalCluster.start(stateDir, shape, ROOT, Duration.ofSeconds(90),
                 JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), List.of(coordinatorArgs));
         return new TestCluster(stateDir, s);
     }
@@ -81,6 +85,7 @@ public final class TestCluster implements AutoCloseable {
     public List<Long> allPids() {
         var pids = new ArrayList<Long>();
         pids.add(state.coordinatorPid());
+        io.spottrain.cli.ControlNodeState.all(stateDir).forEach(c -> pids.add(c.pid()));
         pids.addAll(LocalCluster.agentPids(stateDir));
         return pids;
     }

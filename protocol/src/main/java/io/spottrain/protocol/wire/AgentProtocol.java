@@ -61,7 +61,22 @@ public final class AgentProtocol {
     /** Reports an agent sends to the job manager. */
     public interface Report extends WireMessage {}
 
-    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent) implements Report {}
+    /**
+     * The agent's answer to DescribeNode, with what its ranks did (so a job manager that took over
+     * from another learns exits and results it was not there to receive).
+     */
+    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent, java.util.List<RankStatus> ranks) implements Report {
+        public NodeDescribed {
+            ranks = ranks == null ? java.util.List.of() : java.util.List.copyOf(ranks);
+        }
+    }
+
+    /**
+     * One rank this agent started: {@code exitCode} null while it runs; {@code doneStep} -1 and
+     * {@code paramsSha256} null until it reported done.
+     */
+    public record RankStatus(String jobId, long generation, int rank, long pid, boolean attached, Integer exitCode, String logTail,
+            long doneStep, double doneLoss, String paramsSha256) implements WireMessage {}
 
     public record PortAllocated(String jobId, long generation, String nodeId, String host, int port) implements Report {}
 

@@ -1,0 +1,149 @@
+package io.spottrain.coordinator.state;
+
+import io.spottrain.coordinator.jobs.Job;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.cache.Cache;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteCache;
+import org.apache.ignite.Ignition;
+import org.apache.ignite.cache.CacheAtomicityMode;
+import org.apache.ignite.cache.CacheMode;
+import org.apache.ignite.cache.CacheWriteSynchronizationMode;
+import org.apache.ignite.cluster.ClusterState;
+import org.apache.ignite.configuration.CacheConfiguration;
+import org.apache.ignite.configuration.DataRegionConfiguration;
+import org.apache.ignite.configuration.DataStorageConfiguration;
+import org.apache.ignite.configuration.IgniteConfiguration;
+import org.apache.ignite.configuration.WALMode;
+import org.apache.ignite.failure.StopNodeFailureHandler;
+import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
+import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
+import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane's state in embedded Apache Ignite 2 with native persistence: one Ignite
+ * server node per control node, discovering the others at the control nodes' addresses. Jobs live
+ * in a REPLICATED, FULL_SYNC cache (a write returns once every live control node has it) as JSON
+ * documents; the WAL is fsynced per commit, so an acknowledged write survives the loss of the
+ * process and of the machine's power. Baseline auto-adjust follows the control nodes as they come
+ * and go; a stopped cluster activates again when its nodes return with their stable consistent ids.
+ */
+public final class IgniteStateStore implements StateStore {
+    private static final Logger log = LoggerFactory.getLogger(IgniteStateStore.class);
+    static final String JOBS = "spottrain-jobs";
+    static final String COUNTERS = "spottrain-counters";
+
+    /**
+     * @param nodeId        stable name of this control node (Ignite consistent id: its data dir)
+     * @param workDir       where persistence, WAL and metadata live
+     * @param host          address to bind
+     * @param discoveryPort this node's discovery port (communication uses {@code commPort})
+     * @param peers         host:port discovery addresses of every control node (this one included)
+     */
+    public record Settings(String nodeId, Path workDir, String host, int discoveryPort, int commPort, List<String> peers) {}
+
+    private final Ignite ignite;
+    private final IgniteCache<String, String> jobs;
+    private final IgniteCache<String, Long> counters;
+    private final Settings settings;
+
+    private IgniteStateStore(Ignite ignite, Settings settings) {
+        this.ignite = ignite;
+        this.settings = settings;
+        this.jobs = ignite.getOrCreateCache(cache(JOBS));
+        this.counters = ignite.getOrCreateCache(cache(COUNTERS));
+    }
+
+    public static IgniteStateStore start(Settings s) {
+        System.setProperty("IGNITE_NO_ASCII", "true");
+        System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
+        var finder = new TcpDiscoveryVmIpFinder().setAddresses(s.peers());
+        var discovery = new TcpDiscoverySpi().setIpFinder(finder).setLocalAddress(s.host()).setLocalPort(s.discoveryPort())
+                .setLocalPortRange(0).setJoinTimeout(0);
+        var communication = new TcpCommunicationSpi().setLocalAddress(s.host()).setLocalPort(s.commPort()).setLocalPortRange(0);
+        var storage = new DataStorageConfiguration()
+                .setWalMode(WALMode.FSYNC)
+                .setWalSegmentSize(16 * 1024 * 1024)
+                .setWalSegments(4)
+                .setDefaultDataRegionConfiguration(new DataRegionConfiguration().setName("control").setPersistenceEnabled(true)
+                        .setInitialSize(32L * 1024 * 1024).setMaxSize(128L * 1024 * 1024));
+        var cfg = new IgniteConfiguration()
+                .setIgniteInstanceName(s.nodeId())
+                .setConsistentId(s.nodeId())
+                .setWorkDirectory(s.workDir().toAbsolutePath().toString())
+                .setLocalHost(s.host())
+                .setDiscoverySpi(discovery)
+                .setCommunicationSpi(communication)
+                .setDataStorageConfiguration(storage)
+                .setFailureHandler(new StopNodeFailureHandler())
+                .setGridLogger(new IgniteSlf4jLogger(LoggerFactory.getLogger("org.apache.ignite")))
+                .setMetricsLogFrequency(0)
+                .setPeerClassLoadingEnabled(false);
+        long t0 = System.nanoTime();
+        Ignite ignite = Ignition.start(cfg);
+        try {
+            var cluster = ignite.cluster();
+            if (cluster.state() != ClusterState.ACTIVE) {
+                // first start of this cluster (no baseline yet), or a restart whose baseline is all back
+                cluster.state(ClusterState.ACTIVE);
+            }
+            cluster.baselineAutoAdjustEnabled(true);
+            cluster.baselineAutoAdjustTimeout(0);
+            var store = new IgniteStateStore(ignite, s);
+            log.info("state store up in {} ms: {}", (System.nanoTime() - t0) / 1_000_000, store.describe());
+            return store;
+        } catch (RuntimeException e) {
+            ignite.close();
+            throw e;
+        }
+    }
+
+    private static <V> CacheConfiguration<String, V> cache(String name) {
+        return new CacheConfiguration<String, V>(name)
+                .setCacheMode(CacheMode.REPLICATED)
+                .setAtomicityMode(CacheAtomicityMode.TRANSACTIONAL)
+                .setWriteSynchronizationMode(CacheWriteSynchronizationMode.FULL_SYNC);
+    }
+
+    @Override
+    public void putJob(Job job) {
+        jobs.put(job.id(), JobCodec.write(job));
+    }
+
+    @Override
+    public Optional<Job> job(String id) {
+        return Optional.ofNullable(jobs.get(id)).map(JobCodec::read);
+    }
+
+    @Override
+    public List<Job> jobs() {
+        var all = new ArrayList<Job>();
+        for (Cache.Entry<String, String> e : jobs) all.add(JobCodec.read(e.getValue()));
+        all.sort(JobCodec.SUBMISSION_ORDER);
+        return all;
+    }
+
+    @Override
+    public long next(String counter) {
+        return counters.invoke(counter, (entry, args) -> {
+            long v = (entry.exists() ? entry.getValue() : 0L) + 1;
+            entry.setValue(v);
+            return v;
+        });
+    }
+
+    @Override
+    public String describe() {
+        return "ignite (" + ignite.cluster().forServers().nodes().size() + " control node(s), persistence in " + settings.workDir() + ")";
+    }
+
+    @Override
+    public void close() {
+        ignite.close();
+    }
+}

@@ -1,0 +1,34 @@
+package io.spottrain.coordinator.state;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract against a real embedded Ignite node with native persistence, restarted from its work dir. */
+class IgniteStateStoreTest extends StateStoreContract {
+    @TempDir
+    Path dir;
+
+    private IgniteStateStore.Settings settings;
+
+    @Override
+    StateStore open() throws Exception {
+        int disco = freePort();
+        settings = new IgniteStateStore.Settings("control-test-" + disco, dir.resolve("ignite"), "127.0.0.1", disco, freePort(),
+                List.of("127.0.0.1:" + disco));
+        return IgniteStateStore.start(settings);
+    }
+
+    @Override
+    StateStore reopen(StateStore closed) {
+        closed.close();
+        return IgniteStateStore.start(settings);
+    }
+
+    static int freePort() throws java.io.IOException {
+        try (var s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
