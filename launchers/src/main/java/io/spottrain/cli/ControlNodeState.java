@@ -11,9 +11,9 @@ import java.util.stream.Stream;
 
 /**
  * One running control node of a local cluster, in {@code <stateDir>/control/<id>.json}: its API,
- * pid and Ignite discovery address (extra control nodes join the state store through it).
+ * pid, Pekko endpoint and Ignite discovery address (extra control nodes join the state store through it).
  */
-public record ControlNodeState(String id, String apiUrl, long pid, String storeAddress) {
+public record ControlNodeState(String id, String apiUrl, long pid, String storeAddress, String clusterEndpoint) {
 
     static Path file(Path stateDir, String id) {
         return stateDir.resolve("control").resolve(id + ".json");

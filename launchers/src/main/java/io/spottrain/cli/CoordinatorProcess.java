@@ -106,7 +106,8 @@ final class CoordinatorProcess implements Callable<Integer> {
                 System.exit(0);
             });
             ControlNodeState.write(dir, new ControlNodeState(nodeId, "http://" + host + ":" + holder.coordinator.apiPort(),
-                    ProcessHandle.current().pid(), host + ":" + discovery));
+                    ProcessHandle.current().pid(), host + ":" + discovery,
+                    holder.coordinator.clusterEndpoint()));
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
             return 0;
         }
@@ -141,7 +142,8 @@ final class CoordinatorProcess implements Callable<Integer> {
         new ClusterState("http://" + host + ":" + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
                 ProcessHandle.current().pid(), workers, Instant.now().toString(), endpoint, noS3 ? null : s3Uri).write(dir);
         ControlNodeState.write(dir, new ControlNodeState(nodeId, "http://" + host + ":" + holder.coordinator.apiPort(),
-                ProcessHandle.current().pid(), host + ":" + discovery));
+                ProcessHandle.current().pid(), host + ":" + discovery,
+                    holder.coordinator.clusterEndpoint()));
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
     }

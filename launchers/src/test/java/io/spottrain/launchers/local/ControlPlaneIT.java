@@ -111,4 +111,30 @@ class ControlPlaneIT {
                     + fin.path("events"));
         }
     }
+
+    /**
+     * 2 control nodes: keep-majority on role control keeps, on a 1:1 split, the side with the lowest
+     * address. Losing that node takes the other down with it (why HA wants 3, docs/control-plane.md).
+     */
+    @Test
+    void withTwoControlNodesLosingTheLowestAddressDownsTheSurvivor() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("two"), new LocalCluster.Shape(0, 0, 2))) {
+            var nodes = ControlNodeState.all(cluster.stateDir);
+            assertEquals(2, nodes.size(), nodes::toString);
+            // same host: the lowest address is the lowest port
+            var sorted = nodes.stream().sorted(java.util.Comparator.comparingInt(
+                    (ControlNodeState c) -> Integer.parseInt(c.clusterEndpoint().substring(c.clusterEndpoint().lastIndexOf(':') + 1)))).toList();
+            var lowest = sorted.get(0);
+            var survivor = sorted.get(1);
+            assertEquals("ok", new ApiClient(survivor.apiUrl()).get("/api/v1/health").path("status").asText());
+            ProcessHandle.of(lowest.pid()).orElseThrow().destroyForcibly();
+            var handle = ProcessHandle.of(survivor.pid()).orElseThrow();
+            boolean exited = handle.onExit().completeOnTimeout(null, 60, java.util.concurrent.TimeUnit.SECONDS).join() != null
+                    || !handle.isAlive();
+            assertTrue(exited, "the survivor " + survivor.id() + " should have downed itself after " + lowest.id()
+                    + " (lowest address) was lost; its log:\n" + cluster.log(survivor.id()).lines()
+                            .filter(l -> l.contains("SBR")).reduce("", (a, b) -> a + b + "\n"));
+            assertTrue(cluster.log(survivor.id()).contains("SBR took decision"), "the split brain resolver decided");
+        }
+    }
 }

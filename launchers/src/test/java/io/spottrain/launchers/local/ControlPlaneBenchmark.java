@@ -1,0 +1,75 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.cli.ApiClient;
+import io.spottrain.cli.ControlNodeState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Control-plane hand-over time (not part of the suite; see docs/benchmarks.md):
+ *
+ * <pre>
+ * mvn -B -q -pl launchers -am verify -Dit.test=ControlPlaneBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dbench.handovers=5
+ * </pre>
+ *
+ * <p>Each round: a fresh local cluster with 3 control nodes and 2 agents runs a trainer job; kill -9
+ * of control1 (the oldest, which hosts the job manager); timed until control2's API serves the job
+ * again (the new job manager restored it from Ignite), and until the job reports a step beyond the
+ * one it had (training went on). Baseline in the same round: the API answer time of the live
+ * cluster before the kill.
+ */
+class ControlPlaneBenchmark {
+
+    @Test
+    @Timeout(value = 1800, unit = TimeUnit.SECONDS)
+    void handover() throws Exception {
+        int rounds = Integer.getInteger("bench.handovers", 5);
+        var served = new ArrayList<Double>();
+        var before = new ArrayList<Double>();
+        for (int r = 0; r < rounds; r++) {
+            Path dir = Files.createTempDirectory("spottrain-handover");
+            try (TestCluster cluster = TestCluster.start(dir.resolve("state"), new LocalCluster.Shape(2, 0, 3))) {
+                var control2 = ControlNodeState.all(cluster.stateDir).stream().filter(c -> c.id().equals("control2")).findFirst().orElseThrow();
+                var api2 = new ApiClient(control2.apiUrl());
+                String id = cluster.submit(TestCluster.javaJob("ho", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
+                        "--step-delay-ms", "10", "--log-every", "10", "--checkpoint-every", "100")).path("id").asText();
+                cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 50, Duration.ofSeconds(90));
+                long b0 = System.nanoTime();
+                api2.get("/api/v1/jobs/" + id);
+                before.add((System.nanoTime() - b0) / 1e9);
+                long t0 = System.nanoTime();
+                ProcessHandle.of(cluster.state.coordinatorPid()).orElseThrow().destroyForcibly();
+                JsonNode job = null;
+                while (job == null && System.nanoTime() - t0 < 120_000_000_000L) {
+                    try {
+                        job = api2.get("/api/v1/jobs/" + id);
+                    } catch (RuntimeException e) {
+                        Thread.sleep(100);
+                    }
+                }
+                double s = (System.nanoTime() - t0) / 1e9;
+                assertEquals("RUNNING", job.path("state").asText(), job::toString);
+                served.add(s);
+                System.out.printf(Locale.ROOT, "round %d: control2 served the job %.2f s after kill -9 of control1 (API before: %.3f s)%n",
+                        r + 1, s, before.get(before.size() - 1));
+                api2.post("/api/v1/jobs/" + id + "/cancel", "{}", "application/json");
+            }
+        }
+        var sorted = served.stream().sorted().toList();
+        String line = String.format(Locale.ROOT, "| hand-over (kill -9 of the job manager's control node to the API serving the job), %d rounds "
+                + "| min %.2f s, median %.2f s, max %.2f s | API answer before the kill: median %.3f s |%n", rounds, sorted.get(0),
+                sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), before.stream().sorted().toList().get(before.size() / 2));
+        System.out.println(line);
+        Files.createDirectories(Path.of("target"));
+        Files.writeString(Path.of("target", "handover-benchmark.md"), line);
+    }
+}
