@@ -51,30 +51,14 @@ public final class Restorer {
      */
     private Restored restoreExactly(String job, long step, Progress progress) throws IOException {
         var skipped = new ArrayList<String>();
-        if (local.isCommitted(step)) {
-            try {
-                local.verify(step);
-                return new Restored(step, "local", skipped);
-            } catch (CheckpointException e) {
-                skipped.add("local: " + e.getMessage());
-                quarantine(step);
-            }
-        }
+        if (fromLocal(step, skipped)) return new Restored(step, "local", skipped);
         for (CheckpointSource s : sources) {
-            if (!s.steps(job).contains(step)) continue;
-            try {
-                s.fetchInto(job, step, local, progress);
-                local.verify(step);
-                return new Restored(step, s.name(), skipped);
-            } catch (CheckpointException | IOException e) {
-                skipped.add(s.name() + ": " + e.getMessage());
-            }
+            if (s.steps(job).contains(step) && fetched(s, job, step, progress, skipped)) return new Restored(step, s.name(), skipped);
         }
         return new Restored(0, null, skipped);
     }
 
     private Restored restoreNewest(String job, Progress progress) throws IOException {
-        long only = -1;
         var skipped = new ArrayList<String>();
         var candidates = new TreeSet<Long>(Comparator.reverseOrder());
         candidates.addAll(local.committedSteps());
@@ -84,30 +68,41 @@ public final class Restorer {
             stepsBySource.add(steps);
             candidates.addAll(steps);
         }
-        if (only >= 0) candidates.retainAll(java.util.Set.of(only));
         for (long step : candidates) {
-            if (local.isCommitted(step)) {
-                try {
-                    local.verify(step);
-                    return new Restored(step, "local", skipped);
-                } catch (CheckpointException e) {
-                    skipped.add("local: " + e.getMessage());
-                    quarantine(step);
-                }
-            }
+            if (fromLocal(step, skipped)) return new Restored(step, "local", skipped);
             for (int i = 0; i < sources.size(); i++) {
-                if (!stepsBySource.get(i).contains(step)) continue;
                 CheckpointSource s = sources.get(i);
-                try {
-                    s.fetchInto(job, step, local, progress);
-                    local.verify(step);
+                if (stepsBySource.get(i).contains(step) && fetched(s, job, step, progress, skipped)) {
                     return new Restored(step, s.name(), skipped);
-                } catch (CheckpointException | IOException e) {
-                    skipped.add(s.name() + ": " + e.getMessage());
                 }
             }
         }
         return new Restored(0, null, skipped);
+    }
+
+    /** The step is committed here and verifies; a copy that does not is quarantined and noted. */
+    private boolean fromLocal(long step, List<String> skipped) throws IOException {
+        if (!local.isCommitted(step)) return false;
+        try {
+            local.verify(step);
+            return true;
+        } catch (CheckpointException e) {
+            skipped.add("local: " + e.getMessage());
+            quarantine(step);
+            return false;
+        }
+    }
+
+    /** Copies the step from {@code s} and verifies it here; a failure is noted with the source's name. */
+    private boolean fetched(CheckpointSource s, String job, long step, Progress progress, List<String> skipped) {
+        try {
+            s.fetchInto(job, step, local, progress);
+            local.verify(step);
+            return true;
+        } catch (CheckpointException | IOException e) {
+            skipped.add(s.name() + ": " + e.getMessage());
+            return false;
+        }
     }
 
     /** A local step that failed verification is moved aside (kept for inspection, never used). */

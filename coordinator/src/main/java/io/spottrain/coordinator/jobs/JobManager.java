@@ -108,7 +108,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Set<ActorRef<AgentProtocol.Command>> described = new java.util.HashSet<>();
     private final JobTable jobs;
     private final io.spottrain.coordinator.state.StateStore store;
-    /** Distinguishes this job manager's ids from an earlier cluster's under the same state dir (until ids persist, issue 6). */
+    /** Job numbers persist in the store; this suffix still keeps ids unique when the store did not survive (--store memory) but nodes kept their local tiers. */
     private final String incarnation = String.format("%04x", new java.security.SecureRandom().nextInt(0x10000));
 
     private final java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher;

@@ -1,10 +1,8 @@
 package io.spottrain.coordinator.state;
 
-import io.spottrain.coordinator.jobs.Job;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import javax.cache.Cache;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
@@ -33,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * process and of the machine's power. Baseline auto-adjust follows the control nodes as they come
  * and go; a stopped cluster activates again when its nodes return with their stable consistent ids.
  */
-public final class IgniteStateStore implements StateStore {
+public final class IgniteStateStore extends JsonJobStore {
     private static final Logger log = LoggerFactory.getLogger(IgniteStateStore.class);
     static final String JOBS = "spottrain-jobs";
     static final String COUNTERS = "spottrain-counters";
@@ -83,6 +81,8 @@ public final class IgniteStateStore implements StateStore {
                 .setFailureHandler(new StopNodeFailureHandler())
                 .setGridLogger(new IgniteSlf4jLogger(LoggerFactory.getLogger("org.apache.ignite")))
                 .setMetricsLogFrequency(0)
+                .setClientConnectorConfiguration(null) // no thin-client/JDBC port (10800..): nothing but this JVM uses the store
+                .setConnectorConfiguration(null)
                 .setPeerClassLoadingEnabled(false);
         long t0 = System.nanoTime();
         Ignite ignite = Ignition.start(cfg);
@@ -111,20 +111,19 @@ public final class IgniteStateStore implements StateStore {
     }
 
     @Override
-    public void putJob(Job job) {
-        jobs.put(job.id(), JobCodec.write(job));
+    void putDocument(String id, String json) {
+        jobs.put(id, json);
     }
 
     @Override
-    public Optional<Job> job(String id) {
-        return Optional.ofNullable(jobs.get(id)).map(JobCodec::read);
+    String document(String id) {
+        return jobs.get(id);
     }
 
     @Override
-    public List<Job> jobs() {
-        var all = new ArrayList<Job>();
-        for (Cache.Entry<String, String> e : jobs) all.add(JobCodec.read(e.getValue()));
-        all.sort(JobCodec.SUBMISSION_ORDER);
+    Iterable<String> documents() {
+        var all = new ArrayList<String>();
+        for (Cache.Entry<String, String> e : jobs) all.add(e.getValue());
         return all;
     }
 

@@ -1,32 +1,29 @@
 package io.spottrain.coordinator.state;
 
-import io.spottrain.coordinator.jobs.Job;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * State in this JVM's memory: lost with the process. Jobs are kept as their JSON, like the Ignite
  * store keeps them, so a job that does not survive serialization fails here too.
  */
-public final class InMemoryStateStore implements StateStore {
+public final class InMemoryStateStore extends JsonJobStore {
     private final Map<String, String> jobs = new ConcurrentHashMap<>();
     private final Map<String, Long> counters = new ConcurrentHashMap<>();
 
     @Override
-    public void putJob(Job job) {
-        jobs.put(job.id(), JobCodec.write(job));
+    void putDocument(String id, String json) {
+        jobs.put(id, json);
     }
 
     @Override
-    public Optional<Job> job(String id) {
-        return Optional.ofNullable(jobs.get(id)).map(JobCodec::read);
+    String document(String id) {
+        return jobs.get(id);
     }
 
     @Override
-    public List<Job> jobs() {
-        return jobs.values().stream().map(JobCodec::read).sorted(JobCodec.SUBMISSION_ORDER).toList();
+    Iterable<String> documents() {
+        return jobs.values();
     }
 
     @Override

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.cli.ApiClient;
 import io.spottrain.cli.ControlNodeState;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,17 +24,6 @@ class ControlPlaneIT {
 
     @TempDir
     Path dir;
-
-    static String uninterruptedSha(String steps) throws Exception {
-        var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), "io.spottrain.examples.mlp.MlpTrainer", "--steps", steps, "--log-every", steps));
-        var pb = new ProcessBuilder(argv).redirectErrorStream(true);
-        pb.environment().remove("SPOTTRAIN_CONTROL");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow().substring(14);
-    }
 
     @Test
     void aClusterRestartedFromItsStateDirShowsItsJobsAndHistory() throws Exception {
@@ -64,7 +51,7 @@ class ControlPlaneIT {
 
     @Test
     void killNineOfTheControlNodeHostingTheJobManagerLosesNothing() throws Exception {
-        String expected = uninterruptedSha("900");
+        String expected = TestCluster.uninterruptedSha("900");
         try (TestCluster cluster = TestCluster.start(dir.resolve("ha"), new LocalCluster.Shape(3, 0, 3))) {
             var control2 = ControlNodeState.all(cluster.stateDir).stream().filter(c -> c.id().equals("control2")).findFirst().orElseThrow();
             var api2 = new ApiClient(control2.apiUrl());

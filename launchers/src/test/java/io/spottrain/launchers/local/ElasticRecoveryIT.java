@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,14 +26,7 @@ class ElasticRecoveryIT {
 
     @BeforeAll
     static void uninterrupted() throws Exception {
-        var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS, "--log-every", STEPS));
-        var pb = new ProcessBuilder(argv).redirectErrorStream(true);
-        pb.environment().remove("SPOTTRAIN_CONTROL");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        expectedSha = out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow().substring(14);
+        expectedSha = TestCluster.uninterruptedSha(STEPS);
     }
 
     JsonNode runAndInterrupt(TestCluster cluster, String victim, boolean kill) throws Exception {

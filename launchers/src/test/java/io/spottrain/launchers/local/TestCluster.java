@@ -54,6 +54,18 @@ public final class TestCluster implements AutoCloseable {
                 """.formatted(name, min, max, io.spottrain.protocol.json.Json.write(argv));
     }
 
+    /** The params-sha256 of the example trainer run for {@code steps} in one process, never interrupted. */
+    public static String uninterruptedSha(String steps) throws java.io.IOException, InterruptedException {
+        var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "io.spottrain.examples.mlp.MlpTrainer", "--steps", steps, "--log-every", steps));
+        var pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().remove("SPOTTRAIN_CONTROL");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow().substring(14);
+    }
+
     public JsonNode submit(String yaml) {
         return api.post("/api/v1/jobs", yaml, "application/yaml");
     }
