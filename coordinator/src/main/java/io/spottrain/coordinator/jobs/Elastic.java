@@ -34,30 +34,57 @@ public record Elastic(
      * error; its node stays) or stall (every rank stalled, no node missing; {@code node} null);
      * {@code node} the departing or failing node; {@code survivors}
      * the ranks that go on; {@code agreedStep} the step all of them checkpoint (-1 until known);
-     * {@code checkpointed}/{@code exited} the survivors done with each phase.
+     * {@code checkpointed}/{@code exited} the survivors done with each phase; {@code alsoLost} nodes
+     * lost during (or together with) this recovery besides {@code node} (a wave of preemptions).
      */
     public record Recovery(String kind, String node, List<Integer> survivors, long agreedStep, Set<Integer> checkpointed,
-            Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep) implements WireMessage {
+            Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep, List<String> alsoLost) implements WireMessage {
         public Recovery {
             survivors = List.copyOf(survivors);
             checkpointed = Set.copyOf(checkpointed);
             exited = Set.copyOf(exited);
+            alsoLost = alsoLost == null ? List.of() : List.copyOf(alsoLost);
+        }
+
+        public Recovery(String kind, String node, List<Integer> survivors, long agreedStep, Set<Integer> checkpointed, Set<Integer> exited,
+                String startedAt, double detectSeconds, long reachedStep) {
+            this(kind, node, survivors, agreedStep, checkpointed, exited, startedAt, detectSeconds, reachedStep, List.of());
         }
 
         Recovery agreed(long step) {
-            return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep);
+            return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost);
         }
 
         Recovery checkpointed(int rank) {
             var s = new HashSet<>(checkpointed);
             s.add(rank);
-            return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep);
+            return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep, alsoLost);
         }
 
         Recovery exited(int rank) {
             var s = new HashSet<>(exited);
             s.add(rank);
-            return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep);
+            return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep, alsoLost);
+        }
+
+        /**
+         * Another member is gone while this recovery runs: it is no survivor any more. A notice
+         * whose common step is not agreed yet becomes a loss (the ring is broken: the others stall).
+         */
+        Recovery alsoLost(String lostNode, int rank) {
+            var lost = new ArrayList<>(alsoLost);
+            lost.add(lostNode);
+            String k = kind.equals("notice") && agreedStep < 0 ? "kill" : kind;
+            return new Recovery(k, node, survivors.stream().filter(r -> r != rank).toList(), agreedStep, checkpointed, exited, startedAt,
+                    detectSeconds, reachedStep, lost);
+        }
+
+        /** Nodes that leave the job with this recovery (a failing or stalled node stays). */
+        public List<String> departing() {
+            var all = new ArrayList<String>();
+            if (node != null && !isFailure(kind)) all.add(node);
+            all.addAll(alsoLost);
+            return all;
         }
 
         public boolean allCheckpointed() {
@@ -95,9 +122,15 @@ public record Elastic(
 
     /** A new generation starts from {@code step}: per-generation facts reset, the preemption stays. */
     Elastic nextGeneration(long step, Preemption p) {
+        return nextGeneration(step, p == null ? List.of() : List.of(p));
+    }
+
+    /** As above, for a recovery that lost several nodes (one entry each). */
+    Elastic nextGeneration(long step, List<Preemption> ps) {
         var all = new ArrayList<>(preemptions);
-        if (p != null) all.add(p);
-        return new Elastic(Set.of(), Map.of(), null, step, all, restarts + (p != null && isFailure(p.kind()) ? 1 : 0));
+        all.addAll(ps);
+        int failures = ps.isEmpty() || !isFailure(ps.get(0).kind()) ? 0 : 1; // one restart per recovery
+        return new Elastic(Set.of(), Map.of(), null, step, all, restarts + failures);
     }
 
     /**

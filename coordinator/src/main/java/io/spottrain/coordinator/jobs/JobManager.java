@@ -414,7 +414,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             job.memberOn(nodeId).ifPresent(member -> {
                 Job lost = job.withEvent("NODE_LOST", nodeId, member.rank(), why, now());
                 var rec = lost.elastic().recovery();
-                if (lost.state() == JobState.RECOVERING && rec != null && nodeId.equals(rec.node())) {
+                if (lost.state() == JobState.RECOVERING && rec == null) {
+                    jobs.put(lost.id(), lost); // its generation is closed already: nothing of the job runs there
+                } else if (lost.state() == JobState.RECOVERING && !nodeId.equals(rec.node())) {
+                    if (rec.survivors().contains(member.rank())) {
+                        departDuringRecovery(lost, nodeId, member, why);
+                    } else {
+                        jobs.put(lost.id(), lost);
+                    }
+                } else if (lost.state() == JobState.RECOVERING && nodeId.equals(rec.node())) {
                     // the node that gave notice is gone, as announced
                     if (rec.allCheckpointed() || !rec.kind().equals("notice")) {
                         jobs.put(lost.id(), lost);
@@ -728,7 +736,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                         + job.spec().spec().maxRestarts() + " used");
                 schedule();
             }
-        } else if (silent.size() == 1 && job.worldSize() > 1 && !timers.isTimerActive(suspectTimer(jobId))) {
+        } else if (!silent.isEmpty() && silent.size() < job.worldSize()) {
+            // (re)started by every stall report: the silent set is judged a grace after the last one
             timers.startSingleTimer(suspectTimer(jobId), new SuspectTimedOut(jobId, generation, silent.get(0).nodeId()),
                     settings.stallSuspectGrace());
         }
@@ -737,16 +746,44 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> onSuspectTimeout(SuspectTimedOut t) {
         Job job = current(t.jobId(), t.generation());
         if (job == null || job.state() != JobState.RUNNING) return this;
-        var member = job.memberOn(t.nodeId()).filter(mm -> mm.exitCode() == null && !job.elastic().stalls().containsKey(mm.rank()));
-        if (member.isEmpty()) return this;
+        var stalls = job.elastic().stalls();
+        var silent = job.members().stream().filter(mm -> mm.exitCode() == null && !stalls.containsKey(mm.rank())).toList();
+        if (silent.isEmpty() || silent.size() == job.worldSize()) return this;
         double detect = secondsSinceFirstStall(job);
-        registry.unreachable(t.nodeId()); // not scheduled again until it proves alive
-        Job suspected = job.withEvent("NODE_SUSPECTED", t.nodeId(), member.get().rank(), "every other rank stalled and rank "
-                + member.get().rank() + " stayed silent for " + settings.stallSuspectGrace().toMillis() + " ms", now());
+        Job suspected = job;
+        for (Member mm : silent) {
+            registry.unreachable(mm.nodeId()); // not scheduled again until it proves alive
+            suspected = suspected.withEvent("NODE_SUSPECTED", mm.nodeId(), mm.rank(), "the other ranks stalled and rank " + mm.rank()
+                    + " stayed silent for " + settings.stallSuspectGrace().toMillis() + " ms", now());
+            getContext().getLog().warn("job {}: node {} is silent while the other ranks stalled; treating it as lost", job.id(), mm.nodeId());
+        }
         jobs.put(job.id(), suspected);
-        getContext().getLog().warn("job {}: node {} is silent while every other rank stalled; treating it as lost", job.id(), t.nodeId());
-        beginRecovery(suspected, "kill", t.nodeId(), detect);
+        beginRecovery(suspected, "kill", silent.get(0).nodeId(), detect);
+        for (Member mm : silent.subList(1, silent.size())) {
+            Job now = jobs.get(job.id());
+            if (now.state() == JobState.RECOVERING && now.elastic().recovery() != null) {
+                departDuringRecovery(now, mm.nodeId(), mm, "silent while the other ranks stalled");
+            }
+        }
         return this;
+    }
+
+    /**
+     * A further member is lost while a recovery runs (or was lost together with the first): it is
+     * dropped from the survivors, replaced, and the recovery goes on with the rest — a wave of
+     * preemptions is one recovery, not a failed job.
+     */
+    private void departDuringRecovery(Job job, String nodeId, Member member, String why) {
+        var rec = job.elastic().recovery().alsoLost(nodeId, member.rank());
+        Job j = job.withElastic(e -> e.withRecovery(rec)).withEvent("RECOVERY_WIDENED", nodeId, member.rank(), "also lost (" + why
+                + "); survivors now ranks " + rec.survivors(), now());
+        jobs.put(j.id(), j);
+        getContext().getLog().warn("job {}: node {} also lost during the recovery; survivors {}", j.id(), nodeId, rec.survivors());
+        requestReplacement(j.id(), nodeId);
+        if (member.exitCode() == null) {
+            onRecoveryExit(j, new AgentProtocol.RankExited(j.id(), j.generation(), member.rank(), nodeId, 75, ""));
+        }
+        maybeAgreeOnStall(j.id());
     }
 
     private static String suspectTimer(String jobId) {
@@ -802,17 +839,20 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         long newest = newestCommonCheckpoint(job, agreedRec.survivors(), agreedRec.agreedStep());
         var rec = newest > agreedRec.agreedStep() && agreedRec.kind().equals("notice") ? agreedRec.agreed(newest) : agreedRec;
         long lost = Math.max(0, rec.reachedStep() - rec.agreedStep());
-        var p = new Elastic.Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), rec.agreedStep(), rec.detectSeconds(), null,
-                rec.kind().equals("notice") ? 0L : lost, rec.startedAt());
-        Job closed = job.closeGeneration(now()).withElastic(e -> e.nextGeneration(rec.agreedStep(), p));
+        var ps = new java.util.ArrayList<Elastic.Preemption>();
+        ps.add(new Elastic.Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), rec.agreedStep(), rec.detectSeconds(), null,
+                rec.kind().equals("notice") ? 0L : lost, rec.startedAt()));
+        for (String also : rec.alsoLost()) {
+            ps.add(new Elastic.Preemption(also, "kill", rec.agreedStep(), rec.detectSeconds(), null, lost, rec.startedAt()));
+        }
+        Job closed = job.closeGeneration(now()).withElastic(e -> e.nextGeneration(rec.agreedStep(), ps));
         for (Member mm : closed.members()) {
             registry.get(mm.nodeId()).filter(n -> closed.id().equals(n.jobId())).ifPresent(n -> registry.release(n.nodeId()));
         }
         // survivors first, in their rank order, so they resume from their own local tier
         jobs.put(closed.id(), closed.withPendingReason("resuming from step " + rec.agreedStep()));
         // after a failure or stall every node stays (none departed)
-        resumeOrWait(closed.id(), job.members().stream().map(Member::nodeId)
-                .filter(n -> Elastic.isFailure(rec.kind()) || !n.equals(rec.node())).toList());
+        resumeOrWait(closed.id(), job.members().stream().map(Member::nodeId).filter(n -> !rec.departing().contains(n)).toList());
     }
 
     private static long newestCommonCheckpoint(Job job, List<Integer> ranks, long atLeast) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,39 @@ class ElasticRecoveryIT {
             assertTrue(end.path("events").toString().contains("\"type\":\"NODE_SUSPECTED\""), end.path("events")::toString);
             assertTrue(p.get(0).path("detectSeconds").asDouble() < 5, p::toString);
             assertEquals(0, end.path("restarts").asInt(), "a preemption is not a restart");
+        }
+    }
+
+    /** A wave: two of four nodes killed at once (one zone's Spot capacity reclaimed) is one recovery, not a failed job. */
+    @Test
+    void twoNodesKilledAtOnceAreOneRecovery() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("wave"), 4, "--no-replacements")) {
+            String id = cluster.submit(TestCluster.javaJob("wave", 2, 4, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100")).path("id").asText();
+            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
+            // both machines at the same instant: every process of both agents gets SIGKILL before any is waited for
+            var victims = new ArrayList<ProcessHandle>();
+            for (String n : List.of("node2", "node4")) {
+                var agent = ProcessHandle.of(cluster.node(n).path("pid").asLong()).orElseThrow();
+                victims.addAll(agent.descendants().toList());
+                victims.add(agent);
+            }
+            victims.forEach(ProcessHandle::destroyForcibly);
+            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                    Duration.ofSeconds(150));
+            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            assertEquals(expectedSha, end.path("paramsSha256").asText());
+            assertEquals(2, end.path("generations").asLong(), end.path("events")::toString);
+            assertEquals(2, end.path("worldSize").asInt(), "the two survivors");
+            JsonNode p = end.path("preemptions");
+            assertEquals(2, p.size(), p::toString);
+            var lostNodes = new java.util.TreeSet<String>();
+            for (JsonNode one : p) {
+                assertEquals("kill", one.path("kind").asText(), p::toString);
+                assertTrue(one.path("lostSteps").asLong() <= 1, p::toString);
+                lostNodes.add(one.path("node").asText());
+            }
+            assertEquals(java.util.Set.of("node2", "node4"), lostNodes);
         }
     }
 
