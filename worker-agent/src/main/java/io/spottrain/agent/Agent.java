@@ -197,7 +197,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                         n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),
                         n.path("persistMs").asDouble(), n.path("reason").asText()));
                 checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
-                        (job, step, bytes, millis, attempts, backlog) -> report(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
+                        (job, step, bytes, millis, attempts, backlog) -> send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
                                 s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
             }
             case Contract.STALLED -> report(s.replyTo(), new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
@@ -226,6 +226,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
      */
     private void report(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
         track(r);
+        send(fallback, r);
+    }
+
+    /** Sends only (safe from other threads, e.g. the uploader's callback: the rank table is the actor's). */
+    private void send(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
         (coordinator != null ? coordinator : fallback).tell(r);
     }
 

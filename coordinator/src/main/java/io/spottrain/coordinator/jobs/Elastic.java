@@ -71,7 +71,7 @@ public record Elastic(
          * Another member is gone while this recovery runs: it is no survivor any more. A notice
          * whose common step is not agreed yet becomes a loss (the ring is broken: the others stall).
          */
-        Recovery alsoLost(String lostNode, int rank) {
+        Recovery withAlsoLost(String lostNode, int rank) {
             var lost = new ArrayList<>(alsoLost);
             lost.add(lostNode);
             String k = kind.equals("notice") && agreedStep < 0 ? "kill" : kind;

@@ -774,7 +774,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
      * preemptions is one recovery, not a failed job.
      */
     private void departDuringRecovery(Job job, String nodeId, Member member, String why) {
-        var rec = job.elastic().recovery().alsoLost(nodeId, member.rank());
+        var rec = job.elastic().recovery().withAlsoLost(nodeId, member.rank());
         Job j = job.withElastic(e -> e.withRecovery(rec)).withEvent("RECOVERY_WIDENED", nodeId, member.rank(), "also lost (" + why
                 + "); survivors now ranks " + rec.survivors(), now());
         jobs.put(j.id(), j);

@@ -109,9 +109,9 @@ public final class LocalCluster {
         Path log = dir.resolve("logs").resolve(id + ".log");
         var args = new ArrayList<>(List.of("coordinator", "--state-dir", dir.toString(), "--node-id", id, "--seed", first.clusterEndpoint(),
                 "--store-peers", control1.storeAddress(), "--jobs-dir", jobsDir.toAbsolutePath().toString()));
-        for (String a : coordinatorArgs) if (a.equals("--store") || a.startsWith("--store=")) args.add(a);
+        // the same store kind as control1 (the remote-tier and launcher flags concern control1 only)
         int i = coordinatorArgs.indexOf("--store");
-        if (i >= 0 && i + 1 < coordinatorArgs.size()) args.add(coordinatorArgs.get(i + 1));
+        if (i >= 0 && i + 1 < coordinatorArgs.size()) args.addAll(List.of("--store", coordinatorArgs.get(i + 1)));
         var argv = new ArrayList<String>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) argv.add("/usr/bin/setsid");
         argv.addAll(java.withFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
