@@ -2,13 +2,25 @@ package io.spottrain.coordinator;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.api.ControlNodeRecord;
 import io.spottrain.coordinator.api.HttpApi;
+import io.spottrain.coordinator.api.JobReads;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.settings.CoordinatorSettings;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.StateStores;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.wire.ClusterConfig;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -31,14 +43,15 @@ public final class Coordinator implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final ActorRef<JobManager.Command> jobManager;
     private final HttpApi api;
-    private final io.spottrain.coordinator.state.StateStore store;
+    private final StateStore store;
+    private final JobReads reads;
 
-    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api,
-            io.spottrain.coordinator.state.StateStore store) {
+    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api, StateStore store, JobReads reads) {
         this.system = system;
         this.jobManager = jobManager;
         this.api = api;
         this.store = store;
+        this.reads = reads;
     }
 
     /**
@@ -48,7 +61,7 @@ public final class Coordinator implements AutoCloseable {
      * @param shutdown what {@code POST /api/v1/shutdown} runs (a local cluster stops its nodes and exits)
      */
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown) {
-        return start(host, port, seeds, overrides, shutdown, new java.util.concurrent.atomic.AtomicReference<>(), false);
+        return start(host, port, seeds, overrides, shutdown, new AtomicReference<>(), false);
     }
 
     /**
@@ -56,11 +69,11 @@ public final class Coordinator implements AutoCloseable {
      * preempts nodes through it, and with {@code replacements} the job manager replaces lost nodes.
      */
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown,
-            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher, boolean replacements) {
+            AtomicReference<NodeLauncher> launcher, boolean replacements) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, host, port, seeds, overrides);
         CoordinatorSettings early = CoordinatorSettings.create(config.withFallback(ConfigFactory.load()));
         // the store first: the job manager singleton may start on this node as soon as it joins
-        var store = io.spottrain.coordinator.state.StateStores.create(config.withFallback(ConfigFactory.load()), early.nodeId(), host);
+        var store = StateStores.create(config.withFallback(ConfigFactory.load()), early.nodeId(), host);
         ActorSystem<Void> system;
         try {
             system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, config);
@@ -75,15 +88,18 @@ public final class Coordinator implements AutoCloseable {
             }
             CoordinatorSettings settings = CoordinatorSettings.create(system.settings().config());
             ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
-                    SingletonActor.of(JobManager.create(settings, java.time.Clock.systemUTC(),
-                            replacements ? launcher : new java.util.concurrent.atomic.AtomicReference<>(), store), "job-manager")
-                            .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
+                    SingletonActor.of(JobManager.create(settings, Clock.systemUTC(), replacements ? launcher : new AtomicReference<>(), store),
+                            "job-manager").withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
-            HttpApi api = new HttpApi(system, jobManager, settings.nodeId(), settings.apiHost(), settings.apiPort(), settings.askTimeout(),
-                    onShutdown, launcher);
-            log.info("coordinator {} up; API on http://{}:{}", cluster.selfMember().address(), settings.apiHost(), api.port());
+            var reads = new JobReads(store, Clock.systemUTC());
+            HttpApi api = new HttpApi(system, jobManager, reads, settings.apiHost(), settings.apiPort(), settings.askTimeout(), onShutdown,
+                    launcher);
+            String address = cluster.selfMember().address().toString();
+            store.write(List.of(new StateStore.Put(Table.CONTROL, settings.nodeId(), Json.write(new ControlNodeRecord(settings.nodeId(),
+                    address, ProcessHandle.current().pid(), "http://" + settings.apiHost() + ":" + api.port(), Instant.now().toString())))));
+            log.info("coordinator {} up; API on http://{}:{}", address, settings.apiHost(), api.port());
             log.info("control state: {}", store.describe());
-            return new Coordinator(system, jobManager, api, store);
+            return new Coordinator(system, jobManager, api, store, reads);
         } catch (RuntimeException e) {
             system.terminate();
             store.close();
@@ -101,6 +117,11 @@ public final class Coordinator implements AutoCloseable {
 
     public ActorRef<JobManager.Command> jobManager() {
         return jobManager;
+    }
+
+    /** What the API reads: this control node's copy of the state. */
+    public JobReads reads() {
+        return reads;
     }
 
     public int apiPort() {
@@ -123,7 +144,7 @@ public final class Coordinator implements AutoCloseable {
                 system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 log.warn("coordinator did not stop within 30s: {}", e.toString());
             }
             store.close();

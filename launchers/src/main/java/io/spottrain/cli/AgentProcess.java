@@ -42,6 +42,9 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--on-demand-price", description = "USD per hour of the same machine on-demand")
     Double onDemandPrice;
 
+    @Option(names = "--launched-at", description = "when the machine was asked for (ISO-8601; default: now)")
+    String launchedAt;
+
     @Option(names = "--zone")
     String zone;
 
@@ -76,6 +79,7 @@ final class AgentProcess implements Callable<Integer> {
         if (price != null) o.put("spottrain.agent.price-per-hour", price);
         if (onDemandPrice != null) o.put("spottrain.agent.on-demand-price-per-hour", onDemandPrice);
         if (zone != null) o.put("spottrain.agent.zone", zone);
+        if (launchedAt != null) o.put("spottrain.agent.launched-at", launchedAt);
         if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
         if (interruptionPoll != null) o.put("spottrain.agent.interruption.poll-interval", interruptionPoll);
         if (s3Uri != null) o.put("spottrain.agent.checkpoint.remote.uri", s3Uri);

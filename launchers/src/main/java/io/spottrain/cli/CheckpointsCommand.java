@@ -5,6 +5,7 @@ import io.spottrain.checkpoint.Progress;
 import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
 import io.spottrain.checkpoint.remote.RemoteTier;
 import io.spottrain.checkpoint.remote.S3Settings;
+import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
@@ -43,13 +44,17 @@ final class CheckpointsCommand implements Runnable {
         @Mixin
         Options.Output output;
 
+        @Option(names = "--limit", defaultValue = "100", description = "newest steps to show (default: ${DEFAULT-VALUE}, at most 1000)")
+        int limit;
+
         @Override
         public Integer call() {
-            JsonNode steps = cluster.client().get("/api/v1/jobs/" + jobId + "/checkpoints");
+            JsonNode page = cluster.client().get("/api/v1/jobs/" + jobId + "/checkpoints?limit=" + limit);
             if (output.json()) {
-                System.out.println(Json.pretty(steps));
+                System.out.println(Json.pretty(page));
                 return 0;
             }
+            JsonNode steps = page.path("items");
             if (steps.isEmpty()) {
                 System.out.println("job " + jobId + " has no checkpoints yet");
                 return 0;
@@ -63,6 +68,9 @@ final class CheckpointsCommand implements Runnable {
                         String.format("%.1f", s.path("persistMs").asDouble()), s.path("uploadMs").isNumber() ? s.path("uploadMs").asText() : "-"));
             }
             System.out.print(Text.table(List.of("STEP", "LOCAL", "S3", "BYTES", "STALL_MS", "PERSIST_MS", "UPLOAD_MS"), rows));
+            if (page.path("total").asLong() > steps.size()) {
+                System.out.println("(the newest " + steps.size() + " of " + page.path("total").asLong() + " steps; --limit N for more)");
+            }
             return 0;
         }
     }

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.coordinator.Coordinator;
 import io.spottrain.launchers.local.ClusterState;
+import io.spottrain.launchers.local.ControlNodeState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalFleet;
 import io.spottrain.launchers.local.LocalProcessLauncher;

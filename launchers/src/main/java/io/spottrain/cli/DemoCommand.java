@@ -1,11 +1,16 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.launchers.local.LocalFleet;
 import io.spottrain.launchers.local.PreemptionTrace;
 import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.spec.JobSpecException;
+import io.spottrain.protocol.spec.JobSpecParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,13 +69,29 @@ final class DemoCommand implements Callable<Integer> {
         boolean replay = !trace.events().isEmpty();
         int workers = this.workers != null ? this.workers : replay ? 4 : 3;
         if (timeScale <= 0) throw new CliException("--time-scale must be > 0, got " + timeScale);
-        String body = withSteps(ValidateCommand.read(spec), steps != null ? steps : replay ? Integer.valueOf(2500) : null,
+        String yaml = ValidateCommand.read(spec);
+        int min = minWorkers(spec, yaml);
+        if (workers < min) {
+            throw new CliException("the demo job (" + home.relativize(spec.toAbsolutePath()) + ") needs at least " + min
+                    + " workers (spec.workers.min); --workers " + workers + " cannot run it: use --workers " + min + " or more");
+        }
+        String body = withSteps(yaml, steps != null ? steps : replay ? Integer.valueOf(2500) : null,
                 stepDelayMs != null ? stepDelayMs : replay ? Integer.valueOf(10) : null);
         clearPreviousRun(dir);
         int onDemand = workers > 1 ? 1 : 0;
         say("starting a local cluster: 1 coordinator, " + workers + " workers (" + (workers - onDemand) + " spot, " + onDemand
                 + " on-demand) under " + dir);
         long t0 = System.nanoTime();
+        // Ctrl-C or SIGTERM while the demo runs: the cluster it started stops with it (finally blocks do not run on a signal)
+        var stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable stop = () -> {
+            if (stopped.compareAndSet(false, true)) {
+                int n = LocalCluster.stop(dir, Duration.ofSeconds(30));
+                say("stopped the local cluster (" + n + " processes); logs kept in " + dir.resolve("logs"));
+            }
+        };
+        Thread hook = new Thread(stop, "demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
         ClusterState cluster = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand), home, Duration.ofSeconds(120),
                 JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), UpCommand.storageArgs(s3Endpoint, noS3));
         try {
@@ -98,8 +119,12 @@ final class DemoCommand implements Callable<Integer> {
             }
             return end.path("state").asText().equals("SUCCEEDED") ? 0 : 1;
         } finally {
-            int n = LocalCluster.stop(dir, Duration.ofSeconds(30));
-            say("stopped the local cluster (" + n + " processes); logs kept in " + dir.resolve("logs"));
+            stop.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyExiting) {
+                // the hook is running
+            }
         }
     }
 
@@ -121,10 +146,10 @@ final class DemoCommand implements Callable<Integer> {
                             running |= n.path("id").asText().equals(e.node()) && !n.path("state").asText().equals("LOST");
                         }
                         if (running) continue;
-                        var r = io.spottrain.launchers.local.LocalFleet.node(1, true);
-                        api.post("/api/v1/nodes", io.spottrain.protocol.json.Json.write(new io.spottrain.coordinator.launch.NodeLauncher.NodeRequest(
-                                e.node(), r.market(), r.instanceType(), r.gpus(), r.pricePerHour(), r.onDemandPricePerHour(), r.zone())),
-                                "application/json");
+                        // a Spot node of the local fleet, named as the trace names it
+                        api.post("/api/v1/nodes", Json.write(Map.of("nodeId", e.node(), "market", "spot", "instanceType",
+                                LocalFleet.INSTANCE_TYPE, "gpus", 1, "pricePerHour", LocalFleet.SPOT_PRICE, "onDemandPricePerHour",
+                                LocalFleet.ON_DEMAND_PRICE, "zone", "local-a")), "application/json");
                         say(String.format("t=%.1fs add %s", at / 1000.0, e.node()));
                     } else {
                         api.post("/api/v1/nodes/" + e.node() + "/preempt", "{\"kind\":\"" + e.kind() + "\"}", "application/json");
@@ -180,6 +205,15 @@ final class DemoCommand implements Callable<Integer> {
             j = api.get("/api/v1/jobs/" + j.path("id").asText());
         }
         return j;
+    }
+
+    /** The job's {@code spec.workers.min} (the spec is validated, so it is there or defaulted). */
+    static int minWorkers(Path file, String yaml) {
+        try {
+            return JobSpecParser.parse(yaml).spec().workers().min();
+        } catch (JobSpecException e) {
+            throw new CliException(file + ": " + e.getMessage());
+        }
     }
 
     /** The repository: $SPOTTRAIN_HOME (set by ./spottrain), else the nearest directory up that has the examples. */

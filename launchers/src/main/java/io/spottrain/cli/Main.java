@@ -1,7 +1,9 @@
 package io.spottrain.cli;
 
-import picocli.CommandLine;
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code spottrain} command line. Every command takes {@code --output json}; failures are one line, exit 1. */
 @Command(name = "spottrain", mixinStandardHelpOptions = true, version = "spottrain 0.1.0",
@@ -9,7 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class, UpCommand.class, DownCommand.class, ValidateCommand.class, SubmitCommand.class,
             StatusCommand.class, CancelCommand.class, CheckpointCommand.class, CheckpointsCommand.class, NodesCommand.class,
-            CoordinatorProcess.class, AgentProcess.class, CommandLine.HelpCommand.class
+            BenchCommand.class, CoordinatorProcess.class, AgentProcess.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
 

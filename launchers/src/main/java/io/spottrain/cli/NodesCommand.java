@@ -7,9 +7,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 @Command(name = "nodes", description = "List the cluster's nodes: role, market, instance type, price, state, job, pid.")
 final class NodesCommand implements Callable<Integer> {
+    @Option(names = "--all", description = "also nodes that are gone (the node history: launched, registered, terminated, why)")
+    boolean all;
+
     @Mixin
     Options.Cluster cluster;
 
@@ -18,7 +22,7 @@ final class NodesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JsonNode nodes = cluster.client().get("/api/v1/nodes");
+        JsonNode nodes = cluster.client().get("/api/v1/nodes" + (all ? "?all=true" : ""));
         if (output.json()) {
             System.out.println(Json.pretty(nodes));
             return 0;

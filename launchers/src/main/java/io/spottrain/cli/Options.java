@@ -1,6 +1,9 @@
 package io.spottrain.cli;
 
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
+import io.spottrain.launchers.local.ControlNodeState;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

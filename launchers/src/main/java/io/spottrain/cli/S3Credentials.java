@@ -1,5 +1,6 @@
 package io.spottrain.cli;
 
+import io.spottrain.client.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

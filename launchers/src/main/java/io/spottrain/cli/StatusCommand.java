@@ -1,6 +1,7 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.ApiClient;
 import io.spottrain.protocol.json.Json;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,8 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpecException;
 import io.spottrain.protocol.spec.JobSpecParser;

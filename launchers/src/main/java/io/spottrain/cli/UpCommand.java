@@ -6,6 +6,8 @@ import io.spottrain.launchers.local.LocalCluster;
 import io.spottrain.protocol.json.Json;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +31,9 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--no-s3", description = "no remote tier: checkpoints stay on the nodes' local tiers")
     boolean noS3;
 
+    @Option(names = "--no-replacements", description = "do not launch a replacement when a job's node is lost or gives notice")
+    boolean noReplacements;
+
     @Option(names = "--control-nodes", defaultValue = "1",
             description = "control processes (role control; each holds the state store and can host the job manager) (default: ${DEFAULT-VALUE})")
     int controlNodes;
@@ -43,9 +48,15 @@ final class UpCommand implements Callable<Integer> {
     Options.Output output;
 
     /** The coordinator's remote-tier arguments from {@code --s3-endpoint} / {@code --no-s3}. */
-    static java.util.List<String> storageArgs(String s3Endpoint, boolean noS3) {
-        if (noS3) return java.util.List.of("--no-s3");
-        return s3Endpoint == null ? java.util.List.of() : java.util.List.of("--s3-endpoint", s3Endpoint);
+    static List<String> storageArgs(String s3Endpoint, boolean noS3) {
+        if (noS3) return List.of("--no-s3");
+        return s3Endpoint == null ? List.of() : List.of("--s3-endpoint", s3Endpoint);
+    }
+
+    private List<String> coordinatorArgs() {
+        var args = new ArrayList<>(storageArgs(s3Endpoint, noS3));
+        if (noReplacements) args.add("--no-replacements");
+        return args;
     }
 
     @Override
@@ -53,7 +64,7 @@ final class UpCommand implements Callable<Integer> {
         Path dir = cluster.stateDir();
         ClusterState s = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand, controlNodes),
                 (jobsDir == null ? Path.of("") : jobsDir).toAbsolutePath(),
-                Duration.ofSeconds(timeoutSeconds), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), storageArgs(s3Endpoint, noS3));
+                Duration.ofSeconds(timeoutSeconds), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), coordinatorArgs());
         if (output.json()) {
             System.out.println(Json.pretty(s));
         } else {

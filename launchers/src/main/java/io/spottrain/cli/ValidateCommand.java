@@ -1,5 +1,6 @@
 package io.spottrain.cli;
 
+import io.spottrain.client.CliException;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.FieldError;
 import io.spottrain.protocol.spec.JobSpec;

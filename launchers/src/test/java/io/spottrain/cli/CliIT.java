@@ -91,7 +91,7 @@ class CliIT {
             String mlpId = Json.MAPPER.readTree(mlp.out()).path("id").asText();
             JsonNode steps = null;
             for (int i = 0; i < 100; i++) { // the last upload lands a moment after the job ends
-                steps = Json.MAPPER.readTree(cli("checkpoints", "ls", mlpId, "--state-dir", state, "-o", "json").out());
+                steps = Json.MAPPER.readTree(cli("checkpoints", "ls", mlpId, "--state-dir", state, "-o", "json").out()).path("items");
                 if (steps.size() == 6 && steps.get(0).path("remote").asBoolean()) break;
                 Thread.sleep(200);
             }

@@ -1,10 +1,10 @@
 package io.spottrain.agent;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RankProcess;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
@@ -40,9 +41,12 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** A line the rank sent over SPOTTRAIN_CONTROL (local only). */
     private record ContractMessage(AgentProtocol.StartGeneration start, JsonNode message) implements AgentProtocol.Command {}
 
+    /** Time to send the job manager's directory a heartbeat (local only). */
+    private enum Beat implements AgentProtocol.Command { INSTANCE }
+
     public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
             Duration stopGrace) {
-        return Behaviors.setup(ctx -> new Agent(ctx, node, supervisor, checkpoints, stopGrace));
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Agent(ctx, timers, node, supervisor, checkpoints, stopGrace)));
     }
 
     private final NodeInfo node;
@@ -54,10 +58,14 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private final java.util.List<AgentProtocol.Report> undelivered = new java.util.ArrayList<>();
     /** What each rank this agent started did, newest generations kept (for a job manager that takes over). */
     private final java.util.Map<String, AgentProtocol.RankStatus> ranks = new java.util.LinkedHashMap<>();
+    private final TimerScheduler<AgentProtocol.Command> timers;
+    private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
+    private long beats;
 
-    private Agent(ActorContext<AgentProtocol.Command> ctx, NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
-            Duration stopGrace) {
+    private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
+            ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace) {
         super(ctx);
+        this.timers = timers;
         this.node = node;
         this.supervisor = supervisor;
         this.checkpoints = checkpoints;
@@ -78,6 +86,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(RestoreFinished.class, this::onRestoreFinished)
                 .onMessage(NoticeSeen.class, this::onNotice)
                 .onMessage(RankProcessExited.class, this::onExited)
+                .onMessageEquals(Beat.INSTANCE, this::onBeat)
                 .build();
     }
 
@@ -89,6 +98,17 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         coordinator = m.replyTo();
         undelivered.forEach(coordinator::tell);
         undelivered.clear();
+        // heartbeats prove this actor is responsive, not only its machine (a hung agent is found by its silence)
+        heartbeatTo = m.heartbeatTo();
+        if (heartbeatTo != null && m.heartbeatMillis() > 0) {
+            timers.startTimerWithFixedDelay(Beat.INSTANCE, Duration.ofMillis(m.heartbeatMillis()));
+            onBeat();
+        }
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onBeat() {
+        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats));
         return this;
     }
 
@@ -235,19 +255,21 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private void track(AgentProtocol.Report r) {
+        if (!(r instanceof AgentProtocol.JobReport jr)) return;
+        String key = jr.jobId() + "/" + jr.generation() + "/";
         if (r instanceof AgentProtocol.RankStarted st) {
-            ranks.put(st.jobId() + "/" + st.generation() + "/" + st.rank(), new AgentProtocol.RankStatus(st.jobId(), st.generation(), st.rank(),
-                    st.pid(), false, null, null, -1, 0, null));
+            ranks.put(key + st.rank(), AgentProtocol.RankStatus.started(st.jobId(), st.generation(), st.rank(), st.pid()));
             while (ranks.size() > 64) ranks.remove(ranks.keySet().iterator().next());
         } else if (r instanceof AgentProtocol.RankAttached a) {
-            ranks.computeIfPresent(a.jobId() + "/" + a.generation() + "/" + a.rank(), (k, v) -> new AgentProtocol.RankStatus(v.jobId(),
-                    v.generation(), v.rank(), v.pid(), true, v.exitCode(), v.logTail(), v.doneStep(), v.doneLoss(), v.paramsSha256()));
+            ranks.computeIfPresent(key + a.rank(), (k, v) -> v.withAttached());
         } else if (r instanceof AgentProtocol.RankDone d) {
-            ranks.computeIfPresent(d.jobId() + "/" + d.generation() + "/" + d.rank(), (k, v) -> new AgentProtocol.RankStatus(v.jobId(),
-                    v.generation(), v.rank(), v.pid(), v.attached(), v.exitCode(), v.logTail(), d.step(), d.loss(), d.paramsSha256()));
+            ranks.computeIfPresent(key + d.rank(), (k, v) -> v.withDone(d.step(), d.loss(), d.paramsSha256()));
         } else if (r instanceof AgentProtocol.RankExited e) {
-            ranks.computeIfPresent(e.jobId() + "/" + e.generation() + "/" + e.rank(), (k, v) -> new AgentProtocol.RankStatus(v.jobId(),
-                    v.generation(), v.rank(), v.pid(), v.attached(), e.exitCode(), e.logTail(), v.doneStep(), v.doneLoss(), v.paramsSha256()));
+            ranks.computeIfPresent(key + e.rank(), (k, v) -> v.withExit(e.exitCode(), e.logTail()));
+        } else if (r instanceof AgentProtocol.CheckpointReported c) {
+            ranks.computeIfPresent(key + c.rank(), (k, v) -> v.withCheckpoint(c.step()));
+        } else if (r instanceof AgentProtocol.RankStalled st) {
+            ranks.computeIfPresent(key + st.rank(), (k, v) -> v.withStall(st.step()));
         }
     }
 }

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 
 /** The agent's settings, read once from {@code spottrain.agent} (defaults in {@code reference.conf}). */
 public record AgentSettings(
@@ -20,7 +21,8 @@ public record AgentSettings(
         Path defaultJobDir,
         Duration stopGrace,
         String imdsEndpoint,
-        Duration imdsTimeout) {
+        Duration imdsTimeout,
+        String launchedAt) {
 
     public static AgentSettings create(Config root) {
         Config c = root.getConfig("spottrain.agent");
@@ -39,7 +41,8 @@ public record AgentSettings(
                         : Path.of(c.getString("default-job-dir")).toAbsolutePath(),
                 c.getDuration("stop-grace"),
                 c.getString("imds.endpoint"),
-                c.getDuration("imds.timeout"));
+                c.getDuration("imds.timeout"),
+                c.getString("launched-at").isBlank() ? Instant.now().toString() : Instant.parse(c.getString("launched-at")).toString());
     }
 
     private static String hostName() {

@@ -5,7 +5,6 @@ import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.agent.node.InstanceMetadata;
 import io.spottrain.agent.node.InterruptionWatcher;
-import io.spottrain.agent.node.NodeInfoSource;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.NodeInfo;

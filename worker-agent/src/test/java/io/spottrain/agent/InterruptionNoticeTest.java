@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.agent.node.ImdsEmulator;
 import io.spottrain.coordinator.Coordinator;
-import io.spottrain.coordinator.jobs.Job;
+import io.spottrain.coordinator.api.JobView;
+import io.spottrain.coordinator.jobs.JobEventType;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeState;
@@ -17,7 +18,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,39 +46,42 @@ class InterruptionNoticeTest {
                         metadata: {name: sleeper}
                         spec: {workers: {min: 1}, command: [sleep, "60"]}
                         """);
-                Job job = ask(coordinator, r -> new JobManager.SubmitJob(spec, r));
-                await(coordinator, job.id(), j -> j.state().name().equals("RUNNING"));
+                var job = (JobManager.JobAck) ask(coordinator, r -> new JobManager.SubmitJob(spec, r));
+                await(coordinator, job.jobId(), j -> j.state().equals("RUNNING"));
                 Instant deadline = Instant.now().plusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
                 imds.noticeInterruption("terminate", deadline);
-                Job noticed = await(coordinator, job.id(), j -> j.events().stream().anyMatch(e -> e.type().equals("NODE_NOTICE")));
-                var ev = noticed.events().stream().filter(e -> e.type().equals("NODE_NOTICE")).findFirst().orElseThrow();
+                JobView noticed = await(coordinator, job.jobId(), j -> j.events().stream().anyMatch(e -> e.type() == JobEventType.NODE_NOTICE));
+                var ev = noticed.events().stream().filter(e -> e.type() == JobEventType.NODE_NOTICE).findFirst().orElseThrow();
                 assertEquals("spot1", ev.node());
                 assertEquals("spot-interruption (terminate), deadline " + deadline, ev.message());
-                NodeRecord node = AskPattern.<JobManager.Command, JobManager.NodeList>ask(coordinator.jobManager(), JobManager.ListNodes::new,
-                        Duration.ofSeconds(5), coordinator.system().scheduler()).toCompletableFuture().get().nodes().get(0);
+                long until = System.currentTimeMillis() + 10_000;
+                NodeRecord node = coordinator.reads().workers(false).get(0);
+                while (node.state() != NodeState.INTERRUPTING && System.currentTimeMillis() < until) {
+                    Thread.sleep(50);
+                    node = coordinator.reads().workers(false).get(0);
+                }
                 assertEquals(NodeState.INTERRUPTING, node.state());
                 assertEquals("us-east-1a", node.info().zone(), "attributes came from IMDS");
                 assertTrue(node.info().peerUrl().startsWith("http://127.0.0.1:"));
-                InterruptionNoticeTest.<Job>ask(coordinator, r -> new JobManager.CancelJob(job.id(), null, r));
+                ask(coordinator, r -> new JobManager.CancelJob(job.jobId(), null, r));
             } finally {
                 agent.close();
             }
         }
     }
 
-    static <T> T ask(Coordinator c, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<StatusReply<T>>, JobManager.Command> m)
-            throws Exception {
-        StatusReply<T> r = AskPattern.<JobManager.Command, StatusReply<T>>ask(c.jobManager(), m::apply, Duration.ofSeconds(10),
+    static JobManager.Outcome ask(Coordinator c, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<JobManager.Outcome>,
+            JobManager.Command> m) throws Exception {
+        return AskPattern.<JobManager.Command, JobManager.Outcome>ask(c.jobManager(), m::apply, Duration.ofSeconds(10),
                 c.system().scheduler()).toCompletableFuture().get();
-        return r.getValue();
     }
 
-    static Job await(Coordinator c, String id, java.util.function.Predicate<Job> ok) throws Exception {
+    static JobView await(Coordinator c, String id, java.util.function.Predicate<JobView> ok) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
-        Job j = null;
+        JobView j = null;
         while (System.currentTimeMillis() < deadline) {
-            j = ask(c, r -> new JobManager.GetJob(id, r));
-            if (ok.test(j)) return j;
+            j = c.reads().job(id).orElse(null);
+            if (j != null && ok.test(j)) return j;
             Thread.sleep(100);
         }
         throw new AssertionError("job " + id + " not as expected within 60s: " + j);

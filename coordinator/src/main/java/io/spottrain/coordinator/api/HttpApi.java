@@ -3,62 +3,67 @@ package io.spottrain.coordinator.api;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.spottrain.coordinator.jobs.Job;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecException;
 import io.spottrain.protocol.spec.JobSpecParser;
-import java.time.Clock;
+import io.spottrain.protocol.wire.ClusterConfig;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.pattern.StatusReply;
-import io.spottrain.protocol.wire.ClusterConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The coordinator's HTTP API (JSON), used by the CLI and, later, the console. Every error is a
- * JSON {@link ApiError} with a one-line message; nothing answers with a stack trace.
+ * The coordinator's HTTP API (JSON), used by the CLI and, later, the console. Reads are served
+ * from this control node's copy of the state store ({@link JobReads}); changes go to the job
+ * manager and are answered once stored. Every error is a JSON {@link ApiError} with a one-line
+ * message; nothing answers with a stack trace.
  *
  * <pre>
  * GET  /api/v1/health            POST /api/v1/jobs (YAML or JSON job spec)
- * GET  /api/v1/jobs              GET  /api/v1/jobs/{id}
- * POST /api/v1/jobs/{id}/cancel  POST /api/v1/jobs/{id}/checkpoint  GET /api/v1/jobs/{id}/checkpoints
- * GET  /api/v1/nodes
- * POST /api/v1/shutdown          (local clusters: stops the coordinator and its nodes)
+ * GET  /api/v1/jobs              GET  /api/v1/jobs/{id}    GET /api/v1/jobs/{id}/events?after=&amp;limit=
+ * POST /api/v1/jobs/{id}/cancel  POST /api/v1/jobs/{id}/checkpoint  GET /api/v1/jobs/{id}/checkpoints?before=&amp;limit=
+ * GET  /api/v1/nodes[?all=true]  POST /api/v1/nodes  POST /api/v1/nodes/{id}/preempt
+ * GET  /api/v1/control/stats     POST /api/v1/shutdown (local clusters: stops the coordinator and its nodes)
  * </pre>
  */
 public final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
+    /** Largest request body (a job spec, a node request). */
+    public static final int MAX_BODY = 256 * 1024;
+
     private final ActorSystem<?> system;
     private final ActorRef<JobManager.Command> jobManager;
+    private final JobReads reads;
     private final Duration askTimeout;
     private final Runnable shutdown;
-    private final String controlNodeId;
-    private final Clock clock = Clock.systemUTC();
     private final Javalin app;
+    private final AtomicReference<NodeLauncher> launcher;
 
-    private final java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher;
-
-    public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, String controlNodeId, String host,
-            int port, Duration askTimeout, Runnable shutdown,
-            java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher> launcher) {
+    public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, String host, int port,
+            Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
         this.launcher = launcher;
         this.system = system;
-        this.controlNodeId = controlNodeId;
+        this.reads = reads;
         this.jobManager = jobManager;
         this.askTimeout = askTimeout;
         this.shutdown = shutdown;
@@ -67,6 +72,7 @@ public final class HttpApi implements AutoCloseable {
             config.startup.showOldJavalinVersionWarning = false;
             config.jetty.host = host;
             config.jetty.port = port;
+            config.http.maxRequestSize = MAX_BODY;
             config.routes.get("/api/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             config.routes.post("/api/v1/jobs", this::submit);
             config.routes.get("/api/v1/jobs", this::listJobs);
@@ -74,7 +80,9 @@ public final class HttpApi implements AutoCloseable {
             config.routes.post("/api/v1/jobs/{id}/cancel", this::cancel);
             config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint);
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog);
+            config.routes.get("/api/v1/jobs/{id}/events", this::events);
             config.routes.get("/api/v1/nodes", this::nodes);
+            config.routes.get("/api/v1/control/stats", this::stats);
             config.routes.post("/api/v1/shutdown", this::shutdown);
             config.routes.post("/api/v1/nodes", this::launchNode);
             config.routes.post("/api/v1/nodes/{id}/preempt", this::preemptNode);
@@ -108,69 +116,117 @@ public final class HttpApi implements AutoCloseable {
         } catch (JobSpecException e) {
             throw new ApiException(400, new ApiError("invalid job spec: " + e.getMessage(), e.errors()));
         }
-        Job job = askStatus(r -> new JobManager.SubmitJob(spec, r));
-        json(ctx, 201, JobView.of(job, clock.instant()));
+        var ack = ask(r -> new JobManager.SubmitJob(spec, r));
+        json(ctx, 201, view(ack.jobId()));
     }
 
     private void listJobs(Context ctx) {
-        JobManager.JobList list = ask(JobManager.ListJobs::new);
-        json(ctx, 200, list.jobs().stream().sorted(Comparator.comparing(Job::submittedAt))
-                .map(j -> JobView.of(j, clock.instant())).toList());
+        json(ctx, 200, reads.jobs());
     }
 
     private void getJob(Context ctx) {
-        String id = ctx.pathParam("id");
-        json(ctx, 200, JobView.of(askStatus(r -> new JobManager.GetJob(id, r)), clock.instant()));
+        json(ctx, 200, view(ctx.pathParam("id")));
+    }
+
+    private JobView view(String id) {
+        return reads.job(id).orElseThrow(() -> noSuchJob(id));
     }
 
     private void cancel(Context ctx) {
         String id = ctx.pathParam("id");
-        json(ctx, 200, JobView.of(askStatus(r -> new JobManager.CancelJob(id, null, r)), clock.instant()));
+        requireInProgress(id);
+        ask(r -> new JobManager.CancelJob(id, null, r));
+        json(ctx, 200, view(id));
     }
 
     private void checkpoint(Context ctx) {
         String id = ctx.pathParam("id");
-        json(ctx, 202, JobView.of(askStatus(r -> new JobManager.CheckpointJob(id, r)), clock.instant()));
+        requireInProgress(id);
+        ask(r -> new JobManager.CheckpointJob(id, r));
+        json(ctx, 202, view(id));
+    }
+
+    private void requireInProgress(String id) {
+        var doc = reads.document(id).orElseThrow(() -> noSuchJob(id));
+        if (doc.state().terminal()) throw new ApiException(409, ApiError.of("job " + id + " already ended " + doc.state()));
+    }
+
+    private void events(Context ctx) {
+        String id = ctx.pathParam("id");
+        long after = longParam(ctx, "after", -1);
+        int limit = (int) longParam(ctx, "limit", 100);
+        json(ctx, 200, reads.events(id, after, limit).orElseThrow(() -> noSuchJob(id)));
     }
 
     private void catalog(Context ctx) {
         String id = ctx.pathParam("id");
-        json(ctx, 200, CheckpointCatalog.of(askStatus(r -> new JobManager.GetJob(id, r))));
+        Long before = ctx.queryParam("before") == null ? null : longParam(ctx, "before", 0);
+        int limit = (int) longParam(ctx, "limit", 100);
+        json(ctx, 200, reads.catalog(id, before, limit).orElseThrow(() -> noSuchJob(id)));
+    }
+
+    private static long longParam(Context ctx, String name, long dflt) {
+        String v = ctx.queryParam(name);
+        if (v == null) return dflt;
+        try {
+            long n = Long.parseLong(v);
+            if (n < -1 || (name.equals("limit") && n < 1)) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, ApiError.of("query parameter " + name + " must be a " + (name.equals("limit") ? "positive " : "")
+                    + "whole number, got \"" + v + "\""));
+        }
+    }
+
+    private static ApiException noSuchJob(String id) {
+        return new ApiException(404, ApiError.of("no job named " + id));
     }
 
     private void nodes(Context ctx) {
-        JobManager.NodeList list = ask(JobManager.ListNodes::new);
-        var views = new java.util.ArrayList<NodeView>();
+        boolean all = "true".equals(ctx.queryParam("all"));
+        var views = new ArrayList<NodeView>();
         Cluster cluster = Cluster.get(system);
+        var status = new LinkedHashMap<String, String>();
         for (Member m : cluster.state().getMembers()) {
-            if (m.hasRole(ClusterConfig.ROLE_CONTROL)) {
-                boolean self = m.equals(cluster.selfMember());
-                views.add(NodeView.control(self ? controlNodeId : m.address().toString(), m.address().toString(),
-                        m.status().toString().toUpperCase(), self ? ProcessHandle.current().pid() : 0));
-            }
+            if (m.hasRole(ClusterConfig.ROLE_CONTROL)) status.put(m.address().toString(), m.status().toString().toUpperCase());
         }
-        list.nodes().stream()
-                .sorted(Comparator.comparingInt((io.spottrain.coordinator.membership.NodeRecord n) -> n.nodeId().length())
-                        .thenComparing(n -> n.nodeId()))
-                .forEach(n -> views.add(NodeView.worker(n)));
+        for (var c : reads.controlNodes()) {
+            String s = status.remove(c.address());
+            if (s != null || all) views.add(NodeView.control(c, s == null ? "GONE" : s));
+        }
+        status.forEach((address, s) -> views.add(NodeView.control(new ControlNodeRecord(address, address, 0, null, null), s)));
+        views.sort(Comparator.comparing(NodeView::id));
+        reads.workers(all).forEach(n -> views.add(NodeView.worker(n)));
         json(ctx, 200, views);
+    }
+
+    private void stats(Context ctx) {
+        var rt = Runtime.getRuntime();
+        var s = reads.storeStats();
+        json(ctx, 200, Map.of("store", Map.of("writes", s.writes(), "documents", s.documents(), "bytes", s.bytes(), "writeMillis",
+                s.writeNanos() / 1_000_000),
+                "jobManagerEpoch", reads.jobManagerEpoch(), "heapUsedBytes", rt.totalMemory() - rt.freeMemory(), "heapMaxBytes",
+                rt.maxMemory()));
     }
 
     /** Launches a node through this cluster's launcher (local clusters, preemption replay). */
     private void launchNode(Context ctx) {
         var l = requireLauncher();
-        io.spottrain.coordinator.launch.NodeLauncher.NodeRequest r;
+        NodeLauncher.NodeRequest r;
         try {
-            r = io.spottrain.protocol.json.Json.MAPPER.readValue(ctx.body(), io.spottrain.coordinator.launch.NodeLauncher.NodeRequest.class);
-        } catch (java.io.IOException e) {
+            r = Json.MAPPER.readValue(ctx.body(), NodeLauncher.NodeRequest.class);
+        } catch (IOException e) {
             throw new ApiException(400, ApiError.of("bad node request: " + e.getMessage().lines().findFirst().orElse("unreadable JSON")));
         }
-        if (r.nodeId() == null || !r.nodeId().matches("[a-z0-9][-a-z0-9]{0,62}") || !java.util.List.of("spot", "on-demand").contains(r.market())) {
-            throw new ApiException(400, ApiError.of("bad node request: nodeId must be a DNS label and market spot or on-demand"));
+        if (r.market() == null || r.instanceType() == null || r.zone() == null) {
+            throw new ApiException(400, ApiError.of("bad node request: market (spot or on-demand), instanceType and zone are required"));
+        }
+        if (r.nodeId() != null && !r.nodeId().matches("[a-z0-9][-a-z0-9]{0,62}")) {
+            throw new ApiException(400, ApiError.of("bad node request: nodeId must be a DNS label (or left out: the launcher names it)"));
         }
         try {
             json(ctx, 202, l.launch(r));
-        } catch (io.spottrain.coordinator.launch.NodeLauncher.LaunchException e) {
+        } catch (NodeLauncher.LaunchException e) {
             throw new ApiException(409, ApiError.of(e.getMessage()));
         }
     }
@@ -186,11 +242,10 @@ public final class HttpApi implements AutoCloseable {
         String kind;
         long leadSeconds;
         try {
-            var body = ctx.body().isBlank() ? io.spottrain.protocol.json.Json.MAPPER.createObjectNode()
-                    : io.spottrain.protocol.json.Json.MAPPER.readTree(ctx.body());
+            var body = ctx.body().isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(ctx.body());
             kind = body.path("kind").asText("notice");
             leadSeconds = body.path("leadSeconds").asLong(20);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ApiException(400, ApiError.of("bad preempt request: expected {\"kind\": \"notice\"|\"kill\", \"leadSeconds\": n}"));
         }
         if (leadSeconds < 1 || leadSeconds > 600) throw new ApiException(400, ApiError.of("leadSeconds must be between 1 and 600"));
@@ -205,7 +260,7 @@ public final class HttpApi implements AutoCloseable {
         json(ctx, 202, Map.of("node", id, "kind", kind, "leadSeconds", kind.equals("notice") ? leadSeconds : 0));
     }
 
-    private io.spottrain.coordinator.launch.NodeLauncher requireLauncher() {
+    private NodeLauncher requireLauncher() {
         var l = launcher.get();
         if (l == null) throw new ApiException(409, ApiError.of("this cluster has no node launcher (only local clusters launch nodes)"));
         return l;
@@ -218,34 +273,20 @@ public final class HttpApi implements AutoCloseable {
         t.start();
     }
 
-    private <T> T ask(Function<ActorRef<T>, JobManager.Command> message) {
-        CompletionStage<T> reply = AskPattern.ask(jobManager, message::apply, askTimeout, system.scheduler());
+    /** Asks the job manager; a refusal becomes its HTTP status, no answer a 503. */
+    private JobManager.JobAck ask(Function<ActorRef<JobManager.Outcome>, JobManager.Command> message) {
+        CompletionStage<JobManager.Outcome> reply = AskPattern.ask(jobManager, message::apply, askTimeout, system.scheduler());
+        JobManager.Outcome outcome;
         try {
-            return reply.toCompletableFuture().get(askTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof StatusReply.ErrorMessage em) {
-                throw new ApiException(em.getMessage().startsWith("no job named") ? 404 : 409, ApiError.of(em.getMessage()));
-            }
-            if (cause instanceof TimeoutException || cause instanceof java.util.concurrent.TimeoutException) {
-                throw unavailable();
-            }
-            throw new ApiException(503, ApiError.of("job manager error: " + cause.getMessage()));
-        } catch (TimeoutException e) {
+            outcome = reply.toCompletableFuture().get(askTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
             throw unavailable();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable();
         }
-    }
-
-    private <T> T askStatus(Function<ActorRef<StatusReply<T>>, JobManager.Command> message) {
-        StatusReply<T> reply = ask(message);
-        if (reply.isError()) {
-            String msg = reply.getError().getMessage();
-            throw new ApiException(msg.startsWith("no job named") ? 404 : 409, ApiError.of(msg));
-        }
-        return reply.getValue();
+        if (outcome instanceof JobManager.Refused r) throw new ApiException(r.refusal().status, ApiError.of(r.message()));
+        return (JobManager.JobAck) outcome;
     }
 
     private ApiException unavailable() {

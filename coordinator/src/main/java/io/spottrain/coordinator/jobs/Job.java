@@ -1,19 +1,20 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.protocol.spec.JobSpec;
-import io.spottrain.protocol.wire.WireMessage;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * A job and its current generation, immutable. Every change returns a new {@code Job}; state
- * changes go through {@link JobStateMachine} and are recorded as {@link JobEvent}s.
+ * A job and its current generation as its {@link JobMaster} holds it, immutable: every change
+ * returns a new {@code Job}. State changes go through {@link JobStateMachine} and, like every
+ * other change worth remembering, add a {@link JobEvent} to {@code newEvents} (not yet stored;
+ * {@code eventCount} counts all, stored or not). Stored as a {@link JobDocument}, shown as the API's view.
  *
- * @param pendingReason      why a PENDING job is not running yet (null otherwise)
+ * @param pendingReason      why a PENDING or waiting job is not running (null otherwise)
  * @param reason             why the job ended (FAILED, CANCELLED), or null
  * @param generationOpenedAt when the current generation opened (for its cost)
  * @param actualUsd          node cost of closed generations (node-seconds x node price)
@@ -37,111 +38,102 @@ public record Job(
         double onDemandUsd,
         Training training,
         Elastic elastic,
-        List<JobEvent> events) implements WireMessage {
+        long eventCount,
+        List<JobEvent> newEvents) {
 
     public Job {
         members = List.copyOf(members);
-        events = List.copyOf(events);
+        newEvents = List.copyOf(newEvents);
     }
 
     public static Job submitted(String id, JobSpec spec, Instant now) {
-        var submitted = new JobEvent(now.toString(), "SUBMITTED", 0, null, -1,
-                "workers " + spec.spec().workers().min() + ".." + spec.spec().workers().max() + ", placement "
-                        + spec.spec().placement().market().label());
-        return new Job(id, spec, JobState.PENDING, null, "waiting for the scheduler", 0, List.of(), null, 0,
-                now.toString(), null, null, null, 0, 0, Training.NONE, Elastic.NONE, List.of(submitted));
+        var w = spec.spec().workers();
+        return new Job(id, spec, JobState.PENDING, null, "waiting for the scheduler", 0, List.of(), null, 0, now.toString(), null, null,
+                null, 0, 0, Training.NONE, Elastic.NONE, 0, List.of())
+                .withEvent(JobEventType.SUBMITTED, null, -1, "workers " + w.min() + ".." + w.max() + ", placement "
+                        + spec.spec().placement().market().label(), now);
     }
 
     /** Changes state (checked against the table) and records it; ending a job closes its generation's cost. */
     public Job transition(JobState to, String why, Instant now) {
         JobStateMachine.check(id, state, to);
-        Job j = to.terminal() ? closeGenerationCost(now) : this;
-        String finished = to.terminal() ? now.toString() : j.finishedAt;
-        String started = to == JobState.RUNNING && j.startedAt == null ? now.toString() : j.startedAt;
-        String failure = to == JobState.FAILED || to == JobState.CANCELLED ? why : j.reason;
-        var ev = new JobEvent(now.toString(), to.name(), generation, null, -1, why);
-        return new Job(id, spec, to, failure, to == JobState.PENDING || to == JobState.RECOVERING ? pendingReason : null, generation, members,
-                masterAddr, masterPort, submittedAt, started, finished, j.generationOpenedAt, j.actualUsd, j.onDemandUsd,
-                training, elastic, j.append(ev));
+        Job j = to.terminal() ? closeGeneration(now) : this;
+        return j.copy(c -> {
+            c.state = to;
+            if (to.terminal()) c.finishedAt = now.toString();
+            if (to == JobState.RUNNING && c.startedAt == null) c.startedAt = now.toString();
+            if (to == JobState.FAILED || to == JobState.CANCELLED) c.reason = why;
+            if (to != JobState.PENDING && to != JobState.RECOVERING) c.pendingReason = null;
+        }).withEvent(JobEventType.of(to), null, -1, why, now);
     }
 
     /** Opens a generation on these members (rank i = members[i]) and moves to STARTING. */
     public Job startGeneration(List<Member> assigned, Instant now) {
         long g = generation + 1;
         String nodes = String.join(", ", assigned.stream().map(Member::nodeId).toList());
-        var opened = new Job(id, spec, state, reason, pendingReason, g, assigned, null, 0, submittedAt, startedAt,
-                finishedAt, now.toString(), actualUsd, onDemandUsd, training, elastic, append(new JobEvent(now.toString(),
-                        "GENERATION_OPENED", g, null, -1, "world size " + assigned.size() + " on " + nodes)));
-        return opened.transition(JobState.STARTING, "generation " + g + " forming on " + assigned.size() + " nodes", now);
-    }
-
-    /** Convenience for tests and simple callers: members without prices. */
-    public Job startGenerationOn(List<String> nodeIds, Instant now) {
-        var ms = new ArrayList<Member>();
-        for (int r = 0; r < nodeIds.size(); r++) ms.add(Member.assigned(r, nodeIds.get(r), "spot", 0, 0));
-        return startGeneration(ms, now);
+        Job opened = copy(c -> {
+            c.generation = g;
+            c.members = assigned;
+            c.masterAddr = null;
+            c.masterPort = 0;
+            c.generationOpenedAt = now.toString();
+        });
+        return opened.withEvent(JobEventType.GENERATION_OPENED, null, -1, "world size " + assigned.size() + " on " + nodes, now)
+                .transition(JobState.STARTING, "generation " + g + " forming on " + assigned.size() + " nodes", now);
     }
 
     public Job withRendezvous(String addr, int port) {
-        return new Job(id, spec, state, reason, pendingReason, generation, members, addr, port, submittedAt, startedAt,
-                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, events);
+        return copy(c -> {
+            c.masterAddr = addr;
+            c.masterPort = port;
+        });
     }
 
     public Job withPendingReason(String why) {
-        return new Job(id, spec, state, reason, why, generation, members, masterAddr, masterPort, submittedAt, startedAt,
-                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, events);
+        return copy(c -> c.pendingReason = why);
     }
 
+    /** Changes one rank; a rank this generation does not have is a bug elsewhere and fails loudly. */
     public Job withMember(int rank, UnaryOperator<Member> change) {
+        if (rank < 0 || rank >= members.size()) {
+            throw new IllegalArgumentException("job " + id + " generation " + generation + " has no rank " + rank + " (world size "
+                    + members.size() + ")");
+        }
         var ms = new ArrayList<>(members);
         ms.set(rank, change.apply(ms.get(rank)));
-        return new Job(id, spec, state, reason, pendingReason, generation, ms, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, events);
+        return copy(c -> c.members = ms);
     }
 
     public Job withTraining(UnaryOperator<Training> change) {
-        return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, change.apply(training), elastic, events);
+        return copy(c -> c.training = change.apply(training));
     }
 
     public Job withElastic(UnaryOperator<Elastic> change) {
-        return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, change.apply(elastic), events);
+        return copy(c -> c.elastic = change.apply(elastic));
     }
 
-    /** Closes the current generation's cost (a recovery ends it) and clears its members' running state. */
+    public Job withEvent(JobEventType type, String node, int rank, String message, Instant now) {
+        var ev = new ArrayList<>(newEvents);
+        ev.add(new JobEvent(eventCount, now.toString(), type, generation, node, rank, message));
+        return copy(c -> {
+            c.newEvents = ev;
+            c.eventCount = eventCount + 1;
+        });
+    }
+
+    /** The events not yet stored have been handed to the store. */
+    public Job withoutNewEvents() {
+        return newEvents.isEmpty() ? this : copy(c -> c.newEvents = List.of());
+    }
+
+    /** Closes the current generation's cost (a recovery or the end of the job ends it). */
     public Job closeGeneration(Instant now) {
-        return closeGenerationCost(now);
-    }
-
-    public Job withEvent(String type, String node, int rank, String message, Instant now) {
-        return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic,
-                append(new JobEvent(now.toString(), type, generation, node, rank, message)));
-    }
-
-    /** Cost so far: closed generations plus the open one up to {@code now}. */
-    public double[] costAt(Instant now) {
-        double[] open = openGenerationCost(now);
-        return new double[] {actualUsd + open[0], onDemandUsd + open[1]};
-    }
-
-    private Job closeGenerationCost(Instant now) {
-        double[] open = openGenerationCost(now);
-        return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt,
-                startedAt, finishedAt, null, actualUsd + open[0], onDemandUsd + open[1], training, elastic, events);
-    }
-
-    private double[] openGenerationCost(Instant now) {
-        if (generationOpenedAt == null) return new double[] {0, 0};
-        double hours = Duration.between(Instant.parse(generationOpenedAt), now).toMillis() / 3_600_000.0;
-        double actual = 0;
-        double onDemand = 0;
-        for (Member m : members) {
-            actual += m.pricePerHour() * hours;
-            onDemand += m.onDemandPricePerHour() * hours;
-        }
-        return new double[] {actual, onDemand};
+        double[] open = Member.cost(members, generationOpenedAt, now);
+        return copy(c -> {
+            c.generationOpenedAt = null;
+            c.actualUsd = actualUsd + open[0];
+            c.onDemandUsd = onDemandUsd + open[1];
+        });
     }
 
     public Optional<Member> memberOn(String nodeId) {
@@ -152,13 +144,68 @@ public record Job(
         return state == JobState.STARTING || state == JobState.RUNNING;
     }
 
+    /** A generation is open or closing (running, forming, or a recovery that has not closed it yet). */
+    public boolean inProgress() {
+        return active() || (state == JobState.RECOVERING && elastic.recovery() != null);
+    }
+
     public int worldSize() {
         return members.size();
     }
 
-    private List<JobEvent> append(JobEvent e) {
-        var all = new ArrayList<>(events);
-        all.add(e);
-        return all;
+    Job copy(Consumer<Copy> change) {
+        var c = new Copy(this);
+        change.accept(c);
+        return c.build();
+    }
+
+    /** The fields of a job being changed (records have no withers). */
+    static final class Copy {
+        final String id;
+        final JobSpec spec;
+        JobState state;
+        String reason;
+        String pendingReason;
+        long generation;
+        List<Member> members;
+        String masterAddr;
+        int masterPort;
+        final String submittedAt;
+        String startedAt;
+        String finishedAt;
+        String generationOpenedAt;
+        double actualUsd;
+        double onDemandUsd;
+        Training training;
+        Elastic elastic;
+        long eventCount;
+        List<JobEvent> newEvents;
+
+        Copy(Job j) {
+            id = j.id;
+            spec = j.spec;
+            state = j.state;
+            reason = j.reason;
+            pendingReason = j.pendingReason;
+            generation = j.generation;
+            members = j.members;
+            masterAddr = j.masterAddr;
+            masterPort = j.masterPort;
+            submittedAt = j.submittedAt;
+            startedAt = j.startedAt;
+            finishedAt = j.finishedAt;
+            generationOpenedAt = j.generationOpenedAt;
+            actualUsd = j.actualUsd;
+            onDemandUsd = j.onDemandUsd;
+            training = j.training;
+            elastic = j.elastic;
+            eventCount = j.eventCount;
+            newEvents = j.newEvents;
+        }
+
+        Job build() {
+            return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt,
+                    finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, eventCount, newEvents);
+        }
     }
 }

@@ -1,10 +1,8 @@
 package io.spottrain.coordinator.jobs;
 
-import io.spottrain.protocol.wire.WireMessage;
-
 /**
  * One thing that happened to a job, with when (ISO-8601 UTC), which generation and which node.
- * {@code node} is null and {@code rank} is -1 where they do not apply.
+ * {@code node} is null and {@code rank} is -1 where they do not apply; {@code seq} is its place in
+ * the job's history (0, 1, ...), the key of its page in the store.
  */
-public record JobEvent(String at, String type, long generation, String node, int rank, String message)
-        implements WireMessage {}
+public record JobEvent(long seq, String at, JobEventType type, long generation, String node, int rank, String message) {}

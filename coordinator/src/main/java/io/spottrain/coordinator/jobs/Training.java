@@ -1,62 +1,110 @@
 package io.spottrain.coordinator.jobs;
 
-import io.spottrain.protocol.wire.WireMessage;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * What the training processes reported over the contract: progress of rank 0, every checkpoint
- * every rank committed, and each rank's final parameter hash.
+ * What the training processes reported over the contract: progress of rank 0, the summary of the
+ * checkpoint catalog, the newest catalog steps (bounded: the rest is in the store), and each rank's
+ * final parameter hash.
  *
  * @param paramsSha256ByRank rank -> params-sha256 at the end (all must agree)
+ * @param recent             the newest {@link #RECENT} catalog steps, oldest first
  */
 public record Training(
         long step,
         double loss,
         double samplesPerSec,
-        List<CheckpointRecord> checkpoints,
-        List<UploadRecord> uploads,
         Map<String, String> paramsSha256ByRank,
-        Double finalLoss) implements WireMessage {
+        Double finalLoss,
+        CheckpointSummary checkpoints,
+        List<CheckpointEntry> recent) {
 
-    public static final Training NONE = new Training(0, Double.NaN, 0, List.of(), List.of(), Map.of(), null);
+    /** Catalog steps kept in the job's document (a recovery agrees on one of the newest). */
+    public static final int RECENT = 32;
+
+    public static final Training NONE = new Training(0, Double.NaN, 0, Map.of(), null, CheckpointSummary.NONE, List.of());
 
     public Training {
-        checkpoints = List.copyOf(checkpoints);
-        uploads = List.copyOf(uploads);
         paramsSha256ByRank = Map.copyOf(paramsSha256ByRank);
+        recent = List.copyOf(recent);
     }
 
-    /** A step committed to the remote tier by a node's uploader, and the backlog it left. */
-    public record UploadRecord(long step, String node, long bytes, long millis, int attempts, int backlogSteps, long backlogBytes)
-            implements WireMessage {}
+    /**
+     * The catalog in numbers. {@code steps} is also the next catalog sequence number;
+     * {@code newestRank0Step} -1 until rank 0 committed one; the p50s cover the newest reports.
+     */
+    public record CheckpointSummary(long steps, long files, Long latestStep, long newestRank0Step, Long remoteLatestStep, long uploads,
+            int backlogSteps, long backlogBytes, Double stallMsP50, Double persistMsP50, Double uploadMsP50) {
 
-    Training upload(UploadRecord u) {
-        var all = new ArrayList<>(uploads);
-        all.add(u);
-        return new Training(step, loss, samplesPerSec, checkpoints, all, paramsSha256ByRank, finalLoss);
+        public static final CheckpointSummary NONE = new CheckpointSummary(0, 0, null, -1, null, 0, 0, 0, null, null, null);
     }
-
-    /** One committed checkpoint on one rank's local tier. */
-    public record CheckpointRecord(long step, long generation, int rank, String node, long bytes, double stallMs,
-            double persistMs, String reason, String dir) implements WireMessage {}
 
     Training progress(long s, double l, double sps) {
-        return new Training(Math.max(step, s), l, sps, checkpoints, uploads, paramsSha256ByRank, finalLoss);
-    }
-
-    Training checkpoint(CheckpointRecord r) {
-        var all = new ArrayList<>(checkpoints);
-        all.add(r);
-        return new Training(step, loss, samplesPerSec, all, uploads, paramsSha256ByRank, finalLoss);
+        return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent);
     }
 
     Training done(int rank, long s, double l, String sha) {
         var hashes = new LinkedHashMap<>(paramsSha256ByRank);
         hashes.put(Integer.toString(rank), sha);
-        return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, checkpoints, uploads, hashes,
-                rank == 0 ? Double.valueOf(l) : finalLoss);
+        return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, hashes, rank == 0 ? Double.valueOf(l) : finalLoss,
+                checkpoints, recent);
+    }
+
+    public Optional<CheckpointEntry> entry(long s) {
+        return recent.stream().filter(e -> e.step() == s).reduce((a, b) -> b);
+    }
+
+    /** A rank committed {@code s} to its node's local tier. */
+    Training committed(long s, long generation, int rank, String node, long bytes, double stallMs, double persistMs) {
+        var c = checkpoints;
+        var found = entry(s);
+        long steps = found.isPresent() ? c.steps() : c.steps() + 1;
+        var e = found.orElseGet(() -> CheckpointEntry.first(c.steps(), s, generation)).committed(generation, rank, node, bytes, stallMs,
+                persistMs);
+        var sum = new CheckpointSummary(steps, c.files() + 1, c.latestStep() == null ? s : Math.max(c.latestStep(), s),
+                rank == 0 ? Math.max(c.newestRank0Step(), s) : c.newestRank0Step(), c.remoteLatestStep(), c.uploads(), c.backlogSteps(),
+                c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50());
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e));
+    }
+
+    /** A node's uploader committed {@code s} to the remote tier, leaving this backlog behind. */
+    Training uploaded(long s, long generation, long bytes, long millis, int backlogSteps, long backlogBytes) {
+        var c = checkpoints;
+        var found = entry(s);
+        long steps = found.isPresent() ? c.steps() : c.steps() + 1;
+        var e = found.orElseGet(() -> CheckpointEntry.first(c.steps(), s, generation)).uploaded(bytes, millis);
+        var sum = new CheckpointSummary(steps, c.files(), c.latestStep() == null ? s : Math.max(c.latestStep(), s), c.newestRank0Step(),
+                c.remoteLatestStep() == null ? s : Math.max(c.remoteLatestStep(), s), c.uploads() + 1, backlogSteps, backlogBytes,
+                c.stallMsP50(), c.persistMsP50(), c.uploadMsP50());
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e));
+    }
+
+    Training withP50s(Double stall, Double persist, Double upload) {
+        var c = checkpoints;
+        var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
+                c.backlogSteps(), c.backlogBytes(), stall, persist, upload);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent);
+    }
+
+    /**
+     * The newest step of {@code generation} that every one of {@code ranks} committed, at least
+     * {@code atLeast} (returned when none is newer).
+     */
+    public long newestCommonStep(long generation, List<Integer> ranks, long atLeast) {
+        return recent.stream().filter(e -> e.generation() == generation && e.step() >= atLeast && e.ranks().containsAll(ranks))
+                .mapToLong(CheckpointEntry::step).max().orElse(atLeast);
+    }
+
+    private List<CheckpointEntry> with(CheckpointEntry e) {
+        var all = new ArrayList<CheckpointEntry>();
+        for (CheckpointEntry r : recent) if (r.step() != e.step()) all.add(r);
+        all.add(e);
+        all.sort(Comparator.comparingLong(CheckpointEntry::step));
+        return all.size() <= RECENT ? all : all.subList(all.size() - RECENT, all.size());
     }
 }

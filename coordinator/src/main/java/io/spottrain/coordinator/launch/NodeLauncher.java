@@ -1,5 +1,7 @@
 package io.spottrain.coordinator.launch;
 
+import io.spottrain.protocol.spec.NodeMarket;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -8,8 +10,20 @@ import java.util.List;
  */
 public interface NodeLauncher extends AutoCloseable {
 
-    /** Starts a node with these attributes; returns once it is launched (not yet registered). */
+    /**
+     * Starts a node with these attributes; returns once it is launched (not yet registered). A
+     * request without a node id gets one from the launcher (it knows which names it used).
+     * After {@link #close} every launch is refused.
+     */
     LaunchedNode launch(NodeRequest request) throws LaunchException;
+
+    /**
+     * The shapes of node this launcher can start (empty: unknown), so a job that none of them
+     * could ever hold is refused at submit instead of waiting forever.
+     */
+    default List<NodeShape> shapes() {
+        return List.of();
+    }
 
     /** Stops a node gracefully (the agent leaves the cluster), then forcibly after a grace period. */
     void stop(String nodeId);
@@ -22,7 +36,7 @@ public interface NodeLauncher extends AutoCloseable {
      * where the launcher controls it) and is taken at the deadline. Default: a graceful stop, which
      * the agent reports as a SIGTERM notice.
      */
-    default void notice(String nodeId, java.time.Duration lead) {
+    default void notice(String nodeId, Duration lead) {
         stop(nodeId);
     }
 
@@ -32,12 +46,20 @@ public interface NodeLauncher extends AutoCloseable {
     @Override
     void close();
 
-    /** What to launch: {@code market} is "spot" or "on-demand". */
-    record NodeRequest(String nodeId, String market, String instanceType, int gpus, double pricePerHour,
-            double onDemandPricePerHour, String zone) {}
+    /** What to launch; {@code nodeId} null: the launcher names it. */
+    record NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour,
+            double onDemandPricePerHour, String zone) {
+
+        public NodeRequest withNodeId(String id) {
+            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone);
+        }
+    }
+
+    /** A kind of node a launcher can start; {@code maxNodes} how many at most (0: no limit it knows of). */
+    record NodeShape(NodeMarket market, String instanceType, int gpus, double pricePerHour, int maxNodes) {}
 
     /** A launched node; {@code pid} is 0 for nodes that are not local processes. */
-    record LaunchedNode(String nodeId, String market, long pid, String logFile) {}
+    record LaunchedNode(String nodeId, NodeMarket market, long pid, String logFile) {}
 
     final class LaunchException extends Exception {
         public LaunchException(String message, Throwable cause) {

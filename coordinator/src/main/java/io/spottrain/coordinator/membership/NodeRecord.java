@@ -1,11 +1,11 @@
 package io.spottrain.coordinator.membership;
 
 import io.spottrain.protocol.wire.NodeInfo;
-import io.spottrain.protocol.wire.WireMessage;
 
 /**
- * A node in the registry: its attributes, its state, the job it serves (or null), its cluster
- * address, and when it registered and (if so) was lost, as ISO-8601 instants.
+ * One life of a worker node (from registration to loss), as the registry holds it and the node
+ * history stores it: its attributes (with {@code launchedAt}), its state, the job it serves (or
+ * null), its cluster address, and when it registered and (if so) ended and why, as ISO-8601 instants.
  */
 public record NodeRecord(
         NodeInfo info,
@@ -13,11 +13,16 @@ public record NodeRecord(
         String jobId,
         String address,
         String registeredAt,
-        String lostAt,
-        String lostReason) implements WireMessage {
+        String terminatedAt,
+        String terminationReason) {
 
     public String nodeId() {
         return info.nodeId();
+    }
+
+    /** The store key of this life of the node. */
+    public String key() {
+        return info.nodeId() + "@" + registeredAt;
     }
 
     public boolean free() {
@@ -25,10 +30,11 @@ public record NodeRecord(
     }
 
     NodeRecord with(NodeState s, String job) {
-        return new NodeRecord(info, s, job, address, registeredAt, lostAt, lostReason);
+        return new NodeRecord(info, s, job, address, registeredAt, terminatedAt, terminationReason);
     }
 
-    NodeRecord lost(String at, String why) {
+    /** This life of the node ended at {@code at}. */
+    public NodeRecord terminated(String at, String why) {
         return new NodeRecord(info, NodeState.LOST, null, address, registeredAt, at, why);
     }
 }

@@ -7,66 +7,99 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
- * Every worker node the control plane has seen, by node id. Not thread-safe: owned by the job
- * manager actor. A node id that registers again (a restarted agent) replaces its old record.
+ * The live worker nodes by id, and the last lives of nodes that are gone (bounded: for replacing
+ * them like for like). Not thread-safe: owned by the job manager actor. Every change returns the
+ * changed record, so the owner can store it in the node history. A node id that registers again
+ * (a restarted agent) replaces its old record.
  */
 public final class NodeRegistry {
-    private final Map<String, NodeRecord> nodes = new LinkedHashMap<>();
+    private static final int RECENTLY_GONE = 1024;
+
+    private final Map<String, NodeRecord> live = new LinkedHashMap<>();
+    private final Map<String, NodeRecord> gone = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, NodeRecord> eldest) {
+            return size() > RECENTLY_GONE;
+        }
+    };
 
     public NodeRecord register(NodeInfo info, String address, Instant now) {
         var rec = new NodeRecord(info, NodeState.READY, null, address, now.toString(), null, null);
-        nodes.put(info.nodeId(), rec);
+        live.put(info.nodeId(), rec);
+        gone.remove(info.nodeId());
         return rec;
     }
 
     public Optional<NodeRecord> get(String nodeId) {
-        return Optional.ofNullable(nodes.get(nodeId));
+        return Optional.ofNullable(live.get(nodeId));
     }
 
-    public Optional<NodeRecord> byAddress(String address) {
-        return nodes.values().stream().filter(n -> n.address().equals(address) && n.state() != NodeState.LOST).findFirst();
+    /** A live node, else the last life of a node that is gone. */
+    public Optional<NodeRecord> lastKnown(String nodeId) {
+        return Optional.ofNullable(live.getOrDefault(nodeId, gone.get(nodeId)));
     }
 
-    public void assign(String nodeId, String jobId) {
-        update(nodeId, r -> r.with(NodeState.BUSY, jobId));
+    public Optional<NodeRecord> assign(String nodeId, String jobId) {
+        return update(nodeId, r -> r.with(NodeState.BUSY, jobId));
     }
 
-    /** Frees a node after its job ended, unless it is already gone. */
-    public void release(String nodeId) {
-        update(nodeId, r -> r.state() == NodeState.LOST ? r : r.with(r.state() == NodeState.UNREACHABLE
-                || r.state() == NodeState.INTERRUPTING ? r.state() : NodeState.READY, null));
+    /** Frees a node after its job ended or its generation closed; an interrupting or unreachable node stays so. */
+    public Optional<NodeRecord> release(String nodeId, String jobId) {
+        return update(nodeId, r -> !jobId.equals(r.jobId()) ? r
+                : r.with(r.state() == NodeState.UNREACHABLE || r.state() == NodeState.INTERRUPTING ? r.state() : NodeState.READY, null));
     }
 
     /** The node announced its end (Spot notice, SIGTERM): it keeps its job but gets no new one. */
-    public void interrupting(String nodeId) {
-        update(nodeId, r -> r.state() == NodeState.LOST ? r : r.with(NodeState.INTERRUPTING, r.jobId()));
+    public Optional<NodeRecord> interrupting(String nodeId) {
+        return update(nodeId, r -> r.with(NodeState.INTERRUPTING, r.jobId()));
     }
 
-    public void unreachable(String nodeId) {
-        update(nodeId, r -> r.state() == NodeState.LOST ? r : r.with(NodeState.UNREACHABLE, r.jobId()));
+    public Optional<NodeRecord> unreachable(String nodeId) {
+        return update(nodeId, r -> r.state() == NodeState.INTERRUPTING ? r : r.with(NodeState.UNREACHABLE, r.jobId()));
     }
 
-    public void reachable(String nodeId) {
-        update(nodeId, r -> r.state() != NodeState.UNREACHABLE ? r
-                : r.with(r.jobId() == null ? NodeState.READY : NodeState.BUSY, r.jobId()));
+    /** A node that was unreachable answers again (a heartbeat, a report). */
+    public Optional<NodeRecord> reachable(String nodeId) {
+        var r = live.get(nodeId);
+        if (r == null || r.state() != NodeState.UNREACHABLE) return Optional.empty();
+        return update(nodeId, n -> n.with(n.jobId() == null ? NodeState.READY : NodeState.BUSY, n.jobId()));
     }
 
-    public void lost(String nodeId, String why, Instant now) {
-        update(nodeId, r -> r.lost(now.toString(), why));
+    /** The node is gone: it leaves the live registry; its final record is returned for the history. */
+    public Optional<NodeRecord> lost(String nodeId, String why, Instant now) {
+        var r = live.remove(nodeId);
+        if (r == null) return Optional.empty();
+        var done = r.terminated(now.toString(), why);
+        gone.put(nodeId, done);
+        return Optional.of(done);
+    }
+
+    /** Live nodes on a cluster address (several simulated agents may share one). */
+    public List<NodeRecord> byAddress(String address) {
+        return live.values().stream().filter(n -> n.address().equals(address)).toList();
     }
 
     /** Free nodes, in registration order. */
     public List<NodeRecord> free() {
-        return nodes.values().stream().filter(NodeRecord::free).toList();
+        return live.values().stream().filter(NodeRecord::free).toList();
     }
 
     public List<NodeRecord> all() {
-        return new ArrayList<>(nodes.values());
+        return new ArrayList<>(live.values());
     }
 
-    private void update(String nodeId, java.util.function.UnaryOperator<NodeRecord> f) {
-        nodes.computeIfPresent(nodeId, (k, r) -> f.apply(r));
+    public int size() {
+        return live.size();
+    }
+
+    private Optional<NodeRecord> update(String nodeId, UnaryOperator<NodeRecord> f) {
+        var r = live.get(nodeId);
+        if (r == null) return Optional.empty();
+        var next = f.apply(r);
+        live.put(nodeId, next);
+        return next.equals(r) ? Optional.empty() : Optional.of(next);
     }
 }

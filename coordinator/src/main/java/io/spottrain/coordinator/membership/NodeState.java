@@ -8,8 +8,12 @@ public enum NodeState {
     BUSY,
     /** Received a Spot interruption notice or SIGTERM: it will go away; nothing new is placed on it. */
     INTERRUPTING,
-    /** Missed heartbeats; the Split Brain Resolver will down it unless it comes back. */
+    /** Missed heartbeats, or its job's other ranks suspect it: nothing new is placed on it until it reports again. */
     UNREACHABLE,
-    /** Left or was downed; kept for history. */
-    LOST
+    /** Left, was downed, or went silent: out of the live registry, kept in the node history. */
+    LOST;
+
+    public boolean live() {
+        return this != LOST;
+    }
 }

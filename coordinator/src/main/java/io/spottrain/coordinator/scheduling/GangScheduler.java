@@ -4,6 +4,7 @@ import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
@@ -17,15 +18,30 @@ public final class GangScheduler {
     private GangScheduler() {}
 
     public static Placement place(JobSpec job, List<NodeRecord> free) {
+        return place(job, free, List.of());
+    }
+
+    /**
+     * As above, {@code preferred} nodes first, in their order, when they are free and fit (the
+     * survivors of a recovery, so each resumes from its own local tier; then any other fitting
+     * node joins, up to {@code max}).
+     */
+    public static Placement place(JobSpec job, List<NodeRecord> free, List<String> preferred) {
         var spec = job.spec();
-        List<NodeRecord> fitting = free.stream().filter(n -> fits(spec, n)).sorted(preference(spec.workers().gpusPerWorker())).toList();
-        int min = spec.workers().min();
-        if (fitting.size() < min) {
-            return Placement.waitFor("waiting for capacity: needs " + min + " free " + describe(spec) + " node"
-                    + (min == 1 ? "" : "s") + ", " + fitting.size() + " available (" + free.size() + " free in all)");
+        var chosen = new ArrayList<String>();
+        for (String n : preferred) {
+            if (free.stream().anyMatch(f -> f.nodeId().equals(n) && fits(spec, f))) chosen.add(n);
         }
-        int take = Math.min(spec.workers().max(), fitting.size());
-        return Placement.on(fitting.subList(0, take).stream().map(NodeRecord::nodeId).toList());
+        for (NodeRecord n : fitting(job, free)) {
+            if (chosen.size() >= spec.workers().max()) break;
+            if (!chosen.contains(n.nodeId())) chosen.add(n.nodeId());
+        }
+        int min = spec.workers().min();
+        if (chosen.size() < min) {
+            return Placement.waitFor("needs " + min + " free " + describe(spec) + " node" + (min == 1 ? "" : "s") + ", " + chosen.size()
+                    + " available (" + free.size() + " free in all)");
+        }
+        return Placement.on(chosen.subList(0, Math.min(chosen.size(), spec.workers().max())));
     }
 
     /** The free nodes this job may use, best first (no minimum applied). */

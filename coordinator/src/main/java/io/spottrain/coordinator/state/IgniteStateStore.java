@@ -2,13 +2,21 @@ package io.spottrain.coordinator.state;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import javax.cache.Cache;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
 import org.apache.ignite.Ignition;
 import org.apache.ignite.cache.CacheAtomicityMode;
 import org.apache.ignite.cache.CacheMode;
+import org.apache.ignite.cache.CachePeekMode;
 import org.apache.ignite.cache.CacheWriteSynchronizationMode;
 import org.apache.ignite.cluster.ClusterState;
 import org.apache.ignite.configuration.CacheConfiguration;
@@ -20,21 +28,26 @@ import org.apache.ignite.failure.StopNodeFailureHandler;
 import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
 import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
 import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
+import org.apache.ignite.transactions.Transaction;
+import org.apache.ignite.transactions.TransactionConcurrency;
+import org.apache.ignite.transactions.TransactionIsolation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's state in embedded Apache Ignite 2 with native persistence: one Ignite
- * server node per control node, discovering the others at the control nodes' addresses. Jobs live
- * in a REPLICATED, FULL_SYNC cache (a write returns once every live control node has it) as JSON
- * documents; the WAL is fsynced per commit, so an acknowledged write survives the loss of the
- * process and of the machine's power. Baseline auto-adjust follows the control nodes as they come
+ * server node per control node, discovering the others at the control nodes' addresses. Every
+ * {@link Table} is a REPLICATED, FULL_SYNC, transactional cache of JSON documents: a write is one
+ * transaction over the tables it touches and returns once every live control node has it; reads
+ * are served from this node's own copy. The WAL is fsynced per commit, so an acknowledged write
+ * survives the loss of the process and of the machine's power. Baseline auto-adjust follows the control nodes as they come
  * and go; a stopped cluster activates again when its nodes return with their stable consistent ids.
  */
-public final class IgniteStateStore extends JsonJobStore {
+public final class IgniteStateStore extends CountingStore {
     private static final Logger log = LoggerFactory.getLogger(IgniteStateStore.class);
-    static final String JOBS = "spottrain-jobs";
     static final String COUNTERS = "spottrain-counters";
+    /** The layout before schema versions: one document per job with its whole history. Not read. */
+    static final String OLD_JOBS = "spottrain-jobs";
 
     /**
      * @param nodeId        stable name of this control node (Ignite consistent id: its data dir)
@@ -46,15 +59,18 @@ public final class IgniteStateStore extends JsonJobStore {
     public record Settings(String nodeId, Path workDir, String host, int discoveryPort, int commPort, List<String> peers) {}
 
     private final Ignite ignite;
-    private final IgniteCache<String, String> jobs;
+    private final Map<Table, IgniteCache<String, String>> tables = new EnumMap<>(Table.class);
     private final IgniteCache<String, Long> counters;
     private final Settings settings;
 
     private IgniteStateStore(Ignite ignite, Settings settings) {
         this.ignite = ignite;
         this.settings = settings;
-        this.jobs = ignite.getOrCreateCache(cache(JOBS));
+        for (Table t : Table.values()) tables.put(t, ignite.getOrCreateCache(IgniteStateStore.<String>cache(t.cacheName())));
         this.counters = ignite.getOrCreateCache(cache(COUNTERS));
+        if (ignite.cacheNames().contains(OLD_JOBS)) {
+            log.warn("this state dir holds jobs in the layout before schema version 1 (cache {}); they are not read", OLD_JOBS);
+        }
     }
 
     public static IgniteStateStore start(Settings s) {
@@ -111,19 +127,53 @@ public final class IgniteStateStore extends JsonJobStore {
     }
 
     @Override
-    void putDocument(String id, String json) {
-        jobs.put(id, json);
+    void apply(List<Put> puts, Fence fence) {
+        // one transaction over every table touched; keys in a stable order per table. A fenced write
+        // locks the fence's counter (pessimistic): a newer job manager's next() waits for this commit,
+        // and every write of ours after it sees the new epoch and is refused.
+        var byTable = new EnumMap<Table, TreeMap<String, String>>(Table.class);
+        for (Put p : puts) byTable.computeIfAbsent(p.table(), t -> new TreeMap<>()).put(p.key(), p.json());
+        try (Transaction tx = fence == null
+                ? ignite.transactions().txStart(TransactionConcurrency.OPTIMISTIC, TransactionIsolation.READ_COMMITTED)
+                : ignite.transactions().txStart(TransactionConcurrency.PESSIMISTIC, TransactionIsolation.REPEATABLE_READ)) {
+            if (fence != null) {
+                Long current = counters.get(fence.counter());
+                long now = current == null ? 0 : current;
+                if (now != fence.epoch()) throw new FencedException(fence, now);
+            }
+            byTable.forEach((t, docs) -> tables.get(t).putAll(docs));
+            tx.commit();
+        }
     }
 
     @Override
-    String document(String id) {
-        return jobs.get(id);
+    public long current(String counter) {
+        Long v = counters.get(counter);
+        return v == null ? 0 : v;
     }
 
     @Override
-    Iterable<String> documents() {
+    public Optional<String> get(Table table, String key) {
+        return Optional.ofNullable(tables.get(table).get(key));
+    }
+
+    @Override
+    public Map<String, String> getAll(Table table, Collection<String> keys) {
+        Map<String, String> found = tables.get(table).getAll(new HashSet<>(keys));
+        var ordered = new LinkedHashMap<String, String>();
+        for (String k : keys) {
+            String v = found.get(k);
+            if (v != null) ordered.put(k, v);
+        }
+        return ordered;
+    }
+
+    @Override
+    public List<String> values(Table table) {
         var all = new ArrayList<String>();
-        for (Cache.Entry<String, String> e : jobs) all.add(e.getValue());
+        for (Cache.Entry<String, String> e : tables.get(table).localEntries(CachePeekMode.PRIMARY, CachePeekMode.BACKUP)) {
+            all.add(e.getValue());
+        }
         return all;
     }
 

@@ -1,34 +1,65 @@
 package io.spottrain.coordinator.state;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-/**
- * State in this JVM's memory: lost with the process. Jobs are kept as their JSON, like the Ignite
- * store keeps them, so a job that does not survive serialization fails here too.
- */
-public final class InMemoryStateStore extends JsonJobStore {
-    private final Map<String, String> jobs = new ConcurrentHashMap<>();
+/** State in this JVM's memory: lost with the process. Documents are kept as JSON, as Ignite keeps them. */
+public final class InMemoryStateStore extends CountingStore {
+    private final Map<Table, Map<String, String>> tables = new EnumMap<>(Table.class);
     private final Map<String, Long> counters = new ConcurrentHashMap<>();
+    private volatile RuntimeException failWith;
 
-    @Override
-    void putDocument(String id, String json) {
-        jobs.put(id, json);
+    public InMemoryStateStore() {
+        for (Table t : Table.values()) tables.put(t, new ConcurrentHashMap<>());
+    }
+
+    /** Tests: every write from now on throws this (null: writes work again). */
+    public void failWrites(RuntimeException e) {
+        this.failWith = e;
     }
 
     @Override
-    String document(String id) {
-        return jobs.get(id);
+    synchronized void apply(List<Put> puts, Fence fence) {
+        RuntimeException e = failWith;
+        if (e != null) throw e;
+        if (fence != null && current(fence.counter()) != fence.epoch()) throw new FencedException(fence, current(fence.counter()));
+        for (Put p : puts) tables.get(p.table()).put(p.key(), p.json());
     }
 
     @Override
-    Iterable<String> documents() {
-        return jobs.values();
+    public Optional<String> get(Table table, String key) {
+        return Optional.ofNullable(tables.get(table).get(key));
     }
 
     @Override
-    public long next(String counter) {
+    public Map<String, String> getAll(Table table, Collection<String> keys) {
+        var out = new LinkedHashMap<String, String>();
+        for (String k : keys) {
+            String v = tables.get(table).get(k);
+            if (v != null) out.put(k, v);
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> values(Table table) {
+        return new ArrayList<>(tables.get(table).values());
+    }
+
+    @Override
+    public synchronized long next(String counter) {
         return counters.merge(counter, 1L, Long::sum);
+    }
+
+    @Override
+    public long current(String counter) {
+        return counters.getOrDefault(counter, 0L);
     }
 
     @Override

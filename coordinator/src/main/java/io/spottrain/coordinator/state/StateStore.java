@@ -1,31 +1,62 @@
 package io.spottrain.coordinator.state;
 
-import io.spottrain.coordinator.jobs.Job;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The control plane's durable state, owned by the job manager: every job (spec, state,
- * generation, members, checkpoint catalog, event history, cost). A write that returns is durable:
- * the job manager acknowledges nothing (an API reply, a state change) before its write returned.
- * Implementations: {@link IgniteStateStore} (embedded Apache Ignite with native persistence, on
- * every control node, replicated) and {@link InMemoryStateStore} (tests, single-node demos with
- * {@code --no-persistence}). Both pass {@code StateStoreContract}.
+ * The control plane's durable state: {@link Table tables} of JSON documents. A {@link #write}
+ * that returns is durable and visible to every control node (the job manager acknowledges nothing
+ * before its write returned); reads are served from this node's own copy. Implementations:
+ * {@link IgniteStateStore} (embedded Apache Ignite with native persistence, replicated on every
+ * control node) and {@link InMemoryStateStore} (tests, throwaway single-node clusters). Both pass
+ * {@code StateStoreContract}.
  */
 public interface StateStore extends AutoCloseable {
 
-    /** Inserts or replaces the job under its id; durable when this returns. */
-    void putJob(Job job);
+    /** One document to insert or replace. */
+    record Put(Table table, String key, String json) {
+        public long bytes() {
+            return key.length() + (long) json.length();
+        }
+    }
 
-    Optional<Job> job(String id);
+    /** What was written since start: write calls, documents and their bytes (keys + JSON), and the time the writes took. */
+    record Stats(long writes, long documents, long bytes, long writeNanos) {}
 
-    /** Every job, in submission order. */
-    List<Job> jobs();
+    /**
+     * Fencing: a write carrying a fence applies only while the named counter still holds
+     * {@code epoch}; once someone advanced it (a newer job manager took over), the write fails
+     * with {@link FencedException} and nothing of it is applied.
+     */
+    record Fence(String counter, long epoch) {}
+
+    /** Applies the puts together (one transaction where the store has them); durable when it returns. */
+    default void write(List<Put> puts) {
+        write(puts, null);
+    }
+
+    /** As {@link #write(List)}, only while {@code fence} holds (null: always). */
+    void write(List<Put> puts, Fence fence);
+
+    /** The counter's current value (0 if never advanced). */
+    long current(String counter);
+
+    Optional<String> get(Table table, String key);
+
+    /** The documents of the keys that exist (absent keys are left out). */
+    Map<String, String> getAll(Table table, Collection<String> keys);
+
+    /** Every document of the table, from this node's copy. */
+    List<String> values(Table table);
 
     /** Increments a named counter and returns the new value (durable, never reused: job ids). */
     long next(String counter);
 
-    /** e.g. {@code ignite (2 nodes, persistence at /var/lib/spottrain/control1)}. */
+    Stats stats();
+
+    /** e.g. {@code ignite (2 control node(s), persistence in /var/lib/spottrain/control1)}. */
     String describe();
 
     @Override

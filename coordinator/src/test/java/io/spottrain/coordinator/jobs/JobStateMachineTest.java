@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.spottrain.protocol.spec.JobSpecParser;
+import io.spottrain.protocol.spec.NodeMarket;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
@@ -57,11 +58,14 @@ class JobStateMachineTest {
                 """);
         Instant t = Instant.parse("2026-11-27T10:00:00Z");
         Job job = Job.submitted("j-1", spec, t)
-                .startGenerationOn(List.of("node1", "node2"), t.plusSeconds(1))
+                .startGeneration(List.of(Member.assigned(0, "node1", NodeMarket.SPOT, 0, 0), Member.assigned(1, "node2", NodeMarket.SPOT, 0, 0)),
+                        t.plusSeconds(1))
                 .transition(JobState.RUNNING, "all 2 ranks running", t.plusSeconds(2))
                 .transition(JobState.SUCCEEDED, "done", t.plusSeconds(3));
-        assertEquals(List.of("SUBMITTED", "GENERATION_OPENED", "STARTING", "RUNNING", "SUCCEEDED"),
-                job.events().stream().map(JobEvent::type).toList());
+        assertEquals(List.of(JobEventType.SUBMITTED, JobEventType.GENERATION_OPENED, JobEventType.STARTING, JobEventType.RUNNING,
+                JobEventType.SUCCEEDED), job.newEvents().stream().map(JobEvent::type).toList());
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), job.newEvents().stream().map(JobEvent::seq).toList(), "events are numbered in order");
+        assertEquals(5, job.eventCount());
         assertEquals("2026-11-27T10:00:02Z", job.startedAt());
         assertEquals("2026-11-27T10:00:03Z", job.finishedAt());
         assertEquals(1, job.generation());

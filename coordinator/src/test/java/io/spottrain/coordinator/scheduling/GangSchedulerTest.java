@@ -25,7 +25,7 @@ class GangSchedulerTest {
     }
 
     static NodeInfo node(String id, NodeMarket m, String type, int gpus, double price) {
-        return new NodeInfo(id, m, type, gpus, price, price * 2, "z", "127.0.0.1", "", 0, null);
+        return new NodeInfo(id, m, type, gpus, price, price * 2, "z", "127.0.0.1", "", 0, null, null);
     }
 
     static JobSpec job(String workers, String placement) throws Exception {
@@ -59,7 +59,7 @@ class GangSchedulerTest {
     void gangWaitsBelowMinAndSaysWhy() throws Exception {
         Placement p = GangScheduler.place(job("{min: 2, gpusPerWorker: 4}", "{market: spot}"), fleet().free());
         assertFalse(p.placed());
-        assertEquals("waiting for capacity: needs 2 free spot, 4-GPU nodes, 1 available (4 free in all)", p.waitReason());
+        assertEquals("needs 2 free spot, 4-GPU nodes, 1 available (4 free in all)", p.waitReason());
     }
 
     @Test
@@ -77,7 +77,7 @@ class GangSchedulerTest {
         r.assign("node2", "other-1");
         r.lost("node10", "gone", Instant.EPOCH);
         assertEquals(List.of("node4"), GangScheduler.place(job("{min: 1, max: 4}", "{market: spot}"), r.free()).nodeIds());
-        r.release("node2");
+        r.release("node2", "other-1");
         assertEquals(List.of("node2", "node4"), GangScheduler.place(job("{min: 1, max: 4}", "{market: spot}"), r.free()).nodeIds());
     }
 }

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.state;
 
+/** The contract in memory (a "restart" keeps the same instance: nothing survives a real one). */
 class InMemoryStateStoreTest extends StateStoreContract {
     @Override
     StateStore open() {
@@ -8,6 +9,6 @@ class InMemoryStateStoreTest extends StateStoreContract {
 
     @Override
     StateStore reopen(StateStore closed) {
-        return closed; // nothing outlives the process; the instance stands in for "the same process"
+        return closed;
     }
 }

@@ -3,11 +3,9 @@ package io.spottrain.coordinator.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spottrain.coordinator.jobs.Job;
-import io.spottrain.coordinator.jobs.JobState;
-import io.spottrain.protocol.spec.JobSpecParser;
-import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** What every {@link StateStore} must do; one subclass per implementation. */
@@ -19,56 +17,78 @@ abstract class StateStoreContract {
     /** The same store after its process ended and started again (in memory: the same instance). */
     abstract StateStore reopen(StateStore closed) throws Exception;
 
-    static Job job(String name, Instant at) throws Exception {
-        var spec = JobSpecParser.parse("""
-                apiVersion: spottrain/v1
-                kind: TrainingJob
-                metadata: {name: %s, labels: {team: vision}}
-                spec:
-                  workers: {min: 2, max: 3}
-                  command: ["python", "train.py"]
-                """.formatted(name));
-        return Job.submitted(name + "-1", spec, at);
+    static StateStore.Put put(Table t, String key, String json) {
+        return new StateStore.Put(t, key, json);
     }
 
     @Test
-    void aJobReadsBackEqualAndReplacesItsOlderVersion() throws Exception {
+    void aWriteOverSeveralTablesReadsBackAndReplacesOlderVersions() throws Exception {
         try (StateStore store = open()) {
-            Instant t = Instant.parse("2026-11-27T10:00:00Z");
-            Job a = job("a", t);
-            store.putJob(a);
-            assertEquals(a, store.job("a-1").orElseThrow());
-            Job running = a.startGenerationOn(List.of("node1", "node2"), t.plusSeconds(1))
-                    .transition(JobState.RUNNING, "all ranks running", t.plusSeconds(2));
-            store.putJob(running);
-            assertEquals(running, store.job("a-1").orElseThrow(), "events, members and state survive the round trip");
-            assertEquals(1, store.jobs().size());
-            assertTrue(store.job("nope").isEmpty());
+            store.write(List.of(put(Table.SPECS, "a-1", "{\"spec\":1}"), put(Table.EVENTS, Table.seqKey("a-1", 0), "{\"seq\":0}"),
+                    put(Table.JOBS, "a-1", "{\"v\":1}")));
+            assertEquals("{\"v\":1}", store.get(Table.JOBS, "a-1").orElseThrow());
+            assertEquals("{\"spec\":1}", store.get(Table.SPECS, "a-1").orElseThrow());
+            store.write(List.of(put(Table.EVENTS, Table.seqKey("a-1", 1), "{\"seq\":1}"), put(Table.JOBS, "a-1", "{\"v\":2}")));
+            assertEquals("{\"v\":2}", store.get(Table.JOBS, "a-1").orElseThrow(), "the newer version replaced the older");
+            assertEquals(1, store.values(Table.JOBS).size());
+            assertTrue(store.get(Table.JOBS, "nope").isEmpty());
+            assertTrue(store.get(Table.NODES, "a-1").isEmpty(), "tables are separate");
         }
     }
 
     @Test
-    void jobsComeBackInSubmissionOrder() throws Exception {
+    void getAllReturnsTheKeysThatExistInTheOrderAsked() throws Exception {
         try (StateStore store = open()) {
-            Instant t = Instant.parse("2026-11-27T10:00:00Z");
-            store.putJob(job("late", t.plusSeconds(5)));
-            store.putJob(job("early", t));
-            store.putJob(job("middle", t.plusSeconds(2)));
-            assertEquals(List.of("early-1", "middle-1", "late-1"), store.jobs().stream().map(Job::id).toList());
+            store.write(List.of(put(Table.EVENTS, Table.seqKey("j", 0), "e0"), put(Table.EVENTS, Table.seqKey("j", 1), "e1"),
+                    put(Table.EVENTS, Table.seqKey("j", 2), "e2")));
+            var page = store.getAll(Table.EVENTS, List.of(Table.seqKey("j", 2), Table.seqKey("j", 9), Table.seqKey("j", 0)));
+            assertEquals(List.of("e2", "e0"), List.copyOf(page.values()));
+            assertEquals(Map.of(), store.getAll(Table.EVENTS, List.of()));
         }
     }
 
     @Test
-    void countersNeverRepeatAcrossARestart() throws Exception {
+    void statsCountWritesDocumentsAndBytes() throws Exception {
+        try (StateStore store = open()) {
+            var before = store.stats();
+            store.write(List.of(put(Table.JOBS, "k", "1234"), put(Table.NODES, "n", "xy")));
+            var after = store.stats();
+            assertEquals(1, after.writes() - before.writes());
+            assertEquals(2, after.documents() - before.documents());
+            assertEquals("k".length() + 4 + "n".length() + 2, after.bytes() - before.bytes());
+        }
+    }
+
+    @Test
+    void writesAndCountersSurviveARestart() throws Exception {
         StateStore store = open();
         assertEquals(1, store.next("jobs"));
         assertEquals(2, store.next("jobs"));
         assertEquals(1, store.next("other"));
-        Job j = job("kept", Instant.parse("2026-11-27T10:00:00Z"));
-        store.putJob(j);
+        store.write(List.of(put(Table.JOBS, "kept-1", "{\"kept\":true}"), put(Table.NODES, "node1@t", "{}")));
         try (StateStore again = reopen(store)) {
-            assertEquals(3, again.next("jobs"));
-            assertEquals(j, again.job("kept-1").orElseThrow(), "an acknowledged write survives the restart");
+            assertEquals(3, again.next("jobs"), "a counter never repeats");
+            assertEquals("{\"kept\":true}", again.get(Table.JOBS, "kept-1").orElseThrow(), "an acknowledged write survives the restart");
+            assertEquals(Set.of("{}"), Set.copyOf(again.values(Table.NODES)));
+        }
+    }
+
+    @Test
+    void aFencedWriteAppliesOnlyWhileItsEpochIsCurrent() throws Exception {
+        try (StateStore store = open()) {
+            long mine = store.next("epoch");
+            var fence = new StateStore.Fence("epoch", mine);
+            store.write(List.of(put(Table.JOBS, "j", "{\"by\":1}")), fence);
+            assertEquals(mine, store.current("epoch"));
+            long newer = store.next("epoch"); // another job manager took over
+            var refused = org.junit.jupiter.api.Assertions.assertThrows(FencedException.class,
+                    () -> store.write(List.of(put(Table.JOBS, "j", "{\"by\":1, \"late\":true}"), put(Table.EVENTS, "j#1", "{}")), fence));
+            assertEquals("fenced: epoch is at epoch " + newer + ", this writer holds epoch " + mine + " (a newer job manager took over)",
+                    refused.getMessage());
+            assertEquals("{\"by\":1}", store.get(Table.JOBS, "j").orElseThrow(), "nothing of a refused write is applied");
+            assertTrue(store.get(Table.EVENTS, "j#1").isEmpty());
+            store.write(List.of(put(Table.JOBS, "j", "{\"by\":2}")), new StateStore.Fence("epoch", newer));
+            assertEquals("{\"by\":2}", store.get(Table.JOBS, "j").orElseThrow());
         }
     }
 }

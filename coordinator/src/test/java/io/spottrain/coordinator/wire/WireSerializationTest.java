@@ -1,14 +1,15 @@
 package io.spottrain.coordinator.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spottrain.coordinator.jobs.Job;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.jobs.JobState;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -38,15 +39,20 @@ class WireSerializationTest {
     @Test
     void agentMessagesRoundTrip() {
         ActorRef<AgentProtocol.Report> reports = kit.createTestProbe(AgentProtocol.Report.class).getRef();
-        var node = new NodeInfo("node1", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "us-east-1a", "10.0.0.5", "i-0abc", 42, "http://10.0.0.5:7070");
+        var node = new NodeInfo("node1", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "us-east-1a", "10.0.0.5", "i-0abc", 42, "http://10.0.0.5:7070",
+                "2026-11-27T09:59:00Z");
+        var agent = kit.createTestProbe(AgentProtocol.Command.class).getRef();
         List<Object> msgs = List.of(
-                new AgentProtocol.DescribeNode(reports),
+                new AgentProtocol.DescribeNode(reports, kit.createTestProbe(AgentProtocol.Heartbeat.class).getRef(), 1000),
+                new AgentProtocol.Heartbeat("node1", agent, 7),
+                new AgentProtocol.NodeInterruptionNotice("node1", InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-11-27T10:02:00Z",
+                        "2026-11-27T10:00:00Z"),
                 new AgentProtocol.AllocatePort("j-1", 3, reports),
                 new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, 50, 3, "s3://bkt/p", List.of("http://10.0.0.6:7070"), List.of("python3", "train.py"),
                         Map.of("SEED", "7"), null, reports),
                 new AgentProtocol.StopGeneration("j-1", 3, "cancelled"),
-                new AgentProtocol.NodeDescribed(node, kit.createTestProbe(AgentProtocol.Command.class).getRef(),
-                        java.util.List.of(new AgentProtocol.RankStatus("j-1", 2, 1, 4242, true, 0, "tail", 900, 0.5, "ab"))),
+                new AgentProtocol.NodeDescribed(node, agent,
+                        List.of(new AgentProtocol.RankStatus("j-1", 2, 1, 4242, true, 0, "tail", 900, 0.5, "ab", 800, 850))),
                 new AgentProtocol.RankExited("j-1", 3, 1, "node1", 137, "Killed"));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
@@ -54,17 +60,26 @@ class WireSerializationTest {
     }
 
     @Test
-    void jobManagerRepliesRoundTrip() throws Exception {
+    void jobManagerRequestsAndRepliesRoundTrip() throws Exception {
         var spec = JobSpecParser.parse("""
                 apiVersion: spottrain/v1
                 kind: TrainingJob
                 metadata: {name: j, labels: {team: a}}
                 spec: {workers: {min: 2, max: 3}, command: [x], checkpoint: {remote: "s3://bkt/p"}}
                 """);
-        Job job = Job.submitted("j-1", spec, Instant.parse("2026-11-27T10:00:00Z")).startGenerationOn(List.of("n1", "n2"),
-                Instant.parse("2026-11-27T10:00:01Z"));
-        assertEquals(job, roundTrip(job));
-        var submit = new JobManager.SubmitJob(spec, kit.<org.apache.pekko.pattern.StatusReply<Job>>createTestProbe().getRef());
-        assertEquals(submit, roundTrip(submit));
+        ActorRef<JobManager.Outcome> replyTo = kit.<JobManager.Outcome>createTestProbe().getRef();
+        List<Object> msgs = List.of(new JobManager.SubmitJob(spec, replyTo), new JobManager.CancelJob("j-1", "why", replyTo),
+                new JobManager.CheckpointJob("j-1", replyTo), new JobManager.JobAck("j-1", JobState.RUNNING),
+                new JobManager.Refused(JobManager.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"));
+        for (Object m : msgs) {
+            assertEquals(m, roundTrip(m));
+        }
+    }
+
+    @Test
+    void aLogTailIsBoundedOnTheWire() {
+        var exited = new AgentProtocol.RankExited("j-1", 1, 0, "node1", 1, "x".repeat(100_000) + "the end");
+        assertEquals(AgentProtocol.MAX_LOG_TAIL, exited.logTail().length());
+        assertTrue(exited.logTail().endsWith("the end"));
     }
 }

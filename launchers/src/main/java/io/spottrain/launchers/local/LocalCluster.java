@@ -1,7 +1,7 @@
 package io.spottrain.launchers.local;
 
-import io.spottrain.cli.ApiClient;
-import io.spottrain.cli.CliException;
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +69,8 @@ public final class LocalCluster {
         }
         Instant deadline = Instant.now().plus(timeout);
         String lastProblem = "the coordinator did not write " + ClusterState.FILE;
-        while (Instant.now().isBefore(deadline)) {
+        ClusterState up = null;
+        while (up == null && Instant.now().isBefore(deadline)) {
             if (!p.isAlive()) {
                 stop(dir, Duration.ofSeconds(10));
                 throw new CliException("the coordinator exited with code " + p.exitValue() + " while starting; see " + log
@@ -77,26 +78,36 @@ public final class LocalCluster {
             }
             var state = ClusterState.read(dir);
             if (state.isPresent()) {
-                var api = new ApiClient(state.get().apiUrl());
                 try {
-                    long ready = countReadyWorkers(api);
-                    if (ready >= shape.workers()) {
-                        for (int k = 2; k <= shape.controlNodes(); k++) {
-                            startControlNode(dir, "control" + k, state.get(), jobsDir, java, coordinatorArgs, deadline);
-                        }
-                        return state.get();
-                    }
+                    long ready = countReadyWorkers(new ApiClient(state.get().apiUrl()));
+                    if (ready >= shape.workers()) up = state.get();
                     lastProblem = ready + " of " + shape.workers() + " workers registered";
                 } catch (RuntimeException e) {
                     lastProblem = e.getMessage();
                 }
             }
-            sleep(200);
+            if (up == null) sleep(200);
         }
-        stop(dir, Duration.ofSeconds(10));
-        throw new CliException("the local cluster did not come up within " + timeout.toSeconds() + "s: " + lastProblem
-                + "; logs in " + dir.resolve("logs"));
+        if (up == null) {
+            stop(dir, Duration.ofSeconds(10));
+            throw new CliException("the local cluster did not come up within " + timeout.toSeconds() + "s: " + lastProblem
+                    + "; logs in " + dir.resolve("logs"));
+        }
+        // extra control nodes, one after the other (each joins the Pekko cluster and the Ignite baseline);
+        // a node that does not come up is killed with everything else: nothing is left behind
+        for (int k = 2; k <= shape.controlNodes(); k++) {
+            try {
+                startControlNode(dir, "control" + k, up, jobsDir, java, coordinatorArgs, Instant.now().plus(CONTROL_NODE_TIMEOUT));
+            } catch (RuntimeException e) {
+                stop(dir, Duration.ofSeconds(10));
+                throw e;
+            }
+        }
+        return up;
     }
+
+    /** How long one extra control node may take to serve its API (Ignite joins the baseline and rebalances first). */
+    static final Duration CONTROL_NODE_TIMEOUT = Duration.ofSeconds(90);
 
     /**
      * Starts an extra control node: it joins the cluster through the first one (Pekko seed and
@@ -104,7 +115,7 @@ public final class LocalCluster {
      */
     private static void startControlNode(Path dir, String id, ClusterState first, Path jobsDir, JavaCommand java,
             List<String> coordinatorArgs, Instant deadline) {
-        var control1 = io.spottrain.cli.ControlNodeState.all(dir).stream().filter(c -> c.id().equals("control1")).findFirst()
+        var control1 = ControlNodeState.all(dir).stream().filter(c -> c.id().equals("control1")).findFirst()
                 .orElseThrow(() -> new CliException("control1 did not record its state store address under " + dir.resolve("control")));
         Path log = dir.resolve("logs").resolve(id + ".log");
         var args = new ArrayList<>(List.of("coordinator", "--state-dir", dir.toString(), "--node-id", id, "--seed", first.clusterEndpoint(),
@@ -123,22 +134,25 @@ public final class LocalCluster {
         } catch (IOException e) {
             throw new CliException("cannot start control node " + id + ": " + e.getMessage());
         }
+        String missing = "it wrote no state file yet (still joining the cluster and the state store?)";
         while (Instant.now().isBefore(deadline)) {
             if (!p.isAlive()) {
                 throw new CliException("control node " + id + " exited with code " + p.exitValue() + " while starting; see " + log + lastLines(log));
             }
-            var mine = io.spottrain.cli.ControlNodeState.all(dir).stream().filter(c -> c.id().equals(id) && c.pid() == p.pid()).findFirst();
+            var mine = ControlNodeState.all(dir).stream().filter(c -> c.id().equals(id) && c.pid() == p.pid()).findFirst();
             if (mine.isPresent()) {
                 try {
                     new ApiClient(mine.get().apiUrl()).get("/api/v1/health");
                     return;
                 } catch (RuntimeException e) {
-                    // not serving yet
+                    missing = "its API at " + mine.get().apiUrl() + " did not answer: " + e.getMessage();
                 }
             }
             sleep(200);
         }
-        throw new CliException("control node " + id + " did not come up in time; see " + log);
+        ProcessTree.kill(p.pid()); // not recorded anywhere yet: nobody else would stop it
+        throw new CliException("control node " + id + " did not come up within " + CONTROL_NODE_TIMEOUT.toSeconds() + "s: " + missing
+                + "; see " + log + lastLines(log));
     }
 
     static long countReadyWorkers(ApiClient api) {
@@ -159,7 +173,7 @@ public final class LocalCluster {
         var state = ClusterState.read(dir);
         List<Long> pids = new ArrayList<>();
         state.ifPresent(s -> pids.add(s.coordinatorPid()));
-        var controls = io.spottrain.cli.ControlNodeState.all(dir);
+        var controls = ControlNodeState.all(dir);
         controls.forEach(c -> {
             if (!pids.contains(c.pid())) pids.add(c.pid());
         });

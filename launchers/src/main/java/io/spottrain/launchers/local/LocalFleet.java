@@ -1,6 +1,9 @@
 package io.spottrain.launchers.local;
 
 import io.spottrain.coordinator.launch.NodeLauncher.NodeRequest;
+import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
+import io.spottrain.protocol.spec.NodeMarket;
+import java.util.List;
 
 /**
  * Simulated attributes for local nodes, so a cluster on one machine looks like a mixed fleet:
@@ -16,7 +19,13 @@ public final class LocalFleet {
 
     /** node{index}, 1-based. */
     public static NodeRequest node(int index, boolean spot) {
-        return new NodeRequest("node" + index, spot ? "spot" : "on-demand", INSTANCE_TYPE, 1,
+        return new NodeRequest("node" + index, spot ? NodeMarket.SPOT : NodeMarket.ON_DEMAND, INSTANCE_TYPE, 1,
                 spot ? SPOT_PRICE : ON_DEMAND_PRICE, ON_DEMAND_PRICE, index % 2 == 1 ? "local-a" : "local-b");
+    }
+
+    /** What a local cluster can launch: as many 1-GPU nodes of either market as this machine holds (no count is known). */
+    public static List<NodeShape> shapes() {
+        return List.of(new NodeShape(NodeMarket.SPOT, INSTANCE_TYPE, 1, SPOT_PRICE, 0),
+                new NodeShape(NodeMarket.ON_DEMAND, INSTANCE_TYPE, 1, ON_DEMAND_PRICE, 0));
     }
 }

@@ -3,18 +3,19 @@ package io.spottrain.launchers.local;
 import io.spottrain.agent.node.ImdsEmulator;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.protocol.spec.NodeMarket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
     private final List<String> agentArgs;
     private final Map<String, String> agentEnv;
     private final Map<String, Launched> nodes = new ConcurrentHashMap<>();
+    private boolean closed;
 
     private record Launched(LaunchedNode node, Process process, ImdsEmulator imds) {}
 
@@ -78,7 +80,32 @@ public final class LocalProcessLauncher implements NodeLauncher {
     }
 
     @Override
-    public LaunchedNode launch(NodeRequest r) throws LaunchException {
+    public List<NodeShape> shapes() {
+        return LocalFleet.shapes();
+    }
+
+    /**
+     * The next free name {@code node<N>}: one above every name this launcher used or finds under
+     * the state dir (a node's local tier stays there after it is gone, and must not be reused).
+     */
+    private String nextNodeId() {
+        int max = 0;
+        var names = new ArrayList<>(nodes.keySet());
+        try (var dirs = Files.list(stateDir.resolve("agents"))) {
+            dirs.forEach(d -> names.add(d.getFileName().toString()));
+        } catch (IOException e) {
+            // no agents yet
+        }
+        for (String n : names) {
+            if (n.matches("node\\d{1,9}")) max = Math.max(max, Integer.parseInt(n.substring(4)));
+        }
+        return "node" + (max + 1);
+    }
+
+    @Override
+    public synchronized LaunchedNode launch(NodeRequest request) throws LaunchException {
+        if (closed) throw new LaunchException("the launcher is closed: the cluster is shutting down", null);
+        NodeRequest r = request.nodeId() == null ? request.withNodeId(nextNodeId()) : request;
         Launched existing = nodes.get(r.nodeId());
         if (existing != null && existing.process().isAlive()) {
             throw new LaunchException("node " + r.nodeId() + " is already running (pid " + existing.process().pid() + ")", null);
@@ -89,7 +116,8 @@ public final class LocalProcessLauncher implements NodeLauncher {
                 "--node-id", r.nodeId(),
                 "--work-dir", dir.toString(),
                 "--jobs-dir", jobsDir.toString(),
-                "--market", r.market(),
+                "--market", r.market().label(),
+                "--launched-at", Instant.now().toString(),
                 "--instance-type", r.instanceType(),
                 "--gpus", Integer.toString(r.gpus()),
                 "--price", Double.toString(r.pricePerHour()),
@@ -103,7 +131,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
         // every local node gets its own instance metadata service: attributes, and Spot notices on demand
         ImdsEmulator imds;
         try {
-            imds = new ImdsEmulator(ImdsEmulator.instance("i-local-" + r.nodeId(), r.instanceType(), r.zone(), r.market().equals("spot")));
+            imds = new ImdsEmulator(ImdsEmulator.instance("i-local-" + r.nodeId(), r.instanceType(), r.zone(), r.market() == NodeMarket.SPOT));
         } catch (IOException e) {
             throw new LaunchException("cannot start the IMDS emulator of " + r.nodeId() + ": " + e.getMessage(), e);
         }
@@ -163,9 +191,12 @@ public final class LocalProcessLauncher implements NodeLauncher {
         return nodes.values().stream().filter(l -> l.process().isAlive()).map(Launched::node).toList();
     }
 
-    /** Stops every node in parallel (each: SIGTERM, grace, SIGKILL). */
+    /** Refuses every launch from now on, then stops every node in parallel (each: SIGTERM, grace, SIGKILL). */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true; // a node lost while the cluster stops gets no replacement that would outlive it
+        }
         deadlines.shutdownNow();
         List<Thread> stoppers = new ArrayList<>();
         for (String id : List.copyOf(nodes.keySet())) {

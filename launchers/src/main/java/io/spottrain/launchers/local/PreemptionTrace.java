@@ -1,6 +1,6 @@
 package io.spottrain.launchers.local;
 
-import io.spottrain.cli.CliException;
+import io.spottrain.client.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -57,7 +57,10 @@ class AgentLossIT {
                 ProcessHandle.of(pid).ifPresent(h -> ProcessTree.awaitExit(h, Duration.ofSeconds(15)));
                 assertFalse(ProcessTree.alive(pid), "rank " + m.path("rank") + " was stopped");
             }
-            assertEquals("LOST", cluster.node("node2").path("state").asText());
+            assertTrue(cluster.nodes(false).stream().noneMatch(n -> n.path("id").asText().equals("node2")), "a lost node leaves the live list");
+            JsonNode lost = cluster.nodes(true).stream().filter(n -> n.path("id").asText().equals("node2")).findFirst().orElseThrow();
+            assertEquals("LOST", lost.path("state").asText(), "and stays in the node history");
+            assertTrue(lost.path("terminatedAt").isTextual() && lost.path("launchedAt").isTextual(), lost::toString);
             assertEquals("READY", cluster.node("node1").path("state").asText());
         }
     }

@@ -3,8 +3,7 @@ package io.spottrain.launchers.local;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.spottrain.cli.ApiClient;
-import io.spottrain.cli.ControlNodeState;
+import io.spottrain.client.ApiClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

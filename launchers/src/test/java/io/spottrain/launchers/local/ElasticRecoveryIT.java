@@ -54,7 +54,10 @@ class ElasticRecoveryIT {
             // 2 survivors, or 3 if the replacement node4 registered before the generation boundary
             assertTrue(List.of(2, 3).contains(end.path("worldSize").asInt()), end::toString);
             assertEquals(expectedSha, end.path("paramsSha256").asText(), "same parameters as the uninterrupted run");
-            assertTrue(end.path("events").toString().contains("\"type\":\"REPLACEMENT_REQUESTED\",\"generation\":1,\"node\":\"node4\""),
+            assertTrue(end.path("events").toString().contains("\"type\":\"REPLACEMENT_REQUESTED\",\"generation\":1,\"node\":\"node3\""),
+                    end.path("events")::toString);
+            // the launcher names the replacement: the next free name
+            assertTrue(end.path("events").toString().matches(".*\"type\":\"REPLACEMENT_LAUNCHED\",\"generation\":\\d+,\"node\":\"node4\".*"),
                     end.path("events")::toString);
             JsonNode node4 = null;
             for (int i = 0; i < 150 && node4 == null; i++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.CliException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,7 +94,7 @@ class LocalClusterIT {
 
     @Test
     void aSecondUpOnTheSameStateDirIsRefused() {
-        var e = org.junit.jupiter.api.Assertions.assertThrows(io.spottrain.cli.CliException.class,
+        var e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
                 () -> LocalCluster.start(cluster.stateDir, new LocalCluster.Shape(1, 0), TestCluster.ROOT, Duration.ofSeconds(5),
                         JavaCommand.current(JavaCommand.COORDINATOR_FLAGS)));
         assertTrue(e.getMessage().startsWith("a cluster is already running under"), e.getMessage());

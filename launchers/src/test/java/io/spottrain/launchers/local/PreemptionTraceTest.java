@@ -3,7 +3,7 @@ package io.spottrain.launchers.local;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.spottrain.cli.CliException;
+import io.spottrain.client.CliException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.spottrain.launchers.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.spottrain.cli.ApiClient;
+import io.spottrain.client.ApiClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,6 +86,13 @@ public final class TestCluster implements AutoCloseable {
                 Duration.ofSeconds(90));
     }
 
+    /** Live worker and control nodes, or ({@code all}) the node history too. */
+    public List<JsonNode> nodes(boolean all) {
+        var out = new ArrayList<JsonNode>();
+        api.get("/api/v1/nodes" + (all ? "?all=true" : "")).forEach(out::add);
+        return out;
+    }
+
     public JsonNode node(String id) {
         for (JsonNode n : api.get("/api/v1/nodes")) {
             if (n.path("id").asText().equals(id)) return n;
@@ -97,7 +104,7 @@ public final class TestCluster implements AutoCloseable {
     public List<Long> allPids() {
         var pids = new ArrayList<Long>();
         pids.add(state.coordinatorPid());
-        io.spottrain.cli.ControlNodeState.all(stateDir).forEach(c -> pids.add(c.pid()));
+        ControlNodeState.all(stateDir).forEach(c -> pids.add(c.pid()));
         pids.addAll(LocalCluster.agentPids(stateDir));
         return pids;
     }

@@ -21,6 +21,12 @@ public final class Contract {
     /** host:port of the agent's loopback control endpoint for this rank. */
     public static final String CONTROL = "SPOTTRAIN_CONTROL";
 
+    /**
+     * Exit code of a rank that stopped before the end because it was asked to (a stop request, or
+     * a stall it checkpointed): resumable, not a failure (sysexits' EX_TEMPFAIL).
+     */
+    public static final int EXIT_RESUMABLE = 75;
+
     // process -> agent
     public static final String HELLO = "hello";
     public static final String PROGRESS = "progress";

@@ -1,9 +1,10 @@
 package io.spottrain.protocol.spec;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** The market a machine was bought on. Spot machines can be taken back; on-demand ones are not. */
+/** The market a machine was bought on. Spot machines can be taken back; on-demand ones are not. JSON: the label. */
 public enum NodeMarket {
     SPOT("spot"),
     ON_DEMAND("on-demand");
@@ -14,6 +15,7 @@ public enum NodeMarket {
         this.label = label;
     }
 
+    @JsonValue
     public String label() {
         return label;
     }

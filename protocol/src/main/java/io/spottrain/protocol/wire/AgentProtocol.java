@@ -18,8 +18,24 @@ public final class AgentProtocol {
     /** Commands an agent accepts. */
     public interface Command extends WireMessage {}
 
-    /** Asks the agent for its {@link NodeInfo}; it answers {@link NodeDescribed} and from then on reports to {@code replyTo}. */
-    public record DescribeNode(ActorRef<Report> replyTo) implements Command {}
+    /** Longest rank log tail a report carries (characters, the end kept): wire messages stay small. */
+    public static final int MAX_LOG_TAIL = 4096;
+
+    /**
+     * Asks the agent for its {@link NodeInfo}; it answers {@link NodeDescribed}, from then on
+     * reports to {@code replyTo}, and sends a {@link Heartbeat} to {@code heartbeatTo} every
+     * {@code heartbeatMillis} (a hung agent is found by its silence, not only by its machine's).
+     */
+    public record DescribeNode(ActorRef<Report> replyTo, ActorRef<Heartbeat> heartbeatTo, long heartbeatMillis) implements Command {}
+
+    /** An agent is alive and its actor is responsive. {@code seq} counts up from 1 per agent start. */
+    public record Heartbeat(String nodeId, ActorRef<Command> agent, long seq) implements WireMessage {}
+
+    /** The last {@link #MAX_LOG_TAIL} characters of a log tail (null stays null). */
+    public static String boundTail(String tail) {
+        if (tail == null || tail.length() <= MAX_LOG_TAIL) return tail;
+        return "..." + tail.substring(tail.length() - MAX_LOG_TAIL + 3);
+    }
 
     /** Asks the rank-0 agent of a new generation for a free port for the rendezvous (MASTER_PORT). */
     public record AllocatePort(String jobId, long generation, ActorRef<Report> replyTo) implements Command {}
@@ -61,63 +77,107 @@ public final class AgentProtocol {
     /** Reports an agent sends to the job manager. */
     public interface Report extends WireMessage {}
 
+    /** A report about one job's generation on one node: the job manager routes it to that job. */
+    public interface JobReport extends Report {
+        String jobId();
+
+        long generation();
+
+        String nodeId();
+    }
+
     /**
      * The agent's answer to DescribeNode, with what its ranks did (so a job manager that took over
      * from another learns exits and results it was not there to receive).
      */
-    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent, java.util.List<RankStatus> ranks) implements Report {
+    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent, List<RankStatus> ranks) implements Report {
         public NodeDescribed {
-            ranks = ranks == null ? java.util.List.of() : java.util.List.copyOf(ranks);
+            ranks = ranks == null ? List.of() : List.copyOf(ranks);
         }
     }
 
     /**
      * One rank this agent started: {@code exitCode} null while it runs; {@code doneStep} -1 and
-     * {@code paramsSha256} null until it reported done.
+     * {@code paramsSha256} null until it reported done; {@code checkpointStep} the newest step it
+     * committed in this generation and {@code stalledStep} the step it stalled at (-1: none), so a
+     * job manager that takes over in the middle of a recovery learns what the ranks already did.
      */
     public record RankStatus(String jobId, long generation, int rank, long pid, boolean attached, Integer exitCode, String logTail,
-            long doneStep, double doneLoss, String paramsSha256) implements WireMessage {}
+            long doneStep, double doneLoss, String paramsSha256, long checkpointStep, long stalledStep) implements WireMessage {
 
-    public record PortAllocated(String jobId, long generation, String nodeId, String host, int port) implements Report {}
+        public static RankStatus started(String jobId, long generation, int rank, long pid) {
+            return new RankStatus(jobId, generation, rank, pid, false, null, null, -1, 0, null, -1, -1);
+        }
+
+        public RankStatus withAttached() {
+            return new RankStatus(jobId, generation, rank, pid, true, exitCode, logTail, doneStep, doneLoss, paramsSha256, checkpointStep,
+                    stalledStep);
+        }
+
+        public RankStatus withDone(long step, double loss, String sha) {
+            return new RankStatus(jobId, generation, rank, pid, attached, exitCode, logTail, step, loss, sha, checkpointStep, stalledStep);
+        }
+
+        public RankStatus withExit(int code, String tail) {
+            return new RankStatus(jobId, generation, rank, pid, attached, code, tail, doneStep, doneLoss, paramsSha256, checkpointStep,
+                    stalledStep);
+        }
+
+        public RankStatus withCheckpoint(long step) {
+            return new RankStatus(jobId, generation, rank, pid, attached, exitCode, logTail, doneStep, doneLoss, paramsSha256,
+                    Math.max(checkpointStep, step), stalledStep);
+        }
+
+        public RankStatus withStall(long step) {
+            return new RankStatus(jobId, generation, rank, pid, attached, exitCode, logTail, doneStep, doneLoss, paramsSha256, checkpointStep,
+                    step);
+        }
+    }
+
+    public record PortAllocated(String jobId, long generation, String nodeId, String host, int port) implements JobReport {}
 
     public record RankStarted(String jobId, long generation, int rank, String nodeId, long pid, String logFile)
-            implements Report {}
+            implements JobReport {}
 
-    /** {@code logTail} is the last lines of the rank's output, to explain a failure. */
+    /** {@code logTail} is the last lines of the rank's output, to explain a failure (at most {@link #MAX_LOG_TAIL}). */
     public record RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail)
-            implements Report {}
+            implements JobReport {
+        public RankExited {
+            logTail = boundTail(logTail);
+        }
+    }
 
     /** The rank said hello over the contract: it can be asked to checkpoint and stop (recoverable). */
-    public record RankAttached(String jobId, long generation, int rank, String nodeId, long resumeStep) implements Report {}
+    public record RankAttached(String jobId, long generation, int rank, String nodeId, long resumeStep) implements JobReport {}
 
     /** The rank's training progress (contract {@code progress}). */
     public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,
-            double samplesPerSec) implements Report {}
+            double samplesPerSec) implements JobReport {}
 
     /** The rank committed a checkpoint to this node's local tier (contract {@code checkpoint}). */
     public record CheckpointReported(String jobId, long generation, int rank, String nodeId, long step, String dir, int files,
-            long bytes, double stallMs, double persistMs, String reason) implements Report {}
+            long bytes, double stallMs, double persistMs, String reason) implements JobReport {}
 
     /** A collective failed: the rank holds the state of {@code step} (contract {@code stalled}). */
     public record RankStalled(String jobId, long generation, int rank, String nodeId, long step, String reason)
-            implements Report {}
+            implements JobReport {}
 
     /** The agent's uploader committed a step to the remote tier; with the backlog left behind it. */
     public record CheckpointUploaded(String jobId, long generation, String nodeId, long step, long bytes, long millis, int attempts,
-            int backlogSteps, long backlogBytes) implements Report {}
+            int backlogSteps, long backlogBytes) implements JobReport {}
 
     /**
-     * This node is going away: a Spot interruption notice ({@code kind} spot-interruption, with
-     * the {@code deadline} IMDS gave), a rebalance recommendation (no deadline), or SIGTERM.
+     * This node is going away: a Spot interruption notice (with the {@code deadline} IMDS gave), a
+     * rebalance recommendation (no deadline), or SIGTERM.
      */
-    public record NodeInterruptionNotice(String nodeId, String kind, String action, String deadline, String seenAt)
+    public record NodeInterruptionNotice(String nodeId, InterruptionKind kind, String action, String deadline, String seenAt)
             implements Report {}
 
     /** The rank finished training (contract {@code done}). */
     public record RankDone(String jobId, long generation, int rank, String nodeId, long step, double loss, String paramsSha256)
-            implements Report {}
+            implements JobReport {}
 
     /** The agent could not start the rank at all (no such program, bad working directory). */
     public record RankFailedToStart(String jobId, long generation, int rank, String nodeId, String reason)
-            implements Report {}
+            implements JobReport {}
 }

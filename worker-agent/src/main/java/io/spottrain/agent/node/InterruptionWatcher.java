@@ -2,6 +2,7 @@ package io.spottrain.agent.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.wire.InterruptionKind;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,8 +25,8 @@ public final class InterruptionWatcher implements AutoCloseable {
     static final String INSTANCE_ACTION = "/latest/meta-data/spot/instance-action";
     static final String REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
 
-    /** A notice: {@code kind} is {@code spot-interruption}, {@code rebalance} or {@code sigterm}. */
-    public record Notice(String kind, String action, Instant deadline, Instant seenAt) {}
+    /** A notice of one kind; {@code deadline} null for a rebalance recommendation. */
+    public record Notice(InterruptionKind kind, String action, Instant deadline, Instant seenAt) {}
 
     private final InstanceMetadata imds;
     private final Consumer<Notice> onNotice;
@@ -55,14 +56,14 @@ public final class InterruptionWatcher implements AutoCloseable {
                     JsonNode n = Json.MAPPER.readTree(body);
                     Instant deadline = parse(n.path("time").asText(null), Instant.now().plusSeconds(120));
                     if (interruption.compareAndSet(false, true)) {
-                        report(new Notice("spot-interruption", n.path("action").asText("terminate"), deadline, Instant.now()));
+                        report(new Notice(InterruptionKind.SPOT_INTERRUPTION, n.path("action").asText("terminate"), deadline, Instant.now()));
                     }
                 }
             }
             if (!rebalance.get()) {
                 String body = imds.get(REBALANCE);
                 if (body != null && rebalance.compareAndSet(false, true)) {
-                    report(new Notice("rebalance", "rebalance", null, Instant.now()));
+                    report(new Notice(InterruptionKind.REBALANCE, "rebalance", null, Instant.now()));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -73,7 +74,7 @@ public final class InterruptionWatcher implements AutoCloseable {
     /** The process got SIGTERM: reported like a notice with the agent's stop grace as deadline. */
     public void sigterm(Duration grace) {
         if (interruption.compareAndSet(false, true)) {
-            report(new Notice("sigterm", "terminate", Instant.now().plus(grace), Instant.now()));
+            report(new Notice(InterruptionKind.SIGTERM, "terminate", Instant.now().plus(grace), Instant.now()));
         }
     }
 
@@ -82,7 +83,7 @@ public final class InterruptionWatcher implements AutoCloseable {
     }
 
     private void report(Notice n) {
-        log.warn("interruption notice: {} ({}), deadline {}", n.kind(), n.action(), n.deadline());
+        log.warn("interruption notice: {} ({}), deadline {}", n.kind().label(), n.action(), n.deadline());
         onNotice.accept(n);
     }
 

@@ -22,12 +22,12 @@ class InterruptionWatcherTest {
             assertNull(seen.poll(300, TimeUnit.MILLISECONDS), "404: no notice");
             imds.recommendRebalance(Instant.parse("2026-11-27T10:00:00Z"));
             var rebalance = seen.poll(5, TimeUnit.SECONDS);
-            assertEquals("rebalance", rebalance.kind());
+            assertEquals("rebalance", rebalance.kind().label());
             assertNull(rebalance.deadline());
             Instant deadline = Instant.now().plusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
             imds.noticeInterruption("terminate", deadline);
             var notice = seen.poll(5, TimeUnit.SECONDS);
-            assertEquals("spot-interruption", notice.kind());
+            assertEquals("spot-interruption", notice.kind().label());
             assertEquals("terminate", notice.action());
             assertEquals(deadline, notice.deadline());
             assertTrue(watcher.interrupted());
@@ -42,7 +42,7 @@ class InterruptionWatcherTest {
         try (var watcher = new InterruptionWatcher(null, Duration.ofMillis(50), seen::add)) {
             watcher.sigterm(Duration.ofSeconds(10));
             var n = seen.poll(1, TimeUnit.SECONDS);
-            assertEquals("sigterm", n.kind());
+            assertEquals("sigterm", n.kind().label());
             assertTrue(n.deadline().isAfter(Instant.now().plusSeconds(5)));
         }
     }

@@ -1,4 +1,4 @@
-package io.spottrain.cli;
+package io.spottrain.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.protocol.json.Json;

@@ -1,4 +1,4 @@
-package io.spottrain.cli;
+package io.spottrain.launchers.local;
 
 import io.spottrain.protocol.json.Json;
 import java.io.IOException;
@@ -19,7 +19,7 @@ public record ControlNodeState(String id, String apiUrl, long pid, String storeA
         return stateDir.resolve("control").resolve(id + ".json");
     }
 
-    static void write(Path stateDir, ControlNodeState s) throws IOException {
+    public static void write(Path stateDir, ControlNodeState s) throws IOException {
         Path f = file(stateDir, s.id());
         Files.createDirectories(f.getParent());
         Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
@@ -27,7 +27,7 @@ public record ControlNodeState(String id, String apiUrl, long pid, String storeA
         Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    static void delete(Path stateDir, String id) {
+    public static void delete(Path stateDir, String id) {
         try {
             Files.deleteIfExists(file(stateDir, id));
         } catch (IOException ignored) {

@@ -1,6 +1,6 @@
-package io.spottrain.agent.node;
+package io.spottrain.agent;
 
-import io.spottrain.agent.AgentSettings;
+import io.spottrain.agent.node.InstanceMetadata;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.net.URI;
@@ -32,12 +32,13 @@ public final class NodeInfoSource {
     static NodeInfo describe(AgentSettings s, String host, InstanceMetadata.Attributes md) {
         if (md == null) {
             return new NodeInfo(s.nodeId(), s.market(), s.instanceType(), s.gpus(), s.pricePerHour(), s.onDemandPricePerHour(),
-                    s.zone(), host, "", ProcessHandle.current().pid(), null);
+                    s.zone(), host, "", ProcessHandle.current().pid(), null, s.launchedAt());
         }
         NodeMarket market = md.lifeCycle() == null ? s.market()
                 : NodeMarket.fromLabel(md.lifeCycle().equals("scheduled") ? "on-demand" : md.lifeCycle()).orElse(s.market());
         return new NodeInfo(s.nodeId(), market, or(md.instanceType(), s.instanceType()), s.gpus(), s.pricePerHour(),
-                s.onDemandPricePerHour(), or(md.zone(), s.zone()), host, or(md.instanceId(), ""), ProcessHandle.current().pid(), null);
+                s.onDemandPricePerHour(), or(md.zone(), s.zone()), host, or(md.instanceId(), ""), ProcessHandle.current().pid(), null,
+                s.launchedAt());
     }
 
     private static String or(String v, String dflt) {

@@ -1,4 +1,4 @@
-package io.spottrain.cli;
+package io.spottrain.client;
 
 /** An expected failure: printed as one line, exit code 1, never a stack trace. */
 public final class CliException extends RuntimeException {

@@ -1,0 +1,115 @@
+package io.spottrain.coordinator.api;
+
+import io.spottrain.coordinator.jobs.CheckpointEntry;
+import io.spottrain.coordinator.jobs.JobDocument;
+import io.spottrain.coordinator.jobs.JobEvent;
+import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.spec.JobSpec;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the API reads, straight from this control node's copy of the state store (no round trip to
+ * the job manager): job documents, specs, pages of events and of the checkpoint catalog, nodes.
+ * Pages are bounded: a page is a set of known keys, never a scan of a job's history.
+ */
+public final class JobReads {
+    /** Most events or catalog steps one page returns. */
+    public static final int MAX_PAGE = 1000;
+    /** Events a job view carries (its newest). */
+    public static final int VIEW_EVENTS = 200;
+
+    /** A page of a job's history: {@code items} after {@code after} (exclusive), and how many there are in all. */
+    public record Page<T>(List<T> items, long total, Long next) {}
+
+    private final StateStore store;
+    private final Clock clock;
+
+    public JobReads(StateStore store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    public Optional<JobDocument> document(String id) {
+        return store.get(Table.JOBS, id).map(JobDocument::read);
+    }
+
+    public Optional<JobView> job(String id) {
+        return document(id).map(d -> {
+            var spec = store.get(Table.SPECS, id).map(s -> JobDocument.readValue(s, JobSpec.class))
+                    .orElseThrow(() -> new IllegalStateException("job " + id + " has no stored spec"));
+            long from = Math.max(0, d.eventCount() - VIEW_EVENTS);
+            return JobView.of(d, spec, events(id, from, d.eventCount()), clock.instant());
+        });
+    }
+
+    /** Every job, in submission order, as summaries. */
+    public List<JobSummary> jobs() {
+        var docs = new ArrayList<JobDocument>();
+        for (String json : store.values(Table.JOBS)) docs.add(JobDocument.read(json));
+        docs.sort(Comparator.comparing(JobDocument::submittedAt).thenComparing(JobDocument::id));
+        var now = clock.instant();
+        return docs.stream().map(d -> JobSummary.of(d, now)).toList();
+    }
+
+    /** Events {@code after}+1 .. up to {@code limit} of them ({@code after} -1: from the first). */
+    public Optional<Page<JobEvent>> events(String id, long after, int limit) {
+        return document(id).map(d -> {
+            long from = Math.max(0, after + 1);
+            long to = Math.min(d.eventCount(), from + Math.min(limit, MAX_PAGE));
+            var items = events(id, from, to);
+            return new Page<>(items, d.eventCount(), to < d.eventCount() ? to - 1 : null);
+        });
+    }
+
+    private List<JobEvent> events(String id, long from, long to) {
+        var keys = new ArrayList<String>();
+        for (long s = from; s < to; s++) keys.add(Table.seqKey(id, s));
+        return store.getAll(Table.EVENTS, keys).values().stream().map(j -> JobDocument.readValue(j, JobEvent.class)).toList();
+    }
+
+    /** Catalog steps, newest first: {@code limit} of them before catalog entry {@code before} (null: from the newest). */
+    public Optional<Page<CatalogEntry>> catalog(String id, Long before, int limit) {
+        return document(id).map(d -> {
+            long total = d.training().checkpoints().steps();
+            long to = before == null ? total : Math.max(0, Math.min(before, total));
+            long from = Math.max(0, to - Math.min(limit, MAX_PAGE));
+            var keys = new ArrayList<String>();
+            for (long s = to - 1; s >= from; s--) keys.add(Table.seqKey(id, s));
+            var entries = store.getAll(Table.CHECKPOINTS, keys).values().stream().map(j -> JobDocument.readValue(j, CheckpointEntry.class))
+                    .map(CatalogEntry::of).toList();
+            return new Page<>(entries, total, from > 0 ? from : null);
+        });
+    }
+
+    /** Worker nodes: the live ones, or ({@code all}) every life of every node, newest registration last. */
+    public List<NodeRecord> workers(boolean all) {
+        var out = new ArrayList<NodeRecord>();
+        for (String json : store.values(Table.NODES)) {
+            var n = JobDocument.readValue(json, NodeRecord.class);
+            if (all || n.terminatedAt() == null) out.add(n);
+        }
+        out.sort(Comparator.comparingInt((NodeRecord n) -> n.nodeId().length()).thenComparing(NodeRecord::nodeId)
+                .thenComparing(NodeRecord::registeredAt));
+        return out;
+    }
+
+    public List<ControlNodeRecord> controlNodes() {
+        return store.values(Table.CONTROL).stream().map(j -> JobDocument.readValue(j, ControlNodeRecord.class)).toList();
+    }
+
+    public StateStore.Stats storeStats() {
+        return store.stats();
+    }
+
+    /** The epoch of the newest job manager (each one that starts takes the next). */
+    public long jobManagerEpoch() {
+        return store.current(JobManager.EPOCH_COUNTER);
+    }
+}

@@ -1,0 +1,236 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.wire.InterruptionKind;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The elastic decisions, as pure functions of a {@link Job} and what just happened: no actor, no
+ * clock, no store. The {@link JobMaster} asks, then applies the {@link Decision} (records,
+ * messages, timers). Each function is pinned down by a table test ({@code ElasticPolicyTest}).
+ */
+public final class ElasticPolicy {
+
+    private ElasticPolicy() {}
+
+    /** What to do about an event. */
+    public sealed interface Decision permits Ignore, RecordOnly, BeginRecovery, RestartForming, Widen, DepartedAsAnnounced,
+            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater {}
+
+    /** Not this job's concern (another generation, a node it does not use). */
+    public record Ignore() implements Decision {}
+
+    /** Worth an event, nothing more. */
+    public record RecordOnly() implements Decision {}
+
+    /** Survivors checkpoint a common step, then the generation closes; {@code node} null for a stall. */
+    public record BeginRecovery(RecoveryKind kind, String node, double detectSeconds) implements Decision {}
+
+    /** A member left while the generation was still forming: stop it and form the next from the same step. */
+    public record RestartForming(RecoveryKind kind, String node) implements Decision {}
+
+    /** A further member is lost during a recovery: it stops being a survivor (a wave is one recovery). */
+    public record Widen(String node, int rank) implements Decision {}
+
+    /** The node that gave notice is gone, as announced; {@code exitPending}: its rank's exit was not reported. */
+    public record DepartedAsAnnounced(int rank, boolean exitPending) implements Decision {}
+
+    /** The node that gave notice left before the emergency checkpoint: recover as from a loss. */
+    public record NoticeBecomesLoss(int rank) implements Decision {}
+
+    public record Fail(String reason) implements Decision {}
+
+    public record Succeed(String reason) implements Decision {}
+
+    /** Every survivor checkpointed the agreed step and stopped: close the generation. */
+    public record Close() implements Decision {}
+
+    /** Some ranks are silent while the others stalled: judge them after the grace. */
+    public record SuspectLater() implements Decision {}
+
+    /** Every rank said hello over the contract: it can checkpoint on request and resume. */
+    public static boolean recoverable(Job job) {
+        return job.worldSize() > 0 && job.elastic().attached().size() == job.worldSize();
+    }
+
+    /**
+     * Not every rank of this generation has attached yet (it is still starting), but an earlier
+     * generation proved the program speaks the contract and left a step to resume from.
+     */
+    public static boolean resumable(Job job) {
+        return job.generation() > 1 && job.elastic().resumeStep() > 0;
+    }
+
+    /** A node of the job gave notice (or a rebalance recommendation). */
+    public static Decision onNotice(Job job, String nodeId, InterruptionKind kind) {
+        if (!job.active() || job.memberOn(nodeId).isEmpty()) return new Ignore();
+        if (!kind.departs()) return new RecordOnly();
+        if (job.state() == JobState.RUNNING && recoverable(job)) return new BeginRecovery(RecoveryKind.NOTICE, nodeId, 0);
+        if (resumable(job)) return new RestartForming(RecoveryKind.NOTICE, nodeId);
+        return new RecordOnly(); // its loss, when it comes, decides
+    }
+
+    /** A node of the job is gone (left, downed, suspected, silent). */
+    public static Decision onNodeLost(Job job, String nodeId, String why, double detectSeconds) {
+        var member = job.memberOn(nodeId);
+        if (member.isEmpty() || !(job.active() || job.state() == JobState.RECOVERING)) return new Ignore();
+        int rank = member.get().rank();
+        Recovery rec = job.elastic().recovery();
+        if (job.state() == JobState.RECOVERING) {
+            if (rec == null) return new RecordOnly(); // its generation is closed: nothing of the job runs there
+            if (!nodeId.equals(rec.node())) {
+                return rec.survivors().contains(rank) ? new Widen(nodeId, rank) : new RecordOnly();
+            }
+            if (rec.allCheckpointed() || rec.kind() != RecoveryKind.NOTICE) {
+                return new DepartedAsAnnounced(rank, member.get().exitCode() == null);
+            }
+            return new NoticeBecomesLoss(rank);
+        }
+        if (job.state() == JobState.RUNNING && recoverable(job) && job.worldSize() > 1) {
+            return new BeginRecovery(RecoveryKind.KILL, nodeId, detectSeconds);
+        }
+        if (resumable(job)) return new RestartForming(RecoveryKind.KILL, nodeId);
+        return new Fail("node " + nodeId + " (rank " + rank + ") was lost: it " + why
+                + (recoverable(job) ? "" : " (its ranks do not speak the training contract, so they cannot be resumed)"));
+    }
+
+    /**
+     * A rank exited while the generation forms or runs; {@code job} already has the exit recorded.
+     * An error spends a restart when the job can resume (else it fails); all exited 0: succeeded.
+     */
+    public static Decision onRankExited(Job job, int rank, String nodeId, int exitCode, String lastLogLine) {
+        if (exitCode != 0) {
+            String failure = "rank " + rank + " on " + nodeId + " exited with code " + exitCode
+                    + (lastLogLine == null || lastLogLine.isEmpty() ? "" : ": " + lastLogLine);
+            if (job.state() == JobState.RUNNING && recoverable(job)) {
+                int max = job.spec().spec().maxRestarts();
+                if (job.elastic().restarts() < max) return new BeginRecovery(RecoveryKind.FAILURE, nodeId, 0);
+                failure += " (no restart left: maxRestarts " + max + " used)";
+            }
+            return new Fail(failure);
+        }
+        if (job.members().stream().allMatch(m -> m.exitCode() != null)) {
+            return new Succeed("all " + job.worldSize() + " ranks exited 0");
+        }
+        return new RecordOnly();
+    }
+
+    /**
+     * A rank exited during a recovery ({@code job} has the exit recorded). Close once every
+     * survivor checkpointed and every rank that still had to go is gone; an error before the
+     * checkpoint fails the job, unless it is the failing or lost node's own rank.
+     */
+    public static Decision onRecoveryExit(Job job, int rank, String nodeId, int exitCode) {
+        Recovery rec = job.elastic().recovery();
+        if (rec == null) return new Ignore();
+        boolean allGone = job.members().stream()
+                .filter(m -> !m.nodeId().equals(rec.node()) || rec.kind() == RecoveryKind.NOTICE)
+                .allMatch(m -> m.exitCode() != null || rec.exited().contains(m.rank()) || m.pid() == 0);
+        if (rec.allCheckpointed() && allGone) return new Close();
+        boolean ownNode = nodeId.equals(rec.node()) && rec.kind() != RecoveryKind.NOTICE;
+        if (!rec.allCheckpointed() && exitCode != Contract.EXIT_RESUMABLE && !ownNode) {
+            return new Fail("rank " + rank + " on " + nodeId + " exited with code " + exitCode + " during recovery, before its checkpoint");
+        }
+        return new RecordOnly();
+    }
+
+    /** Ranks of a running generation that have neither stalled nor exited. */
+    public static List<Member> silent(Job job) {
+        var stalls = job.elastic().stalls();
+        return job.members().stream().filter(m -> m.exitCode() == null && !stalls.containsKey(m.rank())).toList();
+    }
+
+    /**
+     * A stall report while RUNNING ({@code job} has it recorded). Every rank stalled and none is
+     * missing: the collective failed by itself (restarted within maxRestarts). Some stalled and
+     * some are silent: judge the silent after the grace (a rank that crashed on a live node reports
+     * its exit in milliseconds).
+     */
+    public static Decision onStall(Job job, double secondsSinceFirstStall) {
+        if (job.state() != JobState.RUNNING || !recoverable(job)) return new Ignore();
+        var silent = silent(job);
+        if (silent.isEmpty() && job.members().stream().allMatch(m -> m.exitCode() == null)) {
+            int max = job.spec().spec().maxRestarts();
+            if (job.elastic().restarts() < max) return new BeginRecovery(RecoveryKind.STALL, null, secondsSinceFirstStall);
+            return new Fail("every rank stalled (" + job.elastic().stalls() + ") and no restart is left: maxRestarts " + max + " used");
+        }
+        if (!silent.isEmpty() && silent.size() < job.worldSize()) return new SuspectLater();
+        return new Ignore();
+    }
+
+    /** The grace after the last stall report ran out: the ranks still silent have lost their nodes. */
+    public static List<Member> suspects(Job job) {
+        if (job.state() != JobState.RUNNING) return List.of();
+        var silent = silent(job);
+        return silent.size() < job.worldSize() ? silent : List.of();
+    }
+
+    /**
+     * After a loss, failure or stall: once every survivor reported the step it stalled at, all
+     * checkpoint the smallest. With no survivor (a world of one failed) the newest checkpoint of
+     * rank 0 is the step (every rank restores it: local, a peer, or S3), else where the generation started.
+     */
+    public static OptionalLong agreeOnStep(Job job) {
+        Recovery rec = job.elastic().recovery();
+        if (job.state() != JobState.RECOVERING || rec == null || rec.kind() == RecoveryKind.NOTICE || rec.agreedStep() >= 0) {
+            return OptionalLong.empty();
+        }
+        var stalls = job.elastic().stalls();
+        if (!stalls.keySet().containsAll(rec.survivors())) return OptionalLong.empty();
+        if (rec.survivors().isEmpty()) {
+            long newest = job.training().checkpoints().newestRank0Step();
+            return OptionalLong.of(newest >= 0 ? newest : job.elastic().resumeStep());
+        }
+        return OptionalLong.of(rec.survivors().stream().mapToLong(stalls::get).min().orElse(0));
+    }
+
+    /**
+     * A rank committed a checkpoint during a recovery: the recovery with it counted, or empty when
+     * it does not count (not a survivor, another step, a periodic checkpoint before a notice's
+     * collective request set the step).
+     */
+    public static Optional<Recovery> onRecoveryCheckpoint(Job job, int rank, long step, String reason) {
+        Recovery rec = job.elastic().recovery();
+        if (job.state() != JobState.RECOVERING || rec == null || !rec.survivors().contains(rank)) return Optional.empty();
+        if (rec.agreedStep() < 0) {
+            if (rec.kind() != RecoveryKind.NOTICE || "interval".equals(reason)) return Optional.empty();
+            rec = rec.agreed(step); // a collective request: every rank checkpoints this same step
+        }
+        if (step != rec.agreedStep()) return Optional.empty();
+        return Optional.of(rec.checkpointed(rank));
+    }
+
+    /** How a generation closes after a recovery: where the next resumes, what is recorded, which nodes stay. */
+    public record ClosePlan(long resumeStep, List<Preemption> preemptions, List<String> keepNodes) {}
+
+    /**
+     * After a notice the ranks may checkpoint again before they take the stop (a second collective
+     * request, the stop's own checkpoint): resume from the newest step every survivor committed,
+     * never older than the agreed one — local retention may already have removed the agreed step.
+     * Survivors first, in rank order, so they resume from their own local tier.
+     */
+    public static ClosePlan closePlan(Job job) {
+        Recovery rec = job.elastic().recovery();
+        long step = rec.agreedStep();
+        if (rec.kind() == RecoveryKind.NOTICE) step = job.training().newestCommonStep(job.generation(), rec.survivors(), step);
+        long lost = Math.max(0, rec.reachedStep() - step);
+        var ps = new ArrayList<Preemption>();
+        ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
+                rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
+        for (String also : rec.alsoLost()) {
+            ps.add(new Preemption(also, RecoveryKind.KILL, step, rec.detectSeconds(), null, lost, rec.startedAt()));
+        }
+        var departing = rec.departing();
+        var keep = job.members().stream().map(Member::nodeId).filter(n -> !departing.contains(n)).toList();
+        return new ClosePlan(step, ps, keep);
+    }
+
+    /** The ranks that go on after {@code kind} on {@code node}: after a notice every member checkpoints, the departing one too. */
+    public static List<Integer> survivors(Job job, RecoveryKind kind, String node) {
+        if (kind == RecoveryKind.NOTICE) return job.members().stream().map(Member::rank).toList();
+        return job.members().stream().filter(m -> !m.nodeId().equals(node)).map(Member::rank).toList();
+    }
+}

@@ -1,0 +1,88 @@
+package io.spottrain.coordinator.jobs;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.spec.JobSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A job as the state store keeps it (table {@code JOBS}): small and bounded, whatever the job's
+ * age. The spec is stored once on its own (table {@code SPECS}); events and the checkpoint catalog
+ * are append-only tables ({@code EVENTS}, {@code CHECKPOINTS}) of which this document carries the
+ * counts. The spec fields that job lists show are copied here so a list reads only documents.
+ * {@link #SCHEMA_VERSION} changes whenever a field changes meaning; readers refuse newer versions.
+ */
+public record JobDocument(
+        int schemaVersion,
+        String id,
+        String name,
+        Map<String, String> labels,
+        int minWorkers,
+        int maxWorkers,
+        String market,
+        int priority,
+        int maxRestarts,
+        JobState state,
+        String reason,
+        String pendingReason,
+        long generation,
+        List<Member> members,
+        String masterAddr,
+        int masterPort,
+        String submittedAt,
+        String startedAt,
+        String finishedAt,
+        String generationOpenedAt,
+        double actualUsd,
+        double onDemandUsd,
+        Training training,
+        Elastic elastic,
+        long eventCount) {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public static JobDocument of(Job j) {
+        var s = j.spec();
+        return new JobDocument(SCHEMA_VERSION, j.id(), s.metadata().name(), s.metadata().labels(), s.spec().workers().min(),
+                s.spec().workers().max(), s.spec().placement().market().label(), s.spec().priority(), s.spec().maxRestarts(), j.state(),
+                j.reason(), j.pendingReason(), j.generation(), j.members(), j.masterAddr(), j.masterPort(), j.submittedAt(), j.startedAt(),
+                j.finishedAt(), j.generationOpenedAt(), j.actualUsd(), j.onDemandUsd(), j.training(), j.elastic(), j.eventCount());
+    }
+
+    /** The job again, with its spec (read from {@code SPECS}). */
+    public Job toJob(JobSpec spec) {
+        return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt,
+                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, eventCount, List.of());
+    }
+
+    public String toJson() {
+        return Json.write(this);
+    }
+
+    /** Reads a stored document; one of another schema version is refused with both versions named. */
+    public static JobDocument read(String json) {
+        try {
+            var tree = Json.MAPPER.readTree(json);
+            int version = tree.path("schemaVersion").asInt(0);
+            if (version != SCHEMA_VERSION) {
+                throw new IllegalStateException("stored job " + tree.path("id").asText("?") + " has schema version " + version
+                        + "; this coordinator reads version " + SCHEMA_VERSION);
+            }
+            return Json.MAPPER.treeToValue(tree, JobDocument.class);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException("a stored job cannot be read: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Any stored record (events, catalog steps, specs) from its JSON. */
+    public static <T> T readValue(String json, Class<T> type) {
+        try {
+            return Json.MAPPER.readValue(json, type);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a stored " + type.getSimpleName() + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+}

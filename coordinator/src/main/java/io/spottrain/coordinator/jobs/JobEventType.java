@@ -1,0 +1,38 @@
+package io.spottrain.coordinator.jobs;
+
+/** What a {@link JobEvent} records. A change of {@link JobState} is recorded under the state's own name. */
+public enum JobEventType {
+    SUBMITTED,
+    PENDING,
+    STARTING,
+    RUNNING,
+    RECOVERING,
+    SUCCEEDED,
+    FAILED,
+    CANCELLED,
+    GENERATION_OPENED,
+    RENDEZVOUS,
+    RANK_STARTED,
+    RANK_EXITED,
+    RANK_STALLED,
+    RANK_DONE,
+    RANK_REATTACHED,
+    NODE_NOTICE,
+    NODE_LOST,
+    NODE_UNREACHABLE,
+    NODE_SUSPECTED,
+    CHECKPOINT_REQUESTED,
+    RECOVERY_STEP,
+    RECOVERY_CHECKPOINTED,
+    RECOVERY_WIDENED,
+    REPLACEMENT_REQUESTED,
+    REPLACEMENT_LAUNCHED,
+    REPLACEMENT_FAILED,
+    WAITING,
+    CONTROL_HANDOVER;
+
+    /** The event that records a change to {@code state}. */
+    public static JobEventType of(JobState state) {
+        return valueOf(state.name());
+    }
+}

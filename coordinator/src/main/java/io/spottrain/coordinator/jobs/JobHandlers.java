@@ -1,0 +1,469 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.settings.CoordinatorSettings;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.StoreWriter;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.wire.AgentProtocol.JobReport;
+import io.spottrain.protocol.wire.AgentProtocol;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.slf4j.Logger;
+
+/**
+ * The state and handlers of one {@link JobMaster}: forming a generation, running it, the API's
+ * requests, registration, and the store. Recoveries are in {@link JobRecoveries}. Every handler
+ * ends with {@link #done}, which stores what changed and returns the behaviour of the new state.
+ */
+final class JobHandlers {
+
+    /** What a job master needs from its surroundings. */
+    record Deps(ActorRef<JobManager.Command> manager, ActorRef<StoreWriter.Command> writer, ActorRef<AgentProtocol.Report> reports,
+            CoordinatorSettings settings, Clock clock, String controlNode) {}
+
+    private final ActorContext<JobMaster.Command> ctx;
+    final TimerScheduler<JobMaster.Command> timers;
+    final Deps deps;
+    final Logger log;
+    final JobOutbox outbox;
+    final JobRecoveries recoveries;
+    /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
+    final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
+    private final CheckpointWindows windows = new CheckpointWindows();
+    private Supplier<Behavior<JobMaster.Command>> behaviour;
+    private Job job;
+    private boolean stopped;
+    private Duration retryDelay = Duration.ofMillis(250);
+
+    JobHandlers(ActorContext<JobMaster.Command> ctx, TimerScheduler<JobMaster.Command> timers, Deps deps, Job job) {
+        this.ctx = ctx;
+        this.timers = timers;
+        this.deps = deps;
+        this.log = ctx.getLog();
+        this.job = job;
+        this.outbox = new JobOutbox(job.id(), deps.writer(), ctx.messageAdapter(StoreWriter.Result.class, JobMaster.Stored::new));
+        this.recoveries = new JobRecoveries(this);
+    }
+
+    Job job() {
+        return job;
+    }
+
+    boolean stopped() {
+        return stopped;
+    }
+
+    Instant now() {
+        return deps.clock().instant().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    Behavior<JobMaster.Command> start(boolean restored, Supplier<Behavior<JobMaster.Command>> behaviour) {
+        this.behaviour = behaviour;
+        timers.startTimerWithFixedDelay(JobMaster.Tick.FLUSH, deps.settings().progressFlushInterval());
+        if (!restored) {
+            askForNodes();
+            return unchanged();
+        }
+        job = job.withEvent(JobEventType.CONTROL_HANDOVER, null, -1, "job manager restored this job on " + deps.controlNode(), now());
+        if (job.inProgress()) {
+            timers.startSingleTimer(new JobMaster.ReattachTimedOut(job.generation()), deps.settings().reattachGrace());
+        }
+        if (job.state() == JobState.STARTING) {
+            timers.startSingleTimer(new JobMaster.StartTimedOut(job.generation()), deps.settings().generationStartTimeout());
+        }
+        if (job.state() == JobState.RECOVERING && job.elastic().recovery() != null) {
+            timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), deps.settings().generationStartTimeout());
+        }
+        if (job.state() == JobState.PENDING || (job.state() == JobState.RECOVERING && job.elastic().recovery() == null)) askForNodes();
+        return done(job);
+    }
+
+    // ---- the store ----
+
+    /** Ends a handler: stores what changed (at once when it matters), then the new state's behaviour. */
+    Behavior<JobMaster.Command> done(Job next) {
+        Job before = job;
+        boolean significant = !next.newEvents().isEmpty() || before.state() != next.state() || before.generation() != next.generation()
+                || !before.members().equals(next.members()) || !before.elastic().equals(next.elastic())
+                || !Objects.equals(before.pendingReason(), next.pendingReason()) || before.masterPort() != next.masterPort();
+        job = outbox.commit(next, significant, !before.training().equals(next.training()));
+        return behaviour.get();
+    }
+
+    Behavior<JobMaster.Command> unchanged() {
+        return done(job);
+    }
+
+    void after(JobOutbox.Effect effect) {
+        outbox.after(effect);
+    }
+
+    Behavior<JobMaster.Command> onStored(JobMaster.Stored s) {
+        if (outbox.onResult(s.result())) {
+            log.warn("job {}: state store write failed; retrying in {} ms", job.id(), retryDelay.toMillis());
+            timers.startSingleTimer(JobMaster.Tick.RETRY, retryDelay);
+            retryDelay = retryDelay.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : retryDelay.multipliedBy(2);
+        } else if (!outbox.hasFailures()) {
+            retryDelay = Duration.ofMillis(250);
+        }
+        return unchanged();
+    }
+
+    Behavior<JobMaster.Command> onRetry() {
+        outbox.retry(job);
+        return unchanged();
+    }
+
+    Behavior<JobMaster.Command> onFlush() {
+        outbox.flush(job);
+        return unchanged();
+    }
+
+    Behavior<JobMaster.Command> onLingerOver() {
+        if (!outbox.idle()) {
+            outbox.flush(job);
+            timers.startSingleTimer(JobMaster.Tick.LINGER_OVER, Duration.ofSeconds(1));
+            return unchanged();
+        }
+        stopped = true;
+        return behaviour.get();
+    }
+
+    // ---- placement and forming ----
+
+    void askForNodes() {
+        // after a recovery the nodes that stay come first (departed ones are not free): they resume from their local tier
+        var preferred = job.members().stream().map(Member::nodeId).toList();
+        long resume = job.generation() == 0 ? -1 : job.elastic().resumeStep();
+        var m = new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt());
+        after(() -> deps.manager().tell(m));
+    }
+
+    Behavior<JobMaster.Command> onWaiting(JobMaster.Waiting w) {
+        if (w.reason().equals(job.pendingReason())) return unchanged();
+        Job next = job.withPendingReason(w.reason());
+        if (job.state() == JobState.RECOVERING) next = next.withEvent(JobEventType.WAITING, null, -1, w.reason(), now());
+        return done(next);
+    }
+
+    Behavior<JobMaster.Command> onPlaced(JobMaster.Placed p) {
+        if (job.state() == JobState.RECOVERING && job.elastic().recovery() != null) return onPlacedTooLate(p);
+        var members = new ArrayList<Member>();
+        for (int r = 0; r < p.nodes().size(); r++) {
+            var info = p.nodes().get(r).info();
+            members.add(Member.assigned(r, info.nodeId(), info.market(), info.pricePerHour(), info.onDemandPricePerHour()));
+            agents.put(info.nodeId(), p.nodes().get(r).agent());
+            if (info.peerUrl() != null) peerUrls.put(info.nodeId(), info.peerUrl());
+        }
+        timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
+        Job next = job.startGeneration(members, now());
+        log.info("job {} generation {} on {}", next.id(), next.generation(), members.stream().map(Member::nodeId).toList());
+        var rank0 = agents.get(members.get(0).nodeId());
+        var ask = new AgentProtocol.AllocatePort(next.id(), next.generation(), deps.reports());
+        after(() -> rank0.tell(ask));
+        timers.startSingleTimer(new JobMaster.PortTimedOut(next.generation()), deps.settings().portAllocationTimeout());
+        return done(next);
+    }
+
+    /** Nodes placed for a job that no longer needs them go back. */
+    Behavior<JobMaster.Command> onPlacedTooLate(JobMaster.Placed p) {
+        var ids = p.nodes().stream().map(a -> a.info().nodeId()).toList();
+        deps.manager().tell(new JobManager.ReleaseNodes(job.id(), ids));
+        return unchanged();
+    }
+
+    Behavior<JobMaster.Command> onPortAllocated(AgentProtocol.PortAllocated p) {
+        if (!current(p) || job.masterPort() != 0) return unchanged();
+        timers.cancel(new JobMaster.PortTimedOut(job.generation()));
+        Job ready = job.withRendezvous(p.host(), p.port())
+                .withEvent(JobEventType.RENDEZVOUS, p.nodeId(), 0, "MASTER_ADDR=" + p.host() + " MASTER_PORT=" + p.port(), now());
+        var spec = ready.spec().spec();
+        for (Member m : ready.members()) {
+            var agent = agents.get(m.nodeId());
+            if (agent == null) continue; // its loss is handled when the manager reports it
+            List<String> peers = ready.members().stream().filter(o -> !o.nodeId().equals(m.nodeId())).map(o -> peerUrls.get(o.nodeId()))
+                    .filter(Objects::nonNull).toList();
+            var start = new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(), p.host(), p.port(),
+                    ready.elastic().resumeStep(), spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
+                    peers, spec.argv(), spec.env(), spec.workingDir(), deps.reports());
+            after(() -> agent.tell(start));
+        }
+        timers.startSingleTimer(new JobMaster.StartTimedOut(ready.generation()), deps.settings().generationStartTimeout());
+        return done(ready);
+    }
+
+    /** Peer checkpoint servers of the job's nodes (from placement and registration). */
+    final Map<String, String> peerUrls = new HashMap<>();
+
+    Behavior<JobMaster.Command> onRankStarted(AgentProtocol.RankStarted s) {
+        if (!current(s)) {
+            // a rank of a generation that was closed while it was starting must not linger
+            var agent = agents.get(s.nodeId());
+            if (agent != null) agent.tell(new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its generation is closed"));
+            return unchanged();
+        }
+        Job next = job.withMember(s.rank(), m -> m.started(s.pid(), s.logFile()))
+                .withEvent(JobEventType.RANK_STARTED, s.nodeId(), s.rank(), "pid " + s.pid(), now());
+        if (next.state() == JobState.STARTING && next.members().stream().allMatch(m -> m.pid() > 0)) {
+            timers.cancel(new JobMaster.StartTimedOut(next.generation()));
+            Instant at = now();
+            next = next.transition(JobState.RUNNING, "all " + next.worldSize() + " ranks running"
+                    + (next.elastic().resumeStep() > 0 ? " from step " + next.elastic().resumeStep() : ""), at)
+                    .withElastic(e -> e.resumed(at));
+            log.info("job {} generation {} running with {} ranks", next.id(), next.generation(), next.worldSize());
+        }
+        return done(next);
+    }
+
+    Behavior<JobMaster.Command> onRankExited(AgentProtocol.RankExited e) {
+        if (!current(e)) return unchanged();
+        Job next = job.withMember(e.rank(), m -> m.exited(e.exitCode()))
+                .withEvent(JobEventType.RANK_EXITED, e.nodeId(), e.rank(), "exit code " + e.exitCode(), now());
+        var d = ElasticPolicy.onRankExited(next, e.rank(), e.nodeId(), e.exitCode(), lastLine(e.logTail()));
+        if (d instanceof ElasticPolicy.BeginRecovery b) return recoveries.begin(next, b.kind(), b.node(), b.detectSeconds());
+        if (d instanceof ElasticPolicy.Fail f) return end(next, JobState.FAILED, f.reason());
+        if (d instanceof ElasticPolicy.Succeed s) {
+            if (next.state() == JobState.STARTING) {
+                timers.cancel(new JobMaster.StartTimedOut(next.generation()));
+                next = next.transition(JobState.RUNNING, "all " + next.worldSize() + " ranks ran", now());
+            }
+            return end(next, JobState.SUCCEEDED, s.reason());
+        }
+        return done(next);
+    }
+
+    Behavior<JobMaster.Command> onRankFailedToStart(AgentProtocol.RankFailedToStart f) {
+        if (!current(f)) return unchanged();
+        return end(job, JobState.FAILED, "rank " + f.rank() + " on " + f.nodeId() + " could not start: " + f.reason());
+    }
+
+    Behavior<JobMaster.Command> onPortTimeout(JobMaster.PortTimedOut t) {
+        if (t.generation() != job.generation() || job.state() != JobState.STARTING || job.masterPort() != 0) return unchanged();
+        return end(job, JobState.FAILED, "node " + job.members().get(0).nodeId() + " (rank 0) did not report a rendezvous port within "
+                + deps.settings().portAllocationTimeout().toSeconds() + "s");
+    }
+
+    Behavior<JobMaster.Command> onStartTimeout(JobMaster.StartTimedOut t) {
+        if (t.generation() != job.generation() || job.state() != JobState.STARTING) return unchanged();
+        String missing = String.join(", ", job.members().stream().filter(m -> m.pid() == 0)
+                .map(m -> "rank " + m.rank() + " on " + m.nodeId()).toList());
+        return end(job, JobState.FAILED, "generation " + job.generation() + " did not start within "
+                + deps.settings().generationStartTimeout().toSeconds() + "s: " + missing + " never reported started");
+    }
+
+    // ---- what ranks report in any live state ----
+
+    Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {
+        if (!current(p) || p.rank() != 0) return unchanged();
+        return done(job.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())));
+    }
+
+    Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {
+        if (!current(a)) return unchanged();
+        return done(job.withElastic(e -> e.attach(a.rank())));
+    }
+
+    Behavior<JobMaster.Command> onDone(AgentProtocol.RankDone d) {
+        if (!current(d)) return unchanged();
+        return done(job.withTraining(t -> t.done(d.rank(), d.step(), d.loss(), d.paramsSha256()))
+                .withEvent(JobEventType.RANK_DONE, d.nodeId(), d.rank(), "step " + d.step() + " params-sha256 " + d.paramsSha256(), now()));
+    }
+
+    Behavior<JobMaster.Command> onStalled(AgentProtocol.RankStalled s) {
+        if (!current(s)) return unchanged();
+        Job next = job.withEvent(JobEventType.RANK_STALLED, s.nodeId(), s.rank(), "stalled at step " + s.step() + ": " + s.reason(), now())
+                .withElastic(e -> e.stalled(s.rank(), s.step(), now()));
+        if (next.state() == JobState.RUNNING) return recoveries.afterStall(next);
+        if (next.state() == JobState.RECOVERING) return recoveries.agree(next);
+        return done(next);
+    }
+
+    Behavior<JobMaster.Command> onCheckpointReported(AgentProtocol.CheckpointReported c) {
+        if (!current(c)) return unchanged();
+        Job next = job.withTraining(t -> t.committed(c.step(), c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs()));
+        if (c.dir() != null) windows.checkpoint(c.stallMs(), c.persistMs()); // (a replayed report has no times)
+        next = stageCatalog(next, c.step());
+        return next.state() == JobState.RECOVERING ? recoveries.onCheckpoint(next, c) : done(next);
+    }
+
+    /** Uploads finish after a generation (or the job) may have ended: recorded for any generation up to the current one. */
+    Behavior<JobMaster.Command> onUploaded(AgentProtocol.CheckpointUploaded u) {
+        if (u.generation() > job.generation()) return unchanged();
+        Job next = job.withTraining(t -> t.uploaded(u.step(), u.generation(), u.bytes(), u.millis(), u.backlogSteps(), u.backlogBytes()));
+        windows.upload(u.millis());
+        return done(stageCatalog(next, u.step()));
+    }
+
+    private Job stageCatalog(Job next, long step) {
+        // a window is empty after a hand-over until new reports come: the stored medians stay until then
+        Job j = next.withTraining(t -> t.withP50s(or(windows.stallP50(), t.checkpoints().stallMsP50()),
+                or(windows.persistP50(), t.checkpoints().persistMsP50()), or(windows.uploadP50(), t.checkpoints().uploadMsP50())));
+        j.training().entry(step).ifPresent(e -> outbox.stage(new StateStore.Put(Table.CHECKPOINTS, Table.seqKey(j.id(), e.seq()),
+                Json.write(e))));
+        return j;
+    }
+
+    // ---- nodes ----
+
+    Behavior<JobMaster.Command> onNodeRegistered(JobMaster.NodeRegistered r) {
+        String nodeId = r.node().nodeId();
+        agents.put(nodeId, r.agent());
+        if (r.node().peerUrl() != null) peerUrls.put(nodeId, r.node().peerUrl());
+        var member = job.memberOn(nodeId);
+        if (member.isEmpty() || !job.inProgress()) return unchanged();
+        var replay = JobReattach.replay(job, member.get(), r.ranks());
+        // replayed as messages, in order, after this one; then what a recovery still misses is asked again
+        replay.forEach(x -> ctx.getSelf().tell(new JobMaster.Reported(x)));
+        ctx.getSelf().tell(new JobMaster.ResumeRecoveryOn(nodeId));
+        if (replay.isEmpty()) return unchanged();
+        Job next = job.withEvent(JobEventType.RANK_REATTACHED, nodeId, member.get().rank(), "applying " + replay.stream()
+                .map(x -> x.getClass().getSimpleName()).toList() + " reported while no job manager listened", now());
+        return done(next);
+    }
+
+    Behavior<JobMaster.Command> onResumeRecoveryOn(JobMaster.ResumeRecoveryOn r) {
+        return recoveries.resumeOn(r.nodeId());
+    }
+
+    Behavior<JobMaster.Command> onReattachTimeout(JobMaster.ReattachTimedOut t) {
+        if (t.generation() != job.generation() || !job.inProgress()) return unchanged();
+        var missing = job.members().stream().filter(m -> !agents.containsKey(m.nodeId()) && m.exitCode() == null).toList();
+        Behavior<JobMaster.Command> b = unchanged();
+        for (Member m : missing) {
+            b = onNodeLost(new JobMaster.NodeLost(m.nodeId(), "did not register with the new job manager within "
+                    + deps.settings().reattachGrace().toSeconds() + "s"));
+        }
+        return b;
+    }
+
+    Behavior<JobMaster.Command> onNodeUnreachable(JobMaster.NodeUnreachable u) {
+        var m = job.memberOn(u.nodeId());
+        if (m.isEmpty() || !job.inProgress()) return unchanged();
+        return done(job.withEvent(JobEventType.NODE_UNREACHABLE, u.nodeId(), m.get().rank(), "no heartbeat", now()));
+    }
+
+    Behavior<JobMaster.Command> onRecoveryExit(AgentProtocol.RankExited e) {
+        if (!current(e)) return unchanged();
+        return recoveries.onExit(e);
+    }
+
+    Behavior<JobMaster.Command> onSuspectTimeout(JobMaster.SuspectTimedOut t) {
+        return t.generation() == job.generation() ? recoveries.onSuspectTimeout() : unchanged();
+    }
+
+    Behavior<JobMaster.Command> onRecoveryTimeout(JobMaster.RecoveryTimedOut t) {
+        return t.generation() == job.generation() ? recoveries.onTimeout() : unchanged();
+    }
+
+    Behavior<JobMaster.Command> onNodeLost(JobMaster.NodeLost l) {
+        return recoveries.onNodeLost(l.nodeId(), l.why());
+    }
+
+    Behavior<JobMaster.Command> onNotice(JobMaster.NodeNotice n) {
+        return recoveries.onNotice(n.notice());
+    }
+
+    Behavior<JobMaster.Command> onReplacementLaunched(JobMaster.ReplacementLaunched r) {
+        return done(job.withEvent(JobEventType.REPLACEMENT_LAUNCHED, r.nodeId(), -1, "replacing " + r.departed() + " (" + r.what() + ")",
+                now()));
+    }
+
+    Behavior<JobMaster.Command> onReplacementFailed(JobMaster.ReplacementFailed r) {
+        return done(job.withEvent(JobEventType.REPLACEMENT_FAILED, r.departed(), -1, "replacing " + r.departed() + ": " + r.error()
+                + (r.gaveUp() ? " (gave up)" : " (will retry)"), now()));
+    }
+
+    // ---- the API ----
+
+    Behavior<JobMaster.Command> onCancel(JobMaster.Cancel m) {
+        if (job.state().terminal()) {
+            m.replyTo().tell(new JobManager.Refused(JobManager.Refusal.CONFLICT, "job " + job.id() + " already ended " + job.state()));
+            return unchanged();
+        }
+        String why = m.reason() == null || m.reason().isBlank() ? "cancelled by user" : m.reason();
+        after(reply(m.replyTo())); // once CANCELLED is stored
+        return end(job, JobState.CANCELLED, why);
+    }
+
+    Behavior<JobMaster.Command> onCheckpoint(JobMaster.Checkpoint m) {
+        if (job.state() != JobState.RUNNING) {
+            m.replyTo().tell(new JobManager.Refused(JobManager.Refusal.CONFLICT, "job " + job.id() + " is " + job.state()
+                    + "; only a RUNNING job can checkpoint"));
+            return unchanged();
+        }
+        for (Member member : job.members()) {
+            var agent = agents.get(member.nodeId());
+            var ask = new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1);
+            if (agent != null) after(() -> agent.tell(ask));
+        }
+        after(reply(m.replyTo()));
+        return done(job.withEvent(JobEventType.CHECKPOINT_REQUESTED, null, -1, "all " + job.worldSize() + " ranks, next common step", now()));
+    }
+
+    /** An API reply sent once the change is stored, or failed with the store's reason. */
+    private JobOutbox.Effect reply(ActorRef<JobManager.Outcome> to) {
+        String id = job.id();
+        return new JobOutbox.Effect() {
+            @Override
+            public void run() {
+                to.tell(new JobManager.JobAck(id, job.state()));
+            }
+
+            @Override
+            public boolean failed(String why) {
+                to.tell(new JobManager.Refused(JobManager.Refusal.UNAVAILABLE, why));
+                return true;
+            }
+        };
+    }
+
+    // ---- the end ----
+
+    /** Ends the job: records the state, stops ranks that may still run, gives its nodes back. */
+    Behavior<JobMaster.Command> end(Job from, JobState to, String why) {
+        Job ended = from.transition(to, why, now());
+        for (Object key : List.of(new JobMaster.PortTimedOut(from.generation()), new JobMaster.StartTimedOut(from.generation()),
+                new JobMaster.RecoveryTimedOut(from.generation()), new JobMaster.SuspectTimedOut(from.generation()))) {
+            timers.cancel(key);
+        }
+        for (Member m : ended.members()) {
+            var agent = agents.get(m.nodeId());
+            var stop = new AgentProtocol.StopGeneration(ended.id(), ended.generation(), why);
+            if (m.exitCode() == null && agent != null) after(() -> agent.tell(stop));
+        }
+        var nodes = ended.members().stream().map(Member::nodeId).toList();
+        after(() -> deps.manager().tell(new JobManager.JobEnded(ended.id(), nodes)));
+        if (to == JobState.FAILED) log.warn("job {} FAILED: {}", ended.id(), why);
+        else log.info("job {} {}: {}", ended.id(), to, why);
+        timers.startSingleTimer(JobMaster.Tick.LINGER_OVER, deps.settings().endedLinger());
+        return done(ended);
+    }
+
+    /** A report of the job's current generation while it forms, runs or recovers. */
+    boolean current(JobReport r) {
+        return job.inProgress() && r.generation() == job.generation();
+    }
+
+    private static Double or(Double a, Double b) {
+        return a != null ? a : b;
+    }
+
+    static String lastLine(String text) {
+        if (text == null) return "";
+        var lines = text.strip().lines().toList();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
+    }
+}

@@ -1,0 +1,175 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.state.StoreWriter;
+import io.spottrain.protocol.wire.AgentProtocol.JobReport;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * One job's actor, a child of the {@link JobManager}: it owns the job's state, its generations,
+ * its recoveries and its timers, and stores every change before acting on it ({@link JobOutbox}).
+ * It has a behaviour per state — pending, forming, running, recovering, ended — each accepting
+ * only what means something then; the decisions are {@link ElasticPolicy}'s pure functions; the
+ * handlers live in {@link JobHandlers}. Placement is the manager's: the job asks for nodes
+ * ({@link JobManager.WantsNodes}) and gets them ({@link Placed}).
+ */
+public final class JobMaster {
+
+    public interface Command {}
+
+    /** A node given to the job and its agent. */
+    public record Assignment(NodeInfo info, ActorRef<AgentProtocol.Command> agent) {}
+
+    /** The manager placed the job's next generation on these nodes (rank order). */
+    public record Placed(List<Assignment> nodes) implements Command {}
+
+    /** The manager could not place the job yet, and why (sent when the reason changes). */
+    public record Waiting(String reason) implements Command {}
+
+    /** A report of one of the job's ranks, routed by the manager. */
+    public record Reported(JobReport report) implements Command {}
+
+    /** A node of the job registered (again): with what its ranks did while nobody listened. */
+    public record NodeRegistered(NodeInfo node, ActorRef<AgentProtocol.Command> agent, List<AgentProtocol.RankStatus> ranks)
+            implements Command {}
+
+    public record NodeLost(String nodeId, String why) implements Command {}
+
+    public record NodeNotice(AgentProtocol.NodeInterruptionNotice notice) implements Command {}
+
+    public record NodeUnreachable(String nodeId) implements Command {}
+
+    public record Cancel(String reason, ActorRef<JobManager.Outcome> replyTo) implements Command {}
+
+    /** Every rank of a RUNNING job checkpoints at their next common step. */
+    public record Checkpoint(ActorRef<JobManager.Outcome> replyTo) implements Command {}
+
+    public record ReplacementLaunched(String departed, String nodeId, String what) implements Command {}
+
+    public record ReplacementFailed(String departed, String error, boolean gaveUp) implements Command {}
+
+    record PortTimedOut(long generation) implements Command {}
+
+    record StartTimedOut(long generation) implements Command {}
+
+    record RecoveryTimedOut(long generation) implements Command {}
+
+    record SuspectTimedOut(long generation) implements Command {}
+
+    record ReattachTimedOut(long generation) implements Command {}
+
+    /** After a node re-registered mid-recovery and its ranks' status was applied: ask it again for what is missing. */
+    record ResumeRecoveryOn(String nodeId) implements Command {}
+
+    record Stored(StoreWriter.Result result) implements Command {}
+
+    enum Tick implements Command { FLUSH, RETRY, LINGER_OVER }
+
+    /**
+     * A new job ({@code restored} false: it was just stored by the manager) or one a new job
+     * manager restored from the store.
+     */
+    public static Behavior<Command> create(Job job, boolean restored, JobHandlers.Deps deps) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            var h = new JobHandlers(ctx, timers, deps, job);
+            var master = new JobMaster(h);
+            return h.start(restored, master::behaviour);
+        }));
+    }
+
+    private final JobHandlers h;
+    private final Behavior<Command> pending;
+    private final Behavior<Command> forming;
+    private final Behavior<Command> running;
+    private final Behavior<Command> recovering;
+    private final Behavior<Command> ended;
+
+    private JobMaster(JobHandlers h) {
+        this.h = h;
+        this.pending = common(Behaviors.receive(Command.class)
+                .onMessage(Placed.class, h::onPlaced)
+                .onMessage(Waiting.class, h::onWaiting));
+        this.forming = common(report(report(report(report(Behaviors.receive(Command.class),
+                AgentProtocol.PortAllocated.class, h::onPortAllocated),
+                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankExited.class, h::onRankExited),
+                AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
+                .onMessage(NodeLost.class, h::onNodeLost)
+                .onMessage(NodeNotice.class, h::onNotice)
+                .onMessage(PortTimedOut.class, h::onPortTimeout)
+                .onMessage(StartTimedOut.class, h::onStartTimeout));
+        this.running = common(report(report(report(Behaviors.receive(Command.class),
+                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankExited.class, h::onRankExited),
+                AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
+                .onMessage(NodeLost.class, h::onNodeLost)
+                .onMessage(NodeNotice.class, h::onNotice)
+                .onMessage(SuspectTimedOut.class, h::onSuspectTimeout));
+        this.recovering = common(report(report(Behaviors.receive(Command.class),
+                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankExited.class, h::onRecoveryExit)
+                .onMessage(NodeLost.class, h::onNodeLost)
+                .onMessage(NodeNotice.class, h::onNotice)
+                .onMessage(RecoveryTimedOut.class, h::onRecoveryTimeout)
+                .onMessage(Placed.class, h::onPlaced)
+                .onMessage(Waiting.class, h::onWaiting));
+        this.ended = report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h::onUploaded)
+                .onMessage(Placed.class, h::onPlacedTooLate)
+                .onMessage(Cancel.class, h::onCancel)
+                .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(Stored.class, h::onStored)
+                .onMessageEquals(Tick.FLUSH, h::onFlush)
+                .onMessageEquals(Tick.RETRY, h::onRetry)
+                .onMessageEquals(Tick.LINGER_OVER, h::onLingerOver)
+                .build();
+    }
+
+    /** The behaviour of the job's current state. */
+    Behavior<Command> behaviour() {
+        return switch (h.job().state()) {
+            case PENDING -> pending;
+            case STARTING -> forming;
+            case RUNNING -> running;
+            case RECOVERING -> recovering;
+            case SUCCEEDED, FAILED, CANCELLED -> h.stopped() ? Behaviors.stopped() : ended;
+        };
+    }
+
+    /** What every live state accepts: progress, checkpoints, attachments, registration, the API, the store. */
+    private Behavior<Command> common(BehaviorBuilder<Command> b) {
+        return report(report(report(report(report(report(report(b,
+                AgentProtocol.RankProgress.class, h::onProgress),
+                AgentProtocol.RankAttached.class, h::onAttached),
+                AgentProtocol.RankStalled.class, h::onStalled),
+                AgentProtocol.CheckpointReported.class, h::onCheckpointReported),
+                AgentProtocol.CheckpointUploaded.class, h::onUploaded),
+                AgentProtocol.RankDone.class, h::onDone),
+                AgentProtocol.RankStarted.class, h::onRankStarted)
+                .onMessage(NodeRegistered.class, h::onNodeRegistered)
+                .onMessage(NodeUnreachable.class, h::onNodeUnreachable)
+                .onMessage(NodeLost.class, h::onNodeLost)
+                .onMessage(NodeNotice.class, h::onNotice)
+                .onMessage(Cancel.class, h::onCancel)
+                .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(ReplacementLaunched.class, h::onReplacementLaunched)
+                .onMessage(ReplacementFailed.class, h::onReplacementFailed)
+                .onMessage(ReattachTimedOut.class, h::onReattachTimeout)
+                .onMessage(ResumeRecoveryOn.class, h::onResumeRecoveryOn)
+                .onMessage(Stored.class, h::onStored)
+                .onMessageEquals(Tick.FLUSH, h::onFlush)
+                .onMessageEquals(Tick.RETRY, h::onRetry)
+                .build();
+    }
+
+    /** Accepts a routed report of this type (the report types are the agent protocol's own records). */
+    private static <R extends JobReport> BehaviorBuilder<Command> report(BehaviorBuilder<Command> b, Class<R> type,
+            Function<R, Behavior<Command>> handler) {
+        return b.onMessage(Reported.class, m -> type.isInstance(m.report()), m -> handler.apply(type.cast(m.report())));
+    }
+}

@@ -1,0 +1,273 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.wire.AgentProtocol;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * The recovery side of a {@link JobMaster}: notices, losses, failures and stalls become
+ * recoveries (survivors checkpoint a common step, the generation closes, the next opens from it).
+ * What to do is {@link ElasticPolicy}'s decision; this class applies it to the job, its agents,
+ * its timers and the manager.
+ */
+final class JobRecoveries {
+    private final JobHandlers h;
+
+    JobRecoveries(JobHandlers h) {
+        this.h = h;
+    }
+
+    private Job job() {
+        return h.job();
+    }
+
+    // ---- what starts a recovery ----
+
+    Behavior<JobMaster.Command> onNotice(AgentProtocol.NodeInterruptionNotice n) {
+        Job job = job();
+        var d = ElasticPolicy.onNotice(job, n.nodeId(), n.kind());
+        if (d instanceof ElasticPolicy.Ignore) return h.unchanged();
+        String what = n.kind().label() + " (" + n.action() + ")" + (n.deadline() == null ? "" : ", deadline " + n.deadline());
+        Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), job.memberOn(n.nodeId()).map(Member::rank).orElse(-1), what, h.now());
+        if (d instanceof ElasticPolicy.BeginRecovery b) return begin(noted, b.kind(), b.node(), b.detectSeconds());
+        if (d instanceof ElasticPolicy.RestartForming r) return restartForming(noted, r.kind(), r.node());
+        return h.done(noted);
+    }
+
+    Behavior<JobMaster.Command> onNodeLost(String nodeId, String why) {
+        Job job = job();
+        double detect = job.elastic().stalls().isEmpty() ? 0 : job.elastic().secondsSinceFirstStall(h.now());
+        var d = ElasticPolicy.onNodeLost(job, nodeId, why, detect);
+        if (d instanceof ElasticPolicy.Ignore) return h.unchanged();
+        Member member = job.memberOn(nodeId).orElseThrow();
+        h.agents.remove(nodeId);
+        Job lost = job.withEvent(JobEventType.NODE_LOST, nodeId, member.rank(), why, h.now());
+        if (d instanceof ElasticPolicy.Widen w) return widen(lost, nodeId, member, why);
+        if (d instanceof ElasticPolicy.DepartedAsAnnounced a) {
+            return a.exitPending() ? onExitOf(lost, member.rank(), nodeId, Contract.EXIT_RESUMABLE) : h.done(lost);
+        }
+        if (d instanceof ElasticPolicy.NoticeBecomesLoss n) {
+            // gone before the emergency checkpoint: recover as from a loss, from what the others hold
+            Job asLoss = lost.withElastic(e -> e.withRecovery(e.recovery().asLossOf(n.rank())));
+            return agree(asLoss);
+        }
+        if (d instanceof ElasticPolicy.BeginRecovery b) {
+            h.timers.cancel(new JobMaster.SuspectTimedOut(lost.generation()));
+            return begin(lost, b.kind(), b.node(), b.detectSeconds());
+        }
+        if (d instanceof ElasticPolicy.RestartForming r) return restartForming(lost, r.kind(), r.node());
+        if (d instanceof ElasticPolicy.Fail f) return h.end(lost, JobState.FAILED, f.reason());
+        return h.done(lost);
+    }
+
+    /** A stall while RUNNING: every rank stalled (restart), or some silent (judge them after the grace). */
+    Behavior<JobMaster.Command> afterStall(Job stalled) {
+        var d = ElasticPolicy.onStall(stalled, stalled.elastic().secondsSinceFirstStall(h.now()));
+        if (d instanceof ElasticPolicy.BeginRecovery b) {
+            h.timers.cancel(new JobMaster.SuspectTimedOut(stalled.generation()));
+            return begin(stalled, b.kind(), b.node(), b.detectSeconds());
+        }
+        if (d instanceof ElasticPolicy.Fail f) return h.end(stalled, JobState.FAILED, f.reason());
+        if (d instanceof ElasticPolicy.SuspectLater) {
+            // (re)started by every stall report: the silent are judged a grace after the last one
+            h.timers.startSingleTimer(new JobMaster.SuspectTimedOut(stalled.generation()), h.deps.settings().stallSuspectGrace());
+        }
+        return h.done(stalled);
+    }
+
+    /** The grace ran out: the ranks still silent lost their nodes (without waiting for the cluster to down them). */
+    Behavior<JobMaster.Command> onSuspectTimeout() {
+        Job job = job();
+        var silent = ElasticPolicy.suspects(job);
+        if (silent.isEmpty()) return h.unchanged();
+        double detect = job.elastic().secondsSinceFirstStall(h.now());
+        Job suspected = job;
+        for (Member m : silent) {
+            suspected = suspected.withEvent(JobEventType.NODE_SUSPECTED, m.nodeId(), m.rank(), "the other ranks stalled and rank " + m.rank()
+                    + " stayed silent for " + h.deps.settings().stallSuspectGrace().toMillis() + " ms", h.now());
+            h.log.warn("job {}: node {} is silent while the other ranks stalled; treating it as lost", job.id(), m.nodeId());
+        }
+        var ids = silent.stream().map(Member::nodeId).toList();
+        var manager = h.deps.manager();
+        h.after(() -> manager.tell(new JobManager.SuspectNodes(job.id(), ids))); // not scheduled again until it proves alive
+        h.done(suspected);
+        begin(job(), RecoveryKind.KILL, silent.get(0).nodeId(), detect);
+        for (Member m : silent.subList(1, silent.size())) {
+            if (job().state() == JobState.RECOVERING && job().elastic().recovery() != null) {
+                widen(job(), m.nodeId(), m, "silent while the other ranks stalled");
+            }
+        }
+        return h.unchanged();
+    }
+
+    /**
+     * Starts a recovery: survivors keep their rank order. After a notice every member (the
+     * departing one too) checkpoints the next common step; after a loss the survivors checkpoint
+     * the step they all hold (the smallest they stalled at).
+     */
+    Behavior<JobMaster.Command> begin(Job job, RecoveryKind kind, String node, double detectSeconds) {
+        var survivors = ElasticPolicy.survivors(job, kind, node);
+        var rec = Recovery.begin(kind, node, survivors, h.now().toString(), detectSeconds, job.training().step());
+        int max = job.spec().spec().maxRestarts();
+        String what = switch (kind) {
+            case FAILURE -> "failure of a rank on " + node + " (restart " + (job.elastic().restarts() + 1) + " of " + max
+                    + "): checkpointing the other ranks";
+            case STALL -> "every rank stalled with no node missing (restart " + (job.elastic().restarts() + 1) + " of " + max
+                    + "): checkpointing all ranks";
+            default -> kind.label() + " on " + node + ": checkpointing survivors";
+        };
+        Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
+        h.log.warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
+        if (kind.departs()) recovering = requestReplacement(recovering, node);
+        h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
+        if (kind == RecoveryKind.NOTICE) {
+            tell(recovering, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
+            return h.done(recovering);
+        }
+        return agree(recovering);
+    }
+
+    /**
+     * A member leaves while the generation is still forming: stop it and form the next one from
+     * the same resume step (nothing new was trained that a checkpoint could keep).
+     */
+    Behavior<JobMaster.Command> restartForming(Job job, RecoveryKind kind, String node) {
+        var survivors = job.members().stream().filter(m -> !m.nodeId().equals(node)).map(Member::rank).toList();
+        long step = job.elastic().resumeStep();
+        var rec = new Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), h.now().toString(), 0, step, List.of());
+        Job recovering = requestReplacement(job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, kind.label() + " on "
+                + node + " while generation " + job.generation() + " was forming: restarting it from step " + step, h.now()), node);
+        h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
+        h.timers.cancel(new JobMaster.PortTimedOut(job.generation()));
+        h.timers.cancel(new JobMaster.StartTimedOut(job.generation()));
+        var stillRunning = recovering.members().stream().filter(m -> !m.nodeId().equals(node) && m.exitCode() == null).toList();
+        if (stillRunning.stream().noneMatch(m -> m.pid() > 0)) return close(recovering); // nothing was started yet
+        tell(recovering, recovering.members().stream().map(Member::rank).toList(),
+                m -> new AgentProtocol.StopGeneration(recovering.id(), recovering.generation(), "generation restarts"));
+        return h.done(recovering);
+    }
+
+    /**
+     * A further member is lost while a recovery runs (or was lost together with the first): it is
+     * dropped from the survivors, replaced, and the recovery goes on with the rest.
+     */
+    private Behavior<JobMaster.Command> widen(Job job, String nodeId, Member member, String why) {
+        var rec = job.elastic().recovery().withAlsoLost(nodeId, member.rank());
+        Job j = requestReplacement(job.withElastic(e -> e.withRecovery(rec)).withEvent(JobEventType.RECOVERY_WIDENED, nodeId, member.rank(),
+                "also lost (" + why + "); survivors now ranks " + rec.survivors(), h.now()), nodeId);
+        h.log.warn("job {}: node {} also lost during the recovery; survivors {}", j.id(), nodeId, rec.survivors());
+        if (member.exitCode() == null) return onExitOf(j, member.rank(), nodeId, Contract.EXIT_RESUMABLE);
+        return agree(j);
+    }
+
+    // ---- during a recovery ----
+
+    /** Once every survivor reported where it stalled, all checkpoint the smallest step (none survived: close at once). */
+    Behavior<JobMaster.Command> agree(Job job) {
+        var step = ElasticPolicy.agreeOnStep(job);
+        if (step.isEmpty()) return h.done(job);
+        var rec = job.elastic().recovery();
+        long s = step.getAsLong();
+        Job agreed = job.withElastic(e -> e.withRecovery(rec.agreed(s))).withEvent(JobEventType.RECOVERY_STEP, null, -1,
+                rec.survivors().isEmpty() ? "no rank survived: resuming from the newest checkpoint, step " + s
+                        : "survivors checkpoint step " + s, h.now());
+        if (rec.survivors().isEmpty()) return close(agreed);
+        tell(agreed, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), s));
+        return h.done(agreed);
+    }
+
+    Behavior<JobMaster.Command> onCheckpoint(Job job, AgentProtocol.CheckpointReported c) {
+        var counted = ElasticPolicy.onRecoveryCheckpoint(job, c.rank(), c.step(), c.reason());
+        if (counted.isEmpty()) return h.done(job);
+        Job next = job.withElastic(e -> e.withRecovery(counted.get()));
+        if (!counted.get().allCheckpointed()) return h.done(next);
+        Job ready = next.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + counted.get().agreedStep() + " on all "
+                + counted.get().survivors().size() + " ranks", h.now());
+        tell(ready, ready.members().stream().map(Member::rank).toList(),
+                m -> new AgentProtocol.StopGeneration(ready.id(), ready.generation(), "generation closes for recovery"));
+        return h.done(ready);
+    }
+
+    Behavior<JobMaster.Command> onExit(AgentProtocol.RankExited e) {
+        Job j = job().withEvent(JobEventType.RANK_EXITED, e.nodeId(), e.rank(), "exit code " + e.exitCode() + " (recovery)", h.now());
+        return onExitOf(j, e.rank(), e.nodeId(), e.exitCode());
+    }
+
+    private Behavior<JobMaster.Command> onExitOf(Job job, int rank, String nodeId, int exitCode) {
+        Job j = job.withMember(rank, m -> m.exited(exitCode)).withElastic(el -> el.withRecovery(el.recovery().exited(rank)));
+        var d = ElasticPolicy.onRecoveryExit(j, rank, nodeId, exitCode);
+        if (d instanceof ElasticPolicy.Close) return close(j);
+        if (d instanceof ElasticPolicy.Fail f) return h.end(j, JobState.FAILED, f.reason());
+        return agree(j);
+    }
+
+    Behavior<JobMaster.Command> onTimeout() {
+        Job job = job();
+        var rec = job.elastic().recovery();
+        if (job.state() != JobState.RECOVERING || rec == null) return h.unchanged();
+        String missing = rec.agreedStep() < 0 ? "no common step was agreed (stall reports: " + job.elastic().stalls() + ")"
+                : "ranks " + rec.survivors().stream().filter(r -> !rec.checkpointed().contains(r)).toList() + " did not checkpoint step "
+                        + rec.agreedStep();
+        return h.end(job, JobState.FAILED, "recovery from the " + rec.kind().label() + " on " + rec.node() + " did not complete within "
+                + h.deps.settings().generationStartTimeout().toSeconds() + "s: " + missing);
+    }
+
+    /**
+     * A node came back to a job manager that took over mid-recovery: ask it again for what the
+     * recovery still needs from it (a checkpoint, a stop). Trainers never rewrite a committed step,
+     * so asking twice is harmless.
+     */
+    Behavior<JobMaster.Command> resumeOn(String nodeId) {
+        Job job = job();
+        var rec = job.elastic().recovery();
+        var member = job.memberOn(nodeId);
+        var agent = h.agents.get(nodeId);
+        if (job.state() != JobState.RECOVERING || rec == null || member.isEmpty() || agent == null || member.get().exitCode() != null) {
+            return h.unchanged();
+        }
+        int rank = member.get().rank();
+        if (rec.allCheckpointed()) {
+            agent.tell(new AgentProtocol.StopGeneration(job.id(), job.generation(), "generation closes for recovery"));
+        } else if (rec.survivors().contains(rank) && !rec.checkpointed().contains(rank)) {
+            if (rec.agreedStep() >= 0 || rec.kind() == RecoveryKind.NOTICE) {
+                agent.tell(new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));
+            }
+        }
+        return h.unchanged();
+    }
+
+    // ---- the end of a generation ----
+
+    /** The old generation is over: free its nodes and ask for the next one's. */
+    Behavior<JobMaster.Command> close(Job job) {
+        var plan = ElasticPolicy.closePlan(job);
+        h.timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
+        Job closed = job.closeGeneration(h.now()).withElastic(e -> e.nextGeneration(plan.resumeStep(), plan.preemptions()))
+                .withPendingReason("resuming from step " + plan.resumeStep());
+        var nodes = job.members().stream().map(Member::nodeId).toList();
+        var manager = h.deps.manager();
+        h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes)));
+        h.done(closed);
+        h.askForNodes(); // (after the release, in order)
+        return h.unchanged();
+    }
+
+    private Job requestReplacement(Job job, String departing) {
+        var manager = h.deps.manager();
+        h.after(() -> manager.tell(new JobManager.RequestReplacement(job.id(), departing)));
+        return job.withEvent(JobEventType.REPLACEMENT_REQUESTED, departing, -1, "replacing " + departing, h.now());
+    }
+
+    private void tell(Job job, List<Integer> ranks, Function<Member, AgentProtocol.Command> message) {
+        for (Member m : job.members()) {
+            if (!ranks.contains(m.rank())) continue;
+            var agent = h.agents.get(m.nodeId());
+            if (agent == null) continue;
+            var msg = message.apply(m);
+            h.after(() -> agent.tell(msg));
+        }
+    }
+}

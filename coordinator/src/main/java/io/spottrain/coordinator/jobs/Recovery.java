@@ -1,0 +1,75 @@
+package io.spottrain.coordinator.jobs;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A recovery in progress: {@code node} the departing or failing node (null for a stall);
+ * {@code survivors} the ranks that go on; {@code agreedStep} the step all of them checkpoint (-1
+ * until known); {@code checkpointed}/{@code exited} the survivors done with each phase;
+ * {@code alsoLost} nodes lost during (or together with) this recovery besides {@code node} (a wave
+ * of preemptions is one recovery).
+ */
+public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, long agreedStep, Set<Integer> checkpointed,
+        Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep, List<String> alsoLost) {
+
+    public Recovery {
+        survivors = List.copyOf(survivors);
+        checkpointed = Set.copyOf(checkpointed);
+        exited = Set.copyOf(exited);
+        alsoLost = alsoLost == null ? List.of() : List.copyOf(alsoLost);
+    }
+
+    public static Recovery begin(RecoveryKind kind, String node, List<Integer> survivors, String startedAt, double detectSeconds,
+            long reachedStep) {
+        return new Recovery(kind, node, survivors, -1, Set.of(), Set.of(), startedAt, detectSeconds, reachedStep, List.of());
+    }
+
+    public Recovery agreed(long step) {
+        return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost);
+    }
+
+    public Recovery checkpointed(int rank) {
+        var s = new HashSet<>(checkpointed);
+        s.add(rank);
+        return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep, alsoLost);
+    }
+
+    public Recovery exited(int rank) {
+        var s = new HashSet<>(exited);
+        s.add(rank);
+        return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep, alsoLost);
+    }
+
+    /**
+     * Another member is gone while this recovery runs: it is no survivor any more. A notice whose
+     * common step is not agreed yet becomes a loss (the ring is broken: the others stall).
+     */
+    public Recovery withAlsoLost(String lostNode, int rank) {
+        var lost = new ArrayList<>(alsoLost);
+        lost.add(lostNode);
+        RecoveryKind k = kind == RecoveryKind.NOTICE && agreedStep < 0 ? RecoveryKind.KILL : kind;
+        return new Recovery(k, node, survivors.stream().filter(r -> r != rank).toList(), agreedStep, checkpointed, exited, startedAt,
+                detectSeconds, reachedStep, lost);
+    }
+
+    /** The node that gave notice left before the emergency checkpoint: recover as from a loss, from what the others hold. */
+    public Recovery asLossOf(int rank) {
+        return new Recovery(RecoveryKind.KILL, node, survivors.stream().filter(r -> r != rank).toList(), -1, Set.of(), Set.of(),
+                startedAt, detectSeconds, reachedStep, alsoLost);
+    }
+
+    /** Nodes that leave the job with this recovery (a failing or stalled node stays). */
+    public List<String> departing() {
+        var all = new ArrayList<String>();
+        if (node != null && kind.departs()) all.add(node);
+        all.addAll(alsoLost);
+        return all;
+    }
+
+    public boolean allCheckpointed() {
+        return agreedStep >= 0 && checkpointed.containsAll(survivors);
+    }
+}

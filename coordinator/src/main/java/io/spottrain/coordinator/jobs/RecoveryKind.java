@@ -1,0 +1,36 @@
+package io.spottrain.coordinator.jobs;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Why a generation closes early. The JSON form is the lower-case label the run summary shows. */
+public enum RecoveryKind {
+    /** A node gave notice (Spot interruption, SIGTERM): every member checkpoints the next common step. */
+    NOTICE("notice"),
+    /** A node was lost without notice: the survivors checkpoint the step they all hold. */
+    KILL("kill"),
+    /** A rank exited with an error on a live node; the node stays. Spends one of {@code maxRestarts}. */
+    FAILURE("failure"),
+    /** Every rank stalled with no node missing (the collective broke by itself). Spends one of {@code maxRestarts}. */
+    STALL("stall");
+
+    private final String label;
+
+    RecoveryKind(String label) {
+        this.label = label;
+    }
+
+    @JsonValue
+    public String label() {
+        return label;
+    }
+
+    /** Failures and stalls spend the job's {@code maxRestarts}; preemptions never do. */
+    public boolean spendsRestart() {
+        return this == FAILURE || this == STALL;
+    }
+
+    /** A node leaves the job with this recovery (a failing or stalled node stays). */
+    public boolean departs() {
+        return this == NOTICE || this == KILL;
+    }
+}

@@ -1,0 +1,48 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.spec.JobSpec;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * What a job manager takes over when it starts (on another control node, or after a restart): the
+ * jobs not ended yet, with their specs, and the worker nodes the store says were alive. Runs off
+ * the actor (it reads the store).
+ */
+final class Restore {
+    private Restore() {}
+
+    /** What was read, and this job manager's epoch (it fences every write: a newer one stops this one acting). */
+    record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch) {}
+
+    static final String EPOCH = JobManager.EPOCH_COUNTER;
+
+    static Loaded load(StateStore store) {
+        long epoch = store.next(EPOCH); // first: anything an older job manager still writes from now on is refused
+        var docs = new ArrayList<JobDocument>();
+        int stored = 0;
+        for (String json : store.values(Table.JOBS)) {
+            stored++;
+            JobDocument d = JobDocument.read(json);
+            if (!d.state().terminal()) docs.add(d);
+        }
+        var specs = store.getAll(Table.SPECS, docs.stream().map(JobDocument::id).toList());
+        var jobs = new ArrayList<Job>();
+        for (JobDocument d : docs) {
+            String spec = specs.get(d.id());
+            if (spec == null) throw new IllegalStateException("stored job " + d.id() + " has no spec in " + Table.SPECS.cacheName());
+            jobs.add(d.toJob(JobDocument.readValue(spec, JobSpec.class)));
+        }
+        jobs.sort(Comparator.comparing(Job::submittedAt).thenComparing(Job::id));
+        var expected = new ArrayList<NodeRecord>();
+        for (String json : store.values(Table.NODES)) {
+            var n = JobDocument.readValue(json, NodeRecord.class);
+            if (n.terminatedAt() == null) expected.add(n);
+        }
+        return new Loaded(jobs, expected, stored, epoch);
+    }
+}

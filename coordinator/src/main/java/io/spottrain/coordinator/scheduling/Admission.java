@@ -1,0 +1,52 @@
+package io.spottrain.coordinator.scheduling;
+
+import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
+import io.spottrain.protocol.spec.JobSpec;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Admission at submit: a job that no node the cluster could ever have can hold is refused at once,
+ * naming the constraint, instead of waiting forever. "Could ever have" is the fleet the launcher
+ * declares ({@code NodeLauncher.shapes}); with none declared every job is admitted (agents that
+ * join by themselves are not foreseen). Pure.
+ */
+public final class Admission {
+    private Admission() {}
+
+    /** Why no shape of the fleet fits the job, or empty when one does (or nothing is known). */
+    public static Optional<String> unfit(JobSpec job, List<NodeShape> fleet) {
+        if (fleet.isEmpty()) return Optional.empty();
+        var spec = job.spec();
+        var p = spec.placement();
+        var byMarket = fleet.stream().filter(s -> p.market().admits(s.market())).toList();
+        if (byMarket.isEmpty()) {
+            return Optional.of("spec.placement.market: " + p.market().label() + " needs " + p.market().label() + " nodes; this cluster launches "
+                    + fleet.stream().map(s -> s.market().label()).distinct().collect(Collectors.joining(", ")) + " only");
+        }
+        var byType = byMarket.stream().filter(s -> p.instanceTypes().isEmpty() || p.instanceTypes().contains(s.instanceType())).toList();
+        if (byType.isEmpty()) {
+            return Optional.of("spec.placement.instanceTypes: none of " + p.instanceTypes() + " is in this cluster's fleet ("
+                    + byMarket.stream().map(NodeShape::instanceType).distinct().collect(Collectors.joining(", ")) + ")");
+        }
+        int gpus = spec.workers().gpusPerWorker();
+        var byGpus = byType.stream().filter(s -> s.gpus() >= gpus).toList();
+        if (byGpus.isEmpty()) {
+            return Optional.of("spec.workers.gpusPerWorker: " + gpus + " GPUs per worker, but the largest node of this cluster's fleet has "
+                    + byType.stream().mapToInt(NodeShape::gpus).max().orElse(0));
+        }
+        var byPrice = byGpus.stream().filter(s -> p.maxPricePerHour() <= 0 || s.pricePerHour() <= p.maxPricePerHour()).toList();
+        if (byPrice.isEmpty()) {
+            return Optional.of("spec.placement.maxPricePerHour: $" + p.maxPricePerHour() + "/h is below every fitting node's price (cheapest $"
+                    + byGpus.stream().mapToDouble(NodeShape::pricePerHour).min().orElse(0) + "/h)");
+        }
+        boolean unbounded = byPrice.stream().anyMatch(s -> s.maxNodes() <= 0);
+        int most = byPrice.stream().mapToInt(NodeShape::maxNodes).sum();
+        if (!unbounded && most < spec.workers().min()) {
+            return Optional.of("spec.workers.min: " + spec.workers().min() + " workers, but this cluster's fleet has at most " + most
+                    + " fitting node" + (most == 1 ? "" : "s"));
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,57 @@
+package io.spottrain.coordinator.settings;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * The coordinator's runtime settings, read once from {@code spottrain.coordinator} (defaults and
+ * comments in {@code reference.conf}).
+ */
+public record CoordinatorSettings(
+        String nodeId,
+        String apiHost,
+        int apiPort,
+        Duration askTimeout,
+        Duration generationStartTimeout,
+        Duration portAllocationTimeout,
+        Duration stallSuspectGrace,
+        Duration reattachGrace,
+        Duration heartbeatInterval,
+        Duration heartbeatTimeout,
+        Duration progressFlushInterval,
+        Duration endedLinger,
+        int replacementAttempts) {
+
+    public static CoordinatorSettings create(Config root) {
+        Config c = root.getConfig("spottrain.coordinator");
+        return new CoordinatorSettings(
+                c.getString("node-id"),
+                c.getString("api.host"),
+                c.getInt("api.port"),
+                c.getDuration("ask-timeout"),
+                c.getDuration("generation-start-timeout"),
+                c.getDuration("port-allocation-timeout"),
+                c.getDuration("stall-suspect-grace"),
+                c.getDuration("reattach-grace"),
+                c.getDuration("agent-heartbeat.interval"),
+                c.getDuration("agent-heartbeat.timeout"),
+                c.getDuration("progress-flush-interval"),
+                c.getDuration("ended-linger"),
+                c.getInt("replacement-attempts"));
+    }
+
+    public CoordinatorSettings withApiPort(int port) {
+        return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
+                reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts);
+    }
+
+    public CoordinatorSettings withGenerationStartTimeout(Duration d) {
+        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
+                heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts);
+    }
+
+    public CoordinatorSettings withReattachGrace(Duration d) {
+        return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
+                d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts);
+    }
+}

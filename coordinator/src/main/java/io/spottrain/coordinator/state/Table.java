@@ -1,0 +1,37 @@
+package io.spottrain.coordinator.state;
+
+/**
+ * The control plane's tables. Values are JSON documents (Ignite's binary marshaller cannot store
+ * records); every document carries its own schema version. Keys are chosen so that the readers
+ * never scan what they do not need: a job's events and checkpoint catalog are keyed by job id and a
+ * sequence number, so a page is a set of known keys.
+ */
+public enum Table {
+    /** job id -> the job's small document (state, generation, members, summaries; no history). */
+    JOBS("spottrain.jobs"),
+    /** job id -> the job spec as submitted, written once. */
+    SPECS("spottrain.specs"),
+    /** {@code <job id>#<seq>} -> one event, append-only. */
+    EVENTS("spottrain.events"),
+    /** {@code <job id>#<seq>} -> one step of the checkpoint catalog (updated while the step is recent). */
+    CHECKPOINTS("spottrain.checkpoints"),
+    /** {@code <node id>@<registered at>} -> one worker node's life: attributes, state, launched/registered/terminated. */
+    NODES("spottrain.nodes"),
+    /** control node id -> its address, process and API (each control node writes its own at start). */
+    CONTROL("spottrain.control");
+
+    private final String cacheName;
+
+    Table(String cacheName) {
+        this.cacheName = cacheName;
+    }
+
+    public String cacheName() {
+        return cacheName;
+    }
+
+    /** The key of entry {@code seq} of {@code owner}'s history (zero-padded: keys sort as numbers). */
+    public static String seqKey(String owner, long seq) {
+        return owner + "#" + String.format("%012d", seq);
+    }
+}

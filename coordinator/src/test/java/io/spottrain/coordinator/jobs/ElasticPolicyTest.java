@@ -1,0 +1,230 @@
+package io.spottrain.coordinator.jobs;
+
+import static io.spottrain.coordinator.jobs.Jobs.aJob;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spottrain.coordinator.jobs.ElasticPolicy.BeginRecovery;
+import io.spottrain.coordinator.jobs.ElasticPolicy.Close;
+import io.spottrain.coordinator.jobs.ElasticPolicy.Decision;
+import io.spottrain.coordinator.jobs.ElasticPolicy.DepartedAsAnnounced;
+import io.spottrain.coordinator.jobs.ElasticPolicy.Fail;
+import io.spottrain.coordinator.jobs.ElasticPolicy.Ignore;
+import io.spottrain.coordinator.jobs.ElasticPolicy.NoticeBecomesLoss;
+import io.spottrain.coordinator.jobs.ElasticPolicy.RecordOnly;
+import io.spottrain.coordinator.jobs.ElasticPolicy.RestartForming;
+import io.spottrain.coordinator.jobs.ElasticPolicy.Succeed;
+import io.spottrain.coordinator.jobs.ElasticPolicy.SuspectLater;
+import io.spottrain.coordinator.jobs.ElasticPolicy.Widen;
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.wire.InterruptionKind;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every elastic decision, as a table: the job as it stands, what happened, what the policy decides. */
+class ElasticPolicyTest {
+
+    static Arguments row(String what, Job job, Object input, Decision expected) {
+        return Arguments.of(what, job, input, expected);
+    }
+
+    static Stream<Arguments> nodeLost() {
+        return Stream.of(
+                row("a node the job does not use", aJob().running(3).build(), "node9", new Ignore()),
+                row("a pending job has no nodes", aJob().pending(), "node1", new Ignore()),
+                row("a running, recoverable job of 3 recovers", aJob().running(3).build(), "node2",
+                        new BeginRecovery(RecoveryKind.KILL, "node2", 0.5)),
+                row("ranks that never said hello cannot be resumed", aJob().running(3).notAttached(1).build(), "node2",
+                        new Fail("node node2 (rank 1) was lost: it left (its ranks do not speak the training contract, so they cannot be resumed)")),
+                row("a world of one has no survivor to checkpoint", aJob().running(1).build(), "node1",
+                        new Fail("node node1 (rank 0) was lost: it left")),
+                row("a forming generation after a resume restarts from the same step", aJob().forming(3).resumedFrom(300).build(), "node3",
+                        new RestartForming(RecoveryKind.KILL, "node3")),
+                row("a forming first generation has nothing to resume", aJob().forming(2).build(), "node2",
+                        new Fail("node node2 (rank 1) was lost: it left (its ranks do not speak the training contract, so they cannot be resumed)")),
+                row("after the generation closed nothing of the job runs there", aJob().running(3).recovering(RecoveryKind.KILL, "node1")
+                        .closed().build(), "node2", new RecordOnly()),
+                row("a survivor lost during a recovery widens it", aJob().running(3).recovering(RecoveryKind.KILL, "node1").build(), "node3",
+                        new Widen("node3", 2)),
+                row("the node a loss recovery is about, lost again", aJob().running(3).recovering(RecoveryKind.KILL, "node1").build(), "node1",
+                        new DepartedAsAnnounced(0, true)),
+                row("the noticed node leaves before the emergency checkpoint", aJob().running(3).recovering(RecoveryKind.NOTICE, "node1")
+                        .build(), "node1", new NoticeBecomesLoss(0)),
+                row("the noticed node leaves after every rank checkpointed", aJob().running(3).recovering(RecoveryKind.NOTICE, "node1")
+                        .recovery(r -> r.agreed(200).checkpointed(0).checkpointed(1).checkpointed(2)).exited(0, 75).build(), "node1",
+                        new DepartedAsAnnounced(0, false)),
+                row("a lost node that is no survivor any more", aJob().running(3).recovering(RecoveryKind.KILL, "node1")
+                        .recovery(r -> r.withAlsoLost("node3", 2)).build(), "node3", new RecordOnly()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void nodeLost(String what, Job job, String node, Decision expected) {
+        assertEquals(expected, ElasticPolicy.onNodeLost(job, node, "left", 0.5));
+    }
+
+    static Stream<Arguments> notice() {
+        return Stream.of(
+                row("a rebalance recommendation is only recorded", aJob().running(3).build(), InterruptionKind.REBALANCE, new RecordOnly()),
+                row("a Spot notice on a running, recoverable job", aJob().running(3).build(), InterruptionKind.SPOT_INTERRUPTION,
+                        new BeginRecovery(RecoveryKind.NOTICE, "node2", 0)),
+                row("SIGTERM is a notice too", aJob().running(3).build(), InterruptionKind.SIGTERM,
+                        new BeginRecovery(RecoveryKind.NOTICE, "node2", 0)),
+                row("a notice while a resumed generation forms", aJob().forming(3).resumedFrom(100).build(), InterruptionKind.SIGTERM,
+                        new RestartForming(RecoveryKind.NOTICE, "node2")),
+                row("a notice while the first generation forms waits for the loss", aJob().forming(3).build(), InterruptionKind.SIGTERM,
+                        new RecordOnly()),
+                row("a recovering job is not active", aJob().running(3).recovering(RecoveryKind.KILL, "node1").build(),
+                        InterruptionKind.SIGTERM, new Ignore()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void notice(String what, Job job, InterruptionKind kind, Decision expected) {
+        assertEquals(expected, ElasticPolicy.onNotice(job, "node2", kind));
+    }
+
+    static Stream<Arguments> rankExited() {
+        return Stream.of(
+                row("one rank done, others running", aJob().running(3).exited(1, 0).build(), 0, new RecordOnly()),
+                row("the last rank done", aJob().running(2).exited(0, 0).exited(1, 0).build(), 0, new Succeed("all 2 ranks exited 0")),
+                row("a failure with restarts left", aJob().running(3).exited(1, 1).build(), 1, new BeginRecovery(RecoveryKind.FAILURE, "node2", 0)),
+                row("a failure with no restart left", aJob().maxRestarts(2).running(3).restartsUsed(2).exited(1, 1).build(), 1,
+                        new Fail("rank 1 on node2 exited with code 1: boom (no restart left: maxRestarts 2 used)")),
+                row("a failure of a rank that never said hello", aJob().running(3).notAttached(2).exited(1, 1).build(), 1,
+                        new Fail("rank 1 on node2 exited with code 1: boom")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void rankExited(String what, Job job, int code, Decision expected) {
+        assertEquals(expected, ElasticPolicy.onRankExited(job, 1, "node2", code, "boom"));
+    }
+
+    static Stream<Arguments> recoveryExit() {
+        var checkpointed = aJob().running(3).recovering(RecoveryKind.KILL, "node1").recovery(r -> r.agreed(118).checkpointed(1)
+                .checkpointed(2));
+        return Stream.of(
+                row("every survivor checkpointed and stopped", checkpointed.exited(1, 75).exited(2, 75)
+                        .recovery(r -> r.exited(1).exited(2)).build(), new Object[] {2, "node3", 75}, new Close()),
+                row("a survivor stopped, another still runs", aJob().running(3).recovering(RecoveryKind.KILL, "node1")
+                        .recovery(r -> r.agreed(118).checkpointed(1).checkpointed(2).exited(1)).exited(1, 75).build(),
+                        new Object[] {1, "node2", 75}, new RecordOnly()),
+                row("a resumable exit before the checkpoint", aJob().running(3).recovering(RecoveryKind.KILL, "node1").exited(1, 75).build(),
+                        new Object[] {1, "node2", Contract.EXIT_RESUMABLE}, new RecordOnly()),
+                row("an error before the checkpoint", aJob().running(3).recovering(RecoveryKind.KILL, "node1").exited(1, 2).build(),
+                        new Object[] {1, "node2", 2}, new Fail("rank 1 on node2 exited with code 2 during recovery, before its checkpoint")),
+                row("the lost node's own rank may exit any way", aJob().running(3).recovering(RecoveryKind.KILL, "node1").exited(0, 137)
+                        .build(), new Object[] {0, "node1", 137}, new RecordOnly()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void recoveryExit(String what, Job job, Object[] exit, Decision expected) {
+        assertEquals(expected, ElasticPolicy.onRecoveryExit(job, (int) exit[0], (String) exit[1], (int) exit[2]));
+    }
+
+    static Stream<Arguments> stall() {
+        return Stream.of(
+                row("every rank stalled, none missing: the collective broke by itself", aJob().running(3).stalled(0, 50).stalled(1, 50)
+                        .stalled(2, 51).build(), null, new BeginRecovery(RecoveryKind.STALL, null, 2.5)),
+                row("every rank stalled and no restart left", aJob().maxRestarts(1).running(2).restartsUsed(1).stalled(0, 5).stalled(1, 5)
+                        .build(), null, new Fail("every rank stalled ({0=5, 1=5}) and no restart is left: maxRestarts 1 used")),
+                row("two of three stalled: judge the silent one later", aJob().running(3).stalled(0, 50).stalled(2, 50).build(), null,
+                        new SuspectLater()),
+                row("a stall while forming", aJob().forming(3).stalled(0, 0).build(), null, new Ignore()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void stall(String what, Job job, Object unused, Decision expected) {
+        var d = ElasticPolicy.onStall(job, 2.5);
+        if (expected instanceof Fail f && d instanceof Fail g) {
+            assertTrue(g.reason().startsWith("every rank stalled (") && g.reason().endsWith("maxRestarts 1 used"), g.reason());
+        } else {
+            assertEquals(expected, d);
+        }
+    }
+
+    @Test
+    void theSilentAreSuspectsOnlyWhileOthersStalled() {
+        assertEquals(List.of("node2"), ElasticPolicy.suspects(aJob().running(3).stalled(0, 9).stalled(2, 9).build()).stream()
+                .map(Member::nodeId).toList());
+        assertEquals(List.of(), ElasticPolicy.suspects(aJob().running(3).build()), "nobody stalled: nobody is suspect");
+        assertEquals(List.of(), ElasticPolicy.suspects(aJob().running(3).stalled(0, 9).build().transition(JobState.CANCELLED, "x",
+                Jobs.T0)), "only while running");
+    }
+
+    static Stream<Arguments> agreement() {
+        return Stream.of(
+                Arguments.of("survivors agree on the smallest stalled step", aJob().running(3).recovering(RecoveryKind.KILL, "node1")
+                        .stalled(1, 120).stalled(2, 118).build(), OptionalLong.of(118)),
+                Arguments.of("a survivor has not reported yet", aJob().running(3).recovering(RecoveryKind.KILL, "node1").stalled(1, 120)
+                        .build(), OptionalLong.empty()),
+                Arguments.of("a notice agrees through its collective request, not stalls", aJob().running(3)
+                        .recovering(RecoveryKind.NOTICE, "node1").stalled(0, 5).stalled(1, 5).stalled(2, 5).build(), OptionalLong.empty()),
+                Arguments.of("already agreed", aJob().running(2).recovering(RecoveryKind.KILL, "node1").stalled(1, 7)
+                        .recovery(r -> r.agreed(7)).build(), OptionalLong.empty()),
+                Arguments.of("a world of one failed: rank 0's newest checkpoint", aJob().running(1).committed(100, 0).committed(200, 0)
+                        .recovering(RecoveryKind.FAILURE, "node1").build(), OptionalLong.of(200)),
+                Arguments.of("nothing committed: where the generation started", aJob().running(1).resumedFrom(40)
+                        .recovering(RecoveryKind.FAILURE, "node1").build(), OptionalLong.of(40)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void agreement(String what, Job job, OptionalLong expected) {
+        assertEquals(expected, ElasticPolicy.agreeOnStep(job));
+    }
+
+    @Test
+    void aRecoveryCountsOnlyTheAgreedStepOfItsSurvivors() {
+        Job notice = aJob().running(3).recovering(RecoveryKind.NOTICE, "node1").build();
+        assertTrue(ElasticPolicy.onRecoveryCheckpoint(notice, 1, 250, "interval").isEmpty(), "a periodic checkpoint sets no step");
+        var first = ElasticPolicy.onRecoveryCheckpoint(notice, 1, 250, "requested").orElseThrow();
+        assertEquals(250, first.agreedStep(), "the collective request's step");
+        assertEquals(Set.of(1), first.checkpointed());
+
+        Job kill = aJob().running(3).recovering(RecoveryKind.KILL, "node1").recovery(r -> r.agreed(118)).build();
+        assertEquals(Set.of(2), ElasticPolicy.onRecoveryCheckpoint(kill, 2, 118, "requested").orElseThrow().checkpointed());
+        assertTrue(ElasticPolicy.onRecoveryCheckpoint(kill, 2, 117, "requested").isEmpty(), "another step");
+        assertTrue(ElasticPolicy.onRecoveryCheckpoint(kill, 0, 118, "requested").isEmpty(), "the lost rank is no survivor");
+    }
+
+    @Test
+    void aNoticeResumesFromTheNewestStepEveryRankHolds() {
+        Job job = aJob().running(3).step(260).committed(200, 0, 1, 2).committed(250, 0, 1, 2).committed(300, 0, 1)
+                .recovering(RecoveryKind.NOTICE, "node2").recovery(r -> r.agreed(200).checkpointed(0).checkpointed(1).checkpointed(2))
+                .build();
+        var plan = ElasticPolicy.closePlan(job);
+        assertEquals(250, plan.resumeStep(), "newer than the agreed step, and every survivor committed it (300: rank 2 did not)");
+        assertEquals(List.of(new Preemption("node2", RecoveryKind.NOTICE, 250, 1.2, null, 0L, Jobs.T0.plusSeconds(20).toString())),
+                plan.preemptions());
+        assertEquals(List.of("node1", "node3"), plan.keepNodes());
+    }
+
+    @Test
+    void aLossCountsTheStepsItLostAndEveryNodeOfTheWave() {
+        Job job = aJob().running(4).step(130).recovering(RecoveryKind.KILL, "node1").recovery(r -> r.withAlsoLost("node4", 3).agreed(118))
+                .build();
+        var plan = ElasticPolicy.closePlan(job);
+        assertEquals(118, plan.resumeStep());
+        assertEquals(List.of("node1", "node4"), plan.preemptions().stream().map(Preemption::node).toList());
+        assertEquals(List.of(12L, 12L), plan.preemptions().stream().map(Preemption::lostSteps).toList());
+        assertEquals(List.of("node2", "node3"), plan.keepNodes());
+    }
+
+    @Test
+    void aFailureKeepsEveryNode() {
+        Job job = aJob().running(2).recovering(RecoveryKind.FAILURE, "node2").recovery(r -> r.agreed(10)).build();
+        assertEquals(List.of("node1", "node2"), ElasticPolicy.closePlan(job).keepNodes(), "the failing node stays (it is alive)");
+        assertEquals(List.of(0), ElasticPolicy.survivors(job, RecoveryKind.FAILURE, "node2"));
+        assertEquals(List.of(0, 1), ElasticPolicy.survivors(job, RecoveryKind.NOTICE, "node2"), "after a notice every member checkpoints");
+    }
+}

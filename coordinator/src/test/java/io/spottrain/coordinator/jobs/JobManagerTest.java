@@ -1,0 +1,194 @@
+package io.spottrain.coordinator.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.membership.NodeState;
+import io.spottrain.coordinator.settings.CoordinatorSettings;
+import io.spottrain.coordinator.state.InMemoryStateStore;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.ClusterConfig;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job manager with its agent directory in a one-node cluster: probes registered with the
+ * Receptionist play the agents (they answer DescribeNode like the real one). What is checked:
+ * routing, supervision (one job's crash is that job's), admission, replacements, heartbeats.
+ */
+class JobManagerTest {
+    ActorTestKit kit;
+    InMemoryStateStore store = new InMemoryStateStore();
+    AtomicReference<NodeLauncher> launcher = new AtomicReference<>();
+    List<NodeLauncher.NodeRequest> launched = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() {
+        if (kit != null) kit.shutdownTestKit();
+    }
+
+    ActorRef<JobManager.Command> start(String heartbeatTimeout) {
+        var config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, "127.0.0.1", 0, List.of(), ConfigFactory.parseMap(Map.of(
+                "pekko.loglevel", "WARNING", "pekko.coordinated-shutdown.exit-jvm", "off",
+                "spottrain.coordinator.agent-heartbeat.interval", "200ms",
+                "spottrain.coordinator.agent-heartbeat.timeout", heartbeatTimeout)));
+        kit = ActorTestKit.create("spottrain", config);
+        Cluster.get(kit.system()).manager().tell(Join.create(Cluster.get(kit.system()).selfMember().address()));
+        var settings = CoordinatorSettings.create(kit.system().settings().config());
+        return kit.spawn(JobManager.create(settings, Clock.systemUTC(), launcher, store), "job-manager");
+    }
+
+    /** A probe agent: registered, described (answering DescribeNode), returned with its node id. */
+    TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus) {
+        var probe = kit.createTestProbe(AgentProtocol.Command.class);
+        kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, probe.getRef()));
+        var describe = probe.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
+        var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", gpus, 0.42, 1.0, "z", "127.0.0.1", "", 0, null, "2026-12-01T10:00:00Z");
+        describe.replyTo().tell(new AgentProtocol.NodeDescribed(info, probe.getRef(), List.of()));
+        describe.heartbeatTo().tell(new AgentProtocol.Heartbeat(nodeId, probe.getRef(), 1));
+        return probe;
+    }
+
+    JobManager.Outcome ask(ActorRef<JobManager.Command> manager, java.util.function.Function<ActorRef<JobManager.Outcome>,
+            JobManager.Command> msg) {
+        var reply = kit.createTestProbe(JobManager.Outcome.class);
+        manager.tell(msg.apply(reply.getRef()));
+        return reply.receiveMessage(Duration.ofSeconds(5));
+    }
+
+    static io.spottrain.protocol.spec.JobSpec spec(String name, int gpus) {
+        return Jobs.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: %s}
+                spec: {workers: {min: 1, max: 1, gpusPerWorker: %d}, command: [x]}
+                """.formatted(name, gpus));
+    }
+
+    JobDocument stored(String id) {
+        return JobDocument.read(store.get(Table.JOBS, id).orElseThrow());
+    }
+
+    void await(String what, java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (done.getAsBoolean()) return;
+            Thread.sleep(25);
+        }
+        throw new AssertionError("within 10 s: " + what);
+    }
+
+    @Test
+    void aCrashInOneJobFailsThatJobWithTheReasonAndTheOthersGoOn() throws Exception {
+        var manager = start("30s");
+        var node1 = agent("node1", 1);
+        var node2 = agent("node2", 1);
+        var a = assertInstanceOf(JobManager.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("a", 0), r)));
+        var b = assertInstanceOf(JobManager.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("b", 0), r)));
+        var allocA = node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
+        var allocB = node2.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
+        assertEquals(a.jobId(), allocA.jobId(), "jobs are placed in submission order on nodes in registration order");
+        assertEquals(b.jobId(), allocB.jobId());
+        // an agent reports a rank job a does not have: a bug somewhere, and job a's actor throws
+        allocA.replyTo().tell(new AgentProtocol.RankStarted(a.jobId(), 1, 7, "node1", 99, "log"));
+        await("job a failed", () -> stored(a.jobId()).state() == JobState.FAILED);
+        assertTrue(stored(a.jobId()).reason().startsWith("internal error in the job's actor: IllegalArgumentException: job " + a.jobId()
+                + " generation 1 has no rank 7"), stored(a.jobId()).reason());
+        // the manager and job b go on
+        var cancelled = assertInstanceOf(JobManager.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", r)));
+        assertEquals(JobState.CANCELLED, cancelled.state());
+        await("node1 free again", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1") && n.state() == NodeState.READY));
+    }
+
+    @Test
+    void aJobNoNodeOfTheFleetCanHoldIsRefusedAtOnceNamingTheField() throws Exception {
+        launcher.set(new Launcher());
+        var manager = start("30s");
+        var refused = assertInstanceOf(JobManager.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("big", 8), r)));
+        assertEquals(JobManager.Refusal.UNFIT, refused.refusal());
+        assertEquals("job big can never run here: spec.workers.gpusPerWorker: 8 GPUs per worker, but the largest node of this cluster's "
+                + "fleet has 1", refused.message());
+        assertTrue(store.values(Table.JOBS).isEmpty(), "nothing was stored");
+        var ack = ask(manager, r -> new JobManager.SubmitJob(spec("fits", 1), r));
+        assertInstanceOf(JobManager.JobAck.class, ack, "a job that could fit but has no node now is accepted (and waits)");
+        await("pending with a reason", () -> stored(((JobManager.JobAck) ack).jobId()).pendingReason().startsWith("waiting for capacity: needs 1"));
+    }
+
+    @Test
+    void aLostNodeOfARunningJobIsReplacedAndTheLauncherNamesTheReplacement() throws Exception {
+        launcher.set(new Launcher());
+        var manager = start("30s");
+        var node1 = agent("node1", 1);
+        var ack = (JobManager.JobAck) ask(manager, r -> new JobManager.SubmitJob(spec("r", 0), r));
+        node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
+        // a forming first generation cannot resume: the job fails, but the lost node is still known for the history
+        node1.stop();
+        await("node1 is in the history as lost", () -> store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class))
+                .anyMatch(n -> n.nodeId().equals("node1") && n.terminatedAt() != null && n.terminationReason().equals("left the cluster")));
+        await("the job failed naming the node", () -> stored(ack.jobId()).state() == JobState.FAILED);
+        assertTrue(stored(ack.jobId()).reason().startsWith("node node1 (rank 0) was lost: it left the cluster"), stored(ack.jobId()).reason());
+        assertEquals(List.of(), launched, "only recovering jobs ask for replacements");
+    }
+
+    @Test
+    void anAgentThatStopsSendingHeartbeatsIsLostEvenWhileItsMachineAnswers() throws Exception {
+        start("1s");
+        agent("node1", 1);
+        await("node1 registered", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1")));
+        await("node1 lost for silence", () -> store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class))
+                .anyMatch(n -> n.nodeId().equals("node1") && n.terminatedAt() != null
+                        && n.terminationReason().startsWith("sent no heartbeat for")));
+    }
+
+    List<NodeRecord> nodes() {
+        return store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class)).filter(n -> n.terminatedAt() == null)
+                .toList();
+    }
+
+    /** A launcher of 1-GPU Spot nodes that records what it is asked and names nodes itself. */
+    final class Launcher implements NodeLauncher {
+        @Override
+        public LaunchedNode launch(NodeRequest request) {
+            launched.add(request);
+            return new LaunchedNode(request.nodeId() == null ? "node" + (10 + launched.size()) : request.nodeId(), request.market(), 0, null);
+        }
+
+        @Override
+        public List<NodeShape> shapes() {
+            return List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0));
+        }
+
+        @Override
+        public void stop(String nodeId) {}
+
+        @Override
+        public void kill(String nodeId) {}
+
+        @Override
+        public List<LaunchedNode> nodes() {
+            return List.of();
+        }
+
+        @Override
+        public void close() {}
+    }
+}

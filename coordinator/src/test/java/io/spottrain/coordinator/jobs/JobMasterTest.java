@@ -1,0 +1,280 @@
+package io.spottrain.coordinator.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.settings.CoordinatorSettings;
+import io.spottrain.coordinator.state.InMemoryStateStore;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.StoreWriter;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A job's actor on its own: test probes play the job manager and the agents; the store is real
+ * (in memory, through the real writer). Each test walks a generation or a recovery message by
+ * message and checks what the agents are told, what the manager is asked, and what is stored.
+ */
+class JobMasterTest {
+    static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.parseString("pekko.loglevel = WARNING"));
+    static final CoordinatorSettings SETTINGS = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of(
+            "spottrain.coordinator.stall-suspect-grace", "200ms",
+            "spottrain.coordinator.reattach-grace", "2s",
+            "spottrain.coordinator.progress-flush-interval", "100ms",
+            "spottrain.coordinator.ended-linger", "1s")).withFallback(ConfigFactory.load()));
+
+    InMemoryStateStore store;
+    ActorRef<StoreWriter.Command> writer;
+    TestProbe<JobManager.Command> manager;
+    TestProbe<AgentProtocol.Report> reports;
+    List<TestProbe<AgentProtocol.Command>> agents;
+
+    @AfterAll
+    static void stop() {
+        kit.shutdownTestKit();
+    }
+
+    @BeforeEach
+    void setUp() {
+        store = new InMemoryStateStore();
+        writer = kit.spawn(StoreWriter.create(store));
+        manager = kit.createTestProbe(JobManager.Command.class);
+        reports = kit.createTestProbe(AgentProtocol.Report.class);
+        agents = new ArrayList<>();
+        for (int i = 0; i < 4; i++) agents.add(kit.createTestProbe(AgentProtocol.Command.class));
+    }
+
+    ActorRef<JobMaster.Command> spawn(Job job, boolean restored) {
+        return kit.spawn(JobMaster.create(job, restored, new JobHandlers.Deps(manager.getRef(), writer, reports.getRef(), SETTINGS,
+                Clock.systemUTC(), "control-test")));
+    }
+
+    JobMaster.Assignment node(int i) {
+        var info = new NodeInfo("node" + (i + 1), NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.0, "z", "127.0.0.1", "", 0,
+                "http://peer" + (i + 1), null);
+        return new JobMaster.Assignment(info, agents.get(i).getRef());
+    }
+
+    JobDocument stored(String id) {
+        return JobDocument.read(store.get(Table.JOBS, id).orElseThrow());
+    }
+
+    List<JobEventType> storedEvents(String id) {
+        var d = stored(id);
+        var out = new ArrayList<JobEventType>();
+        for (long s = 0; s < d.eventCount(); s++) {
+            store.get(Table.EVENTS, Table.seqKey(id, s)).ifPresent(j -> out.add(JobDocument.readValue(j, JobEvent.class).type()));
+        }
+        return out;
+    }
+
+    <T extends AgentProtocol.Command> T expect(int agent, Class<T> type) {
+        return agents.get(agent).expectMessageClass(type, Duration.ofSeconds(3));
+    }
+
+    /** Places the job on nodes 0..world-1 and brings it to RUNNING with every rank attached. */
+    ActorRef<JobMaster.Command> running(Job submitted, int world) {
+        var master = spawn(submitted, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        var nodes = new ArrayList<JobMaster.Assignment>();
+        for (int i = 0; i < world; i++) nodes.add(node(i));
+        master.tell(new JobMaster.Placed(nodes));
+        var alloc = expect(0, AgentProtocol.AllocatePort.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated(submitted.id(), alloc.generation(), "node1", "127.0.0.1", 29500)));
+        for (int i = 0; i < world; i++) {
+            var start = expect(i, AgentProtocol.StartGeneration.class);
+            assertEquals(i, start.rank());
+            assertEquals(world, start.worldSize());
+            assertEquals(world - 1, start.peerUrls().size(), "the other members' peer servers");
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted(submitted.id(), start.generation(), i, "node" + (i + 1), 100 + i, "log")));
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached(submitted.id(), start.generation(), i, "node" + (i + 1), 0)));
+        }
+        awaitStored(submitted.id(), d -> d.state() == JobState.RUNNING && d.elastic().attached().size() == world);
+        return master;
+    }
+
+    void awaitStored(String id, java.util.function.Predicate<JobDocument> done) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        JobDocument last = null;
+        while (System.nanoTime() < deadline) {
+            var json = store.get(Table.JOBS, id);
+            if (json.isPresent()) {
+                last = JobDocument.read(json.get());
+                if (done.test(last)) return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("the stored job did not get there in 5 s; last stored: " + last);
+    }
+
+    Job submit(String id, int min, int max, int maxRestarts) {
+        Job job = Job.submitted(id, Jobs.spec(min, max, maxRestarts), Jobs.T0);
+        store.write(List.of(new StateStore.Put(Table.JOBS, id, JobDocument.of(job).toJson())));
+        return job.withoutNewEvents();
+    }
+
+    @Test
+    void aLostNodeIsSuspectedFromTheOthersStallsAndTheSurvivorsResumeFromTheirCommonStep() {
+        Job job = submit("kill-1", 2, 3, 3);
+        var master = running(job, 3);
+        // node1's machine is gone: the others' all-reduce breaks, they stall; node1 stays silent
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("kill-1", 1, 1, "node2", 120, "peer closed")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("kill-1", 1, 2, "node3", 118, "peer closed")));
+        // after the grace: suspected, replaced, and the survivors checkpoint the smallest step
+        var suspect = manager.expectMessageClass(JobManager.SuspectNodes.class, Duration.ofSeconds(3));
+        assertEquals(List.of("node1"), suspect.nodeIds());
+        assertEquals("node1", manager.expectMessageClass(JobManager.RequestReplacement.class).departed());
+        assertEquals(118, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+        assertEquals(118, expect(2, AgentProtocol.RequestCheckpoint.class).step());
+        for (int r = 1; r <= 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("kill-1", 1, r, "node" + (r + 1), 118, "/d", 1, 10, 0.5,
+                    2, "requested")));
+        }
+        expect(1, AgentProtocol.StopGeneration.class);
+        expect(2, AgentProtocol.StopGeneration.class);
+        for (int r = 1; r <= 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("kill-1", 1, r, "node" + (r + 1), 75, "")));
+        }
+        assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
+        var wants = manager.expectMessageClass(JobManager.WantsNodes.class);
+        assertEquals(118, wants.resumeStep());
+        assertEquals(List.of("node1", "node2", "node3"), wants.preferred(), "survivors first (the lost node is not free)");
+        master.tell(new JobMaster.Placed(List.of(node(1), node(2))));
+        var alloc = expect(1, AgentProtocol.AllocatePort.class);
+        assertEquals(2, alloc.generation());
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("kill-1", 2, "node2", "127.0.0.1", 29600)));
+        assertEquals(118, expect(1, AgentProtocol.StartGeneration.class).resumeStep());
+        assertEquals(118, expect(2, AgentProtocol.StartGeneration.class).resumeStep());
+
+        var doc = stored("kill-1");
+        assertEquals(JobState.STARTING, doc.state());
+        assertEquals(1, doc.elastic().preemptions().size());
+        var p = doc.elastic().preemptions().get(0);
+        assertEquals(RecoveryKind.KILL, p.kind());
+        assertEquals("node1", p.node());
+        assertEquals(118, p.atStep());
+        assertTrue(storedEvents("kill-1").containsAll(List.of(JobEventType.NODE_SUSPECTED, JobEventType.RECOVERY_STEP,
+                JobEventType.RECOVERY_CHECKPOINTED, JobEventType.REPLACEMENT_REQUESTED)), storedEvents("kill-1")::toString);
+        assertEquals(0, doc.elastic().restarts(), "a preemption spends no restart");
+    }
+
+    @Test
+    void aNoticeCheckpointsEveryRankAndTheNextGenerationResumesWithoutTheNoticedNode() {
+        Job job = submit("notice-1", 1, 3, 3);
+        var master = running(job, 2);
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",
+                io.spottrain.protocol.wire.InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-12-01T10:02:00Z", "2026-12-01T10:00:00Z")));
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the next common step");
+        assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+        manager.expectMessageClass(JobManager.RequestReplacement.class);
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("notice-1", 1, r, "node" + (r + 1), 333, "/d", 1, 10, 0.5,
+                    2, "requested")));
+        }
+        expect(0, AgentProtocol.StopGeneration.class);
+        expect(1, AgentProtocol.StopGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("notice-1", 1, 0, "node1", 75, "")));
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster")); // taken at the deadline, its rank's exit never reported
+        manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        assertEquals(333, manager.expectMessageClass(JobManager.WantsNodes.class).resumeStep());
+        var p = stored("notice-1").elastic().preemptions().get(0);
+        assertEquals(RecoveryKind.NOTICE, p.kind());
+        assertEquals(0L, p.lostSteps());
+    }
+
+    @Test
+    void aFailureSpendsARestartAndTheLastOneFailsTheJobNamingTheRank() {
+        Job job = submit("fail-1", 1, 1, 1);
+        var master = running(job, 1);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("fail-1", 1, 0, "node1", 3, "Traceback\nValueError: bad batch")));
+        // a world of one: nobody to stall; the newest checkpoint (none: step 0) is the step
+        manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        awaitStored("fail-1", d -> d.elastic().restarts() == 1);
+        master.tell(new JobMaster.Placed(List.of(node(0))));
+        var alloc = expect(0, AgentProtocol.AllocatePort.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("fail-1", alloc.generation(), "node1", "127.0.0.1", 1)));
+        expect(0, AgentProtocol.StartGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("fail-1", 2, 0, "node1", 7, "log")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("fail-1", 2, 0, "node1", 0)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("fail-1", 2, 0, "node1", 3, "ValueError: bad batch")));
+        awaitStored("fail-1", d -> d.state() == JobState.FAILED);
+        assertEquals("rank 0 on node1 exited with code 3: ValueError: bad batch (no restart left: maxRestarts 1 used)", stored("fail-1").reason());
+        assertEquals(List.of("node1"), manager.expectMessageClass(JobManager.JobEnded.class).nodeIds());
+    }
+
+    @Test
+    void aChangeIsActedOnOnlyOnceStoredAndAFailedWriteIsAnswered503ThenRetried() {
+        Job job = submit("store-1", 1, 2, 0);
+        var master = running(job, 2);
+        store.failWrites(new IllegalStateException("disk full"));
+        var reply = kit.createTestProbe(JobManager.Outcome.class);
+        master.tell(new JobMaster.Cancel("operator says stop", reply.getRef()));
+        var refused = assertInstanceOf(JobManager.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(JobManager.Refusal.UNAVAILABLE, refused.refusal());
+        assertTrue(refused.message().contains("disk full"), refused.message());
+        agents.get(0).expectNoMessage(Duration.ofMillis(600)); // the job does not act on what the store does not have
+        store.failWrites(null);
+        expect(0, AgentProtocol.StopGeneration.class); // the retry stored it: now the ranks are stopped
+        expect(1, AgentProtocol.StopGeneration.class);
+        awaitStored("store-1", d -> d.state() == JobState.CANCELLED && "operator says stop".equals(d.reason()));
+    }
+
+    @Test
+    void aJobManagerThatTookOverMidRecoveryFinishesTheRecovery() {
+        // stored by the previous job manager: a loss of node1, survivors agreed on step 118, rank 1 checkpointed it already
+        Job job = Jobs.aJob().workers(2, 3).running(3).step(120).stalled(1, 120).stalled(2, 118).recovering(RecoveryKind.KILL, "node1")
+                .recovery(r -> r.agreed(118).checkpointed(1)).build();
+        store.write(List.of(new StateStore.Put(Table.JOBS, job.id(), JobDocument.of(job).toJson()),
+                new StateStore.Put(Table.SPECS, job.id(), Json.write(job.spec()))));
+        var restored = Restore.load(store).jobs().get(0);
+        assertEquals(JobState.RECOVERING, restored.state(), "the stored document reads back mid-recovery");
+        assertEquals(job.elastic(), restored.elastic());
+        var master = spawn(restored, true);
+        // node2 and node3 register with the new job manager: node3's rank checkpointed 118 while nobody listened
+        master.tell(new JobMaster.NodeRegistered(node(1).info(), agents.get(1).getRef(), List.of(
+                new AgentProtocol.RankStatus(job.id(), 1, 1, 101, true, null, null, -1, 0, null, 118, 120))));
+        master.tell(new JobMaster.NodeRegistered(node(2).info(), agents.get(2).getRef(), List.of(
+                new AgentProtocol.RankStatus(job.id(), 1, 2, 102, true, null, null, -1, 0, null, 118, 118))));
+        // both survivors have checkpointed 118: the recovery goes on to stop them
+        expect(1, AgentProtocol.StopGeneration.class);
+        expect(2, AgentProtocol.StopGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(job.id(), 1, 1, "node2", 75, "")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(job.id(), 1, 2, "node3", 75, "")));
+        // node1 never comes back: after the reattach grace it is lost, as it already was
+        manager.expectMessageClass(JobManager.ReleaseNodes.class, Duration.ofSeconds(5));
+        assertEquals(118, manager.expectMessageClass(JobManager.WantsNodes.class).resumeStep());
+        assertTrue(storedEvents(job.id()).contains(JobEventType.CONTROL_HANDOVER));
+    }
+
+    @Test
+    void aRankOfAClosedGenerationIsStoppedAndADocumentOfAnotherSchemaIsRefused() {
+        Job job = submit("stray-1", 1, 1, 0);
+        var master = running(job, 1);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("stray-1", 0, 0, "node1", 9, "log")));
+        assertEquals(0, expect(0, AgentProtocol.StopGeneration.class).generation());
+        var err = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> JobDocument.read("{\"schemaVersion\": 2, \"id\": \"x-1\"}"));
+        assertEquals("stored job x-1 has schema version 2; this coordinator reads version 1", err.getMessage());
+    }
+}

@@ -1,0 +1,329 @@
+package io.spottrain.launchers.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
+import io.spottrain.launchers.local.ClusterState;
+import io.spottrain.launchers.local.JavaCommand;
+import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.launchers.local.ProcessTree;
+import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The coordinator under load: one real coordinator process (Ignite store), simulated agents on a
+ * few host JVMs speaking the real wire protocol, {@code jobs} jobs of 1-8 workers whose simulated
+ * ranks report progress every step; while they run, a reader thread measures API GETs, one host
+ * JVM is killed (its agents are lost through membership) and one idle agent hangs (found by its
+ * own heartbeat). Prints what a user of the control plane feels: scheduling latency, API latency,
+ * store writes, detection times, heap. {@link #run} kills everything it started, also on failure.
+ */
+public final class ScaleBench {
+
+    /** What to run. */
+    public record Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say) {}
+
+    /** What was measured. */
+    public record Result(int agents, int jobs, int hosts, double wallSeconds, Map<String, Integer> outcomes, List<String> failures,
+            int reachedRunning,
+            double schedulingMsP50, double schedulingMsP99, long apiGets, double apiGetMsP50, double apiGetMsP99, double apiListMsP99,
+            double storeWritesPerSec, double storeBytesPerSec, double storeWriteMsMean, List<Double> storeBytesPerSecWindows, int killedHostAgents,
+            double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb) {}
+
+    private final Options o;
+    private final List<Process> hosts = new ArrayList<>();
+    private ClusterState cluster;
+    private ApiClient api;
+
+    private ScaleBench(Options o) {
+        this.o = o;
+    }
+
+    public static Result run(Options o) throws Exception {
+        var bench = new ScaleBench(o);
+        try {
+            return bench.measure();
+        } finally {
+            bench.stop();
+        }
+    }
+
+    private Result measure() throws Exception {
+        long t0 = System.nanoTime();
+        cluster = LocalCluster.start(o.dir(), new LocalCluster.Shape(0, 0, 1), o.dir(), Duration.ofSeconds(120),
+                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), List.of("--no-s3", "--no-replacements"));
+        api = new ApiClient(cluster.apiUrl());
+        int perHost = (o.agents() + o.hosts() - 1) / o.hosts();
+        for (int h = 1; h <= o.hosts(); h++) {
+            int count = Math.min(perHost, o.agents() - perHost * (h - 1));
+            // the last host hangs one idle agent a while after the jobs run
+            boolean hanger = h == o.hosts();
+            startHost("sim" + h, count, hanger ? Duration.ofSeconds(25 + o.agents() / 100) : null);
+        }
+        awaitLive(o.agents(), Duration.ofSeconds(60 + o.agents() / 10));
+        o.say().accept(o.agents() + " agents registered on " + o.hosts() + " host JVMs");
+
+        var reads = new Reader(api);
+        Thread reader = new Thread(reads, "bench-reader");
+        reader.setDaemon(true);
+        var stats0 = stats();
+        long s0 = System.nanoTime();
+        var windows = new ArrayList<Double>();
+
+        var ids = submitJobs();
+        reads.jobs.addAll(ids);
+        reader.start();
+        o.say().accept(ids.size() + " jobs submitted");
+        awaitAll(ids, j -> !j.path("startedAt").isNull() || terminal(j), Duration.ofSeconds(60 + o.jobs()));
+
+        // lose a host JVM (kill -9) while the jobs run: its agents go with it
+        Process victim = hosts.get(0);
+        var victimNodes = liveNodes().stream().filter(n -> n.startsWith("sim1-")).toList();
+        long killedAt = System.nanoTime();
+        ProcessTree.kill(victim.pid());
+        o.say().accept("killed host sim1 (" + victimNodes.size() + " agents)");
+        double detect = awaitGone(new HashSet<>(victimNodes), killedAt, Duration.ofSeconds(60));
+        o.say().accept(String.format("its agents were lost after %.2f s", detect));
+
+        // the hung agent: found by its missing heartbeats, its JVM still in the cluster
+        double hung = awaitHung(Duration.ofSeconds(90));
+
+        // store bytes/s in windows while the jobs age
+        var last = stats();
+        long lastAt = System.nanoTime();
+        Instant end = Instant.now().plusSeconds(60L + o.steps() * 3L / Math.max(1, (long) o.stepsPerSecond()));
+        while (Instant.now().isBefore(end) && !allEnded(ids)) {
+            Thread.sleep(5000);
+            var now = stats();
+            long at = System.nanoTime();
+            windows.add(round((now.path("store").path("bytes").asLong() - last.path("store").path("bytes").asLong()) / ((at - lastAt) / 1e9), 0));
+            last = now;
+            lastAt = at;
+        }
+        reads.stop.set(true);
+        reader.join(5000);
+        var statsEnd = stats();
+        double secs = (System.nanoTime() - s0) / 1e9;
+
+        var outcomes = new LinkedHashMap<String, Integer>();
+        var failures = new ArrayList<String>();
+        var scheduling = new ArrayList<Double>();
+        for (String id : ids) {
+            JsonNode j = api.get("/api/v1/jobs/" + id);
+            outcomes.merge(j.path("state").asText(), 1, Integer::sum);
+            if (j.path("state").asText().equals("FAILED")) failures.add(id + ": " + j.path("reason").asText());
+            if (!j.path("startedAt").isNull()) {
+                scheduling.add((double) Duration.between(Instant.parse(j.path("submittedAt").asText()),
+                        Instant.parse(j.path("startedAt").asText())).toMillis());
+            }
+        }
+        var heap = statsEnd;
+        return new Result(o.agents(), o.jobs(), o.hosts(), round((System.nanoTime() - t0) / 1e9, 1), outcomes, failures, scheduling.size(),
+                pct(scheduling, 50), pct(scheduling, 99), reads.gets.size(), pct(List.copyOf(reads.gets), 50),
+                pct(List.copyOf(reads.gets), 99), pct(List.copyOf(reads.lists), 99),
+                round((statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()) / secs, 1),
+                round((statsEnd.path("store").path("bytes").asLong() - stats0.path("store").path("bytes").asLong()) / secs, 0),
+                round((double) (statsEnd.path("store").path("writeMillis").asLong() - stats0.path("store").path("writeMillis").asLong())
+                        / Math.max(1, statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()), 2), windows,
+                victimNodes.size(), round(detect, 2), hung < 0 ? 0 : 1, round(hung, 2),
+                heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20);
+    }
+
+    private void startHost(String prefix, int count, Duration hangAfter) throws IOException {
+        var args = new ArrayList<>(List.of("sim-agents", "--seed", cluster.clusterEndpoint(), "--prefix", prefix, "--count",
+                Integer.toString(count), "--steps-per-second", Double.toString(o.stepsPerSecond())));
+        if (hangAfter != null) args.addAll(List.of("--hang", "1", "--hang-after-ms", Long.toString(hangAfter.toMillis())));
+        var flags = new ArrayList<>(JavaCommand.AGENT_FLAGS);
+        flags.remove("-Xmx256m");
+        flags.add("-Xmx" + Math.max(256, count) + "m");
+        Path log = o.dir().resolve("logs").resolve(prefix + ".log");
+        Files.createDirectories(log.getParent());
+        var pb = new ProcessBuilder(JavaCommand.current(flags).argv(args)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        hosts.add(pb.start());
+    }
+
+    /** Jobs of 1-8 workers (seeded), as many as fit the agents at once, named sim-N. */
+    private List<String> submitJobs() {
+        var rnd = new Random(42);
+        var ids = new ArrayList<String>();
+        int capacity = o.agents() - o.agents() / 10; // leave some free (the hung agent must be idle)
+        for (int i = 0; i < o.jobs(); i++) {
+            int workers = 1 + rnd.nextInt(8);
+            if (workers > capacity) workers = Math.max(1, capacity);
+            capacity -= workers;
+            String spec = """
+                    apiVersion: spottrain/v1
+                    kind: TrainingJob
+                    metadata: {name: sim%d, labels: {team: bench}}
+                    spec:
+                      workers: {min: 1, max: %d, gpusPerWorker: 0}
+                      command: [simulated]
+                      env: {STEPS: "%d"}
+                      checkpoint: {interval: 20}
+                      maxRestarts: 2
+                    """.formatted(i, workers, o.steps());
+            ids.add(api.post("/api/v1/jobs", spec, "application/yaml").path("id").asText());
+        }
+        return ids;
+    }
+
+    private List<String> liveNodes() {
+        var out = new ArrayList<String>();
+        for (JsonNode n : api.get("/api/v1/nodes")) if (n.path("role").asText().equals("worker")) out.add(n.path("id").asText());
+        return out;
+    }
+
+    private void awaitLive(int n, Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        int live = 0;
+        while (Instant.now().isBefore(deadline)) {
+            live = liveNodes().size();
+            if (live >= n) return;
+            Thread.sleep(250);
+        }
+        throw new CliException(live + " of " + n + " simulated agents registered within " + timeout.toSeconds() + "s; logs in "
+                + o.dir().resolve("logs"));
+    }
+
+    private double awaitGone(Set<String> nodes, long since, Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            var live = new HashSet<>(liveNodes());
+            live.retainAll(nodes);
+            if (live.isEmpty()) return (System.nanoTime() - since) / 1e9;
+            Thread.sleep(100);
+        }
+        throw new CliException("the killed host's agents were still live after " + timeout.toSeconds() + "s");
+    }
+
+    /** Seconds from the hang (the host logs it) to the node's loss for silence; -1 when none hung. */
+    private double awaitHung(Duration timeout) throws Exception {
+        Path log = o.dir().resolve("logs").resolve("sim" + o.hosts() + ".log");
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            String text = Files.exists(log) ? Files.readString(log) : "";
+            var hungAt = text.lines().filter(l -> l.startsWith("hung ")).findFirst();
+            if (hungAt.isPresent()) {
+                if (hungAt.get().startsWith("hung 0 ")) return -1;
+                Instant at = Instant.parse(hungAt.get().substring(hungAt.get().lastIndexOf(' ') + 1));
+                for (JsonNode n : api.get("/api/v1/nodes?all=true")) {
+                    if (n.path("id").asText().startsWith("sim" + o.hosts() + "-") && n.path("reason").asText().startsWith("sent no heartbeat")) {
+                        return Duration.between(at, Instant.parse(n.path("terminatedAt").asText())).toMillis() / 1000.0;
+                    }
+                }
+            }
+            Thread.sleep(250);
+        }
+        throw new CliException("the hung agent was not found within " + timeout.toSeconds() + "s");
+    }
+
+    private void awaitAll(List<String> ids, java.util.function.Predicate<JsonNode> ok, Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        var left = new ArrayList<>(ids);
+        while (!left.isEmpty() && Instant.now().isBefore(deadline)) {
+            left.removeIf(id -> ok.test(api.get("/api/v1/jobs/" + id)));
+            if (!left.isEmpty()) Thread.sleep(250);
+        }
+        if (!left.isEmpty()) throw new CliException(left.size() + " job(s) did not start within " + timeout.toSeconds() + "s: " + left);
+    }
+
+    private boolean allEnded(List<String> ids) {
+        for (JsonNode j : api.get("/api/v1/jobs")) if (ids.contains(j.path("id").asText()) && !terminal(j)) return false;
+        return true;
+    }
+
+    private static boolean terminal(JsonNode j) {
+        return List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText());
+    }
+
+    private JsonNode stats() {
+        return api.get("/api/v1/control/stats");
+    }
+
+    private void stop() {
+        hosts.forEach(p -> ProcessTree.kill(p.pid()));
+        if (cluster != null) LocalCluster.stop(o.dir(), Duration.ofSeconds(20));
+    }
+
+    /** GETs while the jobs run: a job view (most), the job list (every tenth). */
+    private static final class Reader implements Runnable {
+        final ApiClient api;
+        final List<String> jobs = new ArrayList<>();
+        final ConcurrentLinkedQueue<Double> gets = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Double> lists = new ConcurrentLinkedQueue<>();
+        final AtomicBoolean stop = new AtomicBoolean();
+
+        Reader(ApiClient api) {
+            this.api = api;
+        }
+
+        @Override
+        public void run() {
+            var rnd = new Random(7);
+            for (int i = 0; !stop.get(); i++) {
+                long t = System.nanoTime();
+                try {
+                    if (i % 10 == 9) {
+                        api.get("/api/v1/jobs");
+                        lists.add((System.nanoTime() - t) / 1e6);
+                    } else {
+                        api.get("/api/v1/jobs/" + jobs.get(rnd.nextInt(jobs.size())));
+                        gets.add((System.nanoTime() - t) / 1e6);
+                    }
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    gets.add((System.nanoTime() - t) / 1e6); // a failed read counts with its time
+                }
+            }
+        }
+    }
+
+    static double pct(List<Double> values, int p) {
+        if (values.isEmpty()) return 0;
+        var sorted = values.stream().sorted().toList();
+        return round(sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1)), 1);
+    }
+
+    static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    public static String text(Result r) {
+        return String.format("""
+                scale: %d simulated agents on %d host JVMs, %d jobs of 1-8 workers, %.0f s
+                  jobs: %s (%d reached RUNNING)%s
+                  scheduling (submit -> every rank started): p50 %.1f ms, p99 %.1f ms
+                  API GET /jobs/{id} under load: p50 %.1f ms, p99 %.1f ms (%d requests); GET /jobs p99 %.1f ms
+                  store: %.1f writes/s (%.2f ms each), %.0f bytes/s; bytes/s per 5 s window as jobs age: %s
+                  lost host: %d agents gone from the live registry %.2f s after kill -9
+                  hung agent: found by its silent heartbeat %.2f s after it hung
+                  coordinator heap: %d MiB used of %d MiB
+                """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
+                r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
+                r.schedulingMsP99(), r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.apiListMsP99(), r.storeWritesPerSec(),
+                r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
+                r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb());
+    }
+
+    public static String json(Result r) {
+        return Json.pretty(r);
+    }
+}

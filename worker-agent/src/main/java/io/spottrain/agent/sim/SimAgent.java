@@ -1,0 +1,187 @@
+package io.spottrain.agent.sim;
+
+import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * A simulated worker agent for scale tests: it speaks the real agent protocol (registers with the
+ * Receptionist, describes itself, heartbeats, allocates a port, starts, checkpoints, stalls, stops
+ * and reports like the real one) and simulates its one rank: a step every {@code 1/stepsPerSecond}
+ * seconds, progress every step, a checkpoint every interval, done at {@code STEPS}. When a peer's
+ * machine becomes unreachable its all-reduce breaks: it stalls at its step, as a real rank does.
+ * Many of them share one JVM (a sim host), so losing the host loses them through membership.
+ */
+public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
+
+    /** The host saw a cluster member become unreachable (its agents' ranks with a peer there stall). */
+    public record PeerUnreachable(String address) implements AgentProtocol.Command {}
+
+    /** Stop answering anything, heartbeats included, if idle (a hung agent); replies whether it did. */
+    public record HangIfIdle(ActorRef<Boolean> replyTo) implements AgentProtocol.Command {}
+
+    private enum Tick implements AgentProtocol.Command { INSTANCE }
+
+    private enum Beat implements AgentProtocol.Command { INSTANCE }
+
+    /** The one rank this agent runs. */
+    private static final class Rank {
+        final AgentProtocol.StartGeneration start;
+        final long total;
+        final long interval;
+        long step;
+        boolean stalled;
+
+        Rank(AgentProtocol.StartGeneration start, long total) {
+            this.start = start;
+            this.total = total;
+            this.interval = start.checkpointInterval() > 0 ? start.checkpointInterval() : 50;
+            this.step = start.resumeStep();
+        }
+    }
+
+    public static Behavior<AgentProtocol.Command> create(NodeInfo node, double stepsPerSecond) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new SimAgent(ctx, timers, node, stepsPerSecond)));
+    }
+
+    private final TimerScheduler<AgentProtocol.Command> timers;
+    private final NodeInfo node;
+    private final Duration stepTime;
+    private ActorRef<AgentProtocol.Report> coordinator;
+    private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
+    private long beats;
+    private Rank rank;
+
+    private SimAgent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
+            double stepsPerSecond) {
+        super(ctx);
+        this.timers = timers;
+        this.node = node;
+        this.stepTime = Duration.ofNanos((long) (1e9 / stepsPerSecond));
+        ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
+    }
+
+    @Override
+    public Receive<AgentProtocol.Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(AgentProtocol.DescribeNode.class, this::onDescribe)
+                .onMessageEquals(Beat.INSTANCE, this::onBeat)
+                .onMessage(AgentProtocol.AllocatePort.class, this::onAllocatePort)
+                .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
+                .onMessageEquals(Tick.INSTANCE, this::onTick)
+                .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
+                .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
+                .onMessage(PeerUnreachable.class, this::onPeerUnreachable)
+                .onMessage(HangIfIdle.class, this::onHang)
+                .build();
+    }
+
+    private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode d) {
+        coordinator = d.replyTo();
+        d.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), java.util.List.of()));
+        heartbeatTo = d.heartbeatTo();
+        if (heartbeatTo != null && d.heartbeatMillis() > 0) {
+            timers.startTimerWithFixedDelay(Beat.INSTANCE, Duration.ofMillis(d.heartbeatMillis()));
+            onBeat();
+        }
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onBeat() {
+        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats));
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onAllocatePort(AgentProtocol.AllocatePort a) {
+        a.replyTo().tell(new AgentProtocol.PortAllocated(a.jobId(), a.generation(), node.nodeId(), node.host(),
+                20_000 + (int) (Math.abs(a.jobId().hashCode() + a.generation()) % 20_000)));
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration s) {
+        if (rank != null) exit(Contract.EXIT_RESUMABLE); // an older generation's rank makes way, as the real agent stops it
+        long total = Long.parseLong(s.env().getOrDefault("STEPS", "100"));
+        rank = new Rank(s, total);
+        report(new AgentProtocol.RankStarted(s.jobId(), s.generation(), s.rank(), node.nodeId(), node.pid(), "sim"));
+        report(new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), node.nodeId(), s.resumeStep()));
+        timers.startTimerWithFixedDelay(Tick.INSTANCE, stepTime);
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onTick() {
+        if (rank == null || rank.stalled) return this;
+        var s = rank.start;
+        rank.step++;
+        report(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
+                1e9 / stepTime.toNanos()));
+        if (rank.step % rank.interval == 0) checkpoint(rank.step, "interval");
+        if (rank.step >= rank.total) {
+            report(new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
+                    "sim-" + rank.total));
+            exit(0);
+        }
+        return this;
+    }
+
+    private void checkpoint(long step, String reason) {
+        var s = rank.start;
+        report(new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), node.nodeId(), step, "sim/" + step, 1, 1024, 0.1,
+                1.0, reason));
+        if (s.rank() == 0) {
+            report(new AgentProtocol.CheckpointUploaded(s.jobId(), s.generation(), node.nodeId(), step, 1024, 5, 1, 0, 0));
+        }
+    }
+
+    private Behavior<AgentProtocol.Command> onRequestCheckpoint(AgentProtocol.RequestCheckpoint r) {
+        if (rank == null || !rank.start.jobId().equals(r.jobId()) || rank.start.generation() != r.generation()) return this;
+        checkpoint(r.step() >= 0 ? r.step() : rank.step, "requested");
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onStop(AgentProtocol.StopGeneration s) {
+        if (rank != null && rank.start.jobId().equals(s.jobId()) && rank.start.generation() == s.generation()) exit(Contract.EXIT_RESUMABLE);
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onPeerUnreachable(PeerUnreachable p) {
+        if (rank == null || rank.stalled) return this;
+        boolean peerThere = rank.start.peerUrls().stream().anyMatch(u -> u.startsWith("sim://" + p.address() + "/"));
+        if (peerThere) {
+            rank.stalled = true;
+            var s = rank.start;
+            report(new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, "peer " + p.address()
+                    + " unreachable"));
+        }
+        return this;
+    }
+
+    private Behavior<AgentProtocol.Command> onHang(HangIfIdle h) {
+        if (rank != null) {
+            h.replyTo().tell(false);
+            return this;
+        }
+        h.replyTo().tell(true);
+        timers.cancelAll();
+        return Behaviors.ignore(); // hung: no heartbeat, no answer, but its JVM stays in the cluster
+    }
+
+    private void exit(int code) {
+        var s = rank.start;
+        timers.cancel(Tick.INSTANCE);
+        report(new AgentProtocol.RankExited(s.jobId(), s.generation(), s.rank(), node.nodeId(), code, ""));
+        rank = null;
+    }
+
+    private void report(AgentProtocol.Report r) {
+        (coordinator != null ? coordinator : rank.start.replyTo()).tell(r);
+    }
+}
