@@ -122,6 +122,41 @@ class CliIT {
     }
 
     @Test
+    void downWhileAJobTrainsLeavesNoProcessAndLaunchesNoReplacement() throws Exception {
+        String state = dir.resolve("busy").toString();
+        try {
+            Result up = cli("up", "--workers", "2", "--state-dir", state, "--jobs-dir", TestCluster.ROOT.toString());
+            assertEquals(0, up.code(), up.err());
+            Path spec = dir.resolve("long.yaml");
+            Files.writeString(spec, TestCluster.javaJob("long", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
+                    "--step-delay-ms", "20", "--log-every", "10"));
+            Result submit = cli("submit", spec.toString(), "--state-dir", state, "-o", "json");
+            assertEquals(0, submit.code(), submit.err());
+            String id = Json.MAPPER.readTree(submit.out()).path("id").asText();
+            for (int i = 0; i < 300; i++) { // running, every rank attached (so a notice starts a recovery and asks for replacements)
+                JsonNode j = Json.MAPPER.readTree(cli("status", id, "--state-dir", state, "-o", "json").out());
+                if (j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() > 20) break;
+                Thread.sleep(200);
+            }
+        } finally {
+            Result down = cli("down", "--state-dir", state);
+            assertEquals(0, down.code(), down.err());
+        }
+        // the agents' SIGTERMs were notices; the launcher, closed first, launched nothing that could outlive down
+        assertFalse(Files.exists(Path.of(state, "agents", "node3")), "a replacement was launched during down");
+        assertTrue(LocalCluster.agentPids(Path.of(state)).stream().noneMatch(ProcessTree::alive), "an agent or rank outlived down");
+    }
+
+    @Test
+    void theDemoRefusesAtOnceAWorkerCountItsJobCannotRunOn() {
+        Result demo = cli("demo", "--workers", "1", "--state-dir", dir.resolve("one").toString());
+        assertEquals(1, demo.code());
+        assertTrue(demo.err().contains("needs at least 2 workers (spec.workers.min); --workers 1 cannot run it: use --workers 2 or more"),
+                demo.err());
+        assertFalse(Files.exists(dir.resolve("one").resolve("logs")), "nothing was started");
+    }
+
+    @Test
     void demoTrainsOnALocalClusterAndMatchesAStandaloneRun() throws Exception {
         Result demo = cli("demo", "--steps", "200", "--preemptions", "none", "--state-dir", dir.resolve("demo").toString(), "--output", "json");
         assertEquals(0, demo.code(), demo.err() + demo.out());

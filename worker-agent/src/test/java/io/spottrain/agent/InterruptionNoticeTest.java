@@ -9,6 +9,7 @@ import io.spottrain.coordinator.Coordinator;
 import io.spottrain.coordinator.api.JobView;
 import io.spottrain.coordinator.jobs.JobEventType;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.protocol.spec.JobSpecParser;
@@ -46,7 +47,7 @@ class InterruptionNoticeTest {
                         metadata: {name: sleeper}
                         spec: {workers: {min: 1}, command: [sleep, "60"]}
                         """);
-                var job = (JobManager.JobAck) ask(coordinator, r -> new JobManager.SubmitJob(spec, r));
+                var job = (Outcome.JobAck) ask(coordinator, r -> new JobManager.SubmitJob(spec, r));
                 await(coordinator, job.jobId(), j -> j.state().equals("RUNNING"));
                 Instant deadline = Instant.now().plusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
                 imds.noticeInterruption("terminate", deadline);
@@ -70,9 +71,9 @@ class InterruptionNoticeTest {
         }
     }
 
-    static JobManager.Outcome ask(Coordinator c, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<JobManager.Outcome>,
+    static Outcome ask(Coordinator c, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<Outcome>,
             JobManager.Command> m) throws Exception {
-        return AskPattern.<JobManager.Command, JobManager.Outcome>ask(c.jobManager(), m::apply, Duration.ofSeconds(10),
+        return AskPattern.<JobManager.Command, Outcome>ask(c.jobManager(), m::apply, Duration.ofSeconds(10),
                 c.system().scheduler()).toCompletableFuture().get();
     }
 

@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
@@ -274,9 +275,9 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /** Asks the job manager; a refusal becomes its HTTP status, no answer a 503. */
-    private JobManager.JobAck ask(Function<ActorRef<JobManager.Outcome>, JobManager.Command> message) {
-        CompletionStage<JobManager.Outcome> reply = AskPattern.ask(jobManager, message::apply, askTimeout, system.scheduler());
-        JobManager.Outcome outcome;
+    private Outcome.JobAck ask(Function<ActorRef<Outcome>, JobManager.Command> message) {
+        CompletionStage<Outcome> reply = AskPattern.ask(jobManager, message::apply, askTimeout, system.scheduler());
+        Outcome outcome;
         try {
             outcome = reply.toCompletableFuture().get(askTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
@@ -285,8 +286,8 @@ public final class HttpApi implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw unavailable();
         }
-        if (outcome instanceof JobManager.Refused r) throw new ApiException(r.refusal().status, ApiError.of(r.message()));
-        return (JobManager.JobAck) outcome;
+        if (outcome instanceof Outcome.Refused r) throw new ApiException(r.refusal().status, ApiError.of(r.message()));
+        return (Outcome.JobAck) outcome;
     }
 
     private ApiException unavailable() {

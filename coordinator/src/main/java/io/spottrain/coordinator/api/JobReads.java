@@ -4,6 +4,7 @@ import io.spottrain.coordinator.jobs.CheckpointEntry;
 import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobEvent;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.jobs.JobProgress;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
@@ -11,6 +12,7 @@ import io.spottrain.protocol.spec.JobSpec;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Optional;
 
@@ -36,8 +38,10 @@ public final class JobReads {
         this.clock = clock;
     }
 
+    /** The job's document with its newest progress. */
     public Optional<JobDocument> document(String id) {
-        return store.get(Table.JOBS, id).map(JobDocument::read);
+        return store.get(Table.JOBS, id).map(JobDocument::read)
+                .map(d -> d.withProgress(store.get(Table.PROGRESS, id).map(p -> JobDocument.readValue(p, JobProgress.class)).orElse(null)));
     }
 
     public Optional<JobView> job(String id) {
@@ -51,8 +55,16 @@ public final class JobReads {
 
     /** Every job, in submission order, as summaries. */
     public List<JobSummary> jobs() {
+        var progress = new HashMap<String, JobProgress>();
+        for (String json : store.values(Table.PROGRESS)) {
+            var p = JobDocument.readValue(json, JobProgress.class);
+            progress.put(p.id(), p);
+        }
         var docs = new ArrayList<JobDocument>();
-        for (String json : store.values(Table.JOBS)) docs.add(JobDocument.read(json));
+        for (String json : store.values(Table.JOBS)) {
+            var d = JobDocument.read(json);
+            docs.add(d.withProgress(progress.get(d.id())));
+        }
         docs.sort(Comparator.comparing(JobDocument::submittedAt).thenComparing(JobDocument::id));
         var now = clock.instant();
         return docs.stream().map(d -> JobSummary.of(d, now)).toList();

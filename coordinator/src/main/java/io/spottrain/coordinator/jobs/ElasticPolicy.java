@@ -64,12 +64,12 @@ public final class ElasticPolicy {
         return job.generation() > 1 && job.elastic().resumeStep() > 0;
     }
 
-    /** A node of the job gave notice (or a rebalance recommendation). */
+    /** A node of the job gave notice (or a rebalance recommendation); a generation still forming forms again without it. */
     public static Decision onNotice(Job job, String nodeId, InterruptionKind kind) {
         if (!job.active() || job.memberOn(nodeId).isEmpty()) return new Ignore();
         if (!kind.departs()) return new RecordOnly();
         if (job.state() == JobState.RUNNING && recoverable(job)) return new BeginRecovery(RecoveryKind.NOTICE, nodeId, 0);
-        if (resumable(job)) return new RestartForming(RecoveryKind.NOTICE, nodeId);
+        if (job.state() == JobState.STARTING) return new RestartForming(RecoveryKind.NOTICE, nodeId);
         return new RecordOnly(); // its loss, when it comes, decides
     }
 
@@ -92,7 +92,10 @@ public final class ElasticPolicy {
         if (job.state() == JobState.RUNNING && recoverable(job) && job.worldSize() > 1) {
             return new BeginRecovery(RecoveryKind.KILL, nodeId, detectSeconds);
         }
-        if (resumable(job)) return new RestartForming(RecoveryKind.KILL, nodeId);
+        // a generation still forming has trained nothing: form it again, from where it was to start
+        if (job.state() == JobState.STARTING || (job.state() == JobState.RUNNING && resumable(job))) {
+            return new RestartForming(RecoveryKind.KILL, nodeId);
+        }
         return new Fail("node " + nodeId + " (rank " + rank + ") was lost: it " + why
                 + (recoverable(job) ? "" : " (its ranks do not speak the training contract, so they cannot be resumed)"));
     }

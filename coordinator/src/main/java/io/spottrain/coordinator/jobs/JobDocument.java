@@ -52,6 +52,15 @@ public record JobDocument(
                 j.finishedAt(), j.generationOpenedAt(), j.actualUsd(), j.onDemandUsd(), j.training(), j.elastic(), j.eventCount());
     }
 
+    /** The document with newer progress applied (from {@code PROGRESS}); older progress changes nothing. */
+    public JobDocument withProgress(JobProgress p) {
+        if (p == null || p.step() < training.step()) return this;
+        var t = training.progress(p.step(), p.loss(), p.samplesPerSec());
+        return new JobDocument(schemaVersion, id, name, labels, minWorkers, maxWorkers, market, priority, maxRestarts, state, reason,
+                pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt, finishedAt, generationOpenedAt, actualUsd,
+                onDemandUsd, t, elastic, eventCount);
+    }
+
     /** The job again, with its spec (read from {@code SPECS}). */
     public Job toJob(JobSpec spec) {
         return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt,

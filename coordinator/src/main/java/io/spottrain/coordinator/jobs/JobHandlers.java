@@ -40,9 +40,10 @@ final class JobHandlers {
     final Logger log;
     final JobOutbox outbox;
     final JobRecoveries recoveries;
+    final JobNodes nodes;
+    final JobTraining training;
     /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
     final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
-    private final CheckpointWindows windows = new CheckpointWindows();
     private Supplier<Behavior<JobMaster.Command>> behaviour;
     private Job job;
     private boolean stopped;
@@ -56,10 +57,16 @@ final class JobHandlers {
         this.job = job;
         this.outbox = new JobOutbox(job.id(), deps.writer(), ctx.messageAdapter(StoreWriter.Result.class, JobMaster.Stored::new));
         this.recoveries = new JobRecoveries(this);
+        this.nodes = new JobNodes(this);
+        this.training = new JobTraining(this);
     }
 
     Job job() {
         return job;
+    }
+
+    ActorRef<JobMaster.Command> self() {
+        return ctx.getSelf();
     }
 
     boolean stopped() {
@@ -99,7 +106,12 @@ final class JobHandlers {
         boolean significant = !next.newEvents().isEmpty() || before.state() != next.state() || before.generation() != next.generation()
                 || !before.members().equals(next.members()) || !before.elastic().equals(next.elastic())
                 || !Objects.equals(before.pendingReason(), next.pendingReason()) || before.masterPort() != next.masterPort();
-        job = outbox.commit(next, significant, !before.training().equals(next.training()));
+        var t0 = before.training();
+        var t1 = next.training();
+        boolean stepped = t0.step() != t1.step() || Double.compare(t0.loss(), t1.loss()) != 0 || t0.samplesPerSec() != t1.samplesPerSec();
+        boolean changed = !t0.checkpoints().equals(t1.checkpoints()) || !t0.recent().equals(t1.recent())
+                || !t0.paramsSha256ByRank().equals(t1.paramsSha256ByRank());
+        job = outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
     }
 
@@ -171,9 +183,9 @@ final class JobHandlers {
         timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
         Job next = job.startGeneration(members, now());
         log.info("job {} generation {} on {}", next.id(), next.generation(), members.stream().map(Member::nodeId).toList());
-        var rank0 = agents.get(members.get(0).nodeId());
-        var ask = new AgentProtocol.AllocatePort(next.id(), next.generation(), deps.reports());
-        after(() -> rank0.tell(ask));
+        // asking for a port changes nothing on the agent: it goes out now, overlapping the write that opens the generation
+        // (the ranks start only once that write and the rendezvous are stored)
+        agents.get(members.get(0).nodeId()).tell(new AgentProtocol.AllocatePort(next.id(), next.generation(), deps.reports()));
         timers.startSingleTimer(new JobMaster.PortTimedOut(next.generation()), deps.settings().portAllocationTimeout());
         return done(next);
     }
@@ -264,96 +276,7 @@ final class JobHandlers {
                 + deps.settings().generationStartTimeout().toSeconds() + "s: " + missing + " never reported started");
     }
 
-    // ---- what ranks report in any live state ----
-
-    Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {
-        if (!current(p) || p.rank() != 0) return unchanged();
-        return done(job.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())));
-    }
-
-    Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {
-        if (!current(a)) return unchanged();
-        return done(job.withElastic(e -> e.attach(a.rank())));
-    }
-
-    Behavior<JobMaster.Command> onDone(AgentProtocol.RankDone d) {
-        if (!current(d)) return unchanged();
-        return done(job.withTraining(t -> t.done(d.rank(), d.step(), d.loss(), d.paramsSha256()))
-                .withEvent(JobEventType.RANK_DONE, d.nodeId(), d.rank(), "step " + d.step() + " params-sha256 " + d.paramsSha256(), now()));
-    }
-
-    Behavior<JobMaster.Command> onStalled(AgentProtocol.RankStalled s) {
-        if (!current(s)) return unchanged();
-        Job next = job.withEvent(JobEventType.RANK_STALLED, s.nodeId(), s.rank(), "stalled at step " + s.step() + ": " + s.reason(), now())
-                .withElastic(e -> e.stalled(s.rank(), s.step(), now()));
-        if (next.state() == JobState.RUNNING) return recoveries.afterStall(next);
-        if (next.state() == JobState.RECOVERING) return recoveries.agree(next);
-        return done(next);
-    }
-
-    Behavior<JobMaster.Command> onCheckpointReported(AgentProtocol.CheckpointReported c) {
-        if (!current(c)) return unchanged();
-        Job next = job.withTraining(t -> t.committed(c.step(), c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs()));
-        if (c.dir() != null) windows.checkpoint(c.stallMs(), c.persistMs()); // (a replayed report has no times)
-        next = stageCatalog(next, c.step());
-        return next.state() == JobState.RECOVERING ? recoveries.onCheckpoint(next, c) : done(next);
-    }
-
-    /** Uploads finish after a generation (or the job) may have ended: recorded for any generation up to the current one. */
-    Behavior<JobMaster.Command> onUploaded(AgentProtocol.CheckpointUploaded u) {
-        if (u.generation() > job.generation()) return unchanged();
-        Job next = job.withTraining(t -> t.uploaded(u.step(), u.generation(), u.bytes(), u.millis(), u.backlogSteps(), u.backlogBytes()));
-        windows.upload(u.millis());
-        return done(stageCatalog(next, u.step()));
-    }
-
-    private Job stageCatalog(Job next, long step) {
-        // a window is empty after a hand-over until new reports come: the stored medians stay until then
-        Job j = next.withTraining(t -> t.withP50s(or(windows.stallP50(), t.checkpoints().stallMsP50()),
-                or(windows.persistP50(), t.checkpoints().persistMsP50()), or(windows.uploadP50(), t.checkpoints().uploadMsP50())));
-        j.training().entry(step).ifPresent(e -> outbox.stage(new StateStore.Put(Table.CHECKPOINTS, Table.seqKey(j.id(), e.seq()),
-                Json.write(e))));
-        return j;
-    }
-
-    // ---- nodes ----
-
-    Behavior<JobMaster.Command> onNodeRegistered(JobMaster.NodeRegistered r) {
-        String nodeId = r.node().nodeId();
-        agents.put(nodeId, r.agent());
-        if (r.node().peerUrl() != null) peerUrls.put(nodeId, r.node().peerUrl());
-        var member = job.memberOn(nodeId);
-        if (member.isEmpty() || !job.inProgress()) return unchanged();
-        var replay = JobReattach.replay(job, member.get(), r.ranks());
-        // replayed as messages, in order, after this one; then what a recovery still misses is asked again
-        replay.forEach(x -> ctx.getSelf().tell(new JobMaster.Reported(x)));
-        ctx.getSelf().tell(new JobMaster.ResumeRecoveryOn(nodeId));
-        if (replay.isEmpty()) return unchanged();
-        Job next = job.withEvent(JobEventType.RANK_REATTACHED, nodeId, member.get().rank(), "applying " + replay.stream()
-                .map(x -> x.getClass().getSimpleName()).toList() + " reported while no job manager listened", now());
-        return done(next);
-    }
-
-    Behavior<JobMaster.Command> onResumeRecoveryOn(JobMaster.ResumeRecoveryOn r) {
-        return recoveries.resumeOn(r.nodeId());
-    }
-
-    Behavior<JobMaster.Command> onReattachTimeout(JobMaster.ReattachTimedOut t) {
-        if (t.generation() != job.generation() || !job.inProgress()) return unchanged();
-        var missing = job.members().stream().filter(m -> !agents.containsKey(m.nodeId()) && m.exitCode() == null).toList();
-        Behavior<JobMaster.Command> b = unchanged();
-        for (Member m : missing) {
-            b = onNodeLost(new JobMaster.NodeLost(m.nodeId(), "did not register with the new job manager within "
-                    + deps.settings().reattachGrace().toSeconds() + "s"));
-        }
-        return b;
-    }
-
-    Behavior<JobMaster.Command> onNodeUnreachable(JobMaster.NodeUnreachable u) {
-        var m = job.memberOn(u.nodeId());
-        if (m.isEmpty() || !job.inProgress()) return unchanged();
-        return done(job.withEvent(JobEventType.NODE_UNREACHABLE, u.nodeId(), m.get().rank(), "no heartbeat", now()));
-    }
+    // ---- recoveries ----
 
     Behavior<JobMaster.Command> onRecoveryExit(AgentProtocol.RankExited e) {
         if (!current(e)) return unchanged();
@@ -376,21 +299,11 @@ final class JobHandlers {
         return recoveries.onNotice(n.notice());
     }
 
-    Behavior<JobMaster.Command> onReplacementLaunched(JobMaster.ReplacementLaunched r) {
-        return done(job.withEvent(JobEventType.REPLACEMENT_LAUNCHED, r.nodeId(), -1, "replacing " + r.departed() + " (" + r.what() + ")",
-                now()));
-    }
-
-    Behavior<JobMaster.Command> onReplacementFailed(JobMaster.ReplacementFailed r) {
-        return done(job.withEvent(JobEventType.REPLACEMENT_FAILED, r.departed(), -1, "replacing " + r.departed() + ": " + r.error()
-                + (r.gaveUp() ? " (gave up)" : " (will retry)"), now()));
-    }
-
     // ---- the API ----
 
     Behavior<JobMaster.Command> onCancel(JobMaster.Cancel m) {
         if (job.state().terminal()) {
-            m.replyTo().tell(new JobManager.Refused(JobManager.Refusal.CONFLICT, "job " + job.id() + " already ended " + job.state()));
+            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.CONFLICT, "job " + job.id() + " already ended " + job.state()));
             return unchanged();
         }
         String why = m.reason() == null || m.reason().isBlank() ? "cancelled by user" : m.reason();
@@ -400,7 +313,7 @@ final class JobHandlers {
 
     Behavior<JobMaster.Command> onCheckpoint(JobMaster.Checkpoint m) {
         if (job.state() != JobState.RUNNING) {
-            m.replyTo().tell(new JobManager.Refused(JobManager.Refusal.CONFLICT, "job " + job.id() + " is " + job.state()
+            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.CONFLICT, "job " + job.id() + " is " + job.state()
                     + "; only a RUNNING job can checkpoint"));
             return unchanged();
         }
@@ -414,17 +327,17 @@ final class JobHandlers {
     }
 
     /** An API reply sent once the change is stored, or failed with the store's reason. */
-    private JobOutbox.Effect reply(ActorRef<JobManager.Outcome> to) {
+    private JobOutbox.Effect reply(ActorRef<Outcome> to) {
         String id = job.id();
         return new JobOutbox.Effect() {
             @Override
             public void run() {
-                to.tell(new JobManager.JobAck(id, job.state()));
+                to.tell(new Outcome.JobAck(id, job.state()));
             }
 
             @Override
             public boolean failed(String why) {
-                to.tell(new JobManager.Refused(JobManager.Refusal.UNAVAILABLE, why));
+                to.tell(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, why));
                 return true;
             }
         };
@@ -455,10 +368,6 @@ final class JobHandlers {
     /** A report of the job's current generation while it forms, runs or recovers. */
     boolean current(JobReport r) {
         return job.inProgress() && r.generation() == job.generation();
-    }
-
-    private static Double or(Double a, Double b) {
-        return a != null ? a : b;
     }
 
     static String lastLine(String text) {

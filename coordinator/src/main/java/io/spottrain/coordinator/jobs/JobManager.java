@@ -3,7 +3,6 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
-import io.spottrain.coordinator.membership.NodeRegistry;
 import io.spottrain.coordinator.scheduling.Admission;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
@@ -18,6 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -52,24 +52,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** The store counter of job manager epochs: each job manager that starts takes the next and fences its writes with it. */
     public static final String EPOCH_COUNTER = "job-manager-epoch";
 
-    /** What a request from the API gets back. */
-    public sealed interface Outcome extends WireMessage permits JobAck, Refused {}
-
-    public record JobAck(String jobId, JobState state) implements Outcome {}
-
-    public record Refused(Refusal refusal, String message) implements Outcome {}
-
-    /** Why a request was refused, with the HTTP status the API answers. */
-    public enum Refusal {
-        NOT_FOUND(404), CONFLICT(409), UNFIT(422), UNAVAILABLE(503);
-
-        public final int status;
-
-        Refusal(int status) {
-            this.status = status;
-        }
-    }
-
     public record SubmitJob(JobSpec spec, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
 
     public record CancelJob(String jobId, String reason, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
@@ -92,7 +74,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private record Membership(AgentDirectory.Event event) implements Command {}
 
-    private record Restored(Restore.Loaded loaded, Throwable error) implements Command {}
+    private record Restored(JobStore.Loaded loaded, Throwable error) implements Command {}
 
     private record SubmitStored(Job job, Throwable error, ActorRef<Outcome> replyTo) implements Command {}
 
@@ -119,13 +101,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private ActorRef<StoreWriter.Command> writer;
     private StateStore.Fence fence;
     private final ActorRef<AgentProtocol.Report> reports;
-    private final NodeRegistry registry = new NodeRegistry();
-    private final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
-    private final Map<ActorRef<AgentProtocol.Command>, String> nodeOf = new HashMap<>();
+    private final WorkerNodes nodes = new WorkerNodes(this::persist);
     private final Map<String, ActorRef<JobMaster.Command>> masters = new HashMap<>();
-    /** Nodes of restored jobs, not registered again yet: node -> job. */
-    private final Map<String, String> claims = new HashMap<>();
-    private final Map<String, NodeRecord> expected = new HashMap<>();
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final String self;
@@ -146,7 +123,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> Restore.load(store), blocking), Restored::new);
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.load(store), blocking), Restored::new);
     }
 
     /** Until the jobs are read from the store, everything else waits. */
@@ -164,15 +141,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             throw new IllegalStateException("cannot read the control-plane state", r.error());
         }
         var loaded = r.loaded();
-        fence = new StateStore.Fence(Restore.EPOCH, loaded.epoch());
+        fence = new StateStore.Fence(JobStore.EPOCH, loaded.epoch());
         writer = getContext().spawn(StoreWriter.create(store, fence), "store-writer", StoreWriter.props());
         getContext().watch(writer);
         for (Job job : loaded.jobs()) {
-            if (job.inProgress()) job.members().forEach(m -> claims.put(m.nodeId(), job.id()));
+            if (job.inProgress()) job.members().forEach(m -> nodes.claim(m.nodeId(), job.id()));
             spawn(job, true);
         }
-        loaded.expected().forEach(n -> expected.put(n.key(), n));
-        if (!expected.isEmpty()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());
+        nodes.expect(loaded.expected());
+        if (nodes.expecting()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());
         getContext().getLog().info("job manager (epoch {}) started on {} with {} job(s) in progress ({} stored) from {}", loaded.epoch(), self,
                 loaded.jobs().size(), loaded.stored(), store.describe());
         return stash.unstashAll(this);
@@ -206,33 +183,27 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         var launcher = replacements.launcher();
         var unfit = Admission.unfit(m.spec(), launcher == null ? List.of() : launcher.shapes());
         if (unfit.isPresent()) {
-            m.replyTo().tell(new Refused(Refusal.UNFIT, "job " + m.spec().metadata().name() + " can never run here: " + unfit.get()));
+            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNFIT, "job " + m.spec().metadata().name() + " can never run here: "
+                    + unfit.get()));
             return this;
         }
         Instant at = now();
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
-            String id = m.spec().metadata().name() + "-" + store.next("jobs") + "-" + incarnation;
-            Job job = Job.submitted(id, m.spec(), at);
-            var puts = new java.util.ArrayList<StateStore.Put>();
-            puts.add(new StateStore.Put(Table.SPECS, id, Json.write(m.spec())));
-            job.newEvents().forEach(e -> puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(id, e.seq()), Json.write(e))));
-            puts.add(new StateStore.Put(Table.JOBS, id, JobDocument.of(job).toJson()));
-            store.write(puts, fence);
-            return job.withoutNewEvents();
-        }, blocking), (job, e) -> new SubmitStored(job, e, m.replyTo()));
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, m.spec(), at, incarnation, fence), blocking),
+                (job, e) -> new SubmitStored(job, e, m.replyTo()));
         return this;
     }
 
     private Behavior<Command> onSubmitStored(SubmitStored s) {
         if (s.error() != null) {
             getContext().getLog().error("a job could not be stored: {}", s.error().toString());
-            s.replyTo().tell(new Refused(Refusal.UNAVAILABLE, "the state store did not take the job: " + rootMessage(s.error())));
+            s.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, "the state store did not take the job: "
+                    + rootMessage(s.error())));
             return this;
         }
         var w = s.job().spec().spec().workers();
         getContext().getLog().info("job {} submitted: workers {}..{}", s.job().id(), w.min(), w.max());
         spawn(s.job(), false);
-        s.replyTo().tell(new JobAck(s.job().id(), s.job().state()));
+        s.replyTo().tell(new Outcome.JobAck(s.job().id(), s.job().state()));
         return this;
     }
 
@@ -247,7 +218,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> route(String jobId, ActorRef<Outcome> replyTo, JobMaster.Command command) {
         var master = masters.get(jobId);
         if (master == null) {
-            replyTo.tell(new Refused(Refusal.NOT_FOUND, "no job named " + jobId + " is in progress"));
+            replyTo.tell(new Outcome.Refused(Outcome.Refusal.NOT_FOUND, "no job named " + jobId + " is in progress"));
         } else {
             master.tell(command);
         }
@@ -265,7 +236,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (jobId != null) {
             masters.remove(jobId);
             queue.remove(jobId);
-            new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), agents, registry).forEach(this::persist);
+            new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), nodes.agents());
+            nodes.all().stream().filter(n -> jobId.equals(n.jobId())).forEach(n -> nodes.release(n.nodeId(), jobId));
             schedule();
         }
         return this;
@@ -293,12 +265,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (r instanceof AgentProtocol.NodeDescribed d) return onNodeDescribed(d);
         if (r instanceof AgentProtocol.NodeInterruptionNotice n) return onNotice(n);
         if (r instanceof AgentProtocol.JobReport jr) {
-            registry.reachable(jr.nodeId()).ifPresent(this::persist); // a suspected node that reports is alive
+            nodes.reachable(jr.nodeId()); // a suspected node that reports is alive
             var master = masters.get(jr.jobId());
             if (master != null) {
                 master.tell(new JobMaster.Reported(jr));
-            } else if (jr instanceof AgentProtocol.RankStarted s && agents.containsKey(s.nodeId())) {
-                agents.get(s.nodeId()).tell(new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its job is not in progress"));
+            } else if (jr instanceof AgentProtocol.RankStarted s && nodes.agent(s.nodeId()) != null) {
+                nodes.agent(s.nodeId()).tell(new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its job is not in progress"));
             }
         }
         return this;
@@ -306,24 +278,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private Behavior<Command> onNodeDescribed(AgentProtocol.NodeDescribed d) {
         String nodeId = d.node().nodeId();
-        var previous = agents.put(nodeId, d.agent());
-        if (previous != null && !previous.equals(d.agent())) nodeOf.remove(previous);
-        nodeOf.put(d.agent(), nodeId);
-        String job = registry.get(nodeId).map(NodeRecord::jobId).orElse(claims.remove(nodeId));
-        // earlier lives of this node that the store still had as alive ended when it registered again
-        for (var it = expected.values().iterator(); it.hasNext();) {
-            var old = it.next();
-            if (old.nodeId().equals(nodeId)) {
-                persist(old.terminated(now().toString(), "its agent registered again (a new life of the node)"));
-                it.remove();
-            }
-        }
-        persist(registry.register(d.node(), d.agent().path().address().toString(), now()));
-        if (job != null && masters.containsKey(job)) registry.assign(nodeId, job).ifPresent(this::persist);
+        String job = nodes.registered(d, now());
+        if (job != null && masters.containsKey(job)) nodes.assign(nodeId, job);
         getContext().getLog().info("node {} registered: {} {} {} GPU(s) ${}/h zone {}", nodeId, d.node().market().label(),
                 d.node().instanceType(), d.node().gpus(), d.node().pricePerHour(), d.node().zone());
         // its job hears of it (re-attach); jobs whose ranks it still runs stop what is not theirs any more
-        var jobs = new java.util.LinkedHashSet<String>();
+        var jobs = new LinkedHashSet<String>();
         if (job != null) jobs.add(job);
         d.ranks().stream().filter(s -> s.exitCode() == null).forEach(s -> jobs.add(s.jobId()));
         for (String j : jobs) {
@@ -342,26 +302,24 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> onNotice(AgentProtocol.NodeInterruptionNotice n) {
         getContext().getLog().warn("node {} interruption notice: {} ({}){}", n.nodeId(), n.kind().label(), n.action(),
                 n.deadline() == null ? "" : ", deadline " + n.deadline());
-        if (n.kind().departs()) registry.interrupting(n.nodeId()).ifPresent(this::persist);
-        registry.get(n.nodeId()).map(NodeRecord::jobId).map(masters::get).ifPresent(master -> master.tell(new JobMaster.NodeNotice(n)));
+        if (n.kind().departs()) nodes.interrupting(n.nodeId());
+        nodes.jobOf(n.nodeId()).map(masters::get).ifPresent(master -> master.tell(new JobMaster.NodeNotice(n)));
         return this;
     }
 
     private Behavior<Command> onMembership(Membership m) {
         var e = m.event();
         if (e instanceof AgentDirectory.AgentGone g) {
-            String nodeId = nodeOf.remove(g.agent());
-            if (nodeId != null && g.agent().equals(agents.get(nodeId))) nodeLost(nodeId, g.why());
+            nodes.nodeOf(g.agent()).ifPresent(n -> nodeLost(n, g.why()));
         } else if (e instanceof AgentDirectory.AgentSilent s) {
-            String nodeId = nodeOf.remove(s.agent());
-            if (nodeId != null && s.agent().equals(agents.get(nodeId))) {
-                nodeLost(nodeId, "sent no heartbeat for " + s.silentFor().toMillis() / 1000.0 + " s (its agent is hung or cut off)");
-            }
+            nodes.nodeOf(s.agent()).ifPresent(n -> nodeLost(n, "sent no heartbeat for " + s.silentFor().toMillis() / 1000.0
+                    + " s (its agent is hung or cut off)"));
         } else if (e instanceof AgentDirectory.AddressReachability a) {
-            for (NodeRecord n : registry.byAddress(a.address())) {
-                var changed = a.reachable() ? registry.reachable(n.nodeId()) : registry.unreachable(n.nodeId());
-                changed.ifPresent(this::persist);
-                if (!a.reachable()) {
+            for (NodeRecord n : nodes.onAddress(a.address())) {
+                if (a.reachable()) {
+                    nodes.reachable(n.nodeId());
+                } else {
+                    nodes.unreachable(n.nodeId());
                     getContext().getLog().warn("node {} is unreachable", n.nodeId());
                     var master = n.jobId() == null ? null : masters.get(n.jobId());
                     if (master != null) master.tell(new JobMaster.NodeUnreachable(n.nodeId()));
@@ -374,21 +332,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     /** A worker node is gone: it leaves the live registry for the history; its job recovers without it. */
     private void nodeLost(String nodeId, String why) {
-        agents.remove(nodeId);
         getContext().getLog().warn("node {} {}", nodeId, why);
-        String job = registry.get(nodeId).map(NodeRecord::jobId).orElse(claims.remove(nodeId));
-        registry.lost(nodeId, why, now()).ifPresent(this::persist);
+        String job = nodes.lost(nodeId, why, now());
         var master = job == null ? null : masters.get(job);
         if (master != null) master.tell(new JobMaster.NodeLost(nodeId, why));
         schedule();
     }
 
     private Behavior<Command> onExpectedNodesTimedOut(ExpectedNodesTimedOut t) {
-        for (NodeRecord n : expected.values()) {
-            persist(n.terminated(now().toString(), "did not register with the new job manager within "
-                    + settings.reattachGrace().toSeconds() + "s"));
-        }
-        expected.clear();
+        nodes.expectedGone(now(), "did not register with the new job manager within " + settings.reattachGrace().toSeconds() + "s");
         return this;
     }
 
@@ -402,7 +354,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private void schedule() {
         if (queue.isEmpty()) return;
-        for (var o : queue.next(registry.free())) {
+        for (var o : queue.next(nodes.free())) {
             var master = masters.get(o.job().jobId());
             if (master == null) {
                 queue.remove(o.job().jobId());
@@ -414,8 +366,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             }
             var assigned = new java.util.ArrayList<JobMaster.Assignment>();
             for (String n : o.placement().nodeIds()) {
-                registry.assign(n, o.job().jobId()).ifPresent(this::persist);
-                assigned.add(new JobMaster.Assignment(registry.get(n).orElseThrow().info(), agents.get(n)));
+                nodes.assign(n, o.job().jobId());
+                assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n)));
             }
             master.tell(new JobMaster.Placed(assigned));
         }
@@ -427,19 +379,19 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private void release(String jobId, List<String> nodeIds) {
-        for (String n : nodeIds) registry.release(n, jobId).ifPresent(this::persist);
+        for (String n : nodeIds) nodes.release(n, jobId);
         schedule();
     }
 
     private Behavior<Command> onSuspect(SuspectNodes s) {
-        s.nodeIds().forEach(n -> registry.unreachable(n).ifPresent(this::persist));
+        s.nodeIds().forEach(nodes::unreachable);
         return this;
     }
 
     // ---- replacements ----
 
     private Behavior<Command> onRequestReplacement(RequestReplacement r) {
-        registry.lastKnown(r.departed()).ifPresent(n -> replacements.request(r.jobId(), n.info()));
+        nodes.lastKnown(r.departed()).ifPresent(info -> replacements.request(r.jobId(), info));
         return this;
     }
 

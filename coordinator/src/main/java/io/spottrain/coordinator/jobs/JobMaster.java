@@ -45,10 +45,10 @@ public final class JobMaster {
 
     public record NodeUnreachable(String nodeId) implements Command {}
 
-    public record Cancel(String reason, ActorRef<JobManager.Outcome> replyTo) implements Command {}
+    public record Cancel(String reason, ActorRef<Outcome> replyTo) implements Command {}
 
     /** Every rank of a RUNNING job checkpoints at their next common step. */
-    public record Checkpoint(ActorRef<JobManager.Outcome> replyTo) implements Command {}
+    public record Checkpoint(ActorRef<Outcome> replyTo) implements Command {}
 
     public record ReplacementLaunched(String departed, String nodeId, String what) implements Command {}
 
@@ -119,7 +119,7 @@ public final class JobMaster {
                 .onMessage(RecoveryTimedOut.class, h::onRecoveryTimeout)
                 .onMessage(Placed.class, h::onPlaced)
                 .onMessage(Waiting.class, h::onWaiting));
-        this.ended = report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h::onUploaded)
+        this.ended = report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded)
                 .onMessage(Placed.class, h::onPlacedTooLate)
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
@@ -144,23 +144,23 @@ public final class JobMaster {
     /** What every live state accepts: progress, checkpoints, attachments, registration, the API, the store. */
     private Behavior<Command> common(BehaviorBuilder<Command> b) {
         return report(report(report(report(report(report(report(b,
-                AgentProtocol.RankProgress.class, h::onProgress),
-                AgentProtocol.RankAttached.class, h::onAttached),
-                AgentProtocol.RankStalled.class, h::onStalled),
-                AgentProtocol.CheckpointReported.class, h::onCheckpointReported),
-                AgentProtocol.CheckpointUploaded.class, h::onUploaded),
-                AgentProtocol.RankDone.class, h::onDone),
+                AgentProtocol.RankProgress.class, h.training::onProgress),
+                AgentProtocol.RankAttached.class, h.training::onAttached),
+                AgentProtocol.RankStalled.class, h.training::onStalled),
+                AgentProtocol.CheckpointReported.class, h.training::onCheckpointReported),
+                AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
+                AgentProtocol.RankDone.class, h.training::onDone),
                 AgentProtocol.RankStarted.class, h::onRankStarted)
-                .onMessage(NodeRegistered.class, h::onNodeRegistered)
-                .onMessage(NodeUnreachable.class, h::onNodeUnreachable)
+                .onMessage(NodeRegistered.class, h.nodes::onNodeRegistered)
+                .onMessage(NodeUnreachable.class, h.nodes::onNodeUnreachable)
                 .onMessage(NodeLost.class, h::onNodeLost)
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
-                .onMessage(ReplacementLaunched.class, h::onReplacementLaunched)
-                .onMessage(ReplacementFailed.class, h::onReplacementFailed)
-                .onMessage(ReattachTimedOut.class, h::onReattachTimeout)
-                .onMessage(ResumeRecoveryOn.class, h::onResumeRecoveryOn)
+                .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
+                .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)
+                .onMessage(ReattachTimedOut.class, h.nodes::onReattachTimeout)
+                .onMessage(ResumeRecoveryOn.class, h.nodes::onResumeRecoveryOn)
                 .onMessage(Stored.class, h::onStored)
                 .onMessageEquals(Tick.FLUSH, h::onFlush)
                 .onMessageEquals(Tick.RETRY, h::onRetry)

@@ -45,6 +45,7 @@ final class JobOutbox {
     private final Map<String, StateStore.Put> staged = new LinkedHashMap<>();
     private final List<Effect> queued = new ArrayList<>();
     private boolean dirty;
+    private boolean progressed;
 
     JobOutbox(String jobId, ActorRef<StoreWriter.Command> writer, ActorRef<StoreWriter.Result> replyTo) {
         this.jobId = jobId;
@@ -57,7 +58,7 @@ final class JobOutbox {
         queued.add(effect);
     }
 
-    /** A catalog step (or any other put) to store with the next write. */
+    /** A catalog step (or any other put) to store with the next write of the document. */
     void stage(StateStore.Put put) {
         staged.put(put.table() + "/" + put.key(), put);
         dirty = true;
@@ -68,11 +69,13 @@ final class JobOutbox {
      * is staged and its document at once when {@code significant}, else marks it for the next
      * flush. Returns the job with its events handed over.
      */
-    Job commit(Job next, boolean significant, boolean progressed) {
+    Job commit(Job next, boolean significant, boolean changed, boolean stepped) {
         if (significant) {
             write(next);
-        } else if (progressed) {
+        } else if (changed) {
             dirty = true;
+        } else if (stepped) {
+            progressed = true;
         }
         var effects = List.copyOf(queued);
         queued.clear();
@@ -86,13 +89,21 @@ final class JobOutbox {
         return next.withoutNewEvents();
     }
 
-    /** Writes progress if any changed since the last write. */
+    /**
+     * Writes what changed since the last write: the document (with the staged catalog steps) when
+     * more than progress changed, else only the small progress record.
+     */
     void flush(Job job) {
-        if (dirty) write(job);
+        if (dirty) {
+            write(job);
+        } else if (progressed) {
+            progressed = false;
+            send(List.of(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job)))));
+        }
     }
 
     boolean idle() {
-        return !dirty && unacked.isEmpty() && staged.isEmpty();
+        return !dirty && !progressed && unacked.isEmpty() && staged.isEmpty();
     }
 
     boolean hasFailures() {
@@ -105,7 +116,9 @@ final class JobOutbox {
         puts.addAll(staged.values());
         staged.clear();
         puts.add(new StateStore.Put(Table.JOBS, jobId, JobDocument.of(job).toJson()));
+        puts.add(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job))));
         dirty = false;
+        progressed = false;
         return send(puts);
     }
 

@@ -1,7 +1,5 @@
 package io.spottrain.coordinator.jobs;
 
-import io.spottrain.coordinator.membership.NodeRecord;
-import io.spottrain.coordinator.membership.NodeRegistry;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
@@ -11,7 +9,6 @@ import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
@@ -35,11 +32,10 @@ final class MasterFailure {
         this.clock = clock;
     }
 
-    /** Fails the job; returns the node records that changed (released). (Reads the local store: a rare path.) */
-    List<NodeRecord> fail(String jobId, Throwable cause, Map<String, ActorRef<AgentProtocol.Command>> agents, NodeRegistry registry) {
+    /** Fails the job from its last stored state and stops its ranks (reads the local store: a rare path). */
+    void fail(String jobId, Throwable cause, Map<String, ActorRef<AgentProtocol.Command>> agents) {
         String why = "internal error in the job's actor: " + cause.getClass().getSimpleName() + ": " + cause.getMessage();
         log.error("job {}: {}", jobId, why, cause);
-        var changed = new ArrayList<NodeRecord>();
         var doc = store.get(Table.JOBS, jobId).map(JobDocument::read);
         var spec = store.get(Table.SPECS, jobId).map(s -> JobDocument.readValue(s, JobSpec.class));
         if (doc.isPresent() && spec.isPresent() && !doc.get().state().terminal()) {
@@ -54,9 +50,5 @@ final class MasterFailure {
                 if (agent != null && m.exitCode() == null) agent.tell(new AgentProtocol.StopGeneration(jobId, failed.generation(), why));
             }
         }
-        for (NodeRecord n : registry.all()) {
-            if (jobId.equals(n.jobId())) registry.release(n.nodeId(), jobId).ifPresent(changed::add);
-        }
-        return changed;
     }
 }

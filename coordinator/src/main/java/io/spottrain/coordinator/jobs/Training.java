@@ -24,8 +24,8 @@ public record Training(
         CheckpointSummary checkpoints,
         List<CheckpointEntry> recent) {
 
-    /** Catalog steps kept in the job's document (a recovery agrees on one of the newest). */
-    public static final int RECENT = 32;
+    /** Catalog steps kept in the job's document (a recovery agrees on one of the newest; the rest is in the store). */
+    public static final int RECENT = 8;
 
     public static final Training NONE = new Training(0, Double.NaN, 0, Map.of(), null, CheckpointSummary.NONE, List.of());
 
@@ -44,7 +44,7 @@ public record Training(
         public static final CheckpointSummary NONE = new CheckpointSummary(0, 0, null, -1, null, 0, 0, 0, null, null, null);
     }
 
-    Training progress(long s, double l, double sps) {
+    public Training progress(long s, double l, double sps) {
         return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent);
     }
 

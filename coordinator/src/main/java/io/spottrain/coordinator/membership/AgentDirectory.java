@@ -56,7 +56,7 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
 
     public static Behavior<Command> create(ActorRef<AgentProtocol.Report> reports, ActorRef<Event> listener, Settings settings) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            timers.startTimerWithFixedDelay(Sweep.INSTANCE, settings.heartbeatInterval());
+            timers.startTimerWithFixedDelay(Sweep.INSTANCE, settings.heartbeatInterval().dividedBy(2));
             return new AgentDirectory(ctx, reports, listener, settings);
         }));
     }
@@ -123,9 +123,9 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
         for (var e : lastHeard.entrySet()) {
             var agent = e.getKey();
             Duration quiet = Duration.between(e.getValue(), now);
-            // an unreachable machine is the failure detector's and the downing's to judge
-            if (quiet.compareTo(settings.heartbeatTimeout()) > 0 && !unreachable.contains(agent.path().address().toString())
-                    && silent.add(agent)) {
+            // silent for the timeout: lost, whether its machine is unreachable too (found before the downing)
+            // or answers the cluster's failure detector while the agent hangs; heard again, it registers afresh
+            if (quiet.compareTo(settings.heartbeatTimeout()) > 0 && silent.add(agent)) {
                 listener.tell(new AgentSilent(agent, quiet));
             }
         }

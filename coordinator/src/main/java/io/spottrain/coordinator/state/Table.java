@@ -9,6 +9,8 @@ package io.spottrain.coordinator.state;
 public enum Table {
     /** job id -> the job's small document (state, generation, members, summaries; no history). */
     JOBS("spottrain.jobs"),
+    /** job id -> the job's newest progress (step, loss, rate): written at most once per flush interval, tiny. */
+    PROGRESS("spottrain.progress"),
     /** job id -> the job spec as submitted, written once. */
     SPECS("spottrain.specs"),
     /** {@code <job id>#<seq>} -> one event, append-only. */

@@ -46,8 +46,8 @@ class ElasticPolicyTest {
                         new Fail("node node1 (rank 0) was lost: it left")),
                 row("a forming generation after a resume restarts from the same step", aJob().forming(3).resumedFrom(300).build(), "node3",
                         new RestartForming(RecoveryKind.KILL, "node3")),
-                row("a forming first generation has nothing to resume", aJob().forming(2).build(), "node2",
-                        new Fail("node node2 (rank 1) was lost: it left (its ranks do not speak the training contract, so they cannot be resumed)")),
+                row("a forming first generation forms again without the node", aJob().forming(2).build(), "node2",
+                        new RestartForming(RecoveryKind.KILL, "node2")),
                 row("after the generation closed nothing of the job runs there", aJob().running(3).recovering(RecoveryKind.KILL, "node1")
                         .closed().build(), "node2", new RecordOnly()),
                 row("a survivor lost during a recovery widens it", aJob().running(3).recovering(RecoveryKind.KILL, "node1").build(), "node3",
@@ -78,8 +78,8 @@ class ElasticPolicyTest {
                         new BeginRecovery(RecoveryKind.NOTICE, "node2", 0)),
                 row("a notice while a resumed generation forms", aJob().forming(3).resumedFrom(100).build(), InterruptionKind.SIGTERM,
                         new RestartForming(RecoveryKind.NOTICE, "node2")),
-                row("a notice while the first generation forms waits for the loss", aJob().forming(3).build(), InterruptionKind.SIGTERM,
-                        new RecordOnly()),
+                row("a notice while the first generation forms: it forms again without the node", aJob().forming(3).build(),
+                        InterruptionKind.SIGTERM, new RestartForming(RecoveryKind.NOTICE, "node2")),
                 row("a recovering job is not active", aJob().running(3).recovering(RecoveryKind.KILL, "node1").build(),
                         InterruptionKind.SIGTERM, new Ignore()));
     }

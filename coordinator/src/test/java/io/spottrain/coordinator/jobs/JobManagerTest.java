@@ -68,9 +68,9 @@ class JobManagerTest {
         return probe;
     }
 
-    JobManager.Outcome ask(ActorRef<JobManager.Command> manager, java.util.function.Function<ActorRef<JobManager.Outcome>,
+    Outcome ask(ActorRef<JobManager.Command> manager, java.util.function.Function<ActorRef<Outcome>,
             JobManager.Command> msg) {
-        var reply = kit.createTestProbe(JobManager.Outcome.class);
+        var reply = kit.createTestProbe(Outcome.class);
         manager.tell(msg.apply(reply.getRef()));
         return reply.receiveMessage(Duration.ofSeconds(5));
     }
@@ -102,8 +102,8 @@ class JobManagerTest {
         var manager = start("30s");
         var node1 = agent("node1", 1);
         var node2 = agent("node2", 1);
-        var a = assertInstanceOf(JobManager.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("a", 0), r)));
-        var b = assertInstanceOf(JobManager.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("b", 0), r)));
+        var a = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("a", 0), r)));
+        var b = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("b", 0), r)));
         var allocA = node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
         var allocB = node2.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
         assertEquals(a.jobId(), allocA.jobId(), "jobs are placed in submission order on nodes in registration order");
@@ -114,7 +114,7 @@ class JobManagerTest {
         assertTrue(stored(a.jobId()).reason().startsWith("internal error in the job's actor: IllegalArgumentException: job " + a.jobId()
                 + " generation 1 has no rank 7"), stored(a.jobId()).reason());
         // the manager and job b go on
-        var cancelled = assertInstanceOf(JobManager.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", r)));
+        var cancelled = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", r)));
         assertEquals(JobState.CANCELLED, cancelled.state());
         await("node1 free again", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1") && n.state() == NodeState.READY));
     }
@@ -123,30 +123,46 @@ class JobManagerTest {
     void aJobNoNodeOfTheFleetCanHoldIsRefusedAtOnceNamingTheField() throws Exception {
         launcher.set(new Launcher());
         var manager = start("30s");
-        var refused = assertInstanceOf(JobManager.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("big", 8), r)));
-        assertEquals(JobManager.Refusal.UNFIT, refused.refusal());
+        var refused = assertInstanceOf(Outcome.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("big", 8), r)));
+        assertEquals(Outcome.Refusal.UNFIT, refused.refusal());
         assertEquals("job big can never run here: spec.workers.gpusPerWorker: 8 GPUs per worker, but the largest node of this cluster's "
                 + "fleet has 1", refused.message());
         assertTrue(store.values(Table.JOBS).isEmpty(), "nothing was stored");
         var ack = ask(manager, r -> new JobManager.SubmitJob(spec("fits", 1), r));
-        assertInstanceOf(JobManager.JobAck.class, ack, "a job that could fit but has no node now is accepted (and waits)");
-        await("pending with a reason", () -> stored(((JobManager.JobAck) ack).jobId()).pendingReason().startsWith("waiting for capacity: needs 1"));
+        assertInstanceOf(Outcome.JobAck.class, ack, "a job that could fit but has no node now is accepted (and waits)");
+        await("pending with a reason", () -> stored(((Outcome.JobAck) ack).jobId()).pendingReason().startsWith("waiting for capacity: needs 1"));
     }
 
     @Test
-    void aLostNodeOfARunningJobIsReplacedAndTheLauncherNamesTheReplacement() throws Exception {
+    void aNodeLostWhileTheFirstGenerationFormsIsReplacedAndTheGenerationFormsAgain() throws Exception {
         launcher.set(new Launcher());
         var manager = start("30s");
         var node1 = agent("node1", 1);
-        var ack = (JobManager.JobAck) ask(manager, r -> new JobManager.SubmitJob(spec("r", 0), r));
+        var ack = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(spec("r", 0), r));
         node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
-        // a forming first generation cannot resume: the job fails, but the lost node is still known for the history
-        node1.stop();
+        node1.stop(); // its machine goes before the rank started
         await("node1 is in the history as lost", () -> store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class))
                 .anyMatch(n -> n.nodeId().equals("node1") && n.terminatedAt() != null && n.terminationReason().equals("left the cluster")));
-        await("the job failed naming the node", () -> stored(ack.jobId()).state() == JobState.FAILED);
-        assertTrue(stored(ack.jobId()).reason().startsWith("node node1 (rank 0) was lost: it left the cluster"), stored(ack.jobId()).reason());
-        assertEquals(List.of(), launched, "only recovering jobs ask for replacements");
+        // nothing was trained: the job forms again, from step 0, once a node is there; the launcher is asked for one like node1
+        await("waiting for a node", () -> stored(ack.jobId()).state() == JobState.RECOVERING
+                && stored(ack.jobId()).pendingReason() != null && stored(ack.jobId()).pendingReason().startsWith("waiting for capacity to resume from step 0"));
+        await("a replacement was launched", () -> launched.size() == 1);
+        assertEquals(null, launched.get(0).nodeId(), "the launcher names it");
+        assertEquals("g5.xlarge", launched.get(0).instanceType());
+        await("its launch is in the job's events", () -> events(ack.jobId()).contains(JobEventType.REPLACEMENT_LAUNCHED));
+        // the replacement joins (the launcher named it node11) and the generation forms on it
+        var node11 = agent("node11", 1);
+        var alloc = node11.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(10));
+        assertEquals(2, alloc.generation());
+    }
+
+    List<JobEventType> events(String id) {
+        var d = stored(id);
+        var out = new java.util.ArrayList<JobEventType>();
+        for (long s = 0; s < d.eventCount(); s++) {
+            store.get(Table.EVENTS, Table.seqKey(id, s)).ifPresent(j -> out.add(JobDocument.readValue(j, JobEvent.class).type()));
+        }
+        return out;
     }
 
     @Test

@@ -228,10 +228,10 @@ class JobMasterTest {
         Job job = submit("store-1", 1, 2, 0);
         var master = running(job, 2);
         store.failWrites(new IllegalStateException("disk full"));
-        var reply = kit.createTestProbe(JobManager.Outcome.class);
+        var reply = kit.createTestProbe(Outcome.class);
         master.tell(new JobMaster.Cancel("operator says stop", reply.getRef()));
-        var refused = assertInstanceOf(JobManager.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
-        assertEquals(JobManager.Refusal.UNAVAILABLE, refused.refusal());
+        var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(Outcome.Refusal.UNAVAILABLE, refused.refusal());
         assertTrue(refused.message().contains("disk full"), refused.message());
         agents.get(0).expectNoMessage(Duration.ofMillis(600)); // the job does not act on what the store does not have
         store.failWrites(null);
@@ -247,7 +247,7 @@ class JobMasterTest {
                 .recovery(r -> r.agreed(118).checkpointed(1)).build();
         store.write(List.of(new StateStore.Put(Table.JOBS, job.id(), JobDocument.of(job).toJson()),
                 new StateStore.Put(Table.SPECS, job.id(), Json.write(job.spec()))));
-        var restored = Restore.load(store).jobs().get(0);
+        var restored = JobStore.load(store).jobs().get(0);
         assertEquals(JobState.RECOVERING, restored.state(), "the stored document reads back mid-recovery");
         assertEquals(job.elastic(), restored.elastic());
         var master = spawn(restored, true);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.JobState;
+import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
@@ -67,10 +68,10 @@ class WireSerializationTest {
                 metadata: {name: j, labels: {team: a}}
                 spec: {workers: {min: 2, max: 3}, command: [x], checkpoint: {remote: "s3://bkt/p"}}
                 """);
-        ActorRef<JobManager.Outcome> replyTo = kit.<JobManager.Outcome>createTestProbe().getRef();
+        ActorRef<Outcome> replyTo = kit.<Outcome>createTestProbe().getRef();
         List<Object> msgs = List.of(new JobManager.SubmitJob(spec, replyTo), new JobManager.CancelJob("j-1", "why", replyTo),
-                new JobManager.CheckpointJob("j-1", replyTo), new JobManager.JobAck("j-1", JobState.RUNNING),
-                new JobManager.Refused(JobManager.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"));
+                new JobManager.CheckpointJob("j-1", replyTo), new Outcome.JobAck("j-1", JobState.RUNNING),
+                new Outcome.Refused(Outcome.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
         }

@@ -40,7 +40,7 @@ public final class ScaleBench {
     /** What was measured. */
     public record Result(int agents, int jobs, int hosts, double wallSeconds, Map<String, Integer> outcomes, List<String> failures,
             int reachedRunning,
-            double schedulingMsP50, double schedulingMsP99, long apiGets, double apiGetMsP50, double apiGetMsP99, double apiListMsP99,
+            double schedulingMsP50, double schedulingMsP99, Map<String, double[]> schedulingPhasesMs, long apiGets, double apiGetMsP50, double apiGetMsP99, double apiListMsP99,
             double storeWritesPerSec, double storeBytesPerSec, double storeWriteMsMean, List<Double> storeBytesPerSecWindows, int killedHostAgents,
             double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb) {}
 
@@ -70,9 +70,9 @@ public final class ScaleBench {
         int perHost = (o.agents() + o.hosts() - 1) / o.hosts();
         for (int h = 1; h <= o.hosts(); h++) {
             int count = Math.min(perHost, o.agents() - perHost * (h - 1));
-            // the last host hangs one idle agent a while after the jobs run
+            // the last host hangs one of its agents 3 s after it starts, while all are idle (jobs come once all registered)
             boolean hanger = h == o.hosts();
-            startHost("sim" + h, count, hanger ? Duration.ofSeconds(25 + o.agents() / 100) : null);
+            startHost("sim" + h, count, hanger ? Duration.ofSeconds(3) : null);
         }
         awaitLive(o.agents(), Duration.ofSeconds(60 + o.agents() / 10));
         o.say().accept(o.agents() + " agents registered on " + o.hosts() + " host JVMs");
@@ -122,8 +122,10 @@ public final class ScaleBench {
         var outcomes = new LinkedHashMap<String, Integer>();
         var failures = new ArrayList<String>();
         var scheduling = new ArrayList<Double>();
+        var phases = new LinkedHashMap<String, List<Double>>();
         for (String id : ids) {
             JsonNode j = api.get("/api/v1/jobs/" + id);
+            phases(j, phases);
             outcomes.merge(j.path("state").asText(), 1, Integer::sum);
             if (j.path("state").asText().equals("FAILED")) failures.add(id + ": " + j.path("reason").asText());
             if (!j.path("startedAt").isNull()) {
@@ -133,7 +135,7 @@ public final class ScaleBench {
         }
         var heap = statsEnd;
         return new Result(o.agents(), o.jobs(), o.hosts(), round((System.nanoTime() - t0) / 1e9, 1), outcomes, failures, scheduling.size(),
-                pct(scheduling, 50), pct(scheduling, 99), reads.gets.size(), pct(List.copyOf(reads.gets), 50),
+                pct(scheduling, 50), pct(scheduling, 99), phaseTable(phases), reads.gets.size(), pct(List.copyOf(reads.gets), 50),
                 pct(List.copyOf(reads.gets), 99), pct(List.copyOf(reads.lists), 99),
                 round((statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()) / secs, 1),
                 round((statsEnd.path("store").path("bytes").asLong() - stats0.path("store").path("bytes").asLong()) / secs, 0),
@@ -141,6 +143,29 @@ public final class ScaleBench {
                         / Math.max(1, statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()), 2), windows,
                 victimNodes.size(), round(detect, 2), hung < 0 ? 0 : 1, round(hung, 2),
                 heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20);
+    }
+
+    /** Where the first generation's time went: admit and place, rendezvous, every rank started (from the job's events). */
+    private static void phases(JsonNode job, Map<String, List<Double>> into) {
+        Map<String, Instant> first = new LinkedHashMap<>();
+        for (JsonNode e : job.path("events")) {
+            if (e.path("generation").asLong() > 1) break;
+            first.putIfAbsent(e.path("type").asText(), Instant.parse(e.path("at").asText()));
+        }
+        String[][] spans = {{"place", "SUBMITTED", "GENERATION_OPENED"}, {"rendezvous", "GENERATION_OPENED", "RENDEZVOUS"},
+            {"start ranks", "RENDEZVOUS", "RUNNING"}};
+        for (String[] span : spans) {
+            if (first.containsKey(span[1]) && first.containsKey(span[2])) {
+                into.computeIfAbsent(span[0], k -> new ArrayList<>()).add((double) Duration.between(first.get(span[1]), first.get(span[2]))
+                        .toMillis());
+            }
+        }
+    }
+
+    private static Map<String, double[]> phaseTable(Map<String, List<Double>> phases) {
+        var out = new LinkedHashMap<String, double[]>();
+        phases.forEach((k, v) -> out.put(k, new double[] {pct(v, 50), pct(v, 99)}));
+        return out;
     }
 
     private void startHost(String prefix, int count, Duration hangAfter) throws IOException {
@@ -310,7 +335,7 @@ public final class ScaleBench {
         return String.format("""
                 scale: %d simulated agents on %d host JVMs, %d jobs of 1-8 workers, %.0f s
                   jobs: %s (%d reached RUNNING)%s
-                  scheduling (submit -> every rank started): p50 %.1f ms, p99 %.1f ms
+                  scheduling (submit -> every rank started): p50 %.1f ms, p99 %.1f ms; by phase (p50/p99 ms): %s
                   API GET /jobs/{id} under load: p50 %.1f ms, p99 %.1f ms (%d requests); GET /jobs p99 %.1f ms
                   store: %.1f writes/s (%.2f ms each), %.0f bytes/s; bytes/s per 5 s window as jobs age: %s
                   lost host: %d agents gone from the live registry %.2f s after kill -9
@@ -318,9 +343,15 @@ public final class ScaleBench {
                   coordinator heap: %d MiB used of %d MiB
                 """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
                 r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
-                r.schedulingMsP99(), r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.apiListMsP99(), r.storeWritesPerSec(),
+                r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()), r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.apiListMsP99(), r.storeWritesPerSec(),
                 r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
                 r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb());
+    }
+
+    private static String phasesText(Map<String, double[]> phases) {
+        var parts = new ArrayList<String>();
+        phases.forEach((k, v) -> parts.add(String.format("%s %.0f/%.0f", k, v[0], v[1])));
+        return String.join(", ", parts);
     }
 
     public static String json(Result r) {

@@ -3,23 +3,37 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * What a job manager takes over when it starts (on another control node, or after a restart): the
- * jobs not ended yet, with their specs, and the worker nodes the store says were alive. Runs off
- * the actor (it reads the store).
+ * The job manager's own reads and writes of the store, run off its actor: what it takes over when
+ * it starts (on another control node, or after a restart: the jobs not ended yet, with their specs,
+ * the worker nodes the store says were alive, and a new epoch), and a new job's first write.
  */
-final class Restore {
-    private Restore() {}
+final class JobStore {
+    private JobStore() {}
 
     /** What was read, and this job manager's epoch (it fences every write: a newer one stops this one acting). */
     record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch) {}
 
     static final String EPOCH = JobManager.EPOCH_COUNTER;
+
+    /** Stores a new job (its spec, first event and document, fenced) and returns it with its id: {@code <name>-<n>-<incarnation>}. */
+    static Job submit(StateStore store, JobSpec spec, Instant at, String incarnation, StateStore.Fence fence) {
+        String id = spec.metadata().name() + "-" + store.next("jobs") + "-" + incarnation;
+        Job job = Job.submitted(id, spec, at);
+        var puts = new ArrayList<StateStore.Put>();
+        puts.add(new StateStore.Put(Table.SPECS, id, Json.write(spec)));
+        job.newEvents().forEach(e -> puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(id, e.seq()), Json.write(e))));
+        puts.add(new StateStore.Put(Table.JOBS, id, JobDocument.of(job).toJson()));
+        store.write(puts, fence);
+        return job.withoutNewEvents();
+    }
 
     static Loaded load(StateStore store) {
         long epoch = store.next(EPOCH); // first: anything an older job manager still writes from now on is refused

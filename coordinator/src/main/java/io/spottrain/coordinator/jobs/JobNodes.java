@@ -1,0 +1,63 @@
+package io.spottrain.coordinator.jobs;
+
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * The node side of a {@link JobMaster}: a node of the job registering (again) with what its ranks
+ * did while nobody listened, a node that never came back after a hand-over, reachability, and the
+ * replacement launches the manager reports.
+ */
+final class JobNodes {
+    private final JobHandlers h;
+
+    JobNodes(JobHandlers h) {
+        this.h = h;
+    }
+
+    Behavior<JobMaster.Command> onNodeRegistered(JobMaster.NodeRegistered r) {
+        String nodeId = r.node().nodeId();
+        h.agents.put(nodeId, r.agent());
+        if (r.node().peerUrl() != null) h.peerUrls.put(nodeId, r.node().peerUrl());
+        var member = h.job().memberOn(nodeId);
+        if (member.isEmpty() || !h.job().inProgress()) return h.unchanged();
+        var replay = JobReattach.replay(h.job(), member.get(), r.ranks());
+        // replayed as messages, in order, after this one; then what a recovery still misses is asked again
+        replay.forEach(x -> h.self().tell(new JobMaster.Reported(x)));
+        h.self().tell(new JobMaster.ResumeRecoveryOn(nodeId));
+        if (replay.isEmpty()) return h.unchanged();
+        Job next = h.job().withEvent(JobEventType.RANK_REATTACHED, nodeId, member.get().rank(), "applying " + replay.stream()
+                .map(x -> x.getClass().getSimpleName()).toList() + " reported while no job manager listened", h.now());
+        return h.done(next);
+    }
+
+    Behavior<JobMaster.Command> onResumeRecoveryOn(JobMaster.ResumeRecoveryOn r) {
+        return h.recoveries.resumeOn(r.nodeId());
+    }
+
+    Behavior<JobMaster.Command> onReattachTimeout(JobMaster.ReattachTimedOut t) {
+        if (t.generation() != h.job().generation() || !h.job().inProgress()) return h.unchanged();
+        var missing = h.job().members().stream().filter(m -> !h.agents.containsKey(m.nodeId()) && m.exitCode() == null).toList();
+        Behavior<JobMaster.Command> b = h.unchanged();
+        for (Member m : missing) {
+            b = h.onNodeLost(new JobMaster.NodeLost(m.nodeId(), "did not register with the new job manager within "
+                    + h.deps.settings().reattachGrace().toSeconds() + "s"));
+        }
+        return b;
+    }
+
+    Behavior<JobMaster.Command> onNodeUnreachable(JobMaster.NodeUnreachable u) {
+        var m = h.job().memberOn(u.nodeId());
+        if (m.isEmpty() || !h.job().inProgress()) return h.unchanged();
+        return h.done(h.job().withEvent(JobEventType.NODE_UNREACHABLE, u.nodeId(), m.get().rank(), "no heartbeat", h.now()));
+    }
+
+    Behavior<JobMaster.Command> onReplacementLaunched(JobMaster.ReplacementLaunched r) {
+        return h.done(h.job().withEvent(JobEventType.REPLACEMENT_LAUNCHED, r.nodeId(), -1, "replacing " + r.departed() + " (" + r.what() + ")",
+                h.now()));
+    }
+
+    Behavior<JobMaster.Command> onReplacementFailed(JobMaster.ReplacementFailed r) {
+        return h.done(h.job().withEvent(JobEventType.REPLACEMENT_FAILED, r.departed(), -1, "replacing " + r.departed() + ": " + r.error()
+                + (r.gaveUp() ? " (gave up)" : " (will retry)"), h.now()));
+    }
+}

@@ -1,0 +1,74 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.wire.AgentProtocol;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * What a {@link JobMaster}'s ranks report in any live state: progress, hello, stalls, committed
+ * checkpoints and uploads (the catalog, staged for the store with the next write), final hashes.
+ */
+final class JobTraining {
+    private final JobHandlers h;
+    private final CheckpointWindows windows = new CheckpointWindows();
+
+    JobTraining(JobHandlers h) {
+        this.h = h;
+    }
+
+    Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {
+        if (!h.current(p) || p.rank() != 0) return h.unchanged();
+        return h.done(h.job().withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())));
+    }
+
+    Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {
+        if (!h.current(a)) return h.unchanged();
+        return h.done(h.job().withElastic(e -> e.attach(a.rank())));
+    }
+
+    Behavior<JobMaster.Command> onDone(AgentProtocol.RankDone d) {
+        if (!h.current(d)) return h.unchanged();
+        return h.done(h.job().withTraining(t -> t.done(d.rank(), d.step(), d.loss(), d.paramsSha256()))
+                .withEvent(JobEventType.RANK_DONE, d.nodeId(), d.rank(), "step " + d.step() + " params-sha256 " + d.paramsSha256(), h.now()));
+    }
+
+    Behavior<JobMaster.Command> onStalled(AgentProtocol.RankStalled s) {
+        if (!h.current(s)) return h.unchanged();
+        Job next = h.job().withEvent(JobEventType.RANK_STALLED, s.nodeId(), s.rank(), "stalled at step " + s.step() + ": " + s.reason(), h.now())
+                .withElastic(e -> e.stalled(s.rank(), s.step(), h.now()));
+        if (next.state() == JobState.RUNNING) return h.recoveries.afterStall(next);
+        if (next.state() == JobState.RECOVERING) return h.recoveries.agree(next);
+        return h.done(next);
+    }
+
+    Behavior<JobMaster.Command> onCheckpointReported(AgentProtocol.CheckpointReported c) {
+        if (!h.current(c)) return h.unchanged();
+        Job next = h.job().withTraining(t -> t.committed(c.step(), c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs()));
+        if (c.dir() != null) windows.checkpoint(c.stallMs(), c.persistMs()); // (a replayed report has no times)
+        next = stageCatalog(next, c.step());
+        return next.state() == JobState.RECOVERING ? h.recoveries.onCheckpoint(next, c) : h.done(next);
+    }
+
+    /** Uploads finish after a generation (or the job) may have ended: recorded for any generation up to the current one. */
+    Behavior<JobMaster.Command> onUploaded(AgentProtocol.CheckpointUploaded u) {
+        if (u.generation() > h.job().generation()) return h.unchanged();
+        Job next = h.job().withTraining(t -> t.uploaded(u.step(), u.generation(), u.bytes(), u.millis(), u.backlogSteps(), u.backlogBytes()));
+        windows.upload(u.millis());
+        return h.done(stageCatalog(next, u.step()));
+    }
+
+    private Job stageCatalog(Job next, long step) {
+        // a window is empty after a hand-over until new reports come: the stored medians stay until then
+        Job j = next.withTraining(t -> t.withP50s(or(windows.stallP50(), t.checkpoints().stallMsP50()),
+                or(windows.persistP50(), t.checkpoints().persistMsP50()), or(windows.uploadP50(), t.checkpoints().uploadMsP50())));
+        j.training().entry(step).ifPresent(e -> h.outbox.stage(new StateStore.Put(Table.CHECKPOINTS, Table.seqKey(j.id(), e.seq()),
+                Json.write(e))));
+        return j;
+    }
+
+    private static Double or(Double a, Double b) {
+        return a != null ? a : b;
+    }
+}

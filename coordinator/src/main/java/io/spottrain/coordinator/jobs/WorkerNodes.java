@@ -1,0 +1,141 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The job manager's view of the worker nodes: the live registry, each node's agent, the nodes
+ * restored jobs still claim, and the lives the store had as alive that have not registered again.
+ * Every change of a node's record is handed to {@code history} (stored as the node history). Not
+ * thread-safe: the job manager's.
+ */
+final class WorkerNodes {
+    private final NodeRegistry registry = new NodeRegistry();
+    private final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
+    private final Map<ActorRef<AgentProtocol.Command>, String> nodeOf = new HashMap<>();
+    /** Nodes of restored jobs, not registered again yet: node -> job. */
+    private final Map<String, String> claims = new HashMap<>();
+    /** Lives the store had as alive when this job manager started, by store key. */
+    private final Map<String, NodeRecord> expected = new HashMap<>();
+    private final Consumer<NodeRecord> history;
+
+    WorkerNodes(Consumer<NodeRecord> history) {
+        this.history = history;
+    }
+
+    void claim(String nodeId, String jobId) {
+        claims.put(nodeId, jobId);
+    }
+
+    void expect(List<NodeRecord> alive) {
+        alive.forEach(n -> expected.put(n.key(), n));
+    }
+
+    boolean expecting() {
+        return !expected.isEmpty();
+    }
+
+    /** The lives still expected are over: they did not register again. */
+    void expectedGone(Instant now, String why) {
+        expected.values().forEach(n -> history.accept(n.terminated(now.toString(), why)));
+        expected.clear();
+    }
+
+    /**
+     * An agent described its node: it is live (again). Returns the job it belongs to (its job
+     * before, or the restored job that claims it), or null.
+     */
+    String registered(AgentProtocol.NodeDescribed d, Instant now) {
+        String nodeId = d.node().nodeId();
+        var previous = agents.put(nodeId, d.agent());
+        if (previous != null && !previous.equals(d.agent())) nodeOf.remove(previous);
+        nodeOf.put(d.agent(), nodeId);
+        String job = registry.get(nodeId).map(NodeRecord::jobId).orElse(claims.remove(nodeId));
+        // earlier lives of this node that the store still had as alive ended when it registered again
+        for (var it = expected.values().iterator(); it.hasNext();) {
+            var old = it.next();
+            if (old.nodeId().equals(nodeId)) {
+                history.accept(old.terminated(now.toString(), "its agent registered again (a new life of the node)"));
+                it.remove();
+            }
+        }
+        history.accept(registry.register(d.node(), d.agent().path().address().toString(), now));
+        return job;
+    }
+
+    /** The node of this agent while it is that node's current agent (not an older incarnation). */
+    Optional<String> nodeOf(ActorRef<AgentProtocol.Command> agent) {
+        String nodeId = nodeOf.remove(agent);
+        return nodeId != null && agent.equals(agents.get(nodeId)) ? Optional.of(nodeId) : Optional.empty();
+    }
+
+    /** The node is gone: it leaves the live registry for the history. Returns the job it served (or claimed), or null. */
+    String lost(String nodeId, String why, Instant now) {
+        agents.remove(nodeId);
+        String job = registry.get(nodeId).map(NodeRecord::jobId).orElse(claims.remove(nodeId));
+        registry.lost(nodeId, why, now).ifPresent(history);
+        return job;
+    }
+
+    void assign(String nodeId, String jobId) {
+        registry.assign(nodeId, jobId).ifPresent(history);
+    }
+
+    void release(String nodeId, String jobId) {
+        registry.release(nodeId, jobId).ifPresent(history);
+    }
+
+    void interrupting(String nodeId) {
+        registry.interrupting(nodeId).ifPresent(history);
+    }
+
+    void unreachable(String nodeId) {
+        registry.unreachable(nodeId).ifPresent(history);
+    }
+
+    /** A node suspected or unreachable that is heard of again. */
+    void reachable(String nodeId) {
+        registry.reachable(nodeId).ifPresent(history);
+    }
+
+    Optional<String> jobOf(String nodeId) {
+        return registry.get(nodeId).map(NodeRecord::jobId);
+    }
+
+    List<NodeRecord> onAddress(String address) {
+        return registry.byAddress(address);
+    }
+
+    List<NodeRecord> free() {
+        return registry.free();
+    }
+
+    List<NodeRecord> all() {
+        return registry.all();
+    }
+
+    NodeInfo info(String nodeId) {
+        return registry.get(nodeId).orElseThrow().info();
+    }
+
+    Optional<NodeInfo> lastKnown(String nodeId) {
+        return registry.lastKnown(nodeId).map(NodeRecord::info);
+    }
+
+    ActorRef<AgentProtocol.Command> agent(String nodeId) {
+        return agents.get(nodeId);
+    }
+
+    Map<String, ActorRef<AgentProtocol.Command>> agents() {
+        return agents;
+    }
+}
