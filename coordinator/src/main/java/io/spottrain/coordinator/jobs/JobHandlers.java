@@ -103,6 +103,10 @@ final class JobHandlers {
     /** Ends a handler: stores what changed (at once when it matters), then the new state's behaviour. */
     Behavior<JobMaster.Command> done(Job next) {
         Job before = job;
+        if (next == before && next.newEvents().isEmpty()) { // most reports change nothing (other ranks' progress): no comparisons on the hot path
+            job = outbox.commit(next, false, false, false);
+            return behaviour.get();
+        }
         boolean significant = !next.newEvents().isEmpty() || before.state() != next.state() || before.generation() != next.generation()
                 || !before.members().equals(next.members()) || !before.elastic().equals(next.elastic())
                 || !Objects.equals(before.pendingReason(), next.pendingReason()) || before.masterPort() != next.masterPort();
