@@ -36,6 +36,7 @@ class Env:
         self.checkpoint_dir = e.get("SPOTTRAIN_CHECKPOINT_DIR") or None
         self.resume_step = int(e.get("SPOTTRAIN_RESUME_STEP", "0"))
         self.control = e.get("SPOTTRAIN_CONTROL") or None
+        self.control_token = e.get("SPOTTRAIN_CONTROL_TOKEN", "")
 
 
 class Control:
@@ -86,7 +87,8 @@ class Control:
                     self._requests.put(msg)
 
     def hello(self):
-        self._send({"type": "hello", "rank": self.env.rank, "worldSize": self.env.world_size,
+        # first, with the rank's secret: the agent refuses a connection whose first line is not this
+        self._send({"type": "hello", "token": self.env.control_token, "rank": self.env.rank, "worldSize": self.env.world_size,
                     "resumeStep": self.env.resume_step, "pid": os.getpid()})
 
     def progress(self, step, loss, samples_per_sec):

@@ -7,12 +7,17 @@ import io.spottrain.coordinator.api.HttpApi;
 import io.spottrain.coordinator.api.JobReads;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.security.Role;
+import io.spottrain.coordinator.security.Tokens;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StateStores;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.wire.ClusterConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,7 +97,9 @@ public final class Coordinator implements AutoCloseable {
                             "job-manager").withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
             var reads = new JobReads(store, Clock.systemUTC());
-            HttpApi api = new HttpApi(system, jobManager, reads, settings.apiHost(), settings.apiPort(), settings.askTimeout(), onShutdown,
+            var tokens = new Tokens(store, Clock.systemUTC());
+            registerTokenFile(tokens, system.settings().config().getString("spottrain.coordinator.security.token-file"));
+            HttpApi api = new HttpApi(system, jobManager, reads, tokens, settings.apiHost(), settings.apiPort(), settings.askTimeout(), onShutdown,
                     launcher);
             String address = cluster.selfMember().address().toString();
             store.write(List.of(new StateStore.Put(Table.CONTROL, settings.nodeId(), Json.write(new ControlNodeRecord(settings.nodeId(),
@@ -104,6 +111,25 @@ public final class Coordinator implements AutoCloseable {
             system.terminate();
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * A local cluster's admin token ({@code <state-dir>/token}, written by {@code up}): its hash is
+     * registered unless its id is known (a revoked one stays revoked). The file must be private.
+     */
+    private static void registerTokenFile(Tokens tokens, String file) {
+        if (file.isBlank()) return;
+        Path f = Path.of(file);
+        try {
+            if (!Files.isRegularFile(f)) throw new IllegalStateException("the admin token file " + f + " does not exist");
+            var perms = Files.getPosixFilePermissions(f);
+            if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                throw new IllegalStateException("the admin token file " + f + " is readable by others; chmod 600 it");
+            }
+            tokens.register(Files.readString(f).strip(), "local-admin", Role.ADMIN, "spottrain up");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the admin token file " + f + ": " + e.getMessage(), e);
         }
     }
 

@@ -41,7 +41,7 @@ class PythonHelperTest {
         var inbox = new LinkedBlockingQueue<JsonNode>();
         try (var agent = new ControlServer(inbox::add)) {
             Path ckpt = dir.resolve("ckpt");
-            Process p = python(Map.of(Contract.CONTROL, agent.address(), Contract.CHECKPOINT_DIR, ckpt.toString(),
+            Process p = python(Map.of(Contract.CONTROL, agent.address(), Contract.CONTROL_TOKEN, agent.token(), Contract.CHECKPOINT_DIR, ckpt.toString(),
                     Contract.JOB, "py-1", Contract.GENERATION, "4"), dir.resolve("py.log"),
                     PY.resolve("tiny_trainer.py").toString(), "--steps", "100000", "--step-delay-ms", "5", "--checkpoint-every", "10");
             try {
@@ -70,7 +70,7 @@ class PythonHelperTest {
     void aRequestForAStepAlreadyCheckpointedIsAnsweredNotACrash() throws Exception {
         var inbox = new LinkedBlockingQueue<JsonNode>();
         try (var agent = new ControlServer(inbox::add)) {
-            Process p = python(Map.of(Contract.CONTROL, agent.address(), Contract.CHECKPOINT_DIR, dir.resolve("every").toString()),
+            Process p = python(Map.of(Contract.CONTROL, agent.address(), Contract.CONTROL_TOKEN, agent.token(), Contract.CHECKPOINT_DIR, dir.resolve("every").toString()),
                     dir.resolve("every.log"), PY.resolve("tiny_trainer.py").toString(), "--steps", "100000", "--step-delay-ms", "5",
                     "--checkpoint-every", "1");
             try {

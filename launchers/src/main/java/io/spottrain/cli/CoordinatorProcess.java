@@ -3,6 +3,7 @@ package io.spottrain.cli;
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.coordinator.Coordinator;
+import io.spottrain.launchers.local.AdminToken;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.ControlNodeState;
 import io.spottrain.launchers.local.JavaCommand;
@@ -99,7 +100,8 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.store.kind", store,
                 "spottrain.coordinator.store.dir", dir.resolve("control").resolve(nodeId).toString(),
                 "spottrain.coordinator.store.discovery-port", discovery,
-                "spottrain.coordinator.store.peers", peers));
+                "spottrain.coordinator.store.peers", peers,
+                "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString()));
         if (seed != null) {
             // an extra control node: joins the cluster, serves the API, may host the job manager; launches nothing
             holder.coordinator = Coordinator.start(host, port, List.of(seed), ConfigFactory.parseMap(conf), () -> {

@@ -96,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
                 JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), UpCommand.storageArgs(s3Endpoint, noS3));
         try {
             say("cluster up in " + secs(t0) + "s, API " + cluster.apiUrl() + "; submitting " + home.relativize(spec.toAbsolutePath()));
-            var api = new ApiClient(cluster.apiUrl());
+            var api = LocalCluster.client(dir, cluster.apiUrl());
             JsonNode job = api.post("/api/v1/jobs", body, "application/json");
             String id = job.path("id").asText();
             Thread replayer = null;

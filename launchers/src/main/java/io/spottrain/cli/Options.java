@@ -2,6 +2,7 @@ package io.spottrain.cli;
 
 import io.spottrain.client.ApiClient;
 import io.spottrain.client.CliException;
+import io.spottrain.launchers.local.AdminToken;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.ControlNodeState;
 import java.nio.file.Path;
@@ -29,6 +30,19 @@ final class Options {
         @Option(names = "--api", description = "coordinator API address, e.g. http://10.0.0.5:8080 (default: $SPOTTRAIN_API, else the local cluster's)")
         String api;
 
+        @Option(names = "--token-file", description = "file holding the API token (default: $SPOTTRAIN_TOKEN, else <state-dir>/token)")
+        Path tokenFile;
+
+        /** The API token: --token-file, else $SPOTTRAIN_TOKEN, else the local cluster's; null when there is none. */
+        String token() {
+            if (tokenFile != null) {
+                return AdminToken.read(tokenFile).orElseThrow(() -> new CliException("--token-file " + tokenFile + " does not exist"));
+            }
+            String env = System.getenv("SPOTTRAIN_TOKEN");
+            if (env != null && !env.isBlank()) return env.strip();
+            return AdminToken.read(AdminToken.file(stateDir())).orElse(null);
+        }
+
         Path stateDir() {
             if (stateDir != null) return stateDir.toAbsolutePath();
             String env = System.getenv("SPOTTRAIN_STATE_DIR");
@@ -36,17 +50,18 @@ final class Options {
         }
 
         ApiClient client() {
-            if (api != null) return new ApiClient(api);
+            String token = token();
+            if (api != null) return new ApiClient(api, token);
             String env = System.getenv("SPOTTRAIN_API");
-            if (env != null && !env.isBlank()) return new ApiClient(env);
+            if (env != null && !env.isBlank()) return new ApiClient(env, token);
             Path dir = stateDir();
             ClusterState s = ClusterState.read(dir).orElseThrow(() -> new CliException("no local cluster found under " + dir
                     + " (start one with ./spottrain up, or pass --api URL)"));
             if (!s.alive()) {
                 // the first control node is gone: any other control node serves the same API and state
-                for (var c : ControlNodeState.all(dir)) if (c.alive()) return new ApiClient(c.apiUrl());
+                for (var c : ControlNodeState.all(dir)) if (c.alive()) return new ApiClient(c.apiUrl(), token);
             }
-            return new ApiClient(s.apiUrl());
+            return new ApiClient(s.apiUrl(), token);
         }
     }
 }

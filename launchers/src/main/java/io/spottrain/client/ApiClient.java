@@ -14,10 +14,18 @@ import java.time.Duration;
 /** The CLI's client of the coordinator's HTTP API; every failure becomes a one-line {@link CliException}. */
 public final class ApiClient {
     private final String base;
+    private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
-    public ApiClient(String base) {
+    /** A client that sends {@code token} (null: none) as its bearer token; the token is never printed. */
+    public ApiClient(String base, String token) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.token = token;
+    }
+
+    /** The same API with another token (null: none). */
+    public ApiClient withToken(String other) {
+        return new ApiClient(base, other);
     }
 
     public String base() {
@@ -51,7 +59,9 @@ public final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder req) {
-        HttpRequest r = req.timeout(Duration.ofSeconds(20)).header("Accept", "application/json").build();
+        req.timeout(Duration.ofSeconds(20)).header("Accept", "application/json");
+        if (token != null) req.header("Authorization", "Bearer " + token);
+        HttpRequest r = req.build();
         HttpResponse<String> resp;
         try {
             resp = http.send(r, HttpResponse.BodyHandlers.ofString());
@@ -70,6 +80,10 @@ public final class ApiClient {
             body = resp.body().isBlank() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(resp.body());
         } catch (IOException e) {
             throw new CliException("the server at " + base + " did not answer JSON (HTTP " + resp.statusCode() + "): is it a spottrain coordinator?");
+        }
+        if (resp.statusCode() == 401) {
+            throw new ApiError(401, body.path("error").asText("HTTP 401") + (token == null
+                    ? " (no token: set $SPOTTRAIN_TOKEN, pass --token-file FILE, or use the local cluster's <state-dir>/token)" : ""), body);
         }
         if (resp.statusCode() >= 400) {
             throw new ApiError(resp.statusCode(), body.path("error").asText("HTTP " + resp.statusCode()), body);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
+import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.agent.supervision.RankProcess;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
@@ -12,7 +13,15 @@ import io.spottrain.protocol.wire.NodeInfo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -55,9 +64,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private final Duration stopGrace;
     /** Where unsolicited reports go: the job manager that last asked this agent to describe itself. */
     private volatile ActorRef<AgentProtocol.Report> coordinator;
-    private final java.util.List<AgentProtocol.Report> undelivered = new java.util.ArrayList<>();
+    private final List<AgentProtocol.Report> undelivered = new ArrayList<>();
     /** What each rank this agent started did, newest generations kept (for a job manager that takes over). */
-    private final java.util.Map<String, AgentProtocol.RankStatus> ranks = new java.util.LinkedHashMap<>();
+    private final Map<String, AgentProtocol.RankStatus> ranks = new LinkedHashMap<>();
+    /** The agent's own secrets, masked in everything it passes on from ranks. */
+    private final Redactor redactor = Redactor.of(System.getenv());
     private final TimerScheduler<AgentProtocol.Command> timers;
     private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
     private long beats;
@@ -91,7 +102,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
-        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), java.util.List.copyOf(ranks.values())));
+        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), List.copyOf(ranks.values())));
         if (coordinator != null && !coordinator.equals(m.replyTo())) {
             getContext().getLog().info("reporting to a new job manager at {}", m.replyTo().path().address());
         }
@@ -139,7 +150,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
             return startRank(m);
         }
         ActorRef<AgentProtocol.Command> self = getContext().getSelf();
-        java.util.concurrent.CompletableFuture.runAsync(() -> {
+        CompletableFuture.runAsync(() -> {
             try {
                 var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerUrls(), m.checkpointRemote(), m.worldSize());
                 self.tell(new RestoreFinished(m, r.source(), null));
@@ -154,7 +165,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         var m = r.start();
         if (r.error() != null) {
             getContext().getLog().error("job {} rank {}: {}", m.jobId(), m.rank(), r.error());
-            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.error()));
+            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(),
+                    redactor.redact(r.error())));
             return this;
         }
         getContext().getLog().info("job {} rank {}: step {} restored from {}", m.jobId(), m.rank(), m.resumeStep(), r.source());
@@ -177,9 +189,9 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 self.tell(new RankProcessExited(rank, p.exitValue(), m.replyTo()));
             });
         } catch (IOException e) {
-            getContext().getLog().error("job {} rank {} could not start: {}", m.jobId(), m.rank(), e.getMessage());
-            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(),
-                    e.getMessage()));
+            String why = redactor.redact(e.getMessage());
+            getContext().getLog().error("job {} rank {} could not start: {}", m.jobId(), m.rank(), why);
+            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(), why));
         }
         return this;
     }
@@ -221,7 +233,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                                 s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
             }
             case Contract.STALLED -> report(s.replyTo(), new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
-                    n.path("step").asLong(), n.path("reason").asText()));
+                    n.path("step").asLong(), redactor.redact(n.path("reason").asText())));
+            case ControlServer.REFUSED -> getContext().getLog().warn("job {} rank {}: control endpoint refused a connection: {}", s.jobId(),
+                    s.rank(), n.path("reason").asText());
+            case ControlServer.VIOLATION -> onViolation(s, n.path("reason").asText());
             case Contract.DONE -> report(s.replyTo(), new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("paramsSha256").asText()));
             default -> getContext().getLog().warn("job {} rank {}: unknown contract message {}", s.jobId(), s.rank(), n);
@@ -235,8 +250,25 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         getContext().getLog().info("job {} generation {} rank {} exited with code {}", r.jobId(), r.generation(), r.rank(),
                 m.exitCode());
         report(m.replyTo(), new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),
-                ProcessSupervisor.tail(r.logFile(), 20)));
+                redactor.redact(ProcessSupervisor.tail(r.logFile(), 20))));
         return this;
+    }
+
+    /**
+     * A rank broke the control channel's limits: it is already disconnected; it is stopped, and the
+     * reason is the last line of its log, so its exit report tells the job why. The agent and its
+     * other ranks go on.
+     */
+    private void onViolation(AgentProtocol.StartGeneration s, String reason) {
+        getContext().getLog().warn("job {} generation {} rank {}: {}; stopping it", s.jobId(), s.generation(), s.rank(), reason);
+        var log = supervisor.logFile(s);
+        try {
+            Files.writeString(log, "\nspottrain-agent: rank " + s.rank() + " " + reason + "; stopped\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            getContext().getLog().warn("cannot note the violation in {}: {}", log, e.getMessage());
+        }
+        supervisor.kill(s.jobId(), s.generation());
     }
 
     /**

@@ -47,7 +47,7 @@ class InterruptionNoticeTest {
                         metadata: {name: sleeper}
                         spec: {workers: {min: 1}, command: [sleep, "60"]}
                         """);
-                var job = (Outcome.JobAck) ask(coordinator, r -> new JobManager.SubmitJob(spec, r));
+                var job = (Outcome.JobAck) ask(coordinator, r -> new JobManager.SubmitJob(spec, "test", r));
                 await(coordinator, job.jobId(), j -> j.state().equals("RUNNING"));
                 Instant deadline = Instant.now().plusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
                 imds.noticeInterruption("terminate", deadline);
@@ -64,7 +64,7 @@ class InterruptionNoticeTest {
                 assertEquals(NodeState.INTERRUPTING, node.state());
                 assertEquals("us-east-1a", node.info().zone(), "attributes came from IMDS");
                 assertTrue(node.info().peerUrl().startsWith("http://127.0.0.1:"));
-                ask(coordinator, r -> new JobManager.CancelJob(job.jobId(), null, r));
+                ask(coordinator, r -> new JobManager.CancelJob(job.jobId(), null, "test", r));
             } finally {
                 agent.close();
             }

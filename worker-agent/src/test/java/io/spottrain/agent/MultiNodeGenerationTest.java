@@ -105,7 +105,7 @@ class MultiNodeGenerationTest {
         JobView pending = awaitJob(job, j -> j.pendingReason() != null && j.pendingReason().startsWith("waiting for capacity"));
         assertEquals("PENDING", pending.state());
         assertEquals("waiting for capacity: needs 3 free spot, 1-GPU nodes, 2 available (2 free in all)", pending.pendingReason());
-        var cancelled = (Outcome.JobAck) ask(r -> new JobManager.CancelJob(job, null, r));
+        var cancelled = (Outcome.JobAck) ask(r -> new JobManager.CancelJob(job, null, "test", r));
         assertEquals(JobState.CANCELLED, cancelled.state());
     }
 
@@ -114,7 +114,7 @@ class MultiNodeGenerationTest {
         String script = Path.of("..", "examples", "python", "tiny_trainer.py").toAbsolutePath().normalize().toString();
         String job = submit(spec("py", 1, 1, "[python3, '" + script + "', --steps, '400', --step-delay-ms, '20', --checkpoint-every, '100']"));
         awaitJob(job, j -> j.state().equals("RUNNING") && j.steps() > 5);
-        assertEquals(JobState.RUNNING, ((Outcome.JobAck) ask(r -> new JobManager.CheckpointJob(job, r))).state());
+        assertEquals(JobState.RUNNING, ((Outcome.JobAck) ask(r -> new JobManager.CheckpointJob(job, "test", r))).state());
         JobView done = awaitJob(job, j -> terminal(j));
         assertEquals("SUCCEEDED", done.state(), done::reason);
         assertEquals(JobEventType.CHECKPOINT_REQUESTED, done.events().stream().filter(e -> e.type() == JobEventType.CHECKPOINT_REQUESTED)
@@ -128,7 +128,7 @@ class MultiNodeGenerationTest {
         assertTrue(catalog.stream().anyMatch(c -> c.step() % 100 != 0), "the requested step: " + catalog);
         String log = Files.readString(Path.of(done.members().get(0).logFile()));
         assertTrue(log.contains("params-sha256=" + sha), log);
-        var rejected = (Outcome.Refused) ask(r -> new JobManager.CheckpointJob(job, r));
+        var rejected = (Outcome.Refused) ask(r -> new JobManager.CheckpointJob(job, "test", r));
         assertTrue(rejected.message().contains("only a RUNNING job can checkpoint"), rejected.message());
     }
 
@@ -144,7 +144,7 @@ class MultiNodeGenerationTest {
     }
 
     static String submit(JobSpec spec) throws Exception {
-        return ((Outcome.JobAck) ask(r -> new JobManager.SubmitJob(spec, r))).jobId();
+        return ((Outcome.JobAck) ask(r -> new JobManager.SubmitJob(spec, "test", r))).jobId();
     }
 
     static Outcome ask(Function<ActorRef<Outcome>, JobManager.Command> msg) throws Exception {

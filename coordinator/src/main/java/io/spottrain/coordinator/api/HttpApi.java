@@ -6,6 +6,11 @@ import io.javalin.http.HttpStatus;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.security.Access;
+import io.spottrain.coordinator.security.OpenRoute;
+import io.spottrain.coordinator.security.Principal;
+import io.spottrain.coordinator.security.Role;
+import io.spottrain.coordinator.security.Tokens;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecException;
@@ -44,7 +49,13 @@ import org.slf4j.LoggerFactory;
  * POST /api/v1/jobs/{id}/cancel  POST /api/v1/jobs/{id}/checkpoint  GET /api/v1/jobs/{id}/checkpoints?before=&amp;limit=
  * GET  /api/v1/nodes[?all=true]  POST /api/v1/nodes  POST /api/v1/nodes/{id}/preempt
  * GET  /api/v1/control/stats     POST /api/v1/shutdown (local clusters: stops the coordinator and its nodes)
+ * GET  /api/v1/tokens            POST /api/v1/tokens {name, role}   POST /api/v1/tokens/{id}/revoke
  * </pre>
+ *
+ * <p>Every route but the health check needs a bearer token of a {@link Role} (viewer reads,
+ * operator changes jobs, admin changes nodes, the cluster and tokens): 401 without or with a bad
+ * token, 403 below the route's role. Changes must be sent as JSON or YAML, and a browser request
+ * from another origin is refused (403), so no web page can drive the API.
  */
 public final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -59,10 +70,12 @@ public final class HttpApi implements AutoCloseable {
     private final Runnable shutdown;
     private final Javalin app;
     private final AtomicReference<NodeLauncher> launcher;
+    private final Tokens tokens;
 
-    public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, String host, int port,
+    public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
             Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
         this.launcher = launcher;
+        this.tokens = tokens;
         this.system = system;
         this.reads = reads;
         this.jobManager = jobManager;
@@ -74,19 +87,24 @@ public final class HttpApi implements AutoCloseable {
             config.jetty.host = host;
             config.jetty.port = port;
             config.http.maxRequestSize = MAX_BODY;
-            config.routes.get("/api/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
-            config.routes.post("/api/v1/jobs", this::submit);
-            config.routes.get("/api/v1/jobs", this::listJobs);
-            config.routes.get("/api/v1/jobs/{id}", this::getJob);
-            config.routes.post("/api/v1/jobs/{id}/cancel", this::cancel);
-            config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint);
-            config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog);
-            config.routes.get("/api/v1/jobs/{id}/events", this::events);
-            config.routes.get("/api/v1/nodes", this::nodes);
-            config.routes.get("/api/v1/control/stats", this::stats);
-            config.routes.post("/api/v1/shutdown", this::shutdown);
-            config.routes.post("/api/v1/nodes", this::launchNode);
-            config.routes.post("/api/v1/nodes/{id}/preempt", this::preemptNode);
+            config.routes.beforeMatched(this::guard);
+            config.routes.get("/api/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")), OpenRoute.HEALTH);
+            config.routes.post("/api/v1/jobs", this::submit, Role.OPERATOR);
+            config.routes.get("/api/v1/jobs", this::listJobs, Role.VIEWER);
+            config.routes.get("/api/v1/jobs/{id}", this::getJob, Role.VIEWER);
+            config.routes.post("/api/v1/jobs/{id}/cancel", this::cancel, Role.OPERATOR);
+            config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint, Role.OPERATOR);
+            config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
+            config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
+            config.routes.get("/api/v1/nodes", this::nodes, Role.VIEWER);
+            config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
+            config.routes.post("/api/v1/shutdown", this::shutdown, Role.ADMIN);
+            config.routes.post("/api/v1/nodes", this::launchNode, Role.ADMIN);
+            config.routes.post("/api/v1/nodes/{id}/preempt", this::preemptNode, Role.ADMIN);
+            var tokenRoutes = new TokenRoutes(tokens);
+            config.routes.get("/api/v1/tokens", tokenRoutes::list, Role.ADMIN);
+            config.routes.post("/api/v1/tokens", tokenRoutes::create, Role.ADMIN);
+            config.routes.post("/api/v1/tokens/{id}/revoke", tokenRoutes::revoke, Role.ADMIN);
             config.routes.exception(ApiException.class, (e, ctx) -> json(ctx, e.status, e.body));
             config.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("API {} {} failed", ctx.method(), ctx.path(), e);
@@ -106,6 +124,30 @@ public final class HttpApi implements AutoCloseable {
         return app.port();
     }
 
+    /** Before every matched route: origin, credential and role, then the content type of a change. */
+    private void guard(Context ctx) {
+        String route = ctx.method() + " " + ctx.path();
+        var origin = Access.originProblem(ctx.header("Origin"), ctx.scheme(), ctx.host());
+        if (origin.isPresent()) throw new ApiException(403, ApiError.of(origin.get()));
+        var verdict = Access.decide(ctx.routeRoles(), route, tokens.authenticate(ctx.header("Authorization")));
+        if (verdict instanceof Access.Denied d) {
+            if (d.status() == 401) ctx.header("WWW-Authenticate", "Bearer realm=\"spottrain\"");
+            throw new ApiException(d.status(), ApiError.of(d.reason()));
+        }
+        Principal who = ((Access.Allowed) verdict).principal();
+        if (who != null) ctx.attribute(PRINCIPAL, who);
+        var type = Access.contentTypeProblem(ctx.method().name(), ctx.contentType());
+        if (type.isPresent()) throw new ApiException(415, ApiError.of(type.get()));
+    }
+
+    static final String PRINCIPAL = "spottrain.principal";
+
+    /** Who made this request (set by {@link #guard} on every route but the open one). */
+    static String actor(Context ctx) {
+        Principal p = ctx.attribute(PRINCIPAL);
+        return p == null ? null : p.actor();
+    }
+
     private void submit(Context ctx) {
         String body = ctx.body();
         if (body.isBlank()) {
@@ -117,7 +159,7 @@ public final class HttpApi implements AutoCloseable {
         } catch (JobSpecException e) {
             throw new ApiException(400, new ApiError("invalid job spec: " + e.getMessage(), e.errors()));
         }
-        var ack = ask(r -> new JobManager.SubmitJob(spec, r));
+        var ack = ask(r -> new JobManager.SubmitJob(spec, actor(ctx), r));
         json(ctx, 201, view(ack.jobId()));
     }
 
@@ -136,14 +178,14 @@ public final class HttpApi implements AutoCloseable {
     private void cancel(Context ctx) {
         String id = ctx.pathParam("id");
         requireInProgress(id);
-        ask(r -> new JobManager.CancelJob(id, null, r));
+        ask(r -> new JobManager.CancelJob(id, null, actor(ctx), r));
         json(ctx, 200, view(id));
     }
 
     private void checkpoint(Context ctx) {
         String id = ctx.pathParam("id");
         requireInProgress(id);
-        ask(r -> new JobManager.CheckpointJob(id, r));
+        ask(r -> new JobManager.CheckpointJob(id, actor(ctx), r));
         json(ctx, 202, view(id));
     }
 

@@ -47,11 +47,15 @@ public record Job(
     }
 
     public static Job submitted(String id, JobSpec spec, Instant now) {
+        return submitted(id, spec, now, null);
+    }
+
+    public static Job submitted(String id, JobSpec spec, Instant now, String by) {
         var w = spec.spec().workers();
         return new Job(id, spec, JobState.PENDING, null, "waiting for the scheduler", 0, List.of(), null, 0, now.toString(), null, null,
                 null, 0, 0, Training.NONE, Elastic.NONE, 0, List.of())
                 .withEvent(JobEventType.SUBMITTED, null, -1, "workers " + w.min() + ".." + w.max() + ", placement "
-                        + spec.spec().placement().market().label(), now);
+                        + spec.spec().placement().market().label(), now, by);
     }
 
     /** Changes state (checked against the table) and records it; ending a job closes its generation's cost. */
@@ -113,8 +117,13 @@ public record Job(
     }
 
     public Job withEvent(JobEventType type, String node, int rank, String message, Instant now) {
+        return withEvent(type, node, rank, message, now, null);
+    }
+
+    /** An event asked for through the API by {@code by} (see {@link JobEvent#by}). */
+    public Job withEvent(JobEventType type, String node, int rank, String message, Instant now, String by) {
         var ev = new ArrayList<>(newEvents);
-        ev.add(new JobEvent(eventCount, now.toString(), type, generation, node, rank, message));
+        ev.add(new JobEvent(eventCount, now.toString(), type, generation, node, rank, message, by));
         return copy(c -> {
             c.newEvents = ev;
             c.eventCount = eventCount + 1;

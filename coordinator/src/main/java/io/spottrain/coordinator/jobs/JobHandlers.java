@@ -310,9 +310,9 @@ final class JobHandlers {
             m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.CONFLICT, "job " + job.id() + " already ended " + job.state()));
             return unchanged();
         }
-        String why = m.reason() == null || m.reason().isBlank() ? "cancelled by user" : m.reason();
+        String why = m.reason() == null || m.reason().isBlank() ? "cancelled by " + (m.by() == null ? "user" : m.by()) : m.reason();
         after(reply(m.replyTo())); // once CANCELLED is stored
-        return end(job, JobState.CANCELLED, why);
+        return end(job.withEvent(JobEventType.CANCEL_REQUESTED, null, -1, why, now(), m.by()), JobState.CANCELLED, why);
     }
 
     Behavior<JobMaster.Command> onCheckpoint(JobMaster.Checkpoint m) {
@@ -327,7 +327,7 @@ final class JobHandlers {
             if (agent != null) after(() -> agent.tell(ask));
         }
         after(reply(m.replyTo()));
-        return done(job.withEvent(JobEventType.CHECKPOINT_REQUESTED, null, -1, "all " + job.worldSize() + " ranks, next common step", now()));
+        return done(job.withEvent(JobEventType.CHECKPOINT_REQUESTED, null, -1, "all " + job.worldSize() + " ranks, next common step", now(), m.by()));
     }
 
     /** An API reply sent once the change is stored, or failed with the store's reason. */

@@ -52,11 +52,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** The store counter of job manager epochs: each job manager that starts takes the next and fences its writes with it. */
     public static final String EPOCH_COUNTER = "job-manager-epoch";
 
-    public record SubmitJob(JobSpec spec, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
+    /** {@code by}: who asked (see {@link JobEvent#by}); recorded in the job's events. */
+    public record SubmitJob(JobSpec spec, String by, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
 
-    public record CancelJob(String jobId, String reason, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
+    public record CancelJob(String jobId, String reason, String by, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
 
-    public record CheckpointJob(String jobId, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
+    public record CheckpointJob(String jobId, String by, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
 
     /** A job master wants nodes: for its first generation ({@code resumeStep} -1) or to resume after a recovery. */
     public record WantsNodes(String jobId, JobSpec spec, List<String> preferred, long resumeStep, String submittedAt) implements Command {}
@@ -160,8 +161,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return newReceiveBuilder()
                 .onMessage(SubmitJob.class, this::onSubmit)
                 .onMessage(SubmitStored.class, this::onSubmitStored)
-                .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.replyTo())))
-                .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.replyTo())))
+                .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
+                .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
                 .onMessage(Reported.class, this::onReported)
                 .onMessage(Membership.class, this::onMembership)
                 .onMessage(WantsNodes.class, this::onWantsNodes)
@@ -188,7 +189,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             return this;
         }
         Instant at = now();
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, m.spec(), at, incarnation, fence), blocking),
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, m.spec(), m.by(), at, incarnation, fence), blocking),
                 (job, e) -> new SubmitStored(job, e, m.replyTo()));
         return this;
     }

@@ -45,10 +45,10 @@ public final class JobMaster {
 
     public record NodeUnreachable(String nodeId) implements Command {}
 
-    public record Cancel(String reason, ActorRef<Outcome> replyTo) implements Command {}
+    public record Cancel(String reason, String by, ActorRef<Outcome> replyTo) implements Command {}
 
     /** Every rank of a RUNNING job checkpoints at their next common step. */
-    public record Checkpoint(ActorRef<Outcome> replyTo) implements Command {}
+    public record Checkpoint(String by, ActorRef<Outcome> replyTo) implements Command {}
 
     public record ReplacementLaunched(String departed, String nodeId, String what) implements Command {}
 

@@ -24,9 +24,9 @@ final class JobStore {
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
     /** Stores a new job (its spec, first event and document, fenced) and returns it with its id: {@code <name>-<n>-<incarnation>}. */
-    static Job submit(StateStore store, JobSpec spec, Instant at, String incarnation, StateStore.Fence fence) {
+    static Job submit(StateStore store, JobSpec spec, String by, Instant at, String incarnation, StateStore.Fence fence) {
         String id = spec.metadata().name() + "-" + store.next("jobs") + "-" + incarnation;
-        Job job = Job.submitted(id, spec, at);
+        Job job = Job.submitted(id, spec, at, by);
         var puts = new ArrayList<StateStore.Put>();
         puts.add(new StateStore.Put(Table.SPECS, id, Json.write(spec)));
         job.newEvents().forEach(e -> puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(id, e.seq()), Json.write(e))));

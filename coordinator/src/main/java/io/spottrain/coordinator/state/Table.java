@@ -20,7 +20,9 @@ public enum Table {
     /** {@code <node id>@<registered at>} -> one worker node's life: attributes, state, launched/registered/terminated. */
     NODES("spottrain.nodes"),
     /** control node id -> its address, process and API (each control node writes its own at start). */
-    CONTROL("spottrain.control");
+    CONTROL("spottrain.control"),
+    /** API token id -> the token's hash, name, role and revocation (never the token itself). */
+    TOKENS("spottrain.tokens");
 
     private final String cacheName;
 

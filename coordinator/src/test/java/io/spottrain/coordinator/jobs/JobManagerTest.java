@@ -102,8 +102,8 @@ class JobManagerTest {
         var manager = start("30s");
         var node1 = agent("node1", 1);
         var node2 = agent("node2", 1);
-        var a = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("a", 0), r)));
-        var b = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("b", 0), r)));
+        var a = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("a", 0), "test", r)));
+        var b = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("b", 0), "test", r)));
         var allocA = node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
         var allocB = node2.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
         assertEquals(a.jobId(), allocA.jobId(), "jobs are placed in submission order on nodes in registration order");
@@ -114,7 +114,7 @@ class JobManagerTest {
         assertTrue(stored(a.jobId()).reason().startsWith("internal error in the job's actor: IllegalArgumentException: job " + a.jobId()
                 + " generation 1 has no rank 7"), stored(a.jobId()).reason());
         // the manager and job b go on
-        var cancelled = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", r)));
+        var cancelled = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", "test", r)));
         assertEquals(JobState.CANCELLED, cancelled.state());
         await("node1 free again", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1") && n.state() == NodeState.READY));
     }
@@ -123,12 +123,12 @@ class JobManagerTest {
     void aJobNoNodeOfTheFleetCanHoldIsRefusedAtOnceNamingTheField() throws Exception {
         launcher.set(new Launcher());
         var manager = start("30s");
-        var refused = assertInstanceOf(Outcome.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("big", 8), r)));
+        var refused = assertInstanceOf(Outcome.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("big", 8), "test", r)));
         assertEquals(Outcome.Refusal.UNFIT, refused.refusal());
         assertEquals("job big can never run here: spec.workers.gpusPerWorker: 8 GPUs per worker, but the largest node of this cluster's "
                 + "fleet has 1", refused.message());
         assertTrue(store.values(Table.JOBS).isEmpty(), "nothing was stored");
-        var ack = ask(manager, r -> new JobManager.SubmitJob(spec("fits", 1), r));
+        var ack = ask(manager, r -> new JobManager.SubmitJob(spec("fits", 1), "test", r));
         assertInstanceOf(Outcome.JobAck.class, ack, "a job that could fit but has no node now is accepted (and waits)");
         await("pending with a reason", () -> stored(((Outcome.JobAck) ack).jobId()).pendingReason().startsWith("waiting for capacity: needs 1"));
     }
@@ -138,7 +138,7 @@ class JobManagerTest {
         launcher.set(new Launcher());
         var manager = start("30s");
         var node1 = agent("node1", 1);
-        var ack = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(spec("r", 0), r));
+        var ack = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(spec("r", 0), "test", r));
         node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
         node1.stop(); // its machine goes before the rank started
         await("node1 is in the history as lost", () -> store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class))

@@ -229,7 +229,7 @@ class JobMasterTest {
         var master = running(job, 2);
         store.failWrites(new IllegalStateException("disk full"));
         var reply = kit.createTestProbe(Outcome.class);
-        master.tell(new JobMaster.Cancel("operator says stop", reply.getRef()));
+        master.tell(new JobMaster.Cancel("operator says stop", "test", reply.getRef()));
         var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
         assertEquals(Outcome.Refusal.UNAVAILABLE, refused.refusal());
         assertTrue(refused.message().contains("disk full"), refused.message());

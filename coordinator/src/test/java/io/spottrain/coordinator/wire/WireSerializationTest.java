@@ -69,8 +69,8 @@ class WireSerializationTest {
                 spec: {workers: {min: 2, max: 3}, command: [x], checkpoint: {remote: "s3://bkt/p"}}
                 """);
         ActorRef<Outcome> replyTo = kit.<Outcome>createTestProbe().getRef();
-        List<Object> msgs = List.of(new JobManager.SubmitJob(spec, replyTo), new JobManager.CancelJob("j-1", "why", replyTo),
-                new JobManager.CheckpointJob("j-1", replyTo), new Outcome.JobAck("j-1", JobState.RUNNING),
+        List<Object> msgs = List.of(new JobManager.SubmitJob(spec, "test", replyTo), new JobManager.CancelJob("j-1", "why", "test", replyTo),
+                new JobManager.CheckpointJob("j-1", "test", replyTo), new Outcome.JobAck("j-1", JobState.RUNNING),
                 new Outcome.Refused(Outcome.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));

@@ -50,6 +50,8 @@ final class Ranks implements AutoCloseable {
                     .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
             String perRank = extraEnv.get("RANK:" + rank + ":SPOTTRAIN_CONTROL");
             if (perRank != null) env.put("SPOTTRAIN_CONTROL", perRank);
+            String perRankToken = extraEnv.get("RANK:" + rank + ":SPOTTRAIN_CONTROL_TOKEN");
+            if (perRankToken != null) env.put("SPOTTRAIN_CONTROL_TOKEN", perRankToken);
             r.processes.add(pb.start());
             r.logs.add(log);
         }

@@ -39,6 +39,7 @@ class StallTest {
             var server = new ControlServer(q::add);
             agents.add(server);
             env.put("RANK:" + r + ":SPOTTRAIN_CONTROL", server.address());
+            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL_TOKEN", server.token());
         }
         try (var ranks = Ranks.start(dir, world, 1, 0, Map.copyOf(env), "--steps", "1000000", "--step-delay-ms", "20",
                 "--log-every", "5", "--peer-timeout-s", "20")) {

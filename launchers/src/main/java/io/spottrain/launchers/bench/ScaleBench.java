@@ -66,7 +66,7 @@ public final class ScaleBench {
         long t0 = System.nanoTime();
         cluster = LocalCluster.start(o.dir(), new LocalCluster.Shape(0, 0, 1), o.dir(), Duration.ofSeconds(120),
                 JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), List.of("--no-s3", "--no-replacements"));
-        api = new ApiClient(cluster.apiUrl());
+        api = LocalCluster.client(o.dir(), cluster.apiUrl());
         int perHost = (o.agents() + o.hosts() - 1) / o.hosts();
         for (int h = 1; h <= o.hosts(); h++) {
             int count = Math.min(perHost, o.agents() - perHost * (h - 1));

@@ -34,6 +34,11 @@ public final class LocalCluster {
         }
     }
 
+    /** An API client of the cluster under {@code stateDir} with its admin token. */
+    public static ApiClient client(Path stateDir, String apiUrl) {
+        return new ApiClient(apiUrl, AdminToken.read(AdminToken.file(stateDir)).orElse(null));
+    }
+
     /** Starts the cluster and returns once the API answers and every worker has registered. */
     public static ClusterState start(Path stateDir, Shape shape, Path jobsDir, Duration timeout, JavaCommand java) {
         return start(stateDir, shape, jobsDir, timeout, java, List.of());
@@ -48,6 +53,7 @@ public final class LocalCluster {
                     + "); stop it with ./spottrain down" + stateDirFlag(dir));
         });
         ClusterState.delete(dir);
+        String token = AdminToken.ensure(dir);
         Path log = dir.resolve("logs").resolve("control1.log");
         Process p;
         try {
@@ -79,7 +85,7 @@ public final class LocalCluster {
             var state = ClusterState.read(dir);
             if (state.isPresent()) {
                 try {
-                    long ready = countReadyWorkers(new ApiClient(state.get().apiUrl()));
+                    long ready = countReadyWorkers(new ApiClient(state.get().apiUrl(), token));
                     if (ready >= shape.workers()) up = state.get();
                     lastProblem = ready + " of " + shape.workers() + " workers registered";
                 } catch (RuntimeException e) {
@@ -142,7 +148,7 @@ public final class LocalCluster {
             var mine = ControlNodeState.all(dir).stream().filter(c -> c.id().equals(id) && c.pid() == p.pid()).findFirst();
             if (mine.isPresent()) {
                 try {
-                    new ApiClient(mine.get().apiUrl()).get("/api/v1/health");
+                    new ApiClient(mine.get().apiUrl(), null).get("/api/v1/health");
                     return;
                 } catch (RuntimeException e) {
                     missing = "its API at " + mine.get().apiUrl() + " did not answer: " + e.getMessage();
@@ -179,18 +185,19 @@ public final class LocalCluster {
         });
         pids.addAll(agentPids(dir));
         int running = (int) pids.stream().filter(ProcessTree::alive).count();
+        String token = AdminToken.read(AdminToken.file(dir)).orElse(null);
         // extra control nodes first (they launched nothing), then the one that runs the launcher
         for (var c : controls) {
             if (c.id().equals("control1") || !c.alive()) continue;
             try {
-                new ApiClient(c.apiUrl()).post("/api/v1/shutdown", "", "application/json");
+                new ApiClient(c.apiUrl(), token).post("/api/v1/shutdown", "", "application/json");
             } catch (RuntimeException ignored) {
                 // the signals below still stop it
             }
         }
         if (state.isPresent() && state.get().alive()) {
             try {
-                new ApiClient(state.get().apiUrl()).post("/api/v1/shutdown", "", "application/json");
+                new ApiClient(state.get().apiUrl(), token).post("/api/v1/shutdown", "", "application/json");
             } catch (RuntimeException ignored) {
                 // it may be wedged: the signals below still stop it
             }

@@ -38,7 +38,7 @@ class ControlPlaneBenchmark {
             Path dir = Files.createTempDirectory("spottrain-handover");
             try (TestCluster cluster = TestCluster.start(dir.resolve("state"), new LocalCluster.Shape(2, 0, 3))) {
                 var control2 = ControlNodeState.all(cluster.stateDir).stream().filter(c -> c.id().equals("control2")).findFirst().orElseThrow();
-                var api2 = new ApiClient(control2.apiUrl());
+                var api2 = LocalCluster.client(cluster.stateDir, control2.apiUrl());
                 String id = cluster.submit(TestCluster.javaJob("ho", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
                         "--step-delay-ms", "10", "--log-every", "10", "--checkpoint-every", "100")).path("id").asText();
                 cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 50, Duration.ofSeconds(90));

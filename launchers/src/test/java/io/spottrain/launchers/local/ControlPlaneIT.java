@@ -53,7 +53,7 @@ class ControlPlaneIT {
         String expected = TestCluster.uninterruptedSha("900");
         try (TestCluster cluster = TestCluster.start(dir.resolve("ha"), new LocalCluster.Shape(3, 0, 3))) {
             var control2 = ControlNodeState.all(cluster.stateDir).stream().filter(c -> c.id().equals("control2")).findFirst().orElseThrow();
-            var api2 = new ApiClient(control2.apiUrl());
+            var api2 = LocalCluster.client(cluster.stateDir, control2.apiUrl());
             String id = cluster.submit(TestCluster.javaJob("ha", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "900",
                     "--step-delay-ms", "15", "--log-every", "25", "--checkpoint-every", "100")).path("id").asText();
             cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 100, Duration.ofSeconds(90));
@@ -120,7 +120,7 @@ class ControlPlaneIT {
                     (ControlNodeState c) -> Integer.parseInt(c.clusterEndpoint().substring(c.clusterEndpoint().lastIndexOf(':') + 1)))).toList();
             var lowest = sorted.get(0);
             var survivor = sorted.get(1);
-            assertEquals("ok", new ApiClient(survivor.apiUrl()).get("/api/v1/health").path("status").asText());
+            assertEquals("ok", LocalCluster.client(cluster.stateDir, survivor.apiUrl()).get("/api/v1/health").path("status").asText());
             ProcessHandle.of(lowest.pid()).orElseThrow().destroyForcibly();
             var handle = ProcessHandle.of(survivor.pid()).orElseThrow();
             boolean exited = handle.onExit().completeOnTimeout(null, 60, java.util.concurrent.TimeUnit.SECONDS).join() != null

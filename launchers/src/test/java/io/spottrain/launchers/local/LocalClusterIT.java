@@ -1,7 +1,6 @@
 package io.spottrain.launchers.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -63,33 +62,6 @@ class LocalClusterIT {
             assertEquals("spot", n.path("market").asText());
             assertTrue(ProcessTree.alive(n.path("pid").asLong()), "agent pid is a live process");
         }
-    }
-
-    @Test
-    void badApiBodiesGetOneLineJsonErrors() throws Exception {
-        var http = java.net.http.HttpClient.newHttpClient();
-        var empty = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/jobs"))
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(400, empty.statusCode());
-        assertEquals("{\"error\":\"request body is empty: send a job spec as YAML or JSON\",\"errors\":[]}", empty.body());
-
-        var garbage = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/jobs"))
-                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"spec\": {\"workers\": 3}"))
-                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(400, garbage.statusCode());
-        JsonNode body = io.spottrain.protocol.json.Json.MAPPER.readTree(garbage.body());
-        assertTrue(body.path("error").asText().startsWith("invalid job spec: YAML syntax error at line 1"), garbage.body());
-        assertFalse(body.path("error").asText().contains("\n"));
-
-        var missing = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/jobs/nope-9"))
-                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(404, missing.statusCode());
-        assertEquals("no job named nope-9", io.spottrain.protocol.json.Json.MAPPER.readTree(missing.body()).path("error").asText());
-
-        var noRoute = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.state.apiUrl() + "/api/v1/nothing"))
-                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(404, noRoute.statusCode());
-        assertTrue(noRoute.body().contains("no such endpoint: GET /api/v1/nothing"), noRoute.body());
     }
 
     @Test

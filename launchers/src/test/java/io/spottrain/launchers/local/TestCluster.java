@@ -26,7 +26,7 @@ public final class TestCluster implements AutoCloseable {
     private TestCluster(Path stateDir, ClusterState state) {
         this.stateDir = stateDir;
         this.state = state;
-        this.api = new ApiClient(state.apiUrl());
+        this.api = LocalCluster.client(stateDir, state.apiUrl());
     }
 
     public static TestCluster start(Path stateDir, int workers, String... coordinatorArgs) {

@@ -20,6 +20,8 @@ public final class Contract {
     public static final String CHECKPOINT_INTERVAL = "SPOTTRAIN_CHECKPOINT_INTERVAL";
     /** host:port of the agent's loopback control endpoint for this rank. */
     public static final String CONTROL = "SPOTTRAIN_CONTROL";
+    /** The rank's secret for {@link #CONTROL}: its {@code hello} must carry it as {@code token}. */
+    public static final String CONTROL_TOKEN = "SPOTTRAIN_CONTROL_TOKEN";
 
     /**
      * Exit code of a rank that stopped before the end because it was asked to (a stop request, or

@@ -22,11 +22,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ControlClient implements AutoCloseable {
     private final Socket socket;
+    private final String token;
     private final OutputStream out;
     private final LinkedBlockingQueue<JsonNode> requests = new LinkedBlockingQueue<>();
 
-    private ControlClient(Socket socket) throws IOException {
+    private ControlClient(Socket socket, String token) throws IOException {
         this.socket = socket;
+        this.token = token;
         this.out = socket == null ? null : socket.getOutputStream();
         if (socket != null) {
             Thread reader = new Thread(this::readLoop, "spottrain-control-client");
@@ -38,21 +40,22 @@ public final class ControlClient implements AutoCloseable {
     /** Connects to {@code SPOTTRAIN_CONTROL} when set; otherwise a client that sends nothing. */
     public static ControlClient fromEnv(Map<String, String> env) throws IOException {
         String addr = env.get(Contract.CONTROL);
-        if (addr == null || addr.isBlank()) return new ControlClient(null);
+        if (addr == null || addr.isBlank()) return new ControlClient(null, null);
         int colon = addr.lastIndexOf(':');
         if (colon < 0) throw new IOException(Contract.CONTROL + " must be host:port, got \"" + addr + "\"");
         var s = new Socket();
         s.connect(new InetSocketAddress(addr.substring(0, colon), Integer.parseInt(addr.substring(colon + 1))), 5000);
         s.setTcpNoDelay(true);
-        return new ControlClient(s);
+        return new ControlClient(s, env.getOrDefault(Contract.CONTROL_TOKEN, ""));
     }
 
     public boolean attached() {
         return socket != null;
     }
 
+    /** The first message: it carries the rank's {@code SPOTTRAIN_CONTROL_TOKEN}; the agent ignores everything before it. */
     public void hello(int rank, int worldSize, long resumeStep) {
-        send(msg(Contract.HELLO).put("rank", rank).put("worldSize", worldSize).put("resumeStep", resumeStep)
+        send(msg(Contract.HELLO).put("token", token).put("rank", rank).put("worldSize", worldSize).put("resumeStep", resumeStep)
                 .put("pid", ProcessHandle.current().pid()));
     }
 

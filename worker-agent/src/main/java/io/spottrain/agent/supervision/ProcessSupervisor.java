@@ -1,13 +1,17 @@
 package io.spottrain.agent.supervision;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -64,11 +69,11 @@ public final class ProcessSupervisor {
      * Starts a rank with its own {@code SPOTTRAIN_CONTROL} endpoint whose messages go to
      * {@code onContract}; throws with a one-line reason when the program cannot be started.
      */
-    public RankProcess start(AgentProtocol.StartGeneration s, java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> onContract)
+    public RankProcess start(AgentProtocol.StartGeneration s, Consumer<JsonNode> onContract)
             throws IOException {
         Map<String, String> env = rankEnv(s);
         ControlServer control = new ControlServer(onContract);
-        env.put(Contract.CONTROL, control.address());
+        env.putAll(control.env());
         try {
             return start(s, env, control);
         } catch (IOException | RuntimeException e) {
@@ -78,9 +83,11 @@ public final class ProcessSupervisor {
     }
 
     private RankProcess start(AgentProtocol.StartGeneration s, Map<String, String> env, ControlServer control) throws IOException {
-        Map<String, String> full = new LinkedHashMap<>(System.getenv());
-        full.putAll(env);
-        List<String> argv = s.argv().stream().map(a -> expand(a, full)).toList();
+        // ${VAR} in argv expands from the job's env and the contract's variables only: never from the
+        // agent's environment (its S3 keys, tokens); the control token is the rank's own and not expanded
+        Map<String, String> expandable = new LinkedHashMap<>(env);
+        expandable.remove(Contract.CONTROL_TOKEN);
+        List<String> argv = s.argv().stream().map(a -> expand(a, expandable)).toList();
         Path dir = s.workingDir() == null || s.workingDir().isBlank() ? defaultJobDir : defaultJobDir.resolve(s.workingDir());
         if (!Files.isDirectory(dir)) {
             throw new IOException("working directory " + dir + " does not exist");
@@ -88,12 +95,14 @@ public final class ProcessSupervisor {
         Path logs = workDir.resolve("logs");
         Files.createDirectories(logs);
         Files.createDirectories(checkpointDir(s.jobId()));
-        Path log = logs.resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".log");
+        Path log = logFile(s);
         var pb = new ProcessBuilder(argv)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().clear();
+        pb.environment().putAll(RankEnvironment.inherited(System.getenv()));
         pb.environment().putAll(env);
         Process p;
         try {
@@ -118,6 +127,17 @@ public final class ProcessSupervisor {
         return rp;
     }
 
+    /** The rank's output file. */
+    public Path logFile(AgentProtocol.StartGeneration s) {
+        return workDir.resolve("logs").resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".log");
+    }
+
+    /** Stops a rank at once, with everything it started (SIGTERM, SIGKILL after 2 s). */
+    public void kill(String jobId, long generation) {
+        RankProcess rp = running.get(key(jobId, generation));
+        if (rp != null) stopTree(rp.process().toHandle(), Duration.ofSeconds(2));
+    }
+
     /**
      * Where the agent records the pid of each running rank ({@code <workDir>/ranks/*.pid}), so
      * that whoever outlives a killed agent (the local launcher, {@code down}) can stop its ranks as
@@ -131,7 +151,7 @@ public final class ProcessSupervisor {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, pid + "\n");
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**
@@ -157,7 +177,7 @@ public final class ProcessSupervisor {
     }
 
     /** Sends a contract request to a running rank; false when it is not running or not connected. */
-    public boolean request(String jobId, long generation, com.fasterxml.jackson.databind.node.ObjectNode message) {
+    public boolean request(String jobId, long generation, ObjectNode message) {
         RankProcess rp = running.get(key(jobId, generation));
         return rp != null && rp.control().send(message);
     }

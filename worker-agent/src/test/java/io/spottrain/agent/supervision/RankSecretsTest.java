@@ -1,0 +1,50 @@
+package io.spottrain.agent.supervision;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What a rank can see of its agent: the inherited environment, argv expansion, and redaction. */
+class RankSecretsTest {
+    static final Map<String, String> AGENT_ENV = Map.of(
+            "PATH", "/usr/bin", "HOME", "/root", "LC_ALL", "C.UTF-8", "NCCL_DEBUG", "INFO", "CUDA_VISIBLE_DEVICES", "0,1",
+            "SPOTTRAIN_S3_ACCESS_KEY", "AKIAEXAMPLEKEY01", "SPOTTRAIN_S3_SECRET_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLE", "SPOTTRAIN_TOKEN", "st.abcdefghij.secretsecretsecret", "DATABASE_URL",
+            "postgres://u:p@h/db");
+
+    @Test
+    void ranksInheritOnlyWhatProgramsNeedNeverTheAgentsCredentials() {
+        var env = RankEnvironment.inherited(AGENT_ENV);
+        assertEquals(Map.of("PATH", "/usr/bin", "HOME", "/root", "LC_ALL", "C.UTF-8", "NCCL_DEBUG", "INFO", "CUDA_VISIBLE_DEVICES", "0,1"),
+                env);
+    }
+
+    @Test
+    void argvExpandsOnlyFromTheJobsOwnVariables() {
+        var jobEnv = Map.of("STEPS", "100", "RANK", "2");
+        assertEquals("--steps=100 rank 2", ProcessSupervisor.expand("--steps=${STEPS} rank ${RANK}", jobEnv));
+        assertEquals("${SPOTTRAIN_S3_SECRET_KEY}", ProcessSupervisor.expand("${SPOTTRAIN_S3_SECRET_KEY}", jobEnv),
+                "an unknown name stays as written");
+    }
+
+    @Test
+    void secretsOfTheAgentAreMaskedInWhatItPassesOn() {
+        var r = Redactor.of(AGENT_ENV);
+        String leaked = "Traceback: key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY id=AKIAEXAMPLEKEY01 token=st.abcdefghij.secretsecretsecret"
+                + " path=/usr/bin";
+        String out = r.redact(leaked);
+        assertFalse(out.contains("wJalrXUtnFEMI") || out.contains("AKIAEXAMPLEKEY01") || out.contains("secretsecret"), out);
+        assertTrue(out.contains("key=[redacted] id=[redacted] token=[redacted] path=/usr/bin"), out);
+        assertEquals("nothing here", r.redact("nothing here"));
+        assertEquals(null, r.redact(null));
+    }
+
+    @Test
+    void shortValuesAreNotTreatedAsSecrets() {
+        var r = Redactor.of(Map.of("API_KEY", "abc"));
+        assertEquals("abcabc", r.redact("abcabc"), "masking 3-letter values would wreck every log");
+    }
+}
