@@ -76,6 +76,10 @@ public final class Coordinator implements AutoCloseable {
     public static Coordinator start(String host, int port, List<String> seeds, Config overrides, Runnable shutdown,
             AtomicReference<NodeLauncher> launcher, boolean replacements) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, host, port, seeds, overrides);
+        if (!config.getString("pekko.remote.artery.transport").equals("tls-tcp")) {
+            log.warn("the cluster port {}:{} is plain TCP without authentication: for tests in one process only (spottrain coordinator "
+                    + "always uses TLS)", host, port);
+        }
         CoordinatorSettings early = CoordinatorSettings.create(config.withFallback(ConfigFactory.load()));
         // the store first: the job manager singleton may start on this node as soon as it joins
         var store = StateStores.create(config.withFallback(ConfigFactory.load()), early.nodeId(), host);

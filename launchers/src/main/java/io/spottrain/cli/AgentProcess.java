@@ -2,6 +2,7 @@ package io.spottrain.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.agent.WorkerAgent;
+import io.spottrain.protocol.tls.NodeTls;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +67,10 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--imds", description = "instance metadata: auto (on EC2), a URL, or empty for none (default)")
     String imds;
 
+    @Option(names = "--tls-dir", required = true,
+            description = "node.crt, node.key (0600) and ca.crt of the cluster's CA: the agent joins over mutually authenticated TLS")
+    Path tlsDir;
+
     @Override
     public Integer call() {
         var o = new HashMap<String, Object>();
@@ -86,7 +91,7 @@ final class AgentProcess implements Callable<Integer> {
         if (s3Endpoint != null) o.put("spottrain.agent.checkpoint.remote.endpoint", s3Endpoint);
         if (s3Backend != null) o.put("spottrain.agent.checkpoint.remote.backend", s3Backend);
         if (s3ChecksumsWhenRequired) o.put("spottrain.agent.checkpoint.remote.checksums-when-required", "true");
-        WorkerAgent agent = WorkerAgent.start(host, seeds, ConfigFactory.parseMap(o));
+        WorkerAgent agent = WorkerAgent.start(host, seeds, ConfigFactory.parseMap(o).withFallback(NodeTls.in(tlsDir).artery()));
         agent.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
     }

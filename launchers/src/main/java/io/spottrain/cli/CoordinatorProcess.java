@@ -1,21 +1,30 @@
 package io.spottrain.cli;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.coordinator.Coordinator;
+import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.launchers.local.AdminToken;
+import io.spottrain.launchers.local.ClusterPki;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.ControlNodeState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalFleet;
 import io.spottrain.launchers.local.LocalProcessLauncher;
+import io.spottrain.protocol.tls.NodeTls;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -68,7 +77,7 @@ final class CoordinatorProcess implements Callable<Integer> {
     int storePort;
 
     @Option(names = "--store-peers", split = ",", description = "Ignite discovery addresses (host:port) of the other control nodes")
-    List<String> storePeers = new java.util.ArrayList<>();
+    List<String> storePeers = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
@@ -89,11 +98,14 @@ final class CoordinatorProcess implements Callable<Integer> {
             ControlNodeState.delete(dir, nodeId);
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "spottrain-shutdown"));
-        var launcherRef = new java.util.concurrent.atomic.AtomicReference<io.spottrain.coordinator.launch.NodeLauncher>();
+        var launcherRef = new AtomicReference<NodeLauncher>();
         int discovery = storePort > 0 ? storePort : freePort();
-        var peers = new java.util.ArrayList<>(storePeers);
+        var peers = new ArrayList<>(storePeers);
         peers.add(host + ":" + discovery);
-        var conf = new java.util.HashMap<String, Object>(Map.of(
+        // this control node's key and certificate from the cluster CA: Artery and Ignite speak mutual TLS
+        Path tlsDir = ClusterPki.dir(dir).resolve("nodes").resolve(nodeId);
+        NodeTls tls = ClusterPki.ensure(dir).issue(nodeId, tlsDir);
+        var conf = new HashMap<String, Object>(Map.of(
                 "spottrain.coordinator.api.host", host,
                 "spottrain.coordinator.api.port", apiPort,
                 "spottrain.coordinator.node-id", nodeId,
@@ -101,10 +113,12 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.store.dir", dir.resolve("control").resolve(nodeId).toString(),
                 "spottrain.coordinator.store.discovery-port", discovery,
                 "spottrain.coordinator.store.peers", peers,
-                "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString()));
+                "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
+                "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
+        Config overrides = ConfigFactory.parseMap(conf).withFallback(tls.artery());
         if (seed != null) {
             // an extra control node: joins the cluster, serves the API, may host the job manager; launches nothing
-            holder.coordinator = Coordinator.start(host, port, List.of(seed), ConfigFactory.parseMap(conf), () -> {
+            holder.coordinator = Coordinator.start(host, port, List.of(seed), overrides, () -> {
                 shutdown.run();
                 System.exit(0);
             });
@@ -114,12 +128,12 @@ final class CoordinatorProcess implements Callable<Integer> {
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
             return 0;
         }
-        holder.coordinator = Coordinator.start(host, port, List.of(), ConfigFactory.parseMap(conf), () -> {
+        holder.coordinator = Coordinator.start(host, port, List.of(), overrides, () -> {
                     shutdown.run();
                     System.exit(0);
                 }, launcherRef, !noReplacements);
-        var agentArgs = new java.util.ArrayList<String>();
-        var agentEnv = new java.util.HashMap<String, String>();
+        var agentArgs = new ArrayList<String>();
+        var agentEnv = new HashMap<String, String>();
         String endpoint = null;
         if (!noS3) {
             if (s3Endpoint == null) {
@@ -151,8 +165,8 @@ final class CoordinatorProcess implements Callable<Integer> {
         return 0;
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (var socket = new java.net.ServerSocket(0)) {
+    private static int freePort() throws IOException {
+        try (var socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }

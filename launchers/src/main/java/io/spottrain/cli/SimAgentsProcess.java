@@ -2,6 +2,9 @@ package io.spottrain.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.agent.sim.SimHost;
+import io.spottrain.protocol.tls.NodeTls;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -32,14 +35,17 @@ final class SimAgentsProcess implements Callable<Integer> {
     @Option(names = "--hang", defaultValue = "0")
     int hang;
 
+    @Option(names = "--tls-dir", required = true, description = "this host's node.crt, node.key and the cluster's ca.crt")
+    Path tlsDir;
+
     @Override
     public Integer call() throws Exception {
         var host = SimHost.start(this.host, seeds, ConfigFactory.parseMap(Map.of("pekko.coordinated-shutdown.exit-jvm", "on",
-                "pekko.loglevel", "WARNING")), prefix, count, stepsPerSecond);
+                "pekko.loglevel", "WARNING")).withFallback(NodeTls.in(tlsDir).artery()), prefix, count, stepsPerSecond);
         if (hang > 0 && hangAfterMs > 0) {
             Thread.sleep(hangAfterMs);
             int hung = host.hangIdle(hang);
-            System.out.println("hung " + hung + " idle agent(s) at " + java.time.Instant.now());
+            System.out.println("hung " + hung + " idle agent(s) at " + Instant.now());
             System.out.flush();
         }
         host.system().getWhenTerminated().toCompletableFuture().join();

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.state;
 
+import io.spottrain.protocol.tls.NodeTls;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -55,8 +56,10 @@ public final class IgniteStateStore extends CountingStore {
      * @param host          address to bind
      * @param discoveryPort this node's discovery port (communication uses {@code commPort})
      * @param peers         host:port discovery addresses of every control node (this one included)
+     * @param tls           this node's certificate, key and the cluster CA: discovery and communication over mutual TLS
+     *                      (null: plain TCP, for tests in one JVM only)
      */
-    public record Settings(String nodeId, Path workDir, String host, int discoveryPort, int commPort, List<String> peers) {}
+    public record Settings(String nodeId, Path workDir, String host, int discoveryPort, int commPort, List<String> peers, NodeTls tls) {}
 
     private final Ignite ignite;
     private final Map<Table, IgniteCache<String, String>> tables = new EnumMap<>(Table.class);
@@ -100,6 +103,7 @@ public final class IgniteStateStore extends CountingStore {
                 .setClientConnectorConfiguration(null) // no thin-client/JDBC port (10800..): nothing but this JVM uses the store
                 .setConnectorConfiguration(null)
                 .setPeerClassLoadingEnabled(false);
+        if (s.tls() != null) cfg.setSslContextFactory(new TlsContextFactory(s.tls()));
         long t0 = System.nanoTime();
         Ignite ignite = Ignition.start(cfg);
         try {

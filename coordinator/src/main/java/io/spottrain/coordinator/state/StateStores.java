@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.state;
 
 import com.typesafe.config.Config;
+import io.spottrain.protocol.tls.NodeTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -25,7 +26,9 @@ public final class StateStores {
                 int disco = port(c.getInt("discovery-port"));
                 int comm = port(c.getInt("communication-port"));
                 List<String> peers = c.getStringList("peers").isEmpty() ? List.of(host + ":" + disco) : c.getStringList("peers");
-                return IgniteStateStore.start(new IgniteStateStore.Settings(nodeId, Path.of(dir), host, disco, comm, peers));
+                String tls = c.getString("tls-dir");
+                return IgniteStateStore.start(new IgniteStateStore.Settings(nodeId, Path.of(dir), host, disco, comm, peers,
+                        tls.isBlank() ? null : NodeTls.in(Path.of(tls))));
             default:
                 throw new IllegalArgumentException("spottrain.coordinator.store.kind: expected ignite or memory, got \"" + kind + "\"");
         }

@@ -16,7 +16,7 @@ class IgniteStateStoreTest extends StateStoreContract {
     StateStore open() throws Exception {
         int disco = freePort();
         settings = new IgniteStateStore.Settings("control-test-" + disco, dir.resolve("ignite"), "127.0.0.1", disco, freePort(),
-                List.of("127.0.0.1:" + disco));
+                List.of("127.0.0.1:" + disco), null);
         return IgniteStateStore.start(settings);
     }
 

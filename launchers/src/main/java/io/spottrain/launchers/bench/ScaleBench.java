@@ -3,6 +3,7 @@ package io.spottrain.launchers.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.client.ApiClient;
 import io.spottrain.client.CliException;
+import io.spottrain.launchers.local.ClusterPki;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalCluster;
@@ -169,8 +170,10 @@ public final class ScaleBench {
     }
 
     private void startHost(String prefix, int count, Duration hangAfter) throws IOException {
+        Path tls = o.dir().resolve("sim-hosts").resolve(prefix).resolve("tls");
+        ClusterPki.ensure(o.dir()).issue(prefix, tls);
         var args = new ArrayList<>(List.of("sim-agents", "--seed", cluster.clusterEndpoint(), "--prefix", prefix, "--count",
-                Integer.toString(count), "--steps-per-second", Double.toString(o.stepsPerSecond())));
+                Integer.toString(count), "--steps-per-second", Double.toString(o.stepsPerSecond()), "--tls-dir", tls.toString()));
         if (hangAfter != null) args.addAll(List.of("--hang", "1", "--hang-after-ms", Long.toString(hangAfter.toMillis())));
         var flags = new ArrayList<>(JavaCommand.AGENT_FLAGS);
         flags.remove("-Xmx256m");

@@ -2,6 +2,7 @@ package io.spottrain.launchers.local;
 
 import io.spottrain.agent.node.ImdsEmulator;
 import io.spottrain.agent.supervision.ProcessSupervisor;
+import io.spottrain.client.CliException;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.io.IOException;
@@ -128,6 +129,13 @@ public final class LocalProcessLauncher implements NodeLauncher {
             args.add(s);
         });
         args.addAll(agentArgs);
+        // every node its own key and certificate from the cluster CA: nothing else can join
+        try {
+            ClusterPki.ensure(stateDir).issue(r.nodeId(), dir.resolve("tls"));
+        } catch (CliException e) {
+            throw new LaunchException(e.getMessage(), e);
+        }
+        args.addAll(List.of("--tls-dir", dir.resolve("tls").toString()));
         // every local node gets its own instance metadata service: attributes, and Spot notices on demand
         ImdsEmulator imds;
         try {

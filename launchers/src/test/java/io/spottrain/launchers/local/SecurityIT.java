@@ -14,7 +14,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -304,6 +307,38 @@ class SecurityIT {
         JsonNode end = cluster.awaitEnd(ok);
         assertEquals("SUCCEEDED", end.path("state").asText(), "the same agent runs the next job: " + end);
         assertEquals(f.path("members").get(0).path("nodeId").asText(), end.path("members").get(0).path("nodeId").asText());
+    }
+
+    /** Waits (bounded) until {@code node}'s log has {@code text}; fails naming what was missing. */
+    static String awaitLog(String node, String text, Duration timeout) throws IOException, InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            String log = cluster.log(node);
+            if (log.contains(text)) return log;
+            Thread.sleep(200);
+        }
+        throw new AssertionError(node + "'s log has no \"" + text + "\" after " + timeout.toSeconds() + "s");
+    }
+
+    @Test
+    void anAgentWithASelfMadeCertificateCannotJoinAndTheCoordinatorSaysWhy() throws Exception {
+        // the attacker trusts the cluster's CA (it is public) but can only sign its own certificate
+        Path tls = dir.resolve("intruder-tls");
+        ClusterPki.ensure(dir.resolve("foreign")).issue("intruder", tls);
+        Files.copy(ClusterPki.dir(cluster.stateDir).resolve("ca.crt"), tls.resolve("ca.crt"), StandardCopyOption.REPLACE_EXISTING);
+        Path log = dir.resolve("intruder.log");
+        Process p = new ProcessBuilder(JavaCommand.current(JavaCommand.AGENT_FLAGS).argv(List.of("agent", "--seed",
+                cluster.state.clusterEndpoint(), "--node-id", "intruder", "--work-dir", dir.resolve("intruder").toString(), "--tls-dir",
+                tls.toString()))).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            // its TLS client offers no certificate the cluster CA did not issue; either way the coordinator refuses and says so
+            String control = awaitLog("control1", "refused a cluster connection from", Duration.ofSeconds(60));
+            assertTrue(control.contains("it presented no certificate") || control.contains("CN=intruder is not signed by this cluster's CA"),
+                    control);
+            assertTrue(cluster.nodes(true).stream().noneMatch(n -> n.path("id").asText().equals("intruder")), "the intruder never joined");
+        } finally {
+            ProcessTree.kill(p.pid());
+        }
     }
 
     @Test

@@ -1,0 +1,180 @@
+package io.spottrain.launchers.local;
+
+import io.spottrain.client.CliException;
+import io.spottrain.protocol.tls.NodeTls;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * A local cluster's certificate authority, under {@code <state-dir>/pki/}: {@code ca.crt} and
+ * {@code ca.key} (owner-only), made once and kept across {@code down}/{@code up}. Each process of
+ * the cluster (control node or agent) gets its own key and certificate, issued by this CA into
+ * its TLS directory ({@link NodeTls}). Keys are RSA 2048 (what Pekko's PEM reader takes), node
+ * certificates are valid for 30 days, the CA for 10 years.
+ */
+public final class ClusterPki {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    static final Duration NODE_VALIDITY = Duration.ofDays(30);
+    static final Duration CA_VALIDITY = Duration.ofDays(3650);
+
+    private final X509Certificate caCert;
+    private final PrivateKey caKey;
+    private final Path caFile;
+
+    private ClusterPki(X509Certificate caCert, PrivateKey caKey, Path caFile) {
+        this.caCert = caCert;
+        this.caKey = caKey;
+        this.caFile = caFile;
+    }
+
+    public static Path dir(Path stateDir) {
+        return stateDir.toAbsolutePath().resolve("pki");
+    }
+
+    /** The state dir's CA, made if there is none yet. */
+    public static synchronized ClusterPki ensure(Path stateDir) {
+        Path dir = dir(stateDir);
+        Path crt = dir.resolve("ca.crt");
+        Path key = dir.resolve("ca.key");
+        try {
+            if (Files.isRegularFile(crt) && Files.isRegularFile(key)) {
+                X509Certificate c;
+                try (var in = Files.newInputStream(crt)) {
+                    c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+                }
+                return new ClusterPki(c, readKey(key), crt);
+            }
+            Files.createDirectories(dir);
+            KeyPair kp = rsa();
+            var name = new X500Name("CN=spottrain cluster CA " + Long.toHexString(RANDOM.nextLong()));
+            Instant now = Instant.now();
+            var b = new JcaX509v3CertificateBuilder(name, serial(), Date.from(now.minus(Duration.ofMinutes(5))),
+                    Date.from(now.plus(CA_VALIDITY)), name, kp.getPublic());
+            var ext = new JcaX509ExtensionUtils();
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
+            X509Certificate c = sign(b, kp.getPrivate());
+            writePrivate(key, pemKey(kp.getPrivate()));
+            writePublic(crt, pem("CERTIFICATE", c.getEncoded()));
+            return new ClusterPki(c, kp.getPrivate(), crt);
+        } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+            throw new CliException("cannot make the cluster CA under " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Issues a key and certificate for the cluster process {@code name} into {@code tlsDir}
+     * ({@code node.crt}, {@code node.key} 0600, {@code ca.crt}) and returns the identity.
+     */
+    public NodeTls issue(String name, Path tlsDir) {
+        try {
+            Files.createDirectories(tlsDir);
+            KeyPair kp = rsa();
+            Instant now = Instant.now();
+            var b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(now.minus(Duration.ofMinutes(5))),
+                    Date.from(now.plus(NODE_VALIDITY)), new X500Name("CN=" + name), kp.getPublic());
+            var ext = new JcaX509ExtensionUtils();
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            b.addExtension(Extension.extendedKeyUsage, false,
+                    new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                new GeneralName(GeneralName.dNSName, NodeTls.CLUSTER_SAN), new GeneralName(GeneralName.dNSName, name)}));
+            b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
+            X509Certificate c = sign(b, caKey);
+            writePrivate(tlsDir.resolve(NodeTls.KEY), pemKey(kp.getPrivate()));
+            writePublic(tlsDir.resolve(NodeTls.CERT), pem("CERTIFICATE", c.getEncoded()));
+            Files.copy(caFile, tlsDir.resolve(NodeTls.CA), StandardCopyOption.REPLACE_EXISTING);
+            return NodeTls.in(tlsDir);
+        } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+            throw new CliException("cannot issue a certificate for " + name + " into " + tlsDir + ": " + e.getMessage());
+        }
+    }
+
+    private static KeyPair rsa() throws GeneralSecurityException {
+        var g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048, RANDOM);
+        return g.generateKeyPair();
+    }
+
+    private static BigInteger serial() {
+        return new BigInteger(127, RANDOM);
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey by) throws OperatorCreationException, GeneralSecurityException {
+        ContentSigner signer = new JcaContentSignerBuilder("SHA256withRSA").build(by);
+        return new JcaX509CertificateConverter().getCertificate(b.build(signer));
+    }
+
+    private static String pemKey(PrivateKey k) {
+        return pem("PRIVATE KEY", k.getEncoded()); // PKCS#8
+    }
+
+    private static String pem(String type, byte[] der) {
+        var w = new StringWriter();
+        w.write("-----BEGIN " + type + "-----\n");
+        w.write(Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der));
+        w.write("\n-----END " + type + "-----\n");
+        return w.toString();
+    }
+
+    private static PrivateKey readKey(Path pem) throws IOException, GeneralSecurityException {
+        String t = Files.readString(pem);
+        String b64 = t.replace("-----BEGIN PRIVATE KEY-----", "").replace("-----END PRIVATE KEY-----", "");
+        return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(b64)));
+    }
+
+    private static void writePrivate(Path f, String text) throws IOException {
+        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, text);
+        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void writePublic(Path f, String text) throws IOException {
+        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The CA certificate's public key (tests check node certificates against it). */
+    public PublicKey caPublicKey() {
+        return caCert.getPublicKey();
+    }
+}
