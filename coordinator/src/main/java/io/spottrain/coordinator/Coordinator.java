@@ -14,6 +14,7 @@ import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StateStores;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.tls.NodeTls;
 import io.spottrain.protocol.wire.ClusterConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -103,12 +105,16 @@ public final class Coordinator implements AutoCloseable {
             var reads = new JobReads(store, Clock.systemUTC());
             var tokens = new Tokens(store, Clock.systemUTC());
             registerTokenFile(tokens, system.settings().config().getString("spottrain.coordinator.security.token-file"));
-            HttpApi api = new HttpApi(system, jobManager, reads, tokens, settings.apiHost(), settings.apiPort(), settings.askTimeout(), onShutdown,
+            Config apiConf = system.settings().config().getConfig("spottrain.coordinator.api");
+            SSLContext apiTls = apiTls(apiConf.getString("tls-cert-file"), apiConf.getString("tls-key-file"));
+            String scheme = apiTls == null ? "http" : "https";
+            HttpApi api = new HttpApi(system, jobManager, reads, tokens, settings.apiHost(), settings.apiPort(), apiTls, settings.askTimeout(),
+                    onShutdown,
                     launcher);
             String address = cluster.selfMember().address().toString();
             store.write(List.of(new StateStore.Put(Table.CONTROL, settings.nodeId(), Json.write(new ControlNodeRecord(settings.nodeId(),
-                    address, ProcessHandle.current().pid(), "http://" + settings.apiHost() + ":" + api.port(), Instant.now().toString())))));
-            log.info("coordinator {} up; API on http://{}:{}", address, settings.apiHost(), api.port());
+                    address, ProcessHandle.current().pid(), scheme + "://" + settings.apiHost() + ":" + api.port(), Instant.now().toString())))));
+            log.info("coordinator {} up; API on {}://{}:{}", address, scheme, settings.apiHost(), api.port());
             log.info("control state: {}", store.describe());
             return new Coordinator(system, jobManager, api, store, reads);
         } catch (RuntimeException e) {
@@ -116,6 +122,16 @@ public final class Coordinator implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** The API's HTTPS context, or null for plain HTTP; one file without the other is an error naming both settings. */
+    private static SSLContext apiTls(String cert, String key) {
+        if (cert.isBlank() && key.isBlank()) return null;
+        if (cert.isBlank() || key.isBlank()) {
+            throw new IllegalArgumentException("spottrain.coordinator.api.tls-cert-file and tls-key-file go together (got only "
+                    + (cert.isBlank() ? "the key" : "the certificate") + ")");
+        }
+        return NodeTls.server(Path.of(cert), Path.of(key));
     }
 
     /**

@@ -67,6 +67,9 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--imds", description = "instance metadata: auto (on EC2), a URL, or empty for none (default)")
     String imds;
 
+    @Option(names = "--run-as", description = "run training processes as this unprivileged user (the agent runs as root)")
+    String runAs;
+
     @Option(names = "--tls-dir", required = true,
             description = "node.crt, node.key (0600) and ca.crt of the cluster's CA: the agent joins over mutually authenticated TLS")
     Path tlsDir;
@@ -86,6 +89,7 @@ final class AgentProcess implements Callable<Integer> {
         if (zone != null) o.put("spottrain.agent.zone", zone);
         if (launchedAt != null) o.put("spottrain.agent.launched-at", launchedAt);
         if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
+        if (runAs != null) o.put("spottrain.agent.run-as", runAs);
         if (interruptionPoll != null) o.put("spottrain.agent.interruption.poll-interval", interruptionPoll);
         if (s3Uri != null) o.put("spottrain.agent.checkpoint.remote.uri", s3Uri);
         if (s3Endpoint != null) o.put("spottrain.agent.checkpoint.remote.endpoint", s3Endpoint);

@@ -3,6 +3,7 @@ package io.spottrain.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
+import io.spottrain.client.CliException;
 import io.spottrain.coordinator.Coordinator;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.launchers.local.AdminToken;
@@ -10,12 +11,15 @@ import io.spottrain.launchers.local.ClusterPki;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.ControlNodeState;
 import io.spottrain.launchers.local.JavaCommand;
+import io.spottrain.launchers.local.LocalCluster;
 import io.spottrain.launchers.local.LocalFleet;
 import io.spottrain.launchers.local.LocalProcessLauncher;
 import io.spottrain.protocol.tls.NodeTls;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,6 +77,12 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--seed", description = "host:port of a running control node to join (an extra control node: it launches no agents)")
     String seed;
 
+    @Option(names = "--api-tls-cert", description = "serve the API over HTTPS with this PEM certificate (chain)")
+    Path apiTlsCert;
+
+    @Option(names = "--api-tls-key", description = "... and this PKCS#8 PEM key")
+    Path apiTlsKey;
+
     @Option(names = "--store-port", defaultValue = "0", description = "Ignite discovery port of this node (0: a free one)")
     int storePort;
 
@@ -115,6 +125,18 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.store.peers", peers,
                 "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
+        String scheme = "http";
+        if (apiTlsCert != null || apiTlsKey != null) {
+            if (apiTlsCert == null || apiTlsKey == null) throw new CliException("--api-tls-cert and --api-tls-key go together");
+            conf.put("spottrain.coordinator.api.tls-cert-file", apiTlsCert.toAbsolutePath().toString());
+            conf.put("spottrain.coordinator.api.tls-key-file", apiTlsKey.toAbsolutePath().toString());
+            // this cluster's clients trust the API's certificate
+            Files.copy(apiTlsCert, LocalCluster.apiCertificate(dir), StandardCopyOption.REPLACE_EXISTING);
+            scheme = "https";
+        }
+        String api = scheme + "://" + host + ":";
+        // jobs may name their own remote tier only inside the cluster's
+        conf.put("spottrain.coordinator.security.allowed-remotes", noS3 ? List.of() : List.of(s3Uri));
         Config overrides = ConfigFactory.parseMap(conf).withFallback(tls.artery());
         if (seed != null) {
             // an extra control node: joins the cluster, serves the API, may host the job manager; launches nothing
@@ -122,7 +144,7 @@ final class CoordinatorProcess implements Callable<Integer> {
                 shutdown.run();
                 System.exit(0);
             });
-            ControlNodeState.write(dir, new ControlNodeState(nodeId, "http://" + host + ":" + holder.coordinator.apiPort(),
+            ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                     ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
@@ -156,9 +178,9 @@ final class CoordinatorProcess implements Callable<Integer> {
         for (int i = 1; i <= workers; i++) {
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
         }
-        new ClusterState("http://" + host + ":" + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
+        new ClusterState(api + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
                 ProcessHandle.current().pid(), workers, Instant.now().toString(), endpoint, noS3 ? null : s3Uri).write(dir);
-        ControlNodeState.write(dir, new ControlNodeState(nodeId, "http://" + host + ":" + holder.coordinator.apiPort(),
+        ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                 ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();

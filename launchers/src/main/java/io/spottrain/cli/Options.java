@@ -5,7 +5,10 @@ import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.AdminToken;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.ControlNodeState;
+import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.protocol.tls.NodeTls;
 import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 
 /** Options most commands share: where the local cluster lives, the API address, the output format. */
@@ -33,6 +36,18 @@ final class Options {
         @Option(names = "--token-file", description = "file holding the API token (default: $SPOTTRAIN_TOKEN, else <state-dir>/token)")
         Path tokenFile;
 
+        @Option(names = "--api-ca", description = "PEM certificate(s) to trust for an https API (default: $SPOTTRAIN_API_CA, else the "
+                + "local cluster's <state-dir>/api.crt, else the JVM's CAs)")
+        Path apiCa;
+
+        /** Trust for an https API: --api-ca, $SPOTTRAIN_API_CA, the local cluster's api.crt, or null (the JVM's CAs). */
+        SSLContext trust() {
+            if (apiCa != null) return NodeTls.trusting(apiCa);
+            String env = System.getenv("SPOTTRAIN_API_CA");
+            if (env != null && !env.isBlank()) return NodeTls.trusting(Path.of(env));
+            return LocalCluster.apiTrust(stateDir());
+        }
+
         /** The API token: --token-file, else $SPOTTRAIN_TOKEN, else the local cluster's; null when there is none. */
         String token() {
             if (tokenFile != null) {
@@ -51,17 +66,17 @@ final class Options {
 
         ApiClient client() {
             String token = token();
-            if (api != null) return new ApiClient(api, token);
+            if (api != null) return new ApiClient(api, token, trust());
             String env = System.getenv("SPOTTRAIN_API");
-            if (env != null && !env.isBlank()) return new ApiClient(env, token);
+            if (env != null && !env.isBlank()) return new ApiClient(env, token, trust());
             Path dir = stateDir();
             ClusterState s = ClusterState.read(dir).orElseThrow(() -> new CliException("no local cluster found under " + dir
                     + " (start one with ./spottrain up, or pass --api URL)"));
             if (!s.alive()) {
                 // the first control node is gone: any other control node serves the same API and state
-                for (var c : ControlNodeState.all(dir)) if (c.alive()) return new ApiClient(c.apiUrl(), token);
+                for (var c : ControlNodeState.all(dir)) if (c.alive()) return new ApiClient(c.apiUrl(), token, trust());
             }
-            return new ApiClient(s.apiUrl(), token);
+            return new ApiClient(s.apiUrl(), token, trust());
         }
     }
 }

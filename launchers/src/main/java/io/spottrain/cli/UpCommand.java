@@ -1,5 +1,6 @@
 package io.spottrain.cli;
 
+import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalCluster;
@@ -41,6 +42,12 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for the cluster (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Option(names = "--tls-cert", description = "serve the API over HTTPS with this PEM certificate (chain); the CLI then trusts it")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "the PKCS#8 PEM key of --tls-cert")
+    Path tlsKey;
+
     @Mixin
     Options.Cluster cluster;
 
@@ -56,6 +63,10 @@ final class UpCommand implements Callable<Integer> {
     private List<String> coordinatorArgs() {
         var args = new ArrayList<>(storageArgs(s3Endpoint, noS3));
         if (noReplacements) args.add("--no-replacements");
+        if ((tlsCert == null) != (tlsKey == null)) throw new CliException("--tls-cert and --tls-key go together");
+        if (tlsCert != null) {
+            args.addAll(List.of("--api-tls-cert", tlsCert.toAbsolutePath().toString(), "--api-tls-key", tlsKey.toAbsolutePath().toString()));
+        }
         return args;
     }
 

@@ -10,22 +10,34 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /** The CLI's client of the coordinator's HTTP API; every failure becomes a one-line {@link CliException}. */
 public final class ApiClient {
     private final String base;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final SSLContext trust;
+    private final HttpClient http;
 
     /** A client that sends {@code token} (null: none) as its bearer token; the token is never printed. */
     public ApiClient(String base, String token) {
+        this(base, token, null);
+    }
+
+    /** As above; an https API is checked against {@code trust} (null: the JVM's default CAs). */
+    public ApiClient(String base, String token, SSLContext trust) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.token = token;
+        this.trust = trust;
+        var b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+        if (trust != null) b.sslContext(trust);
+        this.http = b.build();
     }
 
     /** The same API with another token (null: none). */
     public ApiClient withToken(String other) {
-        return new ApiClient(base, other);
+        return new ApiClient(base, other, trust);
     }
 
     public String base() {
@@ -67,6 +79,9 @@ public final class ApiClient {
             resp = http.send(r, HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
             throw new CliException("cannot reach the coordinator at " + base + ": connection refused (is the cluster up? ./spottrain up)");
+        } catch (SSLException e) {
+            throw new CliException("the coordinator at " + base + " failed the TLS handshake: " + e.getMessage()
+                    + " (pass --api-ca FILE with its certificate or CA)");
         } catch (HttpTimeoutException e) {
             throw new CliException("the coordinator at " + base + " did not answer within 20s");
         } catch (IOException e) {

@@ -6,6 +6,8 @@ import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.agent.supervision.RankProcess;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
@@ -15,6 +17,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,7 +155,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         ActorRef<AgentProtocol.Command> self = getContext().getSelf();
         CompletableFuture.runAsync(() -> {
             try {
-                var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerUrls(), m.checkpointRemote(), m.worldSize());
+                var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerDigests(), m.checkpointRemote(), m.worldSize());
                 self.tell(new RestoreFinished(m, r.source(), null));
             } catch (Exception e) {
                 self.tell(new RestoreFinished(m, null, e.getMessage()));
@@ -227,7 +230,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
             case Contract.CHECKPOINT_WRITTEN -> {
                 report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
                         n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),
-                        n.path("persistMs").asDouble(), n.path("reason").asText()));
+                        n.path("persistMs").asDouble(), n.path("reason").asText(),
+                        manifestDigest(supervisor.checkpointDir(s.jobId()), n.path("step").asLong())));
                 checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
                         (job, step, bytes, millis, attempts, backlog) -> send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
                                 s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
@@ -252,6 +256,20 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         report(m.replyTo(), new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),
                 redactor.redact(ProcessSupervisor.tail(r.logFile(), 20))));
         return this;
+    }
+
+    /**
+     * The digest of the manifest the rank committed for {@code step} in the local tier (what peers
+     * restoring from this node are checked against), or null when it cannot be read: then no peer
+     * will be asked for this node's copy.
+     */
+    private String manifestDigest(Path tier, long step) {
+        try {
+            return new CheckpointDir(tier).manifest(step).digest();
+        } catch (CheckpointException | RuntimeException e) {
+            getContext().getLog().warn("cannot read the manifest of step {} in {}: {}", step, tier, e.getMessage());
+            return null;
+        }
     }
 
     /**

@@ -28,7 +28,7 @@ public record AgentSettings(
         Config c = root.getConfig("spottrain.agent");
         String market = c.getString("market");
         return new AgentSettings(
-                c.getString("node-id").isBlank() ? hostName() : c.getString("node-id"),
+                nodeId(c.getString("node-id").isBlank() ? hostName() : c.getString("node-id")),
                 NodeMarket.fromLabel(market).orElseThrow(() -> new IllegalArgumentException(
                         "spottrain.agent.market must be spot or on-demand, got \"" + market + "\"")),
                 c.getString("instance-type"),
@@ -43,6 +43,18 @@ public record AgentSettings(
                 c.getString("imds.endpoint"),
                 c.getDuration("imds.timeout"),
                 c.getString("launched-at").isBlank() ? Instant.now().toString() : Instant.parse(c.getString("launched-at")).toString());
+    }
+
+    /**
+     * A node id is a host-name-like label (letters, digits, '-', '_', '.'; at most 63): it names
+     * files, log lines and URLs, so anything else is refused at start, naming the setting.
+     */
+    static String nodeId(String id) {
+        if (!id.matches("[A-Za-z0-9][-A-Za-z0-9_.]{0,62}")) {
+            throw new IllegalArgumentException("spottrain.agent.node-id must be 1-63 letters, digits, '-', '_' or '.', starting with a letter"
+                    + " or digit, got \"" + (id.length() > 70 ? id.substring(0, 70) + "..." : id) + "\"");
+        }
+        return id;
     }
 
     private static String hostName() {

@@ -6,11 +6,16 @@ import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.agent.node.InstanceMetadata;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
+import io.spottrain.agent.supervision.RunAs;
+import io.spottrain.protocol.tls.ClusterSslEngineProvider;
+import io.spottrain.protocol.tls.NodeTls;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.NodeInfo;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
@@ -39,13 +44,16 @@ public final class WorkerAgent implements AutoCloseable {
         AgentSettings settings = AgentSettings.create(config);
         CheckpointAgent checkpoints;
         try {
+            SSLContext tls = config.hasPath(ClusterSslEngineProvider.DIR)
+                    ? NodeTls.in(Path.of(config.getString(ClusterSslEngineProvider.DIR))).sslContext() : null;
             checkpoints = new CheckpointAgent(settings.workDir(), RemoteSettings.create(config, System.getenv()), host,
-                    config.getInt("spottrain.agent.checkpoint.peer-port"));
+                    config.getInt("spottrain.agent.checkpoint.peer-port"), tls);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot serve the local checkpoint tier: " + e.getMessage(), e);
         }
         NodeInfo node = NodeInfoSource.describe(settings, host).withPeerUrl(checkpoints.peerUrl());
-        var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir());
+        var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir(),
+                RunAs.of(config.getString("spottrain.agent.run-as"), settings.workDir()));
         ActorSystem<io.spottrain.protocol.wire.AgentProtocol.Command> system = ActorSystem.create(
                 Agent.create(node, supervisor, checkpoints, settings.stopGrace()), ClusterConfig.SYSTEM_NAME, config);
         InstanceMetadata imds = settings.imdsEndpoint().isBlank() ? null : new InstanceMetadata(

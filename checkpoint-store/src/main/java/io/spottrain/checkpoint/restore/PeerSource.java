@@ -18,14 +18,36 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
 
 /** A surviving peer's local tier, served by its {@link PeerTierServer}, as a restore source. */
 public final class PeerSource implements CheckpointSource {
     private final String node;
     private final String baseUrl;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    private final String expectedDigest;
 
+    /** Plain HTTP (tests in one JVM). */
     public PeerSource(String node, String baseUrl) {
+        this(node, baseUrl, null);
+    }
+
+    /** Over HTTPS with this node's certificate when {@code tls} is given (the peer requires it). */
+    public PeerSource(String node, String baseUrl, SSLContext tls) {
+        this(node, baseUrl, tls, null);
+    }
+
+    /**
+     * As above; with {@code expectedDigest} (what the coordinator recorded for the step on that
+     * node) the peer's manifest is taken only if its digest matches, so the files it serves are
+     * checked against hashes the peer did not choose. Null: trust the peer's own manifest (tests).
+     */
+    public PeerSource(String node, String baseUrl, SSLContext tls, String expectedDigest) {
+        this.expectedDigest = expectedDigest;
+        var b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (tls != null) b.sslContext(tls);
+        this.http = b.build();
         this.node = node;
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     }
@@ -60,8 +82,16 @@ public final class PeerSource implements CheckpointSource {
         } catch (IOException e) {
             throw new CheckpointException("step " + step + ": no readable manifest from " + name() + ": " + e.getMessage(), e);
         }
+        if (m.step() != step) {
+            throw new CheckpointException("step " + step + ": " + name() + " served the manifest of step " + m.step());
+        }
+        if (expectedDigest != null && !expectedDigest.equals(m.digest())) {
+            throw new CheckpointException("step " + step + ": the manifest from " + name() + " is not the one the coordinator recorded "
+                    + "(digest " + m.digest().substring(0, 12) + "..., recorded " + expectedDigest.substring(0, Math.min(12, expectedDigest.length()))
+                    + "...): not used");
+        }
         long total = m.totalBytes();
-        var done = new java.util.concurrent.atomic.AtomicLong();
+        var done = new AtomicLong();
         local.importStep(m, name(), (f, dest) -> {
             try (InputStream in = stream(base + f.name())) {
                 Files.copy(in, dest);

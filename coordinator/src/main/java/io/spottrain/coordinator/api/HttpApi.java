@@ -29,11 +29,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +81,12 @@ public final class HttpApi implements AutoCloseable {
 
     public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
             Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
+        this(system, jobManager, reads, tokens, host, port, null, askTimeout, shutdown, launcher);
+    }
+
+    /** As above; with {@code tls} (not null) the API serves HTTPS only (TLS 1.2+), no plain HTTP port. */
+    public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
+            SSLContext tls, Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
         this.launcher = launcher;
         this.tokens = tokens;
         this.system = system;
@@ -87,6 +100,7 @@ public final class HttpApi implements AutoCloseable {
             config.jetty.host = host;
             config.jetty.port = port;
             config.http.maxRequestSize = MAX_BODY;
+            if (tls != null) config.jetty.addConnector((server, http) -> httpsConnector(server, http, tls, host, port));
             config.routes.beforeMatched(this::guard);
             config.routes.get("/api/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")), OpenRoute.HEALTH);
             config.routes.post("/api/v1/jobs", this::submit, Role.OPERATOR);
@@ -122,6 +136,19 @@ public final class HttpApi implements AutoCloseable {
 
     public int port() {
         return app.port();
+    }
+
+    /** The only connector when TLS is on: Javalin adds its plain one only when none is configured. */
+    private static ServerConnector httpsConnector(Server server, HttpConfiguration http, SSLContext tls, String host, int port) {
+        var ssl = new SslContextFactory.Server();
+        ssl.setSslContext(tls);
+        ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        var https = new HttpConfiguration(http);
+        https.addCustomizer(new SecureRequestCustomizer(false)); // clients connect by IP: no SNI host check
+        var c = new ServerConnector(server, ssl, new HttpConnectionFactory(https));
+        c.setHost(host);
+        c.setPort(port);
+        return c;
     }
 
     /** Before every matched route: origin, credential and role, then the content type of a change. */

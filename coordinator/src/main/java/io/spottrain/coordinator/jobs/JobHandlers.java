@@ -214,11 +214,21 @@ final class JobHandlers {
                     .filter(Objects::nonNull).toList();
             var start = new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(), p.host(), p.port(),
                     ready.elastic().resumeStep(), spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
-                    peers, spec.argv(), spec.env(), spec.workingDir(), deps.reports());
+                    peers, peerDigests(ready, m.nodeId()), spec.argv(), spec.env(), spec.workingDir(), deps.reports());
             after(() -> agent.tell(start));
         }
         timers.startSingleTimer(new JobMaster.StartTimedOut(ready.generation()), deps.settings().generationStartTimeout());
         return done(ready);
+    }
+
+    /** The recorded manifest digests of the resume step on the other members' nodes, by their peer URL. */
+    private Map<String, String> peerDigests(Job j, String self) {
+        var out = new HashMap<String, String>();
+        j.training().entry(j.elastic().resumeStep()).ifPresent(e -> e.manifests().forEach((node, digest) -> {
+            String url = peerUrls.get(node);
+            if (url != null && !node.equals(self)) out.put(url, digest);
+        }));
+        return out;
     }
 
     /** Peer checkpoint servers of the job's nodes (from placement and registration). */

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -182,7 +183,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private Behavior<Command> onSubmit(SubmitJob m) {
         var launcher = replacements.launcher();
-        var unfit = Admission.unfit(m.spec(), launcher == null ? List.of() : launcher.shapes());
+        var unfit = Admission.remoteRefused(m.spec(), settings.allowedRemotes())
+                .or(() -> Admission.unfit(m.spec(), launcher == null ? List.of() : launcher.shapes()));
         if (unfit.isPresent()) {
             m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNFIT, "job " + m.spec().metadata().name() + " can never run here: "
                     + unfit.get()));
@@ -277,8 +279,16 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return this;
     }
 
+    /** What a node id may look like (the agent checks the same at start): it names files, log lines and URLs. */
+    static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][-A-Za-z0-9_.]{0,62}");
+
     private Behavior<Command> onNodeDescribed(AgentProtocol.NodeDescribed d) {
         String nodeId = d.node().nodeId();
+        if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+            getContext().getLog().warn("refused to register an agent at {}: its node id is not a host-name-like label",
+                    d.agent().path().address());
+            return this;
+        }
         String job = nodes.registered(d, now());
         if (job != null && masters.containsKey(job)) nodes.assign(nodeId, job);
         getContext().getLog().info("node {} registered: {} {} {} GPU(s) ${}/h zone {}", nodeId, d.node().market().label(),

@@ -37,7 +37,7 @@ final class JobReattach {
         if (rec != null && rec.agreedStep() >= 0 && st.checkpointStep() == rec.agreedStep() && !rec.checkpointed().contains(m.rank())) {
             // the step the recovery waits for (anything else is asked for again once the node is back)
             replay.add(new AgentProtocol.CheckpointReported(job.id(), job.generation(), m.rank(), node, st.checkpointStep(), null, 0, 0,
-                    0, 0, "recovery"));
+                    0, 0, "recovery", null));
         }
         if (st.paramsSha256() != null && !job.training().paramsSha256ByRank().containsKey(Integer.toString(m.rank()))) {
             replay.add(new AgentProtocol.RankDone(job.id(), job.generation(), m.rank(), node, st.doneStep(), st.doneLoss(), st.paramsSha256()));

@@ -60,12 +60,12 @@ public record Training(
     }
 
     /** A rank committed {@code s} to its node's local tier. */
-    Training committed(long s, long generation, int rank, String node, long bytes, double stallMs, double persistMs) {
+    Training committed(long s, long generation, int rank, String node, long bytes, double stallMs, double persistMs, String digest) {
         var c = checkpoints;
         var found = entry(s);
         long steps = found.isPresent() ? c.steps() : c.steps() + 1;
         var e = found.orElseGet(() -> CheckpointEntry.first(c.steps(), s, generation)).committed(generation, rank, node, bytes, stallMs,
-                persistMs);
+                persistMs, digest);
         var sum = new CheckpointSummary(steps, c.files() + 1, c.latestStep() == null ? s : Math.max(c.latestStep(), s),
                 rank == 0 ? Math.max(c.newestRank0Step(), s) : c.newestRank0Step(), c.remoteLatestStep(), c.uploads(), c.backlogSteps(),
                 c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50());

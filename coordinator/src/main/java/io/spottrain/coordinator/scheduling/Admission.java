@@ -15,6 +15,34 @@ import java.util.stream.Collectors;
 public final class Admission {
     private Admission() {}
 
+    /**
+     * Why the job's own {@code checkpoint.remote} is refused: it must lie inside one of the
+     * remotes the cluster allows ({@code s3://bucket/prefix}, whole path segments), so a job
+     * cannot make agents write into (or read from) buckets the operator did not hand out. A job
+     * without its own remote uses the cluster's default and is never refused here.
+     */
+    public static Optional<String> remoteRefused(JobSpec job, List<String> allowed) {
+        String remote = job.spec().checkpoint().remote();
+        if (remote == null || remote.isBlank()) return Optional.empty();
+        String r = trimSlash(remote.trim());
+        boolean dotSegment = List.of(r.substring(Math.min(r.length(), 5)).split("/")).stream().anyMatch(s -> s.equals("..") || s.equals("."));
+        if (!dotSegment) {
+            for (String a : allowed) {
+                String base = trimSlash(a.trim());
+                if (!base.isEmpty() && (r.equals(base) || r.startsWith(base + "/"))) return Optional.empty();
+            }
+        }
+        return Optional.of("spec.checkpoint.remote: " + remote + " is outside the remotes this cluster allows ("
+                + (allowed.isEmpty() ? "none: jobs use the cluster's default" : String.join(", ", allowed))
+                + "); leave it out, or ask an admin to allow it (spottrain.coordinator.security.allowed-remotes)");
+    }
+
+    private static String trimSlash(String s) {
+        String t = s;
+        while (t.endsWith("/")) t = t.substring(0, t.length() - 1);
+        return t;
+    }
+
     /** Why no shape of the fleet fits the job, or empty when one does (or nothing is known). */
     public static Optional<String> unfit(JobSpec job, List<NodeShape> fleet) {
         if (fleet.isEmpty()) return Optional.empty();

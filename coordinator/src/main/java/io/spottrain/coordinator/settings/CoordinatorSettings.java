@@ -2,6 +2,7 @@ package io.spottrain.coordinator.settings;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The coordinator's runtime settings, read once from {@code spottrain.coordinator} (defaults and
@@ -20,7 +21,8 @@ public record CoordinatorSettings(
         Duration heartbeatTimeout,
         Duration progressFlushInterval,
         Duration endedLinger,
-        int replacementAttempts) {
+        int replacementAttempts,
+        List<String> allowedRemotes) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -37,21 +39,22 @@ public record CoordinatorSettings(
                 c.getDuration("agent-heartbeat.timeout"),
                 c.getDuration("progress-flush-interval"),
                 c.getDuration("ended-linger"),
-                c.getInt("replacement-attempts"));
+                c.getInt("replacement-attempts"),
+                List.copyOf(c.getStringList("security.allowed-remotes")));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
-                reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts);
+                reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
-                heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts);
+                heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
-                d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts);
+                d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes);
     }
 }

@@ -148,7 +148,7 @@ class JobMasterTest {
         assertEquals(118, expect(2, AgentProtocol.RequestCheckpoint.class).step());
         for (int r = 1; r <= 2; r++) {
             master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("kill-1", 1, r, "node" + (r + 1), 118, "/d", 1, 10, 0.5,
-                    2, "requested")));
+                    2, "requested", "digest-" + r)));
         }
         expect(1, AgentProtocol.StopGeneration.class);
         expect(2, AgentProtocol.StopGeneration.class);
@@ -189,7 +189,7 @@ class JobMasterTest {
         manager.expectMessageClass(JobManager.RequestReplacement.class);
         for (int r = 0; r < 2; r++) {
             master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("notice-1", 1, r, "node" + (r + 1), 333, "/d", 1, 10, 0.5,
-                    2, "requested")));
+                    2, "requested", "digest-" + r)));
         }
         expect(0, AgentProtocol.StopGeneration.class);
         expect(1, AgentProtocol.StopGeneration.class);

@@ -113,7 +113,7 @@ final class Jobs {
     }
 
     Jobs committed(long step, int... ranks) {
-        for (int r : ranks) job = job.withTraining(t -> t.committed(step, job.generation(), r, "node" + (r + 1), 100, 1, 2));
+        for (int r : ranks) job = job.withTraining(t -> t.committed(step, job.generation(), r, "node" + (r + 1), 100, 1, 2, "digest" + r));
         return this;
     }
 

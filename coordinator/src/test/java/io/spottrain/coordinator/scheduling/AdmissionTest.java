@@ -1,12 +1,14 @@
 package io.spottrain.coordinator.scheduling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,5 +37,39 @@ class AdmissionTest {
                 """.formatted(workers, placement));
         assertEquals(expected.equals("admitted") ? Optional.empty() : Optional.of(expected), Admission.unfit(spec, FLEET));
         assertEquals(Optional.empty(), Admission.unfit(spec, List.of()), "no fleet declared: everything is admitted");
+    }
+
+    @ParameterizedTest(name = "{0} allowed {1} -> {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            s3://spottrain/checkpoints/team-a     | s3://spottrain/checkpoints  | admitted
+            s3://spottrain/checkpoints            | s3://spottrain/checkpoints/ | admitted
+            s3://spottrain/checkpoints/           | s3://spottrain/checkpoints  | admitted
+            s3://spottrain/checkpoints-evil/x     | s3://spottrain/checkpoints  | refused
+            s3://spottrain/checkpoints/../secrets | s3://spottrain/checkpoints  | refused
+            s3://other-bucket/checkpoints         | s3://spottrain/checkpoints  | refused
+            s3://spottrain                        | s3://spottrain/checkpoints  | refused
+            s3://spottrain/checkpoints/x          | ''                          | refused
+            """)
+    void aJobsOwnRemoteMustLieInsideAnAllowedOne(String remote, String allowed, String expected) throws Exception {
+        var spec = JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: j}
+                spec: {workers: {min: 1}, command: [x], checkpoint: {remote: "%s"}}
+                """.formatted(remote));
+        var refused = Admission.remoteRefused(spec, allowed.isEmpty() ? List.of() : List.of(allowed));
+        assertEquals(expected, refused.isPresent() ? "refused" : "admitted", refused::toString);
+        refused.ifPresent(r -> assertTrue(r.startsWith("spec.checkpoint.remote: " + remote + " is outside"), r));
+    }
+
+    @Test
+    void aJobWithoutItsOwnRemoteUsesTheDefaultAndIsNeverRefusedForIt() throws Exception {
+        var spec = JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: j}
+                spec: {workers: {min: 1}, command: [x]}
+                """);
+        assertEquals(Optional.empty(), Admission.remoteRefused(spec, List.of()));
     }
 }

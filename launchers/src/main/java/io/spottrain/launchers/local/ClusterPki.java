@@ -21,8 +21,10 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -102,6 +104,14 @@ public final class ClusterPki {
      * ({@code node.crt}, {@code node.key} 0600, {@code ca.crt}) and returns the identity.
      */
     public NodeTls issue(String name, Path tlsDir) {
+        return issue(name, tlsDir, List.of());
+    }
+
+    /**
+     * As above, with the IP addresses the process serves HTTPS on (an agent's peer checkpoint
+     * server: its peers check the address against the certificate).
+     */
+    public NodeTls issue(String name, Path tlsDir, List<String> ipAddresses) {
         try {
             Files.createDirectories(tlsDir);
             KeyPair kp = rsa();
@@ -113,8 +123,10 @@ public final class ClusterPki {
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             b.addExtension(Extension.extendedKeyUsage, false,
                     new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                new GeneralName(GeneralName.dNSName, NodeTls.CLUSTER_SAN), new GeneralName(GeneralName.dNSName, name)}));
+            var sans = new ArrayList<GeneralName>(List.of(new GeneralName(GeneralName.dNSName, NodeTls.CLUSTER_SAN),
+                    new GeneralName(GeneralName.dNSName, name)));
+            ipAddresses.forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
             b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
             X509Certificate c = sign(b, caKey);
             writePrivate(tlsDir.resolve(NodeTls.KEY), pemKey(kp.getPrivate()));

@@ -2,6 +2,7 @@ package io.spottrain.launchers.local;
 
 import io.spottrain.client.ApiClient;
 import io.spottrain.client.CliException;
+import io.spottrain.protocol.tls.NodeTls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * Starts and stops a whole local cluster in the background: one coordinator process (role
@@ -34,9 +36,20 @@ public final class LocalCluster {
         }
     }
 
-    /** An API client of the cluster under {@code stateDir} with its admin token. */
+    /** An API client of the cluster under {@code stateDir} with its admin token (and its API certificate, if it serves HTTPS). */
     public static ApiClient client(Path stateDir, String apiUrl) {
-        return new ApiClient(apiUrl, AdminToken.read(AdminToken.file(stateDir)).orElse(null));
+        return new ApiClient(apiUrl, AdminToken.read(AdminToken.file(stateDir)).orElse(null), apiTrust(stateDir));
+    }
+
+    /** Where a local cluster started with --tls-cert keeps a copy of the API's certificate, for its clients to trust. */
+    public static Path apiCertificate(Path stateDir) {
+        return stateDir.toAbsolutePath().resolve("api.crt");
+    }
+
+    /** Trust for the local cluster's HTTPS API (null: plain HTTP). */
+    public static SSLContext apiTrust(Path stateDir) {
+        Path f = apiCertificate(stateDir);
+        return Files.isRegularFile(f) ? NodeTls.trusting(f) : null;
     }
 
     /** Starts the cluster and returns once the API answers and every worker has registered. */
@@ -53,7 +66,7 @@ public final class LocalCluster {
                     + "); stop it with ./spottrain down" + stateDirFlag(dir));
         });
         ClusterState.delete(dir);
-        String token = AdminToken.ensure(dir);
+        AdminToken.ensure(dir); // the coordinator registers it; the CLI sends it
         Path log = dir.resolve("logs").resolve("control1.log");
         Process p;
         try {
@@ -85,7 +98,7 @@ public final class LocalCluster {
             var state = ClusterState.read(dir);
             if (state.isPresent()) {
                 try {
-                    long ready = countReadyWorkers(new ApiClient(state.get().apiUrl(), token));
+                    long ready = countReadyWorkers(client(dir, state.get().apiUrl()));
                     if (ready >= shape.workers()) up = state.get();
                     lastProblem = ready + " of " + shape.workers() + " workers registered";
                 } catch (RuntimeException e) {
@@ -129,6 +142,11 @@ public final class LocalCluster {
         // the same store kind as control1 (the remote-tier and launcher flags concern control1 only)
         int i = coordinatorArgs.indexOf("--store");
         if (i >= 0 && i + 1 < coordinatorArgs.size()) args.addAll(List.of("--store", coordinatorArgs.get(i + 1)));
+        if (coordinatorArgs.contains("--no-s3")) args.add("--no-s3"); // the same remotes allowed to jobs
+        for (String flag : List.of("--api-tls-cert", "--api-tls-key")) { // the same HTTPS
+            int k = coordinatorArgs.indexOf(flag);
+            if (k >= 0 && k + 1 < coordinatorArgs.size()) args.addAll(List.of(flag, coordinatorArgs.get(k + 1)));
+        }
         var argv = new ArrayList<String>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) argv.add("/usr/bin/setsid");
         argv.addAll(java.withFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
@@ -148,7 +166,7 @@ public final class LocalCluster {
             var mine = ControlNodeState.all(dir).stream().filter(c -> c.id().equals(id) && c.pid() == p.pid()).findFirst();
             if (mine.isPresent()) {
                 try {
-                    new ApiClient(mine.get().apiUrl(), null).get("/api/v1/health");
+                    new ApiClient(mine.get().apiUrl(), null, apiTrust(dir)).get("/api/v1/health");
                     return;
                 } catch (RuntimeException e) {
                     missing = "its API at " + mine.get().apiUrl() + " did not answer: " + e.getMessage();
@@ -190,14 +208,14 @@ public final class LocalCluster {
         for (var c : controls) {
             if (c.id().equals("control1") || !c.alive()) continue;
             try {
-                new ApiClient(c.apiUrl(), token).post("/api/v1/shutdown", "", "application/json");
+                new ApiClient(c.apiUrl(), token, apiTrust(dir)).post("/api/v1/shutdown", "", "application/json");
             } catch (RuntimeException ignored) {
                 // the signals below still stop it
             }
         }
         if (state.isPresent() && state.get().alive()) {
             try {
-                new ApiClient(state.get().apiUrl(), token).post("/api/v1/shutdown", "", "application/json");
+                new ApiClient(state.get().apiUrl(), token, apiTrust(dir)).post("/api/v1/shutdown", "", "application/json");
             } catch (RuntimeException ignored) {
                 // it may be wedged: the signals below still stop it
             }

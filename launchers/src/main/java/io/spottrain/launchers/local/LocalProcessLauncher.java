@@ -131,7 +131,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
         args.addAll(agentArgs);
         // every node its own key and certificate from the cluster CA: nothing else can join
         try {
-            ClusterPki.ensure(stateDir).issue(r.nodeId(), dir.resolve("tls"));
+            ClusterPki.ensure(stateDir).issue(r.nodeId(), dir.resolve("tls"), List.of("127.0.0.1")); // agents serve peers on loopback here
         } catch (CliException e) {
             throw new LaunchException(e.getMessage(), e);
         }

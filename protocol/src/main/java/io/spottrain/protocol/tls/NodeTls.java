@@ -13,10 +13,12 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.KeyManager;
@@ -64,7 +66,7 @@ public record NodeTls(Path cert, Path key, Path ca) {
     public SSLContext sslContext() {
         try {
             var ctx = SSLContext.getInstance("TLS");
-            ctx.init(keyManagers(), new TrustManager[] {new ClusterSslEngineProvider.LoggingTrustManager(trustManager())}, new SecureRandom());
+            ctx.init(keyManagers(), new TrustManager[] {new RefusalLoggingTrustManager(trustManager())}, new SecureRandom());
             return ctx;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot load the node's TLS identity from " + cert.getParent() + ": " + e.getMessage(), e);
@@ -74,16 +76,20 @@ public record NodeTls(Path cert, Path key, Path ca) {
     /** Presents this node's certificate (and key). */
     public KeyManager[] keyManagers() {
         try {
-            var keys = KeyStore.getInstance("PKCS12");
-            keys.load(null, null);
-            char[] none = new char[0];
-            keys.setKeyEntry("node", privateKey(key), none, certificates(cert).toArray(Certificate[]::new));
-            var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, none);
-            return kmf.getKeyManagers();
+            return keyManagers(cert, key);
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot load the node's key and certificate from " + cert.getParent() + ": " + e.getMessage(), e);
         }
+    }
+
+    private static KeyManager[] keyManagers(Path certPem, Path keyPem) throws GeneralSecurityException, IOException {
+        var keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        char[] none = new char[0];
+        keys.setKeyEntry("key", privateKey(keyPem), none, certificates(certPem).toArray(Certificate[]::new));
+        var kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, none);
+        return kmf.getKeyManagers();
     }
 
     /** Trusts certificates of the cluster CA only. */
@@ -102,6 +108,37 @@ public record NodeTls(Path cert, Path key, Path ca) {
         }
     }
 
+    /**
+     * A server-only context from a PEM certificate (chain) and its PKCS#8 private key (RSA or EC):
+     * the API's HTTPS ({@code --tls-cert/--tls-key}). Errors name the file.
+     */
+    public static SSLContext server(Path certPem, Path keyPem) {
+        try {
+            var ctx = SSLContext.getInstance("TLS");
+            ctx.init(keyManagers(certPem, keyPem), null, new SecureRandom());
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot use " + certPem + " / " + keyPem + " for TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /** A client context that trusts the certificates in {@code pem} (a CA, or a server's own certificate). */
+    public static SSLContext trusting(Path pem) {
+        try {
+            var trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, null);
+            int i = 0;
+            for (X509Certificate c : certificates(pem)) trusted.setCertificateEntry("t" + i++, c);
+            var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trusted);
+            var ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot trust " + pem + ": " + e.getMessage(), e);
+        }
+    }
+
     static List<X509Certificate> certificates(Path pem) throws IOException, GeneralSecurityException {
         try (InputStream in = Files.newInputStream(pem)) {
             var out = new ArrayList<X509Certificate>();
@@ -117,6 +154,20 @@ public record NodeTls(Path cert, Path key, Path ca) {
         int to = text.indexOf("-----END PRIVATE KEY-----");
         if (from < 0 || to < 0) throw new GeneralSecurityException(pem + " is not a PKCS#8 PEM private key (BEGIN PRIVATE KEY)");
         byte[] der = Base64.getMimeDecoder().decode(text.substring(from + 27, to));
-        return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
+        try {
+            return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
+        } catch (GeneralSecurityException notRsa) {
+            return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+        }
+    }
+
+    /** Whether {@code cert} is a spottrain cluster node certificate (carries {@link #CLUSTER_SAN}). */
+    public static boolean clusterSan(X509Certificate cert) {
+        try {
+            Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+            return sans != null && sans.stream().anyMatch(s -> CLUSTER_SAN.equals(s.get(1)));
+        } catch (CertificateParsingException e) {
+            return false;
+        }
     }
 }

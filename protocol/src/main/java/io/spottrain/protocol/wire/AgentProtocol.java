@@ -46,7 +46,9 @@ public final class AgentProtocol {
      * {@code checkpointInterval} is steps between checkpoints, 0 for none or auto; {@code checkpointKeep}
      * the newest complete checkpoints kept per tier; {@code checkpointRemote} the job's s3:// URI
      * (null: the agent's default remote tier, if any); {@code peerUrls} the local-tier servers of
-     * the other members, for a restore before the process starts.
+     * the other members, for a restore before the process starts; {@code peerDigests} the manifest
+     * digest the coordinator recorded for {@code resumeStep} on each of them (by URL): a peer's copy
+     * is taken only with its recorded digest, a peer without one is not asked.
      */
     public record StartGeneration(
             String jobId,
@@ -60,6 +62,7 @@ public final class AgentProtocol {
             int checkpointKeep,
             String checkpointRemote,
             List<String> peerUrls,
+            Map<String, String> peerDigests,
             List<String> argv,
             Map<String, String> env,
             String workingDir,
@@ -154,9 +157,13 @@ public final class AgentProtocol {
     public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,
             double samplesPerSec) implements JobReport {}
 
-    /** The rank committed a checkpoint to this node's local tier (contract {@code checkpoint}). */
+    /**
+     * The rank committed a checkpoint to this node's local tier (contract {@code checkpoint});
+     * {@code manifestDigest} is the committed manifest's {@code CheckpointManifest.digest()} (null
+     * when the agent could not read it), what a peer restoring from this node will check.
+     */
     public record CheckpointReported(String jobId, long generation, int rank, String nodeId, long step, String dir, int files,
-            long bytes, double stallMs, double persistMs, String reason) implements JobReport {}
+            long bytes, double stallMs, double persistMs, String reason, String manifestDigest) implements JobReport {}
 
     /** A collective failed: the rank holds the state of {@code step} (contract {@code stalled}). */
     public record RankStalled(String jobId, long generation, int rank, String nodeId, long step, String reason)

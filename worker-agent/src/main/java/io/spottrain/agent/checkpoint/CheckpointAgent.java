@@ -14,12 +14,15 @@ import io.spottrain.checkpoint.restore.Restorer;
 import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.checkpoint.upload.UploaderSettings;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,10 +48,19 @@ public final class CheckpointAgent implements AutoCloseable {
 
     private record Remote(ObjectStore store, RemoteTier tier, AsyncUploader uploader) {}
 
-    public CheckpointAgent(Path workDir, RemoteSettings remote, String host, int peerPort) throws IOException {
+    private final SSLContext tls;
+
+    /**
+     * @param tls this node's identity in the cluster (serves the local tier over HTTPS to holders of
+     *            a cluster certificate only, and fetches from peers with it); null: plain HTTP (tests)
+     */
+    public CheckpointAgent(Path workDir, RemoteSettings remote, String host, int peerPort, SSLContext tls) throws IOException {
         this.workDir = workDir;
         this.remote = remote;
-        this.server = new PeerTierServer(host, peerPort, job -> tier(job).dir());
+        this.tls = tls;
+        // only jobs this node holds a tier of: a request naming another job is 404 and creates nothing
+        this.server = new PeerTierServer(host, peerPort,
+                job -> Files.isDirectory(workDir.resolve("checkpoints").resolve(job)) ? tier(job).dir() : null, tls);
         // the S3 client takes seconds to build on a busy node: build the default one now, off the
         // agent's actor, so that the first checkpoint (often an emergency one) does not wait for it
         if (remote.uriFor(null) != null) {
@@ -123,10 +135,12 @@ public final class CheckpointAgent implements AutoCloseable {
 
     /**
      * Brings {@code step} into the local tier, verified: from here, a peer, or the remote tier.
-     * Returns where it came from; throws naming why it is complete nowhere.
+     * {@code peers} maps each peer's URL to the manifest digest the coordinator recorded for the
+     * step on that node: a peer's copy is taken only if its manifest has that digest (and each file
+     * the manifest's hash). Returns where it came from; throws naming why it is complete nowhere.
      */
-    public Restorer.Restored restore(String job, long step, List<String> peerUrls, String jobRemote) throws IOException {
-        return restore(job, step, peerUrls, jobRemote, 0);
+    public Restorer.Restored restore(String job, long step, Map<String, String> peers, String jobRemote) throws IOException {
+        return restore(job, step, peers, jobRemote, 0);
     }
 
     /**
@@ -134,9 +148,9 @@ public final class CheckpointAgent implements AutoCloseable {
      * world size, they are regrouped for {@code worldSize} ranks in the local tier (replicated files
      * unchanged) before the rank starts.
      */
-    public Restorer.Restored restore(String job, long step, List<String> peerUrls, String jobRemote, int worldSize) throws IOException {
+    public Restorer.Restored restore(String job, long step, Map<String, String> peers, String jobRemote, int worldSize) throws IOException {
         var sources = new ArrayList<CheckpointSource>();
-        for (int i = 0; i < peerUrls.size(); i++) sources.add(new PeerSource("peer " + i + " (" + peerUrls.get(i) + ")", peerUrls.get(i)));
+        for (var p : new TreeMap<>(peers).entrySet()) sources.add(new PeerSource(p.getKey(), p.getKey(), tls, p.getValue()));
         String uri = remote.uriFor(jobRemote);
         if (uri != null) sources.add(new RemoteSource(() -> remoteFor(jobRemote).tier(), uri));
         Restorer.Restored result;

@@ -135,7 +135,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     private void checkpoint(long step, String reason) {
         var s = rank.start;
         report(new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), node.nodeId(), step, "sim/" + step, 1, 1024, 0.1,
-                1.0, reason));
+                1.0, reason, null));
         if (s.rank() == 0) {
             report(new AgentProtocol.CheckpointUploaded(s.jobId(), s.generation(), node.nodeId(), step, 1024, 5, 1, 0, 0));
         }

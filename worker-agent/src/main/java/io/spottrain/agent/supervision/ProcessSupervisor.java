@@ -36,11 +36,18 @@ public final class ProcessSupervisor {
     private final Path workDir;
     private final Path defaultJobDir;
     private final Map<String, RankProcess> running = new ConcurrentHashMap<>();
+    private final RunAs runAs;
 
     public ProcessSupervisor(String nodeId, Path workDir, Path defaultJobDir) {
+        this(nodeId, workDir, defaultJobDir, null);
+    }
+
+    /** With {@code runAs} (null: the agent's own user) ranks run as that unprivileged user. */
+    public ProcessSupervisor(String nodeId, Path workDir, Path defaultJobDir, RunAs runAs) {
         this.nodeId = nodeId;
         this.workDir = workDir;
         this.defaultJobDir = defaultJobDir;
+        this.runAs = runAs;
     }
 
     /** The environment a rank gets on top of the agent's own. */
@@ -96,7 +103,14 @@ public final class ProcessSupervisor {
         Files.createDirectories(logs);
         Files.createDirectories(checkpointDir(s.jobId()));
         Path log = logFile(s);
-        var pb = new ProcessBuilder(argv)
+        List<String> command = argv;
+        if (runAs != null) {
+            runAs.own(checkpointDir(s.jobId()));
+            Path home = runAs.own(workDir.resolve("home"));
+            env.put("HOME", home.toString());
+            command = runAs.wrap(argv);
+        }
+        var pb = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

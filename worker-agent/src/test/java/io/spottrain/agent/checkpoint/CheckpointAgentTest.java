@@ -2,11 +2,14 @@ package io.spottrain.agent.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +36,8 @@ class CheckpointAgentTest {
     @Test
     void rankZeroUploadsKeepsKAndAnotherNodeRestoresFromPeerOrS3() throws Exception {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3"));
-                var node1 = new CheckpointAgent(tmp.resolve("node1"), remote(s3), "127.0.0.1", 0);
-                var node2 = new CheckpointAgent(tmp.resolve("node2"), remote(s3), "127.0.0.1", 0)) {
+                var node1 = new CheckpointAgent(tmp.resolve("node1"), remote(s3), "127.0.0.1", 0, null);
+                var node2 = new CheckpointAgent(tmp.resolve("node2"), remote(s3), "127.0.0.1", 0, null)) {
             var uploads = new CopyOnWriteArrayList<Long>();
             for (long step = 10; step <= 40; step += 10) {
                 node1.tier("j").dir().write(step, 2, 1, "j", Map.of("params.bin", ("p" + step).getBytes()), Map.of(), Map.of());
@@ -45,25 +48,47 @@ class CheckpointAgentTest {
             assertEquals(List.of(40L, 30L), node1.tier("j").dir().committedSteps(), "local keep=2 after upload");
 
             // node2 has nothing; node1 serves 40 as a peer
-            var fromPeer = node2.restore("j", 40, List.of(node1.peerUrl()), null);
+            String digest40 = node1.tier("j").dir().manifest(40).digest();
+            var fromPeer = node2.restore("j", 40, Map.of(node1.peerUrl(), digest40), null);
             assertTrue(fromPeer.source().startsWith("peer"), fromPeer.source());
             assertArrayEquals("p40".getBytes(), node2.tier("j").dir().read(40).get("params.bin"));
 
             // 30 from S3 when the peer is dead
-            var fromS3 = node2.restore("j", 30, List.of("http://127.0.0.1:1"), null);
+            var fromS3 = node2.restore("j", 30, Map.of("http://127.0.0.1:1", "unknown"), null);
             assertTrue(fromS3.source().startsWith("s3"), fromS3.source());
 
             // 10 was removed everywhere by retention (keep 2): a clear error
-            var e = assertThrows(java.io.IOException.class, () -> node2.restore("j", 10, List.of(node1.peerUrl()), null));
+            var e = assertThrows(IOException.class, () -> node2.restore("j", 10, Map.of(node1.peerUrl(), digest40), null));
             assertTrue(e.getMessage().startsWith("checkpoint step 10 of j is complete nowhere"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aPeerThatServesAStepOtherThanTheRecordedOneIsNotUsed() throws Exception {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3t"));
+                var peer = new CheckpointAgent(tmp.resolve("peer"), remote(s3), "127.0.0.1", 0, null);
+                var me = new CheckpointAgent(tmp.resolve("me"), remote(s3), "127.0.0.1", 0, null)) {
+            var tier = peer.tier("j").dir();
+            tier.write(60, 1, 1, "j", Map.of("params.bin", "honest".getBytes()), Map.of(), Map.of());
+            String recorded = tier.manifest(60).digest();
+            // the peer replaces the step with one of its own, consistent with its own new manifest
+            CheckpointDir.deleteTree(tier.stepDir(60));
+            tier.write(60, 1, 1, "j", Map.of("params.bin", "forged".getBytes()), Map.of(), Map.of());
+            assertEquals(List.of(60L), tier.committedSteps());
+            var e = assertThrows(IOException.class, () -> me.restore("j", 60, Map.of(peer.peerUrl(), recorded), null));
+            assertTrue(e.getMessage().contains("is not the one the coordinator recorded"), e.getMessage());
+            assertFalse(me.tier("j").dir().isCommitted(60), "nothing forged reached this node's tier");
+            // the honest digest of what it serves now would be accepted: the check is the digest, not the peer
+            assertEquals("peer " + peer.peerUrl(), me.restore("j", 60, Map.of(peer.peerUrl(), tier.manifest(60).digest()), null)
+                    .source());
         }
     }
 
     @Test
     void aShardedStepRestoredForAnotherWorldSizeIsRegrouped() throws Exception {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3c"));
-                var writer = new CheckpointAgent(tmp.resolve("w"), remote(s3), "127.0.0.1", 0);
-                var reader = new CheckpointAgent(tmp.resolve("r"), remote(s3), "127.0.0.1", 0)) {
+                var writer = new CheckpointAgent(tmp.resolve("w"), remote(s3), "127.0.0.1", 0, null);
+                var reader = new CheckpointAgent(tmp.resolve("r"), remote(s3), "127.0.0.1", 0, null)) {
             var files = new java.util.LinkedHashMap<String, byte[]>();
             var sharding = new java.util.HashMap<String, io.spottrain.protocol.checkpoint.ManifestFile>();
             files.put("params.bin", new byte[] {9, 9});
@@ -75,7 +100,7 @@ class CheckpointAgentTest {
             writer.tier("j").dir().write(50, 3, 1, "j", files, sharding, Map.of());
             writer.committed("j", 0, 50, 3, null, (job, s, bytes, millis, attempts, backlog) -> { });
             assertTrue(writer.drain(30_000));
-            reader.restore("j", 50, List.of(), null, 2);
+            reader.restore("j", 50, Map.of(), null, 2);
             var m = reader.tier("j").dir().verify(50);
             assertEquals(2, m.worldSize());
             var got = reader.tier("j").dir().read(50);
@@ -87,11 +112,11 @@ class CheckpointAgentTest {
 
     @Test
     void theStepARankResumedFromSurvivesRetentionUntilTheRankEnds() throws Exception {
-        try (var s3 = EmbeddedS3.start(tmp.resolve("s3d")); var node = new CheckpointAgent(tmp.resolve("p"), remote(s3), "127.0.0.1", 0)) {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3d")); var node = new CheckpointAgent(tmp.resolve("p"), remote(s3), "127.0.0.1", 0, null)) {
             node.tier("j").dir().write(5, 1, 1, "j", Map.of("p.bin", new byte[] {5}), Map.of(), Map.of());
             node.committed("j", 0, 5, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
             assertTrue(node.drain(30_000)); // 5 is in S3 too: retention may remove it locally, unless pinned
-            node.restore("j", 5, List.of(), null); // a rank resumes from 5
+            node.restore("j", 5, Map.of(), null); // a rank resumes from 5
             for (long step = 6; step <= 9; step++) {
                 node.tier("j").dir().write(step, 1, 1, "j", Map.of("p.bin", new byte[] {(byte) step}), Map.of(), Map.of());
                 node.committed("j", 0, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
@@ -109,7 +134,7 @@ class CheckpointAgentTest {
 
     @Test
     void otherRanksDoNotUploadAndKeepTheirNewestK() throws Exception {
-        try (var s3 = EmbeddedS3.start(tmp.resolve("s3b")); var node = new CheckpointAgent(tmp.resolve("n"), remote(s3), "127.0.0.1", 0)) {
+        try (var s3 = EmbeddedS3.start(tmp.resolve("s3b")); var node = new CheckpointAgent(tmp.resolve("n"), remote(s3), "127.0.0.1", 0, null)) {
             var uploads = new CopyOnWriteArrayList<Long>();
             for (long step = 1; step <= 4; step++) {
                 node.tier("j").dir().write(step, 2, 1, "j", Map.of("p.bin", new byte[] {(byte) step}), Map.of(), Map.of());
