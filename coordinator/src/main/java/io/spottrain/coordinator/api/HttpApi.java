@@ -10,6 +10,7 @@ import io.spottrain.coordinator.security.Access;
 import io.spottrain.coordinator.security.OpenRoute;
 import io.spottrain.coordinator.security.Principal;
 import io.spottrain.coordinator.security.Role;
+import io.spottrain.coordinator.security.Sessions;
 import io.spottrain.coordinator.security.Tokens;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
@@ -17,6 +18,7 @@ import io.spottrain.protocol.spec.JobSpecException;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.wire.ClusterConfig;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -57,6 +59,7 @@ import org.slf4j.LoggerFactory;
  * GET  /api/v1/nodes[?all=true]  POST /api/v1/nodes  POST /api/v1/nodes/{id}/preempt
  * GET  /api/v1/control/stats     POST /api/v1/shutdown (local clusters: stops the coordinator and its nodes)
  * GET  /api/v1/tokens            POST /api/v1/tokens {name, role}   POST /api/v1/tokens/{id}/revoke
+ * POST /api/v1/session {token}   POST /api/v1/session/logout   (the console: cookie session + CSRF token)
  * </pre>
  *
  * <p>Every route but the health check needs a bearer token of a {@link Role} (viewer reads,
@@ -78,6 +81,7 @@ public final class HttpApi implements AutoCloseable {
     private final Javalin app;
     private final AtomicReference<NodeLauncher> launcher;
     private final Tokens tokens;
+    private final SessionRoutes sessionRoutes;
 
     public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
             Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
@@ -89,6 +93,7 @@ public final class HttpApi implements AutoCloseable {
             SSLContext tls, Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
         this.launcher = launcher;
         this.tokens = tokens;
+        this.sessionRoutes = new SessionRoutes(tokens, new Sessions(Clock.systemUTC()));
         this.system = system;
         this.reads = reads;
         this.jobManager = jobManager;
@@ -103,6 +108,8 @@ public final class HttpApi implements AutoCloseable {
             if (tls != null) config.jetty.addConnector((server, http) -> httpsConnector(server, http, tls, host, port));
             config.routes.beforeMatched(this::guard);
             config.routes.get("/api/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")), OpenRoute.HEALTH);
+            config.routes.post("/api/v1/session", sessionRoutes::login, OpenRoute.LOGIN);
+            config.routes.post("/api/v1/session/logout", sessionRoutes::logout, OpenRoute.LOGIN);
             config.routes.post("/api/v1/jobs", this::submit, Role.OPERATOR);
             config.routes.get("/api/v1/jobs", this::listJobs, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}", this::getJob, Role.VIEWER);
@@ -151,20 +158,25 @@ public final class HttpApi implements AutoCloseable {
         return c;
     }
 
-    /** Before every matched route: origin, credential and role, then the content type of a change. */
+    /** Before every matched route: origin, credential and role (open routes need none), then the content type of a change. */
     private void guard(Context ctx) {
-        String route = ctx.method() + " " + ctx.path();
         var origin = Access.originProblem(ctx.header("Origin"), ctx.scheme(), ctx.host());
         if (origin.isPresent()) throw new ApiException(403, ApiError.of(origin.get()));
-        var verdict = Access.decide(ctx.routeRoles(), route, tokens.authenticate(ctx.header("Authorization")));
+        if (ctx.routeRoles().stream().noneMatch(r -> r instanceof OpenRoute)) authorize(ctx);
+        var type = Access.contentTypeProblem(ctx.method().name(), ctx.contentType());
+        if (type.isPresent()) throw new ApiException(415, ApiError.of(type.get()));
+    }
+
+    /** The bearer token, else the console's session cookie (with its CSRF header for a change), against the route's role. */
+    private void authorize(Context ctx) {
+        Access.Credential credential = tokens.authenticate(ctx.header("Authorization"));
+        if (credential instanceof Access.Missing) credential = sessionRoutes.fromCookie(ctx).orElse(credential);
+        var verdict = Access.decide(ctx.routeRoles(), ctx.method() + " " + ctx.path(), credential);
         if (verdict instanceof Access.Denied d) {
             if (d.status() == 401) ctx.header("WWW-Authenticate", "Bearer realm=\"spottrain\"");
             throw new ApiException(d.status(), ApiError.of(d.reason()));
         }
-        Principal who = ((Access.Allowed) verdict).principal();
-        if (who != null) ctx.attribute(PRINCIPAL, who);
-        var type = Access.contentTypeProblem(ctx.method().name(), ctx.contentType());
-        if (type.isPresent()) throw new ApiException(415, ApiError.of(type.get()));
+        ctx.attribute(PRINCIPAL, ((Access.Allowed) verdict).principal());
     }
 
     static final String PRINCIPAL = "spottrain.principal";

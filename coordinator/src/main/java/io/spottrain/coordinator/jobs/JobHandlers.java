@@ -42,6 +42,7 @@ final class JobHandlers {
     final JobRecoveries recoveries;
     final JobNodes nodes;
     final JobTraining training;
+    final JobCapacity capacity;
     /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
     final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
     private Supplier<Behavior<JobMaster.Command>> behaviour;
@@ -59,6 +60,7 @@ final class JobHandlers {
         this.recoveries = new JobRecoveries(this);
         this.nodes = new JobNodes(this);
         this.training = new JobTraining(this);
+        this.capacity = new JobCapacity(this);
     }
 
     Job job() {
@@ -169,6 +171,7 @@ final class JobHandlers {
     }
 
     Behavior<JobMaster.Command> onWaiting(JobMaster.Waiting w) {
+        capacity.waiting();
         if (w.reason().equals(job.pendingReason())) return unchanged();
         Job next = job.withPendingReason(w.reason());
         if (job.state() == JobState.RECOVERING) next = next.withEvent(JobEventType.WAITING, null, -1, w.reason(), now());
@@ -177,6 +180,7 @@ final class JobHandlers {
 
     Behavior<JobMaster.Command> onPlaced(JobMaster.Placed p) {
         if (job.state() == JobState.RECOVERING && job.elastic().recovery() != null) return onPlacedTooLate(p);
+        capacity.placed();
         var members = new ArrayList<Member>();
         for (int r = 0; r < p.nodes().size(); r++) {
             var info = p.nodes().get(r).info();

@@ -17,13 +17,15 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
@@ -108,6 +110,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final String self;
+    private final ActorRef<AgentDirectory.Command> directory;
+    /** Agents refused because they claimed a live node's id (warned once each). */
+    private final Set<ActorRef<AgentProtocol.Command>> impostors = new HashSet<>();
     /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
     private final String incarnation = String.format("%04x", new SecureRandom().nextInt(0x10000));
 
@@ -123,7 +128,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts());
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
-        ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
+        this.directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.load(store), blocking), Restored::new);
     }
@@ -289,6 +294,16 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     d.agent().path().address());
             return this;
         }
+        var holder = nodes.heldByAnother(d);
+        if (holder.isPresent()) {
+            if (impostors.add(d.agent())) {
+                getContext().getLog().warn("refused to register node {} from {}: that node id is live at {} (a second agent may not claim "
+                        + "a live node's id; it registers once the first is gone)", nodeId, d.agent().path().address(), holder.get());
+            }
+            directory.tell(new AgentDirectory.Forget(d.agent()));
+            return this;
+        }
+        impostors.remove(d.agent());
         String job = nodes.registered(d, now());
         if (job != null && masters.containsKey(job)) nodes.assign(nodeId, job);
         getContext().getLog().info("node {} registered: {} {} {} GPU(s) ${}/h zone {}", nodeId, d.node().market().label(),

@@ -64,6 +64,12 @@ public final class JobMaster {
 
     record ReattachTimedOut(long generation) implements Command {}
 
+    /** The job waited {@code spec.elastic.capacityTimeout} for its workers in this generation's wait. */
+    record CapacityTimedOut(long generation) implements Command {}
+
+    /** Ask the launcher again for a node like {@code departed} (the last launch gave up while the job waits below min). */
+    record AskAgain(String departed) implements Command {}
+
     /** After a node re-registered mid-recovery and its ranks' status was applied: ask it again for what is missing. */
     record ResumeRecoveryOn(String nodeId) implements Command {}
 
@@ -94,7 +100,8 @@ public final class JobMaster {
         this.h = h;
         this.pending = common(Behaviors.receive(Command.class)
                 .onMessage(Placed.class, h::onPlaced)
-                .onMessage(Waiting.class, h::onWaiting));
+                .onMessage(Waiting.class, h::onWaiting)
+                .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut));
         this.forming = common(report(report(report(report(Behaviors.receive(Command.class),
                 AgentProtocol.PortAllocated.class, h::onPortAllocated),
                 AgentProtocol.RankStarted.class, h::onRankStarted),
@@ -118,7 +125,9 @@ public final class JobMaster {
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(RecoveryTimedOut.class, h::onRecoveryTimeout)
                 .onMessage(Placed.class, h::onPlaced)
-                .onMessage(Waiting.class, h::onWaiting));
+                .onMessage(Waiting.class, h::onWaiting)
+                .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut)
+                .onMessage(AskAgain.class, h.capacity::onAskAgain));
         this.ended = report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded)
                 .onMessage(Placed.class, h::onPlacedTooLate)
                 .onMessage(Cancel.class, h::onCancel)

@@ -57,6 +57,7 @@ final class JobNodes {
     }
 
     Behavior<JobMaster.Command> onReplacementFailed(JobMaster.ReplacementFailed r) {
+        if (r.gaveUp()) h.capacity.gaveUp(r.departed());
         return h.done(h.job().withEvent(JobEventType.REPLACEMENT_FAILED, r.departed(), -1, "replacing " + r.departed() + ": " + r.error()
                 + (r.gaveUp() ? " (gave up)" : " (will retry)"), h.now()));
     }

@@ -135,6 +135,19 @@ final class WorkerNodes {
         return agents.get(nodeId);
     }
 
+    /**
+     * The address of the live agent that already holds this description's node id, when the
+     * description comes from another agent at another address (a second agent claiming a live
+     * node's id); empty otherwise (a first registration, the same agent again, or a restart at the
+     * same address). The live one keeps the id until it is lost.
+     */
+    Optional<String> heldByAnother(AgentProtocol.NodeDescribed d) {
+        var holder = agents.get(d.node().nodeId());
+        if (holder == null || holder.equals(d.agent()) || registry.get(d.node().nodeId()).isEmpty()) return Optional.empty();
+        String held = holder.path().address().toString();
+        return held.equals(d.agent().path().address().toString()) ? Optional.empty() : Optional.of(held);
+    }
+
     Map<String, ActorRef<AgentProtocol.Command>> agents() {
         return agents;
     }

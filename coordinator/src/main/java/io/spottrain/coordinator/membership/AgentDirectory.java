@@ -41,6 +41,12 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
     /** The cluster's failure detector changed its mind about an address (a machine, several agents on a host). */
     public record AddressReachability(String address, boolean reachable) implements Event {}
 
+    /**
+     * Forget an agent (its registration was refused): its next heartbeat has it described again,
+     * so it registers once the refusal no longer holds (the node id it claims is free).
+     */
+    public record Forget(ActorRef<AgentProtocol.Command> agent) implements Command {}
+
     /** Heartbeat and sweep settings. */
     public record Settings(Duration heartbeatInterval, Duration heartbeatTimeout) {}
 
@@ -88,6 +94,12 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
                 .onMessage(Listed.class, this::onListed)
                 .onMessage(Beat.class, this::onBeat)
                 .onMessage(Terminated.class, this::onTerminated)
+                .onMessage(Forget.class, f -> {
+                    lastHeard.remove(f.agent());
+                    silent.remove(f.agent());
+                    getContext().unwatch(f.agent());
+                    return this;
+                })
                 .onMessage(Reachability.class, this::onReachability)
                 .onMessageEquals(Sweep.INSTANCE, this::onSweep)
                 .build();

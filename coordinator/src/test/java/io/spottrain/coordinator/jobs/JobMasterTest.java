@@ -11,6 +11,7 @@ import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +39,8 @@ class JobMasterTest {
             "spottrain.coordinator.stall-suspect-grace", "200ms",
             "spottrain.coordinator.reattach-grace", "2s",
             "spottrain.coordinator.progress-flush-interval", "100ms",
-            "spottrain.coordinator.ended-linger", "1s")).withFallback(ConfigFactory.load()));
+            "spottrain.coordinator.ended-linger", "1s",
+            "spottrain.coordinator.capacity-retry", "200ms")).withFallback(ConfigFactory.load()));
 
     InMemoryStateStore store;
     ActorRef<StoreWriter.Command> writer;
@@ -276,5 +279,42 @@ class JobMasterTest {
         var err = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> JobDocument.read("{\"schemaVersion\": 2, \"id\": \"x-1\"}"));
         assertEquals("stored job x-1 has schema version 2; this coordinator reads version 1", err.getMessage());
+    }
+
+    @Test
+    void aReplacementTheLauncherGaveUpOnIsAskedForAgainWhileTheJobWaitsBelowMin() {
+        Job job = submit("cap-1", 2, 2, 3);
+        var master = running(job, 2);
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        assertEquals("node2", manager.fishForMessage(Duration.ofSeconds(3), m -> m instanceof JobManager.RequestReplacement
+                ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore()).get(0) instanceof JobManager.RequestReplacement r
+                ? r.departed() : null);
+        // (the survivor's own checkpoint and stop are the recovery's business; here the job waits for a second node)
+        master.tell(new JobMaster.Waiting("waiting for capacity to resume: needs 2 workers, 1 free"));
+        awaitStored("cap-1", d -> d.state() == JobState.RECOVERING && d.pendingReason() != null);
+        // the launcher found no capacity and gave up: the job asks again (after the 200 ms back-off here), and again
+        for (int round = 1; round <= 2; round++) {
+            master.tell(new JobMaster.ReplacementFailed("node2", "InsufficientInstanceCapacity", true));
+            var again = manager.fishForMessage(Duration.ofSeconds(3), m -> m instanceof JobManager.RequestReplacement
+                    ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+            assertEquals("node2", ((JobManager.RequestReplacement) again.get(again.size() - 1)).departed());
+        }
+        assertTrue(storedEvents("cap-1").stream().filter(e -> e == JobEventType.REPLACEMENT_REQUESTED).count() >= 3);
+    }
+
+    @Test
+    void aJobThatCannotGetItsWorkersFailsAtItsCapacityTimeoutNamingWhatItWaitedFor() {
+        var base = Jobs.spec(2, 2, 3);
+        var s = base.spec();
+        var spec = new JobSpec(base.apiVersion(), base.kind(), base.metadata(), new JobSpec.Spec(s.workers(), s.command(), s.args(), s.env(),
+                s.workingDir(), s.placement(), s.checkpoint(), s.priority(), s.maxRestarts(), new JobSpec.Elastic(1)));
+        Job job = Job.submitted("cap-2", spec, Jobs.T0);
+        store.write(List.of(new StateStore.Put(Table.JOBS, "cap-2", JobDocument.of(job).toJson())));
+        var master = spawn(job.withoutNewEvents(), false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        master.tell(new JobMaster.Waiting("waiting for capacity: needs 2 workers, 0 free"));
+        awaitStored("cap-2", d -> d.state() == JobState.FAILED);
+        assertEquals("no capacity for 2 worker(s) within spec.elastic.capacityTimeout (1 s): waiting for capacity: needs 2 workers, 0 free",
+                stored("cap-2").reason());
     }
 }

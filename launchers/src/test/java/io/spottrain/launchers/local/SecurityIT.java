@@ -342,6 +342,60 @@ class SecurityIT {
     }
 
     @Test
+    void aSecondAgentClaimingALiveNodesIdIsRefused() throws Exception {
+        JsonNode before = cluster.node("node1");
+        // a holder of a genuine cluster certificate (a compromised member) claims node1
+        Path tls = dir.resolve("twin-tls");
+        ClusterPki.ensure(cluster.stateDir).issue("twin", tls, List.of("127.0.0.1"));
+        Process p = new ProcessBuilder(JavaCommand.current(JavaCommand.AGENT_FLAGS).argv(List.of("agent", "--seed",
+                cluster.state.clusterEndpoint(), "--node-id", "node1", "--work-dir", dir.resolve("twin").toString(), "--tls-dir",
+                tls.toString()))).redirectErrorStream(true).redirectOutput(dir.resolve("twin.log").toFile()).start();
+        try {
+            String control = awaitLog("control1", "refused to register node node1 from", Duration.ofSeconds(60));
+            assertTrue(control.contains("that node id is live at"), control);
+            assertEquals(before.path("pid").asLong(), cluster.node("node1").path("pid").asLong(), "node1 is still the first agent");
+        } finally {
+            ProcessTree.kill(p.pid());
+        }
+    }
+
+    @Test
+    void theConsoleLogsInWithATokenAndChangesOnlyWithItsCsrfToken() throws Exception {
+        Reply bad = send("POST", "/api/v1/session", null, "application/json", "{\"token\":\"st.abcdefghij." + "B".repeat(43) + "\"}",
+                Map.of());
+        assertEquals(401, bad.status(), bad.body());
+        Reply foreign = send("POST", "/api/v1/session", null, "application/json", "{\"token\":\"" + operator + "\"}",
+                Map.of("Origin", "http://evil.example"));
+        assertEquals(403, foreign.status(), "no login from another site");
+
+        var b = HttpRequest.newBuilder(URI.create(cluster.state.apiUrl() + "/api/v1/session")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"" + operator + "\"}"));
+        HttpResponse<String> login = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, login.statusCode(), login.body());
+        String setCookie = login.headers().firstValue("Set-Cookie").orElseThrow();
+        assertTrue(setCookie.startsWith("spottrain_session=") && setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"),
+                setCookie);
+        assertFalse(login.body().contains(setCookie.substring(18, setCookie.indexOf(';'))), "the session id is only in the cookie");
+        String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+        String csrf = Json.MAPPER.readTree(login.body()).path("csrfToken").asText();
+
+        assertEquals(200, send("GET", "/api/v1/jobs", null, null, null, Map.of("Cookie", cookie)).status(), "reads with the cookie");
+        Reply noCsrf = send("POST", "/api/v1/jobs/nope-1/cancel", null, "application/json", "{}", Map.of("Cookie", cookie));
+        assertEquals(403, noCsrf.status(), noCsrf.body());
+        assertTrue(noCsrf.error().contains("X-CSRF-Token"), noCsrf.body());
+        Reply withCsrf = send("POST", "/api/v1/jobs/nope-1/cancel", null, "application/json", "{}",
+                Map.of("Cookie", cookie, "X-CSRF-Token", csrf));
+        assertEquals(404, withCsrf.status(), "authorized (the job does not exist): " + withCsrf.body());
+        Reply admin = send("POST", "/api/v1/shutdown", null, "application/json", "{}", Map.of("Cookie", cookie, "X-CSRF-Token", csrf));
+        assertEquals(403, admin.status(), "the session has the token's role, operator: " + admin.body());
+
+        Reply out = send("POST", "/api/v1/session/logout", null, "application/json", "{}", Map.of("Cookie", cookie));
+        assertEquals(200, out.status(), out.body());
+        Reply after = send("GET", "/api/v1/jobs", null, null, null, Map.of("Cookie", cookie));
+        assertEquals(401, after.status(), after.body());
+    }
+
+    @Test
     void badBodiesGetOneLineJsonErrors() throws Exception {
         Reply empty = send("POST", "/api/v1/jobs", operator, "application/yaml", "", Map.of());
         assertEquals(400, empty.status());

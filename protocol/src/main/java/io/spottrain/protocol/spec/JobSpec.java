@@ -1,6 +1,8 @@
 package io.spottrain.protocol.spec;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -27,11 +29,13 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
             Placement placement,
             Checkpoint checkpoint,
             int priority,
-            int maxRestarts) {
+            int maxRestarts,
+            Elastic elastic) {
         public Spec {
             command = List.copyOf(command);
             args = List.copyOf(args);
             env = Map.copyOf(env);
+            elastic = elastic == null ? Elastic.WAIT : elastic; // specs stored before the field existed
         }
 
         /** The full argv: command then args. */
@@ -39,6 +43,19 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
             var all = new java.util.ArrayList<>(command);
             all.addAll(args);
             return List.copyOf(all);
+        }
+    }
+
+    /**
+     * Elastic behaviour: {@code capacityTimeoutSeconds} is how long the job may wait for {@code min}
+     * workers (to start, or to resume after a recovery) before it fails naming what it waited for;
+     * 0 waits for good, asking for capacity again and again.
+     */
+    public record Elastic(long capacityTimeoutSeconds) {
+        public static final Elastic WAIT = new Elastic(0);
+
+        public Optional<Duration> capacityTimeout() {
+            return capacityTimeoutSeconds > 0 ? Optional.of(Duration.ofSeconds(capacityTimeoutSeconds)) : Optional.empty();
         }
     }
 

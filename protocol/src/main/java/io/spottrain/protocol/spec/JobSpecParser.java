@@ -53,6 +53,8 @@ public final class JobSpecParser {
     private static final ObjectMapper YAML = new ObjectMapper(
             YAMLFactory.builder().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,7})([smhd])");
+
     private JobSpecParser() {}
 
     private static Map<String, List<String>> fields() {
@@ -60,7 +62,8 @@ public final class JobSpecParser {
         m.put("", List.of("apiVersion", "kind", "metadata", "spec"));
         m.put("metadata", List.of("name", "labels"));
         m.put("spec", List.of("workers", "command", "args", "env", "workingDir", "placement", "checkpoint",
-                "priority", "maxRestarts"));
+                "priority", "maxRestarts", "elastic"));
+        m.put("spec.elastic", List.of("capacityTimeout"));
         m.put("spec.workers", List.of("min", "max", "gpusPerWorker"));
         m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour"));
         m.put("spec.checkpoint", List.of("interval", "keep", "remote"));
@@ -223,11 +226,12 @@ public final class JobSpecParser {
             if (maxRestarts != null && (maxRestarts < 0 || maxRestarts > 1000)) {
                 error("spec.maxRestarts", "must be between 0 and 1000, got " + maxRestarts);
             }
+            JobSpec.Elastic elastic = elastic(object(node, "spec", "elastic"));
             if (workers == null || command == null || args == null || placement == null || checkpoint == null
-                    || priority == null || maxRestarts == null) {
+                    || priority == null || maxRestarts == null || elastic == null) {
                 return null;
             }
-            return new JobSpec.Spec(workers, command, args, env, workingDir, placement, checkpoint, priority, maxRestarts);
+            return new JobSpec.Spec(workers, command, args, env, workingDir, placement, checkpoint, priority, maxRestarts, elastic);
         }
 
         private JobSpec.Workers workers(ObjectNode node) {
@@ -277,6 +281,25 @@ public final class JobSpecParser {
                 error("spec.placement.maxPricePerHour", "must be > 0 (USD per hour per node), got " + maxPrice);
             }
             return market == null || types == null || maxPrice == null ? null : new JobSpec.Placement(market, types, maxPrice);
+        }
+
+        private JobSpec.Elastic elastic(ObjectNode node) {
+            if (node == null) return null;
+            String timeout = string(node, "spec.elastic", "capacityTimeout", false);
+            if (timeout == null) return JobSpec.Elastic.WAIT;
+            var m = DURATION.matcher(timeout.trim());
+            long seconds = m.matches() ? Long.parseLong(m.group(1)) * switch (m.group(2)) {
+                case "s" -> 1L;
+                case "m" -> 60L;
+                case "h" -> 3600L;
+                default -> 86_400L;
+            } : -1;
+            if (seconds < 10 || seconds > 30 * 86_400L) {
+                error("spec.elastic.capacityTimeout", "must be a duration from 10s to 30d such as 90s, 30m, 2h or 1d (leave it out to wait "
+                        + "for good), got \"" + timeout + "\"");
+                return null;
+            }
+            return new JobSpec.Elastic(seconds);
         }
 
         private JobSpec.Checkpoint checkpoint(ObjectNode node) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,7 @@ class JobSpecParserTest {
               checkpoint: {interval: 25, keep: 2, remote: "s3://ckpt-bucket/jobs"}
               priority: 10
               maxRestarts: 5
+              elastic: {capacityTimeout: 30m}
             """;
 
     /** A minimal valid spec with one line replaced, for the error table. */
@@ -60,6 +62,7 @@ class JobSpecParserTest {
         assertEquals(new JobSpec.Checkpoint(25, false, 2, "s3://ckpt-bucket/jobs"), s.spec().checkpoint());
         assertEquals(10, s.spec().priority());
         assertEquals(5, s.spec().maxRestarts());
+        assertEquals(Duration.ofMinutes(30), s.spec().elastic().capacityTimeout().orElseThrow());
     }
 
     @Test
@@ -71,6 +74,7 @@ class JobSpecParserTest {
         assertEquals(new JobSpec.Checkpoint(50, false, 3, null), s.spec().checkpoint());
         assertEquals(0, s.spec().priority());
         assertEquals(3, s.spec().maxRestarts());
+        assertTrue(s.spec().elastic().capacityTimeout().isEmpty(), "waits for good");
         assertTrue(s.spec().env().isEmpty());
         assertTrue(s.spec().args().isEmpty());
     }
@@ -111,6 +115,10 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "env: {A: [1]}"), "spec.env.A", "must be a string, got a list"),
                 Arguments.of(minimal("{min: 1}", "priority: 5000"), "spec.priority", "between 0 and 1000"),
                 Arguments.of(minimal("{min: 1}", "maxRestarts: -1"), "spec.maxRestarts", "between 0 and 1000"),
+                Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: soon}"), "spec.elastic.capacityTimeout", "such as 90s, 30m"),
+                Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 5s}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),
+                Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 31d}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),
+                Arguments.of(minimal("{min: 1}", "elastic: {scaleUp: auto}"), "spec.elastic.scaleUp", "unknown field"),
                 Arguments.of(minimal("{min: 1}", "args: {a: 1}"), "spec.args", "must be a list of strings, got a mapping"),
                 Arguments.of(minimal("{min: 1}", "placement: spot"), "spec.placement", "must be a mapping, got string \"spot\""),
                 Arguments.of(GOOD.replace("spottrain/v1", "spottrain/v2"), "apiVersion", "must be \"spottrain/v1\""),

@@ -1,0 +1,73 @@
+package io.spottrain.coordinator.jobs;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * A {@link JobMaster} waiting for capacity: it never waits silently. When the launcher gave up on
+ * a departed node's replacement while the job is below {@code min}, the request is made again
+ * after a back-off (the configured capacity retry, doubling, at most 5 minutes), for as long as
+ * the job waits; and a job whose spec sets {@code elastic.capacityTimeout} fails once it waited
+ * that long for {@code min} workers, naming what it waited for.
+ */
+final class JobCapacity {
+    static final Duration MAX_RETRY = Duration.ofMinutes(5);
+
+    private final JobHandlers h;
+    /** Rounds of asking again, per departed node. */
+    private final Map<String, Integer> rounds = new HashMap<>();
+    /** The generation whose wait has a deadline running (-1: none). */
+    private long deadlineFor = -1;
+
+    JobCapacity(JobHandlers h) {
+        this.h = h;
+    }
+
+    /** The job is waiting for workers (pending, or recovering below min): start the deadline once per wait. */
+    void waiting() {
+        var timeout = h.job().spec().spec().elastic().capacityTimeout();
+        if (timeout.isEmpty() || deadlineFor == h.job().generation()) return;
+        deadlineFor = h.job().generation();
+        h.timers.startSingleTimer(new JobMaster.CapacityTimedOut(h.job().generation()), timeout.get());
+    }
+
+    /** The job got its workers: no deadline, and departed nodes are no longer asked for. */
+    void placed() {
+        h.timers.cancel(new JobMaster.CapacityTimedOut(deadlineFor));
+        deadlineFor = -1;
+        rounds.keySet().forEach(d -> h.timers.cancel(new JobMaster.AskAgain(d)));
+        rounds.clear();
+    }
+
+    /** The launcher gave up on a replacement: ask again later while the job still waits. */
+    void gaveUp(String departed) {
+        if (!waitingBelowMin()) return;
+        int round = rounds.merge(departed, 1, Integer::sum);
+        Duration delay = h.deps.settings().capacityRetry().multipliedBy(1L << Math.min(round - 1, 10));
+        h.timers.startSingleTimer(new JobMaster.AskAgain(departed), delay.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : delay);
+    }
+
+    Behavior<JobMaster.Command> onAskAgain(JobMaster.AskAgain a) {
+        if (!waitingBelowMin()) return h.unchanged();
+        String departed = a.departed();
+        h.after(() -> h.deps.manager().tell(new JobManager.RequestReplacement(h.job().id(), departed)));
+        return h.done(h.job().withEvent(JobEventType.REPLACEMENT_REQUESTED, departed, -1, "asking again for a node like " + departed
+                + " (round " + (rounds.getOrDefault(departed, 0) + 1) + "): " + h.job().pendingReason(), h.now()));
+    }
+
+    Behavior<JobMaster.Command> onTimedOut(JobMaster.CapacityTimedOut t) {
+        Job job = h.job();
+        boolean waits = job.state() == JobState.PENDING || job.state() == JobState.RECOVERING;
+        if (t.generation() != job.generation() || !waits) return h.unchanged();
+        var timeout = job.spec().spec().elastic().capacityTimeout().orElseThrow();
+        return h.end(job, JobState.FAILED, "no capacity for " + job.spec().spec().workers().min() + " worker(s) within spec.elastic."
+                + "capacityTimeout (" + timeout.toSeconds() + " s)" + (job.pendingReason() == null ? "" : ": " + job.pendingReason()));
+    }
+
+    private boolean waitingBelowMin() {
+        Job job = h.job();
+        return job.state() == JobState.RECOVERING && job.pendingReason() != null;
+    }
+}
