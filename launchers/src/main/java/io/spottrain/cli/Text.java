@@ -68,6 +68,10 @@ final class Text {
         } else {
             sb.append("  checkpoints none\n");
         }
+        if (c.path("autoIntervalSeconds").isNumber()) {
+            sb.append("  checkpoint interval auto: every ").append(c.path("autoIntervalSeconds").asLong()).append(" s (")
+                    .append(c.path("autoIntervalWhy").asText()).append(")\n");
+        }
         JsonNode cost = j.path("cost");
         sb.append(String.format("  cost $%.6f on these nodes vs $%.6f on-demand: %.1f%% saved%n", cost.path("actualUsd").asDouble(),
                 cost.path("onDemandUsd").asDouble(), cost.path("savingsPct").asDouble()));

@@ -58,10 +58,12 @@ public record JobView(
     /**
      * {@code uploadMsP50}, {@code remoteLatestStep} are null until checkpoints reach a remote tier;
      * the backlog is what the last upload report left behind (steps and bytes not yet remote); the
-     * medians cover the newest 512 reports.
+     * medians cover the newest 512 reports. {@code interval} is "auto" or the spec's steps;
+     * {@code autoIntervalSeconds}/{@code autoIntervalWhy} what auto chose last, and why (null until then).
      */
     public record Checkpoints(long count, long files, Double stallMsP50, Double persistMsP50, Double uploadMsP50, Long latestStep,
-            Long remoteLatestStep, long uploads, int backlogSteps, long backlogBytes) {}
+            Long remoteLatestStep, long uploads, int backlogSteps, long backlogBytes, String interval, Long autoIntervalSeconds,
+            String autoIntervalWhy) {}
 
     public record Cost(double actualUsd, double onDemandUsd, double savingsPct) {}
 
@@ -76,7 +78,8 @@ public record JobView(
         boolean agree = !hashes.isEmpty() && new HashSet<>(hashes.values()).size() == 1;
         var c = t.checkpoints();
         var checkpoints = new Checkpoints(c.steps(), c.files(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.latestStep(),
-                c.remoteLatestStep(), c.uploads(), c.backlogSteps(), c.backlogBytes());
+                c.remoteLatestStep(), c.uploads(), c.backlogSteps(), c.backlogBytes(), spec.spec().checkpoint().auto() ? "auto"
+                        : Integer.toString(spec.spec().checkpoint().intervalSteps()), c.autoIntervalSeconds(), c.autoIntervalWhy());
         return new JobView(d.id(), d.id(), d.name(), d.state().name(), d.reason(), d.pendingReason(), d.generation(), d.generation(),
                 d.members().size(), d.minWorkers(), d.maxWorkers(), d.market(), d.priority(), d.labels(), spec.spec().argv(), d.members(),
                 d.masterAddr(), d.masterPort(), d.submittedAt(), d.startedAt(), d.finishedAt(), wall, t.step(),

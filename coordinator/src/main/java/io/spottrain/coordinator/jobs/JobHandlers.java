@@ -43,6 +43,7 @@ final class JobHandlers {
     final JobNodes nodes;
     final JobTraining training;
     final JobCapacity capacity;
+    final JobAutoCheckpoint autoCheckpoint;
     /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
     final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
     private Supplier<Behavior<JobMaster.Command>> behaviour;
@@ -61,6 +62,7 @@ final class JobHandlers {
         this.nodes = new JobNodes(this);
         this.training = new JobTraining(this);
         this.capacity = new JobCapacity(this);
+        this.autoCheckpoint = new JobAutoCheckpoint(this);
     }
 
     Job job() {
@@ -82,6 +84,9 @@ final class JobHandlers {
     Behavior<JobMaster.Command> start(boolean restored, Supplier<Behavior<JobMaster.Command>> behaviour) {
         this.behaviour = behaviour;
         timers.startTimerWithFixedDelay(JobMaster.Tick.FLUSH, deps.settings().progressFlushInterval());
+        if (job.spec().spec().checkpoint().auto()) {
+            timers.startTimerWithFixedDelay(JobMaster.Tick.AUTO_CHECKPOINT, JobAutoCheckpoint.tick(deps.settings().autoCheckpointFloor()));
+        }
         if (!restored) {
             askForNodes();
             return unchanged();

@@ -75,7 +75,7 @@ public final class JobMaster {
 
     record Stored(StoreWriter.Result result) implements Command {}
 
-    enum Tick implements Command { FLUSH, RETRY, LINGER_OVER }
+    enum Tick implements Command { FLUSH, RETRY, LINGER_OVER, AUTO_CHECKPOINT }
 
     /**
      * A new job ({@code restored} false: it was just stored by the manager) or one a new job
@@ -173,6 +173,7 @@ public final class JobMaster {
                 .onMessage(Stored.class, h::onStored)
                 .onMessageEquals(Tick.FLUSH, h::onFlush)
                 .onMessageEquals(Tick.RETRY, h::onRetry)
+                .onMessageEquals(Tick.AUTO_CHECKPOINT, h.autoCheckpoint::onTick)
                 .build();
     }
 

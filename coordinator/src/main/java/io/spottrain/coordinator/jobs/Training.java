@@ -39,9 +39,10 @@ public record Training(
      * {@code newestRank0Step} -1 until rank 0 committed one; the p50s cover the newest reports.
      */
     public record CheckpointSummary(long steps, long files, Long latestStep, long newestRank0Step, Long remoteLatestStep, long uploads,
-            int backlogSteps, long backlogBytes, Double stallMsP50, Double persistMsP50, Double uploadMsP50) {
+            int backlogSteps, long backlogBytes, Double stallMsP50, Double persistMsP50, Double uploadMsP50, Long autoIntervalSeconds,
+            String autoIntervalWhy) {
 
-        public static final CheckpointSummary NONE = new CheckpointSummary(0, 0, null, -1, null, 0, 0, 0, null, null, null);
+        public static final CheckpointSummary NONE = new CheckpointSummary(0, 0, null, -1, null, 0, 0, 0, null, null, null, null, null);
     }
 
     public Training progress(long s, double l, double sps) {
@@ -68,7 +69,7 @@ public record Training(
                 persistMs, digest);
         var sum = new CheckpointSummary(steps, c.files() + 1, c.latestStep() == null ? s : Math.max(c.latestStep(), s),
                 rank == 0 ? Math.max(c.newestRank0Step(), s) : c.newestRank0Step(), c.remoteLatestStep(), c.uploads(), c.backlogSteps(),
-                c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50());
+                c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
         return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e));
     }
 
@@ -80,14 +81,22 @@ public record Training(
         var e = found.orElseGet(() -> CheckpointEntry.first(c.steps(), s, generation)).uploaded(bytes, millis);
         var sum = new CheckpointSummary(steps, c.files(), c.latestStep() == null ? s : Math.max(c.latestStep(), s), c.newestRank0Step(),
                 c.remoteLatestStep() == null ? s : Math.max(c.remoteLatestStep(), s), c.uploads() + 1, backlogSteps, backlogBytes,
-                c.stallMsP50(), c.persistMsP50(), c.uploadMsP50());
+                c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
         return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e));
+    }
+
+    /** The interval {@code checkpoint.interval: auto} chose, and why. */
+    Training withAutoInterval(CheckpointInterval.Choice choice) {
+        var c = checkpoints;
+        var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
+                c.backlogSteps(), c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), choice.seconds(), choice.why());
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent);
     }
 
     Training withP50s(Double stall, Double persist, Double upload) {
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
-                c.backlogSteps(), c.backlogBytes(), stall, persist, upload);
+                c.backlogSteps(), c.backlogBytes(), stall, persist, upload, c.autoIntervalSeconds(), c.autoIntervalWhy());
         return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent);
     }
 

@@ -23,7 +23,10 @@ public record CoordinatorSettings(
         Duration endedLinger,
         int replacementAttempts,
         List<String> allowedRemotes,
-        Duration capacityRetry) {
+        Duration capacityRetry,
+        Duration autoCheckpointFloor,
+        Duration autoCheckpointCeiling,
+        double preemptionPrior) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -42,21 +45,27 @@ public record CoordinatorSettings(
                 c.getDuration("ended-linger"),
                 c.getInt("replacement-attempts"),
                 List.copyOf(c.getStringList("security.allowed-remotes")),
-                c.getDuration("capacity-retry"));
+                c.getDuration("capacity-retry"),
+                c.getDuration("auto-checkpoint.floor"),
+                c.getDuration("auto-checkpoint.ceiling"),
+                c.getDouble("auto-checkpoint.prior-preemptions-per-node-hour"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
-                reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry);
+                reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
-                heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry);
+                heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
-                d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry);
+                d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior);
     }
 }

@@ -40,7 +40,8 @@ class JobMasterTest {
             "spottrain.coordinator.reattach-grace", "2s",
             "spottrain.coordinator.progress-flush-interval", "100ms",
             "spottrain.coordinator.ended-linger", "1s",
-            "spottrain.coordinator.capacity-retry", "200ms")).withFallback(ConfigFactory.load()));
+            "spottrain.coordinator.capacity-retry", "200ms",
+            "spottrain.coordinator.auto-checkpoint.floor", "300ms")).withFallback(ConfigFactory.load()));
 
     InMemoryStateStore store;
     ActorRef<StoreWriter.Command> writer;
@@ -316,5 +317,23 @@ class JobMasterTest {
         awaitStored("cap-2", d -> d.state() == JobState.FAILED);
         assertEquals("no capacity for 2 worker(s) within spec.elastic.capacityTimeout (1 s): waiting for capacity: needs 2 workers, 0 free",
                 stored("cap-2").reason());
+    }
+
+    @Test
+    void anAutoIntervalJobIsAskedForCheckpointsPeriodicallyAndSaysWhy() {
+        var spec = Jobs.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: j}
+                spec: {workers: {min: 2, max: 2, gpusPerWorker: 0}, command: [x], checkpoint: {interval: auto}}
+                """);
+        Job job = Job.submitted("auto-1", spec, Jobs.T0);
+        store.write(List.of(new StateStore.Put(Table.JOBS, "auto-1", JobDocument.of(job).toJson())));
+        running(job.withoutNewEvents(), 2);
+        // nothing measured yet: the floor (300 ms here); each round asks every rank for the next common step
+        for (int round = 0; round < 2; round++) {
+            for (int r = 0; r < 2; r++) assertEquals(-1, expect(r, AgentProtocol.RequestCheckpoint.class).step());
+        }
+        awaitStored("auto-1", d -> storedEvents("auto-1").contains(JobEventType.CHECKPOINT_INTERVAL));
     }
 }

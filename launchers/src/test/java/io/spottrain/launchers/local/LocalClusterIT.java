@@ -65,6 +65,23 @@ class LocalClusterIT {
     }
 
     @Test
+    void anAutoIntervalJobCheckpointsPeriodicallyAndSaysWhy() throws Exception {
+        String spec = TestCluster.javaJob("auto-ckpt", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "500", "--step-delay-ms",
+                "50", "--log-every", "50").replace("command:", "checkpoint: {interval: auto}\n  command:");
+        String id = cluster.submit(spec).path("id").asText();
+        JsonNode end = cluster.awaitEnd(id);
+        assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+        JsonNode c = end.path("checkpoints");
+        assertEquals("auto", c.path("interval").asText());
+        // the ranks' stall is well under a millisecond: Young/Daly says seconds, the 10 s floor holds
+        assertEquals(10, c.path("autoIntervalSeconds").asLong(), c::toString);
+        assertTrue(c.path("autoIntervalWhy").asText().contains("raised to the 10 s floor"), c::toString);
+        var steps = cluster.api.get("/api/v1/jobs/" + id + "/checkpoints").path("items");
+        assertTrue(steps.size() >= 1, "periodic checkpoints while it ran ~25 s: " + steps);
+        assertTrue(end.path("events").toString().contains("CHECKPOINT_INTERVAL"), "the choice is an event");
+    }
+
+    @Test
     void aSecondUpOnTheSameStateDirIsRefused() {
         var e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
                 () -> LocalCluster.start(cluster.stateDir, new LocalCluster.Shape(1, 0), TestCluster.ROOT, Duration.ofSeconds(5),

@@ -310,10 +310,10 @@ public final class JobSpecParser {
             boolean ok = true;
             if (interval != null && !interval.isNull()) {
                 if (interval.isTextual() && interval.asText().equals("auto")) {
-                    // reserved for an interval that picks itself from checkpoint cost and interruption rate
-                    // (Young/Daly); refused until something reads it, so no job silently runs without checkpoints
-                    error("spec.checkpoint.interval", "\"auto\" is not implemented yet: give a number of steps");
-                    ok = false;
+                    // the job manager picks the interval (Young/Daly from the measured checkpoint cost and the
+                    // preemption rate) and asks the ranks for each checkpoint; they get SPOTTRAIN_CHECKPOINT_INTERVAL=0
+                    steps = 0;
+                    auto = true;
                 } else if (interval.canConvertToInt() && interval.isIntegralNumber() && interval.asInt() >= 1) {
                     steps = interval.asInt();
                 } else {

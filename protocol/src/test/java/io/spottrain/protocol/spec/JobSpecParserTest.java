@@ -80,12 +80,9 @@ class JobSpecParserTest {
     }
 
     @Test
-    void autoCheckpointIntervalIsRefusedUntilItIsBuilt() {
-        var e = assertThrows(JobSpecException.class,
-                () -> JobSpecParser.parse(minimal("{min: 1}", "checkpoint: {interval: auto}")));
-        assertEquals(1, e.errors().size());
-        assertEquals("spec.checkpoint.interval", e.errors().get(0).path());
-        assertTrue(e.errors().get(0).toString().contains("\"auto\" is not implemented yet: give a number of steps"), e.errors()::toString);
+    void autoCheckpointIntervalLeavesTheStepsToTheJobManager() throws Exception {
+        var s = JobSpecParser.parse(minimal("{min: 1}", "checkpoint: {interval: auto, keep: 2}"));
+        assertEquals(new JobSpec.Checkpoint(0, true, 2, null), s.spec().checkpoint());
     }
 
     static Stream<Arguments> badSpecs() {
