@@ -7,7 +7,8 @@ MASTER_PORT) and the spottrain contract (examples/python/spottrain_contract.py):
 checkpoints in the manifest layout, checkpoint/stop requests made collective, a stall report when
 a peer dies, resume from SPOTTRAIN_RESUME_STEP.
 
---reduce exact (default): per-sample gradients (torch.func) quantized to int64 fixed point and
+--reduce exact (default): per-sample gradients (torch.func where the installed torch has it, 2.0
+and later; a per-sample autograd loop otherwise, e.g. Debian's python3-torch 1.13) quantized to int64 fixed point and
 summed with an int64 all_reduce. Integer sums do not depend on world size or arrival order, so a
 resume at another world size can reproduce an uninterrupted run as long as each per-sample
 gradient is computed identically (see README.md for what was measured on which device).
@@ -25,7 +26,11 @@ import time
 
 import torch
 import torch.distributed as dist
-from torch.func import functional_call, grad, vmap
+
+try:  # torch >= 2.0
+    from torch.func import functional_call, grad, vmap
+except ImportError:  # torch 1.x (Debian's python3-torch 1.13): per-sample gradients by an autograd loop
+    functional_call = grad = vmap = None
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import spottrain_contract as sc  # noqa: E402
@@ -102,7 +107,18 @@ def main():
         out = functional_call(model, params, (x.unsqueeze(0),))
         return torch.nn.functional.cross_entropy(out, y.unsqueeze(0))
 
-    per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0))
+    def per_sample_loop(params, xs, ys):
+        # each sample's gradient on its own: the same numbers whichever rank computes it, like vmap's
+        out = {n: [] for n in names}
+        for i in range(xs.shape[0]):
+            model.zero_grad()
+            torch.nn.functional.cross_entropy(model(xs[i:i + 1]), ys[i:i + 1]).backward()
+            for n, p in model.named_parameters():
+                out[n].append(p.grad.detach().clone())
+        return {n: torch.stack(v) if v else torch.zeros((0,) + tuple(dict(model.named_parameters())[n].shape),
+                                                        dtype=torch.float64, device=device) for n, v in out.items()}
+
+    per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0)) if vmap is not None else per_sample_loop
     lo = a.batch * env.rank // env.world_size
     hi = a.batch * (env.rank + 1) // env.world_size
 

@@ -70,6 +70,9 @@ final class AgentProcess implements Callable<Integer> {
     @Option(names = "--run-as", description = "run training processes as this unprivileged user (the agent runs as root)")
     String runAs;
 
+    @Option(names = "--job-secrets-dir", description = "secrets this node holds for jobs: one file per secret, named as its variable")
+    Path jobSecretsDir;
+
     @Option(names = "--tls-dir", required = true,
             description = "node.crt, node.key (0600) and ca.crt of the cluster's CA: the agent joins over mutually authenticated TLS")
     Path tlsDir;
@@ -90,6 +93,7 @@ final class AgentProcess implements Callable<Integer> {
         if (launchedAt != null) o.put("spottrain.agent.launched-at", launchedAt);
         if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
         if (runAs != null) o.put("spottrain.agent.run-as", runAs);
+        if (jobSecretsDir != null) o.put("spottrain.agent.job-secrets-dir", jobSecretsDir.toAbsolutePath().toString());
         if (interruptionPoll != null) o.put("spottrain.agent.interruption.poll-interval", interruptionPoll);
         if (s3Uri != null) o.put("spottrain.agent.checkpoint.remote.uri", s3Uri);
         if (s3Endpoint != null) o.put("spottrain.agent.checkpoint.remote.endpoint", s3Endpoint);

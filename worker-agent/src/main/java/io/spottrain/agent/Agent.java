@@ -71,7 +71,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** What each rank this agent started did, newest generations kept (for a job manager that takes over). */
     private final Map<String, AgentProtocol.RankStatus> ranks = new LinkedHashMap<>();
     /** The agent's own secrets, masked in everything it passes on from ranks. */
-    private final Redactor redactor = Redactor.of(System.getenv());
+    private final Redactor redactor;
     private final TimerScheduler<AgentProtocol.Command> timers;
     private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
     private long beats;
@@ -82,6 +82,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         this.timers = timers;
         this.node = node;
         this.supervisor = supervisor;
+        this.redactor = Redactor.of(System.getenv(), supervisor.secretValues());
         this.checkpoints = checkpoints;
         this.stopGrace = stopGrace;
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));

@@ -5,6 +5,7 @@ import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.agent.node.InstanceMetadata;
 import io.spottrain.agent.node.InterruptionWatcher;
+import io.spottrain.agent.supervision.JobSecrets;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RunAs;
 import io.spottrain.protocol.tls.ClusterSslEngineProvider;
@@ -53,7 +54,8 @@ public final class WorkerAgent implements AutoCloseable {
         }
         NodeInfo node = NodeInfoSource.describe(settings, host).withPeerUrl(checkpoints.peerUrl());
         var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir(),
-                RunAs.of(config.getString("spottrain.agent.run-as"), settings.workDir()));
+                RunAs.of(config.getString("spottrain.agent.run-as"), settings.workDir()), new JobSecrets(
+                config.getString("spottrain.agent.job-secrets-dir").isBlank() ? null : Path.of(config.getString("spottrain.agent.job-secrets-dir"))));
         ActorSystem<io.spottrain.protocol.wire.AgentProtocol.Command> system = ActorSystem.create(
                 Agent.create(node, supervisor, checkpoints, settings.stopGrace()), ClusterConfig.SYSTEM_NAME, config);
         InstanceMetadata imds = settings.imdsEndpoint().isBlank() ? null : new InstanceMetadata(

@@ -105,6 +105,12 @@ public final class ElasticPolicy {
      * An error spends a restart when the job can resume (else it fails); all exited 0: succeeded.
      */
     public static Decision onRankExited(Job job, int rank, String nodeId, int exitCode, String lastLogLine) {
+        if (exitCode == Contract.EXIT_RESUMABLE && job.state() == JobState.RUNNING && recoverable(job)
+                && job.elastic().stalls().containsKey(rank)) {
+            // a rank that stalled (its collective broke), wrote its last step and stopped: not a failure;
+            // the stall reports decide (a silent peer is suspected lost, or every rank stalled)
+            return new RecordOnly();
+        }
         if (exitCode != 0) {
             String failure = "rank " + rank + " on " + nodeId + " exited with code " + exitCode
                     + (lastLogLine == null || lastLogLine.isEmpty() ? "" : ": " + lastLogLine);
@@ -129,10 +135,7 @@ public final class ElasticPolicy {
     public static Decision onRecoveryExit(Job job, int rank, String nodeId, int exitCode) {
         Recovery rec = job.elastic().recovery();
         if (rec == null) return new Ignore();
-        boolean allGone = job.members().stream()
-                .filter(m -> !m.nodeId().equals(rec.node()) || rec.kind() == RecoveryKind.NOTICE)
-                .allMatch(m -> m.exitCode() != null || rec.exited().contains(m.rank()) || m.pid() == 0);
-        if (rec.allCheckpointed() && allGone) return new Close();
+        if (readyToClose(job)) return new Close();
         boolean ownNode = nodeId.equals(rec.node()) && rec.kind() != RecoveryKind.NOTICE;
         if (!rec.allCheckpointed() && exitCode != Contract.EXIT_RESUMABLE && !ownNode) {
             return new Fail("rank " + rank + " on " + nodeId + " exited with code " + exitCode + " during recovery, before its checkpoint");
@@ -188,6 +191,28 @@ public final class ElasticPolicy {
             return OptionalLong.of(newest >= 0 ? newest : job.elastic().resumeStep());
         }
         return OptionalLong.of(rec.survivors().stream().mapToLong(stalls::get).min().orElse(0));
+    }
+
+    /** Every survivor checkpointed the agreed step and every rank that had to go is gone: the generation can close. */
+    public static boolean readyToClose(Job job) {
+        Recovery rec = job.elastic().recovery();
+        if (rec == null || !rec.allCheckpointed()) return false;
+        return job.members().stream()
+                .filter(m -> !m.nodeId().equals(rec.node()) || rec.kind() == RecoveryKind.NOTICE)
+                .allMatch(m -> m.exitCode() != null || rec.exited().contains(m.rank()) || m.pid() == 0);
+    }
+
+    /**
+     * The agreed recovery with the survivors counted that committed the agreed step in this
+     * generation already (a rank that stalls writes its last step itself, and may have stopped since:
+     * it cannot be asked again).
+     */
+    public static Recovery withCommitted(Job job, Recovery rec) {
+        var entry = job.training().entry(rec.agreedStep());
+        if (entry.isEmpty() || entry.get().generation() != job.generation()) return rec;
+        Recovery out = rec;
+        for (int r : rec.survivors()) if (entry.get().ranks().contains(r)) out = out.checkpointed(r);
+        return out;
     }
 
     /**

@@ -223,7 +223,7 @@ final class JobHandlers {
                     .filter(Objects::nonNull).toList();
             var start = new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(), p.host(), p.port(),
                     ready.elastic().resumeStep(), spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
-                    peers, peerDigests(ready, m.nodeId()), spec.argv(), spec.env(), spec.workingDir(), deps.reports());
+                    peers, peerDigests(ready, m.nodeId()), spec.argv(), spec.env(), spec.secrets(), spec.workingDir(), deps.reports());
             after(() -> agent.tell(start));
         }
         timers.startSingleTimer(new JobMaster.StartTimedOut(ready.generation()), deps.settings().generationStartTimeout());

@@ -171,12 +171,20 @@ final class JobRecoveries {
         if (step.isEmpty()) return h.done(job);
         var rec = job.elastic().recovery();
         long s = step.getAsLong();
-        Job agreed = job.withElastic(e -> e.withRecovery(rec.agreed(s))).withEvent(JobEventType.RECOVERY_STEP, null, -1,
+        var counted = ElasticPolicy.withCommitted(job, rec.agreed(s));
+        Job agreed = job.withElastic(e -> e.withRecovery(counted)).withEvent(JobEventType.RECOVERY_STEP, null, -1,
                 rec.survivors().isEmpty() ? "no rank survived: resuming from the newest checkpoint, step " + s
                         : "survivors checkpoint step " + s, h.now());
         if (rec.survivors().isEmpty()) return close(agreed);
-        tell(agreed, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), s));
-        return h.done(agreed);
+        var toAsk = rec.survivors().stream().filter(r -> !counted.checkpointed().contains(r)).toList();
+        tell(agreed, toAsk, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), s));
+        if (!counted.allCheckpointed()) return h.done(agreed);
+        // every survivor holds the step already (they wrote it when they stalled): the generation closes now
+        Job ready = agreed.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + s + " on all " + rec.survivors().size()
+                + " ranks (written when they stalled)", h.now());
+        tell(ready, ready.members().stream().filter(m -> m.exitCode() == null).map(Member::rank).toList(),
+                m -> new AgentProtocol.StopGeneration(ready.id(), ready.generation(), "generation closes for recovery"));
+        return ElasticPolicy.readyToClose(ready) ? close(ready) : h.done(ready);
     }
 
     Behavior<JobMaster.Command> onCheckpoint(Job job, AgentProtocol.CheckpointReported c) {

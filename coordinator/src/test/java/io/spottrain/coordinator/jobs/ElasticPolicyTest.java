@@ -2,6 +2,7 @@ package io.spottrain.coordinator.jobs;
 
 import static io.spottrain.coordinator.jobs.Jobs.aJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.coordinator.jobs.ElasticPolicy.BeginRecovery;
@@ -98,7 +99,12 @@ class ElasticPolicyTest {
                 row("a failure with no restart left", aJob().maxRestarts(2).running(3).restartsUsed(2).exited(1, 1).build(), 1,
                         new Fail("rank 1 on node2 exited with code 1: boom (no restart left: maxRestarts 2 used)")),
                 row("a failure of a rank that never said hello", aJob().running(3).notAttached(2).exited(1, 1).build(), 1,
-                        new Fail("rank 1 on node2 exited with code 1: boom")));
+                        new Fail("rank 1 on node2 exited with code 1: boom")),
+                // torch/gloo ranks report the broken collective, write their last step and exit 75 before any loss is known
+                row("a stalled rank that stopped resumably (75) spends no restart", aJob().running(3).stalled(1, 407).exited(1, 75).build(),
+                        75, new RecordOnly()),
+                row("75 from a rank that never stalled is still a failure", aJob().running(3).exited(1, 75).build(), 75,
+                        new BeginRecovery(RecoveryKind.FAILURE, "node2", 0)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -181,6 +187,20 @@ class ElasticPolicyTest {
     @MethodSource
     void agreement(String what, Job job, OptionalLong expected) {
         assertEquals(expected, ElasticPolicy.agreeOnStep(job));
+    }
+
+    @Test
+    void survivorsThatWroteTheAgreedStepWhenTheyStalledAreCountedAndTheGenerationCanClose() {
+        // torch/gloo: the survivors stall, write step 256, exit 75; only then is the silent node suspected
+        Job job = aJob().running(3).stalled(0, 256).stalled(1, 256).committed(256, 0, 1).exited(0, 75).exited(1, 75)
+                .recovering(RecoveryKind.KILL, "node3").build();
+        var rec = ElasticPolicy.withCommitted(job, job.elastic().recovery().agreed(256));
+        assertTrue(rec.allCheckpointed(), rec::toString);
+        assertTrue(ElasticPolicy.readyToClose(job.withElastic(e -> e.withRecovery(rec))));
+        Job notYet = aJob().running(3).stalled(0, 256).stalled(1, 256).committed(256, 0).recovering(RecoveryKind.KILL, "node3").build();
+        var partly = ElasticPolicy.withCommitted(notYet, notYet.elastic().recovery().agreed(256));
+        assertEquals(Set.of(0), partly.checkpointed(), "rank 1 must still be asked");
+        assertFalse(ElasticPolicy.readyToClose(notYet.withElastic(e -> e.withRecovery(partly))));
     }
 
     @Test

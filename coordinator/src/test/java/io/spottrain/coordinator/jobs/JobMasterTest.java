@@ -308,7 +308,7 @@ class JobMasterTest {
         var base = Jobs.spec(2, 2, 3);
         var s = base.spec();
         var spec = new JobSpec(base.apiVersion(), base.kind(), base.metadata(), new JobSpec.Spec(s.workers(), s.command(), s.args(), s.env(),
-                s.workingDir(), s.placement(), s.checkpoint(), s.priority(), s.maxRestarts(), new JobSpec.Elastic(1)));
+                s.workingDir(), s.placement(), s.checkpoint(), s.priority(), s.maxRestarts(), new JobSpec.Elastic(1), s.secrets()));
         Job job = Job.submitted("cap-2", spec, Jobs.T0);
         store.write(List.of(new StateStore.Put(Table.JOBS, "cap-2", JobDocument.of(job).toJson())));
         var master = spawn(job.withoutNewEvents(), false);

@@ -50,7 +50,7 @@ class WireSerializationTest {
                         "2026-11-27T10:00:00Z"),
                 new AgentProtocol.AllocatePort("j-1", 3, reports),
                 new AgentProtocol.StartGeneration("j-1", 3, 1, 4, "10.0.0.5", 29500, 120, 50, 3, "s3://bkt/p", List.of("http://10.0.0.6:7070"), Map.of("http://10.0.0.6:7070", "ab12"), List.of("python3", "train.py"),
-                        Map.of("SEED", "7"), null, reports),
+                        Map.of("SEED", "7"), List.of("HF_TOKEN"), null, reports),
                 new AgentProtocol.StopGeneration("j-1", 3, "cancelled"),
                 new AgentProtocol.NodeDescribed(node, agent,
                         List.of(new AgentProtocol.RankStatus("j-1", 2, 1, 4242, true, 0, "tail", 900, 0.5, "ab", 800, 850))),

@@ -30,11 +30,13 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
             Checkpoint checkpoint,
             int priority,
             int maxRestarts,
-            Elastic elastic) {
+            Elastic elastic,
+            List<String> secrets) {
         public Spec {
             command = List.copyOf(command);
             args = List.copyOf(args);
             env = Map.copyOf(env);
+            secrets = secrets == null ? List.of() : List.copyOf(secrets); // specs stored before the field existed
             elastic = elastic == null ? Elastic.WAIT : elastic; // specs stored before the field existed
         }
 

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +63,7 @@ public final class JobSpecParser {
         m.put("", List.of("apiVersion", "kind", "metadata", "spec"));
         m.put("metadata", List.of("name", "labels"));
         m.put("spec", List.of("workers", "command", "args", "env", "workingDir", "placement", "checkpoint",
-                "priority", "maxRestarts", "elastic"));
+                "priority", "maxRestarts", "elastic", "secrets"));
         m.put("spec.elastic", List.of("capacityTimeout"));
         m.put("spec.workers", List.of("min", "max", "gpusPerWorker"));
         m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour"));
@@ -227,11 +228,24 @@ public final class JobSpecParser {
                 error("spec.maxRestarts", "must be between 0 and 1000, got " + maxRestarts);
             }
             JobSpec.Elastic elastic = elastic(object(node, "spec", "elastic"));
+            List<String> secrets = stringList(node, "spec", "secrets", false);
+            if (secrets != null) {
+                var seen = new HashSet<String>();
+                for (String name : secrets) {
+                    if (!ENV_NAME.matcher(name).matches() || RESERVED_ENV.contains(name) || name.startsWith("SPOTTRAIN_")) {
+                        error("spec.secrets", "\"" + name + "\" is not an environment variable name a job may set");
+                    } else if (env.containsKey(name)) {
+                        error("spec.secrets", name + " is also in spec.env: a secret comes from the node, never from the spec");
+                    } else if (!seen.add(name)) {
+                        error("spec.secrets", name + " is named twice");
+                    }
+                }
+            }
             if (workers == null || command == null || args == null || placement == null || checkpoint == null
-                    || priority == null || maxRestarts == null || elastic == null) {
+                    || priority == null || maxRestarts == null || elastic == null || secrets == null) {
                 return null;
             }
-            return new JobSpec.Spec(workers, command, args, env, workingDir, placement, checkpoint, priority, maxRestarts, elastic);
+            return new JobSpec.Spec(workers, command, args, env, workingDir, placement, checkpoint, priority, maxRestarts, elastic, secrets);
         }
 
         private JobSpec.Workers workers(ObjectNode node) {

@@ -48,7 +48,8 @@ public final class AgentProtocol {
      * (null: the agent's default remote tier, if any); {@code peerUrls} the local-tier servers of
      * the other members, for a restore before the process starts; {@code peerDigests} the manifest
      * digest the coordinator recorded for {@code resumeStep} on each of them (by URL): a peer's copy
-     * is taken only with its recorded digest, a peer without one is not asked.
+     * is taken only with its recorded digest, a peer without one is not asked. {@code secrets} names
+     * the secrets the rank gets from the node (the spec's {@code secrets}; values never travel).
      */
     public record StartGeneration(
             String jobId,
@@ -65,6 +66,7 @@ public final class AgentProtocol {
             Map<String, String> peerDigests,
             List<String> argv,
             Map<String, String> env,
+            List<String> secrets,
             String workingDir,
             ActorRef<Report> replyTo) implements Command {}
 

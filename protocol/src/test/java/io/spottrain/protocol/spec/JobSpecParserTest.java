@@ -34,6 +34,7 @@ class JobSpecParserTest {
               priority: 10
               maxRestarts: 5
               elastic: {capacityTimeout: 30m}
+              secrets: [HF_TOKEN]
             """;
 
     /** A minimal valid spec with one line replaced, for the error table. */
@@ -63,6 +64,7 @@ class JobSpecParserTest {
         assertEquals(10, s.spec().priority());
         assertEquals(5, s.spec().maxRestarts());
         assertEquals(Duration.ofMinutes(30), s.spec().elastic().capacityTimeout().orElseThrow());
+        assertEquals(List.of("HF_TOKEN"), s.spec().secrets());
     }
 
     @Test
@@ -116,6 +118,9 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 5s}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 31d}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),
                 Arguments.of(minimal("{min: 1}", "elastic: {scaleUp: auto}"), "spec.elastic.scaleUp", "unknown field"),
+                Arguments.of(minimal("{min: 1}", "secrets: [SPOTTRAIN_TOKEN]"), "spec.secrets", "not an environment variable name a job may set"),
+                Arguments.of(minimal("{min: 1}", "secrets: [HF_TOKEN, HF_TOKEN]"), "spec.secrets", "named twice"),
+                Arguments.of(minimal("{min: 1}", "env: {HF_TOKEN: x}\nsecrets: [HF_TOKEN]"), "spec.secrets", "never from the spec"),
                 Arguments.of(minimal("{min: 1}", "args: {a: 1}"), "spec.args", "must be a list of strings, got a mapping"),
                 Arguments.of(minimal("{min: 1}", "placement: spot"), "spec.placement", "must be a mapping, got string \"spot\""),
                 Arguments.of(GOOD.replace("spottrain/v1", "spottrain/v2"), "apiVersion", "must be \"spottrain/v1\""),

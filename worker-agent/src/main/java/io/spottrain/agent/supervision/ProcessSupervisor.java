@@ -37,17 +37,22 @@ public final class ProcessSupervisor {
     private final Path defaultJobDir;
     private final Map<String, RankProcess> running = new ConcurrentHashMap<>();
     private final RunAs runAs;
+    private final JobSecrets secrets;
 
     public ProcessSupervisor(String nodeId, Path workDir, Path defaultJobDir) {
-        this(nodeId, workDir, defaultJobDir, null);
+        this(nodeId, workDir, defaultJobDir, null, JobSecrets.NONE);
     }
 
-    /** With {@code runAs} (null: the agent's own user) ranks run as that unprivileged user. */
-    public ProcessSupervisor(String nodeId, Path workDir, Path defaultJobDir, RunAs runAs) {
+    /**
+     * With {@code runAs} (null: the agent's own user) ranks run as that unprivileged user; the
+     * secrets a job's spec names come from {@code secrets} (the node's provisioned secrets).
+     */
+    public ProcessSupervisor(String nodeId, Path workDir, Path defaultJobDir, RunAs runAs, JobSecrets secrets) {
         this.nodeId = nodeId;
         this.workDir = workDir;
         this.defaultJobDir = defaultJobDir;
         this.runAs = runAs;
+        this.secrets = secrets;
     }
 
     /** The environment a rank gets on top of the agent's own. */
@@ -66,6 +71,11 @@ public final class ProcessSupervisor {
         env.put("SPOTTRAIN_RESUME_STEP", Long.toString(s.resumeStep()));
         env.put("SPOTTRAIN_CHECKPOINT_INTERVAL", Long.toString(s.checkpointInterval()));
         return env;
+    }
+
+    /** Every job-secret value this node holds (to be masked in reports). */
+    public List<String> secretValues() {
+        return secrets.values();
     }
 
     public Path checkpointDir(String jobId) {
@@ -103,6 +113,7 @@ public final class ProcessSupervisor {
         Files.createDirectories(logs);
         Files.createDirectories(checkpointDir(s.jobId()));
         Path log = logFile(s);
+        env.putAll(secrets.resolve(s.secrets())); // after ${VAR} expansion: a secret never lands on a command line
         List<String> command = argv;
         if (runAs != null) {
             runAs.own(checkpointDir(s.jobId()));

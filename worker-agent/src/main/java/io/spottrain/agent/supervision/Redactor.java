@@ -28,7 +28,12 @@ public final class Redactor {
 
     /** The secrets of an environment (the agent's own). */
     public static Redactor of(Map<String, String> env) {
-        var values = new ArrayList<String>();
+        return of(env, List.of());
+    }
+
+    /** ... and {@code more} known secret values (the node's job secrets). */
+    public static Redactor of(Map<String, String> env, List<String> more) {
+        var values = new ArrayList<String>(more);
         env.forEach((k, v) -> {
             if (SECRET_NAME.matcher(k).matches()) values.add(v);
         });

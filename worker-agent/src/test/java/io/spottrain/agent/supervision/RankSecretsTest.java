@@ -2,10 +2,18 @@ package io.spottrain.agent.supervision;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spottrain.protocol.wire.AgentProtocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What a rank can see of its agent: the inherited environment, argv expansion, and redaction. */
 class RankSecretsTest {
@@ -46,5 +54,27 @@ class RankSecretsTest {
     void shortValuesAreNotTreatedAsSecrets() {
         var r = Redactor.of(Map.of("API_KEY", "abc"));
         assertEquals("abcabc", r.redact("abcabc"), "masking 3-letter values would wreck every log");
+    }
+
+    @Test
+    void aRankGetsTheSecretsItsSpecNamesFromTheNodeAndNothingElse(@TempDir Path dir) throws Exception {
+        Path secrets = Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(secrets.resolve("HF_TOKEN"), "hf_secretsecretsecret\n");
+        Files.writeString(secrets.resolve("OTHER_KEY"), "other-secret-value\n");
+        var supervisor = new ProcessSupervisor("node1", dir.resolve("work"), dir, null, new JobSecrets(secrets));
+        var start = new AgentProtocol.StartGeneration("j", 1, 0, 1, "127.0.0.1", 1, 0, 0, 1, null, List.of(), Map.of(),
+                List.of("/bin/sh", "-c", "echo token=$HF_TOKEN other=${OTHER_KEY:-none}; echo argv=${HF_TOKEN}"), Map.of(), List.of("HF_TOKEN"),
+                null, null);
+        var rank = supervisor.start(start, m -> { });
+        assertTrue(rank.process().waitFor(20, TimeUnit.SECONDS));
+        rank.control().close();
+        assertEquals(List.of("token=hf_secretsecretsecret other=none", "argv=hf_secretsecretsecret"),
+                Files.readString(rank.logFile()).strip().lines().toList());
+        assertTrue(Redactor.of(Map.of(), supervisor.secretValues()).redact("x hf_secretsecretsecret y").equals("x [redacted] y"));
+
+        var missing = new AgentProtocol.StartGeneration("j", 2, 0, 1, "127.0.0.1", 1, 0, 0, 1, null, List.of(), Map.of(),
+                List.of("/bin/true"), Map.of(), List.of("WANDB_API_KEY"), null, null);
+        var e = assertThrows(IOException.class, () -> supervisor.start(missing, m -> { }));
+        assertEquals("secret WANDB_API_KEY is not provisioned on this node (no file " + secrets.resolve("WANDB_API_KEY") + ")", e.getMessage());
     }
 }

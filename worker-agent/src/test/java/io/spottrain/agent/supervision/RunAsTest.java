@@ -28,11 +28,11 @@ class RunAsTest {
         assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
                 "needs root and setpriv");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // a temp dir is 0700
-        var supervisor = new ProcessSupervisor("node1", dir.resolve("work"), dir, RunAs.of("nobody", dir));
+        var supervisor = new ProcessSupervisor("node1", dir.resolve("work"), dir, RunAs.of("nobody", dir), JobSecrets.NONE);
         var start = new AgentProtocol.StartGeneration("j", 1, 0, 1, "127.0.0.1", 1, 0, 0, 1, null, List.of(), Map.of(),
                 List.of("/bin/sh", "-c", "id -un; (cat /proc/$PPID/environ >/dev/null 2>&1 && echo READ) || echo DENIED; "
                         + "touch \"$SPOTTRAIN_CHECKPOINT_DIR/x\" && echo WROTE; echo HOME=$HOME"),
-                Map.of(), null, null);
+                Map.of(), List.of(), null, null);
         var rank = supervisor.start(start, m -> { });
         assertTrue(rank.process().waitFor(20, TimeUnit.SECONDS));
         rank.control().close();

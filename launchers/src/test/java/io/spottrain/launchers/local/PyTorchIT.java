@@ -1,0 +1,108 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real PyTorch (Debian's python3-torch, CPU, gloo) under a real local cluster: the DDP example
+ * loses a node to a Spot notice and another to kill -9, recovers both times through
+ * torch.distributed (a new process group per generation), and ends with the same parameters as an
+ * uninterrupted single-process run. Skipped, saying so, where torch is not installed; .ci/run
+ * installs it, so CI always runs it.
+ */
+@Timeout(400)
+class PyTorchIT {
+    static final String PYTHON = "/usr/bin/python3";
+    static final Path TRAINER = TestCluster.ROOT.resolve("examples/pytorch/ddp_train.py");
+    static final String STEPS = "600";
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void torchIsInstalled() throws Exception {
+        boolean ok;
+        try {
+            Process p = new ProcessBuilder(PYTHON, "-c", "import torch, torch.distributed").redirectErrorStream(true).start();
+            ok = p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
+            if (!ok) p.destroyForcibly();
+        } catch (IOException e) {
+            ok = false;
+        }
+        assumeTrue(ok, "needs PyTorch for " + PYTHON + " (Debian: apt-get install python3-torch; .ci/run installs it)");
+    }
+
+    static List<String> trainer(String... extra) {
+        var argv = new ArrayList<>(List.of(PYTHON, TRAINER.toString(), "--steps", STEPS, "--log-every", "10", "--peer-timeout-s", "20"));
+        argv.addAll(List.of(extra));
+        return argv;
+    }
+
+    /** The uninterrupted run: one process, world size 1. */
+    static String uninterrupted() throws Exception {
+        int port;
+        try (var s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        var pb = new ProcessBuilder(trainer()).redirectErrorStream(true);
+        pb.environment().remove("SPOTTRAIN_CONTROL");
+        pb.environment().putAll(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT",
+                Integer.toString(port)));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow(() -> new AssertionError(out)).substring(14);
+    }
+
+    @Test
+    void aNoticeAndAKillLoseNoStepAndTheParametersEqualTheUninterruptedRun() throws Exception {
+        String expected = uninterrupted();
+        try (var cluster = TestCluster.start(dir.resolve("state"), 3)) {
+            String spec = """
+                    apiVersion: spottrain/v1
+                    kind: TrainingJob
+                    metadata: {name: torch-ddp}
+                    spec:
+                      workers: {min: 1, max: 3, gpusPerWorker: 0}
+                      checkpoint: {interval: 25}
+                      command: %s
+                    """.formatted(Json.write(trainer()));
+            String id = cluster.submit(spec).path("id").asText();
+            JsonNode j = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
+                    Duration.ofSeconds(120));
+            String first = j.path("members").get(1).path("nodeId").asText();
+            cluster.api.post("/api/v1/nodes/" + first + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":15}", "application/json");
+            j = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING")
+                    && x.path("steps").asLong() >= 250, Duration.ofSeconds(150));
+            String second = j.path("members").get(j.path("members").size() - 1).path("nodeId").asText();
+            cluster.api.post("/api/v1/nodes/" + second + "/preempt", "{\"kind\":\"kill\"}", "application/json");
+            JsonNode end = cluster.awaitJob(id, x -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(x.path("state").asText()),
+                    Duration.ofSeconds(240));
+            assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+            assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as the uninterrupted run: " + end);
+            var kinds = new ArrayList<String>();
+            for (JsonNode p : end.path("preemptions")) {
+                kinds.add(p.path("kind").asText());
+                assertEquals(0, p.path("lostSteps").asLong(), p::toString);
+            }
+            assertEquals(List.of("notice", "kill"), kinds, end.path("preemptions")::toString);
+        }
+    }
+}
