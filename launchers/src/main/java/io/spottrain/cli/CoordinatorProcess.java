@@ -77,6 +77,9 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--seed", description = "host:port of a running control node to join (an extra control node: it launches no agents)")
     String seed;
 
+    @Option(names = "--scale-up-cooldown", description = "how old a generation must be before its job grows into free nodes (default 60s)")
+    String scaleUpCooldown;
+
     @Option(names = "--api-tls-cert", description = "serve the API over HTTPS with this PEM certificate (chain)")
     Path apiTlsCert;
 
@@ -125,6 +128,7 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.store.peers", peers,
                 "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
+        if (scaleUpCooldown != null) conf.put("spottrain.coordinator.scale-up-cooldown", scaleUpCooldown);
         String scheme = "http";
         if (apiTlsCert != null || apiTlsKey != null) {
             if (apiTlsCert == null || apiTlsKey == null) throw new CliException("--api-tls-cert and --api-tls-key go together");

@@ -1,7 +1,10 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.spec.ScaleUp;
 import io.spottrain.protocol.wire.InterruptionKind;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -84,7 +87,7 @@ public final class ElasticPolicy {
             if (!nodeId.equals(rec.node())) {
                 return rec.survivors().contains(rank) ? new Widen(nodeId, rank) : new RecordOnly();
             }
-            if (rec.allCheckpointed() || rec.kind() != RecoveryKind.NOTICE) {
+            if (rec.allCheckpointed() || !rec.kind().collective()) {
                 return new DepartedAsAnnounced(rank, member.get().exitCode() == null);
             }
             return new NoticeBecomesLoss(rank);
@@ -136,7 +139,7 @@ public final class ElasticPolicy {
         Recovery rec = job.elastic().recovery();
         if (rec == null) return new Ignore();
         if (readyToClose(job)) return new Close();
-        boolean ownNode = nodeId.equals(rec.node()) && rec.kind() != RecoveryKind.NOTICE;
+        boolean ownNode = nodeId.equals(rec.node()) && !rec.kind().collective();
         if (!rec.allCheckpointed() && exitCode != Contract.EXIT_RESUMABLE && !ownNode) {
             return new Fail("rank " + rank + " on " + nodeId + " exited with code " + exitCode + " during recovery, before its checkpoint");
         }
@@ -181,7 +184,7 @@ public final class ElasticPolicy {
      */
     public static OptionalLong agreeOnStep(Job job) {
         Recovery rec = job.elastic().recovery();
-        if (job.state() != JobState.RECOVERING || rec == null || rec.kind() == RecoveryKind.NOTICE || rec.agreedStep() >= 0) {
+        if (job.state() != JobState.RECOVERING || rec == null || rec.kind().collective() || rec.agreedStep() >= 0) {
             return OptionalLong.empty();
         }
         var stalls = job.elastic().stalls();
@@ -193,12 +196,28 @@ public final class ElasticPolicy {
         return OptionalLong.of(rec.survivors().stream().mapToLong(stalls::get).min().orElse(0));
     }
 
+    /**
+     * Free nodes that fit the job are offered to it: a running job below its max, every rank
+     * attached (so all can checkpoint on request), its spec not {@code scaleUp: never}, and its
+     * generation at least {@code cooldown} old grows (the next generation takes the free nodes).
+     */
+    public static Decision onCapacityFree(Job job, int free, Instant now, Duration cooldown) {
+        if (free <= 0 || job.state() != JobState.RUNNING || job.elastic().recovery() != null || !recoverable(job)) return new Ignore();
+        if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return new Ignore();
+        if (job.worldSize() >= job.spec().spec().workers().max()) return new Ignore();
+        if (job.elastic().attached().size() < job.worldSize()) return new Ignore();
+        if (job.generationOpenedAt() != null && Duration.between(Instant.parse(job.generationOpenedAt()), now).compareTo(cooldown) < 0) {
+            return new Ignore();
+        }
+        return new BeginRecovery(RecoveryKind.GROW, null, 0);
+    }
+
     /** Every survivor checkpointed the agreed step and every rank that had to go is gone: the generation can close. */
     public static boolean readyToClose(Job job) {
         Recovery rec = job.elastic().recovery();
         if (rec == null || !rec.allCheckpointed()) return false;
         return job.members().stream()
-                .filter(m -> !m.nodeId().equals(rec.node()) || rec.kind() == RecoveryKind.NOTICE)
+                .filter(m -> !m.nodeId().equals(rec.node()) || rec.kind().collective())
                 .allMatch(m -> m.exitCode() != null || rec.exited().contains(m.rank()) || m.pid() == 0);
     }
 
@@ -224,7 +243,7 @@ public final class ElasticPolicy {
         Recovery rec = job.elastic().recovery();
         if (job.state() != JobState.RECOVERING || rec == null || !rec.survivors().contains(rank)) return Optional.empty();
         if (rec.agreedStep() < 0) {
-            if (rec.kind() != RecoveryKind.NOTICE || "interval".equals(reason)) return Optional.empty();
+            if (!rec.kind().collective() || "interval".equals(reason)) return Optional.empty();
             rec = rec.agreed(step); // a collective request: every rank checkpoints this same step
         }
         if (step != rec.agreedStep()) return Optional.empty();
@@ -243,11 +262,13 @@ public final class ElasticPolicy {
     public static ClosePlan closePlan(Job job) {
         Recovery rec = job.elastic().recovery();
         long step = rec.agreedStep();
-        if (rec.kind() == RecoveryKind.NOTICE) step = job.training().newestCommonStep(job.generation(), rec.survivors(), step);
+        if (rec.kind().collective()) step = job.training().newestCommonStep(job.generation(), rec.survivors(), step);
         long lost = Math.max(0, rec.reachedStep() - step);
         var ps = new ArrayList<Preemption>();
-        ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
-                rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
+        if (rec.kind() != RecoveryKind.GROW) { // growing is no interruption
+            ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
+                    rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
+        }
         for (String also : rec.alsoLost()) {
             ps.add(new Preemption(also, RecoveryKind.KILL, step, rec.detectSeconds(), null, lost, rec.startedAt()));
         }
@@ -258,7 +279,7 @@ public final class ElasticPolicy {
 
     /** The ranks that go on after {@code kind} on {@code node}: after a notice every member checkpoints, the departing one too. */
     public static List<Integer> survivors(Job job, RecoveryKind kind, String node) {
-        if (kind == RecoveryKind.NOTICE) return job.members().stream().map(Member::rank).toList();
+        if (kind.collective()) return job.members().stream().map(Member::rank).toList();
         return job.members().stream().filter(m -> !m.nodeId().equals(node)).map(Member::rank).toList();
     }
 }

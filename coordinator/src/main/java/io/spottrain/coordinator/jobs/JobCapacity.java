@@ -57,6 +57,15 @@ final class JobCapacity {
                 + " (round " + (rounds.getOrDefault(departed, 0) + 1) + "): " + h.job().pendingReason(), h.now()));
     }
 
+    /** Free fitting nodes: grow into them when the policy says so (a collective checkpoint, then a bigger generation). */
+    Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
+        var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), h.deps.settings().scaleUpCooldown());
+        if (!(d instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
+        h.log.info("job {} grows: {} free node(s) fit it, world size {} of max {}", h.job().id(), c.nodes(), h.job().worldSize(),
+                h.job().spec().spec().workers().max());
+        return h.recoveries.begin(h.job(), RecoveryKind.GROW, null, 0);
+    }
+
     Behavior<JobMaster.Command> onTimedOut(JobMaster.CapacityTimedOut t) {
         Job job = h.job();
         boolean waits = job.state() == JobState.PENDING || job.state() == JobState.RECOVERING;

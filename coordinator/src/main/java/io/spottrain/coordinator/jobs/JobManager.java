@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -25,7 +26,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
@@ -107,6 +107,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final ActorRef<AgentProtocol.Report> reports;
     private final WorkerNodes nodes = new WorkerNodes(this::persist);
     private final Map<String, ActorRef<JobMaster.Command>> masters = new HashMap<>();
+    /** The specs of the jobs in progress (for growth offers). */
+    private final Map<String, Job> jobs = new HashMap<>();
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final String self;
@@ -221,6 +223,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 "job-" + job.id().replaceAll("[^A-Za-z0-9_-]", "_"));
         getContext().watch(ref);
         masters.put(job.id(), ref);
+        jobs.put(job.id(), job);
     }
 
     private Behavior<Command> route(String jobId, ActorRef<Outcome> replyTo, JobMaster.Command command) {
@@ -243,6 +246,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         String jobId = jobOf(f.getRef());
         if (jobId != null) {
             masters.remove(jobId);
+            jobs.remove(jobId);
             queue.remove(jobId);
             new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), nodes.agents());
             nodes.all().stream().filter(n -> jobId.equals(n.jobId())).forEach(n -> nodes.release(n.nodeId(), jobId));
@@ -258,7 +262,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             return Behaviors.stopped();
         }
         String jobId = jobOf(t.getRef());
-        if (jobId != null) masters.remove(jobId);
+        if (jobId != null) {
+            masters.remove(jobId);
+            jobs.remove(jobId);
+        }
         return this;
     }
 
@@ -284,23 +291,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return this;
     }
 
-    /** What a node id may look like (the agent checks the same at start): it names files, log lines and URLs. */
-    static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][-A-Za-z0-9_.]{0,62}");
-
     private Behavior<Command> onNodeDescribed(AgentProtocol.NodeDescribed d) {
         String nodeId = d.node().nodeId();
-        if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
-            getContext().getLog().warn("refused to register an agent at {}: its node id is not a host-name-like label",
-                    d.agent().path().address());
-            return this;
-        }
-        var holder = nodes.heldByAnother(d);
-        if (holder.isPresent()) {
-            if (impostors.add(d.agent())) {
-                getContext().getLog().warn("refused to register node {} from {}: that node id is live at {} (a second agent may not claim "
-                        + "a live node's id; it registers once the first is gone)", nodeId, d.agent().path().address(), holder.get());
-            }
-            directory.tell(new AgentDirectory.Forget(d.agent()));
+        var refused = nodes.refusal(d);
+        if (refused.isPresent()) {
+            if (impostors.add(d.agent())) getContext().getLog().warn(refused.get());
+            directory.tell(new AgentDirectory.Forget(d.agent())); // described again on its next heartbeat: it may be welcome then
             return this;
         }
         impostors.remove(d.agent());
@@ -379,7 +375,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private void schedule() {
-        if (queue.isEmpty()) return;
+        if (queue.isEmpty()) {
+            offerCapacity();
+            return;
+        }
         for (var o : queue.next(nodes.free())) {
             var master = masters.get(o.job().jobId());
             if (master == null) {
@@ -390,12 +389,21 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 master.tell(new JobMaster.Waiting(o.waitReason()));
                 continue;
             }
-            var assigned = new java.util.ArrayList<JobMaster.Assignment>();
+            var assigned = new ArrayList<JobMaster.Assignment>();
             for (String n : o.placement().nodeIds()) {
                 nodes.assign(n, o.job().jobId());
                 assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n)));
             }
             master.tell(new JobMaster.Placed(assigned));
+        }
+        if (queue.isEmpty()) offerCapacity();
+    }
+
+    /** With no job waiting, free nodes are offered to running jobs below their max ({@link CapacityOffers}). */
+    private void offerCapacity() {
+        var live = jobs.values().stream().filter(j -> masters.containsKey(j.id())).toList();
+        for (var o : CapacityOffers.plan(live, nodes.free(), nodes::assignedTo)) {
+            masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
         }
     }
 

@@ -67,6 +67,9 @@ public final class JobMaster {
     /** The job waited {@code spec.elastic.capacityTimeout} for its workers in this generation's wait. */
     record CapacityTimedOut(long generation) implements Command {}
 
+    /** {@code nodes} free nodes that fit the job are offered to it (the manager has no job waiting for them). */
+    public record CapacityFree(int nodes) implements Command {}
+
     /** Ask the launcher again for a node like {@code departed} (the last launch gave up while the job waits below min). */
     record AskAgain(String departed) implements Command {}
 
@@ -117,7 +120,8 @@ public final class JobMaster {
                 AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
                 .onMessage(NodeLost.class, h::onNodeLost)
                 .onMessage(NodeNotice.class, h::onNotice)
-                .onMessage(SuspectTimedOut.class, h::onSuspectTimeout));
+                .onMessage(SuspectTimedOut.class, h::onSuspectTimeout)
+                .onMessage(CapacityFree.class, h.capacity::onCapacityFree));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
                 AgentProtocol.RankStarted.class, h::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRecoveryExit)

@@ -117,13 +117,15 @@ final class JobRecoveries {
                     + "): checkpointing the other ranks";
             case STALL -> "every rank stalled with no node missing (restart " + (job.elastic().restarts() + 1) + " of " + max
                     + "): checkpointing all ranks";
+            case GROW -> "growing from world size " + job.worldSize() + " toward max " + job.spec().spec().workers().max()
+                    + ": free nodes fit the job; checkpointing all ranks";
             default -> kind.label() + " on " + node + ": checkpointing survivors";
         };
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
         h.log.warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
         if (kind.departs()) recovering = requestReplacement(recovering, node);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
-        if (kind == RecoveryKind.NOTICE) {
+        if (kind.collective()) {
             tell(recovering, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
             return h.done(recovering);
         }
@@ -240,7 +242,7 @@ final class JobRecoveries {
         if (rec.allCheckpointed()) {
             agent.tell(new AgentProtocol.StopGeneration(job.id(), job.generation(), "generation closes for recovery"));
         } else if (rec.survivors().contains(rank) && !rec.checkpointed().contains(rank)) {
-            if (rec.agreedStep() >= 0 || rec.kind() == RecoveryKind.NOTICE) {
+            if (rec.agreedStep() >= 0 || rec.kind().collective()) {
                 agent.tell(new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));
             }
         }

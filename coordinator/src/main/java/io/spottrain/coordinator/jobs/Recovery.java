@@ -50,7 +50,7 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
     public Recovery withAlsoLost(String lostNode, int rank) {
         var lost = new ArrayList<>(alsoLost);
         lost.add(lostNode);
-        RecoveryKind k = kind == RecoveryKind.NOTICE && agreedStep < 0 ? RecoveryKind.KILL : kind;
+        RecoveryKind k = kind.collective() && agreedStep < 0 ? RecoveryKind.KILL : kind;
         return new Recovery(k, node, survivors.stream().filter(r -> r != rank).toList(), agreedStep, checkpointed, exited, startedAt,
                 detectSeconds, reachedStep, lost);
     }

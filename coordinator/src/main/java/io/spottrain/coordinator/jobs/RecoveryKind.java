@@ -11,7 +11,12 @@ public enum RecoveryKind {
     /** A rank exited with an error on a live node; the node stays. Spends one of {@code maxRestarts}. */
     FAILURE("failure"),
     /** Every rank stalled with no node missing (the collective broke by itself). Spends one of {@code maxRestarts}. */
-    STALL("stall");
+    STALL("stall"),
+    /**
+     * Free nodes fit the job and it runs below its max: every member checkpoints the next common
+     * step and the next generation takes them (no node leaves, no restart is spent, no preemption).
+     */
+    GROW("grow");
 
     private final String label;
 
@@ -27,6 +32,11 @@ public enum RecoveryKind {
     /** Failures and stalls spend the job's {@code maxRestarts}; preemptions never do. */
     public boolean spendsRestart() {
         return this == FAILURE || this == STALL;
+    }
+
+    /** Every member (none is lost) checkpoints the next common step through the ranks' collective request. */
+    public boolean collective() {
+        return this == NOTICE || this == GROW;
     }
 
     /** A node leaves the job with this recovery (a failing or stalled node stays). */

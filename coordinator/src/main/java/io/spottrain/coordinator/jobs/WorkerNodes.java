@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -119,6 +120,11 @@ final class WorkerNodes {
         return registry.free();
     }
 
+    /** How many live nodes are assigned to {@code jobId}. */
+    long assignedTo(String jobId) {
+        return registry.all().stream().filter(n -> jobId.equals(n.jobId())).count();
+    }
+
     List<NodeRecord> all() {
         return registry.all();
     }
@@ -133,6 +139,23 @@ final class WorkerNodes {
 
     ActorRef<AgentProtocol.Command> agent(String nodeId) {
         return agents.get(nodeId);
+    }
+
+    /** What a node id may look like (the agent checks the same at start): it names files, log lines and URLs. */
+    static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][-A-Za-z0-9_.]{0,62}");
+
+    /**
+     * Why this agent may not register (its node id is no host-name-like label, or a live node holds
+     * it at another address), as a log line; empty when it may.
+     */
+    Optional<String> refusal(AgentProtocol.NodeDescribed d) {
+        String nodeId = d.node().nodeId();
+        if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+            return Optional.of("refused to register an agent at " + d.agent().path().address() + ": its node id is not a host-name-like label");
+        }
+        return heldByAnother(d).map(holder -> "refused to register node " + nodeId + " from " + d.agent().path().address()
+                + ": that node id is live at " + holder + " (a second agent may not claim a live node's id; it registers once the first "
+                + "is gone)");
     }
 
     /**

@@ -26,7 +26,8 @@ public record CoordinatorSettings(
         Duration capacityRetry,
         Duration autoCheckpointFloor,
         Duration autoCheckpointCeiling,
-        double preemptionPrior) {
+        double preemptionPrior,
+        Duration scaleUpCooldown) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -48,24 +49,25 @@ public record CoordinatorSettings(
                 c.getDuration("capacity-retry"),
                 c.getDuration("auto-checkpoint.floor"),
                 c.getDuration("auto-checkpoint.ceiling"),
-                c.getDouble("auto-checkpoint.prior-preemptions-per-node-hour"));
+                c.getDouble("auto-checkpoint.prior-preemptions-per-node-hour"),
+                c.getDuration("scale-up-cooldown"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
-                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior);
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
-                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior);
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
-                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior);
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown);
     }
 }

@@ -18,7 +18,9 @@ import io.spottrain.coordinator.jobs.ElasticPolicy.Succeed;
 import io.spottrain.coordinator.jobs.ElasticPolicy.SuspectLater;
 import io.spottrain.coordinator.jobs.ElasticPolicy.Widen;
 import io.spottrain.protocol.contract.Contract;
+import io.spottrain.protocol.spec.ScaleUp;
 import io.spottrain.protocol.wire.InterruptionKind;
+import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -187,6 +189,43 @@ class ElasticPolicyTest {
     @MethodSource
     void agreement(String what, Job job, OptionalLong expected) {
         assertEquals(expected, ElasticPolicy.agreeOnStep(job));
+    }
+
+    static Stream<Arguments> capacityFree() {
+        // the generation opened at T0+1 s; the cooldown is 60 s; now is T0+120 s unless the row says otherwise
+        return Stream.of(
+                row("a running job below max grows", aJob().workers(1, 4).running(2).build(), 2, new BeginRecovery(RecoveryKind.GROW, null, 0)),
+                row("at its max it does not", aJob().workers(1, 2).running(2).build(), 2, new Ignore()),
+                row("no free node", aJob().workers(1, 4).running(2).build(), 0, new Ignore()),
+                row("a rank not attached cannot checkpoint on request", aJob().workers(1, 4).running(2).notAttached(1).build(), 1,
+                        new Ignore()),
+                row("during a recovery it does not", aJob().workers(1, 4).running(2).recovering(RecoveryKind.KILL, "node1").build(), 1,
+                        new Ignore()),
+                row("scaleUp: never", aJob().scaleUp(ScaleUp.NEVER).workers(1, 4).running(2).build(), 1, new Ignore()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void capacityFree(String what, Job job, int free, Decision expected) {
+        assertEquals(expected, ElasticPolicy.onCapacityFree(job, free, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60)));
+    }
+
+    @Test
+    void aYoungGenerationWaitsForTheCooldownBeforeItGrows() {
+        Job job = aJob().workers(1, 4).running(2).build();
+        assertEquals(new Ignore(), ElasticPolicy.onCapacityFree(job, 1, Jobs.T0.plusSeconds(30), Duration.ofSeconds(60)));
+        assertEquals(new BeginRecovery(RecoveryKind.GROW, null, 0), ElasticPolicy.onCapacityFree(job, 1, Jobs.T0.plusSeconds(61),
+                Duration.ofSeconds(60)));
+    }
+
+    @Test
+    void growingRecordsNoPreemptionAndKeepsEveryNode() {
+        Job job = aJob().workers(1, 4).running(2).committed(300, 0, 1).recovering(RecoveryKind.GROW, null)
+                .recovery(r -> r.agreed(300).checkpointed(0).checkpointed(1)).build();
+        var plan = ElasticPolicy.closePlan(job);
+        assertEquals(300, plan.resumeStep());
+        assertEquals(List.of(), plan.preemptions());
+        assertEquals(List.of("node1", "node2"), plan.keepNodes());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.spec.ScaleUp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ final class Jobs {
     private int min = 1;
     private int max = 4;
     private int maxRestarts = 3;
+    private ScaleUp scaleUp = ScaleUp.AUTO;
 
     private Jobs() {}
 
@@ -46,6 +48,11 @@ final class Jobs {
         return this;
     }
 
+    Jobs scaleUp(ScaleUp s) {
+        this.scaleUp = s;
+        return this;
+    }
+
     Jobs maxRestarts(int n) {
         this.maxRestarts = n;
         return this;
@@ -53,7 +60,12 @@ final class Jobs {
 
     /** PENDING, nothing placed. */
     Job pending() {
-        return Job.submitted("j-1", spec(min, max, maxRestarts), T0);
+        var base = spec(min, max, maxRestarts);
+        var sp = base.spec();
+        var spec = new JobSpec(base.apiVersion(), base.kind(), base.metadata(), new JobSpec.Spec(sp.workers(), sp.command(), sp.args(),
+                sp.env(), sp.workingDir(), sp.placement(), sp.checkpoint(), sp.priority(), sp.maxRestarts(),
+                new JobSpec.Elastic(0, scaleUp), sp.secrets()));
+        return Job.submitted("j-1", spec, T0);
     }
 
     /** Generation 1 forming on node1..nodeN (nothing started yet). */

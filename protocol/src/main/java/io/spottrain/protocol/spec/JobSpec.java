@@ -51,10 +51,19 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
     /**
      * Elastic behaviour: {@code capacityTimeoutSeconds} is how long the job may wait for {@code min}
      * workers (to start, or to resume after a recovery) before it fails naming what it waited for;
-     * 0 waits for good, asking for capacity again and again.
+     * 0 waits for good, asking for capacity again and again. {@code scaleUp}: whether a running job
+     * below its max grows into free nodes that fit it (at a checkpoint, no step lost).
      */
-    public record Elastic(long capacityTimeoutSeconds) {
-        public static final Elastic WAIT = new Elastic(0);
+    public record Elastic(long capacityTimeoutSeconds, ScaleUp scaleUp) {
+        public static final Elastic WAIT = new Elastic(0, ScaleUp.AUTO);
+
+        public Elastic {
+            scaleUp = scaleUp == null ? ScaleUp.AUTO : scaleUp; // specs stored before the field existed
+        }
+
+        public Elastic(long capacityTimeoutSeconds) {
+            this(capacityTimeoutSeconds, ScaleUp.AUTO);
+        }
 
         public Optional<Duration> capacityTimeout() {
             return capacityTimeoutSeconds > 0 ? Optional.of(Duration.ofSeconds(capacityTimeoutSeconds)) : Optional.empty();

@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -64,7 +65,7 @@ public final class JobSpecParser {
         m.put("metadata", List.of("name", "labels"));
         m.put("spec", List.of("workers", "command", "args", "env", "workingDir", "placement", "checkpoint",
                 "priority", "maxRestarts", "elastic", "secrets"));
-        m.put("spec.elastic", List.of("capacityTimeout"));
+        m.put("spec.elastic", List.of("capacityTimeout", "scaleUp"));
         m.put("spec.workers", List.of("min", "max", "gpusPerWorker"));
         m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour"));
         m.put("spec.checkpoint", List.of("interval", "keep", "remote"));
@@ -299,8 +300,14 @@ public final class JobSpecParser {
 
         private JobSpec.Elastic elastic(ObjectNode node) {
             if (node == null) return null;
+            String scale = string(node, "spec.elastic", "scaleUp", false);
+            var scaleUp = scale == null ? Optional.of(ScaleUp.AUTO) : ScaleUp.fromLabel(scale);
+            if (scaleUp.isEmpty()) {
+                error("spec.elastic.scaleUp", "must be auto or never, got \"" + scale + "\"");
+                return null;
+            }
             String timeout = string(node, "spec.elastic", "capacityTimeout", false);
-            if (timeout == null) return JobSpec.Elastic.WAIT;
+            if (timeout == null) return new JobSpec.Elastic(0, scaleUp.get());
             var m = DURATION.matcher(timeout.trim());
             long seconds = m.matches() ? Long.parseLong(m.group(1)) * switch (m.group(2)) {
                 case "s" -> 1L;
@@ -313,7 +320,7 @@ public final class JobSpecParser {
                         + "for good), got \"" + timeout + "\"");
                 return null;
             }
-            return new JobSpec.Elastic(seconds);
+            return new JobSpec.Elastic(seconds, scaleUp.get());
         }
 
         private JobSpec.Checkpoint checkpoint(ObjectNode node) {

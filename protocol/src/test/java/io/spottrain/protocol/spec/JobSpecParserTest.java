@@ -117,7 +117,7 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: soon}"), "spec.elastic.capacityTimeout", "such as 90s, 30m"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 5s}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 31d}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),
-                Arguments.of(minimal("{min: 1}", "elastic: {scaleUp: auto}"), "spec.elastic.scaleUp", "unknown field"),
+                Arguments.of(minimal("{min: 1}", "elastic: {scaleUp: sometimes}"), "spec.elastic.scaleUp", "must be auto or never"),
                 Arguments.of(minimal("{min: 1}", "secrets: [SPOTTRAIN_TOKEN]"), "spec.secrets", "not an environment variable name a job may set"),
                 Arguments.of(minimal("{min: 1}", "secrets: [HF_TOKEN, HF_TOKEN]"), "spec.secrets", "named twice"),
                 Arguments.of(minimal("{min: 1}", "env: {HF_TOKEN: x}\nsecrets: [HF_TOKEN]"), "spec.secrets", "never from the spec"),

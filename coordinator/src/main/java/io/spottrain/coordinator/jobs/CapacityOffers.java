@@ -1,0 +1,40 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.scheduling.GangScheduler;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.ToLongFunction;
+
+/**
+ * Which running jobs are offered which free nodes when no job waits for them (pure): higher
+ * priority first, then older; each job at most up to its max, only nodes that fit it (market,
+ * GPUs, price, types), and no node is offered to two jobs. A job decides itself whether it grows
+ * ({@link ElasticPolicy#onCapacityFree}).
+ */
+final class CapacityOffers {
+    private CapacityOffers() {}
+
+    record Offer(String jobId, int nodes) {}
+
+    static List<Offer> plan(Collection<Job> jobs, List<NodeRecord> free, ToLongFunction<String> assigned) {
+        var left = new ArrayList<>(free);
+        var out = new ArrayList<Offer>();
+        if (left.isEmpty()) return out;
+        var order = jobs.stream().sorted(Comparator.comparingInt((Job j) -> -j.spec().spec().priority()).thenComparing(Job::submittedAt))
+                .toList();
+        for (Job j : order) {
+            long want = j.spec().spec().workers().max() - assigned.applyAsLong(j.id());
+            if (want <= 0) continue;
+            var fit = GangScheduler.fitting(j.spec(), left);
+            int n = (int) Math.min(want, fit.size());
+            if (n == 0) continue;
+            var offered = fit.subList(0, n).stream().map(NodeRecord::nodeId).toList();
+            left.removeIf(r -> offered.contains(r.nodeId()));
+            out.add(new Offer(j.id(), n));
+        }
+        return out;
+    }
+}

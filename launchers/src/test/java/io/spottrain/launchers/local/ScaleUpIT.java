@@ -1,0 +1,49 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Capacity that comes back is used: a job running below its max on a real local cluster grows
+ * into a node that joins mid-run (after the cooldown, 3 s here), at a checkpoint, losing no step,
+ * and ends with the parameters of an uninterrupted run. Growing is no preemption.
+ */
+@Timeout(240)
+class ScaleUpIT {
+    static final String STEPS = "1500";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aNodeThatJoinsMidRunGrowsTheJobAndTheHashIsUnchanged() throws Exception {
+        String expected = TestCluster.uninterruptedSha(STEPS);
+        try (TestCluster cluster = TestCluster.start(dir.resolve("grow"), 2, "--scale-up-cooldown", "3s", "--no-replacements")) {
+            String id = cluster.submit(TestCluster.javaJob("grows", 1, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "15", "--log-every", "25")).path("id").asText();
+            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 2
+                    && j.path("steps").asLong() >= 100, Duration.ofSeconds(90));
+            cluster.api.post("/api/v1/nodes", "{\"market\":\"spot\",\"instanceType\":\"g5.xlarge\",\"zone\":\"local-a\",\"gpus\":1,"
+                    + "\"pricePerHour\":0.42,\"onDemandPricePerHour\":1.006}", "application/json");
+            JsonNode grown = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
+                    Duration.ofSeconds(90));
+            assertEquals(2, grown.path("generation").asLong(), grown::toString);
+            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                    Duration.ofSeconds(120));
+            assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+            assertEquals(3, end.path("worldSize").asInt());
+            assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as an uninterrupted run");
+            assertEquals(0, end.path("preemptions").size(), "growing is no preemption: " + end.path("preemptions"));
+            assertEquals(0, end.path("restarts").asInt());
+            assertTrue(end.path("events").toString().contains("growing from world size 2 toward max 3"), end.path("events")::toString);
+        }
+    }
+}
