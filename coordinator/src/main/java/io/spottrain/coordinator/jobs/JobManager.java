@@ -18,11 +18,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -112,9 +109,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final String self;
-    private final ActorRef<AgentDirectory.Command> directory;
-    /** Agents refused because they claimed a live node's id (warned once each). */
-    private final Set<ActorRef<AgentProtocol.Command>> impostors = new HashSet<>();
+    private final ManagerAgents agents;
     /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
     private final String incarnation = String.format("%04x", new SecureRandom().nextInt(0x10000));
 
@@ -130,8 +125,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts());
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
-        this.directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
+        var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
+        this.agents = new ManagerAgents(this, ctx.getLog(), nodes, masters, directory);
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.load(store), blocking), Restored::new);
     }
 
@@ -171,8 +167,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(SubmitStored.class, this::onSubmitStored)
                 .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
                 .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
-                .onMessage(Reported.class, this::onReported)
-                .onMessage(Membership.class, this::onMembership)
+                .onMessage(Reported.class, m -> agents.onReport(m.report()))
+                .onMessage(Membership.class, m -> agents.onMembership(m.event()))
                 .onMessage(WantsNodes.class, this::onWantsNodes)
                 .onMessage(ReleaseNodes.class, this::onRelease)
                 .onMessage(SuspectNodes.class, this::onSuspect)
@@ -275,92 +271,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     // ---- agents ----
 
-    private Behavior<Command> onReported(Reported m) {
-        var r = m.report();
-        if (r instanceof AgentProtocol.NodeDescribed d) return onNodeDescribed(d);
-        if (r instanceof AgentProtocol.NodeInterruptionNotice n) return onNotice(n);
-        if (r instanceof AgentProtocol.JobReport jr) {
-            nodes.reachable(jr.nodeId()); // a suspected node that reports is alive
-            var master = masters.get(jr.jobId());
-            if (master != null) {
-                master.tell(new JobMaster.Reported(jr));
-            } else if (jr instanceof AgentProtocol.RankStarted s && nodes.agent(s.nodeId()) != null) {
-                nodes.agent(s.nodeId()).tell(new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its job is not in progress"));
-            }
-        }
-        return this;
-    }
-
-    private Behavior<Command> onNodeDescribed(AgentProtocol.NodeDescribed d) {
-        String nodeId = d.node().nodeId();
-        var refused = nodes.refusal(d);
-        if (refused.isPresent()) {
-            if (impostors.add(d.agent())) getContext().getLog().warn(refused.get());
-            directory.tell(new AgentDirectory.Forget(d.agent())); // described again on its next heartbeat: it may be welcome then
-            return this;
-        }
-        impostors.remove(d.agent());
-        String job = nodes.registered(d, now());
-        if (job != null && masters.containsKey(job)) nodes.assign(nodeId, job);
-        getContext().getLog().info("node {} registered: {} {} {} GPU(s) ${}/h zone {}", nodeId, d.node().market().label(),
-                d.node().instanceType(), d.node().gpus(), d.node().pricePerHour(), d.node().zone());
-        // its job hears of it (re-attach); jobs whose ranks it still runs stop what is not theirs any more
-        var jobs = new LinkedHashSet<String>();
-        if (job != null) jobs.add(job);
-        d.ranks().stream().filter(s -> s.exitCode() == null).forEach(s -> jobs.add(s.jobId()));
-        for (String j : jobs) {
-            var master = masters.get(j);
-            if (master != null) {
-                master.tell(new JobMaster.NodeRegistered(d.node(), d.agent(), d.ranks()));
-            } else {
-                d.ranks().stream().filter(s -> s.jobId().equals(j) && s.exitCode() == null).forEach(s -> d.agent().tell(
-                        new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its job is not in progress")));
-            }
-        }
-        schedule();
-        return this;
-    }
-
-    private Behavior<Command> onNotice(AgentProtocol.NodeInterruptionNotice n) {
-        getContext().getLog().warn("node {} interruption notice: {} ({}){}", n.nodeId(), n.kind().label(), n.action(),
-                n.deadline() == null ? "" : ", deadline " + n.deadline());
-        if (n.kind().departs()) nodes.interrupting(n.nodeId());
-        nodes.jobOf(n.nodeId()).map(masters::get).ifPresent(master -> master.tell(new JobMaster.NodeNotice(n)));
-        return this;
-    }
-
-    private Behavior<Command> onMembership(Membership m) {
-        var e = m.event();
-        if (e instanceof AgentDirectory.AgentGone g) {
-            nodes.nodeOf(g.agent()).ifPresent(n -> nodeLost(n, g.why()));
-        } else if (e instanceof AgentDirectory.AgentSilent s) {
-            nodes.nodeOf(s.agent()).ifPresent(n -> nodeLost(n, "sent no heartbeat for " + s.silentFor().toMillis() / 1000.0
-                    + " s (its agent is hung or cut off)"));
-        } else if (e instanceof AgentDirectory.AddressReachability a) {
-            for (NodeRecord n : nodes.onAddress(a.address())) {
-                if (a.reachable()) {
-                    nodes.reachable(n.nodeId());
-                } else {
-                    nodes.unreachable(n.nodeId());
-                    getContext().getLog().warn("node {} is unreachable", n.nodeId());
-                    var master = n.jobId() == null ? null : masters.get(n.jobId());
-                    if (master != null) master.tell(new JobMaster.NodeUnreachable(n.nodeId()));
-                }
-            }
-            if (a.reachable()) schedule();
-        }
-        return this;
-    }
-
-    /** A worker node is gone: it leaves the live registry for the history; its job recovers without it. */
-    private void nodeLost(String nodeId, String why) {
-        getContext().getLog().warn("node {} {}", nodeId, why);
-        String job = nodes.lost(nodeId, why, now());
-        var master = job == null ? null : masters.get(job);
-        if (master != null) master.tell(new JobMaster.NodeLost(nodeId, why));
-        schedule();
-    }
-
     private Behavior<Command> onExpectedNodesTimedOut(ExpectedNodesTimedOut t) {
         nodes.expectedGone(now(), "did not register with the new job manager within " + settings.reattachGrace().toSeconds() + "s");
         return this;
@@ -374,7 +284,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return this;
     }
 
-    private void schedule() {
+    void schedule() {
         if (queue.isEmpty()) {
             offerCapacity();
             return;
@@ -442,7 +352,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         writer.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.NODES, n.key(), Json.write(n))), null, 0));
     }
 
-    private Instant now() {
+    Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MILLIS);
     }
 

@@ -28,7 +28,7 @@ public enum Role implements RouteRole {
     }
 
     /** Parses {@code viewer|operator|admin}; the error names the allowed values. */
-    @JsonCreator
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public static Role parse(String s) {
         for (Role r : values()) {
             if (r.label().equals(s == null ? "" : s.trim().toLowerCase(Locale.ROOT))) return r;

@@ -15,7 +15,7 @@ public enum ScaleUp {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    @JsonCreator
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public static ScaleUp fromJson(String s) {
         return fromLabel(s).orElse(AUTO);
     }
