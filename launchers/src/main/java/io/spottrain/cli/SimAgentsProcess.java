@@ -44,7 +44,12 @@ final class SimAgentsProcess implements Callable<Integer> {
                 "pekko.loglevel", "WARNING")).withFallback(NodeTls.in(tlsDir).artery()), prefix, count, stepsPerSecond);
         if (hang > 0 && hangAfterMs > 0) {
             Thread.sleep(hangAfterMs);
+            // only registered idle agents hang (a hang is of a known node): wait for them, bounded
             int hung = host.hangIdle(hang);
+            for (int tries = 0; hung < hang && tries < 60; tries++) {
+                Thread.sleep(500);
+                hung += host.hangIdle(hang - hung);
+            }
             System.out.println("hung " + hung + " idle agent(s) at " + Instant.now());
             System.out.flush();
         }

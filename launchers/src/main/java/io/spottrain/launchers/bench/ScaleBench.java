@@ -216,11 +216,16 @@ public final class ScaleBench {
         return out;
     }
 
+    /** Waits until {@code n} agents registered (the hung one counts once it did, even after it is found silent). */
     private void awaitLive(int n, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         int live = 0;
         while (Instant.now().isBefore(deadline)) {
-            live = liveNodes().size();
+            var ids = new HashSet<String>();
+            for (JsonNode node : api.get("/api/v1/nodes?all=true")) {
+                if (node.path("role").asText().equals("worker")) ids.add(node.path("id").asText());
+            }
+            live = ids.size();
             if (live >= n) return;
             Thread.sleep(250);
         }

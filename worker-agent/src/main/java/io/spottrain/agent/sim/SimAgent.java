@@ -165,7 +165,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onHang(HangIfIdle h) {
-        if (rank != null) {
+        if (rank != null || coordinator == null) { // busy, or not registered yet (a hang must be of a known node)
             h.replyTo().tell(false);
             return this;
         }
