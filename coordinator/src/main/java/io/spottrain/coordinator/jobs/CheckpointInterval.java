@@ -15,6 +15,9 @@ import java.util.Locale;
 public final class CheckpointInterval {
     private CheckpointInterval() {}
 
+    /** How the reason starts while nothing is measured yet. */
+    static final String UNMEASURED = "no checkpoint measured yet";
+
     /** The chosen interval and, in words, why. */
     public record Choice(Duration interval, String why) {
         public long seconds() {
@@ -32,7 +35,7 @@ public final class CheckpointInterval {
         String mtbf = String.format(Locale.ROOT, "MTBF %.1f h (%d preemption(s) in %.1f node-hours, prior 1 per %.0f node-hours, world size %d)",
                 mtbfSeconds / 3600, in.preemptions(), in.nodeHours(), 1 / in.priorPerNodeHour(), in.worldSize());
         if (in.stallMsP50() == null) {
-            return new Choice(in.floor(), "no checkpoint measured yet: " + in.floor().toSeconds() + " s until one is; " + mtbf);
+            return new Choice(in.floor(), UNMEASURED + ": " + in.floor().toSeconds() + " s until one is; " + mtbf);
         }
         double cost = in.stallMsP50() / 1000.0;
         double young = Math.sqrt(2 * cost * mtbfSeconds);

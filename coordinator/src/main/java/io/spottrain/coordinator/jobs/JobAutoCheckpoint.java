@@ -37,8 +37,12 @@ final class JobAutoCheckpoint {
         if (last == null) last = now;
         var choice = CheckpointInterval.choose(inputs(job, now));
         Job next = job;
-        Long before = job.training().checkpoints().autoIntervalSeconds();
-        if (before == null || before != choice.seconds()) {
+        var stored = job.training().checkpoints();
+        // stored again when the interval moves, or when the first measurement replaces the safe default
+        // (not on every tick: the reason's numbers change all the time)
+        boolean measuredBefore = stored.autoIntervalWhy() != null && !stored.autoIntervalWhy().startsWith(CheckpointInterval.UNMEASURED);
+        boolean measuredNow = !choice.why().startsWith(CheckpointInterval.UNMEASURED);
+        if (stored.autoIntervalSeconds() == null || stored.autoIntervalSeconds() != choice.seconds() || measuredBefore != measuredNow) {
             next = next.withTraining(t -> t.withAutoInterval(choice)).withEvent(JobEventType.CHECKPOINT_INTERVAL, null, -1,
                     "auto: every " + choice.seconds() + " s: " + choice.why(), now);
         }

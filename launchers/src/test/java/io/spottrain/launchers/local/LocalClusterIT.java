@@ -73,9 +73,10 @@ class LocalClusterIT {
         assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
         JsonNode c = end.path("checkpoints");
         assertEquals("auto", c.path("interval").asText());
-        // the ranks' stall is well under a millisecond: Young/Daly says seconds, the 10 s floor holds
-        assertEquals(10, c.path("autoIntervalSeconds").asLong(), c::toString);
-        assertTrue(c.path("autoIntervalWhy").asText().contains("raised to the 10 s floor"), c::toString);
+        // chosen from the measured stall (milliseconds here: Young/Daly gives seconds, never below the 10 s floor)
+        long seconds = c.path("autoIntervalSeconds").asLong();
+        assertTrue(seconds >= 10 && seconds <= 1800, c::toString);
+        assertTrue(c.path("autoIntervalWhy").asText().startsWith("sqrt(2 x C "), "a measured choice, not the default: " + c);
         var steps = cluster.api.get("/api/v1/jobs/" + id + "/checkpoints").path("items");
         assertTrue(steps.size() >= 1, "periodic checkpoints while it ran ~25 s: " + steps);
         assertTrue(end.path("events").toString().contains("CHECKPOINT_INTERVAL"), "the choice is an event");

@@ -1,9 +1,7 @@
 package io.spottrain.protocol.spec;
 
 import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -14,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Reads a job spec in three steps — parse, fill defaults, validate — and reports EVERY problem at
@@ -125,27 +123,23 @@ public final class JobSpecParser {
     }
 
     /** One pass over one document; collects errors instead of stopping at the first. */
-    private static final class Reader {
-        final List<FieldError> errors = new ArrayList<>();
-        final String source;
-        final Map<String, Integer> lines = new HashMap<>();
-
+    private static final class Reader extends FieldReader {
         Reader(String source) {
-            this.source = source;
+            super(source);
         }
 
         JobSpec read() {
             JsonNode root;
             try {
                 root = YAML.readTree(source);
-                indexLines();
+                indexLines(YAML);
             } catch (JsonProcessingException e) {
                 JsonLocation loc = e.getLocation();
                 // SnakeYAML's message: context and problem lines, each followed by a source excerpt; keep the words
                 String msg = e.getOriginalMessage().lines()
                         .filter(l -> !l.isBlank() && !l.startsWith(" in '") && !l.startsWith("    "))
                         .map(String::strip)
-                        .collect(java.util.stream.Collectors.joining(": "));
+                        .collect(Collectors.joining(": "));
                 if (msg.isEmpty()) msg = "invalid YAML";
                 if (loc != null && loc.getLineNr() > 0) {
                     errors.add(new FieldError("", "YAML syntax error at line " + loc.getLineNr() + ", column "
@@ -354,189 +348,5 @@ public final class JobSpecParser {
             return ok && keep != null ? new JobSpec.Checkpoint(steps, auto, keep, remote) : null;
         }
 
-        // ---- typed field readers: each reports its own error and returns null on a bad value ----
-
-        /** The mapping at {@code field}; an empty one when it is absent, so that its required fields are reported. */
-        private ObjectNode object(ObjectNode parent, String parentPath, String field) {
-            String path = join(parentPath, field);
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) {
-                return JsonNodeFactory.instance.objectNode();
-            }
-            if (!n.isObject()) {
-                error(path, "must be a mapping, got " + describe(n));
-                return null;
-            }
-            unknownFields((ObjectNode) n, path);
-            return (ObjectNode) n;
-        }
-
-        private String string(ObjectNode parent, String parentPath, String field, boolean required) {
-            String path = join(parentPath, field);
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) {
-                if (required) error(path, "required");
-                return null;
-            }
-            if (!n.isTextual()) {
-                error(path, "must be a string, got " + describe(n));
-                return null;
-            }
-            if (required && n.asText().isBlank()) {
-                error(path, "must not be empty");
-                return null;
-            }
-            return n.asText();
-        }
-
-        /** An optional int: {@code dflt} when absent, null (with an error) when it is not an int. */
-        private Integer integer(ObjectNode parent, String parentPath, String field, Integer dflt) {
-            return integer(parent, parentPath, field, dflt, false);
-        }
-
-        private Integer integer(ObjectNode parent, String parentPath, String field, Integer dflt, boolean required) {
-            String path = join(parentPath, field);
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) {
-                if (required) error(path, "required");
-                return dflt;
-            }
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                error(path, "must be an integer, got " + describe(n));
-                return null;
-            }
-            return n.asInt();
-        }
-
-        private Double number(ObjectNode parent, String parentPath, String field, Double dflt) {
-            String path = join(parentPath, field);
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) return dflt;
-            if (!n.isNumber()) {
-                error(path, "must be a number, got " + describe(n));
-                return null;
-            }
-            return n.asDouble();
-        }
-
-        private List<String> stringList(ObjectNode parent, String parentPath, String field, boolean required) {
-            String path = join(parentPath, field);
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) {
-                if (required) {
-                    error(path, "required");
-                    return null;
-                }
-                return List.of();
-            }
-            if (!n.isArray()) {
-                error(path, "must be a list of strings, got " + describe(n)
-                        + (n.isTextual() ? " (write [" + n.asText().split(" ")[0] + ", ...] )" : ""));
-                return null;
-            }
-            var out = new ArrayList<String>();
-            boolean ok = true;
-            for (int i = 0; i < n.size(); i++) {
-                JsonNode e = n.get(i);
-                if (e.isTextual() || e.isNumber() || e.isBoolean()) {
-                    out.add(e.asText());
-                } else {
-                    error(path + "[" + i + "]", "must be a string, got " + describe(e));
-                    ok = false;
-                }
-            }
-            return ok ? out : null;
-        }
-
-        /** A mapping of names to scalars (numbers and booleans become their text); empty when absent. */
-        private Map<String, String> stringMap(ObjectNode parent, String parentPath, String field) {
-            String path = join(parentPath, field);
-            JsonNode n = parent.get(field);
-            var out = new LinkedHashMap<String, String>();
-            if (n == null || n.isNull()) return out;
-            if (!n.isObject()) {
-                error(path, "must be a mapping of names to values, got " + describe(n));
-                return out;
-            }
-            n.fields().forEachRemaining(e -> {
-                JsonNode v = e.getValue();
-                if (v.isValueNode() && !v.isNull()) {
-                    out.put(e.getKey(), v.asText());
-                } else {
-                    error(path + "." + e.getKey(), "must be a string, got " + describe(v));
-                }
-            });
-            return out;
-        }
-
-        private void unknownFields(ObjectNode node, String path) {
-            List<String> known = FIELDS.get(path);
-            node.fieldNames().forEachRemaining(name -> {
-                if (!known.contains(name)) {
-                    String hint = didYouMean(name, known);
-                    error(join(path, name), "unknown field" + (hint == null
-                            ? "; known fields here: " + String.join(", ", known)
-                            : " (did you mean \"" + hint + "\"?)"));
-                }
-            });
-        }
-
-        private void error(String path, String message) {
-            errors.add(new FieldError(path, message, lineOf(path)));
-        }
-
-        /** Line of the nearest existing ancestor of {@code path} in the source, or 0. */
-        private int lineOf(String path) {
-            String p = path;
-            while (!p.isEmpty()) {
-                Integer line = lines.get(p);
-                if (line != null) return line;
-                int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
-                p = cut < 0 ? "" : p.substring(0, cut);
-            }
-            return 0;
-        }
-
-        /** Remembers the line of every field and list element, keyed by our dotted path form. */
-        private void indexLines() {
-            try (JsonParser p = YAML.getFactory().createParser(source)) {
-                JsonToken t;
-                while ((t = p.nextToken()) != null) {
-                    if (t == JsonToken.FIELD_NAME || p.getParsingContext().inArray()) {
-                        String pointer = p.getParsingContext().pathAsPointer().toString();
-                        lines.putIfAbsent(dotted(pointer), p.currentTokenLocation().getLineNr());
-                    }
-                }
-            } catch (IOException ignored) {
-                // readTree already succeeded; line numbers are a convenience only
-            }
-        }
-
-        private static String dotted(String pointer) {
-            var sb = new StringBuilder();
-            for (String part : pointer.split("/")) {
-                if (part.isEmpty()) continue;
-                if (part.chars().allMatch(Character::isDigit)) {
-                    sb.append('[').append(part).append(']');
-                } else {
-                    if (sb.length() > 0) sb.append('.');
-                    sb.append(part.replace("~1", "/").replace("~0", "~"));
-                }
-            }
-            return sb.toString();
-        }
-
-        private static String join(String parent, String field) {
-            return parent.isEmpty() ? field : parent + "." + field;
-        }
-
-        private static String describe(JsonNode n) {
-            if (n.isTextual()) return "string \"" + n.asText() + "\"";
-            if (n.isArray()) return "a list";
-            if (n.isObject()) return "a mapping";
-            if (n.isBoolean()) return "boolean " + n.asText();
-            if (n.isNumber()) return "number " + n.asText();
-            return n.getNodeType().toString().toLowerCase();
-        }
-    }
+}
 }
