@@ -285,8 +285,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     void schedule() {
+        schedule(true);
+    }
+
+    /**
+     * Places waiting jobs on free nodes; with {@code offer} (where free nodes may have appeared:
+     * registration, release, reachable again) the rest is offered to running jobs below their max.
+     * After a loss there is nothing to offer: a burst of losses must not plan offers for every job.
+     */
+    void schedule(boolean offer) {
         if (queue.isEmpty()) {
-            offerCapacity();
+            if (offer) offerCapacity();
             return;
         }
         for (var o : queue.next(nodes.free())) {
@@ -306,7 +315,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             }
             master.tell(new JobMaster.Placed(assigned));
         }
-        if (queue.isEmpty()) offerCapacity();
+        if (offer && queue.isEmpty()) offerCapacity();
     }
 
     /** With no job waiting, free nodes are offered to running jobs below their max ({@link CapacityOffers}). */

@@ -116,6 +116,6 @@ final class ManagerAgents {
         String job = nodes.lost(nodeId, why, manager.now());
         var master = job == null ? null : masters.get(job);
         if (master != null) master.tell(new JobMaster.NodeLost(nodeId, why));
-        manager.schedule();
+        manager.schedule(false); // a loss frees no node: waiting jobs get new wait reasons, nothing is offered
     }
 }
