@@ -17,7 +17,6 @@ import javax.net.ssl.SSLException;
 public final class ApiClient {
     private final String base;
     private final String token;
-    private final SSLContext trust;
     private final HttpClient http;
 
     /** A client that sends {@code token} (null: none) as its bearer token; the token is never printed. */
@@ -29,15 +28,9 @@ public final class ApiClient {
     public ApiClient(String base, String token, SSLContext trust) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.token = token;
-        this.trust = trust;
         var b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
         if (trust != null) b.sslContext(trust);
         this.http = b.build();
-    }
-
-    /** The same API with another token (null: none). */
-    public ApiClient withToken(String other) {
-        return new ApiClient(base, other, trust);
     }
 
     public String base() {

@@ -14,7 +14,6 @@ import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -183,10 +182,5 @@ public final class ClusterPki {
         Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
         Files.writeString(tmp, text);
         Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    /** The CA certificate's public key (tests check node certificates against it). */
-    public PublicKey caPublicKey() {
-        return caCert.getPublicKey();
     }
 }
