@@ -5,8 +5,10 @@ import com.typesafe.config.ConfigFactory;
 import io.spottrain.coordinator.api.ControlNodeRecord;
 import io.spottrain.coordinator.api.HttpApi;
 import io.spottrain.coordinator.api.JobReads;
+import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.membership.ControlDowning;
 import io.spottrain.coordinator.security.Role;
 import io.spottrain.coordinator.security.Tokens;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
@@ -22,7 +24,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,6 +36,7 @@ import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
@@ -101,6 +107,8 @@ public final class Coordinator implements AutoCloseable {
             ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
                     SingletonActor.of(JobManager.create(settings, Clock.systemUTC(), replacements ? launcher : new AtomicReference<>(), store),
                             "job-manager").withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
+            var downing = system.systemActorOf(ControlDowning.create(controlEvidence(store)), "control-downing", Props.empty());
+            store.onMemberLeft(nodeId -> downing.tell(new ControlDowning.StoreLeft(nodeId)));
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
             var reads = new JobReads(store, Clock.systemUTC());
             var tokens = new Tokens(store, Clock.systemUTC());
@@ -122,6 +130,26 @@ public final class Coordinator implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** Where the control nodes said they run (their records in the store) and whose stores are up. */
+    private static ControlDowning.Evidence controlEvidence(StateStore store) {
+        return new ControlDowning.Evidence() {
+            @Override
+            public Map<String, String> addresses() {
+                var byId = new HashMap<String, String>();
+                for (String json : store.values(Table.CONTROL)) {
+                    var record = JobDocument.readValue(json, ControlNodeRecord.class);
+                    byId.put(record.id(), record.address());
+                }
+                return byId;
+            }
+
+            @Override
+            public Set<String> storeMembers() {
+                return store.members();
+            }
+        };
     }
 
     /** The API's HTTPS context, or null for plain HTTP; one file without the other is an error naming both settings. */

@@ -25,16 +25,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -74,9 +69,8 @@ public final class HttpApi implements AutoCloseable {
     public static final int MAX_BODY = 256 * 1024;
 
     private final ActorSystem<?> system;
-    private final ActorRef<JobManager.Command> jobManager;
     private final JobReads reads;
-    private final Duration askTimeout;
+    private final ManagerAsks asks;
     private final Runnable shutdown;
     private final Javalin app;
     private final AtomicReference<NodeLauncher> launcher;
@@ -96,8 +90,7 @@ public final class HttpApi implements AutoCloseable {
         this.sessionRoutes = new SessionRoutes(tokens, new Sessions(Clock.systemUTC()));
         this.system = system;
         this.reads = reads;
-        this.jobManager = jobManager;
-        this.askTimeout = askTimeout;
+        this.asks = new ManagerAsks(system, jobManager, askTimeout);
         this.shutdown = shutdown;
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
@@ -357,23 +350,14 @@ public final class HttpApi implements AutoCloseable {
 
     /** Asks the job manager; a refusal becomes its HTTP status, no answer a 503. */
     private Outcome.JobAck ask(Function<ActorRef<Outcome>, JobManager.Command> message) {
-        CompletionStage<Outcome> reply = AskPattern.ask(jobManager, message::apply, askTimeout, system.scheduler());
         Outcome outcome;
         try {
-            outcome = reply.toCompletableFuture().get(askTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw unavailable();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unavailable();
+            outcome = asks.ask(message);
+        } catch (ManagerAsks.Unanswered e) {
+            throw new ApiException(503, ApiError.of(e.getMessage()));
         }
         if (outcome instanceof Outcome.Refused r) throw new ApiException(r.refusal().status, ApiError.of(r.message()));
         return (Outcome.JobAck) outcome;
-    }
-
-    private ApiException unavailable() {
-        return new ApiException(503, ApiError.of("the job manager did not answer within " + askTimeout.toSeconds()
-                + "s (is a control node up and the cluster formed?)"));
     }
 
     private static void json(Context ctx, int status, Object body) {

@@ -10,7 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import javax.cache.Cache;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
@@ -19,13 +21,18 @@ import org.apache.ignite.cache.CacheAtomicityMode;
 import org.apache.ignite.cache.CacheMode;
 import org.apache.ignite.cache.CachePeekMode;
 import org.apache.ignite.cache.CacheWriteSynchronizationMode;
+import org.apache.ignite.cluster.ClusterNode;
 import org.apache.ignite.cluster.ClusterState;
 import org.apache.ignite.configuration.CacheConfiguration;
 import org.apache.ignite.configuration.DataRegionConfiguration;
 import org.apache.ignite.configuration.DataStorageConfiguration;
 import org.apache.ignite.configuration.IgniteConfiguration;
 import org.apache.ignite.configuration.WALMode;
+import org.apache.ignite.events.DiscoveryEvent;
+import org.apache.ignite.events.Event;
+import org.apache.ignite.events.EventType;
 import org.apache.ignite.failure.StopNodeFailureHandler;
+import org.apache.ignite.lang.IgnitePredicate;
 import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
 import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
 import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
@@ -102,7 +109,8 @@ public final class IgniteStateStore extends CountingStore {
                 .setMetricsLogFrequency(0)
                 .setClientConnectorConfiguration(null) // no thin-client/JDBC port (10800..): nothing but this JVM uses the store
                 .setConnectorConfiguration(null)
-                .setPeerClassLoadingEnabled(false);
+                .setPeerClassLoadingEnabled(false)
+                .setIncludeEventTypes(EventType.EVT_NODE_FAILED, EventType.EVT_NODE_LEFT);
         if (s.tls() != null) cfg.setSslContextFactory(new TlsContextFactory(s.tls()));
         long t0 = System.nanoTime();
         Ignite ignite = Ignition.start(cfg);
@@ -188,6 +196,21 @@ public final class IgniteStateStore extends CountingStore {
             entry.setValue(v);
             return v;
         });
+    }
+
+    @Override
+    public Set<String> members() {
+        var ids = new HashSet<String>();
+        for (ClusterNode n : ignite.cluster().forServers().nodes()) ids.add(String.valueOf(n.consistentId()));
+        return ids;
+    }
+
+    @Override
+    public void onMemberLeft(Consumer<String> listener) {
+        ignite.events().localListen((IgnitePredicate<Event>) e -> {
+            listener.accept(String.valueOf(((DiscoveryEvent) e).eventNode().consistentId()));
+            return true;
+        }, EventType.EVT_NODE_FAILED, EventType.EVT_NODE_LEFT);
     }
 
     @Override

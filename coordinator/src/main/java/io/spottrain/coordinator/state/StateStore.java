@@ -4,6 +4,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The control plane's durable state: {@link Table tables} of JSON documents. A {@link #write}
@@ -55,6 +57,18 @@ public interface StateStore extends AutoCloseable {
     long next(String counter);
 
     Stats stats();
+
+    /** Node ids of the control nodes whose stores are in this node's store topology now (a store without one: empty). */
+    default Set<String> members() {
+        return Set.of();
+    }
+
+    /**
+     * Calls {@code listener} with a control node's id when its store leaves this node's store
+     * topology (crashed or stopped), as soon as the store knows (a store without peers: never).
+     * Called on the store's own thread: hand it to an actor.
+     */
+    default void onMemberLeft(Consumer<String> listener) {}
 
     /** e.g. {@code ignite (2 control node(s), persistence in /var/lib/spottrain/control1)}. */
     String describe();
