@@ -32,6 +32,8 @@ public final class JobReads {
 
     private final StateStore store;
     private final Clock clock;
+    private final ParsedDocuments<JobDocument> documents = new ParsedDocuments<>(JobDocument::read, 4096);
+    private final ParsedDocuments<JobSpec> specs = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobSpec.class), 1024);
 
     public JobReads(StateStore store, Clock clock) {
         this.store = store;
@@ -40,13 +42,13 @@ public final class JobReads {
 
     /** The job's document with its newest progress. */
     public Optional<JobDocument> document(String id) {
-        return store.get(Table.JOBS, id).map(JobDocument::read)
+        return store.get(Table.JOBS, id).map(documents::get)
                 .map(d -> d.withProgress(store.get(Table.PROGRESS, id).map(p -> JobDocument.readValue(p, JobProgress.class)).orElse(null)));
     }
 
     public Optional<JobView> job(String id) {
         return document(id).map(d -> {
-            var spec = store.get(Table.SPECS, id).map(s -> JobDocument.readValue(s, JobSpec.class))
+            var spec = store.get(Table.SPECS, id).map(specs::get)
                     .orElseThrow(() -> new IllegalStateException("job " + id + " has no stored spec"));
             long from = Math.max(0, d.eventCount() - VIEW_EVENTS);
             return JobView.of(d, spec, events(id, from, d.eventCount()), clock.instant());
@@ -62,7 +64,7 @@ public final class JobReads {
         }
         var docs = new ArrayList<JobDocument>();
         for (String json : store.values(Table.JOBS)) {
-            var d = JobDocument.read(json);
+            var d = documents.get(json);
             docs.add(d.withProgress(progress.get(d.id())));
         }
         docs.sort(Comparator.comparing(JobDocument::submittedAt).thenComparing(JobDocument::id));

@@ -73,14 +73,17 @@ public record JobDocument(
 
     /** Reads a stored document; one of another schema version is refused with both versions named. */
     public static JobDocument read(String json) {
+        JobDocument d;
+        try {
+            d = Json.MAPPER.readValue(json, JobDocument.class); // one pass: the API reads documents on every request
+        } catch (JsonProcessingException e) {
+            d = null; // another layout: name its version below if it has one
+        }
+        if (d != null && d.schemaVersion() == SCHEMA_VERSION) return d;
         try {
             var tree = Json.MAPPER.readTree(json);
-            int version = tree.path("schemaVersion").asInt(0);
-            if (version != SCHEMA_VERSION) {
-                throw new IllegalStateException("stored job " + tree.path("id").asText("?") + " has schema version " + version
-                        + "; this coordinator reads version " + SCHEMA_VERSION);
-            }
-            return Json.MAPPER.treeToValue(tree, JobDocument.class);
+            throw new IllegalStateException("stored job " + tree.path("id").asText("?") + " has schema version "
+                    + tree.path("schemaVersion").asInt(0) + "; this coordinator reads version " + SCHEMA_VERSION);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("a stored job cannot be read: " + e.getOriginalMessage(), e);
         }
