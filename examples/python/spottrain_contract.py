@@ -38,6 +38,14 @@ class Env:
         self.control = e.get("SPOTTRAIN_CONTROL") or None
         self.control_token = e.get("SPOTTRAIN_CONTROL_TOKEN", "")
 
+    def reformed(self, msg):
+        """Contract v2: the membership a reform request gives this process (rank, world size, rendezvous, generation)."""
+        self.rank = int(msg["rank"])
+        self.world_size = int(msg["worldSize"])
+        self.master_addr = msg["masterAddr"]
+        self.master_port = int(msg["masterPort"])
+        self.generation = int(msg["generation"])
+
 
 class Control:
     """The process's end of SPOTTRAIN_CONTROL."""
@@ -86,10 +94,19 @@ class Control:
                 if isinstance(msg, dict):
                     self._requests.put(msg)
 
-    def hello(self):
-        # first, with the rank's secret: the agent refuses a connection whose first line is not this
+    def hello(self, capabilities=()):
+        # first, with the rank's secret: the agent refuses a connection whose first line is not this;
+        # capabilities: what the rank can do beyond contract v1 ("reform": in-place re-form, v2)
         self._send({"type": "hello", "token": self.env.control_token, "rank": self.env.rank, "worldSize": self.env.world_size,
-                    "resumeStep": self.env.resume_step, "pid": os.getpid()})
+                    "resumeStep": self.env.resume_step, "pid": os.getpid(), "capabilities": list(capabilities)})
+
+    def parked(self, step):
+        """Contract v2: parked after "park", holding step, waiting for "reform" or "stop"."""
+        self._send({"type": "parked", "step": step})
+
+    def reformed(self, generation, step):
+        """Contract v2: re-formed for generation, training on from step."""
+        self._send({"type": "reformed", "generation": generation, "step": step})
 
     def progress(self, step, loss, samples_per_sec):
         self._send({"type": "progress", "step": step, "loss": loss, "samplesPerSec": samples_per_sec})
@@ -105,7 +122,7 @@ class Control:
         self._send({"type": "done", "step": step, "loss": loss, "paramsSha256": params_sha256})
 
     def poll(self, timeout=None):
-        """The next request ({"type": "checkpoint-now", "step": S} or {"type": "stop"}), or None."""
+        """The next request ("checkpoint-now" with an optional step, "stop"; v2: "park", "reform"), or None."""
         try:
             return self._requests.get(timeout=timeout) if timeout else self._requests.get_nowait()
         except queue.Empty:

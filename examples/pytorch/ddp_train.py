@@ -5,7 +5,9 @@ The same MLP classifier and synthetic data recipe as the Java example, on torch.
 the torchrun-compatible environment the agent sets (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,
 MASTER_PORT) and the spottrain contract (examples/python/spottrain_contract.py): progress,
 checkpoints in the manifest layout, checkpoint/stop requests made collective, a stall report when
-a peer dies, resume from SPOTTRAIN_RESUME_STEP.
+a peer dies, resume from SPOTTRAIN_RESUME_STEP. Contract v2 (default; --contract v1 to opt out):
+after a stall or a park the process keeps its model and, on "reform", destroys its process group
+and initialises a new one with the new rank, world size and rendezvous, training on in place.
 
 --reduce exact (default): per-sample gradients (torch.func where the installed torch has it, 2.0
 and later; a per-sample autograd loop otherwise, e.g. Debian's python3-torch 1.13) quantized to int64 fixed point and
@@ -55,6 +57,9 @@ def args():
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--reduce", default="exact", choices=["exact", "float"])
     p.add_argument("--peer-timeout-s", type=float, default=30)
+    p.add_argument("--stall-wait-s", type=float, default=60)
+    p.add_argument("--contract", default="v2", choices=["v1", "v2"],
+                   help="v2 (default): survivors re-form the process group in place; v1: every generation is a new process")
     return p.parse_args()
 
 
@@ -72,15 +77,18 @@ def main():
     a = args()
     env = sc.Env()
     ctl = sc.Control(env)
-    ctl.hello()
+    ctl.hello(["reform"] if a.contract == "v2" else [])
     use_cuda = a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda", env.local_rank % max(1, torch.cuda.device_count())) if use_cuda else torch.device("cpu")
     backend = "nccl" if use_cuda and torch.cuda.device_count() >= env.world_size else "gloo"
     if use_cuda:
         torch.cuda.set_device(device)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    dist.init_process_group(backend, init_method="tcp://%s:%d" % (env.master_addr, env.master_port), rank=env.rank,
-                            world_size=env.world_size, timeout=datetime.timedelta(seconds=a.peer_timeout_s))
+    def init_group():
+        dist.init_process_group(backend, init_method="tcp://%s:%d" % (env.master_addr, env.master_port), rank=env.rank,
+                                world_size=env.world_size, timeout=datetime.timedelta(seconds=a.peer_timeout_s))
+
+    init_group()
     comm = device if backend == "nccl" else torch.device("cpu")
 
     g = torch.Generator().manual_seed(a.seed)
@@ -94,12 +102,16 @@ def main():
     names = [n for n, _ in model.named_parameters()]
     velocity = [torch.zeros_like(p) for p in model.parameters()]
     step = 0
-    if env.resume_step > 0:
-        state = sc.read_checkpoint(env.checkpoint_dir, env.resume_step)
+
+    def load(at):
+        state = sc.read_checkpoint(env.checkpoint_dir, at)
         flat = torch.frombuffer(bytearray(state["params.bin"]), dtype=torch.float64).to(device)
         vel = torch.frombuffer(bytearray(state["optimizer.bin"]), dtype=torch.float64).to(device)
         torch.nn.utils.vector_to_parameters(flat, model.parameters())
         torch.nn.utils.vector_to_parameters(vel, velocity)
+
+    if env.resume_step > 0:
+        load(env.resume_step)
         step = env.resume_step
         print("[rank %d/%d] resumed from step %d" % (env.rank, env.world_size, step), flush=True)
 
@@ -119,8 +131,6 @@ def main():
                                                         dtype=torch.float64, device=device) for n, v in out.items()}
 
     per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0)) if vmap is not None else per_sample_loop
-    lo = a.batch * env.rank // env.world_size
-    hi = a.batch * (env.rank + 1) // env.world_size
 
     def flat_params():
         return torch.nn.utils.parameters_to_vector(model.parameters()).detach()
@@ -141,14 +151,66 @@ def main():
         ctl.checkpoint_written(step, os.path.join(env.checkpoint_dir, "step-%d" % step), len(m["files"]),
                                sum(f["size"] for f in m["files"]), stall, persist, reason)
 
-    ask_ckpt = ask_stop = False
+    def await_agent(parked):
+        """After a stall or a park: wait (bounded) for park, reform (v2) or stop. Returns an exit code, or
+        None once the process group is re-formed with the new members at the step this process holds."""
+        nonlocal step
+        deadline = time.monotonic() + a.stall_wait_s
+        while time.monotonic() < deadline:
+            req = ctl.poll(0.2) if ctl.attached else None
+            if req is None:
+                if not ctl.attached:
+                    break
+                continue
+            kind = req.get("type")
+            if kind == "checkpoint-now":
+                want = req.get("step", step)
+                if want == step:
+                    checkpoint("stall")
+                elif env.checkpoint_dir and want in sc.committed_steps(env.checkpoint_dir):  # committed earlier: report it
+                    ctl.checkpoint_written(want, os.path.join(env.checkpoint_dir, "step-%d" % want), 2, 0, 0.0, 0.0, "stall")
+                else:
+                    print("[rank %d/%d] cannot checkpoint step %d: holds step %d" % (env.rank, env.world_size, want, step), flush=True)
+                    return EXIT_STOPPED
+            elif kind == "park" and a.contract == "v2" and parked:
+                ctl.parked(step)  # parked through the collective before its own park came: say so again
+            elif kind == "park" and a.contract == "v2":
+                parked = True
+                print("[rank %d/%d] parked at step %d: waiting to re-form in place" % (env.rank, env.world_size, step), flush=True)
+                ctl.parked(step)
+                deadline = time.monotonic() + a.stall_wait_s
+            elif kind == "reform" and a.contract == "v2":
+                resume = int(req["resumeStep"])
+                if resume != step:
+                    try:
+                        load(resume)
+                    except (sc.CheckpointError, OSError) as e:
+                        print("[rank %d/%d] cannot re-form at step %d (holds %d): %s" % (env.rank, env.world_size, resume, step, e),
+                              flush=True)
+                        return EXIT_STOPPED
+                    step = resume
+                dist.destroy_process_group()
+                env.reformed(req)
+                init_group()
+                print("[rank %d/%d] re-formed in place for generation %d at step %d" % (env.rank, env.world_size, env.generation,
+                                                                                         step), flush=True)
+                ctl.reformed(env.generation, step)
+                return None
+            elif kind == "stop":
+                return EXIT_STOPPED
+        return EXIT_STOPPED
+
+    ask_ckpt = ask_stop = ask_park = False
     loss_value = float("nan")
     t_window, n_window = time.perf_counter(), 0
     while step < a.steps:
+        lo = a.batch * env.rank // env.world_size
+        hi = a.batch * (env.rank + 1) // env.world_size
         req = ctl.poll()
         while req is not None:
             ask_ckpt |= req.get("type") == "checkpoint-now"
             ask_stop |= req.get("type") == "stop"
+            ask_park |= req.get("type") == "park"
             req = ctl.poll()
         perm = torch.randperm(a.samples, generator=torch.Generator().manual_seed(a.seed * 31 + step * a.batch // a.samples))
         off = (step * a.batch) % a.samples
@@ -161,32 +223,39 @@ def main():
                 with torch.no_grad():
                     losses = torch.nn.functional.cross_entropy(model(x_all[idx]), y_all[idx], reduction="none")
                 qloss = torch.round(losses * SCALE).to(torch.int64).sum().reshape(1)
-                flags = torch.tensor([int(ask_ckpt), int(ask_stop)], dtype=torch.int64, device=device)
+                flags = torch.tensor([int(ask_ckpt), int(ask_stop or ask_park), int(ask_park)], dtype=torch.int64, device=device)
                 vec = torch.cat([q.reshape(-1) for q in qs] + [qloss, flags]).to(comm)
                 dist.all_reduce(vec)
                 vec = vec.to(device)
-                grads = vec[:-3].to(torch.float64) / (SCALE * a.batch)
-                loss_value = vec[-3].item() / (SCALE * a.batch)
-                ckpt_flag, stop_flag = vec[-2].item(), vec[-1].item()
+                grads = vec[:-4].to(torch.float64) / (SCALE * a.batch)
+                loss_value = vec[-4].item() / (SCALE * a.batch)
+                ckpt_flag, stop_flag, park_flag = vec[-3].item(), vec[-2].item(), vec[-1].item()
             else:
                 model.zero_grad()
                 out = model(x_all[idx])
                 loss = torch.nn.functional.cross_entropy(out, y_all[idx], reduction="sum")
                 loss.backward()
                 vec = torch.cat([p.grad.reshape(-1) for p in model.parameters()] +
-                                [loss.detach().reshape(1), torch.tensor([float(ask_ckpt), float(ask_stop)],
+                                [loss.detach().reshape(1), torch.tensor([float(ask_ckpt), float(ask_stop or ask_park), float(ask_park)],
                                                                         dtype=torch.float64, device=device)]).to(comm)
                 dist.all_reduce(vec)
                 vec = vec.to(device)
-                grads = vec[:-3] / a.batch
-                loss_value = vec[-3].item() / a.batch
-                ckpt_flag, stop_flag = vec[-2].item(), vec[-1].item()
+                grads = vec[:-4] / a.batch
+                loss_value = vec[-4].item() / a.batch
+                ckpt_flag, stop_flag, park_flag = vec[-3].item(), vec[-2].item(), vec[-1].item()
         except RuntimeError as e:  # a peer died or hung past the time-out
             print("[rank %d/%d] stalled at step %d: %s" % (env.rank, env.world_size, step, str(e).splitlines()[0]), flush=True)
             ctl.stalled(step, str(e).splitlines()[0])
             checkpoint("stall")
-            return EXIT_STOPPED
-        ask_ckpt = ask_stop = False
+            if a.contract == "v1":
+                return EXIT_STOPPED
+            code = await_agent(False)
+            if code is not None:
+                return code
+            ask_ckpt = ask_stop = ask_park = False
+            continue
+        asked_stop = ask_stop  # this rank itself was asked to stop (departing): it exits even when others park
+        ask_ckpt = ask_stop = ask_park = False
         with torch.no_grad():
             offset = 0
             for p, v in zip(model.parameters(), velocity):
@@ -204,6 +273,13 @@ def main():
         if ckpt_flag > 0 or (a.checkpoint_every and step % a.checkpoint_every == 0) or (stop_flag > 0 and step < a.steps):
             checkpoint("requested" if ckpt_flag > 0 else "stop" if stop_flag > 0 else "interval")
         if stop_flag > 0 and step < a.steps:
+            if park_flag > 0 and a.contract == "v2" and not asked_stop:
+                print("[rank %d/%d] parked at step %d: waiting to re-form in place" % (env.rank, env.world_size, step), flush=True)
+                ctl.parked(step)
+                code = await_agent(True)
+                if code is not None:
+                    return code
+                continue
             return EXIT_STOPPED
     digest = hashlib.sha256(flat_params().cpu().numpy().tobytes()).hexdigest()
     print("params-sha256=%s" % digest)

@@ -80,6 +80,10 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--scale-up-cooldown", description = "how old a generation must be before its job grows into free nodes (default 60s)")
     String scaleUpCooldown;
 
+    @Option(names = "--notice-swap-margin", description = "a noticed node trains on while its replacement boots; the swap starts this "
+            + "long before the notice's deadline at the latest (default 15s)")
+    String noticeSwapMargin;
+
     @Option(names = "--api-tls-cert", description = "serve the API over HTTPS with this PEM certificate (chain)")
     Path apiTlsCert;
 
@@ -129,6 +133,7 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
         if (scaleUpCooldown != null) conf.put("spottrain.coordinator.scale-up-cooldown", scaleUpCooldown);
+        if (noticeSwapMargin != null) conf.put("spottrain.coordinator.notice-swap-margin", noticeSwapMargin);
         String scheme = "http";
         if (apiTlsCert != null || apiTlsKey != null) {
             if (apiTlsCert == null || apiTlsKey == null) throw new CliException("--api-tls-cert and --api-tls-key go together");

@@ -6,8 +6,6 @@ import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.agent.supervision.RankProcess;
-import io.spottrain.protocol.checkpoint.CheckpointDir;
-import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
@@ -15,16 +13,13 @@ import io.spottrain.protocol.wire.NodeInfo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -41,8 +36,18 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
 
     /** A rank's process ended (local only). */
-    private record RankProcessExited(RankProcess rank, int exitCode, ActorRef<AgentProtocol.Report> replyTo)
-            implements AgentProtocol.Command {}
+    private record RankProcessExited(LiveRank rank, int exitCode) implements AgentProtocol.Command {}
+
+    /** A parked rank was not re-formed in time: it is stopped (local only). */
+    private record ParkTimedOut(String jobId, long generation) implements AgentProtocol.Command {}
+
+    /** A re-forming rank did not answer {@code reformed} in time: a fresh process replaces it (local only). */
+    private record ReformTimedOut(String jobId, long generation) implements AgentProtocol.Command {}
+
+    /** How long a parked rank waits for the next generation's re-form before it is stopped. */
+    static final Duration PARK_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a rank has to answer {@code reform} before a fresh process replaces it. */
+    static final Duration REFORM_TIMEOUT = Duration.ofSeconds(10);
 
     /** The restore before a resumed rank starts has finished (local only); {@code error} null on success. */
     private record RestoreFinished(AgentProtocol.StartGeneration start, String source, String error) implements AgentProtocol.Command {}
@@ -50,8 +55,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** The interruption watcher saw a notice (local only: from the watcher thread or the SIGTERM hook). */
     public record NoticeSeen(InterruptionWatcher.Notice notice) implements AgentProtocol.Command {}
 
-    /** A line the rank sent over SPOTTRAIN_CONTROL (local only). */
-    private record ContractMessage(AgentProtocol.StartGeneration start, JsonNode message) implements AgentProtocol.Command {}
+    /** A line a rank sent over SPOTTRAIN_CONTROL (local only): {@code rank} is set before the actor reads it. */
+    private record ContractMessage(AtomicReference<LiveRank> rank, JsonNode message) implements AgentProtocol.Command {}
 
     /** Time to send the job manager's directory a heartbeat (local only). */
     private enum Beat implements AgentProtocol.Command { INSTANCE }
@@ -69,7 +74,9 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private volatile ActorRef<AgentProtocol.Report> coordinator;
     private final List<AgentProtocol.Report> undelivered = new ArrayList<>();
     /** What each rank this agent started did, newest generations kept (for a job manager that takes over). */
-    private final Map<String, AgentProtocol.RankStatus> ranks = new LinkedHashMap<>();
+    private final RankStatuses ranks = new RankStatuses();
+    /** The rank process of each job on this node (one rank per node), with the generation it serves now. */
+    private final Map<String, LiveRank> live = new HashMap<>();
     /** The agent's own secrets, masked in everything it passes on from ranks. */
     private final Redactor redactor;
     private final TimerScheduler<AgentProtocol.Command> timers;
@@ -101,12 +108,14 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(RestoreFinished.class, this::onRestoreFinished)
                 .onMessage(NoticeSeen.class, this::onNotice)
                 .onMessage(RankProcessExited.class, this::onExited)
+                .onMessage(ParkTimedOut.class, this::onParkTimeout)
+                .onMessage(ReformTimedOut.class, this::onReformTimeout)
                 .onMessageEquals(Beat.INSTANCE, this::onBeat)
                 .build();
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
-        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), List.copyOf(ranks.values())));
+        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), ranks.all()));
         if (coordinator != null && !coordinator.equals(m.replyTo())) {
             getContext().getLog().info("reporting to a new job manager at {}", m.replyTo().path().address());
         }
@@ -148,8 +157,20 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         return this;
     }
 
-    /** A resumed rank starts only once its step is in the local tier, verified (restored off the actor thread). */
+    /**
+     * A rank of the job parked here re-forms in place; otherwise a new process starts, once its
+     * resume step is in the local tier, verified (restored off the actor thread).
+     */
     private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration m) {
+        var parked = live.get(m.jobId());
+        if (parked != null && parked.state == LiveRank.State.PARKED && parked.generation() < m.generation()
+                && parked.process.process().isAlive()) {
+            return reform(parked, m);
+        }
+        return startFresh(m);
+    }
+
+    private Behavior<AgentProtocol.Command> startFresh(AgentProtocol.StartGeneration m) {
         if (m.resumeStep() <= 0) {
             return startRank(m);
         }
@@ -181,16 +202,19 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         supervisor.stopOlderGenerations(m.jobId(), m.generation(), stopGrace);
         try {
             ActorRef<AgentProtocol.Command> me = getContext().getSelf();
-            RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(m, line)));
+            var slot = new AtomicReference<LiveRank>();
+            RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(slot, line)));
+            var lr = new LiveRank(rank, m);
+            slot.set(lr);
+            live.put(m.jobId(), lr);
             getContext().getLog().info("job {} generation {} rank {}/{} started: pid {}, log {}", m.jobId(), m.generation(),
                     m.rank(), m.worldSize(), rank.pid(), rank.logFile());
             report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
                     rank.logFile().toString()));
-            ActorRef<AgentProtocol.Command> self = getContext().getSelf();
             rank.process().onExit().thenAcceptAsync(p -> {
                 rank.control().awaitDrained(Duration.ofSeconds(2)); // its last messages first, then its exit
                 rank.control().close();
-                self.tell(new RankProcessExited(rank, p.exitValue(), m.replyTo()));
+                me.tell(new RankProcessExited(lr, p.exitValue()));
             });
         } catch (IOException e) {
             String why = redactor.redact(e.getMessage());
@@ -200,9 +224,68 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         return this;
     }
 
+    /** Stops the rank, or parks it (a survivor whose rank can re-form in place: contract v2). */
     private Behavior<AgentProtocol.Command> onStop(AgentProtocol.StopGeneration m) {
+        var r = live.get(m.jobId());
+        if (m.park() && r != null && r.generation() == m.generation() && r.reformable && r.state == LiveRank.State.RUNNING
+                && supervisor.request(m.jobId(), m.generation(), ControlServer.message(Contract.PARK))) {
+            getContext().getLog().info("parking job {} generation {} rank {} for an in-place re-form: {}", m.jobId(), m.generation(),
+                    r.assignment.rank(), m.reason());
+            r.state = LiveRank.State.PARKING;
+            timers.startSingleTimer(new ParkTimedOut(m.jobId(), m.generation()), PARK_TIMEOUT);
+            return this;
+        }
         getContext().getLog().info("stopping job {} generation {}: {}", m.jobId(), m.generation(), m.reason());
         supervisor.stop(m.jobId(), m.generation(), stopGrace);
+        return this;
+    }
+
+    /** The parked rank moves to the next generation: same process, new rank, world size and rendezvous. */
+    private Behavior<AgentProtocol.Command> reform(LiveRank r, AgentProtocol.StartGeneration m) {
+        long was = r.generation();
+        int wasRank = r.assignment.rank();
+        timers.cancel(new ParkTimedOut(r.jobId(), was));
+        supervisor.rekey(m.jobId(), was, m.generation(), m.rank());
+        r.assignment = m;
+        r.state = LiveRank.State.REFORMING;
+        var req = ControlServer.message(Contract.REFORM).put("generation", m.generation()).put("rank", m.rank())
+                .put("worldSize", m.worldSize()).put("masterAddr", m.masterAddr()).put("masterPort", m.masterPort())
+                .put("resumeStep", m.resumeStep());
+        if (!supervisor.request(m.jobId(), m.generation(), req)) return fallback(r, "its control connection is gone");
+        getContext().getLog().info("job {} generation {} rank {}/{}: re-forming pid {} in place (was generation {} rank {}), step {}",
+                m.jobId(), m.generation(), m.rank(), m.worldSize(), r.process.pid(), was, wasRank, m.resumeStep());
+        report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.process.pid(),
+                r.process.logFile().toString(), true));
+        timers.startSingleTimer(new ReformTimedOut(m.jobId(), m.generation()), REFORM_TIMEOUT);
+        return this;
+    }
+
+    /** A re-form that did not happen: the process is replaced by a fresh one (restored as any resumed rank). */
+    private Behavior<AgentProtocol.Command> fallback(LiveRank r, String why) {
+        var m = r.assignment;
+        getContext().getLog().warn("job {} generation {} rank {}: in-place re-form of pid {} failed ({}); starting a fresh process",
+                m.jobId(), m.generation(), m.rank(), r.process.pid(), why);
+        timers.cancel(new ReformTimedOut(m.jobId(), m.generation()));
+        r.state = LiveRank.State.ABANDONED;
+        live.remove(m.jobId(), r);
+        supervisor.kill(m.jobId(), m.generation());
+        return startFresh(m);
+    }
+
+    private Behavior<AgentProtocol.Command> onReformTimeout(ReformTimedOut t) {
+        var r = live.get(t.jobId());
+        if (r == null || r.state != LiveRank.State.REFORMING || r.generation() != t.generation()) return this;
+        return fallback(r, "no reformed within " + REFORM_TIMEOUT.toSeconds() + " s");
+    }
+
+    private Behavior<AgentProtocol.Command> onParkTimeout(ParkTimedOut t) {
+        var r = live.get(t.jobId());
+        if (r == null || r.generation() != t.generation() || (r.state != LiveRank.State.PARKED && r.state != LiveRank.State.PARKING)) {
+            return this;
+        }
+        getContext().getLog().info("job {} rank parked since generation {} was not re-formed within {} s; stopping it", t.jobId(),
+                t.generation(), PARK_TIMEOUT.toSeconds());
+        supervisor.stop(t.jobId(), t.generation(), stopGrace);
         return this;
     }
 
@@ -217,14 +300,32 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
 
     /** Translates the rank's contract messages into reports for the job manager. */
     private Behavior<AgentProtocol.Command> onContract(ContractMessage c) {
-        var s = c.start();
+        LiveRank r = c.rank().get();
+        var s = r.assignment;
         JsonNode n = c.message();
         String id = node.nodeId();
         switch (n.path("type").asText()) {
             case Contract.HELLO -> {
-                getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {})", s.jobId(), s.rank(),
-                        n.path("pid").asLong(), n.path("resumeStep").asLong());
+                n.path("capabilities").forEach(cap -> r.reformable |= cap.asText().equals(Contract.CAPABILITY_REFORM));
+                getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {}{})", s.jobId(), s.rank(),
+                        n.path("pid").asLong(), n.path("resumeStep").asLong(), r.reformable ? ", can re-form in place" : "");
                 report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("resumeStep").asLong()));
+            }
+            case Contract.PARKED -> {
+                if (r.state != LiveRank.State.PARKING) break;
+                r.state = LiveRank.State.PARKED;
+                r.parkedStep = n.path("step").asLong();
+                getContext().getLog().info("job {} generation {} rank {} parked at step {}", s.jobId(), s.generation(), s.rank(), r.parkedStep);
+                report(s.replyTo(), new AgentProtocol.RankExited(s.jobId(), s.generation(), s.rank(), id, Contract.EXIT_RESUMABLE,
+                        "parked at step " + r.parkedStep + " for an in-place re-form (pid " + r.process.pid() + ")", true));
+            }
+            case Contract.REFORMED -> {
+                if (r.state != LiveRank.State.REFORMING || n.path("generation").asLong() != s.generation()) break;
+                r.state = LiveRank.State.RUNNING;
+                timers.cancel(new ReformTimedOut(s.jobId(), s.generation()));
+                getContext().getLog().info("job {} generation {} rank {} re-formed in place at step {}", s.jobId(), s.generation(), s.rank(),
+                        n.path("step").asLong());
+                report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong()));
             }
             case Contract.PROGRESS -> report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
@@ -232,7 +333,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
                         n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),
                         n.path("persistMs").asDouble(), n.path("reason").asText(),
-                        manifestDigest(supervisor.checkpointDir(s.jobId()), n.path("step").asLong())));
+                        checkpoints.manifestDigest(supervisor.checkpointDir(s.jobId()), n.path("step").asLong())));
                 checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
                         (job, step, bytes, millis, attempts, backlog) -> send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
                                 s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
@@ -241,7 +342,12 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                     n.path("step").asLong(), redactor.redact(n.path("reason").asText())));
             case ControlServer.REFUSED -> getContext().getLog().warn("job {} rank {}: control endpoint refused a connection: {}", s.jobId(),
                     s.rank(), n.path("reason").asText());
-            case ControlServer.VIOLATION -> onViolation(s, n.path("reason").asText());
+            case ControlServer.VIOLATION -> {
+                // it broke the channel's limits: already disconnected; stopped with the reason as its log's last line
+                getContext().getLog().warn("job {} generation {} rank {}: {}; stopping it", s.jobId(), s.generation(), s.rank(),
+                        n.path("reason").asText());
+                supervisor.killForViolation(s, n.path("reason").asText());
+            }
             case Contract.DONE -> report(s.replyTo(), new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), n.path("loss").asDouble(), n.path("paramsSha256").asText()));
             default -> getContext().getLog().warn("job {} rank {}: unknown contract message {}", s.jobId(), s.rank(), n);
@@ -250,44 +356,22 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onExited(RankProcessExited m) {
-        RankProcess r = m.rank();
-        checkpoints.release(r.jobId());
-        getContext().getLog().info("job {} generation {} rank {} exited with code {}", r.jobId(), r.generation(), r.rank(),
-                m.exitCode());
-        report(m.replyTo(), new AgentProtocol.RankExited(r.jobId(), r.generation(), r.rank(), node.nodeId(), m.exitCode(),
-                redactor.redact(ProcessSupervisor.tail(r.logFile(), 20))));
+        LiveRank r = m.rank();
+        var s = r.assignment;
+        if (r.state == LiveRank.State.ABANDONED) {
+            getContext().getLog().info("job {} rank {}: the replaced process (pid {}) exited with code {}", s.jobId(), s.rank(),
+                    r.process.pid(), m.exitCode());
+            return this;
+        }
+        if (r.state == LiveRank.State.REFORMING) {
+            return fallback(r, "it exited with code " + m.exitCode() + " instead of re-forming"); // e.g. it did not hold the step
+        }
+        live.remove(s.jobId(), r);
+        checkpoints.release(s.jobId());
+        getContext().getLog().info("job {} generation {} rank {} exited with code {}", s.jobId(), s.generation(), s.rank(), m.exitCode());
+        report(s.replyTo(), new AgentProtocol.RankExited(s.jobId(), s.generation(), s.rank(), node.nodeId(), m.exitCode(),
+                redactor.redact(ProcessSupervisor.tail(r.process.logFile(), 20))));
         return this;
-    }
-
-    /**
-     * The digest of the manifest the rank committed for {@code step} in the local tier (what peers
-     * restoring from this node are checked against), or null when it cannot be read: then no peer
-     * will be asked for this node's copy.
-     */
-    private String manifestDigest(Path tier, long step) {
-        try {
-            return new CheckpointDir(tier).manifest(step).digest();
-        } catch (CheckpointException | RuntimeException e) {
-            getContext().getLog().warn("cannot read the manifest of step {} in {}: {}", step, tier, e.getMessage());
-            return null;
-        }
-    }
-
-    /**
-     * A rank broke the control channel's limits: it is already disconnected; it is stopped, and the
-     * reason is the last line of its log, so its exit report tells the job why. The agent and its
-     * other ranks go on.
-     */
-    private void onViolation(AgentProtocol.StartGeneration s, String reason) {
-        getContext().getLog().warn("job {} generation {} rank {}: {}; stopping it", s.jobId(), s.generation(), s.rank(), reason);
-        var log = supervisor.logFile(s);
-        try {
-            Files.writeString(log, "\nspottrain-agent: rank " + s.rank() + " " + reason + "; stopped\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            getContext().getLog().warn("cannot note the violation in {}: {}", log, e.getMessage());
-        }
-        supervisor.kill(s.jobId(), s.generation());
     }
 
     /**
@@ -296,31 +380,12 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
      * rank's status for the next DescribeNode.
      */
     private void report(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
-        track(r);
+        ranks.track(r);
         send(fallback, r);
     }
 
     /** Sends only (safe from other threads, e.g. the uploader's callback: the rank table is the actor's). */
     private void send(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
         (coordinator != null ? coordinator : fallback).tell(r);
-    }
-
-    private void track(AgentProtocol.Report r) {
-        if (!(r instanceof AgentProtocol.JobReport jr)) return;
-        String key = jr.jobId() + "/" + jr.generation() + "/";
-        if (r instanceof AgentProtocol.RankStarted st) {
-            ranks.put(key + st.rank(), AgentProtocol.RankStatus.started(st.jobId(), st.generation(), st.rank(), st.pid()));
-            while (ranks.size() > 64) ranks.remove(ranks.keySet().iterator().next());
-        } else if (r instanceof AgentProtocol.RankAttached a) {
-            ranks.computeIfPresent(key + a.rank(), (k, v) -> v.withAttached());
-        } else if (r instanceof AgentProtocol.RankDone d) {
-            ranks.computeIfPresent(key + d.rank(), (k, v) -> v.withDone(d.step(), d.loss(), d.paramsSha256()));
-        } else if (r instanceof AgentProtocol.RankExited e) {
-            ranks.computeIfPresent(key + e.rank(), (k, v) -> v.withExit(e.exitCode(), e.logTail()));
-        } else if (r instanceof AgentProtocol.CheckpointReported c) {
-            ranks.computeIfPresent(key + c.rank(), (k, v) -> v.withCheckpoint(c.step()));
-        } else if (r instanceof AgentProtocol.RankStalled st) {
-            ranks.computeIfPresent(key + st.rank(), (k, v) -> v.withStall(st.step()));
-        }
     }
 }

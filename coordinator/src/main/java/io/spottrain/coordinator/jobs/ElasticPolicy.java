@@ -21,7 +21,7 @@ public final class ElasticPolicy {
 
     /** What to do about an event. */
     public sealed interface Decision permits Ignore, RecordOnly, BeginRecovery, RestartForming, Widen, DepartedAsAnnounced,
-            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater {}
+            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice {}
 
     /** Not this job's concern (another generation, a node it does not use). */
     public record Ignore() implements Decision {}
@@ -54,6 +54,12 @@ public final class ElasticPolicy {
     /** Some ranks are silent while the others stalled: judge them after the grace. */
     public record SuspectLater() implements Decision {}
 
+    /**
+     * Use the notice window: the noticed node trains on while its replacement boots; the swap (a
+     * notice recovery) starts when the replacement is free, or at {@code swapBy} at the latest.
+     */
+    public record DeferNotice(String node, Instant swapBy) implements Decision {}
+
     /** Every rank said hello over the contract: it can checkpoint on request and resume. */
     public static boolean recoverable(Job job) {
         return job.worldSize() > 0 && job.elastic().attached().size() == job.worldSize();
@@ -69,8 +75,23 @@ public final class ElasticPolicy {
 
     /** A node of the job gave notice (or a rebalance recommendation); a generation still forming forms again without it. */
     public static Decision onNotice(Job job, String nodeId, InterruptionKind kind) {
+        return onNotice(job, nodeId, kind, null, null, Duration.ZERO, false);
+    }
+
+    /**
+     * As above, with the notice's {@code deadline} (null: none given), the time now, the margin a
+     * swap needs before the deadline, and whether a replacement can be launched: a running job
+     * whose node must go at a known deadline with more than the margin left keeps training and
+     * swaps in the replacement when it is ready ({@link DeferNotice}) instead of shrinking now.
+     */
+    public static Decision onNotice(Job job, String nodeId, InterruptionKind kind, Instant deadline, Instant now, Duration margin,
+            boolean replaceable) {
         if (!job.active() || job.memberOn(nodeId).isEmpty()) return new Ignore();
         if (!kind.departs()) return new RecordOnly();
+        if (job.state() == JobState.RUNNING && recoverable(job) && replaceable && deadline != null && now != null
+                && deadline.minus(margin).isAfter(now)) {
+            return new DeferNotice(nodeId, deadline.minus(margin));
+        }
         if (job.state() == JobState.RUNNING && recoverable(job)) return new BeginRecovery(RecoveryKind.NOTICE, nodeId, 0);
         if (job.state() == JobState.STARTING) return new RestartForming(RecoveryKind.NOTICE, nodeId);
         return new RecordOnly(); // its loss, when it comes, decides

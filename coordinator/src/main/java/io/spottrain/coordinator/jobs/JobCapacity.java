@@ -59,6 +59,7 @@ final class JobCapacity {
 
     /** Free fitting nodes: grow into them when the policy says so (a collective checkpoint, then a bigger generation). */
     Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
+        if (c.nodes() > 0 && h.recoveries.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
         var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), h.deps.settings().scaleUpCooldown());
         if (!(d instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
         h.log.info("job {} grows: {} free node(s) fit it, world size {} of max {}", h.job().id(), c.nodes(), h.job().worldSize(),

@@ -251,7 +251,9 @@ final class JobHandlers {
             return unchanged();
         }
         Job next = job.withMember(s.rank(), m -> m.started(s.pid(), s.logFile()))
-                .withEvent(JobEventType.RANK_STARTED, s.nodeId(), s.rank(), "pid " + s.pid(), now());
+                .withEvent(JobEventType.RANK_STARTED, s.nodeId(), s.rank(), "pid " + s.pid() + (s.inPlace() ? " (re-formed in place)" : ""),
+                        now());
+        if (s.inPlace()) next = next.withElastic(e -> e.reformedInPlace(s.rank()));
         if (next.state() == JobState.STARTING && next.members().stream().allMatch(m -> m.pid() > 0)) {
             timers.cancel(new JobMaster.StartTimedOut(next.generation()));
             Instant at = now();
@@ -319,7 +321,7 @@ final class JobHandlers {
     }
 
     Behavior<JobMaster.Command> onNotice(JobMaster.NodeNotice n) {
-        return recoveries.onNotice(n.notice());
+        return recoveries.onNotice(n.notice(), n.replaceable());
     }
 
     // ---- the API ----

@@ -321,7 +321,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** With no job waiting, free nodes are offered to running jobs below their max ({@link CapacityOffers}). */
     private void offerCapacity() {
         var live = jobs.values().stream().filter(j -> masters.containsKey(j.id())).toList();
-        for (var o : CapacityOffers.plan(live, nodes.free(), nodes::assignedTo)) {
+        var free = nodes.free();
+        if (free.isEmpty()) return;
+        var assigned = nodes.assignedCounts();
+        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L))) {
             masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
         }
     }
@@ -342,6 +345,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     // ---- replacements ----
+
+    /** Whether lost or noticed nodes can be replaced (a launcher is set and replacements are on). */
+    boolean canReplace() {
+        return replacements.launcher() != null;
+    }
 
     private Behavior<Command> onRequestReplacement(RequestReplacement r) {
         nodes.lastKnown(r.departed()).ifPresent(info -> replacements.request(r.jobId(), info));

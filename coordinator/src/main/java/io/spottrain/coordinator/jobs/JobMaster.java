@@ -41,7 +41,15 @@ public final class JobMaster {
 
     public record NodeLost(String nodeId, String why) implements Command {}
 
-    public record NodeNotice(AgentProtocol.NodeInterruptionNotice notice) implements Command {}
+    /** A node of the job gave notice; {@code replaceable}: the manager can launch a replacement for it. */
+    public record NodeNotice(AgentProtocol.NodeInterruptionNotice notice, boolean replaceable) implements Command {
+        public NodeNotice(AgentProtocol.NodeInterruptionNotice notice) {
+            this(notice, false);
+        }
+    }
+
+    /** The notice window of a deferred notice is up: swap now, with or without a replacement. */
+    record NoticeSwapDue(String node, long generation) implements Command {}
 
     public record NodeUnreachable(String nodeId) implements Command {}
 
@@ -121,6 +129,7 @@ public final class JobMaster {
                 .onMessage(NodeLost.class, h::onNodeLost)
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(SuspectTimedOut.class, h::onSuspectTimeout)
+                .onMessage(NoticeSwapDue.class, h.recoveries::onNoticeSwapDue)
                 .onMessage(CapacityFree.class, h.capacity::onCapacityFree));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
                 AgentProtocol.RankStarted.class, h::onRankStarted),

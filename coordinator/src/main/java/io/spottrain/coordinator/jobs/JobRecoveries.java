@@ -2,7 +2,12 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.Behavior;
@@ -15,6 +20,14 @@ import org.apache.pekko.actor.typed.Behavior;
  */
 final class JobRecoveries {
     private final JobHandlers h;
+    /**
+     * Notices whose swap waits for the replacement (the notice window), by node: when each must
+     * start at the latest. In memory: a job manager that takes over meanwhile lets the node go at
+     * its deadline (a loss, recovered as such).
+     */
+    private final Map<String, Instant> deferred = new HashMap<>();
+    /** Nodes whose replacement was requested at a deferred notice (the swap must not ask again). */
+    private final Set<String> replacing = new HashSet<>();
 
     JobRecoveries(JobHandlers h) {
         this.h = h;
@@ -26,12 +39,23 @@ final class JobRecoveries {
 
     // ---- what starts a recovery ----
 
-    Behavior<JobMaster.Command> onNotice(AgentProtocol.NodeInterruptionNotice n) {
+    Behavior<JobMaster.Command> onNotice(AgentProtocol.NodeInterruptionNotice n, boolean replaceable) {
         Job job = job();
-        var d = ElasticPolicy.onNotice(job, n.nodeId(), n.kind());
+        if (deferred.containsKey(n.nodeId())) return h.unchanged(); // the same notice again (IMDS is polled)
+        Instant deadline = n.deadline() == null ? null : Instant.parse(n.deadline());
+        var d = ElasticPolicy.onNotice(job, n.nodeId(), n.kind(), deadline, h.now(), h.deps.settings().noticeSwapMargin(), replaceable);
         if (d instanceof ElasticPolicy.Ignore) return h.unchanged();
         String what = n.kind().label() + " (" + n.action() + ")" + (n.deadline() == null ? "" : ", deadline " + n.deadline());
-        Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), job.memberOn(n.nodeId()).map(Member::rank).orElse(-1), what, h.now());
+        int rank = job.memberOn(n.nodeId()).map(Member::rank).orElse(-1);
+        if (d instanceof ElasticPolicy.DeferNotice w) {
+            deferred.put(w.node(), w.swapBy());
+            replacing.add(w.node());
+            h.timers.startSingleTimer(new JobMaster.NoticeSwapDue(w.node(), job.generation()), Duration.between(h.now(), w.swapBy()));
+            h.log.info("job {}: notice on {}; it trains on while a replacement boots (swap by {})", job.id(), w.node(), w.swapBy());
+            return h.done(requestReplacement(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; training on until a "
+                    + "replacement is ready (swap by " + w.swapBy() + ")", h.now()), w.node()));
+        }
+        Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what, h.now());
         if (d instanceof ElasticPolicy.BeginRecovery b) return begin(noted, b.kind(), b.node(), b.detectSeconds());
         if (d instanceof ElasticPolicy.RestartForming r) return restartForming(noted, r.kind(), r.node());
         return h.done(noted);
@@ -61,6 +85,24 @@ final class JobRecoveries {
         if (d instanceof ElasticPolicy.RestartForming r) return restartForming(lost, r.kind(), r.node());
         if (d instanceof ElasticPolicy.Fail f) return h.end(lost, JobState.FAILED, f.reason());
         return h.done(lost);
+    }
+
+    /** Free capacity came while a notice waits for its replacement: swap the noticed node out now (true if one was). */
+    boolean swapDeferred() {
+        var next = deferred.keySet().stream().findFirst();
+        if (next.isEmpty() || job().state() != JobState.RUNNING) return false;
+        h.log.info("job {}: a replacement for {} is ready: swapping it in", job().id(), next.get());
+        begin(job(), RecoveryKind.NOTICE, next.get(), 0);
+        return true;
+    }
+
+    /** The notice window is up without a ready replacement: the job shrinks now, before the node is taken. */
+    Behavior<JobMaster.Command> onNoticeSwapDue(JobMaster.NoticeSwapDue due) {
+        if (!deferred.containsKey(due.node()) || due.generation() != job().generation() || job().state() != JobState.RUNNING) {
+            return h.unchanged();
+        }
+        h.log.info("job {}: no replacement for {} was ready in its notice window: going on without it", job().id(), due.node());
+        return begin(job(), RecoveryKind.NOTICE, due.node(), 0);
     }
 
     /** A stall while RUNNING: every rank stalled (restart), or some silent (judge them after the grace). */
@@ -123,7 +165,8 @@ final class JobRecoveries {
         };
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
         h.log.warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
-        if (kind.departs()) recovering = requestReplacement(recovering, node);
+        deferred.clear(); // a recovery of any kind ends the notice windows: a noticed node still here is handled by it or later
+        if (kind.departs() && !replacing.remove(node)) recovering = requestReplacement(recovering, node);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
         if (kind.collective()) {
             tell(recovering, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
@@ -184,8 +227,7 @@ final class JobRecoveries {
         // every survivor holds the step already (they wrote it when they stalled): the generation closes now
         Job ready = agreed.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + s + " on all " + rec.survivors().size()
                 + " ranks (written when they stalled)", h.now());
-        tell(ready, ready.members().stream().filter(m -> m.exitCode() == null).map(Member::rank).toList(),
-                m -> new AgentProtocol.StopGeneration(ready.id(), ready.generation(), "generation closes for recovery"));
+        tell(ready, ready.members().stream().filter(m -> m.exitCode() == null).map(Member::rank).toList(), m -> closeFor(ready, m));
         return ElasticPolicy.readyToClose(ready) ? close(ready) : h.done(ready);
     }
 
@@ -196,13 +238,23 @@ final class JobRecoveries {
         if (!counted.get().allCheckpointed()) return h.done(next);
         Job ready = next.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + counted.get().agreedStep() + " on all "
                 + counted.get().survivors().size() + " ranks", h.now());
-        tell(ready, ready.members().stream().map(Member::rank).toList(),
-                m -> new AgentProtocol.StopGeneration(ready.id(), ready.generation(), "generation closes for recovery"));
+        tell(ready, ready.members().stream().map(Member::rank).toList(), m -> closeFor(ready, m));
         return h.done(ready);
     }
 
+    /**
+     * The end of a member's part in a generation closing for recovery: a survivor is parked (its
+     * process kept for an in-place re-form where its rank can: contract v2), the departing stopped.
+     */
+    private static AgentProtocol.StopGeneration closeFor(Job job, Member m) {
+        var rec = job.elastic().recovery();
+        boolean survivor = rec != null && rec.survivors().contains(m.rank()) && !rec.departing().contains(m.nodeId());
+        return new AgentProtocol.StopGeneration(job.id(), job.generation(), "generation closes for recovery", survivor);
+    }
+
     Behavior<JobMaster.Command> onExit(AgentProtocol.RankExited e) {
-        Job j = job().withEvent(JobEventType.RANK_EXITED, e.nodeId(), e.rank(), "exit code " + e.exitCode() + " (recovery)", h.now());
+        Job j = job().withEvent(JobEventType.RANK_EXITED, e.nodeId(), e.rank(), e.parked() ? "parked for an in-place re-form (recovery)"
+                : "exit code " + e.exitCode() + " (recovery)", h.now());
         return onExitOf(j, e.rank(), e.nodeId(), e.exitCode());
     }
 
@@ -240,7 +292,7 @@ final class JobRecoveries {
         }
         int rank = member.get().rank();
         if (rec.allCheckpointed()) {
-            agent.tell(new AgentProtocol.StopGeneration(job.id(), job.generation(), "generation closes for recovery"));
+            agent.tell(closeFor(job, member.get()));
         } else if (rec.survivors().contains(rank) && !rec.checkpointed().contains(rank)) {
             if (rec.agreedStep() >= 0 || rec.kind().collective()) {
                 agent.tell(new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));

@@ -20,7 +20,11 @@ final class JobTraining {
 
     Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {
         if (!h.current(p) || p.rank() != 0) return h.unchanged();
-        return h.done(h.job().withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())));
+        Job next = h.job().withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec()));
+        if (next.state() == JobState.RUNNING && p.step() > next.elastic().resumeStep() && next.elastic().awaitsTraining()) {
+            next = next.withElastic(e -> e.trained(h.now()));
+        }
+        return h.done(next);
     }
 
     Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {

@@ -84,7 +84,7 @@ final class ManagerAgents {
         log.warn("node {} interruption notice: {} ({}){}", n.nodeId(), n.kind().label(), n.action(),
                 n.deadline() == null ? "" : ", deadline " + n.deadline());
         if (n.kind().departs()) nodes.interrupting(n.nodeId());
-        nodes.jobOf(n.nodeId()).map(masters::get).ifPresent(master -> master.tell(new JobMaster.NodeNotice(n)));
+        nodes.jobOf(n.nodeId()).map(masters::get).ifPresent(master -> master.tell(new JobMaster.NodeNotice(n, manager.canReplace())));
         return Behaviors.same();
     }
 

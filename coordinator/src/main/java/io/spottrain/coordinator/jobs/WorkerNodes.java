@@ -2,6 +2,7 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Instant;
@@ -9,8 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -120,9 +121,14 @@ final class WorkerNodes {
         return registry.free();
     }
 
-    /** How many live nodes are assigned to {@code jobId}. */
-    long assignedTo(String jobId) {
-        return registry.all().stream().filter(n -> jobId.equals(n.jobId())).count();
+    /** How many live nodes each job holds, in one pass (a plan over every job must not scan every node per job). */
+    Map<String, Long> assignedCounts() {
+        var counts = new HashMap<String, Long>();
+        // a node under notice is leaving: a job holding one wants a node in its place (the notice window's swap)
+        for (NodeRecord n : registry.all()) {
+            if (n.jobId() != null && n.state() != NodeState.INTERRUPTING) counts.merge(n.jobId(), 1L, Long::sum);
+        }
+        return counts;
     }
 
     List<NodeRecord> all() {

@@ -27,7 +27,8 @@ public record CoordinatorSettings(
         Duration autoCheckpointFloor,
         Duration autoCheckpointCeiling,
         double preemptionPrior,
-        Duration scaleUpCooldown) {
+        Duration scaleUpCooldown,
+        Duration noticeSwapMargin) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -50,24 +51,25 @@ public record CoordinatorSettings(
                 c.getDuration("auto-checkpoint.floor"),
                 c.getDuration("auto-checkpoint.ceiling"),
                 c.getDouble("auto-checkpoint.prior-preemptions-per-node-hour"),
-                c.getDuration("scale-up-cooldown"));
+                c.getDuration("scale-up-cooldown"),
+                c.getDuration("notice-swap-margin"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
-                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown);
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
-                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown);
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
-                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown);
+                autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin);
     }
 }

@@ -21,6 +21,7 @@ import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.spec.ScaleUp;
 import io.spottrain.protocol.wire.InterruptionKind;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -28,6 +29,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every elastic decision, as a table: the job as it stands, what happened, what the policy decides. */
@@ -91,6 +93,30 @@ class ElasticPolicyTest {
     @MethodSource
     void notice(String what, Job job, InterruptionKind kind, Decision expected) {
         assertEquals(expected, ElasticPolicy.onNotice(job, "node2", kind));
+    }
+
+    /** The notice window: deadline in seconds from now (-1: none), a 15 s swap margin, replacements on or off. */
+    @ParameterizedTest(name = "deadline in {0} s, replaceable {1}, {2} -> {3}")
+    @CsvSource(delimiter = '|', textBlock = """
+            120 | true  | running | defer, swap by +105 s
+            16  | true  | running | defer, swap by +1 s
+            15  | true  | running | notice now
+            10  | true  | running | notice now
+            -1  | true  | running | notice now
+            120 | false | running | notice now
+            120 | true  | forming | restart forming
+            """)
+    void aNoticeWithTimeToSpareWaitsForItsReplacement(int deadlineIn, boolean replaceable, String state, String expected) {
+        Instant now = Jobs.T0.plusSeconds(1000);
+        Job job = state.equals("running") ? aJob().running(3).build() : aJob().forming(3).build();
+        var d = ElasticPolicy.onNotice(job, "node2", InterruptionKind.SPOT_INTERRUPTION, deadlineIn < 0 ? null : now.plusSeconds(deadlineIn),
+                now, Duration.ofSeconds(15), replaceable);
+        Decision want = switch (expected) {
+            case "notice now" -> new BeginRecovery(RecoveryKind.NOTICE, "node2", 0);
+            case "restart forming" -> new RestartForming(RecoveryKind.NOTICE, "node2");
+            default -> new ElasticPolicy.DeferNotice("node2", now.plusSeconds(Long.parseLong(expected.replaceAll("\\D", ""))));
+        };
+        assertEquals(want, d);
     }
 
     static Stream<Arguments> rankExited() {

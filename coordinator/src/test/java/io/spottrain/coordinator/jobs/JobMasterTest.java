@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -154,10 +155,10 @@ class JobMasterTest {
             master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("kill-1", 1, r, "node" + (r + 1), 118, "/d", 1, 10, 0.5,
                     2, "requested", "digest-" + r)));
         }
-        expect(1, AgentProtocol.StopGeneration.class);
-        expect(2, AgentProtocol.StopGeneration.class);
+        assertTrue(expect(1, AgentProtocol.StopGeneration.class).park(), "survivors are parked for an in-place re-form");
+        assertTrue(expect(2, AgentProtocol.StopGeneration.class).park());
         for (int r = 1; r <= 2; r++) {
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("kill-1", 1, r, "node" + (r + 1), 75, "")));
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("kill-1", 1, r, "node" + (r + 1), 75, "parked", true)));
         }
         assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
         var wants = manager.expectMessageClass(JobManager.WantsNodes.class);
@@ -180,6 +181,20 @@ class JobMasterTest {
         assertTrue(storedEvents("kill-1").containsAll(List.of(JobEventType.NODE_SUSPECTED, JobEventType.RECOVERY_STEP,
                 JobEventType.RECOVERY_CHECKPOINTED, JobEventType.REPLACEMENT_REQUESTED)), storedEvents("kill-1")::toString);
         assertEquals(0, doc.elastic().restarts(), "a preemption spends no restart");
+
+        // both survivors re-form in place (same pids), training goes on past the resume step
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("kill-1", 2, r, "node" + (r + 2), 101 + r, "log", true)));
+        }
+        awaitStored("kill-1", d -> d.state() == JobState.RUNNING);
+        var resumed = stored("kill-1").elastic().preemptions().get(0);
+        assertEquals(Boolean.TRUE, resumed.inPlace());
+        assertEquals(2, resumed.inPlaceRanks());
+        assertEquals(null, resumed.backToTrainingSeconds(), "not before a step past the resume step");
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankProgress("kill-1", 2, 0, "node2", 119, 0.5, 100)));
+        awaitStored("kill-1", d -> d.elastic().preemptions().get(0).backToTrainingSeconds() != null);
+        var trained = stored("kill-1").elastic().preemptions().get(0);
+        assertTrue(trained.backToTrainingSeconds() >= trained.resumeSeconds(), trained::toString);
     }
 
     @Test
@@ -195,8 +210,8 @@ class JobMasterTest {
             master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("notice-1", 1, r, "node" + (r + 1), 333, "/d", 1, 10, 0.5,
                     2, "requested", "digest-" + r)));
         }
-        expect(0, AgentProtocol.StopGeneration.class);
-        expect(1, AgentProtocol.StopGeneration.class);
+        assertTrue(expect(0, AgentProtocol.StopGeneration.class).park(), "the survivor is parked");
+        assertFalse(expect(1, AgentProtocol.StopGeneration.class).park(), "the noticed node's rank is stopped");
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("notice-1", 1, 0, "node1", 75, "")));
         master.tell(new JobMaster.NodeLost("node2", "left the cluster")); // taken at the deadline, its rank's exit never reported
         manager.expectMessageClass(JobManager.ReleaseNodes.class);

@@ -6,10 +6,13 @@ import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlClient;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,7 +54,8 @@ public final class MlpTrainer {
         System.exit(new MlpTrainer(o).run());
     }
 
-    private final TrainerOptions o;
+    /** The run's settings; an in-place re-form changes its membership (rank, world size, generation, rendezvous). */
+    private TrainerOptions o;
     private final SyntheticDataset data;
     private final Mlp model;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
@@ -76,7 +80,7 @@ public final class MlpTrainer {
 
     int run() throws Exception {
         try (ControlClient control = ControlClient.fromEnv(System.getenv())) {
-            control.hello(o.rank(), o.worldSize(), o.resumeStep());
+            control.hello(o.rank(), o.worldSize(), o.resumeStep(), o.reform() ? List.of(Contract.CAPABILITY_REFORM) : List.of());
             if (o.resumeStep() > 0) {
                 try {
                     restore(o.resumeStep());
@@ -90,17 +94,27 @@ public final class MlpTrainer {
                 velocity = new double[model.size];
                 step = 0;
             }
-            RingAllReduce ring;
+            long t0 = System.nanoTime();
             try {
-                ring = RingAllReduce.connect(o.rank(), o.worldSize(), o.generation(), o.masterAddr(), o.masterPort(), o.peerTimeoutMs());
-            } catch (IOException e) {
-                return stall(control, "rendezvous failed: " + e.getMessage());
-            }
-            try (ring) {
-                long t0 = System.nanoTime();
-                int code = train(control, ring);
-                System.out.printf(java.util.Locale.ROOT, "train-seconds=%.4f%n", (System.nanoTime() - t0) / 1e9);
-                return code;
+                while (true) { // once per generation this process serves (more than one after in-place re-forms)
+                    Integer code;
+                    RingAllReduce ring;
+                    try {
+                        ring = RingAllReduce.connect(o.rank(), o.worldSize(), o.generation(), o.masterAddr(), o.masterPort(),
+                                o.peerTimeoutMs());
+                    } catch (IOException e) {
+                        code = stall(control, "rendezvous failed: " + e.getMessage());
+                        if (code != null) return code;
+                        continue;
+                    }
+                    try (ring) {
+                        code = train(control, ring);
+                    }
+                    if (code != null) {
+                        System.out.printf(Locale.ROOT, "train-seconds=%.4f%n", (System.nanoTime() - t0) / 1e9);
+                        return code;
+                    }
+                }
             } finally {
                 awaitWrite();
                 writer.shutdown();
@@ -108,22 +122,25 @@ public final class MlpTrainer {
         }
     }
 
-    private int train(ControlClient control, RingAllReduce ring) throws Exception {
+    /** Trains this generation; returns the exit code, or null once re-formed in place for the next generation. */
+    private Integer train(ControlClient control, RingAllReduce ring) throws Exception {
         int b = o.batch();
         int lo = (int) ((long) b * o.rank() / o.worldSize());
         int hi = (int) ((long) b * (o.rank() + 1) / o.worldSize());
         // gradients, then the loss, then two flags that make requests collective: a request that
         // reaches any rank is seen by all after this step's all-reduce, so all act at the same step
-        long[] acc = new long[model.size + 3];
+        long[] acc = new long[model.size + 4];
         int lossSlot = model.size;
         int checkpointFlag = model.size + 1;
         int stopFlag = model.size + 2;
+        int parkFlag = model.size + 3; // contract v2: stop, but keep the process for an in-place re-form
         double[] h = new double[model.hidden];
         double[] z = new double[model.out];
         double[] dh = new double[model.hidden];
         long checkpointAt = -1;
         boolean checkpointAsked = false;
         boolean stopAsked = false;
+        boolean parkAsked = false;
         prevParams = params.clone();
         prevVelocity = velocity.clone();
         long windowStart = System.nanoTime();
@@ -137,11 +154,14 @@ public final class MlpTrainer {
                     else checkpointAsked = true;
                 } else if (type.equals(Contract.STOP)) {
                     stopAsked = true;
+                } else if (type.equals(Contract.PARK)) {
+                    parkAsked = true;
                 }
             }
-            java.util.Arrays.fill(acc, 0);
+            Arrays.fill(acc, 0);
             acc[checkpointFlag] = checkpointAsked ? 1 : 0;
-            acc[stopFlag] = stopAsked ? 1 : 0;
+            acc[stopFlag] = stopAsked || parkAsked ? 1 : 0;
+            acc[parkFlag] = parkAsked ? 1 : 0;
             checkpointAsked = false;
             int epoch = (int) (step * b / data.samples);
             int offset = (int) ((step * b) % data.samples);
@@ -183,25 +203,47 @@ public final class MlpTrainer {
             }
             if (stopNow && step < o.steps()) {
                 awaitWrite();
+                // parked survivors keep the process; a rank that was itself asked to stop (departing) exits
+                if (acc[parkFlag] > 0 && o.reform() && !stopAsked) return park(control);
                 log("stopping at step " + step + " as asked");
                 return EXIT_STOPPED;
             }
             if (o.stepDelayMs() > 0) Thread.sleep(o.stepDelayMs());
         }
         awaitWrite();
-        String sha = CheckpointDir.sha256(bytes(params));
+        String sha = CheckpointDir.sha256(Doubles.bytes(params));
         System.out.println("params-sha256=" + sha);
         System.out.println(String.format("final-loss=%.6f", lastLoss));
         control.done(step, lastLoss, sha);
         return 0;
     }
 
-    /** A collective failed: report it, keep the last completed step's state, write it if asked, exit. */
-    private int stall(ControlClient control, String reason) throws Exception {
+    /**
+     * A collective failed: report it, keep the last completed step's state (and the one before),
+     * write it if asked, then exit 75, or park and re-form in place (contract v2). Returns the exit
+     * code, or null once re-formed.
+     */
+    private Integer stall(ControlClient control, String reason) throws Exception {
         log("stalled at step " + step + ": " + reason);
         control.stalled(step, reason);
+        return await(control, false);
+    }
+
+    /** Parked (contract v2): the step is committed; wait for the next generation's re-form. */
+    private Integer park(ControlClient control) throws Exception {
+        log("parked at step " + step + ": waiting to re-form in place");
+        control.parked(step);
+        return await(control, true);
+    }
+
+    /**
+     * Waits (bounded by {@code --stall-wait-s}) for the agent: {@code checkpoint-now} of this step or
+     * the one before, {@code park}, {@code reform} (v2) or {@code stop}. With no answer in time the
+     * step is written anyway and the rank exits 75.
+     */
+    private Integer await(ControlClient control, boolean parked) throws Exception {
         long deadline = System.currentTimeMillis() + o.stallWaitMs();
-        boolean written = false;
+        boolean written = parked;
         while (System.currentTimeMillis() < deadline) {
             JsonNode r = control.attached() ? control.poll(200) : null;
             if (r == null) {
@@ -211,18 +253,29 @@ public final class MlpTrainer {
             String type = r.path("type").asText();
             if (type.equals(Contract.CHECKPOINT_NOW) && !written) {
                 long want = r.path("step").asLong(step);
-                if (want == step - 1 && prevParams != null) {
-                    // another survivor stalled one step earlier: agree on its step
-                    params = prevParams;
-                    velocity = prevVelocity;
-                    step = want;
-                } else if (want != step) {
+                if (!holdStep(want)) {
                     log("cannot checkpoint step " + want + ": this rank holds steps " + (step - 1) + " and " + step);
                     continue;
                 }
                 checkpoint(control, "stall");
                 awaitWrite();
                 written = true;
+            } else if (type.equals(Contract.PARK) && o.reform() && parked) {
+                control.parked(step); // parked through the collective before its own park came: say so again
+            } else if (type.equals(Contract.PARK) && o.reform()) {
+                if (!written && step > 0) { // the step survives whatever happens to this process
+                    checkpoint(control, "stall");
+                    awaitWrite();
+                }
+                parked = true;
+                written = true;
+                log("parked at step " + step + ": waiting to re-form in place");
+                control.parked(step);
+                deadline = System.currentTimeMillis() + o.stallWaitMs();
+            } else if (type.equals(Contract.REFORM) && o.reform()) {
+                if (reform(control, r)) return null;
+                awaitWrite();
+                return EXIT_STOPPED; // the agent starts a fresh process for the new generation
             } else if (type.equals(Contract.STOP)) {
                 awaitWrite();
                 return EXIT_STOPPED;
@@ -235,6 +288,45 @@ public final class MlpTrainer {
         return EXIT_STOPPED;
     }
 
+    /** Holds the state of {@code want}: the current step, or the one before (survivors can stall one step apart). */
+    private boolean holdStep(long want) {
+        if (want == step) return true;
+        if (want != step - 1 || prevParams == null) return false;
+        params = prevParams;
+        velocity = prevVelocity;
+        prevParams = null;
+        prevVelocity = null;
+        step = want;
+        return true;
+    }
+
+    /**
+     * Contract v2: joins the next generation with this process's state: rolls back to
+     * {@code resumeStep} if it is one behind, or reads it from the local tier, then takes the new
+     * membership; the caller connects the new ring. False when the step is not at hand.
+     */
+    private boolean reform(ControlClient control, JsonNode r) {
+        long resume = r.path("resumeStep").asLong();
+        if (!holdStep(resume)) {
+            try {
+                restore(resume);
+            } catch (CheckpointException e) {
+                log("cannot re-form at step " + resume + " (holds " + step + "): " + e.getMessage());
+                return false;
+            }
+        }
+        try {
+            o = o.reformed(r.path("generation").asLong(), r.path("rank").asInt(), r.path("worldSize").asInt(), r.path("masterAddr").asText(),
+                    r.path("masterPort").asInt());
+        } catch (IllegalArgumentException e) {
+            log("cannot re-form: " + e.getMessage());
+            return false;
+        }
+        log("re-formed in place for generation " + o.generation() + " at step " + step);
+        control.reformed(o.generation(), step);
+        return true;
+    }
+
     /** Snapshot now (the stall training sees), persist in the background, commit by manifest. */
     private void checkpoint(ControlClient control, String reason) throws Exception {
         if (o.checkpointDir() == null) {
@@ -244,8 +336,8 @@ public final class MlpTrainer {
         long t0 = System.nanoTime(); // the stall includes waiting for the previous write
         awaitWrite(); // one write at a time, in step order
         var files = new LinkedHashMap<String, byte[]>();
-        files.put("params.bin", bytes(params));
-        files.put("optimizer.bin", bytes(velocity));
+        files.put("params.bin", Doubles.bytes(params));
+        files.put("optimizer.bin", Doubles.bytes(velocity));
         files.put("trainer.json", o.describe(step, lastLoss).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         double stallMs = (System.nanoTime() - t0) / 1e6;
         long s = step;
@@ -275,8 +367,8 @@ public final class MlpTrainer {
 
     private void restore(long resumeStep) throws CheckpointException {
         var files = new CheckpointDir(o.checkpointDir()).read(resumeStep);
-        double[] p = doubles(files.get("params.bin"), "params.bin", resumeStep);
-        double[] v = doubles(files.get("optimizer.bin"), "optimizer.bin", resumeStep);
+        double[] p = Doubles.read(files.get("params.bin"), "params.bin", resumeStep);
+        double[] v = Doubles.read(files.get("optimizer.bin"), "optimizer.bin", resumeStep);
         if (p.length != model.size || v.length != model.size) {
             throw new CheckpointException("step " + resumeStep + ": params.bin has " + p.length + " values, the model has "
                     + model.size + " (different --hidden/--features/--classes?)");
@@ -284,20 +376,6 @@ public final class MlpTrainer {
         params = p;
         velocity = v;
         step = resumeStep;
-    }
-
-    static byte[] bytes(double[] v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-        for (double d : v) b.putDouble(d);
-        return b.array();
-    }
-
-    static double[] doubles(byte[] bytes, String name, long step) throws CheckpointException {
-        if (bytes == null) throw new CheckpointException("step " + step + ": file " + name + " is missing");
-        if (bytes.length % 8 != 0) throw new CheckpointException("step " + step + ": file " + name + " is not a double array");
-        double[] v = new double[bytes.length / 8];
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(v);
-        return v;
     }
 
     private void log(String s) {
@@ -310,12 +388,12 @@ public final class MlpTrainer {
      * exit 3 on reaching step N; with {@code --fail-once-marker FILE} only while FILE does not exist
      * (it is created first), so a restarted run goes past it.
      */
-    private void injectFailure() throws java.io.IOException {
+    private void injectFailure() throws IOException {
         if (o.failAtStep() <= 0 || step != o.failAtStep() || o.rank() != o.failRank()) return;
         if (o.failOnceMarker() != null) {
             try {
-                java.nio.file.Files.createFile(o.failOnceMarker());
-            } catch (java.nio.file.FileAlreadyExistsException e) {
+                Files.createFile(o.failOnceMarker());
+            } catch (FileAlreadyExistsException e) {
                 return; // failed once already
             }
         }

@@ -8,7 +8,7 @@ record TrainerOptions(
         int rank, int worldSize, String masterAddr, int masterPort, long generation, String job, Path checkpointDir,
         long resumeStep, long steps, int batch, int hidden, int features, int classes, int samples, double lr,
         double momentum, long seed, int checkpointEvery, int peerTimeoutMs, int stallWaitMs, int logEvery, int stepDelayMs,
-        long failAtStep, int failRank, Path failOnceMarker) {
+        long failAtStep, int failRank, Path failOnceMarker, boolean reform) {
 
     static TrainerOptions parse(String[] args, Map<String, String> env) {
         var f = new java.util.HashMap<String, String>();
@@ -21,7 +21,7 @@ record TrainerOptions(
         }
         var known = java.util.Set.of("steps", "batch", "hidden", "features", "classes", "samples", "lr", "momentum", "seed",
                 "checkpoint-every", "checkpoint-dir", "peer-timeout-s", "stall-wait-s", "log-every", "step-delay-ms",
-                "fail-at-step", "fail-rank", "fail-once-marker");
+                "fail-at-step", "fail-rank", "fail-once-marker", "contract");
         for (String k : f.keySet()) if (!known.contains(k)) throw new IllegalArgumentException("unknown flag --" + k
                 + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
         int world = intEnv(env, "WORLD_SIZE", 1);
@@ -35,7 +35,8 @@ record TrainerOptions(
                 (int) num(f, "classes", 8), (int) num(f, "samples", 4096), dbl(f, "lr", 0.02), dbl(f, "momentum", 0.9),
                 num(f, "seed", 42), (int) num(f, "checkpoint-every", intEnv(env, "SPOTTRAIN_CHECKPOINT_INTERVAL", 0)), (int) (1000 * dbl(f, "peer-timeout-s", 10)),
                 (int) (1000 * dbl(f, "stall-wait-s", 60)), (int) num(f, "log-every", 10), (int) num(f, "step-delay-ms", 0),
-                num(f, "fail-at-step", 0), (int) num(f, "fail-rank", 0), MlpTrainer.path(f.get("fail-once-marker")));
+                num(f, "fail-at-step", 0), (int) num(f, "fail-rank", 0), MlpTrainer.path(f.get("fail-once-marker")),
+                contract(f.getOrDefault("contract", "v2")));
         if (o.batch < o.worldSize) throw new IllegalArgumentException("--batch " + o.batch + " is smaller than WORLD_SIZE " + world);
         if (o.samples % o.batch != 0) throw new IllegalArgumentException("--samples must be a multiple of --batch");
         if (o.logEvery < 1 || o.steps < 1) throw new IllegalArgumentException("--steps and --log-every must be >= 1");
@@ -43,6 +44,24 @@ record TrainerOptions(
             throw new IllegalArgumentException("SPOTTRAIN_RESUME_STEP=" + o.resumeStep + " but no checkpoint directory");
         }
         return o;
+    }
+
+    /** {@code --contract v2} (default) declares the in-place re-form; {@code v1} restarts at every generation. */
+    private static boolean contract(String v) {
+        return switch (v) {
+            case "v2" -> true;
+            case "v1" -> false;
+            default -> throw new IllegalArgumentException("--contract must be v1 or v2, got \"" + v + "\"");
+        };
+    }
+
+    /** The same run in another generation's membership (an in-place re-form). */
+    TrainerOptions reformed(long generation, int rank, int worldSize, String masterAddr, int masterPort) {
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) throw new IllegalArgumentException("rank " + rank + " is not in 0.." + (worldSize - 1));
+        if (batch < worldSize) throw new IllegalArgumentException("--batch " + batch + " is smaller than the new world size " + worldSize);
+        return new TrainerOptions(rank, worldSize, masterAddr, masterPort, generation, job, checkpointDir, resumeStep, steps, batch, hidden,
+                features, classes, samples, lr, momentum, seed, checkpointEvery, peerTimeoutMs, stallWaitMs, logEvery, stepDelayMs,
+                failAtStep, failRank, failOnceMarker, reform);
     }
 
     /** What a checkpoint records about the run (trainer.json). */

@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -102,13 +105,13 @@ class ElasticRecoveryIT {
             assertEquals(2, end.path("worldSize").asInt(), "the two survivors");
             JsonNode p = end.path("preemptions");
             assertEquals(2, p.size(), p::toString);
-            var lostNodes = new java.util.TreeSet<String>();
+            var lostNodes = new TreeSet<String>();
             for (JsonNode one : p) {
                 assertEquals("kill", one.path("kind").asText(), p::toString);
                 assertTrue(one.path("lostSteps").asLong() <= 1, p::toString);
                 lostNodes.add(one.path("node").asText());
             }
-            assertEquals(java.util.Set.of("node2", "node4"), lostNodes);
+            assertEquals(Set.of("node2", "node4"), lostNodes);
         }
     }
 
@@ -170,6 +173,44 @@ class ElasticRecoveryIT {
      * Two notices in one job: a Spot interruption notice in node2's IMDS (through the API, as the
      * preemption replay sends it), then SIGTERM to rank 0's node. Neither loses a step.
      */
+    /**
+     * The notice window: a notice 60 s ahead keeps the noticed node training while its replacement
+     * boots; the swap then re-forms the survivors in place with the replacement, at the same world size.
+     */
+    @Test
+    void aNoticeWithTimeToSpareSwapsInItsReplacementAtTheSameWorldSize() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("window"), 3)) {
+            String id = cluster.submit(TestCluster.javaJob("window", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                    "--step-delay-ms", "10", "--log-every", "5", "--checkpoint-every", "100")).path("id").asText();
+            JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                    Duration.ofSeconds(90));
+            var pids = new HashMap<String, Long>();
+            for (JsonNode m : g1.path("members")) pids.put(m.path("nodeId").asText(), m.path("pid").asLong());
+            cluster.api.post("/api/v1/nodes/node2/preempt", "{\"kind\":\"notice\",\"leadSeconds\":60}", "application/json");
+            JsonNode g2 = cluster.awaitJob(id, j -> j.path("generations").asLong() >= 2 && j.path("state").asText().equals("RUNNING"),
+                    Duration.ofSeconds(60));
+            var nodes = new TreeSet<String>();
+            for (JsonNode m : g2.path("members")) nodes.add(m.path("nodeId").asText());
+            assertEquals(Set.of("node1", "node3", "node4"), nodes, "the replacement swapped in: " + g2.path("events"));
+            for (JsonNode m : g2.path("members")) {
+                String n = m.path("nodeId").asText();
+                if (!n.equals("node4")) assertEquals(pids.get(n), m.path("pid").asLong(), "the survivor on " + n + " re-formed in place");
+            }
+            assertTrue(g2.path("events").toString().contains("training on until a replacement is ready"), g2.path("events")::toString);
+            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                    Duration.ofSeconds(150));
+            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            assertEquals(expectedSha, end.path("paramsSha256").asText());
+            assertEquals(3, end.path("worldSize").asInt());
+            JsonNode p = end.path("preemptions");
+            System.out.println("notice window preemptions: " + p);
+            assertEquals(1, p.size(), p::toString);
+            assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+            assertEquals(2, p.get(0).path("inPlaceRanks").asInt(), p::toString);
+            assertEquals(1, end.path("events").toString().split("REPLACEMENT_REQUESTED").length - 1, "one replacement asked for");
+        }
+    }
+
     @Test
     void noticesThroughImdsAndSigtermLoseNoStep() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir.resolve("notice"), 3)) {

@@ -88,6 +88,8 @@ class PyTorchIT {
             JsonNode j = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
                     Duration.ofSeconds(120));
             String first = j.path("members").get(1).path("nodeId").asText();
+            String keeper = j.path("members").get(0).path("nodeId").asText();
+            long keeperPid = j.path("members").get(0).path("pid").asLong();
             cluster.api.post("/api/v1/nodes/" + first + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":15}", "application/json");
             j = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING")
                     && x.path("steps").asLong() >= 250, Duration.ofSeconds(150));
@@ -103,6 +105,12 @@ class PyTorchIT {
                 assertEquals(0, p.path("lostSteps").asLong(), p::toString);
             }
             assertEquals(List.of("notice", "kill"), kinds, end.path("preemptions")::toString);
+            // contract v2: the survivors destroyed and re-initialised their process group in the same process
+            for (JsonNode p : end.path("preemptions")) assertTrue(p.path("inPlace").asBoolean(), end.path("preemptions")::toString);
+            for (JsonNode m : end.path("members")) {
+                if (m.path("nodeId").asText().equals(keeper)) assertEquals(keeperPid, m.path("pid").asLong(), "one process on " + keeper);
+            }
+            System.out.println("pytorch in-place preemptions: " + end.path("preemptions"));
         }
     }
 }

@@ -35,8 +35,19 @@ public final class Contract {
     public static final String CHECKPOINT_WRITTEN = "checkpoint";
     public static final String STALLED = "stalled";
     public static final String DONE = "done";
+    /** Contract v2: parked after {@link #PARK}, holding {@code step} in memory, waiting for {@link #REFORM} or {@link #STOP}. */
+    public static final String PARKED = "parked";
+    /** Contract v2: re-formed its collective with the new members after {@link #REFORM}, training on from {@code step}. */
+    public static final String REFORMED = "reformed";
+
+    /** A {@code hello} capability (in {@code capabilities}): the rank can re-form in place (contract v2). */
+    public static final String CAPABILITY_REFORM = "reform";
 
     // agent -> process
     public static final String CHECKPOINT_NOW = "checkpoint-now";
     public static final String STOP = "stop";
+    /** Contract v2: like {@link #STOP} (collective, checkpoint the step), but keep the process and wait for {@link #REFORM}. */
+    public static final String PARK = "park";
+    /** Contract v2: {@code generation, rank, worldSize, masterAddr, masterPort, resumeStep}: re-form and train on. */
+    public static final String REFORM = "reform";
 }

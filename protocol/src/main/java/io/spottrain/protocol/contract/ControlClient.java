@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -55,8 +56,26 @@ public final class ControlClient implements AutoCloseable {
 
     /** The first message: it carries the rank's {@code SPOTTRAIN_CONTROL_TOKEN}; the agent ignores everything before it. */
     public void hello(int rank, int worldSize, long resumeStep) {
-        send(msg(Contract.HELLO).put("token", token).put("rank", rank).put("worldSize", worldSize).put("resumeStep", resumeStep)
-                .put("pid", ProcessHandle.current().pid()));
+        hello(rank, worldSize, resumeStep, List.of());
+    }
+
+    /** As above, declaring what the rank can do beyond contract v1 (e.g. {@link Contract#CAPABILITY_REFORM}). */
+    public void hello(int rank, int worldSize, long resumeStep, List<String> capabilities) {
+        var m = msg(Contract.HELLO).put("token", token).put("rank", rank).put("worldSize", worldSize).put("resumeStep", resumeStep)
+                .put("pid", ProcessHandle.current().pid());
+        var caps = m.putArray("capabilities");
+        capabilities.forEach(caps::add);
+        send(m);
+    }
+
+    /** Contract v2: parked after {@code park}, holding {@code step}. */
+    public void parked(long step) {
+        send(msg(Contract.PARKED).put("step", step));
+    }
+
+    /** Contract v2: re-formed for {@code generation}, training on from {@code step}. */
+    public void reformed(long generation, long step) {
+        send(msg(Contract.REFORMED).put("generation", generation).put("step", step));
     }
 
     public void progress(long step, double loss, double samplesPerSecond) {

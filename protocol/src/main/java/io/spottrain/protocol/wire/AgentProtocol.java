@@ -72,9 +72,16 @@ public final class AgentProtocol {
 
     /**
      * Stops the job's rank on this node: the contract's {@code stop} first, then SIGTERM, then
-     * SIGKILL after the agent's grace period.
+     * SIGKILL after the agent's grace period. With {@code park} (a survivor of a recovery) a rank
+     * that can re-form in place (contract v2) is parked instead: it keeps its process and state,
+     * is reported exited with {@code parked}, and the next generation's {@link StartGeneration} for
+     * the job on this node re-forms it (a fresh process if it cannot).
      */
-    public record StopGeneration(String jobId, long generation, String reason) implements Command {}
+    public record StopGeneration(String jobId, long generation, String reason, boolean park) implements Command {
+        public StopGeneration(String jobId, long generation, String reason) {
+            this(jobId, generation, reason, false);
+        }
+    }
 
     /** Asks the rank to checkpoint when it has completed {@code step} (-1: at the next step boundary). */
     public record RequestCheckpoint(String jobId, long generation, long step) implements Command {}
@@ -141,14 +148,27 @@ public final class AgentProtocol {
 
     public record PortAllocated(String jobId, long generation, String nodeId, String host, int port) implements JobReport {}
 
-    public record RankStarted(String jobId, long generation, int rank, String nodeId, long pid, String logFile)
-            implements JobReport {}
+    /** {@code inPlace}: a parked process of the previous generation re-formed (same pid), not a new process. */
+    public record RankStarted(String jobId, long generation, int rank, String nodeId, long pid, String logFile, boolean inPlace)
+            implements JobReport {
+        public RankStarted(String jobId, long generation, int rank, String nodeId, long pid, String logFile) {
+            this(jobId, generation, rank, nodeId, pid, logFile, false);
+        }
+    }
 
-    /** {@code logTail} is the last lines of the rank's output, to explain a failure (at most {@link #MAX_LOG_TAIL}). */
-    public record RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail)
+    /**
+     * {@code logTail} is the last lines of the rank's output, to explain a failure (at most
+     * {@link #MAX_LOG_TAIL}). {@code parked}: the process lives on, parked for an in-place re-form
+     * (exit code 75: for the generation it is over).
+     */
+    public record RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail, boolean parked)
             implements JobReport {
         public RankExited {
             logTail = boundTail(logTail);
+        }
+
+        public RankExited(String jobId, long generation, int rank, String nodeId, int exitCode, String logTail) {
+            this(jobId, generation, rank, nodeId, exitCode, logTail, false);
         }
     }
 

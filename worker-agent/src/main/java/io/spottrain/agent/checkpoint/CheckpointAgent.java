@@ -13,6 +13,8 @@ import io.spottrain.checkpoint.restore.RemoteSource;
 import io.spottrain.checkpoint.restore.Restorer;
 import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.checkpoint.upload.UploaderSettings;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -267,5 +269,19 @@ public final class CheckpointAgent implements AutoCloseable {
             r.uploader().close();
             r.store().close();
         });
+    }
+
+    /**
+     * The digest of the manifest a rank committed for {@code step} in the local tier {@code tier}
+     * (what peers restoring from this node are checked against), or null when it cannot be read:
+     * then no peer will be asked for this node's copy.
+     */
+    public String manifestDigest(Path tier, long step) {
+        try {
+            return new CheckpointDir(tier).manifest(step).digest();
+        } catch (CheckpointException | RuntimeException e) {
+            log.warn("cannot read the manifest of step {} in {}: {}", step, tier, e.getMessage());
+            return null;
+        }
     }
 }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -142,9 +143,9 @@ public final class ProcessSupervisor {
         Path pidFile = pidDir(workDir).resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".pid");
         writePid(pidFile, p.pid());
         p.onExit().thenRun(() -> {
-            running.remove(key(s.jobId(), s.generation()), rp);
+            running.values().removeIf(r -> r.process() == p); // under whichever generation a re-form moved it to
             try {
-                Files.deleteIfExists(pidFile);
+                if (Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(p.pid()))) Files.delete(pidFile);
             } catch (IOException ignored) {
                 // a stale pid file names a dead process; readers check liveness
             }
@@ -193,6 +194,28 @@ public final class ProcessSupervisor {
                             : CompletableFuture.completedFuture(null));
         }
         return stopTree(rp.process().toHandle(), grace);
+    }
+
+    /** An in-place re-form moved the job's rank process from generation {@code from} to {@code to}, as rank {@code rank}. */
+    public void rekey(String jobId, long from, long to, int rank) {
+        RankProcess rp = running.remove(key(jobId, from));
+        if (rp != null) running.put(key(jobId, to), new RankProcess(jobId, to, rank, rp.process(), rp.logFile(), rp.control()));
+    }
+
+    /**
+     * A rank broke the control channel's limits (it is already disconnected): the reason becomes
+     * the last line of its log, so its exit report tells the job why, and it is stopped at once.
+     */
+    public void killForViolation(AgentProtocol.StartGeneration s, String reason) {
+        RankProcess rp = running.get(key(s.jobId(), s.generation()));
+        Path log = rp == null ? logFile(s) : rp.logFile();
+        try {
+            Files.writeString(log, "\nspottrain-agent: rank " + s.rank() + " " + reason + "; stopped\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // the exit report then lacks the reason line; the agent's log has it
+        }
+        kill(s.jobId(), s.generation());
     }
 
     /** Stops this job's ranks of generations before {@code generation} (a closed generation must not linger). */

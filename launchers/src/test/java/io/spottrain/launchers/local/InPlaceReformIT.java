@@ -1,0 +1,132 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Training contract v2 on real processes: survivors of a notice and of a kill -9 keep their
+ * processes (same pids) and re-form the ring in place; only departing ranks stop. A trainer that
+ * speaks only v1 ({@code --contract v1}) still recovers by restarting. Both end with the
+ * parameters of an uninterrupted run. One cluster of 4 agents (no replacements) for the class.
+ */
+@Timeout(600)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class InPlaceReformIT {
+    static final String STEPS = "900";
+    static String expectedSha;
+    static TestCluster cluster;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        expectedSha = TestCluster.uninterruptedSha(STEPS);
+        cluster = TestCluster.start(dir.resolve("state"), 4, "--no-replacements");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) cluster.close();
+    }
+
+    private static String submit(String name, int min, int max, String contract) throws Exception {
+        return cluster.submit(TestCluster.javaJob(name, min, max, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                "--step-delay-ms", "10", "--log-every", "5", "--checkpoint-every", "100", "--contract", contract)).path("id").asText();
+    }
+
+    /** Rank pids by node of the job's current generation. */
+    private static Map<String, Long> pids(JsonNode job) {
+        var out = new HashMap<String, Long>();
+        for (JsonNode m : job.path("members")) out.put(m.path("nodeId").asText(), m.path("pid").asLong());
+        return out;
+    }
+
+    private static JsonNode awaitGeneration(String id, long generation) throws Exception {
+        return cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("generations").asLong() >= generation
+                && j.path("members").size() > 0 && j.path("members").findValues("pid").stream().allMatch(p -> p.asLong() > 0),
+                Duration.ofSeconds(90));
+    }
+
+    /** Second: on the 3 nodes the first test left (min 1, so the last survivor trains alone after the kill). */
+    @Test
+    @Order(2)
+    void survivorsOfANoticeAndOfAKillReformInPlace() throws Exception {
+        String id = submit("inplace", 1, 3, "v2");
+        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                Duration.ofSeconds(90));
+        var before = pids(g1);
+        String noticed = g1.path("members").get(1).path("nodeId").asText();
+        cluster.api.post("/api/v1/nodes/" + noticed + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}", "application/json");
+        JsonNode g2 = awaitGeneration(id, 2);
+        var after = pids(g2);
+        assertEquals(2, after.size(), g2::toString);
+        for (var e : after.entrySet()) {
+            assertEquals(before.get(e.getKey()), e.getValue(), "the survivor on " + e.getKey() + " kept its process: " + g2.path("events"));
+        }
+        cluster.awaitJob(id, j -> j.path("steps").asLong() >= 450, Duration.ofSeconds(90));
+        String killed = g2.path("members").get(1).path("nodeId").asText();
+        JsonNode killedNode = cluster.node(killed);
+        assertTrue(ProcessTree.kill(killedNode.path("pid").asLong()));
+        JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(150));
+        assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+        assertEquals(expectedSha, end.path("paramsSha256").asText(), "same parameters as the uninterrupted run");
+        assertEquals(3, end.path("generations").asLong(), end.path("events")::toString);
+        String survivor = g2.path("members").get(0).path("nodeId").asText();
+        assertEquals(before.get(survivor), pids(end).get(survivor), "one process on " + survivor + " through both interruptions");
+        JsonNode p = end.path("preemptions");
+        System.out.println("in-place (v2) preemptions: " + p);
+        assertEquals(2, p.size(), p::toString);
+        for (JsonNode one : p) {
+            assertTrue(one.path("inPlace").asBoolean(), p::toString);
+            assertTrue(one.path("backToTrainingSeconds").asDouble() >= one.path("resumeSeconds").asDouble(), p::toString);
+        }
+        assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+        assertTrue(p.get(1).path("lostSteps").asLong() <= 1, p::toString);
+        assertEquals(2, p.get(0).path("inPlaceRanks").asInt(), p::toString);
+        assertEquals(1, p.get(1).path("inPlaceRanks").asInt(), p::toString);
+        assertTrue(end.path("events").toString().contains("re-formed in place"), end.path("events")::toString);
+    }
+
+    /** First: 2 of the 4 nodes; the noticed one leaves, 3 stay. */
+    @Test
+    @Order(1)
+    void aTrainerThatSpeaksOnlyV1StillRecoversByRestarting() throws Exception {
+        String id = submit("v1", 2, 2, "v1");
+        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                Duration.ofSeconds(90));
+        var before = pids(g1);
+        String noticed = g1.path("members").get(1).path("nodeId").asText();
+        String survivor = g1.path("members").get(0).path("nodeId").asText();
+        // the next generation takes the survivor and a free node (min 2)
+        cluster.api.post("/api/v1/nodes/" + noticed + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}", "application/json");
+        JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(150));
+        assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+        assertEquals(expectedSha, end.path("paramsSha256").asText());
+        var after = pids(end);
+        if (after.containsKey(survivor)) assertNotEquals(before.get(survivor), after.get(survivor), "v1: a new process");
+        JsonNode p = end.path("preemptions");
+        System.out.println("restart (v1) preemptions: " + p);
+        assertEquals(1, p.size(), p::toString);
+        assertEquals(false, p.get(0).path("inPlace").asBoolean(), p::toString);
+        assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+    }
+}

@@ -1,0 +1,46 @@
+package io.spottrain.agent;
+
+import io.spottrain.agent.supervision.RankProcess;
+import io.spottrain.protocol.wire.AgentProtocol;
+
+/**
+ * A rank process this agent runs and the generation it serves now: an in-place re-form (training
+ * contract v2) moves the same process to the next generation, so its contract messages and its
+ * exit are reported for the assignment it has when they happen. Owned by the agent's actor
+ * ({@code assignment} is read by the control endpoint's thread only through the actor's messages).
+ */
+final class LiveRank {
+
+    enum State {
+        /** Training (or stalled) in its generation. */
+        RUNNING,
+        /** Asked to park; not yet parked. */
+        PARKING,
+        /** Parked: its generation is closed, it holds its state and waits for the next generation's re-form. */
+        PARKED,
+        /** Asked to re-form for {@link #assignment}; not yet answered. */
+        REFORMING,
+        /** Replaced by a fresh process (a re-form that failed): its exit is not reported. */
+        ABANDONED
+    }
+
+    final RankProcess process;
+    AgentProtocol.StartGeneration assignment;
+    State state = State.RUNNING;
+    /** Its hello declared {@code reform} (contract v2). */
+    boolean reformable;
+    long parkedStep = -1;
+
+    LiveRank(RankProcess process, AgentProtocol.StartGeneration assignment) {
+        this.process = process;
+        this.assignment = assignment;
+    }
+
+    String jobId() {
+        return assignment.jobId();
+    }
+
+    long generation() {
+        return assignment.generation();
+    }
+}
