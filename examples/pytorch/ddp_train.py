@@ -88,7 +88,9 @@ def main():
         dist.init_process_group(backend, init_method="tcp://%s:%d" % (env.master_addr, env.master_port), rank=env.rank,
                                 world_size=env.world_size, timeout=datetime.timedelta(seconds=a.peer_timeout_s))
 
-    init_group()
+    standby = os.environ.get("SPOTTRAIN_STANDBY") == "1" and a.contract == "v2"  # a staged newcomer (contract v2)
+    if not standby:
+        init_group()
     comm = device if backend == "nccl" else torch.device("cpu")
 
     g = torch.Generator().manual_seed(a.seed)
@@ -189,7 +191,8 @@ def main():
                               flush=True)
                         return EXIT_STOPPED
                     step = resume
-                dist.destroy_process_group()
+                if dist.is_initialized():
+                    dist.destroy_process_group()
                 env.reformed(req)
                 init_group()
                 print("[rank %d/%d] re-formed in place for generation %d at step %d" % (env.rank, env.world_size, env.generation,
@@ -200,6 +203,12 @@ def main():
                 return EXIT_STOPPED
         return EXIT_STOPPED
 
+    if standby:
+        print("[rank -] staged at step %d: waiting to be re-formed into a generation" % step, flush=True)
+        ctl.parked(step)
+        code = await_agent(True)
+        if code is not None:
+            return code
     ask_ckpt = ask_stop = ask_park = False
     loss_value = float("nan")
     t_window, n_window = time.perf_counter(), 0

@@ -4,19 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
-import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.agent.supervision.RankProcess;
+import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,7 +29,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * The worker agent's actor: registers this node with the Receptionist, describes it to the job
  * manager, allocates rendezvous ports, and starts, watches and stops the node's training process.
  */
-public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
+public final class Agent extends AbstractBehavior<AgentProtocol.Command> implements ContractMessages.Host {
 
     /** A rank's process ended (local only). */
     private record RankProcessExited(LiveRank rank, int exitCode) implements AgentProtocol.Command {}
@@ -49,8 +45,12 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** How long a rank has to answer {@code reform} before a fresh process replaces it. */
     static final Duration REFORM_TIMEOUT = Duration.ofSeconds(10);
 
-    /** The restore before a resumed rank starts has finished (local only); {@code error} null on success. */
-    private record RestoreFinished(AgentProtocol.StartGeneration start, String source, String error) implements AgentProtocol.Command {}
+    /**
+     * The restore before a resumed rank starts (or, {@code reforming} not null, before a parked
+     * process re-forms at another step) has finished (local only); {@code error} null on success.
+     */
+    private record RestoreFinished(AgentProtocol.StartGeneration start, String source, String error, LiveRank reforming)
+            implements AgentProtocol.Command {}
 
     /** The interruption watcher saw a notice (local only: from the watcher thread or the SIGTERM hook). */
     public record NoticeSeen(InterruptionWatcher.Notice notice) implements AgentProtocol.Command {}
@@ -70,18 +70,18 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     private final ProcessSupervisor supervisor;
     private final CheckpointAgent checkpoints;
     private final Duration stopGrace;
-    /** Where unsolicited reports go: the job manager that last asked this agent to describe itself. */
-    private volatile ActorRef<AgentProtocol.Report> coordinator;
-    private final List<AgentProtocol.Report> undelivered = new ArrayList<>();
+    private final ManagerLink link;
     /** What each rank this agent started did, newest generations kept (for a job manager that takes over). */
     private final RankStatuses ranks = new RankStatuses();
     /** The rank process of each job on this node (one rank per node), with the generation it serves now. */
     private final Map<String, LiveRank> live = new HashMap<>();
+    /** Staged starts still restoring, by job; and the job's real start that came meanwhile (it starts after that restore). */
+    private final Map<String, AgentProtocol.StartGeneration> staging = new HashMap<>();
+    private final Map<String, AgentProtocol.StartGeneration> afterStaging = new HashMap<>();
     /** The agent's own secrets, masked in everything it passes on from ranks. */
     private final Redactor redactor;
     private final TimerScheduler<AgentProtocol.Command> timers;
-    private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
-    private long beats;
+    private final ContractMessages contract;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
             ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace) {
@@ -92,6 +92,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         this.redactor = Redactor.of(System.getenv(), supervisor.secretValues());
         this.checkpoints = checkpoints;
         this.stopGrace = stopGrace;
+        this.link = new ManagerLink(node.nodeId(), ctx.getLog());
+        this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
         ctx.getLog().info("agent {} up: {} {} {} GPU(s)", node.nodeId(), node.market().label(), node.instanceType(), node.gpus());
     }
@@ -110,62 +112,59 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(RankProcessExited.class, this::onExited)
                 .onMessage(ParkTimedOut.class, this::onParkTimeout)
                 .onMessage(ReformTimedOut.class, this::onReformTimeout)
-                .onMessageEquals(Beat.INSTANCE, this::onBeat)
+                .onMessageEquals(Beat.INSTANCE, () -> {
+                    link.beat(getContext().getSelf());
+                    return this;
+                })
                 .build();
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
-        m.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), ranks.all()));
-        if (coordinator != null && !coordinator.equals(m.replyTo())) {
-            getContext().getLog().info("reporting to a new job manager at {}", m.replyTo().path().address());
-        }
-        coordinator = m.replyTo();
-        undelivered.forEach(coordinator::tell);
-        undelivered.clear();
-        // heartbeats prove this actor is responsive, not only its machine (a hung agent is found by its silence)
-        heartbeatTo = m.heartbeatTo();
-        if (heartbeatTo != null && m.heartbeatMillis() > 0) {
-            timers.startTimerWithFixedDelay(Beat.INSTANCE, Duration.ofMillis(m.heartbeatMillis()));
-            onBeat();
-        }
-        return this;
-    }
-
-    private Behavior<AgentProtocol.Command> onBeat() {
-        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats));
+        link.described(m, getContext().getSelf(), new AgentProtocol.NodeDescribed(node, getContext().getSelf(), ranks.all()),
+                every -> timers.startTimerWithFixedDelay(Beat.INSTANCE, every));
         return this;
     }
 
     private Behavior<AgentProtocol.Command> onNotice(NoticeSeen m) {
         var n = m.notice();
-        var report = new AgentProtocol.NodeInterruptionNotice(node.nodeId(), n.kind(), n.action(),
-                n.deadline() == null ? null : n.deadline().toString(), n.seenAt().toString());
-        if (coordinator != null) coordinator.tell(report);
-        else undelivered.add(report);
+        link.unsolicited(new AgentProtocol.NodeInterruptionNotice(node.nodeId(), n.kind(), n.action(),
+                n.deadline() == null ? null : n.deadline().toString(), n.seenAt().toString()));
         return this;
     }
 
     private Behavior<AgentProtocol.Command> onAllocatePort(AgentProtocol.AllocatePort m) {
-        try (var socket = new ServerSocket(0, 1, InetAddress.getByName(node.host()))) {
-            socket.setReuseAddress(true);
+        try { // no reply on failure: the job manager's port time-out fails the generation with this node named
             m.replyTo().tell(new AgentProtocol.PortAllocated(m.jobId(), m.generation(), node.nodeId(), node.host(),
-                    socket.getLocalPort()));
+                    ProcessSupervisor.freePort(node.host())));
         } catch (IOException e) {
-            // no reply: the job manager's port time-out fails the generation with this node named
             getContext().getLog().error("cannot allocate a rendezvous port on {}: {}", node.host(), e.toString());
         }
         return this;
     }
 
     /**
-     * A rank of the job parked here re-forms in place; otherwise a new process starts, once its
-     * resume step is in the local tier, verified (restored off the actor thread).
+     * A rank of the job parked here (a survivor, or a newcomer staged ahead) re-forms in place;
+     * otherwise a new process starts, once its resume step is in the local tier, verified
+     * (restored off the actor thread). A staged process not yet parked joins once it is.
      */
     private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration m) {
-        var parked = live.get(m.jobId());
-        if (parked != null && parked.state == LiveRank.State.PARKED && parked.generation() < m.generation()
-                && parked.process.process().isAlive()) {
-            return reform(parked, m);
+        if (m.standby()) {
+            if (live.containsKey(m.jobId())) return this; // the job already has its process here
+            staging.put(m.jobId(), m);
+            return startFresh(m);
+        }
+        if (staging.containsKey(m.jobId())) { // a staged start is restoring into the same tier: start fresh once it is done
+            afterStaging.put(m.jobId(), m);
+            return this;
+        }
+        var r = live.get(m.jobId());
+        if (r != null && !m.standby() && r.process.process().isAlive()
+                && (r.generation() < m.generation() || (r.standby && r.generation() == m.generation()))) {
+            if (r.state == LiveRank.State.PARKED) return reform(r, m);
+            if (r.state == LiveRank.State.STAGING) {
+                r.pending = m;
+                return this;
+            }
         }
         return startFresh(m);
     }
@@ -174,22 +173,37 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         if (m.resumeStep() <= 0) {
             return startRank(m);
         }
+        restore(m, null);
+        return this;
+    }
+
+    private void restore(AgentProtocol.StartGeneration m, LiveRank reforming) {
         ActorRef<AgentProtocol.Command> self = getContext().getSelf();
         CompletableFuture.runAsync(() -> {
             try {
                 var r = checkpoints.restore(m.jobId(), m.resumeStep(), m.peerDigests(), m.checkpointRemote(), m.worldSize());
-                self.tell(new RestoreFinished(m, r.source(), null));
+                self.tell(new RestoreFinished(m, r.source(), null, reforming));
             } catch (Exception e) {
-                self.tell(new RestoreFinished(m, null, e.getMessage()));
+                self.tell(new RestoreFinished(m, null, e.getMessage(), reforming));
             }
         });
-        return this;
     }
 
     private Behavior<AgentProtocol.Command> onRestoreFinished(RestoreFinished r) {
         var m = r.start();
+        if (r.reforming() != null) {
+            if (r.error() != null) return fallback(r.reforming(), "step " + m.resumeStep() + " could not be restored: " + r.error());
+            getContext().getLog().info("job {} rank {}: step {} restored from {} for the re-form", m.jobId(), m.rank(), m.resumeStep(),
+                    r.source());
+            return sendReform(r.reforming(), m);
+        }
         if (r.error() != null) {
-            getContext().getLog().error("job {} rank {}: {}", m.jobId(), m.rank(), r.error());
+            getContext().getLog().error("job {} rank {}{}: {}", m.jobId(), m.rank(), m.standby() ? " (staged)" : "", r.error());
+            if (m.standby()) { // a staged newcomer that cannot restore is simply not there: its generation starts it fresh
+                staging.remove(m.jobId(), m);
+                var overtaking = afterStaging.remove(m.jobId());
+                return overtaking == null ? this : startFresh(overtaking);
+            }
             m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(),
                     redactor.redact(r.error())));
             return this;
@@ -199,6 +213,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> startRank(AgentProtocol.StartGeneration m) {
+        if (m.standby() && (staging.remove(m.jobId()) != m || live.containsKey(m.jobId()) || afterStaging.containsKey(m.jobId()))) {
+            getContext().getLog().info("job {}: the staged start is not needed any more (the generation started first)", m.jobId());
+            var overtaking = afterStaging.remove(m.jobId());
+            return overtaking == null ? this : startFresh(overtaking);
+        }
         supervisor.stopOlderGenerations(m.jobId(), m.generation(), stopGrace);
         try {
             ActorRef<AgentProtocol.Command> me = getContext().getSelf();
@@ -207,10 +226,18 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
             var lr = new LiveRank(rank, m);
             slot.set(lr);
             live.put(m.jobId(), lr);
-            getContext().getLog().info("job {} generation {} rank {}/{} started: pid {}, log {}", m.jobId(), m.generation(),
-                    m.rank(), m.worldSize(), rank.pid(), rank.logFile());
-            report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
-                    rank.logFile().toString()));
+            if (m.standby()) {
+                lr.standby = true;
+                lr.state = LiveRank.State.STAGING;
+                timers.startSingleTimer(new ParkTimedOut(m.jobId(), m.generation()), PARK_TIMEOUT);
+                getContext().getLog().info("job {}: staged a process ahead of generation {} (pid {}, step {})", m.jobId(), m.generation(),
+                        rank.pid(), m.resumeStep());
+            } else {
+                getContext().getLog().info("job {} generation {} rank {}/{} started: pid {}, log {}", m.jobId(), m.generation(),
+                        m.rank(), m.worldSize(), rank.pid(), rank.logFile());
+                report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), rank.pid(),
+                        rank.logFile().toString()));
+            }
             rank.process().onExit().thenAcceptAsync(p -> {
                 rank.control().awaitDrained(Duration.ofSeconds(2)); // its last messages first, then its exit
                 rank.control().close();
@@ -219,7 +246,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         } catch (IOException e) {
             String why = redactor.redact(e.getMessage());
             getContext().getLog().error("job {} rank {} could not start: {}", m.jobId(), m.rank(), why);
-            m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(), why));
+            if (!m.standby()) m.replyTo().tell(new AgentProtocol.RankFailedToStart(m.jobId(), m.generation(), m.rank(), node.nodeId(), why));
         }
         return this;
     }
@@ -227,6 +254,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
     /** Stops the rank, or parks it (a survivor whose rank can re-form in place: contract v2). */
     private Behavior<AgentProtocol.Command> onStop(AgentProtocol.StopGeneration m) {
         var r = live.get(m.jobId());
+        if (m.park() && r != null && r.generation() == m.generation()
+                && (r.state == LiveRank.State.PARKED || r.state == LiveRank.State.PARKING)) {
+            if (r.state == LiveRank.State.PARKED) contract.reportParked(r); // asked again (a new job manager): it is parked already
+            return this;
+        }
         if (m.park() && r != null && r.generation() == m.generation() && r.reformable && r.state == LiveRank.State.RUNNING
                 && supervisor.request(m.jobId(), m.generation(), ControlServer.message(Contract.PARK))) {
             getContext().getLog().info("parking job {} generation {} rank {} for an in-place re-form: {}", m.jobId(), m.generation(),
@@ -235,27 +267,46 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
             timers.startSingleTimer(new ParkTimedOut(m.jobId(), m.generation()), PARK_TIMEOUT);
             return this;
         }
+        var staged = staging.get(m.jobId());
+        if (staged != null && staged.generation() == m.generation()) { // not started yet: it never will be
+            staging.remove(m.jobId());
+            afterStaging.remove(m.jobId());
+        }
         getContext().getLog().info("stopping job {} generation {}: {}", m.jobId(), m.generation(), m.reason());
         supervisor.stop(m.jobId(), m.generation(), stopGrace);
         return this;
     }
 
-    /** The parked rank moves to the next generation: same process, new rank, world size and rendezvous. */
-    private Behavior<AgentProtocol.Command> reform(LiveRank r, AgentProtocol.StartGeneration m) {
+    /**
+     * The parked rank moves to the next generation: same process, new rank, world size and
+     * rendezvous; if it holds another step than the generation resumes from (a staged newcomer),
+     * that step is restored to its local tier first.
+     */
+    @Override
+    public Behavior<AgentProtocol.Command> reform(LiveRank r, AgentProtocol.StartGeneration m) {
         long was = r.generation();
-        int wasRank = r.assignment.rank();
         timers.cancel(new ParkTimedOut(r.jobId(), was));
         supervisor.rekey(m.jobId(), was, m.generation(), m.rank());
+        getContext().getLog().info("job {} generation {} rank {}/{}: re-forming pid {} in place ({} generation {}), step {}", m.jobId(),
+                m.generation(), m.rank(), m.worldSize(), r.process.pid(), r.standby ? "staged for" : "was", was, m.resumeStep());
         r.assignment = m;
         r.state = LiveRank.State.REFORMING;
+        r.standby = false;
+        report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.process.pid(),
+                r.process.logFile().toString(), true));
+        if (m.resumeStep() > 0 && m.resumeStep() != r.parkedStep) {
+            restore(m, r);
+            return this;
+        }
+        return sendReform(r, m);
+    }
+
+    private Behavior<AgentProtocol.Command> sendReform(LiveRank r, AgentProtocol.StartGeneration m) {
+        if (r.state != LiveRank.State.REFORMING || r.assignment != m) return this;
         var req = ControlServer.message(Contract.REFORM).put("generation", m.generation()).put("rank", m.rank())
                 .put("worldSize", m.worldSize()).put("masterAddr", m.masterAddr()).put("masterPort", m.masterPort())
                 .put("resumeStep", m.resumeStep());
         if (!supervisor.request(m.jobId(), m.generation(), req)) return fallback(r, "its control connection is gone");
-        getContext().getLog().info("job {} generation {} rank {}/{}: re-forming pid {} in place (was generation {} rank {}), step {}",
-                m.jobId(), m.generation(), m.rank(), m.worldSize(), r.process.pid(), was, wasRank, m.resumeStep());
-        report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.process.pid(),
-                r.process.logFile().toString(), true));
         timers.startSingleTimer(new ReformTimedOut(m.jobId(), m.generation()), REFORM_TIMEOUT);
         return this;
     }
@@ -280,7 +331,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
 
     private Behavior<AgentProtocol.Command> onParkTimeout(ParkTimedOut t) {
         var r = live.get(t.jobId());
-        if (r == null || r.generation() != t.generation() || (r.state != LiveRank.State.PARKED && r.state != LiveRank.State.PARKING)) {
+        if (r == null || r.generation() != t.generation()
+                || (r.state != LiveRank.State.PARKED && r.state != LiveRank.State.PARKING && r.state != LiveRank.State.STAGING)) {
             return this;
         }
         getContext().getLog().info("job {} rank parked since generation {} was not re-formed within {} s; stopping it", t.jobId(),
@@ -298,61 +350,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         return this;
     }
 
-    /** Translates the rank's contract messages into reports for the job manager. */
+    /** A rank's contract message: a report for the job manager, or a step of an in-place re-form ({@link ContractMessages}). */
     private Behavior<AgentProtocol.Command> onContract(ContractMessage c) {
-        LiveRank r = c.rank().get();
-        var s = r.assignment;
-        JsonNode n = c.message();
-        String id = node.nodeId();
-        switch (n.path("type").asText()) {
-            case Contract.HELLO -> {
-                n.path("capabilities").forEach(cap -> r.reformable |= cap.asText().equals(Contract.CAPABILITY_REFORM));
-                getContext().getLog().info("job {} rank {} said hello (pid {}, resume step {}{})", s.jobId(), s.rank(),
-                        n.path("pid").asLong(), n.path("resumeStep").asLong(), r.reformable ? ", can re-form in place" : "");
-                report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("resumeStep").asLong()));
-            }
-            case Contract.PARKED -> {
-                if (r.state != LiveRank.State.PARKING) break;
-                r.state = LiveRank.State.PARKED;
-                r.parkedStep = n.path("step").asLong();
-                getContext().getLog().info("job {} generation {} rank {} parked at step {}", s.jobId(), s.generation(), s.rank(), r.parkedStep);
-                report(s.replyTo(), new AgentProtocol.RankExited(s.jobId(), s.generation(), s.rank(), id, Contract.EXIT_RESUMABLE,
-                        "parked at step " + r.parkedStep + " for an in-place re-form (pid " + r.process.pid() + ")", true));
-            }
-            case Contract.REFORMED -> {
-                if (r.state != LiveRank.State.REFORMING || n.path("generation").asLong() != s.generation()) break;
-                r.state = LiveRank.State.RUNNING;
-                timers.cancel(new ReformTimedOut(s.jobId(), s.generation()));
-                getContext().getLog().info("job {} generation {} rank {} re-formed in place at step {}", s.jobId(), s.generation(), s.rank(),
-                        n.path("step").asLong());
-                report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong()));
-            }
-            case Contract.PROGRESS -> report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
-                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
-            case Contract.CHECKPOINT_WRITTEN -> {
-                report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
-                        n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),
-                        n.path("persistMs").asDouble(), n.path("reason").asText(),
-                        checkpoints.manifestDigest(supervisor.checkpointDir(s.jobId()), n.path("step").asLong())));
-                checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
-                        (job, step, bytes, millis, attempts, backlog) -> send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
-                                s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
-            }
-            case Contract.STALLED -> report(s.replyTo(), new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
-                    n.path("step").asLong(), redactor.redact(n.path("reason").asText())));
-            case ControlServer.REFUSED -> getContext().getLog().warn("job {} rank {}: control endpoint refused a connection: {}", s.jobId(),
-                    s.rank(), n.path("reason").asText());
-            case ControlServer.VIOLATION -> {
-                // it broke the channel's limits: already disconnected; stopped with the reason as its log's last line
-                getContext().getLog().warn("job {} generation {} rank {}: {}; stopping it", s.jobId(), s.generation(), s.rank(),
-                        n.path("reason").asText());
-                supervisor.killForViolation(s, n.path("reason").asText());
-            }
-            case Contract.DONE -> report(s.replyTo(), new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), id,
-                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("paramsSha256").asText()));
-            default -> getContext().getLog().warn("job {} rank {}: unknown contract message {}", s.jobId(), s.rank(), n);
-        }
-        return this;
+        var next = contract.on(c.rank().get(), c.message());
+        return next == null ? this : next;
     }
 
     private Behavior<AgentProtocol.Command> onExited(RankProcessExited m) {
@@ -365,6 +366,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
         }
         if (r.state == LiveRank.State.REFORMING) {
             return fallback(r, "it exited with code " + m.exitCode() + " instead of re-forming"); // e.g. it did not hold the step
+        }
+        if (r.standby) { // a staged process that was not needed (or could not be staged): nothing to report
+            live.remove(s.jobId(), r);
+            getContext().getLog().info("job {}: the staged process (pid {}) exited with code {}", s.jobId(), r.process.pid(), m.exitCode());
+            return r.pending == null ? this : startFresh(r.pending);
         }
         live.remove(s.jobId(), r);
         checkpoints.release(s.jobId());
@@ -379,13 +385,20 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> {
      * that is the new one; {@code fallback}, the generation's starter, otherwise), and keeps the
      * rank's status for the next DescribeNode.
      */
-    private void report(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
+    @Override
+    public void report(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
         ranks.track(r);
         send(fallback, r);
     }
 
+    @Override
+    public void reformed(LiveRank r) {
+        timers.cancel(new ReformTimedOut(r.jobId(), r.generation()));
+    }
+
     /** Sends only (safe from other threads, e.g. the uploader's callback: the rank table is the actor's). */
-    private void send(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
-        (coordinator != null ? coordinator : fallback).tell(r);
+    @Override
+    public void send(ActorRef<AgentProtocol.Report> fallback, AgentProtocol.Report r) {
+        link.send(fallback, r);
     }
 }

@@ -12,6 +12,8 @@ import io.spottrain.protocol.wire.AgentProtocol;
 final class LiveRank {
 
     enum State {
+        /** Staged (a newcomer started ahead of its generation, contract v2): not yet parked. */
+        STAGING,
         /** Training (or stalled) in its generation. */
         RUNNING,
         /** Asked to park; not yet parked. */
@@ -30,6 +32,10 @@ final class LiveRank {
     /** Its hello declared {@code reform} (contract v2). */
     boolean reformable;
     long parkedStep = -1;
+    /** Started ahead of its generation (a staged newcomer): nothing it says is reported until it is re-formed. */
+    boolean standby;
+    /** The generation a staged process joins once it is parked (it came before the process was ready). */
+    AgentProtocol.StartGeneration pending;
 
     LiveRank(RankProcess process, AgentProtocol.StartGeneration assignment) {
         this.process = process;

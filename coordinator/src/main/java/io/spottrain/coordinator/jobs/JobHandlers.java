@@ -5,8 +5,8 @@ import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
-import io.spottrain.protocol.wire.AgentProtocol.JobReport;
 import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.AgentProtocol.JobReport;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,6 +40,7 @@ final class JobHandlers {
     final Logger log;
     final JobOutbox outbox;
     final JobRecoveries recoveries;
+    final JobStaging staging;
     final JobNodes nodes;
     final JobTraining training;
     final JobCapacity capacity;
@@ -59,6 +60,7 @@ final class JobHandlers {
         this.job = job;
         this.outbox = new JobOutbox(job.id(), deps.writer(), ctx.messageAdapter(StoreWriter.Result.class, JobMaster.Stored::new));
         this.recoveries = new JobRecoveries(this);
+        this.staging = new JobStaging(this);
         this.nodes = new JobNodes(this);
         this.training = new JobTraining(this);
         this.capacity = new JobCapacity(this);
@@ -169,7 +171,8 @@ final class JobHandlers {
 
     void askForNodes() {
         // after a recovery the nodes that stay come first (departed ones are not free): they resume from their local tier
-        var preferred = job.members().stream().map(Member::nodeId).toList();
+        var preferred = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
+        preferred.addAll(staging.reservedIds()); // staged newcomers right after the survivors
         long resume = job.generation() == 0 ? -1 : job.elastic().resumeStep();
         var m = new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt());
         after(() -> deps.manager().tell(m));
@@ -195,6 +198,7 @@ final class JobHandlers {
         }
         timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
         Job next = job.startGeneration(members, now());
+        staging.placed(next, members.stream().map(Member::nodeId).toList());
         log.info("job {} generation {} on {}", next.id(), next.generation(), members.stream().map(Member::nodeId).toList());
         // asking for a port changes nothing on the agent: it goes out now, overlapping the write that opens the generation
         // (the ranks start only once that write and the rendezvous are stored)
@@ -232,8 +236,13 @@ final class JobHandlers {
 
     /** The recorded manifest digests of the resume step on the other members' nodes, by their peer URL. */
     private Map<String, String> peerDigests(Job j, String self) {
+        return peerDigests(j, j.elastic().resumeStep(), self);
+    }
+
+    /** The recorded manifest digests of {@code step} on the job's nodes but {@code self} (null: all), by their peer URL. */
+    Map<String, String> peerDigests(Job j, long step, String self) {
         var out = new HashMap<String, String>();
-        j.training().entry(j.elastic().resumeStep()).ifPresent(e -> e.manifests().forEach((node, digest) -> {
+        j.training().entry(step).ifPresent(e -> e.manifests().forEach((node, digest) -> {
             String url = peerUrls.get(node);
             if (url != null && !node.equals(self)) out.put(url, digest);
         }));
@@ -382,7 +391,8 @@ final class JobHandlers {
             var stop = new AgentProtocol.StopGeneration(ended.id(), ended.generation(), why);
             if (m.exitCode() == null && agent != null) after(() -> agent.tell(stop));
         }
-        var nodes = ended.members().stream().map(Member::nodeId).toList();
+        var nodes = new ArrayList<>(ended.members().stream().map(Member::nodeId).toList());
+        nodes.addAll(staging.ended(ended));
         after(() -> deps.manager().tell(new JobManager.JobEnded(ended.id(), nodes)));
         if (to == JobState.FAILED) log.warn("job {} FAILED: {}", ended.id(), why);
         else log.info("job {} {}: {}", ended.id(), to, why);

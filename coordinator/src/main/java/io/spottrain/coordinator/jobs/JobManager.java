@@ -4,6 +4,7 @@ import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.Admission;
+import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
@@ -70,6 +71,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public record RequestReplacement(String jobId, String departed) implements Command {}
 
     public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
+
+    /** Reserve up to {@code count} free nodes that fit the job for its next generation (staged newcomers); none while a job waits. */
+    public record Reserve(String jobId, JobSpec spec, int count) implements Command {}
 
     private record Reported(AgentProtocol.Report report) implements Command {}
 
@@ -176,6 +180,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Replacements.Launched.class, this::onReplacementLaunched)
                 .onMessage(Replacements.Retry.class, r -> replacements.retry(r))
                 .onMessage(JobEnded.class, this::onJobEnded)
+                .onMessage(Reserve.class, this::onReserve)
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
@@ -327,6 +332,21 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L))) {
             masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
         }
+    }
+
+    private Behavior<Command> onReserve(Reserve r) {
+        var master = masters.get(r.jobId());
+        if (master == null) return this;
+        var given = new ArrayList<JobMaster.Assignment>();
+        if (queue.isEmpty()) { // a waiting job comes first
+            for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free())) {
+                if (given.size() >= r.count()) break;
+                nodes.assign(n.nodeId(), r.jobId());
+                given.add(new JobMaster.Assignment(nodes.info(n.nodeId()), nodes.agent(n.nodeId())));
+            }
+        }
+        master.tell(new JobMaster.Reserved(given));
+        return this;
     }
 
     private Behavior<Command> onRelease(ReleaseNodes r) {

@@ -1,8 +1,8 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.state.StoreWriter;
-import io.spottrain.protocol.wire.AgentProtocol.JobReport;
 import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.AgentProtocol.JobReport;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.util.List;
 import java.util.function.Function;
@@ -28,6 +28,9 @@ public final class JobMaster {
 
     /** The manager placed the job's next generation on these nodes (rank order). */
     public record Placed(List<Assignment> nodes) implements Command {}
+
+    /** Nodes reserved for the job's next generation, to stage newcomers on (may be none). */
+    public record Reserved(List<Assignment> nodes) implements Command {}
 
     /** The manager could not place the job yet, and why (sent when the reason changes). */
     public record Waiting(String reason) implements Command {}
@@ -130,6 +133,8 @@ public final class JobMaster {
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(SuspectTimedOut.class, h::onSuspectTimeout)
                 .onMessage(NoticeSwapDue.class, h.recoveries::onNoticeSwapDue)
+                .onMessage(Reported.class, m -> m.report() instanceof AgentProtocol.RankStaged, m -> h.staging.onStaged(
+                        (AgentProtocol.RankStaged) m.report()))
                 .onMessage(CapacityFree.class, h.capacity::onCapacityFree));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
                 AgentProtocol.RankStarted.class, h::onRankStarted),
@@ -143,6 +148,7 @@ public final class JobMaster {
                 .onMessage(AskAgain.class, h.capacity::onAskAgain));
         this.ended = report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded)
                 .onMessage(Placed.class, h::onPlacedTooLate)
+                .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
                 .onMessage(Stored.class, h::onStored)
@@ -179,6 +185,7 @@ public final class JobMaster {
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
                 .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)
                 .onMessage(ReattachTimedOut.class, h.nodes::onReattachTimeout)

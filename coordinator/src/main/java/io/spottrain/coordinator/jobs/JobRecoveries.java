@@ -4,6 +4,7 @@ import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -87,13 +88,26 @@ final class JobRecoveries {
         return h.done(lost);
     }
 
-    /** Free capacity came while a notice waits for its replacement: swap the noticed node out now (true if one was). */
+    /**
+     * Free capacity came while a notice waits for its replacement: stage the newcomer on it, and
+     * swap once it is ready (or at once when nothing can be staged). True if a notice waited.
+     */
     boolean swapDeferred() {
         var next = deferred.keySet().stream().findFirst();
         if (next.isEmpty() || job().state() != JobState.RUNNING) return false;
-        h.log.info("job {}: a replacement for {} is ready: swapping it in", job().id(), next.get());
-        begin(job(), RecoveryKind.NOTICE, next.get(), 0);
+        if (h.staging.stageForSwap(job(), next.get())) {
+            h.log.info("job {}: a replacement for {} is free: staging it before the swap", job().id(), next.get());
+            return true;
+        }
+        swapNow(next.get());
         return true;
+    }
+
+    /** Swap the noticed node out now (a notice recovery; its replacement, staged or not, is placed after the survivors). */
+    Behavior<JobMaster.Command> swapNow(String node) {
+        if (!deferred.containsKey(node) || job().state() != JobState.RUNNING) return h.unchanged();
+        h.log.info("job {}: swapping out {}", job().id(), node);
+        return begin(job(), RecoveryKind.NOTICE, node, 0);
     }
 
     /** The notice window is up without a ready replacement: the job shrinks now, before the node is taken. */
@@ -167,6 +181,7 @@ final class JobRecoveries {
         h.log.warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
         deferred.clear(); // a recovery of any kind ends the notice windows: a noticed node still here is handled by it or later
         if (kind.departs() && !replacing.remove(node)) recovering = requestReplacement(recovering, node);
+        h.staging.recoveryBegun(recovering);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
         if (kind.collective()) {
             tell(recovering, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
@@ -309,7 +324,8 @@ final class JobRecoveries {
         h.timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
         Job closed = job.closeGeneration(h.now()).withElastic(e -> e.nextGeneration(plan.resumeStep(), plan.preemptions()))
                 .withPendingReason("resuming from step " + plan.resumeStep());
-        var nodes = job.members().stream().map(Member::nodeId).toList();
+        var nodes = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
+        nodes.addAll(h.staging.reservedIds()); // released together: placed again right after the survivors
         var manager = h.deps.manager();
         h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes)));
         h.done(closed);

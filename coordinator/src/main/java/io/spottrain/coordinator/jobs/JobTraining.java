@@ -29,6 +29,7 @@ final class JobTraining {
 
     Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {
         if (!h.current(a)) return h.unchanged();
+        h.staging.attached(a);
         return h.done(h.job().withElastic(e -> e.attach(a.rank())));
     }
 

@@ -221,6 +221,47 @@ class JobMasterTest {
         assertEquals(0L, p.lostSteps());
     }
 
+    /** Survivors that can re-form in place get the newcomer staged on a reserved free node while they checkpoint and park. */
+    @Test
+    void aNewcomerIsStagedOnAReservedNodeAndPlacedRightAfterTheSurvivors() {
+        Job job = submit("stage-1", 1, 3, 3);
+        var master = running(job, 2);
+        for (int r = 0; r < 2; r++) { // both ranks speak contract v2
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("stage-1", 1, r, "node" + (r + 1), 0, true)));
+        }
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",
+                io.spottrain.protocol.wire.InterruptionKind.SPOT_INTERRUPTION, "terminate", null, "2026-12-01T10:00:00Z")));
+        var reserve = manager.expectMessageClass(JobManager.Reserve.class);
+        assertEquals(2, reserve.count(), "room for max 3 beside the one survivor");
+        manager.expectMessageClass(JobManager.RequestReplacement.class);
+        master.tell(new JobMaster.Reserved(List.of(node(2))));
+        var staged = expect(2, AgentProtocol.StartGeneration.class);
+        assertTrue(staged.standby(), "started ahead of its generation");
+        assertEquals(2, staged.generation());
+        assertEquals(List.of("http://peer1"), staged.peerUrls(), "restored from the survivor, never from the departing node");
+        expect(0, AgentProtocol.RequestCheckpoint.class);
+        expect(1, AgentProtocol.RequestCheckpoint.class);
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("stage-1", 1, r, "node" + (r + 1), 400, "/d", 1, 10, 0.5,
+                    2, "requested", "digest-" + r)));
+        }
+        expect(0, AgentProtocol.StopGeneration.class);
+        expect(1, AgentProtocol.StopGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("stage-1", 1, 0, "node1", 75, "parked", true)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("stage-1", 1, 1, "node2", 75, "")));
+        assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds(),
+                "the staged node goes back with the generation's");
+        assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.WantsNodes.class).preferred(),
+                "survivors first, then the staged node");
+        master.tell(new JobMaster.Placed(List.of(node(0), node(2))));
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("stage-1", expect(0, AgentProtocol.AllocatePort.class).generation(),
+                "node1", "127.0.0.1", 29700)));
+        assertEquals(400, expect(0, AgentProtocol.StartGeneration.class).resumeStep());
+        var joins = expect(2, AgentProtocol.StartGeneration.class);
+        assertFalse(joins.standby(), "the generation's own start: the agent re-forms the staged process with it");
+        assertEquals(1, joins.rank());
+    }
+
     @Test
     void aFailureSpendsARestartAndTheLastOneFailsTheJobNamingTheRank() {
         Job job = submit("fail-1", 1, 1, 1);

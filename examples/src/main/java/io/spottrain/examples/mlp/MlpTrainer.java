@@ -96,6 +96,12 @@ public final class MlpTrainer {
             }
             long t0 = System.nanoTime();
             try {
+                if (o.standby()) { // staged ahead of its generation (contract v2): ready at this step, joins when re-formed
+                    log("staged at step " + step + ": waiting to be re-formed into a generation");
+                    control.parked(step);
+                    Integer code = await(control, true);
+                    if (code != null) return code;
+                }
                 while (true) { // once per generation this process serves (more than one after in-place re-forms)
                     Integer code;
                     RingAllReduce ring;

@@ -8,7 +8,7 @@ record TrainerOptions(
         int rank, int worldSize, String masterAddr, int masterPort, long generation, String job, Path checkpointDir,
         long resumeStep, long steps, int batch, int hidden, int features, int classes, int samples, double lr,
         double momentum, long seed, int checkpointEvery, int peerTimeoutMs, int stallWaitMs, int logEvery, int stepDelayMs,
-        long failAtStep, int failRank, Path failOnceMarker, boolean reform) {
+        long failAtStep, int failRank, Path failOnceMarker, boolean reform, boolean standby) {
 
     static TrainerOptions parse(String[] args, Map<String, String> env) {
         var f = new java.util.HashMap<String, String>();
@@ -27,7 +27,7 @@ record TrainerOptions(
         int world = intEnv(env, "WORLD_SIZE", 1);
         int rank = intEnv(env, "RANK", 0);
         if (world < 1 || rank < 0 || rank >= world) throw new IllegalArgumentException("RANK " + rank + " is not in 0.." + (world - 1));
-        var o = new TrainerOptions(rank, world, env.getOrDefault("MASTER_ADDR", "127.0.0.1"), intEnv(env, "MASTER_PORT", 29500),
+        TrainerOptions o = new TrainerOptions(rank, world, env.getOrDefault("MASTER_ADDR", "127.0.0.1"), intEnv(env, "MASTER_PORT", 29500),
                 intEnv(env, "SPOTTRAIN_GENERATION", 1), env.getOrDefault("SPOTTRAIN_JOB", "mlp"),
                 MlpTrainer.path(f.getOrDefault("checkpoint-dir", env.get("SPOTTRAIN_CHECKPOINT_DIR"))),
                 intEnv(env, "SPOTTRAIN_RESUME_STEP", 0),
@@ -36,7 +36,8 @@ record TrainerOptions(
                 num(f, "seed", 42), (int) num(f, "checkpoint-every", intEnv(env, "SPOTTRAIN_CHECKPOINT_INTERVAL", 0)), (int) (1000 * dbl(f, "peer-timeout-s", 10)),
                 (int) (1000 * dbl(f, "stall-wait-s", 60)), (int) num(f, "log-every", 10), (int) num(f, "step-delay-ms", 0),
                 num(f, "fail-at-step", 0), (int) num(f, "fail-rank", 0), MlpTrainer.path(f.get("fail-once-marker")),
-                contract(f.getOrDefault("contract", "v2")));
+                contract(f.getOrDefault("contract", "v2")), false);
+        if (o.reform && "1".equals(env.get("SPOTTRAIN_STANDBY"))) o = o.staged(); // contract v2: a staged newcomer
         if (o.batch < o.worldSize) throw new IllegalArgumentException("--batch " + o.batch + " is smaller than WORLD_SIZE " + world);
         if (o.samples % o.batch != 0) throw new IllegalArgumentException("--samples must be a multiple of --batch");
         if (o.logEvery < 1 || o.steps < 1) throw new IllegalArgumentException("--steps and --log-every must be >= 1");
@@ -61,7 +62,14 @@ record TrainerOptions(
         if (batch < worldSize) throw new IllegalArgumentException("--batch " + batch + " is smaller than the new world size " + worldSize);
         return new TrainerOptions(rank, worldSize, masterAddr, masterPort, generation, job, checkpointDir, resumeStep, steps, batch, hidden,
                 features, classes, samples, lr, momentum, seed, checkpointEvery, peerTimeoutMs, stallWaitMs, logEvery, stepDelayMs,
-                failAtStep, failRank, failOnceMarker, reform);
+                failAtStep, failRank, failOnceMarker, reform, false);
+    }
+
+    /** Staged ahead of its generation (SPOTTRAIN_STANDBY=1): it waits parked until re-formed into one. */
+    private TrainerOptions staged() {
+        return new TrainerOptions(rank, worldSize, masterAddr, masterPort, generation, job, checkpointDir, resumeStep, steps, batch, hidden,
+                features, classes, samples, lr, momentum, seed, checkpointEvery, peerTimeoutMs, stallWaitMs, logEvery, stepDelayMs,
+                failAtStep, failRank, failOnceMarker, reform, true);
     }
 
     /** What a checkpoint records about the run (trainer.json). */

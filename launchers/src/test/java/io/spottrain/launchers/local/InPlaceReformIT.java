@@ -38,7 +38,7 @@ class InPlaceReformIT {
     @BeforeAll
     static void start() throws Exception {
         expectedSha = TestCluster.uninterruptedSha(STEPS);
-        cluster = TestCluster.start(dir.resolve("state"), 4, "--no-replacements");
+        cluster = TestCluster.start(dir.resolve("state"), 5, "--no-replacements");
     }
 
     @AfterAll
@@ -64,7 +64,11 @@ class InPlaceReformIT {
                 Duration.ofSeconds(90));
     }
 
-    /** Second: on the 3 nodes the first test left (min 1, so the last survivor trains alone after the kill). */
+    /**
+     * Second: on the 4 nodes the first test left, 3 in the job and one free: at the notice the free
+     * node gets a staged process (started and restored while the survivors checkpoint and park),
+     * which joins the next generation by a re-form like the survivors; then a kill with no free node.
+     */
     @Test
     @Order(2)
     void survivorsOfANoticeAndOfAKillReformInPlace() throws Exception {
@@ -76,10 +80,13 @@ class InPlaceReformIT {
         cluster.api.post("/api/v1/nodes/" + noticed + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}", "application/json");
         JsonNode g2 = awaitGeneration(id, 2);
         var after = pids(g2);
-        assertEquals(2, after.size(), g2::toString);
+        assertEquals(3, after.size(), "the survivors and the staged newcomer: " + g2);
         for (var e : after.entrySet()) {
-            assertEquals(before.get(e.getKey()), e.getValue(), "the survivor on " + e.getKey() + " kept its process: " + g2.path("events"));
+            if (before.containsKey(e.getKey())) {
+                assertEquals(before.get(e.getKey()), e.getValue(), "the survivor on " + e.getKey() + " kept its process: " + g2.path("events"));
+            }
         }
+        assertTrue(cluster.log("control1").contains("staging a process for generation 2"), "a newcomer was staged on the free node");
         cluster.awaitJob(id, j -> j.path("steps").asLong() >= 450, Duration.ofSeconds(90));
         String killed = g2.path("members").get(1).path("nodeId").asText();
         JsonNode killedNode = cluster.node(killed);
@@ -100,8 +107,10 @@ class InPlaceReformIT {
         }
         assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
         assertTrue(p.get(1).path("lostSteps").asLong() <= 1, p::toString);
-        assertEquals(2, p.get(0).path("inPlaceRanks").asInt(), p::toString);
-        assertEquals(1, p.get(1).path("inPlaceRanks").asInt(), p::toString);
+        // the staged newcomer joins in place only when it was up before the next generation opened (a race with this
+        // toy's fast recovery); the survivors always do
+        assertTrue(p.get(0).path("inPlaceRanks").asInt() >= 2, p::toString);
+        assertEquals(2, p.get(1).path("inPlaceRanks").asInt(), p::toString);
         assertTrue(end.path("events").toString().contains("re-formed in place"), end.path("events")::toString);
     }
 

@@ -22,6 +22,11 @@ public final class Contract {
     public static final String CONTROL = "SPOTTRAIN_CONTROL";
     /** The rank's secret for {@link #CONTROL}: its {@code hello} must carry it as {@code token}. */
     public static final String CONTROL_TOKEN = "SPOTTRAIN_CONTROL_TOKEN";
+    /**
+     * {@code 1}: a staged newcomer (contract v2): restore {@link #RESUME_STEP}, say {@code parked},
+     * and wait for {@code reform} instead of joining a collective now.
+     */
+    public static final String STANDBY = "SPOTTRAIN_STANDBY";
 
     /**
      * Exit code of a rank that stopped before the end because it was asked to (a stop request, or

@@ -50,6 +50,10 @@ public final class AgentProtocol {
      * digest the coordinator recorded for {@code resumeStep} on each of them (by URL): a peer's copy
      * is taken only with its recorded digest, a peer without one is not asked. {@code secrets} names
      * the secrets the rank gets from the node (the spec's {@code secrets}; values never travel).
+     * {@code standby} (contract v2): stage a newcomer ahead of {@code generation}: restore
+     * {@code resumeStep}, start the process with {@code SPOTTRAIN_STANDBY=1} and keep it parked
+     * (nothing reported) until this generation's real {@code StartGeneration} for the job on this
+     * node re-forms it; a process that does not speak v2 is stopped.
      */
     public record StartGeneration(
             String jobId,
@@ -68,7 +72,17 @@ public final class AgentProtocol {
             Map<String, String> env,
             List<String> secrets,
             String workingDir,
-            ActorRef<Report> replyTo) implements Command {}
+            ActorRef<Report> replyTo,
+            boolean standby) implements Command {
+
+        public StartGeneration(String jobId, long generation, int rank, int worldSize, String masterAddr, int masterPort, long resumeStep,
+                long checkpointInterval, int checkpointKeep, String checkpointRemote, List<String> peerUrls,
+                Map<String, String> peerDigests, List<String> argv, Map<String, String> env, List<String> secrets, String workingDir,
+                ActorRef<Report> replyTo) {
+            this(jobId, generation, rank, worldSize, masterAddr, masterPort, resumeStep, checkpointInterval, checkpointKeep,
+                    checkpointRemote, peerUrls, peerDigests, argv, env, secrets, workingDir, replyTo, false);
+        }
+    }
 
     /**
      * Stops the job's rank on this node: the contract's {@code stop} first, then SIGTERM, then
@@ -173,7 +187,16 @@ public final class AgentProtocol {
     }
 
     /** The rank said hello over the contract: it can be asked to checkpoint and stop (recoverable). */
-    public record RankAttached(String jobId, long generation, int rank, String nodeId, long resumeStep) implements JobReport {}
+    /** A staged newcomer (StartGeneration {@code standby}) is ready on {@code nodeId}: restored to {@code step}, parked. */
+    public record RankStaged(String jobId, long generation, int rank, String nodeId, long step) implements JobReport {}
+
+    /** The rank said hello (or re-formed); {@code reformable}: it speaks contract v2 (in-place re-form). */
+    public record RankAttached(String jobId, long generation, int rank, String nodeId, long resumeStep, boolean reformable)
+            implements JobReport {
+        public RankAttached(String jobId, long generation, int rank, String nodeId, long resumeStep) {
+            this(jobId, generation, rank, nodeId, resumeStep, false);
+        }
+    }
 
     /** The rank's training progress (contract {@code progress}). */
     public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,

@@ -8,6 +8,8 @@ import io.spottrain.protocol.wire.AgentProtocol;
 import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +73,16 @@ public final class ProcessSupervisor {
         env.put("SPOTTRAIN_CHECKPOINT_DIR", checkpointDir(s.jobId()).toString());
         env.put("SPOTTRAIN_RESUME_STEP", Long.toString(s.resumeStep()));
         env.put("SPOTTRAIN_CHECKPOINT_INTERVAL", Long.toString(s.checkpointInterval()));
+        if (s.standby()) env.put(Contract.STANDBY, "1");
         return env;
+    }
+
+    /** A port free on {@code host} now (for a rendezvous: rank 0 binds it). */
+    public static int freePort(String host) throws IOException {
+        try (var socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
     }
 
     /** Every job-secret value this node holds (to be masked in reports). */
