@@ -82,10 +82,11 @@ final class Text {
             sb.append("  preemptions ").append(j.path("preemptions").size() - restarts).append(", restarts after failures ")
                     .append(restarts).append(" of ").append(j.path("maxRestarts").asInt()).append(":\n");
             for (JsonNode p : j.path("preemptions")) {
-                sb.append(String.format("    %-7s %-5s resumed from step %d: detect %.1f s, resume %s, lost %s step(s)%n", p.path("kind").asText(),
-                        p.path("node").asText(), p.path("atStep").asLong(), p.path("detectSeconds").asDouble(),
-                        p.path("resumeSeconds").isNumber() ? String.format("%.1f s", p.path("resumeSeconds").asDouble()) : "-",
-                        p.path("lostSteps").isNumber() ? p.path("lostSteps").asText() : "-"));
+                sb.append(String.format("    %-7s %-5s resumed from step %d: detect %.1f s, resume %s, training again %s, lost %s step(s)%s%n",
+                        p.path("kind").asText(), p.path("node").asText(), p.path("atStep").asLong(), p.path("detectSeconds").asDouble(),
+                        seconds(p.path("resumeSeconds")), seconds(p.path("backToTrainingSeconds")),
+                        p.path("lostSteps").isNumber() ? p.path("lostSteps").asText() : "-",
+                        p.path("inPlaceRanks").asInt() > 0 ? ", " + p.path("inPlaceRanks").asInt() + " rank(s) re-formed in place" : ""));
             }
         }
         return sb.toString();
@@ -126,5 +127,9 @@ final class Text {
             sb.append(or(e.get("message"), "")).append('\n');
         }
         return sb.toString();
+    }
+
+    private static String seconds(JsonNode n) {
+        return n.isNumber() ? String.format("%.1f s", n.asDouble()) : "-";
     }
 }
