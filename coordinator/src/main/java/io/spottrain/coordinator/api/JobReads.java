@@ -32,8 +32,8 @@ public final class JobReads {
 
     private final StateStore store;
     private final Clock clock;
-    private final ParsedDocuments<JobDocument> documents = new ParsedDocuments<>(JobDocument::read, 4096);
-    private final ParsedDocuments<JobSpec> specs = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobSpec.class), 1024);
+    private final ParsedDocuments<JobDocument> documents = new ParsedDocuments<>(JobDocument::read, 16L << 20);
+    private final ParsedDocuments<JobSpec> specs = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobSpec.class), 16L << 20);
 
     public JobReads(StateStore store, Clock clock) {
         this.store = store;

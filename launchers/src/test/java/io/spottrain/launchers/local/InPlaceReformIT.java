@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Training contract v2 on real processes: survivors of a notice and of a kill -9 keep their
  * processes (same pids) and re-form the ring in place; only departing ranks stop. A trainer that
  * speaks only v1 ({@code --contract v1}) still recovers by restarting. Both end with the
- * parameters of an uninterrupted run. One cluster of 4 agents (no replacements) for the class.
+ * parameters of an uninterrupted run. One cluster of 5 agents (no replacements) for the class.
  */
 @Timeout(600)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -58,6 +58,24 @@ class InPlaceReformIT {
         return out;
     }
 
+    /** The job running past step 150, its first generation's members. */
+    private static JsonNode trainingAt150(String id) throws Exception {
+        return cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                Duration.ofSeconds(90));
+    }
+
+    /** A Spot notice 20 s ahead to the node of {@code job}'s rank 1; returns that node. */
+    private static String noticeToRank1(JsonNode job) throws Exception {
+        String node = job.path("members").get(1).path("nodeId").asText();
+        cluster.api.post("/api/v1/nodes/" + node + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}", "application/json");
+        return node;
+    }
+
+    private static JsonNode awaitEnd(String id) throws Exception {
+        return cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(150));
+    }
+
     private static JsonNode awaitGeneration(String id, long generation) throws Exception {
         return cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("generations").asLong() >= generation
                 && j.path("members").size() > 0 && j.path("members").findValues("pid").stream().allMatch(p -> p.asLong() > 0),
@@ -73,11 +91,9 @@ class InPlaceReformIT {
     @Order(2)
     void survivorsOfANoticeAndOfAKillReformInPlace() throws Exception {
         String id = submit("inplace", 1, 3, "v2");
-        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
-                Duration.ofSeconds(90));
+        JsonNode g1 = trainingAt150(id);
         var before = pids(g1);
-        String noticed = g1.path("members").get(1).path("nodeId").asText();
-        cluster.api.post("/api/v1/nodes/" + noticed + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}", "application/json");
+        noticeToRank1(g1);
         JsonNode g2 = awaitGeneration(id, 2);
         var after = pids(g2);
         assertEquals(3, after.size(), "the survivors and the staged newcomer: " + g2);
@@ -91,8 +107,7 @@ class InPlaceReformIT {
         String killed = g2.path("members").get(1).path("nodeId").asText();
         JsonNode killedNode = cluster.node(killed);
         assertTrue(ProcessTree.kill(killedNode.path("pid").asLong()));
-        JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
-                Duration.ofSeconds(150));
+        JsonNode end = awaitEnd(id);
         assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
         assertEquals(expectedSha, end.path("paramsSha256").asText(), "same parameters as the uninterrupted run");
         assertEquals(3, end.path("generations").asLong(), end.path("events")::toString);
@@ -114,20 +129,16 @@ class InPlaceReformIT {
         assertTrue(end.path("events").toString().contains("re-formed in place"), end.path("events")::toString);
     }
 
-    /** First: 2 of the 4 nodes; the noticed one leaves, 3 stay. */
+    /** First: 2 of the 5 nodes; the noticed one leaves, 4 stay. */
     @Test
     @Order(1)
     void aTrainerThatSpeaksOnlyV1StillRecoversByRestarting() throws Exception {
         String id = submit("v1", 2, 2, "v1");
-        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
-                Duration.ofSeconds(90));
+        JsonNode g1 = trainingAt150(id);
         var before = pids(g1);
-        String noticed = g1.path("members").get(1).path("nodeId").asText();
         String survivor = g1.path("members").get(0).path("nodeId").asText();
-        // the next generation takes the survivor and a free node (min 2)
-        cluster.api.post("/api/v1/nodes/" + noticed + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}", "application/json");
-        JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
-                Duration.ofSeconds(150));
+        noticeToRank1(g1); // the next generation takes the survivor and a free node (min 2)
+        JsonNode end = awaitEnd(id);
         assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
         assertEquals(expectedSha, end.path("paramsSha256").asText());
         var after = pids(end);
