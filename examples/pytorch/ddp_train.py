@@ -282,7 +282,8 @@ def main():
         if ckpt_flag > 0 or (a.checkpoint_every and step % a.checkpoint_every == 0) or (stop_flag > 0 and step < a.steps):
             checkpoint("requested" if ckpt_flag > 0 else "stop" if stop_flag > 0 else "interval")
         if stop_flag > 0 and step < a.steps:
-            if park_flag > 0 and a.contract == "v2" and not asked_stop:
+            # a v2 rank not itself asked to stop parks (its own park or stop may come a step later); the departing exits
+            if a.contract == "v2" and not asked_stop:
                 print("[rank %d/%d] parked at step %d: waiting to re-form in place" % (env.rank, env.world_size, step), flush=True)
                 ctl.parked(step)
                 code = await_agent(True)

@@ -209,8 +209,9 @@ public final class MlpTrainer {
             }
             if (stopNow && step < o.steps()) {
                 awaitWrite();
-                // parked survivors keep the process; a rank that was itself asked to stop (departing) exits
-                if (acc[parkFlag] > 0 && o.reform() && !stopAsked) return park(control);
+                // a v2 rank not itself asked to stop parks: the generation ends, its own park (or stop) may come a step later,
+                // since each rank's agent hears the coordinator at its own moment; one asked to stop (departing) exits
+                if (o.reform() && !stopAsked) return park(control);
                 log("stopping at step " + step + " as asked");
                 return EXIT_STOPPED;
             }

@@ -9,6 +9,7 @@ import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -32,7 +33,7 @@ class StallTest {
         int world = 3;
         List<LinkedBlockingQueue<JsonNode>> inbox = new ArrayList<>();
         List<ControlServer> agents = new ArrayList<>();
-        var env = new java.util.HashMap<String, String>();
+        var env = new HashMap<String, String>();
         for (int r = 0; r < world; r++) {
             var q = new LinkedBlockingQueue<JsonNode>();
             inbox.add(q);
@@ -86,7 +87,7 @@ class StallTest {
     void withoutAnAgentAStalledRankKeepsItsWorkAndExitsCleanlyEvenIfThatStepIsAlreadyWritten() throws Exception {
         try (var ranks = Ranks.start(dir.resolve("solo"), 2, 1, 0, Map.of(), "--steps", "1000000", "--step-delay-ms", "10",
                 "--checkpoint-every", "1", "--log-every", "1000000")) {
-            var ck = new io.spottrain.protocol.checkpoint.CheckpointDir(ranks.checkpointDir(0));
+            var ck = new CheckpointDir(ranks.checkpointDir(0));
             long deadline = System.currentTimeMillis() + 30_000;
             while (ck.committedSteps().size() < 5 && System.currentTimeMillis() < deadline) Thread.sleep(50);
             ranks.processes.get(1).destroyForcibly();
@@ -96,6 +97,55 @@ class StallTest {
             assertTrue(out.contains("stalled at step"), out);
             long last = ck.committedSteps().get(0);
             ck.verify(last);
+        }
+    }
+
+    /**
+     * The departing rank's {@code stop} reaches the collective before the survivors' {@code park}
+     * (each agent hears the coordinator at its own moment): the survivors park at that step instead
+     * of exiting, so their agents can still re-form them in place; their own park is answered with
+     * {@code parked} again, a later {@code stop} ends them.
+     */
+    @Test
+    void survivorsParkWhenTheDepartingRanksStopArrivesBeforeTheirPark() throws Exception {
+        int world = 3;
+        List<LinkedBlockingQueue<JsonNode>> inbox = new ArrayList<>();
+        List<ControlServer> agents = new ArrayList<>();
+        var env = new HashMap<String, String>();
+        for (int r = 0; r < world; r++) {
+            var q = new LinkedBlockingQueue<JsonNode>();
+            inbox.add(q);
+            var server = new ControlServer(q::add);
+            agents.add(server);
+            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL", server.address());
+            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL_TOKEN", server.token());
+        }
+        try (var ranks = Ranks.start(dir.resolve("race"), world, 1, 0, Map.copyOf(env), "--steps", "1000000", "--step-delay-ms", "10",
+                "--log-every", "5")) {
+            for (int r = 0; r < world; r++) {
+                JsonNode hello = next(inbox.get(r), Contract.HELLO, 30);
+                assertTrue(hello.path("capabilities").toString().contains(Contract.CAPABILITY_REFORM), hello::toString);
+            }
+            JsonNode progress = next(inbox.get(0), Contract.PROGRESS, 30);
+            while (progress.path("step").asLong() < 10) progress = next(inbox.get(0), Contract.PROGRESS, 30);
+            agents.get(2).send(ControlServer.message(Contract.STOP)); // only the departing rank has heard anything yet
+            assertTrue(ranks.processes.get(2).waitFor(15, TimeUnit.SECONDS), ranks::output);
+            assertEquals(MlpTrainer.EXIT_STOPPED, ranks.processes.get(2).exitValue(), ranks::output);
+            long[] parkedAt = new long[2];
+            for (int r = 0; r < 2; r++) parkedAt[r] = next(inbox.get(r), Contract.PARKED, 15).path("step").asLong();
+            assertEquals(parkedAt[0], parkedAt[1], "both survivors parked at the step the generation ended");
+            for (int r = 0; r < 2; r++) {
+                assertTrue(ranks.processes.get(r).isAlive(), "survivor " + r + " kept its process: " + ranks.output());
+                agents.get(r).send(ControlServer.message(Contract.PARK)); // their own park, a step late
+                assertEquals(parkedAt[r], next(inbox.get(r), Contract.PARKED, 15).path("step").asLong());
+                agents.get(r).send(ControlServer.message(Contract.STOP));
+            }
+            for (int r = 0; r < 2; r++) {
+                assertTrue(ranks.processes.get(r).waitFor(15, TimeUnit.SECONDS), ranks::output);
+                assertEquals(MlpTrainer.EXIT_STOPPED, ranks.processes.get(r).exitValue(), ranks::output);
+            }
+        } finally {
+            agents.forEach(ControlServer::close);
         }
     }
 

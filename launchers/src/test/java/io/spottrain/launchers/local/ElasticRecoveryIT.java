@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -180,9 +183,11 @@ class ElasticRecoveryIT {
     @Test
     void aNoticeWithTimeToSpareSwapsInItsReplacementAtTheSameWorldSize() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir.resolve("window"), 3)) {
+            // 40 ms steps and an early notice: >= 34 s of training left, so a replacement that boots slowly on a loaded machine
+            // still arrives before the job ends (at 10 ms the job once finished first)
             String id = cluster.submit(TestCluster.javaJob("window", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "10", "--log-every", "5", "--checkpoint-every", "100")).path("id").asText();
-            JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                    "--step-delay-ms", "40", "--log-every", "5", "--checkpoint-every", "100")).path("id").asText();
+            JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 50,
                     Duration.ofSeconds(90));
             var pids = new HashMap<String, Long>();
             for (JsonNode m : g1.path("members")) pids.put(m.path("nodeId").asText(), m.path("pid").asLong());
@@ -194,7 +199,13 @@ class ElasticRecoveryIT {
             assertEquals(Set.of("node1", "node3", "node4"), nodes, "the replacement swapped in: " + g2.path("events"));
             for (JsonNode m : g2.path("members")) {
                 String n = m.path("nodeId").asText();
-                if (!n.equals("node4")) assertEquals(pids.get(n), m.path("pid").asLong(), "the survivor on " + n + " re-formed in place");
+                if (!n.equals("node4")) {
+                    String agentLog = cluster.log(n);
+                    assertEquals(pids.get(n), m.path("pid").asLong(), () -> "the survivor on " + n + " re-formed in place; its agent said:\n"
+                            + agentLog.lines().filter(l -> l.contains("re-form") || l.contains("park") || l.contains("restored"))
+                                    .collect(Collectors.joining("\n")) + "\nits old rank's log ends:\n" + tail(g1, n) + "\nevents: "
+                            + g2.path("events"));
+                }
             }
             assertTrue(g2.path("events").toString().contains("training on until a replacement is ready"), g2.path("events")::toString);
             JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
@@ -209,6 +220,20 @@ class ElasticRecoveryIT {
             assertEquals(3, p.get(0).path("inPlaceRanks").asInt(), "2 survivors and the staged replacement: " + p);
             assertEquals(1, end.path("events").toString().split("REPLACEMENT_REQUESTED").length - 1, "one replacement asked for");
         }
+    }
+
+    /** The last lines of the log of {@code node}'s rank in {@code gen} (for a failure message). */
+    static String tail(JsonNode gen, String node) {
+        for (JsonNode m : gen.path("members")) {
+            if (!m.path("nodeId").asText().equals(node)) continue;
+            try {
+                var lines = Files.readAllLines(Path.of(m.path("logFile").asText()));
+                return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+            } catch (IOException e) {
+                return "(" + e + ")";
+            }
+        }
+        return "(no member on " + node + ")";
     }
 
     @Test
