@@ -1,6 +1,7 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.checkpoint.Progress;
 import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
 import io.spottrain.checkpoint.remote.RemoteTier;
@@ -9,9 +10,11 @@ import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
+import io.spottrain.protocol.checkpoint.CheckpointManifest;
 import io.spottrain.protocol.json.Json;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +66,8 @@ final class CheckpointsCommand implements Runnable {
             for (JsonNode s : steps) {
                 var nodes = new ArrayList<String>();
                 s.path("localNodes").forEach(n -> nodes.add(n.asText()));
-                rows.add(List.of(s.path("step").asText(), String.join(",", nodes), s.path("remote").asBoolean() ? "yes" : "no",
+                String local = s.path("removed").asBoolean() ? "(removed by retention)" : nodes.isEmpty() ? "-" : String.join(",", nodes);
+                rows.add(List.of(s.path("step").asText(), local, s.path("remote").asBoolean() ? "yes" : "no",
                         s.path("bytes").asText(), String.format("%.2f", s.path("stallMs").asDouble()),
                         String.format("%.1f", s.path("persistMs").asDouble()), s.path("uploadMs").isNumber() ? s.path("uploadMs").asText() : "-"));
             }
@@ -106,29 +110,45 @@ final class CheckpointsCommand implements Runnable {
             String root = uri != null ? uri : state.map(ClusterState::s3Uri).orElse(null);
             if (root == null) throw new CliException("no remote tier known: pass --s3-uri s3://bucket/prefix (and --s3-endpoint for non-AWS)");
             String[] keys = S3Credentials.read(dir);
-            String[] bp = io.spottrain.agent.checkpoint.RemoteSettings.parse(root);
-            boolean local = ep != null && java.nio.file.Files.isRegularFile(dir.resolve(S3Credentials.FILE));
+            String[] bp = RemoteSettings.parse(root);
+            boolean local = ep != null && Files.isRegularFile(dir.resolve(S3Credentials.FILE));
             var settings = new S3Settings(ep == null ? null : URI.create(ep), "us-east-1", bp[0], keys[0], keys[1], true, local,
                     8 * 1024 * 1024, 4);
             try (var store = new AwsS3ObjectStore(settings)) {
                 var remote = new RemoteTier(store, bp[1]);
-                long s = step != null ? step : remote.committedSteps(jobId).stream().findFirst()
-                        .orElseThrow(() -> new CliException("job " + jobId + " has no committed checkpoint in " + store.describe()));
-                var bar = new Bar();
-                long t0 = System.nanoTime();
-                var m = remote.download(jobId, s, new CheckpointDir(to.toAbsolutePath()), bar);
-                bar.done();
-                double secs = (System.nanoTime() - t0) / 1e9;
-                if (output.json()) {
-                    System.out.println(Json.pretty(Map.of("job", jobId, "step", s, "dir", new CheckpointDir(to.toAbsolutePath()).stepDir(s).toString(),
-                            "bytes", m.totalBytes(), "seconds", secs, "files", m.files().size())));
-                } else {
-                    System.out.printf("pulled %s step %d: %d files, %d bytes in %.2f s, verified, into %s%n", jobId, s, m.files().size(),
-                            m.totalBytes(), secs, new CheckpointDir(to.toAbsolutePath()).stepDir(s));
+                List<Long> candidates = step != null ? List.of(step) : remote.committedSteps(jobId);
+                if (candidates.isEmpty()) throw new CliException("job " + jobId + " has no committed checkpoint in " + store.describe());
+                var skipped = new ArrayList<Map<String, Object>>();
+                var into = new CheckpointDir(to.toAbsolutePath());
+                for (long s : candidates) {
+                    var bar = new Bar();
+                    long t0 = System.nanoTime();
+                    CheckpointManifest m;
+                    try {
+                        m = remote.download(jobId, s, into, bar);
+                    } catch (CheckpointException e) {
+                        bar.done();
+                        // an explicit --step is that step or nothing; the newest falls back to the next good one, as a restore does
+                        if (step != null) throw new CliException(e.getMessage());
+                        skipped.add(Map.of("step", s, "reason", e.getMessage()));
+                        System.err.println("step " + s + " is not usable: " + e.getMessage() + (s == candidates.get(candidates.size() - 1)
+                                ? "" : "; trying the next older step"));
+                        continue;
+                    }
+                    bar.done();
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    if (output.json()) {
+                        System.out.println(Json.pretty(Map.of("job", jobId, "step", s, "dir", into.stepDir(s).toString(), "bytes",
+                                m.totalBytes(), "seconds", secs, "files", m.files().size(), "skipped", skipped)));
+                    } else {
+                        System.out.printf("pulled %s step %d: %d files, %d bytes in %.2f s, verified, into %s%s%n", jobId, s,
+                                m.files().size(), m.totalBytes(), secs, into.stepDir(s), skipped.isEmpty() ? ""
+                                        : " (newer steps " + skipped.stream().map(x -> x.get("step").toString()).toList() + " were not usable)");
+                    }
+                    return 0;
                 }
-                return 0;
-            } catch (CheckpointException e) {
-                throw new CliException(e.getMessage());
+                throw new CliException("no usable checkpoint of " + jobId + " in " + store.describe() + ": every committed step failed "
+                        + "verification (" + skipped.size() + " tried)");
             } catch (IOException e) {
                 throw new CliException("cannot read the remote tier: " + e.getMessage());
             }

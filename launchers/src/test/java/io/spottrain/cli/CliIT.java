@@ -8,8 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.launchers.local.LocalCluster;
 import io.spottrain.launchers.local.ProcessTree;
 import io.spottrain.launchers.local.TestCluster;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.json.Json;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -90,10 +92,10 @@ class CliIT {
             assertEquals(0, mlp.code(), mlp.err() + mlp.out());
             String mlpId = Json.MAPPER.readTree(mlp.out()).path("id").asText();
             JsonNode steps = null;
-            for (int i = 0; i < 100; i++) { // the last upload lands a moment after the job ends
+            // the last upload (and its retention report) lands a moment after the job ends: seconds on a loaded machine
+            for (long deadline = System.nanoTime() + 60_000_000_000L; System.nanoTime() < deadline; Thread.sleep(200)) {
                 steps = Json.MAPPER.readTree(cli("checkpoints", "ls", mlpId, "--state-dir", state, "-o", "json").out()).path("items");
-                if (steps.size() == 6 && steps.get(0).path("remote").asBoolean()) break;
-                Thread.sleep(200);
+                if (steps.size() == 6 && steps.get(0).path("remote").asBoolean() && steps.get(3).path("removed").asBoolean()) break;
             }
             assertEquals(6, steps.size(), steps::toString);
             assertEquals(600, steps.get(0).path("step").asLong());
@@ -103,7 +105,32 @@ class CliIT {
             assertEquals(0, pull.code(), pull.err());
             assertTrue(pull.out().startsWith("pulled " + mlpId + " step 600: 3 files"), pull.out());
             assertTrue(pull.err().contains("100%"), pull.err());
-            new io.spottrain.protocol.checkpoint.CheckpointDir(dir.resolve("pulled")).verify(600);
+            new CheckpointDir(dir.resolve("pulled")).verify(600);
+            // the catalog follows retention (keep: 3 on both tiers): 100-300 are gone from every tier
+            for (int i = 3; i < 6; i++) {
+                JsonNode gone = steps.get(i);
+                JsonNode all = steps;
+                assertTrue(gone.path("removed").asBoolean() && !gone.path("remote").asBoolean() && gone.path("localNodes").isEmpty(),
+                        () -> all + "\nnode1's agent: " + logLines(Path.of(state, "logs", "node1.log"), "retention", "upload"));
+            }
+            assertTrue(cli("checkpoints", "ls", mlpId, "--state-dir", state).out().contains("(removed by retention)"));
+            // a flipped byte in the newest S3 step: pull names it and falls back to the next good step; --step 600 fails
+            Path newest;
+            try (var walk = Files.walk(Path.of(state))) {
+                newest = walk.filter(p -> p.toString().contains("s3") && p.endsWith(Path.of(mlpId, "step-600", "params.bin"))).findFirst()
+                        .orElseThrow();
+            }
+            byte[] bytes = Files.readAllBytes(newest);
+            bytes[3] ^= 1;
+            Files.write(newest, bytes);
+            Result fallback = cli("checkpoints", "pull", mlpId, "--to", dir.resolve("pulled2").toString(), "--state-dir", state);
+            assertEquals(0, fallback.code(), fallback.err());
+            assertTrue(fallback.err().contains("step 600 is not usable: step 600: file params.bin from aws-sdk s3://"), fallback.err());
+            assertTrue(fallback.out().startsWith("pulled " + mlpId + " step 500: 3 files"), fallback.out());
+            assertTrue(fallback.out().contains("(newer steps [600] were not usable)"), fallback.out());
+            Result exact = cli("checkpoints", "pull", mlpId, "--step", "600", "--to", dir.resolve("pulled3").toString(), "--state-dir", state);
+            assertEquals(1, exact.code(), exact.out());
+            assertTrue(exact.err().contains("file params.bin") && exact.err().contains("is corrupt"), exact.err());
             Result noJob = cli("checkpoints", "pull", "nope-1", "--to", dir.resolve("x").toString(), "--state-dir", state);
             assertEquals(1, noJob.code());
             assertTrue(noJob.err().startsWith("error: job nope-1 has no committed checkpoint in aws-sdk s3://spottrain"), noJob.err());
@@ -254,5 +281,14 @@ class CliIT {
         Result down = cli("down", "--state-dir", state.toString());
         assertEquals(0, down.code(), down.err());
         assertFalse(Files.exists(state.resolve("cluster.json")));
+    }
+
+    /** The lines of a log that contain any of {@code words} (for failure messages). */
+    static List<String> logLines(Path log, String... words) {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> List.of(words).stream().anyMatch(l::contains)).toList();
+        } catch (IOException e) {
+            return List.of("(" + e + ")");
+        }
     }
 }

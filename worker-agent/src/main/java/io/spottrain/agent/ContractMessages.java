@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.Redactor;
+import io.spottrain.checkpoint.upload.AsyncUploader;
+import io.spottrain.protocol.checkpoint.CheckpointTier;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.slf4j.Logger;
@@ -101,8 +104,18 @@ final class ContractMessages {
                         n.path("persistMs").asDouble(), n.path("reason").asText(),
                         checkpoints.manifestDigest(supervisor.checkpointDir(s.jobId()), n.path("step").asLong())));
                 checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
-                        (job, step, bytes, millis, attempts, backlog) -> host.send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job,
-                                s.generation(), id, step, bytes, millis, attempts, backlog.steps(), backlog.bytes())));
+                        new CheckpointAgent.Reports() { // from the uploader's threads: send only
+                            @Override
+                            public void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog b) {
+                                host.send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job, s.generation(), id, step, bytes, millis,
+                                        attempts, b.steps(), b.bytes()));
+                            }
+
+                            @Override
+                            public void retained(String job, CheckpointTier tier, List<Long> kept) {
+                                host.send(s.replyTo(), new AgentProtocol.CheckpointsRetained(job, s.generation(), id, tier, kept));
+                            }
+                        });
             }
             case Contract.STALLED -> host.report(s.replyTo(), new AgentProtocol.RankStalled(s.jobId(), s.generation(), s.rank(), id,
                     n.path("step").asLong(), redactor.redact(n.path("reason").asText())));

@@ -2,72 +2,91 @@ package io.spottrain.checkpoint.remote;
 
 import io.spottrain.checkpoint.Progress;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.transfer.s3.S3TransferManager;
+import software.amazon.awssdk.transfer.s3.model.DownloadFileRequest;
+import software.amazon.awssdk.transfer.s3.model.UploadFileRequest;
+import software.amazon.awssdk.transfer.s3.progress.TransferListener;
 
 /**
- * {@link ObjectStore} on the AWS SDK v2 (sync client, url-connection HTTP client): parallel
- * multipart uploads done here — parts of {@code partSize} read into memory, {@code parallelism}
- * at a time, each with its Content-MD5 so the server rejects a corrupted part.
+ * {@link ObjectStore} on the AWS SDK v2's {@link S3TransferManager} over the async S3 client
+ * (Java multipart, Netty HTTP): files stream from and to disk, above {@code partSize} in parts of
+ * that size with {@code parallelism} parts per file in flight, and several files at once.
+ *
+ * <p>Integrity, one pass: a file that fits one request carries the manifest's SHA-256 as its S3
+ * checksum ({@code x-amz-checksum-sha256}), so S3 or MinIO reject it unless the bytes they got
+ * hash to what the checkpoint's manifest says; a multipart file carries a CRC32C per part the SDK
+ * computes as it streams. Servers that accept no checksum headers ({@code checksumsWhenRequired},
+ * S3Proxy) get none (see {@link CompatibleHeaders}); there, as everywhere, a restore verifies
+ * every file's SHA-256 against the manifest. No Content-MD5, no HEAD per object.
  */
 public final class AwsS3ObjectStore implements ObjectStore {
     private final S3Settings settings;
-    private final S3Client s3;
-    private final ExecutorService parts;
+    private final S3AsyncClient s3;
+    private final S3TransferManager transfers;
+    private final boolean serverChecksums;
+    private final SdkEventLoopGroup eventLoops;
     private volatile Boolean conditional;
 
     public AwsS3ObjectStore(S3Settings settings) {
         this.settings = settings;
-        var b = S3Client.builder()
+        this.serverChecksums = !settings.checksumsWhenRequired();
+        // our own event loops, shut down without Netty's 2 s quiet period (the client's own would make every close take 2 s)
+        this.eventLoops = SdkEventLoopGroup.builder().numberOfThreads(Math.min(4, Runtime.getRuntime().availableProcessors())).build();
+        var b = S3AsyncClient.builder()
                 .region(Region.of(settings.region()))
                 .forcePathStyle(settings.pathStyle())
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(java.time.Duration.ofSeconds(5))
-                        .socketTimeout(java.time.Duration.ofSeconds(60)).build())
-                .overrideConfiguration(c -> c.retryStrategy(r -> r.maxAttempts(1))); // retries are the uploader's job
+                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .eventLoopGroup(eventLoops)
+                        .maxConcurrency(Math.max(16, settings.parallelism() * 8))
+                        .connectionTimeout(Duration.ofSeconds(5))
+                        .readTimeout(Duration.ofSeconds(60))
+                        .writeTimeout(Duration.ofSeconds(60)))
+                .multipartEnabled(true)
+                .multipartConfiguration(m -> m.thresholdInBytes(settings.partSize()).minimumPartSizeInBytes(settings.partSize())
+                        .apiCallBufferSizeInBytes(settings.partSize() * 2)) // read-ahead per file: agents run in small heaps
+                .overrideConfiguration(c -> {
+                    c.retryStrategy(r -> r.maxAttempts(1)); // retries are the uploader's job
+                    if (!serverChecksums) c.addExecutionInterceptor(new CompatibleHeaders());
+                });
         if (settings.endpoint() != null) b.endpointOverride(settings.endpoint());
         if (settings.accessKey() != null) {
             b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
         }
-        if (settings.checksumsWhenRequired()) {
+        if (!serverChecksums) {
             b.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         }
         this.s3 = b.build();
-        this.parts = Executors.newFixedThreadPool(settings.parallelism(), r -> {
-            Thread t = new Thread(r, "s3-part");
-            t.setDaemon(true);
-            return t;
-        });
+        this.transfers = S3TransferManager.builder().s3Client(s3).build();
     }
 
     @Override
@@ -77,86 +96,50 @@ public final class AwsS3ObjectStore implements ObjectStore {
 
     @Override
     public void ensureBucket() throws IOException {
-        call(() -> {
-            try {
-                s3.headBucket(r -> r.bucket(settings.bucket()));
-            } catch (S3Exception e) {
-                if (e.statusCode() != 404) throw e;
-                s3.createBucket(r -> r.bucket(settings.bucket()));
-            }
-            return null;
-        });
+        try {
+            await(s3.headBucket(r -> r.bucket(settings.bucket())));
+        } catch (IOException e) {
+            if (!(e.getCause() instanceof S3Exception se) || se.statusCode() != 404) throw e;
+            await(s3.createBucket(r -> r.bucket(settings.bucket())));
+        }
     }
 
     @Override
-    public void putFile(String key, Path file, Progress progress) throws IOException {
-        long size = Files.size(file);
-        if (size <= settings.partSize()) {
-            byte[] data = Files.readAllBytes(file);
-            call(() -> s3.putObject(r -> r.bucket(settings.bucket()).key(key).contentMD5(md5(data, 0, data.length)),
-                    RequestBody.fromBytes(data)));
-            progress.update(size, size);
-        } else {
-            multipart(key, file, size, progress);
-        }
-        long stored = size(key).orElseThrow(() -> new IOException("upload of " + key + " did not leave an object"));
-        if (stored != size) throw new IOException("upload of " + key + " stored " + stored + " bytes, expected " + size);
+    public void putFile(String key, Path file, String sha256, Progress progress) throws IOException {
+        await(putFileAsync(key, file, sha256, progress));
     }
 
-    private void multipart(String key, Path file, long size, Progress progress) throws IOException {
-        String uploadId = call(() -> s3.createMultipartUpload(r -> r.bucket(settings.bucket()).key(key)).uploadId());
-        var done = new AtomicLong();
-        var futures = new ArrayList<Future<CompletedPart>>();
+    @Override
+    public CompletableFuture<Void> putFileAsync(String key, Path file, String sha256, Progress progress) {
+        long size;
         try {
-            int n = (int) ((size + settings.partSize() - 1) / settings.partSize());
-            for (int i = 0; i < n; i++) {
-                int part = i + 1;
-                long offset = (long) i * settings.partSize();
-                int len = (int) Math.min(settings.partSize(), size - offset);
-                futures.add(parts.submit(() -> {
-                    byte[] buf = new byte[len];
-                    try (var raf = new RandomAccessFile(file.toFile(), "r")) {
-                        raf.seek(offset);
-                        raf.readFully(buf);
-                    }
-                    String etag = s3.uploadPart(r -> r.bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(part)
-                            .contentLength((long) len).contentMD5(md5(buf, 0, len)), RequestBody.fromBytes(buf)).eTag();
-                    progress.update(done.addAndGet(len), size);
-                    return CompletedPart.builder().partNumber(part).eTag(etag).build();
-                }));
-            }
-            var completed = new ArrayList<CompletedPart>();
-            for (Future<CompletedPart> f : futures) completed.add(f.get());
-            call(() -> s3.completeMultipartUpload(r -> r.bucket(settings.bucket()).key(key).uploadId(uploadId)
-                    .multipartUpload(m -> m.parts(completed))));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            abort(key, uploadId, futures);
-            throw new IOException("interrupted uploading " + key, e);
-        } catch (ExecutionException | IOException | RuntimeException e) {
-            abort(key, uploadId, futures);
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new IOException("multipart upload of " + key + " failed: " + message(cause), cause);
+            size = Files.size(file);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
         }
+        var put = PutObjectRequest.builder().bucket(settings.bucket()).key(key);
+        if (serverChecksums) {
+            if (size <= settings.partSize() && sha256 != null) put.checksumSHA256(base64(sha256)); // the manifest's hash, checked by S3
+            else put.checksumAlgorithm(ChecksumAlgorithm.CRC32_C); // per part, computed as the file streams
+        }
+        var request = UploadFileRequest.builder().putObjectRequest(put.build()).source(file).addTransferListener(listener(progress, size));
+        return transfers.uploadFile(request.build()).completionFuture().thenApply(done -> null);
     }
 
-    private void abort(String key, String uploadId, List<Future<CompletedPart>> futures) {
-        futures.forEach(f -> f.cancel(true));
-        try {
-            s3.abortMultipartUpload(r -> r.bucket(settings.bucket()).key(key).uploadId(uploadId));
-        } catch (SdkException ignored) {
-            // the store is down; a bucket lifecycle rule cleans up stale uploads
-        }
+    @Override
+    public boolean serverChecksSha256(long size) {
+        return serverChecksums && size <= settings.partSize();
     }
 
     @Override
     public boolean putBytes(String key, byte[] data, boolean ifAbsent) throws IOException {
         boolean cas = ifAbsent && conditionalWrites();
         try {
-            call(() -> s3.putObject(r -> {
-                r.bucket(settings.bucket()).key(key).contentMD5(md5(data, 0, data.length));
+            await(s3.putObject(r -> {
+                r.bucket(settings.bucket()).key(key);
+                if (serverChecksums) r.checksumAlgorithm(ChecksumAlgorithm.CRC32_C);
                 if (cas) r.ifNoneMatch("*");
-            }, RequestBody.fromBytes(data)));
+            }, AsyncRequestBody.fromBytes(data)));
             return true;
         } catch (IOException e) {
             if (e.getCause() instanceof S3Exception se && se.statusCode() == 412) return false;
@@ -167,8 +150,8 @@ public final class AwsS3ObjectStore implements ObjectStore {
     @Override
     public Optional<byte[]> getBytes(String key) throws IOException {
         try {
-            ResponseBytes<GetObjectResponse> b = call(() -> s3.getObjectAsBytes(r -> r.bucket(settings.bucket()).key(key)));
-            return Optional.of(b.asByteArray());
+            return Optional.of(await(s3.getObject(r -> r.bucket(settings.bucket()).key(key), AsyncResponseTransformer.toBytes()))
+                    .asByteArray());
         } catch (IOException e) {
             if (notFound(e)) return Optional.empty();
             throw e;
@@ -177,14 +160,29 @@ public final class AwsS3ObjectStore implements ObjectStore {
 
     @Override
     public void getFile(String key, Path dest, Progress progress) throws IOException {
-        long total = size(key).orElse(-1L);
-        Downloads.toFile(call(() -> s3.getObject(r -> r.bucket(settings.bucket()).key(key))), dest, total, progress);
+        await(getFileAsync(key, dest, progress));
+    }
+
+    /** Streams the object to {@code <dest>.part}, renamed to {@code dest} once complete. */
+    @Override
+    public CompletableFuture<Void> getFileAsync(String key, Path dest, Progress progress) {
+        Path tmp = dest.resolveSibling(dest.getFileName() + ".part");
+        var request = DownloadFileRequest.builder().getObjectRequest(g -> g.bucket(settings.bucket()).key(key)).destination(tmp)
+                .addTransferListener(listener(progress, -1)).build();
+        return transfers.downloadFile(request).completionFuture().thenApply(done -> {
+            try {
+                Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                return null;
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
     }
 
     @Override
     public Optional<Long> size(String key) throws IOException {
         try {
-            return Optional.of(call(() -> s3.headObject(r -> r.bucket(settings.bucket()).key(key)).contentLength()));
+            return Optional.of(await(s3.headObject(r -> r.bucket(settings.bucket()).key(key))).contentLength());
         } catch (IOException e) {
             if (notFound(e)) return Optional.empty();
             throw e;
@@ -193,13 +191,16 @@ public final class AwsS3ObjectStore implements ObjectStore {
 
     @Override
     public List<String> list(String prefix) throws IOException {
-        return call(() -> s3.listObjectsV2Paginator(r -> r.bucket(settings.bucket()).prefix(prefix)).contents().stream()
-                .map(S3Object::key).filter(k -> !k.endsWith("/")).sorted().toList()); // no directory markers
+        var keys = new ArrayList<String>();
+        await(s3.listObjectsV2Paginator(r -> r.bucket(settings.bucket()).prefix(prefix)).contents().subscribe((S3Object o) -> {
+            if (!o.key().endsWith("/")) keys.add(o.key()); // no directory markers
+        }));
+        return keys.stream().sorted().toList();
     }
 
     @Override
     public void delete(String key) throws IOException {
-        call(() -> s3.deleteObject(r -> r.bucket(settings.bucket()).key(key)));
+        await(s3.deleteObject(r -> r.bucket(settings.bucket()).key(key)));
     }
 
     @Override
@@ -214,61 +215,73 @@ public final class AwsS3ObjectStore implements ObjectStore {
 
     /** Writes a probe twice with If-None-Match: *; a server that honours it refuses the second. */
     private boolean probeConditional() {
-        String key = ".spottrain-probe/" + java.util.UUID.randomUUID();
+        String key = ".spottrain-probe/" + UUID.randomUUID();
         try {
-            s3.putObject(r -> r.bucket(settings.bucket()).key(key).ifNoneMatch("*"), RequestBody.fromBytes(new byte[] {1}));
+            await(s3.putObject(r -> r.bucket(settings.bucket()).key(key).ifNoneMatch("*"), AsyncRequestBody.fromBytes(new byte[] {1})));
             try {
-                s3.putObject(r -> r.bucket(settings.bucket()).key(key).ifNoneMatch("*"), RequestBody.fromBytes(new byte[] {2}));
+                await(s3.putObject(r -> r.bucket(settings.bucket()).key(key).ifNoneMatch("*"), AsyncRequestBody.fromBytes(new byte[] {2})));
                 return false;
-            } catch (S3Exception e) {
-                return e.statusCode() == 412;
+            } catch (IOException e) {
+                return e.getCause() instanceof S3Exception se && se.statusCode() == 412;
             } finally {
-                s3.deleteObject(r -> r.bucket(settings.bucket()).key(key));
+                await(s3.deleteObject(r -> r.bucket(settings.bucket()).key(key)));
             }
-        } catch (SdkException e) {
+        } catch (IOException e) {
             return false;
         }
     }
 
     @Override
     public void close() {
-        parts.shutdownNow();
+        transfers.close();
         s3.close();
+        eventLoops.eventLoopGroup().shutdownGracefully(0, 5, TimeUnit.SECONDS);
     }
 
-    private interface Call<T> {
-        T run() throws Exception;
+    private static TransferListener listener(Progress progress, long size) {
+        return new TransferListener() {
+            @Override
+            public void bytesTransferred(Context.BytesTransferred context) {
+                var snapshot = context.progressSnapshot();
+                progress.update(snapshot.transferredBytes(), snapshot.totalBytes().orElse(size));
+            }
+        };
     }
 
-    private static <T> T call(Call<T> c) throws IOException {
+    /** Waits for an SDK future; its failure as an IOException naming the S3 error (the cause kept). */
+    static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
-            return c.run();
-        } catch (IOException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(message(e), e);
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(true);
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof IOException io && !(cause.getCause() instanceof S3Exception)) throw io;
+            throw new IOException(message(cause), cause);
         }
     }
 
-    private static boolean notFound(IOException e) {
-        return e.getCause() instanceof NoSuchKeyException
-                || (e.getCause() instanceof S3Exception se && se.statusCode() == 404);
+    static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) t = t.getCause();
+        return t;
     }
 
-    private static String message(Throwable e) {
+    private static boolean notFound(IOException e) {
+        return e.getCause() instanceof NoSuchKeyException || (e.getCause() instanceof S3Exception se && se.statusCode() == 404);
+    }
+
+    static String message(Throwable e) {
         if (e instanceof S3Exception se && se.awsErrorDetails() != null) {
             return "S3 " + se.statusCode() + " " + se.awsErrorDetails().errorCode() + ": " + se.awsErrorDetails().errorMessage();
         }
         return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
-    static String md5(byte[] data, int off, int len) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("MD5");
-            md.update(data, off, len);
-            return Base64.getEncoder().encodeToString(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** A hex SHA-256 (the manifest's form) as S3 wants it: base64 of the 32 bytes. */
+    static String base64(String hexSha256) {
+        return Base64.getEncoder().encodeToString(HexFormat.of().parseHex(hexSha256));
     }
 }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The narrow seam to an S3-compatible object store (Flink's {@code S3AccessHelper} idea): the
@@ -20,11 +22,23 @@ public interface ObjectStore extends AutoCloseable {
     void ensureBucket() throws IOException;
 
     /**
-     * Uploads a file, in parallel parts above the part size, each part's MD5 checked by the
-     * server; then checks the stored size. Throws on any failure (a partial multipart upload is
-     * aborted).
+     * Uploads a file (in parallel parts above the part size), with {@code sha256} (hex, the
+     * manifest's; may be null) as the object's checksum where the backend and server support it, so
+     * the server rejects bytes that do not match. Throws on any failure (a partial multipart upload
+     * is aborted).
      */
-    void putFile(String key, Path file, Progress progress) throws IOException;
+    void putFile(String key, Path file, String sha256, Progress progress) throws IOException;
+
+    /** {@link #putFile} started now and completed by the future (backends without async I/O run it on a pool thread). */
+    default CompletableFuture<Void> putFileAsync(String key, Path file, String sha256, Progress progress) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                putFile(key, file, sha256, progress);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
+    }
 
     /**
      * Writes a small object. With {@code ifAbsent} the write is create-only
@@ -37,6 +51,17 @@ public interface ObjectStore extends AutoCloseable {
 
     void getFile(String key, Path dest, Progress progress) throws IOException;
 
+    /** {@link #getFile} started now and completed by the future. */
+    default CompletableFuture<Void> getFileAsync(String key, Path dest, Progress progress) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                getFile(key, dest, progress);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
+    }
+
     /** The object's size, or empty when it does not exist. */
     Optional<Long> size(String key) throws IOException;
 
@@ -44,6 +69,14 @@ public interface ObjectStore extends AutoCloseable {
     List<String> list(String prefix) throws IOException;
 
     void delete(String key) throws IOException;
+
+    /**
+     * Whether an upload of a file of this size has the server check the SHA-256 handed to
+     * {@link #putFile} (then the uploader need not hash the file itself first).
+     */
+    default boolean serverChecksSha256(long size) {
+        return false;
+    }
 
     /** Whether this server honours {@code If-None-Match: *} on PUT (probed once). */
     boolean conditionalWrites();

@@ -16,15 +16,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The remote (S3) tier: the same layout as the local one, {@code <prefix>/<job>/step-<n>/<file>}.
  *
- * <p>Commit protocol: every file is uploaded and its stored size checked (parts carry Content-MD5
- * or signed payloads), then {@code MANIFEST.json} — created with {@code If-None-Match: *} where the
+ * <p>Commit protocol: every file is uploaded (all at once; with the manifest's SHA-256 as the S3
+ * checksum where the server checks it, hashed here first where not), then {@code MANIFEST.json} — created with {@code If-None-Match: *} where the
  * server supports it, so a step is committed once — and only then the {@code latest} pointer.
  * Readers never trust {@code latest} alone: a step exists when its manifest does, and a restore
  * verifies every file's sha256. A crash between files and manifest leaves objects that are not a
@@ -57,23 +59,38 @@ public final class RemoteTier {
     public record Uploaded(long step, long bytes, boolean alreadyRemote, long millis) {}
 
     /**
-     * Uploads a committed local step (verified first: a corrupt local copy is never uploaded),
-     * manifest last, then moves {@code latest} forward. Idempotent.
+     * Uploads a committed local step, all its files at once, manifest last, then moves
+     * {@code latest} forward. Idempotent. A corrupt local copy is never committed remotely: each
+     * file is hashed here first unless the server checks the manifest's SHA-256 itself
+     * ({@link ObjectStore#serverChecksSha256}).
      */
     public Uploaded upload(String job, CheckpointDir local, long step, Progress progress) throws IOException, CheckpointException {
         long t0 = System.nanoTime();
-        CheckpointManifest m = local.verify(step);
+        CheckpointManifest m = local.manifest(step);
         String base = stepKey(job, step);
         if (store.size(base + CheckpointManifest.FILE_NAME).isPresent()) {
             return new Uploaded(step, 0, true, (System.nanoTime() - t0) / 1_000_000);
         }
         long total = m.totalBytes();
-        var before = new AtomicLong();
-        for (ManifestFile f : m.files()) {
-            long start = before.get();
-            store.putFile(base + f.name(), local.stepDir(step).resolve(f.name()), (done, t) -> progress.update(start + done, total));
-            before.addAndGet(f.size());
+        var sent = new AtomicLongArray(m.files().size());
+        var uploads = new ArrayList<CompletableFuture<Void>>();
+        for (int i = 0; i < m.files().size(); i++) {
+            ManifestFile f = m.files().get(i);
+            int slot = i;
+            if (!store.serverChecksSha256(f.size())) { // hashed here while the files before it upload
+                try {
+                    local.verifyFile(step, f);
+                } catch (CheckpointException e) {
+                    uploads.forEach(u -> u.cancel(true));
+                    throw e;
+                }
+            }
+            uploads.add(store.putFileAsync(base + f.name(), local.stepDir(step).resolve(f.name()), f.sha256(), (done, t) -> {
+                sent.set(slot, done);
+                progress.update(sum(sent), total);
+            }));
         }
+        awaitAll(uploads, "upload of step " + step + " of " + job);
         byte[] manifest = Files.readAllBytes(local.stepDir(step).resolve(CheckpointManifest.FILE_NAME));
         if (!store.putBytes(base + CheckpointManifest.FILE_NAME, manifest, true)) {
             // another uploader committed this step first: fine if it is the same checkpoint
@@ -84,6 +101,27 @@ public final class RemoteTier {
         }
         moveLatest(job, step);
         return new Uploaded(step, total, false, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static long sum(AtomicLongArray a) {
+        long s = 0;
+        for (int i = 0; i < a.length(); i++) s += a.get(i);
+        return s;
+    }
+
+    /** Waits for every transfer; the first failure cancels the rest and is thrown naming {@code what}. */
+    private static void awaitAll(List<CompletableFuture<Void>> transfers, String what) throws IOException {
+        try {
+            CompletableFuture.allOf(transfers.toArray(CompletableFuture[]::new)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            transfers.forEach(t -> t.cancel(true));
+            throw new IOException(what + " interrupted", e);
+        } catch (ExecutionException e) {
+            transfers.forEach(t -> t.cancel(true));
+            Throwable cause = AwsS3ObjectStore.unwrap(e);
+            throw new IOException(what + " failed: " + AwsS3ObjectStore.message(cause), cause);
+        }
     }
 
     private static boolean sameFiles(CheckpointManifest a, CheckpointManifest b) {
@@ -141,29 +179,44 @@ public final class RemoteTier {
             throws IOException, CheckpointException {
         CheckpointManifest m = manifest(job, step);
         long total = m.totalBytes();
-        var before = new AtomicLong();
-        return local.importStep(m, store.describe(), (f, dest) -> {
-            long start = before.getAndAdd(f.size());
-            store.getFile(stepKey(job, step) + f.name(), dest, (done, t) -> progress.update(start + done, total));
+        return local.importStep(m, store.describe(), (CheckpointDir.StepFetcher) all -> {
+            var got = new AtomicLongArray(all.size());
+            var downloads = new ArrayList<CompletableFuture<Void>>();
+            int slot = 0;
+            for (var e : all.entrySet()) {
+                int i = slot++;
+                downloads.add(store.getFileAsync(stepKey(job, step) + e.getKey().name(), e.getValue(), (done, t) -> {
+                    got.set(i, done);
+                    progress.update(sum(got), total);
+                }));
+            }
+            awaitAll(downloads, "download of step " + step + " of " + job);
         });
     }
+
+    /** What retention left ({@code kept}, newest first) and removed. */
+    public record Retention(List<Long> kept, List<Long> deleted) {}
 
     /**
      * Keeps the newest {@code keep} complete steps; never deletes the newest complete one, nor a
      * pinned one (a restore in progress). The manifest goes first, so a half-deleted step is never
-     * taken for a checkpoint. Returns the deleted steps.
+     * taken for a checkpoint.
      */
-    public List<Long> retain(String job, int keep, Set<Long> pinned) throws IOException {
+    public Retention retain(String job, int keep, Set<Long> pinned) throws IOException {
         List<Long> steps = committedSteps(job);
+        var kept = new ArrayList<Long>();
         var deleted = new ArrayList<Long>();
-        for (int i = Math.max(1, keep); i < steps.size(); i++) {
+        for (int i = 0; i < steps.size(); i++) {
             long step = steps.get(i);
-            if (pinned.contains(step)) continue;
+            if (i < Math.max(1, keep) || pinned.contains(step)) {
+                kept.add(step);
+                continue;
+            }
             String base = stepKey(job, step);
             store.delete(base + CheckpointManifest.FILE_NAME);
             for (String k : store.list(base)) store.delete(k);
             deleted.add(step);
         }
-        return deleted;
+        return new Retention(kept, deleted);
     }
 }

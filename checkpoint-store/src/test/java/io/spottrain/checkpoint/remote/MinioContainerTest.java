@@ -1,5 +1,6 @@
 package io.spottrain.checkpoint.remote;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +24,7 @@ class MinioContainerTest extends ObjectStoreContract {
 
     @Override
     ObjectStore store() {
-        var settings = S3Settings.compatible(java.net.URI.create(MINIO.getS3URL()), "bucket-" + (++bucket), MINIO.getUserName(),
+        var settings = S3Settings.compatible(URI.create(MINIO.getS3URL()), "bucket-" + (++bucket), MINIO.getUserName(),
                 MINIO.getPassword()).withPartSize(S3Settings.MIN_PART);
         var s = new MinioObjectStore(settings);
         opened.add(s);

@@ -3,9 +3,13 @@ package io.spottrain.checkpoint.remote;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.spottrain.checkpoint.Progress;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +49,7 @@ abstract class ObjectStoreContract {
         new Random(1).nextBytes(data);
         Files.write(big, data);
         var up = new AtomicLong();
-        s.putFile("job/step-1/big.bin", big, (done, total) -> up.set(done));
+        s.putFile("job/step-1/big.bin", big, CheckpointDir.sha256(data), (done, total) -> up.set(done));
         assertEquals(data.length, up.get());
         assertEquals(Optional.of((long) data.length), s.size("job/step-1/big.bin"));
         Path back = tmp.resolve("back.bin");
@@ -54,6 +58,22 @@ abstract class ObjectStoreContract {
         assertEquals(data.length, down.get());
         assertEquals(CheckpointDir.sha256(data), CheckpointDir.sha256(back));
         assertFalse(Files.exists(tmp.resolve("back.bin.part")));
+    }
+
+    @Test
+    void aFileThatDoesNotHashToItsManifestEntryIsRefusedWhereTheServerChecks() throws Exception {
+        ObjectStore s = store();
+        s.ensureBucket();
+        Path f = tmp.resolve("one.bin");
+        byte[] data = new byte[1024 * 1024];
+        new Random(2).nextBytes(data);
+        Files.write(f, data);
+        s.putFile("job/step-2/ok.bin", f, CheckpointDir.sha256(data), Progress.NONE); // the right hash passes everywhere
+        assertEquals(Optional.of((long) data.length), s.size("job/step-2/ok.bin"));
+        assumeTrue(s.serverChecksSha256(data.length), s.describe() + " does not check checksums (S3Proxy): restores verify instead");
+        data[7] ^= 1; // what the manifest says differs from the bytes sent
+        assertThrows(IOException.class, () -> s.putFile("job/step-2/bad.bin", f, CheckpointDir.sha256(data), Progress.NONE));
+        assertEquals(Optional.empty(), s.size("job/step-2/bad.bin"), "nothing stored");
     }
 
     @Test

@@ -126,11 +126,13 @@ class RemoteTierTest {
             local.write(s, 1, 1, "j", files("s" + s), Map.of(), Map.of());
             remote.upload("j", local, s, Progress.NONE);
         }
-        assertEquals(List.of(10L), remote.retain("j", 2, Set.of(20L)), "20 is beyond keep=2 but pinned by a restore");
+        var r = remote.retain("j", 2, Set.of(20L));
+        assertEquals(List.of(10L), r.deleted(), "20 is beyond keep=2 but pinned by a restore");
+        assertEquals(List.of(40L, 30L, 20L), r.kept());
         assertEquals(List.of(40L, 30L, 20L), remote.committedSteps("j"));
         assertEquals(List.of(), store.list("ckpt/j/step-10/"));
         // keep 0 still keeps the newest complete step
-        remote.retain("j", 0, Set.of());
+        assertEquals(List.of(40L), remote.retain("j", 0, Set.of()).kept());
         assertEquals(List.of(40L), remote.committedSteps("j"));
     }
 }

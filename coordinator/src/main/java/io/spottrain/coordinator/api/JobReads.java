@@ -97,7 +97,7 @@ public final class JobReads {
             var keys = new ArrayList<String>();
             for (long s = to - 1; s >= from; s--) keys.add(Table.seqKey(id, s));
             var entries = store.getAll(Table.CHECKPOINTS, keys).values().stream().map(j -> JobDocument.readValue(j, CheckpointEntry.class))
-                    .map(CatalogEntry::of).toList();
+                    .map(e -> CatalogEntry.of(e, d.training().retention())).toList();
             return new Page<>(entries, total, from > 0 ? from : null);
         });
     }

@@ -146,7 +146,8 @@ public final class JobMaster {
                 .onMessage(Waiting.class, h::onWaiting)
                 .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut)
                 .onMessage(AskAgain.class, h.capacity::onAskAgain));
-        this.ended = report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded)
+        this.ended = report(report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
+                AgentProtocol.CheckpointsRetained.class, h.training::onRetained)
                 .onMessage(Placed.class, h::onPlacedTooLate)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(Cancel.class, h::onCancel)
@@ -171,8 +172,9 @@ public final class JobMaster {
 
     /** What every live state accepts: progress, checkpoints, attachments, registration, the API, the store. */
     private Behavior<Command> common(BehaviorBuilder<Command> b) {
-        return report(report(report(report(report(report(report(b,
+        return report(report(report(report(report(report(report(report(b,
                 AgentProtocol.RankProgress.class, h.training::onProgress),
+                AgentProtocol.CheckpointsRetained.class, h.training::onRetained),
                 AgentProtocol.RankAttached.class, h.training::onAttached),
                 AgentProtocol.RankStalled.class, h.training::onStalled),
                 AgentProtocol.CheckpointReported.class, h.training::onCheckpointReported),

@@ -65,6 +65,12 @@ final class JobTraining {
         return h.done(stageCatalog(next, u.step()));
     }
 
+    /** A tier's retention ran: the catalog stops listing what it removed (any generation up to the current one). */
+    Behavior<JobMaster.Command> onRetained(AgentProtocol.CheckpointsRetained r) {
+        if (r.generation() > h.job().generation()) return h.unchanged();
+        return h.done(h.job().withTraining(t -> t.retained(r.tier(), r.nodeId(), r.kept())));
+    }
+
     private Job stageCatalog(Job next, long step) {
         // a window is empty after a hand-over until new reports come: the stored medians stay until then
         Job j = next.withTraining(t -> t.withP50s(or(windows.stallP50(), t.checkpoints().stallMsP50()),

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.protocol.checkpoint.CheckpointTier;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -14,6 +15,7 @@ import java.util.Optional;
  *
  * @param paramsSha256ByRank rank -> params-sha256 at the end (all must agree)
  * @param recent             the newest {@link #RECENT} catalog steps, oldest first
+ * @param retention          what each tier still holds after its last retention run
  */
 public record Training(
         long step,
@@ -22,16 +24,19 @@ public record Training(
         Map<String, String> paramsSha256ByRank,
         Double finalLoss,
         CheckpointSummary checkpoints,
-        List<CheckpointEntry> recent) {
+        List<CheckpointEntry> recent,
+        CheckpointRetention retention) {
 
     /** Catalog steps kept in the job's document (a recovery agrees on one of the newest; the rest is in the store). */
     public static final int RECENT = 8;
 
-    public static final Training NONE = new Training(0, Double.NaN, 0, Map.of(), null, CheckpointSummary.NONE, List.of());
+    public static final Training NONE = new Training(0, Double.NaN, 0, Map.of(), null, CheckpointSummary.NONE, List.of(),
+            CheckpointRetention.NONE);
 
     public Training {
         paramsSha256ByRank = Map.copyOf(paramsSha256ByRank);
         recent = List.copyOf(recent);
+        retention = retention == null ? CheckpointRetention.NONE : retention; // documents stored before retention was reported
     }
 
     /**
@@ -46,14 +51,14 @@ public record Training(
     }
 
     public Training progress(long s, double l, double sps) {
-        return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent);
+        return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent, retention);
     }
 
     Training done(int rank, long s, double l, String sha) {
         var hashes = new LinkedHashMap<>(paramsSha256ByRank);
         hashes.put(Integer.toString(rank), sha);
         return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, hashes, rank == 0 ? Double.valueOf(l) : finalLoss,
-                checkpoints, recent);
+                checkpoints, recent, retention);
     }
 
     public Optional<CheckpointEntry> entry(long s) {
@@ -70,7 +75,7 @@ public record Training(
         var sum = new CheckpointSummary(steps, c.files() + 1, c.latestStep() == null ? s : Math.max(c.latestStep(), s),
                 rank == 0 ? Math.max(c.newestRank0Step(), s) : c.newestRank0Step(), c.remoteLatestStep(), c.uploads(), c.backlogSteps(),
                 c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e));
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention);
     }
 
     /** A node's uploader committed {@code s} to the remote tier, leaving this backlog behind. */
@@ -82,7 +87,13 @@ public record Training(
         var sum = new CheckpointSummary(steps, c.files(), c.latestStep() == null ? s : Math.max(c.latestStep(), s), c.newestRank0Step(),
                 c.remoteLatestStep() == null ? s : Math.max(c.remoteLatestStep(), s), c.uploads() + 1, backlogSteps, backlogBytes,
                 c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e));
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention);
+    }
+
+    /** A tier reported what retention left of the job. */
+    Training retained(CheckpointTier tier, String node, List<Long> kept) {
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, checkpoints, recent,
+                retention.reported(tier, node, kept));
     }
 
     /** The interval {@code checkpoint.interval: auto} chose, and why. */
@@ -90,14 +101,14 @@ public record Training(
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
                 c.backlogSteps(), c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), choice.seconds(), choice.why());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention);
     }
 
     Training withP50s(Double stall, Double persist, Double upload) {
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
                 c.backlogSteps(), c.backlogBytes(), stall, persist, upload, c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention);
     }
 
     /**

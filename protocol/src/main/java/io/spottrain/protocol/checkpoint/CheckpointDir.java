@@ -21,6 +21,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -59,13 +62,15 @@ public final class CheckpointDir {
         }
         deleteTree(dir);
         Files.createDirectories(dir);
+        for (String name : files.keySet()) checkName(name);
+        // hashing (CPU) runs beside writing and fsync (I/O): a step costs about the longer of the two, not their sum
+        var hashes = new LinkedHashMap<String, CompletableFuture<String>>();
+        files.forEach((name, bytes) -> hashes.put(name, CompletableFuture.supplyAsync(() -> sha256(bytes), HASHING)));
+        for (var e : files.entrySet()) writeDurably(dir.resolve(e.getKey()), e.getValue());
         var listed = new ArrayList<ManifestFile>();
         for (var e : files.entrySet()) {
-            checkName(e.getKey());
-            Path f = dir.resolve(e.getKey());
-            writeDurably(f, e.getValue());
             ManifestFile shard = shardingByName.get(e.getKey());
-            String sha = sha256(e.getValue());
+            String sha = hashes.get(e.getKey()).join();
             listed.add(shard == null ? ManifestFile.replicated(e.getKey(), e.getValue().length, sha)
                     : new ManifestFile(e.getKey(), e.getValue().length, sha, shard.sharding(), shard.shardRank(), shard.shardCount(),
                             shard.group(), shard.elementBytes()));
@@ -126,27 +131,29 @@ public final class CheckpointDir {
     /** Checks every file's size and sha256; throws naming the first bad or missing file. */
     public CheckpointManifest verify(long step) throws CheckpointException {
         CheckpointManifest m = manifest(step);
-        for (ManifestFile f : m.files()) {
-            Path p = stepDir(step).resolve(f.name());
-            if (!Files.isRegularFile(p)) {
-                throw new CheckpointException("step " + step + ": file " + f.name() + " is missing");
-            }
-            try {
-                long size = Files.size(p);
-                if (size != f.size()) {
-                    throw new CheckpointException("step " + step + ": file " + f.name() + " has " + size + " bytes, manifest says "
-                            + f.size());
-                }
-                String sha = sha256(p);
-                if (!sha.equals(f.sha256())) {
-                    throw new CheckpointException("step " + step + ": file " + f.name() + " is corrupt (sha256 " + sha.substring(0, 12)
-                            + "..., manifest says " + f.sha256().substring(0, 12) + "...)");
-                }
-            } catch (IOException e) {
-                throw new CheckpointException("step " + step + ": cannot read " + f.name() + ": " + e.getMessage(), e);
-            }
-        }
+        for (ManifestFile f : m.files()) verifyFile(step, f);
         return m;
+    }
+
+    /** Checks one file of a committed step against its manifest entry (size, then sha256). */
+    public void verifyFile(long step, ManifestFile f) throws CheckpointException {
+        Path p = stepDir(step).resolve(f.name());
+        if (!Files.isRegularFile(p)) {
+            throw new CheckpointException("step " + step + ": file " + f.name() + " is missing");
+        }
+        try {
+            long size = Files.size(p);
+            if (size != f.size()) {
+                throw new CheckpointException("step " + step + ": file " + f.name() + " has " + size + " bytes, manifest says " + f.size());
+            }
+            String sha = sha256(p);
+            if (!sha.equals(f.sha256())) {
+                throw new CheckpointException("step " + step + ": file " + f.name() + " is corrupt (sha256 " + sha.substring(0, 12)
+                        + "..., manifest says " + f.sha256().substring(0, 12) + "...)");
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("step " + step + ": cannot read " + f.name() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Reads a verified checkpoint's files; throws naming the step and file when it is not intact. */
@@ -205,11 +212,22 @@ public final class CheckpointDir {
         }
     }
 
+    private static final int WRITE_CHUNK = 1 << 20;
+
+    /** Hashes checkpoint files beside the writes (daemon threads, one per core). */
+    private static final ExecutorService HASHING = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
+        Thread t = new Thread(r, "checkpoint-sha256");
+        t.setDaemon(true);
+        return t;
+    });
+
     private static void writeDurably(Path f, byte[] data) throws IOException {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.wrap(data);
-            while (b.hasRemaining()) ch.write(b);
+            for (int off = 0; off < data.length; off += WRITE_CHUNK) { // slices: the JDK copies each via a direct buffer of its size
+                ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(WRITE_CHUNK, data.length - off));
+                while (b.hasRemaining()) ch.write(b);
+            }
             ch.force(true);
         }
     }
@@ -228,22 +246,39 @@ public final class CheckpointDir {
         void fetch(ManifestFile file, Path dest) throws IOException;
     }
 
+    /** Fetches all files of a step, each into its destination, in whatever order or parallelism it likes. */
+    @FunctionalInterface
+    public interface StepFetcher {
+        void fetchAll(Map<ManifestFile, Path> destinations) throws IOException;
+    }
+
+    /** {@link #importStep(CheckpointManifest, String, StepFetcher)} fetching one file after the other. */
+    public CheckpointManifest importStep(CheckpointManifest m, String source, FileFetcher fetcher) throws IOException, CheckpointException {
+        return importStep(m, source, (StepFetcher) all -> {
+            for (var e : all.entrySet()) fetcher.fetch(e.getKey(), e.getValue());
+        });
+    }
+
     /**
      * Brings a step in from elsewhere: every file of {@code m} is fetched into a staging
      * directory and checked against its sha256, then the step is committed here (manifest last).
      * A bad file aborts it naming the file and {@code source}; nothing half-imported is left.
      */
-    public CheckpointManifest importStep(CheckpointManifest m, String source, FileFetcher fetcher) throws IOException, CheckpointException {
+    public CheckpointManifest importStep(CheckpointManifest m, String source, StepFetcher fetcher) throws IOException, CheckpointException {
         long step = m.step();
         if (isCommitted(step)) return verify(step);
         Path staging = root.resolve(".incoming-step-" + step);
         deleteTree(staging);
         Files.createDirectories(staging);
         try {
+            var destinations = new LinkedHashMap<ManifestFile, Path>();
             for (ManifestFile f : m.files()) {
                 checkName(f.name());
-                Path dest = staging.resolve(f.name());
-                fetcher.fetch(f, dest);
+                destinations.put(f, staging.resolve(f.name()));
+            }
+            fetcher.fetchAll(destinations);
+            for (ManifestFile f : m.files()) {
+                Path dest = destinations.get(f);
                 String sha = sha256(dest);
                 if (!sha.equals(f.sha256())) {
                     throw new CheckpointException("step " + step + ": file " + f.name() + " from " + source + " is corrupt (sha256 "
@@ -254,7 +289,7 @@ public final class CheckpointDir {
             deleteTree(dir);
             Files.move(staging, dir);
             commit(dir, m);
-            return verify(step);
+            return m; // every file was checked above: no second pass over the data
         } finally {
             deleteTree(staging);
         }

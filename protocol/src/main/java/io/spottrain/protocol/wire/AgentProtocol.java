@@ -1,5 +1,6 @@
 package io.spottrain.protocol.wire;
 
+import io.spottrain.protocol.checkpoint.CheckpointTier;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -217,6 +218,18 @@ public final class AgentProtocol {
     /** The agent's uploader committed a step to the remote tier; with the backlog left behind it. */
     public record CheckpointUploaded(String jobId, long generation, String nodeId, long step, long bytes, long millis, int attempts,
             int backlogSteps, long backlogBytes) implements JobReport {}
+
+    /**
+     * What a tier of this node still holds of the job after retention ran ({@code kept}, newest
+     * first; for {@link CheckpointTier#REMOTE} the whole remote tier as this node's uploader sees it),
+     * so the catalog stops listing what retention removed.
+     */
+    public record CheckpointsRetained(String jobId, long generation, String nodeId, CheckpointTier tier, List<Long> kept)
+            implements JobReport {
+        public CheckpointsRetained {
+            kept = List.copyOf(kept);
+        }
+    }
 
     /**
      * This node is going away: a Spot interruption notice (with the {@code deadline} IMDS gave), a

@@ -15,6 +15,7 @@ import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.checkpoint.upload.UploaderSettings;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
+import io.spottrain.protocol.checkpoint.CheckpointTier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,9 @@ public final class CheckpointAgent implements AutoCloseable {
     /** Where upload results go (the agent forwards them to the job manager). */
     public interface Reports {
         void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog);
+
+        /** Retention ran on a tier: what it still holds of the job (newest first). */
+        void retained(String job, CheckpointTier tier, List<Long> kept);
     }
 
     private final Path workDir;
@@ -111,12 +115,12 @@ public final class CheckpointAgent implements AutoCloseable {
     private void commit(String job, int rank, long step, int keep, String jobRemote, Reports reports) {
         LocalTier tier = tier(job);
         Remote r = remoteFor(jobRemote);
+        reportsByJob.put(job, reports);
         if (r != null && rank == 0) {
             uploaded.computeIfAbsent(job, j -> ConcurrentHashMap.newKeySet());
             if (!r.uploader().submit(job, tier.dir(), step)) {
                 log.warn("upload queue full: step {} of {} stays local until it drains", step, job);
             }
-            reportsByJob.put(job, reports);
             keepByJob.put(job, keep);
         }
         retainLocal(job, rank, keep, r != null && rank == 0);
@@ -129,7 +133,11 @@ public final class CheckpointAgent implements AutoCloseable {
         try {
             Set<Long> up = uploaded.getOrDefault(job, Set.of());
             List<Long> deleted = tier(job).retain(keep, step -> !uploader || up.contains(step));
-            if (!deleted.isEmpty()) log.info("job {}: local retention removed steps {}", job, deleted);
+            if (!deleted.isEmpty()) {
+                log.info("job {}: local retention removed steps {}", job, deleted);
+                Reports r = reportsByJob.get(job);
+                if (r != null) r.retained(job, CheckpointTier.LOCAL, tier(job).dir().committedSteps());
+            }
         } catch (IOException e) {
             log.warn("job {}: local retention failed: {}", job, e.getMessage());
         }
@@ -227,14 +235,15 @@ public final class CheckpointAgent implements AutoCloseable {
                 public void uploaded(String job, long step, long bytes, long millis, int attempts) {
                     uploaded.computeIfAbsent(job, j -> ConcurrentHashMap.newKeySet()).add(step);
                     int keep = keepByJob.getOrDefault(job, 3);
+                    Reports r = reportsByJob.get(job);
+                    if (r != null) r.uploaded(job, step, bytes, millis, attempts, remotes.get(u).uploader().backlog());
                     try {
-                        tier.retain(job, keep, tier(job).pinned());
+                        var retention = tier.retain(job, keep, tier(job).pinned());
+                        if (r != null && !retention.deleted().isEmpty()) r.retained(job, CheckpointTier.REMOTE, retention.kept());
                     } catch (IOException e) {
                         log.warn("job {}: remote retention failed: {}", job, e.getMessage());
                     }
                     retainLocal(job, 0, keep, true);
-                    Reports r = reportsByJob.get(job);
-                    if (r != null) r.uploaded(job, step, bytes, millis, attempts, remotes.get(u).uploader().backlog());
                 }
             });
             log.info("remote tier for {}: {}", u, store.describe());

@@ -8,11 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
+import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.checkpoint.CheckpointTier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,13 +42,16 @@ class CheckpointAgentTest {
                 var node1 = new CheckpointAgent(tmp.resolve("node1"), remote(s3), "127.0.0.1", 0, null);
                 var node2 = new CheckpointAgent(tmp.resolve("node2"), remote(s3), "127.0.0.1", 0, null)) {
             var uploads = new CopyOnWriteArrayList<Long>();
+            var retained = new Recorded(uploads);
             for (long step = 10; step <= 40; step += 10) {
                 node1.tier("j").dir().write(step, 2, 1, "j", Map.of("params.bin", ("p" + step).getBytes()), Map.of(), Map.of());
-                node1.committed("j", 0, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> uploads.add(s));
+                node1.committed("j", 0, step, 2, null, retained);
             }
             assertTrue(node1.drain(30_000));
             assertEquals(List.of(10L, 20L, 30L, 40L), uploads);
             assertEquals(List.of(40L, 30L), node1.tier("j").dir().committedSteps(), "local keep=2 after upload");
+            assertEquals(List.of(40L, 30L), retained.last(CheckpointTier.REMOTE), "the remote tier's retention was reported");
+            assertEquals(List.of(40L, 30L), retained.last(CheckpointTier.LOCAL), "and the local tier's");
 
             // node2 has nothing; node1 serves 40 as a peer
             String digest40 = node1.tier("j").dir().manifest(40).digest();
@@ -98,7 +104,7 @@ class CheckpointAgentTest {
                 sharding.put(f.name(), f);
             }
             writer.tier("j").dir().write(50, 3, 1, "j", files, sharding, Map.of());
-            writer.committed("j", 0, 50, 3, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            writer.committed("j", 0, 50, 3, null, Recorded.uploads(new CopyOnWriteArrayList<>()));
             assertTrue(writer.drain(30_000));
             reader.restore("j", 50, Map.of(), null, 2);
             var m = reader.tier("j").dir().verify(50);
@@ -114,18 +120,18 @@ class CheckpointAgentTest {
     void theStepARankResumedFromSurvivesRetentionUntilTheRankEnds() throws Exception {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3d")); var node = new CheckpointAgent(tmp.resolve("p"), remote(s3), "127.0.0.1", 0, null)) {
             node.tier("j").dir().write(5, 1, 1, "j", Map.of("p.bin", new byte[] {5}), Map.of(), Map.of());
-            node.committed("j", 0, 5, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            node.committed("j", 0, 5, 2, null, Recorded.uploads(new CopyOnWriteArrayList<>()));
             assertTrue(node.drain(30_000)); // 5 is in S3 too: retention may remove it locally, unless pinned
             node.restore("j", 5, Map.of(), null); // a rank resumes from 5
             for (long step = 6; step <= 9; step++) {
                 node.tier("j").dir().write(step, 1, 1, "j", Map.of("p.bin", new byte[] {(byte) step}), Map.of(), Map.of());
-                node.committed("j", 0, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
+                node.committed("j", 0, step, 2, null, Recorded.uploads(new CopyOnWriteArrayList<>()));
             }
             assertTrue(node.drain(30_000));
             assertTrue(node.tier("j").dir().committedSteps().contains(5L), "pinned while the resumed rank runs");
             node.release("j");
             node.tier("j").dir().write(10, 1, 1, "j", Map.of("p.bin", new byte[] {10}), Map.of(), Map.of());
-            node.committed("j", 0, 10, 2, null, (job, s, bytes, millis, attempts, backlog) -> { });
+            node.committed("j", 0, 10, 2, null, Recorded.uploads(new CopyOnWriteArrayList<>()));
             assertTrue(node.drain(30_000));
             Thread.sleep(200);
             assertEquals(List.of(10L, 9L), node.tier("j").dir().committedSteps());
@@ -138,11 +144,39 @@ class CheckpointAgentTest {
             var uploads = new CopyOnWriteArrayList<Long>();
             for (long step = 1; step <= 4; step++) {
                 node.tier("j").dir().write(step, 2, 1, "j", Map.of("p.bin", new byte[] {(byte) step}), Map.of(), Map.of());
-                node.committed("j", 1, step, 2, null, (job, s, bytes, millis, attempts, backlog) -> uploads.add(s));
+                node.committed("j", 1, step, 2, null, Recorded.uploads(uploads));
             }
             assertTrue(node.drain(10_000));
             assertEquals(List.of(), uploads);
             assertEquals(List.of(4L, 3L), node.tier("j").dir().committedSteps());
+        }
+    }
+
+    /** Records what the agent reports: uploaded steps, and each tier's last retention report. */
+    static final class Recorded implements CheckpointAgent.Reports {
+        final List<Long> uploads;
+        final Map<CheckpointTier, List<Long>> kept = new ConcurrentHashMap<>();
+
+        Recorded(List<Long> uploads) {
+            this.uploads = uploads;
+        }
+
+        static Recorded uploads(List<Long> uploads) {
+            return new Recorded(uploads);
+        }
+
+        @Override
+        public void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog) {
+            uploads.add(step);
+        }
+
+        @Override
+        public void retained(String job, CheckpointTier tier, List<Long> steps) {
+            kept.put(tier, steps);
+        }
+
+        List<Long> last(CheckpointTier tier) {
+            return kept.get(tier);
         }
     }
 }
