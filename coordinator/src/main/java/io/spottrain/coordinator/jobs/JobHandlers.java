@@ -123,7 +123,7 @@ final class JobHandlers {
         var t1 = next.training();
         boolean stepped = t0.step() != t1.step() || Double.compare(t0.loss(), t1.loss()) != 0 || t0.samplesPerSec() != t1.samplesPerSec();
         boolean changed = !t0.checkpoints().equals(t1.checkpoints()) || !t0.recent().equals(t1.recent())
-                || !t0.paramsSha256ByRank().equals(t1.paramsSha256ByRank());
+                || !t0.paramsSha256ByRank().equals(t1.paramsSha256ByRank()) || !t0.retention().equals(t1.retention());
         job = outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
     }

@@ -11,6 +11,7 @@ import io.spottrain.coordinator.state.InMemoryStateStore;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.checkpoint.CheckpointTier;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.NodeMarket;
@@ -260,6 +261,15 @@ class JobMasterTest {
         var joins = expect(2, AgentProtocol.StartGeneration.class);
         assertFalse(joins.standby(), "the generation's own start: the agent re-forms the staged process with it");
         assertEquals(1, joins.rank());
+    }
+
+    @Test
+    void aRetentionReportAloneIsStoredSoTheCatalogFollowsIt() {
+        var master = running(submit("keep-1", 1, 1, 0), 1);
+        // the last report of a run is often this one (after the final upload): it must reach the store by itself
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointsRetained("keep-1", 1, "node1", CheckpointTier.REMOTE,
+                List.of(300L, 200L))));
+        awaitStored("keep-1", d -> d.training().retention().remoteHas(300) && !d.training().retention().remoteHas(100));
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlClient;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +59,7 @@ public final class MlpTrainer {
     private TrainerOptions o;
     private final SyntheticDataset data;
     private final Mlp model;
+    private final ExtraState extra;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "checkpoint-writer");
         t.setDaemon(true);
@@ -76,6 +78,7 @@ public final class MlpTrainer {
         this.o = o;
         this.data = new SyntheticDataset(o.seed(), o.samples(), o.features(), o.classes());
         this.model = new Mlp(o.features(), o.hidden(), o.classes());
+        this.extra = new ExtraState(o.stateMb(), o.seed());
     }
 
     int run() throws Exception {
@@ -345,7 +348,8 @@ public final class MlpTrainer {
         var files = new LinkedHashMap<String, byte[]>();
         files.put("params.bin", Doubles.bytes(params));
         files.put("optimizer.bin", Doubles.bytes(velocity));
-        files.put("trainer.json", o.describe(step, lastLoss).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        files.put("trainer.json", o.describe(step, lastLoss).getBytes(StandardCharsets.UTF_8));
+        extra.addTo(files, step);
         double stallMs = (System.nanoTime() - t0) / 1e6;
         long s = step;
         var dir = new CheckpointDir(o.checkpointDir());
@@ -380,6 +384,7 @@ public final class MlpTrainer {
             throw new CheckpointException("step " + resumeStep + ": params.bin has " + p.length + " values, the model has "
                     + model.size + " (different --hidden/--features/--classes?)");
         }
+        extra.restore(files, resumeStep);
         params = p;
         velocity = v;
         step = resumeStep;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.protocol.checkpoint.CheckpointDir;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -83,6 +84,26 @@ class DeterminismTest {
         try (var r = Ranks.start(d, 1, 2, 10, Map.of(), "--steps", "20")) {
             assertEquals(List.of(MlpTrainer.EXIT_BAD_INPUT), r.await(60));
             assertTrue(r.output(0).contains("cannot resume: step 10: file params.bin is corrupt"), r.output(0));
+        }
+    }
+
+    @Test
+    void stateMbTravelsInEveryCheckpointAndIsCheckedOnResume() throws Exception {
+        String expected = uninterrupted(1);
+        Path first = dir.resolve("state1");
+        try (var r = Ranks.start(first, 2, 1, 0, Map.of(), "--steps", "30", "--checkpoint-every", "30", "--state-mb", "8")) {
+            assertEquals(List.of(0, 0), r.await(90), r::toString);
+            var files = new CheckpointDir(r.checkpointDir(1)).read(30);
+            assertEquals(8 << 20, files.get(ExtraState.FILE).length, "8 MiB of state in the checkpoint");
+            assertEquals(30, ByteBuffer.wrap(files.get(ExtraState.FILE)).getLong(0), "stamped with its step");
+        }
+        try (var r = Ranks.start(first, 1, 2, 30, Map.of(), "--steps", STEPS, "--state-mb", "8")) {
+            assertEquals(List.of(0), r.await(90), r::toString);
+            assertEquals(expected, r.hash(0), "the extra state changes no parameter");
+        }
+        try (var r = Ranks.start(first, 1, 2, 30, Map.of(), "--steps", STEPS, "--state-mb", "4")) {
+            assertEquals(List.of(MlpTrainer.EXIT_BAD_INPUT), r.await(60));
+            assertTrue(r.output(0).contains("state.bin has 8388608 bytes, --state-mb asks for 4194304"), r.output(0));
         }
     }
 

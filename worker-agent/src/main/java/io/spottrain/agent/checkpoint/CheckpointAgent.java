@@ -239,9 +239,13 @@ public final class CheckpointAgent implements AutoCloseable {
                     if (r != null) r.uploaded(job, step, bytes, millis, attempts, remotes.get(u).uploader().backlog());
                     try {
                         var retention = tier.retain(job, keep, tier(job).pinned());
-                        if (r != null && !retention.deleted().isEmpty()) r.retained(job, CheckpointTier.REMOTE, retention.kept());
-                    } catch (IOException e) {
-                        log.warn("job {}: remote retention failed: {}", job, e.getMessage());
+                        if (!retention.deleted().isEmpty()) {
+                            log.info("job {}: remote retention removed steps {}, kept {}", job, retention.deleted(), retention.kept());
+                        }
+                        // after every upload, not only when something went: the newest report is the whole truth
+                        if (r != null) r.retained(job, CheckpointTier.REMOTE, retention.kept());
+                    } catch (IOException | RuntimeException e) {
+                        log.warn("job {}: remote retention failed: {}", job, e.toString());
                     }
                     retainLocal(job, 0, keep, true);
                 }
