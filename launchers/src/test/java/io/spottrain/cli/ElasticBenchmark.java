@@ -58,21 +58,26 @@ class ElasticBenchmark {
     void elasticRecoveryVersusRestartEverythingFromS3() throws Exception {
         int perKind = Integer.getInteger("bench.preemptions", 20);
         int restarts = Integer.getInteger("bench.restarts", 10);
+        // -Dbench.world=4 -Dbench.agents=6: each preemption waits until the job trains at that world size (0: the old rule)
+        int world = Integer.getInteger("bench.world", 0);
+        int agents = Integer.getInteger("bench.agents", 4);
+        int maxWorkers = Math.max(4, world);
         Path dir = Files.createTempDirectory("spottrain-elastic-bench");
         var samples = new ArrayList<Sample>();
         var baseline = new ArrayList<Double>();
         var random = new Random(7);
         String jobId;
         long remoteStep;
-        try (TestCluster cluster = TestCluster.start(dir.resolve("cluster"), 4)) {
-            jobId = cluster.submit(TestCluster.javaJob("bench", 2, 4, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "10000000",
+        try (TestCluster cluster = TestCluster.start(dir.resolve("cluster"), agents)) {
+            jobId = cluster.submit(TestCluster.javaJob("bench", 2, maxWorkers, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "10000000",
                     "--step-delay-ms", "10", "--log-every", "1", "--checkpoint-every", "100")).path("id").asText();
             long resumedFrom = 0;
             for (int i = 0; i < 2 * perKind; i++) {
                 String kind = i % 2 == 0 ? "notice" : "kill";
                 long from = resumedFrom;
                 JsonNode before = cluster.awaitJob(jobId, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= from + 60
-                        && j.path("worldSize").asInt() + freeNodes(cluster) >= 3, Duration.ofSeconds(180));
+                        && (world > 0 ? j.path("worldSize").asInt() >= world && freeNodes(cluster) >= 1
+                                : j.path("worldSize").asInt() + freeNodes(cluster) >= 3), Duration.ofSeconds(180));
                 JsonNode members = before.path("members");
                 String victim = members.get(random.nextInt(members.size())).path("nodeId").asText();
                 int seen = before.path("preemptions").size();
@@ -107,12 +112,12 @@ class ElasticBenchmark {
                 var remote = new RemoteTier(store, bp[1]);
                 remoteStep = remote.committedSteps(jobId).get(0);
                 for (int r = 0; r < restarts; r++) {
-                    baseline.add(restartEverything(remote, jobId, remoteStep, 3, dir.resolve("restart-" + r)));
+                    baseline.add(restartEverything(remote, jobId, remoteStep, Math.max(3, world), dir.resolve("restart-" + r)));
                     System.out.printf(Locale.ROOT, "restart-everything %d: %.2f s%n", r + 1, baseline.get(baseline.size() - 1));
                 }
             }
         }
-        String table = report(samples, baseline, remoteStep);
+        String table = report(samples, baseline, remoteStep, Math.max(3, world));
         System.out.println(table);
         Path out = Path.of("target", "elastic-benchmark.md");
         Files.createDirectories(out.getParent());
@@ -201,7 +206,7 @@ class ElasticBenchmark {
         }
     }
 
-    private static String report(List<Sample> samples, List<Double> baseline, long step) {
+    private static String report(List<Sample> samples, List<Double> baseline, long step, int ranks) {
         var sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "| recovery | n | resumeSeconds p50 / p99 | back to training p50 / p99 | detectSeconds p50 / p99 "
                 + "| lostSteps p50 / max |%n| --- | --- | --- | --- | --- | --- |%n"));
@@ -215,8 +220,8 @@ class ElasticBenchmark {
         }
         // what restarting from the newest checkpoint would have lost at the same moments: the steps since it (interval 100)
         var wouldLose = samples.stream().map(s -> (double) (s.atStep() % 100)).toList();
-        sb.append(String.format(Locale.ROOT, "| restart everything from S3 (step %d, 3 ranks) | %d | - | %.2f / %.2f s | not included | "
-                + "%d / %d (at the same %d moments: steps since the newest checkpoint, interval 100) |%n", step, baseline.size(), pct(baseline, 50),
+        sb.append(String.format(Locale.ROOT, "| restart everything from S3 (step %d, %d ranks) | %d | - | %.2f / %.2f s | not included | "
+                + "%d / %d (at the same %d moments: steps since the newest checkpoint, interval 100) |%n", step, ranks, baseline.size(), pct(baseline, 50),
                 pct(baseline, 99), (long) pct(wouldLose, 50), (long) pct(wouldLose, 100), samples.size()));
         return sb.toString();
     }
