@@ -33,15 +33,7 @@ class StallTest {
         int world = 3;
         List<LinkedBlockingQueue<JsonNode>> inbox = new ArrayList<>();
         List<ControlServer> agents = new ArrayList<>();
-        var env = new HashMap<String, String>();
-        for (int r = 0; r < world; r++) {
-            var q = new LinkedBlockingQueue<JsonNode>();
-            inbox.add(q);
-            var server = new ControlServer(q::add);
-            agents.add(server);
-            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL", server.address());
-            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL_TOKEN", server.token());
-        }
+        var env = agentEnds(world, inbox, agents);
         try (var ranks = Ranks.start(dir, world, 1, 0, Map.copyOf(env), "--steps", "1000000", "--step-delay-ms", "20",
                 "--log-every", "5", "--peer-timeout-s", "20")) {
             for (int r = 0; r < world; r++) {
@@ -111,15 +103,7 @@ class StallTest {
         int world = 3;
         List<LinkedBlockingQueue<JsonNode>> inbox = new ArrayList<>();
         List<ControlServer> agents = new ArrayList<>();
-        var env = new HashMap<String, String>();
-        for (int r = 0; r < world; r++) {
-            var q = new LinkedBlockingQueue<JsonNode>();
-            inbox.add(q);
-            var server = new ControlServer(q::add);
-            agents.add(server);
-            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL", server.address());
-            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL_TOKEN", server.token());
-        }
+        var env = agentEnds(world, inbox, agents);
         try (var ranks = Ranks.start(dir.resolve("race"), world, 1, 0, Map.copyOf(env), "--steps", "1000000", "--step-delay-ms", "10",
                 "--log-every", "5")) {
             for (int r = 0; r < world; r++) {
@@ -147,6 +131,20 @@ class StallTest {
         } finally {
             agents.forEach(ControlServer::close);
         }
+    }
+
+    /** One agent's end of the contract channel per rank (a real {@link ControlServer}); the ranks' environment to reach them. */
+    static Map<String, String> agentEnds(int world, List<LinkedBlockingQueue<JsonNode>> inbox, List<ControlServer> agents) throws Exception {
+        var env = new HashMap<String, String>();
+        for (int r = 0; r < world; r++) {
+            var q = new LinkedBlockingQueue<JsonNode>();
+            inbox.add(q);
+            var server = new ControlServer(q::add);
+            agents.add(server);
+            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL", server.address());
+            env.put("RANK:" + r + ":SPOTTRAIN_CONTROL_TOKEN", server.token());
+        }
+        return env;
     }
 
     /** The next message of this type (others skipped), waiting at most {@code seconds}. */
