@@ -23,6 +23,7 @@ import argparse
 import datetime
 import hashlib
 import os
+import struct
 import sys
 import time
 
@@ -39,6 +40,7 @@ import spottrain_contract as sc  # noqa: E402
 
 SCALE = 2.0 ** 32
 EXIT_STOPPED = 75
+EXIT_BAD_INPUT = 2
 
 
 def args():
@@ -60,7 +62,12 @@ def args():
     p.add_argument("--stall-wait-s", type=float, default=60)
     p.add_argument("--contract", default="v2", choices=["v1", "v2"],
                    help="v2 (default): survivors re-form the process group in place; v1: every generation is a new process")
-    return p.parse_args()
+    p.add_argument("--state-mb", type=int, default=0,
+                   help="MiB of optimizer-like state carried in every checkpoint (state.bin), so transfers cost what a real model's do")
+    a = p.parse_args()
+    if not 0 <= a.state_mb <= 16384:
+        p.error("--state-mb must be 0..16384, got %d" % a.state_mb)
+    return a
 
 
 class Mlp(torch.nn.Module):
@@ -105,15 +112,33 @@ def main():
     velocity = [torch.zeros_like(p) for p in model.parameters()]
     step = 0
 
+    # --state-mb: pseudo-random bytes from the seed, the first 8 the step (big-endian, as the Java trainer), checked on load
+    extra = bytearray(torch.randint(0, 256, (a.state_mb << 20,), dtype=torch.uint8,
+                                    generator=torch.Generator().manual_seed(a.seed)).numpy().tobytes()) if a.state_mb else None
+
     def load(at):
         state = sc.read_checkpoint(env.checkpoint_dir, at)
+        if extra is not None:
+            got = state.get("state.bin")
+            if got is None:
+                raise sc.CheckpointError("step %d: no state.bin (written without --state-mb?)" % at)
+            if len(got) != len(extra):
+                raise sc.CheckpointError("step %d: state.bin has %d bytes, --state-mb asks for %d" % (at, len(got), len(extra)))
+            stamped = struct.unpack(">q", got[:8])[0]
+            if stamped != at:
+                raise sc.CheckpointError("step %d: state.bin holds the state of step %d" % (at, stamped))
+            extra[:] = got
         flat = torch.frombuffer(bytearray(state["params.bin"]), dtype=torch.float64).to(device)
         vel = torch.frombuffer(bytearray(state["optimizer.bin"]), dtype=torch.float64).to(device)
         torch.nn.utils.vector_to_parameters(flat, model.parameters())
         torch.nn.utils.vector_to_parameters(vel, velocity)
 
     if env.resume_step > 0:
-        load(env.resume_step)
+        try:
+            load(env.resume_step)
+        except sc.CheckpointError as e:
+            print("ddp_train: cannot resume: %s" % e, file=sys.stderr, flush=True)
+            return EXIT_BAD_INPUT
         step = env.resume_step
         print("[rank %d/%d] resumed from step %d" % (env.rank, env.world_size, step), flush=True)
 
@@ -146,6 +171,8 @@ def main():
             return
         files = {"params.bin": flat_params().cpu().numpy().tobytes(),
                  "optimizer.bin": torch.nn.utils.parameters_to_vector(velocity).cpu().numpy().tobytes()}
+        if extra is not None:  # a copy, stamped with its step
+            files["state.bin"] = struct.pack(">q", step) + bytes(extra[8:])
         stall = (time.perf_counter() - t0) * 1000
         m = sc.write_checkpoint(env.checkpoint_dir, step, env.world_size, env.generation, env.job, files,
                                 {"trainer": "pytorch-mlp", "reduce": a.reduce})
