@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.json.Json;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,6 +71,45 @@ class PyTorchIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, out);
         return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow(() -> new AssertionError(out)).substring(14);
+    }
+
+    /** One rank without an agent: {@code SPOTTRAIN_CHECKPOINT_DIR} {@code ckpt}, resumed from {@code resume} (0: fresh). */
+    static Map.Entry<Integer, String> alone(Path ckpt, long resume, String... args) throws Exception {
+        int port;
+        try (var s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        var argv = new ArrayList<>(List.of(PYTHON, TRAINER.toString(), "--log-every", "10"));
+        argv.addAll(List.of(args));
+        var pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().remove("SPOTTRAIN_CONTROL");
+        pb.environment().putAll(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", Integer.toString(port),
+                "SPOTTRAIN_CHECKPOINT_DIR", ckpt.toString(), "SPOTTRAIN_RESUME_STEP", Long.toString(resume)));
+        Process p = pb.start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), out);
+            return Map.entry(p.exitValue(), out);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    void stateMbTravelsInEveryCheckpointAndAResumeWithAnotherSizeIsRefused() throws Exception {
+        Path ckpt = dir.resolve("ckpt");
+        var first = alone(ckpt, 0, "--steps", "10", "--checkpoint-every", "10", "--state-mb", "2");
+        assertEquals(0, first.getKey(), first.getValue());
+        var files = new CheckpointDir(ckpt).read(10);
+        assertEquals(2 << 20, files.get("state.bin").length, "2 MiB of state in the checkpoint");
+        assertEquals(10, ByteBuffer.wrap(files.get("state.bin")).getLong(0), "stamped with its step (as the Java trainer)");
+        var resumed = alone(ckpt, 10, "--steps", "20", "--state-mb", "2");
+        assertEquals(0, resumed.getKey(), resumed.getValue());
+        assertTrue(resumed.getValue().contains("resumed from step 10"), resumed.getValue());
+        var refused = alone(ckpt, 10, "--steps", "20", "--state-mb", "1");
+        assertEquals(2, refused.getKey(), refused.getValue());
+        assertTrue(refused.getValue().contains("cannot resume: step 10: state.bin has 2097152 bytes, --state-mb asks for 1048576"),
+                refused.getValue());
     }
 
     @Test
