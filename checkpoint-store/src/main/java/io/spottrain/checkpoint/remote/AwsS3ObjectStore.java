@@ -39,7 +39,8 @@ import software.amazon.awssdk.transfer.s3.progress.TransferListener;
 /**
  * {@link ObjectStore} on the AWS SDK v2's {@link S3TransferManager} over the async S3 client
  * (Java multipart, Netty HTTP): files stream from and to disk, above {@code partSize} in parts of
- * that size with {@code parallelism} parts per file in flight, and several files at once.
+ * that size (two parts read ahead per file), several files at once; {@code parallelism} sizes the
+ * connection pool (8 connections each, at least 16).
  *
  * <p>Integrity, one pass: a file that fits one request carries the manifest's SHA-256 as its S3
  * checksum ({@code x-amz-checksum-sha256}), so S3 or MinIO reject it unless the bytes they got
