@@ -9,6 +9,7 @@ import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.ControlDowning;
+import io.spottrain.coordinator.membership.WorkerDowning;
 import io.spottrain.coordinator.security.Role;
 import io.spottrain.coordinator.security.Tokens;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
@@ -109,6 +110,7 @@ public final class Coordinator implements AutoCloseable {
                             "job-manager").withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             var downing = system.systemActorOf(ControlDowning.create(controlEvidence(store)), "control-downing", Props.empty());
             store.onMemberLeft(nodeId -> downing.tell(new ControlDowning.StoreLeft(nodeId)));
+            system.systemActorOf(WorkerDowning.create(), "worker-downing", Props.empty());
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
             var reads = new JobReads(store, Clock.systemUTC());
             var tokens = new Tokens(store, Clock.systemUTC());

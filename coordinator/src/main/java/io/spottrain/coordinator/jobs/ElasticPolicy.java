@@ -21,7 +21,7 @@ public final class ElasticPolicy {
 
     /** What to do about an event. */
     public sealed interface Decision permits Ignore, RecordOnly, BeginRecovery, RestartForming, Widen, DepartedAsAnnounced,
-            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice {}
+            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice, GrowAfter {}
 
     /** Not this job's concern (another generation, a node it does not use). */
     public record Ignore() implements Decision {}
@@ -59,6 +59,9 @@ public final class ElasticPolicy {
      * notice recovery) starts when the replacement is free, or at {@code swapBy} at the latest.
      */
     public record DeferNotice(String node, Instant swapBy) implements Decision {}
+
+    /** Free nodes fit a job whose generation is younger than the cooldown: offer them again once it is {@code after} older. */
+    public record GrowAfter(Duration after) implements Decision {}
 
     /** Every rank said hello over the contract: it can checkpoint on request and resume. */
     public static boolean recoverable(Job job) {
@@ -220,15 +223,17 @@ public final class ElasticPolicy {
     /**
      * Free nodes that fit the job are offered to it: a running job below its max, every rank
      * attached (so all can checkpoint on request), its spec not {@code scaleUp: never}, and its
-     * generation at least {@code cooldown} old grows (the next generation takes the free nodes).
+     * generation at least {@code cooldown} old grows (the next generation takes the free nodes); a
+     * younger one asks for the offer again when the cooldown ends (nothing else may free a node then).
      */
     public static Decision onCapacityFree(Job job, int free, Instant now, Duration cooldown) {
         if (free <= 0 || job.state() != JobState.RUNNING || job.elastic().recovery() != null || !recoverable(job)) return new Ignore();
         if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return new Ignore();
         if (job.worldSize() >= job.spec().spec().workers().max()) return new Ignore();
         if (job.elastic().attached().size() < job.worldSize()) return new Ignore();
-        if (job.generationOpenedAt() != null && Duration.between(Instant.parse(job.generationOpenedAt()), now).compareTo(cooldown) < 0) {
-            return new Ignore();
+        if (job.generationOpenedAt() != null) {
+            Duration age = Duration.between(Instant.parse(job.generationOpenedAt()), now);
+            if (age.compareTo(cooldown) < 0) return new GrowAfter(cooldown.minus(age));
         }
         return new BeginRecovery(RecoveryKind.GROW, null, 0);
     }

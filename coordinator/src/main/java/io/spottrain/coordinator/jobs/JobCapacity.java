@@ -61,10 +61,21 @@ final class JobCapacity {
     Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
         if (c.nodes() > 0 && h.recoveries.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
         var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), h.deps.settings().scaleUpCooldown());
+        if (d instanceof ElasticPolicy.GrowAfter g) {
+            // the nodes stay free with no event to offer them again: ask for the offer when the cooldown ends
+            h.timers.startSingleTimer(new JobMaster.OfferAgain(h.job().generation()), g.after().plusMillis(10));
+            return h.unchanged();
+        }
         if (!(d instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
         h.log.info("job {} grows: {} free node(s) fit it, world size {} of max {}", h.job().id(), c.nodes(), h.job().worldSize(),
                 h.job().spec().spec().workers().max());
         return h.recoveries.begin(h.job(), RecoveryKind.GROW, null, 0);
+    }
+
+    /** The cooldown that held a growth back ended: the manager offers what is free now (to every job, by its rules). */
+    Behavior<JobMaster.Command> onOfferAgain(JobMaster.OfferAgain o) {
+        if (o.generation() == h.job().generation() && h.job().state() == JobState.RUNNING) h.deps.manager().tell(new JobManager.OfferCapacity());
+        return h.unchanged();
     }
 
     Behavior<JobMaster.Command> onTimedOut(JobMaster.CapacityTimedOut t) {

@@ -72,6 +72,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
 
+    /** A job's scale-up cooldown ended while free nodes fitted it: offer free nodes again (waiting jobs first). */
+    public record OfferCapacity() implements Command {}
+
     /** Reserve up to {@code count} free nodes that fit the job for its next generation (staged newcomers); none while a job waits. */
     public record Reserve(String jobId, JobSpec spec, int count) implements Command {}
 
@@ -180,6 +183,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Replacements.Launched.class, this::onReplacementLaunched)
                 .onMessage(Replacements.Retry.class, r -> replacements.retry(r))
                 .onMessage(JobEnded.class, this::onJobEnded)
+                .onMessage(OfferCapacity.class, m -> {
+                    schedule(true);
+                    return this;
+                })
                 .onMessage(Reserve.class, this::onReserve)
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
                 .onSignal(ChildFailed.class, this::onMasterFailed)

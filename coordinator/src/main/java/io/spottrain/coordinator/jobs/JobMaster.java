@@ -81,6 +81,9 @@ public final class JobMaster {
     /** {@code nodes} free nodes that fit the job are offered to it (the manager has no job waiting for them). */
     public record CapacityFree(int nodes) implements Command {}
 
+    /** The scale-up cooldown of {@code generation} ended while free nodes fit the job: ask the manager to offer them again. */
+    record OfferAgain(long generation) implements Command {}
+
     /** Ask the launcher again for a node like {@code departed} (the last launch gave up while the job waits below min). */
     record AskAgain(String departed) implements Command {}
 
@@ -135,7 +138,8 @@ public final class JobMaster {
                 .onMessage(NoticeSwapDue.class, h.recoveries::onNoticeSwapDue)
                 .onMessage(Reported.class, m -> m.report() instanceof AgentProtocol.RankStaged, m -> h.staging.onStaged(
                         (AgentProtocol.RankStaged) m.report()))
-                .onMessage(CapacityFree.class, h.capacity::onCapacityFree));
+                .onMessage(CapacityFree.class, h.capacity::onCapacityFree)
+                .onMessage(OfferAgain.class, h.capacity::onOfferAgain));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
                 AgentProtocol.RankStarted.class, h::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRecoveryExit)

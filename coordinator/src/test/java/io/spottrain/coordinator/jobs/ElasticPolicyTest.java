@@ -10,6 +10,7 @@ import io.spottrain.coordinator.jobs.ElasticPolicy.Close;
 import io.spottrain.coordinator.jobs.ElasticPolicy.Decision;
 import io.spottrain.coordinator.jobs.ElasticPolicy.DepartedAsAnnounced;
 import io.spottrain.coordinator.jobs.ElasticPolicy.Fail;
+import io.spottrain.coordinator.jobs.ElasticPolicy.GrowAfter;
 import io.spottrain.coordinator.jobs.ElasticPolicy.Ignore;
 import io.spottrain.coordinator.jobs.ElasticPolicy.NoticeBecomesLoss;
 import io.spottrain.coordinator.jobs.ElasticPolicy.RecordOnly;
@@ -239,7 +240,9 @@ class ElasticPolicyTest {
     @Test
     void aYoungGenerationWaitsForTheCooldownBeforeItGrows() {
         Job job = aJob().workers(1, 4).running(2).build();
-        assertEquals(new Ignore(), ElasticPolicy.onCapacityFree(job, 1, Jobs.T0.plusSeconds(30), Duration.ofSeconds(60)));
+        Duration age = Duration.between(Instant.parse(job.generationOpenedAt()), Jobs.T0.plusSeconds(30));
+        assertEquals(new GrowAfter(Duration.ofSeconds(60).minus(age)), ElasticPolicy.onCapacityFree(job, 1, Jobs.T0.plusSeconds(30), Duration.ofSeconds(60)),
+                "offered again when the cooldown ends");
         assertEquals(new BeginRecovery(RecoveryKind.GROW, null, 0), ElasticPolicy.onCapacityFree(job, 1, Jobs.T0.plusSeconds(61),
                 Duration.ofSeconds(60)));
     }

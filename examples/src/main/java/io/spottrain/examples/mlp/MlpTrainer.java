@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Deterministic data-parallel training of a small MLP classifier, following the spottrain
@@ -219,6 +220,10 @@ public final class MlpTrainer {
                 return EXIT_STOPPED;
             }
             if (o.stepDelayMs() > 0) Thread.sleep(o.stepDelayMs());
+            // emulated compute for this rank's slice of the global batch: a step at world size W takes batchDelay/W
+            for (long end = System.nanoTime() + o.batchDelayMs() * 1_000_000L * (hi - lo) / b; System.nanoTime() < end; ) {
+                LockSupport.parkNanos(end - System.nanoTime());
+            }
         }
         awaitWrite();
         String sha = CheckpointDir.sha256(Doubles.bytes(params));

@@ -8,7 +8,7 @@ record TrainerOptions(
         int rank, int worldSize, String masterAddr, int masterPort, long generation, String job, Path checkpointDir,
         long resumeStep, long steps, int batch, int hidden, int features, int classes, int samples, double lr,
         double momentum, long seed, int checkpointEvery, int peerTimeoutMs, int stallWaitMs, int logEvery, int stepDelayMs,
-        long failAtStep, int failRank, Path failOnceMarker, boolean reform, boolean standby, int stateMb) {
+        int batchDelayMs, long failAtStep, int failRank, Path failOnceMarker, boolean reform, boolean standby, int stateMb) {
 
     static TrainerOptions parse(String[] args, Map<String, String> env) {
         var f = new java.util.HashMap<String, String>();
@@ -20,7 +20,7 @@ record TrainerOptions(
             f.put(a.substring(2), args[++i]);
         }
         var known = java.util.Set.of("steps", "batch", "hidden", "features", "classes", "samples", "lr", "momentum", "seed",
-                "checkpoint-every", "checkpoint-dir", "peer-timeout-s", "stall-wait-s", "log-every", "step-delay-ms",
+                "checkpoint-every", "checkpoint-dir", "peer-timeout-s", "stall-wait-s", "log-every", "step-delay-ms", "batch-delay-ms",
                 "fail-at-step", "fail-rank", "fail-once-marker", "contract", "state-mb");
         for (String k : f.keySet()) if (!known.contains(k)) throw new IllegalArgumentException("unknown flag --" + k
                 + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
@@ -35,11 +35,13 @@ record TrainerOptions(
                 (int) num(f, "classes", 8), (int) num(f, "samples", 4096), dbl(f, "lr", 0.02), dbl(f, "momentum", 0.9),
                 num(f, "seed", 42), (int) num(f, "checkpoint-every", intEnv(env, "SPOTTRAIN_CHECKPOINT_INTERVAL", 0)), (int) (1000 * dbl(f, "peer-timeout-s", 10)),
                 (int) (1000 * dbl(f, "stall-wait-s", 60)), (int) num(f, "log-every", 10), (int) num(f, "step-delay-ms", 0),
+                (int) num(f, "batch-delay-ms", 0),
                 num(f, "fail-at-step", 0), (int) num(f, "fail-rank", 0), MlpTrainer.path(f.get("fail-once-marker")),
                 contract(f.getOrDefault("contract", "v2")), false, (int) num(f, "state-mb", 0));
         if (o.reform && "1".equals(env.get("SPOTTRAIN_STANDBY"))) o = o.staged(); // contract v2: a staged newcomer
         if (o.batch < o.worldSize) throw new IllegalArgumentException("--batch " + o.batch + " is smaller than WORLD_SIZE " + world);
         if (o.samples % o.batch != 0) throw new IllegalArgumentException("--samples must be a multiple of --batch");
+        if (o.stepDelayMs < 0 || o.batchDelayMs < 0) throw new IllegalArgumentException("--step-delay-ms and --batch-delay-ms must be >= 0");
         if (o.logEvery < 1 || o.steps < 1) throw new IllegalArgumentException("--steps and --log-every must be >= 1");
         if (o.stateMb < 0 || o.stateMb > 16 * 1024) throw new IllegalArgumentException("--state-mb must be 0..16384, got " + o.stateMb);
         if (o.resumeStep > 0 && o.checkpointDir == null) {
@@ -63,14 +65,14 @@ record TrainerOptions(
         if (batch < worldSize) throw new IllegalArgumentException("--batch " + batch + " is smaller than the new world size " + worldSize);
         return new TrainerOptions(rank, worldSize, masterAddr, masterPort, generation, job, checkpointDir, resumeStep, steps, batch, hidden,
                 features, classes, samples, lr, momentum, seed, checkpointEvery, peerTimeoutMs, stallWaitMs, logEvery, stepDelayMs,
-                failAtStep, failRank, failOnceMarker, reform, false, stateMb);
+                batchDelayMs, failAtStep, failRank, failOnceMarker, reform, false, stateMb);
     }
 
     /** Staged ahead of its generation (SPOTTRAIN_STANDBY=1): it waits parked until re-formed into one. */
     private TrainerOptions staged() {
         return new TrainerOptions(rank, worldSize, masterAddr, masterPort, generation, job, checkpointDir, resumeStep, steps, batch, hidden,
                 features, classes, samples, lr, momentum, seed, checkpointEvery, peerTimeoutMs, stallWaitMs, logEvery, stepDelayMs,
-                failAtStep, failRank, failOnceMarker, reform, true, stateMb);
+                batchDelayMs, failAtStep, failRank, failOnceMarker, reform, true, stateMb);
     }
 
     /** What a checkpoint records about the run (trainer.json). */

@@ -88,10 +88,12 @@ public record CapacityTrace(List<Event> events) {
     }
 
     /**
-     * Nodes kept when the trace is downscaled to {@code maxNodes}: every trace node gets a seeded
-     * slot in {@code [0, peak)}, and the nodes of the first {@code maxNodes} slots are kept. Each
-     * node is kept with probability maxNodes/peak whatever its lifetime, so removals per node-hour
-     * are preserved in expectation. No downscaling when the peak fits.
+     * Nodes kept when the trace is downscaled to {@code maxNodes}: replaying the trace, every node
+     * takes a capacity slot in {@code [0, peak)} drawn (seeded) from the slots free when it is added,
+     * and gives it back when it is removed; the nodes of the first {@code maxNodes} slots are kept.
+     * Nodes up at once hold distinct slots, so never more than {@code maxNodes} kept nodes are up at
+     * once; every slot is alike, so each node is kept with probability maxNodes/peak whatever its
+     * lifetime and removals per node-hour are preserved in expectation. No downscaling when the peak fits.
      */
     public Set<String> kept(int maxNodes, long seed) {
         var nodes = new TreeSet<String>();
@@ -99,8 +101,21 @@ public record CapacityTrace(List<Event> events) {
         int peak = peakNodes();
         if (peak <= maxNodes) return nodes;
         var random = new SplittableRandom(seed);
+        var free = new ArrayList<Integer>();
+        for (int i = 0; i < peak; i++) free.add(i);
+        var slot = new HashMap<String, Integer>();
         var kept = new TreeSet<String>();
-        for (String n : nodes) if (random.nextInt(peak) < maxNodes) kept.add(n); // sorted order: the same seed, the same nodes
+        for (Event e : events) { // time order, as parsed: the same seed, the same slots
+            if (e.op() == Op.ADD) {
+                if (slot.containsKey(e.node())) continue; // added twice: it holds its slot
+                int s = free.remove(random.nextInt(free.size()));
+                slot.put(e.node(), s);
+                if (s < maxNodes) kept.add(e.node());
+            } else {
+                Integer s = slot.remove(e.node());
+                if (s != null) free.add(s);
+            }
+        }
         return kept;
     }
 

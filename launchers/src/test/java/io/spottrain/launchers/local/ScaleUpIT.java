@@ -13,26 +13,42 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Capacity that comes back is used: a job running below its max on a real local cluster grows
- * into a node that joins mid-run (after the cooldown, 3 s here), at a checkpoint, losing no step,
- * and ends with the parameters of an uninterrupted run. Growing is no preemption.
+ * into a node that joins mid-run, at a checkpoint, losing no step, and ends with the parameters of
+ * an uninterrupted run. Growing is no preemption. The node joins inside the scale-up cooldown (20 s
+ * here) and nothing else happens after it: the job grows when the cooldown ends all the same.
  */
 @Timeout(240)
 class ScaleUpIT {
-    static final String STEPS = "1500";
+    static final String STEPS = "4000";
 
     @TempDir
     Path dir;
 
+    /** Waits (bounded) until a node is free: the one added mid-run has registered. */
+    private static void awaitFreeNode(TestCluster cluster) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (JsonNode n : cluster.api.get("/api/v1/nodes")) if (n.path("state").asText().equals("READY")) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the node added mid-run did not register within 60 s: " + cluster.api.get("/api/v1/nodes"));
+    }
+
     @Test
     void aNodeThatJoinsMidRunGrowsTheJobAndTheHashIsUnchanged() throws Exception {
         String expected = TestCluster.uninterruptedSha(STEPS);
-        try (TestCluster cluster = TestCluster.start(dir.resolve("grow"), 2, "--scale-up-cooldown", "3s", "--no-replacements")) {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("grow"), 2, "--scale-up-cooldown", "20s", "--no-replacements")) {
             String id = cluster.submit(TestCluster.javaJob("grows", 1, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "15", "--log-every", "25")).path("id").asText();
+                    "--step-delay-ms", "10", "--log-every", "25")).path("id").asText();
             cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 2
                     && j.path("steps").asLong() >= 100, Duration.ofSeconds(90));
             cluster.api.post("/api/v1/nodes", "{\"market\":\"spot\",\"instanceType\":\"g5.xlarge\",\"zone\":\"local-a\",\"gpus\":1,"
                     + "\"pricePerHour\":0.42,\"onDemandPricePerHour\":1.006}", "application/json");
+            long added = System.nanoTime();
+            awaitFreeNode(cluster);
+            double joined = (System.nanoTime() - added) / 1e9;
+            assertTrue(joined < 16, "the premise: the node joins inside the 20 s cooldown (it took " + joined + " s), so only the cooldown's end "
+                    + "can offer it again");
             JsonNode grown = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
                     Duration.ofSeconds(90));
             assertEquals(2, grown.path("generation").asLong(), grown::toString);
