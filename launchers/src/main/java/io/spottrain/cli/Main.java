@@ -11,7 +11,7 @@ import picocli.CommandLine;
         subcommands = {
             DemoCommand.class, UpCommand.class, DownCommand.class, ValidateCommand.class, SubmitCommand.class,
             StatusCommand.class, CancelCommand.class, CheckpointCommand.class, CheckpointsCommand.class, NodesCommand.class,
-            TokenCommand.class, BenchCommand.class, CoordinatorProcess.class, AgentProcess.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
+            TokenCommand.class, BenchCommand.class, Ec2Command.class, CoordinatorProcess.class, AgentProcess.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
 

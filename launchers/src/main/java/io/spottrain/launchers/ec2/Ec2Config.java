@@ -1,0 +1,59 @@
+package io.spottrain.launchers.ec2;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An EC2 fleet of a spottrain cluster, as the operator wrote it ({@code examples/cluster/ec2.yaml}),
+ * after defaults were filled in. Built only by {@link Ec2ConfigParser}, so an instance is valid.
+ */
+public record Ec2Config(
+        String region,
+        String cluster,
+        String imageId,
+        String instanceProfile,
+        List<String> securityGroups,
+        List<Subnet> subnets,
+        List<InstanceType> instanceTypes,
+        SpotAllocation spotAllocation,
+        Map<String, String> tags,
+        Agent agent,
+        Duration poolCooldown) {
+
+    public Ec2Config {
+        securityGroups = List.copyOf(securityGroups);
+        subnets = List.copyOf(subnets);
+        instanceTypes = List.copyOf(instanceTypes);
+        tags = Map.copyOf(tags);
+    }
+
+    /** A subnet the fleet may launch into, with its availability zone (a gang launches into one zone). */
+    public record Subnet(String id, String zone) {}
+
+    /** An instance type the fleet may use: its GPUs, and the on-demand price the ledger and fallback compare with. */
+    public record InstanceType(String type, int gpus, String gpuModel, int gpuMemoryGiB, double onDemandPricePerHour) {}
+
+    /** {@code SpotOptions.AllocationStrategy}: price-capacity-optimized (default, AWS's recommendation) or capacity-optimized. */
+    public enum SpotAllocation {
+        PRICE_CAPACITY_OPTIMIZED("price-capacity-optimized"),
+        CAPACITY_OPTIMIZED("capacity-optimized");
+
+        public final String awsName;
+
+        SpotAllocation(String awsName) {
+            this.awsName = awsName;
+        }
+    }
+
+    /**
+     * How a launched machine's agent joins: the control nodes' cluster addresses, and the SSM
+     * parameter (SecureString) its instance role reads the join material from. The join material
+     * itself is never in user data, which every process on the machine can read from IMDS.
+     */
+    public record Agent(List<String> seeds, String joinParameter, String home) {
+        public Agent {
+            seeds = List.copyOf(seeds);
+        }
+    }
+}
