@@ -57,7 +57,11 @@ final class JobCapacity {
                 + " (round " + (rounds.getOrDefault(departed, 0) + 1) + "): " + h.job().pendingReason(), h.now()));
     }
 
-    /** Free fitting nodes: grow into them when the policy says so (a collective checkpoint, then a bigger generation). */
+    /**
+     * Free fitting nodes: grow into them when the policy says so. Where every rank can re-form in
+     * place a process is staged on each node first and the job grows once they are up (training
+     * goes on meanwhile); otherwise a collective checkpoint, then a bigger generation, now.
+     */
     Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
         if (c.nodes() > 0 && h.recoveries.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
         var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), h.deps.settings().scaleUpCooldown());
@@ -67,6 +71,8 @@ final class JobCapacity {
             return h.unchanged();
         }
         if (!(d instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
+        if (h.staging.growing()) return h.unchanged(); // newcomers are being staged for it already
+        if (h.staging.stageForGrowth(h.job())) return h.unchanged(); // it grows once they are up
         h.log.info("job {} grows: {} free node(s) fit it, world size {} of max {}", h.job().id(), c.nodes(), h.job().worldSize(),
                 h.job().spec().spec().workers().max());
         return h.recoveries.begin(h.job(), RecoveryKind.GROW, null, 0);

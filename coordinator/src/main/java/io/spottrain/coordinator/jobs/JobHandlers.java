@@ -240,7 +240,7 @@ final class JobHandlers {
     }
 
     /** The recorded manifest digests of {@code step} on the job's nodes but {@code self} (null: all), by their peer URL. */
-    Map<String, String> peerDigests(Job j, long step, String self) {
+    private Map<String, String> peerDigests(Job j, long step, String self) {
         var out = new HashMap<String, String>();
         j.training().entry(step).ifPresent(e -> e.manifests().forEach((node, digest) -> {
             String url = peerUrls.get(node);

@@ -84,6 +84,9 @@ public final class JobMaster {
     /** The scale-up cooldown of {@code generation} ended while free nodes fit the job: ask the manager to offer them again. */
     record OfferAgain(long generation) implements Command {}
 
+    /** A growth waited this long for the newcomers staged on {@code stagedFor}'s nodes. */
+    record StagingTimedOut(long stagedFor) implements Command {}
+
     /** Ask the launcher again for a node like {@code departed} (the last launch gave up while the job waits below min). */
     record AskAgain(String departed) implements Command {}
 
@@ -136,8 +139,6 @@ public final class JobMaster {
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(SuspectTimedOut.class, h::onSuspectTimeout)
                 .onMessage(NoticeSwapDue.class, h.recoveries::onNoticeSwapDue)
-                .onMessage(Reported.class, m -> m.report() instanceof AgentProtocol.RankStaged, m -> h.staging.onStaged(
-                        (AgentProtocol.RankStaged) m.report()))
                 .onMessage(CapacityFree.class, h.capacity::onCapacityFree)
                 .onMessage(OfferAgain.class, h.capacity::onOfferAgain));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
@@ -176,7 +177,7 @@ public final class JobMaster {
 
     /** What every live state accepts: progress, checkpoints, attachments, registration, the API, the store. */
     private Behavior<Command> common(BehaviorBuilder<Command> b) {
-        return report(report(report(report(report(report(report(report(b,
+        return report(report(report(report(report(report(report(report(report(b,
                 AgentProtocol.RankProgress.class, h.training::onProgress),
                 AgentProtocol.CheckpointsRetained.class, h.training::onRetained),
                 AgentProtocol.RankAttached.class, h.training::onAttached),
@@ -184,7 +185,8 @@ public final class JobMaster {
                 AgentProtocol.CheckpointReported.class, h.training::onCheckpointReported),
                 AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
                 AgentProtocol.RankDone.class, h.training::onDone),
-                AgentProtocol.RankStarted.class, h::onRankStarted)
+                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankStaged.class, h.staging::onStaged)
                 .onMessage(NodeRegistered.class, h.nodes::onNodeRegistered)
                 .onMessage(NodeUnreachable.class, h.nodes::onNodeUnreachable)
                 .onMessage(NodeLost.class, h::onNodeLost)
@@ -192,6 +194,7 @@ public final class JobMaster {
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
                 .onMessage(Reserved.class, h.staging::onReserved)
+                .onMessage(StagingTimedOut.class, h.staging::onTimedOut)
                 .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
                 .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)
                 .onMessage(ReattachTimedOut.class, h.nodes::onReattachTimeout)

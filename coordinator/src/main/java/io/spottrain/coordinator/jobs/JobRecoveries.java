@@ -325,7 +325,7 @@ final class JobRecoveries {
         Job closed = job.closeGeneration(h.now()).withElastic(e -> e.nextGeneration(plan.resumeStep(), plan.preemptions()))
                 .withPendingReason("resuming from step " + plan.resumeStep());
         var nodes = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
-        nodes.addAll(h.staging.reservedIds()); // released together: placed again right after the survivors
+        nodes.addAll(h.staging.releaseAtClose(job, plan.keepNodes().size())); // placed again right after the survivors
         var manager = h.deps.manager();
         h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes)));
         h.done(closed);

@@ -1,22 +1,30 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.Behavior;
 
 /**
  * Staged newcomers (training contract v2). When a recovery begins and every rank that stays can
  * re-form in place, free nodes that fit are reserved for the job's next generation and a process
- * is started on each ahead of time ({@code StartGeneration} with {@code standby}: restored from a
- * survivor's tier, parked), so the next generation waits for a re-form, not for a process start
+ * is started on each ahead of time ({@code StartGeneration} with {@code standby}: started, model
+ * built, parked; the step it joins at is fetched from a peer at the re-form, since training goes
+ * on meanwhile), so the next generation waits for a re-form, not for a process start
  * (JVM, Python, {@code import torch}, model build). At the close the reserved nodes are released
  * with the generation's and preferred right after the survivors; staged processes the next
- * generation does not take are stopped. Kept in memory: after a hand-over a staged process stops on
- * its own (the agent's park timeout) and its node is free again.
+ * generation does not take are stopped. Newcomers that are still starting at the close do not hold
+ * the next generation back when the nodes that stay are enough for the job's min
+ * ({@link ElasticPolicy#carryStaged}): they stay reserved and join by an in-place growth once they
+ * are up. Growth itself stages first: free nodes offered to a running job get a staged process,
+ * and the job grows (one in-place re-form) only when every newcomer is up
+ * ({@link ElasticPolicy#onStagedReady}), so growing no longer stops training for a process start.
+ * Kept in memory: after a hand-over a staged process stops on its own (the agent's park timeout)
+ * and its node is free again.
  */
 final class JobStaging {
     private final JobHandlers h;
@@ -27,6 +35,12 @@ final class JobStaging {
     private long stagedFor = -1;
     /** A notice-window swap waits for its staged newcomer to be ready (then the recovery begins). */
     private String swapWaiting;
+    /** A growth waits for its staged newcomers to be ready (then it begins: one in-place re-form). */
+    private boolean growWaiting;
+    /** Not-ready newcomers kept reserved past a recovery's close, to grow into once they are up. */
+    private final Set<String> carrying = new HashSet<>();
+    /** How long a growth waits for its staged newcomers before it grows without them being up (they start fresh). */
+    static final Duration STAGING_TIMEOUT = Duration.ofSeconds(45);
 
     JobStaging(JobHandlers h) {
         this.h = h;
@@ -38,6 +52,7 @@ final class JobStaging {
 
     /** A recovery began: ask for nodes to stage when every rank that stays can re-form in place and the job has room. */
     void recoveryBegun(Job job) {
+        growWaiting = false; // a growth that waited for its newcomers: the recovery takes them along
         var rec = job.elastic().recovery();
         if (rec == null) return;
         var departing = rec.departing();
@@ -55,6 +70,23 @@ final class JobStaging {
         return true;
     }
 
+    /** A growth waits for staged newcomers (free nodes were offered, a process is staged on each). */
+    boolean growing() {
+        return growWaiting;
+    }
+
+    /**
+     * Free nodes fit the running job and it may grow: stage a newcomer on each first and grow once
+     * they are up ({@link #maybeGrow}); false when nothing can be staged (some rank cannot re-form
+     * in place, or a staging is under way): the growth begins now, as a plain re-form.
+     */
+    boolean stageForGrowth(Job job) {
+        if (!reserve(job, job.members())) return false;
+        growWaiting = true;
+        h.timers.startSingleTimer(new JobMaster.StagingTimedOut(stagedFor), STAGING_TIMEOUT);
+        return true;
+    }
+
     private boolean reserve(Job job, List<Member> staying) {
         if (!reserved.isEmpty() || stagedFor == job.generation() + 1) return false;
         int room = job.spec().spec().workers().max() - staying.size();
@@ -64,17 +96,54 @@ final class JobStaging {
         return true;
     }
 
-    /** A staged newcomer is ready; a swap that waited for it begins now. */
+    /** A staged newcomer is ready; a swap or a growth that waited for it begins now. */
     Behavior<JobMaster.Command> onStaged(AgentProtocol.RankStaged s) {
         if (s.generation() != stagedFor) return h.unchanged();
         ready.add(s.nodeId());
-        if (swapWaiting != null && job().state() == JobState.RUNNING && ready.containsAll(reservedIds()) && !reserved.isEmpty()) {
+        if (swapWaiting != null && job().state() == JobState.RUNNING && allReady()) {
             String node = swapWaiting;
             swapWaiting = null;
             h.log.info("job {}: the staged replacement is ready: swapping out {}", job().id(), node);
             return h.recoveries.swapNow(node);
         }
+        return maybeGrow();
+    }
+
+    /** A growth that waited for its newcomers begins once they are up and every rank of the job can re-form in place. */
+    Behavior<JobMaster.Command> maybeGrow() {
+        if (!growWaiting || !allReady()) return h.unchanged();
+        Job job = job();
+        if (!(ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
+        growWaiting = false;
+        h.timers.cancel(new JobMaster.StagingTimedOut(stagedFor));
+        h.log.info("job {} grows: staged newcomer(s) on {} are up; world size {} of max {}", job.id(), reservedIds(), job.worldSize(),
+                job.spec().spec().workers().max());
+        return h.recoveries.begin(job, RecoveryKind.GROW, null, 0);
+    }
+
+    /** The newcomers of a growth were not all up in time: grow now all the same (those not up start fresh), or let them go. */
+    Behavior<JobMaster.Command> onTimedOut(JobMaster.StagingTimedOut t) {
+        if (!growWaiting || t.stagedFor() != stagedFor) return h.unchanged();
+        Job job = job();
+        var notUp = reservedIds().stream().filter(n -> !ready.contains(n)).toList();
+        h.log.warn("job {}: staged newcomer(s) on {} not up within {} s", job.id(), notUp, STAGING_TIMEOUT.toSeconds());
+        growWaiting = false;
+        if (ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery) {
+            return h.recoveries.begin(job, RecoveryKind.GROW, null, 0);
+        }
+        if (job.state() == JobState.RECOVERING) return h.unchanged(); // the recovery's next generation takes them
+        h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), reservedIds()));
+        for (var a : reserved) a.agent().tell(new AgentProtocol.StopGeneration(job.id(), stagedFor, "the growth did not happen"));
+        reset();
         return h.unchanged();
+    }
+
+    private boolean allReady() {
+        return !reserved.isEmpty() && ready.containsAll(reservedIds());
+    }
+
+    private boolean allReformable(Job job) {
+        return job.members().stream().allMatch(m -> reformable.contains(m.rank()));
     }
 
     private Job job() {
@@ -86,6 +155,7 @@ final class JobStaging {
         Job job = h.job();
         if (r.nodes().isEmpty()) {
             stagedFor = -1;
+            growWaiting = false; // nothing free to grow into any more
             if (swapWaiting != null) { // nothing free to stage on any more: swap now
                 String node = swapWaiting;
                 swapWaiting = null;
@@ -93,28 +163,44 @@ final class JobStaging {
             }
             return h.unchanged();
         }
-        boolean swapping = swapWaiting != null && job.state() == JobState.RUNNING;
-        if (!swapping && (job.state() != JobState.RECOVERING || job.elastic().recovery() == null) || job.generation() + 1 != stagedFor) {
+        boolean ahead = (swapWaiting != null || growWaiting) && job.state() == JobState.RUNNING;
+        boolean recovering = job.state() == JobState.RECOVERING && job.elastic().recovery() != null;
+        if ((!ahead && !recovering) || job.generation() + 1 != stagedFor) {
             h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), ids(r.nodes())));
-            if (swapping) return h.recoveries.swapNow(swapWaiting); // nothing to stage on: swap without
+            growWaiting = false;
+            if (swapWaiting != null && job.state() == JobState.RUNNING) return h.recoveries.swapNow(swapWaiting); // nothing to stage on
             return h.unchanged();
         }
-        var rec = job.elastic().recovery();
-        var members = job.members().stream().filter(m -> rec == null ? !m.nodeId().equals(swapWaiting)
-                : rec.survivors().contains(m.rank()) && !rec.departing().contains(m.nodeId())).toList();
-        var ranks = members.stream().map(Member::rank).toList();
-        long step = job.training().newestCommonStep(job.generation(), ranks, job.elastic().resumeStep());
-        var peers = members.stream().map(m -> h.peerUrls.get(m.nodeId())).filter(Objects::nonNull).toList();
-        var digests = h.peerDigests(job, step, null);
+        // no restore ahead: the job trains on, so the step the newcomer joins at is only known at the re-form, and the
+        // agent fetches it from a peer then (a step restored now would be stale, or already gone from the peers' tiers)
         var spec = job.spec().spec();
         for (var a : r.nodes()) {
             reserved.add(a);
-            a.agent().tell(new AgentProtocol.StartGeneration(job.id(), stagedFor, 0, 1, a.info().host(), 0, step,
-                    spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(), peers, digests, spec.argv(),
+            a.agent().tell(new AgentProtocol.StartGeneration(job.id(), stagedFor, 0, 1, a.info().host(), 0, 0,
+                    spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(), List.of(), Map.of(), spec.argv(),
                     spec.env(), spec.secrets(), spec.workingDir(), h.deps.reports(), true));
         }
-        h.log.info("job {}: staging a process for generation {} on {} (from step {})", job.id(), stagedFor, ids(r.nodes()), step);
-        return h.unchanged();
+        String why = growWaiting ? "the job grows into it once it is up" : swapWaiting != null ? "it replaces " + swapWaiting + " once it is up"
+                : "it joins generation " + stagedFor;
+        h.log.info("job {}: staging a process for generation {} on {}: {}", job.id(), stagedFor, ids(r.nodes()), why);
+        return h.done(job.withEvent(JobEventType.NEWCOMER_STAGED, String.join(",", ids(r.nodes())), -1, "starting a process on "
+                + ids(r.nodes()) + " ahead of generation " + stagedFor + ": " + why, h.now()));
+    }
+
+    /**
+     * At a recovery's close: the reserved nodes that go back with the generation's (placed again
+     * right after the survivors). Newcomers still starting stay reserved when the nodes that stay
+     * and the ready newcomers are enough ({@link ElasticPolicy#carryStaged}): the next generation
+     * opens without waiting for them and grows into them once they are up.
+     */
+    List<String> releaseAtClose(Job job, int staying) {
+        var readyIds = reservedIds().stream().filter(ready::contains).toList();
+        var notReady = reservedIds().stream().filter(n -> !ready.contains(n)).toList();
+        if (!ElasticPolicy.carryStaged(job, staying, readyIds.size(), notReady.size())) return reservedIds();
+        carrying.addAll(notReady);
+        h.log.info("job {}: generation {} opens without {} (still starting); the job grows into them once they are up", job.id(),
+                job.generation() + 1, notReady);
+        return readyIds;
     }
 
     /** Reserved nodes, released with the generation's nodes at its close and preferred after the survivors. */
@@ -122,27 +208,48 @@ final class JobStaging {
         return ids(reserved);
     }
 
-    /** The next generation is placed: staged processes it did not take stop (their nodes were released at the close). */
+    /**
+     * The next generation is placed: staged processes it did not take stop (their nodes were
+     * released at the close), except those carried for a growth once they are up.
+     */
     void placed(Job next, List<String> placed) {
+        var carried = new ArrayList<JobMaster.Assignment>();
         for (var a : reserved) {
-            if (!placed.contains(a.info().nodeId())) {
+            String id = a.info().nodeId();
+            if (placed.contains(id)) continue;
+            if (carrying.contains(id)) {
+                carried.add(a);
+            } else {
                 a.agent().tell(new AgentProtocol.StopGeneration(next.id(), stagedFor, "not needed in generation " + next.generation()));
             }
         }
+        long carriedFor = stagedFor;
+        var readyCarried = ids(carried).stream().filter(ready::contains).toList();
+        reset();
+        if (!carried.isEmpty()) {
+            reserved.addAll(carried);
+            ready.addAll(readyCarried);
+            stagedFor = carriedFor; // the staged processes keep the generation they were started for
+            growWaiting = true;
+            h.timers.startSingleTimer(new JobMaster.StagingTimedOut(stagedFor), STAGING_TIMEOUT);
+        }
+    }
+
+    private void reset() {
         reserved.clear();
         ready.clear();
         reformable.clear();
+        carrying.clear();
         stagedFor = -1;
         swapWaiting = null;
+        growWaiting = false;
     }
 
     /** The job ended: staged processes stop; returns their nodes, to go back with the job's. */
     List<String> ended(Job job) {
         for (var a : reserved) a.agent().tell(new AgentProtocol.StopGeneration(job.id(), stagedFor, "the job ended"));
         var ids = ids(reserved);
-        reserved.clear();
-        ready.clear();
-        swapWaiting = null;
+        reset();
         return ids;
     }
 

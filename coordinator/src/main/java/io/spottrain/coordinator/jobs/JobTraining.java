@@ -30,7 +30,8 @@ final class JobTraining {
     Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {
         if (!h.current(a)) return h.unchanged();
         h.staging.attached(a);
-        return h.done(h.job().withElastic(e -> e.attach(a.rank())));
+        h.done(h.job().withElastic(e -> e.attach(a.rank())));
+        return h.staging.maybeGrow(); // newcomers staged for a growth wait for every rank to be attached
     }
 
     Behavior<JobMaster.Command> onDone(AgentProtocol.RankDone d) {

@@ -237,6 +237,45 @@ class ElasticPolicyTest {
         assertEquals(expected, ElasticPolicy.onCapacityFree(job, free, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60)));
     }
 
+    static Stream<Arguments> stagedReady() {
+        // no cooldown row: a generation one second old grows into newcomers that are up
+        return Stream.of(
+                Arguments.of("staged newcomers up: grow now, however young the generation", aJob().workers(1, 4).running(2).build(), true,
+                        new BeginRecovery(RecoveryKind.GROW, null, 0)),
+                Arguments.of("a rank that cannot re-form in place", aJob().workers(1, 4).running(2).build(), false, new Ignore()),
+                Arguments.of("a rank not attached yet", aJob().workers(1, 4).running(2).notAttached(1).build(), true, new Ignore()),
+                Arguments.of("a recovery under way takes them itself", aJob().workers(1, 4).running(2).recovering(RecoveryKind.KILL, "node1")
+                        .build(), true, new Ignore()),
+                Arguments.of("at its max", aJob().workers(1, 2).running(2).build(), true, new Ignore()),
+                Arguments.of("scaleUp: never", aJob().scaleUp(ScaleUp.NEVER).workers(1, 4).running(2).build(), true, new Ignore()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void stagedReady(String what, Job job, boolean reformable, Decision expected) {
+        assertEquals(expected, ElasticPolicy.onStagedReady(job, reformable));
+    }
+
+    static Stream<Arguments> carryStaged() {
+        // workers min 2 max 4 unless the row says otherwise
+        return Stream.of(
+                Arguments.of("2 stay, 1 newcomer still starting: open with the 2, grow when it is up", aJob().workers(2, 4).running(3).build(),
+                        2, 0, 1, true),
+                Arguments.of("1 stays + 1 ready meet min 2", aJob().workers(2, 4).running(3).build(), 1, 1, 1, true),
+                Arguments.of("1 stays, below min 2 without the starting one: wait for it", aJob().workers(2, 4).running(2).build(), 1, 0, 1,
+                        false),
+                Arguments.of("every newcomer is ready: nothing to carry", aJob().workers(2, 4).running(3).build(), 2, 1, 0, false),
+                Arguments.of("nobody stays (resume from S3): wait", aJob().workers(1, 4).running(2).build(), 0, 0, 2, false),
+                Arguments.of("scaleUp: never cannot grow later: wait", aJob().scaleUp(ScaleUp.NEVER).workers(2, 4).running(3).build(), 2, 0, 1,
+                        false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void carryStaged(String what, Job job, int staying, int ready, int notReady, boolean expected) {
+        assertEquals(expected, ElasticPolicy.carryStaged(job, staying, ready, notReady));
+    }
+
     @Test
     void aYoungGenerationWaitsForTheCooldownBeforeItGrows() {
         Job job = aJob().workers(1, 4).running(2).build();

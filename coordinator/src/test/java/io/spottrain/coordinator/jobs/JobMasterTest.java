@@ -16,12 +16,14 @@ import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -43,6 +45,7 @@ class JobMasterTest {
             "spottrain.coordinator.progress-flush-interval", "100ms",
             "spottrain.coordinator.ended-linger", "1s",
             "spottrain.coordinator.capacity-retry", "200ms",
+            "spottrain.coordinator.scale-up-cooldown", "0s",
             "spottrain.coordinator.auto-checkpoint.floor", "300ms")).withFallback(ConfigFactory.load()));
 
     InMemoryStateStore store;
@@ -115,7 +118,7 @@ class JobMasterTest {
         return master;
     }
 
-    void awaitStored(String id, java.util.function.Predicate<JobDocument> done) {
+    void awaitStored(String id, Predicate<JobDocument> done) {
         long deadline = System.nanoTime() + 5_000_000_000L;
         JobDocument last = null;
         while (System.nanoTime() < deadline) {
@@ -203,7 +206,7 @@ class JobMasterTest {
         Job job = submit("notice-1", 1, 3, 3);
         var master = running(job, 2);
         master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",
-                io.spottrain.protocol.wire.InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-12-01T10:02:00Z", "2026-12-01T10:00:00Z")));
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-12-01T10:02:00Z", "2026-12-01T10:00:00Z")));
         assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the next common step");
         assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
         manager.expectMessageClass(JobManager.RequestReplacement.class);
@@ -222,34 +225,43 @@ class JobMasterTest {
         assertEquals(0L, p.lostSteps());
     }
 
-    /** Survivors that can re-form in place get the newcomer staged on a reserved free node while they checkpoint and park. */
-    @Test
-    void aNewcomerIsStagedOnAReservedNodeAndPlacedRightAfterTheSurvivors() {
-        Job job = submit("stage-1", 1, 3, 3);
-        var master = running(job, 2);
+    /**
+     * A notice to node2 of a 2-rank v2 job (max 3) while node3 is free: node3 is reserved and
+     * staged; {@code upBeforeClose}: its process is parked before the survivors' checkpoint of step
+     * 400 completes; the generation closes (node1 parked, node2 stopped). Returns the staged start.
+     */
+    private AgentProtocol.StartGeneration noticeWithAFreeNode(ActorRef<JobMaster.Command> master, String id, boolean upBeforeClose) {
         for (int r = 0; r < 2; r++) { // both ranks speak contract v2
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("stage-1", 1, r, "node" + (r + 1), 0, true)));
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached(id, 1, r, "node" + (r + 1), 0, true)));
         }
         master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",
-                io.spottrain.protocol.wire.InterruptionKind.SPOT_INTERRUPTION, "terminate", null, "2026-12-01T10:00:00Z")));
-        var reserve = manager.expectMessageClass(JobManager.Reserve.class);
-        assertEquals(2, reserve.count(), "room for max 3 beside the one survivor");
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", null, "2026-12-01T10:00:00Z")));
+        assertEquals(2, manager.expectMessageClass(JobManager.Reserve.class).count(), "room for max 3 beside the one survivor");
         manager.expectMessageClass(JobManager.RequestReplacement.class);
         master.tell(new JobMaster.Reserved(List.of(node(2))));
         var staged = expect(2, AgentProtocol.StartGeneration.class);
-        assertTrue(staged.standby(), "started ahead of its generation");
-        assertEquals(2, staged.generation());
-        assertEquals(List.of("http://peer1"), staged.peerUrls(), "restored from the survivor, never from the departing node");
         expect(0, AgentProtocol.RequestCheckpoint.class);
         expect(1, AgentProtocol.RequestCheckpoint.class);
+        if (upBeforeClose) master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged(id, 2, 0, "node3", 0)));
         for (int r = 0; r < 2; r++) {
-            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("stage-1", 1, r, "node" + (r + 1), 400, "/d", 1, 10, 0.5,
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported(id, 1, r, "node" + (r + 1), 400, "/d", 1, 10, 0.5,
                     2, "requested", "digest-" + r)));
         }
         expect(0, AgentProtocol.StopGeneration.class);
         expect(1, AgentProtocol.StopGeneration.class);
-        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("stage-1", 1, 0, "node1", 75, "parked", true)));
-        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("stage-1", 1, 1, "node2", 75, "")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(id, 1, 0, "node1", 75, "parked", true)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(id, 1, 1, "node2", 75, "")));
+        return staged;
+    }
+
+    /** Survivors that can re-form in place get the newcomer staged on a reserved free node while they checkpoint and park. */
+    @Test
+    void aNewcomerIsStagedOnAReservedNodeAndPlacedRightAfterTheSurvivors() {
+        var master = running(submit("stage-1", 1, 3, 3), 2);
+        var staged = noticeWithAFreeNode(master, "stage-1", true);
+        assertTrue(staged.standby(), "started ahead of its generation");
+        assertEquals(2, staged.generation());
+        assertEquals(0, staged.resumeStep(), "no restore ahead: the step it joins at is fetched from a peer at the re-form");
         assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds(),
                 "the staged node goes back with the generation's");
         assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.WantsNodes.class).preferred(),
@@ -261,6 +273,61 @@ class JobMasterTest {
         var joins = expect(2, AgentProtocol.StartGeneration.class);
         assertFalse(joins.standby(), "the generation's own start: the agent re-forms the staged process with it");
         assertEquals(1, joins.rank());
+    }
+
+    /**
+     * A newcomer still starting at the close does not hold the next generation back when the
+     * survivor meets min: the survivor resumes alone, and the job grows into the newcomer in place
+     * as soon as it is up (no cooldown: its start is paid).
+     */
+    @Test
+    void aNewcomerStillStartingAtTheCloseIsGrownIntoOnceItIsUp() {
+        var master = running(submit("carry-1", 1, 3, 3), 2);
+        assertTrue(noticeWithAFreeNode(master, "carry-1", false).standby());
+        assertEquals(List.of("node1", "node2"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds(),
+                "the newcomer still starting stays reserved");
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        master.tell(new JobMaster.Placed(List.of(node(0))));
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("carry-1", expect(0, AgentProtocol.AllocatePort.class).generation(),
+                "node1", "127.0.0.1", 29700)));
+        assertEquals(1, expect(0, AgentProtocol.StartGeneration.class).worldSize(), "the survivor resumes alone at once");
+        agents.get(2).expectNoMessage(Duration.ofMillis(100)); // the staged process is kept, not stopped
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("carry-1", 2, 0, "node1", 100, "log", true)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("carry-1", 2, 0, "node3", 400)));
+        agents.get(0).expectNoMessage(Duration.ofMillis(100)); // not before the survivor is attached again (it could not checkpoint)
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("carry-1", 2, 0, "node1", 400, true)));
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the growth begins: a collective checkpoint");
+        awaitStored("carry-1", d -> d.state() == JobState.RECOVERING && d.elastic().recovery().kind() == RecoveryKind.GROW);
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("carry-1", 2, 0, "node1", 420, "/d", 1, 10, 0.5,
+                1, "requested", "digest-0")));
+        expect(0, AgentProtocol.StopGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("carry-1", 2, 0, "node1", 75, "parked", true)));
+        assertEquals(List.of("node1", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
+        assertEquals(List.of("node1", "node3"), manager.expectMessageClass(JobManager.WantsNodes.class).preferred());
+    }
+
+    /** Free nodes offered to a running job get a staged process first; the job grows only once it is up. */
+    @Test
+    void growthStagesTheNewcomerFirstAndBeginsWhenItIsUp() {
+        var master = running(submit("grow-1", 1, 3, 3), 2);
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("grow-1", 1, r, "node" + (r + 1), 0, true)));
+        }
+        awaitStored("grow-1", d -> d.elastic().attached().size() == 2);
+        master.tell(new JobMaster.CapacityFree(1)); // the cooldown is 0 s in these settings
+        assertEquals(1, manager.expectMessageClass(JobManager.Reserve.class).count(), "room for max 3");
+        master.tell(new JobMaster.Reserved(List.of(node(2))));
+        var staged = expect(2, AgentProtocol.StartGeneration.class);
+        assertTrue(staged.standby());
+        assertEquals(0, staged.resumeStep());
+        agents.get(0).expectNoMessage(Duration.ofMillis(150)); // the job trains on while the newcomer starts
+        master.tell(new JobMaster.CapacityFree(1)); // offered again meanwhile: no second staging, no growth yet
+        manager.expectNoMessage(Duration.ofMillis(100));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("grow-1", 2, 0, "node3", 0)));
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step());
+        assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+        var events = storedEvents("grow-1");
+        assertTrue(events.contains(JobEventType.NEWCOMER_STAGED), events::toString);
     }
 
     @Test

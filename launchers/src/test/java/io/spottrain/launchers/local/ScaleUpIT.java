@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Capacity that comes back is used: a job running below its max on a real local cluster grows
  * into a node that joins mid-run, at a checkpoint, losing no step, and ends with the parameters of
- * an uninterrupted run. Growing is no preemption. The node joins inside the scale-up cooldown (20 s
+ * an uninterrupted run. The newcomer is staged first (started, restored, parked while the job trains
+ * on) and the growth re-forms all three ranks in place. Growing is no preemption. The node joins inside the scale-up cooldown (20 s
  * here) and nothing else happens after it: the job grows when the cooldown ends all the same.
  */
 @Timeout(240)
@@ -60,6 +62,24 @@ class ScaleUpIT {
             assertEquals(0, end.path("preemptions").size(), "growing is no preemption: " + end.path("preemptions"));
             assertEquals(0, end.path("restarts").asInt());
             assertTrue(end.path("events").toString().contains("growing from world size 2 toward max 3"), end.path("events")::toString);
+            // growing without stopping: the newcomer was started and restored ahead, then re-formed in place with the two
+            int staged = 0;
+            int inPlace = 0;
+            String grewAt = null;
+            String runningAt = null;
+            for (JsonNode e : end.path("events")) {
+                String type = e.path("type").asText();
+                if (type.equals("NEWCOMER_STAGED")) staged++;
+                if (type.equals("RANK_STARTED") && e.path("generation").asLong() == 2 && e.path("message").asText().contains("in place")) {
+                    inPlace++;
+                }
+                if (type.equals("RECOVERING") && grewAt == null) grewAt = e.path("at").asText();
+                if (type.equals("RUNNING") && e.path("generation").asLong() == 2) runningAt = e.path("at").asText();
+            }
+            assertEquals(1, staged, "one newcomer staged ahead of the growth: " + end.path("events"));
+            assertEquals(3, inPlace, "all 3 ranks of generation 2 re-formed in place, the newcomer too: " + end.path("events"));
+            System.out.printf("ScaleUpIT: growth from RECOVERING to RUNNING took %.2f s%n",
+                    Duration.between(Instant.parse(grewAt), Instant.parse(runningAt)).toMillis() / 1000.0);
         }
     }
 }

@@ -8,8 +8,6 @@ import io.spottrain.protocol.wire.AgentProtocol;
 import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,12 +75,9 @@ public final class ProcessSupervisor {
         return env;
     }
 
-    /** A port free on {@code host} now (for a rendezvous: rank 0 binds it). */
+    /** A port free on {@code host} now (for a rendezvous: rank 0 binds it), outside the ephemeral range ({@link RendezvousPorts}). */
     public static int freePort(String host) throws IOException {
-        try (var socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        }
+        return RendezvousPorts.free(host);
     }
 
     /** Every job-secret value this node holds (to be masked in reports). */
