@@ -70,7 +70,7 @@ final class Ec2Command {
             var template = FleetRequests.launchTemplateVersion(c);
             String userData = new String(Base64.getDecoder().decode(template.launchTemplateData().userData()), StandardCharsets.UTF_8);
             var fleets = new ArrayList<CreateFleetRequest>();
-            for (NodeMarket nm : FleetRequests.markets(m)) fleets.add(FleetRequests.createFleet(c, new Gang(job, tags, workers, nm, 1), "$Latest"));
+            for (NodeMarket nm : FleetRequests.markets(m)) fleets.add(FleetRequests.createFleet(c, new Gang(job, tags, workers, nm, "plan"), "$Latest"));
             if (output.json()) {
                 var out = new LinkedHashMap<String, Object>();
                 out.put("launchTemplateVersion", Map.of("request", template.toString(), "userData", userData));

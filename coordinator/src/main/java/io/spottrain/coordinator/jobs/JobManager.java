@@ -130,7 +130,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.store = store;
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
-        this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts());
+        this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
+                id -> jobs.containsKey(id) ? jobs.get(id).spec().metadata().labels() : Map.of());
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");

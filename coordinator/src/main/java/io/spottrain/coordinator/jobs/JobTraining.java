@@ -30,7 +30,13 @@ final class JobTraining {
     Behavior<JobMaster.Command> onAttached(AgentProtocol.RankAttached a) {
         if (!h.current(a)) return h.unchanged();
         h.staging.attached(a);
+        boolean was = ElasticPolicy.recoverable(h.job());
         h.done(h.job().withElastic(e -> e.attach(a.rank())));
+        if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING
+                && h.job().worldSize() < h.job().spec().spec().workers().max()) {
+            // an offer of free nodes made before every rank was attached was ignored, and nothing else may offer them again
+            h.deps.manager().tell(new JobManager.OfferCapacity());
+        }
         return h.staging.maybeGrow(); // newcomers staged for a growth wait for every rank to be attached
     }
 

@@ -3,9 +3,11 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -29,14 +31,17 @@ final class Replacements {
     private final AtomicReference<NodeLauncher> launcher;
     private final Executor blocking;
     private final int attempts;
+    /** A job's labels (team, project ...), for the launcher to tag its machines with. */
+    private final Function<String, Map<String, String>> labelsOf;
 
     Replacements(ActorContext<JobManager.Command> ctx, TimerScheduler<JobManager.Command> timers, AtomicReference<NodeLauncher> launcher,
-            Executor blocking, int attempts) {
+            Executor blocking, int attempts, Function<String, Map<String, String>> labelsOf) {
         this.ctx = ctx;
         this.timers = timers;
         this.launcher = launcher;
         this.blocking = blocking;
         this.attempts = attempts;
+        this.labelsOf = labelsOf;
     }
 
     NodeLauncher launcher() {
@@ -56,7 +61,7 @@ final class Replacements {
         var l = launcher.get();
         if (l == null) return;
         var request = new NodeLauncher.NodeRequest(null, departed.market(), departed.instanceType(), departed.gpus(), departed.pricePerHour(),
-                departed.onDemandPricePerHour(), departed.zone());
+                departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, labelsOf.apply(jobId));
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
                 return l.launch(request);

@@ -2,7 +2,9 @@ package io.spottrain.coordinator.launch;
 
 import io.spottrain.protocol.spec.NodeMarket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Starts and stops worker nodes: local agent processes by default, EC2 instances in the cloud.
@@ -16,6 +18,22 @@ public interface NodeLauncher extends AutoCloseable {
      * After {@link #close} every launch is refused.
      */
     LaunchedNode launch(NodeRequest request) throws LaunchException;
+
+    /**
+     * Starts {@code count} nodes like {@code request} as one gang: all of them or none (a launcher
+     * that can ask its cloud for a gang at once does; by default one launch after the other, and
+     * those started are stopped again when one fails).
+     */
+    default List<LaunchedNode> launch(NodeRequest request, int count) throws LaunchException {
+        var out = new ArrayList<LaunchedNode>();
+        try {
+            for (int i = 0; i < count; i++) out.add(launch(request));
+        } catch (LaunchException e) {
+            out.forEach(n -> stop(n.nodeId()));
+            throw e;
+        }
+        return out;
+    }
 
     /**
      * The shapes of node this launcher can start (empty: unknown), so a job that none of them
@@ -46,12 +64,29 @@ public interface NodeLauncher extends AutoCloseable {
     @Override
     void close();
 
-    /** What to launch; {@code nodeId} null: the launcher names it. */
+    /**
+     * What to launch; {@code nodeId} null: the launcher names it. {@code job} and {@code labels}
+     * (null, empty: none) say whom it is for: a cloud launcher tags the machine with them (ownership,
+     * cost allocation).
+     */
     record NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour,
-            double onDemandPricePerHour, String zone) {
+            double onDemandPricePerHour, String zone, String job, Map<String, String> labels) {
+
+        public NodeRequest {
+            labels = labels == null ? Map.of() : Map.copyOf(labels);
+        }
+
+        public NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour, double onDemandPricePerHour,
+                String zone) {
+            this(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, null, Map.of());
+        }
 
         public NodeRequest withNodeId(String id) {
-            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone);
+            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels);
+        }
+
+        public NodeRequest forJob(String jobId, Map<String, String> jobLabels) {
+            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, jobId, jobLabels);
         }
     }
 

@@ -115,6 +115,10 @@ class JobMasterTest {
             master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached(submitted.id(), start.generation(), i, "node" + (i + 1), 0)));
         }
         awaitStored(submitted.id(), d -> d.state() == JobState.RUNNING && d.elastic().attached().size() == world);
+        if (world < submitted.spec().spec().workers().max()) {
+            // every rank attached below max: free nodes are offered again (an offer before the last attach was ignored)
+            manager.expectMessageClass(JobManager.OfferCapacity.class);
+        }
         return master;
     }
 
@@ -302,6 +306,7 @@ class JobMasterTest {
                 1, "requested", "digest-0")));
         expect(0, AgentProtocol.StopGeneration.class);
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("carry-1", 2, 0, "node1", 75, "parked", true)));
+        manager.expectMessageClass(JobManager.OfferCapacity.class); // generation 2 attached below max (the staged node is not free)
         assertEquals(List.of("node1", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
         assertEquals(List.of("node1", "node3"), manager.expectMessageClass(JobManager.WantsNodes.class).preferred());
     }

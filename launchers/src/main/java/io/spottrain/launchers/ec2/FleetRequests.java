@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
+import software.amazon.awssdk.services.ec2.model.CreateLaunchTemplateRequest;
 import software.amazon.awssdk.services.ec2.model.CreateLaunchTemplateVersionRequest;
 import software.amazon.awssdk.services.ec2.model.DefaultTargetCapacityType;
 import software.amazon.awssdk.services.ec2.model.FleetLaunchTemplateConfigRequest;
@@ -50,8 +51,12 @@ public final class FleetRequests {
     public static final String TAG_JOB = "spottrain:job";
     public static final String TAG_LAUNCH = "spottrain:launch";
 
-    /** A launch: {@code workers} machines for {@code job} on {@code market} (spot or on-demand), its {@code attempt}-th try. */
-    public record Gang(String job, Map<String, String> labels, int workers, NodeMarket market, int attempt) {
+    /**
+     * A launch: {@code workers} machines for {@code job} on {@code market} (spot or on-demand);
+     * {@code launch} names this one request (unique per request the launcher makes, the same for the
+     * SDK's retries of it, so EC2 never launches it twice).
+     */
+    public record Gang(String job, Map<String, String> labels, int workers, NodeMarket market, String launch) {
         public Gang {
             labels = Map.copyOf(labels);
             if (workers < 1) throw new IllegalArgumentException("a gang has at least one worker, got " + workers);
@@ -72,8 +77,37 @@ public final class FleetRequests {
         };
     }
 
+    /** A capacity pool: one instance type in one subnet (so one availability zone); EC2 has or lacks capacity per pool. */
+    public record Pool(String instanceType, String subnetId, String zone) {
+        @Override
+        public String toString() {
+            return instanceType + "/" + zone;
+        }
+    }
+
+    /** Every pool of the config: instance types x subnets, in the config's order (types first). */
+    public static List<Pool> pools(Ec2Config c) {
+        var out = new ArrayList<Pool>();
+        for (var t : c.instanceTypes()) for (var s : c.subnets()) out.add(new Pool(t.type(), s.id(), s.zone()));
+        return out;
+    }
+
     public static CreateLaunchTemplateVersionRequest launchTemplateVersion(Ec2Config c) {
-        var data = RequestLaunchTemplateData.builder()
+        return CreateLaunchTemplateVersionRequest.builder().launchTemplateName(templateName(c))
+                .versionDescription("spottrain " + c.cluster() + " agent").launchTemplateData(templateData(c)).build();
+    }
+
+    /** The template itself, for a cluster's first launch (a version can only be added to a template that exists). */
+    public static CreateLaunchTemplateRequest launchTemplate(Ec2Config c) {
+        return CreateLaunchTemplateRequest.builder().launchTemplateName(templateName(c))
+                .versionDescription("spottrain " + c.cluster() + " agent").launchTemplateData(templateData(c))
+                .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.LAUNCH_TEMPLATE)
+                        .tags(tags(c, Map.of(TAG_CLUSTER, c.cluster()))).build())
+                .build();
+    }
+
+    private static RequestLaunchTemplateData templateData(Ec2Config c) {
+        return RequestLaunchTemplateData.builder()
                 .imageId(c.imageId())
                 .iamInstanceProfile(c.instanceProfile().startsWith("arn:")
                         ? LaunchTemplateIamInstanceProfileSpecificationRequest.builder().arn(c.instanceProfile()).build()
@@ -87,8 +121,6 @@ public final class FleetRequests {
                         .tags(tags(c, Map.of(TAG_CLUSTER, c.cluster()))).build())
                 .userData(Base64.getEncoder().encodeToString(userData(c).getBytes(StandardCharsets.UTF_8)))
                 .build();
-        return CreateLaunchTemplateVersionRequest.builder().launchTemplateName(templateName(c))
-                .versionDescription("spottrain " + c.cluster() + " agent").launchTemplateData(data).build();
     }
 
     /**
@@ -114,11 +146,16 @@ public final class FleetRequests {
     }
 
     public static CreateFleetRequest createFleet(Ec2Config c, Gang g, String templateVersion) {
+        return createFleet(c, g, templateVersion, pools(c));
+    }
+
+    /** As above over {@code pools} only (the launcher leaves out pools that said they have no capacity, for a while). */
+    public static CreateFleetRequest createFleet(Ec2Config c, Gang g, String templateVersion, List<Pool> pools) {
+        if (pools.isEmpty()) throw new IllegalArgumentException("a fleet needs at least one pool");
         var overrides = new ArrayList<FleetLaunchTemplateOverridesRequest>();
-        for (var t : c.instanceTypes()) {
-            for (var s : c.subnets()) {
-                overrides.add(FleetLaunchTemplateOverridesRequest.builder().instanceType(t.type()).subnetId(s.id()).availabilityZone(s.zone()).build());
-            }
+        for (var p : pools) {
+            overrides.add(FleetLaunchTemplateOverridesRequest.builder().instanceType(p.instanceType()).subnetId(p.subnetId())
+                    .availabilityZone(p.zone()).build());
         }
         boolean spot = g.market() == NodeMarket.SPOT;
         var capacity = TargetCapacitySpecificationRequest.builder().totalTargetCapacity(g.workers())
@@ -159,11 +196,11 @@ public final class FleetRequests {
         return t.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
     }
 
-    /** The same for a retry of the same launch (same cluster, job, market, size, attempt), different for the next attempt; at most 64 characters. */
+    /** The same for a retry of the same launch (same cluster, job, market, size, launch), different for another launch; at most 64 characters. */
     static String clientToken(Ec2Config c, Gang g) {
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(String.join("|", c.cluster(), g.job(), g.market().name(),
-                    Integer.toString(g.workers()), Integer.toString(g.attempt())).getBytes(StandardCharsets.UTF_8));
+                    Integer.toString(g.workers()), g.launch()).getBytes(StandardCharsets.UTF_8));
             return "spottrain-" + HexFormat.of().formatHex(h, 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

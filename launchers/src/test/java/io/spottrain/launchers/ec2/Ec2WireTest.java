@@ -93,7 +93,7 @@ class Ec2WireTest {
                     <lifecycle>spot</lifecycle><instanceIds><item>i-0aaa</item><item>i-0bbb</item></instanceIds><instanceType>g5.xlarge</instanceType>
                   </item></fleetInstanceSet>
                 </CreateFleetResponse>""";
-        var request = FleetRequests.createFleet(c, new Gang("bert-7f3a", Map.of("team", "nlp"), 2, NodeMarket.SPOT, 1), "$Latest");
+        var request = FleetRequests.createFleet(c, new Gang("bert-7f3a", Map.of("team", "nlp"), 2, NodeMarket.SPOT, "launch-1"), "$Latest");
         var response = ec2.createFleet(request);
 
         Map<String, String> p = requests.get(0);
@@ -127,7 +127,7 @@ class Ec2WireTest {
         okBody = "<CreateFleetResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId></CreateFleetResponse>";
         errorBody = "<Response><Errors><Error><Code>InternalError</Code><Message>try again</Message></Error></Errors><RequestID>r</RequestID></Response>";
         plan.add(new int[] {500});
-        var request = FleetRequests.createFleet(Ec2ConfigParserTest.example(), new Gang("j", Map.of(), 1, NodeMarket.SPOT, 1), "$Latest");
+        var request = FleetRequests.createFleet(Ec2ConfigParserTest.example(), new Gang("j", Map.of(), 1, NodeMarket.SPOT, "launch-1"), "$Latest");
         ec2.createFleet(request);
         assertEquals(2, requests.size(), "retried once");
         assertEquals(requests.get(0).get("ClientToken"), requests.get(1).get("ClientToken"));
@@ -138,7 +138,7 @@ class Ec2WireTest {
         errorBody = "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation."
                 + "</Message></Error></Errors><RequestID>r</RequestID></Response>";
         plan.add(new int[] {403});
-        var request = FleetRequests.createFleet(Ec2ConfigParserTest.example(), new Gang("j", Map.of(), 1, NodeMarket.SPOT, 1), "$Latest");
+        var request = FleetRequests.createFleet(Ec2ConfigParserTest.example(), new Gang("j", Map.of(), 1, NodeMarket.SPOT, "launch-1"), "$Latest");
         var e = assertThrows(Ec2Exception.class, () -> ec2.createFleet(request));
         assertEquals("UnauthorizedOperation", e.awsErrorDetails().errorCode());
         assertEquals(Ec2Errors.Kind.AUTH, Ec2Errors.classify(e.awsErrorDetails().errorCode()));

@@ -24,7 +24,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 
 /** The requests the EC2 launcher sends, as pure functions of the config and the gang. */
 class FleetRequestsTest {
-    private static final Gang SPOT4 = new Gang("bert-7f3a", Map.of("team", "nlp", "project", "bert"), 4, NodeMarket.SPOT, 1);
+    private static final Gang SPOT4 = new Gang("bert-7f3a", Map.of("team", "nlp", "project", "bert"), 4, NodeMarket.SPOT, "launch-1");
 
     @Test
     void aSpotGangIsOneInstantAllOrNothingFleetInOneZoneOverEveryPool() throws Exception {
@@ -63,14 +63,14 @@ class FleetRequestsTest {
         var c = Ec2ConfigParserTest.example();
         String first = FleetRequests.createFleet(c, SPOT4, "1").clientToken();
         assertEquals(first, FleetRequests.createFleet(c, SPOT4, "1").clientToken(), "the same launch retried: EC2 launches nothing twice");
-        assertNotEquals(first, FleetRequests.createFleet(c, new Gang("bert-7f3a", Map.of(), 4, NodeMarket.SPOT, 2), "1").clientToken());
-        assertNotEquals(first, FleetRequests.createFleet(c, new Gang("bert-7f3a", Map.of(), 4, NodeMarket.ON_DEMAND, 1), "1").clientToken());
+        assertNotEquals(first, FleetRequests.createFleet(c, new Gang("bert-7f3a", Map.of(), 4, NodeMarket.SPOT, "launch-2"), "1").clientToken());
+        assertNotEquals(first, FleetRequests.createFleet(c, new Gang("bert-7f3a", Map.of(), 4, NodeMarket.ON_DEMAND, "launch-1"), "1").clientToken());
         assertTrue(first.length() <= 64, first);
     }
 
     @Test
     void onDemandIsAllOrNothingInOneZoneToo() throws Exception {
-        var r = FleetRequests.createFleet(Ec2ConfigParserTest.example(), new Gang("j", Map.of(), 2, NodeMarket.ON_DEMAND, 1), "1");
+        var r = FleetRequests.createFleet(Ec2ConfigParserTest.example(), new Gang("j", Map.of(), 2, NodeMarket.ON_DEMAND, "launch-1"), "1");
         assertEquals(DefaultTargetCapacityType.ON_DEMAND, r.targetCapacitySpecification().defaultTargetCapacityType());
         assertEquals(2, r.onDemandOptions().minTargetCapacity());
         assertTrue(r.onDemandOptions().singleAvailabilityZone());

@@ -1,0 +1,307 @@
+package io.spottrain.launchers.ec2;
+
+import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.launchers.ec2.FleetRequests.Gang;
+import io.spottrain.launchers.ec2.FleetRequests.Pool;
+import io.spottrain.protocol.spec.NodeMarket;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.CreateFleetResponse;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeSpotPriceHistoryRequest;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.InstanceLifecycleType;
+import software.amazon.awssdk.services.ec2.model.TerminateInstancesRequest;
+
+/**
+ * The {@link NodeLauncher} for EC2: a gang is one {@code CreateFleet} of type {@code instant}
+ * ({@link FleetRequests}) over every pool (instance type x subnet) that fits and is not cooling
+ * down; a pool that answers a capacity error is left out for the config's pool cooldown
+ * ({@link PoolBook}) and the gang is asked again of the others, until none is left. Auth and
+ * parameter errors go to the operator with AWS's message; throttling and server errors are the
+ * SDK's retries (same client token: nothing is launched twice). A node's id is its instance id
+ * (the agent registers with it). Released nodes are terminated. {@link #reconcile} adopts the
+ * cluster's running instances by tag (after a coordinator restart or hand-over) and terminates those
+ * that never registered within a grace. {@link #refreshSpotPrices} reads
+ * {@code DescribeSpotPriceHistory} for the shapes' Spot prices. Closing the launcher stops it
+ * launching but terminates nothing: the machines outlive a coordinator, and the next one adopts
+ * them.
+ */
+public final class Ec2Launcher implements NodeLauncher {
+    private static final Logger log = LoggerFactory.getLogger(Ec2Launcher.class);
+    static final String NOT_FOUND = "InvalidLaunchTemplateName.NotFoundException";
+
+    private final Ec2Config config;
+    private final Ec2Client ec2;
+    private final Clock clock;
+    private final PoolBook pools;
+    private final Map<String, LaunchedNode> nodes = new ConcurrentHashMap<>();
+    private final Map<String, Double> spotPrices = new ConcurrentHashMap<>();
+    private final String launcherId = UUID.randomUUID().toString().substring(0, 8);
+    private final AtomicInteger launches = new AtomicInteger();
+    private volatile String templateVersion;
+    private volatile boolean closed;
+
+    public Ec2Launcher(Ec2Config config, Ec2Client ec2, Clock clock) {
+        this.config = config;
+        this.ec2 = ec2;
+        this.clock = clock;
+        this.pools = new PoolBook(config.poolCooldown());
+    }
+
+    @Override
+    public LaunchedNode launch(NodeRequest request) throws LaunchException {
+        return launch(request, 1).get(0);
+    }
+
+    @Override
+    public List<LaunchedNode> launch(NodeRequest request, int count) throws LaunchException {
+        if (closed) throw new LaunchException("the EC2 launcher is closed", null);
+        var fitting = FleetRequests.pools(config).stream().filter(p -> gpus(p.instanceType()) >= request.gpus()).toList();
+        if (fitting.isEmpty()) {
+            throw new LaunchException("no instance type in the fleet config has " + request.gpus() + " GPU(s) (" + typesSeen() + ")", null);
+        }
+        String version = template();
+        String job = request.job() == null ? "-" : request.job();
+        var tried = new ArrayList<String>();
+        while (true) {
+            var open = pools.open(fitting, clock.instant());
+            if (open.isEmpty()) {
+                throw new LaunchException("no " + request.market().label() + " capacity for " + count + " node(s) in any pool: " + String.join("; ",
+                        tried.isEmpty() ? List.of("every pool is cooling down: " + pools.cooling(clock.instant())) : tried), null);
+            }
+            var gang = new Gang(job, request.labels(), count, request.market(), launcherId + "-" + launches.incrementAndGet());
+            CreateFleetResponse response;
+            try {
+                response = ec2.createFleet(FleetRequests.createFleet(config, gang, version, open));
+            } catch (Ec2Exception e) {
+                throw refused("CreateFleet", e);
+            } catch (SdkClientException e) {
+                throw new LaunchException("CreateFleet did not reach EC2: " + e.getMessage(), e);
+            }
+            var ids = new ArrayList<String>();
+            for (var i : response.instances()) ids.addAll(i.instanceIds());
+            if (ids.size() >= count) return adopt(ids, request.market());
+            if (!ids.isEmpty()) { // never keep part of a gang (MinTargetCapacity should make this impossible)
+                log.warn("EC2 launched {} of {} instances for {}: terminating them", ids.size(), count, job);
+                terminate(ids);
+            }
+            boolean capacityOnly = true;
+            for (var e : response.errors()) {
+                var o = e.launchTemplateAndOverrides() == null ? null : e.launchTemplateAndOverrides().overrides();
+                var kind = Ec2Errors.classify(e.errorCode());
+                tried.add((o == null ? "?" : o.instanceTypeAsString() + "/" + o.availabilityZone()) + ": " + e.errorCode() + " " + e.errorMessage());
+                if (kind == Ec2Errors.Kind.CAPACITY && o != null) {
+                    open.stream().filter(p -> p.instanceType().equals(o.instanceTypeAsString()) && p.subnetId().equals(o.subnetId()))
+                            .forEach(p -> pools.noCapacity(p, clock.instant(), e.errorCode(), e.errorMessage()));
+                } else {
+                    capacityOnly = false;
+                }
+            }
+            if (response.errors().isEmpty() || !capacityOnly) {
+                throw new LaunchException("EC2 launched " + ids.size() + " of " + count + " node(s): " + String.join("; ", tried), null);
+            }
+        }
+    }
+
+    private List<LaunchedNode> adopt(List<String> ids, NodeMarket market) {
+        var out = new ArrayList<LaunchedNode>();
+        for (String id : ids) {
+            var n = new LaunchedNode(id, market, 0, null);
+            nodes.put(id, n);
+            out.add(n);
+        }
+        log.info("launched {} {} instance(s): {}", ids.size(), market.label(), ids);
+        return out;
+    }
+
+    /** The launch template version this launcher's fleets use: created once per launcher (the template too, on a cluster's first launch). */
+    private synchronized String template() throws LaunchException {
+        if (templateVersion != null) return templateVersion;
+        try {
+            templateVersion = Long.toString(ec2.createLaunchTemplateVersion(FleetRequests.launchTemplateVersion(config))
+                    .launchTemplateVersion().versionNumber());
+        } catch (Ec2Exception e) {
+            if (e.awsErrorDetails() == null || !NOT_FOUND.equals(e.awsErrorDetails().errorCode())) throw refused("CreateLaunchTemplateVersion", e);
+            try {
+                templateVersion = Long.toString(ec2.createLaunchTemplate(FleetRequests.launchTemplate(config)).launchTemplate()
+                        .latestVersionNumber());
+            } catch (Ec2Exception e2) {
+                throw refused("CreateLaunchTemplate", e2);
+            }
+        } catch (SdkClientException e) {
+            throw new LaunchException("CreateLaunchTemplateVersion did not reach EC2: " + e.getMessage(), e);
+        }
+        log.info("launch template {} version {}", FleetRequests.templateName(config), templateVersion);
+        return templateVersion;
+    }
+
+    /** An error EC2 answered, with its code, what it means for the operator, and AWS's message. */
+    private static LaunchException refused(String call, Ec2Exception e) {
+        String code = e.awsErrorDetails() == null ? "?" : e.awsErrorDetails().errorCode();
+        String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
+        String what = switch (Ec2Errors.classify(code)) {
+            case AUTH -> "the coordinator's AWS credentials may not do this (check its IAM policy, docs/ec2.md)";
+            case PARAMETER -> "the fleet config is wrong (fix it and restart the coordinator)";
+            case THROTTLING -> "EC2 throttled every retry";
+            case CAPACITY -> "no capacity";
+            case DRY_RUN_OK, OTHER -> "EC2 failed";
+        };
+        return new LaunchException("EC2 refused " + call + ": " + code + ": " + message + " (" + what + ")", e);
+    }
+
+    private int gpus(String type) {
+        return config.instanceTypes().stream().filter(t -> t.type().equals(type)).mapToInt(Ec2Config.InstanceType::gpus).findFirst().orElse(0);
+    }
+
+    private String typesSeen() {
+        return String.join(", ", config.instanceTypes().stream().map(t -> t.type() + ": " + t.gpus()).toList());
+    }
+
+    @Override
+    public List<NodeShape> shapes() {
+        var out = new ArrayList<NodeShape>();
+        for (var t : config.instanceTypes()) {
+            out.add(new NodeShape(NodeMarket.SPOT, t.type(), t.gpus(), spotPrices.getOrDefault(t.type(), t.onDemandPricePerHour()), 0));
+            out.add(new NodeShape(NodeMarket.ON_DEMAND, t.type(), t.gpus(), t.onDemandPricePerHour(), 0));
+        }
+        return out;
+    }
+
+    /**
+     * Reads the current Spot price of each configured instance type in the config's zones
+     * ({@code DescribeSpotPriceHistory} from now, Linux/UNIX) and keeps the lowest per type, which
+     * {@link #shapes} then carries (before the first read: the on-demand price, an upper bound).
+     */
+    public Map<String, Double> refreshSpotPrices() throws LaunchException {
+        var zones = new HashSet<String>();
+        config.subnets().forEach(s -> zones.add(s.zone()));
+        var lowest = new HashMap<String, Double>();
+        String token = null;
+        try {
+            do {
+                var r = ec2.describeSpotPriceHistory(DescribeSpotPriceHistoryRequest.builder()
+                        .instanceTypesWithStrings(config.instanceTypes().stream().map(Ec2Config.InstanceType::type).toList())
+                        .productDescriptions("Linux/UNIX").startTime(clock.instant()).nextToken(token).build());
+                for (var p : r.spotPriceHistory()) {
+                    if (!zones.contains(p.availabilityZone())) continue;
+                    lowest.merge(p.instanceTypeAsString(), Double.parseDouble(p.spotPrice()), Math::min);
+                }
+                token = r.nextToken() == null || r.nextToken().isEmpty() ? null : r.nextToken();
+            } while (token != null);
+        } catch (Ec2Exception e) {
+            throw refused("DescribeSpotPriceHistory", e);
+        }
+        spotPrices.putAll(lowest);
+        return Map.copyOf(lowest);
+    }
+
+    /** What a reconciliation did: instances adopted (running, tagged with the cluster), and those terminated as nobody's. */
+    public record Reconciled(List<LaunchedNode> adopted, List<String> terminated) {}
+
+    /**
+     * After a coordinator restart or hand-over: every pending or running instance tagged with the
+     * cluster is this launcher's again; one that has not registered ({@code registered}: the node
+     * ids the coordinator knows) although it was launched more than {@code grace} ago is nobody's
+     * (its agent never came up, or its job is long gone) and is terminated ({@link #orphans}).
+     */
+    public Reconciled reconcile(Set<String> registered, Duration grace) throws LaunchException {
+        var found = new ArrayList<Instance>();
+        String token = null;
+        try {
+            do {
+                var r = ec2.describeInstances(DescribeInstancesRequest.builder().filters(
+                        Filter.builder().name("tag:" + FleetRequests.TAG_CLUSTER).values(config.cluster()).build(),
+                        Filter.builder().name("instance-state-name").values("pending", "running").build()).nextToken(token).build());
+                r.reservations().forEach(res -> found.addAll(res.instances()));
+                token = r.nextToken() == null || r.nextToken().isEmpty() ? null : r.nextToken();
+            } while (token != null);
+        } catch (Ec2Exception e) {
+            throw refused("DescribeInstances", e);
+        }
+        var launched = new HashMap<String, Instant>();
+        found.forEach(i -> launched.put(i.instanceId(), i.launchTime()));
+        var orphans = orphans(launched, registered, clock.instant(), grace);
+        var adopted = new ArrayList<LaunchedNode>();
+        for (var i : found) {
+            if (orphans.contains(i.instanceId())) continue;
+            var market = i.instanceLifecycle() == InstanceLifecycleType.SPOT ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
+            var n = new LaunchedNode(i.instanceId(), market, 0, null);
+            nodes.put(n.nodeId(), n);
+            adopted.add(n);
+        }
+        if (!orphans.isEmpty()) {
+            log.warn("terminating {} instance(s) of cluster {} that never registered within {} s: {}", orphans.size(), config.cluster(),
+                    grace.toSeconds(), orphans);
+            terminate(orphans);
+        }
+        return new Reconciled(adopted, orphans);
+    }
+
+    /** The instances (launch time by id) that never registered although launched more than {@code grace} before {@code now}, sorted. */
+    public static List<String> orphans(Map<String, Instant> launched, Set<String> registered, Instant now, Duration grace) {
+        return launched.entrySet().stream()
+                .filter(e -> !registered.contains(e.getKey()) && e.getValue() != null && e.getValue().plus(grace).isBefore(now))
+                .map(Map.Entry::getKey).sorted().toList();
+    }
+
+    @Override
+    public void stop(String nodeId) {
+        terminate(List.of(nodeId));
+    }
+
+    /** An instance cannot be killed without its shutdown; terminating it is the closest (the agent gets SIGTERM, as on a reclaim). */
+    @Override
+    public void kill(String nodeId) {
+        terminate(List.of(nodeId));
+    }
+
+    private void terminate(List<String> ids) {
+        try {
+            ec2.terminateInstances(TerminateInstancesRequest.builder().instanceIds(ids).build());
+            ids.forEach(nodes::remove);
+        } catch (Ec2Exception e) {
+            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+            if (code.equals("InvalidInstanceID.NotFound")) {
+                ids.forEach(nodes::remove); // gone already
+                return;
+            }
+            log.error("EC2 refused TerminateInstances {}: {}: {}", ids, code, e.awsErrorDetails() == null ? e.getMessage()
+                    : e.awsErrorDetails().errorMessage());
+        } catch (SdkClientException e) {
+            log.error("TerminateInstances {} did not reach EC2: {}", ids, e.getMessage());
+        }
+    }
+
+    @Override
+    public List<LaunchedNode> nodes() {
+        return List.copyOf(nodes.values());
+    }
+
+    /** Stops launching; terminates nothing (a coordinator that takes over adopts the instances: {@link #reconcile}). */
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    /** The pools left out now, and why (for {@code explain} and the operator). */
+    public Map<Pool, PoolBook.Cooling> coolingPools() {
+        return pools.cooling(clock.instant());
+    }
+}
