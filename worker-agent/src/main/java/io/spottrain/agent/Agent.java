@@ -192,6 +192,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private Behavior<AgentProtocol.Command> onRestoreFinished(RestoreFinished r) {
         var m = r.start();
         if (r.reforming() != null) {
+            if (r.reforming().state != LiveRank.State.REFORMING || r.reforming().assignment != m) return this; // stopped meanwhile
             if (r.error() != null) return fallback(r.reforming(), "step " + m.resumeStep() + " could not be restored: " + r.error());
             getContext().getLog().info("job {} rank {}: step {} restored from {} for the re-form", m.jobId(), m.rank(), m.resumeStep(),
                     r.source());
@@ -266,6 +267,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             r.state = LiveRank.State.PARKING;
             timers.startSingleTimer(new ParkTimedOut(m.jobId(), m.generation()), PARK_TIMEOUT);
             return this;
+        }
+        if (r != null && r.generation() == m.generation() && r.state == LiveRank.State.REFORMING) {
+            // its generation restarts (a member left while it formed) or ended: the process stops, no fresh one replaces it
+            timers.cancel(new ReformTimedOut(m.jobId(), m.generation()));
+            r.state = LiveRank.State.STOPPING;
         }
         var staged = staging.get(m.jobId());
         if (staged != null && staged.generation() == m.generation()) { // not started yet: it never will be

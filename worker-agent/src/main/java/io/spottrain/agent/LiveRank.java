@@ -23,7 +23,9 @@ final class LiveRank {
         /** Asked to re-form for {@link #assignment}; not yet answered. */
         REFORMING,
         /** Replaced by a fresh process (a re-form that failed): its exit is not reported. */
-        ABANDONED
+        ABANDONED,
+        /** Told to stop while it re-formed (its generation restarts or ended): its exit is reported, nothing replaces it. */
+        STOPPING
     }
 
     final RankProcess process;

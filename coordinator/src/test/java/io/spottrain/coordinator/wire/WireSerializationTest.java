@@ -9,6 +9,7 @@ import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.util.List;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** Every message that crosses nodes round-trips through the configured (Jackson) serializer. */
 class WireSerializationTest {
-    static final ActorTestKit kit = ActorTestKit.create(io.spottrain.protocol.wire.ClusterConfig.node("control", "127.0.0.1", 0,
+    static final ActorTestKit kit = ActorTestKit.create(ClusterConfig.node("control", "127.0.0.1", 0,
             List.of(), com.typesafe.config.ConfigFactory.empty()));
 
     @AfterAll
@@ -35,6 +36,17 @@ class WireSerializationTest {
         var serializer = ser.findSerializerFor(msg);
         assertEquals("org.apache.pekko.serialization.jackson.JacksonJsonSerializer", serializer.getClass().getName());
         return ser.deserialize(bytes, serializer.identifier(), org.apache.pekko.serialization.Serializers.manifestFor(serializer, msg)).get();
+    }
+
+    /** Our cluster settings merge into Pekko's receptionist settings (which are a substitution of Distributed Data's), not replace them. */
+    @Test
+    void theReceptionistGossipsFasterAndKeepsItsOtherSettings() {
+        var c = kit.system().settings().config();
+        assertEquals(500, c.getDuration("pekko.cluster.typed.receptionist.distributed-data.gossip-interval").toMillis());
+        assertEquals(100, c.getDuration("pekko.cluster.typed.receptionist.distributed-data.notify-subscribers-interval").toMillis());
+        assertEquals("", c.getString("pekko.cluster.typed.receptionist.distributed-data.role"));
+        assertTrue(c.hasPath("pekko.cluster.typed.receptionist.distributed-data.max-delta-elements"), "Pekko's own settings are still there");
+        assertEquals(2000, c.getDuration("pekko.cluster.distributed-data.gossip-interval").toMillis(), "only the receptionist's replicator");
     }
 
     @Test
