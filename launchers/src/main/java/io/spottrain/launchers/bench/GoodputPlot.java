@@ -50,6 +50,7 @@ final class GoodputPlot {
             }
             top.axes(g, "world size (shaded: ready Spot nodes)", 1);
             bottom.axes(g, "steps", Math.max(1, maxSteps / 5));
+            int legendX = LEFT + 10; // each label as wide as it is (fixed slots made long labels overlap)
             for (int i = 0; i < systems.size(); i++) {
                 SystemResult s = systems.get(i);
                 g.setColor(COLORS[i % COLORS.length]);
@@ -72,8 +73,9 @@ final class GoodputPlot {
                 }
                 g.draw(world);
                 g.draw(steps);
-                g.drawString(s.system().label, LEFT + 10 + i * 230 + 16, H - 10);
-                g.fillRect(LEFT + 10 + i * 230, H - 16, 12, 4);
+                g.drawString(s.system().label, legendX + 16, H - 10);
+                g.fillRect(legendX, H - 16, 12, 4);
+                legendX += 16 + g.getFontMetrics().stringWidth(s.system().label) + 24;
             }
             g.setColor(Color.DARK_GRAY);
             g.drawString(String.format(Locale.ROOT, "run time, s (%.0f s)", runMs / 1000.0), W / 2 - 40, 624);
