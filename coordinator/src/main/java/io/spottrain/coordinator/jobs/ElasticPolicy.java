@@ -239,8 +239,8 @@ public final class ElasticPolicy {
     }
 
     /**
-     * Newcomers staged ahead of a growth are up (restored, parked) or {@code timedOut} waiting for
-     * them: a running job, no recovery under way, below its max, every rank attached and able to
+     * Newcomers staged ahead of a growth are up (started, parked), or the wait for them timed out:
+     * a running job, no recovery under way, below its max, every rank attached and able to
      * re-form in place ({@code reformable}) grows now. No cooldown: the newcomers' start is already
      * paid, so the growth costs one in-place re-form. {@code scaleUp: never} never grows.
      */

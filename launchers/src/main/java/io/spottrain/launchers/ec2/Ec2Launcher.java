@@ -103,18 +103,23 @@ public final class Ec2Launcher implements NodeLauncher {
                 terminate(ids);
             }
             boolean capacityOnly = true;
+            int cooled = 0;
             for (var e : response.errors()) {
                 var o = e.launchTemplateAndOverrides() == null ? null : e.launchTemplateAndOverrides().overrides();
                 var kind = Ec2Errors.classify(e.errorCode());
                 tried.add((o == null ? "?" : o.instanceTypeAsString() + "/" + o.availabilityZone()) + ": " + e.errorCode() + " " + e.errorMessage());
                 if (kind == Ec2Errors.Kind.CAPACITY && o != null) {
-                    open.stream().filter(p -> p.instanceType().equals(o.instanceTypeAsString()) && p.subnetId().equals(o.subnetId()))
-                            .forEach(p -> pools.noCapacity(p, clock.instant(), e.errorCode(), e.errorMessage()));
+                    for (var p : open) {
+                        if (p.instanceType().equals(o.instanceTypeAsString()) && p.subnetId().equals(o.subnetId())) {
+                            pools.noCapacity(p, clock.instant(), e.errorCode(), e.errorMessage());
+                            cooled++;
+                        }
+                    }
                 } else {
                     capacityOnly = false;
                 }
             }
-            if (response.errors().isEmpty() || !capacityOnly) {
+            if (response.errors().isEmpty() || !capacityOnly || cooled == 0) { // asking again would get the same answer
                 throw new LaunchException("EC2 launched " + ids.size() + " of " + count + " node(s): " + String.join("; ", tried), null);
             }
         }

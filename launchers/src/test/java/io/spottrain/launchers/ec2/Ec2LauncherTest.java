@@ -21,6 +21,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
@@ -88,8 +89,8 @@ class Ec2LauncherTest {
         }
         assertEquals(Set.copyOf(gang), Set.copyOf(launcher.nodes()));
         launcher.launch(SPOT1);
-        assertEquals(1, fake.calls("CreateLaunchTemplateVersion").size() + fake.calls("CreateLaunchTemplate").size() - 1,
-                "the template version is made once per launcher");
+        assertEquals(1, fake.calls("CreateLaunchTemplateVersion").size(), "the template version is asked for once per launcher");
+        assertEquals(1, fake.calls("CreateLaunchTemplate").size());
         assertEquals(4, launcher.nodes().size());
     }
 
@@ -119,6 +120,15 @@ class Ec2LauncherTest {
         var again = assertThrows(LaunchException.class, () -> launcher.launch(SPOT1));
         assertTrue(again.getMessage().contains("every pool is cooling down"), again.getMessage());
         assertEquals(1, fake.calls("CreateFleet").size(), "nothing asked while every pool cools down");
+    }
+
+    @Test
+    @Timeout(10) // without the guard this asked EC2 for ever
+    void aCapacityErrorNamingNoPoolEndsTheLaunchInsteadOfAskingForEver() {
+        fake.errorsWithoutSubnet = true;
+        var e = assertThrows(LaunchException.class, () -> launcher.launch(SPOT1));
+        assertTrue(e.getMessage().contains("InsufficientInstanceCapacity"), e.getMessage());
+        assertEquals(1, fake.calls("CreateFleet").size(), "no pool could be left out, so the same request is not sent again");
     }
 
     @Test

@@ -45,6 +45,7 @@ final class FakeEc2 implements AutoCloseable {
     final Map<String, Double> spotPrices = new LinkedHashMap<>(); // "type/zone" -> price
     volatile boolean firstPoolOnly;
     volatile String refuseWith; // an error code every CreateFleet gets (auth, parameter)
+    volatile boolean errorsWithoutSubnet; // capacity errors that name no subnet (a pool the launcher cannot tell)
     volatile Instant now = Instant.parse("2026-12-02T10:00:00Z");
     private final Map<String, String> fleetsByToken = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger(0x100);
@@ -145,8 +146,9 @@ final class FakeEc2 implements AutoCloseable {
             String type = p.get("LaunchTemplateConfigs.1.Overrides." + i + ".InstanceType");
             String subnet = p.get("LaunchTemplateConfigs.1.Overrides." + i + ".SubnetId");
             String zone = p.get("LaunchTemplateConfigs.1.Overrides." + i + ".AvailabilityZone");
-            String overrides = "<launchTemplateAndOverrides><overrides><instanceType>" + type + "</instanceType><subnetId>" + subnet
-                    + "</subnetId><availabilityZone>" + zone + "</availabilityZone></overrides></launchTemplateAndOverrides>";
+            String overrides = "<launchTemplateAndOverrides><overrides><instanceType>" + type + "</instanceType>"
+                    + (errorsWithoutSubnet ? "" : "<subnetId>" + subnet + "</subnetId>") + "<availabilityZone>" + zone
+                    + "</availabilityZone></overrides></launchTemplateAndOverrides>";
             int has = capacity.getOrDefault(type + "/" + subnet, 0);
             if (has >= want) {
                 capacity.put(type + "/" + subnet, has - want);

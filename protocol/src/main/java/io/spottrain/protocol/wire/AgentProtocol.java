@@ -188,7 +188,7 @@ public final class AgentProtocol {
     }
 
     /** The rank said hello over the contract: it can be asked to checkpoint and stop (recoverable). */
-    /** A staged newcomer (StartGeneration {@code standby}) is ready on {@code nodeId}: restored to {@code step}, parked. */
+    /** A staged newcomer (StartGeneration {@code standby}) is ready on {@code nodeId}: parked at {@code step} (0 unless it restored one). */
     public record RankStaged(String jobId, long generation, int rank, String nodeId, long step) implements JobReport {}
 
     /** The rank said hello (or re-formed); {@code reformable}: it speaks contract v2 (in-place re-form). */
