@@ -75,7 +75,9 @@ public final class AwsS3ObjectStore implements ObjectStore {
                 .multipartConfiguration(m -> m.thresholdInBytes(settings.partSize()).minimumPartSizeInBytes(settings.partSize())
                         .apiCallBufferSizeInBytes(settings.partSize() * 2)) // read-ahead per file: agents run in small heaps
                 .overrideConfiguration(c -> {
-                    c.retryStrategy(r -> r.maxAttempts(1)); // retries are the uploader's job
+                    // A few quick SDK attempts: a pooled connection the server closed under a request ("connection was closed during
+                    // the request") is retried at once (S3 calls are idempotent); outages longer than that are the uploader's to wait out.
+                    c.retryStrategy(r -> r.maxAttempts(3));
                     if (!serverChecksums) c.addExecutionInterceptor(new CompatibleHeaders());
                 });
         if (settings.endpoint() != null) b.endpointOverride(settings.endpoint());
