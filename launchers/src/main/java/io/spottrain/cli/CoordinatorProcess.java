@@ -6,6 +6,9 @@ import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.client.CliException;
 import io.spottrain.coordinator.Coordinator;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.launchers.ec2.Ec2Config;
+import io.spottrain.launchers.ec2.Ec2ConfigParser;
+import io.spottrain.launchers.ec2.Ec2Launcher;
 import io.spottrain.launchers.local.AdminToken;
 import io.spottrain.launchers.local.ClusterPki;
 import io.spottrain.launchers.local.ClusterState;
@@ -93,17 +96,31 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--store-port", defaultValue = "0", description = "Ignite discovery port of this node (0: a free one)")
     int storePort;
 
+    @Option(names = "--launcher", defaultValue = "local", converter = LauncherKind.Converter.class,
+            description = "local: worker agents are processes here; ec2: EC2 instances per --ec2-config (AWS credentials from the SDK's "
+                    + "default chain: environment, profile or instance role)")
+    LauncherKind launcherKind;
+
+    @Option(names = "--ec2-config", description = "the EC2 fleet config (kind: Ec2Fleet) for --launcher ec2")
+    Path ec2Config;
+
     @Option(names = "--store-peers", split = ",", description = "Ignite discovery addresses (host:port) of the other control nodes")
     List<String> storePeers = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
+        if (launcherKind == LauncherKind.EC2 && (ec2Config == null || workers > 0)) {
+            throw new CliException(ec2Config == null ? "--launcher ec2 needs --ec2-config FILE (kind: Ec2Fleet, see examples/cluster/ec2.yaml)"
+                    : "--workers starts local agent processes; with --launcher ec2 the workers are EC2 instances (launched through "
+                            + "POST /api/v1/nodes and as replacements)");
+        }
+        Ec2Config fleet = launcherKind == LauncherKind.EC2 ? fleetConfig() : null; // a bad config fails before anything starts
         Path dir = stateDir.toAbsolutePath();
         Path jobs = jobsDir == null ? Path.of("").toAbsolutePath() : jobsDir.toAbsolutePath();
         var stopping = new AtomicBoolean();
         var holder = new Object() {
             Coordinator coordinator;
-            LocalProcessLauncher launcher;
+            NodeLauncher launcher;
             EmbeddedS3 s3;
         };
         Runnable shutdown = () -> {
@@ -180,9 +197,14 @@ final class CoordinatorProcess implements Callable<Integer> {
             }
             agentArgs.addAll(List.of("--s3-uri", s3Uri, "--s3-endpoint", endpoint));
         }
-        holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
-                List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
-        // the API launches and preempts nodes through it; the job manager replaces lost nodes with it
+        if (launcherKind == LauncherKind.EC2) {
+            // the machines outlive this process: closing the launcher terminates nothing
+            holder.launcher = Ec2Launcher.connect(fleet);
+        } else {
+            holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
+                    List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
+        }
+        // the API launches and preempts nodes through it; the job manager replaces lost nodes with it and runs its upkeep
         launcherRef.set(holder.launcher);
         for (int i = 1; i <= workers; i++) {
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
@@ -194,6 +216,16 @@ final class CoordinatorProcess implements Callable<Integer> {
                     holder.coordinator.clusterEndpoint()));
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
+    }
+
+    private Ec2Config fleetConfig() {
+        try {
+            return Ec2Launcher.readConfig(ec2Config);
+        } catch (Ec2ConfigParser.Ec2ConfigException e) {
+            throw new CliException(e.getMessage());
+        } catch (IOException e) {
+            throw new CliException("cannot read --ec2-config " + ec2Config + ": " + e);
+        }
     }
 
     private static int freePort() throws IOException {

@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "up", description = "Start a local cluster in the background: a coordinator and N worker agents.")
 final class UpCommand implements Callable<Integer> {
-    @Option(names = "--workers", defaultValue = "3", description = "worker agents to start (default: ${DEFAULT-VALUE})")
-    int workers;
+    @Option(names = "--workers", description = "worker agents to start here (default: 3; none with --launcher ec2)")
+    Integer workers;
 
     @Option(names = "--on-demand-workers", defaultValue = "0",
             description = "how many of them are on-demand; the rest are Spot (default: ${DEFAULT-VALUE})")
@@ -42,6 +42,14 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for the cluster (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Option(names = "--launcher", defaultValue = "local", converter = LauncherKind.Converter.class,
+            description = "local (default): worker agents are processes here; ec2: EC2 instances per --ec2-config, launched through the API "
+                    + "and as replacements (AWS credentials from the SDK's default chain, never a flag)")
+    LauncherKind launcher;
+
+    @Option(names = "--ec2-config", description = "the EC2 fleet config (kind: Ec2Fleet; examples/cluster/ec2.yaml) for --launcher ec2")
+    Path ec2Config;
+
     @Option(names = "--tls-cert", description = "serve the API over HTTPS with this PEM certificate (chain); the CLI then trusts it")
     Path tlsCert;
 
@@ -63,6 +71,12 @@ final class UpCommand implements Callable<Integer> {
     private List<String> coordinatorArgs() {
         var args = new ArrayList<>(storageArgs(s3Endpoint, noS3));
         if (noReplacements) args.add("--no-replacements");
+        if (launcher == LauncherKind.EC2) {
+            if (ec2Config == null) throw new CliException("--launcher ec2 needs --ec2-config FILE (kind: Ec2Fleet, see examples/cluster/ec2.yaml)");
+            args.addAll(List.of("--launcher", "ec2", "--ec2-config", ec2Config.toAbsolutePath().toString()));
+        } else if (ec2Config != null) {
+            throw new CliException("--ec2-config goes with --launcher ec2");
+        }
         if ((tlsCert == null) != (tlsKey == null)) throw new CliException("--tls-cert and --tls-key go together");
         if (tlsCert != null) {
             args.addAll(List.of("--api-tls-cert", tlsCert.toAbsolutePath().toString(), "--api-tls-key", tlsKey.toAbsolutePath().toString()));
@@ -72,6 +86,11 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        int workers = this.workers != null ? this.workers : launcher == LauncherKind.EC2 ? 0 : 3;
+        if (launcher == LauncherKind.EC2 && workers > 0) {
+            throw new CliException("--workers starts local agent processes; with --launcher ec2 the workers are EC2 instances (launched "
+                    + "through POST /api/v1/nodes and as replacements)");
+        }
         Path dir = cluster.stateDir();
         ClusterState s = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand, controlNodes),
                 (jobsDir == null ? Path.of("") : jobsDir).toAbsolutePath(),

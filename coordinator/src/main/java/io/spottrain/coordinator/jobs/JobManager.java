@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -115,6 +116,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Map<String, Job> jobs = new HashMap<>();
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
+    private final LauncherUpkeep upkeep;
     private final String self;
     private final ManagerAgents agents;
     /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
@@ -131,7 +133,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
-                id -> jobs.containsKey(id) ? jobs.get(id).spec().metadata().labels() : Map.of());
+                id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
+        this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
@@ -180,9 +183,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(WantsNodes.class, this::onWantsNodes)
                 .onMessage(ReleaseNodes.class, this::onRelease)
                 .onMessage(SuspectNodes.class, this::onSuspect)
-                .onMessage(RequestReplacement.class, this::onRequestReplacement)
-                .onMessage(Replacements.Launched.class, this::onReplacementLaunched)
+                .onMessage(RequestReplacement.class, r -> replacements.request(r, nodes::lastKnown, this))
+                .onMessage(Replacements.Launched.class, l -> replacements.onLaunched(l, masters::get, this))
                 .onMessage(Replacements.Retry.class, r -> replacements.retry(r))
+                .onMessage(LauncherUpkeep.Tick.class, t -> upkeep.onTick(nodes::knownNames, this))
+                .onMessage(LauncherUpkeep.Done.class, d -> upkeep.onDone(d, this))
                 .onMessage(JobEnded.class, this::onJobEnded)
                 .onMessage(OfferCapacity.class, m -> {
                     schedule(true);
@@ -216,7 +221,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (s.error() != null) {
             getContext().getLog().error("a job could not be stored: {}", s.error().toString());
             s.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, "the state store did not take the job: "
-                    + rootMessage(s.error())));
+                    + Causes.root(s.error())));
             return this;
         }
         var w = s.job().spec().spec().workers();
@@ -379,18 +384,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return replacements.launcher() != null;
     }
 
-    private Behavior<Command> onRequestReplacement(RequestReplacement r) {
-        nodes.lastKnown(r.departed()).ifPresent(info -> replacements.request(r.jobId(), info));
-        return this;
-    }
-
-    private Behavior<Command> onReplacementLaunched(Replacements.Launched l) {
-        var master = masters.get(l.jobId());
-        var outcome = replacements.onLaunched(l);
-        if (master != null && outcome != null) master.tell(outcome);
-        return this;
-    }
-
     // ---- helpers ----
 
     private void persist(NodeRecord n) {
@@ -399,11 +392,5 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    }
-
-    static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-        return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 }

@@ -1,13 +1,18 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.Market;
+import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -31,25 +36,27 @@ final class Replacements {
     private final AtomicReference<NodeLauncher> launcher;
     private final Executor blocking;
     private final int attempts;
-    /** A job's labels (team, project ...), for the launcher to tag its machines with. */
-    private final Function<String, Map<String, String>> labelsOf;
+    /** A job's spec: its labels (team, project ...) tag the machines, its market says whether on-demand may stand in for Spot. */
+    private final Function<String, Optional<JobSpec>> specOf;
 
     Replacements(ActorContext<JobManager.Command> ctx, TimerScheduler<JobManager.Command> timers, AtomicReference<NodeLauncher> launcher,
-            Executor blocking, int attempts, Function<String, Map<String, String>> labelsOf) {
+            Executor blocking, int attempts, Function<String, Optional<JobSpec>> specOf) {
         this.ctx = ctx;
         this.timers = timers;
         this.launcher = launcher;
         this.blocking = blocking;
         this.attempts = attempts;
-        this.labelsOf = labelsOf;
+        this.specOf = specOf;
     }
 
     NodeLauncher launcher() {
         return launcher.get();
     }
 
-    void request(String jobId, NodeInfo departed) {
-        launch(jobId, departed, 1);
+    /** A departed node's replacement, like it as the registry last knew it (nothing when it never registered). */
+    <T> Behavior<T> request(JobManager.RequestReplacement r, Function<String, Optional<NodeInfo>> lastKnown, Behavior<T> same) {
+        lastKnown.apply(r.departed()).ifPresent(info -> launch(r.jobId(), info, 1));
+        return same;
     }
 
     Behavior<JobManager.Command> retry(Retry r) {
@@ -60,23 +67,49 @@ final class Replacements {
     private void launch(String jobId, NodeInfo departed, int attempt) {
         var l = launcher.get();
         if (l == null) return;
+        var spec = specOf.apply(jobId);
         var request = new NodeLauncher.NodeRequest(null, departed.market(), departed.instanceType(), departed.gpus(), departed.pricePerHour(),
-                departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, labelsOf.apply(jobId));
+                departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()));
+        var fallback = fallback(request, spec.map(s -> s.spec().placement().market()).orElse(Market.SPOT));
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
                 return l.launch(request);
             } catch (NodeLauncher.LaunchException e) {
-                throw new IllegalStateException(e.getMessage(), e);
+                if (fallback.isEmpty()) throw new IllegalStateException(e.getMessage(), e);
+                try { // the job hears which market the replacement is on
+                    return l.launch(fallback.get());
+                } catch (NodeLauncher.LaunchException onDemand) {
+                    throw new IllegalStateException("spot: " + e.getMessage() + "; on-demand: " + onDemand.getMessage(), onDemand);
+                }
             }
-        }, blocking), (node, e) -> new Launched(jobId, departed, attempt, node, e == null ? null : JobManager.rootMessage(e)));
+        }, blocking), (node, e) -> new Launched(jobId, departed, attempt, node, e == null ? null : Causes.root(e)));
     }
 
-    /** What the job hears of the launch (null: nothing), and a retry scheduled when one is left. */
-    JobMaster.Command onLaunched(Launched l) {
+    /**
+     * The on-demand request that stands in for a Spot replacement nobody could launch, where the
+     * job's market allows it ({@code spot-with-fallback}): same type, GPUs and zone, at the on-demand price.
+     */
+    static Optional<NodeLauncher.NodeRequest> fallback(NodeLauncher.NodeRequest spot, Market jobMarket) {
+        if (spot.market() != NodeMarket.SPOT || jobMarket != Market.SPOT_WITH_FALLBACK) return Optional.empty();
+        return Optional.of(new NodeLauncher.NodeRequest(null, NodeMarket.ON_DEMAND, spot.instanceType(), spot.gpus(),
+                spot.onDemandPricePerHour(), spot.onDemandPricePerHour(), spot.zone(), spot.job(), spot.labels()));
+    }
+
+    /** The job (when it is still in progress) hears of the launch; a retry is scheduled when one is left. */
+    <T> Behavior<T> onLaunched(Launched l, Function<String, ActorRef<JobMaster.Command>> masterOf, Behavior<T> same) {
+        var outcome = outcome(l);
+        var master = masterOf.apply(l.jobId());
+        if (master != null) master.tell(outcome);
+        return same;
+    }
+
+    private JobMaster.Command outcome(Launched l) {
         String departed = l.departed().nodeId();
         if (l.error() == null) {
-            ctx.getLog().info("replacement {} launched for {}", l.launched().nodeId(), departed);
-            return new JobMaster.ReplacementLaunched(departed, l.launched().nodeId(), l.departed().market().label() + " "
+            ctx.getLog().info("replacement {} ({}) launched for {}{}", l.launched().nodeId(), l.launched().market().label(), departed,
+                    l.launched().market() == l.departed().market() ? "" : ": no " + l.departed().market().label()
+                            + " capacity, the job's market allows " + l.launched().market().label());
+            return new JobMaster.ReplacementLaunched(departed, l.launched().nodeId(), l.launched().market().label() + " "
                     + l.departed().instanceType());
         }
         boolean giveUp = l.attempt() >= attempts;

@@ -6,10 +6,13 @@ import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -129,6 +132,22 @@ final class WorkerNodes {
             if (n.jobId() != null && n.state() != NodeState.INTERRUPTING) counts.merge(n.jobId(), 1L, Long::sum);
         }
         return counts;
+    }
+
+    /**
+     * Every name a machine of this cluster goes by while it is in the registry (live or unreachable),
+     * claimed by a restored job, or expected back: node ids and, where known, instance ids.
+     */
+    Set<String> knownNames() {
+        var names = new HashSet<>(claims.keySet());
+        var records = new ArrayList<>(registry.all());
+        records.addAll(expected.values());
+        for (NodeRecord n : records) {
+            names.add(n.nodeId());
+            String instance = n.info().instanceId();
+            if (instance != null && !instance.isBlank()) names.add(instance);
+        }
+        return names;
     }
 
     List<NodeRecord> all() {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Starts and stops worker nodes: local agent processes by default, EC2 instances in the cloud.
@@ -40,6 +41,17 @@ public interface NodeLauncher extends AutoCloseable {
      * could ever hold is refused at submit instead of waiting forever.
      */
     default List<NodeShape> shapes() {
+        return List.of();
+    }
+
+    /**
+     * Housekeeping the job manager runs every few minutes, off its thread: {@code known} holds every
+     * name (node id, instance id) of a machine that is registered, or was within the launcher's
+     * grace, or that a restored job still expects. A cloud launcher adopts the machines of this
+     * cluster it finds running, terminates those that never registered, and reads prices again.
+     * Returns what it did, a line each, for the log (empty: nothing). Default: nothing to do.
+     */
+    default List<String> upkeep(Set<String> known) throws LaunchException {
         return List.of();
     }
 

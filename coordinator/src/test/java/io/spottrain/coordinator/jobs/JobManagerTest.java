@@ -11,16 +11,22 @@ import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.InMemoryStateStore;
 import io.spottrain.coordinator.state.Table;
+import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -47,10 +53,15 @@ class JobManagerTest {
     }
 
     ActorRef<JobManager.Command> start(String heartbeatTimeout) {
+        return start(heartbeatTimeout, "2m");
+    }
+
+    ActorRef<JobManager.Command> start(String heartbeatTimeout, String upkeepInterval) {
         var config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, "127.0.0.1", 0, List.of(), ConfigFactory.parseMap(Map.of(
                 "pekko.loglevel", "WARNING", "pekko.coordinated-shutdown.exit-jvm", "off",
                 "spottrain.coordinator.agent-heartbeat.interval", "200ms",
-                "spottrain.coordinator.agent-heartbeat.timeout", heartbeatTimeout)));
+                "spottrain.coordinator.agent-heartbeat.timeout", heartbeatTimeout,
+                "spottrain.coordinator.launcher-upkeep-interval", upkeepInterval)));
         kit = ActorTestKit.create("spottrain", config);
         Cluster.get(kit.system()).manager().tell(Join.create(Cluster.get(kit.system()).selfMember().address()));
         var settings = CoordinatorSettings.create(kit.system().settings().config());
@@ -59,23 +70,28 @@ class JobManagerTest {
 
     /** A probe agent: registered, described (answering DescribeNode), returned with its node id. */
     TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus) {
+        return agent(nodeId, gpus, "");
+    }
+
+    TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus, String instanceId) {
         var probe = kit.createTestProbe(AgentProtocol.Command.class);
         kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, probe.getRef()));
         var describe = probe.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
-        var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", gpus, 0.42, 1.0, "z", "127.0.0.1", "", 0, null, "2026-12-01T10:00:00Z");
+        var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", gpus, 0.42, 1.0, "z", "127.0.0.1", instanceId, 0, null,
+                "2026-12-01T10:00:00Z");
         describe.replyTo().tell(new AgentProtocol.NodeDescribed(info, probe.getRef(), List.of()));
         describe.heartbeatTo().tell(new AgentProtocol.Heartbeat(nodeId, probe.getRef(), 1));
         return probe;
     }
 
-    Outcome ask(ActorRef<JobManager.Command> manager, java.util.function.Function<ActorRef<Outcome>,
+    Outcome ask(ActorRef<JobManager.Command> manager, Function<ActorRef<Outcome>,
             JobManager.Command> msg) {
         var reply = kit.createTestProbe(Outcome.class);
         manager.tell(msg.apply(reply.getRef()));
         return reply.receiveMessage(Duration.ofSeconds(5));
     }
 
-    static io.spottrain.protocol.spec.JobSpec spec(String name, int gpus) {
+    static JobSpec spec(String name, int gpus) {
         return Jobs.parse("""
                 apiVersion: spottrain/v1
                 kind: TrainingJob
@@ -88,7 +104,7 @@ class JobManagerTest {
         return JobDocument.read(store.get(Table.JOBS, id).orElseThrow());
     }
 
-    void await(String what, java.util.function.BooleanSupplier done) throws InterruptedException {
+    void await(String what, BooleanSupplier done) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (done.getAsBoolean()) return;
@@ -156,9 +172,76 @@ class JobManagerTest {
         assertEquals(2, alloc.generation());
     }
 
+    @Test
+    void aSpotReplacementNobodyCanLaunchIsLaunchedOnDemandWhereTheJobsMarketAllows() throws Exception {
+        launcher.set(new Launcher() {
+            @Override
+            public LaunchedNode launch(NodeRequest request) throws LaunchException {
+                if (request.market() == NodeMarket.SPOT) {
+                    launched.add(request);
+                    throw new LaunchException("no spot capacity for 1 node(s) in any pool", null);
+                }
+                return super.launch(request);
+            }
+        });
+        var manager = start("30s");
+        var node1 = agent("node1", 1);
+        var spec = Jobs.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: fb, labels: {team: vision}}
+                spec:
+                  workers: {min: 1, max: 1, gpusPerWorker: 0}
+                  command: [x]
+                  placement: {market: spot-with-fallback}
+                """);
+        var ack = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(spec, "test", r));
+        node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5));
+        node1.stop();
+        await("a spot attempt, then an on-demand launch", () -> launched.size() >= 2);
+        assertEquals(NodeMarket.SPOT, launched.get(0).market());
+        var onDemand = launched.get(1);
+        assertEquals(NodeMarket.ON_DEMAND, onDemand.market());
+        assertEquals("g5.xlarge", onDemand.instanceType());
+        assertEquals(1.0, onDemand.pricePerHour(), "billed at the on-demand price");
+        assertEquals(Map.of("team", "vision"), onDemand.labels());
+        assertEquals(ack.jobId(), onDemand.job());
+        assertEquals(2, launched.size(), "launched once: the fallback is not retried as a failure");
+    }
+
+    @Test
+    void aSpotOnlyJobGetsNoOnDemandStandIn() {
+        var spot = new NodeLauncher.NodeRequest(null, NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.0, "z");
+        assertTrue(Replacements.fallback(spot, Market.SPOT).isEmpty());
+        assertTrue(Replacements.fallback(spot.withNodeId(null), Market.ON_DEMAND).isEmpty());
+        var onDemandNode = new NodeLauncher.NodeRequest(null, NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.0, 1.0, "z");
+        assertTrue(Replacements.fallback(onDemandNode, Market.SPOT_WITH_FALLBACK).isEmpty(),
+                "an on-demand node is replaced on-demand already");
+        assertEquals(NodeMarket.ON_DEMAND, Replacements.fallback(spot, Market.SPOT_WITH_FALLBACK).orElseThrow()
+                .market());
+    }
+
+    @Test
+    void theLauncherUpkeepKnowsEveryRegisteredNodeByNameAndInstanceIdUntilItIsLongGone() throws Exception {
+        List<Set<String>> rounds = new CopyOnWriteArrayList<>();
+        launcher.set(new Launcher() {
+            @Override
+            public List<String> upkeep(Set<String> known) {
+                rounds.add(known);
+                return List.of("round " + rounds.size());
+            }
+        });
+        start("1s", "200ms");
+        var node1 = agent("node1", 1, "i-0abc");
+        await("a round that knows node1 by both names", () -> rounds.stream().anyMatch(k -> k.containsAll(Set.of("node1", "i-0abc"))));
+        node1.stop(); // silent: lost after the 1 s heartbeat timeout, then remembered for 3 intervals
+        await("a round that no longer knows node1", () -> rounds.get(rounds.size() - 1).isEmpty()
+                && rounds.stream().anyMatch(k -> k.contains("i-0abc")));
+    }
+
     List<JobEventType> events(String id) {
         var d = stored(id);
-        var out = new java.util.ArrayList<JobEventType>();
+        var out = new ArrayList<JobEventType>();
         for (long s = 0; s < d.eventCount(); s++) {
             store.get(Table.EVENTS, Table.seqKey(id, s)).ifPresent(j -> out.add(JobDocument.readValue(j, JobEvent.class).type()));
         }
@@ -181,9 +264,9 @@ class JobManagerTest {
     }
 
     /** A launcher of 1-GPU Spot nodes that records what it is asked and names nodes itself. */
-    final class Launcher implements NodeLauncher {
+    class Launcher implements NodeLauncher {
         @Override
-        public LaunchedNode launch(NodeRequest request) {
+        public LaunchedNode launch(NodeRequest request) throws LaunchException {
             launched.add(request);
             return new LaunchedNode(request.nodeId() == null ? "node" + (10 + launched.size()) : request.nodeId(), request.market(), 0, null);
         }

@@ -19,7 +19,8 @@ public record Ec2Config(
         SpotAllocation spotAllocation,
         Map<String, String> tags,
         Agent agent,
-        Duration poolCooldown) {
+        Duration poolCooldown,
+        Duration orphanGrace) {
 
     public Ec2Config {
         securityGroups = List.copyOf(securityGroups);

@@ -42,7 +42,7 @@ public final class Ec2ConfigParser {
     private static final Pattern DURATION = Pattern.compile("(\\d{1,6})([smh])");
     private static final Map<String, Set<String>> FIELDS = Map.of(
             "", Set.of("apiVersion", "kind", "cluster", "region", "imageId", "instanceProfile", "securityGroups", "subnets", "instanceTypes",
-                    "spotAllocation", "tags", "agent", "poolCooldown"),
+                    "spotAllocation", "tags", "agent", "poolCooldown", "orphanGrace"),
             "subnets[]", Set.of("id", "zone"),
             "instanceTypes[]", Set.of("type", "gpus", "gpuModel", "gpuMemoryGiB", "onDemandPricePerHour"),
             "agent", Set.of("seeds", "joinParameter", "home"));
@@ -136,18 +136,10 @@ public final class Ec2ConfigParser {
             if (!home.startsWith("/")) r.error("agent.home", "must be an absolute path, got \"" + home + "\"");
             agent = new Agent(seeds, join, home);
         }
-        Duration cooldown = Duration.ofMinutes(5);
-        if (o.has("poolCooldown")) {
-            var m = DURATION.matcher(o.path("poolCooldown").asText());
-            if (!m.matches()) r.error("poolCooldown", "must be a duration such as 300s or 5m, got \"" + o.path("poolCooldown").asText() + "\"");
-            else cooldown = Duration.ofSeconds(Long.parseLong(m.group(1)) * switch (m.group(2)) {
-                case "h" -> 3600;
-                case "m" -> 60;
-                default -> 1;
-            });
-        }
+        Duration cooldown = r.duration(o, "poolCooldown", Duration.ofMinutes(5));
+        Duration orphanGrace = r.duration(o, "orphanGrace", Duration.ofMinutes(10));
         if (!r.errors.isEmpty()) throw new Ec2ConfigException(source, r.errors);
-        return new Ec2Config(region, cluster, image, profile, groups, subnets, types, allocation, tags, agent, cooldown);
+        return new Ec2Config(region, cluster, image, profile, groups, subnets, types, allocation, tags, agent, cooldown, orphanGrace);
     }
 
     /** Field readers that record an error (with its path) and go on, so one pass finds every error. */
@@ -156,6 +148,21 @@ public final class Ec2ConfigParser {
 
         void error(String path, String message) {
             errors.add(new FieldError(path, message));
+        }
+
+        /** A duration such as 300s, 5m or 1h; {@code dflt} when the field is absent. */
+        Duration duration(ObjectNode o, String field, Duration dflt) {
+            if (!o.has(field)) return dflt;
+            var m = DURATION.matcher(o.path(field).asText());
+            if (!m.matches()) {
+                error(field, "must be a duration such as 300s or 5m, got \"" + o.path(field).asText() + "\"");
+                return dflt;
+            }
+            return Duration.ofSeconds(Long.parseLong(m.group(1)) * switch (m.group(2)) {
+                case "h" -> 3600;
+                case "m" -> 60;
+                default -> 1;
+            });
         }
 
         /** Unknown fields of a mapping are errors; false when {@code n} is not a mapping. */

@@ -4,6 +4,10 @@ import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.launchers.ec2.FleetRequests.Gang;
 import io.spottrain.launchers.ec2.FleetRequests.Pool;
 import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.launchers.ec2.Ec2ConfigParser.Ec2ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,12 +17,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateFleetResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
@@ -63,6 +70,21 @@ public final class Ec2Launcher implements NodeLauncher {
         this.ec2 = ec2;
         this.clock = clock;
         this.pools = new PoolBook(config.poolCooldown());
+    }
+
+    /** The fleet config at {@code file}, every problem named with its field path. */
+    public static Ec2Config readConfig(Path file) throws IOException, Ec2ConfigException {
+        return Ec2ConfigParser.parse(file.toString(), Files.readString(file));
+    }
+
+    /**
+     * A launcher with its own EC2 client in the config's region: credentials from the SDK's default
+     * chain (environment, profile, the instance role; never a flag), the endpoint EC2's own unless
+     * {@code AWS_ENDPOINT_URL_EC2} says otherwise (the SDK reads it).
+     */
+    public static Ec2Launcher connect(Ec2Config config) {
+        var client = Ec2Client.builder().region(Region.of(config.region())).httpClient(UrlConnectionHttpClient.create()).build();
+        return new Ec2Launcher(config, client, Clock.systemUTC());
     }
 
     @Override
@@ -215,6 +237,27 @@ public final class Ec2Launcher implements NodeLauncher {
         }
         spotPrices.putAll(lowest);
         return Map.copyOf(lowest);
+    }
+
+    /**
+     * The coordinator's periodic housekeeping: reconcile with the machines EC2 runs for this cluster
+     * ({@code known} the names the coordinator knows; orphans after the config's {@code orphanGrace}),
+     * then read Spot prices again. A price read that fails does not undo the reconciliation.
+     */
+    @Override
+    public List<String> upkeep(Set<String> known) throws LaunchException {
+        var r = reconcile(known, config.orphanGrace());
+        var lines = new ArrayList<String>();
+        lines.add(r.adopted().size() + " instance(s) of cluster " + config.cluster() + " running"
+                + (r.terminated().isEmpty() ? "" : "; terminated " + r.terminated() + ": never registered within "
+                        + config.orphanGrace().toSeconds() + " s of their launch"));
+        try {
+            var prices = new TreeMap<>(refreshSpotPrices());
+            lines.add("spot prices per hour " + (prices.isEmpty() ? "(none read: the on-demand price stands)" : prices));
+        } catch (LaunchException e) {
+            lines.add("spot prices not read: " + e.getMessage());
+        }
+        return lines;
     }
 
     /** What a reconciliation did: instances adopted (running, tagged with the cluster), and those terminated as nobody's. */

@@ -39,6 +39,7 @@ class Ec2ConfigParserTest {
         assertEquals("/spottrain/research/join", c.agent().joinParameter());
         assertEquals(3, c.agent().seeds().size());
         assertEquals(Duration.ofMinutes(5), c.poolCooldown());
+        assertEquals(Duration.ofMinutes(10), c.orphanGrace());
     }
 
     static Stream<Arguments> badFields() {
@@ -58,6 +59,7 @@ class Ec2ConfigParserTest {
                 Arguments.of("agent: {seeds: [\"10.0.1.10\"], joinParameter: /p}", "agent.seeds[0]", "host:port"),
                 Arguments.of("agent: {seeds: [\"10.0.1.10:25520\"], joinParameter: secret-value}", "agent.joinParameter", "SSM parameter name"),
                 Arguments.of("poolCooldown: soon", "poolCooldown", "duration"),
+                Arguments.of("orphanGrace: 10 minutes", "orphanGrace", "duration"),
                 Arguments.of("regoin: us-east-1", "regoin", "unknown field"));
     }
 

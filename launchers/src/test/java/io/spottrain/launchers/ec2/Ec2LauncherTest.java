@@ -166,6 +166,21 @@ class Ec2LauncherTest {
     }
 
     @Test
+    void theCoordinatorsUpkeepReconcilesWithTheConfigsGraceThenReadsPrices() throws Exception {
+        var ours = Map.of(FleetRequests.TAG_CLUSTER, "research");
+        fake.addInstance("i-0known", true, now.minus(Duration.ofHours(2)), ours, "running");
+        fake.addInstance("i-0young", true, now.minus(Duration.ofMinutes(9)), ours, "running");
+        fake.addInstance("i-0orphan", true, now.minus(Duration.ofMinutes(11)), ours, "running");
+        fake.spotPrices.put("g5.xlarge/us-east-1a", 0.42);
+        var lines = launcher.upkeep(Set.of("i-0known", "node7"));
+        assertEquals(List.of("2 instance(s) of cluster research running; terminated [i-0orphan]: never registered within 600 s of their launch",
+                "spot prices per hour {g5.xlarge=0.42}"), lines);
+        assertEquals("terminated", fake.instances.get("i-0orphan").state());
+        assertEquals("running", fake.instances.get("i-0young").state(), "inside the 10 m orphanGrace of the example config");
+        assertTrue(launcher.shapes().contains(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0)));
+    }
+
+    @Test
     void orphansAreThoseNeverRegisteredPastTheGrace() {
         var launched = Map.of("i-a", now.minus(Duration.ofMinutes(20)), "i-b", now.minus(Duration.ofMinutes(5)), "i-c",
                 now.minus(Duration.ofMinutes(20)));

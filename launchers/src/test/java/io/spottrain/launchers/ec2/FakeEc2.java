@@ -58,8 +58,12 @@ final class FakeEc2 implements AutoCloseable {
         server.start();
     }
 
+    String endpoint() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
     Ec2Client client() {
-        return Ec2Client.builder().region(Region.US_EAST_1).endpointOverride(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+        return Ec2Client.builder().region(Region.US_EAST_1).endpointOverride(URI.create(endpoint()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "not-a-secret")))
                 .httpClient(UrlConnectionHttpClient.create()).build();
     }
