@@ -1,9 +1,10 @@
 package io.spottrain.cli;
 
+import io.spottrain.agent.AgentMain;
 import io.spottrain.client.ApiClient;
 import io.spottrain.client.CliException;
-import picocli.CommandLine.Command;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /** The {@code spottrain} command line. Every command takes {@code --output json}; failures are one line, exit 1. */
 @Command(name = "spottrain", mixinStandardHelpOptions = true, version = "spottrain 0.1.0",
@@ -11,7 +12,7 @@ import picocli.CommandLine;
         subcommands = {
             DemoCommand.class, UpCommand.class, DownCommand.class, ValidateCommand.class, SubmitCommand.class,
             StatusCommand.class, CancelCommand.class, CheckpointCommand.class, CheckpointsCommand.class, NodesCommand.class,
-            TokenCommand.class, BenchCommand.class, Ec2Command.class, CoordinatorProcess.class, AgentProcess.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
+            TokenCommand.class, BenchCommand.class, Ec2Command.class, CoordinatorProcess.class, AgentMain.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
 

@@ -1,18 +1,27 @@
-package io.spottrain.cli;
+package io.spottrain.agent;
 
 import com.typesafe.config.ConfigFactory;
-import io.spottrain.agent.WorkerAgent;
 import io.spottrain.protocol.tls.NodeTls;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** A worker agent process: what a GPU machine image runs at boot (see docs/operations.md). */
-@Command(name = "agent", description = "Run a worker agent that joins the cluster with role worker.")
-final class AgentProcess implements Callable<Integer> {
+/**
+ * A worker agent process: what a GPU machine image runs at boot ({@code bin/spottrain-agent} of the
+ * agent distribution, under {@code spottrain-agent.service}; docs/agent-distribution.md), and what
+ * {@code spottrain agent} runs for local clusters.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true, description = "Run a worker agent that joins the cluster with role worker.")
+public final class AgentMain implements Callable<Integer> {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AgentMain()).execute(args));
+    }
+
     @Option(names = "--seed", required = true, description = "host:port of a control node (repeatable)")
     List<String> seeds;
 

@@ -1,0 +1,99 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent distribution as a machine image bakes it: {@code spottrain-agent-<version>.tar.gz}
+ * (built by worker-agent's package phase) unpacked into a temp directory, its
+ * {@code bin/spottrain-agent} started with nothing but the environment its systemd unit would give
+ * it, joins a running cluster over TLS and runs a job; the unit passes {@code systemd-analyze verify}
+ * where that exists.
+ */
+@Timeout(180)
+class AgentDistributionIT {
+    @TempDir
+    Path dir;
+
+    static Path tarball() throws Exception {
+        try (Stream<Path> s = Files.list(TestCluster.ROOT.resolve("worker-agent/target"))) {
+            return s.filter(p -> p.getFileName().toString().matches("spottrain-agent-.+\\.tar\\.gz")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no worker-agent/target/spottrain-agent-*.tar.gz: the package phase makes it"));
+        }
+    }
+
+    static int run(Path cwd, String... argv) throws Exception {
+        var p = new ProcessBuilder(argv).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(cwd.resolve("run.log").toFile()).start();
+        return p.waitFor();
+    }
+
+    @Test
+    void theUnpackedDistributionJoinsAClusterFromItsEnvironmentAndRunsAJob() throws Exception {
+        assertEquals(0, run(dir, "tar", "xzf", tarball().toString()));
+        Path home;
+        try (Stream<Path> s = Files.list(dir)) {
+            home = s.filter(p -> p.getFileName().toString().startsWith("spottrain-agent-")).findFirst().orElseThrow();
+        }
+        for (String f : List.of("bin/spottrain-agent", "etc/agent.env.example", "etc/logback.xml", "systemd/spottrain-agent.service")) {
+            assertTrue(Files.isRegularFile(home.resolve(f)), f);
+        }
+        assertTrue(Files.isExecutable(home.resolve("bin/spottrain-agent")));
+
+        try (var cluster = TestCluster.start(dir.resolve("state"), 0, "--no-s3")) {
+            var tls = ClusterPki.ensure(cluster.stateDir).issue("baked1", dir.resolve("tls"), List.of("127.0.0.1"));
+            assertTrue(tls != null);
+            var pb = new ProcessBuilder(home.resolve("bin/spottrain-agent").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("baked1.log").toFile());
+            pb.environment().putAll(Map.of(
+                    "SPOTTRAIN_SEEDS", cluster.state.clusterEndpoint(),
+                    "SPOTTRAIN_TLS_DIR", dir.resolve("tls").toString(),
+                    "SPOTTRAIN_HOST", "127.0.0.1",
+                    "SPOTTRAIN_NODE_ID", "baked1",
+                    "SPOTTRAIN_WORK_DIR", dir.resolve("work").toString(),
+                    "SPOTTRAIN_JOBS_DIR", TestCluster.ROOT.toString(),
+                    "SPOTTRAIN_IMDS", "",
+                    "SPOTTRAIN_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            Process agent = pb.start();
+            try {
+                var job = cluster.submit(TestCluster.javaJob("baked", 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "30"));
+                JsonNode done = cluster.awaitEnd(job.path("id").asText());
+                assertEquals("SUCCEEDED", done.path("state").asText(), done.toString() + "\n" + ProcessTree.tail(dir.resolve("baked1.log"), 30));
+                assertEquals("baked1", done.path("members").get(0).path("nodeId").asText(), done.toString());
+                String log = Files.readString(dir.resolve("baked1.log"));
+                assertTrue(log.contains("agent baked1 up") && !log.contains("DEBUG"), "the agent logs INFO to stderr (the journal):\n"
+                        + ProcessTree.tail(dir.resolve("baked1.log"), 20));
+            } finally {
+                ProcessTree.stop(agent.pid(), Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    @Test
+    void theSystemdUnitVerifies() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze is not installed");
+        assertEquals(0, run(dir, "tar", "xzf", tarball().toString(), "--wildcards", "*/systemd/*", "*/bin/*"));
+        Path home;
+        try (Stream<Path> s = Files.list(dir)) {
+            home = s.filter(p -> p.getFileName().toString().startsWith("spottrain-agent-")).findFirst().orElseThrow();
+        }
+        String unit = Files.readString(home.resolve("systemd/spottrain-agent.service"));
+        assertTrue(unit.contains("KillSignal=SIGTERM") && unit.contains("Restart=always") && unit.contains("TimeoutStopSec=150"), unit);
+        // verify checks that ExecStart exists: point it at the unpacked script
+        Path copy = dir.resolve("spottrain-agent.service");
+        Files.writeString(copy, unit.replace("/opt/spottrain/bin/spottrain-agent", home.resolve("bin/spottrain-agent").toString()));
+        int rc = run(dir, "/usr/bin/systemd-analyze", "verify", copy.toString());
+        assertEquals(0, rc, Files.readString(dir.resolve("run.log")));
+    }
+}
