@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 public final class AgentMain implements Callable<Integer> {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new AgentMain()).execute(args));
+        // bin/spottrain-agent turns the unit's environment into options first: an argument given after them wins
+        System.exit(new CommandLine(new AgentMain()).setOverwrittenOptionsAllowed(true).execute(args));
     }
 
     @Option(names = "--seed", required = true, description = "host:port of a control node (repeatable)")

@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,6 +38,8 @@ public final class LocalProcessLauncher implements NodeLauncher {
     private final List<String> agentArgs;
     private final Map<String, String> agentEnv;
     private final Map<String, Launched> nodes = new ConcurrentHashMap<>();
+    /** Where agents start from: the unpacked distribution (what images bake), else this build's classpath. */
+    private final Optional<AgentDistribution> distribution = AgentDistribution.locate();
     private boolean closed;
 
     private record Launched(LaunchedNode node, Process process, ImdsEmulator imds) {}
@@ -56,6 +60,9 @@ public final class LocalProcessLauncher implements NodeLauncher {
      */
     public LocalProcessLauncher(JavaCommand java, List<String> seeds, Path stateDir, Path jobsDir, Duration stopGrace,
             List<String> agentArgs, Map<String, String> agentEnv) {
+        distribution.ifPresentOrElse(d -> log.info("agents start from the agent distribution at {}", d.home()),
+                () -> log.warn("no unpacked agent distribution (worker-agent/target/spottrain-agent-*; ./mvnw package builds it): agents "
+                        + "start from this build's classpath"));
         this.agentArgs = List.copyOf(agentArgs);
         this.agentEnv = Map.copyOf(agentEnv);
         this.java = java;
@@ -113,9 +120,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
         }
         Path dir = agentDir(stateDir, r.nodeId());
         Path logFile = stateDir.resolve("logs").resolve(r.nodeId() + ".log");
-        var args = new ArrayList<>(List.of("agent",
-                "--node-id", r.nodeId(),
-                "--work-dir", dir.toString(),
+        var args = new ArrayList<>(List.of(
                 "--jobs-dir", jobsDir.toString(),
                 "--market", r.market().label(),
                 "--launched-at", Instant.now().toString(),
@@ -123,11 +128,8 @@ public final class LocalProcessLauncher implements NodeLauncher {
                 "--gpus", Integer.toString(r.gpus()),
                 "--price", Double.toString(r.pricePerHour()),
                 "--on-demand-price", Double.toString(r.onDemandPricePerHour()),
-                "--zone", r.zone()));
-        seeds.forEach(s -> {
-            args.add("--seed");
-            args.add(s);
-        });
+                "--zone", r.zone(),
+                "--interruption-poll", "500ms"));
         args.addAll(agentArgs);
         // every node its own key and certificate from the cluster CA: nothing else can join
         try {
@@ -135,7 +137,6 @@ public final class LocalProcessLauncher implements NodeLauncher {
         } catch (CliException e) {
             throw new LaunchException(e.getMessage(), e);
         }
-        args.addAll(List.of("--tls-dir", dir.resolve("tls").toString()));
         // every local node gets its own instance metadata service: attributes, and Spot notices on demand
         ImdsEmulator imds;
         try {
@@ -143,16 +144,30 @@ public final class LocalProcessLauncher implements NodeLauncher {
         } catch (IOException e) {
             throw new LaunchException("cannot start the IMDS emulator of " + r.nodeId() + ": " + e.getMessage(), e);
         }
-        args.addAll(List.of("--imds", imds.endpoint().toString(), "--interruption-poll", "500ms"));
+        // what the machine image's unit gives its agent (etc/agent.env.example), here through the environment too
+        var env = new LinkedHashMap<String, String>(Map.of(
+                "SPOTTRAIN_SEEDS", String.join(",", seeds),
+                "SPOTTRAIN_TLS_DIR", dir.resolve("tls").toString(),
+                "SPOTTRAIN_HOST", "127.0.0.1",
+                "SPOTTRAIN_NODE_ID", r.nodeId(),
+                "SPOTTRAIN_WORK_DIR", dir.toString(),
+                "SPOTTRAIN_IMDS", imds.endpoint().toString(),
+                "SPOTTRAIN_JAVA", java.javaBin()));
+        env.putAll(agentEnv);
+        List<String> argv = distribution.map(d -> {
+            var a = new ArrayList<>(List.of(d.script().toString()));
+            a.addAll(args);
+            return (List<String>) a;
+        }).orElseGet(() -> java.argv(AgentDistribution.classpathArgs(env, args)));
         try {
             Files.createDirectories(dir);
             Files.createDirectories(logFile.getParent());
-            var pb = new ProcessBuilder(java.argv(args))
+            var pb = new ProcessBuilder(argv)
                     .directory(jobsDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            pb.environment().putAll(agentEnv);
+            pb.environment().putAll(env);
             Process p = pb.start();
             ProcessTree.writePid(dir.resolve("pid"), p.pid());
             // A machine that dies takes its processes with it: when an agent dies (even by kill -9),

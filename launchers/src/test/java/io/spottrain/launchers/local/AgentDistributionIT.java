@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -19,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The agent distribution as a machine image bakes it: {@code spottrain-agent-<version>.tar.gz}
  * (built by worker-agent's package phase) unpacked into a temp directory, its
  * {@code bin/spottrain-agent} started with nothing but the environment its systemd unit would give
- * it, joins a running cluster over TLS and runs a job; the unit passes {@code systemd-analyze verify}
- * where that exists.
+ * it, joins a running cluster over TLS and runs a job with the cluster's own agent, which a local
+ * cluster starts from the same unpacked layout; the unit passes {@code systemd-analyze verify} where
+ * that exists.
  */
 @Timeout(180)
 class AgentDistributionIT {
@@ -51,7 +53,12 @@ class AgentDistributionIT {
         }
         assertTrue(Files.isExecutable(home.resolve("bin/spottrain-agent")));
 
-        try (var cluster = TestCluster.start(dir.resolve("state"), 0, "--no-s3")) {
+        try (var cluster = TestCluster.start(dir.resolve("state"), 1, "--no-s3")) {
+            // the local cluster's own agent (node1) runs from the unpacked distribution too: the script exec'd its JVM
+            long node1 = LocalCluster.agentPids(cluster.stateDir).get(0);
+            var node1Args = String.join(" ", ProcessHandle.of(node1).orElseThrow().info().arguments().orElseThrow());
+            assertTrue(node1Args.contains("-Dlogback.configurationFile=" + TestCluster.ROOT.resolve("worker-agent/target")), node1Args);
+            assertTrue(node1Args.contains("io.spottrain.agent.AgentMain") && node1Args.contains("--node-id node1"), node1Args);
             var tls = ClusterPki.ensure(cluster.stateDir).issue("baked1", dir.resolve("tls"), List.of("127.0.0.1"));
             assertTrue(tls != null);
             var pb = new ProcessBuilder(home.resolve("bin/spottrain-agent").toString()).redirectErrorStream(true)
@@ -67,10 +74,12 @@ class AgentDistributionIT {
                     "SPOTTRAIN_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             Process agent = pb.start();
             try {
-                var job = cluster.submit(TestCluster.javaJob("baked", 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "30"));
+                var job = cluster.submit(TestCluster.javaJob("baked", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "30"));
                 JsonNode done = cluster.awaitEnd(job.path("id").asText());
                 assertEquals("SUCCEEDED", done.path("state").asText(), done.toString() + "\n" + ProcessTree.tail(dir.resolve("baked1.log"), 30));
-                assertEquals("baked1", done.path("members").get(0).path("nodeId").asText(), done.toString());
+                var members = new ArrayList<String>();
+                done.path("members").forEach(m -> members.add(m.path("nodeId").asText()));
+                assertEquals(List.of("baked1", "node1"), members.stream().sorted().toList(), done.toString());
                 String log = Files.readString(dir.resolve("baked1.log"));
                 assertTrue(log.contains("agent baked1 up") && !log.contains("DEBUG"), "the agent logs INFO to stderr (the journal):\n"
                         + ProcessTree.tail(dir.resolve("baked1.log"), 20));
