@@ -5,6 +5,7 @@ import io.spottrain.launchers.ec2.Ec2Config;
 import io.spottrain.launchers.ec2.Ec2ConfigParser;
 import io.spottrain.launchers.ec2.FleetRequests;
 import io.spottrain.launchers.ec2.FleetRequests.Gang;
+import io.spottrain.launchers.ec2.Preflight;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
@@ -22,6 +23,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
 
 /** EC2 fleets: check a fleet config and see the exact requests the launcher would send, without calling AWS. */
@@ -45,6 +50,11 @@ final class Ec2Command {
 
         @Option(names = "--label", description = "a job label KEY=VALUE, tagged on the machines (repeatable)")
         List<String> labels = new ArrayList<>();
+
+        @Option(names = "--dry-run", description = "also ask AWS, launching nothing: EC2's DryRun on every call the launcher makes, each "
+                + "type's vCPUs, and the account's Spot and on-demand vCPU quotas (credentials from the SDK's default chain); exit 1 when "
+                + "a check fails")
+        boolean dryRun;
 
         @Mixin
         Options.Output output;
@@ -71,12 +81,15 @@ final class Ec2Command {
             String userData = new String(Base64.getDecoder().decode(template.launchTemplateData().userData()), StandardCharsets.UTF_8);
             var fleets = new ArrayList<CreateFleetRequest>();
             for (NodeMarket nm : FleetRequests.markets(m)) fleets.add(FleetRequests.createFleet(c, new Gang(job, tags, workers, nm, "plan"), "$Latest"));
+            List<Preflight.Check> checks = dryRun ? preflight(c, m) : List.of();
+            int code = Preflight.worst(checks) == Preflight.Status.FAIL ? 1 : 0;
             if (output.json()) {
                 var out = new LinkedHashMap<String, Object>();
                 out.put("launchTemplateVersion", Map.of("request", template.toString(), "userData", userData));
                 out.put("createFleet", fleets.stream().map(CreateFleetRequest::toString).toList());
+                if (dryRun) out.put("preflight", checks);
                 System.out.println(Json.pretty(out));
-                return 0;
+                return code;
             }
             System.out.println("config " + config + ": valid (cluster " + c.cluster() + ", " + c.region() + ", " + c.instanceTypes().size()
                     + " instance type(s) x " + c.subnets().size() + " subnet(s) = " + c.instanceTypes().size() * c.subnets().size() + " pools)");
@@ -88,7 +101,21 @@ final class Ec2Command {
                 System.out.println("\n" + (i + 2) + ". CreateFleet" + (i > 0 ? " (only after the Spot request found no capacity)" : "") + ":\n   "
                         + fleets.get(i).toString());
             }
-            return 0;
+            if (dryRun) {
+                System.out.println("\ndry run against AWS (" + c.region() + "; nothing launched):");
+                for (var check : checks) System.out.printf("  %-4s %s: %s%n", check.status(), check.what(), check.detail());
+                System.out.println(code == 0 ? "no check failed" : "a check failed: a launch of this gang would not succeed as configured");
+            }
+            return code;
+        }
+
+        private List<Preflight.Check> preflight(Ec2Config c, Market m) {
+            var credentials = DefaultCredentialsProvider.builder().build();
+            try (var ec2 = Ec2Client.builder().region(Region.of(c.region())).credentialsProvider(credentials)
+                    .httpClient(UrlConnectionHttpClient.create()).build();
+                    var quotas = Preflight.quotas(c.region(), credentials)) {
+                return Preflight.run(c, workers, m, ec2, quotas);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ package io.spottrain.launchers.ec2;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.spottrain.protocol.json.Json;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,6 +49,11 @@ final class FakeEc2 implements AutoCloseable {
     volatile String refuseWith; // an error code every CreateFleet gets (auth, parameter)
     volatile boolean errorsWithoutSubnet; // capacity errors that name no subnet (a pool the launcher cannot tell)
     volatile Instant now = Instant.parse("2026-12-02T10:00:00Z");
+    final Set<String> deniedActions = ConcurrentHashMap.newKeySet(); // a dry run of these is UnauthorizedOperation
+    final Map<String, Integer> vcpus = new ConcurrentHashMap<>(Map.of("p3.2xlarge", 8, "g5.xlarge", 4)); // types offered here
+    final Map<String, Double> quotas = new LinkedHashMap<>(); // quota name -> value (vCPUs)
+    final List<String> quotaCalls = new CopyOnWriteArrayList<>();
+    volatile boolean quotasDenied;
     private final Map<String, String> fleetsByToken = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger(0x100);
     private int templateVersions;
@@ -77,11 +84,25 @@ final class FakeEc2 implements AutoCloseable {
     }
 
     private synchronized void serve(HttpExchange x) throws IOException {
+        String target = x.getRequestHeaders().getFirst("X-Amz-Target");
+        if (target != null) {
+            serviceQuotas(x, target);
+            return;
+        }
         var p = form(new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
         requests.add(p);
         String action = p.getOrDefault("Action", "");
         String body;
         int status = 200;
+        if ("true".equals(p.get("DryRun"))) {
+            status = 412;
+            body = deniedActions.contains(action) ? error("UnauthorizedOperation", "You are not authorized to perform this operation. "
+                    + "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ec2:" + action)
+                    : error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
+            if (deniedActions.contains(action)) status = 403;
+            reply(x, status, body);
+            return;
+        }
         switch (action) {
             case "CreateLaunchTemplateVersion" -> {
                 if (templateVersions == 0) {
@@ -123,6 +144,16 @@ final class FakeEc2 implements AutoCloseable {
                 });
                 body = out.append("</spotPriceHistorySet>").toString();
             }
+            case "DescribeInstanceTypes" -> {
+                var out = new StringBuilder("<instanceTypeSet>");
+                for (int i = 1; p.containsKey("InstanceType." + i); i++) {
+                    Integer v = vcpus.get(p.get("InstanceType." + i));
+                    if (v == null) continue; // not offered in this region
+                    out.append("<item><instanceType>").append(p.get("InstanceType." + i)).append("</instanceType><vCpuInfo><defaultVCpus>")
+                            .append(v).append("</defaultVCpus></vCpuInfo></item>");
+                }
+                body = out.append("</instanceTypeSet>").toString();
+            }
             default -> {
                 status = 400;
                 body = error("InvalidAction", "the fake does not know " + action);
@@ -130,8 +161,42 @@ final class FakeEc2 implements AutoCloseable {
         }
         String xml = status == 200 ? "<" + action + "Response xmlns=\"" + NS + "\"><requestId>r-" + requests.size() + "</requestId>" + body
                 + "</" + action + "Response>" : body;
+        reply(x, status, xml);
+    }
+
+    private static void reply(HttpExchange x, int status, String xml) throws IOException {
         byte[] out = xml.getBytes(StandardCharsets.UTF_8);
         x.getResponseHeaders().add("Content-Type", "text/xml;charset=UTF-8");
+        x.sendResponseHeaders(status, out.length);
+        x.getResponseBody().write(out);
+        x.close();
+    }
+
+    /** Service Quotas (AWS JSON 1.1) on the same port: ListServiceQuotas, two pages, or AccessDenied. */
+    private void serviceQuotas(HttpExchange x, String target) throws IOException {
+        var request = Json.MAPPER.readTree(x.getRequestBody().readAllBytes());
+        quotaCalls.add(target + " " + request + " " + x.getRequestHeaders().getFirst("Authorization"));
+        String json;
+        int status = 200;
+        if (quotasDenied) {
+            status = 400;
+            json = "{\"__type\":\"com.amazonaws.servicequotas#AccessDeniedException\",\"message\":\"not authorized to perform: "
+                    + "servicequotas:ListServiceQuotas\"}";
+        } else {
+            var all = new ArrayList<>(quotas.entrySet());
+            int from = request.path("NextToken").isTextual() ? Integer.parseInt(request.path("NextToken").asText()) : 0;
+            int to = Math.min(all.size(), from + 2); // small pages: the client must follow NextToken
+            var page = new ArrayList<Map<String, Object>>();
+            for (var e : all.subList(from, to)) {
+                page.add(Map.of("QuotaCode", "L-" + Integer.toHexString(e.getKey().hashCode()).toUpperCase(), "QuotaName", e.getKey(),
+                        "Value", e.getValue()));
+            }
+            var body = new LinkedHashMap<String, Object>(Map.of("Quotas", page));
+            if (to < all.size()) body.put("NextToken", Integer.toString(to));
+            json = Json.write(body);
+        }
+        byte[] out = json.getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
         x.sendResponseHeaders(status, out.length);
         x.getResponseBody().write(out);
         x.close();
