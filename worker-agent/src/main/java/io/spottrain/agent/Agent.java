@@ -11,6 +11,7 @@ import io.spottrain.protocol.contract.ControlServer;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -95,7 +96,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.link = new ManagerLink(node.nodeId(), ctx.getLog());
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
-        ctx.getLog().info("agent {} up: {} {} {} GPU(s)", node.nodeId(), node.market().label(), node.instanceType(), node.gpus());
+        ctx.getLog().info("agent {} up {} ms after its JVM started: {} {} {} GPU(s)", node.nodeId(),
+                ManagementFactory.getRuntimeMXBean().getUptime(), node.market().label(), node.instanceType(), node.gpus());
     }
 
     @Override

@@ -24,6 +24,11 @@ public record AgentDistribution(Path home) {
         return home.resolve("bin").resolve("spottrain-agent");
     }
 
+    /** Where this machine's agents share their class data archive (one per JVM and jar set; the script keys it). */
+    public Path cdsDir() {
+        return home.getParent().resolve("cds");
+    }
+
     public static Optional<AgentDistribution> locate() {
         var targets = new ArrayList<Path>();
         String explicit = System.getProperty("spottrain.agent.dist");

@@ -153,6 +153,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
                 "SPOTTRAIN_WORK_DIR", dir.toString(),
                 "SPOTTRAIN_IMDS", imds.endpoint().toString(),
                 "SPOTTRAIN_JAVA", java.javaBin()));
+        distribution.ifPresent(d -> env.put("SPOTTRAIN_CDS_DIR", d.cdsDir().toString())); // one archive for every local agent
         env.putAll(agentEnv);
         List<String> argv = distribution.map(d -> {
             var a = new ArrayList<>(List.of(d.script().toString()));

@@ -81,10 +81,15 @@ class AgentDistributionIT {
                 done.path("members").forEach(m -> members.add(m.path("nodeId").asText()));
                 assertEquals(List.of("baked1", "node1"), members.stream().sorted().toList(), done.toString());
                 String log = Files.readString(dir.resolve("baked1.log"));
-                assertTrue(log.contains("agent baked1 up") && !log.contains("DEBUG"), "the agent logs INFO to stderr (the journal):\n"
+                assertTrue(log.contains("agent baked1 up ") && !log.contains("DEBUG"), "the agent logs INFO to stderr (the journal):\n"
                         + ProcessTree.tail(dir.resolve("baked1.log"), 20));
             } finally {
                 ProcessTree.stop(agent.pid(), Duration.ofSeconds(10));
+            }
+            // a normal exit wrote the class data archive the next agents map (the cluster's own share one next to the distribution)
+            try (Stream<Path> s = Files.list(dir.resolve("work/cds"))) {
+                assertTrue(s.anyMatch(p -> p.getFileName().toString().matches("agent-\\d+\\.jsa(\\.\\d+\\.tmp)?") && p.toFile().length() > 1_000_000),
+                        "baked1's archive in its work dir's cds/");
             }
         }
     }
