@@ -104,6 +104,12 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--ec2-config", description = "the EC2 fleet config (kind: Ec2Fleet) for --launcher ec2")
     Path ec2Config;
 
+    @Option(names = "--autoscale", description = "the cluster's autoscaling policy (examples/cluster/autoscale.yaml)")
+    Path autoscale;
+
+    @Option(names = "--autoscale-time-scale", defaultValue = "1.0", description = "multiplies the policy's cooldowns and the loop's tick")
+    double autoscaleTimeScale;
+
     @Option(names = "--store-peers", split = ",", description = "Ignite discovery addresses (host:port) of the other control nodes")
     List<String> storePeers = new ArrayList<>();
 
@@ -150,6 +156,10 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
         if (scaleUpCooldown != null) conf.put("spottrain.coordinator.scale-up-cooldown", scaleUpCooldown);
+        if (autoscale != null) {
+            conf.put("spottrain.coordinator.autoscale.policy-file", Autoscaling.check(autoscale).toString());
+            conf.put("spottrain.coordinator.autoscale.time-scale", autoscaleTimeScale);
+        }
         if (noticeSwapMargin != null) conf.put("spottrain.coordinator.notice-swap-margin", noticeSwapMargin);
         String scheme = "http";
         if (apiTlsCert != null || apiTlsKey != null) {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "up", description = "Start a local cluster in the background: a coordinator and N worker agents.")
 final class UpCommand implements Callable<Integer> {
-    @Option(names = "--workers", description = "worker agents to start here (default: 3; none with --launcher ec2)")
+    @Option(names = "--workers", description = "worker agents to start here (default: 3; none with --autoscale or --launcher ec2)")
     Integer workers;
 
     @Option(names = "--on-demand-workers", defaultValue = "0",
@@ -50,6 +50,14 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--ec2-config", description = "the EC2 fleet config (kind: Ec2Fleet; examples/cluster/ec2.yaml) for --launcher ec2")
     Path ec2Config;
 
+    @Option(names = "--autoscale", description = "run the autoscaler with this policy (examples/cluster/autoscale.yaml): it launches "
+            + "nodes for waiting jobs and releases idle ones; with --workers 0 the fleet is the autoscaler's")
+    Path autoscale;
+
+    @Option(names = "--autoscale-time-scale", defaultValue = "1.0",
+            description = "multiplies the policy's cooldowns and the loop's tick, e.g. 0.01 for demos and tests (default: ${DEFAULT-VALUE})")
+    double autoscaleTimeScale;
+
     @Option(names = "--tls-cert", description = "serve the API over HTTPS with this PEM certificate (chain); the CLI then trusts it")
     Path tlsCert;
 
@@ -71,6 +79,13 @@ final class UpCommand implements Callable<Integer> {
     private List<String> coordinatorArgs() {
         var args = new ArrayList<>(storageArgs(s3Endpoint, noS3));
         if (noReplacements) args.add("--no-replacements");
+        if (autoscale != null) {
+            if (!(autoscaleTimeScale > 0 && autoscaleTimeScale <= 1)) {
+                throw new CliException("--autoscale-time-scale must be > 0 and <= 1, got " + autoscaleTimeScale);
+            }
+            args.addAll(List.of("--autoscale", Autoscaling.check(autoscale).toString(), "--autoscale-time-scale",
+                    Double.toString(autoscaleTimeScale)));
+        }
         if (launcher == LauncherKind.EC2) {
             if (ec2Config == null) throw new CliException("--launcher ec2 needs --ec2-config FILE (kind: Ec2Fleet, see examples/cluster/ec2.yaml)");
             args.addAll(List.of("--launcher", "ec2", "--ec2-config", ec2Config.toAbsolutePath().toString()));
@@ -86,7 +101,8 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int workers = this.workers != null ? this.workers : launcher == LauncherKind.EC2 ? 0 : 3;
+        // with an autoscaler or on EC2 the fleet is launched for the jobs: no local workers unless asked for
+        int workers = this.workers != null ? this.workers : launcher == LauncherKind.EC2 || autoscale != null ? 0 : 3;
         if (launcher == LauncherKind.EC2 && workers > 0) {
             throw new CliException("--workers starts local agent processes; with --launcher ec2 the workers are EC2 instances (launched "
                     + "through POST /api/v1/nodes and as replacements)");

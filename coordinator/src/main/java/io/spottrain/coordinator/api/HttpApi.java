@@ -51,6 +51,7 @@ import org.slf4j.LoggerFactory;
  * GET  /api/v1/health            POST /api/v1/jobs (YAML or JSON job spec)
  * GET  /api/v1/jobs              GET  /api/v1/jobs/{id}    GET /api/v1/jobs/{id}/events?after=&amp;limit=
  * POST /api/v1/jobs/{id}/cancel  POST /api/v1/jobs/{id}/checkpoint  GET /api/v1/jobs/{id}/checkpoints?before=&amp;limit=
+ * GET  /api/v1/autoscaler  (its policy, metric, capacity in flight, last decisions)
  * GET  /api/v1/nodes[?all=true]  POST /api/v1/nodes  POST /api/v1/nodes/{id}/preempt
  * GET  /api/v1/control/stats     POST /api/v1/shutdown (local clusters: stops the coordinator and its nodes)
  * GET  /api/v1/tokens            POST /api/v1/tokens {name, role}   POST /api/v1/tokens/{id}/revoke
@@ -112,6 +113,13 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
             config.routes.get("/api/v1/nodes", this::nodes, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
+            config.routes.get("/api/v1/autoscaler", ctx -> {
+                try {
+                    json(ctx, 200, asks.autoscaler());
+                } catch (ManagerAsks.Unanswered e) {
+                    throw new ApiException(503, ApiError.of(e.getMessage()));
+                }
+            }, Role.VIEWER);
             config.routes.post("/api/v1/shutdown", this::shutdown, Role.ADMIN);
             config.routes.post("/api/v1/nodes", this::launchNode, Role.ADMIN);
             config.routes.post("/api/v1/nodes/{id}/preempt", this::preemptNode, Role.ADMIN);

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.api;
 
+import io.spottrain.coordinator.autoscale.Autoscaler;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.protocol.wire.ClusterConfig;
@@ -71,6 +72,19 @@ final class ManagerAsks {
             throw new Unanswered(timedOut());
         } finally {
             inFlight.remove(reply);
+        }
+    }
+
+    /** The autoscaler's status (a read: no in-flight tracking, a plain timeout). */
+    Autoscaler.Status autoscaler() throws Unanswered {
+        try {
+            return AskPattern.<JobManager.Command, Autoscaler.Status>ask(jobManager, JobManager.AutoscalerStatus::new, timeout, system.scheduler())
+                    .toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new Unanswered(timedOut());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unanswered(timedOut());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.autoscale.Autoscaler;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
@@ -76,6 +77,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** A job's scale-up cooldown ended while free nodes fitted it: offer free nodes again (waiting jobs first). */
     public record OfferCapacity() implements Command {}
 
+    /** The autoscaler's state for {@code autoscaler status} ({@link Autoscaler.Status#disabled} without a policy). */
+    public record AutoscalerStatus(ActorRef<Autoscaler.Status> replyTo) implements Command, WireMessage {}
+
     /** Reserve up to {@code count} free nodes that fit the job for its next generation (staged newcomers); none while a job waits. */
     public record Reserve(String jobId, JobSpec spec, int count) implements Command {}
 
@@ -117,6 +121,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final LauncherUpkeep upkeep;
+    private final ManagerFleet fleet;
     private final String self;
     private final ManagerAgents agents;
     /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
@@ -135,6 +140,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
+        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
@@ -182,12 +188,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Membership.class, m -> agents.onMembership(m.event()))
                 .onMessage(WantsNodes.class, this::onWantsNodes)
                 .onMessage(ReleaseNodes.class, this::onRelease)
-                .onMessage(SuspectNodes.class, this::onSuspect)
+                .onMessage(SuspectNodes.class, m -> {
+                    m.nodeIds().forEach(nodes::unreachable);
+                    return this;
+                })
                 .onMessage(RequestReplacement.class, r -> replacements.request(r, nodes::lastKnown, this))
                 .onMessage(Replacements.Launched.class, l -> replacements.onLaunched(l, masters::get, this))
                 .onMessage(Replacements.Retry.class, r -> replacements.retry(r))
                 .onMessage(LauncherUpkeep.Tick.class, t -> upkeep.onTick(nodes::knownNames, this))
                 .onMessage(LauncherUpkeep.Done.class, d -> upkeep.onDone(d, this))
+                .onMessage(ManagerFleet.Asked.class, a -> fleet.onAsked(a, this))
+                .onMessage(AutoscalerStatus.class, s -> fleet.status(s, this))
                 .onMessage(JobEnded.class, this::onJobEnded)
                 .onMessage(OfferCapacity.class, m -> {
                     schedule(true);
@@ -372,19 +383,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         schedule();
     }
 
-    private Behavior<Command> onSuspect(SuspectNodes s) {
-        s.nodeIds().forEach(nodes::unreachable);
-        return this;
-    }
-
-    // ---- replacements ----
-
     /** Whether lost or noticed nodes can be replaced (a launcher is set and replacements are on). */
     boolean canReplace() {
         return replacements.launcher() != null;
     }
-
-    // ---- helpers ----
 
     private void persist(NodeRecord n) {
         writer.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.NODES, n.key(), Json.write(n))), null, 0));

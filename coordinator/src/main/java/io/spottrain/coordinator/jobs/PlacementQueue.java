@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.autoscale.FleetView;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.Placement;
@@ -33,6 +34,17 @@ final class PlacementQueue {
         reasons.remove(jobId);
     }
 
+    private List<JobManager.WantsNodes> order() {
+        return waiting.values().stream().sorted(Comparator.comparing((JobManager.WantsNodes w) -> w.resumeStep() < 0)
+                .thenComparingInt(w -> -w.spec().spec().priority()).thenComparing(JobManager.WantsNodes::submittedAt)).toList();
+    }
+
+    /** The waiting jobs in placement order, as the autoscaler counts them: each needs its min workers. */
+    List<FleetView.Waiting> waiting() {
+        return order().stream().map(w -> new FleetView.Waiting(w.jobId(), w.spec().spec().workers().min(),
+                w.spec().spec().workers().gpusPerWorker(), w.spec().spec().placement().market())).toList();
+    }
+
     boolean isEmpty() {
         return waiting.isEmpty();
     }
@@ -48,9 +60,7 @@ final class PlacementQueue {
     List<Outcome> next(List<NodeRecord> free) {
         var out = new ArrayList<Outcome>();
         var left = new ArrayList<>(free);
-        var order = waiting.values().stream().sorted(Comparator.comparing((JobManager.WantsNodes w) -> w.resumeStep() < 0)
-                .thenComparingInt(w -> -w.spec().spec().priority()).thenComparing(JobManager.WantsNodes::submittedAt)).toList();
-        for (var w : order) {
+        for (var w : order()) {
             Placement p = GangScheduler.place(w.spec(), left, w.preferred());
             if (p.placed()) {
                 left.removeIf(n -> p.nodeIds().contains(n.nodeId()));

@@ -3,6 +3,9 @@ package io.spottrain.coordinator.wire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spottrain.coordinator.autoscale.AutoscaleDecision;
+import io.spottrain.coordinator.autoscale.Autoscaler;
+import io.spottrain.coordinator.autoscale.FleetView;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.JobState;
 import io.spottrain.coordinator.jobs.Outcome;
@@ -12,6 +15,7 @@ import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -85,6 +89,17 @@ class WireSerializationTest {
                 new JobManager.CheckpointJob("j-1", "test", replyTo), new Outcome.JobAck("j-1", JobState.RUNNING),
                 new Outcome.Refused(Outcome.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"));
         for (Object m : msgs) {
+            assertEquals(m, roundTrip(m));
+        }
+    }
+
+    @Test
+    void theAutoscalersStatusCrossesToTheApisNode() {
+        ActorRef<Autoscaler.Status> replyTo = kit.<Autoscaler.Status>createTestProbe().getRef();
+        var status = new Autoscaler.Status(true, "waiting_jobs_in_queue", 5, 7, 2, 100, 3,
+                List.of(new FleetView.InFlight("node9", 1, NodeMarket.SPOT, Instant.parse("2026-12-02T10:00:00Z"))), 8300L,
+                List.of(new Autoscaler.Event("2026-12-02T10:00:01Z", AutoscaleDecision.Action.SCALE_DOWN, 0, 0, List.of("node4"), "why")));
+        for (Object m : List.of(new JobManager.AutoscalerStatus(replyTo), status, Autoscaler.Status.disabled())) {
             assertEquals(m, roundTrip(m));
         }
     }

@@ -113,7 +113,11 @@ public final class LocalProcessLauncher implements NodeLauncher {
     @Override
     public synchronized LaunchedNode launch(NodeRequest request) throws LaunchException {
         if (closed) throw new LaunchException("the launcher is closed: the cluster is shutting down", null);
-        NodeRequest r = request.nodeId() == null ? request.withNodeId(nextNodeId()) : request;
+        NodeRequest named = request.nodeId() == null ? request.withNodeId(nextNodeId()) : request;
+        // a request that names no zone (the autoscaler's) gets one of the local fleet's two, alternating like LocalFleet's
+        NodeRequest r = named.zone() != null ? named : new NodeRequest(named.nodeId(), named.market(), named.instanceType(), named.gpus(),
+                named.pricePerHour(), named.onDemandPricePerHour(), named.nodeId().hashCode() % 2 == 0 ? "local-a" : "local-b", named.job(),
+                named.labels());
         Launched existing = nodes.get(r.nodeId());
         if (existing != null && existing.process().isAlive()) {
             throw new LaunchException("node " + r.nodeId() + " is already running (pid " + existing.process().pid() + ")", null);

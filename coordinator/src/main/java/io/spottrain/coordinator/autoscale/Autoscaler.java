@@ -1,0 +1,269 @@
+package io.spottrain.coordinator.autoscale;
+
+import io.spottrain.coordinator.autoscale.AutoscaleDecision.Action;
+import io.spottrain.coordinator.autoscale.AutoscaleDecision.Decision;
+import io.spottrain.coordinator.autoscale.AutoscaleDecision.Launch;
+import io.spottrain.coordinator.autoscale.FleetView.InFlight;
+import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.launch.NodeLauncher.NodeRequest;
+import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.WireMessage;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The autoscaler, a child of the job manager: every interval it asks the job manager for the fleet
+ * ({@link FleetView}), decides ({@link AutoscaleDecision}, pure), launches what the waiting jobs
+ * need through the launcher (a job's gang as one request) and releases idle nodes (the job manager
+ * first takes them out of placement, so a node is never released under a job that was just placed
+ * on it). It keeps the capacity in flight (asked for, not registered) and measures provisioning
+ * (launch to registration); every decision that acts is logged with its numbers and kept for
+ * {@code autoscaler status}.
+ */
+public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
+
+    public interface Command {}
+
+    /** What the autoscaler asks of the job manager. */
+    public interface FleetRequest {}
+
+    public record ViewRequest(ActorRef<FleetView> replyTo) implements FleetRequest {}
+
+    /** Take these nodes out of placement if they are still free; the reply names those taken out. */
+    public record Retire(List<String> nodeIds, ActorRef<Retired> replyTo) implements FleetRequest {}
+
+    public record Retired(List<String> nodeIds) implements Command {}
+
+    public record GetStatus(ActorRef<Status> replyTo) implements Command, WireMessage {}
+
+    /** A decision that acted (or changed its reason), with the metric that caused it. */
+    public record Event(String at, Action action, double metric, int launch, List<String> release, String reason) {}
+
+    /** For {@code autoscaler status}: the policy, the last metric, the fleet and capacity in flight, the last decisions. */
+    public record Status(boolean enabled, String metric, double threshold, double lastMetric, int minNodes, int maxNodes, int nodes,
+            List<InFlight> inFlight, Long provisioningMsP50, List<Event> decisions) implements WireMessage {
+
+        public static Status disabled() {
+            return new Status(false, null, 0, 0, 0, 0, 0, List.of(), null, List.of());
+        }
+    }
+
+    private record Tick() implements Command {}
+
+    private record Viewed(FleetView view) implements Command {}
+
+    private record Launched(Launch launch, List<String> placeholders, List<NodeLauncher.LaunchedNode> nodes, String error) implements Command {}
+
+    public static Behavior<Command> create(AutoscalePolicy policy, ActorRef<FleetRequest> fleet, AtomicReference<NodeLauncher> launcher,
+            Executor blocking, Clock clock, Duration interval, Duration provisionTimeout) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            timers.startTimerWithFixedDelay(new Tick(), interval);
+            return new Autoscaler(ctx, policy, fleet, launcher, blocking, clock, provisionTimeout);
+        }));
+    }
+
+    private final AutoscalePolicy policy;
+    private final ActorRef<FleetRequest> fleet;
+    private final AtomicReference<NodeLauncher> launcher;
+    private final Executor blocking;
+    private final Clock clock;
+    private final Duration provisionTimeout;
+    private final ActorRef<FleetView> viewAdapter;
+    private final ActorRef<Retired> retiredAdapter;
+    private final Map<String, InFlight> inFlight = new LinkedHashMap<>();
+    private final Map<String, Instant> freeSince = new HashMap<>();
+    private final Deque<Event> events = new ArrayDeque<>();
+    private final Deque<Long> provisioning = new ArrayDeque<>();
+    private Instant lastUp;
+    private Instant lastDown;
+    private double lastMetric;
+    private int lastNodes;
+    private String lastReason = "";
+    private int placeholders;
+
+    private Autoscaler(ActorContext<Command> ctx, AutoscalePolicy policy, ActorRef<FleetRequest> fleet, AtomicReference<NodeLauncher> launcher,
+            Executor blocking, Clock clock, Duration provisionTimeout) {
+        super(ctx);
+        this.policy = policy;
+        this.fleet = fleet;
+        this.launcher = launcher;
+        this.blocking = blocking;
+        this.clock = clock;
+        this.provisionTimeout = provisionTimeout;
+        this.viewAdapter = ctx.messageAdapter(FleetView.class, Viewed::new);
+        this.retiredAdapter = ctx.messageAdapter(Retired.class, r -> r);
+        ctx.getLog().info("autoscaler on: {} > {}, scale-up cooldown {}, scale-down cooldown {}, {}..{} nodes", policy.metric().label,
+                policy.targetThreshold(), policy.scaleUpCooldown(), policy.scaleDownCooldown(), policy.minNodes(), policy.maxNodes());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Tick.class, t -> {
+                    if (launcher.get() != null) fleet.tell(new ViewRequest(viewAdapter)); // a local cluster sets it once it is up
+                    return this;
+                })
+                .onMessage(Viewed.class, v -> onView(v.view()))
+                .onMessage(Launched.class, this::onLaunched)
+                .onMessage(Retired.class, this::onRetired)
+                .onMessage(GetStatus.class, g -> {
+                    g.replyTo().tell(status());
+                    return this;
+                })
+                .build();
+    }
+
+    private Behavior<Command> onView(FleetView raw) {
+        Instant now = clock.instant();
+        var live = new HashSet<String>();
+        var nodes = new ArrayList<FleetView.Node>();
+        for (var n : raw.nodes()) {
+            live.add(n.id());
+            if (n.busy()) freeSince.remove(n.id());
+            else freeSince.putIfAbsent(n.id(), now);
+            nodes.add(new FleetView.Node(n.id(), n.market(), n.gpus(), n.busy(), n.busy() ? null : freeSince.get(n.id())));
+        }
+        freeSince.keySet().retainAll(live);
+        // capacity in flight: registered now, or given up on after the provisioning timeout
+        for (var it = inFlight.values().iterator(); it.hasNext(); ) {
+            var f = it.next();
+            if (live.contains(f.nodeId())) {
+                it.remove();
+                remember(provisioning, Duration.between(f.askedAt(), now).toMillis(), 50);
+                getContext().getLog().info("autoscaler: {} registered {} ms after it was asked for", f.nodeId(),
+                        Duration.between(f.askedAt(), now).toMillis());
+            } else if (!f.nodeId().startsWith("launching-") && now.isAfter(f.askedAt().plus(provisionTimeout))) {
+                it.remove();
+                getContext().getLog().warn("autoscaler: {} did not register within {}; no longer counted as capacity in flight", f.nodeId(),
+                        provisionTimeout);
+            }
+        }
+        var view = new FleetView(nodes, raw.waiting());
+        Decision d = AutoscaleDecision.decide(policy, now, view, List.copyOf(inFlight.values()), lastUp, lastDown);
+        lastMetric = d.metric();
+        lastNodes = nodes.size();
+        if (d.action() == Action.NONE) {
+            if (!d.reason().equals(lastReason)) record(now, d);
+            return this;
+        }
+        record(now, d);
+        getContext().getLog().info("autoscaler: {}", d.reason());
+        if (d.action() == Action.SCALE_UP) {
+            lastUp = now;
+            d.launches().forEach(l -> launch(l, now));
+        } else {
+            lastDown = now;
+            fleet.tell(new Retire(d.release(), retiredAdapter));
+        }
+        return this;
+    }
+
+    private void launch(Launch l, Instant now) {
+        var lnch = launcher.get();
+        var shape = lnch == null ? Optional.<NodeShape>empty() : cheapest(lnch.shapes(), l);
+        if (shape.isEmpty()) {
+            record(now, new Decision(Action.NONE, lastMetric, List.of(), List.of(), lnch == null ? "no launcher: cannot launch "
+                    + l.count() + " node(s)" : "no node shape of the launcher has " + l.gpus() + " GPU(s) on " + l.market().label()));
+            return;
+        }
+        var s = shape.get();
+        var ids = new ArrayList<String>();
+        for (int i = 0; i < l.count(); i++) {
+            String id = "launching-" + (++placeholders);
+            ids.add(id);
+            inFlight.put(id, new InFlight(id, s.gpus(), s.market(), now));
+        }
+        var request = new NodeRequest(null, s.market(), s.instanceType(), s.gpus(), s.pricePerHour(),
+                s.market() == NodeMarket.SPOT ? onDemandPrice(lnch.shapes(), s) : s.pricePerHour(), null).forJob(l.jobId(), Map.of());
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+            try {
+                return lnch.launch(request, l.count());
+            } catch (NodeLauncher.LaunchException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }, blocking), (nodes, e) -> new Launched(l, ids, nodes, e == null ? null : rootMessage(e)));
+    }
+
+    private Behavior<Command> onLaunched(Launched m) {
+        Instant now = clock.instant();
+        Instant asked = m.placeholders().isEmpty() ? now : inFlight.get(m.placeholders().get(0)).askedAt();
+        m.placeholders().forEach(inFlight::remove);
+        if (m.error() != null) {
+            getContext().getLog().warn("autoscaler: launching {} node(s) for {} failed: {}", m.launch().count(), job(m.launch()), m.error());
+            record(now, new Decision(Action.NONE, lastMetric, List.of(), List.of(), "launching " + m.launch().count() + " node(s) for "
+                    + job(m.launch()) + " failed: " + m.error()));
+            lastUp = null; // the next tick may try again: nothing was added
+            return this;
+        }
+        for (var n : m.nodes()) inFlight.put(n.nodeId(), new InFlight(n.nodeId(), m.launch().gpus(), n.market(), asked));
+        getContext().getLog().info("autoscaler: launched {} for {}", m.nodes().stream().map(NodeLauncher.LaunchedNode::nodeId).toList(),
+                job(m.launch()));
+        return this;
+    }
+
+    private Behavior<Command> onRetired(Retired r) {
+        var l = launcher.get();
+        if (l == null || r.nodeIds().isEmpty()) return this;
+        getContext().getLog().info("autoscaler: releasing {}", r.nodeIds());
+        CompletableFuture.runAsync(() -> r.nodeIds().forEach(l::stop), blocking);
+        return this;
+    }
+
+    private static String job(Launch l) {
+        return l.jobId() == null ? "the fleet's minimum" : "job " + l.jobId();
+    }
+
+    /** The cheapest shape on the launch's market with enough GPUs (the fewest GPUs first, then the price). */
+    static Optional<NodeShape> cheapest(List<NodeShape> shapes, Launch l) {
+        return shapes.stream().filter(s -> s.market() == l.market() && s.gpus() >= l.gpus())
+                .min(Comparator.comparingInt(NodeShape::gpus).thenComparingDouble(NodeShape::pricePerHour));
+    }
+
+    private static double onDemandPrice(List<NodeShape> shapes, NodeShape s) {
+        return shapes.stream().filter(o -> o.instanceType().equals(s.instanceType()) && o.market() != s.market())
+                .mapToDouble(NodeShape::pricePerHour).findFirst().orElse(s.pricePerHour());
+    }
+
+    private void record(Instant now, Decision d) {
+        lastReason = d.reason();
+        remember(events, new Event(now.toString(), d.action(), d.metric(), d.launching(), d.release(), d.reason()), 20);
+    }
+
+    private static <T> void remember(Deque<T> q, T item, int keep) {
+        q.addLast(item);
+        while (q.size() > keep) q.removeFirst();
+    }
+
+    private Status status() {
+        Long p50 = provisioning.isEmpty() ? null : provisioning.stream().sorted().toList().get(provisioning.size() / 2);
+        return new Status(true, policy.metric().label, policy.targetThreshold(), lastMetric, policy.minNodes(), policy.maxNodes(), lastNodes,
+                List.copyOf(inFlight.values()), p50, List.copyOf(events));
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+}

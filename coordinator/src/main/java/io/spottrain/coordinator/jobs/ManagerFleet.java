@@ -1,0 +1,87 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.autoscale.AutoscalePolicy;
+import io.spottrain.coordinator.autoscale.Autoscaler;
+import io.spottrain.coordinator.autoscale.FleetView;
+import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.membership.NodeState;
+import io.spottrain.coordinator.settings.CoordinatorSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+
+/**
+ * The job manager's side of the autoscaler: it starts the {@link Autoscaler} child when the cluster
+ * has a policy, answers its requests from the registry and the queue (the fleet's view; taking
+ * nodes it wants to release out of placement, only while they are still free), and forwards
+ * status asks. Not thread-safe: the job manager's.
+ */
+final class ManagerFleet {
+
+    /** An autoscaler's request, adapted to the job manager's protocol. */
+    record Asked(Autoscaler.FleetRequest request) implements JobManager.Command {}
+
+    private final WorkerNodes nodes;
+    private final PlacementQueue queue;
+    private final ActorRef<Autoscaler.Command> autoscaler;
+
+    ManagerFleet(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings, WorkerNodes nodes, PlacementQueue queue,
+            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock) {
+        this.nodes = nodes;
+        this.queue = queue;
+        this.autoscaler = start(ctx, settings, launcher, blocking, clock);
+    }
+
+    private static ActorRef<Autoscaler.Command> start(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings,
+            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock) {
+        String file = settings.autoscalePolicyFile();
+        if (file == null || file.isBlank()) return null;
+        AutoscalePolicy policy;
+        try {
+            policy = AutoscalePolicy.parse(file, Files.readString(Path.of(file))).scaled(settings.autoscaleTimeScale());
+        } catch (IOException | AutoscalePolicy.PolicyException e) {
+            ctx.getLog().error("no autoscaler: the policy {} cannot be used: {}", file, e.getMessage());
+            return null;
+        }
+        long tick = Math.max(250, Math.min(2000, Math.round(2000 * settings.autoscaleTimeScale())));
+        return ctx.spawn(Autoscaler.create(policy, ctx.messageAdapter(Autoscaler.FleetRequest.class, Asked::new), launcher, blocking, clock,
+                Duration.ofMillis(tick), Duration.ofMinutes(10)), "autoscaler");
+    }
+
+    <T> Behavior<T> onAsked(Asked a, Behavior<T> same) {
+        if (a.request() instanceof Autoscaler.ViewRequest v) {
+            var view = new ArrayList<FleetView.Node>();
+            for (NodeRecord n : nodes.all()) {
+                if (n.state() == NodeState.INTERRUPTING) continue; // leaving (a notice, or released): not capacity any more
+                view.add(new FleetView.Node(n.nodeId(), n.info().market(), n.info().gpus(), n.state() != NodeState.READY, null));
+            }
+            v.replyTo().tell(new FleetView(view, queue.waiting()));
+        } else if (a.request() instanceof Autoscaler.Retire r) {
+            var retired = new ArrayList<String>();
+            for (NodeRecord n : nodes.all()) {
+                if (r.nodeIds().contains(n.nodeId()) && n.state() == NodeState.READY && n.jobId() == null) {
+                    nodes.interrupting(n.nodeId()); // nothing is placed on it any more; it leaves when the launcher stops it
+                    retired.add(n.nodeId());
+                }
+            }
+            r.replyTo().tell(new Autoscaler.Retired(List.copyOf(retired)));
+        }
+        return same;
+    }
+
+    <T> Behavior<T> status(JobManager.AutoscalerStatus s, Behavior<T> same) {
+        if (autoscaler == null) s.replyTo().tell(Autoscaler.Status.disabled());
+        else autoscaler.tell(new Autoscaler.GetStatus(s.replyTo()));
+        return same;
+    }
+}

@@ -1,0 +1,23 @@
+package io.spottrain.cli;
+
+import io.spottrain.client.CliException;
+import io.spottrain.coordinator.autoscale.AutoscalePolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The {@code --autoscale} policy file, checked before anything starts: every error with its field. */
+final class Autoscaling {
+    private Autoscaling() {}
+
+    static Path check(Path file) {
+        try {
+            AutoscalePolicy.parse(file.toString(), Files.readString(file));
+        } catch (AutoscalePolicy.PolicyException e) {
+            throw new CliException(e.getMessage());
+        } catch (IOException e) {
+            throw new CliException("cannot read --autoscale " + file + ": " + e);
+        }
+        return file.toAbsolutePath();
+    }
+}

@@ -1,0 +1,109 @@
+package io.spottrain.launchers.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A local cluster with no workers and the autoscaler on: it launches the fleet's minimum at once,
+ * grows (never past maxNodes) when jobs wait, every job succeeds, and once nothing waits the fleet
+ * shrinks back to minNodes after the scale-down cooldown; {@code autoscaler status} shows the
+ * decisions with their numbers and the measured provisioning time.
+ */
+@Timeout(240)
+class AutoscalerIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theFleetGrowsForWaitingJobsWithinItsLimitsAndShrinksBackWhenIdle() throws Exception {
+        Path policy = dir.resolve("autoscale.yaml");
+        Files.writeString(policy, """
+                autoscaling:
+                  metric: waiting_jobs_in_queue
+                  targetThreshold: 0
+                  scaleUpCooldown: 100s
+                  scaleDownCooldown: 400s
+                  limits: {minNodes: 1, maxNodes: 3}
+                """);
+        // time scale 0.02: scale-up cooldown 2 s, scale-down cooldown 8 s, a tick every 250 ms
+        try (var cluster = TestCluster.start(dir.resolve("state"), 0, "--no-s3", "--autoscale", policy.toString(),
+                "--autoscale-time-scale", "0.02")) {
+            await("the fleet's minimum (1 node) up", () -> workers(cluster) == 1, cluster);
+            var ids = new ArrayList<String>();
+            for (int i = 1; i <= 5; i++) {
+                ids.add(cluster.submit(TestCluster.javaJob("auto" + i, 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "60",
+                        "--batch-delay-ms", "50")).path("id").asText());
+            }
+            int most = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+            while (!allEnded(cluster, ids)) {
+                most = Math.max(most, workers(cluster));
+                if (System.nanoTime() > deadline) throw new AssertionError("jobs not ended within 150 s: " + states(cluster, ids) + "\n" + status(cluster));
+                Thread.sleep(200);
+            }
+            assertEquals(List.of("SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"), states(cluster, ids), status(cluster));
+            assertEquals(3, most, "the fleet grew to limits.maxNodes and not past it\n" + status(cluster));
+            // back at limits.minNodes once idle for the cooldown, and never below it on the way (a released node still leaving
+            // is not capacity: counting it would release one too many)
+            int least = Integer.MAX_VALUE;
+            long settled = 0;
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (settled < 15) {
+                int n = workers(cluster);
+                least = Math.min(least, n);
+                settled = n == 1 ? settled + 1 : 0;
+                if (System.nanoTime() > until) throw new AssertionError("the fleet did not settle at 1 node within 60 s: " + n + "\n" + status(cluster));
+                Thread.sleep(200);
+            }
+            assertEquals(1, least, "never below limits.minNodes\n" + status(cluster));
+            JsonNode s = cluster.api.get("/api/v1/autoscaler");
+            assertTrue(s.path("enabled").asBoolean());
+            assertTrue(s.path("provisioningMsP50").asLong() > 0, "provisioning measured: " + s);
+            var actions = new ArrayList<String>();
+            s.path("decisions").forEach(d -> actions.add(d.path("action").asText()));
+            assertTrue(actions.contains("SCALE_UP") && actions.contains("SCALE_DOWN"), s.toString());
+            String down = "";
+            for (JsonNode d : s.path("decisions")) if (d.path("action").asText().equals("SCALE_DOWN")) down = d.path("reason").asText();
+            assertTrue(down.matches("waiting_jobs_in_queue 0, nothing waits: releasing [12] node\\(s\\) free for at least 8 s \\(Spot first\\), "
+                    + "keeping limits.minNodes 1"), down);
+        }
+    }
+
+    private static int workers(TestCluster cluster) {
+        int n = 0;
+        for (JsonNode node : cluster.api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) n++;
+        return n;
+    }
+
+    private static boolean allEnded(TestCluster cluster, List<String> ids) {
+        return states(cluster, ids).stream().allMatch(s -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(s));
+    }
+
+    private static List<String> states(TestCluster cluster, List<String> ids) {
+        return ids.stream().map(id -> cluster.api.get("/api/v1/jobs/" + id).path("state").asText()).toList();
+    }
+
+    private static String status(TestCluster cluster) {
+        return cluster.api.get("/api/v1/autoscaler").toPrettyString();
+    }
+
+    private static void await(String what, BooleanSupplier done, TestCluster cluster) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (done.getAsBoolean()) return;
+            Thread.sleep(200);
+        }
+        throw new AssertionError("within 60 s: " + what + "; nodes " + workers(cluster) + "\n" + status(cluster));
+    }
+}
