@@ -316,7 +316,7 @@ public final class ElasticPolicy {
         if (rec.kind().collective()) step = job.training().newestCommonStep(job.generation(), rec.survivors(), step);
         long lost = Math.max(0, rec.reachedStep() - step);
         var ps = new ArrayList<Preemption>();
-        if (rec.kind() != RecoveryKind.GROW) { // growing is no interruption
+        if (rec.kind() != RecoveryKind.GROW && rec.kind() != RecoveryKind.SHRINK) { // growing and giving nodes back are no interruption
             ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
                     rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
         }
@@ -326,6 +326,22 @@ public final class ElasticPolicy {
         var departing = rec.departing();
         var keep = job.members().stream().map(Member::nodeId).filter(n -> !departing.contains(n)).toList();
         return new ClosePlan(step, ps, keep);
+    }
+
+    /**
+     * Whether the job can give {@code nodes} back now (null) or why not: it must be running with
+     * every rank attached (a collective checkpoint needs all of them), the nodes must be its
+     * members, and what stays must still meet {@code workers.min}.
+     */
+    public static String shrinkRefusal(Job job, List<String> nodes) {
+        if (nodes.isEmpty()) return "no node named";
+        if (job.state() != JobState.RUNNING) return "the job is " + job.state() + ", not RUNNING";
+        if (!recoverable(job)) return "not every rank of generation " + job.generation() + " has attached yet";
+        if (nodes.stream().distinct().count() != nodes.size()) return "a node is named twice";
+        for (String n : nodes) if (job.memberOn(n).isEmpty()) return n + " is not one of the job's nodes";
+        int left = job.worldSize() - nodes.size();
+        int min = job.spec().spec().workers().min();
+        return left < min ? "world size " + job.worldSize() + " - " + nodes.size() + " = " + left + " is below workers.min " + min : null;
     }
 
     /** The ranks that go on after {@code kind} on {@code node}: after a notice every member checkpoints, the departing one too. */

@@ -170,12 +170,21 @@ final class JobHandlers {
     // ---- placement and forming ----
 
     void askForNodes() {
+        askForNodes(0);
+    }
+
+    /** {@code atMost}: no more nodes than this (0: up to {@code workers.max}). */
+    void askForNodes(int atMost) {
+        var m = wantsNodes(atMost);
+        after(() -> deps.manager().tell(m));
+    }
+
+    JobManager.WantsNodes wantsNodes(int atMost) {
         // after a recovery the nodes that stay come first (departed ones are not free): they resume from their local tier
         var preferred = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
         preferred.addAll(staging.reservedIds()); // staged newcomers right after the survivors
         long resume = job.generation() == 0 ? -1 : job.elastic().resumeStep();
-        var m = new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt());
-        after(() -> deps.manager().tell(m));
+        return new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt(), atMost);
     }
 
     Behavior<JobMaster.Command> onWaiting(JobMaster.Waiting w) {

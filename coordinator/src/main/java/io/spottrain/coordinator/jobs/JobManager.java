@@ -5,7 +5,6 @@ import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.Admission;
-import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
@@ -63,9 +62,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public record CheckpointJob(String jobId, String by, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
 
     /** A job master wants nodes: for its first generation ({@code resumeStep} -1) or to resume after a recovery. */
-    public record WantsNodes(String jobId, JobSpec spec, List<String> preferred, long resumeStep, String submittedAt) implements Command {}
+    public record WantsNodes(String jobId, JobSpec spec, List<String> preferred, long resumeStep, String submittedAt, int atMost)
+            implements Command {}
 
-    public record ReleaseNodes(String jobId, List<String> nodeIds) implements Command {}
+    /** {@code then} (may be null): the job's next request, queued before the freed nodes are placed (a survivor keeps its node). */
+    public record ReleaseNodes(String jobId, List<String> nodeIds, WantsNodes then) implements Command {
+        public ReleaseNodes(String jobId, List<String> nodeIds) {
+            this(jobId, nodeIds, null);
+        }
+    }
 
     /** The job's other ranks stalled while these stayed silent: no new work for them until they report. */
     public record SuspectNodes(String jobId, List<String> nodeIds) implements Command {}
@@ -122,6 +127,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Replacements replacements;
     private final LauncherUpkeep upkeep;
     private final ManagerFleet fleet;
+    private final ManagerPreemption preemption = new ManagerPreemption(getContext().getLog());
+    private final ManagerCapacity capacity = new ManagerCapacity(nodes, queue, jobs, masters);
     private final String self;
     private final ManagerAgents agents;
     /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
@@ -187,7 +194,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Reported.class, m -> agents.onReport(m.report()))
                 .onMessage(Membership.class, m -> agents.onMembership(m.event()))
                 .onMessage(WantsNodes.class, this::onWantsNodes)
-                .onMessage(ReleaseNodes.class, this::onRelease)
+                .onMessage(ReleaseNodes.class, r -> {
+                    if (r.then() != null) queue.add(r.then()); // ahead of the release's placement round
+                    release(r.jobId(), r.nodeIds());
+                    return this;
+                })
                 .onMessage(SuspectNodes.class, m -> {
                     m.nodeIds().forEach(nodes::unreachable);
                     return this;
@@ -204,7 +215,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     schedule(true);
                     return this;
                 })
-                .onMessage(Reserve.class, this::onReserve)
+                .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
@@ -263,6 +274,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private Behavior<Command> onJobEnded(JobEnded e) {
         queue.remove(e.jobId());
+        jobs.remove(e.jobId()); // its actor lingers for late uploads, but an ended job is offered nothing and outranks no one
         release(e.jobId(), e.nodeIds());
         return this;
     }
@@ -324,10 +336,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
      */
     void schedule(boolean offer) {
         if (queue.isEmpty()) {
-            if (offer) offerCapacity();
+            if (offer) capacity.offer();
             return;
         }
-        for (var o : queue.next(nodes.free())) {
+        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs))) {
             var master = masters.get(o.job().jobId());
             if (master == null) {
                 queue.remove(o.job().jobId());
@@ -344,38 +356,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             }
             master.tell(new JobMaster.Placed(assigned));
         }
-        if (offer && queue.isEmpty()) offerCapacity();
-    }
-
-    /** With no job waiting, free nodes are offered to running jobs below their max ({@link CapacityOffers}). */
-    private void offerCapacity() {
-        var live = jobs.values().stream().filter(j -> masters.containsKey(j.id())).toList();
-        var free = nodes.free();
-        if (free.isEmpty()) return;
-        var assigned = nodes.assignedCounts();
-        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L))) {
-            masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
-        }
-    }
-
-    private Behavior<Command> onReserve(Reserve r) {
-        var master = masters.get(r.jobId());
-        if (master == null) return this;
-        var given = new ArrayList<JobMaster.Assignment>();
-        if (queue.isEmpty()) { // a waiting job comes first
-            for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free())) {
-                if (given.size() >= r.count()) break;
-                nodes.assign(n.nodeId(), r.jobId());
-                given.add(new JobMaster.Assignment(nodes.info(n.nodeId()), nodes.agent(n.nodeId())));
-            }
-        }
-        master.tell(new JobMaster.Reserved(given));
-        return this;
-    }
-
-    private Behavior<Command> onRelease(ReleaseNodes r) {
-        release(r.jobId(), r.nodeIds());
-        return this;
+        preemption.consider(queue.requests(), nodes, jobs, masters, clock.instant());
+        if (offer && queue.isEmpty()) capacity.offer();
     }
 
     private void release(String jobId, List<String> nodeIds) {

@@ -81,6 +81,9 @@ public final class JobMaster {
     /** {@code nodes} free nodes that fit the job are offered to it (the manager has no job waiting for them). */
     public record CapacityFree(int nodes) implements Command {}
 
+    /** Give these nodes back (a waiting job of a higher priority class needs them): a shrink, when the job can. */
+    public record Shrink(List<String> nodeIds, String why) implements Command {}
+
     /** The scale-up cooldown of {@code generation} ended while free nodes fit the job: ask the manager to offer them again. */
     record OfferAgain(long generation) implements Command {}
 
@@ -195,6 +198,7 @@ public final class JobMaster {
                 .onMessage(Checkpoint.class, h::onCheckpoint)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(StagingTimedOut.class, h.staging::onTimedOut)
+                .onMessage(Shrink.class, m -> h.recoveries.shrink(m.nodeIds(), m.why())) // refused (logged) unless RUNNING
                 .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
                 .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)
                 .onMessage(ReattachTimedOut.class, h.nodes::onReattachTimeout)

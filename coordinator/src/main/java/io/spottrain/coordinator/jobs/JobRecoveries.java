@@ -180,7 +180,7 @@ final class JobRecoveries {
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
         h.log.warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
         deferred.clear(); // a recovery of any kind ends the notice windows: a noticed node still here is handled by it or later
-        if (kind.departs() && !replacing.remove(node)) recovering = requestReplacement(recovering, node);
+        if (kind.replaces() && !replacing.remove(node)) recovering = requestReplacement(recovering, node);
         h.staging.recoveryBegun(recovering);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
         if (kind.collective()) {
@@ -191,13 +191,39 @@ final class JobRecoveries {
     }
 
     /**
+     * Give {@code nodeIds} back ({@link RecoveryKind#SHRINK}): every member checkpoints the next
+     * common step, the given-back ranks stop, the others re-form without them and the job asks for
+     * no more nodes than stay (it may grow again later, when capacity is offered). Refused (logged,
+     * nothing changes) unless {@link ElasticPolicy#shrinkRefusal} allows it.
+     */
+    Behavior<JobMaster.Command> shrink(List<String> nodeIds, String why) {
+        Job job = job();
+        String refusal = ElasticPolicy.shrinkRefusal(job, nodeIds);
+        if (refusal != null) {
+            h.log.info("job {}: not giving back {} ({}): {}", job.id(), nodeIds, why, refusal);
+            return h.unchanged();
+        }
+        var members = job.members().stream().map(Member::rank).toList();
+        var rec = Recovery.shrink(nodeIds, members, h.now().toString(), job.training().step());
+        String what = "shrinking from world size " + job.worldSize() + " to " + (job.worldSize() - nodeIds.size()) + ", giving back "
+                + nodeIds + ": " + why + "; checkpointing all ranks";
+        Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
+        h.log.warn("job {} recovering: {}", job.id(), what);
+        deferred.clear();
+        h.staging.recoveryBegun(recovering);
+        h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
+        tell(recovering, members, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
+        return h.done(recovering);
+    }
+
+    /**
      * A member leaves while the generation is still forming: stop it and form the next one from
      * the same resume step (nothing new was trained that a checkpoint could keep).
      */
     Behavior<JobMaster.Command> restartForming(Job job, RecoveryKind kind, String node) {
         var survivors = job.members().stream().filter(m -> !m.nodeId().equals(node)).map(Member::rank).toList();
         long step = job.elastic().resumeStep();
-        var rec = new Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), h.now().toString(), 0, step, List.of());
+        var rec = new Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), h.now().toString(), 0, step, List.of(), List.of());
         Job recovering = requestReplacement(job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, kind.label() + " on "
                 + node + " while generation " + job.generation() + " was forming: restarting it from step " + step, h.now()), node);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
@@ -327,9 +353,11 @@ final class JobRecoveries {
         var nodes = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
         nodes.addAll(h.staging.releaseAtClose(job, plan.keepNodes().size())); // placed again right after the survivors
         var manager = h.deps.manager();
-        h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes)));
         h.done(closed);
-        h.askForNodes(); // (after the release, in order)
+        // the next request goes with the release, queued before the freed nodes are placed: a waiting job of a higher priority
+        // cannot take a survivor's node between the two (the survivors resume in place); after a shrink no more than stay
+        var next = h.wantsNodes(job.elastic().recovery().kind() == RecoveryKind.SHRINK ? plan.keepNodes().size() : 0);
+        h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes, next)));
         return h.unchanged();
     }
 

@@ -4,6 +4,7 @@ import io.spottrain.coordinator.autoscale.FleetView;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.Placement;
+import io.spottrain.protocol.spec.JobSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -39,6 +40,11 @@ final class PlacementQueue {
                 .thenComparingInt(w -> -w.spec().spec().priority()).thenComparing(JobManager.WantsNodes::submittedAt)).toList();
     }
 
+    /** The waiting jobs' requests in placement order. */
+    List<JobManager.WantsNodes> requests() {
+        return order();
+    }
+
     /** The waiting jobs in placement order, as the autoscaler counts them: each needs its min workers. */
     List<FleetView.Waiting> waiting() {
         return order().stream().map(w -> new FleetView.Waiting(w.jobId(), w.spec().spec().workers().min(),
@@ -53,18 +59,34 @@ final class PlacementQueue {
         return waiting.size();
     }
 
+    /** Without fair-share information: every team holds nothing. */
+    List<Outcome> next(List<NodeRecord> free) {
+        return next(free, Map.of());
+    }
+
     /**
      * Places what fits on {@code free}, in order; each placed job's nodes are taken out before the
-     * next is tried. Returns the placements and the changed wait reasons; placed jobs leave the queue.
+     * next is tried. Within a priority, the team (label {@code team}) holding the fewest GPUs goes
+     * first ({@code held}: GPUs per team now), and what a team is given here counts at once, so two
+     * teams alternate instead of the older team's queue going first entirely. Returns the
+     * placements and the changed wait reasons; placed jobs leave the queue.
      */
-    List<Outcome> next(List<NodeRecord> free) {
+    List<Outcome> next(List<NodeRecord> free, Map<String, Integer> held) {
         var out = new ArrayList<Outcome>();
         var left = new ArrayList<>(free);
-        for (var w : order()) {
-            Placement p = GangScheduler.place(w.spec(), left, w.preferred());
+        var usage = new HashMap<>(held);
+        var pending = new ArrayList<>(order());
+        while (!pending.isEmpty()) {
+            var w = pending.stream().min(Comparator.comparing((JobManager.WantsNodes x) -> x.resumeStep() < 0)
+                    .thenComparingInt(x -> -x.spec().spec().priority())
+                    .thenComparingInt(x -> usage.getOrDefault(team(x.spec()), 0))
+                    .thenComparing(JobManager.WantsNodes::submittedAt)).orElseThrow();
+            pending.remove(w);
+            Placement p = GangScheduler.place(w.spec(), left, w.preferred(), w.atMost());
             if (p.placed()) {
                 left.removeIf(n -> p.nodeIds().contains(n.nodeId()));
                 remove(w.jobId());
+                usage.merge(team(w.spec()), p.nodeIds().size() * Math.max(1, w.spec().spec().workers().gpusPerWorker()), Integer::sum);
                 out.add(new Outcome(w, p, null));
             } else {
                 String reason = (w.resumeStep() < 0 ? "waiting for capacity: " : "waiting for capacity to resume from step "
@@ -73,5 +95,20 @@ final class PlacementQueue {
             }
         }
         return out;
+    }
+
+    /** GPUs each team's jobs hold now, from the nodes assigned per job. */
+    static Map<String, Integer> heldByTeam(Map<String, Long> assigned, Map<String, Job> jobs) {
+        var held = new HashMap<String, Integer>();
+        assigned.forEach((jobId, n) -> {
+            var job = jobs.get(jobId);
+            if (job != null) held.merge(team(job.spec()), (int) (n * Math.max(1, job.spec().spec().workers().gpusPerWorker())), Integer::sum);
+        });
+        return held;
+    }
+
+    /** A job's team for fair share: its {@code team} label; jobs without one share one team. */
+    static String team(JobSpec spec) {
+        return spec.metadata().labels().getOrDefault("team", "");
     }
 }

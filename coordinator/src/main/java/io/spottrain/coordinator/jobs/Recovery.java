@@ -10,37 +10,43 @@ import java.util.Set;
  * {@code survivors} the ranks that go on; {@code agreedStep} the step all of them checkpoint (-1
  * until known); {@code checkpointed}/{@code exited} the survivors done with each phase;
  * {@code alsoLost} nodes lost during (or together with) this recovery besides {@code node} (a wave
- * of preemptions is one recovery).
+ * of preemptions is one recovery); {@code released} the nodes a shrink gives back (empty otherwise).
  */
 public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, long agreedStep, Set<Integer> checkpointed,
-        Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep, List<String> alsoLost) {
+        Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep, List<String> alsoLost, List<String> released) {
 
     public Recovery {
         survivors = List.copyOf(survivors);
         checkpointed = Set.copyOf(checkpointed);
         exited = Set.copyOf(exited);
         alsoLost = alsoLost == null ? List.of() : List.copyOf(alsoLost);
+        released = released == null ? List.of() : List.copyOf(released);
     }
 
     public static Recovery begin(RecoveryKind kind, String node, List<Integer> survivors, String startedAt, double detectSeconds,
             long reachedStep) {
-        return new Recovery(kind, node, survivors, -1, Set.of(), Set.of(), startedAt, detectSeconds, reachedStep, List.of());
+        return new Recovery(kind, node, survivors, -1, Set.of(), Set.of(), startedAt, detectSeconds, reachedStep, List.of(), List.of());
+    }
+
+    /** A shrink: every member checkpoints the next common step, and the next generation goes on without {@code released}. */
+    public static Recovery shrink(List<String> released, List<Integer> members, String startedAt, long reachedStep) {
+        return new Recovery(RecoveryKind.SHRINK, released.get(0), members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), released);
     }
 
     public Recovery agreed(long step) {
-        return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost);
+        return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost, released);
     }
 
     public Recovery checkpointed(int rank) {
         var s = new HashSet<>(checkpointed);
         s.add(rank);
-        return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep, alsoLost);
+        return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep, alsoLost, released);
     }
 
     public Recovery exited(int rank) {
         var s = new HashSet<>(exited);
         s.add(rank);
-        return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep, alsoLost);
+        return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep, alsoLost, released);
     }
 
     /**
@@ -52,19 +58,20 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
         lost.add(lostNode);
         RecoveryKind k = kind.collective() && agreedStep < 0 ? RecoveryKind.KILL : kind;
         return new Recovery(k, node, survivors.stream().filter(r -> r != rank).toList(), agreedStep, checkpointed, exited, startedAt,
-                detectSeconds, reachedStep, lost);
+                detectSeconds, reachedStep, lost, released);
     }
 
     /** The node that gave notice left before the emergency checkpoint: recover as from a loss, from what the others hold. */
     public Recovery asLossOf(int rank) {
         return new Recovery(RecoveryKind.KILL, node, survivors.stream().filter(r -> r != rank).toList(), -1, Set.of(), Set.of(),
-                startedAt, detectSeconds, reachedStep, alsoLost);
+                startedAt, detectSeconds, reachedStep, alsoLost, released);
     }
 
     /** Nodes that leave the job with this recovery (a failing or stalled node stays). */
     public List<String> departing() {
         var all = new ArrayList<String>();
         if (node != null && kind.departs()) all.add(node);
+        for (String r : released) if (!all.contains(r)) all.add(r);
         all.addAll(alsoLost);
         return all;
     }

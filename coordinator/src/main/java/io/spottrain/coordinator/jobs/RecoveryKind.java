@@ -16,7 +16,13 @@ public enum RecoveryKind {
      * Free nodes fit the job and it runs below its max: every member checkpoints the next common
      * step and the next generation takes them (no node leaves, no restart is spent, no preemption).
      */
-    GROW("grow");
+    GROW("grow"),
+    /**
+     * Nodes are given back (a waiting job of a higher priority class needs them, or an operator
+     * resized the job down): every member checkpoints the next common step, the given-back ranks
+     * stop, the rest re-form without them. No replacement, no restart spent, no lost step.
+     */
+    SHRINK("shrink");
 
     private final String label;
 
@@ -36,11 +42,16 @@ public enum RecoveryKind {
 
     /** Every member (none is lost) checkpoints the next common step through the ranks' collective request. */
     public boolean collective() {
-        return this == NOTICE || this == GROW;
+        return this == NOTICE || this == GROW || this == SHRINK;
     }
 
     /** A node leaves the job with this recovery (a failing or stalled node stays). */
     public boolean departs() {
+        return this == NOTICE || this == KILL || this == SHRINK;
+    }
+
+    /** The departing node is gone or going (a reclaim, a loss): the job asks for a replacement. A shrink gives nodes back. */
+    public boolean replaces() {
         return this == NOTICE || this == KILL;
     }
 }

@@ -27,13 +27,19 @@ public final class GangScheduler {
      * node joins, up to {@code max}).
      */
     public static Placement place(JobSpec job, List<NodeRecord> free, List<String> preferred) {
+        return place(job, free, preferred, 0);
+    }
+
+    /** As above, with no more than {@code atMost} nodes (0: up to {@code workers.max}; a job that gave nodes back asks for fewer). */
+    public static Placement place(JobSpec job, List<NodeRecord> free, List<String> preferred, int atMost) {
         var spec = job.spec();
+        int max = atMost > 0 ? Math.min(atMost, spec.workers().max()) : spec.workers().max();
         var chosen = new ArrayList<String>();
         for (String n : preferred) {
             if (free.stream().anyMatch(f -> f.nodeId().equals(n) && fits(spec, f))) chosen.add(n);
         }
         for (NodeRecord n : fitting(job, free)) {
-            if (chosen.size() >= spec.workers().max()) break;
+            if (chosen.size() >= max) break;
             if (!chosen.contains(n.nodeId())) chosen.add(n.nodeId());
         }
         int min = spec.workers().min();
@@ -41,7 +47,7 @@ public final class GangScheduler {
             return Placement.waitFor("needs " + min + " free " + describe(spec) + " node" + (min == 1 ? "" : "s") + ", " + chosen.size()
                     + " available (" + free.size() + " free in all)");
         }
-        return Placement.on(chosen.subList(0, Math.min(chosen.size(), spec.workers().max())));
+        return Placement.on(chosen.subList(0, Math.min(chosen.size(), max)));
     }
 
     /** The free nodes this job may use, best first (no minimum applied). */
@@ -49,7 +55,7 @@ public final class GangScheduler {
         return free.stream().filter(n -> fits(job.spec(), n)).sorted(preference(job.spec().workers().gpusPerWorker())).toList();
     }
 
-    static boolean fits(JobSpec.Spec spec, NodeRecord n) {
+    public static boolean fits(JobSpec.Spec spec, NodeRecord n) {
         var p = spec.placement();
         var info = n.info();
         return p.market().admits(info.market())

@@ -38,6 +38,9 @@ import org.junit.jupiter.api.Test;
  * message and checks what the agents are told, what the manager is asked, and what is stored.
  */
 class JobMasterTest {
+    /** The last release a job master sent: its next request rides on it ({@link JobManager.ReleaseNodes#then}). */
+    JobManager.ReleaseNodes released;
+
     static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.parseString("pekko.loglevel = WARNING"));
     static final CoordinatorSettings SETTINGS = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of(
             "spottrain.coordinator.stall-suspect-grace", "200ms",
@@ -168,8 +171,8 @@ class JobMasterTest {
         for (int r = 1; r <= 2; r++) {
             master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("kill-1", 1, r, "node" + (r + 1), 75, "parked", true)));
         }
-        assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
-        var wants = manager.expectMessageClass(JobManager.WantsNodes.class);
+        assertEquals(List.of("node1", "node2", "node3"), (released = manager.expectMessageClass(JobManager.ReleaseNodes.class)).nodeIds());
+        var wants = released.then();
         assertEquals(118, wants.resumeStep());
         assertEquals(List.of("node1", "node2", "node3"), wants.preferred(), "survivors first (the lost node is not free)");
         master.tell(new JobMaster.Placed(List.of(node(1), node(2))));
@@ -222,8 +225,8 @@ class JobMasterTest {
         assertFalse(expect(1, AgentProtocol.StopGeneration.class).park(), "the noticed node's rank is stopped");
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("notice-1", 1, 0, "node1", 75, "")));
         master.tell(new JobMaster.NodeLost("node2", "left the cluster")); // taken at the deadline, its rank's exit never reported
-        manager.expectMessageClass(JobManager.ReleaseNodes.class);
-        assertEquals(333, manager.expectMessageClass(JobManager.WantsNodes.class).resumeStep());
+        released = manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        assertEquals(333, released.then().resumeStep());
         var p = stored("notice-1").elastic().preemptions().get(0);
         assertEquals(RecoveryKind.NOTICE, p.kind());
         assertEquals(0L, p.lostSteps());
@@ -266,9 +269,9 @@ class JobMasterTest {
         assertTrue(staged.standby(), "started ahead of its generation");
         assertEquals(2, staged.generation());
         assertEquals(0, staged.resumeStep(), "no restore ahead: the step it joins at is fetched from a peer at the re-form");
-        assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds(),
+        assertEquals(List.of("node1", "node2", "node3"), (released = manager.expectMessageClass(JobManager.ReleaseNodes.class)).nodeIds(),
                 "the staged node goes back with the generation's");
-        assertEquals(List.of("node1", "node2", "node3"), manager.expectMessageClass(JobManager.WantsNodes.class).preferred(),
+        assertEquals(List.of("node1", "node2", "node3"), released.then().preferred(),
                 "survivors first, then the staged node");
         master.tell(new JobMaster.Placed(List.of(node(0), node(2))));
         master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("stage-1", expect(0, AgentProtocol.AllocatePort.class).generation(),
@@ -288,9 +291,9 @@ class JobMasterTest {
     void aNewcomerStillStartingAtTheCloseIsGrownIntoOnceItIsUp() {
         var master = running(submit("carry-1", 1, 3, 3), 2);
         assertTrue(noticeWithAFreeNode(master, "carry-1", false).standby());
-        assertEquals(List.of("node1", "node2"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds(),
+        assertEquals(List.of("node1", "node2"), (released = manager.expectMessageClass(JobManager.ReleaseNodes.class)).nodeIds(),
                 "the newcomer still starting stays reserved");
-        manager.expectMessageClass(JobManager.WantsNodes.class);
+        assertTrue(released.then() != null, "the next request rides on the release");
         master.tell(new JobMaster.Placed(List.of(node(0))));
         master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("carry-1", expect(0, AgentProtocol.AllocatePort.class).generation(),
                 "node1", "127.0.0.1", 29700)));
@@ -307,8 +310,8 @@ class JobMasterTest {
         expect(0, AgentProtocol.StopGeneration.class);
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("carry-1", 2, 0, "node1", 75, "parked", true)));
         manager.expectMessageClass(JobManager.OfferCapacity.class); // generation 2 attached below max (the staged node is not free)
-        assertEquals(List.of("node1", "node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
-        assertEquals(List.of("node1", "node3"), manager.expectMessageClass(JobManager.WantsNodes.class).preferred());
+        assertEquals(List.of("node1", "node3"), (released = manager.expectMessageClass(JobManager.ReleaseNodes.class)).nodeIds());
+        assertEquals(List.of("node1", "node3"), released.then().preferred());
     }
 
     /** Free nodes offered to a running job get a staged process first; the job grows only once it is up. */
@@ -350,8 +353,8 @@ class JobMasterTest {
         var master = running(job, 1);
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("fail-1", 1, 0, "node1", 3, "Traceback\nValueError: bad batch")));
         // a world of one: nobody to stall; the newest checkpoint (none: step 0) is the step
-        manager.expectMessageClass(JobManager.ReleaseNodes.class);
-        manager.expectMessageClass(JobManager.WantsNodes.class);
+        released = manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        assertTrue(released.then() != null, "the next request rides on the release");
         awaitStored("fail-1", d -> d.elastic().restarts() == 1);
         master.tell(new JobMaster.Placed(List.of(node(0))));
         var alloc = expect(0, AgentProtocol.AllocatePort.class);
@@ -404,8 +407,8 @@ class JobMasterTest {
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(job.id(), 1, 1, "node2", 75, "")));
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(job.id(), 1, 2, "node3", 75, "")));
         // node1 never comes back: after the reattach grace it is lost, as it already was
-        manager.expectMessageClass(JobManager.ReleaseNodes.class, Duration.ofSeconds(5));
-        assertEquals(118, manager.expectMessageClass(JobManager.WantsNodes.class).resumeStep());
+        released = manager.expectMessageClass(JobManager.ReleaseNodes.class, Duration.ofSeconds(5));
+        assertEquals(118, released.then().resumeStep());
         assertTrue(storedEvents(job.id()).contains(JobEventType.CONTROL_HANDOVER));
     }
 

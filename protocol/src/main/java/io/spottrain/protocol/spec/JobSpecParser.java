@@ -214,9 +214,11 @@ public final class JobSpecParser {
             String workingDir = string(node, "spec", "workingDir", false);
             JobSpec.Placement placement = placement(object(node, "spec", "placement"));
             JobSpec.Checkpoint checkpoint = checkpoint(object(node, "spec", "checkpoint"));
-            Integer priority = integer(node, "spec", "priority", 0);
-            if (priority != null && (priority < 0 || priority > 1000)) {
-                error("spec.priority", "must be between 0 and 1000, got " + priority);
+            Integer priority = priority(node);
+            if (priority != null && placement != null && PriorityClass.of(priority) == PriorityClass.HIGH
+                    && placement.market() != Market.ON_DEMAND) {
+                error("spec.priority", "high (" + priority + ") runs on on-demand capacity only, but spec.placement.market is "
+                        + placement.market().label() + ": set market: on-demand, or a lower priority to run on Spot");
             }
             Integer maxRestarts = integer(node, "spec", "maxRestarts", DEFAULT_MAX_RESTARTS);
             if (maxRestarts != null && (maxRestarts < 0 || maxRestarts > 1000)) {
@@ -261,6 +263,23 @@ public final class JobSpecParser {
                 error("spec.workers.gpusPerWorker", "must be between 0 and 64, got " + gpus);
             }
             return min == null || max == null || gpus == null ? null : new JobSpec.Workers(min, max, gpus);
+        }
+
+        /** {@code spec.priority}: high, normal (the default), low, or a number 0..1000 (each class is a range of them). */
+        private Integer priority(ObjectNode node) {
+            JsonNode p = node.get("priority");
+            if (p == null || p.isNull()) return PriorityClass.NORMAL.value();
+            if (p.isTextual()) {
+                var c = PriorityClass.fromLabel(p.asText());
+                if (c.isPresent()) return c.get().value();
+                error("spec.priority", "must be high, normal, low or a whole number 0..1000, got \"" + p.asText() + "\"");
+                return null;
+            }
+            if (!p.isIntegralNumber() || p.asLong() < 0 || p.asLong() > 1000) {
+                error("spec.priority", "must be between 0 and 1000 (or high, normal, low), got " + p);
+                return null;
+            }
+            return p.asInt();
         }
 
         private JobSpec.Placement placement(ObjectNode node) {

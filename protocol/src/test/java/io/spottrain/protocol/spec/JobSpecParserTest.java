@@ -38,6 +38,16 @@ class JobSpecParserTest {
             """;
 
     /** A minimal valid spec with one line replaced, for the error table. */
+    @Test
+    void priorityClassesAreNamesForRanges() throws Exception {
+        assertEquals(900, JobSpecParser.parse(minimal("{min: 1}", "priority: high\nplacement: {market: on-demand}")).spec().priority());
+        assertEquals(100, JobSpecParser.parse(minimal("{min: 1}", "priority: low")).spec().priority());
+        assertEquals(PriorityClass.HIGH, PriorityClass.of(700));
+        assertEquals(PriorityClass.NORMAL, PriorityClass.of(699));
+        assertEquals(PriorityClass.LOW, PriorityClass.of(0));
+        assertEquals(PriorityClass.NORMAL, PriorityClass.of(JobSpecParser.parse(minimal("{min: 1}", "priority: 300")).spec().priority()));
+    }
+
     static String minimal(String workers, String extra) {
         return """
                 apiVersion: spottrain/v1
@@ -74,7 +84,7 @@ class JobSpecParserTest {
         assertEquals(Market.SPOT, s.spec().placement().market());
         assertEquals(0.0, s.spec().placement().maxPricePerHour());
         assertEquals(new JobSpec.Checkpoint(50, false, 3, null), s.spec().checkpoint());
-        assertEquals(0, s.spec().priority());
+        assertEquals(500, s.spec().priority(), "normal, the default");
         assertEquals(3, s.spec().maxRestarts());
         assertTrue(s.spec().elastic().capacityTimeout().isEmpty(), "waits for good");
         assertTrue(s.spec().env().isEmpty());
@@ -113,6 +123,11 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "env: {\"1BAD\": x}"), "spec.env.1BAD", "not a valid environment variable name"),
                 Arguments.of(minimal("{min: 1}", "env: {A: [1]}"), "spec.env.A", "must be a string, got a list"),
                 Arguments.of(minimal("{min: 1}", "priority: 5000"), "spec.priority", "between 0 and 1000"),
+                Arguments.of(minimal("{min: 1}", "priority: urgent"), "spec.priority", "must be high, normal, low or a whole number"),
+                Arguments.of(minimal("{min: 1}", "priority: high"), "spec.priority", "high (900) runs on on-demand capacity only, but "
+                        + "spec.placement.market is spot"),
+                Arguments.of(minimal("{min: 1}", "priority: 750\nplacement: {market: spot-with-fallback}"), "spec.priority",
+                        "runs on on-demand capacity only"),
                 Arguments.of(minimal("{min: 1}", "maxRestarts: -1"), "spec.maxRestarts", "between 0 and 1000"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: soon}"), "spec.elastic.capacityTimeout", "such as 90s, 30m"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 5s}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),

@@ -1,0 +1,54 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.scheduling.GangScheduler;
+import java.util.ArrayList;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * The job manager's free capacity for running jobs: offers to jobs below their max
+ * ({@link CapacityOffers}) and reservations of free nodes for staged newcomers, both only while no
+ * job waits (a waiting job comes first). Not thread-safe: the job manager's.
+ */
+final class ManagerCapacity {
+    private final WorkerNodes nodes;
+    private final PlacementQueue queue;
+    private final Map<String, Job> jobs;
+    private final Map<String, ActorRef<JobMaster.Command>> masters;
+
+    ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters) {
+        this.nodes = nodes;
+        this.queue = queue;
+        this.jobs = jobs;
+        this.masters = masters;
+    }
+
+    /** With no job waiting, free nodes are offered to running jobs below their max. */
+    void offer() {
+        var live = jobs.values().stream().filter(j -> masters.containsKey(j.id())).toList();
+        var free = nodes.free();
+        if (free.isEmpty()) return;
+        var assigned = nodes.assignedCounts();
+        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L))) {
+            masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
+        }
+    }
+
+    /** Up to {@code count} free nodes that fit, reserved for the job's staged newcomers; none while a job waits. */
+    <T> Behavior<T> onReserve(JobManager.Reserve r, Behavior<T> same) {
+        var master = masters.get(r.jobId());
+        if (master == null) return same;
+        var given = new ArrayList<JobMaster.Assignment>();
+        if (queue.isEmpty()) {
+            for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free())) {
+                if (given.size() >= r.count()) break;
+                nodes.assign(n.nodeId(), r.jobId());
+                given.add(new JobMaster.Assignment(nodes.info(n.nodeId()), nodes.agent(n.nodeId())));
+            }
+        }
+        master.tell(new JobMaster.Reserved(given));
+        return same;
+    }
+}

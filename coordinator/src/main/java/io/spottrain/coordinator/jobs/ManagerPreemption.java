@@ -1,0 +1,67 @@
+package io.spottrain.coordinator.jobs;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.scheduling.GangScheduler;
+import io.spottrain.coordinator.scheduling.Preemptions;
+import io.spottrain.protocol.spec.PriorityClass;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.slf4j.Logger;
+
+/**
+ * The job manager's side of priority preemption: after each placement round, a waiting job of a
+ * higher priority class than some running elastic job asks those jobs to give nodes back
+ * ({@link Preemptions}, pure; each victim shrinks through a checkpoint, {@link RecoveryKind#SHRINK}),
+ * at most once per 30 s per waiting job (a shrink takes a few seconds; the freed nodes are placed
+ * by the next round, the waiting job ahead of the victims' growth). Not thread-safe: the job manager's.
+ */
+final class ManagerPreemption {
+    private static final Duration AGAIN_AFTER = Duration.ofSeconds(30);
+
+    private final Map<String, Instant> asked = new HashMap<>();
+    private final Logger log;
+
+    ManagerPreemption(Logger log) {
+        this.log = log;
+    }
+
+    void consider(List<JobManager.WantsNodes> waiting, WorkerNodes nodes, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters,
+            Instant now) {
+        asked.keySet().retainAll(waiting.stream().map(JobManager.WantsNodes::jobId).toList());
+        if (waiting.isEmpty()) return;
+        // the running jobs and their nodes, once; nothing to do unless some waiting job outranks one of them
+        var byJob = new LinkedHashMap<String, List<NodeRecord>>();
+        for (NodeRecord n : nodes.all()) if (n.jobId() != null) byJob.computeIfAbsent(n.jobId(), k -> new ArrayList<>()).add(n);
+        var running = new ArrayList<Preemptions.Running>();
+        byJob.forEach((id, held) -> {
+            Job j = jobs.get(id);
+            if (j != null && waiting.stream().noneMatch(w -> w.jobId().equals(id))) {
+                running.add(new Preemptions.Running(id, j.spec(), Instant.parse(j.submittedAt()), held));
+            }
+        });
+        int lowest = running.stream().mapToInt(r -> PriorityClass.of(r.spec().spec().priority()).ordinal()).min().orElse(Integer.MAX_VALUE);
+        for (var w : waiting) {
+            if (PriorityClass.of(w.spec().spec().priority()).ordinal() <= lowest) continue;
+            Instant last = asked.get(w.jobId());
+            if (last != null && now.isBefore(last.plus(AGAIN_AFTER))) continue;
+            int freeFitting = GangScheduler.fitting(w.spec(), nodes.free()).size();
+            var takes = Preemptions.plan(w.spec(), freeFitting, running);
+            if (takes.isEmpty()) continue;
+            asked.put(w.jobId(), now);
+            for (var t : takes) {
+                var master = masters.get(t.jobId());
+                if (master == null) continue;
+                String why = "job " + w.jobId() + " (priority " + PriorityClass.of(w.spec().spec().priority()).label() + ") waits for "
+                        + w.spec().spec().workers().min() + " node(s)";
+                log.info("preempting: job {} gives back {} for {}", t.jobId(), t.nodeIds(), why);
+                master.tell(new JobMaster.Shrink(t.nodeIds(), why));
+            }
+        }
+    }
+}

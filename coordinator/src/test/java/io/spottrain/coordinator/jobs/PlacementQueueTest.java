@@ -1,0 +1,71 @@
+package io.spottrain.coordinator.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.JobSpecParser;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The queue's order: resuming jobs, then priority, then fair share between teams (GPUs held, counting what this round gives), then age. */
+class PlacementQueueTest {
+
+    static JobManager.WantsNodes wants(String id, String team, String priority, int second) throws Exception {
+        JobSpec spec = JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: %s, labels: {team: %s}}
+                spec: {workers: {min: 1, max: 1, gpusPerWorker: 1}, command: [x], priority: %s, placement: {market: %s}}
+                """.formatted(id, team, priority, priority.equals("high") ? "on-demand" : "spot-with-fallback"));
+        return new JobManager.WantsNodes(id, spec, List.of(), -1, Jobs.T0.plusSeconds(second).toString(), 0);
+    }
+
+    static NodeRegistry free(int n) {
+        var r = new NodeRegistry();
+        for (int i = 1; i <= n; i++) {
+            r.register(new NodeInfo("n" + i, NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.0, 1.0, "z", "h", "", 0, null, "2026-12-02T10:00:00Z"),
+                    "a-" + i, Instant.EPOCH);
+        }
+        return r;
+    }
+
+    static List<String> placed(PlacementQueue q, int nodes, Map<String, Integer> held) {
+        return q.next(free(nodes).free(), held).stream().filter(o -> o.placement() != null && o.placement().placed())
+                .map(o -> o.job().jobId()).toList();
+    }
+
+    @Test
+    void withinAPriorityTheTeamHoldingLessGoesFirstAndTeamsAlternate() throws Exception {
+        var q = new PlacementQueue();
+        // vision's jobs are older, but vision holds 4 GPUs and nlp none
+        for (var w : List.of(wants("v1", "vision", "normal", 1), wants("v2", "vision", "normal", 2), wants("v3", "vision", "normal", 3),
+                wants("n1", "nlp", "normal", 10), wants("n2", "nlp", "normal", 11))) {
+            q.add(w);
+        }
+        assertEquals(List.of("n1", "n2", "v1", "v2"), placed(q, 4, Map.of("vision", 4)),
+                "nlp catches up to vision's 4 GPUs... and then vision's oldest, alternating by what each holds");
+        assertEquals(List.of("v3"), placed(q, 1, Map.of()));
+    }
+
+    @Test
+    void equalShareAlternatesAndPriorityComesBeforeShare() throws Exception {
+        var q = new PlacementQueue();
+        for (var w : List.of(wants("a1", "a", "normal", 1), wants("a2", "a", "normal", 2), wants("b1", "b", "normal", 3),
+                wants("b2", "b", "normal", 4), wants("urgent", "a", "high", 5))) {
+            q.add(w);
+        }
+        assertEquals(List.of("urgent", "b1", "a1", "b2"), placed(q, 4, Map.of()));
+    }
+
+    @Test
+    void heldGpusAreCountedPerTeamFromTheJobsNodes() throws Exception {
+        var vision = Job.submitted("v", wants("v", "vision", "normal", 0).spec(), Jobs.T0);
+        var nlp = Job.submitted("n", wants("n", "nlp", "normal", 0).spec(), Jobs.T0);
+        assertEquals(Map.of("vision", 3, "nlp", 1), PlacementQueue.heldByTeam(Map.of("v", 3L, "n", 1L, "gone", 5L), Map.of("v", vision, "n", nlp)));
+    }
+}

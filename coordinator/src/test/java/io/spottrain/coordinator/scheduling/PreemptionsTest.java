@@ -1,0 +1,76 @@
+package io.spottrain.coordinator.scheduling;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.coordinator.scheduling.Preemptions.Running;
+import io.spottrain.coordinator.scheduling.Preemptions.Take;
+import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.JobSpecParser;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Who gives nodes back to a waiting job of a higher priority class: the table of priority x elasticity x fit x room. */
+class PreemptionsTest {
+    static final Instant T0 = Instant.parse("2026-12-02T10:00:00Z");
+
+    static JobSpec spec(String priority, int min, int max, String market) throws Exception {
+        return JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: j}
+                spec: {workers: {min: %d, max: %d, gpusPerWorker: 1}, command: [x], priority: %s, placement: {market: %s}}
+                """.formatted(min, max, priority, market));
+    }
+
+    static List<NodeRecord> nodes(NodeMarket market, String... ids) {
+        var r = new NodeRegistry();
+        for (String id : ids) r.register(new NodeInfo(id, market, "g5.xlarge", 1, 1.0, 1.0, "z", "h", "", 0, null, null), "a-" + id, T0);
+        return new ArrayList<>(r.all());
+    }
+
+    static Running running(String id, String priority, int min, int max, int submittedSecond, List<NodeRecord> held) throws Exception {
+        return new Running(id, spec(priority, min, max, "spot-with-fallback"), T0.plusSeconds(submittedSecond), held);
+    }
+
+    @Test
+    void aHighJobTakesFromTheLowestPriorityFirstThenTheYoungestDownToTheirMins() throws Exception {
+        var high = spec("high", 3, 3, "on-demand");
+        var low = running("low", "low", 1, 4, 0, nodes(NodeMarket.ON_DEMAND, "n1", "n2", "n3"));
+        var normalOld = running("old", "normal", 1, 4, 1, nodes(NodeMarket.ON_DEMAND, "n4", "n5"));
+        var normalYoung = running("young", "normal", 1, 4, 2, nodes(NodeMarket.ON_DEMAND, "n6", "n7"));
+        assertEquals(List.of(new Take("low", List.of("n3", "n2")), new Take("young", List.of("n7"))),
+                Preemptions.plan(high, 0, List.of(normalOld, low, normalYoung)));
+        assertEquals(List.of(new Take("low", List.of("n3"))), Preemptions.plan(high, 2, List.of(normalOld, low, normalYoung)),
+                "free nodes that fit count first");
+        assertEquals(List.of(), Preemptions.plan(high, 3, List.of(low)), "nothing to take when the free nodes suffice");
+    }
+
+    @Test
+    void nobodyIsInterruptedForNothing() throws Exception {
+        var high = spec("high", 3, 3, "on-demand");
+        var atMin = running("fixed", "low", 2, 2, 0, nodes(NodeMarket.ON_DEMAND, "n1", "n2"));
+        var small = running("small", "low", 1, 2, 0, nodes(NodeMarket.ON_DEMAND, "n3", "n4"));
+        assertEquals(List.of(), Preemptions.plan(high, 1, List.of(atMin, small)), "1 free + 1 from small < 3: no shrink at all");
+        assertEquals(List.of(new Take("small", List.of("n4"))), Preemptions.plan(high, 2, List.of(atMin, small)));
+    }
+
+    @Test
+    void onlyALowerClassAndOnlyNodesTheWaitingJobCanUse() throws Exception {
+        var normal = spec("normal", 1, 1, "spot-with-fallback");
+        var sameClass = running("peer", 400, 1, 4, 0, nodes(NodeMarket.SPOT, "n1", "n2"));
+        assertEquals(List.of(), Preemptions.plan(normal, 0, List.of(sameClass)), "priority 400 vs 500: the same class, no preemption");
+        var high = spec("high", 1, 1, "on-demand");
+        var spotOnly = running("spotty", "low", 1, 4, 0, nodes(NodeMarket.SPOT, "s1", "s2"));
+        assertEquals(List.of(), Preemptions.plan(high, 0, List.of(spotOnly)), "a high job runs on on-demand only: spot nodes are of no use");
+    }
+
+    static Running running(String id, int priority, int min, int max, int submittedSecond, List<NodeRecord> held) throws Exception {
+        return running(id, Integer.toString(priority), min, max, submittedSecond, held);
+    }
+}
