@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.HttpExecuteRequest;
@@ -63,7 +62,9 @@ final class ServiceQuotas implements Preflight.QuotaSource, AutoCloseable {
         var out = new ArrayList<Quota>();
         String token = null;
         do {
-            var body = new LinkedHashMap<String, Object>(Map.of("ServiceCode", "ec2", "MaxResults", 100));
+            var body = new LinkedHashMap<String, Object>();
+            body.put("ServiceCode", "ec2");
+            body.put("MaxResults", 100);
             if (token != null) body.put("NextToken", token);
             JsonNode page = call("ListServiceQuotas", Json.write(body));
             for (JsonNode q : page.path("Quotas")) out.add(new Quota(q.path("QuotaCode").asText(), q.path("QuotaName").asText(), q.path("Value").asDouble()));
