@@ -29,8 +29,15 @@ public final class AutoscaleDecision {
 
     public enum Action { NONE, SCALE_UP, SCALE_DOWN }
 
-    /** Launch {@code count} nodes for {@code jobId} (null: for the fleet's minimum), of {@code gpus} GPUs on {@code market}. */
-    public record Launch(String jobId, int count, int gpus, NodeMarket market) {}
+    /**
+     * Launch {@code count} nodes for {@code jobId} (null: for the fleet's minimum), of {@code gpus}
+     * GPUs on {@code market}, of one of {@code instanceTypes} (empty: any).
+     */
+    public record Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes) {
+        public Launch(String jobId, int count, int gpus, NodeMarket market) {
+            this(jobId, count, gpus, market, List.of());
+        }
+    }
 
     public record Decision(Action action, double metric, List<Launch> launches, List<String> release, String reason) {
         public int launching() {
@@ -45,9 +52,12 @@ public final class AutoscaleDecision {
             case WAITING_JOBS_IN_QUEUE -> fleet.waiting().size();
             case PENDING_GPUS -> fleet.waiting().stream().mapToInt(w -> w.nodes() * Math.max(1, w.gpusPerWorker())).sum();
             case GPU_UTILIZATION -> {
+                // demand, not only use: busy GPUs plus those the waiting jobs ask for, over the fleet's GPUs (capped at 100), so
+                // an empty fleet with a job waiting, or idle nodes too small for a waiting gang, still reads as full
                 int all = fleet.nodes().stream().mapToInt(n -> Math.max(1, n.gpus())).sum();
                 int busy = fleet.nodes().stream().filter(Node::busy).mapToInt(n -> Math.max(1, n.gpus())).sum();
-                yield all == 0 ? 0 : 100.0 * busy / all;
+                int wanted = fleet.waiting().stream().mapToInt(w -> w.nodes() * Math.max(1, w.gpusPerWorker())).sum();
+                yield busy + wanted == 0 ? 0 : all == 0 ? 100 : Math.min(100, 100.0 * (busy + wanted) / all);
             }
         };
     }
@@ -77,9 +87,9 @@ public final class AutoscaleDecision {
 
     private static Decision up(AutoscalePolicy p, double metric, String label, FleetView fleet, List<InFlight> inFlight) {
         // free nodes and capacity in flight that fit a waiting job count for it first
-        var free = new ArrayList<>(fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null).map(n -> new Slot(n.gpus(), n.market()))
-                .toList());
-        inFlight.forEach(f -> free.add(new Slot(f.gpus(), f.market())));
+        var free = new ArrayList<>(fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null)
+                .map(n -> new Slot(n.instanceType(), n.gpus(), n.market())).toList());
+        inFlight.forEach(f -> free.add(new Slot(f.instanceType(), f.gpus(), f.market())));
         int room = p.maxNodes() - fleet.nodes().size() - inFlight.size();
         var launches = new ArrayList<Launch>();
         var skipped = new ArrayList<String>();
@@ -87,7 +97,7 @@ public final class AutoscaleDecision {
             int need = w.nodes();
             for (var it = free.iterator(); it.hasNext() && need > 0; ) {
                 var s = it.next();
-                if (s.gpus() >= w.gpusPerWorker() && w.market().admits(s.market())) {
+                if (w.fits(s.type(), s.gpus(), s.market())) {
                     it.remove();
                     need--;
                 }
@@ -98,7 +108,7 @@ public final class AutoscaleDecision {
                 continue;
             }
             var market = w.market().admits(NodeMarket.SPOT) ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
-            launches.add(new Launch(w.jobId(), need, Math.max(1, w.gpusPerWorker()), market));
+            launches.add(new Launch(w.jobId(), need, Math.max(1, w.gpusPerWorker()), market, w.instanceTypes()));
             room -= need;
         }
         String tail = skipped.isEmpty() ? "" : "; not launched (limits.maxNodes " + p.maxNodes() + "): " + String.join(", ", skipped);
@@ -128,7 +138,7 @@ public final class AutoscaleDecision {
                 + " node(s) free for at least " + secs(p.scaleDownCooldown()) + " (Spot first), keeping limits.minNodes " + p.minNodes());
     }
 
-    private record Slot(int gpus, NodeMarket market) {}
+    private record Slot(String type, int gpus, NodeMarket market) {}
 
     private static Decision none(double metric, String why) {
         return new Decision(Action.NONE, metric, List.of(), List.of(), why);

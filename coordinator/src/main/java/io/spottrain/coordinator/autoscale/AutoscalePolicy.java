@@ -30,7 +30,7 @@ public record AutoscalePolicy(Metric metric, double targetThreshold, Duration sc
         WAITING_JOBS_IN_QUEUE("waiting_jobs_in_queue"),
         /** GPUs the waiting jobs need (workers.min x gpusPerWorker, at least one node's worth each). */
         PENDING_GPUS("pending_gpus"),
-        /** Busy GPUs over all GPUs of the fleet, in percent. */
+        /** Busy GPUs plus the GPUs waiting jobs ask for, over all GPUs of the fleet, in percent (capped at 100). */
         GPU_UTILIZATION("gpu_utilization");
 
         public final String label;

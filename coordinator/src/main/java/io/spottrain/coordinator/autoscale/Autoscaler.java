@@ -31,6 +31,8 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The autoscaler, a child of the job manager: every interval it asks the job manager for the fleet
@@ -42,6 +44,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * {@code autoscaler status}.
  */
 public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
+    private static final Logger LOG = LoggerFactory.getLogger(Autoscaler.class); // for work off the actor
 
     public interface Command {}
 
@@ -93,6 +96,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     private final ActorRef<Retired> retiredAdapter;
     private final Map<String, InFlight> inFlight = new LinkedHashMap<>();
     private final Map<String, Instant> freeSince = new HashMap<>();
+    private final Map<String, String> instanceOf = new HashMap<>();
     private final Deque<Event> events = new ArrayDeque<>();
     private final Deque<Long> provisioning = new ArrayDeque<>();
     private Instant lastUp;
@@ -140,11 +144,18 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         var nodes = new ArrayList<FleetView.Node>();
         for (var n : raw.nodes()) {
             live.add(n.id());
+            // a launch is tracked by the launcher's name for it: on EC2 the instance id, which the agent reports beside its own
+            if (n.instanceId() != null && !n.instanceId().isBlank()) {
+                live.add(n.instanceId());
+                instanceOf.put(n.id(), n.instanceId());
+            }
             if (n.busy()) freeSince.remove(n.id());
             else freeSince.putIfAbsent(n.id(), now);
-            nodes.add(new FleetView.Node(n.id(), n.market(), n.gpus(), n.busy(), n.busy() ? null : freeSince.get(n.id())));
+            nodes.add(new FleetView.Node(n.id(), n.instanceId(), n.instanceType(), n.market(), n.gpus(), n.busy(),
+                    n.busy() ? null : freeSince.get(n.id())));
         }
         freeSince.keySet().retainAll(live);
+        instanceOf.keySet().retainAll(live);
         // capacity in flight: registered now, or given up on after the provisioning timeout
         for (var it = inFlight.values().iterator(); it.hasNext(); ) {
             var f = it.next();
@@ -192,7 +203,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         for (int i = 0; i < l.count(); i++) {
             String id = "launching-" + (++placeholders);
             ids.add(id);
-            inFlight.put(id, new InFlight(id, s.gpus(), s.market(), now));
+            inFlight.put(id, new InFlight(id, s.instanceType(), s.gpus(), s.market(), now));
         }
         var request = new NodeRequest(null, s.market(), s.instanceType(), s.gpus(), s.pricePerHour(),
                 s.market() == NodeMarket.SPOT ? onDemandPrice(lnch.shapes(), s) : s.pricePerHour(), null).forJob(l.jobId(), Map.of());
@@ -207,16 +218,18 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     private Behavior<Command> onLaunched(Launched m) {
         Instant now = clock.instant();
-        Instant asked = m.placeholders().isEmpty() ? now : inFlight.get(m.placeholders().get(0)).askedAt();
+        var first = m.placeholders().isEmpty() ? null : inFlight.get(m.placeholders().get(0));
+        Instant asked = first == null ? now : first.askedAt();
+        String type = first == null ? null : first.instanceType();
         m.placeholders().forEach(inFlight::remove);
         if (m.error() != null) {
             getContext().getLog().warn("autoscaler: launching {} node(s) for {} failed: {}", m.launch().count(), job(m.launch()), m.error());
             record(now, new Decision(Action.NONE, lastMetric, List.of(), List.of(), "launching " + m.launch().count() + " node(s) for "
                     + job(m.launch()) + " failed: " + m.error()));
-            lastUp = null; // the next tick may try again: nothing was added
+            // the scale-up cooldown stands: an error that repeats (auth, quota) is tried again once per cooldown, not every tick
             return this;
         }
-        for (var n : m.nodes()) inFlight.put(n.nodeId(), new InFlight(n.nodeId(), m.launch().gpus(), n.market(), asked));
+        for (var n : m.nodes()) inFlight.put(n.nodeId(), new InFlight(n.nodeId(), type, m.launch().gpus(), n.market(), asked));
         getContext().getLog().info("autoscaler: launched {} for {}", m.nodes().stream().map(NodeLauncher.LaunchedNode::nodeId).toList(),
                 job(m.launch()));
         return this;
@@ -225,8 +238,20 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     private Behavior<Command> onRetired(Retired r) {
         var l = launcher.get();
         if (l == null || r.nodeIds().isEmpty()) return this;
-        getContext().getLog().info("autoscaler: releasing {}", r.nodeIds());
-        CompletableFuture.runAsync(() -> r.nodeIds().forEach(l::stop), blocking);
+        // stop each by the launcher's name for it (EC2: the instance id; local: the node id)
+        var launched = new HashSet<String>();
+        l.nodes().forEach(n -> launched.add(n.nodeId()));
+        var ids = r.nodeIds().stream().map(id -> launched.contains(id) ? id : instanceOf.getOrDefault(id, id)).toList();
+        getContext().getLog().info("autoscaler: releasing {}", ids);
+        CompletableFuture.runAsync(() -> {
+            for (String id : ids) {
+                try {
+                    l.stop(id);
+                } catch (RuntimeException e) {
+                    LOG.error("autoscaler: releasing {} failed: {}", id, e.toString());
+                }
+            }
+        }, blocking);
         return this;
     }
 
@@ -234,9 +259,10 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         return l.jobId() == null ? "the fleet's minimum" : "job " + l.jobId();
     }
 
-    /** The cheapest shape on the launch's market with enough GPUs (the fewest GPUs first, then the price). */
+    /** The cheapest shape on the launch's market with enough GPUs, of an allowed type (the fewest GPUs first, then the price). */
     static Optional<NodeShape> cheapest(List<NodeShape> shapes, Launch l) {
-        return shapes.stream().filter(s -> s.market() == l.market() && s.gpus() >= l.gpus())
+        return shapes.stream().filter(s -> s.market() == l.market() && s.gpus() >= l.gpus()
+                        && (l.instanceTypes().isEmpty() || l.instanceTypes().contains(s.instanceType())))
                 .min(Comparator.comparingInt(NodeShape::gpus).thenComparingDouble(NodeShape::pricePerHour));
     }
 

@@ -16,12 +16,39 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting) {
         waiting = List.copyOf(waiting);
     }
 
-    /** A live worker node; {@code freeSince} is when it last became free (null: busy, or retiring). */
-    public record Node(String id, NodeMarket market, int gpus, boolean busy, Instant freeSince) {}
+    /**
+     * A live worker node; {@code instanceId} its machine's id where known (EC2: what the launcher
+     * calls it); {@code freeSince} is when it last became free (null: busy).
+     */
+    public record Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince) {
+        public Node(String id, String instanceId, NodeMarket market, int gpus, boolean busy, Instant freeSince) {
+            this(id, instanceId, null, market, gpus, busy, freeSince);
+        }
+    }
 
-    /** A job waiting for {@code nodes} more nodes of at least {@code gpusPerWorker} GPUs on {@code market}. */
-    public record Waiting(String jobId, int nodes, int gpusPerWorker, Market market) {}
+    /**
+     * A job waiting for {@code nodes} more nodes of at least {@code gpusPerWorker} GPUs on
+     * {@code market}, of one of {@code instanceTypes} where the spec pins them (empty: any).
+     */
+    public record Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes) {
+        public Waiting {
+            instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
+        }
+
+        public Waiting(String jobId, int nodes, int gpusPerWorker, Market market) {
+            this(jobId, nodes, gpusPerWorker, market, List.of());
+        }
+
+        /** Whether a node (or capacity in flight) of this type, GPUs and market can hold one of this job's workers. */
+        public boolean fits(String instanceType, int gpus, NodeMarket m) {
+            return gpus >= gpusPerWorker && market.admits(m) && (instanceTypes.isEmpty() || instanceTypes.contains(instanceType));
+        }
+    }
 
     /** A launch asked for and not registered yet: capacity in flight. */
-    public record InFlight(String nodeId, int gpus, NodeMarket market, Instant askedAt) {}
+    public record InFlight(String nodeId, String instanceType, int gpus, NodeMarket market, Instant askedAt) {
+        public InFlight(String nodeId, int gpus, NodeMarket market, Instant askedAt) {
+            this(nodeId, null, gpus, market, askedAt);
+        }
+    }
 }

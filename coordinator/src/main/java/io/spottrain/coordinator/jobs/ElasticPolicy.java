@@ -316,7 +316,8 @@ public final class ElasticPolicy {
         if (rec.kind().collective()) step = job.training().newestCommonStep(job.generation(), rec.survivors(), step);
         long lost = Math.max(0, rec.reachedStep() - step);
         var ps = new ArrayList<Preemption>();
-        if (rec.kind() != RecoveryKind.GROW && rec.kind() != RecoveryKind.SHRINK) { // growing and giving nodes back are no interruption
+        // growing and giving nodes back are no interruption (a shrink that met a loss records the loss alone, below)
+        if (rec.kind() != RecoveryKind.GROW && rec.released().isEmpty()) {
             ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
                     rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
         }

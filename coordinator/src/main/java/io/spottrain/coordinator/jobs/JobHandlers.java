@@ -180,8 +180,13 @@ final class JobHandlers {
     }
 
     JobManager.WantsNodes wantsNodes(int atMost) {
+        return wantsNodes(atMost, List.of());
+    }
+
+    /** {@code givenBack}: nodes the job released for someone else (a shrink), never preferred. */
+    JobManager.WantsNodes wantsNodes(int atMost, List<String> givenBack) {
         // after a recovery the nodes that stay come first (departed ones are not free): they resume from their local tier
-        var preferred = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
+        var preferred = new ArrayList<>(job.members().stream().map(Member::nodeId).filter(n -> !givenBack.contains(n)).toList());
         preferred.addAll(staging.reservedIds()); // staged newcomers right after the survivors
         long resume = job.generation() == 0 ? -1 : job.elastic().resumeStep();
         return new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt(), atMost);

@@ -356,7 +356,9 @@ final class JobRecoveries {
         h.done(closed);
         // the next request goes with the release, queued before the freed nodes are placed: a waiting job of a higher priority
         // cannot take a survivor's node between the two (the survivors resume in place); after a shrink no more than stay
-        var next = h.wantsNodes(job.elastic().recovery().kind() == RecoveryKind.SHRINK ? plan.keepNodes().size() : 0);
+        // (a shrink that met a loss became a loss recovery, but its given-back nodes are still given back)
+        var released = job.elastic().recovery().released();
+        var next = h.wantsNodes(released.isEmpty() ? 0 : plan.keepNodes().size(), released);
         h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes, next)));
         return h.unchanged();
     }

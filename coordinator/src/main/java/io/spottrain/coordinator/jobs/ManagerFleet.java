@@ -63,7 +63,8 @@ final class ManagerFleet {
             var view = new ArrayList<FleetView.Node>();
             for (NodeRecord n : nodes.all()) {
                 if (n.state() == NodeState.INTERRUPTING) continue; // leaving (a notice, or released): not capacity any more
-                view.add(new FleetView.Node(n.nodeId(), n.info().market(), n.info().gpus(), n.state() != NodeState.READY, null));
+                view.add(new FleetView.Node(n.nodeId(), n.info().instanceId(), n.info().instanceType(), n.info().market(), n.info().gpus(),
+                        n.state() != NodeState.READY, null));
             }
             v.replyTo().tell(new FleetView(view, queue.waiting()));
         } else if (a.request() instanceof Autoscaler.Retire r) {

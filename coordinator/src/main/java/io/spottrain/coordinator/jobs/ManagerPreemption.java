@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.Preemptions;
 import io.spottrain.protocol.spec.PriorityClass;
@@ -37,7 +38,10 @@ final class ManagerPreemption {
         if (waiting.isEmpty()) return;
         // the running jobs and their nodes, once; nothing to do unless some waiting job outranks one of them
         var byJob = new LinkedHashMap<String, List<NodeRecord>>();
-        for (NodeRecord n : nodes.all()) if (n.jobId() != null) byJob.computeIfAbsent(n.jobId(), k -> new ArrayList<>()).add(n);
+        // only nodes running a rank (not those under notice, unreachable, or reserved while free)
+        for (NodeRecord n : nodes.all()) {
+            if (n.jobId() != null && n.state() == NodeState.BUSY) byJob.computeIfAbsent(n.jobId(), k -> new ArrayList<>()).add(n);
+        }
         var running = new ArrayList<Preemptions.Running>();
         byJob.forEach((id, held) -> {
             Job j = jobs.get(id);

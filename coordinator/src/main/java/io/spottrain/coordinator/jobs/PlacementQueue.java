@@ -48,7 +48,8 @@ final class PlacementQueue {
     /** The waiting jobs in placement order, as the autoscaler counts them: each needs its min workers. */
     List<FleetView.Waiting> waiting() {
         return order().stream().map(w -> new FleetView.Waiting(w.jobId(), w.spec().spec().workers().min(),
-                w.spec().spec().workers().gpusPerWorker(), w.spec().spec().placement().market())).toList();
+                w.spec().spec().workers().gpusPerWorker(), w.spec().spec().placement().market(),
+                w.spec().spec().placement().instanceTypes())).toList();
     }
 
     boolean isEmpty() {

@@ -31,11 +31,11 @@ class AutoscaleDecisionTest {
     static final AutoscalePolicy QUEUE = new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 0, Duration.ofSeconds(300), Duration.ofSeconds(600), 1, 6);
 
     static Node busy(String id) {
-        return new Node(id, NodeMarket.SPOT, 1, true, null);
+        return new Node(id, "", NodeMarket.SPOT, 1, true, null);
     }
 
     static Node free(String id, NodeMarket m, long freeForSeconds) {
-        return new Node(id, m, 1, false, T0.minusSeconds(freeForSeconds));
+        return new Node(id, "", m, 1, false, T0.minusSeconds(freeForSeconds));
     }
 
     static Waiting job(String id, int nodes) {
@@ -81,6 +81,21 @@ class AutoscaleDecisionTest {
                         List.of(busy("a"), free("b", NodeMarket.SPOT, 900)), List.of(), List.of(), 30, -1, Action.NONE, "", ""),
                 Arguments.of("pending_gpus counts GPUs", new AutoscalePolicy(Metric.PENDING_GPUS, 3, Duration.ZERO, Duration.ZERO, 0, 6),
                         List.of(), List.of(new Waiting("g", 2, 2, Market.SPOT)), List.of(), -1, -1, Action.SCALE_UP, "g:2", ""),
+                Arguments.of("gpu_utilization: an empty fleet with a job waiting reads as full", new AutoscalePolicy(Metric.GPU_UTILIZATION, 80,
+                        Duration.ZERO, Duration.ZERO, 0, 6), List.of(), List.of(job("j", 2)), List.of(), -1, -1, Action.SCALE_UP, "j:2", ""),
+                Arguments.of("gpu_utilization: idle nodes too few for a waiting gang still read as demand", new AutoscalePolicy(
+                        Metric.GPU_UTILIZATION, 80, Duration.ZERO, Duration.ZERO, 0, 6), List.of(free("a", NodeMarket.SPOT, 5)),
+                        List.of(job("j", 3)), List.of(), -1, -1, Action.SCALE_UP, "j:2", ""),
+                Arguments.of("gpu_utilization: half the fleet busy, nothing waits: below 80, nothing to add", new AutoscalePolicy(
+                        Metric.GPU_UTILIZATION, 80, Duration.ZERO, Duration.ofSeconds(600), 0, 6), List.of(busy("a"), free("b", NodeMarket.SPOT, 5)),
+                        List.of(), List.of(), -1, -1, Action.NONE, "", ""),
+                Arguments.of("a job pinned to p4d.24xlarge: a free g5 node does not cover it", QUEUE,
+                        List.of(new Node("g", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(5))),
+                        List.of(new Waiting("pinned", 1, 1, Market.SPOT, List.of("p4d.24xlarge"))), List.of(), -1, -1, Action.SCALE_UP,
+                        "pinned:1", ""),
+                Arguments.of("... and its own launch in flight does", QUEUE, List.of(busy("a")),
+                        List.of(new Waiting("pinned", 1, 1, Market.SPOT, List.of("p4d.24xlarge"))),
+                        List.of(new InFlight("n9", "p4d.24xlarge", 1, NodeMarket.SPOT, T0)), -1, -1, Action.NONE, "", ""),
                 Arguments.of("an on-demand job gets on-demand nodes; spot free nodes do not cover it", QUEUE,
                         List.of(free("s", NodeMarket.SPOT, 1)), List.of(new Waiting("od", 1, 1, Market.ON_DEMAND)), List.of(), -1, -1,
                         Action.SCALE_UP, "od:1", ""));
@@ -121,7 +136,7 @@ class AutoscaleDecisionTest {
             Instant now = T0.plusSeconds(5L * tick);
             boolean waiting = tick % 2 == 0;
             boolean haveNode = ups > downs;
-            var nodes = haveNode ? List.of(new Node("n", NodeMarket.SPOT, 1, waiting, waiting ? null : freeSince)) : List.<Node>of();
+            var nodes = haveNode ? List.of(new Node("n", "", NodeMarket.SPOT, 1, waiting, waiting ? null : freeSince)) : List.<Node>of();
             if (waiting) freeSince = now.plusSeconds(5);
             var d = AutoscaleDecision.decide(p, now, new FleetView(nodes, waiting && !haveNode ? List.of(job("j", 1)) : List.of()), List.of(),
                     lastUp, lastDown);

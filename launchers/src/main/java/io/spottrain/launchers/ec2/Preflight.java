@@ -105,7 +105,8 @@ public final class Preflight {
             }
             boolean fallbackOnly = markets.size() > 1;
             need.forEach((q, vcpu) -> {
-                Status shortfall = fallbackOnly ? Status.WARN : Status.FAIL;
+                // under spot-with-fallback a short Spot quota only sends launches to on-demand; on-demand is the last resort
+                Status shortfall = fallbackOnly && m == NodeMarket.SPOT ? Status.WARN : Status.FAIL;
                 String what = m.label() + " quota \"" + q.name() + "\" (" + q.code() + ")";
                 if (q.value() <= 0) {
                     out.add(new Check(shortfall, what, "0 vCPUs in " + c.region() + ": this account may not launch these "

@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,8 +53,10 @@ public record AgentDistribution(Path home) {
     static Optional<AgentDistribution> in(Path target) {
         if (!Files.isDirectory(target)) return Optional.empty();
         try (Stream<Path> s = Files.list(target)) {
-            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("spottrain-agent-")).sorted()
-                    .map(AgentDistribution::at).flatMap(Optional::stream).findFirst();
+            // the newest build's (an older version's folder may linger until mvn clean)
+            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("spottrain-agent-"))
+                    .map(AgentDistribution::at).flatMap(Optional::stream)
+                    .max(Comparator.comparingLong(d -> d.home().toFile().lastModified()));
         } catch (IOException e) {
             return Optional.empty();
         }

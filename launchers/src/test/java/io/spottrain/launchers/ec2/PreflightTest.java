@@ -98,6 +98,16 @@ class PreflightTest {
     }
 
     @Test
+    void withFallbackAShortOnDemandQuotaStillFails() {
+        fake.quotas.put(P_SPOT, 0.0);
+        fake.quotas.put(P_OD, 0.0);
+        var checks = run(2, Market.SPOT_WITH_FALLBACK);
+        assertEquals(Status.WARN, find(checks, "spot quota \"" + P_SPOT).status());
+        assertEquals(Status.FAIL, find(checks, "on-demand quota \"" + P_OD).status(), "on-demand is the last resort");
+        assertEquals(Status.FAIL, Preflight.worst(checks));
+    }
+
+    @Test
     void aGangLargerThanTheQuotaFailsNamingTheNumbers() {
         var checks = run(5, Market.ON_DEMAND);
         var p = find(checks, "on-demand quota \"" + P_OD);
