@@ -14,9 +14,14 @@ import io.spottrain.protocol.spec.JobSpecParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,6 +60,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--job", description = "job spec to run (default: examples/jobs/mlp-elastic.yaml)")
     Path jobFile;
 
+    @Option(names = "--scale-up-cooldown", defaultValue = "5s", description = "how old a generation must be before the job grows "
+            + "back into free nodes (a cluster's default is 60s; the demo's job is short) (default: ${DEFAULT-VALUE})")
+    String scaleUpCooldown;
+
     @Mixin
     Options.Output output;
 
@@ -65,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
         Path spec = jobFile != null ? jobFile : home.resolve("examples/jobs/mlp-elastic.yaml");
         if (!Files.isRegularFile(spec)) throw new CliException("cannot read " + spec + ": no such file");
         PreemptionTrace trace = preemptions == null ? PreemptionTrace.demoDefault()
-                : preemptions.equals("none") ? new PreemptionTrace(java.util.List.of()) : PreemptionTrace.read(Path.of(preemptions));
+                : preemptions.equals("none") ? new PreemptionTrace(List.of()) : PreemptionTrace.read(Path.of(preemptions));
         boolean replay = !trace.events().isEmpty();
         int workers = this.workers != null ? this.workers : replay ? 4 : 3;
         if (timeScale <= 0) throw new CliException("--time-scale must be > 0, got " + timeScale);
@@ -80,10 +89,10 @@ final class DemoCommand implements Callable<Integer> {
         clearPreviousRun(dir);
         int onDemand = workers > 1 ? 1 : 0;
         say("starting a local cluster: 1 coordinator, " + workers + " workers (" + (workers - onDemand) + " spot, " + onDemand
-                + " on-demand) under " + dir);
+                + " on-demand) under " + dir + "; a job grows back into free nodes once its generation is " + scaleUpCooldown + " old");
         long t0 = System.nanoTime();
         // Ctrl-C or SIGTERM while the demo runs: the cluster it started stops with it (finally blocks do not run on a signal)
-        var stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        var stopped = new AtomicBoolean();
         Runnable stop = () -> {
             if (stopped.compareAndSet(false, true)) {
                 int n = LocalCluster.stop(dir, Duration.ofSeconds(30));
@@ -93,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         Thread hook = new Thread(stop, "demo-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         ClusterState cluster = LocalCluster.start(dir, new LocalCluster.Shape(workers, onDemand), home, Duration.ofSeconds(120),
-                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), UpCommand.storageArgs(s3Endpoint, noS3));
+                JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), coordinatorArgs());
         try {
             say("cluster up in " + secs(t0) + "s, API " + cluster.apiUrl() + "; submitting " + home.relativize(spec.toAbsolutePath()));
             var api = LocalCluster.client(dir, cluster.apiUrl());
@@ -128,6 +137,12 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    private List<String> coordinatorArgs() {
+        var args = new ArrayList<>(UpCommand.storageArgs(s3Endpoint, noS3));
+        args.addAll(List.of("--scale-up-cooldown", scaleUpCooldown));
+        return args;
+    }
+
     /** Replays the trace against the running job: add launches a node, remove sends a notice or a kill. */
     private void replay(ApiClient api, String jobId, PreemptionTrace trace) {
         try {
@@ -138,7 +153,7 @@ final class DemoCommand implements Callable<Integer> {
                 long wait = at - (System.nanoTime() - t0) / 1_000_000;
                 if (wait > 0) Thread.sleep(wait);
                 String state = api.get("/api/v1/jobs/" + jobId).path("state").asText();
-                if (java.util.List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(state)) return;
+                if (List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(state)) return;
                 try {
                     if (e.op().equals("add")) {
                         boolean running = false;
@@ -178,12 +193,12 @@ final class DemoCommand implements Callable<Integer> {
             if (list.findAny().isPresent() && !ours) {
                 throw new CliException(dir + " is not empty and not a spottrain state dir; pick another --state-dir");
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CliException("cannot read " + dir + ": " + e.getMessage());
         }
         try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        } catch (java.io.IOException e) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (IOException e) {
             throw new CliException("cannot clear the previous demo run in " + dir + ": " + e.getMessage());
         }
         say("cleared the previous demo run in " + dir);
@@ -240,7 +255,7 @@ final class DemoCommand implements Callable<Integer> {
                 tree.with("spec").with("env").put("STEP_DELAY_MS", Integer.toString(stepDelayMs));
             }
             return Json.write(tree);
-        } catch (java.io.IOException | ClassCastException e) {
+        } catch (IOException | ClassCastException e) {
             throw new CliException("cannot read the demo job spec: " + e.getMessage());
         }
     }

@@ -21,7 +21,7 @@ public final class ElasticPolicy {
 
     /** What to do about an event. */
     public sealed interface Decision permits Ignore, RecordOnly, BeginRecovery, RestartForming, Widen, DepartedAsAnnounced,
-            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice, GrowAfter {}
+            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice, GrowAfter, HoldNotice {}
 
     /** Not this job's concern (another generation, a node it does not use). */
     public record Ignore() implements Decision {}
@@ -60,6 +60,14 @@ public final class ElasticPolicy {
      */
     public record DeferNotice(String node, Instant swapBy) implements Decision {}
 
+    /**
+     * A departing notice while the generation runs but not every rank has attached yet (a newcomer
+     * still restoring after a growth): nothing can checkpoint on request now, so the notice is held
+     * and decided again once every rank has attached. Recording it only would waste the notice:
+     * the node would go at its deadline as a loss.
+     */
+    public record HoldNotice(String node) implements Decision {}
+
     /** Free nodes fit a job whose generation is younger than the cooldown: offer them again once it is {@code after} older. */
     public record GrowAfter(Duration after) implements Decision {}
 
@@ -96,6 +104,7 @@ public final class ElasticPolicy {
             return new DeferNotice(nodeId, deadline.minus(margin));
         }
         if (job.state() == JobState.RUNNING && recoverable(job)) return new BeginRecovery(RecoveryKind.NOTICE, nodeId, 0);
+        if (job.state() == JobState.RUNNING) return new HoldNotice(nodeId);
         if (job.state() == JobState.STARTING) return new RestartForming(RecoveryKind.NOTICE, nodeId);
         return new RecordOnly(); // its loss, when it comes, decides
     }

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,6 +30,8 @@ final class JobRecoveries {
     private final Map<String, Instant> deferred = new HashMap<>();
     /** Nodes whose replacement was requested at a deferred notice (the swap must not ask again). */
     private final Set<String> replacing = new HashSet<>();
+    /** Notices held until every rank of the generation has attached ({@link ElasticPolicy.HoldNotice}), by node. */
+    private final Map<String, JobMaster.NodeNotice> held = new LinkedHashMap<>();
 
     JobRecoveries(JobHandlers h) {
         this.h = h;
@@ -56,13 +59,31 @@ final class JobRecoveries {
             return h.done(requestReplacement(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; training on until a "
                     + "replacement is ready (swap by " + w.swapBy() + ")", h.now()), w.node()));
         }
+        if (d instanceof ElasticPolicy.HoldNotice) {
+            held.put(n.nodeId(), new JobMaster.NodeNotice(n, replaceable));
+            h.log.info("job {}: notice on {} while not every rank has attached: acted on once they have", job.id(), n.nodeId());
+            return h.done(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; acted on once every rank of generation "
+                    + job.generation() + " has attached", h.now()));
+        }
+        held.remove(n.nodeId());
         Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what, h.now());
         if (d instanceof ElasticPolicy.BeginRecovery b) return begin(noted, b.kind(), b.node(), b.detectSeconds());
         if (d instanceof ElasticPolicy.RestartForming r) return restartForming(noted, r.kind(), r.node());
         return h.done(noted);
     }
 
+    /** Every rank has attached: the notices held meanwhile are decided now (null: none was held). */
+    Behavior<JobMaster.Command> actOnHeldNotices() {
+        Behavior<JobMaster.Command> next = null;
+        for (var n : List.copyOf(held.values())) {
+            held.remove(n.notice().nodeId());
+            next = onNotice(n.notice(), n.replaceable());
+        }
+        return next;
+    }
+
     Behavior<JobMaster.Command> onNodeLost(String nodeId, String why) {
+        held.remove(nodeId);
         Job job = job();
         double detect = job.elastic().stalls().isEmpty() ? 0 : job.elastic().secondsSinceFirstStall(h.now());
         var d = ElasticPolicy.onNodeLost(job, nodeId, why, detect);

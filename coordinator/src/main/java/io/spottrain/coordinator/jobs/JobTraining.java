@@ -32,6 +32,10 @@ final class JobTraining {
         h.staging.attached(a);
         boolean was = ElasticPolicy.recoverable(h.job());
         h.done(h.job().withElastic(e -> e.attach(a.rank())));
+        if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING) {
+            var acted = h.recoveries.actOnHeldNotices(); // a notice that came before every rank had attached
+            if (acted != null && h.job().state() != JobState.RUNNING) return acted;
+        }
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING
                 && h.job().worldSize() < h.job().spec().spec().workers().max()) {
             // an offer of free nodes made before every rank was attached was ignored, and nothing else may offer them again

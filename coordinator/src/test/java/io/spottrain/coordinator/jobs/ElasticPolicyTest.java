@@ -87,7 +87,11 @@ class ElasticPolicyTest {
                 row("a notice while the first generation forms: it forms again without the node", aJob().forming(3).build(),
                         InterruptionKind.SIGTERM, new RestartForming(RecoveryKind.NOTICE, "node2")),
                 row("a recovering job is not active", aJob().running(3).recovering(RecoveryKind.KILL, "node1").build(),
-                        InterruptionKind.SIGTERM, new Ignore()));
+                        InterruptionKind.SIGTERM, new Ignore()),
+                row("a notice while a newcomer of the running generation has not attached: held", aJob().running(3).notAttached(2)
+                        .build(), InterruptionKind.SPOT_INTERRUPTION, new ElasticPolicy.HoldNotice("node2")),
+                row("a rebalance recommendation then is still only recorded", aJob().running(3).notAttached(2).build(),
+                        InterruptionKind.REBALANCE, new RecordOnly()));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -233,6 +233,34 @@ class JobMasterTest {
     }
 
     /**
+     * Seen in the demo: a Spot notice came 1.6 s after a growth's generation started, while its newcomer was still restoring
+     * (not attached); it was only recorded, and the node went at its deadline as a loss. Now it is held and acted on as soon
+     * as every rank has attached.
+     */
+    @Test
+    void aNoticeBeforeEveryRankHasAttachedIsActedOnOnceTheyHave() {
+        Job job = submit("held-1", 1, 2, 3);
+        var master = spawn(job, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        master.tell(new JobMaster.Placed(List.of(node(0), node(1))));
+        var alloc = expect(0, AgentProtocol.AllocatePort.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("held-1", alloc.generation(), "node1", "127.0.0.1", 29500)));
+        for (int i = 0; i < 2; i++) {
+            var start = expect(i, AgentProtocol.StartGeneration.class);
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("held-1", start.generation(), i, "node" + (i + 1), 100 + i, "log")));
+        }
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("held-1", 1, 0, "node1", 0)));
+        awaitStored("held-1", d -> d.state() == JobState.RUNNING && d.elastic().attached().size() == 1);
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node1",
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", null, "2026-12-01T10:00:00Z")));
+        agents.get(0).expectNoMessage(Duration.ofMillis(150)); // rank 1 could not checkpoint on request yet: nothing asked
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("held-1", 1, 1, "node2", 0)));
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the notice recovery begins");
+        expect(1, AgentProtocol.RequestCheckpoint.class);
+        awaitStored("held-1", d -> d.state() == JobState.RECOVERING);
+    }
+
+    /**
      * A notice to node2 of a 2-rank v2 job (max 3) while node3 is free: node3 is reserved and
      * staged; {@code upBeforeClose}: its process is parked before the survivors' checkpoint of step
      * 400 completes; the generation closes (node1 parked, node2 stopped). Returns the staged start.

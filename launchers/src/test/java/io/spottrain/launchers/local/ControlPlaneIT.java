@@ -33,6 +33,7 @@ class ControlPlaneIT {
                     "--log-every", "50", "--checkpoint-every", "100")).path("id").asText();
             finished = cluster.awaitEnd(id);
             assertEquals("SUCCEEDED", finished.path("state").asText(), finished::toString);
+            cluster.stopGracefully();
         }
         try (TestCluster again = TestCluster.start(state, 1)) {
             JsonNode back = again.api.get("/api/v1/jobs/" + finished.path("id").asText());
