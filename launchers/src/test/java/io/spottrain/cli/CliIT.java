@@ -16,6 +16,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -90,7 +93,9 @@ class CliIT {
             Result mlp = cli("submit", TestCluster.ROOT.resolve("examples/jobs/mlp-elastic.yaml").toString(), "--wait", "--timeout", "120",
                     "--state-dir", state, "-o", "json");
             assertEquals(0, mlp.code(), mlp.err() + mlp.out());
-            String mlpId = Json.MAPPER.readTree(mlp.out()).path("id").asText();
+            JsonNode mlpJob = Json.MAPPER.readTree(mlp.out());
+            String mlpId = mlpJob.path("id").asText();
+            costAgreesWithTheNodeHistory(state, mlpJob);
             JsonNode steps = null;
             // the last upload (and its retention report) lands a moment after the job ends: seconds on a loaded machine
             for (long deadline = System.nanoTime() + 60_000_000_000L; System.nanoTime() < deadline; Thread.sleep(200)) {
@@ -146,6 +151,42 @@ class CliIT {
         Result again = cli("down", "--state-dir", state);
         assertEquals(0, again.code());
         assertTrue(again.out().startsWith("no cluster was running under"), again.out());
+    }
+
+    /**
+     * The cost ledger, recomputed independently: every worker's billed life (launchedAt to terminatedAt, or the window's end)
+     * x its price from {@code nodes --all} agrees with {@code cost}'s total within 0.5%; the job's ledger cost is at least what
+     * its generations cost (it also holds its nodes while it forms and between generations), and team labels carry through.
+     */
+    private static void costAgreesWithTheNodeHistory(String state, JsonNode job) throws Exception {
+        // a window that ends after the job did (and in the past, so that live nodes count to the same instant on both sides)
+        Instant finished = Instant.parse(job.path("finishedAt").asText());
+        while (Instant.now().isBefore(finished.plusSeconds(2))) Thread.sleep(100);
+        Instant end = Instant.now().minusSeconds(1).truncatedTo(ChronoUnit.SECONDS);
+        Result cost = cli("cost", "--by", "job", "--window", "2026-01-01.." + end, "--state-dir", state, "-o", "json");
+        assertEquals(0, cost.code(), cost.err());
+        JsonNode report = Json.MAPPER.readTree(cost.out());
+        double independent = 0;
+        for (JsonNode n : Json.MAPPER.readTree(cli("nodes", "--all", "--state-dir", state, "-o", "json").out())) {
+            if (!n.path("role").asText().equals("worker")) continue;
+            Instant from = Instant.parse(n.path("launchedAt").asText());
+            Instant to = n.path("terminatedAt").isTextual() ? Instant.parse(n.path("terminatedAt").asText()) : end;
+            if (to.isAfter(end)) to = end;
+            if (to.isAfter(from)) independent += Duration.between(from, to).toMillis() / 3_600_000.0 * n.path("pricePerHour").asDouble();
+        }
+        double ledger = report.path("total").path("costUsd").asDouble();
+        assertTrue(independent > 0 && Math.abs(ledger - independent) <= 0.005 * independent,
+                "ledger $" + ledger + " vs node lifetimes x prices $" + independent + ": " + report);
+        JsonNode row = null;
+        for (JsonNode r : report.path("rows")) if (r.path("key").asText().equals(job.path("id").asText())) row = r;
+        assertTrue(row != null, report::toString);
+        assertTrue(row.path("costUsd").asDouble() >= 0.995 * job.path("cost").path("actualUsd").asDouble(), () -> report + " vs " + job.path("cost"));
+        assertTrue(row.path("savingsUsd").asDouble() > 0, "Spot nodes save against on-demand: " + report);
+        Result byTeam = cli("cost", "--by", "team", "--state-dir", state, "-o", "csv");
+        assertTrue(byTeam.out().lines().anyMatch(l -> l.startsWith("research,")), byTeam.out()); // mlp-elastic.yaml's team label
+        Result bad = cli("cost", "--by", "label:", "--state-dir", state);
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("label: needs a key"), bad.err());
     }
 
     @Test

@@ -112,6 +112,7 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
             config.routes.get("/api/v1/nodes", this::nodes, Role.VIEWER);
+            config.routes.get("/api/v1/cost", new CostRoutes(reads)::report, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
             config.routes.get("/api/v1/autoscaler", ctx -> {
                 try {
@@ -368,7 +369,7 @@ public final class HttpApi implements AutoCloseable {
         return (Outcome.JobAck) outcome;
     }
 
-    private static void json(Context ctx, int status, Object body) {
+    static void json(Context ctx, int status, Object body) {
         ctx.status(HttpStatus.forStatus(status)).contentType("application/json").result(Json.write(body));
     }
 

@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.api;
 
 import io.spottrain.coordinator.jobs.CheckpointEntry;
+import io.spottrain.coordinator.cost.LedgerEntry;
 import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobEvent;
 import io.spottrain.coordinator.jobs.JobManager;
@@ -10,6 +11,7 @@ import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.spec.JobSpec;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -112,6 +114,15 @@ public final class JobReads {
         out.sort(Comparator.comparingInt((NodeRecord n) -> n.nodeId().length()).thenComparing(NodeRecord::nodeId)
                 .thenComparing(NodeRecord::registeredAt));
         return out;
+    }
+
+    /** Every segment of the cost ledger, from this node's copy. */
+    public List<LedgerEntry> ledger() {
+        return store.values(Table.LEDGER).stream().map(j -> JobDocument.readValue(j, LedgerEntry.class)).toList();
+    }
+
+    public Instant now() {
+        return clock.instant();
     }
 
     public List<ControlNodeRecord> controlNodes() {

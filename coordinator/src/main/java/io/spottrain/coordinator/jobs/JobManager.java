@@ -29,6 +29,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -123,6 +124,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Map<String, ActorRef<JobMaster.Command>> masters = new HashMap<>();
     /** The specs of the jobs in progress (for growth offers). */
     private final Map<String, Job> jobs = new HashMap<>();
+    private final ManagerLedger ledger = new ManagerLedger(() -> writer,
+            id -> Optional.ofNullable(jobs.get(id)).map(j -> j.spec().metadata().labels()).orElse(Map.of()));
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final LauncherUpkeep upkeep;
@@ -177,6 +180,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             if (job.inProgress()) job.members().forEach(m -> nodes.claim(m.nodeId(), job.id()));
             spawn(job, true);
         }
+        ledger.resume(loaded.ledgerTails());
+        timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, ManagerLedger.TICK);
         nodes.expect(loaded.expected());
         if (nodes.expecting()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());
         getContext().getLog().info("job manager (epoch {}) started on {} with {} job(s) in progress ({} stored) from {}", loaded.epoch(), self,
@@ -217,8 +222,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 })
                 .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
+                .onMessage(ManagerLedger.Tick.class, t -> {
+                    ledger.onTick(now());
+                    return this;
+                })
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
+                .onSignal(PostStop.class, s -> {
+                    String error = ledger.flush(store, fence, now());
+                    if (error != null) getContext().getLog().warn("the cost ledger's open segments were not stored at the stop: {}", error);
+                    return this;
+                })
                 .build();
     }
 
@@ -372,6 +386,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private void persist(NodeRecord n) {
         writer.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.NODES, n.key(), Json.write(n))), null, 0));
+        ledger.onChange(n, now());
     }
 
     Instant now() {

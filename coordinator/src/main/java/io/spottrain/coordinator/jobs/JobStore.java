@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The job manager's own reads and writes of the store, run off its actor: what it takes over when
@@ -19,7 +20,8 @@ final class JobStore {
     private JobStore() {}
 
     /** What was read, and this job manager's epoch (it fences every write: a newer one stops this one acting). */
-    record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch) {}
+    /** {@code ledgerTails}: where each node's stored cost ledger ends. */
+    record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch, Map<String, Instant> ledgerTails) {}
 
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
@@ -57,6 +59,6 @@ final class JobStore {
             var n = JobDocument.readValue(json, NodeRecord.class);
             if (n.terminatedAt() == null) expected.add(n);
         }
-        return new Loaded(jobs, expected, stored, epoch);
+        return new Loaded(jobs, expected, stored, epoch, ManagerLedger.tails(store));
     }
 }

@@ -22,7 +22,9 @@ public enum Table {
     /** control node id -> its address, process and API (each control node writes its own at start). */
     CONTROL("spottrain.control"),
     /** API token id -> the token's hash, name, role and revocation (never the token itself). */
-    TOKENS("spottrain.tokens");
+    TOKENS("spottrain.tokens"),
+    /** {@code <node id>@<from>} -> one segment of the cost ledger (io.spottrain.coordinator.cost.LedgerEntry), append-only. */
+    LEDGER("spottrain.ledger");
 
     private final String cacheName;
 

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.client.ApiClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,11 +30,16 @@ class ControlPlaneIT {
     void aClusterRestartedFromItsStateDirShowsItsJobsAndHistory() throws Exception {
         Path state = dir.resolve("state");
         JsonNode finished;
+        String ledgerWindow;
+        JsonNode costBefore;
         try (TestCluster cluster = TestCluster.start(state, 2)) {
             String id = cluster.submit(TestCluster.javaJob("kept", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "200",
                     "--log-every", "50", "--checkpoint-every", "100")).path("id").asText();
             finished = cluster.awaitEnd(id);
             assertEquals("SUCCEEDED", finished.path("state").asText(), finished::toString);
+            Thread.sleep(1500); // a window that ends after the job did
+            ledgerWindow = "2026-01-01.." + Instant.now().minusSeconds(1).truncatedTo(ChronoUnit.SECONDS);
+            costBefore = cluster.api.get("/api/v1/cost?by=job&window=" + ledgerWindow);
             cluster.stopGracefully();
         }
         try (TestCluster again = TestCluster.start(state, 1)) {
@@ -42,6 +49,9 @@ class ControlPlaneIT {
             assertEquals(finished.path("events").size(), back.path("events").size(), "the whole history");
             assertEquals(finished.path("checkpoints").path("count").asInt(), back.path("checkpoints").path("count").asInt());
             assertEquals(finished.path("cost"), back.path("cost"));
+            JsonNode costAfter = again.api.get("/api/v1/cost?by=job&window=" + ledgerWindow);
+            assertEquals(costBefore.path("rows"), costAfter.path("rows"), "the cost ledger survives a whole-cluster restart");
+            assertTrue(costBefore.path("total").path("costUsd").asDouble() > 0, costBefore::toString);
             String next = again.submit(TestCluster.javaJob("next", 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "20"))
                     .path("id").asText();
             assertTrue(next.startsWith("next-2-"), "job numbers continue after a restart: " + next);

@@ -1,0 +1,36 @@
+package io.spottrain.coordinator.api;
+
+import io.javalin.http.Context;
+import io.spottrain.coordinator.cost.CostGrouping;
+import io.spottrain.coordinator.cost.CostReport;
+import io.spottrain.coordinator.cost.CostWindow;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * {@code GET /api/v1/cost?by=job|team|project|label:KEY|market|node|instance-type|allocation&window=1d|7d|30d|FROM..TO}:
+ * the cost ledger of this control node's copy, grouped. A bad {@code by} or {@code window} is a 400 naming the parameter.
+ */
+final class CostRoutes {
+    /** An open segment refreshed within this is still running (the job manager refreshes them every 15 s). */
+    static final Duration FRESH = Duration.ofSeconds(45);
+
+    private final JobReads reads;
+
+    CostRoutes(JobReads reads) {
+        this.reads = reads;
+    }
+
+    void report(Context ctx) {
+        Instant now = reads.now();
+        CostGrouping by;
+        CostWindow window;
+        try {
+            by = CostGrouping.parse(ctx.queryParam("by"));
+            window = CostWindow.parse(ctx.queryParam("window"), now);
+        } catch (IllegalArgumentException e) {
+            throw new HttpApi.ApiException(400, ApiError.of("bad cost request: " + e.getMessage()));
+        }
+        HttpApi.json(ctx, 200, CostReport.of(reads.ledger(), by, window, now, FRESH));
+    }
+}

@@ -1,0 +1,17 @@
+package io.spottrain.coordinator.cost;
+
+import java.util.Locale;
+
+/** Where a node-second of the ledger went. */
+public enum Allocation {
+    /** The node was assigned to a job (forming, training, recovering, staged for it). */
+    JOB,
+    /** Registered and free: paid for, used by no job. */
+    IDLE,
+    /** Launched (billed from the launch request) but not registered yet: the machine booting and the agent starting. */
+    BOOT;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

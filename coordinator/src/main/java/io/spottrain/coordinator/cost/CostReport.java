@@ -1,0 +1,63 @@
+package io.spottrain.coordinator.cost;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A cost report over the ledger: node time, what it cost, what the same node-seconds would have cost
+ * on-demand, and the Spot savings (their difference), per group of a {@link CostGrouping}, inside a
+ * {@link CostWindow}. A pure function of the segments: any control node computes the same report
+ * from its copy of the ledger.
+ */
+public record CostReport(String by, String from, String to, String asOf, List<Row> rows, Row total) {
+
+    public record Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
+            double savingsPercent) {}
+
+    /**
+     * An open segment is counted up to {@code now} while the job manager refreshed it within
+     * {@code fresh} (it is still running); one left open by a job manager that is gone ends where it
+     * was last seen.
+     */
+    public static CostReport of(List<LedgerEntry> entries, CostGrouping by, CostWindow window, Instant now, Duration fresh) {
+        var acc = new LinkedHashMap<String, double[]>();
+        double[] total = new double[4];
+        for (LedgerEntry e : entries) {
+            LedgerEntry seg = e.open() && !Instant.parse(e.to()).plus(fresh).isBefore(now) ? e.until(now, true) : e;
+            double s = seg.secondsWithin(window.from(), window.to());
+            if (s <= 0) continue;
+            double[] a = acc.computeIfAbsent(by.keyOf(seg), k -> new double[4]);
+            add(a, seg, s);
+            add(total, seg, s);
+        }
+        var rows = new ArrayList<Row>();
+        acc.forEach((k, a) -> rows.add(row(k, a)));
+        rows.sort(Comparator.comparingDouble(Row::costUsd).reversed().thenComparing(Row::key));
+        return new CostReport(by.label(), window.from().toString(), window.to().toString(), now.toString(), rows, row("total", total));
+    }
+
+    private static void add(double[] a, LedgerEntry e, double seconds) {
+        double h = seconds / 3600.0;
+        a[0] += h;
+        a[1] += h * e.gpus();
+        a[2] += h * e.pricePerHour();
+        a[3] += h * Math.max(e.onDemandPricePerHour(), e.pricePerHour());
+    }
+
+    private static Row row(String key, double[] a) {
+        double savings = a[3] - a[2];
+        return new Row(key, a[0], a[1], a[2], a[3], savings, a[3] > 0 ? 100.0 * savings / a[3] : 0);
+    }
+
+    /** The groups as a map (tests, the CLI's JSON). */
+    public Map<String, Row> byKey() {
+        var m = new LinkedHashMap<String, Row>();
+        rows.forEach(r -> m.put(r.key(), r));
+        return m;
+    }
+}

@@ -1,0 +1,62 @@
+package io.spottrain.coordinator.cost;
+
+import io.spottrain.protocol.spec.NodeMarket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * One segment of the cost ledger: node {@code nodeId} (its life that registered at {@code life})
+ * spent {@code [from, to)} on {@code allocation} ({@code jobId} for a job, with the job's labels) at
+ * the prices in force. Append-only: a segment is written when it opens, refreshed while it is
+ * {@code open} (its {@code to} is then the last time the ledger saw it), and written a last time when
+ * it closes. Times are ISO-8601 instants.
+ */
+public record LedgerEntry(
+        int v,
+        String nodeId,
+        String life,
+        NodeMarket market,
+        String instanceType,
+        String zone,
+        int gpus,
+        double pricePerHour,
+        double onDemandPricePerHour,
+        Allocation allocation,
+        String jobId,
+        Map<String, String> labels,
+        String from,
+        String to,
+        boolean open) {
+
+    public static final int SCHEMA = 1;
+
+    public LedgerEntry {
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+    }
+
+    /** The store key: a node's segments never start at the same instant. */
+    public String key() {
+        return nodeId + "@" + from;
+    }
+
+    public LedgerEntry until(Instant t, boolean stillOpen) {
+        return new LedgerEntry(v, nodeId, life, market, instanceType, zone, gpus, pricePerHour, onDemandPricePerHour, allocation, jobId,
+                labels, from, t.toString(), stillOpen);
+    }
+
+    /** Seconds of this segment inside {@code [windowFrom, windowTo)} (0 when it is outside). */
+    public double secondsWithin(Instant windowFrom, Instant windowTo) {
+        Instant a = max(Instant.parse(from), windowFrom);
+        Instant b = min(Instant.parse(to), windowTo);
+        return b.isAfter(a) ? Duration.between(a, b).toNanos() / 1e9 : 0;
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+}

@@ -1,0 +1,116 @@
+package io.spottrain.coordinator.cost;
+
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Turns the worker nodes' record changes into ledger segments (OpenCost's model: every billed
+ * node-second belongs to the job that holds the node, else it is idle; before registration it is
+ * boot time). Each node has one open segment; a change of its allocation closes it and opens the
+ * next at the same instant, so a node's segments tile its billed life from launch to termination
+ * without gap or overlap. Returns what to write; stores nothing itself. Not thread-safe: owned by
+ * the job manager.
+ */
+public final class Metering {
+    private final Map<String, LedgerEntry> open = new HashMap<>();
+    /** Where each node's ledger ends so far (closed segments, and what an earlier job manager stored): boot is billed once. */
+    private final Map<String, Instant> metered = new HashMap<>();
+
+    /** What earlier job managers metered: the end of each node's stored segments. */
+    public void resume(Map<String, Instant> tails) {
+        tails.forEach((node, at) -> metered.merge(node, at, (a, b) -> a.isAfter(b) ? a : b));
+    }
+
+    /**
+     * Node {@code r} changed at {@code now} (registered, assigned, released, lost ...). {@code labelsOf}
+     * gives a job's labels. Returns the segments to write: those it closed and the one it opened.
+     */
+    public List<LedgerEntry> onChange(NodeRecord r, Instant now, Function<String, Map<String, String>> labelsOf) {
+        var out = new ArrayList<LedgerEntry>();
+        String node = r.nodeId();
+        LedgerEntry current = open.get(node);
+        if (r.terminatedAt() != null) { // this life is over
+            if (current != null && current.life().equals(r.registeredAt())) {
+                out.add(close(current, Instant.parse(r.terminatedAt())));
+                open.remove(node);
+            }
+            return out;
+        }
+        if (current != null && !current.life().equals(r.registeredAt())) { // a new life: the old one ended when it registered again
+            out.add(close(current, now));
+            open.remove(node);
+            current = null;
+        }
+        Allocation allocation = r.jobId() == null ? Allocation.IDLE : Allocation.JOB;
+        if (current == null) {
+            Instant registered = Instant.parse(r.registeredAt());
+            Instant billedFrom = billedFrom(r.info(), node, registered);
+            if (billedFrom.isBefore(registered)) {
+                out.add(close(segment(r, Allocation.BOOT, null, Map.of(), billedFrom), registered));
+            }
+            var opened = segment(r, allocation, r.jobId(), labels(r.jobId(), labelsOf), registered);
+            open.put(node, opened);
+            out.add(opened);
+            return out;
+        }
+        if (current.allocation() == allocation && Objects.equals(current.jobId(), r.jobId())) return out;
+        out.add(close(current, now));
+        var next = segment(r, allocation, r.jobId(), labels(r.jobId(), labelsOf), now);
+        open.put(node, next);
+        out.add(next);
+        return out;
+    }
+
+    /** The open segments as of {@code now} (written every ledger tick, so a report is never older than a tick). */
+    public List<LedgerEntry> refresh(Instant now) {
+        var out = new ArrayList<LedgerEntry>();
+        for (var e : open.entrySet()) {
+            var refreshed = e.getValue().until(now, true);
+            e.setValue(refreshed);
+            out.add(refreshed);
+        }
+        return out;
+    }
+
+    /** A node's billed time starts at its launch, or where its ledger already ends (an agent that registered again). */
+    private Instant billedFrom(NodeInfo info, String node, Instant registered) {
+        Instant launched = registered;
+        if (info.launchedAt() != null) {
+            try {
+                launched = Instant.parse(info.launchedAt());
+            } catch (DateTimeParseException e) {
+                launched = registered; // an agent's bad launch time bills from its registration
+            }
+        }
+        Instant tail = metered.get(node);
+        if (tail != null && tail.isAfter(launched)) launched = tail;
+        return launched.isAfter(registered) ? registered : launched;
+    }
+
+    private LedgerEntry close(LedgerEntry e, Instant at) {
+        Instant from = Instant.parse(e.from());
+        Instant end = at.isBefore(from) ? from : at;
+        metered.merge(e.nodeId(), end, (a, b) -> a.isAfter(b) ? a : b);
+        return e.until(end, false);
+    }
+
+    private static Map<String, String> labels(String jobId, Function<String, Map<String, String>> labelsOf) {
+        if (jobId == null) return Map.of();
+        var l = labelsOf.apply(jobId);
+        return l == null ? Map.of() : l;
+    }
+
+    private static LedgerEntry segment(NodeRecord r, Allocation a, String jobId, Map<String, String> labels, Instant from) {
+        var i = r.info();
+        return new LedgerEntry(LedgerEntry.SCHEMA, i.nodeId(), r.registeredAt(), i.market(), i.instanceType(), i.zone(), i.gpus(),
+                i.pricePerHour(), i.onDemandPricePerHour(), a, jobId, labels, from.toString(), from.toString(), true);
+    }
+}

@@ -1,0 +1,104 @@
+package io.spottrain.coordinator.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spottrain.protocol.spec.NodeMarket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class CostReportTest {
+    static final Instant T0 = Instant.parse("2026-12-02T10:00:00Z");
+
+    static LedgerEntry seg(String node, NodeMarket market, double price, Allocation a, String job, Map<String, String> labels, int fromS,
+            int toS, boolean open) {
+        return new LedgerEntry(1, node, T0.toString(), market, "g5.xlarge", "a", 1, price, 1.0, a, job, labels, T0.plusSeconds(fromS).toString(),
+                T0.plusSeconds(toS).toString(), open);
+    }
+
+    static final List<LedgerEntry> LEDGER = List.of(
+            seg("n1", NodeMarket.SPOT, 0.4, Allocation.BOOT, null, Map.of(), 0, 360, false),
+            seg("n1", NodeMarket.SPOT, 0.4, Allocation.JOB, "a-1", Map.of("team", "vision"), 360, 3960, false),
+            seg("n2", NodeMarket.ON_DEMAND, 1.0, Allocation.JOB, "a-1", Map.of("team", "vision"), 0, 3600, false),
+            seg("n3", NodeMarket.SPOT, 0.4, Allocation.JOB, "b-2", Map.of(), 0, 1800, false),
+            seg("n3", NodeMarket.SPOT, 0.4, Allocation.IDLE, null, Map.of(), 1800, 3600, true));
+
+    static CostReport report(String by, String window, Instant now) {
+        return CostReport.of(LEDGER, CostGrouping.parse(by), CostWindow.parse(window, now), now, Duration.ofSeconds(45));
+    }
+
+    @ParameterizedTest(name = "by {0}: {1} costs {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            job         | a-1          | 1.4
+            job         | b-2          | 0.2
+            job         | (boot)       | 0.04
+            job         | (idle)       | 0.2
+            team        | vision       | 1.4
+            team        | (no team)    | 0.2
+            label:team  | vision       | 1.4
+            market      | spot         | 0.84
+            market      | on-demand    | 1.0
+            node        | n3           | 0.4
+            allocation  | job          | 1.6
+            allocation  | idle         | 0.2
+            """)
+    void groups(String by, String key, double usd) {
+        var r = report(by, "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600));
+        assertEquals(usd, r.byKey().get(key).costUsd(), 1e-9, r::toString);
+        assertEquals(1.84, r.total().costUsd(), 1e-9);
+    }
+
+    @Test
+    void savingsAreTheSameNodeSecondsOnDemandMinusActual() {
+        var r = report("market", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600));
+        var spot = r.byKey().get("spot");
+        assertEquals(2.1, spot.onDemandUsd(), 1e-9); // 2.1 node-hours at $1.00
+        assertEquals(2.1 - 0.84, spot.savingsUsd(), 1e-9);
+        assertEquals(60.0, spot.savingsPercent(), 1e-9);
+        assertEquals(0.0, r.byKey().get("on-demand").savingsUsd(), 1e-9);
+    }
+
+    @Test
+    void aWindowClipsSegments() {
+        var r = report("job", "2026-12-02T10:00:00Z..2026-12-02T10:30:00Z", T0.plusSeconds(3600));
+        assertEquals(0.5 * 1.0 + (1800 - 360) / 3600.0 * 0.4, r.byKey().get("a-1").costUsd(), 1e-9);
+        assertEquals(0.2, r.byKey().get("b-2").costUsd(), 1e-9);
+        assertTrue(!r.byKey().containsKey("(idle)"), "n3 was idle only after 10:30");
+    }
+
+    @Test
+    void aFreshOpenSegmentCountsToNowAStaleOneWhereItWasLastSeen() {
+        // n3's idle segment was refreshed at +3600 s: 30 s later it is fresh (still running), 10 min later it is stale
+        assertEquals(0.2 + 30 / 3600.0 * 0.4, report("job", "1d", T0.plusSeconds(3630)).byKey().get("(idle)").costUsd(), 1e-9);
+        assertEquals(0.2, report("job", "1d", T0.plusSeconds(4200)).byKey().get("(idle)").costUsd(), 1e-9);
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            by     | nope        | by: 'nope' is not one of
+            by     | label:      | label: needs a key
+            window | 3x          | window: '3x' is not one of
+            window | 0d          | window: '0d' is not one of
+            window | 2026-12-02..2026-12-01 | ends before it starts
+            window | yesterday..2026-12-01 | 'yesterday' is neither an ISO-8601 instant nor a date
+            """)
+    void badParametersSayWhich(String what, String value, String message) {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> report(what.equals("by") ? value : "job", what.equals("window") ? value : "1d", T0));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void aDateWindowCoversWholeDays() {
+        var w = CostWindow.parse("2026-12-01..2026-12-02", T0);
+        assertEquals(Instant.parse("2026-12-01T00:00:00Z"), w.from());
+        assertEquals(Instant.parse("2026-12-03T00:00:00Z"), w.to());
+        assertEquals(Duration.ofHours(6), Duration.between(CostWindow.parse("6h", T0).from(), T0));
+    }
+}

@@ -1,0 +1,100 @@
+package io.spottrain.coordinator.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MeteringTest {
+    static final Instant T0 = Instant.parse("2026-12-02T10:00:00Z");
+
+    final Metering metering = new Metering();
+    final NodeRegistry registry = new NodeRegistry();
+    /** What was written, by key (the newest write of a key wins, as in the store). */
+    final Map<String, LedgerEntry> ledger = new HashMap<>();
+
+    static NodeInfo node(String id, Instant launched) {
+        return new NodeInfo(id, NodeMarket.SPOT, "g5.xlarge", 1, 0.36, 1.0, "a", "127.0.0.1", null, 1, null,
+                launched == null ? null : launched.toString());
+    }
+
+    void write(List<LedgerEntry> entries) {
+        entries.forEach(e -> ledger.put(e.key(), e));
+    }
+
+    List<LedgerEntry> segments(String node) {
+        var out = new ArrayList<LedgerEntry>();
+        ledger.values().stream().filter(e -> e.nodeId().equals(node)).sorted((a, b) -> a.from().compareTo(b.from())).forEach(out::add);
+        return out;
+    }
+
+    static Map<String, String> labels(String job) {
+        return Map.of("team", "t-" + job);
+    }
+
+    @Test
+    void aNodesSegmentsTileItsBilledLifeFromLaunchToTermination() {
+        write(metering.onChange(registry.register(node("n1", T0), "a1", T0.plusSeconds(20)), T0.plusSeconds(20), MeteringTest::labels));
+        write(metering.onChange(registry.assign("n1", "job-1").orElseThrow(), T0.plusSeconds(30), MeteringTest::labels));
+        write(metering.onChange(registry.unreachable("n1").orElseThrow(), T0.plusSeconds(40), MeteringTest::labels)); // still the job's
+        write(metering.onChange(registry.reachable("n1").orElseThrow(), T0.plusSeconds(41), MeteringTest::labels));
+        write(metering.onChange(registry.release("n1", "job-1").orElseThrow(), T0.plusSeconds(90), MeteringTest::labels));
+        write(metering.onChange(registry.lost("n1", "gone", T0.plusSeconds(100)).orElseThrow(), T0.plusSeconds(100), MeteringTest::labels));
+        var s = segments("n1");
+        assertEquals(List.of(Allocation.BOOT, Allocation.IDLE, Allocation.JOB, Allocation.IDLE), s.stream().map(LedgerEntry::allocation).toList());
+        assertEquals(List.of(20.0, 10.0, 60.0, 10.0), s.stream().map(e -> e.secondsWithin(Instant.MIN, Instant.MAX)).toList());
+        for (int i = 1; i < s.size(); i++) assertEquals(s.get(i - 1).to(), s.get(i).from(), "no gap, no overlap");
+        assertEquals(T0.toString(), s.get(0).from(), "billed from the launch request");
+        assertEquals(T0.plusSeconds(100).toString(), s.get(3).to(), "to the termination");
+        assertTrue(s.stream().noneMatch(LedgerEntry::open), "a gone node has nothing open");
+        assertEquals("job-1", s.get(2).jobId());
+        assertEquals(Map.of("team", "t-job-1"), s.get(2).labels(), "the job's labels carry through");
+    }
+
+    @Test
+    void openSegmentsAreRefreshedToTheTickAndClosedByTheNextChange() {
+        write(metering.onChange(registry.register(node("n1", null), "a1", T0), T0, MeteringTest::labels));
+        write(metering.refresh(T0.plusSeconds(15)));
+        var open = segments("n1");
+        assertEquals(1, open.size(), "no launch time: billed from registration, no boot segment");
+        assertTrue(open.get(0).open());
+        assertEquals(15.0, open.get(0).secondsWithin(Instant.MIN, Instant.MAX));
+        write(metering.onChange(registry.assign("n1", "job-1").orElseThrow(), T0.plusSeconds(20), MeteringTest::labels));
+        var s = segments("n1");
+        assertFalse(s.get(0).open());
+        assertEquals(20.0, s.get(0).secondsWithin(Instant.MIN, Instant.MAX));
+        assertTrue(s.get(1).open());
+    }
+
+    @Test
+    void aNodeThatRegistersAgainIsBilledOnceForItsBoot() {
+        write(metering.onChange(registry.register(node("n1", T0), "a1", T0.plusSeconds(10)), T0.plusSeconds(10), MeteringTest::labels));
+        // its agent restarts: a new life of the same machine, launched at the same time
+        write(metering.onChange(registry.register(node("n1", T0), "a2", T0.plusSeconds(60)), T0.plusSeconds(60), MeteringTest::labels));
+        var s = segments("n1");
+        assertEquals(List.of(Allocation.BOOT, Allocation.IDLE, Allocation.IDLE), s.stream().map(LedgerEntry::allocation).toList());
+        assertEquals(T0.plusSeconds(60).toString(), s.get(1).to(), "the old life ends where the new one registers");
+        double total = s.stream().mapToDouble(e -> e.secondsWithin(Instant.MIN, T0.plusSeconds(60))).sum();
+        assertEquals(60.0, total, "one boot, no overlap");
+    }
+
+    @Test
+    void aNewJobManagerResumesWhereTheStoredLedgerEnds() {
+        metering.resume(Map.of("n1", T0.plusSeconds(50)));
+        // a job manager that took over: the agent registers with it at +55 s; its launch was long before
+        write(metering.onChange(registry.register(node("n1", T0), "a1", T0.plusSeconds(55)), T0.plusSeconds(55), MeteringTest::labels));
+        var s = segments("n1");
+        assertEquals(Allocation.BOOT, s.get(0).allocation(), "the hand-over gap, not the boot again");
+        assertEquals(Duration.ofSeconds(5).toSeconds(), (long) s.get(0).secondsWithin(Instant.MIN, Instant.MAX));
+    }
+}

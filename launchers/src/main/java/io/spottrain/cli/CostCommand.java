@@ -1,0 +1,76 @@
+package io.spottrain.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.json.Json;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code spottrain cost}: the cost ledger grouped, over a window (the API's {@code GET /api/v1/cost}). */
+@Command(name = "cost", description = "What the cluster's nodes cost, by job, team, project, label, market, node, instance type or "
+        + "allocation, with Spot savings against on-demand.")
+final class CostCommand implements Callable<Integer> {
+    enum Format { text, json, csv }
+
+    @Option(names = "--by", defaultValue = "job", description = "job, team, project, label:KEY, market, node, instance-type or allocation "
+            + "(default: ${DEFAULT-VALUE}); node time no job held shows as (idle) and (boot)")
+    String by;
+
+    @Option(names = "--window", defaultValue = "30d", description = "1d, 7d, 30d, Nd or Nh back from now, or FROM..TO (ISO-8601 instants "
+            + "or dates, UTC) (default: ${DEFAULT-VALUE})")
+    String window;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text, json or csv (default: ${DEFAULT-VALUE})")
+    Format format;
+
+    @Mixin
+    Options.Cluster cluster;
+
+    @Override
+    public Integer call() {
+        JsonNode r = cluster.client().get("/api/v1/cost?by=" + enc(by) + "&window=" + enc(window));
+        switch (format) {
+            case json -> System.out.println(Json.pretty(r));
+            case csv -> {
+                System.out.println(r.path("by").asText() + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent");
+                for (JsonNode row : r.path("rows")) System.out.println(csv(row));
+                System.out.println(csv(r.path("total")));
+            }
+            case text -> {
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode row : r.path("rows")) rows.add(text(row));
+                rows.add(text(r.path("total")));
+                System.out.println("cost by " + r.path("by").asText() + ", " + r.path("from").asText() + " .. " + r.path("to").asText());
+                System.out.print(Text.table(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
+                        "ON-DEMAND $", "SAVED $", "SAVED %"), rows));
+            }
+        }
+        return 0;
+    }
+
+    private static List<String> text(JsonNode row) {
+        return List.of(row.path("key").asText(), f("%.3f", row, "nodeHours"), f("%.3f", row, "gpuHours"), f("%.4f", row, "costUsd"),
+                f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"));
+    }
+
+    private static String csv(JsonNode row) {
+        String key = row.path("key").asText();
+        if (key.contains(",") || key.contains("\"")) key = "\"" + key.replace("\"", "\"\"") + "\"";
+        return String.join(",", key, f("%.6f", row, "nodeHours"), f("%.6f", row, "gpuHours"), f("%.6f", row, "costUsd"),
+                f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"));
+    }
+
+    private static String f(String fmt, JsonNode row, String field) {
+        return String.format(Locale.ROOT, fmt, row.path(field).asDouble());
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}
