@@ -38,7 +38,7 @@ final class CostCommand implements Callable<Integer> {
         switch (format) {
             case json -> System.out.println(Json.pretty(r));
             case csv -> {
-                System.out.println(r.path("by").asText() + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent");
+                System.out.println(r.path("by").asText() + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd");
                 for (JsonNode row : r.path("rows")) System.out.println(csv(row));
                 System.out.println(csv(r.path("total")));
             }
@@ -48,7 +48,7 @@ final class CostCommand implements Callable<Integer> {
                 rows.add(text(r.path("total")));
                 System.out.println("cost by " + r.path("by").asText() + ", " + r.path("from").asText() + " .. " + r.path("to").asText());
                 System.out.print(Text.table(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
-                        "ON-DEMAND $", "SAVED $", "SAVED %"), rows));
+                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $"), rows));
             }
         }
         return 0;
@@ -56,14 +56,14 @@ final class CostCommand implements Callable<Integer> {
 
     private static List<String> text(JsonNode row) {
         return List.of(row.path("key").asText(), f("%.3f", row, "nodeHours"), f("%.3f", row, "gpuHours"), f("%.4f", row, "costUsd"),
-                f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"));
+                f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"), f("%.4f", row, "recoveryUsd"));
     }
 
     private static String csv(JsonNode row) {
         String key = row.path("key").asText();
         if (key.contains(",") || key.contains("\"")) key = "\"" + key.replace("\"", "\"\"") + "\"";
         return String.join(",", key, f("%.6f", row, "nodeHours"), f("%.6f", row, "gpuHours"), f("%.6f", row, "costUsd"),
-                f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"));
+                f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"), f("%.6f", row, "recoveryUsd"));
     }
 
     private static String f(String fmt, JsonNode row, String field) {

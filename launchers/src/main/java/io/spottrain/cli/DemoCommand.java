@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -124,6 +125,7 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.println(Json.pretty(summary));
             } else {
                 System.out.print(Text.summaryText(end));
+                System.out.println(ledgerLine(api, id));
                 System.out.println("  logs: " + dir.resolve("logs") + " (ranks: " + dir.resolve("agents/<node>/logs") + ")");
             }
             return end.path("state").asText().equals("SUCCEEDED") ? 0 : 1;
@@ -134,6 +136,28 @@ final class DemoCommand implements Callable<Integer> {
             } catch (IllegalStateException alreadyExiting) {
                 // the hook is running
             }
+        }
+    }
+
+    /** The cost ledger's view of the run (./spottrain cost): the job's node time incl. recoveries, and what no job used. */
+    static String ledgerLine(ApiClient api, String jobId) {
+        try {
+            JsonNode r = api.get("/api/v1/cost?by=job&window=1d");
+            double job = 0, recovery = 0, idle = 0;
+            for (JsonNode row : r.path("rows")) {
+                String k = row.path("key").asText();
+                if (k.equals(jobId)) {
+                    job = row.path("costUsd").asDouble();
+                    recovery = row.path("recoveryUsd").asDouble();
+                } else if (k.startsWith("(")) {
+                    idle += row.path("costUsd").asDouble();
+                }
+            }
+            return String.format(Locale.ROOT, "  cost ledger: job $%.6f (of which recovering $%.6f), nodes no job held (boot, idle) $%.6f, "
+                    + "cluster $%.6f saved %.1f%% vs on-demand (./spottrain cost)", job, recovery, idle,
+                    r.path("total").path("costUsd").asDouble(), r.path("total").path("savingsPercent").asDouble());
+        } catch (RuntimeException e) {
+            return "  cost ledger: not readable (" + e.getMessage() + ")";
         }
     }
 

@@ -4,8 +4,10 @@ import java.util.Locale;
 
 /** Where a node-second of the ledger went. */
 public enum Allocation {
-    /** The node was assigned to a job (forming, training, recovering, staged for it). */
+    /** The node was assigned to a job (forming, training, staged for it). */
     JOB,
+    /** The node was assigned to a job that was recovering (from the recovery's start until its next generation trains): the price of preemptions. */
+    RECOVERY,
     /** Registered and free: paid for, used by no job. */
     IDLE,
     /** Launched (billed from the launch request) but not registered yet: the machine booting and the agent starting. */

@@ -34,8 +34,9 @@ public record CostGrouping(Dimension dimension, String labelKey) {
 
     /**
      * The group of a segment. Node time that no job held is {@code (idle)} or {@code (boot)} under
-     * every job or label grouping, so shared overhead shows as its own rows; a job without the label
-     * is {@code (no KEY)}.
+     * every job or label grouping, so shared overhead shows as its own rows; a job's recovery time is
+     * the job's (its rows also show it apart, {@link CostReport.Row#recoveryUsd}); a job without the
+     * label is {@code (no KEY)}.
      */
     public String keyOf(LedgerEntry e) {
         return switch (dimension) {
@@ -43,9 +44,8 @@ public record CostGrouping(Dimension dimension, String labelKey) {
             case NODE -> e.nodeId();
             case INSTANCE_TYPE -> e.instanceType();
             case ALLOCATION -> e.allocation().label();
-            case JOB -> e.allocation() == Allocation.JOB ? e.jobId() : "(" + e.allocation().label() + ")";
-            case LABEL -> e.allocation() != Allocation.JOB ? "(" + e.allocation().label() + ")"
-                    : e.labels().getOrDefault(labelKey, "(no " + labelKey + ")");
+            case JOB -> e.jobId() != null ? e.jobId() : "(" + e.allocation().label() + ")";
+            case LABEL -> e.jobId() == null ? "(" + e.allocation().label() + ")" : e.labels().getOrDefault(labelKey, "(no " + labelKey + ")");
         };
     }
 

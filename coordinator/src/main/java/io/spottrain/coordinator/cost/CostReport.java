@@ -16,8 +16,9 @@ import java.util.Map;
  */
 public record CostReport(String by, String from, String to, String asOf, List<Row> rows, Row total) {
 
+    /** {@code recoveryUsd}: the part of {@code costUsd} spent while the job recovered from preemptions and failures. */
     public record Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
-            double savingsPercent) {}
+            double savingsPercent, double recoveryUsd) {}
 
     /**
      * An open segment is counted up to {@code now} while the job manager refreshed it within
@@ -26,12 +27,12 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
      */
     public static CostReport of(List<LedgerEntry> entries, CostGrouping by, CostWindow window, Instant now, Duration fresh) {
         var acc = new LinkedHashMap<String, double[]>();
-        double[] total = new double[4];
+        double[] total = new double[5];
         for (LedgerEntry e : entries) {
             LedgerEntry seg = e.open() && !Instant.parse(e.to()).plus(fresh).isBefore(now) ? e.until(now, true) : e;
             double s = seg.secondsWithin(window.from(), window.to());
             if (s <= 0) continue;
-            double[] a = acc.computeIfAbsent(by.keyOf(seg), k -> new double[4]);
+            double[] a = acc.computeIfAbsent(by.keyOf(seg), k -> new double[5]);
             add(a, seg, s);
             add(total, seg, s);
         }
@@ -47,11 +48,12 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
         a[1] += h * e.gpus();
         a[2] += h * e.pricePerHour();
         a[3] += h * Math.max(e.onDemandPricePerHour(), e.pricePerHour());
+        if (e.allocation() == Allocation.RECOVERY) a[4] += h * e.pricePerHour();
     }
 
     private static Row row(String key, double[] a) {
         double savings = a[3] - a[2];
-        return new Row(key, a[0], a[1], a[2], a[3], savings, a[3] > 0 ? 100.0 * savings / a[3] : 0);
+        return new Row(key, a[0], a[1], a[2], a[3], savings, a[3] > 0 ? 100.0 * savings / a[3] : 0, a[4]);
     }
 
     /** The groups as a map (tests, the CLI's JSON). */

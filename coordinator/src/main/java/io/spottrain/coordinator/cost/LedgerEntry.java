@@ -45,6 +45,12 @@ public record LedgerEntry(
                 labels, from, t.toString(), stillOpen);
     }
 
+    /** The next segment of the same node and job, with another allocation, opening at {@code at}. */
+    public LedgerEntry as(Allocation a, Instant at) {
+        return new LedgerEntry(v, nodeId, life, market, instanceType, zone, gpus, pricePerHour, onDemandPricePerHour, a, jobId, labels,
+                at.toString(), at.toString(), true);
+    }
+
     /** Seconds of this segment inside {@code [windowFrom, windowTo)} (0 when it is outside). */
     public double secondsWithin(Instant windowFrom, Instant windowTo) {
         Instant a = max(Instant.parse(from), windowFrom);

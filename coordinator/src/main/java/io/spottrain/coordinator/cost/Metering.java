@@ -6,9 +6,11 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -21,6 +23,8 @@ import java.util.function.Function;
  */
 public final class Metering {
     private final Map<String, LedgerEntry> open = new HashMap<>();
+    /** Jobs recovering now: their nodes' time is {@link Allocation#RECOVERY}. */
+    private final Set<String> recovering = new HashSet<>();
     /** Where each node's ledger ends so far (closed segments, and what an earlier job manager stored): boot is billed once. */
     private final Map<String, Instant> metered = new HashMap<>();
 
@@ -49,7 +53,7 @@ public final class Metering {
             open.remove(node);
             current = null;
         }
-        Allocation allocation = r.jobId() == null ? Allocation.IDLE : Allocation.JOB;
+        Allocation allocation = r.jobId() == null ? Allocation.IDLE : recovering.contains(r.jobId()) ? Allocation.RECOVERY : Allocation.JOB;
         if (current == null) {
             Instant registered = Instant.parse(r.registeredAt());
             Instant billedFrom = billedFrom(r.info(), node, registered);
@@ -66,6 +70,27 @@ public final class Metering {
         var next = segment(r, allocation, r.jobId(), labels(r.jobId(), labelsOf), now);
         open.put(node, next);
         out.add(next);
+        return out;
+    }
+
+    /**
+     * Job {@code jobId} began recovering ({@code true}) or trains again or ended ({@code false}) at
+     * {@code now}: its nodes' open segments switch between {@link Allocation#JOB} and
+     * {@link Allocation#RECOVERY}. Returns the segments to write.
+     */
+    public List<LedgerEntry> onJobPhase(String jobId, boolean nowRecovering, Instant now) {
+        if (nowRecovering ? !recovering.add(jobId) : !recovering.remove(jobId)) return List.of();
+        Allocation from = nowRecovering ? Allocation.JOB : Allocation.RECOVERY;
+        Allocation to = nowRecovering ? Allocation.RECOVERY : Allocation.JOB;
+        var out = new ArrayList<LedgerEntry>();
+        for (var e : open.entrySet()) {
+            var current = e.getValue();
+            if (current.allocation() != from || !jobId.equals(current.jobId())) continue;
+            out.add(close(current, now));
+            var next = current.as(to, now);
+            e.setValue(next);
+            out.add(next);
+        }
         return out;
     }
 

@@ -31,8 +31,9 @@ import org.slf4j.Logger;
 final class JobHandlers {
 
     /** What a job master needs from its surroundings. */
+    /** {@code ledger}: where the job's recovery phases go for the cost ledger (the job manager). */
     record Deps(ActorRef<JobManager.Command> manager, ActorRef<StoreWriter.Command> writer, ActorRef<AgentProtocol.Report> reports,
-            CoordinatorSettings settings, Clock clock, String controlNode) {}
+            CoordinatorSettings settings, Clock clock, String controlNode, ActorRef<JobManager.Command> ledger) {}
 
     private final ActorContext<JobMaster.Command> ctx;
     final TimerScheduler<JobMaster.Command> timers;
@@ -124,6 +125,12 @@ final class JobHandlers {
         boolean stepped = t0.step() != t1.step() || Double.compare(t0.loss(), t1.loss()) != 0 || t0.samplesPerSec() != t1.samplesPerSec();
         boolean changed = !t0.checkpoints().equals(t1.checkpoints()) || !t0.recent().equals(t1.recent())
                 || !t0.paramsSha256ByRank().equals(t1.paramsSha256ByRank()) || !t0.retention().equals(t1.retention());
+        if (before.state() != next.state() && (next.state() == JobState.RECOVERING || next.state() == JobState.RUNNING
+                || next.state().terminal())) {
+            // the cost ledger meters recovery apart: from the recovery's start until the next generation trains
+            var phase = new JobManager.JobPhase(next.id(), next.state() == JobState.RECOVERING);
+            after(() -> deps.ledger().tell(phase));
+        }
         job = outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
     }

@@ -78,6 +78,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     public record RequestReplacement(String jobId, String departed) implements Command {}
 
+    /** A job began recovering, or trains again (or ended): its nodes' time is metered as recovery meanwhile. */
+    public record JobPhase(String jobId, boolean recovering) implements Command {}
+
     public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
 
     /** A job's scale-up cooldown ended while free nodes fitted it: offer free nodes again (waiting jobs first). */
@@ -222,6 +225,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 })
                 .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
+                .onMessage(JobPhase.class, p -> {
+                    ledger.onJobPhase(p, now());
+                    return this;
+                })
                 .onMessage(ManagerLedger.Tick.class, t -> {
                     ledger.onTick(now());
                     return this;
@@ -268,7 +275,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private void spawn(Job job, boolean restored) {
-        var deps = new JobHandlers.Deps(getContext().getSelf(), writer, reports, settings, clock, self);
+        var deps = new JobHandlers.Deps(getContext().getSelf(), writer, reports, settings, clock, self, getContext().getSelf());
         var ref = getContext().spawn(Behaviors.supervise(JobMaster.create(job, restored, deps)).onFailure(SupervisorStrategy.stop()),
                 "job-" + job.id().replaceAll("[^A-Za-z0-9_-]", "_"));
         getContext().watch(ref);

@@ -56,6 +56,10 @@ final class ManagerLedger {
         write(metering.onChange(n, now, labelsOf));
     }
 
+    void onJobPhase(JobManager.JobPhase p, Instant now) {
+        write(metering.onJobPhase(p.jobId(), p.recovering(), now));
+    }
+
     void onTick(Instant now) {
         write(metering.refresh(now));
     }

@@ -97,4 +97,28 @@ class MeteringTest {
         assertEquals(Allocation.BOOT, s.get(0).allocation(), "the hand-over gap, not the boot again");
         assertEquals(Duration.ofSeconds(5).toSeconds(), (long) s.get(0).secondsWithin(Instant.MIN, Instant.MAX));
     }
+
+    @Test
+    void aJobsRecoveryIsMeteredApartUntilItsNextGenerationTrains() {
+        write(metering.onChange(registry.register(node("n1", null), "a1", T0), T0, MeteringTest::labels));
+        write(metering.onChange(registry.register(node("n2", null), "a2", T0), T0, MeteringTest::labels));
+        write(metering.onChange(registry.assign("n1", "job-1").orElseThrow(), T0.plusSeconds(10), MeteringTest::labels));
+        write(metering.onJobPhase("job-1", true, T0.plusSeconds(70))); // a notice: the job recovers
+        assertEquals(List.of(), metering.onJobPhase("job-1", true, T0.plusSeconds(71)), "already recovering");
+        // its generation closed: the node is released and placed again while the job still recovers
+        write(metering.onChange(registry.release("n1", "job-1").orElseThrow(), T0.plusSeconds(72), MeteringTest::labels));
+        write(metering.onChange(registry.assign("n1", "job-1").orElseThrow(), T0.plusSeconds(72), MeteringTest::labels));
+        write(metering.onChange(registry.assign("n2", "job-1").orElseThrow(), T0.plusSeconds(72), MeteringTest::labels));
+        write(metering.onJobPhase("job-1", false, T0.plusSeconds(75))); // it trains again
+        write(metering.refresh(T0.plusSeconds(100)));
+        var n1 = segments("n1").stream().filter(e -> e.secondsWithin(Instant.MIN, Instant.MAX) > 0).toList();
+        assertEquals(List.of(Allocation.IDLE, Allocation.JOB, Allocation.RECOVERY, Allocation.RECOVERY, Allocation.JOB),
+                n1.stream().map(LedgerEntry::allocation).toList(), n1::toString);
+        assertEquals(List.of(10.0, 60.0, 2.0, 3.0, 25.0), n1.stream().map(e -> e.secondsWithin(Instant.MIN, Instant.MAX)).toList());
+        var n2 = segments("n2").stream().filter(e -> e.secondsWithin(Instant.MIN, Instant.MAX) > 0).toList();
+        assertEquals(List.of(Allocation.IDLE, Allocation.RECOVERY, Allocation.JOB), n2.stream().map(LedgerEntry::allocation).toList());
+        var report = CostReport.of(List.copyOf(ledger.values()), CostGrouping.parse("job"), new CostWindow(T0, T0.plusSeconds(100)),
+                T0.plusSeconds(100), Duration.ofSeconds(45));
+        assertEquals((5 + 3) / 3600.0 * 0.36, report.byKey().get("job-1").recoveryUsd(), 1e-12, "recovery: 5 s of n1, 3 s of n2");
+    }
 }

@@ -54,6 +54,8 @@ class JobMasterTest {
     InMemoryStateStore store;
     ActorRef<StoreWriter.Command> writer;
     TestProbe<JobManager.Command> manager;
+    /** The cost ledger's recovery phases. */
+    TestProbe<JobManager.Command> phases;
     TestProbe<AgentProtocol.Report> reports;
     List<TestProbe<AgentProtocol.Command>> agents;
 
@@ -67,6 +69,7 @@ class JobMasterTest {
         store = new InMemoryStateStore();
         writer = kit.spawn(StoreWriter.create(store));
         manager = kit.createTestProbe(JobManager.Command.class);
+        phases = kit.createTestProbe(JobManager.Command.class);
         reports = kit.createTestProbe(AgentProtocol.Report.class);
         agents = new ArrayList<>();
         for (int i = 0; i < 4; i++) agents.add(kit.createTestProbe(AgentProtocol.Command.class));
@@ -74,7 +77,7 @@ class JobMasterTest {
 
     ActorRef<JobMaster.Command> spawn(Job job, boolean restored) {
         return kit.spawn(JobMaster.create(job, restored, new JobHandlers.Deps(manager.getRef(), writer, reports.getRef(), SETTINGS,
-                Clock.systemUTC(), "control-test")));
+                Clock.systemUTC(), "control-test", phases.getRef())));
     }
 
     JobMaster.Assignment node(int i) {
@@ -227,6 +230,9 @@ class JobMasterTest {
         master.tell(new JobMaster.NodeLost("node2", "left the cluster")); // taken at the deadline, its rank's exit never reported
         released = manager.expectMessageClass(JobManager.ReleaseNodes.class);
         assertEquals(333, released.then().resumeStep());
+        // the cost ledger: running, then recovering from the notice until the next generation trains
+        assertEquals(new JobManager.JobPhase("notice-1", false), phases.expectMessageClass(JobManager.JobPhase.class));
+        assertEquals(new JobManager.JobPhase("notice-1", true), phases.expectMessageClass(JobManager.JobPhase.class));
         var p = stored("notice-1").elastic().preemptions().get(0);
         assertEquals(RecoveryKind.NOTICE, p.kind());
         assertEquals(0L, p.lostSteps());
