@@ -107,6 +107,9 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--autoscale", description = "the cluster's autoscaling policy (examples/cluster/autoscale.yaml)")
     Path autoscale;
 
+    @Option(names = "--budgets", description = "the cluster's budgets (examples/cluster/budgets.yaml)")
+    Path budgets;
+
     @Option(names = "--autoscale-time-scale", defaultValue = "1.0", description = "multiplies the policy's cooldowns and the loop's tick")
     double autoscaleTimeScale;
 
@@ -156,6 +159,7 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
         if (scaleUpCooldown != null) conf.put("spottrain.coordinator.scale-up-cooldown", scaleUpCooldown);
+        if (budgets != null) conf.put("spottrain.coordinator.budgets-file", Autoscaling.checkBudgets(budgets).toString());
         if (autoscale != null) {
             conf.put("spottrain.coordinator.autoscale.policy-file", Autoscaling.check(autoscale).toString());
             conf.put("spottrain.coordinator.autoscale.time-scale", autoscaleTimeScale);

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** {@code spottrain cost}: the cost ledger grouped, over a window (the API's {@code GET /api/v1/cost}). */
 @Command(name = "cost", description = "What the cluster's nodes cost, by job, team, project, label, market, node, instance type or "
-        + "allocation, with Spot savings against on-demand.")
+        + "allocation, with Spot savings against on-demand.", subcommands = CostCommand.BudgetsCommand.class)
 final class CostCommand implements Callable<Integer> {
     enum Format { text, json, csv }
 
@@ -72,5 +72,36 @@ final class CostCommand implements Callable<Integer> {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** {@code spottrain cost budgets}: each budget's spend in its current period. */
+    @Command(name = "budgets", description = "The cluster's budgets (up --budgets FILE): spend in the current period, limit, action, exceeded.")
+    static final class BudgetsCommand implements Callable<Integer> {
+        @Mixin
+        Options.Cluster cluster;
+
+        @Mixin
+        Options.Output output;
+
+        @Override
+        public Integer call() {
+            JsonNode budgets = cluster.client().get("/api/v1/cost/budgets");
+            if (output.json()) {
+                System.out.println(Json.pretty(budgets));
+                return 0;
+            }
+            if (budgets.isEmpty()) {
+                System.out.println("no budgets (start the cluster with --budgets FILE, see examples/cluster/budgets.yaml)");
+                return 0;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode b : budgets) {
+                rows.add(List.of(b.path("name").asText(), b.path("selector").asText(), b.path("period").asText(),
+                        String.format(Locale.ROOT, "%.4f", b.path("spentUsd").asDouble()), String.format(Locale.ROOT, "%.2f", b.path("limitUsd").asDouble()),
+                        b.path("action").asText(), b.path("exceeded").asBoolean() ? "EXCEEDED" : "ok", b.path("checkedAt").asText()));
+            }
+            System.out.print(Text.table(List.of("BUDGET", "SELECTS", "PERIOD", "SPENT $", "LIMIT $", "ACTION", "STATE", "CHECKED"), rows));
+            return 0;
+        }
     }
 }

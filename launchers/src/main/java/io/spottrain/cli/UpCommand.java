@@ -54,6 +54,10 @@ final class UpCommand implements Callable<Integer> {
             + "nodes for waiting jobs and releases idle ones; with --workers 0 the fleet is the autoscaler's")
     Path autoscale;
 
+    @Option(names = "--budgets", description = "check these budgets (examples/cluster/budgets.yaml) every 15 s: alert, or block the "
+            + "autoscaler's scale-up for the jobs a budget selects once it is exceeded (./spottrain cost budgets)")
+    Path budgets;
+
     @Option(names = "--autoscale-time-scale", defaultValue = "1.0",
             description = "multiplies the policy's cooldowns and the loop's tick, e.g. 0.01 for demos and tests (default: ${DEFAULT-VALUE})")
     double autoscaleTimeScale;
@@ -79,6 +83,7 @@ final class UpCommand implements Callable<Integer> {
     private List<String> coordinatorArgs() {
         var args = new ArrayList<>(storageArgs(s3Endpoint, noS3));
         if (noReplacements) args.add("--no-replacements");
+        if (budgets != null) args.addAll(List.of("--budgets", Autoscaling.checkBudgets(budgets).toString()));
         if (autoscale != null) {
             if (!(autoscaleTimeScale > 0 && autoscaleTimeScale <= 1)) {
                 throw new CliException("--autoscale-time-scale must be > 0 and <= 1, got " + autoscaleTimeScale);

@@ -33,4 +33,9 @@ final class CostRoutes {
         }
         HttpApi.json(ctx, 200, CostReport.of(reads.ledger(), by, window, now, FRESH));
     }
+
+    /** {@code GET /api/v1/cost/budgets}: each budget's spend in its current period, as of the job manager's last check (every 15 s). */
+    void budgets(Context ctx) {
+        HttpApi.json(ctx, 200, reads.budgets());
+    }
 }

@@ -112,7 +112,9 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
             config.routes.get("/api/v1/nodes", this::nodes, Role.VIEWER);
-            config.routes.get("/api/v1/cost", new CostRoutes(reads)::report, Role.VIEWER);
+            var costRoutes = new CostRoutes(reads);
+            config.routes.get("/api/v1/cost", costRoutes::report, Role.VIEWER);
+            config.routes.get("/api/v1/cost/budgets", costRoutes::budgets, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
             config.routes.get("/api/v1/autoscaler", ctx -> {
                 try {

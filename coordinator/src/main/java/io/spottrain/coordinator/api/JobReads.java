@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.api;
 
 import io.spottrain.coordinator.jobs.CheckpointEntry;
+import io.spottrain.coordinator.cost.BudgetStatus;
 import io.spottrain.coordinator.cost.LedgerEntry;
 import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobEvent;
@@ -119,6 +120,12 @@ public final class JobReads {
     /** Every segment of the cost ledger, from this node's copy. */
     public List<LedgerEntry> ledger() {
         return store.values(Table.LEDGER).stream().map(j -> JobDocument.readValue(j, LedgerEntry.class)).toList();
+    }
+
+    /** Each budget where the job manager's last check left it (empty: no budgets). */
+    public List<BudgetStatus> budgets() {
+        return store.values(Table.BUDGETS).stream().map(j -> JobDocument.readValue(j, BudgetStatus.class))
+                .sorted(Comparator.comparing(BudgetStatus::name)).toList();
     }
 
     public Instant now() {

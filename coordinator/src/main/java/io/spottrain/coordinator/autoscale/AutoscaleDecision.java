@@ -62,7 +62,16 @@ public final class AutoscaleDecision {
         };
     }
 
+    /** As {@link #decideForWaiting}, saying which waiting jobs a budget held back (they are not counted). */
     public static Decision decide(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp, Instant lastDown) {
+        Decision d = decideForWaiting(p, now, fleet, inFlight, lastUp, lastDown);
+        if (fleet.heldBack().isEmpty()) return d;
+        return new Decision(d.action(), d.metric(), d.launches(), d.release(), d.reason() + "; not counted: " + fleet.heldBack().size()
+                + " waiting job(s) an exceeded block-scale-up budget selects " + fleet.heldBack());
+    }
+
+    private static Decision decideForWaiting(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp,
+            Instant lastDown) {
         double metric = metric(p.metric(), fleet);
         int live = fleet.nodes().size();
         int flying = inFlight.size();

@@ -170,7 +170,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
                         provisionTimeout);
             }
         }
-        var view = new FleetView(nodes, raw.waiting());
+        var view = new FleetView(nodes, raw.waiting(), raw.heldBack());
         Decision d = AutoscaleDecision.decide(policy, now, view, List.copyOf(inFlight.values()), lastUp, lastDown);
         lastMetric = d.metric();
         lastNodes = nodes.size();

@@ -9,11 +9,17 @@ import java.util.List;
  * What the autoscaler sees of the fleet at one tick (the job manager's registry and queue): every
  * live worker node, and every job waiting for nodes in queue order.
  */
-public record FleetView(List<Node> nodes, List<Waiting> waiting) {
+public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack) {
 
+    /** {@code heldBack}: waiting jobs left out of {@code waiting} because an exceeded {@code block-scale-up} budget selects them. */
     public FleetView {
         nodes = List.copyOf(nodes);
         waiting = List.copyOf(waiting);
+        heldBack = heldBack == null ? List.of() : List.copyOf(heldBack);
+    }
+
+    public FleetView(List<Node> nodes, List<Waiting> waiting) {
+        this(nodes, waiting, List.of());
     }
 
     /**

@@ -127,8 +127,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Map<String, ActorRef<JobMaster.Command>> masters = new HashMap<>();
     /** The specs of the jobs in progress (for growth offers). */
     private final Map<String, Job> jobs = new HashMap<>();
-    private final ManagerLedger ledger = new ManagerLedger(() -> writer,
-            id -> Optional.ofNullable(jobs.get(id)).map(j -> j.spec().metadata().labels()).orElse(Map.of()));
+    private final ManagerLedger ledger;
     private final PlacementQueue queue = new PlacementQueue();
     private final Replacements replacements;
     private final LauncherUpkeep upkeep;
@@ -153,7 +152,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
-        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock);
+        this.ledger = new ManagerLedger(ctx, () -> writer,
+                id -> Optional.ofNullable(jobs.get(id)).map(j -> j.spec().metadata().labels()).orElse(Map.of()), store, blocking,
+                settings.budgetsFile());
+        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
@@ -229,6 +231,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     ledger.onJobPhase(p, now());
                     return this;
                 })
+                .onMessage(ManagerLedger.BudgetsChecked.class, c -> {
+                    ledger.onChecked(c);
+                    return this;
+                })
                 .onMessage(ManagerLedger.Tick.class, t -> {
                     ledger.onTick(now());
                     return this;
@@ -236,7 +242,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
                 .onSignal(PostStop.class, s -> {
-                    String error = ledger.flush(store, fence, now());
+                    String error = ledger.flush(fence, now());
                     if (error != null) getContext().getLog().warn("the cost ledger's open segments were not stored at the stop: {}", error);
                     return this;
                 })

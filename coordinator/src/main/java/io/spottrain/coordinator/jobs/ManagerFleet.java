@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -33,12 +34,15 @@ final class ManagerFleet {
 
     private final WorkerNodes nodes;
     private final PlacementQueue queue;
+    /** Jobs an exceeded {@code block-scale-up} budget selects: they wait for free nodes, the autoscaler adds none for them. */
+    private final Predicate<String> scaleUpBlocked;
     private final ActorRef<Autoscaler.Command> autoscaler;
 
     ManagerFleet(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings, WorkerNodes nodes, PlacementQueue queue,
-            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock) {
+            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, Predicate<String> scaleUpBlocked) {
         this.nodes = nodes;
         this.queue = queue;
+        this.scaleUpBlocked = scaleUpBlocked;
         this.autoscaler = start(ctx, settings, launcher, blocking, clock);
     }
 
@@ -66,7 +70,13 @@ final class ManagerFleet {
                 view.add(new FleetView.Node(n.nodeId(), n.info().instanceId(), n.info().instanceType(), n.info().market(), n.info().gpus(),
                         n.state() != NodeState.READY, null));
             }
-            v.replyTo().tell(new FleetView(view, queue.waiting()));
+            var waiting = new ArrayList<FleetView.Waiting>();
+            var heldBack = new ArrayList<String>();
+            for (var w : queue.waiting()) {
+                if (scaleUpBlocked.test(w.jobId())) heldBack.add(w.jobId());
+                else waiting.add(w);
+            }
+            v.replyTo().tell(new FleetView(view, waiting, heldBack));
         } else if (a.request() instanceof Autoscaler.Retire r) {
             var retired = new ArrayList<String>();
             for (NodeRecord n : nodes.all()) {

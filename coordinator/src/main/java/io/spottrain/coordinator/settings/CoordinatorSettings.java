@@ -31,7 +31,8 @@ public record CoordinatorSettings(
         Duration noticeSwapMargin,
         Duration launcherUpkeepInterval,
         String autoscalePolicyFile,
-        double autoscaleTimeScale) {
+        double autoscaleTimeScale,
+        String budgetsFile) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -58,27 +59,28 @@ public record CoordinatorSettings(
                 c.getDuration("notice-swap-margin"),
                 c.getDuration("launcher-upkeep-interval"),
                 c.getString("autoscale.policy-file"),
-                c.getDouble("autoscale.time-scale"));
+                c.getDouble("autoscale.time-scale"),
+                c.getString("budgets-file"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale);
+                autoscaleTimeScale, budgetsFile);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale);
+                autoscaleTimeScale, budgetsFile);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale);
+                autoscaleTimeScale, budgetsFile);
     }
 }

@@ -24,7 +24,9 @@ public enum Table {
     /** API token id -> the token's hash, name, role and revocation (never the token itself). */
     TOKENS("spottrain.tokens"),
     /** {@code <node id>@<from>} -> one segment of the cost ledger (io.spottrain.coordinator.cost.LedgerEntry), append-only. */
-    LEDGER("spottrain.ledger");
+    LEDGER("spottrain.ledger"),
+    /** budget name -> where it stands in its current period (io.spottrain.coordinator.cost.BudgetStatus), rewritten every check. */
+    BUDGETS("spottrain.budgets");
 
     private final String cacheName;
 

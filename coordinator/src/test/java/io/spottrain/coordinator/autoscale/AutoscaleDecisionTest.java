@@ -124,6 +124,13 @@ class AutoscaleDecisionTest {
     }
 
     @Test
+    void jobsABudgetHoldsBackAreNotCountedAndTheDecisionSaysSo() {
+        var d = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(busy("a")), List.of(), List.of("capped-2")), List.of(), null, null);
+        assertEquals(Action.NONE, d.action(), d::toString);
+        assertTrue(d.reason().endsWith("; not counted: 1 waiting job(s) an exceeded block-scale-up budget selects [capped-2]"), d.reason());
+    }
+
+    @Test
     void flappingLoadDoesNotFlapTheFleet() {
         // a job every other tick for an hour: the fleet grows once and never releases a node that keeps being used
         var p = new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 0, Duration.ofSeconds(60), Duration.ofSeconds(600), 0, 4);

@@ -80,6 +80,53 @@ class AutoscalerIT {
         }
     }
 
+    /**
+     * A {@code block-scale-up} budget with a tiny limit: once the ledger shows the team spent it (checked every 15 s), a waiting
+     * job of that team gets no node from the autoscaler (its decisions say so), and it still runs once a node is free.
+     */
+    @Test
+    void anExceededBudgetHoldsBackScaleUpForTheJobsItSelects() throws Exception {
+        Path config = dir.resolve("cluster.yaml");
+        Files.writeString(config, """
+                autoscaling:
+                  metric: waiting_jobs_in_queue
+                  targetThreshold: 0
+                  scaleUpCooldown: 100s
+                  scaleDownCooldown: 400s
+                  limits: {minNodes: 1, maxNodes: 3}
+                budgets:
+                  - name: capped
+                    selector: {label: team=capped}
+                    limit: 0.000001
+                    period: daily
+                    action: block-scale-up
+                """);
+        try (var cluster = TestCluster.start(dir.resolve("budget"), 0, "--no-s3", "--autoscale", config.toString(),
+                "--autoscale-time-scale", "0.02", "--budgets", config.toString())) {
+            await("the fleet's minimum (1 node) up", () -> workers(cluster) == 1, cluster);
+            String capped = TestCluster.javaJob("capped", 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
+                    "--step-delay-ms", "50").replace("metadata: {name: capped}", "metadata: {name: capped, labels: {team: capped}}");
+            String first = cluster.submit(capped).path("id").asText();
+            cluster.awaitJob(first, j -> j.path("state").asText().equals("RUNNING"), Duration.ofSeconds(60));
+            long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+            JsonNode budgets = cluster.api.get("/api/v1/cost/budgets");
+            while (budgets.isEmpty() || !budgets.get(0).path("exceeded").asBoolean()) {
+                if (System.nanoTime() > deadline) throw new AssertionError("the budget was not exceeded within 40 s: " + budgets);
+                Thread.sleep(250);
+                budgets = cluster.api.get("/api/v1/cost/budgets");
+            }
+            assertTrue(budgets.get(0).path("spentUsd").asDouble() > 0.000001, budgets::toString);
+            String second = cluster.submit(capped.replace("name: capped,", "name: capped2,")).path("id").asText();
+            await("the autoscaler says it holds back " + second, () -> status(cluster).contains("not counted: 1 waiting job(s) an exceeded "
+                    + "block-scale-up budget selects [" + second + "]"), cluster);
+            Thread.sleep(1500); // several ticks past its 2 s cooldown: it would have launched by now
+            assertEquals(1, workers(cluster), "no node added for the capped team\n" + status(cluster));
+            assertEquals("PENDING", cluster.api.get("/api/v1/jobs/" + second).path("state").asText());
+            cluster.api.post("/api/v1/jobs/" + first + "/cancel", "{}", "application/json");
+            cluster.awaitJob(second, j -> j.path("state").asText().equals("RUNNING"), Duration.ofSeconds(60)); // a free node still serves it
+        }
+    }
+
     private static int workers(TestCluster cluster) {
         int n = 0;
         for (JsonNode node : cluster.api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) n++;
