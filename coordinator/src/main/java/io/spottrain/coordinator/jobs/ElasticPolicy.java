@@ -62,7 +62,8 @@ public final class ElasticPolicy {
 
     /**
      * A departing notice while the generation runs but not every rank has attached yet (a newcomer
-     * still restoring after a growth): nothing can checkpoint on request now, so the notice is held
+     * still restoring after a growth) though the job speaks the contract (a rank of this or an
+     * earlier generation attached): nothing can checkpoint on request now, so the notice is held
      * and decided again once every rank has attached. Recording it only would waste the notice:
      * the node would go at its deadline as a loss.
      */
@@ -104,7 +105,8 @@ public final class ElasticPolicy {
             return new DeferNotice(nodeId, deadline.minus(margin));
         }
         if (job.state() == JobState.RUNNING && recoverable(job)) return new BeginRecovery(RecoveryKind.NOTICE, nodeId, 0);
-        if (job.state() == JobState.RUNNING) return new HoldNotice(nodeId);
+        // some rank of this generation attached, or an earlier one did: it speaks the contract, the others are about to
+        if (job.state() == JobState.RUNNING && (!job.elastic().attached().isEmpty() || resumable(job))) return new HoldNotice(nodeId);
         if (job.state() == JobState.STARTING) return new RestartForming(RecoveryKind.NOTICE, nodeId);
         return new RecordOnly(); // its loss, when it comes, decides
     }

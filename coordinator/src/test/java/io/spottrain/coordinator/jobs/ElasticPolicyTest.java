@@ -91,7 +91,9 @@ class ElasticPolicyTest {
                 row("a notice while a newcomer of the running generation has not attached: held", aJob().running(3).notAttached(2)
                         .build(), InterruptionKind.SPOT_INTERRUPTION, new ElasticPolicy.HoldNotice("node2")),
                 row("a rebalance recommendation then is still only recorded", aJob().running(3).notAttached(2).build(),
-                        InterruptionKind.REBALANCE, new RecordOnly()));
+                        InterruptionKind.REBALANCE, new RecordOnly()),
+                row("a program that never attached (no contract): only recorded, its loss decides", aJob().running(2).notAttached(0)
+                        .notAttached(1).build(), InterruptionKind.SPOT_INTERRUPTION, new RecordOnly()));
     }
 
     @ParameterizedTest(name = "{0}")

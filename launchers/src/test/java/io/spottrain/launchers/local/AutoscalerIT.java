@@ -22,20 +22,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(240)
 class AutoscalerIT {
-    @TempDir
-    Path dir;
-
-    @Test
-    void theFleetGrowsForWaitingJobsWithinItsLimitsAndShrinksBackWhenIdle() throws Exception {
-        Path policy = dir.resolve("autoscale.yaml");
-        Files.writeString(policy, """
+    static final String POLICY = """
                 autoscaling:
                   metric: waiting_jobs_in_queue
                   targetThreshold: 0
                   scaleUpCooldown: 100s
                   scaleDownCooldown: 400s
                   limits: {minNodes: 1, maxNodes: 3}
-                """);
+                """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theFleetGrowsForWaitingJobsWithinItsLimitsAndShrinksBackWhenIdle() throws Exception {
+        Path policy = dir.resolve("autoscale.yaml");
+        Files.writeString(policy, POLICY);
         // time scale 0.02: scale-up cooldown 2 s, scale-down cooldown 8 s, a tick every 250 ms
         try (var cluster = TestCluster.start(dir.resolve("state"), 0, "--no-s3", "--autoscale", policy.toString(),
                 "--autoscale-time-scale", "0.02")) {
@@ -87,13 +89,7 @@ class AutoscalerIT {
     @Test
     void anExceededBudgetHoldsBackScaleUpForTheJobsItSelects() throws Exception {
         Path config = dir.resolve("cluster.yaml");
-        Files.writeString(config, """
-                autoscaling:
-                  metric: waiting_jobs_in_queue
-                  targetThreshold: 0
-                  scaleUpCooldown: 100s
-                  scaleDownCooldown: 400s
-                  limits: {minNodes: 1, maxNodes: 3}
+        Files.writeString(config, POLICY + """
                 budgets:
                   - name: capped
                     selector: {label: team=capped}
