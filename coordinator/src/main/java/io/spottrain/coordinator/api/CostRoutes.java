@@ -4,7 +4,6 @@ import io.javalin.http.Context;
 import io.spottrain.coordinator.cost.CostGrouping;
 import io.spottrain.coordinator.cost.CostReport;
 import io.spottrain.coordinator.cost.CostWindow;
-import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -12,9 +11,6 @@ import java.time.Instant;
  * the cost ledger of this control node's copy, grouped. A bad {@code by} or {@code window} is a 400 naming the parameter.
  */
 final class CostRoutes {
-    /** An open segment refreshed within this is still running (the job manager refreshes them every 15 s). */
-    static final Duration FRESH = Duration.ofSeconds(45);
-
     private final JobReads reads;
 
     CostRoutes(JobReads reads) {
@@ -31,7 +27,7 @@ final class CostRoutes {
         } catch (IllegalArgumentException e) {
             throw new HttpApi.ApiException(400, ApiError.of("bad cost request: " + e.getMessage()));
         }
-        HttpApi.json(ctx, 200, CostReport.of(reads.ledger(), by, window, now, FRESH));
+        HttpApi.json(ctx, 200, CostReport.of(reads.ledger(), by, window, now, CostReport.FRESH));
     }
 
     /** {@code GET /api/v1/cost/budgets}: each budget's spend in its current period, as of the job manager's last check (every 15 s). */

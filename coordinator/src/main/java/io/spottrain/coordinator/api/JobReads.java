@@ -124,8 +124,8 @@ public final class JobReads {
 
     /** Each budget where the job manager's last check left it (empty: no budgets). */
     public List<BudgetStatus> budgets() {
-        return store.values(Table.BUDGETS).stream().map(j -> JobDocument.readValue(j, BudgetStatus.class))
-                .sorted(Comparator.comparing(BudgetStatus::name)).toList();
+        return store.get(Table.BUDGETS, "statuses").map(j -> List.of(JobDocument.readValue(j, BudgetStatus[].class))).orElse(List.of())
+                .stream().sorted(Comparator.comparing(BudgetStatus::name)).toList();
     }
 
     public Instant now() {

@@ -66,8 +66,12 @@ public final class AutoscaleDecision {
     public static Decision decide(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp, Instant lastDown) {
         Decision d = decideForWaiting(p, now, fleet, inFlight, lastUp, lastDown);
         if (fleet.heldBack().isEmpty()) return d;
-        return new Decision(d.action(), d.metric(), d.launches(), d.release(), d.reason() + "; not counted: " + fleet.heldBack().size()
-                + " waiting job(s) an exceeded block-scale-up budget selects " + fleet.heldBack());
+        String heldBack = "not counted: " + fleet.heldBack().size() + " waiting job(s) an exceeded block-scale-up budget selects "
+                + fleet.heldBack();
+        if (d.action() == Action.SCALE_DOWN) { // jobs still wait: the free nodes they may get are not released under them
+            return none(d.metric(), "nothing else waits, but no node is released while budget-held jobs wait; " + heldBack);
+        }
+        return new Decision(d.action(), d.metric(), d.launches(), d.release(), d.reason() + "; " + heldBack);
     }
 
     private static Decision decideForWaiting(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp,

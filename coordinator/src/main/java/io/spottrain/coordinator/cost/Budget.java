@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.cost;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -35,6 +36,7 @@ public record Budget(String name, Selector selector, double limitUsd, Period per
             return (this == DAILY ? d : d.withDayOfMonth(1)).atStartOfDay(ZoneOffset.UTC).toInstant();
         }
 
+        @JsonValue
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -52,6 +54,7 @@ public record Budget(String name, Selector selector, double limitUsd, Period per
             this.label = label;
         }
 
+        @JsonValue
         public String label() {
             return label;
         }

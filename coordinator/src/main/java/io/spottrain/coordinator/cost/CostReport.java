@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,13 @@ import java.util.Map;
 public record CostReport(String by, String from, String to, String asOf, List<Row> rows, Row total) {
 
     /** {@code recoveryUsd}: the part of {@code costUsd} spent while the job recovered from preemptions and failures. */
+    /**
+     * An open segment refreshed within this (three of the job manager's 15 s refreshes) is still
+     * running: a report counts it up to now. One not refreshed since was left by a job manager that
+     * is gone and ends where it was last seen.
+     */
+    public static final Duration FRESH = Duration.ofSeconds(45);
+
     public record Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
             double savingsPercent, double recoveryUsd) {}
 
@@ -28,8 +36,9 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
     public static CostReport of(List<LedgerEntry> entries, CostGrouping by, CostWindow window, Instant now, Duration fresh) {
         var acc = new LinkedHashMap<String, double[]>();
         double[] total = new double[5];
+        var latest = latestStarts(entries);
         for (LedgerEntry e : entries) {
-            LedgerEntry seg = e.open() && !Instant.parse(e.to()).plus(fresh).isBefore(now) ? e.until(now, true) : e;
+            LedgerEntry seg = current(e, latest, now, fresh);
             double s = seg.secondsWithin(window.from(), window.to());
             if (s <= 0) continue;
             double[] a = acc.computeIfAbsent(by.keyOf(seg), k -> new double[5]);
@@ -40,6 +49,22 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
         acc.forEach((k, a) -> rows.add(row(k, a)));
         rows.sort(Comparator.comparingDouble(Row::costUsd).reversed().thenComparing(Row::key));
         return new CostReport(by.label(), window.from().toString(), window.to().toString(), now.toString(), rows, row("total", total));
+    }
+
+    /** Where each node's newest segment starts. */
+    static Map<String, String> latestStarts(List<LedgerEntry> entries) {
+        var latest = new HashMap<String, String>();
+        for (LedgerEntry e : entries) latest.merge(e.nodeId(), e.from(), (a, b) -> Instant.parse(a).isAfter(Instant.parse(b)) ? a : b);
+        return latest;
+    }
+
+    /**
+     * The segment as a report counts it: an open one that is fresh, and the newest of its node (a
+     * later segment means it ended, whatever it says), up to now; anything else as stored.
+     */
+    static LedgerEntry current(LedgerEntry e, Map<String, String> latest, Instant now, Duration fresh) {
+        boolean running = e.open() && !Instant.parse(e.to()).plus(fresh).isBefore(now) && e.from().equals(latest.get(e.nodeId()));
+        return running ? e.until(now, true) : e;
     }
 
     private static void add(double[] a, LedgerEntry e, double seconds) {

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.cost;
 
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -30,7 +31,7 @@ public record CostWindow(Instant from, Instant to) {
                 default -> throw new NumberFormatException();
             };
             return new CostWindow(now.minus(d), now);
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+        } catch (NumberFormatException | StringIndexOutOfBoundsException | ArithmeticException | DateTimeException e) {
             throw new IllegalArgumentException("window: '" + s + "' is not one of " + FORMS);
         }
     }

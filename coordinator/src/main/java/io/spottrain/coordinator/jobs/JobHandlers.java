@@ -127,8 +127,10 @@ final class JobHandlers {
                 || !t0.paramsSha256ByRank().equals(t1.paramsSha256ByRank()) || !t0.retention().equals(t1.retention());
         if (before.state() != next.state() && (next.state() == JobState.RECOVERING || next.state() == JobState.RUNNING
                 || next.state().terminal())) {
-            // the cost ledger meters recovery apart: from the recovery's start until the next generation trains
-            var phase = new JobManager.JobPhase(next.id(), next.state() == JobState.RECOVERING);
+            // the cost ledger meters recovery from preemptions and failures apart (not growths and shrinks the job chose):
+            // from the recovery's start until the next generation trains
+            var rec = next.elastic().recovery();
+            var phase = new JobManager.JobPhase(next.id(), next.state() == JobState.RECOVERING && (rec == null || rec.kind().involuntary()));
             after(() -> deps.ledger().tell(phase));
         }
         job = outbox.commit(next, significant, changed, stepped);

@@ -183,9 +183,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         getContext().watch(writer);
         for (Job job : loaded.jobs()) {
             if (job.inProgress()) job.members().forEach(m -> nodes.claim(m.nodeId(), job.id()));
+            if (job.state() == JobState.RECOVERING) ledger.onJobPhase(new JobPhase(job.id(), true), now(), this); // restored mid-recovery
             spawn(job, true);
         }
-        ledger.resume(loaded.ledgerTails());
+        ledger.resume(loaded.ledger());
         timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, ManagerLedger.TICK);
         nodes.expect(loaded.expected());
         if (nodes.expecting()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());
@@ -227,25 +228,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 })
                 .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
-                .onMessage(JobPhase.class, p -> {
-                    ledger.onJobPhase(p, now());
-                    return this;
-                })
-                .onMessage(ManagerLedger.BudgetsChecked.class, c -> {
-                    ledger.onChecked(c);
-                    return this;
-                })
-                .onMessage(ManagerLedger.Tick.class, t -> {
-                    ledger.onTick(now());
-                    return this;
-                })
+                .onMessage(JobPhase.class, p -> ledger.onJobPhase(p, now(), this))
+                .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, this))
+                .onMessage(ManagerLedger.Tick.class, t -> ledger.onTick(now(), this))
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
-                .onSignal(PostStop.class, s -> {
-                    String error = ledger.flush(fence, now());
-                    if (error != null) getContext().getLog().warn("the cost ledger's open segments were not stored at the stop: {}", error);
-                    return this;
-                })
+                .onSignal(PostStop.class, s -> ledger.flush(fence, now(), this))
                 .build();
     }
 
@@ -313,6 +301,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             jobs.remove(jobId);
             queue.remove(jobId);
             new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), nodes.agents());
+            ledger.onJobPhase(new JobPhase(jobId, false), now(), this);
             nodes.all().stream().filter(n -> jobId.equals(n.jobId())).forEach(n -> nodes.release(n.nodeId(), jobId));
             schedule();
         }

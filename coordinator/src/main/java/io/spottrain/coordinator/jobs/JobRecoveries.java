@@ -45,6 +45,7 @@ final class JobRecoveries {
 
     Behavior<JobMaster.Command> onNotice(AgentProtocol.NodeInterruptionNotice n, boolean replaceable) {
         Job job = job();
+        held.remove(n.nodeId()); // decided now (held again below if it still must wait)
         if (deferred.containsKey(n.nodeId())) return h.unchanged(); // the same notice again (IMDS is polled)
         Instant deadline = n.deadline() == null ? null : Instant.parse(n.deadline());
         var d = ElasticPolicy.onNotice(job, n.nodeId(), n.kind(), deadline, h.now(), h.deps.settings().noticeSwapMargin(), replaceable);
@@ -59,13 +60,11 @@ final class JobRecoveries {
             return h.done(requestReplacement(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; training on until a "
                     + "replacement is ready (swap by " + w.swapBy() + ")", h.now()), w.node()));
         }
-        if (d instanceof ElasticPolicy.HoldNotice) {
+        if (d instanceof ElasticPolicy.HoldNotice) { // no log line: the event says it
             held.put(n.nodeId(), new JobMaster.NodeNotice(n, replaceable));
-            h.log.info("job {}: notice on {} while not every rank has attached: acted on once they have", job.id(), n.nodeId());
             return h.done(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; acted on once every rank of generation "
                     + job.generation() + " has attached", h.now()));
         }
-        held.remove(n.nodeId());
         Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what, h.now());
         if (d instanceof ElasticPolicy.BeginRecovery b) return begin(noted, b.kind(), b.node(), b.detectSeconds());
         if (d instanceof ElasticPolicy.RestartForming r) return restartForming(noted, r.kind(), r.node());
@@ -75,10 +74,7 @@ final class JobRecoveries {
     /** Every rank has attached: the notices held meanwhile are decided now (null: none was held). */
     Behavior<JobMaster.Command> actOnHeldNotices() {
         Behavior<JobMaster.Command> next = null;
-        for (var n : List.copyOf(held.values())) {
-            held.remove(n.notice().nodeId());
-            next = onNotice(n.notice(), n.replaceable());
-        }
+        for (var n : List.copyOf(held.values())) next = onNotice(n.notice(), n.replaceable());
         return next;
     }
 

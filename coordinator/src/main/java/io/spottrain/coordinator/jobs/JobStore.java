@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The job manager's own reads and writes of the store, run off its actor: what it takes over when
@@ -20,8 +19,8 @@ final class JobStore {
     private JobStore() {}
 
     /** What was read, and this job manager's epoch (it fences every write: a newer one stops this one acting). */
-    /** {@code ledgerTails}: where each node's stored cost ledger ends. */
-    record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch, Map<String, Instant> ledgerTails) {}
+    /** {@code ledger}: what the stored cost ledger holds. */
+    record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch, ManagerLedger.Stored ledger) {}
 
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
@@ -59,6 +58,6 @@ final class JobStore {
             var n = JobDocument.readValue(json, NodeRecord.class);
             if (n.terminatedAt() == null) expected.add(n);
         }
-        return new Loaded(jobs, expected, stored, epoch, ManagerLedger.tails(store));
+        return new Loaded(jobs, expected, stored, epoch, ManagerLedger.stored(store));
     }
 }

@@ -34,7 +34,7 @@ final class JobTraining {
         h.done(h.job().withElastic(e -> e.attach(a.rank())));
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING) {
             var acted = h.recoveries.actOnHeldNotices(); // a notice that came before every rank had attached
-            if (acted != null && h.job().state() != JobState.RUNNING) return acted;
+            if (acted != null) return acted; // decided (a recovery, or a notice window that a growth now would cut short)
         }
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING
                 && h.job().worldSize() < h.job().spec().spec().workers().max()) {

@@ -3,6 +3,7 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.cost.Budget;
 import io.spottrain.coordinator.cost.BudgetStatus;
 import io.spottrain.coordinator.cost.Budgets;
+import io.spottrain.coordinator.cost.CostReport;
 import io.spottrain.coordinator.cost.LedgerEntry;
 import io.spottrain.coordinator.cost.Metering;
 import io.spottrain.coordinator.membership.NodeRecord;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -25,6 +27,7 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
@@ -38,8 +41,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  */
 final class ManagerLedger {
     static final Duration TICK = Duration.ofSeconds(15);
-    /** An open segment refreshed within this is still running (three ticks). */
-    static final Duration FRESH = TICK.multipliedBy(3);
+    /** The key of the budgets' statuses in {@link Table#BUDGETS}. */
+    static final String STATUSES = "statuses";
 
     /** Time to write the open segments again (and check the budgets). */
     enum Tick implements JobManager.Command { INSTANCE }
@@ -80,61 +83,87 @@ final class ManagerLedger {
         }
     }
 
-    /** Where each node's stored ledger ends (read with the jobs when a job manager starts: boot time is billed once). */
-    static Map<String, Instant> tails(StateStore store) {
+    /** What the stored ledger holds when a job manager starts: where each node's segments end, and the segments left open. */
+    record Stored(Map<String, Instant> tails, List<LedgerEntry> open, int unreadable) {}
+
+    /**
+     * Reads the stored ledger (with the jobs, when a job manager starts): boot time is billed once, and
+     * segments an earlier job manager left open are closed where it last saw them (this one is now
+     * the only writer). An unreadable segment is skipped, never a reason not to start.
+     */
+    static Stored stored(StateStore store) {
         var tails = new HashMap<String, Instant>();
+        var open = new ArrayList<LedgerEntry>();
+        int unreadable = 0;
         for (String json : store.values(Table.LEDGER)) {
-            var e = JobDocument.readValue(json, LedgerEntry.class);
+            LedgerEntry e;
+            try {
+                e = JobDocument.readValue(json, LedgerEntry.class);
+                Instant.parse(e.to());
+            } catch (RuntimeException bad) {
+                unreadable++;
+                continue;
+            }
             tails.merge(e.nodeId(), Instant.parse(e.to()), (a, b) -> a.isAfter(b) ? a : b);
+            if (e.open()) open.add(e);
         }
-        return tails;
+        return new Stored(tails, open, unreadable);
     }
 
-    void resume(Map<String, Instant> tails) {
-        metering.resume(tails);
+    /** Starts from what the stored ledger holds (see {@link #stored}); clears the budgets' statuses of an earlier configuration. */
+    void resume(Stored stored) {
+        metering.resume(stored.tails());
+        if (stored.unreadable() > 0) ctx.getLog().warn("cost ledger: {} unreadable segment(s) skipped", stored.unreadable());
+        write(stored.open().stream().map(e -> e.until(Instant.parse(e.to()), false)).toList());
+        if (budgets.isEmpty()) writeStatuses(List.of());
     }
 
     void onChange(NodeRecord n, Instant now) {
         write(metering.onChange(n, now, labelsOf));
     }
 
-    void onJobPhase(JobManager.JobPhase p, Instant now) {
+    <T> Behavior<T> onJobPhase(JobManager.JobPhase p, Instant now, Behavior<T> same) {
         write(metering.onJobPhase(p.jobId(), p.recovering(), now));
+        return same;
     }
 
-    void onTick(Instant now) {
+    <T> Behavior<T> onTick(Instant now, Behavior<T> same) {
         write(metering.refresh(now));
-        if (budgets.isEmpty() || checking) return;
+        if (budgets.isEmpty() || checking) return same;
         checking = true;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> BudgetStatus.check(budgets,
-                store.values(Table.LEDGER).stream().map(j -> JobDocument.readValue(j, LedgerEntry.class)).toList(), now, FRESH), blocking),
+                store.values(Table.LEDGER).stream().map(j -> JobDocument.readValue(j, LedgerEntry.class)).toList(), now, CostReport.FRESH), blocking),
                 BudgetsChecked::new);
+        return same;
     }
 
-    void onChecked(BudgetsChecked c) {
+    <T> Behavior<T> onChecked(BudgetsChecked c, Behavior<T> same) {
         checking = false;
         if (c.error() != null) {
             ctx.getLog().warn("budgets not checked: {}", Causes.root(c.error()));
-            return;
+            return same;
         }
         for (BudgetStatus s : c.statuses()) {
             Boolean was = exceeded.put(s.name(), s.exceeded());
             if (s.exceeded() && !Boolean.TRUE.equals(was)) {
                 ctx.getLog().warn("budget {} exceeded: {} spent ${} of ${} {} since {}; action {}", s.name(), s.selector(),
-                        String.format("%.4f", s.spentUsd()), s.limitUsd(), s.period(), s.periodStart(), s.action());
+                        String.format("%.4f", s.spentUsd()), s.limitUsd(), s.period().label(), s.periodStart(), s.action().label());
             } else if (!s.exceeded() && Boolean.TRUE.equals(was)) {
-                ctx.getLog().info("budget {} is within its limit again (a new {} period)", s.name(), s.period());
+                ctx.getLog().info("budget {} is within its limit again (a new {} period)", s.name(), s.period().label());
             }
         }
         blockingBudgets.clear();
         for (int i = 0; i < budgets.size(); i++) {
             if (c.statuses().get(i).exceeded() && budgets.get(i).action() == Budget.Action.BLOCK_SCALE_UP) blockingBudgets.add(budgets.get(i).name());
         }
+        writeStatuses(c.statuses());
+        return same;
+    }
+
+    /** One document holds every status: a budget removed from the configuration leaves no stale row behind. */
+    private void writeStatuses(List<BudgetStatus> statuses) {
         var w = writer.get();
-        if (w != null) {
-            w.tell(new StoreWriter.Write(c.statuses().stream().map(s -> new StateStore.Put(Table.BUDGETS, s.name(), Json.write(s))).toList(),
-                    null, 0));
-        }
+        if (w != null) w.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.BUDGETS, STATUSES, Json.write(statuses))), null, 0));
     }
 
     /** Whether an exceeded {@code block-scale-up} budget selects this job: the autoscaler adds no node for it. */
@@ -147,17 +176,18 @@ final class ManagerLedger {
     /**
      * The job manager stops (the cluster is shut down, or it hands over): its open segments are
      * stored up to now, synchronously (the writer has stopped), so a restarted cluster's ledger
-     * covers the time up to the stop. Returns the error, or null.
+     * covers the time up to the stop (a newer job manager's fence refuses it after a hand-over).
      */
-    String flush(StateStore.Fence fence, Instant now) {
-        var entries = metering.refresh(now);
-        if (entries.isEmpty() || fence == null) return null;
+    <T> Behavior<T> flush(StateStore.Fence fence, Instant now, Behavior<T> same) {
+        var entries = metering.refresh(now).stream().map(e -> e.until(now, false)).toList(); // closed: the next job manager writes on
+        if (entries.isEmpty() || fence == null) return same;
         try {
             store.write(puts(entries), fence);
-            return null;
         } catch (RuntimeException e) {
-            return e.getClass().getSimpleName() + ": " + e.getMessage();
+            ctx.getLog().warn("the cost ledger's open segments were not stored at the stop: {}: {}", e.getClass().getSimpleName(),
+                    e.getMessage());
         }
+        return same;
     }
 
     private static List<StateStore.Put> puts(List<LedgerEntry> entries) {

@@ -41,6 +41,11 @@ public enum RecoveryKind {
     }
 
     /** Every member (none is lost) checkpoints the next common step through the ranks' collective request. */
+    /** A recovery the job did not choose (a preemption, a failure, a stall): its node time is the cost ledger's recovery line. */
+    public boolean involuntary() {
+        return this != GROW && this != SHRINK;
+    }
+
     public boolean collective() {
         return this == NOTICE || this == GROW || this == SHRINK;
     }

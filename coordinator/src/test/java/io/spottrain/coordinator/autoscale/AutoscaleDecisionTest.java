@@ -128,6 +128,13 @@ class AutoscaleDecisionTest {
         var d = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(busy("a")), List.of(), List.of("capped-2")), List.of(), null, null);
         assertEquals(Action.NONE, d.action(), d::toString);
         assertTrue(d.reason().endsWith("; not counted: 1 waiting job(s) an exceeded block-scale-up budget selects [capped-2]"), d.reason());
+        // nothing else waits and a node has been free for an hour: it is not released under the held-back job
+        var idle = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(busy("a"), free("b", NodeMarket.SPOT, 3600)), List.of(),
+                List.of("capped-2")), List.of(), null, null);
+        assertEquals(Action.NONE, idle.action(), idle::toString);
+        var without = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(busy("a"), free("b", NodeMarket.SPOT, 3600)), List.of()),
+                List.of(), null, null);
+        assertEquals(Action.SCALE_DOWN, without.action(), "the same fleet with nothing held back scales down: " + without);
     }
 
     @Test

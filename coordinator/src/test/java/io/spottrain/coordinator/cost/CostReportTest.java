@@ -79,6 +79,17 @@ class CostReportTest {
         assertEquals(0.2, report("job", "1d", T0.plusSeconds(4200)).byKey().get("(idle)").costUsd(), 1e-9);
     }
 
+    @Test
+    void anOpenSegmentFollowedByALaterOneOfItsNodeEndedThere() {
+        // a job manager stopped (its segment of n9 stored open at +100 s); the next one metered n9 from +105 s
+        var ledger = List.of(seg("n9", NodeMarket.SPOT, 0.36, Allocation.JOB, "a-1", Map.of(), 0, 100, true),
+                seg("n9", NodeMarket.SPOT, 0.36, Allocation.BOOT, null, Map.of(), 100, 105, false),
+                seg("n9", NodeMarket.SPOT, 0.36, Allocation.JOB, "a-1", Map.of(), 105, 110, true));
+        var r = CostReport.of(ledger, CostGrouping.parse("node"), CostWindow.parse("1d", T0.plusSeconds(120)), T0.plusSeconds(120),
+                CostReport.FRESH);
+        assertEquals(120 / 3600.0 * 0.36, r.total().costUsd(), 1e-12, "no second count of 100..120 s: " + r);
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', textBlock = """
             by     | nope        | by: 'nope' is not one of
@@ -87,6 +98,7 @@ class CostReportTest {
             window | 0d          | window: '0d' is not one of
             window | 2026-12-02..2026-12-01 | ends before it starts
             window | yesterday..2026-12-01 | 'yesterday' is neither an ISO-8601 instant nor a date
+            window | 99999999999999999d | window: '99999999999999999d' is not one of
             """)
     void badParametersSayWhich(String what, String value, String message) {
         var e = assertThrows(IllegalArgumentException.class,

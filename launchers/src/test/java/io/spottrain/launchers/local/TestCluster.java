@@ -20,15 +20,17 @@ public final class TestCluster implements AutoCloseable {
     public static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
     /**
-     * The coordinator's flags, C1 only: a test cluster's coordinator starts (Ignite, Pekko, Jetty) on 2 cores shared with
-     * its agents; C2 compiling at the same time cost each start seconds. Agents get the same through the failsafe
-     * environment ({@code SPOTTRAIN_AGENT_JAVA_OPTS}).
+     * The coordinator's flags: C1 only where the agents run C1 only (the suite: the failsafe environment sets
+     * {@code SPOTTRAIN_AGENT_JAVA_OPTS}): a test cluster's coordinator starts (Ignite, Pekko, Jetty) on 2 cores shared with its
+     * agents, and C2 compiling at the same time cost each start seconds. Benchmarks clear it ({@code -Dspottrain.test.agentJavaOpts=}).
      */
-    static final List<String> COORDINATOR_FLAGS = withC1(JavaCommand.COORDINATOR_FLAGS);
+    static final List<String> COORDINATOR_FLAGS = coordinatorFlags();
 
-    private static List<String> withC1(List<String> flags) {
-        var f = new ArrayList<>(flags);
-        f.add("-XX:TieredStopAtLevel=1");
+    private static List<String> coordinatorFlags() {
+        String c1 = "-XX:TieredStopAtLevel=1";
+        if (!System.getenv().getOrDefault("SPOTTRAIN_AGENT_JAVA_OPTS", "").contains(c1)) return JavaCommand.COORDINATOR_FLAGS;
+        var f = new ArrayList<>(JavaCommand.COORDINATOR_FLAGS);
+        f.add(c1);
         return List.copyOf(f);
     }
 
