@@ -19,21 +19,6 @@ public final class TestCluster implements AutoCloseable {
     /** The repository root (tests run in launchers/). */
     public static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
-    /**
-     * The coordinator's flags: C1 only where the agents run C1 only (the suite: the failsafe environment sets
-     * {@code SPOTTRAIN_AGENT_JAVA_OPTS}): a test cluster's coordinator starts (Ignite, Pekko, Jetty) on 2 cores shared with its
-     * agents, and C2 compiling at the same time cost each start seconds. Benchmarks clear it ({@code -Dspottrain.test.agentJavaOpts=}).
-     */
-    static final List<String> COORDINATOR_FLAGS = coordinatorFlags();
-
-    private static List<String> coordinatorFlags() {
-        String c1 = "-XX:TieredStopAtLevel=1";
-        if (!System.getenv().getOrDefault("SPOTTRAIN_AGENT_JAVA_OPTS", "").contains(c1)) return JavaCommand.COORDINATOR_FLAGS;
-        var f = new ArrayList<>(JavaCommand.COORDINATOR_FLAGS);
-        f.add(c1);
-        return List.copyOf(f);
-    }
-
     public final Path stateDir;
     public final ClusterState state;
     public final ApiClient api;
@@ -49,7 +34,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     public static TestCluster start(Path stateDir, LocalCluster.Shape shape, String... coordinatorArgs) {
-        ClusterState s = LocalCluster.start(stateDir, shape, ROOT, Duration.ofSeconds(90), JavaCommand.current(COORDINATOR_FLAGS),
+        ClusterState s = LocalCluster.start(stateDir, shape, ROOT, Duration.ofSeconds(90), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS),
                 List.of(coordinatorArgs));
         return new TestCluster(stateDir, s);
     }
