@@ -220,7 +220,11 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         // the API launches and preempts nodes through it; the job manager replaces lost nodes with it and runs its upkeep
         launcherRef.set(holder.launcher);
+        // at most a core's worth (+1) of agents start at once: on 2 cores, 5 JVMs starting together took 14-24 s each and the
+        // coordinator downed some of them as unreachable (their heartbeats starved); each further one waits for a registration
+        int wave = Runtime.getRuntime().availableProcessors() + 1;
         for (int i = 1; i <= workers; i++) {
+            if (i > wave) awaitRegistered(holder.coordinator, i - wave, Duration.ofSeconds(30));
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
         }
         new ClusterState(api + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
@@ -230,6 +234,12 @@ final class CoordinatorProcess implements Callable<Integer> {
                     holder.coordinator.clusterEndpoint()));
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
+    }
+
+    /** Waits (bounded; then goes on) until {@code n} worker nodes have registered. */
+    private static void awaitRegistered(Coordinator coordinator, int n, Duration atMost) throws InterruptedException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (coordinator.reads().workers(false).size() < n && System.nanoTime() < deadline) Thread.sleep(100);
     }
 
     private Ec2Config fleetConfig() {
