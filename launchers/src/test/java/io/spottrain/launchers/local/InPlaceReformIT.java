@@ -40,6 +40,7 @@ class InPlaceReformIT {
     static void start() throws Exception {
         expectedSha = TestCluster.uninterruptedSha(STEPS);
         cluster = TestCluster.start(dir.resolve("state"), 5, "--no-replacements");
+        cluster.awaitStableWorkers(5, Duration.ofSeconds(90)); // the tests count on 5 nodes
     }
 
     @AfterAll

@@ -2,12 +2,14 @@ package io.spottrain.launchers.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.client.ApiClient;
+import io.spottrain.protocol.json.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -51,7 +53,7 @@ public final class TestCluster implements AutoCloseable {
                 spec:
                   workers: {min: %d, max: %d, gpusPerWorker: 0}
                   command: %s
-                """.formatted(name, min, max, io.spottrain.protocol.json.Json.write(argv));
+                """.formatted(name, min, max, Json.write(argv));
     }
 
     /** The params-sha256 of the example trainer run for {@code steps} in one process, never interrupted. */
@@ -112,6 +114,33 @@ public final class TestCluster implements AutoCloseable {
     public String log(String node) throws java.io.IOException {
         Path f = stateDir.resolve("logs").resolve(node + ".log");
         return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    /**
+     * Waits until {@code n} workers are live and none was lost for 5 s, launching a Spot node of the local fleet for each one
+     * lost meanwhile (on 2 cores a freshly started agent can be starved long enough to be downed as unreachable right after it
+     * registered; a test that counts on {@code n} nodes then has one fewer). Fails saying how many were live.
+     */
+    public void awaitStableWorkers(int n, Duration atMost) throws InterruptedException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        long stableSince = System.nanoTime();
+        int live = -1;
+        while (System.nanoTime() < deadline) {
+            int now = 0;
+            for (JsonNode node : api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) now++;
+            if (now != live) stableSince = System.nanoTime();
+            live = now;
+            for (int i = now; i < n; i++) {
+                api.post("/api/v1/nodes", Json.write(Map.of("market", "spot", "instanceType",
+                        LocalFleet.INSTANCE_TYPE, "gpus", 1, "pricePerHour", LocalFleet.SPOT_PRICE, "onDemandPricePerHour",
+                        LocalFleet.ON_DEMAND_PRICE, "zone", "local-a")), "application/json");
+                System.out.println("TestCluster: " + now + " of " + n + " workers live; launched another");
+            }
+            if (now < n) stableSince = System.nanoTime(); // launched: wait for it to register
+            if (now >= n && System.nanoTime() - stableSince > 5_000_000_000L) return;
+            Thread.sleep(250);
+        }
+        throw new AssertionError(live + " of " + n + " workers live and stable for 5 s within " + atMost.toSeconds() + " s");
     }
 
     /**
