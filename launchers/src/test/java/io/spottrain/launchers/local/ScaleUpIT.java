@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Capacity that comes back is used: a job running below its max on a real local cluster grows
  * into a node that joins mid-run, at a checkpoint, losing no step, and ends with the parameters of
  * an uninterrupted run. The newcomer is staged first (started, restored, parked while the job trains
- * on) and the growth re-forms all three ranks in place. Growing is no preemption. The node joins inside the scale-up cooldown (20 s
- * here) and nothing else happens after it: the job grows when the cooldown ends all the same.
+ * on) and the growth re-forms all three ranks in place. Growing is no preemption. The node joins inside the scale-up cooldown (30 s
+ * here: a lone agent once took 18 s to join on a loaded 2-core machine) and nothing else happens after it: the job grows when the cooldown ends all the same.
  */
 @Timeout(240)
 class ScaleUpIT {
@@ -39,7 +39,7 @@ class ScaleUpIT {
     @Test
     void aNodeThatJoinsMidRunGrowsTheJobAndTheHashIsUnchanged() throws Exception {
         String expected = TestCluster.uninterruptedSha(STEPS);
-        try (TestCluster cluster = TestCluster.start(dir.resolve("grow"), 2, "--scale-up-cooldown", "20s", "--no-replacements")) {
+        try (TestCluster cluster = TestCluster.start(dir.resolve("grow"), 2, "--scale-up-cooldown", "30s", "--no-replacements")) {
             String id = cluster.submit(TestCluster.javaJob("grows", 1, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
                     "--step-delay-ms", "10", "--log-every", "25")).path("id").asText();
             cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 2
@@ -49,7 +49,7 @@ class ScaleUpIT {
             long added = System.nanoTime();
             awaitFreeNode(cluster);
             double joined = (System.nanoTime() - added) / 1e9;
-            assertTrue(joined < 16, "the premise: the node joins inside the 20 s cooldown (it took " + joined + " s), so only the cooldown's end "
+            assertTrue(joined < 26, "the premise: the node joins inside the 30 s cooldown (it took " + joined + " s), so only the cooldown's end "
                     + "can offer it again");
             JsonNode grown = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
                     Duration.ofSeconds(90));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -36,8 +37,10 @@ class WorkerBurstIT {
             long deadline = System.nanoTime() + 60_000_000_000L;
             // the moment the control node's failure detector marks node2 unreachable, node1's has too: node1 dies now,
             // inside the resolver's stable-after, having observed the others' deaths
-            while (!Files.readString(log).contains("Marking node as UNREACHABLE [Member(" + node2)) {
-                assertTrue(System.nanoTime() < deadline, "node2 was not marked unreachable within 60 s");
+            // (on a loaded machine the agent's own heartbeat silence can remove node2 first: then it is gone, which counts too)
+            while (!Files.readString(log).contains("Marking node as UNREACHABLE [Member(" + node2) && !List.of("LOST", "ABSENT")
+                    .contains(state(cluster, "node2"))) {
+                assertTrue(System.nanoTime() < deadline, "node2 was neither marked unreachable nor lost within 60 s");
                 Thread.sleep(50);
             }
             kill(cluster, "node1");
@@ -53,8 +56,10 @@ class WorkerBurstIT {
             assertTrue(cluster.api.healthy(), "the coordinator still answers after the burst");
             assertEquals("UP", state(cluster, "control1"), cluster.api.get("/api/v1/nodes")::toString);
             assertTrue(!Files.readString(log).contains("downing all instead"), "the split brain resolver downed every member");
-            assertTrue(Files.readString(log).contains("worker member " + node2 + " is unreachable: downing it now"),
-                    "the control node downed the dead worker itself, not waiting for the resolver");
+            String all = Files.readString(log);
+            assertTrue(all.contains("worker member " + node2 + " is unreachable: downing it now") || all.contains("node node2 sent no heartbeat"),
+                    "the control node removed the dead worker itself (downed at unreachable, or found by its own heartbeats), not waiting "
+                            + "for the resolver");
         }
     }
 
