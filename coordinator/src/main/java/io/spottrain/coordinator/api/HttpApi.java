@@ -16,22 +16,14 @@ import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecException;
 import io.spottrain.protocol.spec.JobSpecParser;
-import io.spottrain.protocol.wire.ClusterConfig;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -55,7 +47,10 @@ import org.slf4j.LoggerFactory;
  * GET  /api/v1/nodes[?all=true]  POST /api/v1/nodes  POST /api/v1/nodes/{id}/preempt
  * GET  /api/v1/control/stats     POST /api/v1/shutdown (local clusters: stops the coordinator and its nodes)
  * GET  /api/v1/tokens            POST /api/v1/tokens {name, role}   POST /api/v1/tokens/{id}/revoke
- * POST /api/v1/session {token}   POST /api/v1/session/logout   (the console: cookie session + CSRF token)
+ * GET  /api/v1/jobs/{id}/scale   POST /api/v1/jobs/{id}/scale {workers, message?, expectedGeneration?}  (live resize)
+ * POST /api/v1/session {token}   POST /api/v1/session/logout   GET /api/v1/session   (the console: cookie session + CSRF token)
+ * GET  /metrics                  (Prometheus text format; a viewer token)
+ * GET  /console                  (the operator console: a page and its script, no data; it logs in with a token)
  * </pre>
  *
  * <p>Every route but the health check needs a bearer token of a {@link Role} (viewer reads,
@@ -69,12 +64,10 @@ public final class HttpApi implements AutoCloseable {
     /** Largest request body (a job spec, a node request). */
     public static final int MAX_BODY = 256 * 1024;
 
-    private final ActorSystem<?> system;
     private final JobReads reads;
     private final ManagerAsks asks;
     private final Runnable shutdown;
     private final Javalin app;
-    private final AtomicReference<NodeLauncher> launcher;
     private final Tokens tokens;
     private final SessionRoutes sessionRoutes;
 
@@ -86,10 +79,8 @@ public final class HttpApi implements AutoCloseable {
     /** As above; with {@code tls} (not null) the API serves HTTPS only (TLS 1.2+), no plain HTTP port. */
     public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
             SSLContext tls, Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
-        this.launcher = launcher;
         this.tokens = tokens;
         this.sessionRoutes = new SessionRoutes(tokens, new Sessions(Clock.systemUTC()));
-        this.system = system;
         this.reads = reads;
         this.asks = new ManagerAsks(system, jobManager, askTimeout);
         this.shutdown = shutdown;
@@ -104,6 +95,10 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/health", ctx -> json(ctx, 200, Map.of("status", "ok")), OpenRoute.HEALTH);
             config.routes.post("/api/v1/session", sessionRoutes::login, OpenRoute.LOGIN);
             config.routes.post("/api/v1/session/logout", sessionRoutes::logout, OpenRoute.LOGIN);
+            config.routes.get("/api/v1/session", sessionRoutes::whoami, Role.VIEWER);
+            var console = new ConsoleRoutes();
+            config.routes.get("/console", console::page, OpenRoute.CONSOLE);
+            config.routes.get("/console/assets/{file}", console::asset, OpenRoute.CONSOLE);
             config.routes.post("/api/v1/jobs", this::submit, Role.OPERATOR);
             config.routes.get("/api/v1/jobs", this::listJobs, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}", this::getJob, Role.VIEWER);
@@ -111,11 +106,16 @@ public final class HttpApi implements AutoCloseable {
             config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint, Role.OPERATOR);
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
-            config.routes.get("/api/v1/nodes", this::nodes, Role.VIEWER);
+            var scaleRoutes = new ScaleRoutes(reads, this::ask);
+            config.routes.get("/api/v1/jobs/{id}/scale", scaleRoutes::get, Role.VIEWER);
+            config.routes.post("/api/v1/jobs/{id}/scale", scaleRoutes::post, Role.OPERATOR);
+            var nodeRoutes = new NodeRoutes(system, reads, launcher);
+            config.routes.get("/api/v1/nodes", nodeRoutes::nodes, Role.VIEWER);
             var costRoutes = new CostRoutes(reads);
             config.routes.get("/api/v1/cost", costRoutes::report, Role.VIEWER);
             config.routes.get("/api/v1/cost/budgets", costRoutes::budgets, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
+            config.routes.get("/metrics", new MetricsRoutes(reads)::scrape, Role.VIEWER);
             config.routes.get("/api/v1/autoscaler", ctx -> {
                 try {
                     json(ctx, 200, asks.autoscaler());
@@ -124,8 +124,8 @@ public final class HttpApi implements AutoCloseable {
                 }
             }, Role.VIEWER);
             config.routes.post("/api/v1/shutdown", this::shutdown, Role.ADMIN);
-            config.routes.post("/api/v1/nodes", this::launchNode, Role.ADMIN);
-            config.routes.post("/api/v1/nodes/{id}/preempt", this::preemptNode, Role.ADMIN);
+            config.routes.post("/api/v1/nodes", nodeRoutes::launchNode, Role.ADMIN);
+            config.routes.post("/api/v1/nodes/{id}/preempt", nodeRoutes::preemptNode, Role.ADMIN);
             var tokenRoutes = new TokenRoutes(tokens);
             config.routes.get("/api/v1/tokens", tokenRoutes::list, Role.ADMIN);
             config.routes.post("/api/v1/tokens", tokenRoutes::create, Role.ADMIN);
@@ -164,6 +164,21 @@ public final class HttpApi implements AutoCloseable {
 
     /** Before every matched route: origin, credential and role (open routes need none), then the content type of a change. */
     private void guard(Context ctx) {
+        try {
+            check(ctx);
+        } catch (ApiException e) {
+            // read what the client is still sending (bounded by MAX_BODY): answered unread, a large body (a job spec with a long
+            // classpath) met a closed connection and the client saw a broken pipe instead of the 401/403/415 (SecurityIT, once)
+            try {
+                ctx.bodyAsBytes();
+            } catch (RuntimeException tooLargeOrGone) {
+                // the connection closes; nothing else to do
+            }
+            throw e;
+        }
+    }
+
+    private void check(Context ctx) {
         var origin = Access.originProblem(ctx.header("Origin"), ctx.scheme(), ctx.host());
         if (origin.isPresent()) throw new ApiException(403, ApiError.of(origin.get()));
         if (ctx.routeRoles().stream().noneMatch(r -> r instanceof OpenRoute)) authorize(ctx);
@@ -174,7 +189,11 @@ public final class HttpApi implements AutoCloseable {
     /** The bearer token, else the console's session cookie (with its CSRF header for a change), against the route's role. */
     private void authorize(Context ctx) {
         Access.Credential credential = tokens.authenticate(ctx.header("Authorization"));
-        if (credential instanceof Access.Missing) credential = sessionRoutes.fromCookie(ctx).orElse(credential);
+        if (credential instanceof Access.Missing) {
+            var session = sessionRoutes.fromCookie(ctx);
+            if (session.isPresent()) ctx.attribute(VIA_SESSION, Boolean.TRUE);
+            credential = session.orElse(credential);
+        }
         var verdict = Access.decide(ctx.routeRoles(), ctx.method() + " " + ctx.path(), credential);
         if (verdict instanceof Access.Denied d) {
             if (d.status() == 401) ctx.header("WWW-Authenticate", "Bearer realm=\"spottrain\"");
@@ -184,6 +203,8 @@ public final class HttpApi implements AutoCloseable {
     }
 
     static final String PRINCIPAL = "spottrain.principal";
+    /** Set when the request was authorized by a console session cookie (not a bearer token). */
+    static final String VIA_SESSION = "spottrain.via-session";
 
     /** Who made this request (set by {@link #guard} on every route but the open one). */
     static String actor(Context ctx) {
@@ -268,24 +289,6 @@ public final class HttpApi implements AutoCloseable {
         return new ApiException(404, ApiError.of("no job named " + id));
     }
 
-    private void nodes(Context ctx) {
-        boolean all = "true".equals(ctx.queryParam("all"));
-        var views = new ArrayList<NodeView>();
-        Cluster cluster = Cluster.get(system);
-        var status = new LinkedHashMap<String, String>();
-        for (Member m : cluster.state().getMembers()) {
-            if (m.hasRole(ClusterConfig.ROLE_CONTROL)) status.put(m.address().toString(), m.status().toString().toUpperCase());
-        }
-        for (var c : reads.controlNodes()) {
-            String s = status.remove(c.address());
-            if (s != null || all) views.add(NodeView.control(c, s == null ? "GONE" : s));
-        }
-        status.forEach((address, s) -> views.add(NodeView.control(new ControlNodeRecord(address, address, 0, null, null), s)));
-        views.sort(Comparator.comparing(NodeView::id));
-        reads.workers(all).forEach(n -> views.add(NodeView.worker(n)));
-        json(ctx, 200, views);
-    }
-
     private void stats(Context ctx) {
         var rt = Runtime.getRuntime();
         var s = reads.storeStats();
@@ -293,63 +296,6 @@ public final class HttpApi implements AutoCloseable {
                 s.writeNanos() / 1_000_000),
                 "jobManagerEpoch", reads.jobManagerEpoch(), "heapUsedBytes", rt.totalMemory() - rt.freeMemory(), "heapMaxBytes",
                 rt.maxMemory()));
-    }
-
-    /** Launches a node through this cluster's launcher (local clusters, preemption replay). */
-    private void launchNode(Context ctx) {
-        var l = requireLauncher();
-        NodeLauncher.NodeRequest r;
-        try {
-            r = Json.MAPPER.readValue(ctx.body(), NodeLauncher.NodeRequest.class);
-        } catch (IOException e) {
-            throw new ApiException(400, ApiError.of("bad node request: " + e.getMessage().lines().findFirst().orElse("unreadable JSON")));
-        }
-        if (r.market() == null || r.instanceType() == null || r.zone() == null) {
-            throw new ApiException(400, ApiError.of("bad node request: market (spot or on-demand), instanceType and zone are required"));
-        }
-        if (r.nodeId() != null && !r.nodeId().matches("[a-z0-9][-a-z0-9]{0,62}")) {
-            throw new ApiException(400, ApiError.of("bad node request: nodeId must be a DNS label (or left out: the launcher names it)"));
-        }
-        try {
-            json(ctx, 202, l.launch(r));
-        } catch (NodeLauncher.LaunchException e) {
-            throw new ApiException(409, ApiError.of(e.getMessage()));
-        }
-    }
-
-    /**
-     * Preempts a launched node: {@code notice} publishes a Spot interruption notice in the node's
-     * IMDS and takes the node {@code leadSeconds} later (default 20; AWS gives 120); {@code kill}
-     * is SIGKILL at once, with no notice.
-     */
-    private void preemptNode(Context ctx) {
-        var l = requireLauncher();
-        String id = ctx.pathParam("id");
-        String kind;
-        long leadSeconds;
-        try {
-            var body = ctx.body().isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(ctx.body());
-            kind = body.path("kind").asText("notice");
-            leadSeconds = body.path("leadSeconds").asLong(20);
-        } catch (IOException e) {
-            throw new ApiException(400, ApiError.of("bad preempt request: expected {\"kind\": \"notice\"|\"kill\", \"leadSeconds\": n}"));
-        }
-        if (leadSeconds < 1 || leadSeconds > 600) throw new ApiException(400, ApiError.of("leadSeconds must be between 1 and 600"));
-        if (l.nodes().stream().noneMatch(n -> n.nodeId().equals(id))) {
-            throw new ApiException(404, ApiError.of("no running node " + id + " launched by this cluster"));
-        }
-        switch (kind) {
-            case "kill" -> l.kill(id);
-            case "notice" -> l.notice(id, Duration.ofSeconds(leadSeconds));
-            default -> throw new ApiException(400, ApiError.of("kind must be notice or kill, got \"" + kind + "\""));
-        }
-        json(ctx, 202, Map.of("node", id, "kind", kind, "leadSeconds", kind.equals("notice") ? leadSeconds : 0));
-    }
-
-    private NodeLauncher requireLauncher() {
-        var l = launcher.get();
-        if (l == null) throw new ApiException(409, ApiError.of("this cluster has no node launcher (only local clusters launch nodes)"));
-        return l;
     }
 
     private void shutdown(Context ctx) {

@@ -31,6 +31,7 @@ public record JobView(
         int worldSize,
         int minWorkers,
         int maxWorkers,
+        Integer desiredWorkers,
         String market,
         int priority,
         Map<String, String> labels,
@@ -44,6 +45,7 @@ public record JobView(
         double wallSeconds,
         long steps,
         Double loss,
+        Double samplesPerSec,
         Double finalLoss,
         String paramsSha256,
         boolean paramsAgree,
@@ -81,9 +83,10 @@ public record JobView(
                 c.remoteLatestStep(), c.uploads(), c.backlogSteps(), c.backlogBytes(), spec.spec().checkpoint().auto() ? "auto"
                         : Integer.toString(spec.spec().checkpoint().intervalSteps()), c.autoIntervalSeconds(), c.autoIntervalWhy());
         return new JobView(d.id(), d.id(), d.name(), d.state().name(), d.reason(), d.pendingReason(), d.generation(), d.generation(),
-                d.members().size(), d.minWorkers(), d.maxWorkers(), d.market(), d.priority(), d.labels(), spec.spec().argv(), d.members(),
+                d.members().size(), d.minWorkers(), d.maxWorkers(), d.scaling().desired(), d.market(), d.priority(), d.labels(), spec.spec().argv(), d.members(),
                 d.masterAddr(), d.masterPort(), d.submittedAt(), d.startedAt(), d.finishedAt(), wall, t.step(),
-                Double.isNaN(t.loss()) ? null : t.loss(), t.finalLoss(), hashes.get("0"), agree, d.elastic().preemptions(),
+                Double.isNaN(t.loss()) ? null : t.loss(),
+                t.samplesPerSec() > 0 ? t.samplesPerSec() : null, t.finalLoss(), hashes.get("0"), agree, d.elastic().preemptions(),
                 d.elastic().restarts(), d.maxRestarts(), checkpoints, cost(d, now), d.eventCount(), events);
     }
 

@@ -6,10 +6,12 @@ import io.javalin.http.Cookie;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.SameSite;
 import io.spottrain.coordinator.security.Access;
+import io.spottrain.coordinator.security.Principal;
 import io.spottrain.coordinator.security.Sessions;
 import io.spottrain.coordinator.security.Tokens;
 import io.spottrain.protocol.json.Json;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -46,6 +48,20 @@ final class SessionRoutes {
                 SameSite.STRICT));
         reply(ctx, 200, Map.of("name", v.principal().name(), "role", v.principal().role().label(), "tokenId", v.principal().tokenId(),
                 "csrfToken", s.csrf(), "expiresAt", s.expires().toString()));
+    }
+
+    /**
+     * Who is asking (the token's name, role and id) and, with a console session, its CSRF token and
+     * expiry: a console page loaded again finds its session here.
+     */
+    void whoami(Context ctx) {
+        Principal p = ctx.attribute(HttpApi.PRINCIPAL);
+        var out = new LinkedHashMap<String, Object>(Map.of("name", p.name(), "role", p.role().label(), "tokenId", p.tokenId()));
+        sessions.find(ctx.cookie(Sessions.COOKIE)).ifPresent(s -> {
+            out.put("csrfToken", s.csrf());
+            out.put("expiresAt", s.expires().toString());
+        });
+        reply(ctx, 200, out);
     }
 
     void logout(Context ctx) {

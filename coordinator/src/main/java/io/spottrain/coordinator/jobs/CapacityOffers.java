@@ -26,7 +26,7 @@ final class CapacityOffers {
         var order = jobs.stream().sorted(Comparator.comparingInt((Job j) -> -j.spec().spec().priority()).thenComparing(Job::submittedAt))
                 .toList();
         for (Job j : order) {
-            long want = j.spec().spec().workers().max() - assigned.applyAsLong(j.id());
+            long want = j.targetWorkers() - assigned.applyAsLong(j.id());
             if (want <= 0) continue;
             var fit = GangScheduler.fitting(j.spec(), left);
             int n = (int) Math.min(want, fit.size());

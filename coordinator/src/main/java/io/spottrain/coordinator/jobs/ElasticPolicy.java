@@ -240,7 +240,7 @@ public final class ElasticPolicy {
     public static Decision onCapacityFree(Job job, int free, Instant now, Duration cooldown) {
         if (free <= 0 || job.state() != JobState.RUNNING || job.elastic().recovery() != null || !recoverable(job)) return new Ignore();
         if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return new Ignore();
-        if (job.worldSize() >= job.spec().spec().workers().max()) return new Ignore();
+        if (job.worldSize() >= job.targetWorkers()) return new Ignore(); // its max, or the operator's desired count
         if (job.elastic().attached().size() < job.worldSize()) return new Ignore();
         if (job.generationOpenedAt() != null) {
             Duration age = Duration.between(Instant.parse(job.generationOpenedAt()), now);
@@ -258,7 +258,7 @@ public final class ElasticPolicy {
     public static Decision onStagedReady(Job job, boolean reformable) {
         if (job.state() != JobState.RUNNING || job.elastic().recovery() != null || !recoverable(job) || !reformable) return new Ignore();
         if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return new Ignore();
-        if (job.worldSize() >= job.spec().spec().workers().max()) return new Ignore();
+        if (job.worldSize() >= job.targetWorkers()) return new Ignore();
         return new BeginRecovery(RecoveryKind.GROW, null, 0);
     }
 

@@ -19,6 +19,7 @@ import java.util.function.UnaryOperator;
  * @param generationOpenedAt when the current generation opened (for its cost)
  * @param actualUsd          node cost of closed generations (node-seconds x node price)
  * @param onDemandUsd        what the same node-seconds cost on-demand
+ * @param scaling            the operator's desired worker count and the recent resize requests
  */
 public record Job(
         String id,
@@ -38,11 +39,13 @@ public record Job(
         double onDemandUsd,
         Training training,
         Elastic elastic,
+        Scaling scaling,
         long eventCount,
         List<JobEvent> newEvents) {
 
     public Job {
         members = List.copyOf(members);
+        scaling = scaling == null ? Scaling.NONE : scaling;
         newEvents = List.copyOf(newEvents);
     }
 
@@ -53,7 +56,7 @@ public record Job(
     public static Job submitted(String id, JobSpec spec, Instant now, String by) {
         var w = spec.spec().workers();
         return new Job(id, spec, JobState.PENDING, null, "waiting for the scheduler", 0, List.of(), null, 0, now.toString(), null, null,
-                null, 0, 0, Training.NONE, Elastic.NONE, 0, List.of())
+                null, 0, 0, Training.NONE, Elastic.NONE, Scaling.NONE, 0, List.of())
                 .withEvent(JobEventType.SUBMITTED, null, -1, "workers " + w.min() + ".." + w.max() + ", placement "
                         + spec.spec().placement().market().label(), now, by);
     }
@@ -114,6 +117,21 @@ public record Job(
 
     public Job withElastic(UnaryOperator<Elastic> change) {
         return copy(c -> c.elastic = change.apply(elastic));
+    }
+
+    /** A resize request recorded; {@code desired} is the desired worker count after it (null: none set). */
+    public Job withScaling(ScalingEvent e, Integer desired) {
+        return copy(c -> c.scaling = scaling.record(e, desired));
+    }
+
+    /** The desired worker count alone (the job manager's copy, for capacity offers). */
+    Job withDesired(Integer desired) {
+        return copy(c -> c.scaling = new Scaling(desired, scaling.events()));
+    }
+
+    /** How many workers the job grows to: the operator's desired count, else its spec's {@code workers.max}. */
+    public int targetWorkers() {
+        return scaling.desired() != null ? scaling.desired() : spec.spec().workers().max();
     }
 
     public Job withEvent(JobEventType type, String node, int rank, String message, Instant now) {
@@ -187,6 +205,7 @@ public record Job(
         double onDemandUsd;
         Training training;
         Elastic elastic;
+        Scaling scaling;
         long eventCount;
         List<JobEvent> newEvents;
 
@@ -208,13 +227,14 @@ public record Job(
             onDemandUsd = j.onDemandUsd;
             training = j.training;
             elastic = j.elastic;
+            scaling = j.scaling;
             eventCount = j.eventCount;
             newEvents = j.newEvents;
         }
 
         Job build() {
             return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt,
-                    finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, eventCount, newEvents);
+                    finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, scaling, eventCount, newEvents);
         }
     }
 }

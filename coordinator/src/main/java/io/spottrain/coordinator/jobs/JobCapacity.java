@@ -64,7 +64,10 @@ final class JobCapacity {
      */
     Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
         if (c.nodes() > 0 && h.recoveries.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
-        var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), h.deps.settings().scaleUpCooldown());
+        // an operator who asked the job to grow waits for no cooldown
+        var cooldown = h.job().scaling().growthAsked(h.job().worldSize()) ? Duration.ZERO
+                : h.deps.settings().scaleUpCooldown();
+        var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), cooldown);
         if (d instanceof ElasticPolicy.GrowAfter g) {
             // the nodes stay free with no event to offer them again: ask for the offer when the cooldown ends
             h.timers.startSingleTimer(new JobMaster.OfferAgain(h.job().generation()), g.after().plusMillis(10));
@@ -73,8 +76,8 @@ final class JobCapacity {
         if (!(d instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
         if (h.staging.growing()) return h.unchanged(); // newcomers are being staged for it already
         if (h.staging.stageForGrowth(h.job())) return h.unchanged(); // it grows once they are up
-        h.log.info("job {} grows: {} free node(s) fit it, world size {} of max {}", h.job().id(), c.nodes(), h.job().worldSize(),
-                h.job().spec().spec().workers().max());
+        h.log.info("job {} grows: {} free node(s) fit it, world size {} of {}", h.job().id(), c.nodes(), h.job().worldSize(),
+                h.job().targetWorkers());
         return h.recoveries.begin(h.job(), RecoveryKind.GROW, null, 0);
     }
 

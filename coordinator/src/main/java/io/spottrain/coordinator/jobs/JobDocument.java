@@ -40,7 +40,12 @@ public record JobDocument(
         double onDemandUsd,
         Training training,
         Elastic elastic,
+        Scaling scaling,
         long eventCount) {
+
+    public JobDocument {
+        scaling = scaling == null ? Scaling.NONE : scaling; // documents stored before live resize
+    }
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -49,7 +54,7 @@ public record JobDocument(
         return new JobDocument(SCHEMA_VERSION, j.id(), s.metadata().name(), s.metadata().labels(), s.spec().workers().min(),
                 s.spec().workers().max(), s.spec().placement().market().label(), s.spec().priority(), s.spec().maxRestarts(), j.state(),
                 j.reason(), j.pendingReason(), j.generation(), j.members(), j.masterAddr(), j.masterPort(), j.submittedAt(), j.startedAt(),
-                j.finishedAt(), j.generationOpenedAt(), j.actualUsd(), j.onDemandUsd(), j.training(), j.elastic(), j.eventCount());
+                j.finishedAt(), j.generationOpenedAt(), j.actualUsd(), j.onDemandUsd(), j.training(), j.elastic(), j.scaling(), j.eventCount());
     }
 
     /** The document with newer progress applied (from {@code PROGRESS}); older progress changes nothing. */
@@ -58,13 +63,13 @@ public record JobDocument(
         var t = training.progress(p.step(), p.loss(), p.samplesPerSec());
         return new JobDocument(schemaVersion, id, name, labels, minWorkers, maxWorkers, market, priority, maxRestarts, state, reason,
                 pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt, finishedAt, generationOpenedAt, actualUsd,
-                onDemandUsd, t, elastic, eventCount);
+                onDemandUsd, t, elastic, scaling, eventCount);
     }
 
     /** The job again, with its spec (read from {@code SPECS}). */
     public Job toJob(JobSpec spec) {
         return new Job(id, spec, state, reason, pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt,
-                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, eventCount, List.of());
+                finishedAt, generationOpenedAt, actualUsd, onDemandUsd, training, elastic, scaling, eventCount, List.of());
     }
 
     public String toJson() {

@@ -23,6 +23,8 @@ public enum JobEventType {
     NODE_SUSPECTED,
     CANCEL_REQUESTED,
     CHECKPOINT_REQUESTED,
+    /** A resize request (accepted, unchanged or refused; its {@link ScalingEvent} has the numbers). */
+    SCALE_REQUESTED,
     CHECKPOINT_INTERVAL,
     RECOVERY_STEP,
     RECOVERY_CHECKPOINTED,

@@ -46,6 +46,7 @@ final class JobHandlers {
     final JobTraining training;
     final JobCapacity capacity;
     final JobAutoCheckpoint autoCheckpoint;
+    final JobScaling scaling;
     /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
     final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
     private Supplier<Behavior<JobMaster.Command>> behaviour;
@@ -66,6 +67,7 @@ final class JobHandlers {
         this.training = new JobTraining(this);
         this.capacity = new JobCapacity(this);
         this.autoCheckpoint = new JobAutoCheckpoint(this);
+        this.scaling = new JobScaling(this);
     }
 
     Job job() {
@@ -192,8 +194,10 @@ final class JobHandlers {
         return wantsNodes(atMost, List.of());
     }
 
-    /** {@code givenBack}: nodes the job released for someone else (a shrink), never preferred. */
+    /** {@code givenBack}: nodes the job released for someone else (a shrink), never preferred; never more than its target. */
     JobManager.WantsNodes wantsNodes(int atMost, List<String> givenBack) {
+        int cap = job.targetWorkers();
+        atMost = atMost <= 0 ? cap : Math.min(atMost, cap);
         // after a recovery the nodes that stay come first (departed ones are not free): they resume from their local tier
         var preferred = new ArrayList<>(job.members().stream().map(Member::nodeId).filter(n -> !givenBack.contains(n)).toList());
         preferred.addAll(staging.reservedIds()); // staged newcomers right after the survivors
@@ -384,7 +388,7 @@ final class JobHandlers {
     }
 
     /** An API reply sent once the change is stored, or failed with the store's reason. */
-    private JobOutbox.Effect reply(ActorRef<Outcome> to) {
+    JobOutbox.Effect reply(ActorRef<Outcome> to) {
         String id = job.id();
         return new JobOutbox.Effect() {
             @Override

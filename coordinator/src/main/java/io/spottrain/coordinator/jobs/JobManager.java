@@ -62,6 +62,16 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     public record CheckpointJob(String jobId, String by, ActorRef<Outcome> replyTo) implements Command, WireMessage {}
 
+    /** An operator's resize (see {@link ScalingPolicy}); {@code expectedGeneration} may be null. */
+    public record ScaleJob(String jobId, int workers, String message, Long expectedGeneration, String by, ScalingSource source,
+            ActorRef<Outcome> replyTo) implements Command, WireMessage {}
+
+    /** A job's desired worker count changed (capacity offers stop there). */
+    public record Resized(String jobId, Integer desired) implements Command {}
+
+    /** A resize asks for {@code more} workers: free nodes that fit are offered, the rest launched like {@code like}. */
+    public record ScaleUp(String jobId, int more, String like) implements Command {}
+
     /** A job master wants nodes: for its first generation ({@code resumeStep} -1) or to resume after a recovery. */
     public record WantsNodes(String jobId, JobSpec spec, List<String> preferred, long resumeStep, String submittedAt, int atMost)
             implements Command {}
@@ -202,6 +212,16 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(SubmitStored.class, this::onSubmitStored)
                 .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
                 .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
+                .onMessage(ScaleJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Scale(m.workers(), m.message(),
+                        m.expectedGeneration(), m.by(), m.source(), m.replyTo())))
+                .onMessage(Resized.class, r -> capacity.onResized(r, this))
+                .onMessage(ScaleUp.class, u -> {
+                    for (int i = capacity.shortfall(u); i > 0 && canReplace(); i--) {
+                        replacements.request(new RequestReplacement(u.jobId(), u.like()), nodes::lastKnown, this);
+                    }
+                    schedule(true);
+                    return this;
+                })
                 .onMessage(Reported.class, m -> agents.onReport(m.report()))
                 .onMessage(Membership.class, m -> agents.onMembership(m.event()))
                 .onMessage(WantsNodes.class, this::onWantsNodes)

@@ -84,6 +84,10 @@ public final class JobMaster {
     /** Give these nodes back (a waiting job of a higher priority class needs them): a shrink, when the job can. */
     public record Shrink(List<String> nodeIds, String why) implements Command {}
 
+    /** An operator's resize to {@code workers} (see {@link ScalingPolicy}); {@code expectedGeneration} may be null. */
+    public record Scale(int workers, String message, Long expectedGeneration, String by, ScalingSource source, ActorRef<Outcome> replyTo)
+            implements Command {}
+
     /** The scale-up cooldown of {@code generation} ended while free nodes fit the job: ask the manager to offer them again. */
     record OfferAgain(long generation) implements Command {}
 
@@ -160,6 +164,7 @@ public final class JobMaster {
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(Scale.class, h.scaling::onScale)
                 .onMessage(Stored.class, h::onStored)
                 .onMessageEquals(Tick.FLUSH, h::onFlush)
                 .onMessageEquals(Tick.RETRY, h::onRetry)
@@ -196,6 +201,7 @@ public final class JobMaster {
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(Cancel.class, h::onCancel)
                 .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(Scale.class, h.scaling::onScale)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(StagingTimedOut.class, h.staging::onTimedOut)
                 .onMessage(Shrink.class, m -> h.recoveries.shrink(m.nodeIds(), m.why())) // refused (logged) unless RUNNING

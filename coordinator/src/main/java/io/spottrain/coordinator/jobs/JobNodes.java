@@ -52,8 +52,10 @@ final class JobNodes {
     }
 
     Behavior<JobMaster.Command> onReplacementLaunched(JobMaster.ReplacementLaunched r) {
-        return h.done(h.job().withEvent(JobEventType.REPLACEMENT_LAUNCHED, r.nodeId(), -1, "replacing " + r.departed() + " (" + r.what() + ")",
-                h.now()));
+        // a node launched for a resize is "like" a member that stays
+        String why = h.job().memberOn(r.departed()).isPresent() && h.job().state() == JobState.RUNNING
+                ? "for the resize to " + h.job().targetWorkers() + " workers, like " + r.departed() : "replacing " + r.departed();
+        return h.done(h.job().withEvent(JobEventType.REPLACEMENT_LAUNCHED, r.nodeId(), -1, why + " (" + r.what() + ")", h.now()));
     }
 
     Behavior<JobMaster.Command> onReplacementFailed(JobMaster.ReplacementFailed r) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -109,6 +110,13 @@ final class JobRecoveries {
      * Free capacity came while a notice waits for its replacement: stage the newcomer on it, and
      * swap once it is ready (or at once when nothing can be staged). True if a notice waited.
      */
+    /** The nodes whose notice is deferred (a notice window) or held (ranks not yet attached), or null when none. */
+    String noticedNodes() {
+        var all = new TreeSet<>(deferred.keySet());
+        all.addAll(held.keySet());
+        return all.isEmpty() ? null : String.join(", ", all);
+    }
+
     boolean swapDeferred() {
         var next = deferred.keySet().stream().findFirst();
         if (next.isEmpty() || job().state() != JobState.RUNNING) return false;
@@ -190,7 +198,7 @@ final class JobRecoveries {
                     + "): checkpointing the other ranks";
             case STALL -> "every rank stalled with no node missing (restart " + (job.elastic().restarts() + 1) + " of " + max
                     + "): checkpointing all ranks";
-            case GROW -> "growing from world size " + job.worldSize() + " toward max " + job.spec().spec().workers().max()
+            case GROW -> "growing from world size " + job.worldSize() + " toward " + job.targetWorkers()
                     + ": free nodes fit the job; checkpointing all ranks";
             default -> kind.label() + " on " + node + ": checkpointing survivors";
         };

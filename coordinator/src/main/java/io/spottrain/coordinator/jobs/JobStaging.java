@@ -70,6 +70,11 @@ final class JobStaging {
         return true;
     }
 
+    /** Newcomers are staged or carried for a growth or a swap of this generation. */
+    boolean busy() {
+        return growWaiting || swapWaiting != null || !carrying.isEmpty();
+    }
+
     /** A growth waits for staged newcomers (free nodes were offered, a process is staged on each). */
     boolean growing() {
         return growWaiting;
@@ -89,7 +94,7 @@ final class JobStaging {
 
     private boolean reserve(Job job, List<Member> staying) {
         if (!reserved.isEmpty() || stagedFor == job.generation() + 1) return false;
-        int room = job.spec().spec().workers().max() - staying.size();
+        int room = job.targetWorkers() - staying.size();
         if (staying.isEmpty() || room <= 0 || !staying.stream().allMatch(m -> reformable.contains(m.rank()))) return false;
         stagedFor = job.generation() + 1;
         h.deps.manager().tell(new JobManager.Reserve(job.id(), job.spec(), room));
@@ -116,8 +121,8 @@ final class JobStaging {
         if (!(ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
         growWaiting = false;
         h.timers.cancel(new JobMaster.StagingTimedOut(stagedFor));
-        h.log.info("job {} grows: staged newcomer(s) on {} are up; world size {} of max {}", job.id(), reservedIds(), job.worldSize(),
-                job.spec().spec().workers().max());
+        h.log.info("job {} grows: staged newcomer(s) on {} are up; world size {} of {}", job.id(), reservedIds(), job.worldSize(),
+                job.targetWorkers());
         return h.recoveries.begin(job, RecoveryKind.GROW, null, 0);
     }
 

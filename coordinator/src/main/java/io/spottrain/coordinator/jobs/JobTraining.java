@@ -37,7 +37,7 @@ final class JobTraining {
             if (acted != null) return acted; // decided (a recovery, or a notice window that a growth now would cut short)
         }
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING
-                && h.job().worldSize() < h.job().spec().spec().workers().max()) {
+                && h.job().worldSize() < h.job().targetWorkers()) {
             // an offer of free nodes made before every rank was attached was ignored, and nothing else may offer them again
             h.deps.manager().tell(new JobManager.OfferCapacity());
         }

@@ -25,6 +25,20 @@ final class ManagerCapacity {
         this.masters = masters;
     }
 
+    /** A job's desired worker count changed: offers to it stop there. */
+    <T> Behavior<T> onResized(JobManager.Resized r, Behavior<T> same) {
+        jobs.computeIfPresent(r.jobId(), (id, j) -> j.withDesired(r.desired()));
+        return same;
+    }
+
+    /** How many nodes a resize must launch: what free fitting nodes do not cover (none are free while a job waits). */
+    int shortfall(JobManager.ScaleUp u) {
+        var job = jobs.get(u.jobId());
+        if (job == null) return 0;
+        int free = queue.isEmpty() ? GangScheduler.fitting(job.spec(), nodes.free()).size() : 0;
+        return Math.max(0, u.more() - free);
+    }
+
     /** With no job waiting, free nodes are offered to running jobs below their max. */
     void offer() {
         var live = jobs.values().stream().filter(j -> masters.containsKey(j.id())).toList();

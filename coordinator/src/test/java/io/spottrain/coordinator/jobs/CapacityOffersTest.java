@@ -41,4 +41,14 @@ class CapacityOffersTest {
                 plan);
         assertEquals(List.of(), CapacityOffers.plan(jobs, List.of(), id -> 0L), "nothing free, nothing offered");
     }
+
+    @Test
+    void anOperatorsDesiredCountCapsTheOffer() throws Exception {
+        var r = new NodeRegistry();
+        for (String n : List.of("n1", "n2", "n3")) r.register(node(n, NodeMarket.SPOT), "a-" + n, Instant.EPOCH);
+        var resized = job("resized", 4, 10, "spot", 0).withDesired(2);
+        var plan = CapacityOffers.plan(List.of(resized, job("other", 4, 0, "spot", 1)), r.free(), id -> 1L);
+        assertEquals(List.of(new CapacityOffers.Offer("resized", 1), new CapacityOffers.Offer("other", 2)), plan,
+                "the resized job is offered up to its desired 2, the rest goes on");
+    }
 }

@@ -511,4 +511,58 @@ class JobMasterTest {
         }
         awaitStored("auto-1", d -> storedEvents("auto-1").contains(JobEventType.CHECKPOINT_INTERVAL));
     }
+
+    @Test
+    void aResizeIsRecordedRefusedOutOfBoundsAndShrinksThroughACollectiveCheckpoint() {
+        Job job = submit("resize-1", 1, 3, 3);
+        var master = running(job, 3);
+        var reply = kit.createTestProbe(Outcome.class);
+        master.tell(new JobMaster.Scale(4, null, null, "ops(operator)", ScalingSource.API, reply.getRef()));
+        var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(Outcome.Refusal.UNFIT, refused.refusal());
+        assertTrue(refused.message().contains("spec.workers.max is 3"), refused.message());
+        agents.get(0).expectNoMessage(Duration.ofMillis(200));
+
+        master.tell(new JobMaster.Scale(2, "save money", 1L, "ops(operator)", ScalingSource.CLI, reply.getRef()));
+        assertInstanceOf(Outcome.JobAck.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(new JobManager.Resized("resize-1", 2), manager.expectMessageClass(JobManager.Resized.class));
+        for (int r = 0; r < 3; r++) assertEquals(-1, expect(r, AgentProtocol.RequestCheckpoint.class).step(), "the next common step");
+        for (int r = 0; r < 3; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("resize-1", 1, r, "node" + (r + 1), 400, "/d", 1, 10, 0.5,
+                    2, "requested", "digest-" + r)));
+        }
+        assertTrue(expect(0, AgentProtocol.StopGeneration.class).park());
+        assertTrue(expect(1, AgentProtocol.StopGeneration.class).park());
+        assertFalse(expect(2, AgentProtocol.StopGeneration.class).park(), "the given-back node's rank stops");
+        for (int r = 0; r < 3; r++) master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("resize-1", 1, r, "node" + (r + 1), 75, "")));
+        var released = manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        assertEquals(2, released.then().atMost(), "the next generation takes no more than the desired 2");
+        assertEquals(400, released.then().resumeStep());
+        var doc = stored("resize-1");
+        assertEquals(2, doc.scaling().desired());
+        var events = doc.scaling().events();
+        assertEquals(List.of(ScalingOutcome.REFUSED, ScalingOutcome.ACCEPTED), events.stream().map(ScalingEvent::outcome).toList());
+        assertEquals(new ScalingEvent(events.get(1).at(), 1, 3, 2, 3, "save money", "ops(operator)", ScalingSource.CLI,
+                ScalingOutcome.ACCEPTED, null), events.get(1));
+        assertEquals(0, doc.elastic().preemptions().size(), "a resize is no preemption");
+        assertTrue(storedEvents("resize-1").contains(JobEventType.SCALE_REQUESTED));
+    }
+
+    @Test
+    void aResizeUpAsksForTheMissingNodesAndIsRefusedWhileTheGenerationChanges() {
+        Job job = submit("resize-2", 1, 3, 3);
+        var master = running(job, 2);
+        var reply = kit.createTestProbe(Outcome.class);
+        master.tell(new JobMaster.Scale(3, null, null, "ops(operator)", ScalingSource.CONSOLE, reply.getRef()));
+        assertInstanceOf(Outcome.JobAck.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(new JobManager.Resized("resize-2", 3), manager.expectMessageClass(JobManager.Resized.class));
+        assertEquals(new JobManager.ScaleUp("resize-2", 1, "node1"), manager.expectMessageClass(JobManager.ScaleUp.class));
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-12-01T10:02:00Z", "2026-12-01T10:00:00Z")));
+        expect(0, AgentProtocol.RequestCheckpoint.class);
+        master.tell(new JobMaster.Scale(2, null, null, "ops(operator)", ScalingSource.API, reply.getRef()));
+        var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(Outcome.Refusal.CONFLICT, refused.refusal());
+        assertTrue(refused.message().startsWith("a generation change is in flight (notice recovery of generation 1)"), refused.message());
+    }
 }

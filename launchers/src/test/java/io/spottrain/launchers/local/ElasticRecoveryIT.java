@@ -82,6 +82,13 @@ class ElasticRecoveryIT {
             assertTrue(end.path("events").toString().contains("\"type\":\"NODE_SUSPECTED\""), end.path("events")::toString);
             assertTrue(p.get(0).path("detectSeconds").asDouble() < 5, p::toString);
             assertEquals(0, end.path("restarts").asInt(), "a preemption is not a restart");
+            // the recovery is in the coordinator's Prometheus metrics, histograms included
+            String metrics = cluster.metrics();
+            assertTrue(metrics.contains("spottrain_recoveries_total{kind=\"kill\"} 1.0"), metrics);
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_resume_seconds_bucket{kind=\"kill\",le=\"+Inf\"} 1")),
+                    metrics);
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_detect_seconds_count{kind=\"kill\"} 1")), metrics);
+            assertTrue(metrics.contains("spottrain_jobs{state=\"SUCCEEDED\"} 1.0"), metrics);
         }
     }
 

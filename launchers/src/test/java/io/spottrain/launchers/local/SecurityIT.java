@@ -58,6 +58,10 @@ class SecurityIT {
             new String[] {"GET", "/api/v1/jobs/nope-1/checkpoints", "viewer"},
             new String[] {"GET", "/api/v1/nodes", "viewer"},
             new String[] {"GET", "/api/v1/control/stats", "viewer"},
+            new String[] {"GET", "/api/v1/jobs/nope-1/scale", "viewer"},
+            new String[] {"GET", "/metrics", "viewer"},
+            new String[] {"GET", "/api/v1/session", "viewer"},
+            new String[] {"POST", "/api/v1/jobs/nope-1/scale", "operator"},
             new String[] {"POST", "/api/v1/jobs", "operator"},
             new String[] {"POST", "/api/v1/jobs/nope-1/cancel", "operator"},
             new String[] {"POST", "/api/v1/jobs/nope-1/checkpoint", "operator"},
@@ -120,6 +124,22 @@ class SecurityIT {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
         assertEquals(1, Files.readString(f).lines().count());
         assertTrue(Files.readString(f).startsWith("st."));
+    }
+
+    @Test
+    void theConsolePageIsOpenHoldsNoDataAndAllowsNoForeignScriptOrFraming() throws Exception {
+        Reply page = send("GET", "/console", null);
+        assertEquals(200, page.status(), page.body());
+        assertTrue(page.body().contains("<script src=\"/console/assets/console.js\" defer></script>"), page.body());
+        assertFalse(page.body().contains("<script>"), "no inline script");
+        var headers = http().send(HttpRequest.newBuilder(URI.create(cluster.state.apiUrl() + "/console/assets/console.js"))
+                .build(), HttpResponse.BodyHandlers.ofString()).headers();
+        assertTrue(headers.firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"), headers::toString);
+        assertTrue(headers.firstValue("Content-Security-Policy").orElse("").contains("frame-ancestors 'none'"), headers::toString);
+        assertEquals("nosniff", headers.firstValue("X-Content-Type-Options").orElse(""));
+        int escape = send("GET", "/console/assets/..%2Ftoken", null).status();
+        assertTrue(escape == 400 || escape == 404, "only the console's own files: " + escape);
+        assertEquals(404, send("GET", "/console/assets/token", null).status());
     }
 
     @Test

@@ -3,6 +3,11 @@ package io.spottrain.launchers.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.client.ApiClient;
 import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +62,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** The params-sha256 of the example trainer run for {@code steps} in one process, never interrupted. */
-    public static String uninterruptedSha(String steps) throws java.io.IOException, InterruptedException {
+    public static String uninterruptedSha(String steps) throws IOException, InterruptedException {
         var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), "io.spottrain.examples.mlp.MlpTrainer", "--steps", steps, "--log-every", steps));
         var pb = new ProcessBuilder(argv).redirectErrorStream(true);
@@ -66,6 +71,15 @@ public final class TestCluster implements AutoCloseable {
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         p.waitFor();
         return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow().substring(14);
+    }
+
+    /** The coordinator's {@code /metrics} text (Prometheus exposition), read with the admin token. */
+    public String metrics() throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(URI.create(state.apiUrl() + "/metrics"))
+                .header("Authorization", "Bearer " + AdminToken.read(AdminToken.file(stateDir)).orElseThrow()).build();
+        var response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) throw new AssertionError("GET /metrics answered " + response.statusCode() + ": " + response.body());
+        return response.body();
     }
 
     public JsonNode submit(String yaml) {
@@ -111,7 +125,7 @@ public final class TestCluster implements AutoCloseable {
         return pids;
     }
 
-    public String log(String node) throws java.io.IOException {
+    public String log(String node) throws IOException {
         Path f = stateDir.resolve("logs").resolve(node + ".log");
         return Files.exists(f) ? Files.readString(f) : "";
     }

@@ -1,0 +1,53 @@
+package io.spottrain.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.json.Json;
+import java.util.LinkedHashMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "resize", description = "Set a running job's worker count (within its spec's min..max): it grows or shrinks at its "
+        + "next safe point, through a checkpoint, losing no step. Every request is kept as a scaling event.")
+final class ResizeCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "JOB")
+    String jobId;
+
+    @Option(names = "--workers", required = true, paramLabel = "N", description = "The worker count the job should run at.")
+    int workers;
+
+    @Option(names = "--message", paramLabel = "TEXT", description = "Why (kept with the scaling event).")
+    String message;
+
+    @Option(names = "--expected-generation", paramLabel = "G",
+            description = "Refuse (409) unless the job is still at this generation (an optimistic check).")
+    Long expectedGeneration;
+
+    @Mixin
+    Options.Cluster cluster;
+
+    @Mixin
+    Options.Output output;
+
+    @Override
+    public Integer call() {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("workers", workers);
+        if (message != null) body.put("message", message);
+        if (expectedGeneration != null) body.put("expectedGeneration", expectedGeneration);
+        body.put("source", "cli");
+        JsonNode scale = cluster.client().post("/api/v1/jobs/" + jobId + "/scale", Json.write(body), "application/json");
+        if (output.json()) {
+            System.out.println(Json.pretty(scale));
+            return 0;
+        }
+        JsonNode events = scale.path("events");
+        JsonNode last = events.get(events.size() - 1);
+        System.out.println("job " + jobId + ": " + last.path("outcome").asText() + ", " + last.path("from").asInt() + " -> "
+                + last.path("to").asInt() + " workers (running " + scale.path("running").asInt() + ", generation "
+                + scale.path("generation").asLong() + ")");
+        return 0;
+    }
+}
