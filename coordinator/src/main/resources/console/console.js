@@ -79,7 +79,9 @@ function route() {
   if (!state.me) return;
   const hash = location.hash || '#/cluster';
   const m = hash.match(/^#\/jobs\/([^/]+)$/);
-  state.route = m ? { view: 'job', id: decodeURIComponent(m[1]) } : hash.startsWith('#/jobs') ? { view: 'jobs' } : { view: 'cluster' };
+  let id = null;
+  if (m) { try { id = decodeURIComponent(m[1]); } catch (e) { id = null; } } // a malformed link shows the job list
+  state.route = id ? { view: 'job', id } : hash.startsWith('#/jobs') ? { view: 'jobs' } : { view: 'cluster' };
   for (const [id, v] of [['nav-cluster', 'cluster'], ['nav-jobs', 'jobs']]) {
     if (state.route.view === v || (v === 'jobs' && state.route.view === 'job')) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** {@code spottrain cost}: the cost ledger grouped, over a window (the API's {@code GET /api/v1/cost}). */
 @Command(name = "cost", description = "What the cluster's nodes cost, by job, team, project, label, market, node, instance type or "
-        + "allocation, with Spot savings against on-demand.", subcommands = CostCommand.BudgetsCommand.class)
+        + "allocation, with Spot savings against on-demand.", subcommands = {CostCommand.BudgetsCommand.class, CostCommand.DailyCommand.class})
 final class CostCommand implements Callable<Integer> {
     enum Format { text, json, csv }
 
@@ -38,7 +38,8 @@ final class CostCommand implements Callable<Integer> {
         switch (format) {
             case json -> System.out.println(Json.pretty(r));
             case csv -> {
-                System.out.println(r.path("by").asText() + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd");
+                System.out.println(r.path("by").asText()
+                        + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd,steps,usd_per_1k_steps");
                 for (JsonNode row : r.path("rows")) System.out.println(csv(row));
                 System.out.println(csv(r.path("total")));
             }
@@ -48,7 +49,7 @@ final class CostCommand implements Callable<Integer> {
                 rows.add(text(r.path("total")));
                 System.out.println("cost by " + r.path("by").asText() + ", " + r.path("from").asText() + " .. " + r.path("to").asText());
                 System.out.print(Text.table(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
-                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $"), rows));
+                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS"), rows));
             }
         }
         return 0;
@@ -56,14 +57,23 @@ final class CostCommand implements Callable<Integer> {
 
     private static List<String> text(JsonNode row) {
         return List.of(row.path("key").asText(), f("%.3f", row, "nodeHours"), f("%.3f", row, "gpuHours"), f("%.4f", row, "costUsd"),
-                f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"), f("%.4f", row, "recoveryUsd"));
+                f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"), f("%.4f", row, "recoveryUsd"),
+                opt("%d", row, "steps"), opt("%.6f", row, "usdPer1kSteps"));
+    }
+
+    /** A field only some rows have (steps, per 1,000 steps: jobs that trained): "-" (text) where absent. */
+    private static String opt(String fmt, JsonNode row, String field) {
+        JsonNode v = row.path(field);
+        if (v.isMissingNode() || v.isNull()) return "-";
+        return fmt.equals("%d") ? Long.toString(v.asLong()) : String.format(Locale.ROOT, fmt, v.asDouble());
     }
 
     private static String csv(JsonNode row) {
         String key = row.path("key").asText();
         if (key.contains(",") || key.contains("\"")) key = "\"" + key.replace("\"", "\"\"") + "\"";
         return String.join(",", key, f("%.6f", row, "nodeHours"), f("%.6f", row, "gpuHours"), f("%.6f", row, "costUsd"),
-                f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"), f("%.6f", row, "recoveryUsd"));
+                f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"), f("%.6f", row, "recoveryUsd"),
+                opt("%d", row, "steps").replace("-", ""), opt("%.8f", row, "usdPer1kSteps").replace("-", ""));
     }
 
     private static String f(String fmt, JsonNode row, String field) {
@@ -72,6 +82,42 @@ final class CostCommand implements Callable<Integer> {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** {@code spottrain cost daily}: the TCO view, one row per UTC day. */
+    @Command(name = "daily", description = "TCO by UTC day over a window: cost, on-demand equivalent, Spot savings, and where it went "
+            + "(job time, recovery, idle, boot).")
+    static final class DailyCommand implements Callable<Integer> {
+        @Option(names = "--window", defaultValue = "7d", description = "1d, 7d, 30d, Nd, or FROM..TO (default: ${DEFAULT-VALUE})")
+        String window;
+
+        @Mixin
+        Options.Cluster cluster;
+
+        @Mixin
+        Options.Output output;
+
+        @Override
+        public Integer call() {
+            JsonNode r = cluster.client().get("/api/v1/cost/daily?window=" + enc(window));
+            if (output.json()) {
+                System.out.println(Json.pretty(r));
+                return 0;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode d : r.path("days")) {
+                rows.add(List.of(d.path("day").asText(), f("%.3f", d, "nodeHours"), f("%.4f", d, "costUsd"), f("%.4f", d, "onDemandUsd"),
+                        f("%.4f", d, "savingsUsd"), f("%.4f", d, "jobUsd"), f("%.4f", d, "recoveryUsd"), f("%.4f", d, "idleUsd"),
+                        f("%.4f", d, "bootUsd")));
+            }
+            JsonNode t = r.path("total");
+            rows.add(List.of("total", f("%.3f", t, "nodeHours"), f("%.4f", t, "costUsd"), f("%.4f", t, "onDemandUsd"), f("%.4f", t, "savingsUsd"),
+                    "", f("%.4f", t, "recoveryUsd"), "", ""));
+            System.out.println("cost by day (UTC), " + r.path("from").asText() + " .. " + r.path("to").asText());
+            System.out.print(Text.table(List.of("DAY", "NODE-H", "COST $", "ON-DEMAND $", "SAVED $", "JOB $", "RECOVERY $", "IDLE $",
+                    "BOOT $"), rows));
+            return 0;
+        }
     }
 
     /** {@code spottrain cost budgets}: each budget's spend in its current period. */

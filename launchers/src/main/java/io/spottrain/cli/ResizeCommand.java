@@ -38,13 +38,13 @@ final class ResizeCommand implements Callable<Integer> {
         if (message != null) body.put("message", message);
         if (expectedGeneration != null) body.put("expectedGeneration", expectedGeneration);
         body.put("source", "cli");
-        JsonNode scale = cluster.client().post("/api/v1/jobs/" + jobId + "/scale", Json.write(body), "application/json");
+        JsonNode answer = cluster.client().post("/api/v1/jobs/" + jobId + "/scale", Json.write(body), "application/json");
         if (output.json()) {
-            System.out.println(Json.pretty(scale));
+            System.out.println(Json.pretty(answer));
             return 0;
         }
-        JsonNode events = scale.path("events");
-        JsonNode last = events.get(events.size() - 1);
+        JsonNode last = answer.path("request");
+        JsonNode scale = answer.path("scale");
         System.out.println("job " + jobId + ": " + last.path("outcome").asText() + ", " + last.path("from").asInt() + " -> "
                 + last.path("to").asInt() + " workers (running " + scale.path("running").asInt() + ", generation "
                 + scale.path("generation").asLong() + ")");

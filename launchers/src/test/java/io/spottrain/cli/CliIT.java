@@ -182,6 +182,17 @@ class CliIT {
         assertTrue(row != null, report::toString);
         assertTrue(row.path("costUsd").asDouble() >= 0.995 * job.path("cost").path("actualUsd").asDouble(), () -> report + " vs " + job.path("cost"));
         assertTrue(row.path("savingsUsd").asDouble() > 0, "Spot nodes save against on-demand: " + report);
+        // the ROI number: all of the job's node time per 1,000 steps it trained
+        assertEquals(job.path("steps").asLong(), row.path("steps").asLong(), row::toString);
+        assertEquals(row.path("costUsd").asDouble() * 1000 / job.path("steps").asLong(), row.path("usdPer1kSteps").asDouble(), 1e-12);
+        // the TCO view: the days add up to the window
+        Result daily = cli("cost", "daily", "--window", "2026-01-01.." + end, "--state-dir", state, "-o", "json");
+        assertEquals(0, daily.code(), daily.err());
+        JsonNode days = Json.MAPPER.readTree(daily.out());
+        double sum = 0;
+        for (JsonNode d : days.path("days")) sum += d.path("costUsd").asDouble();
+        assertEquals(ledger, sum, 1e-9, days::toString);
+        assertEquals(ledger, days.path("total").path("costUsd").asDouble(), 1e-9);
         Result byTeam = cli("cost", "--by", "team", "--state-dir", state, "-o", "csv");
         assertTrue(byTeam.out().lines().anyMatch(l -> l.startsWith("research,")), byTeam.out()); // mlp-elastic.yaml's team label
         Result bad = cli("cost", "--by", "label:", "--state-dir", state);

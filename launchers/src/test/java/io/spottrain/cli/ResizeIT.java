@@ -54,8 +54,9 @@ class ResizeIT {
 
             JsonNode shrink = cluster.api.post(path, Json.write(Map.of("workers", 2, "message", "give a node back", "expectedGeneration",
                     1)), "application/json");
-            assertEquals(2, shrink.path("desired").asInt(), shrink::toString);
-            assertTrue(shrink.path("changing").asBoolean(), "the reply shows the shrink under way: " + shrink);
+            assertEquals("accepted", shrink.path("request").path("outcome").asText(), shrink::toString);
+            assertEquals(2, shrink.path("scale").path("desired").asInt(), shrink::toString);
+            assertTrue(shrink.path("scale").path("changing").asBoolean(), "the reply shows the shrink under way: " + shrink);
             assertRefused(cluster.api, path, Map.of("workers", 3), 409, "a generation change is in flight (shrink recovery of generation 1)");
 
             long g2Step = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("generation").asLong() == 2,

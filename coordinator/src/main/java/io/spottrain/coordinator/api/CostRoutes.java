@@ -4,7 +4,10 @@ import io.javalin.http.Context;
 import io.spottrain.coordinator.cost.CostGrouping;
 import io.spottrain.coordinator.cost.CostReport;
 import io.spottrain.coordinator.cost.CostWindow;
+import io.spottrain.coordinator.cost.DailyCost;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 
 /**
  * {@code GET /api/v1/cost?by=job|team|project|label:KEY|market|node|instance-type|allocation&window=1d|7d|30d|FROM..TO}:
@@ -27,7 +30,28 @@ final class CostRoutes {
         } catch (IllegalArgumentException e) {
             throw new HttpApi.ApiException(400, ApiError.of("bad cost request: " + e.getMessage()));
         }
-        HttpApi.json(ctx, 200, CostReport.of(reads.ledger(), by, window, now, CostReport.FRESH));
+        var report = CostReport.of(reads.ledger(), by, window, now, CostReport.FRESH);
+        if (by.dimension() == CostGrouping.Dimension.JOB) { // the ROI number: cost per 1,000 steps trained
+            var steps = new HashMap<String, Long>();
+            reads.jobs().forEach(j -> steps.put(j.id(), j.steps()));
+            report = report.withSteps(steps);
+        }
+        HttpApi.json(ctx, 200, report);
+    }
+
+    /** {@code GET /api/v1/cost/daily?window=7d}: the TCO view, the window cut into UTC days (cost, on-demand, savings, where it went). */
+    void daily(Context ctx) {
+        Instant now = reads.now();
+        CostWindow window;
+        try {
+            window = CostWindow.parse(ctx.queryParam("window") == null ? "7d" : ctx.queryParam("window"), now);
+        } catch (IllegalArgumentException e) {
+            throw new HttpApi.ApiException(400, ApiError.of("bad cost request: " + e.getMessage()));
+        }
+        if (Duration.between(window.from(), window.to()).toDays() > 366) {
+            throw new HttpApi.ApiException(400, ApiError.of("bad cost request: window: at most 366 days of daily buckets"));
+        }
+        HttpApi.json(ctx, 200, DailyCost.of(reads.ledger(), window, now, CostReport.FRESH));
     }
 
     /** {@code GET /api/v1/cost/budgets}: each budget's spend in its current period, as of the job manager's last check (every 15 s). */

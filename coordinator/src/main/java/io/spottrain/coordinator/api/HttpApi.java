@@ -106,7 +106,7 @@ public final class HttpApi implements AutoCloseable {
             config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint, Role.OPERATOR);
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
-            var scaleRoutes = new ScaleRoutes(reads, this::ask);
+            var scaleRoutes = new ScaleRoutes(reads, this::answer);
             config.routes.get("/api/v1/jobs/{id}/scale", scaleRoutes::get, Role.VIEWER);
             config.routes.post("/api/v1/jobs/{id}/scale", scaleRoutes::post, Role.OPERATOR);
             var nodeRoutes = new NodeRoutes(system, reads, launcher);
@@ -114,6 +114,7 @@ public final class HttpApi implements AutoCloseable {
             var costRoutes = new CostRoutes(reads);
             config.routes.get("/api/v1/cost", costRoutes::report, Role.VIEWER);
             config.routes.get("/api/v1/cost/budgets", costRoutes::budgets, Role.VIEWER);
+            config.routes.get("/api/v1/cost/daily", costRoutes::daily, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
             config.routes.get("/metrics", new MetricsRoutes(reads)::scrape, Role.VIEWER);
             config.routes.get("/api/v1/autoscaler", ctx -> {
@@ -305,8 +306,12 @@ public final class HttpApi implements AutoCloseable {
         t.start();
     }
 
-    /** Asks the job manager; a refusal becomes its HTTP status, no answer a 503. */
     private Outcome.JobAck ask(Function<ActorRef<Outcome>, JobManager.Command> message) {
+        return (Outcome.JobAck) answer(message);
+    }
+
+    /** Asks the job manager; a refusal becomes its HTTP status, no answer a 503. */
+    private Outcome answer(Function<ActorRef<Outcome>, JobManager.Command> message) {
         Outcome outcome;
         try {
             outcome = asks.ask(message);
@@ -314,7 +319,7 @@ public final class HttpApi implements AutoCloseable {
             throw new ApiException(503, ApiError.of(e.getMessage()));
         }
         if (outcome instanceof Outcome.Refused r) throw new ApiException(r.refusal().status, ApiError.of(r.message()));
-        return (Outcome.JobAck) outcome;
+        return outcome;
     }
 
     static void json(Context ctx, int status, Object body) {

@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spottrain.coordinator.cost.CostGrouping;
 import io.spottrain.coordinator.cost.CostReport;
@@ -17,6 +16,7 @@ import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobState;
 import io.spottrain.coordinator.jobs.Preemption;
 import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.metrics.ControlMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,7 +28,7 @@ import java.util.Set;
  * exposition of what this control node's copy of the state store holds — jobs by state, workers by
  * market and state, the fleet's burn rate, each job in progress (world size, step, upload backlog,
  * cost), recoveries by kind with their detect / resume / back-to-training histograms, the cost and
- * Spot savings of the last day, store writes — and this JVM. Gauges are read at scrape time; each
+ * Spot savings of the last day, each budget's spend, limit and whether it is exceeded, store writes — and this JVM. Gauges are read at scrape time; each
  * recovery enters the histograms once, when a scrape first sees it finished (a new control node
  * counts the history again from zero, as a restarted process does). Thread-safe (scrapes are serialized).
  */
@@ -36,16 +36,20 @@ final class MetricsRoutes {
     static final double[] SECONDS_BUCKETS = {0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600};
 
     private final JobReads reads;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry = ControlMetrics.registry();
     private final MultiGauge jobsByState;
     private final MultiGauge nodes;
     private final MultiGauge burn;
+    private final MultiGauge jobState;
     private final MultiGauge worldSize;
     private final MultiGauge step;
     private final MultiGauge backlogSteps;
     private final MultiGauge backlogBytes;
     private final MultiGauge jobCost;
     private final MultiGauge cost;
+    private final MultiGauge budgetSpent;
+    private final MultiGauge budgetLimit;
+    private final MultiGauge budgetExceeded;
     private final Set<String> resumed = new HashSet<>();
     private final Set<String> trained = new HashSet<>();
     /** Ended jobs whose every recovery was counted: never read again. */
@@ -60,6 +64,8 @@ final class MetricsRoutes {
         nodes = MultiGauge.builder("spottrain.nodes").description("Live worker nodes by market and state").register(registry);
         burn = MultiGauge.builder("spottrain.fleet.cost.per.hour").baseUnit("usd").description("What the live workers cost per hour, "
                 + "at their price and at on-demand price").register(registry);
+        jobState = MultiGauge.builder("spottrain.job.state").description("1 for each job in progress, in its state (an alert's "
+                + "'for:' then says how long a job has been in it)").register(registry);
         worldSize = MultiGauge.builder("spottrain.job.world.size").description("Workers of each job in progress").register(registry);
         step = MultiGauge.builder("spottrain.job.step").description("Newest training step of each job in progress").register(registry);
         backlogSteps = MultiGauge.builder("spottrain.checkpoint.upload.backlog.steps").description("Committed steps not yet uploaded")
@@ -70,6 +76,12 @@ final class MetricsRoutes {
                 .register(registry);
         cost = MultiGauge.builder("spottrain.cost.last.day").baseUnit("usd").description("Cost ledger over the last 24 h: cost, "
                 + "on-demand equivalent, Spot savings, recovery").register(registry);
+        budgetSpent = MultiGauge.builder("spottrain.budget.spent").baseUnit("usd").description("Each budget's spend in its current "
+                + "period, as the job manager last checked it").register(registry);
+        budgetLimit = MultiGauge.builder("spottrain.budget.limit").baseUnit("usd").description("Each budget's limit per period")
+                .register(registry);
+        budgetExceeded = MultiGauge.builder("spottrain.budget.exceeded").description("1 while a budget is over its limit")
+                .register(registry);
         FunctionCounter.builder("spottrain.store.writes", reads, r -> r.storeStats().writes()).description("State store writes")
                 .register(registry);
         FunctionCounter.builder("spottrain.store.write.time", reads, r -> r.storeStats().writeNanos() / 1e9).baseUnit("seconds")
@@ -89,6 +101,7 @@ final class MetricsRoutes {
     private void refresh() {
         var byState = new HashMap<String, Integer>();
         for (JobState s : JobState.values()) byState.put(s.name(), 0);
+        var states = new ArrayList<MultiGauge.Row<?>>();
         var world = new ArrayList<MultiGauge.Row<?>>();
         var steps = new ArrayList<MultiGauge.Row<?>>();
         var bSteps = new ArrayList<MultiGauge.Row<?>>();
@@ -102,25 +115,36 @@ final class MetricsRoutes {
             JobDocument d = doc.get();
             boolean ended = d.state().terminal();
             if (!ended) {
-                Tags job = Tags.of("job", d.id());
+                // job_id, not job: Prometheus gives every series its scrape job's name as the label job
+                Tags job = Tags.of("job_id", d.id());
+                states.add(MultiGauge.Row.of(job.and("state", d.state().name()), 1));
                 world.add(MultiGauge.Row.of(job, d.members().size()));
                 steps.add(MultiGauge.Row.of(job, d.training().step()));
                 bSteps.add(MultiGauge.Row.of(job, d.training().checkpoints().backlogSteps()));
                 bBytes.add(MultiGauge.Row.of(job, d.training().checkpoints().backlogBytes()));
                 costs.add(MultiGauge.Row.of(job, summary.cost().actualUsd()));
             }
-            boolean all = true;
-            for (Preemption p : d.elastic().preemptions()) all &= record(d.id(), p);
-            if (ended && all) done.add(d.id());
+            for (Preemption p : d.elastic().preemptions()) record(d.id(), p);
+            if (ended) { // nothing of an ended job changes any more: counted, never read again
+                done.add(d.id());
+                resumed.removeIf(k -> k.startsWith(d.id() + "/"));
+                trained.removeIf(k -> k.startsWith(d.id() + "/"));
+            }
         }
         jobsByState.register(byState.entrySet().stream().map(e -> MultiGauge.Row.of(Tags.of("state", e.getKey()), e.getValue())).toList(),
                 true);
+        jobState.register(states, true);
         worldSize.register(world, true);
         step.register(steps, true);
         backlogSteps.register(bSteps, true);
         backlogBytes.register(bBytes, true);
         jobCost.register(costs, true);
         fleet();
+        var budgets = reads.budgets();
+        budgetSpent.register(budgets.stream().map(b -> MultiGauge.Row.of(Tags.of("budget", b.name()), b.spentUsd())).toList(), true);
+        budgetLimit.register(budgets.stream().map(b -> MultiGauge.Row.of(Tags.of("budget", b.name()), b.limitUsd())).toList(), true);
+        budgetExceeded.register(budgets.stream().map(b -> MultiGauge.Row.of(Tags.of("budget", b.name()), b.exceeded() ? 1 : 0)).toList(),
+                true);
         var report = CostReport.of(reads.ledger(), CostGrouping.parse("job"), CostWindow.parse("1d", reads.now()), reads.now(),
                 CostReport.FRESH);
         var t = report.total();
@@ -143,8 +167,8 @@ final class MetricsRoutes {
                 onDemand)), true);
     }
 
-    /** Counts a finished recovery once; true when nothing of it is left to count. */
-    private boolean record(String jobId, Preemption p) {
+    /** Counts a finished recovery once (its resume, and its return to training when that comes). */
+    private void record(String jobId, Preemption p) {
         String key = jobId + "/" + p.startedAt() + "/" + p.node() + "/" + p.kind().label();
         Tags kind = Tags.of("kind", p.kind().label());
         if (p.resumeSeconds() != null && resumed.add(key)) {
@@ -157,7 +181,6 @@ final class MetricsRoutes {
             summary("spottrain.recovery.back.to.training", "From the interruption to the first step trained after it", kind)
                     .record(p.backToTrainingSeconds());
         }
-        return p.resumeSeconds() != null && p.backToTrainingSeconds() != null;
     }
 
     private DistributionSummary summary(String name, String description, Tags tags) {

@@ -22,8 +22,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * min and max worker counts, whether a generation change is in flight, and the recent scaling
  * events; {@code POST} with {@code {"workers": N, "message": "...", "expectedGeneration": G}}
  * (operator) sets the desired count: 202 accepted (it happens at the next safe point), 200
- * unchanged, 422 out of bounds (naming the bound), 409 stale or while a generation change is in
- * flight. Every request the job manager answers, refused or not, is a scaling event with the actor.
+ * unchanged, both with the request's own scaling event and the scale view; 422 out of bounds
+ * (naming the bound), 409 stale, while a generation change is in flight, or for an ended job.
+ * Every request the job manager answers, refused or not, is a scaling event with the actor.
  */
 final class ScaleRoutes {
     static final int MAX_MESSAGE = 500;
@@ -34,9 +35,9 @@ final class ScaleRoutes {
             boolean changing, List<ScalingEvent> events) {}
 
     private final JobReads reads;
-    private final Function<Function<ActorRef<Outcome>, JobManager.Command>, Outcome.JobAck> ask;
+    private final Function<Function<ActorRef<Outcome>, JobManager.Command>, Outcome> ask;
 
-    ScaleRoutes(JobReads reads, Function<Function<ActorRef<Outcome>, JobManager.Command>, Outcome.JobAck> ask) {
+    ScaleRoutes(JobReads reads, Function<Function<ActorRef<Outcome>, JobManager.Command>, Outcome> ask) {
         this.reads = reads;
         this.ask = ask;
     }
@@ -47,7 +48,8 @@ final class ScaleRoutes {
 
     void post(Context ctx) {
         String id = ctx.pathParam("id");
-        document(id); // 404 before anything else
+        var doc = document(id); // 404 before anything else
+        if (doc.state().terminal()) throw new HttpApi.ApiException(409, ApiError.of("job " + id + " already ended " + doc.state()));
         JsonNode body;
         try {
             body = ctx.body().isBlank() ? null : Json.MAPPER.readTree(ctx.body());
@@ -73,11 +75,12 @@ final class ScaleRoutes {
         Long expected = g.isIntegralNumber() ? g.asLong() : null;
         ScalingSource source = source(ctx, body.path("source"));
         String by = HttpApi.actor(ctx);
-        ask.apply(r -> new JobManager.ScaleJob(id, w.asInt(), message, expected, by, source, r));
-        var view = view(document(id));
-        var last = view.events().isEmpty() ? null : view.events().get(view.events().size() - 1);
-        HttpApi.json(ctx, last != null && last.outcome() == ScalingOutcome.ACCEPTED ? 202 : 200, view);
+        var scaled = (Outcome.Scaled) ask.apply(r -> new JobManager.ScaleJob(id, w.asInt(), message, expected, by, source, r));
+        HttpApi.json(ctx, scaled.event().outcome() == ScalingOutcome.ACCEPTED ? 202 : 200, new Answer(scaled.event(), view(document(id))));
     }
+
+    /** A resize's answer: the request's own scaling event, and the job's scale view after it. */
+    record Answer(ScalingEvent request, ScaleView scale) {}
 
     /** A console session is the console; a token says cli when the CLI sends it, else api. */
     private static ScalingSource source(Context ctx, JsonNode s) {

@@ -17,7 +17,6 @@ import java.util.Map;
  */
 public record CostReport(String by, String from, String to, String asOf, List<Row> rows, Row total) {
 
-    /** {@code recoveryUsd}: the part of {@code costUsd} spent while the job recovered from preemptions and failures. */
     /**
      * An open segment refreshed within this (three of the job manager's 15 s refreshes) is still
      * running: a report counts it up to now. One not refreshed since was left by a job manager that
@@ -25,8 +24,35 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
      */
     public static final Duration FRESH = Duration.ofSeconds(45);
 
+    /**
+     * {@code recoveryUsd}: the part of {@code costUsd} spent while the job recovered from preemptions
+     * and failures. {@code steps} and {@code usdPer1kSteps} (the ROI number: all of the job's node
+     * time, forming and recovery included, per 1,000 steps it trained) only in a report by job, for
+     * a job that trained; null otherwise.
+     */
     public record Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
-            double savingsPercent, double recoveryUsd) {}
+            double savingsPercent, double recoveryUsd, Long steps, Double usdPer1kSteps) {
+
+        public Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
+                double savingsPercent, double recoveryUsd) {
+            this(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, null, null);
+        }
+
+        Row withSteps(long n) {
+            return new Row(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, n,
+                    n > 0 ? costUsd * 1000.0 / n : null);
+        }
+    }
+
+    /**
+     * A report by job with each job's trained steps (by job id) and its cost per 1,000 steps; a
+     * report by anything else, or a row of no job ((idle), (boot)), is returned as it is.
+     */
+    public CostReport withSteps(Map<String, Long> stepsByJob) {
+        if (!by.equals("job")) return this; // CostGrouping's label of a report by job
+        var out = rows.stream().map(r -> stepsByJob.containsKey(r.key()) ? r.withSteps(stepsByJob.get(r.key())) : r).toList();
+        return new CostReport(by, from, to, asOf, out, total);
+    }
 
     /**
      * An open segment is counted up to {@code now} while the job manager refreshed it within

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.metrics.ControlMetrics;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -12,11 +13,13 @@ final class CheckpointWindows {
     private final Deque<Double> upload = new ArrayDeque<>();
 
     void checkpoint(double stallMs, double persistMs) {
+        ControlMetrics.checkpoint(stallMs, persistMs);
         add(stall, stallMs);
         add(persist, persistMs);
     }
 
     void upload(double millis) {
+        ControlMetrics.upload(millis);
         add(upload, millis);
     }
 

@@ -25,6 +25,8 @@ public enum JobEventType {
     CHECKPOINT_REQUESTED,
     /** A resize request (accepted, unchanged or refused; its {@link ScalingEvent} has the numbers). */
     SCALE_REQUESTED,
+    /** A cost budget that selects the job was exceeded (the message has the budget, spend, limit, period and action). */
+    BUDGET_EXCEEDED,
     CHECKPOINT_INTERVAL,
     RECOVERY_STEP,
     RECOVERY_CHECKPOINTED,

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.metrics.ControlMetrics;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
@@ -47,6 +48,7 @@ final class JobHandlers {
     final JobCapacity capacity;
     final JobAutoCheckpoint autoCheckpoint;
     final JobScaling scaling;
+    final JobRequests requests;
     /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
     final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
     private Supplier<Behavior<JobMaster.Command>> behaviour;
@@ -68,6 +70,7 @@ final class JobHandlers {
         this.capacity = new JobCapacity(this);
         this.autoCheckpoint = new JobAutoCheckpoint(this);
         this.scaling = new JobScaling(this);
+        this.requests = new JobRequests(this);
     }
 
     Job job() {
@@ -297,6 +300,7 @@ final class JobHandlers {
                     + (next.elastic().resumeStep() > 0 ? " from step " + next.elastic().resumeStep() : ""), at)
                     .withElastic(e -> e.resumed(at));
             log.info("job {} generation {} running with {} ranks", next.id(), next.generation(), next.worldSize());
+            if (next.generation() == 1) ControlMetrics.scheduled(Duration.between(Instant.parse(next.submittedAt()), at).toMillis() / 1000.0);
         }
         return done(next);
     }
@@ -358,50 +362,6 @@ final class JobHandlers {
 
     Behavior<JobMaster.Command> onNotice(JobMaster.NodeNotice n) {
         return recoveries.onNotice(n.notice(), n.replaceable());
-    }
-
-    // ---- the API ----
-
-    Behavior<JobMaster.Command> onCancel(JobMaster.Cancel m) {
-        if (job.state().terminal()) {
-            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.CONFLICT, "job " + job.id() + " already ended " + job.state()));
-            return unchanged();
-        }
-        String why = m.reason() == null || m.reason().isBlank() ? "cancelled by " + (m.by() == null ? "user" : m.by()) : m.reason();
-        after(reply(m.replyTo())); // once CANCELLED is stored
-        return end(job.withEvent(JobEventType.CANCEL_REQUESTED, null, -1, why, now(), m.by()), JobState.CANCELLED, why);
-    }
-
-    Behavior<JobMaster.Command> onCheckpoint(JobMaster.Checkpoint m) {
-        if (job.state() != JobState.RUNNING) {
-            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.CONFLICT, "job " + job.id() + " is " + job.state()
-                    + "; only a RUNNING job can checkpoint"));
-            return unchanged();
-        }
-        for (Member member : job.members()) {
-            var agent = agents.get(member.nodeId());
-            var ask = new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1);
-            if (agent != null) after(() -> agent.tell(ask));
-        }
-        after(reply(m.replyTo()));
-        return done(job.withEvent(JobEventType.CHECKPOINT_REQUESTED, null, -1, "all " + job.worldSize() + " ranks, next common step", now(), m.by()));
-    }
-
-    /** An API reply sent once the change is stored, or failed with the store's reason. */
-    JobOutbox.Effect reply(ActorRef<Outcome> to) {
-        String id = job.id();
-        return new JobOutbox.Effect() {
-            @Override
-            public void run() {
-                to.tell(new Outcome.JobAck(id, job.state()));
-            }
-
-            @Override
-            public boolean failed(String why) {
-                to.tell(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, why));
-                return true;
-            }
-        };
     }
 
     // ---- the end ----

@@ -163,8 +163,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.ledger = new ManagerLedger(ctx, () -> writer,
-                id -> Optional.ofNullable(jobs.get(id)).map(j -> j.spec().metadata().labels()).orElse(Map.of()), store, blocking,
-                settings.budgetsFile());
+                id -> Optional.ofNullable(jobs.get(id)).map(j -> j.spec().metadata().labels()).orElse(Map.of()), () -> capacity.liveMasters(), store,
+                blocking, settings.budgetsFile());
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
@@ -216,9 +216,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                         m.expectedGeneration(), m.by(), m.source(), m.replyTo())))
                 .onMessage(Resized.class, r -> capacity.onResized(r, this))
                 .onMessage(ScaleUp.class, u -> {
-                    for (int i = capacity.shortfall(u); i > 0 && canReplace(); i--) {
-                        replacements.request(new RequestReplacement(u.jobId(), u.like()), nodes::lastKnown, this);
-                    }
+                    capacity.launchesFor(u, canReplace()).forEach(r -> replacements.request(r, nodes::lastKnown, this));
                     schedule(true);
                     return this;
                 })

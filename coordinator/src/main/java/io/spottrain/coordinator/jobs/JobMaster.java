@@ -88,6 +88,9 @@ public final class JobMaster {
     public record Scale(int workers, String message, Long expectedGeneration, String by, ScalingSource source, ActorRef<Outcome> replyTo)
             implements Command {}
 
+    /** A cost budget that selects this job was exceeded: recorded as an event with its numbers. */
+    public record BudgetExceeded(String text) implements Command {}
+
     /** The scale-up cooldown of {@code generation} ended while free nodes fit the job: ask the manager to offer them again. */
     record OfferAgain(long generation) implements Command {}
 
@@ -134,6 +137,7 @@ public final class JobMaster {
                 AgentProtocol.RankStarted.class, h::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRankExited),
                 AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
+                .onMessage(Placed.class, h::onPlacedTooLate)
                 .onMessage(NodeLost.class, h::onNodeLost)
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(PortTimedOut.class, h::onPortTimeout)
@@ -142,6 +146,7 @@ public final class JobMaster {
                 AgentProtocol.RankStarted.class, h::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRankExited),
                 AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
+                .onMessage(Placed.class, h::onPlacedTooLate)
                 .onMessage(NodeLost.class, h::onNodeLost)
                 .onMessage(NodeNotice.class, h::onNotice)
                 .onMessage(SuspectTimedOut.class, h::onSuspectTimeout)
@@ -162,8 +167,8 @@ public final class JobMaster {
                 AgentProtocol.CheckpointsRetained.class, h.training::onRetained)
                 .onMessage(Placed.class, h::onPlacedTooLate)
                 .onMessage(Reserved.class, h.staging::onReserved)
-                .onMessage(Cancel.class, h::onCancel)
-                .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(Cancel.class, h.requests::onCancel)
+                .onMessage(Checkpoint.class, h.requests::onCheckpoint)
                 .onMessage(Scale.class, h.scaling::onScale)
                 .onMessage(Stored.class, h::onStored)
                 .onMessageEquals(Tick.FLUSH, h::onFlush)
@@ -199,12 +204,13 @@ public final class JobMaster {
                 .onMessage(NodeUnreachable.class, h.nodes::onNodeUnreachable)
                 .onMessage(NodeLost.class, h::onNodeLost)
                 .onMessage(NodeNotice.class, h::onNotice)
-                .onMessage(Cancel.class, h::onCancel)
-                .onMessage(Checkpoint.class, h::onCheckpoint)
+                .onMessage(Cancel.class, h.requests::onCancel)
+                .onMessage(Checkpoint.class, h.requests::onCheckpoint)
                 .onMessage(Scale.class, h.scaling::onScale)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(StagingTimedOut.class, h.staging::onTimedOut)
                 .onMessage(Shrink.class, m -> h.recoveries.shrink(m.nodeIds(), m.why())) // refused (logged) unless RUNNING
+                .onMessage(BudgetExceeded.class, e -> h.done(h.job().withEvent(JobEventType.BUDGET_EXCEEDED, null, -1, e.text(), h.now())))
                 .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
                 .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)
                 .onMessage(ReattachTimedOut.class, h.nodes::onReattachTimeout)

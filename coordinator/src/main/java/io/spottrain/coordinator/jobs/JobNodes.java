@@ -52,14 +52,16 @@ final class JobNodes {
     }
 
     Behavior<JobMaster.Command> onReplacementLaunched(JobMaster.ReplacementLaunched r) {
-        // a node launched for a resize is "like" a member that stays
-        String why = h.job().memberOn(r.departed()).isPresent() && h.job().state() == JobState.RUNNING
-                ? "for the resize to " + h.job().targetWorkers() + " workers, like " + r.departed() : "replacing " + r.departed();
+        String why = h.scaling.launchedForResize(r.departed()) ? "for the resize to " + h.job().targetWorkers() + " workers, like "
+                + r.departed() : "replacing " + r.departed();
         return h.done(h.job().withEvent(JobEventType.REPLACEMENT_LAUNCHED, r.nodeId(), -1, why + " (" + r.what() + ")", h.now()));
     }
 
     Behavior<JobMaster.Command> onReplacementFailed(JobMaster.ReplacementFailed r) {
-        if (r.gaveUp()) h.capacity.gaveUp(r.departed());
+        if (r.gaveUp()) {
+            h.capacity.gaveUp(r.departed());
+            h.scaling.launchedForResize(r.departed()); // no longer coming
+        }
         return h.done(h.job().withEvent(JobEventType.REPLACEMENT_FAILED, r.departed(), -1, "replacing " + r.departed() + ": " + r.error()
                 + (r.gaveUp() ? " (gave up)" : " (will retry)"), h.now()));
     }

@@ -198,8 +198,8 @@ final class JobRecoveries {
                     + "): checkpointing the other ranks";
             case STALL -> "every rank stalled with no node missing (restart " + (job.elastic().restarts() + 1) + " of " + max
                     + "): checkpointing all ranks";
-            case GROW -> "growing from world size " + job.worldSize() + " toward " + job.targetWorkers()
-                    + ": free nodes fit the job; checkpointing all ranks";
+            case GROW -> "growing from world size " + job.worldSize() + " toward " + (job.scaling().desired() == null ? "max " : "the desired ")
+                    + job.targetWorkers() + ": free nodes fit the job; checkpointing all ranks";
             default -> kind.label() + " on " + node + ": checkpointing survivors";
         };
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());

@@ -3,7 +3,11 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -28,15 +32,26 @@ final class ManagerCapacity {
     /** A job's desired worker count changed: offers to it stop there. */
     <T> Behavior<T> onResized(JobManager.Resized r, Behavior<T> same) {
         jobs.computeIfPresent(r.jobId(), (id, j) -> j.withDesired(r.desired()));
+        queue.capAt(r.jobId(), r.desired()); // a pending job is placed on no more than that
         return same;
     }
 
-    /** How many nodes a resize must launch: what free fitting nodes do not cover (none are free while a job waits). */
-    int shortfall(JobManager.ScaleUp u) {
+    /** The masters of the jobs in progress (an ended job's master may linger for late uploads). */
+    Map<String, ActorRef<JobMaster.Command>> liveMasters() {
+        var live = new HashMap<String, ActorRef<JobMaster.Command>>();
+        jobs.keySet().forEach(id -> Optional.ofNullable(masters.get(id)).ifPresent(m -> live.put(id, m)));
+        return live;
+    }
+
+    /**
+     * The launches a resize needs ({@code canLaunch}: there is a launcher): what free fitting nodes do
+     * not cover (none are free while a job waits), each a node like {@code u.like()}.
+     */
+    List<JobManager.RequestReplacement> launchesFor(JobManager.ScaleUp u, boolean canLaunch) {
         var job = jobs.get(u.jobId());
-        if (job == null) return 0;
+        if (job == null || !canLaunch) return List.of();
         int free = queue.isEmpty() ? GangScheduler.fitting(job.spec(), nodes.free()).size() : 0;
-        return Math.max(0, u.more() - free);
+        return Collections.nCopies(Math.max(0, u.more() - free), new JobManager.RequestReplacement(u.jobId(), u.like()));
     }
 
     /** With no job waiting, free nodes are offered to running jobs below their max. */

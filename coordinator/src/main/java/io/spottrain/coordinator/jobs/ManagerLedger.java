@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +55,8 @@ final class ManagerLedger {
     private final Metering metering = new Metering();
     private final Supplier<ActorRef<StoreWriter.Command>> writer;
     private final Function<String, Map<String, String>> labelsOf;
+    /** The masters of the jobs in progress, by job id (a budget's firing is an event in each job it selects). */
+    private final Supplier<Map<String, ActorRef<JobMaster.Command>>> live;
     private final StateStore store;
     private final Executor blocking;
     private final List<Budget> budgets;
@@ -62,10 +65,12 @@ final class ManagerLedger {
     private boolean checking;
 
     ManagerLedger(ActorContext<JobManager.Command> ctx, Supplier<ActorRef<StoreWriter.Command>> writer,
-            Function<String, Map<String, String>> labelsOf, StateStore store, Executor blocking, String budgetsFile) {
+            Function<String, Map<String, String>> labelsOf, Supplier<Map<String, ActorRef<JobMaster.Command>>> live, StateStore store,
+            Executor blocking, String budgetsFile) {
         this.ctx = ctx;
         this.writer = writer;
         this.labelsOf = labelsOf;
+        this.live = live;
         this.store = store;
         this.blocking = blocking;
         this.budgets = budgets(ctx, budgetsFile);
@@ -143,11 +148,14 @@ final class ManagerLedger {
             ctx.getLog().warn("budgets not checked: {}", Causes.root(c.error()));
             return same;
         }
-        for (BudgetStatus s : c.statuses()) {
+        for (int i = 0; i < c.statuses().size(); i++) {
+            BudgetStatus s = c.statuses().get(i);
             Boolean was = exceeded.put(s.name(), s.exceeded());
             if (s.exceeded() && !Boolean.TRUE.equals(was)) {
-                ctx.getLog().warn("budget {} exceeded: {} spent ${} of ${} {} since {}; action {}", s.name(), s.selector(),
-                        String.format("%.4f", s.spentUsd()), s.limitUsd(), s.period().label(), s.periodStart(), s.action().label());
+                String text = String.format(Locale.ROOT, "budget %s exceeded: %s spent $%.4f of $%s %s since %s; action %s", s.name(),
+                        s.selector(), s.spentUsd(), s.limitUsd(), s.period().label(), s.periodStart(), s.action().label());
+                ctx.getLog().warn("{}", text);
+                fired(budgets.get(i), text);
             } else if (!s.exceeded() && Boolean.TRUE.equals(was)) {
                 ctx.getLog().info("budget {} is within its limit again (a new {} period)", s.name(), s.period().label());
             }
@@ -158,6 +166,13 @@ final class ManagerLedger {
         }
         writeStatuses(c.statuses());
         return same;
+    }
+
+    /** A budget's firing is an event, with its numbers, in the history of every job in progress it selects. */
+    private void fired(Budget budget, String text) {
+        live.get().forEach((id, master) -> {
+            if (budget.selector().matches(id, labelsOf.apply(id))) master.tell(new JobMaster.BudgetExceeded(text));
+        });
     }
 
     /** One document holds every status: a budget removed from the configuration leaves no stale row behind. */

@@ -30,6 +30,12 @@ final class PlacementQueue {
         waiting.put(w.jobId(), w);
     }
 
+    /** The job's desired worker count changed: its waiting request (if any) asks for no more than {@code desired} (null: its max). */
+    void capAt(String jobId, Integer desired) {
+        waiting.computeIfPresent(jobId, (id, w) -> new JobManager.WantsNodes(w.jobId(), w.spec(), w.preferred(), w.resumeStep(),
+                w.submittedAt(), desired == null ? 0 : desired));
+    }
+
     void remove(String jobId) {
         waiting.remove(jobId);
         reasons.remove(jobId);

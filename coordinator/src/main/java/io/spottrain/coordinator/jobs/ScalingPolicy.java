@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.spec.ScaleUp;
 import java.util.Comparator;
 import java.util.List;
 
@@ -26,7 +27,7 @@ public final class ScalingPolicy {
     /** Give these nodes back at the next common step (a {@link RecoveryKind#SHRINK}). */
     public record Shrink(List<String> nodeIds) implements Verdict {}
 
-    /** Grow by {@code more} workers: free nodes that fit are taken, the rest asked of the launcher. */
+    /** Grow by {@code more} workers beyond those already coming: free nodes that fit are taken, the rest asked of the launcher. */
     public record Grow(int more) implements Verdict {}
 
     /**
@@ -65,11 +66,27 @@ public final class ScalingPolicy {
         if (busy != null) return new Refuse(Outcome.Refusal.CONFLICT, busy + ": retry once it is done");
         int size = job.worldSize();
         if (workers == size) return job.targetWorkers() == workers ? new Unchanged() : new SetDesired();
-        if (workers > size) return new Grow(workers - size);
+        if (workers > size) {
+            if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) {
+                return new Refuse(Outcome.Refusal.UNFIT, "the job never grows: spec.elastic.scaleUp is never");
+            }
+            // nodes an earlier accepted request asked for (still to come) are not asked for again
+            Integer desired = job.scaling().desired();
+            int coming = desired != null && desired > size ? desired - size : 0;
+            int more = workers - size - coming;
+            if (more > 0) return new Grow(more);
+            return desired != null && desired == workers ? new Unchanged() : new SetDesired();
+        }
         var nodes = giveBack(job.members(), size - workers);
         String refusal = ElasticPolicy.shrinkRefusal(job, nodes);
         if (refusal != null) return new Refuse(Outcome.Refusal.CONFLICT, "cannot shrink now: " + refusal);
         return new Shrink(nodes);
+    }
+
+    /** The member a node launched for a growth is like: the cheapest (Spot before on-demand), the lowest rank among equals. */
+    static String template(List<Member> members) {
+        return members.stream().min(Comparator.comparing((Member m) -> m.market() == NodeMarket.SPOT ? 0 : 1)
+                .thenComparingDouble(Member::pricePerHour).thenComparingInt(Member::rank)).orElseThrow().nodeId();
     }
 
     /** The {@code n} nodes to give back: the dearest first (on-demand before Spot, then by price), then the highest rank. */

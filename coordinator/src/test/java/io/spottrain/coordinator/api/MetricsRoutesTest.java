@@ -51,7 +51,8 @@ class MetricsRoutesTest {
         assertTrue(text.contains("spottrain_recovery_back_to_training_seconds_count{kind=\"kill\"} 1"), text);
         assertTrue(text.contains("spottrain_recovery_lost_steps_total{kind=\"kill\"} 1.0"), text);
         assertTrue(!text.contains("kind=\"notice\""), "a recovery still under way is not counted yet: " + text);
-        assertTrue(text.contains("spottrain_job_world_size{job=\"m-1\"} 0.0"), text);
+        assertTrue(text.contains("spottrain_job_world_size{job_id=\"m-1\"} 0.0"), text);
+        assertTrue(text.contains("spottrain_job_state{job_id=\"m-1\",state=\"PENDING\"} 1.0"), text);
         assertTrue(text.contains("spottrain_store_writes_total"), text);
         assertTrue(text.contains("jvm_memory_used_bytes"), text);
         assertEquals(first.lines().filter(l -> l.startsWith("spottrain_recoveries_total")).toList(),
@@ -61,6 +62,6 @@ class MetricsRoutesTest {
         store.write(List.of(new StateStore.Put(Table.JOBS, job.id(), JobDocument.of(done).toJson())));
         String after = metrics.text();
         assertTrue(after.contains("spottrain_jobs{state=\"CANCELLED\"} 1.0"), after);
-        assertTrue(!after.contains("spottrain_job_world_size{job=\"m-1\"}"), "an ended job's gauges go: " + after);
+        assertTrue(!after.contains("spottrain_job_world_size{job_id=\"m-1\"}"), "an ended job's gauges go: " + after);
     }
 }

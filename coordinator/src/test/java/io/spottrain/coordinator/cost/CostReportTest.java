@@ -65,6 +65,35 @@ class CostReportTest {
     }
 
     @Test
+    void aReportByJobGivesTheCostPerThousandStepsTrained() {
+        var r = report("job", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600)).withSteps(Map.of("a-1", 2800L, "b-2", 0L));
+        assertEquals(2800L, r.byKey().get("a-1").steps());
+        assertEquals(1.4 * 1000 / 2800, r.byKey().get("a-1").usdPer1kSteps(), 1e-12, "all of the job's node time per 1,000 steps");
+        assertEquals(null, r.byKey().get("b-2").usdPer1kSteps(), "no step trained: no per-step cost");
+        assertEquals(null, r.byKey().get("(idle)").steps(), "time no job held has no steps");
+        var byTeam = report("team", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600));
+        assertEquals(byTeam, byTeam.withSteps(Map.of("a-1", 2800L)), "only a report by job");
+    }
+
+    @Test
+    void theDailyViewCutsAtUtcMidnightAndAddsUpToTheWindow() {
+        var night = List.of(
+                new LedgerEntry(1, "n9", T0.toString(), NodeMarket.SPOT, "g5.xlarge", "a", 1, 1.0, 2.0, Allocation.JOB, "j", Map.of(),
+                        "2026-12-01T23:00:00Z", "2026-12-02T01:00:00Z", false),
+                new LedgerEntry(1, "n9", T0.toString(), NodeMarket.SPOT, "g5.xlarge", "a", 1, 1.0, 2.0, Allocation.IDLE, null, Map.of(),
+                        "2026-12-02T01:00:00Z", "2026-12-02T01:30:00Z", false));
+        var daily = DailyCost.of(night, CostWindow.parse("2026-12-01T12:00:00Z..2026-12-03T00:00:00Z", T0), T0.plusSeconds(86400),
+                Duration.ofSeconds(45));
+        assertEquals(List.of("2026-12-01", "2026-12-02"), daily.days().stream().map(DailyCost.Day::day).toList());
+        assertEquals(1.0, daily.days().get(0).costUsd(), 1e-9, "23:00-24:00 on the first day");
+        assertEquals(1.5, daily.days().get(1).costUsd(), 1e-9, "00:00-01:00 job, 01:00-01:30 idle");
+        assertEquals(0.5, daily.days().get(1).idleUsd(), 1e-9);
+        assertEquals(1.0, daily.days().get(1).jobUsd(), 1e-9);
+        assertEquals(2.5, daily.total().costUsd(), 1e-9);
+        assertEquals(2.5, daily.days().get(0).savingsUsd() + daily.days().get(1).savingsUsd(), 1e-9, "on-demand $2/h: half saved");
+    }
+
+    @Test
     void aWindowClipsSegments() {
         var r = report("job", "2026-12-02T10:00:00Z..2026-12-02T10:30:00Z", T0.plusSeconds(3600));
         assertEquals(0.5 * 1.0 + (1800 - 360) / 3600.0 * 0.4, r.byKey().get("a-1").costUsd(), 1e-9);

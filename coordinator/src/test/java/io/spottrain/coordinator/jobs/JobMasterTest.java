@@ -524,7 +524,8 @@ class JobMasterTest {
         agents.get(0).expectNoMessage(Duration.ofMillis(200));
 
         master.tell(new JobMaster.Scale(2, "save money", 1L, "ops(operator)", ScalingSource.CLI, reply.getRef()));
-        assertInstanceOf(Outcome.JobAck.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertEquals(ScalingOutcome.ACCEPTED, assertInstanceOf(Outcome.Scaled.class, reply.receiveMessage(Duration.ofSeconds(3))).event()
+                .outcome());
         assertEquals(new JobManager.Resized("resize-1", 2), manager.expectMessageClass(JobManager.Resized.class));
         for (int r = 0; r < 3; r++) assertEquals(-1, expect(r, AgentProtocol.RequestCheckpoint.class).step(), "the next common step");
         for (int r = 0; r < 3; r++) {
@@ -554,7 +555,7 @@ class JobMasterTest {
         var master = running(job, 2);
         var reply = kit.createTestProbe(Outcome.class);
         master.tell(new JobMaster.Scale(3, null, null, "ops(operator)", ScalingSource.CONSOLE, reply.getRef()));
-        assertInstanceOf(Outcome.JobAck.class, reply.receiveMessage(Duration.ofSeconds(3)));
+        assertInstanceOf(Outcome.Scaled.class, reply.receiveMessage(Duration.ofSeconds(3)));
         assertEquals(new JobManager.Resized("resize-2", 3), manager.expectMessageClass(JobManager.Resized.class));
         assertEquals(new JobManager.ScaleUp("resize-2", 1, "node1"), manager.expectMessageClass(JobManager.ScaleUp.class));
         master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.spec.ScaleUp;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spottrain.protocol.json.Json;
 import java.time.Duration;
@@ -50,6 +51,16 @@ class ScalingPolicyTest {
                 Arguments.of("down while a rank has not attached: 409", aJob().workers(2, 4).running(3).notAttached(1).build(), 2, null,
                         null, "Refuse CONFLICT cannot shrink now: not every rank of generation 1 has attached yet"),
                 Arguments.of("pending: the desired count only", aJob().workers(2, 4).pending(), 3, null, null, "SetDesired"),
+                Arguments.of("up again to a count already asked for: nothing launched twice", desired(running3.get(), 4), 4, null, null,
+                        "Unchanged"),
+                Arguments.of("up past a count already asked for: only the difference", desired(aJob().workers(1, 6).running(2).build(), 4), 6,
+                        null, null, "Grow 2"),
+                Arguments.of("down below a growth still coming, above the world size: the count only",
+                        desired(aJob().workers(1, 6).running(2).build(), 5), 3, null, null, "SetDesired"),
+                Arguments.of("a job that never grows: 422 naming the field", aJob().workers(2, 4).scaleUp(ScaleUp.NEVER).running(3).build(),
+                        4, null, null, "Refuse UNFIT the job never grows: spec.elastic.scaleUp is never"),
+                Arguments.of("a job that never grows may still shrink", aJob().workers(2, 4).scaleUp(ScaleUp.NEVER).running(3).build(), 2,
+                        null, null, "Shrink [node3]"),
                 Arguments.of("pending at its max already: unchanged", aJob().workers(2, 4).pending(), 4, null, null, "Unchanged"));
     }
 
@@ -72,6 +83,7 @@ class ScalingPolicyTest {
                 Member.assigned(2, "c", NodeMarket.SPOT, 0.50, 1.0), Member.assigned(3, "d", NodeMarket.SPOT, 0.40, 1.0));
         assertEquals(List.of("b"), ScalingPolicy.giveBack(members, 1), "on-demand first");
         assertEquals(List.of("b", "c", "d"), ScalingPolicy.giveBack(members, 3), "then the dearest Spot, then the highest rank");
+        assertEquals("a", ScalingPolicy.template(members), "a growth launches nodes like the cheapest Spot member");
     }
 
     @Test

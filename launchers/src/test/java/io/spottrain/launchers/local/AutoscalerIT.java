@@ -112,6 +112,13 @@ class AutoscalerIT {
                 budgets = cluster.api.get("/api/v1/cost/budgets");
             }
             assertTrue(budgets.get(0).path("spentUsd").asDouble() > 0.000001, budgets::toString);
+            // the firing is an event, with its numbers, in the history of the job it selects
+            JsonNode fired = cluster.awaitJob(first, j -> j.path("events").toString().contains("\"type\":\"BUDGET_EXCEEDED\""),
+                    Duration.ofSeconds(10));
+            assertTrue(fired.path("events").toString().contains("budget capped exceeded: "), fired.path("events")::toString);
+            assertTrue(fired.path("events").toString().contains("; action block-scale-up"), fired.path("events")::toString);
+            String metrics = cluster.metrics();
+            assertTrue(metrics.contains("spottrain_budget_exceeded{budget=\"capped\"} 1.0"), metrics);
             String second = cluster.submit(capped.replace("name: capped,", "name: capped2,")).path("id").asText();
             await("the autoscaler says it holds back " + second, () -> status(cluster).contains("not counted: 1 waiting job(s) an exceeded "
                     + "block-scale-up budget selects [" + second + "]"), cluster);

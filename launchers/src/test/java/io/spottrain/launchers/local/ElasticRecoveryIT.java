@@ -89,6 +89,10 @@ class ElasticRecoveryIT {
                     metrics);
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_detect_seconds_count{kind=\"kill\"} 1")), metrics);
             assertTrue(metrics.contains("spottrain_jobs{state=\"SUCCEEDED\"} 1.0"), metrics);
+            // recorded live on the job manager's node: the job's scheduling latency and its checkpoints' stall times
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_scheduling_seconds_count 1")), metrics);
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_checkpoint_stall_milliseconds_count ") && !l.endsWith(" 0")),
+                    metrics);
         }
     }
 
