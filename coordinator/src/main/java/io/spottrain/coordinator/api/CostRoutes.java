@@ -33,7 +33,10 @@ final class CostRoutes {
         var report = CostReport.of(reads.ledger(), by, window, now, CostReport.FRESH);
         if (by.dimension() == CostGrouping.Dimension.JOB) { // the ROI number: cost per 1,000 steps trained
             var steps = new HashMap<String, Long>();
-            reads.jobs().forEach(j -> steps.put(j.id(), j.steps()));
+            // only jobs submitted inside the window: the steps are the job's whole life, the cost only the window's share
+            for (var j : reads.jobs()) {
+                if (!Instant.parse(j.submittedAt()).isBefore(window.from())) steps.put(j.id(), j.steps());
+            }
             report = report.withSteps(steps);
         }
         HttpApi.json(ctx, 200, report);

@@ -75,8 +75,12 @@ final class ScaleRoutes {
         Long expected = g.isIntegralNumber() ? g.asLong() : null;
         ScalingSource source = source(ctx, body.path("source"));
         String by = HttpApi.actor(ctx);
-        var scaled = (Outcome.Scaled) ask.apply(r -> new JobManager.ScaleJob(id, w.asInt(), message, expected, by, source, r));
-        HttpApi.json(ctx, scaled.event().outcome() == ScalingOutcome.ACCEPTED ? 202 : 200, new Answer(scaled.event(), view(document(id))));
+        var outcome = ask.apply(r -> new JobManager.ScaleJob(id, w.asInt(), message, expected, by, source, r));
+        var view = view(document(id));
+        // an older job manager (a rolling upgrade) answers JobAck: its newest scaling event is the nearest
+        var event = outcome instanceof Outcome.Scaled s ? s.event()
+                : view.events().isEmpty() ? null : view.events().get(view.events().size() - 1);
+        HttpApi.json(ctx, event == null || event.outcome() == ScalingOutcome.ACCEPTED ? 202 : 200, new Answer(event, view));
     }
 
     /** A resize's answer: the request's own scaling event, and the job's scale view after it. */

@@ -15,7 +15,10 @@ import org.apache.pekko.actor.typed.Behavior;
  */
 final class JobScaling {
     private final JobHandlers h;
-    /** Nodes asked of the launcher for a growth, by the member they are like, not yet launched (for the event's wording). */
+    /**
+     * Nodes asked for a growth, by the member they are like, not launched yet (an upper bound: free nodes may have covered
+     * some; kept by this job master only, so a new job manager starts from none and may ask again).
+     */
     private final Map<String, Integer> launching = new HashMap<>();
 
     JobScaling(JobHandlers h) {
@@ -24,7 +27,9 @@ final class JobScaling {
 
     Behavior<JobMaster.Command> onScale(JobMaster.Scale s) {
         Job job = h.job();
-        var verdict = ScalingPolicy.decide(job, s.workers(), s.expectedGeneration(), busy());
+        if (job.worldSize() >= job.targetWorkers()) launching.clear(); // reached: whatever was counted as coming came, or is not needed
+        int inFlight = launching.values().stream().mapToInt(Integer::intValue).sum();
+        var verdict = ScalingPolicy.decide(job, s.workers(), s.expectedGeneration(), busy(), inFlight);
         if (job.state().terminal()) {
             s.replyTo().tell(new Outcome.Refused(Outcome.Refusal.CONFLICT, ((ScalingPolicy.Refuse) verdict).why()));
             return h.unchanged();

@@ -89,7 +89,8 @@ final class ManagerLedger {
     }
 
     /** What the stored ledger holds when a job manager starts: where each node's segments end, and the segments left open. */
-    record Stored(Map<String, Instant> tails, List<LedgerEntry> open, int unreadable) {}
+    /** {@code exceeded}: the budgets' states as the last job manager stored them (a firing it recorded is not recorded again). */
+    record Stored(Map<String, Instant> tails, List<LedgerEntry> open, int unreadable, Map<String, Boolean> exceeded) {}
 
     /**
      * Reads the stored ledger (with the jobs, when a job manager starts): boot time is billed once, and
@@ -112,12 +113,21 @@ final class ManagerLedger {
             tails.merge(e.nodeId(), Instant.parse(e.to()), (a, b) -> a.isAfter(b) ? a : b);
             if (e.open()) open.add(e);
         }
-        return new Stored(tails, open, unreadable);
+        var exceeded = new HashMap<String, Boolean>();
+        try {
+            store.get(Table.BUDGETS, STATUSES).ifPresent(j -> {
+                for (BudgetStatus s : JobDocument.readValue(j, BudgetStatus[].class)) exceeded.put(s.name(), s.exceeded());
+            });
+        } catch (RuntimeException e) {
+            // unreadable statuses: the budgets over their limit fire once more
+        }
+        return new Stored(tails, open, unreadable, exceeded);
     }
 
     /** Starts from what the stored ledger holds (see {@link #stored}); clears the budgets' statuses of an earlier configuration. */
     void resume(Stored stored) {
         metering.resume(stored.tails());
+        exceeded.putAll(stored.exceeded()); // a hand-over or restart does not fire a budget again
         if (stored.unreadable() > 0) ctx.getLog().warn("cost ledger: {} unreadable segment(s) skipped", stored.unreadable());
         write(stored.open().stream().map(e -> e.until(Instant.parse(e.to()), false)).toList());
         if (budgets.isEmpty()) writeStatuses(List.of());

@@ -36,6 +36,11 @@ public final class ScalingPolicy {
      *                           notice window), or null
      */
     public static Verdict decide(Job job, int workers, Long expectedGeneration, String busy) {
+        return decide(job, workers, expectedGeneration, busy, 0);
+    }
+
+    /** As above; {@code launching}: nodes an earlier accepted request asked the launcher for that have not joined yet. */
+    public static Verdict decide(Job job, int workers, Long expectedGeneration, String busy, int launching) {
         var w = job.spec().spec().workers();
         if (job.state().terminal()) return new Refuse(Outcome.Refusal.CONFLICT, "job " + job.id() + " already ended " + job.state());
         if (workers < w.min()) {
@@ -70,9 +75,9 @@ public final class ScalingPolicy {
             if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) {
                 return new Refuse(Outcome.Refusal.UNFIT, "the job never grows: spec.elastic.scaleUp is never");
             }
-            // nodes an earlier accepted request asked for (still to come) are not asked for again
+            // nodes an earlier accepted request asked the launcher for, still to come, are not asked for again
             Integer desired = job.scaling().desired();
-            int coming = desired != null && desired > size ? desired - size : 0;
+            int coming = desired != null && desired > size ? Math.min(desired - size, launching) : 0;
             int more = workers - size - coming;
             if (more > 0) return new Grow(more);
             return desired != null && desired == workers ? new Unchanged() : new SetDesired();

@@ -51,12 +51,8 @@ class ScalingPolicyTest {
                 Arguments.of("down while a rank has not attached: 409", aJob().workers(2, 4).running(3).notAttached(1).build(), 2, null,
                         null, "Refuse CONFLICT cannot shrink now: not every rank of generation 1 has attached yet"),
                 Arguments.of("pending: the desired count only", aJob().workers(2, 4).pending(), 3, null, null, "SetDesired"),
-                Arguments.of("up again to a count already asked for: nothing launched twice", desired(running3.get(), 4), 4, null, null,
-                        "Unchanged"),
-                Arguments.of("up past a count already asked for: only the difference", desired(aJob().workers(1, 6).running(2).build(), 4), 6,
-                        null, null, "Grow 2"),
-                Arguments.of("down below a growth still coming, above the world size: the count only",
-                        desired(aJob().workers(1, 6).running(2).build(), 5), 3, null, null, "SetDesired"),
+                Arguments.of("up again to a count asked for, nothing launching (gave up, or a new job manager): asked again",
+                        desired(running3.get(), 4), 4, null, null, "Grow 1"),
                 Arguments.of("a job that never grows: 422 naming the field", aJob().workers(2, 4).scaleUp(ScaleUp.NEVER).running(3).build(),
                         4, null, null, "Refuse UNFIT the job never grows: spec.elastic.scaleUp is never"),
                 Arguments.of("a job that never grows may still shrink", aJob().workers(2, 4).scaleUp(ScaleUp.NEVER).running(3).build(), 2,
@@ -75,6 +71,19 @@ class ScalingPolicyTest {
             default -> v.getClass().getSimpleName();
         };
         assertTrue(got.startsWith(want), () -> "got: " + got);
+    }
+
+    @Test
+    void nodesStillLaunchingForAnEarlierRequestAreNotAskedForAgain() {
+        Job asked4 = desired(aJob().workers(2, 4).running(3).build(), 4);
+        assertInstanceOf(ScalingPolicy.Unchanged.class, ScalingPolicy.decide(asked4, 4, null, null, 1), "the one node is coming");
+        Job asked4of6 = desired(aJob().workers(1, 6).running(2).build(), 4);
+        assertEquals(2, ((ScalingPolicy.Grow) ScalingPolicy.decide(asked4of6, 6, null, null, 2)).more(), "only the difference");
+        assertEquals(3, ((ScalingPolicy.Grow) ScalingPolicy.decide(asked4of6, 6, null, null, 1)).more(),
+                "one of the two was covered by a free node or gave up: the rest is asked again");
+        Job asked5 = desired(aJob().workers(1, 6).running(2).build(), 5);
+        assertInstanceOf(ScalingPolicy.SetDesired.class, ScalingPolicy.decide(asked5, 3, null, null, 3),
+                "down below a growth still coming, above the world size: the count only");
     }
 
     @Test

@@ -138,19 +138,25 @@ public final class TestCluster implements AutoCloseable {
     public void awaitStableWorkers(int n, Duration atMost) throws InterruptedException {
         long deadline = System.nanoTime() + atMost.toNanos();
         long stableSince = System.nanoTime();
+        long launchedAt = 0;
         int live = -1;
         while (System.nanoTime() < deadline) {
             int now = 0;
             for (JsonNode node : api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) now++;
             if (now != live) stableSince = System.nanoTime();
             live = now;
-            for (int i = now; i < n; i++) {
-                api.post("/api/v1/nodes", Json.write(Map.of("market", "spot", "instanceType",
-                        LocalFleet.INSTANCE_TYPE, "gpus", 1, "pricePerHour", LocalFleet.SPOT_PRICE, "onDemandPricePerHour",
-                        LocalFleet.ON_DEMAND_PRICE, "zone", "local-a")), "application/json");
-                System.out.println("TestCluster: " + now + " of " + n + " workers live; launched another");
+            // launch what is missing, then give those nodes 30 s to register before launching again (launching on every poll
+            // started dozens of agents on 2 cores, which downed more of them: InPlaceReformIT, once)
+            if (now < n && System.nanoTime() - launchedAt > 30_000_000_000L) {
+                for (int i = now; i < n; i++) {
+                    api.post("/api/v1/nodes", Json.write(Map.of("market", "spot", "instanceType",
+                            LocalFleet.INSTANCE_TYPE, "gpus", 1, "pricePerHour", LocalFleet.SPOT_PRICE, "onDemandPricePerHour",
+                            LocalFleet.ON_DEMAND_PRICE, "zone", "local-a")), "application/json");
+                    System.out.println("TestCluster: " + now + " of " + n + " workers live; launched another");
+                }
+                launchedAt = System.nanoTime();
             }
-            if (now < n) stableSince = System.nanoTime(); // launched: wait for it to register
+            if (now < n) stableSince = System.nanoTime(); // wait for the launched ones to register
             if (now >= n && System.nanoTime() - stableSince > 5_000_000_000L) return;
             Thread.sleep(250);
         }
