@@ -10,13 +10,19 @@ import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RunAs;
 import io.spottrain.protocol.tls.ClusterSslEngineProvider;
 import io.spottrain.protocol.tls.NodeTls;
+import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.NodeInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
@@ -49,17 +55,17 @@ public final class WorkerAgent implements AutoCloseable {
                     ? NodeTls.in(Path.of(config.getString(ClusterSslEngineProvider.DIR))).sslContext() : null;
             checkpoints = new CheckpointAgent(settings.workDir(), RemoteSettings.create(config, System.getenv()), host,
                     config.getInt("spottrain.agent.checkpoint.peer-port"), tls);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot serve the local checkpoint tier: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serve the local checkpoint tier: " + e.getMessage(), e);
         }
         NodeInfo node = NodeInfoSource.describe(settings, host).withPeerUrl(checkpoints.peerUrl());
         var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir(),
                 RunAs.of(config.getString("spottrain.agent.run-as"), settings.workDir()), new JobSecrets(
                 config.getString("spottrain.agent.job-secrets-dir").isBlank() ? null : Path.of(config.getString("spottrain.agent.job-secrets-dir"))));
-        ActorSystem<io.spottrain.protocol.wire.AgentProtocol.Command> system = ActorSystem.create(
+        ActorSystem<AgentProtocol.Command> system = ActorSystem.create(
                 Agent.create(node, supervisor, checkpoints, settings.stopGrace()), ClusterConfig.SYSTEM_NAME, config);
         InstanceMetadata imds = settings.imdsEndpoint().isBlank() ? null : new InstanceMetadata(
-                settings.imdsEndpoint().equals("auto") ? InstanceMetadata.EC2_ENDPOINT : java.net.URI.create(settings.imdsEndpoint()),
+                settings.imdsEndpoint().equals("auto") ? InstanceMetadata.EC2_ENDPOINT : URI.create(settings.imdsEndpoint()),
                 settings.imdsTimeout());
         var watcher = new InterruptionWatcher(imds, config.getDuration("spottrain.agent.interruption.poll-interval"),
                 n -> system.tell(new Agent.NoticeSeen(n)));
@@ -73,7 +79,7 @@ public final class WorkerAgent implements AutoCloseable {
                     .isPresent()) {
                 watcher.sigterm(settings.stopGrace());
             }
-            return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+            return CompletableFuture.completedFuture(Done.getInstance());
         });
         // A node that leaves (SIGTERM, downing) takes its training processes with it.
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-ranks", () -> {
@@ -96,7 +102,7 @@ public final class WorkerAgent implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+            return CompletableFuture.completedFuture(Done.getInstance());
         });
         return new WorkerAgent(system, node, supervisor);
     }

@@ -51,6 +51,8 @@ class JobMasterTest {
             "spottrain.coordinator.scale-up-cooldown", "0s",
             "spottrain.coordinator.auto-checkpoint.floor", "300ms")).withFallback(ConfigFactory.load()));
 
+    /** The settings the next {@link #spawn} uses (a test may swap them before it spawns). */
+    CoordinatorSettings settings = SETTINGS;
     InMemoryStateStore store;
     ActorRef<StoreWriter.Command> writer;
     TestProbe<JobManager.Command> manager;
@@ -76,7 +78,7 @@ class JobMasterTest {
     }
 
     ActorRef<JobMaster.Command> spawn(Job job, boolean restored) {
-        return kit.spawn(JobMaster.create(job, restored, new JobHandlers.Deps(manager.getRef(), writer, reports.getRef(), SETTINGS,
+        return kit.spawn(JobMaster.create(job, restored, new JobHandlers.Deps(manager.getRef(), writer, reports.getRef(), settings,
                 Clock.systemUTC(), "control-test", phases.getRef())));
     }
 
@@ -370,6 +372,30 @@ class JobMasterTest {
         assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
         var events = storedEvents("grow-1");
         assertTrue(events.contains(JobEventType.NEWCOMER_STAGED), events::toString);
+    }
+
+    /**
+     * Free nodes offered to a generation younger than the scale-up cooldown do not grow it, and
+     * nothing else may free a node later: the job asks the manager to offer them again when the
+     * cooldown ends (the path ScaleUpIT exercises only when its node joins inside the cooldown).
+     */
+    @Test
+    void aYoungGenerationAsksForTheOfferAgainWhenTheCooldownEnds() {
+        settings = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of("spottrain.coordinator.scale-up-cooldown", "1500ms"))
+                .withFallback(ConfigFactory.parseMap(Map.of("spottrain.coordinator.stall-suspect-grace", "200ms",
+                        "spottrain.coordinator.progress-flush-interval", "100ms", "spottrain.coordinator.capacity-retry", "200ms")))
+                .withFallback(ConfigFactory.load()));
+        var master = running(submit("cool-1", 1, 3, 3), 2);
+        long offered = System.nanoTime();
+        master.tell(new JobMaster.CapacityFree(1));
+        manager.expectNoMessage(Duration.ofMillis(500)); // inside the cooldown: no reservation, no growth
+        agents.get(0).expectNoMessage(Duration.ofMillis(10));
+        manager.expectMessageClass(JobManager.OfferCapacity.class, Duration.ofSeconds(3));
+        double after = (System.nanoTime() - offered) / 1e9;
+        assertTrue(after >= 1.0, "offered again only once the generation is 1.5 s old, not at once (" + after + " s)");
+        master.tell(new JobMaster.CapacityFree(1)); // old enough now: it grows (ranks that cannot re-form in place: a checkpoint first)
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the growth begins: a collective checkpoint");
+        awaitStored("cool-1", d -> d.state() == JobState.RECOVERING && d.elastic().recovery().kind() == RecoveryKind.GROW);
     }
 
     @Test

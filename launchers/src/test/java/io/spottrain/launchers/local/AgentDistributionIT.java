@@ -59,6 +59,9 @@ class AgentDistributionIT {
             var node1Args = String.join(" ", ProcessHandle.of(node1).orElseThrow().info().arguments().orElseThrow());
             assertTrue(node1Args.contains("-Dlogback.configurationFile=" + TestCluster.ROOT.resolve("worker-agent/target")), node1Args);
             assertTrue(node1Args.contains("io.spottrain.agent.AgentMain") && node1Args.contains("--node-id node1"), node1Args);
+            // it maps the class data archive the build wrote (worker-agent's package phase), and dumps none at exit
+            assertTrue(node1Args.contains("-XX:SharedArchiveFile=" + TestCluster.ROOT.resolve("worker-agent/target")) && node1Args.contains("/cds/agent-")
+                    && !node1Args.contains("ArchiveClassesAtExit"), node1Args);
             var tls = ClusterPki.ensure(cluster.stateDir).issue("baked1", dir.resolve("tls"), List.of("127.0.0.1"));
             assertTrue(tls != null);
             var pb = new ProcessBuilder(home.resolve("bin/spottrain-agent").toString()).redirectErrorStream(true)
@@ -90,6 +93,33 @@ class AgentDistributionIT {
             try (Stream<Path> s = Files.list(dir.resolve("work/cds"))) {
                 assertTrue(s.anyMatch(p -> p.getFileName().toString().matches("agent-\\d+\\.jsa(\\.\\d+\\.tmp)?") && p.toFile().length() > 1_000_000),
                         "baked1's archive in its work dir's cds/");
+            }
+        }
+    }
+
+    /** An image bake writes the class data archive ahead, as the build does; a second run finds it current. */
+    @Test
+    void theCdsArchiveFlagWritesTheArchiveAnImageBakes() throws Exception {
+        assertEquals(0, run(dir, "tar", "xzf", tarball().toString()));
+        Path home;
+        try (Stream<Path> s = Files.list(dir)) {
+            home = s.filter(p -> p.getFileName().toString().startsWith("spottrain-agent-")).findFirst().orElseThrow();
+        }
+        Path cds = dir.resolve("cds");
+        Files.createDirectories(cds);
+        Files.writeString(cds.resolve("agent-1.jsa"), "an archive of another jar set"); // an upgrade's leftover
+        for (int i = 0; i < 2; i++) {
+            var pb = new ProcessBuilder(home.resolve("bin/spottrain-agent").toString(), "--cds-archive").redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("cds.log").toFile());
+            pb.environment().putAll(Map.of("SPOTTRAIN_CDS_DIR", cds.toString(),
+                    "SPOTTRAIN_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            assertEquals(0, pb.start().waitFor(), Files.readString(dir.resolve("cds.log")));
+            assertTrue(Files.readString(dir.resolve("cds.log")).contains("class data archive: " + cds), Files.readString(dir.resolve("cds.log")));
+            try (Stream<Path> s = Files.list(cds)) {
+                List<Path> files = s.toList();
+                assertEquals(1, files.size(), "one archive, the leftover and any dump gone: " + files);
+                assertTrue(files.get(0).getFileName().toString().matches("agent-\\d+\\.jsa") && files.get(0).toFile().length() > 1_000_000,
+                        files.toString());
             }
         }
     }
