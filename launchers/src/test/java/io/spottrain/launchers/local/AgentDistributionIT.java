@@ -41,13 +41,17 @@ class AgentDistributionIT {
         return p.waitFor();
     }
 
+    /** The tarball unpacked into the test's directory: its home ({@code spottrain-agent-<version>/}). */
+    Path unpack() throws Exception {
+        assertEquals(0, run(dir, "tar", "xzf", tarball().toString()));
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("spottrain-agent-")).findFirst().orElseThrow();
+        }
+    }
+
     @Test
     void theUnpackedDistributionJoinsAClusterFromItsEnvironmentAndRunsAJob() throws Exception {
-        assertEquals(0, run(dir, "tar", "xzf", tarball().toString()));
-        Path home;
-        try (Stream<Path> s = Files.list(dir)) {
-            home = s.filter(p -> p.getFileName().toString().startsWith("spottrain-agent-")).findFirst().orElseThrow();
-        }
+        Path home = unpack();
         for (String f : List.of("bin/spottrain-agent", "etc/agent.env.example", "etc/logback.xml", "systemd/spottrain-agent.service")) {
             assertTrue(Files.isRegularFile(home.resolve(f)), f);
         }
@@ -100,11 +104,7 @@ class AgentDistributionIT {
     /** An image bake writes the class data archive ahead, as the build does; a second run finds it current. */
     @Test
     void theCdsArchiveFlagWritesTheArchiveAnImageBakes() throws Exception {
-        assertEquals(0, run(dir, "tar", "xzf", tarball().toString()));
-        Path home;
-        try (Stream<Path> s = Files.list(dir)) {
-            home = s.filter(p -> p.getFileName().toString().startsWith("spottrain-agent-")).findFirst().orElseThrow();
-        }
+        Path home = unpack();
         Path cds = dir.resolve("cds");
         Files.createDirectories(cds);
         Files.writeString(cds.resolve("agent-1.jsa"), "an archive of another jar set"); // an upgrade's leftover
