@@ -151,6 +151,9 @@ function mountJob() {
     h('p', {}, h('a', { href: '#/jobs' }, '← all jobs')),
     h('h1', {}, 'Job ', h('span', { id: 'job-id' }, id), ' ', h('span', { id: 'job-state' })),
     h('dl', { class: 'facts', id: 'job-facts' }),
+    h('section', { class: 'panel', 'aria-labelledby': 'explain-title', id: 'explain' },
+      h('h2', { id: 'explain-title' }, 'Placement'),
+      h('p', { id: 'explain-answer' }), h('ul', { id: 'explain-why' })),
     h('section', { class: 'panel', 'aria-labelledby': 'actions-title', id: 'actions' },
       h('h2', { id: 'actions-title' }, 'Actions'),
       h('p', { id: 'actions-why', class: 'why' }, viewerWhy || ''),
@@ -182,6 +185,7 @@ function mountJob() {
     h('h2', {}, 'Generations and recoveries'), h('div', { id: 'recoveries' }),
     h('h2', {}, 'Checkpoints'), h('dl', { class: 'facts', id: 'checkpoints' }),
     h('h2', {}, 'Ranks'), h('div', { id: 'members' }),
+    h('p', { id: 'rank-log-title', class: 'why' }), h('pre', { id: 'rank-log', class: 'log', tabindex: 0, 'aria-labelledby': 'rank-log-title' }),
     h('h2', {}, 'Scaling events'), h('div', { id: 'scaling' }),
     h('h2', {}, 'Events'), h('div', { id: 'events' }));
   for (const b of ['workers-down', 'workers-up', 'workers', 'resize-message', 'resize-button', 'checkpoint-button', 'cancel-button']) {
@@ -223,9 +227,13 @@ function doCancel() {
 }
 
 async function updateJob(id) {
-  const [job, scale] = await Promise.all([api('GET', '/api/v1/jobs/' + encodeURIComponent(id)),
-    api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/scale')]);
+  const [job, scale, explain] = await Promise.all([api('GET', '/api/v1/jobs/' + encodeURIComponent(id)),
+    api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/scale'),
+    api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/explain').catch(() => null)]);
   if (state.route.view !== 'job' || state.route.id !== id) return;
+  // why it waits or where it runs (the same answer as ./spottrain explain)
+  fill('explain-answer', explain ? explain.answer : 'not available');
+  fill('explain-why', (explain ? explain.why : []).map((w) => h('li', {}, w)));
   const first = state.scale === null;
   state.scale = scale;
   const terminal = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state);
@@ -280,7 +288,8 @@ async function updateJob(id) {
   fill('members', table('members-table', [{ label: 'Rank', num: true }, 'Node', 'Market', { label: 'Price', num: true },
     { label: 'PID', num: true }, 'Rank log (on the node)', 'Exit'],
   (job.members || []).map((m) => h('tr', {}, td(m.rank, true), td(m.nodeId), td(m.market), td(usd(m.pricePerHour) + '/h', true),
-    td(m.pid, true), h('td', {}, h('code', {}, m.logFile || '-')), td(m.exitCode)))));
+    td(m.pid, true), h('td', {}, h('button', { type: 'button', 'data-log-rank': m.rank, onclick: () => showLog(id, m.rank) }, 'Show log'),
+      ' ', h('code', {}, m.logFile || '-')), td(m.exitCode)))));
   fill('scaling', table('scaling-table', ['At', { label: 'Generation', num: true }, 'From → to', { label: 'Running', num: true },
     'Outcome', 'Source', 'Actor', 'Message', 'Reason'],
   scale.events.slice().reverse().map((e) => h('tr', {}, td(e.at), td(e.generation, true), td(e.from + ' → ' + e.to),
@@ -288,6 +297,19 @@ async function updateJob(id) {
   fill('events', table('events-table', ['At', 'Type', { label: 'Gen', num: true }, 'Node', 'Message', 'By'],
     (job.events || []).slice().reverse().map((e) => h('tr', {}, td(e.at), td(e.type), td(e.generation, true), td(e.node),
       td(e.message), td(e.by)))), 'newest ' + (job.events || []).length + ' of ' + job.eventCount);
+}
+// a rank's output, read by its node's agent (secrets masked); fetched on request, not polled
+async function showLog(id, rank) {
+  fill('rank-log-title', 'Rank ' + rank + ': loading…');
+  try {
+    const log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/ranks/' + rank + '/log?bytes=16384');
+    fill('rank-log-title', 'Rank ' + rank + ' on ' + log.nodeId + ', generation ' + log.generation + ': the last '
+      + Math.min(log.size, 16384) + ' of ' + log.size + ' bytes of ' + log.file);
+    fill('rank-log', log.text);
+  } catch (e) {
+    fill('rank-log-title', 'Rank ' + rank + ': ' + e.message);
+    fill('rank-log', '');
+  }
 }
 function mergeWorld(generations, polled) {
   const all = generations.concat(polled).sort((a, b) => a[0] - b[0]);

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Train on Spot GPU machines without losing work.",
         subcommands = {
             DemoCommand.class, UpCommand.class, DownCommand.class, ValidateCommand.class, SubmitCommand.class,
-            StatusCommand.class, CancelCommand.class, CheckpointCommand.class, ResizeCommand.class, ScalingEventsCommand.class, CheckpointsCommand.class, NodesCommand.class,
+            StatusCommand.class, CancelCommand.class, CheckpointCommand.class, ResizeCommand.class, ScalingEventsCommand.class, ExplainCommand.class, LogsCommand.class, CheckpointsCommand.class, NodesCommand.class,
             TokenCommand.class, CostCommand.class, BenchCommand.class, Ec2Command.class, AutoscalerCommand.class, CoordinatorProcess.class, AgentMain.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -45,9 +45,24 @@ final class ResizeCommand implements Callable<Integer> {
         }
         JsonNode last = answer.path("request");
         JsonNode scale = answer.path("scale");
-        System.out.println("job " + jobId + ": " + last.path("outcome").asText() + ", " + last.path("from").asInt() + " -> "
-                + last.path("to").asInt() + " workers (running " + scale.path("running").asInt() + ", generation "
-                + scale.path("generation").asLong() + ")");
+        System.out.println(line(jobId, last, scale));
         return 0;
+    }
+
+    /** The answer for people: what the job runs at, what it was asked, and what happens next. */
+    static String line(String jobId, JsonNode request, JsonNode scale) {
+        int running = scale.path("running").asInt();
+        int to = request.path("to").asInt();
+        String where = "running " + running + " in generation " + scale.path("generation").asLong();
+        String outcome = request.path("outcome").asText();
+        if (outcome.equals("unchanged")) {
+            return "job " + jobId + ": unchanged: already set to " + to + " workers (" + where + ")";
+        }
+        if (!outcome.equals("accepted")) { // an older job manager's answer carries no request of its own
+            return "job " + jobId + ": " + (outcome.isEmpty() ? "answered" : outcome) + " (" + where + "): see scaling-events " + jobId;
+        }
+        String next = to > running ? "grows to " + to + " at its next safe point" : to < running ? "shrinks to " + to + " at its next safe point"
+                : "runs at " + to + " already";
+        return "job " + jobId + ": accepted: " + request.path("from").asInt() + " -> " + to + " workers (" + where + "): " + next;
     }
 }

@@ -2,6 +2,8 @@ package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.protocol.json.Json;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,14 +36,14 @@ final class ScalingEventsCommand implements Callable<Integer> {
             System.out.println("no resize requests");
             return 0;
         }
-        System.out.printf("%-24s %-4s %-8s %-9s %-7s %-30s %s%n", "AT", "GEN", "FROM->TO", "OUTCOME", "SOURCE", "BY", "MESSAGE / REASON");
+        var rows = new ArrayList<List<String>>();
         for (JsonNode e : scale.path("events")) {
             String text = e.path("message").isNull() ? "" : e.path("message").asText();
             if (!e.path("reason").isNull()) text = text + (text.isEmpty() ? "" : " / ") + e.path("reason").asText();
-            System.out.printf("%-24s %-4d %-8s %-9s %-7s %-30s %s%n", e.path("at").asText(), e.path("generation").asLong(),
-                    e.path("from").asInt() + "->" + e.path("to").asInt(), e.path("outcome").asText(), e.path("source").asText(),
-                    e.path("actor").isNull() ? "-" : e.path("actor").asText(), text);
+            rows.add(List.of(e.path("at").asText(), e.path("generation").asText(), e.path("from").asInt() + "->" + e.path("to").asInt(),
+                    e.path("outcome").asText(), e.path("source").asText(), e.path("actor").isNull() ? "-" : e.path("actor").asText(), text));
         }
+        System.out.print(Text.table(List.of("AT", "GEN", "FROM->TO", "OUTCOME", "SOURCE", "BY", "MESSAGE / REASON"), rows));
         return 0;
     }
 }

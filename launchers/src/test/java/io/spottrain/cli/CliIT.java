@@ -89,6 +89,46 @@ class CliIT {
             Result list = cli("status", "--state-dir", state);
             assertTrue(list.out().lines().anyMatch(l -> l.startsWith(job.path("id").asText()) && l.contains("SUCCEEDED")), list.out());
 
+            // a rank's output, read by its node's agent; a rank the job does not have is a 404 naming it
+            Result log = cli("logs", job.path("id").asText(), "--rank", "1", "--state-dir", state);
+            assertEquals(0, log.code(), log.err());
+            assertTrue(log.out().contains("of 3: sum=8 ok"), log.out());
+            assertTrue(log.err().startsWith("job " + job.path("id").asText() + " generation 1 rank 1 on node"), log.err());
+            Result noRank = cli("logs", job.path("id").asText(), "--rank", "7", "--state-dir", state);
+            assertEquals(1, noRank.code(), noRank.out());
+            assertTrue(noRank.err().contains("has no rank 7 in generation 1 (world size 3)"), noRank.err());
+
+            // explain: an ended job says how it ended; one no live node fits says which field keeps each pool off
+            Result ended = cli("explain", job.path("id").asText(), "--state-dir", state);
+            assertEquals(0, ended.code(), ended.err());
+            assertTrue(ended.out().startsWith("job " + job.path("id").asText() + " SUCCEEDED: ended SUCCEEDED"), ended.out());
+            Path onDemand = dir.resolve("on-demand.yaml");
+            Files.writeString(onDemand, """
+                    apiVersion: spottrain/v1
+                    kind: TrainingJob
+                    metadata: {name: wants-on-demand}
+                    spec:
+                      workers: {min: 1, max: 1, gpusPerWorker: 0}
+                      command: [sleep, "1"]
+                      placement: {market: on-demand}
+                    """);
+            Result waiting = cli("submit", onDemand.toString(), "--state-dir", state, "-o", "json");
+            assertEquals(0, waiting.code(), waiting.err());
+            String waitingId = Json.MAPPER.readTree(waiting.out()).path("id").asText();
+            Result why = cli("explain", waitingId, "--state-dir", state);
+            assertEquals(0, why.code(), why.err());
+            assertTrue(why.out().contains(": waits: ") && why.out().contains("0 free node(s) fit it, it needs 1 (spec.workers.min)")
+                    && why.out().contains("spot g5.xlarge node(s) in local-a are kept off by spec.placement.market: on-demand takes no spot node")
+                    && why.out().contains("on-demand g5.xlarge (1 GPUs, $1.006/h, no limit known): fits"), why.out());
+            JsonNode whyJson = Json.MAPPER.readTree(cli("explain", waitingId, "--state-dir", state, "-o", "json").out());
+            int spotNodes = 0;
+            for (JsonNode pool : whyJson.path("pools")) {
+                assertFalse(pool.path("fits").asBoolean(), pool.toString());
+                spotNodes += pool.path("nodes").asInt();
+            }
+            assertEquals(3, spotNodes, whyJson.toString());
+            assertEquals(0, cli("cancel", waitingId, "--state-dir", state).code());
+
             // the trainer's checkpoints: local tiers, uploaded to the cluster's embedded S3, listed and pulled back
             Result mlp = cli("submit", TestCluster.ROOT.resolve("examples/jobs/mlp-elastic.yaml").toString(), "--wait", "--timeout", "120",
                     "--state-dir", state, "-o", "json");

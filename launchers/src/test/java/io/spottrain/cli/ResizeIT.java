@@ -69,7 +69,8 @@ class ResizeIT {
 
             var up = CliIT.cli("resize", id, "--workers", "4", "--message", "more capacity", "--state-dir", cluster.stateDir.toString());
             assertEquals(0, up.code(), up.err());
-            assertTrue(up.out().startsWith("job " + id + ": accepted, 2 -> 4 workers (running 2, generation 2)"), up.out());
+            assertTrue(up.out().startsWith("job " + id + ": accepted: 2 -> 4 workers (running 2 in generation 2): grows to 4 at its next safe point"),
+                    up.out());
             JsonNode g3 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 4,
                     Duration.ofSeconds(120));
             assertTrue(g3.path("events").toString().contains("for the resize to 4 workers"), "one node launched: " + g3.path("events"));

@@ -5,6 +5,7 @@ import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RankProcess;
+import io.spottrain.agent.supervision.RankLogs;
 import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
@@ -108,6 +109,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
                 .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
+                .onMessage(AgentProtocol.TailRankLog.class, m -> {
+                    m.replyTo().tell(RankLogs.read(node.nodeId(), supervisor, m, redactor));
+                    return this;
+                })
                 .onMessage(ContractMessage.class, this::onContract)
                 .onMessage(RestoreFinished.class, this::onRestoreFinished)
                 .onMessage(NoticeSeen.class, this::onNotice)

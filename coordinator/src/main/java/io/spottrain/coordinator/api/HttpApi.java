@@ -50,6 +50,8 @@ import org.slf4j.LoggerFactory;
  * GET  /api/v1/jobs/{id}/scale   POST /api/v1/jobs/{id}/scale {workers, message?, expectedGeneration?}  (live resize)
  * POST /api/v1/session {token}   POST /api/v1/session/logout   GET /api/v1/session   (the console: cookie session + CSRF token)
  * GET  /metrics                  (Prometheus text format; a viewer token)
+ * GET  /api/v1/jobs/{id}/explain  (why it waits or where it runs: pools, fleet, queue)
+ * GET  /api/v1/jobs/{id}/ranks/{rank}/log?bytes=N  (the end of a rank's output, from its node's agent, secrets masked)
  * GET  /console                  (the operator console: a page and its script, no data; it logs in with a token)
  * </pre>
  *
@@ -106,6 +108,8 @@ public final class HttpApi implements AutoCloseable {
             config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint, Role.OPERATOR);
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
+            config.routes.get("/api/v1/jobs/{id}/explain", new ExplainRoutes(reads, launcher)::get, Role.VIEWER);
+            config.routes.get("/api/v1/jobs/{id}/ranks/{rank}/log", new RankLogRoutes(reads, asks)::get, Role.VIEWER);
             var scaleRoutes = new ScaleRoutes(reads, this::answer);
             config.routes.get("/api/v1/jobs/{id}/scale", scaleRoutes::get, Role.VIEWER);
             config.routes.post("/api/v1/jobs/{id}/scale", scaleRoutes::post, Role.OPERATOR);

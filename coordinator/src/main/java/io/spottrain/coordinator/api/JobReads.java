@@ -49,10 +49,14 @@ public final class JobReads {
                 .map(d -> d.withProgress(store.get(Table.PROGRESS, id).map(p -> JobDocument.readValue(p, JobProgress.class)).orElse(null)));
     }
 
+    /** The job's spec as submitted. */
+    public Optional<JobSpec> spec(String id) {
+        return store.get(Table.SPECS, id).map(specs::get);
+    }
+
     public Optional<JobView> job(String id) {
         return document(id).map(d -> {
-            var spec = store.get(Table.SPECS, id).map(specs::get)
-                    .orElseThrow(() -> new IllegalStateException("job " + id + " has no stored spec"));
+            var spec = spec(id).orElseThrow(() -> new IllegalStateException("job " + id + " has no stored spec"));
             long from = Math.max(0, d.eventCount() - VIEW_EVENTS);
             return JobView.of(d, spec, events(id, from, d.eventCount()), clock.instant());
         });

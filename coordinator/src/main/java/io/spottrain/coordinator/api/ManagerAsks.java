@@ -3,6 +3,7 @@ package io.spottrain.coordinator.api;
 import io.spottrain.coordinator.autoscale.Autoscaler;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.Outcome;
+import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.ClusterConfig;
 import java.time.Duration;
 import java.util.Set;
@@ -77,8 +78,18 @@ final class ManagerAsks {
 
     /** The autoscaler's status (a read: no in-flight tracking, a plain timeout). */
     Autoscaler.Status autoscaler() throws Unanswered {
+        return read(JobManager.AutoscalerStatus::new);
+    }
+
+    /** The end of a rank's output from the agent of {@code nodeId} (through the job manager, which knows the agents). */
+    AgentProtocol.RankLog rankLog(String nodeId, String jobId, long generation, int rank, String file, int maxBytes) throws Unanswered {
+        return read(replyTo -> new JobManager.TailRankLog(nodeId, new AgentProtocol.TailRankLog(jobId, generation, rank, file, maxBytes,
+                replyTo)));
+    }
+
+    private <T> T read(Function<ActorRef<T>, JobManager.Command> message) throws Unanswered {
         try {
-            return AskPattern.<JobManager.Command, Autoscaler.Status>ask(jobManager, JobManager.AutoscalerStatus::new, timeout, system.scheduler())
+            return AskPattern.<JobManager.Command, T>ask(jobManager, message::apply, timeout, system.scheduler())
                     .toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new Unanswered(timedOut());

@@ -17,7 +17,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,6 +97,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     /** The autoscaler's state for {@code autoscaler status} ({@link Autoscaler.Status#disabled} without a policy). */
     public record AutoscalerStatus(ActorRef<Autoscaler.Status> replyTo) implements Command, WireMessage {}
+
+    /** The API's request for a rank's output, for the node's agent (which answers the request's {@code replyTo}). */
+    public record TailRankLog(String nodeId, AgentProtocol.TailRankLog request) implements Command, WireMessage {}
 
     /** Reserve up to {@code count} free nodes that fit the job for its next generation (staged newcomers); none while a job waits. */
     public record Reserve(String jobId, JobSpec spec, int count) implements Command {}
@@ -222,6 +224,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 })
                 .onMessage(Reported.class, m -> agents.onReport(m.report()))
                 .onMessage(Membership.class, m -> agents.onMembership(m.event()))
+                .onMessage(TailRankLog.class, agents::onTailRankLog)
                 .onMessage(WantsNodes.class, this::onWantsNodes)
                 .onMessage(ReleaseNodes.class, r -> {
                     if (r.then() != null) queue.add(r.then()); // ahead of the release's placement round
@@ -373,23 +376,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             if (offer) capacity.offer();
             return;
         }
-        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs))) {
-            var master = masters.get(o.job().jobId());
-            if (master == null) {
-                queue.remove(o.job().jobId());
-                continue;
-            }
-            if (o.waitReason() != null) {
-                master.tell(new JobMaster.Waiting(o.waitReason()));
-                continue;
-            }
-            var assigned = new ArrayList<JobMaster.Assignment>();
-            for (String n : o.placement().nodeIds()) {
-                nodes.assign(n, o.job().jobId());
-                assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n)));
-            }
-            master.tell(new JobMaster.Placed(assigned));
-        }
+        capacity.placeWaiting();
         preemption.consider(queue.requests(), nodes, jobs, masters, clock.instant());
         if (offer && queue.isEmpty()) capacity.offer();
     }

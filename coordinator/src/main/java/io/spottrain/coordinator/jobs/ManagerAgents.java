@@ -50,6 +50,19 @@ final class ManagerAgents {
         return Behaviors.same();
     }
 
+    /** The API asks for a rank's output: the node's agent answers the API itself; for a node that is not live, the answer is here. */
+    Behavior<JobManager.Command> onTailRankLog(JobManager.TailRankLog t) {
+        var agent = nodes.agent(t.nodeId());
+        var r = t.request();
+        if (agent != null) {
+            agent.tell(r);
+        } else {
+            r.replyTo().tell(new AgentProtocol.RankLog(r.jobId(), r.generation(), r.rank(), t.nodeId(), null, 0, "", "node " + t.nodeId()
+                    + " is not live (lost, or stopped): its rank logs stayed on its disk, or went with the machine"));
+        }
+        return Behaviors.same();
+    }
+
     private Behavior<JobManager.Command> onNodeDescribed(AgentProtocol.NodeDescribed d) {
         String nodeId = d.node().nodeId();
         var refused = nodes.refusal(d);

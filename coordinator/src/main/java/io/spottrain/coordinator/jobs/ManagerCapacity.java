@@ -29,6 +29,27 @@ final class ManagerCapacity {
         this.masters = masters;
     }
 
+    /** Places waiting jobs on free nodes in the queue's order, telling each job where it runs or why it waits. */
+    void placeWaiting() {
+        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs))) {
+            var master = masters.get(o.job().jobId());
+            if (master == null) {
+                queue.remove(o.job().jobId());
+                continue;
+            }
+            if (o.waitReason() != null) {
+                master.tell(new JobMaster.Waiting(o.waitReason()));
+                continue;
+            }
+            var assigned = new ArrayList<JobMaster.Assignment>();
+            for (String n : o.placement().nodeIds()) {
+                nodes.assign(n, o.job().jobId());
+                assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n)));
+            }
+            master.tell(new JobMaster.Placed(assigned));
+        }
+    }
+
     /** A job's desired worker count changed: offers to it stop there. */
     <T> Behavior<T> onResized(JobManager.Resized r, Behavior<T> same) {
         jobs.computeIfPresent(r.jobId(), (id, j) -> j.withDesired(r.desired()));

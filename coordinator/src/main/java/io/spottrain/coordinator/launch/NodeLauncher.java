@@ -45,6 +45,14 @@ public interface NodeLauncher extends AutoCloseable {
     }
 
     /**
+     * The pools (instance type and zone, as the launcher names them) it leaves out for now, with why
+     * (a capacity error and until when): for {@code explain}. Default: none.
+     */
+    default Map<String, String> unavailable() {
+        return Map.of();
+    }
+
+    /**
      * Housekeeping the job manager runs every few minutes, off its thread: {@code known} holds every
      * name (node id, instance id) of a machine that is registered, or was within the launcher's
      * grace, or that a restored job still expects. A cloud launcher adopts the machines of this

@@ -56,12 +56,47 @@ public final class GangScheduler {
     }
 
     public static boolean fits(JobSpec.Spec spec, NodeRecord n) {
-        var p = spec.placement();
         var info = n.info();
-        return p.market().admits(info.market())
-                && info.gpus() >= spec.workers().gpusPerWorker()
-                && (p.instanceTypes().isEmpty() || p.instanceTypes().contains(info.instanceType()))
-                && (p.maxPricePerHour() <= 0 || info.pricePerHour() <= p.maxPricePerHour());
+        return misfit(spec, info.market(), info.instanceType(), info.gpus(), info.pricePerHour()) == null;
+    }
+
+    /** The spec constraint that keeps a rank of the job off a node like this, checked in this order; null when it fits. */
+    public static Constraint misfit(JobSpec.Spec spec, NodeMarket market, String instanceType, int gpus, double pricePerHour) {
+        var p = spec.placement();
+        if (!p.market().admits(market)) return Constraint.MARKET;
+        if (gpus < spec.workers().gpusPerWorker()) return Constraint.GPUS;
+        if (!p.instanceTypes().isEmpty() && !p.instanceTypes().contains(instanceType)) return Constraint.INSTANCE_TYPE;
+        if (p.maxPricePerHour() > 0 && pricePerHour > p.maxPricePerHour()) return Constraint.MAX_PRICE;
+        return null;
+    }
+
+    /** A placement constraint of the job spec, by the field that states it. */
+    public enum Constraint {
+        MARKET("spec.placement.market"),
+        GPUS("spec.workers.gpusPerWorker"),
+        INSTANCE_TYPE("spec.placement.instanceTypes"),
+        MAX_PRICE("spec.placement.maxPricePerHour");
+
+        private final String field;
+
+        Constraint(String field) {
+            this.field = field;
+        }
+
+        public String field() {
+            return field;
+        }
+
+        /** Why a node of these attributes fails this constraint of {@code spec}, naming the field. */
+        public String why(JobSpec.Spec spec, NodeMarket market, String instanceType, int gpus, double pricePerHour) {
+            var p = spec.placement();
+            return field + ": " + switch (this) {
+                case MARKET -> p.market().label() + " takes no " + market.label() + " node";
+                case GPUS -> spec.workers().gpusPerWorker() + " GPUs per worker, the node has " + gpus;
+                case INSTANCE_TYPE -> instanceType + " is not one of " + String.join(", ", p.instanceTypes());
+                case MAX_PRICE -> "$" + pricePerHour + "/h is above $" + p.maxPricePerHour() + "/h";
+            };
+        }
     }
 
     /** Spot first; then the tightest GPU fit (big machines stay free for big jobs); then price; then name. */

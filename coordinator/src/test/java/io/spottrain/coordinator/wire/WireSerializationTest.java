@@ -70,7 +70,9 @@ class WireSerializationTest {
                 new AgentProtocol.StopGeneration("j-1", 3, "cancelled"),
                 new AgentProtocol.NodeDescribed(node, agent,
                         List.of(new AgentProtocol.RankStatus("j-1", 2, 1, 4242, true, 0, "tail", 900, 0.5, "ab", 800, 850))),
-                new AgentProtocol.RankExited("j-1", 3, 1, "node1", 137, "Killed"));
+                new AgentProtocol.RankExited("j-1", 3, 1, "node1", 137, "Killed"),
+                new AgentProtocol.RankLog("j-1", 3, 1, "node1", "/var/lib/spottrain/logs/j-1-g2-rank1.log", 9000, "step 10\n", null),
+                new AgentProtocol.RankLog("j-1", 3, 1, "node1", null, 0, "", "node node1 has no output"));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
         }
@@ -87,7 +89,10 @@ class WireSerializationTest {
         ActorRef<Outcome> replyTo = kit.<Outcome>createTestProbe().getRef();
         List<Object> msgs = List.of(new JobManager.SubmitJob(spec, "test", replyTo), new JobManager.CancelJob("j-1", "why", "test", replyTo),
                 new JobManager.CheckpointJob("j-1", "test", replyTo), new Outcome.JobAck("j-1", JobState.RUNNING),
-                new Outcome.Refused(Outcome.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"));
+                new Outcome.Refused(Outcome.Refusal.UNFIT, "spec.workers.gpusPerWorker: 8 GPUs"),
+                // the API asks the job manager for a rank's output; the agent answers the API's own ask actor
+                new JobManager.TailRankLog("node1", new AgentProtocol.TailRankLog("j-1", 3, 1, "/var/lib/spottrain/logs/j-1-g2-rank1.log",
+                        16384, kit.<AgentProtocol.RankLog>createTestProbe().getRef())));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
         }

@@ -352,4 +352,11 @@ public final class Ec2Launcher implements NodeLauncher {
     public Map<Pool, PoolBook.Cooling> coolingPools() {
         return pools.cooling(clock.instant());
     }
+
+    @Override
+    public Map<String, String> unavailable() {
+        var out = new TreeMap<String, String>(); // sorted: one subnet per line, the same order every time
+        coolingPools().forEach((pool, c) -> out.put(pool + " (" + pool.subnetId() + ")", c.code() + " until " + c.until() + " (" + c.message() + ")"));
+        return out;
+    }
 }

@@ -107,6 +107,10 @@ class Ec2LauncherTest {
         assertFalse(fleets.get(0).get("ClientToken").equals(fleets.get(1).get("ClientToken")), "another request, another token");
         assertEquals(Set.of(new Pool("p3.2xlarge", A, "us-east-1a")), launcher.coolingPools().keySet());
         assertEquals("InsufficientInstanceCapacity", launcher.coolingPools().values().iterator().next().code());
+        // explain shows it: the pool, the code and until when
+        assertEquals(Set.of("p3.2xlarge/us-east-1a (" + A + ")"), launcher.unavailable().keySet());
+        assertTrue(launcher.unavailable().get("p3.2xlarge/us-east-1a (" + A + ")").startsWith("InsufficientInstanceCapacity until "),
+                launcher.unavailable().toString());
         now = now.plus(Duration.ofMinutes(6)); // the config's pool cooldown is 5 minutes
         assertTrue(launcher.coolingPools().isEmpty(), "asked again after the cooldown");
     }

@@ -81,6 +81,12 @@ class ConsoleIT {
                 });
                 wait.until(b -> text(b, "job-generation").equals("1") && b.findElement(By.id("resize-button")).isEnabled());
                 assertEquals("2", browser.findElement(By.id("workers")).getAttribute("value"));
+                // where it runs and why, as ./spottrain explain says it
+                wait.until(b -> text(b, "explain-answer").startsWith("running on 2 node(s), generation 1: "));
+                assertTrue(text(browser, "explain-why").contains("Spot first"), text(browser, "explain-why"));
+                // a rank's log one click away (read by its node's agent)
+                browser.findElement(By.cssSelector("button[data-log-rank='0']")).click();
+                wait.until(b -> text(b, "rank-log-title").startsWith("Rank 0 on node") && !text(b, "rank-log").isEmpty());
                 browser.findElement(By.id("workers-up")).click();
                 browser.findElement(By.id("workers-up")).click(); // bounded: max is 3
                 assertEquals("3", browser.findElement(By.id("workers")).getAttribute("value"), "the stepper stops at the spec's max");

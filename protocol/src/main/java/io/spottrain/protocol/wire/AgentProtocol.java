@@ -101,6 +101,26 @@ public final class AgentProtocol {
     /** Asks the rank to checkpoint when it has completed {@code step} (-1: at the next step boundary). */
     public record RequestCheckpoint(String jobId, long generation, long step) implements Command {}
 
+    /** Most bytes of a rank's output one {@link TailRankLog} returns. */
+    public static final int MAX_LOG_BYTES = 64 * 1024;
+
+    /**
+     * Asks for the end of a rank's output on this node (at most {@code maxBytes}, capped at
+     * {@link #MAX_LOG_BYTES}); the agent answers {@code replyTo} with {@link RankLog}. Ranks that
+     * ended too, while the node lives (their logs stay in its work directory). {@code file} is the
+     * log the rank reported (a rank re-formed in place keeps its first generation's file; null: the
+     * generation's own name); the agent reads it only inside its own log directory.
+     */
+    public record TailRankLog(String jobId, long generation, int rank, String file, int maxBytes, ActorRef<RankLog> replyTo)
+            implements Command {}
+
+    /**
+     * The end of a rank's output, starting at a line boundary, with the agent's and the job's secrets
+     * masked; {@code size} is the whole file's length. {@code error} says why there is none (text empty).
+     */
+    public record RankLog(String jobId, long generation, int rank, String nodeId, String file, long size, String text, String error)
+            implements WireMessage {}
+
     /** Reports an agent sends to the job manager. */
     public interface Report extends WireMessage {}
 

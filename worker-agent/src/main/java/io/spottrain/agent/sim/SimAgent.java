@@ -4,6 +4,7 @@ import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -82,12 +83,17 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(PeerUnreachable.class, this::onPeerUnreachable)
                 .onMessage(HangIfIdle.class, this::onHang)
+                .onMessage(AgentProtocol.TailRankLog.class, m -> {
+                    m.replyTo().tell(new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), node.nodeId(), null, 0, "",
+                            "node " + node.nodeId() + " is simulated: its ranks write no output"));
+                    return this;
+                })
                 .build();
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode d) {
         coordinator = d.replyTo();
-        d.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), java.util.List.of()));
+        d.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), List.of()));
         heartbeatTo = d.heartbeatTo();
         if (heartbeatTo != null && d.heartbeatMillis() > 0) {
             timers.startTimerWithFixedDelay(Beat.INSTANCE, Duration.ofMillis(d.heartbeatMillis()));

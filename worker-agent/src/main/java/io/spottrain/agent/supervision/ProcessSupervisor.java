@@ -161,7 +161,17 @@ public final class ProcessSupervisor {
 
     /** The rank's output file. */
     public Path logFile(AgentProtocol.StartGeneration s) {
-        return workDir.resolve("logs").resolve(s.jobId() + "-g" + s.generation() + "-rank" + s.rank() + ".log");
+        return logFile(s.jobId(), s.generation(), s.rank());
+    }
+
+    /** Where rank output files live on this node. */
+    public Path logDir() {
+        return workDir.resolve("logs");
+    }
+
+    /** The output file of a job's rank in a generation (whether or not it exists). */
+    public Path logFile(String jobId, long generation, int rank) {
+        return workDir.resolve("logs").resolve(jobId + "-g" + generation + "-rank" + rank + ".log");
     }
 
     /** Stops a rank at once, with everything it started (SIGTERM, SIGKILL after 2 s). */

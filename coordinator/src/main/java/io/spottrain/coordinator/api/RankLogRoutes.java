@@ -1,0 +1,51 @@
+package io.spottrain.coordinator.api;
+
+import io.javalin.http.Context;
+import io.spottrain.coordinator.jobs.Member;
+import io.spottrain.protocol.wire.AgentProtocol;
+
+/**
+ * {@code GET /api/v1/jobs/{id}/ranks/{rank}/log[?bytes=N]} (viewer): the end of a rank's output in
+ * the job's current (or last) generation, read by the agent of the rank's node with secrets masked
+ * (at most 64 KiB; default 16 KiB). 404 names what is missing: the job, the rank, or the output (a
+ * node that is gone took its logs with it).
+ */
+final class RankLogRoutes {
+    static final int DEFAULT_BYTES = 16 * 1024;
+
+    private final JobReads reads;
+    private final ManagerAsks asks;
+
+    RankLogRoutes(JobReads reads, ManagerAsks asks) {
+        this.reads = reads;
+        this.asks = asks;
+    }
+
+    void get(Context ctx) {
+        String id = ctx.pathParam("id");
+        int rank;
+        int bytes;
+        try {
+            rank = Integer.parseInt(ctx.pathParam("rank"));
+            bytes = ctx.queryParam("bytes") == null ? DEFAULT_BYTES : Integer.parseInt(ctx.queryParam("bytes"));
+        } catch (NumberFormatException e) {
+            throw new HttpApi.ApiException(400, ApiError.of("bad log request: the rank and ?bytes= are whole numbers"));
+        }
+        if (bytes < 1 || bytes > AgentProtocol.MAX_LOG_BYTES) {
+            throw new HttpApi.ApiException(400, ApiError.of("bad log request: bytes must be 1.." + AgentProtocol.MAX_LOG_BYTES));
+        }
+        var d = reads.document(id).orElseThrow(() -> new HttpApi.ApiException(404, ApiError.of("no job named " + id)));
+        Member m = d.members().stream().filter(x -> x.rank() == rank).findFirst()
+                .orElseThrow(() -> new HttpApi.ApiException(404, ApiError.of("job " + id + " has no rank " + rank + " in generation "
+                        + d.generation() + " (world size " + d.members().size() + ")")));
+        AgentProtocol.RankLog log;
+        try {
+            log = asks.rankLog(m.nodeId(), id, d.generation(), rank, m.logFile(), bytes);
+        } catch (ManagerAsks.Unanswered e) {
+            throw new HttpApi.ApiException(503, ApiError.of("no answer from node " + m.nodeId() + "'s agent through the job manager (the node "
+                    + "may be unreachable or overloaded; try again): " + e.getMessage()));
+        }
+        if (log.error() != null) throw new HttpApi.ApiException(404, ApiError.of(log.error()));
+        HttpApi.json(ctx, 200, log);
+    }
+}
