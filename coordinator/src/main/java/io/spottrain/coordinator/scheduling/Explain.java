@@ -29,8 +29,8 @@ public final class Explain {
     /**
      * What the store and the launcher say now. {@code state} is the job's state name ({@code ended}: a
      * terminal one); {@code pendingReason} set while it waits for nodes (a recovering job too, which
-     * still lists its closed generation's {@code members}
-     * the nodes of its current generation; {@code target} the world size it aims for (desired count
+     * still lists its closed generation's members); {@code members} the nodes of its current (or
+     * last) generation; {@code target} the world size it aims for (desired count
      * or max); {@code unavailable} the launcher's pools left out, with why; {@code waiting} every job
      * waiting for nodes, this one included if it waits.
      */
