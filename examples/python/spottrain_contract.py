@@ -108,8 +108,12 @@ class Control:
         """Contract v2: re-formed for generation, training on from step."""
         self._send({"type": "reformed", "generation": generation, "step": step})
 
-    def progress(self, step, loss, samples_per_sec):
-        self._send({"type": "progress", "step": step, "loss": loss, "samplesPerSec": samples_per_sec})
+    def progress(self, step, loss, samples_per_sec, total_steps=None):
+        """total_steps: the step the run ends at, when known (the coordinator's ETA and growth decisions use it)."""
+        msg = {"type": "progress", "step": step, "loss": loss, "samplesPerSec": samples_per_sec}
+        if total_steps:
+            msg["totalSteps"] = int(total_steps)
+        self._send(msg)
 
     def checkpoint_written(self, step, directory, files, nbytes, stall_ms, persist_ms, reason):
         self._send({"type": "checkpoint", "step": step, "dir": directory, "files": files, "bytes": nbytes,

@@ -74,7 +74,7 @@ def main():
         w -= 0.1 * gw
         b -= 0.1 * gb
         step += 1
-        ctl.progress(step, loss, len(xs))
+        ctl.progress(step, loss, len(xs), a.steps)
         if a.checkpoint_every and step % a.checkpoint_every == 0:
             checkpoint("interval")
         if a.step_delay_ms:

@@ -30,6 +30,8 @@ const td = (v, num) => h('td', { class: num ? 'num' : null }, v === null || v ==
 const usd = (v) => (v === null || v === undefined ? '-' : '$' + Number(v).toFixed(v < 1 ? 4 : 2));
 const ago = (iso) => { if (!iso) return '-'; const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
   return s < 90 ? Math.round(s) + ' s' : s < 5400 ? Math.round(s / 60) + ' min' : (s / 3600).toFixed(1) + ' h'; };
+const dur = (sec) => { const s = Math.round(sec); const p = (n) => String(n).padStart(2, '0');
+  return s < 60 ? s + ' s' : s < 3600 ? Math.floor(s / 60) + ' m ' + p(s % 60) + ' s' : Math.floor(s / 3600) + ' h ' + p(Math.floor((s % 3600) / 60)) + ' m'; };
 const stateCell = (s) => h('td', {}, h('span', { class: 'state-' + s }, s));
 
 // ---- the API ----
@@ -133,18 +135,19 @@ async function updateJobs() {
   const jobs = await api('GET', '/api/v1/jobs');
   const rows = jobs.map((j) => h('tr', { 'data-job': j.id },
     h('td', {}, h('a', { href: '#/jobs/' + encodeURIComponent(j.id), 'data-job-link': j.id }, j.id)), td(j.name), stateCell(j.state),
-    td(j.generation, true), td(j.worldSize + ' of ' + j.minWorkers + '..' + j.maxWorkers, true), td(j.steps, true),
+    td(j.generation, true), td(j.worldSize + ' of ' + j.minWorkers + '..' + j.maxWorkers, true),
+    td(j.totalSteps ? j.steps + ' of ' + j.totalSteps : j.steps, true), td(j.etaSeconds === null ? '-' : dur(j.etaSeconds), true),
     td(j.loss === null ? '-' : j.loss.toFixed(4), true), td(usd(j.cost.actualUsd), true),
     td(j.cost.savingsPct + '%', true), td(j.pendingReason || j.reason || '')));
   fill('jobs', table('jobs-table', ['Job', 'Name', 'State', { label: 'Generation', num: true }, { label: 'Workers', num: true },
-    { label: 'Step', num: true }, { label: 'Loss', num: true }, { label: 'Cost so far', num: true }, { label: 'Savings', num: true },
-    'Why'], rows));
+    { label: 'Step', num: true }, { label: 'ETA', num: true }, { label: 'Loss', num: true }, { label: 'Cost so far', num: true },
+    { label: 'Savings', num: true }, 'Why'], rows));
 }
 
 // ---- one job ----
 function mountJob() {
   const id = state.route.id;
-  state.series[id] = state.series[id] || { step: [], world: [], loss: [] };
+  state.series[id] = state.series[id] || { points: [], after: 0 };
   const op = canOperate();
   const viewerWhy = op ? null : 'Your token is a ' + state.me.role + ' token: resizing, checkpointing and cancelling need an operator token.';
   fill('view',
@@ -180,8 +183,8 @@ function mountJob() {
       h('p', { id: 'action-result', role: 'status' })),
     h('h2', {}, 'Progress'),
     h('div', { class: 'charts' },
-      h('figure', {}, h('div', { id: 'chart-step' }), h('figcaption', {}, 'Step and world size over time (since this page opened; generations from the job\'s events)')),
-      h('figure', {}, h('div', { id: 'chart-loss' }), h('figcaption', {}, 'Loss (since this page opened)'))),
+      h('figure', {}, h('div', { id: 'chart-step' }), h('figcaption', {}, 'Step and world size over time (the coordinator\'s record: a point per 10 s for 4 h, per 5 min for 48 h; generations from the job\'s events)')),
+      h('figure', {}, h('div', { id: 'chart-loss' }), h('figcaption', {}, 'Loss over time (rank 0\'s reports, same record)'))),
     h('h2', {}, 'Generations and recoveries'), h('div', { id: 'recoveries' }),
     h('h2', {}, 'Checkpoints'), h('dl', { class: 'facts', id: 'checkpoints' }),
     h('h2', {}, 'Ranks'), h('div', { id: 'members' }),
@@ -227,9 +230,16 @@ function doCancel() {
 }
 
 async function updateJob(id) {
-  const [job, scale, explain] = await Promise.all([api('GET', '/api/v1/jobs/' + encodeURIComponent(id)),
+  const s = state.series[id];
+  const [job, scale, explain, series] = await Promise.all([api('GET', '/api/v1/jobs/' + encodeURIComponent(id)),
     api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/scale'),
-    api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/explain').catch(() => null)]);
+    api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/explain').catch(() => null),
+    api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/series?after=' + s.after).catch(() => null)]);
+  if (series) {
+    s.points = s.points.concat(series.points.filter((p) => p.t > s.after));
+    if (s.points.length > 20000) s.points.splice(0, s.points.length - 20000); // a page left open for days
+    s.after = Math.max(s.points.length ? s.points[s.points.length - 1].t : 0, series.cursor);
+  }
   if (state.route.view !== 'job' || state.route.id !== id) return;
   // why it waits or where it runs (the same answer as ./spottrain explain)
   fill('explain-answer', explain ? explain.answer : 'not available');
@@ -243,7 +253,9 @@ async function updateJob(id) {
     fact('Name', job.name), fact('Generation', job.generation, 'job-generation'),
     fact('World size', job.worldSize + ' (min ' + job.minWorkers + ', max ' + job.maxWorkers + ', desired '
       + (scale.desired === null ? 'max' : scale.desired) + ')', 'job-world'),
-    fact('Step', job.steps, 'job-step'), fact('Loss', job.loss === null ? null : job.loss.toFixed(5)),
+    fact('Step', job.totalSteps ? job.steps + ' of ' + job.totalSteps : job.steps, 'job-step'),
+    fact('ETA', job.etaSeconds === null ? null : dur(job.etaSeconds) + ' at ' + job.stepsPerSec.toFixed(2) + ' steps/s', 'job-eta'),
+    fact('Loss', job.loss === null ? null : job.loss.toFixed(5)),
     fact('Throughput', job.samplesPerSec ? job.samplesPerSec.toFixed(1) + ' samples/s' : null),
     fact('Cost so far', usd(job.cost.actualUsd) + ' (on-demand ' + usd(job.cost.onDemandUsd) + ', saved ' + job.cost.savingsPct + '%)'),
     fact('Market', job.market), fact('Priority', job.priority), fact('Submitted', job.submittedAt), fact('Why', job.pendingReason || job.reason));
@@ -264,22 +276,24 @@ async function updateJob(id) {
   $('checkpoint-button').disabled = !op || job.state !== 'RUNNING';
   $('cancel-button').disabled = !op || terminal;
   if (terminal) { $('resize-confirm-row').hidden = true; $('cancel-confirm-row').hidden = true; }
-  // charts
-  const s = state.series[id]; const now = Date.now();
-  const last = s.step[s.step.length - 1];
-  if (!last || last[1] !== job.steps || now - last[0] > 10000) { s.step.push([now, job.steps]); s.world.push([now, job.worldSize]); }
-  if (job.loss !== null && (!s.loss.length || s.loss[s.loss.length - 1][1] !== job.loss)) s.loss.push([now, job.loss]);
-  for (const arr of [s.step, s.world, s.loss]) if (arr.length > 600) arr.splice(0, arr.length - 600);
+  // charts: the coordinator's record of the job (fetched incrementally), and the step the job view has now
+  const pts = s.points;
+  const stepLine = pts.map((p) => [p.t * 1000, p.step]);
+  const worldLine = pts.map((p) => [p.t * 1000, p.worldSize]);
+  const lossLine = pts.filter((p) => p.loss !== null).map((p) => [p.t * 1000, p.loss]);
   const generations = (job.events || []).filter((e) => e.type === 'GENERATION_OPENED')
     .map((e) => [Date.parse(e.at), parseInt((e.message.match(/world size (\d+)/) || [0, 0])[1], 10)]);
-  fill('chart-step', chart([{ points: s.step, label: 'step', color: '#0550ae' },
-    { points: mergeWorld(generations, s.world), label: 'world size', color: '#bc4c00', right: true, steps: true }]));
-  fill('chart-loss', chart([{ points: s.loss, label: 'loss', color: '#116329' }]));
+  fill('chart-step', chart([{ points: stepLine, label: 'step', color: '#0550ae' },
+    { points: mergeWorld(generations, worldLine), label: 'world size', color: '#bc4c00', right: true, steps: true }]));
+  fill('chart-loss', chart([{ points: lossLine, label: 'loss', color: '#116329' }]));
   // recoveries
   fill('recoveries', table('recoveries-table', ['Kind', 'Node', { label: 'At step', num: true }, { label: 'Detect s', num: true },
     { label: 'Resume s', num: true }, { label: 'Back to training s', num: true }, { label: 'Lost steps', num: true }, 'In place'],
   (job.preemptions || []).map((p) => h('tr', {}, td(p.kind), td(p.node), td(p.atStep, true), td(p.detectSeconds, true),
-    td(p.resumeSeconds, true), td(p.backToTrainingSeconds, true), td(p.lostSteps, true), td(p.inPlaceRanks === null ? '-' : p.inPlaceRanks + ' ranks')))));
+    td(p.resumeSeconds, true), td(p.backToTrainingSeconds, true), td(p.lostSteps, true), td(p.inPlaceRanks === null ? '-' : p.inPlaceRanks + ' ranks')))
+    .concat((job.growths || []).map((g) => h('tr', { 'data-growth': g.atStep }, td('grow ' + g.fromWorkers + ' → ' + (g.toWorkers === null ? '?' : g.toWorkers)),
+      td('-'), td(g.atStep, true), td('-', true), td(g.resumeSeconds, true), td(g.backToTrainingSeconds, true), td(0, true),
+      td(g.inPlaceRanks === null ? '-' : g.inPlaceRanks + ' ranks'))))));
   const c = job.checkpoints;
   fill('checkpoints', fact('Committed steps', c.count), fact('Newest (local)', c.latestStep), fact('Newest in S3', c.remoteLatestStep),
     fact('Upload backlog', c.backlogSteps + ' steps, ' + (c.backlogBytes / 1048576).toFixed(1) + ' MiB', 'upload-backlog'),

@@ -55,8 +55,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--time-scale", defaultValue = "1.0", description = "multiplies the trace's times (default: ${DEFAULT-VALUE})")
     double timeScale;
 
-    @Option(names = "--step-delay-ms", description = "slows each training step (default: 10 with preemptions, else 0)")
+    @Option(names = "--step-delay-ms", description = "slows each training step by a fixed time, whatever the world size (default: 0)")
     Integer stepDelayMs;
+
+    @Option(names = "--batch-delay-ms", description = "emulated compute of a step's global batch, split across the ranks: a step at "
+            + "world size W takes this / W, so more workers train faster (default: 30 with preemptions, else 0)")
+    Integer batchDelayMs;
 
     @Option(names = "--job", description = "job spec to run (default: examples/jobs/mlp-elastic.yaml)")
     Path jobFile;
@@ -85,12 +89,12 @@ final class DemoCommand implements Callable<Integer> {
             throw new CliException("the demo job (" + home.relativize(spec.toAbsolutePath()) + ") needs at least " + min
                     + " workers (spec.workers.min); --workers " + workers + " cannot run it: use --workers " + min + " or more");
         }
-        String body = withSteps(yaml, steps != null ? steps : replay ? Integer.valueOf(2500) : null,
-                stepDelayMs != null ? stepDelayMs : replay ? Integer.valueOf(10) : null);
+        String body = withSteps(yaml, steps != null ? steps : replay ? Integer.valueOf(2500) : null, stepDelayMs,
+                batchDelayMs != null ? batchDelayMs : replay && stepDelayMs == null ? Integer.valueOf(30) : null);
         clearPreviousRun(dir);
         int onDemand = workers > 1 ? 1 : 0;
         say("starting a local cluster: 1 coordinator, " + workers + " workers (" + (workers - onDemand) + " spot, " + onDemand
-                + " on-demand) under " + dir + "; a job grows back into free nodes once its generation is " + scaleUpCooldown + " old");
+                + " on-demand) under " + dir + "; a job grows back into free nodes once its generation is " + scaleUpCooldown + " old and the growth pays");
         long t0 = System.nanoTime();
         // Ctrl-C or SIGTERM while the demo runs: the cluster it started stops with it (finally blocks do not run on a signal)
         var stopped = new AtomicBoolean();
@@ -265,8 +269,8 @@ final class DemoCommand implements Callable<Integer> {
         return Path.of("").toAbsolutePath();
     }
 
-    /** The spec as JSON with spec.env.STEPS and STEP_DELAY_MS set (the example job reads them). */
-    static String withSteps(String yaml, Integer steps, Integer stepDelayMs) {
+    /** The spec as JSON with spec.env.STEPS, STEP_DELAY_MS and BATCH_DELAY_MS set where given (the example job reads them). */
+    static String withSteps(String yaml, Integer steps, Integer stepDelayMs, Integer batchDelayMs) {
         try {
             var tree = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper(
                     new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml);
@@ -277,6 +281,10 @@ final class DemoCommand implements Callable<Integer> {
             if (stepDelayMs != null) {
                 if (stepDelayMs < 0) throw new CliException("--step-delay-ms must be >= 0, got " + stepDelayMs);
                 tree.with("spec").with("env").put("STEP_DELAY_MS", Integer.toString(stepDelayMs));
+            }
+            if (batchDelayMs != null) {
+                if (batchDelayMs < 0) throw new CliException("--batch-delay-ms must be >= 0, got " + batchDelayMs);
+                tree.with("spec").with("env").put("BATCH_DELAY_MS", Integer.toString(batchDelayMs));
             }
             return Json.write(tree);
         } catch (IOException | ClassCastException e) {

@@ -3,6 +3,7 @@ package io.spottrain.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Plain-text rendering of API answers for people. */
 final class Text {
@@ -37,7 +38,7 @@ final class Text {
     static JsonNode summary(JsonNode j) {
         var s = io.spottrain.protocol.json.Json.MAPPER.createObjectNode();
         for (String k : List.of("job", "state", "reason", "steps", "finalLoss", "paramsSha256", "paramsAgree", "generations",
-                "worldSize", "wallSeconds", "preemptions", "checkpoints", "cost")) {
+                "worldSize", "wallSeconds", "preemptions", "growths", "checkpoints", "cost")) {
             s.set(k, j.path(k).isMissingNode() ? io.spottrain.protocol.json.Json.MAPPER.nullNode() : j.get(k));
         }
         return s;
@@ -89,7 +90,35 @@ final class Text {
                         p.path("inPlaceRanks").asInt() > 0 ? ", " + p.path("inPlaceRanks").asInt() + " rank(s) re-formed in place" : ""));
             }
         }
+        if (j.path("growths").size() > 0) {
+            sb.append("  growths ").append(j.path("growths").size()).append(":\n");
+            for (JsonNode g : j.path("growths")) {
+                sb.append(String.format(Locale.ROOT, "    %d -> %s workers at step %d: resume %s, training again %s%s%n", g.path("fromWorkers").asInt(),
+                        or(g.get("toWorkers"), "?"), g.path("atStep").asLong(), seconds(g.path("resumeSeconds")),
+                        seconds(g.path("backToTrainingSeconds")),
+                        g.path("inPlaceRanks").asInt() > 0 ? ", " + g.path("inPlaceRanks").asInt() + " rank(s) re-formed in place" : ""));
+            }
+        }
         return sb.toString();
+    }
+
+    /** "step 120 of 1000, 2.5 steps/s, ETA 5 m 52 s": what is known of it; empty before the first step. */
+    static String progress(JsonNode j) {
+        long steps = j.path("steps").asLong();
+        if (steps <= 0) return "";
+        var sb = new StringBuilder("step ").append(steps);
+        if (j.path("totalSteps").isNumber()) sb.append(" of ").append(j.path("totalSteps").asLong());
+        if (j.path("stepsPerSec").isNumber()) sb.append(String.format(Locale.ROOT, ", %.2f steps/s", j.path("stepsPerSec").asDouble()));
+        if (j.path("etaSeconds").isNumber()) sb.append(", ETA ").append(duration(j.path("etaSeconds").asDouble()));
+        return sb.toString();
+    }
+
+    /** 42 s, 5 m 52 s, 3 h 07 m. */
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        if (s < 60) return s + " s";
+        if (s < 3600) return (s / 60) + " m " + String.format(Locale.ROOT, "%02d", s % 60) + " s";
+        return (s / 3600) + " h " + String.format(Locale.ROOT, "%02d", (s % 3600) / 60) + " m";
     }
 
     static String job(JsonNode j) {
@@ -108,6 +137,8 @@ final class Text {
             sb.append(", rendezvous ").append(j.path("masterAddr").asText()).append(':').append(j.path("masterPort").asInt());
         }
         sb.append('\n');
+        String progress = progress(j);
+        if (!progress.isEmpty()) sb.append("  ").append(progress).append('\n');
         var rows = new ArrayList<List<String>>();
         for (JsonNode m : j.path("members")) {
             rows.add(List.of(m.path("rank").asText(), m.path("nodeId").asText(), m.path("pid").asText(),

@@ -97,7 +97,7 @@ final class ContractMessages {
                 host.report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(), true));
             }
             case Contract.PROGRESS -> host.report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
-                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble()));
+                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble(), Math.max(0, n.path("totalSteps").asLong())));
             case Contract.CHECKPOINT_WRITTEN -> {
                 host.report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
                         n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),

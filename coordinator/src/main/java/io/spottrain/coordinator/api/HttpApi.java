@@ -51,6 +51,7 @@ import org.slf4j.LoggerFactory;
  * POST /api/v1/session {token}   POST /api/v1/session/logout   GET /api/v1/session   (the console: cookie session + CSRF token)
  * GET  /metrics                  (Prometheus text format; a viewer token)
  * GET  /api/v1/jobs/{id}/explain  (why it waits or where it runs: pools, fleet, queue)
+ * GET  /api/v1/jobs/{id}/series?after=EPOCH_SECONDS  (step, world size and loss over time: 10 s points for 4 h, 5 min for 48 h)
  * GET  /api/v1/jobs/{id}/ranks/{rank}/log?bytes=N  (the end of a rank's output, from its node's agent, secrets masked)
  * GET  /console                  (the operator console: a page and its script, no data; it logs in with a token)
  * </pre>
@@ -108,6 +109,8 @@ public final class HttpApi implements AutoCloseable {
             config.routes.post("/api/v1/jobs/{id}/checkpoint", this::checkpoint, Role.OPERATOR);
             config.routes.get("/api/v1/jobs/{id}/checkpoints", this::catalog, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/events", this::events, Role.VIEWER);
+            config.routes.get("/api/v1/jobs/{id}/series", ctx -> json(ctx, 200, reads.series(ctx.pathParam("id"), longParam(ctx, "after", 0))
+                    .orElseThrow(() -> noSuchJob(ctx.pathParam("id")))), Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/explain", new ExplainRoutes(reads, launcher)::get, Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/ranks/{rank}/log", new RankLogRoutes(reads, asks)::get, Role.VIEWER);
             var scaleRoutes = new ScaleRoutes(reads, this::answer);

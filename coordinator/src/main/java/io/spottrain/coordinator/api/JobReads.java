@@ -7,6 +7,7 @@ import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobEvent;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.JobProgress;
+import io.spottrain.coordinator.jobs.ProgressSeries;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
@@ -47,6 +48,22 @@ public final class JobReads {
     public Optional<JobDocument> document(String id) {
         return store.get(Table.JOBS, id).map(documents::get)
                 .map(d -> d.withProgress(store.get(Table.PROGRESS, id).map(p -> JobDocument.readValue(p, JobProgress.class)).orElse(null)));
+    }
+
+    /**
+     * The job's progress over time, points newer than {@code after} (epoch seconds, 0: all): every
+     * {@code fineSeconds} for the last 4 hours, every {@code coarseSeconds} before that (48 hours).
+     * {@code cursor}: what to send as {@code after} next when it is newer than the newest point
+     * (a minute back: a point reaches the store up to a flush after its time), so a poll of a job
+     * that reports nothing does not read every slot again.
+     */
+    public record Series(String id, List<ProgressSeries.Point> points, long fineSeconds, long coarseSeconds, long cursor) {}
+
+    public Optional<Series> series(String id, long after) {
+        if (store.get(Table.JOBS, id).isEmpty()) return Optional.empty();
+        Instant now = clock.instant();
+        return Optional.of(new Series(id, ProgressSeries.read(store, id, after, now), ProgressSeries.Ring.FINE.seconds,
+                ProgressSeries.Ring.COARSE.seconds, now.getEpochSecond() - 60));
     }
 
     /** The job's spec as submitted. */

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.api;
 
+import io.spottrain.coordinator.jobs.Growth;
 import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobEvent;
 import io.spottrain.coordinator.jobs.Member;
@@ -17,7 +18,10 @@ import java.util.Map;
  * a page of its newest events. For a finished job it is also the run summary of DESIGN.md: job,
  * state, steps, finalLoss, paramsSha256, generations, wallSeconds, preemptions, checkpoints, cost.
  * {@code events} are the newest {@code events.size()} of {@code eventCount} (all of them through
- * {@code GET /api/v1/jobs/{id}/events}).
+ * {@code GET /api/v1/jobs/{id}/events}). {@code totalSteps} is where the trainer said the run
+ * ends (null: it did not say); {@code etaSeconds} the time left at the newest measured
+ * {@code stepsPerSec} while the job is in progress; {@code growths} the times it grew into free
+ * nodes, and what each cost.
  */
 public record JobView(
         String id,
@@ -44,12 +48,16 @@ public record JobView(
         String finishedAt,
         double wallSeconds,
         long steps,
+        Long totalSteps,
+        Double stepsPerSec,
+        Double etaSeconds,
         Double loss,
         Double samplesPerSec,
         Double finalLoss,
         String paramsSha256,
         boolean paramsAgree,
         List<Preemption> preemptions,
+        List<Growth> growths,
         int restarts,
         int maxRestarts,
         Checkpoints checkpoints,
@@ -85,9 +93,22 @@ public record JobView(
         return new JobView(d.id(), d.id(), d.name(), d.state().name(), d.reason(), d.pendingReason(), d.generation(), d.generation(),
                 d.members().size(), d.minWorkers(), d.maxWorkers(), d.scaling().desired(), d.market(), d.priority(), d.labels(), spec.spec().argv(), d.members(),
                 d.masterAddr(), d.masterPort(), d.submittedAt(), d.startedAt(), d.finishedAt(), wall, t.step(),
+                totalSteps(d), t.pace().stepsPerSec() > 0 ? round(t.pace().stepsPerSec(), 3) : null, eta(d),
                 Double.isNaN(t.loss()) ? null : t.loss(),
                 t.samplesPerSec() > 0 ? t.samplesPerSec() : null, t.finalLoss(), hashes.get("0"), agree, d.elastic().preemptions(),
-                d.elastic().restarts(), d.maxRestarts(), checkpoints, cost(d, now), d.eventCount(), events);
+                d.elastic().growths(), d.elastic().restarts(), d.maxRestarts(), checkpoints, cost(d, now), d.eventCount(), events);
+    }
+
+    static Long totalSteps(JobDocument d) {
+        long total = d.training().pace().totalSteps();
+        return total > 0 ? total : null;
+    }
+
+    /** Seconds left at the newest measured rate, while the job is in progress and its trainer said where it ends. */
+    static Double eta(JobDocument d) {
+        if (d.state().terminal()) return null;
+        var eta = d.training().pace().etaSeconds(d.training().step());
+        return eta.isPresent() ? round(eta.getAsDouble(), 1) : null;
     }
 
     /** Cost so far: closed generations plus the open one up to now (or the end). */

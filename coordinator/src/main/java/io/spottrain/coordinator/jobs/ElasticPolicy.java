@@ -21,7 +21,7 @@ public final class ElasticPolicy {
 
     /** What to do about an event. */
     public sealed interface Decision permits Ignore, RecordOnly, BeginRecovery, RestartForming, Widen, DepartedAsAnnounced,
-            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice, GrowAfter, HoldNotice {}
+            NoticeBecomesLoss, Fail, Succeed, Close, SuspectLater, DeferNotice, GrowAfter, HoldNotice, NotWorthGrowing {}
 
     /** Not this job's concern (another generation, a node it does not use). */
     public record Ignore() implements Decision {}
@@ -71,6 +71,9 @@ public final class ElasticPolicy {
 
     /** Free nodes fit a job whose generation is younger than the cooldown: offer them again once it is {@code after} older. */
     public record GrowAfter(Duration after) implements Decision {}
+
+    /** Free nodes fit the job, but growing into them would cost more training time than it saves ({@link GrowthGain}). */
+    public record NotWorthGrowing(String why) implements Decision {}
 
     /** Every rank said hello over the contract: it can checkpoint on request and resume. */
     public static boolean recoverable(Job job) {
@@ -238,6 +241,14 @@ public final class ElasticPolicy {
      * younger one asks for the offer again when the cooldown ends (nothing else may free a node then).
      */
     public static Decision onCapacityFree(Job job, int free, Instant now, Duration cooldown) {
+        return onCapacityFree(job, free, now, cooldown, true);
+    }
+
+    /**
+     * As above; with {@code weigh} the growth must also pay ({@link GrowthGain}: the time it saves
+     * on the steps left against what a growth costs this job). An operator's resize is not weighed.
+     */
+    public static Decision onCapacityFree(Job job, int free, Instant now, Duration cooldown, boolean weigh) {
         if (free <= 0 || job.state() != JobState.RUNNING || job.elastic().recovery() != null || !recoverable(job)) return new Ignore();
         if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return new Ignore();
         if (job.worldSize() >= job.targetWorkers()) return new Ignore(); // its max, or the operator's desired count
@@ -245,6 +256,11 @@ public final class ElasticPolicy {
         if (job.generationOpenedAt() != null) {
             Duration age = Duration.between(Instant.parse(job.generationOpenedAt()), now);
             if (age.compareTo(cooldown) < 0) return new GrowAfter(cooldown.minus(age));
+        }
+        if (weigh) {
+            int grown = Math.min(job.worldSize() + free, job.targetWorkers());
+            var v = GrowthGain.judge(job.training().step(), job.training().pace(), job.worldSize(), grown, job.elastic().growths());
+            if (!v.grow()) return new NotWorthGrowing("not growing to " + grown + ": " + v.why());
         }
         return new BeginRecovery(RecoveryKind.GROW, null, 0);
     }
@@ -313,7 +329,7 @@ public final class ElasticPolicy {
     }
 
     /** How a generation closes after a recovery: where the next resumes, what is recorded, which nodes stay. */
-    public record ClosePlan(long resumeStep, List<Preemption> preemptions, List<String> keepNodes) {}
+    public record ClosePlan(long resumeStep, List<Preemption> preemptions, List<String> keepNodes, Growth growth) {}
 
     /**
      * After a notice the ranks may checkpoint again before they take the stop (a second collective
@@ -337,7 +353,8 @@ public final class ElasticPolicy {
         }
         var departing = rec.departing();
         var keep = job.members().stream().map(Member::nodeId).filter(n -> !departing.contains(n)).toList();
-        return new ClosePlan(step, ps, keep);
+        var growth = rec.kind() == RecoveryKind.GROW && rec.alsoLost().isEmpty() ? Growth.began(step, job.worldSize(), rec.startedAt()) : null;
+        return new ClosePlan(step, ps, keep, growth);
     }
 
     /**

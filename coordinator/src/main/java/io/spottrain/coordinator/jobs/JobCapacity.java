@@ -20,6 +20,8 @@ final class JobCapacity {
     private final Map<String, Integer> rounds = new HashMap<>();
     /** The generation whose wait has a deadline running (-1: none). */
     private long deadlineFor = -1;
+    /** The generation in which a growth not worth its cost was recorded (once per generation: offers repeat). */
+    private long notWorthIn = -1;
 
     JobCapacity(JobHandlers h) {
         this.h = h;
@@ -64,17 +66,25 @@ final class JobCapacity {
      */
     Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
         if (c.nodes() > 0 && h.recoveries.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
-        // an operator who asked the job to grow waits for no cooldown
-        var cooldown = h.job().scaling().growthAsked(h.job().worldSize()) ? Duration.ZERO
-                : h.deps.settings().scaleUpCooldown();
-        var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), cooldown);
+        if (h.staging.growing()) return h.unchanged(); // newcomers are being staged for a growth already
+        // an operator who asked the job to grow waits for no cooldown, and the growth is not weighed
+        boolean asked = h.job().scaling().growthAsked(h.job().worldSize());
+        var cooldown = asked ? Duration.ZERO : h.deps.settings().scaleUpCooldown();
+        var d = ElasticPolicy.onCapacityFree(h.job(), c.nodes(), h.now(), cooldown, !asked);
+        if (d instanceof ElasticPolicy.NotWorthGrowing n) {
+            // the manager offers the nodes to other jobs (this one is left out of offers for a while)
+            h.deps.manager().tell(new JobManager.OfferCapacity(h.job().id()));
+            if (notWorthIn == h.job().generation()) return h.unchanged();
+            notWorthIn = h.job().generation();
+            h.log.info("job {}: {}", h.job().id(), n.why());
+            return h.done(h.job().withEvent(JobEventType.GROWTH_SKIPPED, null, -1, n.why(), h.now()));
+        }
         if (d instanceof ElasticPolicy.GrowAfter g) {
             // the nodes stay free with no event to offer them again: ask for the offer when the cooldown ends
             h.timers.startSingleTimer(new JobMaster.OfferAgain(h.job().generation()), g.after().plusMillis(10));
             return h.unchanged();
         }
         if (!(d instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
-        if (h.staging.growing()) return h.unchanged(); // newcomers are being staged for it already
         if (h.staging.stageForGrowth(h.job())) return h.unchanged(); // it grows once they are up
         h.log.info("job {} grows: {} free node(s) fit it, world size {} of {}", h.job().id(), c.nodes(), h.job().worldSize(),
                 h.job().targetWorkers());
@@ -83,7 +93,7 @@ final class JobCapacity {
 
     /** The cooldown that held a growth back ended: the manager offers what is free now (to every job, by its rules). */
     Behavior<JobMaster.Command> onOfferAgain(JobMaster.OfferAgain o) {
-        if (o.generation() == h.job().generation() && h.job().state() == JobState.RUNNING) h.deps.manager().tell(new JobManager.OfferCapacity());
+        if (o.generation() == h.job().generation() && h.job().state() == JobState.RUNNING) h.deps.manager().tell(new JobManager.OfferCapacity(null));
         return h.unchanged();
     }
 

@@ -61,6 +61,7 @@ public record JobDocument(
     public JobDocument withProgress(JobProgress p) {
         if (p == null || p.step() < training.step()) return this;
         var t = training.progress(p.step(), p.loss(), p.samplesPerSec());
+        t = t.withPace(t.pace().withNewest(p.totalSteps(), p.stepsPerSec()));
         return new JobDocument(schemaVersion, id, name, labels, minWorkers, maxWorkers, market, priority, maxRestarts, state, reason,
                 pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt, finishedAt, generationOpenedAt, actualUsd,
                 onDemandUsd, t, elastic, scaling, eventCount);

@@ -35,6 +35,8 @@ public enum JobEventType {
     REPLACEMENT_LAUNCHED,
     REPLACEMENT_FAILED,
     NEWCOMER_STAGED,
+    /** Free nodes fit a running job below its target, but growing would cost more training time than it saves. */
+    GROWTH_SKIPPED,
     WAITING,
     CONTROL_HANDOVER;
 

@@ -296,9 +296,10 @@ final class JobHandlers {
         if (next.state() == JobState.STARTING && next.members().stream().allMatch(m -> m.pid() > 0)) {
             timers.cancel(new JobMaster.StartTimedOut(next.generation()));
             Instant at = now();
+            int worldSize = next.worldSize();
             next = next.transition(JobState.RUNNING, "all " + next.worldSize() + " ranks running"
                     + (next.elastic().resumeStep() > 0 ? " from step " + next.elastic().resumeStep() : ""), at)
-                    .withElastic(e -> e.resumed(at));
+                    .withElastic(e -> e.resumed(at, worldSize));
             log.info("job {} generation {} running with {} ranks", next.id(), next.generation(), next.worldSize());
             if (next.generation() == 1) ControlMetrics.scheduled(Duration.between(Instant.parse(next.submittedAt()), at).toMillis() / 1000.0);
         }

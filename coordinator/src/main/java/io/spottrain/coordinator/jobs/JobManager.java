@@ -92,8 +92,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
 
-    /** A job's scale-up cooldown ended while free nodes fitted it: offer free nodes again (waiting jobs first). */
-    public record OfferCapacity() implements Command {}
+    /**
+     * Offer free nodes again (waiting jobs first): a job's scale-up cooldown ended while free nodes
+     * fitted it, or {@code declinedBy} judged a growth not worth it (left out of offers for a while).
+     */
+    public record OfferCapacity(String declinedBy) implements Command {}
 
     /** The autoscaler's state for {@code autoscaler status} ({@link Autoscaler.Status#disabled} without a policy). */
     public record AutoscalerStatus(ActorRef<Autoscaler.Status> replyTo) implements Command, WireMessage {}
@@ -244,6 +247,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(AutoscalerStatus.class, s -> fleet.status(s, this))
                 .onMessage(JobEnded.class, this::onJobEnded)
                 .onMessage(OfferCapacity.class, m -> {
+                    if (m.declinedBy() != null) capacity.declined(m.declinedBy(), now());
                     schedule(true);
                     return this;
                 })
@@ -366,19 +370,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         schedule(true);
     }
 
-    /**
-     * Places waiting jobs on free nodes; with {@code offer} (where free nodes may have appeared:
-     * registration, release, reachable again) the rest is offered to running jobs below their max.
-     * After a loss there is nothing to offer: a burst of losses must not plan offers for every job.
-     */
+    /** {@link ManagerCapacity#schedule}: places waiting jobs; with {@code offer} the rest is offered to running jobs. */
     void schedule(boolean offer) {
-        if (queue.isEmpty()) {
-            if (offer) capacity.offer();
-            return;
-        }
-        capacity.placeWaiting();
-        preemption.consider(queue.requests(), nodes, jobs, masters, clock.instant());
-        if (offer && queue.isEmpty()) capacity.offer();
+        capacity.schedule(offer, now(), preemption);
     }
 
     private void release(String jobId, List<String> nodeIds) {

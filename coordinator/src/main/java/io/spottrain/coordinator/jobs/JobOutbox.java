@@ -44,6 +44,8 @@ final class JobOutbox {
     private final TreeMap<Long, List<Effect>> waiting = new TreeMap<>();
     private final Map<String, StateStore.Put> staged = new LinkedHashMap<>();
     private final List<Effect> queued = new ArrayList<>();
+    /** Small puts that go with the next progress write (series points): they do not make the document dirty. */
+    private final List<StateStore.Put> withProgress = new ArrayList<>();
     private boolean dirty;
     private boolean progressed;
 
@@ -56,6 +58,12 @@ final class JobOutbox {
     /** Runs {@code effect} once the change being made now is stored. */
     void after(Effect effect) {
         queued.add(effect);
+    }
+
+    /** A small put to store with the next write of the job's progress (or of its document), whichever comes first. */
+    void stageWithProgress(StateStore.Put put) {
+        withProgress.add(put);
+        progressed = true;
     }
 
     /** A catalog step (or any other put) to store with the next write of the document. */
@@ -98,12 +106,15 @@ final class JobOutbox {
             write(job);
         } else if (progressed) {
             progressed = false;
-            send(List.of(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job)))));
+            var puts = new ArrayList<>(withProgress);
+            withProgress.clear();
+            puts.add(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job))));
+            send(puts);
         }
     }
 
     boolean idle() {
-        return !dirty && !progressed && unacked.isEmpty() && staged.isEmpty();
+        return !dirty && !progressed && unacked.isEmpty() && staged.isEmpty() && withProgress.isEmpty();
     }
 
     boolean hasFailures() {
@@ -115,6 +126,8 @@ final class JobOutbox {
         for (JobEvent e : job.newEvents()) puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(jobId, e.seq()), Json.write(e)));
         puts.addAll(staged.values());
         staged.clear();
+        puts.addAll(withProgress);
+        withProgress.clear();
         puts.add(new StateStore.Put(Table.JOBS, jobId, JobDocument.of(job).toJson()));
         puts.add(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job))));
         dirty = false;

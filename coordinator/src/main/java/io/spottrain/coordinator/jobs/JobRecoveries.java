@@ -373,7 +373,7 @@ final class JobRecoveries {
     Behavior<JobMaster.Command> close(Job job) {
         var plan = ElasticPolicy.closePlan(job);
         h.timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
-        Job closed = job.closeGeneration(h.now()).withElastic(e -> e.nextGeneration(plan.resumeStep(), plan.preemptions()))
+        Job closed = job.closeGeneration(h.now()).withElastic(e -> e.nextGeneration(plan.resumeStep(), plan.preemptions(), plan.growth()))
                 .withPendingReason("resuming from step " + plan.resumeStep());
         var nodes = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
         nodes.addAll(h.staging.releaseAtClose(job, plan.keepNodes().size())); // placed again right after the survivors

@@ -13,6 +13,8 @@ import org.apache.pekko.actor.typed.Behavior;
 final class JobTraining {
     private final JobHandlers h;
     private final CheckpointWindows windows = new CheckpointWindows();
+    /** The newest series slot written per ring ({@link ProgressSeries}); after a hand-over the current slot is written again. */
+    private final long[] seriesWritten = {-1, -1};
 
     JobTraining(JobHandlers h) {
         this.h = h;
@@ -20,10 +22,15 @@ final class JobTraining {
 
     Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {
         if (!h.current(p) || p.rank() != 0) return h.unchanged();
-        Job next = h.job().withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec()));
+        Job job = h.job();
+        Job next = job.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())
+                .withPace(t.pace().observe(p.generation(), job.worldSize(), p.step(), p.totalSteps(), h.now())));
         if (next.state() == JobState.RUNNING && p.step() > next.elastic().resumeStep() && next.elastic().awaitsTraining()) {
-            next = next.withElastic(e -> e.trained(h.now()));
+            double rate = next.training().pace().stepsPerSec();
+            double lag = rate > 0 ? (p.step() - next.elastic().resumeStep() - 1) / rate : 0;
+            next = next.withElastic(e -> e.trained(h.now(), lag));
         }
+        for (var put : ProgressSeries.due(next, h.now(), seriesWritten)) h.outbox.stageWithProgress(put);
         return h.done(next);
     }
 
@@ -39,7 +46,7 @@ final class JobTraining {
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING
                 && h.job().worldSize() < h.job().targetWorkers()) {
             // an offer of free nodes made before every rank was attached was ignored, and nothing else may offer them again
-            h.deps.manager().tell(new JobManager.OfferCapacity());
+            h.deps.manager().tell(new JobManager.OfferCapacity(null));
         }
         return h.staging.maybeGrow(); // newcomers staged for a growth wait for every rank to be attached
     }

@@ -2,6 +2,8 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -21,12 +23,32 @@ final class ManagerCapacity {
     private final PlacementQueue queue;
     private final Map<String, Job> jobs;
     private final Map<String, ActorRef<JobMaster.Command>> masters;
+    /** Jobs that judged a growth not worth it, until when they are left out of offers (then asked again). */
+    private final Map<String, Instant> declinedUntil = new HashMap<>();
+    /** How long a job that declined a growth is left out of capacity offers. */
+    static final Duration DECLINE_HOLD = Duration.ofSeconds(60);
 
     ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters) {
         this.nodes = nodes;
         this.queue = queue;
         this.jobs = jobs;
         this.masters = masters;
+    }
+
+    /**
+     * Places waiting jobs on free nodes (and considers preempting lower classes for those still
+     * waiting); with {@code offer} (where free nodes may have appeared: registration, release,
+     * reachable again) the rest is offered to running jobs below their max. After a loss there is
+     * nothing to offer: a burst of losses must not plan offers for every job.
+     */
+    void schedule(boolean offer, Instant now, ManagerPreemption preemption) {
+        if (queue.isEmpty()) {
+            if (offer) offer(now);
+            return;
+        }
+        placeWaiting();
+        preemption.consider(queue.requests(), nodes, jobs, masters, now);
+        if (offer && queue.isEmpty()) offer(now);
     }
 
     /** Places waiting jobs on free nodes in the queue's order, telling each job where it runs or why it waits. */
@@ -75,9 +97,15 @@ final class ManagerCapacity {
         return Collections.nCopies(Math.max(0, u.more() - free), new JobManager.RequestReplacement(u.jobId(), u.like()));
     }
 
-    /** With no job waiting, free nodes are offered to running jobs below their max. */
-    void offer() {
-        var live = jobs.values().stream().filter(j -> masters.containsKey(j.id())).toList();
+    /** A job judged a growth not worth it: the next offers go to the others. */
+    void declined(String jobId, Instant now) {
+        declinedUntil.put(jobId, now.plus(DECLINE_HOLD));
+    }
+
+    /** With no job waiting, free nodes are offered to running jobs below their max (but those that just declined). */
+    void offer(Instant now) {
+        declinedUntil.entrySet().removeIf(e -> !e.getValue().isAfter(now) || !jobs.containsKey(e.getKey()));
+        var live = jobs.values().stream().filter(j -> masters.containsKey(j.id()) && !declinedUntil.containsKey(j.id())).toList();
         var free = nodes.free();
         if (free.isEmpty()) return;
         var assigned = nodes.assignedCounts();

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param paramsSha256ByRank rank -> params-sha256 at the end (all must agree)
  * @param recent             the newest {@link #RECENT} catalog steps, oldest first
  * @param retention          what each tier still holds after its last retention run
+ * @param pace               the run's length and measured rates (ETA, growth decisions)
  */
 public record Training(
         long step,
@@ -25,18 +26,20 @@ public record Training(
         Double finalLoss,
         CheckpointSummary checkpoints,
         List<CheckpointEntry> recent,
-        CheckpointRetention retention) {
+        CheckpointRetention retention,
+        Pace pace) {
 
     /** Catalog steps kept in the job's document (a recovery agrees on one of the newest; the rest is in the store). */
     public static final int RECENT = 8;
 
     public static final Training NONE = new Training(0, Double.NaN, 0, Map.of(), null, CheckpointSummary.NONE, List.of(),
-            CheckpointRetention.NONE);
+            CheckpointRetention.NONE, Pace.NONE);
 
     public Training {
         paramsSha256ByRank = Map.copyOf(paramsSha256ByRank);
         recent = List.copyOf(recent);
         retention = retention == null ? CheckpointRetention.NONE : retention; // documents stored before retention was reported
+        pace = pace == null ? Pace.NONE : pace; // documents stored before the pace was measured
     }
 
     /**
@@ -51,14 +54,18 @@ public record Training(
     }
 
     public Training progress(long s, double l, double sps) {
-        return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent, retention);
+        return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent, retention, pace);
+    }
+
+    Training withPace(Pace p) {
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, checkpoints, recent, retention, p);
     }
 
     Training done(int rank, long s, double l, String sha) {
         var hashes = new LinkedHashMap<>(paramsSha256ByRank);
         hashes.put(Integer.toString(rank), sha);
         return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, hashes, rank == 0 ? Double.valueOf(l) : finalLoss,
-                checkpoints, recent, retention);
+                checkpoints, recent, retention, pace);
     }
 
     public Optional<CheckpointEntry> entry(long s) {
@@ -75,7 +82,7 @@ public record Training(
         var sum = new CheckpointSummary(steps, c.files() + 1, c.latestStep() == null ? s : Math.max(c.latestStep(), s),
                 rank == 0 ? Math.max(c.newestRank0Step(), s) : c.newestRank0Step(), c.remoteLatestStep(), c.uploads(), c.backlogSteps(),
                 c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention, pace);
     }
 
     /** A node's uploader committed {@code s} to the remote tier, leaving this backlog behind. */
@@ -87,13 +94,13 @@ public record Training(
         var sum = new CheckpointSummary(steps, c.files(), c.latestStep() == null ? s : Math.max(c.latestStep(), s), c.newestRank0Step(),
                 c.remoteLatestStep() == null ? s : Math.max(c.remoteLatestStep(), s), c.uploads() + 1, backlogSteps, backlogBytes,
                 c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention, pace);
     }
 
     /** A tier reported what retention left of the job. */
     Training retained(CheckpointTier tier, String node, List<Long> kept) {
         return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, checkpoints, recent,
-                retention.reported(tier, node, kept));
+                retention.reported(tier, node, kept), pace);
     }
 
     /** The interval {@code checkpoint.interval: auto} chose, and why. */
@@ -101,14 +108,14 @@ public record Training(
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
                 c.backlogSteps(), c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), choice.seconds(), choice.why());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention, pace);
     }
 
     Training withP50s(Double stall, Double persist, Double upload) {
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
                 c.backlogSteps(), c.backlogBytes(), stall, persist, upload, c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention);
+        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention, pace);
     }
 
     /**

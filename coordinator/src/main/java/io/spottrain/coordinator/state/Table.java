@@ -25,6 +25,8 @@ public enum Table {
     TOKENS("spottrain.tokens"),
     /** {@code <node id>@<from>} -> one segment of the cost ledger (io.spottrain.coordinator.cost.LedgerEntry), append-only. */
     LEDGER("spottrain.ledger"),
+    /** {@code <job id>#<ring><slot>} -> one point of the job's progress over time (io.spottrain.coordinator.jobs.ProgressSeries), ring slots reused. */
+    SERIES("spottrain.series"),
     /** budget name -> where it stands in its current period (io.spottrain.coordinator.cost.BudgetStatus), rewritten every check. */
     BUDGETS("spottrain.budgets");
 

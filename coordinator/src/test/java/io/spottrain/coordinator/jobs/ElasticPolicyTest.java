@@ -3,6 +3,7 @@ package io.spottrain.coordinator.jobs;
 import static io.spottrain.coordinator.jobs.Jobs.aJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.coordinator.jobs.ElasticPolicy.BeginRecovery;
@@ -24,6 +25,7 @@ import io.spottrain.protocol.wire.InterruptionKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -243,6 +245,20 @@ class ElasticPolicyTest {
         assertEquals(expected, ElasticPolicy.onCapacityFree(job, free, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60)));
     }
 
+    @Test
+    void aGrowthThatCostsMoreTrainingTimeThanItSavesIsNotMadeUnlessAnOperatorAskedForIt() {
+        var pace = new Pace(1000, 2.0, Map.of(2, new Pace.Rate(2.0, 60)), -1, null, 0);
+        Job nearTheEnd = aJob().workers(1, 4).running(2).build().withTraining(t -> t.progress(995, 0.1, 0).withPace(pace));
+        var d = ElasticPolicy.onCapacityFree(nearTheEnd, 2, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60));
+        var skipped = assertInstanceOf(ElasticPolicy.NotWorthGrowing.class, d);
+        assertTrue(skipped.why().startsWith("not growing to 4: 5 steps left"), skipped.why());
+        assertEquals(new BeginRecovery(RecoveryKind.GROW, null, 0),
+                ElasticPolicy.onCapacityFree(nearTheEnd, 2, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60), false), "an operator's resize is not weighed");
+        Job early = aJob().workers(1, 4).running(2).build().withTraining(t -> t.progress(100, 0.1, 0).withPace(pace));
+        assertEquals(new BeginRecovery(RecoveryKind.GROW, null, 0), ElasticPolicy.onCapacityFree(early, 2, Jobs.T0.plusSeconds(120),
+                Duration.ofSeconds(60)));
+    }
+
     static Stream<Arguments> stagedReady() {
         // no cooldown row: a generation one second old grows into newcomers that are up
         return Stream.of(
@@ -340,6 +356,22 @@ class ElasticPolicyTest {
         assertEquals(List.of(new Preemption("node2", RecoveryKind.NOTICE, 250, 1.2, null, 0L, Jobs.T0.plusSeconds(20).toString())),
                 plan.preemptions());
         assertEquals(List.of("node1", "node3"), plan.keepNodes());
+    }
+
+    @Test
+    void aGrowthIsNoInterruptionButIsRecordedWithWhatItCost() {
+        Job job = aJob().running(2).step(260).committed(250, 0, 1).recovering(RecoveryKind.GROW, null)
+                .recovery(r -> r.agreed(250).checkpointed(0).checkpointed(1)).build();
+        var plan = ElasticPolicy.closePlan(job);
+        assertEquals(List.of(), plan.preemptions(), "a growth is no preemption");
+        assertEquals(Growth.began(250, 2, Jobs.T0.plusSeconds(20).toString()), plan.growth());
+        var e = job.elastic().nextGeneration(plan.resumeStep(), plan.preemptions(), plan.growth())
+                .resumed(Jobs.T0.plusSeconds(21), 3);
+        assertTrue(e.awaitsTraining(), "the growth waits for its first trained step");
+        e = e.trained(Jobs.T0.plusMillis(22_500), 1.0); // reported 1 s of steps after the first one
+
+        assertEquals(new Growth(250, 2, 3, Jobs.T0.plusSeconds(20).toString(), 1.0, 0, 1.5), e.growths().get(0));
+        assertEquals(1.5, GrowthGain.cost(e.growths()), "what the next growth is weighed with");
     }
 
     @Test

@@ -20,6 +20,7 @@ import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -372,6 +373,34 @@ class JobMasterTest {
         assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
         var events = storedEvents("grow-1");
         assertTrue(events.contains(JobEventType.NEWCOMER_STAGED), events::toString);
+    }
+
+    /**
+     * Near its end a job does not grow into free nodes: the training time a growth would save on
+     * the few steps left (at the rate measured from rank 0's reports) is less than a growth costs.
+     * The decision is an event with its numbers, recorded once however often nodes are offered;
+     * the stored document carries the run's length and rate (the API's ETA).
+     */
+    @Test
+    void aGrowthThatWouldNotPayIsSkippedWithItsNumbersOnce() throws InterruptedException {
+        var master = running(submit("late-1", 1, 3, 3), 2);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankProgress("late-1", 1, 0, "node1", 990, 0.5, 100, 1000)));
+        Thread.sleep(Pace.MIN_WINDOW.toMillis() + 100); // a rate needs reports this far apart
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankProgress("late-1", 1, 0, "node1", 995, 0.5, 100, 0)));
+        master.tell(new JobMaster.CapacityFree(1));
+        master.tell(new JobMaster.CapacityFree(1));
+        for (int i = 0; i < 2; i++) {
+            assertEquals("late-1", manager.expectMessageClass(JobManager.OfferCapacity.class).declinedBy(),
+                    "the manager offers the nodes to other jobs instead");
+        }
+        manager.expectNoMessage(Duration.ofMillis(300)); // no reservation, no growth
+        agents.get(0).expectNoMessage(Duration.ofMillis(10));
+        awaitStored("late-1", d -> d.eventCount() > 0 && storedEvents("late-1").contains(JobEventType.GROWTH_SKIPPED));
+        assertEquals(1, storedEvents("late-1").stream().filter(t -> t == JobEventType.GROWTH_SKIPPED).count(), "recorded once");
+        awaitStored("late-1", d -> d.training().pace().totalSteps() == 1000 && d.training().pace().at(2).isPresent());
+        assertEquals(JobState.RUNNING, stored("late-1").state());
+        var series = ProgressSeries.read(store, "late-1", 0, Instant.now());
+        assertTrue(series.stream().anyMatch(p -> p.step() == 990 && p.worldSize() == 2), "rank 0's progress is kept over time: " + series);
     }
 
     /**

@@ -144,7 +144,7 @@ final class Jobs {
 
     /** The generation closed (RECOVERING, no recovery: waiting for nodes). */
     Jobs closed() {
-        job = job.withElastic(e -> e.nextGeneration(100, List.of()));
+        job = job.withElastic(e -> e.nextGeneration(100, List.of(), null));
         return this;
     }
 

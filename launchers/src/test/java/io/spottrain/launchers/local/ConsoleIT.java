@@ -84,6 +84,10 @@ class ConsoleIT {
                 // where it runs and why, as ./spottrain explain says it
                 wait.until(b -> text(b, "explain-answer").startsWith("running on 2 node(s), generation 1: "));
                 assertTrue(text(browser, "explain-why").contains("Spot first"), text(browser, "explain-why"));
+                // the trainer says where it ends: the step out of its total, and the ETA at the measured rate
+                wait.until(b -> text(b, "job-step").endsWith(" of 100000") && text(b, "job-eta").matches("\\d+ [hm] \\d\\d [ms] at \\d+\\.\\d\\d steps/s"));
+                // the charts draw the coordinator's stored record of the job (GET /api/v1/jobs/{id}/series), not only what the page saw
+                wait.until(b -> b.findElement(By.cssSelector("#chart-step svg")).getAttribute("aria-label").matches("step: [1-9]\\d*, world size: 2"));
                 // a rank's log one click away (read by its node's agent)
                 browser.findElement(By.cssSelector("button[data-log-rank='0']")).click();
                 wait.until(b -> text(b, "rank-log-title").startsWith("Rank 0 on node") && !text(b, "rank-log").isEmpty());
@@ -103,6 +107,8 @@ class ConsoleIT {
                 new WebDriverWait(browser, Duration.ofSeconds(150), Duration.ofMillis(250)).ignoring(StaleElementReferenceException.class)
                         .until(b -> text(b, "job-generation").equals("2") && text(b, "job-world").startsWith("3 ")
                                 && text(b, "job-state").equals("RUNNING"));
+                // the growth is listed with what it cost (no interruption: a row of its own kind)
+                wait.until(b -> text(b, "recoveries-table").contains("grow 2 → 3"));
                 shot(browser, "job");
 
                 assertFalse(browser.findElement(By.id("cancel-confirm")).isDisplayed(), "nothing to confirm yet");

@@ -29,8 +29,9 @@ class PriorityPreemptionIT {
         String expected = TestCluster.uninterruptedSha(STEPS);
         try (TestCluster cluster = TestCluster.start(dir.resolve("state"), new LocalCluster.Shape(3, 3), "--scale-up-cooldown", "3s",
                 "--no-replacements")) {
+            // a batch split across the ranks (30 ms of emulated compute: 10 ms a step at 3 workers, 30 at 1): growing back pays
             String low = cluster.submit(TestCluster.javaJob("low", 1, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "10", "--log-every", "25").replace("  command:", "  priority: low\n  placement: {market: spot-with-fallback}\n"
+                    "--batch-delay-ms", "30", "--log-every", "25").replace("  command:", "  priority: low\n  placement: {market: spot-with-fallback}\n"
                     + "  command:")).path("id").asText();
             cluster.awaitJob(low, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3
                     && j.path("steps").asLong() >= 100, Duration.ofSeconds(90));

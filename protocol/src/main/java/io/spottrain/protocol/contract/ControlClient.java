@@ -79,7 +79,17 @@ public final class ControlClient implements AutoCloseable {
     }
 
     public void progress(long step, double loss, double samplesPerSecond) {
-        send(msg(Contract.PROGRESS).put("step", step).put("loss", loss).put("samplesPerSec", samplesPerSecond));
+        progress(step, loss, samplesPerSecond, 0);
+    }
+
+    /**
+     * Progress with the step the run ends at ({@code totalSteps}; 0: not known): the coordinator
+     * derives the job's ETA from it and weighs a growth against the steps left.
+     */
+    public void progress(long step, double loss, double samplesPerSecond, long totalSteps) {
+        var m = msg(Contract.PROGRESS).put("step", step).put("loss", loss).put("samplesPerSec", samplesPerSecond);
+        if (totalSteps > 0) m.put("totalSteps", totalSteps);
+        send(m);
     }
 
     /**

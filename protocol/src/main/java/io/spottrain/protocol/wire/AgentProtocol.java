@@ -219,9 +219,14 @@ public final class AgentProtocol {
         }
     }
 
-    /** The rank's training progress (contract {@code progress}). */
+    /** The rank's training progress (contract {@code progress}); {@code totalSteps} 0 when the trainer did not say. */
     public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,
-            double samplesPerSec) implements JobReport {}
+            double samplesPerSec, long totalSteps) implements JobReport {
+
+        public RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss, double samplesPerSec) {
+            this(jobId, generation, rank, nodeId, step, loss, samplesPerSec, 0);
+        }
+    }
 
     /**
      * The rank committed a checkpoint to this node's local tier (contract {@code checkpoint});

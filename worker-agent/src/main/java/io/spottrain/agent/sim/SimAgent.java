@@ -128,7 +128,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
         var s = rank.start;
         rank.step++;
         report(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
-                1e9 / stepTime.toNanos()));
+                1e9 / stepTime.toNanos(), rank.total));
         if (rank.step % rank.interval == 0) checkpoint(rank.step, "interval");
         if (rank.step >= rank.total) {
             report(new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
