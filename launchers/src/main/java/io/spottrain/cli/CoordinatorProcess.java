@@ -71,6 +71,9 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--no-replacements", description = "do not launch a replacement when a job's node is lost or gives notice")
     boolean noReplacements;
 
+    @Option(names = "--agent-nvidia-smi", hidden = true, description = "the command local agents sample GPUs with (tests: a stand-in)")
+    String agentNvidiaSmi;
+
     @Option(names = "--store", defaultValue = "ignite", description = "control-plane state: ignite (persistent, under --state-dir/control) or memory")
     String store;
 
@@ -211,6 +214,7 @@ final class CoordinatorProcess implements Callable<Integer> {
             }
             agentArgs.addAll(List.of("--s3-uri", s3Uri, "--s3-endpoint", endpoint));
         }
+        if (agentNvidiaSmi != null) agentArgs.addAll(List.of("--nvidia-smi", agentNvidiaSmi));
         if (launcherKind == LauncherKind.EC2) {
             // the machines outlive this process: closing the launcher terminates nothing
             holder.launcher = Ec2Launcher.connect(fleet);

@@ -15,9 +15,11 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -65,7 +67,13 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
 
     public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
             Duration stopGrace) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Agent(ctx, timers, node, supervisor, checkpoints, stopGrace)));
+        return create(node, supervisor, checkpoints, stopGrace, List::of);
+    }
+
+    /** As above; {@code gpus} the node's newest GPU sample, sent with every heartbeat. */
+    public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
+            Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Agent(ctx, timers, node, supervisor, checkpoints, stopGrace, gpus)));
     }
 
     private final NodeInfo node;
@@ -86,7 +94,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private final ContractMessages contract;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
-            ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace) {
+            ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus) {
         super(ctx);
         this.timers = timers;
         this.node = node;
@@ -94,7 +102,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.redactor = Redactor.of(System.getenv(), supervisor.secretValues());
         this.checkpoints = checkpoints;
         this.stopGrace = stopGrace;
-        this.link = new ManagerLink(node.nodeId(), ctx.getLog());
+        this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus);
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
         ctx.getLog().info("agent {} up {} ms after its JVM started: {} {} {} GPU(s)", node.nodeId(),

@@ -77,6 +77,10 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--imds", description = "instance metadata: auto (on EC2), a URL, or empty for none (default)")
     String imds;
 
+    @Option(names = "--nvidia-smi", description = "command that samples the node's GPUs for the metrics (default: nvidia-smi on PATH; "
+            + "empty: off)")
+    String nvidiaSmi;
+
     @Option(names = "--run-as", description = "run training processes as this unprivileged user (the agent runs as root)")
     String runAs;
 
@@ -101,6 +105,7 @@ public final class AgentMain implements Callable<Integer> {
         if (onDemandPrice != null) o.put("spottrain.agent.on-demand-price-per-hour", onDemandPrice);
         if (zone != null) o.put("spottrain.agent.zone", zone);
         if (launchedAt != null) o.put("spottrain.agent.launched-at", launchedAt);
+        if (nvidiaSmi != null) o.put("spottrain.agent.gpu.nvidia-smi", nvidiaSmi);
         if (imds != null) o.put("spottrain.agent.imds.endpoint", imds);
         if (runAs != null) o.put("spottrain.agent.run-as", runAs);
         if (jobSecretsDir != null) o.put("spottrain.agent.job-secrets-dir", jobSecretsDir.toAbsolutePath().toString());

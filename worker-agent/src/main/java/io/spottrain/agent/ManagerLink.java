@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 
@@ -21,10 +22,13 @@ final class ManagerLink {
     private final List<AgentProtocol.Report> undelivered = new ArrayList<>();
     private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
     private long beats;
+    private final Supplier<List<AgentProtocol.GpuSample>> gpus;
 
-    ManagerLink(String nodeId, Logger log) {
+    /** {@code gpus}: the node's newest GPU sample, sent with each heartbeat (the job manager's metrics). */
+    ManagerLink(String nodeId, Logger log, Supplier<List<AgentProtocol.GpuSample>> gpus) {
         this.nodeId = nodeId;
         this.log = log;
+        this.gpus = gpus;
     }
 
     /** A job manager asked this node to describe itself: it gets the reports from now on, and heartbeats every {@code startBeats}. */
@@ -43,7 +47,7 @@ final class ManagerLink {
     }
 
     void beat(ActorRef<AgentProtocol.Command> self) {
-        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(nodeId, self, ++beats));
+        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(nodeId, self, ++beats, gpus.get()));
     }
 
     /** A report nobody asked for (a notice): to the current job manager, or kept until one describes this node. */

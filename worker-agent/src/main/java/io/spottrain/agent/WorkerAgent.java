@@ -3,6 +3,7 @@ package io.spottrain.agent;
 import com.typesafe.config.Config;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.checkpoint.RemoteSettings;
+import io.spottrain.agent.gpu.GpuProbe;
 import io.spottrain.agent.node.InstanceMetadata;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.JobSecrets;
@@ -62,14 +63,16 @@ public final class WorkerAgent implements AutoCloseable {
         var supervisor = new ProcessSupervisor(settings.nodeId(), settings.workDir(), settings.defaultJobDir(),
                 RunAs.of(config.getString("spottrain.agent.run-as"), settings.workDir()), new JobSecrets(
                 config.getString("spottrain.agent.job-secrets-dir").isBlank() ? null : Path.of(config.getString("spottrain.agent.job-secrets-dir"))));
+        var gpus = GpuProbe.start(config.getString("spottrain.agent.gpu.nvidia-smi"), config.getDuration("spottrain.agent.gpu.sample-interval"));
         ActorSystem<AgentProtocol.Command> system = ActorSystem.create(
-                Agent.create(node, supervisor, checkpoints, settings.stopGrace()), ClusterConfig.SYSTEM_NAME, config);
+                Agent.create(node, supervisor, checkpoints, settings.stopGrace(), gpus::latest), ClusterConfig.SYSTEM_NAME, config);
         InstanceMetadata imds = settings.imdsEndpoint().isBlank() ? null : new InstanceMetadata(
                 settings.imdsEndpoint().equals("auto") ? InstanceMetadata.EC2_ENDPOINT : URI.create(settings.imdsEndpoint()),
                 settings.imdsTimeout());
         var watcher = new InterruptionWatcher(imds, config.getDuration("spottrain.agent.interruption.poll-interval"),
                 n -> system.tell(new Agent.NoticeSeen(n)));
         system.getWhenTerminated().thenRun(() -> {
+            gpus.close();
             watcher.close();
             checkpoints.close();
         });

@@ -46,7 +46,13 @@ public record Budget(String name, Selector selector, double limitUsd, Period per
         /** A warning in the log and the budget's status: nothing else changes. */
         ALERT("alert"),
         /** Also: the autoscaler adds no node for jobs the budget selects while it is exceeded (they still run on what is free). */
-        BLOCK_SCALE_UP("block-scale-up");
+        BLOCK_SCALE_UP("block-scale-up"),
+        /**
+         * Also (on top of block-scale-up): the {@code low}-priority jobs it selects are requeued (every rank checkpoints,
+         * every node goes back) and held out of placement until it is within its limit again (a new period); jobs of
+         * other classes run on.
+         */
+        STOP_LOW_PRIORITY("stop-low-priority");
 
         private final String label;
 

@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  *     selector: {label: team=research}     # or {job: JOB-ID}
  *     limit: 50.00                         # USD per period
  *     period: daily                        # daily | monthly (UTC)
- *     action: block-scale-up               # alert | block-scale-up
+ *     action: block-scale-up               # alert | block-scale-up | stop-low-priority
  * </pre>
  */
 public final class Budgets {
@@ -79,9 +79,7 @@ public final class Budgets {
             String a = b.path("action").asText("alert");
             var action = Budget.Action.fromLabel(a);
             if (action.isEmpty()) {
-                errors.add(new FieldError(at + ".action", a.equals("stop-low-priority")
-                        ? "stop-low-priority is not built yet (it needs checkpoint-and-requeue): use alert or block-scale-up"
-                        : "must be alert or block-scale-up, got \"" + a + "\""));
+                errors.add(new FieldError(at + ".action", "must be alert, block-scale-up or stop-low-priority, got \"" + a + "\""));
             }
             if (selector != null && period != null && action.isPresent() && limit != null && limit.isNumber() && limit.asDouble() > 0) {
                 budgets.add(new Budget(name, selector, limit.asDouble(), period, action.get()));

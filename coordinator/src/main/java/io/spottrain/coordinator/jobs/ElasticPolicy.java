@@ -344,7 +344,10 @@ public final class ElasticPolicy {
         long lost = Math.max(0, rec.reachedStep() - step);
         var ps = new ArrayList<Preemption>();
         // growing and giving nodes back are no interruption (a shrink that met a loss records the loss alone, below)
-        if (rec.kind() != RecoveryKind.GROW && rec.released().isEmpty()) {
+        if (rec.kind() == RecoveryKind.REQUEUE) {
+            // the job's own row: when it stepped aside, and (once it runs again) how long it waited
+            ps.add(new Preemption("-", RecoveryKind.REQUEUE, step, 0, null, 0L, rec.startedAt()));
+        } else if (rec.kind() != RecoveryKind.GROW && rec.released().isEmpty()) {
             ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
                     rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
         }
@@ -371,6 +374,27 @@ public final class ElasticPolicy {
         int left = job.worldSize() - nodes.size();
         int min = job.spec().spec().workers().min();
         return left < min ? "world size " + job.worldSize() + " - " + nodes.size() + " = " + left + " is below workers.min " + min : null;
+    }
+
+    /**
+     * Whether the job can be requeued now (null) or why not: running, with every rank attached (it
+     * checkpoints on request: a job is never stopped without a checkpoint).
+     */
+    public static String requeueRefusal(Job job) {
+        if (job.state() != JobState.RUNNING) return "the job is " + job.state() + ", not RUNNING";
+        if (!recoverable(job)) return "not every rank of generation " + job.generation() + " has attached (it cannot checkpoint on request)";
+        return null;
+    }
+
+    /**
+     * The job gave all its nodes back to be requeued and waits for new ones (its generation is
+     * closed): it is placed by priority and submission like a new job, not ahead of them as a job
+     * whose survivors wait idle.
+     */
+    public static boolean requeued(Job job) {
+        if (job.state() != JobState.RECOVERING || job.elastic().recovery() != null) return false;
+        var ps = job.elastic().preemptions();
+        return !ps.isEmpty() && ps.get(ps.size() - 1).kind() == RecoveryKind.REQUEUE;
     }
 
     /** The ranks that go on after {@code kind} on {@code node}: after a notice every member checkpoints, the departing one too. */

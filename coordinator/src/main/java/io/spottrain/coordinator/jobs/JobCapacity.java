@@ -30,7 +30,8 @@ final class JobCapacity {
     /** The job is waiting for workers (pending, or recovering below min): start the deadline once per wait. */
     void waiting() {
         var timeout = h.job().spec().spec().elastic().capacityTimeout();
-        if (timeout.isEmpty() || deadlineFor == h.job().generation()) return;
+        // a job requeued for another waits as long as it takes: its wait is the scheduler's choice, not missing capacity
+        if (timeout.isEmpty() || deadlineFor == h.job().generation() || ElasticPolicy.requeued(h.job())) return;
         deadlineFor = h.job().generation();
         h.timers.startSingleTimer(new JobMaster.CapacityTimedOut(h.job().generation()), timeout.get());
     }
@@ -65,7 +66,7 @@ final class JobCapacity {
      * goes on meanwhile); otherwise a collective checkpoint, then a bigger generation, now.
      */
     Behavior<JobMaster.Command> onCapacityFree(JobMaster.CapacityFree c) {
-        if (c.nodes() > 0 && h.recoveries.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
+        if (c.nodes() > 0 && h.notices.swapDeferred()) return h.unchanged(); // the notice window's replacement is here
         if (h.staging.growing()) return h.unchanged(); // newcomers are being staged for a growth already
         // an operator who asked the job to grow waits for no cooldown, and the growth is not weighed
         boolean asked = h.job().scaling().growthAsked(h.job().worldSize());

@@ -31,8 +31,7 @@ import org.slf4j.Logger;
  */
 final class JobHandlers {
 
-    /** What a job master needs from its surroundings. */
-    /** {@code ledger}: where the job's recovery phases go for the cost ledger (the job manager). */
+    /** What a job master needs from its surroundings; {@code ledger}: where the job's recovery phases go (the job manager). */
     record Deps(ActorRef<JobManager.Command> manager, ActorRef<StoreWriter.Command> writer, ActorRef<AgentProtocol.Report> reports,
             CoordinatorSettings settings, Clock clock, String controlNode, ActorRef<JobManager.Command> ledger) {}
 
@@ -42,6 +41,7 @@ final class JobHandlers {
     final Logger log;
     final JobOutbox outbox;
     final JobRecoveries recoveries;
+    final JobNotices notices;
     final JobStaging staging;
     final JobNodes nodes;
     final JobTraining training;
@@ -64,6 +64,7 @@ final class JobHandlers {
         this.job = job;
         this.outbox = new JobOutbox(job.id(), deps.writer(), ctx.messageAdapter(StoreWriter.Result.class, JobMaster.Stored::new));
         this.recoveries = new JobRecoveries(this);
+        this.notices = new JobNotices(this);
         this.staging = new JobStaging(this);
         this.nodes = new JobNodes(this);
         this.training = new JobTraining(this);
@@ -110,6 +111,7 @@ final class JobHandlers {
             timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), deps.settings().generationStartTimeout());
         }
         if (job.state() == JobState.PENDING || (job.state() == JobState.RECOVERING && job.elastic().recovery() == null)) askForNodes();
+        if (ElasticPolicy.requeueRefusal(job) == null) tellRequeueable(true); // a new manager knows only what masters tell it
         return done(job);
     }
 
@@ -138,8 +140,16 @@ final class JobHandlers {
             var phase = new JobManager.JobPhase(next.id(), next.state() == JobState.RECOVERING && (rec == null || rec.kind().involuntary()));
             after(() -> deps.ledger().tell(phase));
         }
+        boolean can = ElasticPolicy.requeueRefusal(next) == null;
+        if (can != (ElasticPolicy.requeueRefusal(before) == null)) tellRequeueable(can);
         job = outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
+    }
+
+    /** The manager learns whether priority preemption may requeue this job (with the change that decides it, once stored). */
+    private void tellRequeueable(boolean can) {
+        var m = new ManagerPreemption.Requeueable(job.id(), can);
+        after(() -> deps.manager().tell(m));
     }
 
     Behavior<JobMaster.Command> unchanged() {
@@ -205,7 +215,7 @@ final class JobHandlers {
         var preferred = new ArrayList<>(job.members().stream().map(Member::nodeId).filter(n -> !givenBack.contains(n)).toList());
         preferred.addAll(staging.reservedIds()); // staged newcomers right after the survivors
         long resume = job.generation() == 0 ? -1 : job.elastic().resumeStep();
-        return new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt(), atMost);
+        return new JobManager.WantsNodes(job.id(), job.spec(), preferred, resume, job.submittedAt(), atMost, ElasticPolicy.requeued(job));
     }
 
     Behavior<JobMaster.Command> onWaiting(JobMaster.Waiting w) {
@@ -340,29 +350,6 @@ final class JobHandlers {
                 .map(m -> "rank " + m.rank() + " on " + m.nodeId()).toList());
         return end(job, JobState.FAILED, "generation " + job.generation() + " did not start within "
                 + deps.settings().generationStartTimeout().toSeconds() + "s: " + missing + " never reported started");
-    }
-
-    // ---- recoveries ----
-
-    Behavior<JobMaster.Command> onRecoveryExit(AgentProtocol.RankExited e) {
-        if (!current(e)) return unchanged();
-        return recoveries.onExit(e);
-    }
-
-    Behavior<JobMaster.Command> onSuspectTimeout(JobMaster.SuspectTimedOut t) {
-        return t.generation() == job.generation() ? recoveries.onSuspectTimeout() : unchanged();
-    }
-
-    Behavior<JobMaster.Command> onRecoveryTimeout(JobMaster.RecoveryTimedOut t) {
-        return t.generation() == job.generation() ? recoveries.onTimeout() : unchanged();
-    }
-
-    Behavior<JobMaster.Command> onNodeLost(JobMaster.NodeLost l) {
-        return recoveries.onNodeLost(l.nodeId(), l.why());
-    }
-
-    Behavior<JobMaster.Command> onNotice(JobMaster.NodeNotice n) {
-        return recoveries.onNotice(n.notice(), n.replaceable());
     }
 
     // ---- the end ----

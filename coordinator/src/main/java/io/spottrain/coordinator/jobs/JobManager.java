@@ -71,9 +71,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** A resize asks for {@code more} workers: free nodes that fit are offered, the rest launched like {@code like}. */
     public record ScaleUp(String jobId, int more, String like) implements Command {}
 
-    /** A job master wants nodes: for its first generation ({@code resumeStep} -1) or to resume after a recovery. */
-    public record WantsNodes(String jobId, JobSpec spec, List<String> preferred, long resumeStep, String submittedAt, int atMost)
-            implements Command {}
+    /**
+     * A job master wants nodes: for its first generation ({@code resumeStep} -1) or to resume after a recovery;
+     * {@code requeued}: it gave every node back for another job and waits its turn like a new one.
+     */
+    public record WantsNodes(String jobId, JobSpec spec, List<String> preferred, long resumeStep, String submittedAt, int atMost,
+            boolean requeued) implements Command {}
 
     /** {@code then} (may be null): the job's next request, queued before the freed nodes are placed (a survivor keeps its node). */
     public record ReleaseNodes(String jobId, List<String> nodeIds, WantsNodes then) implements Command {
@@ -167,9 +170,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
-        this.ledger = new ManagerLedger(ctx, () -> writer,
-                id -> Optional.ofNullable(jobs.get(id)).map(j -> j.spec().metadata().labels()).orElse(Map.of()), () -> capacity.liveMasters(), store,
-                blocking, settings.budgetsFile());
+        this.ledger = new ManagerLedger(ctx, () -> writer, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
+                preemption::requeueable, store, blocking, settings.budgetsFile());
+        capacity.holdBy(ledger::holdReason);
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
@@ -254,6 +257,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
                 .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
                 .onMessage(JobPhase.class, p -> ledger.onJobPhase(p, now(), this))
+                .onMessage(ManagerPreemption.Requeueable.class, r -> preemption.onRequeueable(r, () -> schedule(false), this))
                 .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, this))
                 .onMessage(ManagerLedger.Tick.class, t -> ledger.onTick(now(), this))
                 .onSignal(ChildFailed.class, this::onMasterFailed)
@@ -315,6 +319,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> onJobEnded(JobEnded e) {
         queue.remove(e.jobId());
         jobs.remove(e.jobId()); // its actor lingers for late uploads, but an ended job is offered nothing and outranks no one
+        preemption.onRequeueable(new ManagerPreemption.Requeueable(e.jobId(), false), () -> {}, this);
         release(e.jobId(), e.nodeIds());
         return this;
     }

@@ -84,6 +84,9 @@ public final class JobMaster {
     /** Give these nodes back (a waiting job of a higher priority class needs them): a shrink, when the job can. */
     public record Shrink(List<String> nodeIds, String why) implements Command {}
 
+    /** Step aside: checkpoint, give back every node, wait to resume (a waiting job of a higher priority class needs them). */
+    public record Requeue(String why) implements Command {}
+
     /** An operator's resize to {@code workers} (see {@link ScalingPolicy}); {@code expectedGeneration} may be null. */
     public record Scale(int workers, String message, Long expectedGeneration, String by, ScalingSource source, ActorRef<Outcome> replyTo)
             implements Command {}
@@ -138,8 +141,8 @@ public final class JobMaster {
                 AgentProtocol.RankExited.class, h::onRankExited),
                 AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
                 .onMessage(Placed.class, h::onPlacedTooLate)
-                .onMessage(NodeLost.class, h::onNodeLost)
-                .onMessage(NodeNotice.class, h::onNotice)
+                .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
+                .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(PortTimedOut.class, h::onPortTimeout)
                 .onMessage(StartTimedOut.class, h::onStartTimeout));
         this.running = common(report(report(report(Behaviors.receive(Command.class),
@@ -147,18 +150,18 @@ public final class JobMaster {
                 AgentProtocol.RankExited.class, h::onRankExited),
                 AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
                 .onMessage(Placed.class, h::onPlacedTooLate)
-                .onMessage(NodeLost.class, h::onNodeLost)
-                .onMessage(NodeNotice.class, h::onNotice)
-                .onMessage(SuspectTimedOut.class, h::onSuspectTimeout)
-                .onMessage(NoticeSwapDue.class, h.recoveries::onNoticeSwapDue)
+                .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
+                .onMessage(NodeNotice.class, h.notices::onNotice)
+                .onMessage(SuspectTimedOut.class, h.recoveries::onSuspectTimedOut)
+                .onMessage(NoticeSwapDue.class, h.notices::onNoticeSwapDue)
                 .onMessage(CapacityFree.class, h.capacity::onCapacityFree)
                 .onMessage(OfferAgain.class, h.capacity::onOfferAgain));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
                 AgentProtocol.RankStarted.class, h::onRankStarted),
-                AgentProtocol.RankExited.class, h::onRecoveryExit)
-                .onMessage(NodeLost.class, h::onNodeLost)
-                .onMessage(NodeNotice.class, h::onNotice)
-                .onMessage(RecoveryTimedOut.class, h::onRecoveryTimeout)
+                AgentProtocol.RankExited.class, h.recoveries::onExitReport)
+                .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
+                .onMessage(NodeNotice.class, h.notices::onNotice)
+                .onMessage(RecoveryTimedOut.class, h.recoveries::onRecoveryTimedOut)
                 .onMessage(Placed.class, h::onPlaced)
                 .onMessage(Waiting.class, h::onWaiting)
                 .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut)
@@ -202,14 +205,15 @@ public final class JobMaster {
                 AgentProtocol.RankStaged.class, h.staging::onStaged)
                 .onMessage(NodeRegistered.class, h.nodes::onNodeRegistered)
                 .onMessage(NodeUnreachable.class, h.nodes::onNodeUnreachable)
-                .onMessage(NodeLost.class, h::onNodeLost)
-                .onMessage(NodeNotice.class, h::onNotice)
+                .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
+                .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(Cancel.class, h.requests::onCancel)
                 .onMessage(Checkpoint.class, h.requests::onCheckpoint)
                 .onMessage(Scale.class, h.scaling::onScale)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(StagingTimedOut.class, h.staging::onTimedOut)
                 .onMessage(Shrink.class, m -> h.recoveries.shrink(m.nodeIds(), m.why())) // refused (logged) unless RUNNING
+                .onMessage(Requeue.class, m -> h.recoveries.requeue(m.why())) // the same
                 .onMessage(BudgetExceeded.class, e -> h.done(h.job().withEvent(JobEventType.BUDGET_EXCEEDED, null, -1, e.text(), h.now())))
                 .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
                 .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)

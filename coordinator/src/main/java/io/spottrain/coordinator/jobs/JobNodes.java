@@ -39,8 +39,8 @@ final class JobNodes {
         var missing = h.job().members().stream().filter(m -> !h.agents.containsKey(m.nodeId()) && m.exitCode() == null).toList();
         Behavior<JobMaster.Command> b = h.unchanged();
         for (Member m : missing) {
-            b = h.onNodeLost(new JobMaster.NodeLost(m.nodeId(), "did not register with the new job manager within "
-                    + h.deps.settings().reattachGrace().toSeconds() + "s"));
+            b = h.recoveries.onNodeLost(m.nodeId(), "did not register with the new job manager within "
+                    + h.deps.settings().reattachGrace().toSeconds() + "s");
         }
         return b;
     }

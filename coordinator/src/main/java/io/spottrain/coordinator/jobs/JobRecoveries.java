@@ -2,37 +2,21 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.wire.AgentProtocol;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.Behavior;
 
 /**
- * The recovery side of a {@link JobMaster}: notices, losses, failures and stalls become
- * recoveries (survivors checkpoint a common step, the generation closes, the next opens from it).
+ * The recovery side of a {@link JobMaster}: losses, failures and stalls (and notices, through
+ * {@link JobNotices}) become recoveries (survivors checkpoint a common step, the generation
+ * closes, the next opens from it).
  * What to do is {@link ElasticPolicy}'s decision; this class applies it to the job, its agents,
  * its timers and the manager.
  */
 final class JobRecoveries {
     private final JobHandlers h;
-    /**
-     * Notices whose swap waits for the replacement (the notice window), by node: when each must
-     * start at the latest. In memory: a job manager that takes over meanwhile lets the node go at
-     * its deadline (a loss, recovered as such).
-     */
-    private final Map<String, Instant> deferred = new HashMap<>();
-    /** Nodes whose replacement was requested at a deferred notice (the swap must not ask again). */
-    private final Set<String> replacing = new HashSet<>();
-    /** Notices held until every rank of the generation has attached ({@link ElasticPolicy.HoldNotice}), by node. */
-    private final Map<String, JobMaster.NodeNotice> held = new LinkedHashMap<>();
 
     JobRecoveries(JobHandlers h) {
         this.h = h;
@@ -44,43 +28,8 @@ final class JobRecoveries {
 
     // ---- what starts a recovery ----
 
-    Behavior<JobMaster.Command> onNotice(AgentProtocol.NodeInterruptionNotice n, boolean replaceable) {
-        Job job = job();
-        held.remove(n.nodeId()); // decided now (held again below if it still must wait)
-        if (deferred.containsKey(n.nodeId())) return h.unchanged(); // the same notice again (IMDS is polled)
-        Instant deadline = n.deadline() == null ? null : Instant.parse(n.deadline());
-        var d = ElasticPolicy.onNotice(job, n.nodeId(), n.kind(), deadline, h.now(), h.deps.settings().noticeSwapMargin(), replaceable);
-        if (d instanceof ElasticPolicy.Ignore) return h.unchanged();
-        String what = n.kind().label() + " (" + n.action() + ")" + (n.deadline() == null ? "" : ", deadline " + n.deadline());
-        int rank = job.memberOn(n.nodeId()).map(Member::rank).orElse(-1);
-        if (d instanceof ElasticPolicy.DeferNotice w) {
-            deferred.put(w.node(), w.swapBy());
-            replacing.add(w.node());
-            h.timers.startSingleTimer(new JobMaster.NoticeSwapDue(w.node(), job.generation()), Duration.between(h.now(), w.swapBy()));
-            h.log.info("job {}: notice on {}; it trains on while a replacement boots (swap by {})", job.id(), w.node(), w.swapBy());
-            return h.done(requestReplacement(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; training on until a "
-                    + "replacement is ready (swap by " + w.swapBy() + ")", h.now()), w.node()));
-        }
-        if (d instanceof ElasticPolicy.HoldNotice) { // no log line: the event says it
-            held.put(n.nodeId(), new JobMaster.NodeNotice(n, replaceable));
-            return h.done(job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what + "; acted on once every rank of generation "
-                    + job.generation() + " has attached", h.now()));
-        }
-        Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what, h.now());
-        if (d instanceof ElasticPolicy.BeginRecovery b) return begin(noted, b.kind(), b.node(), b.detectSeconds());
-        if (d instanceof ElasticPolicy.RestartForming r) return restartForming(noted, r.kind(), r.node());
-        return h.done(noted);
-    }
-
-    /** Every rank has attached: the notices held meanwhile are decided now (null: none was held). */
-    Behavior<JobMaster.Command> actOnHeldNotices() {
-        Behavior<JobMaster.Command> next = null;
-        for (var n : List.copyOf(held.values())) next = onNotice(n.notice(), n.replaceable());
-        return next;
-    }
-
     Behavior<JobMaster.Command> onNodeLost(String nodeId, String why) {
-        held.remove(nodeId);
+        h.notices.forget(nodeId);
         Job job = job();
         double detect = job.elastic().stalls().isEmpty() ? 0 : job.elastic().secondsSinceFirstStall(h.now());
         var d = ElasticPolicy.onNodeLost(job, nodeId, why, detect);
@@ -104,44 +53,6 @@ final class JobRecoveries {
         if (d instanceof ElasticPolicy.RestartForming r) return restartForming(lost, r.kind(), r.node());
         if (d instanceof ElasticPolicy.Fail f) return h.end(lost, JobState.FAILED, f.reason());
         return h.done(lost);
-    }
-
-    /**
-     * Free capacity came while a notice waits for its replacement: stage the newcomer on it, and
-     * swap once it is ready (or at once when nothing can be staged). True if a notice waited.
-     */
-    /** The nodes whose notice is deferred (a notice window) or held (ranks not yet attached), or null when none. */
-    String noticedNodes() {
-        var all = new TreeSet<>(deferred.keySet());
-        all.addAll(held.keySet());
-        return all.isEmpty() ? null : String.join(", ", all);
-    }
-
-    boolean swapDeferred() {
-        var next = deferred.keySet().stream().findFirst();
-        if (next.isEmpty() || job().state() != JobState.RUNNING) return false;
-        if (h.staging.stageForSwap(job(), next.get())) {
-            h.log.info("job {}: a replacement for {} is free: staging it before the swap", job().id(), next.get());
-            return true;
-        }
-        swapNow(next.get());
-        return true;
-    }
-
-    /** Swap the noticed node out now (a notice recovery; its replacement, staged or not, is placed after the survivors). */
-    Behavior<JobMaster.Command> swapNow(String node) {
-        if (!deferred.containsKey(node) || job().state() != JobState.RUNNING) return h.unchanged();
-        h.log.info("job {}: swapping out {}", job().id(), node);
-        return begin(job(), RecoveryKind.NOTICE, node, 0);
-    }
-
-    /** The notice window is up without a ready replacement: the job shrinks now, before the node is taken. */
-    Behavior<JobMaster.Command> onNoticeSwapDue(JobMaster.NoticeSwapDue due) {
-        if (!deferred.containsKey(due.node()) || due.generation() != job().generation() || job().state() != JobState.RUNNING) {
-            return h.unchanged();
-        }
-        h.log.info("job {}: no replacement for {} was ready in its notice window: going on without it", job().id(), due.node());
-        return begin(job(), RecoveryKind.NOTICE, due.node(), 0);
     }
 
     /** A stall while RUNNING: every rank stalled (restart), or some silent (judge them after the grace). */
@@ -204,8 +115,7 @@ final class JobRecoveries {
         };
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
         h.log.warn("job {} recovering: {} (survivors: ranks {})", job.id(), what, survivors);
-        deferred.clear(); // a recovery of any kind ends the notice windows: a noticed node still here is handled by it or later
-        if (kind.replaces() && !replacing.remove(node)) recovering = requestReplacement(recovering, node);
+        if (h.notices.recoveryBegun(kind, node)) recovering = requestReplacement(recovering, node);
         h.staging.recoveryBegun(recovering);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
         if (kind.collective()) {
@@ -234,7 +144,34 @@ final class JobRecoveries {
                 + nodeIds + ": " + why + "; checkpointing all ranks";
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
         h.log.warn("job {} recovering: {}", job.id(), what);
-        deferred.clear();
+        h.notices.recoveryBegun(RecoveryKind.SHRINK, null);
+        h.staging.recoveryBegun(recovering);
+        h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
+        tell(recovering, members, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
+        return h.done(recovering);
+    }
+
+    /**
+     * Step aside for a job of a higher priority ({@link RecoveryKind#REQUEUE}): every member
+     * checkpoints the next common step, every rank stops, every node is given back and the job
+     * waits in the queue to resume from that step. Refused (logged, nothing changes) unless
+     * {@link ElasticPolicy#requeueRefusal} allows it.
+     */
+    Behavior<JobMaster.Command> requeue(String why) {
+        Job job = job();
+        String refusal = ElasticPolicy.requeueRefusal(job);
+        if (refusal != null) {
+            h.log.info("job {}: not requeued ({}): {}", job.id(), why, refusal);
+            return h.unchanged();
+        }
+        var nodes = job.members().stream().map(Member::nodeId).toList();
+        var members = job.members().stream().map(Member::rank).toList();
+        var rec = Recovery.requeue(nodes, members, h.now().toString(), job.training().step());
+        String what = "requeued: " + why + "; checkpointing all " + members.size() + " ranks, then giving back every node and waiting"
+                + " to resume from that step";
+        Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
+        h.log.warn("job {} {}", job.id(), what);
+        h.notices.recoveryBegun(RecoveryKind.REQUEUE, null);
         h.staging.recoveryBegun(recovering);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
         tell(recovering, members, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
@@ -275,6 +212,18 @@ final class JobRecoveries {
     }
 
     // ---- during a recovery ----
+
+    Behavior<JobMaster.Command> onExitReport(AgentProtocol.RankExited e) {
+        return h.current(e) ? onExit(e) : h.unchanged();
+    }
+
+    Behavior<JobMaster.Command> onSuspectTimedOut(JobMaster.SuspectTimedOut t) {
+        return t.generation() == job().generation() ? onSuspectTimeout() : h.unchanged();
+    }
+
+    Behavior<JobMaster.Command> onRecoveryTimedOut(JobMaster.RecoveryTimedOut t) {
+        return t.generation() == job().generation() ? onTimeout() : h.unchanged();
+    }
 
     /** Once every survivor reported where it stalled, all checkpoint the smallest step (none survived: close at once). */
     Behavior<JobMaster.Command> agree(Job job) {
@@ -388,7 +337,7 @@ final class JobRecoveries {
         return h.unchanged();
     }
 
-    private Job requestReplacement(Job job, String departing) {
+    Job requestReplacement(Job job, String departing) {
         var manager = h.deps.manager();
         h.after(() -> manager.tell(new JobManager.RequestReplacement(job.id(), departing)));
         return job.withEvent(JobEventType.REPLACEMENT_REQUESTED, departing, -1, "replacing " + departing, h.now());

@@ -101,7 +101,7 @@ final class JobScaling {
     /** Why the running generation cannot change now (null: it can). */
     private String busy() {
         if (h.staging.busy()) return "newcomers are being staged to join generation " + h.job().generation();
-        String noticed = h.recoveries.noticedNodes();
+        String noticed = h.notices.noticedNodes();
         return noticed == null ? null : noticed + " of the job gave an interruption notice that is still being handled";
     }
 }

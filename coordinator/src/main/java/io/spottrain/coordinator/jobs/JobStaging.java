@@ -109,7 +109,7 @@ final class JobStaging {
             String node = swapWaiting;
             swapWaiting = null;
             h.log.info("job {}: the staged replacement is ready: swapping out {}", job().id(), node);
-            return h.recoveries.swapNow(node);
+            return h.notices.swapNow(node);
         }
         return maybeGrow();
     }
@@ -164,7 +164,7 @@ final class JobStaging {
             if (swapWaiting != null) { // nothing free to stage on any more: swap now
                 String node = swapWaiting;
                 swapWaiting = null;
-                return h.recoveries.swapNow(node);
+                return h.notices.swapNow(node);
             }
             return h.unchanged();
         }
@@ -173,7 +173,7 @@ final class JobStaging {
         if ((!ahead && !recovering) || job.generation() + 1 != stagedFor) {
             h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), ids(r.nodes())));
             growWaiting = false;
-            if (swapWaiting != null && job.state() == JobState.RUNNING) return h.recoveries.swapNow(swapWaiting); // nothing to stage on
+            if (swapWaiting != null && job.state() == JobState.RUNNING) return h.notices.swapNow(swapWaiting); // nothing to stage on
             return h.unchanged();
         }
         // no restore ahead: the job trains on, so the step the newcomer joins at is only known at the re-form, and the

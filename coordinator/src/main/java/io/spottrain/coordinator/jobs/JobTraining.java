@@ -40,7 +40,7 @@ final class JobTraining {
         boolean was = ElasticPolicy.recoverable(h.job());
         h.done(h.job().withElastic(e -> e.attach(a.rank())));
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING) {
-            var acted = h.recoveries.actOnHeldNotices(); // a notice that came before every rank had attached
+            var acted = h.notices.actOnHeldNotices(); // a notice that came before every rank had attached
             if (acted != null) return acted; // decided (a recovery, or a notice window that a growth now would cut short)
         }
         if (!was && ElasticPolicy.recoverable(h.job()) && h.job().state() == JobState.RUNNING

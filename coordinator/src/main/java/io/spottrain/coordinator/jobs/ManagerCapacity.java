@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -28,11 +29,19 @@ final class ManagerCapacity {
     /** How long a job that declined a growth is left out of capacity offers. */
     static final Duration DECLINE_HOLD = Duration.ofSeconds(60);
 
+    /** Why a waiting job must not be placed now (null: it may): a budget holds it. */
+    private Function<String, String> holdReason = id -> null;
+
     ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters) {
         this.nodes = nodes;
         this.queue = queue;
         this.jobs = jobs;
         this.masters = masters;
+    }
+
+    /** What holds waiting jobs back (the budgets; set once, after the ledger is made). */
+    void holdBy(Function<String, String> reason) {
+        this.holdReason = reason;
     }
 
     /**
@@ -47,13 +56,14 @@ final class ManagerCapacity {
             return;
         }
         placeWaiting();
-        preemption.consider(queue.requests(), nodes, jobs, masters, now);
+        // a held job waits for its budget, not for nodes: nobody is preempted for it
+        preemption.consider(queue.requests().stream().filter(w -> holdReason.apply(w.jobId()) == null).toList(), nodes, jobs, masters, now);
         if (offer && queue.isEmpty()) offer(now);
     }
 
     /** Places waiting jobs on free nodes in the queue's order, telling each job where it runs or why it waits. */
     void placeWaiting() {
-        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs))) {
+        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs), holdReason)) {
             var master = masters.get(o.job().jobId());
             if (master == null) {
                 queue.remove(o.job().jobId());

@@ -11,6 +11,8 @@ import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
+import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.PriorityClass;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +24,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -38,12 +42,16 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * control node is at most a tick old even without a change (and a job manager that dies loses at
  * most a tick of metering). On the same tick the budgets are checked against the stored ledger (off
  * the actor); their statuses are stored for the API, and an exceeded {@code block-scale-up} budget
- * keeps the autoscaler from adding nodes for the jobs it selects.
+ * keeps the autoscaler from adding nodes for the jobs it selects. An exceeded
+ * {@code stop-low-priority} budget does that too, requeues the running low-priority jobs it selects
+ * (each checkpoints and gives its nodes back) and holds them out of placement until it is within
+ * its limit again.
  */
 final class ManagerLedger {
     static final Duration TICK = Duration.ofSeconds(15);
     /** The key of the budgets' statuses in {@link Table#BUDGETS}. */
     static final String STATUSES = "statuses";
+    private static final String HELD = "held: ";
 
     /** Time to write the open segments again (and check the budgets). */
     enum Tick implements JobManager.Command { INSTANCE }
@@ -55,6 +63,9 @@ final class ManagerLedger {
     private final Metering metering = new Metering();
     private final Supplier<ActorRef<StoreWriter.Command>> writer;
     private final Function<String, Map<String, String>> labelsOf;
+    private final Function<String, Optional<JobSpec>> specOf;
+    /** Jobs that can be requeued now (running, every rank attached): only those are asked to step aside. */
+    private final Predicate<String> requeueable;
     /** The masters of the jobs in progress, by job id (a budget's firing is an event in each job it selects). */
     private final Supplier<Map<String, ActorRef<JobMaster.Command>>> live;
     private final StateStore store;
@@ -62,14 +73,17 @@ final class ManagerLedger {
     private final List<Budget> budgets;
     private final Map<String, Boolean> exceeded = new HashMap<>();
     private final Set<String> blockingBudgets = new HashSet<>();
+    private final Set<String> stoppingBudgets = new HashSet<>();
     private boolean checking;
 
     ManagerLedger(ActorContext<JobManager.Command> ctx, Supplier<ActorRef<StoreWriter.Command>> writer,
-            Function<String, Map<String, String>> labelsOf, Supplier<Map<String, ActorRef<JobMaster.Command>>> live, StateStore store,
-            Executor blocking, String budgetsFile) {
+            Function<String, Optional<JobSpec>> specOf, Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
+            StateStore store, Executor blocking, String budgetsFile) {
         this.ctx = ctx;
         this.writer = writer;
-        this.labelsOf = labelsOf;
+        this.specOf = specOf;
+        this.labelsOf = id -> specOf.apply(id).map(s -> s.metadata().labels()).orElse(Map.of());
+        this.requeueable = requeueable;
         this.live = live;
         this.store = store;
         this.blocking = blocking;
@@ -128,6 +142,12 @@ final class ManagerLedger {
     void resume(Stored stored) {
         metering.resume(stored.tails());
         exceeded.putAll(stored.exceeded()); // a hand-over or restart does not fire a budget again
+        for (Budget b : budgets) {
+            // until the first check, the stored states hold: a job a budget stopped is not placed in between
+            if (!Boolean.TRUE.equals(exceeded.get(b.name())) || b.action() == Budget.Action.ALERT) continue;
+            blockingBudgets.add(b.name());
+            if (b.action() == Budget.Action.STOP_LOW_PRIORITY) stoppingBudgets.add(b.name());
+        }
         if (stored.unreadable() > 0) ctx.getLog().warn("cost ledger: {} unreadable segment(s) skipped", stored.unreadable());
         write(stored.open().stream().map(e -> e.until(Instant.parse(e.to()), false)).toList());
         if (budgets.isEmpty()) writeStatuses(List.of());
@@ -171,11 +191,42 @@ final class ManagerLedger {
             }
         }
         blockingBudgets.clear();
+        var wasStopping = Set.copyOf(stoppingBudgets);
+        stoppingBudgets.clear();
         for (int i = 0; i < budgets.size(); i++) {
-            if (c.statuses().get(i).exceeded() && budgets.get(i).action() == Budget.Action.BLOCK_SCALE_UP) blockingBudgets.add(budgets.get(i).name());
+            if (!c.statuses().get(i).exceeded() || budgets.get(i).action() == Budget.Action.ALERT) continue;
+            blockingBudgets.add(budgets.get(i).name()); // stop-low-priority blocks scale-up too
+            if (budgets.get(i).action() == Budget.Action.STOP_LOW_PRIORITY) stoppingBudgets.add(budgets.get(i).name());
         }
         writeStatuses(c.statuses());
+        // the running low-priority jobs an exceeded stop-low-priority budget selects step aside (asked again each check
+        // while they still run: one that had not attached yet is asked once it has)
+        live.get().forEach((id, master) -> {
+            String why = holdReason(id);
+            if (why != null && requeueable.test(id)) master.tell(new JobMaster.Requeue(why.substring(HELD.length())));
+        });
+        // a budget within its limit again (a new period): the jobs it held may be placed now
+        if (!stoppingBudgets.containsAll(wasStopping)) ctx.getSelf().tell(new JobManager.OfferCapacity(null));
         return same;
+    }
+
+    /**
+     * Why the job must not run now (null: it may): an exceeded {@code stop-low-priority} budget
+     * selects it and it is of the {@code low} priority class. Held jobs wait in the queue, placed
+     * on nothing, until the budget is within its limit again.
+     */
+    String holdReason(String jobId) {
+        if (stoppingBudgets.isEmpty()) return null;
+        var spec = specOf.apply(jobId);
+        if (spec.isEmpty() || PriorityClass.of(spec.get().spec().priority()) != PriorityClass.LOW) return null;
+        var labels = spec.get().metadata().labels();
+        for (Budget b : budgets) {
+            if (stoppingBudgets.contains(b.name()) && b.selector().matches(jobId, labels)) {
+                return HELD + "budget " + b.name() + " (" + b.selector() + ", $" + b.limitUsd() + " " + b.period().label()
+                        + ") is exceeded and stops its low-priority jobs until its next period";
+            }
+        }
+        return null;
     }
 
     /** A budget's firing is an event, with its numbers, in the history of every job in progress it selects. */

@@ -9,27 +9,54 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
 import org.slf4j.Logger;
 
 /**
  * The job manager's side of priority preemption: after each placement round, a waiting job of a
- * higher priority class than some running elastic job asks those jobs to give nodes back
- * ({@link Preemptions}, pure; each victim shrinks through a checkpoint, {@link RecoveryKind#SHRINK}),
+ * higher priority class than some running job asks those jobs to give nodes back
+ * ({@link Preemptions}, pure; each victim shrinks through a checkpoint, {@link RecoveryKind#SHRINK},
+ * or, where shrinking is not enough, is requeued whole after one, {@link RecoveryKind#REQUEUE}),
  * at most once per 30 s per waiting job (a shrink takes a few seconds; the freed nodes are placed
  * by the next round, the waiting job ahead of the victims' growth). Not thread-safe: the job manager's.
  */
 final class ManagerPreemption {
     private static final Duration AGAIN_AFTER = Duration.ofSeconds(30);
 
+    /** A job master says whether its job can be requeued now (running, every rank attached) or no longer. */
+    record Requeueable(String jobId, boolean can) implements JobManager.Command {}
+
     private final Map<String, Instant> asked = new HashMap<>();
+    /** Jobs that can be requeued now (their masters say so as it changes; the manager's copies of jobs are as submitted). */
+    private final Set<String> requeueable = new HashSet<>();
     private final Logger log;
 
     ManagerPreemption(Logger log) {
         this.log = log;
+    }
+
+    boolean requeueable(String jobId) {
+        return requeueable.contains(jobId);
+    }
+
+    /**
+     * A job became requeueable (or no longer is). One that just became so may be what a waiting job
+     * of a higher class was short of (it was planned without it): {@code reschedule} runs the
+     * placement round again, which considers preemption anew.
+     */
+    <T> Behavior<T> onRequeueable(Requeueable r, Runnable reschedule, Behavior<T> same) {
+        if (!r.can()) {
+            requeueable.remove(r.jobId());
+        } else if (requeueable.add(r.jobId())) {
+            reschedule.run();
+        }
+        return same;
     }
 
     void consider(List<JobManager.WantsNodes> waiting, WorkerNodes nodes, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters,
@@ -46,7 +73,7 @@ final class ManagerPreemption {
         byJob.forEach((id, held) -> {
             Job j = jobs.get(id);
             if (j != null && waiting.stream().noneMatch(w -> w.jobId().equals(id))) {
-                running.add(new Preemptions.Running(id, j.spec(), Instant.parse(j.submittedAt()), held));
+                running.add(new Preemptions.Running(id, j.spec(), Instant.parse(j.submittedAt()), held, requeueable.contains(id)));
             }
         });
         int lowest = running.stream().mapToInt(r -> PriorityClass.of(r.spec().spec().priority()).ordinal()).min().orElse(Integer.MAX_VALUE);
@@ -63,8 +90,13 @@ final class ManagerPreemption {
                 if (master == null) continue;
                 String why = "job " + w.jobId() + " (priority " + PriorityClass.of(w.spec().spec().priority()).label() + ") waits for "
                         + w.spec().spec().workers().min() + " node(s)";
-                log.info("preempting: job {} gives back {} for {}", t.jobId(), t.nodeIds(), why);
-                master.tell(new JobMaster.Shrink(t.nodeIds(), why));
+                if (t.whole()) {
+                    log.info("preempting: job {} is requeued (gives back {}) for {}", t.jobId(), t.nodeIds(), why);
+                    master.tell(new JobMaster.Requeue(why));
+                } else {
+                    log.info("preempting: job {} gives back {} for {}", t.jobId(), t.nodeIds(), why);
+                    master.tell(new JobMaster.Shrink(t.nodeIds(), why));
+                }
             }
         }
     }

@@ -12,10 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Jobs waiting for nodes, and the order they get them: jobs resuming after a recovery first
- * (their survivors wait, idle), then by priority, then by submission. Not thread-safe: the job
+ * (their survivors wait, idle; not a requeued job, which holds nothing), then by priority, then by
+ * submission. Not thread-safe: the job
  * manager's. {@link #next} is a pure step over the free nodes.
  */
 final class PlacementQueue {
@@ -33,7 +35,7 @@ final class PlacementQueue {
     /** The job's desired worker count changed: its waiting request (if any) asks for no more than {@code desired} (null: its max). */
     void capAt(String jobId, Integer desired) {
         waiting.computeIfPresent(jobId, (id, w) -> new JobManager.WantsNodes(w.jobId(), w.spec(), w.preferred(), w.resumeStep(),
-                w.submittedAt(), desired == null ? 0 : desired));
+                w.submittedAt(), desired == null ? 0 : desired, w.requeued()));
     }
 
     void remove(String jobId) {
@@ -42,7 +44,7 @@ final class PlacementQueue {
     }
 
     private List<JobManager.WantsNodes> order() {
-        return waiting.values().stream().sorted(Comparator.comparing((JobManager.WantsNodes w) -> w.resumeStep() < 0)
+        return waiting.values().stream().sorted(Comparator.comparing((JobManager.WantsNodes w) -> !resumesFirst(w))
                 .thenComparingInt(w -> -w.spec().spec().priority()).thenComparing(JobManager.WantsNodes::submittedAt)).toList();
     }
 
@@ -66,9 +68,9 @@ final class PlacementQueue {
         return waiting.size();
     }
 
-    /** Without fair-share information: every team holds nothing. */
+    /** Without fair-share information: every team holds nothing; nothing is held back. */
     List<Outcome> next(List<NodeRecord> free) {
-        return next(free, Map.of());
+        return next(free, Map.of(), id -> null);
     }
 
     /**
@@ -76,19 +78,26 @@ final class PlacementQueue {
      * next is tried. Within a priority, the team (label {@code team}) holding the fewest GPUs goes
      * first ({@code held}: GPUs per team now), and what a team is given here counts at once, so two
      * teams alternate instead of the older team's queue going first entirely. Returns the
-     * placements and the changed wait reasons; placed jobs leave the queue.
+     * placements and the changed wait reasons; placed jobs leave the queue. A job
+     * {@code holdReason} names a reason for (a budget holds it) is placed on nothing and waits
+     * with that reason.
      */
-    List<Outcome> next(List<NodeRecord> free, Map<String, Integer> held) {
+    List<Outcome> next(List<NodeRecord> free, Map<String, Integer> held, Function<String, String> holdReason) {
         var out = new ArrayList<Outcome>();
         var left = new ArrayList<>(free);
         var usage = new HashMap<>(held);
         var pending = new ArrayList<>(order());
         while (!pending.isEmpty()) {
-            var w = pending.stream().min(Comparator.comparing((JobManager.WantsNodes x) -> x.resumeStep() < 0)
+            var w = pending.stream().min(Comparator.comparing((JobManager.WantsNodes x) -> !resumesFirst(x))
                     .thenComparingInt(x -> -x.spec().spec().priority())
                     .thenComparingInt(x -> usage.getOrDefault(team(x.spec()), 0))
                     .thenComparing(JobManager.WantsNodes::submittedAt)).orElseThrow();
             pending.remove(w);
+            String hold = holdReason.apply(w.jobId());
+            if (hold != null) {
+                if (!Objects.equals(reasons.put(w.jobId(), hold), hold)) out.add(new Outcome(w, Placement.waitFor(hold), hold));
+                continue;
+            }
             Placement p = GangScheduler.place(w.spec(), left, w.preferred(), w.atMost());
             if (p.placed()) {
                 left.removeIf(n -> p.nodeIds().contains(n.nodeId()));
@@ -102,6 +111,11 @@ final class PlacementQueue {
             }
         }
         return out;
+    }
+
+    /** Resuming with survivors that wait idle (not a requeued job: it holds nothing): placed before every other waiting job. */
+    static boolean resumesFirst(JobManager.WantsNodes w) {
+        return w.resumeStep() >= 0 && !w.requeued();
     }
 
     /** GPUs each team's jobs hold now, from the nodes assigned per job. */

@@ -22,7 +22,15 @@ public enum RecoveryKind {
      * resized the job down): every member checkpoints the next common step, the given-back ranks
      * stop, the rest re-form without them. No replacement, no restart spent, no lost step.
      */
-    SHRINK("shrink");
+    SHRINK("shrink"),
+    /**
+     * The whole job steps aside (a waiting job of a higher priority class needs its nodes and
+     * shrinking others was not enough): every member checkpoints the next common step, every rank
+     * stops, all nodes are given back, and the job waits in the queue (behind the job it made room
+     * for) to resume from that step on whatever nodes it gets. No replacement, no restart spent,
+     * no lost step; never for a job whose ranks cannot checkpoint on request.
+     */
+    REQUEUE("requeue");
 
     private final String label;
 
@@ -47,12 +55,12 @@ public enum RecoveryKind {
     }
 
     public boolean collective() {
-        return this == NOTICE || this == GROW || this == SHRINK;
+        return this == NOTICE || this == GROW || this == SHRINK || this == REQUEUE;
     }
 
     /** A node leaves the job with this recovery (a failing or stalled node stays). */
     public boolean departs() {
-        return this == NOTICE || this == KILL || this == SHRINK;
+        return this == NOTICE || this == KILL || this == SHRINK || this == REQUEUE;
     }
 
     /** The departing node is gone or going (a reclaim, a loss): the job asks for a replacement. A shrink gives nodes back. */

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.membership;
 
+import io.spottrain.coordinator.metrics.ControlMetrics;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -75,6 +77,8 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
     private final Map<ActorRef<AgentProtocol.Command>, Instant> lastHeard = new HashMap<>();
     private final Set<ActorRef<AgentProtocol.Command>> silent = new HashSet<>();
     private final Set<String> unreachable = new HashSet<>();
+    /** The node each registered agent heartbeats as (its GPU series are dropped when it goes). */
+    private final Map<ActorRef<AgentProtocol.Command>, String> nodeOf = new HashMap<>();
 
     private AgentDirectory(ActorContext<Command> ctx, ActorRef<AgentProtocol.Report> reports, ActorRef<Event> listener, Settings settings) {
         super(ctx);
@@ -95,6 +99,7 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
                 .onMessage(Beat.class, this::onBeat)
                 .onMessage(Terminated.class, this::onTerminated)
                 .onMessage(Forget.class, f -> {
+                    forgetGpus(f.agent());
                     lastHeard.remove(f.agent());
                     silent.remove(f.agent());
                     getContext().unwatch(f.agent());
@@ -102,6 +107,10 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
                 })
                 .onMessage(Reachability.class, this::onReachability)
                 .onMessageEquals(Sweep.INSTANCE, this::onSweep)
+                .onSignal(PostStop.class, s -> {
+                    ControlMetrics.gpuClear(); // the job manager moved: its GPU series must not stay frozen here
+                    return this;
+                })
                 .build();
     }
 
@@ -126,6 +135,9 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
             describe(agent);
         } else {
             lastHeard.put(agent, Instant.now());
+            // only a registered agent's GPUs count (one that was silent registers again first)
+            nodeOf.put(agent, b.heartbeat().nodeId());
+            ControlMetrics.gpus(b.heartbeat().nodeId(), b.heartbeat().gpus(), Instant.now());
         }
         return this;
     }
@@ -138,13 +150,21 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
             // silent for the timeout: lost, whether its machine is unreachable too (found before the downing)
             // or answers the cluster's failure detector while the agent hangs; heard again, it registers afresh
             if (quiet.compareTo(settings.heartbeatTimeout()) > 0 && silent.add(agent)) {
+                forgetGpus(agent);
                 listener.tell(new AgentSilent(agent, quiet));
             }
         }
+        ControlMetrics.gpuSweep(now);
         return this;
     }
 
+    private void forgetGpus(ActorRef<AgentProtocol.Command> agent) {
+        String node = nodeOf.remove(agent);
+        if (node != null) ControlMetrics.gpuForget(node);
+    }
+
     private Behavior<Command> onTerminated(Terminated t) {
+        forgetGpus(t.agent());
         lastHeard.remove(t.agent());
         silent.remove(t.agent());
         String address = t.agent().path().address().toString();

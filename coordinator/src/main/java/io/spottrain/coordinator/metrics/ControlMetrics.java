@@ -3,12 +3,16 @@ package io.spottrain.coordinator.metrics;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spottrain.protocol.wire.AgentProtocol;
+import java.time.Instant;
+import java.util.List;
 
 /**
  * This coordinator process's meters, in the registry {@code GET /metrics} scrapes. Besides what the
  * API reads from the state store at scrape time, the streams only the job manager's node sees live
  * are recorded here as they come: every checkpoint's stall and persist time, every upload's time,
- * and each job's scheduling latency (submit to every rank of its first generation started). Those
+ * each job's scheduling latency (submit to every rank of its first generation started), and the
+ * worker nodes' GPUs from their agents' heartbeats ({@link GpuMetrics}). Those
  * series therefore come from the control node that hosts the job manager (it moves at a hand-over,
  * and the new one starts from zero). Thread-safe (Micrometer's meters are).
  */
@@ -23,7 +27,29 @@ public final class ControlMetrics {
             .description("From a job's submission to every rank of its first generation started").serviceLevelObjectives(SECONDS)
             .register(REGISTRY);
 
+    private static final GpuMetrics GPUS = new GpuMetrics(REGISTRY);
+
     private ControlMetrics() {}
+
+    /** A heartbeat's GPU sample from {@code node} ({@link GpuMetrics}). */
+    public static void gpus(String node, List<AgentProtocol.GpuSample> samples, Instant now) {
+        GPUS.sampled(node, samples, now);
+    }
+
+    /** Drops the GPU series of nodes not heard for {@link GpuMetrics#STALE}. */
+    public static void gpuSweep(Instant now) {
+        GPUS.sweep(now);
+    }
+
+    /** {@code node}'s agent is gone or silent: its GPU series go. */
+    public static void gpuForget(String node) {
+        GPUS.forget(node);
+    }
+
+    /** The agent directory stopped (the job manager moved): no GPU series stays frozen on this node. */
+    public static void gpuClear() {
+        GPUS.clear();
+    }
 
     public static PrometheusMeterRegistry registry() {
         return REGISTRY;

@@ -75,8 +75,12 @@ public final class Explain {
             int world = in.members().size();
             if (world < in.target()) {
                 why.add(freeFitting > 0
-                        ? freeFitting + " free node(s) fit it: it grows toward " + in.target() + " at its next safe point (after the scale-up cooldown, when the growth saves more training time than it costs)"
+                        ? freeFitting + " free node(s) fit it: it grows toward " + in.target() + " at its next safe point (after the "
+                                + "scale-up cooldown, when the growth saves more training time than it costs)"
                         : "it would grow to " + in.target() + ", but no free node fits it" + busy(busyFitting, heldBy));
+            } else if (world > in.target()) {
+                why.add("world size " + world + " is above its target " + in.target() + " (the desired count): it gives nodes back at "
+                        + "its next safe point");
             } else {
                 why.add("world size " + world + " is its target (" + (in.target() == spec.workers().max() ? "spec.workers.max" : "the desired count") + ")");
             }

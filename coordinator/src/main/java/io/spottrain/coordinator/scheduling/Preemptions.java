@@ -9,19 +9,32 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Which running jobs give nodes back to a waiting job of a higher priority class (pure): only
- * elastic jobs of a lower class, each down to its {@code workers.min} at most, the lowest
- * priority first, then the youngest; only nodes the waiting job can use. Nothing when shrinking
- * all of them would still not make room: a job is never interrupted for nothing. (Jobs at their
- * min are not preempted: checkpointing and requeueing them is not built yet.)
+ * Which running jobs give nodes back to a waiting job of a higher priority class (pure): jobs of a
+ * lower class, the lowest priority first, then the youngest; only nodes the waiting job can use
+ * count. Shrinking comes first (elastic jobs, each down to its {@code workers.min}); when that is
+ * not enough, whole jobs are requeued (each checkpoints every rank, gives back all its nodes and
+ * waits to resume from that step; only jobs whose ranks can checkpoint on request), and shrinks a
+ * requeue made needless are dropped again. Nothing when even that would not make room: a job is
+ * never interrupted for nothing.
  */
 public final class Preemptions {
 
-    /** A running job: its spec, when it was submitted, and the nodes it holds (its world size is their number). */
-    public record Running(String jobId, JobSpec spec, Instant submittedAt, List<NodeRecord> nodes) {}
+    /**
+     * A running job: its spec, when it was submitted, the nodes it holds (its world size is their
+     * number) and whether it can be requeued (every rank can checkpoint on request).
+     */
+    public record Running(String jobId, JobSpec spec, Instant submittedAt, List<NodeRecord> nodes, boolean requeueable) {
+        public Running(String jobId, JobSpec spec, Instant submittedAt, List<NodeRecord> nodes) {
+            this(jobId, spec, submittedAt, nodes, false);
+        }
+    }
 
-    /** Give these nodes of this job back. */
-    public record Take(String jobId, List<String> nodeIds) {}
+    /** Give these nodes of this job back; {@code whole}: all of them, the job is requeued. */
+    public record Take(String jobId, List<String> nodeIds, boolean whole) {
+        public Take(String jobId, List<String> nodeIds) {
+            this(jobId, nodeIds, false);
+        }
+    }
 
     private Preemptions() {}
 
@@ -47,6 +60,33 @@ public final class Preemptions {
             takes.add(new Take(r.jobId(), usable));
             need -= usable.size();
         }
-        return need == 0 ? List.copyOf(takes) : List.of();
+        if (need == 0) return List.copyOf(takes);
+        // shrinking is not enough: requeue whole jobs (a job that shrank gives back the rest too)
+        var whole = new ArrayList<Take>();
+        for (Running r : victims) {
+            if (need <= 0) break;
+            if (!r.requeueable()) continue;
+            long usable = r.nodes().stream().filter(n -> GangScheduler.fits(waiting.spec(), n)).count();
+            if (usable == 0) continue;
+            var shrunk = takes.stream().filter(t -> t.jobId().equals(r.jobId())).findFirst();
+            if (shrunk.isPresent()) {
+                takes.remove(shrunk.get());
+                need += shrunk.get().nodeIds().size();
+            }
+            whole.add(new Take(r.jobId(), r.nodes().stream().map(NodeRecord::nodeId).toList(), true));
+            need -= (int) usable;
+        }
+        if (need > 0) return List.of();
+        // a requeue may leave room to spare: keep only the shrinks still needed (the youngest shrink goes first)
+        for (int i = takes.size() - 1; i >= 0; i--) {
+            int size = takes.get(i).nodeIds().size();
+            if (need + size <= 0) {
+                need += size;
+                takes.remove(i);
+            }
+        }
+        var all = new ArrayList<>(takes);
+        all.addAll(whole);
+        return List.copyOf(all);
     }
 }

@@ -27,6 +27,13 @@ class BudgetsTest {
         assertEquals(Budget.Action.ALERT, b.get(1).action());
     }
 
+    @Test
+    void stopLowPriorityIsAnAction() throws Exception {
+        var b = Budgets.parse("b.yaml", "budgets: [{name: frugal, selector: {label: team=x}, limit: 1, period: monthly, action: stop-low-priority}]");
+        assertEquals(Budget.Action.STOP_LOW_PRIORITY, b.get(0).action());
+        assertEquals("stop-low-priority", b.get(0).action().label());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             no list                  | budgets: {}                                                                      | budgets: required: a list
@@ -35,7 +42,7 @@ class BudgetsTest {
             label without value      | budgets: [{name: a, selector: {label: team}, limit: 1, period: daily}]            | budgets[0].selector.label: must be KEY=VALUE
             zero limit               | budgets: [{name: a, selector: {job: j}, limit: 0, period: daily}]                 | budgets[0].limit: required: USD per period
             weekly                   | budgets: [{name: a, selector: {job: j}, limit: 1, period: weekly}]                | budgets[0].period: must be daily or monthly
-            stop-low-priority        | budgets: [{name: a, selector: {job: j}, limit: 1, period: daily, action: stop-low-priority}] | stop-low-priority is not built yet
+            unknown action           | budgets: [{name: a, selector: {job: j}, limit: 1, period: daily, action: stop-all}] | budgets[0].action: must be alert, block-scale-up or stop-low-priority, got "stop-all"
             unknown field            | budgets: [{name: a, selector: {job: j}, limit: 1, period: daily, owner: me}]      | budgets[0].owner: unknown field
             a name twice             | budgets: [{name: a, selector: {job: j}, limit: 1, period: daily}, {name: a, selector: {job: k}, limit: 1, period: daily}] | budgets[1].name: "a" is used twice
             """)

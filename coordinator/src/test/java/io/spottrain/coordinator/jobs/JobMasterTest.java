@@ -29,6 +29,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,9 @@ class JobMasterTest {
     InMemoryStateStore store;
     ActorRef<StoreWriter.Command> writer;
     TestProbe<JobManager.Command> manager;
+    /** What masters tell the manager about being requeueable (kept apart: most tests expect the manager's other messages in order). */
+    TestProbe<JobManager.Command> requeueable;
+    ActorRef<JobManager.Command> managerRef;
     /** The cost ledger's recovery phases. */
     TestProbe<JobManager.Command> phases;
     TestProbe<AgentProtocol.Report> reports;
@@ -72,6 +76,13 @@ class JobMasterTest {
         store = new InMemoryStateStore();
         writer = kit.spawn(StoreWriter.create(store));
         manager = kit.createTestProbe(JobManager.Command.class);
+        requeueable = kit.createTestProbe(JobManager.Command.class);
+        var toManager = manager.getRef();
+        var toRequeueable = requeueable.getRef();
+        managerRef = kit.spawn(Behaviors.receiveMessage(c -> {
+            (c instanceof ManagerPreemption.Requeueable ? toRequeueable : toManager).tell(c);
+            return Behaviors.same();
+        }));
         phases = kit.createTestProbe(JobManager.Command.class);
         reports = kit.createTestProbe(AgentProtocol.Report.class);
         agents = new ArrayList<>();
@@ -79,7 +90,7 @@ class JobMasterTest {
     }
 
     ActorRef<JobMaster.Command> spawn(Job job, boolean restored) {
-        return kit.spawn(JobMaster.create(job, restored, new JobHandlers.Deps(manager.getRef(), writer, reports.getRef(), settings,
+        return kit.spawn(JobMaster.create(job, restored, new JobHandlers.Deps(managerRef, writer, reports.getRef(), settings,
                 Clock.systemUTC(), "control-test", phases.getRef())));
     }
 
@@ -621,5 +632,60 @@ class JobMasterTest {
         var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(3)));
         assertEquals(Outcome.Refusal.CONFLICT, refused.refusal());
         assertTrue(refused.message().startsWith("a generation change is in flight (notice recovery of generation 1)"), refused.message());
+    }
+
+    /**
+     * Priority preemption of a job that cannot shrink: it checkpoints every rank, stops them all,
+     * gives back every node and waits in the queue like a new job (not first, as survivors do), to
+     * resume from that step; the manager heard it could be requeued once every rank attached.
+     */
+    @Test
+    void aRequeuedJobCheckpointsStopsEveryRankGivesBackEveryNodeAndWaitsItsTurn() {
+        Job job = submit("requeue-1", 2, 2, 3);
+        var master = running(job, 2);
+        assertEquals(new ManagerPreemption.Requeueable("requeue-1", true), requeueable.expectMessageClass(ManagerPreemption.Requeueable.class));
+        master.tell(new JobMaster.Requeue("job urgent (priority high) waits for 2 node(s)"));
+        for (int r = 0; r < 2; r++) assertEquals(-1, expect(r, AgentProtocol.RequestCheckpoint.class).step(), "the next common step");
+        assertEquals(new ManagerPreemption.Requeueable("requeue-1", false), requeueable.expectMessageClass(ManagerPreemption.Requeueable.class),
+                "recovering: not requeueable again");
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("requeue-1", 1, r, "node" + (r + 1), 250, "/d", 1, 10, 0.5,
+                    2, "requested", "digest-" + r)));
+        }
+        assertFalse(expect(0, AgentProtocol.StopGeneration.class).park(), "every rank stops: nobody stays parked on a node it gives back");
+        assertFalse(expect(1, AgentProtocol.StopGeneration.class).park());
+        for (int r = 0; r < 2; r++) master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("requeue-1", 1, r, "node" + (r + 1), 75, "")));
+        var released = manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        assertEquals(List.of("node1", "node2"), released.nodeIds());
+        assertEquals(250, released.then().resumeStep(), "it resumes from the step every rank checkpointed");
+        assertTrue(released.then().requeued(), "placed by priority and submission, not ahead of the job it made room for");
+        assertEquals(List.of(), released.then().preferred(), "it holds no node");
+        var doc = stored("requeue-1");
+        assertEquals(JobState.RECOVERING, doc.state());
+        var p = doc.elastic().preemptions().get(0);
+        assertEquals(RecoveryKind.REQUEUE, p.kind());
+        assertEquals(0L, p.lostSteps());
+        assertEquals(250, p.atStep());
+        assertEquals(0, doc.elastic().restarts(), "a requeue spends no restart");
+        manager.expectNoMessage(Duration.ofMillis(200)); // no replacement asked for: it gave its nodes away on purpose
+        // placed again: a new generation from step 250 on whatever it got
+        master.tell(new JobMaster.Placed(List.of(node(2), node(3))));
+        expect(2, AgentProtocol.AllocatePort.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("requeue-1", 2, "node3", "127.0.0.1", 29501)));
+        assertEquals(250, expect(2, AgentProtocol.StartGeneration.class).resumeStep());
+        assertEquals(250, expect(3, AgentProtocol.StartGeneration.class).resumeStep());
+    }
+
+    @Test
+    void aJobWhoseRanksHaveNotAttachedIsNotRequeued() {
+        Job job = submit("requeue-2", 2, 2, 3);
+        var master = spawn(job, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        master.tell(new JobMaster.Placed(List.of(node(0), node(1))));
+        expect(0, AgentProtocol.AllocatePort.class);
+        master.tell(new JobMaster.Requeue("job urgent waits"));
+        agents.get(1).expectNoMessage(Duration.ofMillis(300));
+        requeueable.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(JobState.STARTING, stored("requeue-2").state(), "refused (logged): it cannot checkpoint on request");
     }
 }

@@ -22,7 +22,7 @@ class PlacementQueueTest {
                 metadata: {name: %s, labels: {team: %s}}
                 spec: {workers: {min: 1, max: 1, gpusPerWorker: 1}, command: [x], priority: %s, placement: {market: %s}}
                 """.formatted(id, team, priority, priority.equals("high") ? "on-demand" : "spot-with-fallback"));
-        return new JobManager.WantsNodes(id, spec, List.of(), -1, Jobs.T0.plusSeconds(second).toString(), 0);
+        return new JobManager.WantsNodes(id, spec, List.of(), -1, Jobs.T0.plusSeconds(second).toString(), 0, false);
     }
 
     static NodeRegistry free(int n) {
@@ -35,7 +35,7 @@ class PlacementQueueTest {
     }
 
     static List<String> placed(PlacementQueue q, int nodes, Map<String, Integer> held) {
-        return q.next(free(nodes).free(), held).stream().filter(o -> o.placement() != null && o.placement().placed())
+        return q.next(free(nodes).free(), held, id -> null).stream().filter(o -> o.placement() != null && o.placement().placed())
                 .map(o -> o.job().jobId()).toList();
     }
 
@@ -67,5 +67,30 @@ class PlacementQueueTest {
         var vision = Job.submitted("v", wants("v", "vision", "normal", 0).spec(), Jobs.T0);
         var nlp = Job.submitted("n", wants("n", "nlp", "normal", 0).spec(), Jobs.T0);
         assertEquals(Map.of("vision", 3, "nlp", 1), PlacementQueue.heldByTeam(Map.of("v", 3L, "n", 1L, "gone", 5L), Map.of("v", vision, "n", nlp)));
+    }
+
+    @Test
+    void aRequeuedJobWaitsItsTurnWhileOneWhoseSurvivorsWaitGoesFirst() throws Exception {
+        var q = new PlacementQueue();
+        var low = wants("low", "a", "low", 1);
+        q.add(new JobManager.WantsNodes("requeued", low.spec(), List.of(), 250, low.submittedAt(), 0, true));
+        q.add(wants("urgent", "a", "high", 5));
+        assertEquals(List.of("urgent"), placed(q, 1, Map.of()), "the job it made room for goes ahead of it");
+        assertEquals(List.of("requeued"), placed(q, 1, Map.of()));
+        q.add(wants("urgent2", "a", "high", 6));
+        q.add(new JobManager.WantsNodes("resuming", low.spec(), List.of("n9"), 250, low.submittedAt(), 0, false));
+        assertEquals(List.of("resuming"), placed(q, 1, Map.of()), "survivors waiting idle still come first");
+    }
+
+    @Test
+    void aHeldJobIsPlacedOnNothingAndWaitsWithTheHoldsReason() throws Exception {
+        var q = new PlacementQueue();
+        q.add(wants("held", "frugal", "low", 1));
+        q.add(wants("free", "other", "low", 2));
+        var out = q.next(free(2).free(), Map.of(), id -> id.equals("held") ? "held: budget frugal is exceeded" : null);
+        assertEquals(List.of("free"), out.stream().filter(o -> o.placement().placed()).map(o -> o.job().jobId()).toList());
+        assertEquals("held: budget frugal is exceeded", out.stream().filter(o -> o.job().jobId().equals("held")).findFirst().orElseThrow()
+                .waitReason());
+        assertEquals(List.of("held"), placed(q, 2, Map.of()), "placed once nothing holds it");
     }
 }

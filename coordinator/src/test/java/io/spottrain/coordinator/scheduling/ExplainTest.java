@@ -100,6 +100,9 @@ class ExplainTest {
         // at its target
         e = Explain.of(input("j", spec, "RUNNING", List.of("node10"), 1, r, List.of(), Map.of(), List.of()));
         assertEquals("world size 1 is its target (the desired count)", e.why().get(1));
+        // running above a lowered desired count (the shrink not done yet): not "its target"
+        e = Explain.of(input("j", spec, "RUNNING", List.of("node10", "node4"), 1, r, List.of(), Map.of(), List.of()));
+        assertEquals("world size 2 is above its target 1 (the desired count): it gives nodes back at its next safe point", e.why().get(1));
     }
 
     @Test

@@ -70,6 +70,39 @@ class PreemptionsTest {
         assertEquals(List.of(), Preemptions.plan(high, 0, List.of(spotOnly)), "a high job runs on on-demand only: spot nodes are of no use");
     }
 
+    static Running requeueable(String id, String priority, int min, int max, int submittedSecond, List<NodeRecord> held) throws Exception {
+        return new Running(id, spec(priority, min, max, "spot-with-fallback"), T0.plusSeconds(submittedSecond), held, true);
+    }
+
+    @Test
+    void whenShrinkingIsNotEnoughWholeJobsAreRequeuedTheLowestAndYoungestFirst() throws Exception {
+        var high = spec("high", 3, 3, "on-demand");
+        var fixedOld = requeueable("fixed-old", "low", 2, 2, 0, nodes(NodeMarket.ON_DEMAND, "n1", "n2"));
+        var fixedYoung = requeueable("fixed-young", "low", 2, 2, 5, nodes(NodeMarket.ON_DEMAND, "n3", "n4"));
+        assertEquals(List.of(new Take("fixed-young", List.of("n3", "n4"), true)), Preemptions.plan(high, 1, List.of(fixedOld, fixedYoung)),
+                "1 free + the youngest low job's 2 nodes");
+        assertEquals(List.of(new Take("fixed-young", List.of("n3", "n4"), true), new Take("fixed-old", List.of("n1", "n2"), true)),
+                Preemptions.plan(high, 0, List.of(fixedOld, fixedYoung)));
+        var notSpeaking = new Running("mute", spec("low", 2, 2, "on-demand"), T0, nodes(NodeMarket.ON_DEMAND, "m1", "m2", "m3"), false);
+        assertEquals(List.of(), Preemptions.plan(high, 0, List.of(notSpeaking)),
+                "a job whose ranks cannot checkpoint on request is never requeued (it would lose its work)");
+    }
+
+    @Test
+    void aShrinkARequeueMadeNeedlessIsDroppedAndAJobThatShrankIsRequeuedWhole() throws Exception {
+        var high = spec("high", 3, 3, "on-demand");
+        var elastic = requeueable("elastic", "low", 1, 4, 0, nodes(NodeMarket.ON_DEMAND, "e1", "e2"));
+        var fixed = requeueable("fixed", "low", 3, 3, 9, nodes(NodeMarket.ON_DEMAND, "f1", "f2", "f3"));
+        assertEquals(List.of(new Take("fixed", List.of("f1", "f2", "f3"), true)), Preemptions.plan(high, 0, List.of(elastic, fixed)),
+                "requeueing the fixed job covers all 3: the elastic job's shrink is not needed");
+        var normal = spec("normal", 4, 4, "spot-with-fallback");
+        var lowElastic = requeueable("low-el", "low", 1, 3, 0, nodes(NodeMarket.SPOT, "l1", "l2", "l3"));
+        assertEquals(List.of(new Take("low-el", List.of("l1", "l2", "l3"), true)), Preemptions.plan(normal, 1, List.of(lowElastic)),
+                "its shrink (2) is not enough: the same job is requeued whole instead of shrunk and requeued");
+        var highOnly = spec("high", 4, 4, "on-demand");
+        assertEquals(List.of(), Preemptions.plan(highOnly, 0, List.of(fixed)), "3 nodes for a job of 4: not even a requeue makes room");
+    }
+
     static Running running(String id, int priority, int min, int max, int submittedSecond, List<NodeRecord> held) throws Exception {
         return running(id, Integer.toString(priority), min, max, submittedSecond, held);
     }

@@ -62,6 +62,7 @@ class WireSerializationTest {
         List<Object> msgs = List.of(
                 new AgentProtocol.DescribeNode(reports, kit.createTestProbe(AgentProtocol.Heartbeat.class).getRef(), 1000),
                 new AgentProtocol.Heartbeat("node1", agent, 7),
+                new AgentProtocol.Heartbeat("node1", agent, 8, List.of(new AgentProtocol.GpuSample(0, 87.0, 40536, 81559))),
                 new AgentProtocol.NodeInterruptionNotice("node1", InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-11-27T10:02:00Z",
                         "2026-11-27T10:00:00Z"),
                 new AgentProtocol.AllocatePort("j-1", 3, reports),

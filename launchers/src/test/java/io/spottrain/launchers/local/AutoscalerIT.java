@@ -130,6 +130,48 @@ class AutoscalerIT {
         }
     }
 
+    /**
+     * A {@code stop-low-priority} budget with a tiny limit: once exceeded, the running low-priority job it selects is
+     * requeued (every rank checkpoints, its node goes back; nothing is lost) and held out of placement with the budget
+     * named, though a node is free; the team's normal-priority job runs on.
+     */
+    @Test
+    void anExceededStopLowPriorityBudgetRequeuesTheLowJobsItSelectsAndHoldsThem() throws Exception {
+        Path config = dir.resolve("budgets.yaml");
+        Files.writeString(config, """
+                budgets:
+                  - name: frugal
+                    selector: {label: team=frugal}
+                    limit: 0.000001
+                    period: daily
+                    action: stop-low-priority
+                """);
+        try (var cluster = TestCluster.start(dir.resolve("stop"), 2, "--budgets", config.toString())) {
+            String spec = TestCluster.javaJob("frugal", 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
+                    "--step-delay-ms", "20").replace("metadata: {name: frugal}", "metadata: {name: frugal, labels: {team: frugal}}");
+            String low = cluster.submit(spec.replace("  command:", "  priority: low\n  command:")).path("id").asText();
+            String normal = cluster.submit(spec.replace("name: frugal,", "name: frugal-normal,")).path("id").asText();
+            // checked every 15 s: exceeded at the first check after the jobs ran
+            JsonNode held = cluster.awaitJob(low, j -> j.path("state").asText().equals("RECOVERING") && j.path("pendingReason").asText()
+                    .startsWith("held: budget frugal"), Duration.ofSeconds(90));
+            String events = held.path("events").toString();
+            assertTrue(events.contains("requeued: budget frugal (label team=frugal"), events);
+            var p = held.path("preemptions");
+            assertEquals(1, p.size(), p::toString);
+            assertEquals("requeue", p.get(0).path("kind").asText(), p::toString);
+            assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+            assertTrue(p.get(0).path("atStep").asLong() > 0, "it stepped aside at a checkpointed step: " + p);
+            long generation = held.path("generation").asLong();
+            Thread.sleep(2000); // its node is free: a held job must still not be placed
+            JsonNode still = cluster.api.get("/api/v1/jobs/" + low);
+            assertEquals("RECOVERING", still.path("state").asText(), still::toString);
+            assertEquals(generation, still.path("generation").asLong(), "not placed again while the budget holds it");
+            JsonNode other = cluster.api.get("/api/v1/jobs/" + normal);
+            assertEquals("RUNNING", other.path("state").asText(), "a normal-priority job of the team runs on: " + other);
+            assertTrue(other.path("events").toString().contains("action stop-low-priority"), other.path("events")::toString);
+        }
+    }
+
     private static int workers(TestCluster cluster) {
         int n = 0;
         for (JsonNode node : cluster.api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) n++;

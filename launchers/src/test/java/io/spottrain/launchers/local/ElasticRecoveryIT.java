@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,7 +54,12 @@ class ElasticRecoveryIT {
 
     @Test
     void killNineOfOneNodeCostsAtMostOneStepAndChangesNothing() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir.resolve("kill"), 3)) {
+        // no GPU here: a stand-in answers the agents' nvidia-smi query the way the real one does (one CSV line per GPU)
+        Path nvidiaSmi = dir.resolve("nvidia-smi");
+        Files.writeString(nvidiaSmi, "#!/bin/sh\n[ \"$1\" = \"--query-gpu=index,utilization.gpu,memory.used,memory.total\" ] || exit 6\n"
+                + "echo '0, 87, 40536, 81559'\necho '1, 0, 3, 81559'\n");
+        Files.setPosixFilePermissions(nvidiaSmi, PosixFilePermissions.fromString("rwx------"));
+        try (TestCluster cluster = TestCluster.start(dir.resolve("kill"), 3, "--agent-nvidia-smi", nvidiaSmi.toString())) {
             JsonNode end = runAndInterrupt(cluster, "node3", true);
             assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
             assertEquals(2, end.path("generations").asLong());
@@ -93,6 +99,11 @@ class ElasticRecoveryIT {
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_scheduling_seconds_count 1")), metrics);
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_checkpoint_stall_milliseconds_count ") && !l.endsWith(" 0")),
                     metrics);
+            // the nodes' GPUs, from their agents' heartbeats: utilisation, memory, and the time a GPU sat idle
+            assertTrue(metrics.contains("spottrain_node_gpu_utilization_percent{gpu=\"0\",node=\"node1\"} 87.0"), metrics);
+            assertTrue(metrics.contains("spottrain_node_gpu_memory_total_bytes{gpu=\"1\",node=\"node2\"} 8.5520809984E10"), metrics);
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_node_gpu_idle_seconds_total{gpu=\"1\",node=\"node1\"} ")
+                    && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) > 0), metrics);
         }
     }
 

@@ -14,18 +14,21 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A waiting job of a higher priority class takes nodes from a running elastic job of a lower one:
  * the low job shrinks to make room (a checkpoint, the given-back ranks stop, the rest re-form), the
- * high job runs and succeeds, the low job grows back once the nodes are free again and still ends
- * with the parameters of an uninterrupted run, with no step lost and no preemption or restart spent.
+ * high job runs and succeeds, the low job grows back once the nodes are free again. Then a second
+ * high job needs every node: shrinking is not enough, so the low job is requeued (every rank
+ * checkpoints and stops, every node goes back), the high job runs, and the low job is placed again
+ * and resumes from its checkpoint. It still ends with the parameters of an uninterrupted run, with
+ * no step lost and no restart spent.
  */
 @Timeout(300)
 class PriorityPreemptionIT {
-    static final String STEPS = "2500";
+    static final String STEPS = "4000";
 
     @TempDir
     Path dir;
 
     @Test
-    void aHighPriorityJobShrinksALowElasticOneWhichGrowsBackAndLosesNothing() throws Exception {
+    void aHighPriorityJobShrinksALowElasticOneWhichGrowsBackIsRequeuedForAnotherAndLosesNothing() throws Exception {
         String expected = TestCluster.uninterruptedSha(STEPS);
         try (TestCluster cluster = TestCluster.start(dir.resolve("state"), new LocalCluster.Shape(3, 3), "--scale-up-cooldown", "3s",
                 "--no-replacements")) {
@@ -41,6 +44,15 @@ class PriorityPreemptionIT {
             JsonNode h = cluster.awaitJob(high, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
                     Duration.ofSeconds(120));
             assertEquals("SUCCEEDED", h.path("state").asText(), h::toString);
+            cluster.awaitJob(low, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
+                    Duration.ofSeconds(60));
+            // a job of 3 on-demand nodes: the low job can give back only 2 by shrinking, so it steps aside whole
+            String whole = cluster.submit(TestCluster.javaJob("whole", 3, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "200",
+                    "--step-delay-ms", "10").replace("  command:", "  priority: high\n  placement: {market: on-demand}\n  command:"))
+                    .path("id").asText();
+            JsonNode w = cluster.awaitJob(whole, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                    Duration.ofSeconds(120));
+            assertEquals("SUCCEEDED", w.path("state").asText(), w::toString);
             JsonNode end = cluster.awaitJob(low, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
                     Duration.ofSeconds(150));
             assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
@@ -49,7 +61,12 @@ class PriorityPreemptionIT {
                     + " (priority high) waits for 2 node(s)"), events);
             assertTrue(events.contains("growing from world size 1"), "it grew back once the high job was done: " + events);
             assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as an uninterrupted run");
-            assertEquals(0, end.path("preemptions").size(), "giving nodes back is no preemption: " + end.path("preemptions"));
+            assertTrue(events.contains("requeued: job " + whole + " (priority high) waits for 3 node(s)"), events);
+            assertTrue(events.contains("generation") && end.path("generation").asInt() >= 4, "shrink, growth, requeue: " + end);
+            var ps = end.path("preemptions");
+            assertEquals(1, ps.size(), "giving nodes back is no preemption; the requeue is the job's one interruption: " + ps);
+            assertEquals("requeue", ps.get(0).path("kind").asText(), ps::toString);
+            assertEquals(0, ps.get(0).path("lostSteps").asLong(), ps::toString);
             assertEquals(0, end.path("restarts").asInt());
             assertTrue(!events.contains("REPLACEMENT_REQUESTED"), "nothing is replaced after a shrink: " + events);
         }

@@ -30,7 +30,19 @@ public final class AgentProtocol {
     public record DescribeNode(ActorRef<Report> replyTo, ActorRef<Heartbeat> heartbeatTo, long heartbeatMillis) implements Command {}
 
     /** An agent is alive and its actor is responsive. {@code seq} counts up from 1 per agent start. */
-    public record Heartbeat(String nodeId, ActorRef<Command> agent, long seq) implements WireMessage {}
+    public record Heartbeat(String nodeId, ActorRef<Command> agent, long seq, List<GpuSample> gpus) implements WireMessage {
+
+        public Heartbeat {
+            gpus = gpus == null ? List.of() : List.copyOf(gpus);
+        }
+
+        public Heartbeat(String nodeId, ActorRef<Command> agent, long seq) {
+            this(nodeId, agent, seq, List.of());
+        }
+    }
+
+    /** One GPU of a node as {@code nvidia-smi} saw it last (a heartbeat carries the newest sample of each). */
+    public record GpuSample(int index, double utilizationPct, long memoryUsedMiB, long memoryTotalMiB) implements WireMessage {}
 
     /** The last {@link #MAX_LOG_TAIL} characters of a log tail (null stays null). */
     public static String boundTail(String tail) {
