@@ -30,8 +30,18 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
 
 /** EC2 fleets: check a fleet config and see the exact requests the launcher would send, without calling AWS. */
-@Command(name = "ec2", description = "EC2 fleets of a cluster.", subcommands = Ec2Command.Plan.class)
+@Command(name = "ec2", description = "EC2 fleets of a cluster.", subcommands = {Ec2Command.Plan.class, Ec2JoinCommand.class})
 final class Ec2Command {
+
+    /** The fleet config, validated (every error with its field: the command fails with them). */
+    static Ec2Config load(Path config) throws IOException {
+        if (!Files.isRegularFile(config)) throw new CliException("--config " + config + ": no such file");
+        try {
+            return Ec2ConfigParser.parse(config.toString(), Files.readString(config));
+        } catch (Ec2ConfigParser.Ec2ConfigException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
 
     @Command(name = "plan", description = "Validate an EC2 fleet config (every error with its field) and print, without calling AWS, the "
             + "launch template version and the CreateFleet request(s) a launch of --workers machines sends, user data decoded.")
@@ -61,7 +71,6 @@ final class Ec2Command {
 
         @Override
         public Integer call() throws IOException {
-            if (!Files.isRegularFile(config)) throw new CliException("--config " + config + ": no such file");
             if (workers < 1 || workers > 1024) throw new CliException("--workers must be 1..1024, got " + workers);
             Market m = Market.fromLabel(market).orElseThrow(() -> new CliException("--market must be spot, on-demand or spot-with-fallback, got \""
                     + market + "\""));
@@ -71,12 +80,7 @@ final class Ec2Command {
                 if (eq < 1) throw new CliException("--label must be KEY=VALUE, got \"" + l + "\"");
                 tags.put(l.substring(0, eq), l.substring(eq + 1));
             }
-            Ec2Config c;
-            try {
-                c = Ec2ConfigParser.parse(config.toString(), Files.readString(config));
-            } catch (Ec2ConfigParser.Ec2ConfigException e) {
-                throw new CliException(e.getMessage());
-            }
+            Ec2Config c = load(config);
             var template = FleetRequests.launchTemplateVersion(c);
             String userData = new String(Base64.getDecoder().decode(template.launchTemplateData().userData()), StandardCharsets.UTF_8);
             var fleets = new ArrayList<CreateFleetRequest>();

@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.cli.Main;
+import io.spottrain.launchers.ec2.FakeSsm;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,14 +24,37 @@ import org.junit.jupiter.api.io.TempDir;
  * The agent distribution as a machine image bakes it: {@code spottrain-agent-<version>.tar.gz}
  * (built by worker-agent's package phase) unpacked into a temp directory, its
  * {@code bin/spottrain-agent} started with nothing but the environment its systemd unit would give
- * it, joins a running cluster over TLS and runs a job with the cluster's own agent, which a local
+ * it and an empty TLS directory, reads its join material from SSM (published by {@code spottrain ec2
+ * publish-join}; a loopback SSM), joins a running cluster over TLS and runs a job with the
+ * cluster's own agent, which a local
  * cluster starts from the same unpacked layout; the unit passes {@code systemd-analyze verify} where
  * that exists.
  */
 @Timeout(180)
 class AgentDistributionIT {
+    /** examples/cluster/ec2.yaml's agent.joinParameter. */
+    static final String JOIN_PATH = "/spottrain/research/join";
+
     @TempDir
     Path dir;
+    FakeSsm ssm;
+
+    @AfterEach
+    void stopSsm() {
+        if (ssm != null) ssm.close();
+    }
+
+    /** {@code spottrain ec2 publish-join} as an operator runs it, its SDK pointed at {@code fake} (system properties: this JVM only). */
+    static void publishJoin(Path stateDir, FakeSsm fake) {
+        var props = Map.of("aws.endpointUrlSsm", fake.endpoint(), "aws.accessKeyId", "AKIDEXAMPLE", "aws.secretAccessKey", "not-a-secret");
+        props.forEach(System::setProperty);
+        try {
+            assertEquals(0, Main.run("ec2", "publish-join", "--config", TestCluster.ROOT.resolve("examples/cluster/ec2.yaml").toString(),
+                    "--state-dir", stateDir.toString()));
+        } finally {
+            props.keySet().forEach(System::clearProperty);
+        }
+    }
 
     static Path tarball() throws Exception {
         try (Stream<Path> s = Files.list(TestCluster.ROOT.resolve("worker-agent/target"))) {
@@ -66,10 +93,18 @@ class AgentDistributionIT {
             // it maps the class data archive the build wrote (worker-agent's package phase), and dumps none at exit
             assertTrue(node1Args.contains("-XX:SharedArchiveFile=" + TestCluster.ROOT.resolve("worker-agent/target")) && node1Args.contains("/cds/agent-")
                     && !node1Args.contains("ArchiveClassesAtExit"), node1Args);
-            var tls = ClusterPki.ensure(cluster.stateDir).issue("baked1", dir.resolve("tls"), List.of("127.0.0.1"));
-            assertTrue(tls != null);
+            // the join as on EC2: the operator publishes the join material to SSM, the agent (no certificate in its TLS
+            // directory) reads it with its credentials, checks it and writes it, then joins
+            ssm = new FakeSsm();
+            publishJoin(cluster.stateDir, ssm);
             var pb = new ProcessBuilder(home.resolve("bin/spottrain-agent").toString()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("baked1.log").toFile());
+            pb.environment().putAll(Map.of(
+                    "SPOTTRAIN_JOIN_PARAMETER", JOIN_PATH,
+                    "SPOTTRAIN_REGION", "us-east-1",
+                    "AWS_ENDPOINT_URL_SSM", ssm.endpoint(),
+                    "AWS_ACCESS_KEY_ID", "AKIDEXAMPLE",
+                    "AWS_SECRET_ACCESS_KEY", "not-a-secret"));
             pb.environment().putAll(Map.of(
                     "SPOTTRAIN_SEEDS", cluster.state.clusterEndpoint(),
                     "SPOTTRAIN_TLS_DIR", dir.resolve("tls").toString(),
@@ -88,6 +123,11 @@ class AgentDistributionIT {
                 done.path("members").forEach(m -> members.add(m.path("nodeId").asText()));
                 assertEquals(List.of("baked1", "node1"), members.stream().sorted().toList(), done.toString());
                 String log = Files.readString(dir.resolve("baked1.log"));
+                assertTrue(log.contains("join material from SSM " + JOIN_PATH + " written to " + dir.resolve("tls")), log);
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("tls/node.key"))));
+                assertTrue(ssm.calls.stream().anyMatch(c -> c.action().equals("GetParameters") && c.body().path("WithDecryption").asBoolean()),
+                        "the agent asked SSM for the decrypted parameters");
+                assertTrue(!log.contains("not-a-secret") && !log.contains("PRIVATE KEY"), "no secret in the agent's log");
                 assertTrue(log.contains("agent baked1 up ") && !log.contains("DEBUG"), "the agent logs INFO to stderr (the journal):\n"
                         + ProcessTree.tail(dir.resolve("baked1.log"), 20));
             } finally {
