@@ -1,7 +1,10 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.ApiClient;
+import io.spottrain.client.CliException;
 import io.spottrain.protocol.json.Json;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -9,8 +12,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "logs", description = "The end of a rank's output in the job's current (or last) generation, read by the agent of "
-        + "its node with secrets masked (the job's ranks: status JOB).")
+        + "its node with secrets masked (the job's ranks: status JOB). With -f, follow it until the job ends, across recoveries.")
 final class LogsCommand implements Callable<Integer> {
+    static final List<String> ENDED = List.of("SUCCEEDED", "FAILED", "CANCELLED");
+
     @Parameters(paramLabel = "JOB")
     String jobId;
 
@@ -20,6 +25,10 @@ final class LogsCommand implements Callable<Integer> {
     @Option(names = "--bytes", defaultValue = "16384", description = "at most this many bytes from the end, 1..65536 (default: ${DEFAULT-VALUE})")
     int bytes;
 
+    @Option(names = {"-f", "--follow"}, description = "go on printing what the rank writes (polling every second) until the job ends; "
+            + "when the rank moves to another node or file (a recovery), say so and print the new one from its start")
+    boolean follow;
+
     @Mixin
     Options.Cluster cluster;
 
@@ -27,15 +36,64 @@ final class LogsCommand implements Callable<Integer> {
     Options.Output output;
 
     @Override
-    public Integer call() {
-        JsonNode log = cluster.client().get("/api/v1/jobs/" + jobId + "/ranks/" + rank + "/log?bytes=" + bytes);
-        if (output.json()) {
-            System.out.println(Json.pretty(log));
+    public Integer call() throws InterruptedException {
+        var api = cluster.client();
+        String path = "/api/v1/jobs/" + jobId + "/ranks/" + rank + "/log?bytes=" + bytes;
+        if (!follow) {
+            JsonNode log = api.get(path);
+            if (output.json()) {
+                System.out.println(Json.pretty(log));
+                return 0;
+            }
+            header(log);
+            System.out.print(log.path("text").asText());
             return 0;
         }
+        if (output.json()) throw new CliException("-f prints the output as it comes: it takes no --output json");
+        return follow(api, path);
+    }
+
+    private void header(JsonNode log) {
         System.err.printf("job %s generation %d rank %d on %s: %s (%d bytes in all)%n", jobId, log.path("generation").asLong(), rank,
                 log.path("nodeId").asText(), log.path("file").asText(), log.path("size").asLong());
-        System.out.print(log.path("text").asText());
-        return 0;
+    }
+
+    /**
+     * Polls the log from where the last answer ended; a new node or file starts from 0 (the new
+     * file's whole output); while the rank has no output to read (forming, recovering) it waits.
+     * Ends once the job has ended and its last output was read.
+     */
+    private int follow(ApiClient api, String path) throws InterruptedException {
+        Long from = null; // the first read: the end of the output, as without -f
+        String where = null;
+        String lastError = null;
+        while (true) {
+            boolean ended = ENDED.contains(api.get("/api/v1/jobs/" + jobId).path("state").asText());
+            try {
+                JsonNode log = api.get(path + (from == null ? "" : "&from=" + from));
+                String here = log.path("nodeId").asText() + ":" + log.path("file").asText();
+                if (where != null && !where.equals(here)) {
+                    from = 0L; // another node or file (a recovery moved the rank): its output from the start
+                    where = here;
+                    header(log);
+                    continue;
+                }
+                if (where == null) header(log);
+                where = here;
+                System.out.print(log.path("text").asText());
+                System.out.flush();
+                long next = log.path("next").isNumber() ? log.path("next").asLong() : log.path("size").asLong();
+                boolean more = from != null && next > from && next < log.path("size").asLong();
+                from = next;
+                lastError = null;
+                if (more) continue; // more than one answer holds: read on at once
+            } catch (ApiClient.ApiError e) {
+                if (e.status != 404 && e.status != 503) throw e;
+                if (!e.getMessage().equals(lastError)) System.err.println("(waiting: " + e.getMessage() + ")");
+                lastError = e.getMessage();
+            }
+            if (ended) return 0;
+            Thread.sleep(1000);
+        }
     }
 }

@@ -130,11 +130,16 @@ class CliIT {
             assertEquals(0, cli("cancel", waitingId, "--state-dir", state).code());
 
             // the trainer's checkpoints: local tiers, uploaded to the cluster's embedded S3, listed and pulled back
-            Result mlp = cli("submit", TestCluster.ROOT.resolve("examples/jobs/mlp-elastic.yaml").toString(), "--wait", "--timeout", "120",
-                    "--state-dir", state, "-o", "json");
+            Result mlp = cli("submit", TestCluster.ROOT.resolve("examples/jobs/mlp-elastic.yaml").toString(), "--state-dir", state, "-o", "json");
             assertEquals(0, mlp.code(), mlp.err() + mlp.out());
-            JsonNode mlpJob = Json.MAPPER.readTree(mlp.out());
-            String mlpId = mlpJob.path("id").asText();
+            String mlpId = Json.MAPPER.readTree(mlp.out()).path("id").asText();
+            // followed from before its first rank starts until it ends: every line of rank 0, the last one included
+            Result followed = cli("logs", mlpId, "--rank", "0", "-f", "--state-dir", state);
+            assertEquals(0, followed.code(), followed.err());
+            assertTrue(followed.out().contains("step 100 ") && followed.out().contains("params-sha256="), followed.out());
+            assertTrue(followed.err().contains("job " + mlpId + " generation 1 rank 0 on node"), followed.err());
+            JsonNode mlpJob = Json.MAPPER.readTree(cli("status", mlpId, "--state-dir", state, "-o", "json").out());
+            assertEquals("SUCCEEDED", mlpJob.path("state").asText(), mlpJob::toString);
             costAgreesWithTheNodeHistory(state, mlpJob);
             JsonNode steps = null;
             // the last upload (and its retention report) lands a moment after the job ends: seconds on a loaded machine

@@ -2,8 +2,11 @@ package io.spottrain.coordinator.api;
 
 import io.javalin.http.Context;
 import io.spottrain.coordinator.jobs.JobDocument;
+import io.spottrain.coordinator.jobs.JobEvent;
+import io.spottrain.coordinator.jobs.JobEventType;
 import io.spottrain.coordinator.jobs.JobState;
 import io.spottrain.coordinator.jobs.Member;
+import io.spottrain.coordinator.jobs.RecoveryKind;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.scheduling.Explain;
 import java.util.List;
@@ -31,13 +34,33 @@ final class ExplainRoutes {
         var spec = reads.spec(id).orElseThrow(() -> new IllegalStateException("job " + id + " has no stored spec"));
         var waiting = reads.jobs().stream()
                 .filter(j -> j.state().equals(JobState.PENDING.name()) || j.state().equals(JobState.RECOVERING.name()) && j.pendingReason() != null)
-                .map(j -> new Explain.Queued(j.id(), j.priority(), j.submittedAt(), j.state().equals(JobState.RECOVERING.name())))
+                // a recovering job is placed first (its survivors wait), but not one requeued for another job: it holds nothing
+                .map(j -> new Explain.Queued(j.id(), j.priority(), j.submittedAt(), j.state().equals(JobState.RECOVERING.name())
+                        && !reads.document(j.id()).map(ExplainRoutes::requeued).orElse(false)))
                 .toList();
         NodeLauncher l = launcher.get();
         int target = d.scaling().desired() != null ? d.scaling().desired() : d.maxWorkers();
         var in = new Explain.Input(d.id(), spec, d.state().name(), d.state().terminal(), d.reason(), d.pendingReason(), d.generation(),
                 d.members().stream().map(Member::nodeId).toList(), target, reads.workers(false),
-                l == null ? List.of() : l.shapes(), l == null ? Map.of() : l.unavailable(), waiting);
+                l == null ? List.of() : l.shapes(), l == null ? Map.of() : l.unavailable(), waiting, growthSkipped(d));
         HttpApi.json(ctx, 200, Explain.of(in));
+    }
+
+    /** Gave every node back for another job and waits (its last interruption a requeue, its generation closed). */
+    static boolean requeued(JobDocument d) {
+        var ps = d.elastic().preemptions();
+        return d.state() == JobState.RECOVERING && d.elastic().recovery() == null && !ps.isEmpty()
+                && ps.get(ps.size() - 1).kind() == RecoveryKind.REQUEUE;
+    }
+
+    /** Why the job's last growth in its current generation was skipped (the newest events only), or null. */
+    private String growthSkipped(JobDocument d) {
+        var page = reads.events(d.id(), Math.max(-1, d.eventCount() - 51), 50);
+        if (page.isEmpty()) return null;
+        String why = null;
+        for (JobEvent e : page.get().items()) {
+            if (e.type() == JobEventType.GROWTH_SKIPPED && e.generation() == d.generation()) why = e.message();
+        }
+        return why;
     }
 }

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * GET  /metrics                  (Prometheus text format; a viewer token)
  * GET  /api/v1/jobs/{id}/explain  (why it waits or where it runs: pools, fleet, queue)
  * GET  /api/v1/jobs/{id}/series?after=EPOCH_SECONDS  (step, world size and loss over time: 10 s points for 4 h, 5 min for 48 h)
- * GET  /api/v1/jobs/{id}/ranks/{rank}/log?bytes=N  (the end of a rank's output, from its node's agent, secrets masked)
+ * GET  /api/v1/jobs/{id}/ranks/{rank}/log?bytes=N[&from=OFFSET]  (the end of a rank's output, or what follows OFFSET, from its node's agent, secrets masked)
  * GET  /console                  (the operator console: a page and its script, no data; it logs in with a token)
  * </pre>
  *

@@ -82,8 +82,9 @@ final class ManagerAsks {
     }
 
     /** The end of a rank's output from the agent of {@code nodeId} (through the job manager, which knows the agents). */
-    AgentProtocol.RankLog rankLog(String nodeId, String jobId, long generation, int rank, String file, int maxBytes) throws Unanswered {
-        return read(replyTo -> new JobManager.TailRankLog(nodeId, new AgentProtocol.TailRankLog(jobId, generation, rank, file, maxBytes,
+    AgentProtocol.RankLog rankLog(String nodeId, String jobId, long generation, int rank, String file, int maxBytes, Long from)
+            throws Unanswered {
+        return read(replyTo -> new JobManager.TailRankLog(nodeId, new AgentProtocol.TailRankLog(jobId, generation, rank, file, maxBytes, from,
                 replyTo)));
     }
 

@@ -5,9 +5,11 @@ import io.spottrain.coordinator.jobs.Member;
 import io.spottrain.protocol.wire.AgentProtocol;
 
 /**
- * {@code GET /api/v1/jobs/{id}/ranks/{rank}/log[?bytes=N]} (viewer): the end of a rank's output in
- * the job's current (or last) generation, read by the agent of the rank's node with secrets masked
- * (at most 64 KiB; default 16 KiB). 404 names what is missing: the job, the rank, or the output (a
+ * {@code GET /api/v1/jobs/{id}/ranks/{rank}/log[?bytes=N][&from=OFFSET]} (viewer): the end of a
+ * rank's output in the job's current (or last) generation, read by the agent of the rank's node
+ * with secrets masked (at most 64 KiB; default 16 KiB); with {@code from}, what follows that offset
+ * (whole lines; {@code next} in the answer is where to ask from next: {@code spottrain logs -f}).
+ * A {@code from} past the end of the file (another file: the rank moved) reads it from its start. 404 names what is missing: the job, the rank, or the output (a
  * node that is gone took its logs with it).
  */
 final class RankLogRoutes {
@@ -25,12 +27,15 @@ final class RankLogRoutes {
         String id = ctx.pathParam("id");
         int rank;
         int bytes;
+        Long from;
         try {
             rank = Integer.parseInt(ctx.pathParam("rank"));
             bytes = ctx.queryParam("bytes") == null ? DEFAULT_BYTES : Integer.parseInt(ctx.queryParam("bytes"));
+            from = ctx.queryParam("from") == null ? null : Long.valueOf(ctx.queryParam("from"));
         } catch (NumberFormatException e) {
-            throw new HttpApi.ApiException(400, ApiError.of("bad log request: the rank and ?bytes= are whole numbers"));
+            throw new HttpApi.ApiException(400, ApiError.of("bad log request: the rank, ?bytes= and ?from= are whole numbers"));
         }
+        if (from != null && from < 0) throw new HttpApi.ApiException(400, ApiError.of("bad log request: from is an offset, 0 or more"));
         if (bytes < 1 || bytes > AgentProtocol.MAX_LOG_BYTES) {
             throw new HttpApi.ApiException(400, ApiError.of("bad log request: bytes must be 1.." + AgentProtocol.MAX_LOG_BYTES));
         }
@@ -40,7 +45,7 @@ final class RankLogRoutes {
                         + d.generation() + " (world size " + d.members().size() + ")")));
         AgentProtocol.RankLog log;
         try {
-            log = asks.rankLog(m.nodeId(), id, d.generation(), rank, m.logFile(), bytes);
+            log = asks.rankLog(m.nodeId(), id, d.generation(), rank, m.logFile(), bytes, from);
         } catch (ManagerAsks.Unanswered e) {
             throw new HttpApi.ApiException(503, ApiError.of("no answer from node " + m.nodeId() + "'s agent through the job manager (the node "
                     + "may be unreachable or overloaded; try again): " + e.getMessage()));

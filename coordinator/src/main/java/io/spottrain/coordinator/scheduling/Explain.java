@@ -32,11 +32,18 @@ public final class Explain {
      * still lists its closed generation's members); {@code members} the nodes of its current (or
      * last) generation; {@code target} the world size it aims for (desired count
      * or max); {@code unavailable} the launcher's pools left out, with why; {@code waiting} every job
-     * waiting for nodes, this one included if it waits.
+     * waiting for nodes, this one included if it waits; {@code growthSkipped} why its last growth in
+     * this generation was judged not worth it (null: none was).
      */
     public record Input(String jobId, JobSpec spec, String state, boolean ended, String reason, String pendingReason, long generation,
             List<String> members, int target, List<NodeRecord> live, List<NodeShape> fleet, Map<String, String> unavailable,
-            List<Queued> waiting) {}
+            List<Queued> waiting, String growthSkipped) {
+        public Input(String jobId, JobSpec spec, String state, boolean ended, String reason, String pendingReason, long generation,
+                List<String> members, int target, List<NodeRecord> live, List<NodeShape> fleet, Map<String, String> unavailable,
+                List<Queued> waiting) {
+            this(jobId, spec, state, ended, reason, pendingReason, generation, members, target, live, fleet, unavailable, waiting, null);
+        }
+    }
 
     /** A group of live nodes alike for placement, and what it means for this job. */
     public record Pool(String market, String instanceType, String zone, int gpus, double pricePerHour, int nodes, int free,
@@ -78,6 +85,7 @@ public final class Explain {
                         ? freeFitting + " free node(s) fit it: it grows toward " + in.target() + " at its next safe point (after the "
                                 + "scale-up cooldown, when the growth saves more training time than it costs)"
                         : "it would grow to " + in.target() + ", but no free node fits it" + busy(busyFitting, heldBy));
+                if (in.growthSkipped() != null) why.add("its last growth in generation " + in.generation() + " was skipped: " + in.growthSkipped());
             } else if (world > in.target()) {
                 why.add("world size " + world + " is above its target " + in.target() + " (the desired count): it gives nodes back at "
                         + "its next safe point");

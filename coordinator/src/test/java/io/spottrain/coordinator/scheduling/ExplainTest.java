@@ -97,6 +97,11 @@ class ExplainTest {
         r.release("node4", "third");
         e = Explain.of(input("j", spec, "RUNNING", List.of("node10"), 3, r, List.of(), Map.of(), List.of()));
         assertTrue(e.why().get(1).startsWith("1 free node(s) fit it: it grows toward 3"), e.why().toString());
+        var i = input("j", spec, "RUNNING", List.of("node10"), 3, r, List.of(), Map.of(), List.of());
+        e = Explain.of(new Input(i.jobId(), i.spec(), i.state(), i.ended(), i.reason(), i.pendingReason(), i.generation(), i.members(), i.target(),
+                i.live(), i.fleet(), i.unavailable(), i.waiting(), "growing to 2 would save 1.2 s on the 40 steps left, less than it costs (5.0 s)"));
+        assertEquals("its last growth in generation 2 was skipped: growing to 2 would save 1.2 s on the 40 steps left, less than it costs (5.0 s)",
+                e.why().get(2), "the growth judged not worth it, with its numbers");
         // at its target
         e = Explain.of(input("j", spec, "RUNNING", List.of("node10"), 1, r, List.of(), Map.of(), List.of()));
         assertEquals("world size 1 is its target (the desired count)", e.why().get(1));

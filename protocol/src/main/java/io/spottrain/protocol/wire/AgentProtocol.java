@@ -121,17 +121,29 @@ public final class AgentProtocol {
      * {@link #MAX_LOG_BYTES}); the agent answers {@code replyTo} with {@link RankLog}. Ranks that
      * ended too, while the node lives (their logs stay in its work directory). {@code file} is the
      * log the rank reported (a rank re-formed in place keeps its first generation's file; null: the
-     * generation's own name); the agent reads it only inside its own log directory.
+     * generation's own name); the agent reads it only inside its own log directory. {@code from}
+     * (null: the end) asks for the output from that offset instead: whole lines only, for following
+     * a log ({@link RankLog#next} is where the next ask starts).
      */
-    public record TailRankLog(String jobId, long generation, int rank, String file, int maxBytes, ActorRef<RankLog> replyTo)
-            implements Command {}
+    public record TailRankLog(String jobId, long generation, int rank, String file, int maxBytes, Long from, ActorRef<RankLog> replyTo)
+            implements Command {
+        public TailRankLog(String jobId, long generation, int rank, String file, int maxBytes, ActorRef<RankLog> replyTo) {
+            this(jobId, generation, rank, file, maxBytes, null, replyTo);
+        }
+    }
 
     /**
-     * The end of a rank's output, starting at a line boundary, with the agent's and the job's secrets
-     * masked; {@code size} is the whole file's length. {@code error} says why there is none (text empty).
+     * The end of a rank's output (or, asked {@code from} an offset, what follows it), starting at a
+     * line boundary, with the agent's and the job's secrets masked; {@code size} is the whole file's
+     * length; {@code next} the offset to follow on from (null from an agent that predates it: use
+     * {@code size}). {@code error} says why there is none (text empty).
      */
-    public record RankLog(String jobId, long generation, int rank, String nodeId, String file, long size, String text, String error)
-            implements WireMessage {}
+    public record RankLog(String jobId, long generation, int rank, String nodeId, String file, long size, String text, String error, Long next)
+            implements WireMessage {
+        public RankLog(String jobId, long generation, int rank, String nodeId, String file, long size, String text, String error) {
+            this(jobId, generation, rank, nodeId, file, size, text, error, null);
+        }
+    }
 
     /** Reports an agent sends to the job manager. */
     public interface Report extends WireMessage {}

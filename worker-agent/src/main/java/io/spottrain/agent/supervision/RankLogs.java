@@ -44,6 +44,7 @@ public final class RankLogs {
         int max = Math.max(1, Math.min(m.maxBytes(), AgentProtocol.MAX_LOG_BYTES));
         try (var raf = new RandomAccessFile(file.toFile(), "r")) { // (a race that swaps in a link now is bounded to the rank's own user's files)
             long size = raf.length();
+            if (m.from() != null) return follow(nodeId, m, file, raf, size, max, redactor);
             long from = Math.max(0, size - max);
             byte[] buf = new byte[(int) (size - from)];
             raf.seek(from);
@@ -59,7 +60,31 @@ public final class RankLogs {
         }
     }
 
+    /**
+     * What follows {@code m.from()}: whole lines only (a secret is never cut in two), {@code next}
+     * after the last one; a single line longer than {@code max} is given in pieces, each holding back
+     * what could be the start of a secret. An offset past the end (the file was replaced) starts again at 0.
+     */
+    private static AgentProtocol.RankLog follow(String nodeId, AgentProtocol.TailRankLog m, Path file, RandomAccessFile raf, long size, int max,
+            Redactor redactor) throws IOException {
+        long from = m.from() < 0 || m.from() > size ? 0 : m.from();
+        max = Math.max(max, Math.min(AgentProtocol.MAX_LOG_BYTES, 2 * redactor.longest() + 8)); // a window always holds a whole secret
+        byte[] buf = new byte[(int) Math.min(max, size - from)];
+        raf.seek(from);
+        raf.readFully(buf);
+        String all = new String(buf, StandardCharsets.UTF_8);
+        int end = all.lastIndexOf('\n') + 1;
+        if (end == 0 && buf.length == max) {
+            // one line longer than the window: a piece of it, short of the end by what could start a secret (or a cut
+            // character), and never through a secret the piece holds
+            end = redactor.safeCut(all, Math.max(1, all.length() - Math.max(4, redactor.longest() - 1)));
+        }
+        String text = all.substring(0, Math.min(end, all.length()));
+        long next = from + text.getBytes(StandardCharsets.UTF_8).length;
+        return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file.toString(), size, redactor.redact(text), null, next);
+    }
+
     private static AgentProtocol.RankLog answer(String nodeId, AgentProtocol.TailRankLog m, String file, long size, String text, String error) {
-        return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file, size, text, error);
+        return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file, size, text, error, size);
     }
 }

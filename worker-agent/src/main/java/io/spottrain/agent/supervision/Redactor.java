@@ -40,6 +40,29 @@ public final class Redactor {
         return new Redactor(values);
     }
 
+    /** The length of the longest secret (0: none): a reader that must cut a line holds back one less than this. */
+    public int longest() {
+        return secrets.isEmpty() ? 0 : secrets.get(0).length();
+    }
+
+    /**
+     * A place at or near {@code end} to cut {@code text} where no secret in it is cut in two: before
+     * a secret that spans {@code end}, or after it when it starts the text (so a reader always moves on).
+     */
+    public int safeCut(String text, int end) {
+        for (int round = 0; round < 64; round++) {
+            int moved = end;
+            for (String s : secrets) {
+                for (int i = text.indexOf(s); i >= 0 && i < moved; i = text.indexOf(s, i + 1)) {
+                    if (i < moved && moved < i + s.length()) moved = i > 0 ? i : i + s.length();
+                }
+            }
+            if (moved == end) return end;
+            end = moved;
+        }
+        return end;
+    }
+
     public String redact(String text) {
         if (text == null || secrets.isEmpty()) return text;
         String out = text;

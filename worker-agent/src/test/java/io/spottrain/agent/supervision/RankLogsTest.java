@@ -63,4 +63,46 @@ class RankLogsTest {
         var link = RankLogs.read("node1", sup, new AgentProtocol.TailRankLog("job-1", 3, 0, null, 1000, null), new Redactor(List.of()));
         assertTrue(link.error() != null && link.text().isEmpty(), link.toString());
     }
+
+    static AgentProtocol.TailRankLog from(long offset, int bytes) {
+        return new AgentProtocol.TailRankLog("job-1", 2, 0, null, bytes, offset, null);
+    }
+
+    /** Following: whole lines from an offset, {@code next} after the last; a secret is never cut in two, a replaced file starts at 0. */
+    @Test
+    void followingReadsWholeLinesOnFromWhereTheLastReadEnded() throws Exception {
+        Path log = dir.resolve("rank.log");
+        var redactor = new Redactor(List.of("s3cr3t-value-123"));
+        Files.writeString(log, "one\ntwo token=s3cr3t-value-123\nthr");
+        var first = RankLogs.read("node1", log, from(0, 1000), redactor);
+        assertEquals("one\ntwo token=[redacted]\n", first.text(), "a line still being written waits");
+        assertEquals(31, first.next());
+        Files.writeString(log, "ee\n", java.nio.file.StandardOpenOption.APPEND);
+        var second = RankLogs.read("node1", log, from(first.next(), 1000), redactor);
+        assertEquals("three\n", second.text());
+        assertEquals(Files.size(log), second.next());
+        // a small window: several reads, none showing any part of the secret
+        var sb = new StringBuilder();
+        long at = 0;
+        for (int i = 0; i < 40 && at < Files.size(log); i++) {
+            var r = RankLogs.read("node1", log, from(at, 12), redactor);
+            sb.append(r.text());
+            at = r.next();
+        }
+        assertEquals("one\ntwo token=[redacted]\nthree\n", sb.toString());
+        // a line longer than the window: given in pieces, each holding back what could start a secret
+        Path longLine = dir.resolve("long.log");
+        Files.writeString(longLine, "x".repeat(30) + "s3cr3t-value-123" + "y".repeat(30) + "\n");
+        var pieces = new StringBuilder();
+        at = 0;
+        for (int i = 0; i < 40 && at < Files.size(longLine); i++) {
+            var r = RankLogs.read("node1", longLine, from(at, 20), redactor);
+            pieces.append(r.text());
+            assertTrue(!r.text().contains("s3cr3t") && !r.text().contains("value-123"), "no part of the secret: " + r.text());
+            at = r.next();
+        }
+        assertTrue(pieces.toString().endsWith("y\n"), pieces.toString());
+        // an offset past the end: the file was replaced (another generation's): from its start
+        assertTrue(RankLogs.read("node1", dir.resolve("rank.log"), from(1_000_000, 4), redactor).text().startsWith("one\n"));
+    }
 }
