@@ -74,13 +74,14 @@ build {
     inline = [
       "set -euo pipefail",
       "sudo apt-get update -qq",
-      "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless python3-pip",
+      "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless python3-pip iptables",
       "sudo pip3 install --quiet torch",
       "sudo mkdir -p /opt/spottrain /etc/spottrain/tls /var/lib/spottrain",
       "sudo tar xzf /tmp/spottrain-agent.tar.gz -C /opt/spottrain --strip-components=1",
       "sudo install -m 0644 /opt/spottrain/systemd/spottrain-agent.service /etc/systemd/system/spottrain-agent.service",
       "sudo systemctl daemon-reload",
       "sudo useradd --system --create-home ${var.training_user}",
+      "echo 'SPOTTRAIN_RUN_AS=${var.training_user}' | sudo tee /etc/spottrain/image.env > /dev/null",
       "sudo chmod 0700 /etc/spottrain/tls",
       "sudo /opt/spottrain/bin/spottrain-agent --help > /dev/null"
     ]

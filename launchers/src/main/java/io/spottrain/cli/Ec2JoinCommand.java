@@ -62,9 +62,10 @@ final class Ec2JoinCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Ec2Config c = Ec2Command.load(config);
         Path state = stateDir != null ? stateDir.toAbsolutePath() : Path.of(System.getenv().getOrDefault("SPOTTRAIN_STATE_DIR", ".spottrain"));
+        ClusterPki pki = ClusterPki.existing(state);
         Path tmp = Files.createTempDirectory("spottrain-join");
         try {
-            ClusterPki.ensure(state).issue("agent-" + c.cluster(), tmp);
+            pki.issue("agent-" + c.cluster(), tmp);
             var m = new JoinMaterial.Material(Files.readString(tmp.resolve(NodeTls.CA)), Files.readString(tmp.resolve(NodeTls.CERT)),
                     Files.readString(tmp.resolve(NodeTls.KEY)));
             try {
@@ -83,6 +84,7 @@ final class Ec2JoinCommand implements Callable<Integer> {
             out.put("type", "SecureString");
             out.put("kmsKey", kmsKey == null ? "alias/aws/ssm" : kmsKey);
             out.put("certificate", cert.getSubjectX500Principal().getName());
+            out.put("caSha256", pki.fingerprint());
             out.put("notAfter", cert.getNotAfter().toInstant().toString());
             out.put("published", !plan);
             if (output.json()) {
@@ -94,14 +96,21 @@ final class Ec2JoinCommand implements Callable<Integer> {
             for (int i = 0; i < names.size(); i++) {
                 System.out.println("  " + names.get(i) + "  (" + values.get(i).getBytes(StandardCharsets.US_ASCII).length + " bytes)");
             }
-            System.out.println("agent certificate " + out.get("certificate") + ", signed by the CA in " + ClusterPki.dir(state) + ", valid until "
-                    + out.get("notAfter") + ": publish again before then (agents read it when they start)");
+            System.out.println("agent certificate " + out.get("certificate") + ", signed by the CA in " + ClusterPki.dir(state) + " (SHA-256 "
+                    + out.get("caSha256") + "), valid until " + out.get("notAfter") + ": publish again before then (agents read it each time "
+                    + "they start)");
             return 0;
         } finally {
-            try (Stream<Path> files = Files.list(tmp)) {
-                for (Path f : files.toList()) Files.deleteIfExists(f); // the key never stays behind
-            }
+            delete(tmp); // the key never stays behind
+        }
+    }
+
+    private static void delete(Path tmp) {
+        try (Stream<Path> files = Files.list(tmp)) {
+            for (Path f : files.toList()) Files.deleteIfExists(f);
             Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+            System.err.println("could not remove " + tmp + " (it holds the agent key; remove it): " + e.getMessage());
         }
     }
 

@@ -80,8 +80,11 @@ final class Text {
             sb.append("  preemptions none\n");
         } else {
             int restarts = j.path("restarts").asInt();
-            sb.append("  preemptions ").append(j.path("preemptions").size() - restarts).append(", restarts after failures ")
-                    .append(restarts).append(" of ").append(j.path("maxRestarts").asInt()).append(":\n");
+            int requeues = 0;
+            for (JsonNode p : j.path("preemptions")) if (p.path("kind").asText().equals("requeue")) requeues++;
+            sb.append("  preemptions ").append(j.path("preemptions").size() - restarts - requeues)
+                    .append(requeues > 0 ? ", requeued " + requeues + " time(s) for higher-priority jobs" : "")
+                    .append(", restarts after failures ").append(restarts).append(" of ").append(j.path("maxRestarts").asInt()).append(":\n");
             for (JsonNode p : j.path("preemptions")) {
                 sb.append(String.format("    %-7s %-5s resumed from step %d: detect %.1f s, resume %s, training again %s, lost %s step(s)%s%n",
                         p.path("kind").asText(), p.path("node").asText(), p.path("atStep").asLong(), p.path("detectSeconds").asDouble(),

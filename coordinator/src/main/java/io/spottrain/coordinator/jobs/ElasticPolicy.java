@@ -344,15 +344,16 @@ public final class ElasticPolicy {
         long lost = Math.max(0, rec.reachedStep() - step);
         var ps = new ArrayList<Preemption>();
         // growing and giving nodes back are no interruption (a shrink that met a loss records the loss alone, below)
-        if (rec.kind() == RecoveryKind.REQUEUE) {
-            // the job's own row: when it stepped aside, and (once it runs again) how long it waited
-            ps.add(new Preemption("-", RecoveryKind.REQUEUE, step, 0, null, 0L, rec.startedAt()));
-        } else if (rec.kind() != RecoveryKind.GROW && rec.released().isEmpty()) {
+        if (rec.kind() != RecoveryKind.GROW && rec.released().isEmpty()) {
             ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
                     rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
         }
         for (String also : rec.alsoLost()) {
             ps.add(new Preemption(also, RecoveryKind.KILL, step, rec.detectSeconds(), null, lost, rec.startedAt()));
+        }
+        if (stepsAside(job, rec)) {
+            // the job's own row, last (even after a loss during it): when it stepped aside, and once it runs again how long it waited
+            ps.add(new Preemption("-", RecoveryKind.REQUEUE, step, 0, null, 0L, rec.startedAt()));
         }
         var departing = rec.departing();
         var keep = job.members().stream().map(Member::nodeId).filter(n -> !departing.contains(n)).toList();
@@ -394,7 +395,17 @@ public final class ElasticPolicy {
     public static boolean requeued(Job job) {
         if (job.state() != JobState.RECOVERING || job.elastic().recovery() != null) return false;
         var ps = job.elastic().preemptions();
-        return !ps.isEmpty() && ps.get(ps.size() - 1).kind() == RecoveryKind.REQUEUE;
+        if (ps.isEmpty()) return false;
+        var last = ps.get(ps.size() - 1);
+        return last.kind() == RecoveryKind.REQUEUE && last.resumeSeconds() == null; // not once it ran again (a later growth closes too)
+    }
+
+    /**
+     * The recovery gives every node of the job back: a requeue, also one that met a loss (then a
+     * loss recovery, from what the others hold, that still steps aside: no replacement is asked for).
+     */
+    public static boolean stepsAside(Job job, Recovery rec) {
+        return rec != null && !rec.released().isEmpty() && rec.released().containsAll(job.members().stream().map(Member::nodeId).toList());
     }
 
     /** The ranks that go on after {@code kind} on {@code node}: after a notice every member checkpoints, the departing one too. */

@@ -61,7 +61,9 @@ final class JobAutoCheckpoint {
         var s = h.deps.settings();
         var c = job.training().checkpoints();
         double hours = job.startedAt() == null ? 0 : Duration.between(Instant.parse(job.startedAt()), now).toMillis() / 3_600_000.0;
-        return new CheckpointInterval.Inputs(c.stallMsP50(), c.uploadMsP50(), job.worldSize(), job.elastic().preemptions().size(),
+        // a requeue is the scheduler's choice, not an interruption the market causes: it does not shorten the interval
+        int interruptions = (int) job.elastic().preemptions().stream().filter(p -> p.kind() != RecoveryKind.REQUEUE).count();
+        return new CheckpointInterval.Inputs(c.stallMsP50(), c.uploadMsP50(), job.worldSize(), interruptions,
                 hours * job.worldSize(), s.preemptionPrior(), s.autoCheckpointFloor(), s.autoCheckpointCeiling());
     }
 }

@@ -27,8 +27,16 @@ final class JobCapacity {
         this.h = h;
     }
 
-    /** The job is waiting for workers (pending, or recovering below min): start the deadline once per wait. */
-    void waiting() {
+    /**
+     * The job is waiting for workers (pending, or recovering below min): start the deadline once per
+     * wait; not while a budget holds it or it stepped aside for another job (its wait is a decision, not missing capacity).
+     */
+    void waiting(String reason) {
+        if (reason != null && (reason.startsWith("held: ") || reason.startsWith("requeued: "))) {
+            h.timers.cancel(new JobMaster.CapacityTimedOut(deadlineFor));
+            deadlineFor = -1;
+            return;
+        }
         var timeout = h.job().spec().spec().elastic().capacityTimeout();
         // a job requeued for another waits as long as it takes: its wait is the scheduler's choice, not missing capacity
         if (timeout.isEmpty() || deadlineFor == h.job().generation() || ElasticPolicy.requeued(h.job())) return;

@@ -219,7 +219,7 @@ final class JobHandlers {
     }
 
     Behavior<JobMaster.Command> onWaiting(JobMaster.Waiting w) {
-        capacity.waiting();
+        capacity.waiting(w.reason());
         if (w.reason().equals(job.pendingReason())) return unchanged();
         Job next = job.withPendingReason(w.reason());
         if (job.state() == JobState.RECOVERING) next = next.withEvent(JobEventType.WAITING, null, -1, w.reason(), now());

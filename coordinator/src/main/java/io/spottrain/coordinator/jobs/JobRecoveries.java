@@ -204,8 +204,10 @@ final class JobRecoveries {
      */
     private Behavior<JobMaster.Command> widen(Job job, String nodeId, Member member, String why) {
         var rec = job.elastic().recovery().withAlsoLost(nodeId, member.rank());
-        Job j = requestReplacement(job.withElastic(e -> e.withRecovery(rec)).withEvent(JobEventType.RECOVERY_WIDENED, nodeId, member.rank(),
-                "also lost (" + why + "); survivors now ranks " + rec.survivors(), h.now()), nodeId);
+        Job widened = job.withElastic(e -> e.withRecovery(rec)).withEvent(JobEventType.RECOVERY_WIDENED, nodeId, member.rank(),
+                "also lost (" + why + "); survivors now ranks " + rec.survivors(), h.now());
+        // a job stepping aside gives every node back: nothing replaces the lost one
+        Job j = ElasticPolicy.stepsAside(job, rec) ? widened : requestReplacement(widened, nodeId);
         h.log.warn("job {}: node {} also lost during the recovery; survivors {}", j.id(), nodeId, rec.survivors());
         if (member.exitCode() == null) return onExitOf(j, member.rank(), nodeId, Contract.EXIT_RESUMABLE);
         return agree(j);

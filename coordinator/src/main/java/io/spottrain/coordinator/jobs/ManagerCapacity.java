@@ -39,6 +39,11 @@ final class ManagerCapacity {
         this.masters = masters;
     }
 
+    /** No job waits that could be placed (a job a budget holds waits for its budget, not for nodes): free nodes go to running jobs. */
+    private boolean noneWaits() {
+        return queue.isEmpty() || queue.requests().stream().allMatch(w -> holdReason.apply(w.jobId()) != null);
+    }
+
     /** What holds waiting jobs back (the budgets; set once, after the ledger is made). */
     void holdBy(Function<String, String> reason) {
         this.holdReason = reason;
@@ -58,7 +63,7 @@ final class ManagerCapacity {
         placeWaiting();
         // a held job waits for its budget, not for nodes: nobody is preempted for it
         preemption.consider(queue.requests().stream().filter(w -> holdReason.apply(w.jobId()) == null).toList(), nodes, jobs, masters, now);
-        if (offer && queue.isEmpty()) offer(now);
+        if (offer && noneWaits()) offer(now);
     }
 
     /** Places waiting jobs on free nodes in the queue's order, telling each job where it runs or why it waits. */
@@ -103,7 +108,7 @@ final class ManagerCapacity {
     List<JobManager.RequestReplacement> launchesFor(JobManager.ScaleUp u, boolean canLaunch) {
         var job = jobs.get(u.jobId());
         if (job == null || !canLaunch) return List.of();
-        int free = queue.isEmpty() ? GangScheduler.fitting(job.spec(), nodes.free()).size() : 0;
+        int free = noneWaits() ? GangScheduler.fitting(job.spec(), nodes.free()).size() : 0;
         return Collections.nCopies(Math.max(0, u.more() - free), new JobManager.RequestReplacement(u.jobId(), u.like()));
     }
 
@@ -129,7 +134,7 @@ final class ManagerCapacity {
         var master = masters.get(r.jobId());
         if (master == null) return same;
         var given = new ArrayList<JobMaster.Assignment>();
-        if (queue.isEmpty()) {
+        if (noneWaits()) {
             for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free())) {
                 if (given.size() >= r.count()) break;
                 nodes.assign(n.nodeId(), r.jobId());

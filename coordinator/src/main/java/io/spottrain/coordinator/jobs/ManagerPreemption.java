@@ -28,11 +28,15 @@ import org.slf4j.Logger;
  */
 final class ManagerPreemption {
     private static final Duration AGAIN_AFTER = Duration.ofSeconds(30);
+    /** How long the nodes a waiting job's preemptions give back may take before it plans again (a victim that refused or hung). */
+    private static final Duration PROMISE_MAX = Duration.ofMinutes(3);
 
     /** A job master says whether its job can be requeued now (running, every rank attached) or no longer. */
     record Requeueable(String jobId, boolean can) implements JobManager.Command {}
 
     private final Map<String, Instant> asked = new HashMap<>();
+    /** Per waiting job, the nodes its preemptions are giving back and still hold (a checkpoint may take minutes): not planned twice. */
+    private final Map<String, Set<String>> promised = new HashMap<>();
     /** Jobs that can be requeued now (their masters say so as it changes; the manager's copies of jobs are as submitted). */
     private final Set<String> requeueable = new HashSet<>();
     private final Logger log;
@@ -62,7 +66,10 @@ final class ManagerPreemption {
     void consider(List<JobManager.WantsNodes> waiting, WorkerNodes nodes, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters,
             Instant now) {
         asked.keySet().retainAll(waiting.stream().map(JobManager.WantsNodes::jobId).toList());
+        promised.keySet().retainAll(asked.keySet());
         if (waiting.isEmpty()) return;
+        var assigned = new HashSet<String>();
+        for (NodeRecord n : nodes.all()) if (n.jobId() != null) assigned.add(n.nodeId());
         // the running jobs and their nodes, once; nothing to do unless some waiting job outranks one of them
         var byJob = new LinkedHashMap<String, List<NodeRecord>>();
         // only nodes running a rank (not those under notice, unreachable, or reserved while free)
@@ -80,11 +87,21 @@ final class ManagerPreemption {
         for (var w : waiting) {
             if (PriorityClass.of(w.spec().spec().priority()).ordinal() <= lowest) continue;
             Instant last = asked.get(w.jobId());
+            var coming = promised.get(w.jobId());
+            if (coming != null) {
+                coming.retainAll(assigned); // freed, or gone
+                if (!coming.isEmpty() && now.isBefore(last.plus(PROMISE_MAX))) continue; // still on their way: no second victim
+                promised.remove(w.jobId());
+            }
             if (last != null && now.isBefore(last.plus(AGAIN_AFTER))) continue;
             int freeFitting = GangScheduler.fitting(w.spec(), nodes.free()).size();
             var takes = Preemptions.plan(w.spec(), freeFitting, running);
             if (takes.isEmpty()) continue;
             asked.put(w.jobId(), now);
+            var promise = new HashSet<String>();
+            takes.forEach(t -> promise.addAll(t.nodeIds()));
+            promised.put(w.jobId(), promise);
+            taken(running, takes); // a second waiting job this round does not plan on the same nodes
             for (var t : takes) {
                 var master = masters.get(t.jobId());
                 if (master == null) continue;
@@ -97,6 +114,23 @@ final class ManagerPreemption {
                     log.info("preempting: job {} gives back {} for {}", t.jobId(), t.nodeIds(), why);
                     master.tell(new JobMaster.Shrink(t.nodeIds(), why));
                 }
+            }
+        }
+    }
+
+    /** The running jobs as they are once {@code takes} are done: a requeued job gone, a shrunk one without its given-back nodes. */
+    private static void taken(List<Preemptions.Running> running, List<Preemptions.Take> takes) {
+        for (var t : takes) {
+            for (int i = 0; i < running.size(); i++) {
+                var r = running.get(i);
+                if (!r.jobId().equals(t.jobId())) continue;
+                if (t.whole()) {
+                    running.remove(i);
+                } else {
+                    running.set(i, new Preemptions.Running(r.jobId(), r.spec(), r.submittedAt(),
+                            r.nodes().stream().filter(n -> !t.nodeIds().contains(n.nodeId())).toList(), false));
+                }
+                break;
             }
         }
     }

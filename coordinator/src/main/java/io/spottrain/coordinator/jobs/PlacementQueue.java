@@ -5,6 +5,7 @@ import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.Placement;
 import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.PriorityClass;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -87,6 +88,7 @@ final class PlacementQueue {
         var left = new ArrayList<>(free);
         var usage = new HashMap<>(held);
         var pending = new ArrayList<>(order());
+        JobManager.WantsNodes blocked = null; // the highest-priority job this round could not place
         while (!pending.isEmpty()) {
             var w = pending.stream().min(Comparator.comparing((JobManager.WantsNodes x) -> !resumesFirst(x))
                     .thenComparingInt(x -> -x.spec().spec().priority())
@@ -94,6 +96,11 @@ final class PlacementQueue {
                     .thenComparing(JobManager.WantsNodes::submittedAt)).orElseThrow();
             pending.remove(w);
             String hold = holdReason.apply(w.jobId());
+            if (hold == null && w.requeued() && blocked != null
+                    && PriorityClass.of(blocked.spec().spec().priority()).compareTo(PriorityClass.of(w.spec().spec().priority())) > 0) {
+                // it stepped aside for a job of a higher class: not back onto the nodes it gave up while that one still waits
+                hold = "requeued: waits while job " + blocked.jobId() + " of a higher priority class waits for nodes";
+            }
             if (hold != null) {
                 if (!Objects.equals(reasons.put(w.jobId(), hold), hold)) out.add(new Outcome(w, Placement.waitFor(hold), hold));
                 continue;
@@ -105,6 +112,9 @@ final class PlacementQueue {
                 usage.merge(team(w.spec()), p.nodeIds().size() * Math.max(1, w.spec().spec().workers().gpusPerWorker()), Integer::sum);
                 out.add(new Outcome(w, p, null));
             } else {
+                if (blocked == null || PriorityClass.of(w.spec().spec().priority()).compareTo(PriorityClass.of(blocked.spec().spec().priority())) > 0) {
+                    blocked = w;
+                }
                 String reason = (w.resumeStep() < 0 ? "waiting for capacity: " : "waiting for capacity to resume from step "
                         + w.resumeStep() + ": ") + p.waitReason();
                 if (!Objects.equals(reasons.put(w.jobId(), reason), reason)) out.add(new Outcome(w, p, reason));

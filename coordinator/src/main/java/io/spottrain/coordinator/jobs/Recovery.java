@@ -33,9 +33,13 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
         return new Recovery(RecoveryKind.SHRINK, released.get(0), members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), released);
     }
 
-    /** A requeue: every member checkpoints the next common step, then all of them stop and every node is given back. */
+    /**
+     * A requeue: every member checkpoints the next common step, then all of them stop and every node
+     * is given back. No node of its own ({@code node} null): a loss meanwhile widens it like any
+     * other (a loss recovery that still gives every node back: {@link ElasticPolicy#stepsAside}).
+     */
     public static Recovery requeue(List<String> nodes, List<Integer> members, String startedAt, long reachedStep) {
-        return new Recovery(RecoveryKind.REQUEUE, nodes.get(0), members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), nodes);
+        return new Recovery(RecoveryKind.REQUEUE, null, members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), nodes);
     }
 
     public Recovery agreed(long step) {

@@ -62,6 +62,8 @@ public final class ScalingPolicy {
             }
             case RECOVERING -> {
                 var rec = job.elastic().recovery();
+                // its generation closed and it waits for nodes (below min, requeued, held by a budget): like a pending job
+                if (rec == null) return job.targetWorkers() == workers ? new Unchanged() : new SetDesired();
                 return new Refuse(Outcome.Refusal.CONFLICT, "a generation change is in flight (" + (rec != null ? rec.kind().label()
                         + " recovery of generation " + job.generation() : job.pendingReason()) + "): retry once the job is RUNNING");
             }

@@ -6,6 +6,7 @@ import io.spottrain.protocol.spec.PriorityClass;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 
 /**
@@ -63,6 +64,7 @@ public final class Preemptions {
         if (need == 0) return List.copyOf(takes);
         // shrinking is not enough: requeue whole jobs (a job that shrank gives back the rest too)
         var whole = new ArrayList<Take>();
+        var usableOf = new HashMap<String, Integer>();
         for (Running r : victims) {
             if (need <= 0) break;
             if (!r.requeueable()) continue;
@@ -74,10 +76,19 @@ public final class Preemptions {
                 need += shrunk.get().nodeIds().size();
             }
             whole.add(new Take(r.jobId(), r.nodes().stream().map(NodeRecord::nodeId).toList(), true));
+            usableOf.put(r.jobId(), (int) usable);
             need -= (int) usable;
         }
         if (need > 0) return List.of();
-        // a requeue may leave room to spare: keep only the shrinks still needed (the youngest shrink goes first)
+        // a later, larger requeue may have made an earlier one needless: it stays running
+        for (int i = 0; i < whole.size(); i++) {
+            int usable = usableOf.get(whole.get(i).jobId());
+            if (need + usable <= 0) {
+                need += usable;
+                whole.remove(i--);
+            }
+        }
+        // and the room to spare spares shrinks too, the last planned first (the higher priority, the older)
         for (int i = takes.size() - 1; i >= 0; i--) {
             int size = takes.get(i).nodeIds().size();
             if (need + size <= 0) {

@@ -688,4 +688,27 @@ class JobMasterTest {
         requeueable.expectNoMessage(Duration.ofMillis(100));
         assertEquals(JobState.STARTING, stored("requeue-2").state(), "refused (logged): it cannot checkpoint on request");
     }
+
+    /** A node lost while a requeue's checkpoint runs: a loss recovery from what the others hold that still steps aside whole. */
+    @Test
+    void aLossDuringARequeueStillStepsAsideWithoutAReplacement() {
+        Job job = submit("requeue-3", 1, 2, 3);
+        var master = running(job, 2);
+        master.tell(new JobMaster.Requeue("job urgent (priority high) waits for 2 node(s)"));
+        for (int r = 0; r < 2; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster")); // before any checkpoint: the ring broke
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("requeue-3", 1, 0, "node1", 240, "peer closed")));
+        assertEquals(240, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the survivor checkpoints the step it holds");
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("requeue-3", 1, 0, "node1", 240, "/d", 1, 10, 0.5, 2,
+                "requested", "digest-0")));
+        assertFalse(expect(0, AgentProtocol.StopGeneration.class).park(), "it still gives its node back");
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("requeue-3", 1, 0, "node1", 75, "")));
+        var released = manager.expectMessageClass(JobManager.ReleaseNodes.class);
+        assertTrue(released.nodeIds().contains("node1"), released.toString());
+        assertTrue(released.then().requeued(), "still waits its turn behind the job it made room for");
+        assertEquals(240, released.then().resumeStep());
+        var ps = stored("requeue-3").elastic().preemptions();
+        assertEquals(List.of(RecoveryKind.KILL, RecoveryKind.REQUEUE), ps.stream().map(Preemption::kind).toList(), ps.toString());
+        manager.expectNoMessage(Duration.ofMillis(200)); // no RequestReplacement: a job stepping aside replaces nothing
+    }
 }

@@ -93,4 +93,23 @@ class PlacementQueueTest {
                 .waitReason());
         assertEquals(List.of("held"), placed(q, 2, Map.of()), "placed once nothing holds it");
     }
+
+    @Test
+    void aRequeuedJobDoesNotTakeBackItsNodesWhileAHigherClassJobStillWaits() throws Exception {
+        var q = new PlacementQueue();
+        var low = wants("low", "a", "low", 1);
+        var urgent = wants("urgent", "a", "high", 5);
+        // the urgent job needs 3 (its other nodes are still being given back by a shrink); the requeued job fits on 1
+        q.add(new JobManager.WantsNodes("urgent", JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: urgent, labels: {team: a}}
+                spec: {workers: {min: 3, max: 3, gpusPerWorker: 1}, command: [x], priority: high, placement: {market: on-demand}}
+                """), List.of(), -1, urgent.submittedAt(), 0, false));
+        q.add(new JobManager.WantsNodes("requeued", low.spec(), List.of(), 250, low.submittedAt(), 0, true));
+        var out = q.next(free(1).free(), Map.of(), id -> null);
+        assertEquals(List.of(), out.stream().filter(o -> o.placement().placed()).toList(), "nobody placed");
+        assertEquals("requeued: waits while job urgent of a higher priority class waits for nodes",
+                out.stream().filter(o -> o.job().jobId().equals("requeued")).findFirst().orElseThrow().waitReason());
+    }
 }

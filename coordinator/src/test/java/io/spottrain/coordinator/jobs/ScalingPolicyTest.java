@@ -39,6 +39,9 @@ class ScalingPolicyTest {
                         "Refuse CONFLICT generation 1 is forming: retry once it is RUNNING"),
                 Arguments.of("a recovery in flight: 409 naming it", aJob().workers(2, 4).running(3).recovering(RecoveryKind.NOTICE, "node2")
                         .build(), 3, null, null, "Refuse CONFLICT a generation change is in flight (notice recovery of generation 1): retry"),
+                Arguments.of("waiting for nodes after its generation closed (requeued, held): the desired count only",
+                        aJob().workers(2, 4).running(3).recovering(RecoveryKind.NOTICE, "node2").build().withElastic(e -> e.withRecovery(null)),
+                        3, null, null, "SetDesired"),
                 Arguments.of("newcomers being staged: 409", running3.get(), 4, null, "newcomers are being staged",
                         "Refuse CONFLICT newcomers are being staged: retry once it is done"),
                 Arguments.of("an ended job: 409", aJob().workers(2, 4).running(3).build().transition(JobState.CANCELLED, "x", Jobs.T0),

@@ -83,6 +83,9 @@ class PreemptionsTest {
                 "1 free + the youngest low job's 2 nodes");
         assertEquals(List.of(new Take("fixed-young", List.of("n3", "n4"), true), new Take("fixed-old", List.of("n1", "n2"), true)),
                 Preemptions.plan(high, 0, List.of(fixedOld, fixedYoung)));
+        var big = requeueable("big", "low", 3, 3, 1, nodes(NodeMarket.ON_DEMAND, "b1", "b2", "b3"));
+        assertEquals(List.of(new Take("big", List.of("b1", "b2", "b3"), true)), Preemptions.plan(high, 0, List.of(fixedYoung, big)),
+                "the youngest (2 nodes) was not enough, the next (3) is: the first needs not step aside after all");
         var notSpeaking = new Running("mute", spec("low", 2, 2, "on-demand"), T0, nodes(NodeMarket.ON_DEMAND, "m1", "m2", "m3"), false);
         assertEquals(List.of(), Preemptions.plan(high, 0, List.of(notSpeaking)),
                 "a job whose ranks cannot checkpoint on request is never requeued (it would lose its work)");

@@ -13,6 +13,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
@@ -23,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -64,6 +66,25 @@ public final class ClusterPki {
 
     public static Path dir(Path stateDir) {
         return stateDir.toAbsolutePath().resolve("pki");
+    }
+
+    /** The state dir's CA, which must exist (publishing a new CA by mistake would lock every agent out). */
+    public static ClusterPki existing(Path stateDir) {
+        Path dir = dir(stateDir);
+        if (!Files.isRegularFile(dir.resolve("ca.crt")) || !Files.isRegularFile(dir.resolve("ca.key"))) {
+            throw new CliException("no cluster CA in " + dir + " (ca.crt and ca.key): pass the --state-dir of the cluster whose CA its "
+                    + "control nodes use");
+        }
+        return ensure(stateDir);
+    }
+
+    /** The CA certificate's SHA-256 fingerprint (hex), to compare with what the control nodes use. */
+    public String fingerprint() {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(caCert.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The state dir's CA, made if there is none yet. */

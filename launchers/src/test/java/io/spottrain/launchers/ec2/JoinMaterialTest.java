@@ -53,6 +53,7 @@ class JoinMaterialTest {
     }
 
     String publish(Path state, String... more) {
+        ClusterPki.ensure(state); // the cluster's CA, as its control nodes made it
         var out = new ByteArrayOutputStream();
         PrintStream saved = System.out;
         try {
@@ -78,6 +79,7 @@ class JoinMaterialTest {
         String text = publish(dir.resolve("state"), "--kms-key", "alias/spottrain");
         assertTrue(text.contains("put the join material of cluster research (us-east-1, SecureString, alias/spottrain):"), text);
         assertTrue(text.contains(PATH + "/node.key") && text.contains("valid until "), text);
+        assertTrue(text.contains("(SHA-256 " + ClusterPki.ensure(dir.resolve("state")).fingerprint() + ")"), "the CA's fingerprint: " + text);
         assertFalse(text.contains("PRIVATE KEY") || text.contains("BEGIN CERTIFICATE"), "no value is printed: " + text);
         var puts = ssm.calls.stream().filter(c -> c.action().equals("PutParameter")).toList();
         assertEquals(JoinMaterial.names(PATH), puts.stream().map(c -> c.body().path("Name").asText()).toList());
@@ -122,8 +124,30 @@ class JoinMaterialTest {
         assertTrue(notPem.getMessage().contains("node.crt is not an X.509 certificate in PEM"), notPem.getMessage());
         assertFalse(Files.exists(dir.resolve("tls")), "nothing is written when the material does not check");
 
+        // a plain String parameter: readable without KMS, refused
+        ssm.parameters.put(PATH + "/node.key", new String[] {good.key(), "String"});
+        var plain = assertThrows(JoinMaterial.JoinException.class, this::fetch);
+        assertTrue(plain.getMessage().contains("SSM parameter " + PATH + "/node.key is a String, not a SecureString"), plain.getMessage());
+
         ssm.refuseWith = "AccessDeniedException";
         var denied = assertThrows(JoinMaterial.JoinException.class, this::fetch);
         assertTrue(denied.getMessage().contains("not authorized to perform: ssm:GetParameters"), denied.getMessage());
+    }
+
+    /** Publishing needs the cluster's CA: a wrong --state-dir must not make (and publish) a new CA that locks every agent out. */
+    @Test
+    void publishingWithoutTheClustersCaFailsAndPutsNothing() {
+        var err = new ByteArrayOutputStream();
+        PrintStream saved = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Main.run("ec2", "publish-join", "--config", Ec2ConfigParserTest.EXAMPLE.toString(), "--state-dir", dir.resolve("nowhere").toString());
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals(1, code);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no cluster CA in " + dir.resolve("nowhere").resolve("pki")), err.toString());
+        assertTrue(ssm.calls.isEmpty() && !Files.exists(dir.resolve("nowhere")), "nothing put, no CA made");
     }
 }

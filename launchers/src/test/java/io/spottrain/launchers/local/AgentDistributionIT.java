@@ -176,7 +176,8 @@ class AgentDistributionIT {
         assertTrue(unit.contains("KillSignal=SIGTERM") && unit.contains("Restart=always") && unit.contains("TimeoutStopSec=150"), unit);
         // verify checks that ExecStart exists: point it at the unpacked script
         Path copy = dir.resolve("spottrain-agent.service");
-        Files.writeString(copy, unit.replace("/opt/spottrain/bin/spottrain-agent", home.resolve("bin/spottrain-agent").toString()));
+        assertTrue(unit.contains("ExecStartPre=+/opt/spottrain/bin/spottrain-imds-guard"), "training users kept off instance metadata: " + unit);
+        Files.writeString(copy, unit.replace("/opt/spottrain/bin/", home.resolve("bin").toString() + "/"));
         int rc = run(dir, "/usr/bin/systemd-analyze", "verify", copy.toString());
         assertEquals(0, rc, Files.readString(dir.resolve("run.log")));
     }

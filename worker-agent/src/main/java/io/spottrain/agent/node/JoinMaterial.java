@@ -3,10 +3,13 @@ package io.spottrain.agent.node;
 import io.spottrain.protocol.tls.NodeTls;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -16,7 +19,10 @@ import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +32,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.Parameter;
+import software.amazon.awssdk.services.ssm.model.ParameterType;
 
 /**
  * An agent's join material from SSM Parameter Store, read with the instance role: three
@@ -77,7 +84,12 @@ public final class JoinMaterial {
                 throw new JoinException("no SSM parameter " + String.join(", ", r.invalidParameters()) + " (publish the join material with "
                         + "`spottrain ec2 publish-join`)");
             }
-            for (Parameter p : r.parameters()) values.put(p.name(), p.value());
+            for (Parameter p : r.parameters()) {
+                // a plain String would be readable by anyone allowed ssm:GetParameters without KMS: refuse it
+                if (p.type() != ParameterType.SECURE_STRING) throw new JoinException("SSM parameter " + p.name() + " is a " + p.typeAsString()
+                        + ", not a SecureString: publish it again with `spottrain ec2 publish-join`");
+                values.put(p.name(), p.value());
+            }
         } catch (SdkException e) {
             throw new JoinException("reading the join material from SSM (" + path + ") failed: " + e.getMessage());
         }
@@ -94,6 +106,12 @@ public final class JoinMaterial {
     public static void check(Material m) throws JoinException {
         X509Certificate ca = certificate(m.ca(), NodeTls.CA);
         X509Certificate cert = certificate(m.cert(), NodeTls.CERT);
+        if (ca.getBasicConstraints() < 0) throw new JoinException(NodeTls.CA + " is not a CA certificate");
+        try {
+            ca.checkValidity();
+        } catch (GeneralSecurityException e) {
+            throw new JoinException(NodeTls.CA + " is not valid now (" + e.getMessage() + ")");
+        }
         try {
             cert.verify(ca.getPublicKey());
         } catch (GeneralSecurityException e) {
@@ -139,12 +157,35 @@ public final class JoinMaterial {
         return NodeTls.in(dir);
     }
 
+    /** Written to a temporary file, synced, then renamed over the old one: a crash leaves the old file or the new, never half of one. */
     private static void writeFile(Path f, String text, String perms) throws IOException {
         Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(perms)));
-        Files.writeString(tmp, text.endsWith("\n") ? text : text + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(perms)));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap((text.endsWith("\n") ? text : text + "\n").getBytes(StandardCharsets.US_ASCII)));
+                ch.force(true);
+            }
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw new IOException("cannot write " + f + ": " + e, e);
+        }
+    }
+
+    /** The node certificate already in {@code dir}, if it is there and valid for at least {@code margin} more. */
+    static boolean currentIn(Path dir, Duration margin) {
+        try {
+            NodeTls tls = NodeTls.in(dir);
+            try (var in = Files.newInputStream(tls.cert())) {
+                var cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+                cert.checkValidity(Date.from(Instant.now().plus(margin)));
+                return true;
+            }
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -159,18 +200,29 @@ public final class JoinMaterial {
                 .credentialsProvider(DefaultCredentialsProvider.builder().build()).build();
     }
 
-    /** {@code JoinMaterial PATH TLS-DIR}: fetch, check, write; exit 1 with the reason (never a value) on any failure. */
+    /**
+     * {@code JoinMaterial PATH TLS-DIR}: fetch, check, write, at every start (a publish rotates the
+     * certificate for agents that start afterwards, a restarted agent is not left with an expired
+     * one). When SSM cannot be read but the directory holds a certificate valid for another day,
+     * the agent starts with it (a warning); otherwise exit 1 with the reason (never a value).
+     */
     public static void main(String[] args) {
         if (args.length != 2) {
             System.err.println("usage: JoinMaterial SSM-PATH TLS-DIR");
             System.exit(2);
         }
+        Path dir = Path.of(args[1]);
         try (SsmClient ssm = client(System.getenv())) {
             Material m = fetch(ssm, args[0]);
             check(m);
-            write(m, Path.of(args[1]));
+            write(m, dir);
             System.err.println("spottrain-agent: join material from SSM " + args[0] + " written to " + args[1]);
         } catch (JoinException | IOException | RuntimeException e) {
+            if (currentIn(dir, Duration.ofDays(1))) {
+                System.err.println("spottrain-agent: warning: the join material was not refreshed from SSM (" + e.getMessage() + "); starting "
+                        + "with the certificate already in " + dir);
+                return;
+            }
             System.err.println("spottrain-agent: " + e.getMessage());
             System.exit(1);
         }
