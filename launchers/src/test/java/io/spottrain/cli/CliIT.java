@@ -128,6 +128,14 @@ class CliIT {
             }
             assertEquals(3, spotNodes, whyJson.toString());
             assertEquals(0, cli("cancel", waitingId, "--state-dir", state).code());
+            // a memory-bound job no GPU of this cluster's fleet can hold is refused at submit, naming the field and the fleet's GPUs
+            Path bigGpu = dir.resolve("big-gpu.yaml");
+            Files.writeString(bigGpu, Files.readString(onDemand).replace("wants-on-demand", "wants-80g").replace("{market: on-demand}",
+                    "{market: spot-with-fallback, minGpuMemoryGiB: 80}"));
+            Result refused = cli("submit", bigGpu.toString(), "--state-dir", state);
+            assertEquals(1, refused.code(), refused.out());
+            assertTrue(refused.err().contains("spec.placement.minGpuMemoryGiB: no node of this cluster's fleet has it (g5.xlarge A10G 24 GiB"),
+                    refused.err());
 
             // the trainer's checkpoints: local tiers, uploaded to the cluster's embedded S3, listed and pulled back
             Result mlp = cli("submit", TestCluster.ROOT.resolve("examples/jobs/mlp-elastic.yaml").toString(), "--state-dir", state, "-o", "json");

@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.scheduling;
 
 import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
+import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.JobSpec;
 import java.util.List;
 import java.util.Optional;
@@ -69,6 +70,17 @@ public final class Admission {
             return Optional.of("spec.placement.maxPricePerHour: $" + p.maxPricePerHour() + "/h is below every fitting node's price (cheapest $"
                     + byGpus.stream().mapToDouble(NodeShape::pricePerHour).min().orElse(0) + "/h)");
         }
+        // the GPU model and memory, by each shape's instance type (GpuCatalog): the reason names the fleet's GPUs
+        var byGpu = byPrice.stream().filter(s -> GangScheduler.misfit(spec, s.market(), s.instanceType(), s.gpus(), s.pricePerHour()) == null)
+                .toList();
+        if (byGpu.isEmpty()) {
+            var first = byPrice.get(0);
+            var c = GangScheduler.misfit(spec, first.market(), first.instanceType(), first.gpus(), first.pricePerHour());
+            return Optional.of(c.field() + ": no node of this cluster's fleet has it ("
+                    + byPrice.stream().map(s -> s.instanceType() + GpuCatalog.of(s.instanceType()).map(g -> " " + g.model() + " " + g.memoryGiB()
+                            + " GiB").orElse(" no known GPU")).distinct().collect(Collectors.joining(", ")) + ")");
+        }
+        byPrice = byGpu;
         boolean unbounded = byPrice.stream().anyMatch(s -> s.maxNodes() <= 0);
         int most = byPrice.stream().mapToInt(NodeShape::maxNodes).sum();
         if (!unbounded && most < spec.workers().min()) {

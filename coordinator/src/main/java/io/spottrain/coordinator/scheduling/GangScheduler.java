@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.scheduling;
 
 import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
@@ -67,6 +68,11 @@ public final class GangScheduler {
         if (gpus < spec.workers().gpusPerWorker()) return Constraint.GPUS;
         if (!p.instanceTypes().isEmpty() && !p.instanceTypes().contains(instanceType)) return Constraint.INSTANCE_TYPE;
         if (p.maxPricePerHour() > 0 && pricePerHour > p.maxPricePerHour()) return Constraint.MAX_PRICE;
+        if (!p.gpuModels().isEmpty() || p.minGpuMemoryGiB() > 0) {
+            var gpu = GpuCatalog.of(instanceType);
+            if (!p.gpuModels().isEmpty() && (gpu.isEmpty() || !p.gpuModels().contains(gpu.get().model()))) return Constraint.GPU_MODEL;
+            if (p.minGpuMemoryGiB() > 0 && (gpu.isEmpty() || gpu.get().memoryGiB() < p.minGpuMemoryGiB())) return Constraint.GPU_MEMORY;
+        }
         return null;
     }
 
@@ -75,7 +81,9 @@ public final class GangScheduler {
         MARKET("spec.placement.market"),
         GPUS("spec.workers.gpusPerWorker"),
         INSTANCE_TYPE("spec.placement.instanceTypes"),
-        MAX_PRICE("spec.placement.maxPricePerHour");
+        MAX_PRICE("spec.placement.maxPricePerHour"),
+        GPU_MODEL("spec.placement.gpuModels"),
+        GPU_MEMORY("spec.placement.minGpuMemoryGiB");
 
         private final String field;
 
@@ -95,6 +103,10 @@ public final class GangScheduler {
                 case GPUS -> spec.workers().gpusPerWorker() + " GPUs per worker, the node has " + gpus;
                 case INSTANCE_TYPE -> instanceType + " is not one of " + String.join(", ", p.instanceTypes());
                 case MAX_PRICE -> "$" + pricePerHour + "/h is above $" + p.maxPricePerHour() + "/h";
+                case GPU_MODEL -> instanceType + GpuCatalog.of(instanceType).map(g -> " has " + g.model()).orElse(" has no known GPU")
+                        + ", not one of " + String.join(", ", p.gpuModels());
+                case GPU_MEMORY -> instanceType + GpuCatalog.of(instanceType).map(g -> " has " + g.memoryGiB() + " GiB per GPU")
+                        .orElse(" has no known GPU") + ", below " + p.minGpuMemoryGiB() + " GiB";
             };
         }
     }
@@ -114,6 +126,8 @@ public final class GangScheduler {
         if (spec.workers().gpusPerWorker() > 0) sb.append(", ").append(spec.workers().gpusPerWorker()).append("-GPU");
         if (!p.instanceTypes().isEmpty()) sb.append(" ").append(String.join("|", p.instanceTypes()));
         if (p.maxPricePerHour() > 0) sb.append(" <= $").append(p.maxPricePerHour()).append("/h");
+        if (!p.gpuModels().isEmpty()) sb.append(" ").append(String.join("|", p.gpuModels()));
+        if (p.minGpuMemoryGiB() > 0) sb.append(" >= ").append(p.minGpuMemoryGiB()).append(" GiB/GPU");
         return sb.toString();
     }
 }

@@ -27,6 +27,9 @@ class AdmissionTest {
             {min: 1}                                | {market: spot, instanceTypes: [p4d.24xlarge]}   | spec.placement.instanceTypes: none of [p4d.24xlarge] is in this cluster's fleet (g5.xlarge)
             {min: 1}                                | {market: spot, maxPricePerHour: 0.1}            | spec.placement.maxPricePerHour: $0.1/h is below every fitting node's price (cheapest $0.42/h)
             {min: 1, gpusPerWorker: 4}              | {market: spot-with-fallback, maxPricePerHour: 6} | admitted
+            {min: 1}                                | {market: spot-with-fallback, gpuModels: [A10G]}  | admitted
+            {min: 1}                                | {market: spot-with-fallback, minGpuMemoryGiB: 40} | spec.placement.minGpuMemoryGiB: no node of this cluster's fleet has it (g5.xlarge A10G 24 GiB, g5.12xlarge A10G 24 GiB)
+            {min: 1}                                | {market: spot, gpuModels: [H100, A100]}          | spec.placement.gpuModels: no node of this cluster's fleet has it (g5.xlarge A10G 24 GiB)
             """)
     void aJobIsAdmittedOrRefusedNamingTheConstraint(String workers, String placement, String expected) throws Exception {
         var spec = JobSpecParser.parse("""

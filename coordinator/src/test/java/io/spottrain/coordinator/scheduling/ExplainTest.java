@@ -48,7 +48,15 @@ class ExplainTest {
                 new Row("{min: 1, gpusPerWorker: 4}", "{market: spot}", NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.0, Constraint.MARKET),
                 new Row("{min: 1}", "{instanceTypes: [p4d.24xlarge]}", NodeMarket.SPOT, "g5.xlarge", 1, 0.4, Constraint.INSTANCE_TYPE),
                 new Row("{min: 1}", "{maxPricePerHour: 0.5}", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, null),
-                new Row("{min: 1}", "{maxPricePerHour: 0.4}", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, Constraint.MAX_PRICE))) {
+                new Row("{min: 1}", "{maxPricePerHour: 0.4}", NodeMarket.SPOT, "g5.xlarge", 1, 0.42, Constraint.MAX_PRICE),
+                // GPU model and memory, by the instance type's family (GpuCatalog); an unknown type has no known GPU
+                new Row("{min: 1}", "{gpuModels: [A10G, L4]}", NodeMarket.SPOT, "g5.xlarge", 1, 0.4, null),
+                new Row("{min: 1}", "{gpuModels: [A100, H100]}", NodeMarket.SPOT, "g5.xlarge", 1, 0.4, Constraint.GPU_MODEL),
+                new Row("{min: 1}", "{gpuModels: [A100]}", NodeMarket.SPOT, "local.cpu", 1, 0.1, Constraint.GPU_MODEL),
+                new Row("{min: 1}", "{minGpuMemoryGiB: 40}", NodeMarket.SPOT, "g5.xlarge", 1, 0.4, Constraint.GPU_MEMORY),
+                new Row("{min: 1}", "{minGpuMemoryGiB: 40}", NodeMarket.SPOT, "p4d.24xlarge", 8, 9.8, null),
+                new Row("{min: 1}", "{gpuModels: [A100], minGpuMemoryGiB: 80}", NodeMarket.SPOT, "p4d.24xlarge", 8, 9.8, Constraint.GPU_MEMORY),
+                new Row("{min: 1}", "{gpuModels: [A100], minGpuMemoryGiB: 80}", NodeMarket.SPOT, "p4de.24xlarge", 8, 12.0, null))) {
             var spec = job(r.workers(), r.placement()).spec();
             assertEquals(r.expected(), GangScheduler.misfit(spec, r.market(), r.type(), r.gpus(), r.price()), r.toString());
             // fits() and misfit() are one rule
@@ -56,6 +64,11 @@ class ExplainTest {
             var rec = reg.register(node("n", r.market(), r.type(), r.gpus(), r.price()), "a", Instant.EPOCH);
             assertEquals(r.expected() == null, GangScheduler.fits(spec, rec), r.toString());
         }
+        var memoryBound = job("{min: 1}", "{minGpuMemoryGiB: 40}").spec();
+        assertEquals("spec.placement.minGpuMemoryGiB: g5.xlarge has 24 GiB per GPU, below 40 GiB",
+                Constraint.GPU_MEMORY.why(memoryBound, NodeMarket.SPOT, "g5.xlarge", 1, 0.4));
+        assertEquals("spec.placement.gpuModels: local.cpu has no known GPU, not one of A100",
+                Constraint.GPU_MODEL.why(job("{min: 1}", "{gpuModels: [A100]}").spec(), NodeMarket.SPOT, "local.cpu", 1, 0.1));
     }
 
     @Test

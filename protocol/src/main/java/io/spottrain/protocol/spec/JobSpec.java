@@ -74,9 +74,18 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
     public record Workers(int min, int max, int gpusPerWorker) {}
 
     /** {@code maxPricePerHour} is 0 when there is no cap. */
-    public record Placement(Market market, List<String> instanceTypes, double maxPricePerHour) {
+    /**
+     * Where ranks may run. {@code gpuModels} (any of; empty: any) and {@code minGpuMemoryGiB} (0:
+     * any) are matched against the node's instance type in {@link GpuCatalog}.
+     */
+    public record Placement(Market market, List<String> instanceTypes, double maxPricePerHour, List<String> gpuModels, int minGpuMemoryGiB) {
         public Placement {
             instanceTypes = List.copyOf(instanceTypes);
+            gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public Placement(Market market, List<String> instanceTypes, double maxPricePerHour) {
+            this(market, instanceTypes, maxPricePerHour, List.of(), 0);
         }
     }
 

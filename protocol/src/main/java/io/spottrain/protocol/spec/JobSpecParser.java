@@ -65,7 +65,7 @@ public final class JobSpecParser {
                 "priority", "maxRestarts", "elastic", "secrets"));
         m.put("spec.elastic", List.of("capacityTimeout", "scaleUp"));
         m.put("spec.workers", List.of("min", "max", "gpusPerWorker"));
-        m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour"));
+        m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour", "gpuModels", "minGpuMemoryGiB"));
         m.put("spec.checkpoint", List.of("interval", "keep", "remote"));
         return Map.copyOf(m);
     }
@@ -308,7 +308,26 @@ public final class JobSpecParser {
             if (maxPrice != null && node.has("maxPricePerHour") && maxPrice <= 0) {
                 error("spec.placement.maxPricePerHour", "must be > 0 (USD per hour per node), got " + maxPrice);
             }
-            return market == null || types == null || maxPrice == null ? null : new JobSpec.Placement(market, types, maxPrice);
+            List<String> models = stringList(node, "spec.placement", "gpuModels", false);
+            var known = new ArrayList<String>();
+            if (models != null) {
+                for (int i = 0; i < models.size(); i++) {
+                    var m = GpuCatalog.model(models.get(i));
+                    if (m.isPresent()) {
+                        known.add(m.get());
+                    } else {
+                        String hint = didYouMean(models.get(i), GpuCatalog.models());
+                        error("spec.placement.gpuModels[" + i + "]", "must be a GPU model of " + String.join(", ", GpuCatalog.models()) + ", got \""
+                                + models.get(i) + "\"" + (hint == null ? "" : " (did you mean \"" + hint + "\"?)"));
+                    }
+                }
+            }
+            Integer memory = integer(node, "spec.placement", "minGpuMemoryGiB", 0);
+            if (memory != null && node.has("minGpuMemoryGiB") && (memory < 1 || memory > 1024)) {
+                error("spec.placement.minGpuMemoryGiB", "must be between 1 and 1024 (GiB per GPU), got " + memory);
+            }
+            return market == null || types == null || maxPrice == null || models == null || memory == null ? null
+                    : new JobSpec.Placement(market, types, maxPrice, known, memory);
         }
 
         private JobSpec.Elastic elastic(ObjectNode node) {

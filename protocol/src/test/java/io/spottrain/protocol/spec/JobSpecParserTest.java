@@ -111,6 +111,9 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "placement: {market: spott}"), "spec.placement.market",
                         "must be one of spot, on-demand, spot-with-fallback, got \"spott\" (did you mean \"spot\"?)"),
                 Arguments.of(minimal("{min: 1}", "placement: {maxPricePerHour: 0}"), "spec.placement.maxPricePerHour", "must be > 0"),
+                Arguments.of(minimal("{min: 1}", "placement: {gpuModels: [A100, H1OO]}"), "spec.placement.gpuModels[1]",
+                        "must be a GPU model of T4, T4G, A10G, L4, L40S, V100, A100, H100, H200, got \"H1OO\" (did you mean \"H100\"?)"),
+                Arguments.of(minimal("{min: 1}", "placement: {minGpuMemoryGiB: 0}"), "spec.placement.minGpuMemoryGiB", "between 1 and 1024"),
                 Arguments.of(minimal("{min: 1}", "placement: {instanceTypes: [G5 XL]}"), "spec.placement.instanceTypes[0]",
                         "must be an instance type like g5.xlarge"),
                 Arguments.of(minimal("{min: 1}", "checkpoint: {interval: 0}"), "spec.checkpoint.interval",
@@ -217,5 +220,18 @@ class JobSpecParserTest {
         assertEquals("gpusPerWorker", JobSpecParser.didYouMean("gpuPerWorker", JobSpecParser.FIELDS.get("spec.workers")));
         assertEquals("min", JobSpecParser.didYouMean("MIN", JobSpecParser.FIELDS.get("spec.workers")));
         assertEquals(null, JobSpecParser.didYouMean("replicas", JobSpecParser.FIELDS.get("spec.workers")));
+    }
+
+    @Test
+    void gpuModelsAreNamedAsTheCatalogSpellsThemAndMemoryIsPerGpu() throws Exception {
+        var s = JobSpecParser.parse(minimal("{min: 1}", "placement: {gpuModels: [a100, H100], minGpuMemoryGiB: 40}"));
+        assertEquals(List.of("A100", "H100"), s.spec().placement().gpuModels());
+        assertEquals(40, s.spec().placement().minGpuMemoryGiB());
+        var none = JobSpecParser.parse(minimal("{min: 1}", ""));
+        assertEquals(List.of(), none.spec().placement().gpuModels());
+        assertEquals(0, none.spec().placement().minGpuMemoryGiB());
+        assertEquals(new GpuCatalog.Gpu("A10G", 24), GpuCatalog.of("g5.12xlarge").orElseThrow());
+        assertEquals(new GpuCatalog.Gpu("A100", 80), GpuCatalog.of("p4de.24xlarge").orElseThrow());
+        assertTrue(GpuCatalog.of("m5.large").isEmpty() && GpuCatalog.of("local.cpu").isEmpty());
     }
 }

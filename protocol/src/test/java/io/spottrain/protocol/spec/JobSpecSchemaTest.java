@@ -24,6 +24,14 @@ class JobSpecSchemaTest {
         assertEquals(fromParser, fromSchema);
     }
 
+    @Test
+    void theSchemasGpuModelsAreTheCatalogs() throws Exception {
+        JsonNode schema = new ObjectMapper().readTree(Path.of("..", "docs", "jobspec.schema.json").toFile());
+        var models = new ArrayList<String>();
+        schema.findValue("gpuModels").path("items").path("enum").forEach(n -> models.add(n.asText()));
+        assertEquals(GpuCatalog.models(), models);
+    }
+
     private static void collect(JsonNode obj, String path, Map<String, List<String>> out) {
         JsonNode props = obj.get("properties");
         if (props == null) return;
