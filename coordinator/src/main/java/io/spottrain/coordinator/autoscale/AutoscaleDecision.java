@@ -31,9 +31,19 @@ public final class AutoscaleDecision {
 
     /**
      * Launch {@code count} nodes for {@code jobId} (null: for the fleet's minimum), of {@code gpus}
-     * GPUs on {@code market}, of one of {@code instanceTypes} (empty: any).
+     * GPUs on {@code market}, of one of {@code instanceTypes} (empty: any), whose GPU is one of
+     * {@code gpuModels} (empty: any) with at least {@code minGpuMemoryGiB} (0: any).
      */
-    public record Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes) {
+    public record Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
+            int minGpuMemoryGiB) {
+        public Launch {
+            gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes) {
+            this(jobId, count, gpus, market, instanceTypes, List.of(), 0);
+        }
+
         public Launch(String jobId, int count, int gpus, NodeMarket market) {
             this(jobId, count, gpus, market, List.of());
         }
@@ -121,7 +131,8 @@ public final class AutoscaleDecision {
                 continue;
             }
             var market = w.market().admits(NodeMarket.SPOT) ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
-            launches.add(new Launch(w.jobId(), need, Math.max(1, w.gpusPerWorker()), market, w.instanceTypes()));
+            launches.add(new Launch(w.jobId(), need, Math.max(1, w.gpusPerWorker()), market, w.instanceTypes(), w.gpuModels(),
+                    w.minGpuMemoryGiB()));
             room -= need;
         }
         String tail = skipped.isEmpty() ? "" : "; not launched (limits.maxNodes " + p.maxNodes() + "): " + String.join(", ", skipped);

@@ -7,6 +7,7 @@ import io.spottrain.coordinator.autoscale.FleetView.InFlight;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.launch.NodeLauncher.NodeRequest;
 import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
+import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.WireMessage;
 import java.time.Clock;
@@ -262,7 +263,8 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     /** The cheapest shape on the launch's market with enough GPUs, of an allowed type (the fewest GPUs first, then the price). */
     static Optional<NodeShape> cheapest(List<NodeShape> shapes, Launch l) {
         return shapes.stream().filter(s -> s.market() == l.market() && s.gpus() >= l.gpus()
-                        && (l.instanceTypes().isEmpty() || l.instanceTypes().contains(s.instanceType())))
+                        && (l.instanceTypes().isEmpty() || l.instanceTypes().contains(s.instanceType()))
+                        && GpuCatalog.satisfies(s.instanceType(), l.gpuModels(), l.minGpuMemoryGiB()))
                 .min(Comparator.comparingInt(NodeShape::gpus).thenComparingDouble(NodeShape::pricePerHour));
     }
 

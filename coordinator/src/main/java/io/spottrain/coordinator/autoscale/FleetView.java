@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.autoscale;
 
+import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.time.Instant;
@@ -36,9 +37,15 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
      * A job waiting for {@code nodes} more nodes of at least {@code gpusPerWorker} GPUs on
      * {@code market}, of one of {@code instanceTypes} where the spec pins them (empty: any).
      */
-    public record Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes) {
+    public record Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes, List<String> gpuModels,
+            int minGpuMemoryGiB) {
         public Waiting {
             instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
+            gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes) {
+            this(jobId, nodes, gpusPerWorker, market, instanceTypes, List.of(), 0);
         }
 
         public Waiting(String jobId, int nodes, int gpusPerWorker, Market market) {
@@ -47,7 +54,8 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
 
         /** Whether a node (or capacity in flight) of this type, GPUs and market can hold one of this job's workers. */
         public boolean fits(String instanceType, int gpus, NodeMarket m) {
-            return gpus >= gpusPerWorker && market.admits(m) && (instanceTypes.isEmpty() || instanceTypes.contains(instanceType));
+            return gpus >= gpusPerWorker && market.admits(m) && (instanceTypes.isEmpty() || instanceTypes.contains(instanceType))
+                    && (instanceType == null || GpuCatalog.satisfies(instanceType, gpuModels, minGpuMemoryGiB));
         }
     }
 

@@ -58,7 +58,8 @@ final class PlacementQueue {
     List<FleetView.Waiting> waiting() {
         return order().stream().map(w -> new FleetView.Waiting(w.jobId(), w.spec().spec().workers().min(),
                 w.spec().spec().workers().gpusPerWorker(), w.spec().spec().placement().market(),
-                w.spec().spec().placement().instanceTypes())).toList();
+                w.spec().spec().placement().instanceTypes(), w.spec().spec().placement().gpuModels(),
+                w.spec().spec().placement().minGpuMemoryGiB())).toList();
     }
 
     boolean isEmpty() {

@@ -68,11 +68,8 @@ public final class GangScheduler {
         if (gpus < spec.workers().gpusPerWorker()) return Constraint.GPUS;
         if (!p.instanceTypes().isEmpty() && !p.instanceTypes().contains(instanceType)) return Constraint.INSTANCE_TYPE;
         if (p.maxPricePerHour() > 0 && pricePerHour > p.maxPricePerHour()) return Constraint.MAX_PRICE;
-        if (!p.gpuModels().isEmpty() || p.minGpuMemoryGiB() > 0) {
-            var gpu = GpuCatalog.of(instanceType);
-            if (!p.gpuModels().isEmpty() && (gpu.isEmpty() || !p.gpuModels().contains(gpu.get().model()))) return Constraint.GPU_MODEL;
-            if (p.minGpuMemoryGiB() > 0 && (gpu.isEmpty() || gpu.get().memoryGiB() < p.minGpuMemoryGiB())) return Constraint.GPU_MEMORY;
-        }
+        if (!GpuCatalog.satisfies(instanceType, p.gpuModels(), 0)) return Constraint.GPU_MODEL;
+        if (!GpuCatalog.satisfies(instanceType, List.of(), p.minGpuMemoryGiB())) return Constraint.GPU_MEMORY;
         return null;
     }
 

@@ -11,6 +11,7 @@ import io.spottrain.coordinator.autoscale.AutoscalePolicy.Metric;
 import io.spottrain.coordinator.autoscale.FleetView.InFlight;
 import io.spottrain.coordinator.autoscale.FleetView.Node;
 import io.spottrain.coordinator.autoscale.FleetView.Waiting;
+import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.nio.file.Files;
@@ -96,6 +97,13 @@ class AutoscaleDecisionTest {
                 Arguments.of("... and its own launch in flight does", QUEUE, List.of(busy("a")),
                         List.of(new Waiting("pinned", 1, 1, Market.SPOT, List.of("p4d.24xlarge"))),
                         List.of(new InFlight("n9", "p4d.24xlarge", 1, NodeMarket.SPOT, T0)), -1, -1, Action.NONE, "", ""),
+                Arguments.of("a memory-bound job: a free A10G (24 GiB) node does not cover a 40 GiB job", QUEUE,
+                        List.of(new Node("g", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(5))),
+                        List.of(new Waiting("big", 1, 1, Market.SPOT, List.of(), List.of(), 40)), List.of(), -1, -1, Action.SCALE_UP,
+                        "big:1", ""),
+                Arguments.of("... and a free A100 (p4d, 40 GiB) node does", QUEUE,
+                        List.of(new Node("p", "", "p4d.24xlarge", NodeMarket.SPOT, 8, false, T0.minusSeconds(5))),
+                        List.of(new Waiting("big", 1, 1, Market.SPOT, List.of(), List.of("A100"), 40)), List.of(), -1, -1, Action.NONE, "", ""),
                 Arguments.of("an on-demand job gets on-demand nodes; spot free nodes do not cover it", QUEUE,
                         List.of(free("s", NodeMarket.SPOT, 1)), List.of(new Waiting("od", 1, 1, Market.ON_DEMAND)), List.of(), -1, -1,
                         Action.SCALE_UP, "od:1", ""));
@@ -189,5 +197,15 @@ class AutoscaleDecisionTest {
                 .resolve("examples/cluster/autoscale.yaml")));
         assertEquals(new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 5, Duration.ofSeconds(300), Duration.ofSeconds(600), 2, 100), p);
         assertEquals(Duration.ofSeconds(3), p.scaled(0.01).scaleUpCooldown());
+    }
+
+    /** A launch for a GPU-constrained job picks the cheapest shape whose GPU it can use, not the cheapest shape. */
+    @Test
+    void theLaunchedShapeHasTheGpuTheJobAsksFor() {
+        var shapes = List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0), new NodeShape(NodeMarket.SPOT, "p4d.24xlarge", 8, 9.8, 0));
+        assertEquals("g5.xlarge", Autoscaler.cheapest(shapes, new Launch("any", 1, 1, NodeMarket.SPOT)).orElseThrow().instanceType());
+        assertEquals("p4d.24xlarge", Autoscaler.cheapest(shapes, new Launch("big", 1, 1, NodeMarket.SPOT, List.of(), List.of("A100"), 40))
+                .orElseThrow().instanceType());
+        assertTrue(Autoscaler.cheapest(shapes, new Launch("h100", 1, 1, NodeMarket.SPOT, List.of(), List.of("H100"), 0)).isEmpty());
     }
 }

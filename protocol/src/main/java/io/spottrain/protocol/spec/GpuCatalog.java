@@ -44,6 +44,13 @@ public final class GpuCatalog {
         return Optional.ofNullable(FAMILIES.get((dot < 0 ? instanceType : instanceType.substring(0, dot)).toLowerCase(Locale.ROOT)));
     }
 
+    /** Whether a node of {@code instanceType} has one of {@code models} (empty: any) with at least {@code minMemoryGiB} (0: any). */
+    public static boolean satisfies(String instanceType, List<String> models, int minMemoryGiB) {
+        if (models.isEmpty() && minMemoryGiB <= 0) return true;
+        var gpu = of(instanceType);
+        return gpu.isPresent() && (models.isEmpty() || models.contains(gpu.get().model())) && gpu.get().memoryGiB() >= minMemoryGiB;
+    }
+
     /** Every model the catalog knows, in its order, each once. */
     public static List<String> models() {
         return FAMILIES.values().stream().map(Gpu::model).distinct().toList();
