@@ -67,8 +67,21 @@ final class LogsCommand implements Callable<Integer> {
         Long from = null; // the first read: the end of the output, as without -f
         String where = null;
         String lastError = null;
+        boolean settled = false;
         while (true) {
-            boolean ended = ENDED.contains(api.get("/api/v1/jobs/" + jobId).path("state").asText());
+            boolean ended;
+            try {
+                ended = ENDED.contains(api.get("/api/v1/jobs/" + jobId).path("state").asText());
+            } catch (ApiClient.ApiError e) {
+                if (e.status != 503) throw e;
+                Thread.sleep(1000); // no control node answers now (a hand-over): wait
+                continue;
+            }
+            // the job ended: its ranks stopped writing; the agent counts a last line without a newline once the file is quiet
+            if (ended && !settled) {
+                Thread.sleep(2500);
+                settled = true;
+            }
             try {
                 JsonNode log = api.get(path + (from == null ? "" : "&from=" + from));
                 String here = log.path("nodeId").asText() + ":" + log.path("file").asText();
@@ -82,7 +95,11 @@ final class LogsCommand implements Callable<Integer> {
                 where = here;
                 System.out.print(log.path("text").asText());
                 System.out.flush();
-                long next = log.path("next").isNumber() ? log.path("next").asLong() : log.path("size").asLong();
+                if (!log.path("next").isNumber()) {
+                    throw new CliException("node " + log.path("nodeId").asText() + "'s agent predates following a log: "
+                            + "update it, or read the end without -f");
+                }
+                long next = log.path("next").asLong();
                 boolean more = from != null && next > from && next < log.path("size").asLong();
                 from = next;
                 lastError = null;
@@ -91,6 +108,7 @@ final class LogsCommand implements Callable<Integer> {
                 if (e.status != 404 && e.status != 503) throw e;
                 if (!e.getMessage().equals(lastError)) System.err.println("(waiting: " + e.getMessage() + ")");
                 lastError = e.getMessage();
+                if (from == null) from = 0L; // no output yet: once there is, all of it
             }
             if (ended) return 0;
             Thread.sleep(1000);

@@ -207,7 +207,8 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             inFlight.put(id, new InFlight(id, s.instanceType(), s.gpus(), s.market(), now));
         }
         var request = new NodeRequest(null, s.market(), s.instanceType(), s.gpus(), s.pricePerHour(),
-                s.market() == NodeMarket.SPOT ? onDemandPrice(lnch.shapes(), s) : s.pricePerHour(), null).forJob(l.jobId(), Map.of());
+                s.market() == NodeMarket.SPOT ? onDemandPrice(lnch.shapes(), s) : s.pricePerHour(), null).forJob(l.jobId(), Map.of())
+                .withGpu(l.gpuModels(), l.minGpuMemoryGiB());
         getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
                 return lnch.launch(request, l.count());

@@ -55,7 +55,7 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
         /** Whether a node (or capacity in flight) of this type, GPUs and market can hold one of this job's workers. */
         public boolean fits(String instanceType, int gpus, NodeMarket m) {
             return gpus >= gpusPerWorker && market.admits(m) && (instanceTypes.isEmpty() || instanceTypes.contains(instanceType))
-                    && (instanceType == null || GpuCatalog.satisfies(instanceType, gpuModels, minGpuMemoryGiB));
+                    && GpuCatalog.satisfies(instanceType, gpuModels, minGpuMemoryGiB); // an unknown type has no known GPU, as for placement
         }
     }
 

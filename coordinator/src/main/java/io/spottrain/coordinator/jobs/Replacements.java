@@ -6,6 +6,7 @@ import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -69,7 +70,9 @@ final class Replacements {
         if (l == null) return;
         var spec = specOf.apply(jobId);
         var request = new NodeLauncher.NodeRequest(null, departed.market(), departed.instanceType(), departed.gpus(), departed.pricePerHour(),
-                departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()));
+                departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()))
+                .withGpu(spec.map(s -> s.spec().placement().gpuModels()).orElse(List.of()),
+                        spec.map(s -> s.spec().placement().minGpuMemoryGiB()).orElse(0));
         var fallback = fallback(request, spec.map(s -> s.spec().placement().market()).orElse(Market.SPOT));
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
@@ -92,7 +95,8 @@ final class Replacements {
     static Optional<NodeLauncher.NodeRequest> fallback(NodeLauncher.NodeRequest spot, Market jobMarket) {
         if (spot.market() != NodeMarket.SPOT || jobMarket != Market.SPOT_WITH_FALLBACK) return Optional.empty();
         return Optional.of(new NodeLauncher.NodeRequest(null, NodeMarket.ON_DEMAND, spot.instanceType(), spot.gpus(),
-                spot.onDemandPricePerHour(), spot.onDemandPricePerHour(), spot.zone(), spot.job(), spot.labels()));
+                spot.onDemandPricePerHour(), spot.onDemandPricePerHour(), spot.zone(), spot.job(), spot.labels(), spot.gpuModels(),
+                spot.minGpuMemoryGiB()));
     }
 
     /** The job (when it is still in progress) hears of the launch; a retry is scheduled when one is left. */

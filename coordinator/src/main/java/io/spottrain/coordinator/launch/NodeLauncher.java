@@ -90,10 +90,21 @@ public interface NodeLauncher extends AutoCloseable {
      * cost allocation).
      */
     record NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour,
-            double onDemandPricePerHour, String zone, String job, Map<String, String> labels) {
+            double onDemandPricePerHour, String zone, String job, Map<String, String> labels, List<String> gpuModels, int minGpuMemoryGiB) {
 
         public NodeRequest {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
+            gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour, double onDemandPricePerHour,
+                String zone, String job, Map<String, String> labels) {
+            this(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, List.of(), 0);
+        }
+
+        /** The job's GPU needs ({@code spec.placement.gpuModels}, {@code minGpuMemoryGiB}): a launcher picking among types keeps to them. */
+        public NodeRequest withGpu(List<String> models, int minMemoryGiB) {
+            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, models, minMemoryGiB);
         }
 
         public NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour, double onDemandPricePerHour,
@@ -102,11 +113,12 @@ public interface NodeLauncher extends AutoCloseable {
         }
 
         public NodeRequest withNodeId(String id) {
-            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels);
+            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, gpuModels, minGpuMemoryGiB);
         }
 
         public NodeRequest forJob(String jobId, Map<String, String> jobLabels) {
-            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, jobId, jobLabels);
+            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, jobId, jobLabels, gpuModels,
+                    minGpuMemoryGiB);
         }
     }
 

@@ -74,8 +74,9 @@ public final class Admission {
         var byGpu = byPrice.stream().filter(s -> GangScheduler.misfit(spec, s.market(), s.instanceType(), s.gpus(), s.pricePerHour()) == null)
                 .toList();
         if (byGpu.isEmpty()) {
-            var first = byPrice.get(0);
-            var c = GangScheduler.misfit(spec, first.market(), first.instanceType(), first.gpus(), first.pricePerHour());
+            // the model when no shape has one of them, else the memory (some shape has the model, with too little memory)
+            boolean model = !p.gpuModels().isEmpty() && byPrice.stream().noneMatch(s -> GpuCatalog.satisfies(s.instanceType(), p.gpuModels(), 0));
+            var c = model ? GangScheduler.Constraint.GPU_MODEL : GangScheduler.Constraint.GPU_MEMORY;
             return Optional.of(c.field() + ": no node of this cluster's fleet has it ("
                     + byPrice.stream().map(s -> s.instanceType() + GpuCatalog.of(s.instanceType()).map(g -> " " + g.model() + " " + g.memoryGiB()
                             + " GiB").orElse(" no known GPU")).distinct().collect(Collectors.joining(", ")) + ")");

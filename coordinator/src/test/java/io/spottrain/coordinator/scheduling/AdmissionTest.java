@@ -30,6 +30,7 @@ class AdmissionTest {
             {min: 1}                                | {market: spot-with-fallback, gpuModels: [A10G]}  | admitted
             {min: 1}                                | {market: spot-with-fallback, minGpuMemoryGiB: 40} | spec.placement.minGpuMemoryGiB: no node of this cluster's fleet has it (g5.xlarge A10G 24 GiB, g5.12xlarge A10G 24 GiB)
             {min: 1}                                | {market: spot, gpuModels: [H100, A100]}          | spec.placement.gpuModels: no node of this cluster's fleet has it (g5.xlarge A10G 24 GiB)
+            {min: 1}                                | {market: spot, gpuModels: [A10G], minGpuMemoryGiB: 48} | spec.placement.minGpuMemoryGiB: no node of this cluster's fleet has it (g5.xlarge A10G 24 GiB)
             """)
     void aJobIsAdmittedOrRefusedNamingTheConstraint(String workers, String placement, String expected) throws Exception {
         var spec = JobSpecParser.parse("""

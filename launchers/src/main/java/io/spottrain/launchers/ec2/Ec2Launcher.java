@@ -3,6 +3,7 @@ package io.spottrain.launchers.ec2;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.launchers.ec2.FleetRequests.Gang;
 import io.spottrain.launchers.ec2.FleetRequests.Pool;
+import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.launchers.ec2.Ec2ConfigParser.Ec2ConfigException;
 import java.io.IOException;
@@ -95,9 +96,13 @@ public final class Ec2Launcher implements NodeLauncher {
     @Override
     public List<LaunchedNode> launch(NodeRequest request, int count) throws LaunchException {
         if (closed) throw new LaunchException("the EC2 launcher is closed", null);
-        var fitting = FleetRequests.pools(config).stream().filter(p -> gpus(p.instanceType()) >= request.gpus()).toList();
+        // enough GPUs, and of the model and memory the job asks for (GpuCatalog, by the type's family)
+        var fitting = FleetRequests.pools(config).stream().filter(p -> gpus(p.instanceType()) >= request.gpus()
+                && GpuCatalog.satisfies(p.instanceType(), request.gpuModels(), request.minGpuMemoryGiB())).toList();
         if (fitting.isEmpty()) {
-            throw new LaunchException("no instance type in the fleet config has " + request.gpus() + " GPU(s) (" + typesSeen() + ")", null);
+            throw new LaunchException("no instance type in the fleet config has " + request.gpus() + " GPU(s)"
+                    + (request.gpuModels().isEmpty() ? "" : " of " + String.join(", ", request.gpuModels()))
+                    + (request.minGpuMemoryGiB() > 0 ? " with " + request.minGpuMemoryGiB() + " GiB or more" : "") + " (" + typesSeen() + ")", null);
         }
         String version = template();
         String job = request.job() == null ? "-" : request.job();

@@ -152,6 +152,20 @@ class Ec2LauncherTest {
         assertTrue(fake.requests.isEmpty());
     }
 
+    /** A job's GPU needs travel with its request: only the fleet's pools whose GPU fits are asked (the config has V100 and A10G types). */
+    @Test
+    void onlyPoolsWithTheGpuTheJobNeedsAreAsked() throws Exception {
+        fake.capacity.put("p3.2xlarge/" + A, 4);
+        fake.capacity.put("g5.xlarge/" + A, 1);
+        var nodes = launcher.launch(SPOT1.withGpu(List.of("A10G"), 20), 1);
+        assertEquals(1, nodes.size());
+        var fleet = fake.calls("CreateFleet").get(0);
+        var types = fleet.entrySet().stream().filter(e -> e.getKey().endsWith(".InstanceType")).map(Map.Entry::getValue).distinct().toList();
+        assertEquals(List.of("g5.xlarge"), types, "no V100 pool for an A10G job: " + fleet);
+        var none = assertThrows(LaunchException.class, () -> launcher.launch(SPOT1.withGpu(List.of("H100"), 0)));
+        assertTrue(none.getMessage().contains("no instance type in the fleet config has 1 GPU(s) of H100"), none.getMessage());
+    }
+
     @Test
     void reconciliationAdoptsTheClustersInstancesAndTerminatesThoseThatNeverRegistered() throws Exception {
         var ours = Map.of(FleetRequests.TAG_CLUSTER, "research");

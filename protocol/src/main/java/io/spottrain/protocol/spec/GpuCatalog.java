@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * The GPU of each EC2 GPU instance family (every size of a family has the same GPU model): model
- * and memory per GPU, as AWS publishes them for its accelerated computing instances. What
+ * and memory per GPU, the memory as AWS lists it for its accelerated computing instances (its
+ * figure for H200 is 141, i.e. GB; the others are whole GiB). What
  * {@code spec.placement.gpuModels} and {@code minGpuMemoryGiB} are matched against: a node whose
  * instance type is not here has no known GPU, and a job that asks for one does not run there.
  * Add a family here when AWS adds one.

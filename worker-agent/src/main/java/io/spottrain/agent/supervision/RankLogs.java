@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.regex.Pattern;
 
 /**
@@ -49,39 +51,66 @@ public final class RankLogs {
             byte[] buf = new byte[(int) (size - from)];
             raf.seek(from);
             raf.readFully(buf);
-            String text = new String(buf, StandardCharsets.UTF_8);
-            if (from > 0) {
-                int nl = text.indexOf('\n');
-                text = nl < 0 ? "" : text.substring(nl + 1);
+            int start = 0;
+            if (from > 0) { // from the first whole line
+                start = indexOfNewline(buf, 0, buf.length) + 1;
+                if (start == 0) start = buf.length;
             }
-            return answer(nodeId, m, file.toString(), size, redactor.redact(text), null);
+            // a line still being written is shown up to where a secret may be starting in it (next: where to follow on)
+            int end = Math.max(start, redactor.safeCut(buf, buf.length, buf.length));
+            String text = new String(buf, start, end - start, StandardCharsets.UTF_8);
+            return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file.toString(), size, redactor.redact(text), null,
+                    from + end);
         } catch (IOException e) {
             return answer(nodeId, m, file.toString(), 0, "", "cannot read " + file + " on node " + nodeId + ": " + e.getMessage());
         }
     }
 
+    /** A file not written for this long has its last line complete even without a newline (the rank is done). */
+    static final Duration QUIET = Duration.ofSeconds(2);
+
     /**
-     * What follows {@code m.from()}: whole lines only (a secret is never cut in two), {@code next}
-     * after the last one; a single line longer than {@code max} is given in pieces, each holding back
-     * what could be the start of a secret. An offset past the end (the file was replaced) starts again at 0.
+     * What follows {@code m.from()} (bytes): whole lines only, {@code next} after the last one (the
+     * last line of a file quiet for {@link #QUIET} counts as whole); a line longer than the window
+     * comes in pieces, each short of its end by what could be the start of a secret; never through a
+     * secret ({@link Redactor#safeCut}). The window holds at least twice the longest secret. An offset
+     * past the end (the file was replaced) starts again at 0.
      */
     private static AgentProtocol.RankLog follow(String nodeId, AgentProtocol.TailRankLog m, Path file, RandomAccessFile raf, long size, int max,
             Redactor redactor) throws IOException {
         long from = m.from() < 0 || m.from() > size ? 0 : m.from();
-        max = Math.max(max, Math.min(AgentProtocol.MAX_LOG_BYTES, 2 * redactor.longest() + 8)); // a window always holds a whole secret
-        byte[] buf = new byte[(int) Math.min(max, size - from)];
+        int window = Math.max(max, Math.min(AgentProtocol.MAX_LOG_BYTES, 2 * redactor.longestBytes() + 8));
+        byte[] buf = new byte[(int) Math.min(window, size - from)];
         raf.seek(from);
         raf.readFully(buf);
-        String all = new String(buf, StandardCharsets.UTF_8);
-        int end = all.lastIndexOf('\n') + 1;
-        if (end == 0 && buf.length == max) {
-            // one line longer than the window: a piece of it, short of the end by what could start a secret (or a cut
-            // character), and never through a secret the piece holds
-            end = redactor.safeCut(all, Math.max(1, all.length() - Math.max(4, redactor.longest() - 1)));
+        int end = lastIndexOfNewline(buf) + 1;
+        boolean atEof = from + buf.length == size;
+        if (atEof && buf.length > end && quiet(file)) {
+            end = buf.length; // the rank is done writing: its last line is whole
+        } else if (end == 0 && buf.length == window) {
+            end = Math.max(1, buf.length - Math.max(4, redactor.longestBytes() - 1)); // one very long line: a piece of it
         }
-        String text = all.substring(0, Math.min(end, all.length()));
-        long next = from + text.getBytes(StandardCharsets.UTF_8).length;
-        return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file.toString(), size, redactor.redact(text), null, next);
+        end = redactor.safeCut(buf, buf.length, end);
+        String text = new String(buf, 0, end, StandardCharsets.UTF_8);
+        return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file.toString(), size, redactor.redact(text), null, from + end);
+    }
+
+    private static boolean quiet(Path file) {
+        try {
+            return Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(Instant.now().minus(QUIET));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int indexOfNewline(byte[] buf, int from, int to) {
+        for (int i = from; i < to; i++) if (buf[i] == '\n') return i;
+        return -1;
+    }
+
+    private static int lastIndexOfNewline(byte[] buf) {
+        for (int i = buf.length - 1; i >= 0; i--) if (buf[i] == '\n') return i;
+        return -1;
     }
 
     private static AgentProtocol.RankLog answer(String nodeId, AgentProtocol.TailRankLog m, String file, long size, String text, String error) {

@@ -1,5 +1,6 @@
 package io.spottrain.agent.supervision;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -18,12 +19,15 @@ public final class Redactor {
     private static final int MIN_LENGTH = 8;
 
     private final List<String> secrets;
+    /** The secrets as UTF-8 bytes: a log is cut by bytes. */
+    private final List<byte[]> secretBytes;
 
     public Redactor(List<String> secrets) {
         var s = new ArrayList<String>();
         for (String v : secrets) if (v != null && v.length() >= MIN_LENGTH && !s.contains(v)) s.add(v);
         s.sort(Comparator.comparingInt(String::length).reversed()); // a longer secret first, if one contains another
         this.secrets = List.copyOf(s);
+        this.secretBytes = this.secrets.stream().map(v -> v.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
     /** The secrets of an environment (the agent's own). */
@@ -40,27 +44,53 @@ public final class Redactor {
         return new Redactor(values);
     }
 
-    /** The length of the longest secret (0: none): a reader that must cut a line holds back one less than this. */
-    public int longest() {
-        return secrets.isEmpty() ? 0 : secrets.get(0).length();
+    /** The longest secret in UTF-8 bytes (0: none): a window of a log holds twice this, so a whole secret fits in it. */
+    public int longestBytes() {
+        return secretBytes.stream().mapToInt(b -> b.length).max().orElse(0);
     }
 
     /**
-     * A place at or near {@code end} to cut {@code text} where no secret in it is cut in two: before
-     * a secret that spans {@code end}, or after it when it starts the text (so a reader always moves on).
+     * Where to cut the first {@code len} bytes of {@code buf} at or before {@code end} (a line end, or a
+     * piece of a long line) so that what is shown never holds part of a secret: before a secret that
+     * spans {@code end} (after it, when it starts the buffer: a reader always moves on), and before the
+     * start of a secret that the shown part ends with (a secret being written, one that goes on past
+     * the window, or one with a newline in it, such as a PEM key). The cut is on a UTF-8 character boundary.
      */
-    public int safeCut(String text, int end) {
+    public int safeCut(byte[] buf, int len, int end) {
         for (int round = 0; round < 64; round++) {
             int moved = end;
-            for (String s : secrets) {
-                for (int i = text.indexOf(s); i >= 0 && i < moved; i = text.indexOf(s, i + 1)) {
-                    if (i < moved && moved < i + s.length()) moved = i > 0 ? i : i + s.length();
+            for (byte[] s : secretBytes) {
+                for (int i = indexOf(buf, len, s, 0); i >= 0 && i < moved; i = indexOf(buf, len, s, i + 1)) {
+                    if (moved < i + s.length) moved = i > 0 ? i : i + s.length;
+                }
+                // the shown part ends with the start of this secret (its rest is not here yet, or past the window)
+                for (int k = Math.min(s.length - 1, moved); k > 0; k--) {
+                    if (moved - k >= 0 && moved - k + s.length > len && startsWith(buf, moved - k, s, k)) {
+                        moved = moved - k;
+                        break;
+                    }
                 }
             }
-            if (moved == end) return end;
+            if (moved == end) break;
             end = moved;
         }
+        while (end > 0 && end < len && (buf[end] & 0xC0) == 0x80) end--; // not inside a character
         return end;
+    }
+
+    private static int indexOf(byte[] buf, int len, byte[] s, int from) {
+        outer:
+        for (int i = Math.max(0, from); i + s.length <= len; i++) {
+            for (int j = 0; j < s.length; j++) if (buf[i + j] != s[j]) continue outer;
+            return i;
+        }
+        return -1;
+    }
+
+    /** Whether {@code buf[at, at+k)} is the first {@code k} bytes of {@code s}. */
+    private static boolean startsWith(byte[] buf, int at, byte[] s, int k) {
+        for (int j = 0; j < k; j++) if (buf[at + j] != s[j]) return false;
+        return true;
     }
 
     public String redact(String text) {

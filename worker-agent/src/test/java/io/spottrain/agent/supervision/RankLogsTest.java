@@ -105,4 +105,37 @@ class RankLogsTest {
         // an offset past the end: the file was replaced (another generation's): from its start
         assertTrue(RankLogs.read("node1", dir.resolve("rank.log"), from(1_000_000, 4), redactor).text().startsWith("one\n"));
     }
+
+    /** Found in review: half a secret at the end of the file, a secret with a newline in it, bytes that are not UTF-8, a last line with no newline. */
+    @Test
+    void noPartOfASecretEverShowsAndOffsetsAreBytes() throws Exception {
+        var redactor = new Redactor(List.of("s3cr3t-value-123", "line-one-of-key\nline-two-of-key"));
+        Path log = dir.resolve("half.log");
+        Files.writeString(log, "a line\nx token=s3cr3");
+        var tail = RankLogs.read("node1", log, ask(1000), redactor);
+        assertEquals("a line\nx token=", tail.text(), "the tail stops where the secret may be starting");
+        assertEquals(15, tail.next(), "and a follower goes on from there");
+        assertEquals("a line\n", RankLogs.read("node1", log, from(0, 1000), redactor).text(), "a line still being written waits");
+        Files.setLastModifiedTime(log, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(10)));
+        assertEquals("a line\nx token=", RankLogs.read("node1", log, from(0, 1000), redactor).text(),
+                "a quiet file's last line is whole, still without the half secret");
+        // a secret with a newline in it: its first line alone is held back
+        Path pem = dir.resolve("pem.log");
+        Files.writeString(pem, "before\nline-one-of-key\n");
+        assertEquals("before\n", RankLogs.read("node1", pem, from(0, 1000), redactor).text());
+        Files.writeString(pem, "line-two-of-key\nafter\n", java.nio.file.StandardOpenOption.APPEND);
+        assertEquals("before\n[redacted]\nafter\n", RankLogs.read("node1", pem, from(0, 1000), redactor).text());
+        // next is a byte offset: multi-byte characters and a byte that is not UTF-8
+        Path bytes = dir.resolve("bytes.log");
+        byte[] line = "\u00e9t\u00e9 \u00fc\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] all = new byte[line.length + 3];
+        System.arraycopy(line, 0, all, 0, line.length);
+        all[line.length] = (byte) 0xFF;
+        all[line.length + 1] = 'z';
+        all[line.length + 2] = '\n';
+        Files.write(bytes, all);
+        var first = RankLogs.read("node1", bytes, from(0, 1000), redactor);
+        assertEquals(all.length, first.next(), "the offset counts the file's bytes, not re-encoded text");
+        assertEquals("", RankLogs.read("node1", bytes, from(first.next(), 1000), redactor).text(), "nothing read twice");
+    }
 }
