@@ -32,16 +32,28 @@ public final class AutoscaleDecision {
     /**
      * Launch {@code count} nodes for {@code jobId} (null: for the fleet's minimum), of {@code gpus}
      * GPUs on {@code market}, of one of {@code instanceTypes} (empty: any), whose GPU is one of
-     * {@code gpuModels} (empty: any) with at least {@code minGpuMemoryGiB} (0: any).
+     * {@code gpuModels} (empty: any) with at least {@code minGpuMemoryGiB} (0: any);
+     * {@code onDemandFallback}: Spot asked, on-demand allowed where no Spot shape fits (the job's
+     * market is {@code spot-with-fallback}).
      */
     public record Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
-            int minGpuMemoryGiB) {
+            int minGpuMemoryGiB, boolean onDemandFallback) {
         public Launch {
             gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
         }
 
+        public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
+                int minGpuMemoryGiB) {
+            this(jobId, count, gpus, market, instanceTypes, gpuModels, minGpuMemoryGiB, false);
+        }
+
         public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes) {
             this(jobId, count, gpus, market, instanceTypes, List.of(), 0);
+        }
+
+        /** The same launch on on-demand capacity. */
+        public Launch onDemand() {
+            return new Launch(jobId, count, gpus, NodeMarket.ON_DEMAND, instanceTypes, gpuModels, minGpuMemoryGiB, false);
         }
 
         public Launch(String jobId, int count, int gpus, NodeMarket market) {
@@ -132,7 +144,7 @@ public final class AutoscaleDecision {
             }
             var market = w.market().admits(NodeMarket.SPOT) ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
             launches.add(new Launch(w.jobId(), need, Math.max(1, w.gpusPerWorker()), market, w.instanceTypes(), w.gpuModels(),
-                    w.minGpuMemoryGiB()));
+                    w.minGpuMemoryGiB(), market == NodeMarket.SPOT && w.market().admits(NodeMarket.ON_DEMAND)));
             room -= need;
         }
         String tail = skipped.isEmpty() ? "" : "; not launched (limits.maxNodes " + p.maxNodes() + "): " + String.join(", ", skipped);

@@ -193,7 +193,9 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     private void launch(Launch l, Instant now) {
         var lnch = launcher.get();
-        var shape = lnch == null ? Optional.<NodeShape>empty() : cheapest(lnch.shapes(), l);
+        // Spot first; a spot-with-fallback job whose shape only exists on-demand gets that
+        var shape = lnch == null ? Optional.<NodeShape>empty() : cheapest(lnch.shapes(), l)
+                .or(() -> l.onDemandFallback() ? cheapest(lnch.shapes(), l.onDemand()) : Optional.empty());
         if (shape.isEmpty()) {
             record(now, new Decision(Action.NONE, lastMetric, List.of(), List.of(), lnch == null ? "no launcher: cannot launch "
                     + l.count() + " node(s)" : "no node shape of the launcher has " + l.gpus() + " GPU(s) on " + l.market().label()));

@@ -208,4 +208,21 @@ class AutoscaleDecisionTest {
                 .orElseThrow().instanceType());
         assertTrue(Autoscaler.cheapest(shapes, new Launch("h100", 1, 1, NodeMarket.SPOT, List.of(), List.of("H100"), 0)).isEmpty());
     }
+
+    /** A spot-with-fallback job's launch may fall back to on-demand where no Spot shape has its GPU; a spot-only one may not. */
+    @Test
+    void aSpotWithFallbackLaunchMayUseAnOnDemandShape() {
+        var fleet = new FleetView(List.of(), List.of(new Waiting("a100", 1, 1, Market.SPOT_WITH_FALLBACK, List.of(), List.of("A100"), 0),
+                new Waiting("spot-only", 1, 1, Market.SPOT, List.of(), List.of("A100"), 0)));
+        var noMinimum = new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 0, Duration.ofSeconds(300), Duration.ofSeconds(600), 0, 6);
+        Decision d = AutoscaleDecision.decide(noMinimum, T0, fleet, List.of(), null, null);
+        var launches = d.launches();
+        assertEquals(List.of("a100", "spot-only"), launches.stream().map(Launch::jobId).toList(), d.reason());
+        assertEquals(NodeMarket.SPOT, launches.get(0).market(), "Spot first");
+        assertTrue(launches.get(0).onDemandFallback());
+        assertTrue(!launches.get(1).onDemandFallback());
+        var shapes = List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0), new NodeShape(NodeMarket.ON_DEMAND, "p4d.24xlarge", 8, 32.8, 0));
+        assertTrue(Autoscaler.cheapest(shapes, launches.get(0)).isEmpty(), "no Spot A100 shape");
+        assertEquals(NodeMarket.ON_DEMAND, Autoscaler.cheapest(shapes, launches.get(0).onDemand()).orElseThrow().market());
+    }
 }
