@@ -30,6 +30,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
@@ -193,10 +195,11 @@ final class CoordinatorProcess implements Callable<Integer> {
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
             return 0;
         }
-        holder.coordinator = Coordinator.start(host, port, List.of(), overrides, () -> {
-                    shutdown.run();
-                    System.exit(0);
-                }, launcherRef, !noReplacements);
+        // The local agents start while this coordinator starts (its state store and actor system take ~5 s, an agent's JVM 3-7 s):
+        // they join as soon as the cluster port answers (Pekko retries the join every seed-node-timeout). For that the cluster
+        // port is chosen here, and the S3 server the agents upload to starts first.
+        // (a cluster of 0 workers too: the autoscaler and the API launch agents later, with these seeds)
+        int clusterPort = port == 0 && launcherKind == LauncherKind.LOCAL ? freePort() : port;
         var agentArgs = new ArrayList<String>();
         var agentEnv = new HashMap<String, String>();
         String endpoint = null;
@@ -219,16 +222,34 @@ final class CoordinatorProcess implements Callable<Integer> {
             // the machines outlive this process: closing the launcher terminates nothing
             holder.launcher = Ec2Launcher.connect(fleet);
         } else {
-            holder.launcher = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS),
-                    List.of(holder.coordinator.clusterEndpoint()), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
+            holder.launcher = new LocalProcessLauncher(JavaCommand.current(List.of()).withClusterFlags(JavaCommand.AGENT_FLAGS),
+                    List.of(host + ":" + clusterPort), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);
+        }
+        // at most a core's worth (+1) of agents start at once: on 2 cores, 5 JVMs starting together took 14-24 s each and the
+        // coordinator downed some of them as unreachable (their heartbeats starved); each further one waits for a registration
+        int wave = Math.min(workers, Runtime.getRuntime().availableProcessors() + 1);
+        NodeLauncher launcher = holder.launcher;
+        // on another thread: each launch issues the node's key and certificate (RSA, ~0.5 s)
+        var firstWave = CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 1; i <= wave; i++) launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
+            } catch (NodeLauncher.LaunchException e) {
+                throw new CliException("cannot launch the local agents: " + e.getMessage());
+            }
+        });
+        holder.coordinator = Coordinator.start(host, clusterPort, List.of(), overrides, () -> {
+                    shutdown.run();
+                    System.exit(0);
+                }, launcherRef, !noReplacements);
+        try {
+            firstWave.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
         // the API launches and preempts nodes through it; the job manager replaces lost nodes with it and runs its upkeep
         launcherRef.set(holder.launcher);
-        // at most a core's worth (+1) of agents start at once: on 2 cores, 5 JVMs starting together took 14-24 s each and the
-        // coordinator downed some of them as unreachable (their heartbeats starved); each further one waits for a registration
-        int wave = Runtime.getRuntime().availableProcessors() + 1;
-        for (int i = 1; i <= workers; i++) {
-            if (i > wave) awaitRegistered(holder.coordinator, i - wave, Duration.ofSeconds(30));
+        for (int i = wave + 1; i <= workers; i++) {
+            awaitRegistered(holder.coordinator, i - wave, Duration.ofSeconds(30));
             holder.launcher.launch(LocalFleet.node(i, i <= workers - onDemand));
         }
         new ClusterState(api + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),

@@ -66,10 +66,17 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     /** For {@code autoscaler status}: the policy, the last metric, the fleet and capacity in flight, the last decisions. */
     public record Status(boolean enabled, String metric, double threshold, double lastMetric, int minNodes, int maxNodes, int nodes,
-            List<InFlight> inFlight, Long provisioningMsP50, List<Event> decisions) implements WireMessage {
+            List<Launching> inFlight, Long provisioningMsP50, List<Event> decisions) implements WireMessage {
 
         public static Status disabled() {
             return new Status(false, null, 0, 0, 0, 0, 0, List.of(), null, List.of());
+        }
+    }
+
+    /** A launch in flight as the status shows it (the API's JSON has no Java time types: instants as ISO-8601 text). */
+    public record Launching(String nodeId, String instanceType, int gpus, NodeMarket market, String askedAt) {
+        public static Launching of(InFlight f) {
+            return new Launching(f.nodeId(), f.instanceType(), f.gpus(), f.market(), f.askedAt().toString());
         }
     }
 
@@ -289,7 +296,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     private Status status() {
         Long p50 = provisioning.isEmpty() ? null : provisioning.stream().sorted().toList().get(provisioning.size() / 2);
         return new Status(true, policy.metric().label, policy.targetThreshold(), lastMetric, policy.minNodes(), policy.maxNodes(), lastNodes,
-                List.copyOf(inFlight.values()), p50, List.copyOf(events));
+                inFlight.values().stream().map(Launching::of).toList(), p50, List.copyOf(events));
     }
 
     private static String rootMessage(Throwable e) {

@@ -72,4 +72,22 @@ public record JavaCommand(String javaBin, String classpath, List<String> jvmFlag
     public JavaCommand withFlags(List<String> flags) {
         return new JavaCommand(javaBin, classpath, List.copyOf(flags));
     }
+
+    /** The variable whose whitespace-separated JVM flags every JVM of a local cluster gets after its own (agents too). */
+    public static final String EXTRA_FLAGS_ENV = "SPOTTRAIN_JVM_OPTS";
+
+    /**
+     * {@code flags} and then those of {@value #EXTRA_FLAGS_ENV} in this process's environment (which the coordinator's
+     * agents inherit). The test suite sets {@code -XX:TieredStopAtLevel=1} there: its clusters live a minute, and C2
+     * compiling them cost about half of each cluster's start on 2 cores (docs/benchmarks.md).
+     */
+    public JavaCommand withClusterFlags(List<String> flags) {
+        var all = new ArrayList<>(flags);
+        all.addAll(extraFlags(System.getenv(EXTRA_FLAGS_ENV)));
+        return withFlags(all);
+    }
+
+    static List<String> extraFlags(String value) {
+        return value == null || value.isBlank() ? List.of() : List.of(value.strip().split("\\s+"));
+    }
 }

@@ -130,6 +130,11 @@ class AgentDistributionIT {
                 assertTrue(!log.contains("not-a-secret") && !log.contains("PRIVATE KEY"), "no secret in the agent's log");
                 assertTrue(log.contains("agent baked1 up ") && !log.contains("DEBUG"), "the agent logs INFO to stderr (the journal):\n"
                         + ProcessTree.tail(dir.resolve("baked1.log"), 20));
+                // SIGTERM as systemd sends it: the agent leaves the cluster and exits by itself, and only a JVM that exits
+                // normally dumps its class data archive (a loaded 2-core CI machine needed more than 10 s for all of it)
+                agent.toHandle().destroy();
+                assertTrue(ProcessTree.awaitExit(agent.toHandle(), Duration.ofSeconds(120)),
+                        "baked1 still running 120 s after SIGTERM:\n" + ProcessTree.tail(dir.resolve("baked1.log"), 30));
             } finally {
                 ProcessTree.stop(agent.pid(), Duration.ofSeconds(10));
             }
