@@ -1,10 +1,8 @@
 package io.spottrain.coordinator.state;
 
 import com.typesafe.config.Config;
+import io.spottrain.coordinator.settings.FreePorts;
 import io.spottrain.protocol.tls.NodeTls;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -35,11 +33,6 @@ public final class StateStores {
     }
 
     private static int port(int configured) {
-        if (configured > 0) return configured;
-        try (var s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port for the state store", e);
-        }
+        return configured > 0 ? configured : FreePorts.pick();
     }
 }

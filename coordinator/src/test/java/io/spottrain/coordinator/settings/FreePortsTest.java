@@ -1,0 +1,37 @@
+package io.spottrain.coordinator.settings;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FreePortsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPickedPortIsBelowTheEphemeralRangeAndBindable() throws Exception {
+        int low = FreePorts.ephemeralLow(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+        for (int i = 0; i < 20; i++) {
+            int port = FreePorts.pick();
+            if (low - FreePorts.LOWEST >= 1_000) assertTrue(port >= FreePorts.LOWEST && port < low, port + " vs ephemeral from " + low);
+            try (var s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(port));
+            }
+        }
+    }
+
+    @Test
+    void theRangeFileIsReadAndADefaultStandsInForAnUnreadableOne() throws Exception {
+        Files.writeString(dir.resolve("range"), "40000\t60999\n");
+        assertEquals(40_000, FreePorts.ephemeralLow(dir.resolve("range")));
+        assertEquals(32_768, FreePorts.ephemeralLow(dir.resolve("missing")));
+        Files.writeString(dir.resolve("bad"), "x");
+        assertEquals(32_768, FreePorts.ephemeralLow(dir.resolve("bad")));
+    }
+}
