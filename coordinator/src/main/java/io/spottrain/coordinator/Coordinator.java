@@ -112,7 +112,7 @@ public final class Coordinator implements AutoCloseable {
             store.onMemberLeft(nodeId -> downing.tell(new ControlDowning.StoreLeft(nodeId)));
             system.systemActorOf(WorkerDowning.create(), "worker-downing", Props.empty());
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
-            var reads = new JobReads(store, Clock.systemUTC());
+            var reads = new JobReads(store, Clock.systemUTC(), settings.interruptionRiskWindow(), settings.preemptionPrior());
             var tokens = new Tokens(store, Clock.systemUTC());
             registerTokenFile(tokens, system.settings().config().getString("spottrain.coordinator.security.token-file"));
             Config apiConf = system.settings().config().getConfig("spottrain.coordinator.api");

@@ -6,6 +6,7 @@ import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.client.CliException;
 import io.spottrain.coordinator.Coordinator;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.settings.FreePorts;
 import io.spottrain.launchers.ec2.Ec2Config;
 import io.spottrain.launchers.ec2.Ec2ConfigParser;
 import io.spottrain.launchers.ec2.Ec2Launcher;
@@ -19,7 +20,6 @@ import io.spottrain.launchers.local.LocalFleet;
 import io.spottrain.launchers.local.LocalProcessLauncher;
 import io.spottrain.protocol.tls.NodeTls;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -277,9 +277,8 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+    /** Below the ephemeral range: the agents that start meanwhile bind and connect there (FreePorts). */
+    private static int freePort() {
+        return FreePorts.pick();
     }
 }

@@ -38,11 +38,14 @@ final class ExplainCommand implements Callable<Integer> {
                 p.path("heldBy").forEach(h -> held.add(h.asText()));
                 String verdict = p.path("fits").asBoolean() ? "fits" + (held.isEmpty() ? "" : "; held by " + String.join(", ", held))
                         : "no: " + p.path("misfit").asText();
+                // a Spot pool's estimated interruptions per node-hour (the number, the evidence stays in --output json)
+                String risk = p.path("interruptRisk").isTextual() ? p.path("interruptRisk").asText().split(" ")[0] + "/h" : "-";
                 rows.add(List.of(p.path("market").asText(), p.path("instanceType").asText(), p.path("zone").asText(), p.path("gpus").asText(),
-                        "$" + p.path("pricePerHour").asText(), p.path("nodes").asText(), p.path("free").asText(), p.path("thisJob").asText(), verdict));
+                        "$" + p.path("pricePerHour").asText(), risk, p.path("nodes").asText(), p.path("free").asText(), p.path("thisJob").asText(),
+                        verdict));
             }
-            System.out.printf("%nlive nodes by pool:%n%s", Text.table(List.of("MARKET", "TYPE", "ZONE", "GPUS", "$/H", "NODES", "FREE", "THIS JOB",
-                    "FITS"), rows));
+            System.out.printf("%nlive nodes by pool:%n%s", Text.table(List.of("MARKET", "TYPE", "ZONE", "GPUS", "$/H", "INTERRUPTS", "NODES", "FREE",
+                    "THIS JOB", "FITS"), rows));
         }
         if (!e.path("fleet").isEmpty()) {
             System.out.printf("%nthe launcher can start:%n");

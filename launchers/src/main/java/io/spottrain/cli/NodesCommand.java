@@ -33,9 +33,11 @@ final class NodesCommand implements Callable<Integer> {
             rows.add(List.of(n.path("id").asText(), n.path("role").asText(), n.path("market").asText(),
                     worker ? n.path("instanceType").asText() : "-", worker ? n.path("gpus").asText() : "-",
                     worker ? String.format("%.3f", n.path("pricePerHour").asDouble()) : "-", worker ? n.path("zone").asText() : "-",
+                    // the Spot pool's estimated interruptions per node-hour (docs/autoscaler.md)
+                    n.path("interruptRisk").isNumber() ? String.format("%.3f", n.path("interruptRisk").asDouble()) : "-",
                     n.path("state").asText(), Text.or(n.get("job"), "-"), n.path("pid").asLong() > 0 ? n.path("pid").asText() : "-"));
         }
-        System.out.print(Text.table(List.of("NODE", "ROLE", "MARKET", "TYPE", "GPUS", "$/H", "ZONE", "STATE", "JOB", "PID"), rows));
+        System.out.print(Text.table(List.of("NODE", "ROLE", "MARKET", "TYPE", "GPUS", "$/H", "ZONE", "INTERRUPTS/H", "STATE", "JOB", "PID"), rows));
         return 0;
     }
 }

@@ -42,7 +42,7 @@ final class ExplainRoutes {
         int target = d.scaling().desired() != null ? d.scaling().desired() : d.maxWorkers();
         var in = new Explain.Input(d.id(), spec, d.state().name(), d.state().terminal(), d.reason(), d.pendingReason(), d.generation(),
                 d.members().stream().map(Member::nodeId).toList(), target, reads.workers(false),
-                l == null ? List.of() : l.shapes(), l == null ? Map.of() : l.unavailable(), waiting, growthSkipped(d));
+                l == null ? List.of() : l.shapes(), l == null ? Map.of() : l.unavailable(), waiting, growthSkipped(d), reads.risks());
         HttpApi.json(ctx, 200, Explain.of(in));
     }
 

@@ -9,10 +9,12 @@ import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.jobs.JobProgress;
 import io.spottrain.coordinator.jobs.ProgressSeries;
 import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.spec.JobSpec;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,12 +38,31 @@ public final class JobReads {
 
     private final StateStore store;
     private final Clock clock;
+    private final Duration riskWindow;
+    private final double riskPrior;
     private final ParsedDocuments<JobDocument> documents = new ParsedDocuments<>(JobDocument::read, 16L << 20);
     private final ParsedDocuments<JobSpec> specs = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobSpec.class), 16L << 20);
 
     public JobReads(StateStore store, Clock clock) {
+        this(store, clock, Duration.ofDays(7), 0);
+    }
+
+    /** As above; the Spot pools' interruption risks are estimated over {@code riskWindow} with {@code riskPrior} per node-hour. */
+    public JobReads(StateStore store, Clock clock, Duration riskWindow, double riskPrior) {
         this.store = store;
         this.clock = clock;
+        this.riskWindow = riskWindow;
+        this.riskPrior = riskPrior;
+    }
+
+    /** The Spot pools' interruption risks now, from the stored node history (as the job manager estimates them). */
+    public PoolRisks risks() {
+        return risks(workers(true));
+    }
+
+    /** As above, from these node lives (every one the history holds). */
+    public PoolRisks risks(List<NodeRecord> lives) {
+        return PoolRisks.from(lives, clock.instant(), riskWindow, riskPrior);
     }
 
     /** The job's document with its newest progress. */

@@ -41,7 +41,9 @@ final class NodeRoutes {
         }
         status.forEach((address, s) -> views.add(NodeView.control(new ControlNodeRecord(address, address, 0, null, null), s)));
         views.sort(Comparator.comparing(NodeView::id));
-        reads.workers(all).forEach(n -> views.add(NodeView.worker(n)));
+        var lives = reads.workers(true);
+        var risks = reads.risks(lives);
+        lives.stream().filter(n -> all || n.terminatedAt() == null).forEach(n -> views.add(NodeView.worker(n, risks)));
         HttpApi.json(ctx, 200, views);
     }
 

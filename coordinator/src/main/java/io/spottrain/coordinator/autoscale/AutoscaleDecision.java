@@ -123,8 +123,8 @@ public final class AutoscaleDecision {
     private static Decision up(AutoscalePolicy p, double metric, String label, FleetView fleet, List<InFlight> inFlight) {
         // free nodes and capacity in flight that fit a waiting job count for it first
         var free = new ArrayList<>(fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null)
-                .map(n -> new Slot(n.instanceType(), n.gpus(), n.market())).toList());
-        inFlight.forEach(f -> free.add(new Slot(f.instanceType(), f.gpus(), f.market())));
+                .map(n -> new Slot(n.instanceType(), n.gpus(), n.market(), n.interruptRisk(), false)).toList());
+        inFlight.forEach(f -> free.add(new Slot(f.instanceType(), f.gpus(), f.market(), 0, true)));
         int room = p.maxNodes() - fleet.nodes().size() - inFlight.size();
         var launches = new ArrayList<Launch>();
         var skipped = new ArrayList<String>();
@@ -132,25 +132,33 @@ public final class AutoscaleDecision {
             int need = w.nodes();
             for (var it = free.iterator(); it.hasNext() && need > 0; ) {
                 var s = it.next();
-                if (w.fits(s.type(), s.gpus(), s.market())) {
+                // a Spot launch in flight lands in a pool not known yet: no capacity for a job no known Spot pool is quiet enough for
+                if (s.inFlight() && s.market() == NodeMarket.SPOT && w.spotTooRisky()) continue;
+                if (w.fits(s.type(), s.gpus(), s.market(), s.risk())) {
                     it.remove();
                     need--;
                 }
             }
             if (need == 0) continue;
             if (need > room) {
-                skipped.add(w.jobId() + " needs " + need + " more, room for " + room);
+                skipped.add(w.jobId() + " needs " + need + " more, room for " + room + " (limits.maxNodes " + p.maxNodes() + ")");
                 continue;
             }
-            var market = w.market().admits(NodeMarket.SPOT) ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
+            boolean spot = w.market().admits(NodeMarket.SPOT) && !w.spotTooRisky();
+            if (!spot && !w.market().admits(NodeMarket.ON_DEMAND)) {
+                skipped.add(w.jobId() + " takes Spot only, and every Spot pool it could use is riskier than its spec.placement.maxInterruptRisk "
+                        + w.maxInterruptRisk());
+                continue;
+            }
+            var market = spot ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
             launches.add(new Launch(w.jobId(), need, Math.max(1, w.gpusPerWorker()), market, w.instanceTypes(), w.gpuModels(),
                     w.minGpuMemoryGiB(), market == NodeMarket.SPOT && w.market().admits(NodeMarket.ON_DEMAND)));
             room -= need;
         }
-        String tail = skipped.isEmpty() ? "" : "; not launched (limits.maxNodes " + p.maxNodes() + "): " + String.join(", ", skipped);
+        String tail = skipped.isEmpty() ? "" : "; not launched: " + String.join("; ", skipped);
         if (launches.isEmpty()) {
-            return none(metric, label + " > targetThreshold " + fmt(p.targetThreshold()) + ", but free nodes and capacity in flight cover "
-                    + "what waits" + tail);
+            return none(metric, label + " > targetThreshold " + fmt(p.targetThreshold()) + (skipped.isEmpty()
+                    ? ", but free nodes and capacity in flight cover what waits" : ", but nothing can be launched") + tail);
         }
         int n = launches.stream().mapToInt(Launch::count).sum();
         return new Decision(Action.SCALE_UP, metric, launches, List.of(), label + " > targetThreshold " + fmt(p.targetThreshold())
@@ -174,7 +182,7 @@ public final class AutoscaleDecision {
                 + " node(s) free for at least " + secs(p.scaleDownCooldown()) + " (Spot first), keeping limits.minNodes " + p.minNodes());
     }
 
-    private record Slot(String type, int gpus, NodeMarket market) {}
+    private record Slot(String type, int gpus, NodeMarket market, double risk, boolean inFlight) {}
 
     private static Decision none(double metric, String why) {
         return new Decision(Action.NONE, metric, List.of(), List.of(), why);

@@ -160,7 +160,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             if (n.busy()) freeSince.remove(n.id());
             else freeSince.putIfAbsent(n.id(), now);
             nodes.add(new FleetView.Node(n.id(), n.instanceId(), n.instanceType(), n.market(), n.gpus(), n.busy(),
-                    n.busy() ? null : freeSince.get(n.id())));
+                    n.busy() ? null : freeSince.get(n.id()), n.interruptRisk()));
         }
         freeSince.keySet().retainAll(live);
         instanceOf.keySet().retainAll(live);

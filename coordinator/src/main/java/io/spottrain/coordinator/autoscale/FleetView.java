@@ -25,23 +25,33 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
 
     /**
      * A live worker node; {@code instanceId} its machine's id where known (EC2: what the launcher
-     * calls it); {@code freeSince} is when it last became free (null: busy).
+     * calls it); {@code freeSince} is when it last became free (null: busy); {@code interruptRisk} its
+     * pool's estimated Spot interruptions per node-hour (0: not Spot).
      */
-    public record Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince) {
+    public record Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince,
+            double interruptRisk) {
         public Node(String id, String instanceId, NodeMarket market, int gpus, boolean busy, Instant freeSince) {
-            this(id, instanceId, null, market, gpus, busy, freeSince);
+            this(id, instanceId, null, market, gpus, busy, freeSince, 0);
         }
     }
 
     /**
      * A job waiting for {@code nodes} more nodes of at least {@code gpusPerWorker} GPUs on
-     * {@code market}, of one of {@code instanceTypes} where the spec pins them (empty: any).
+     * {@code market}, of one of {@code instanceTypes} where the spec pins them (empty: any), on Spot
+     * pools interrupted at most {@code maxInterruptRisk} times per node-hour (0: any); {@code spotTooRisky}:
+     * no Spot pool it could use is known to be within that (every one seen is riskier, and none was seen or
+     * the prior alone is riskier too), so a Spot launch would give it nothing.
      */
     public record Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes, List<String> gpuModels,
-            int minGpuMemoryGiB) {
+            int minGpuMemoryGiB, double maxInterruptRisk, boolean spotTooRisky) {
         public Waiting {
             instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
             gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes, List<String> gpuModels,
+                int minGpuMemoryGiB) {
+            this(jobId, nodes, gpusPerWorker, market, instanceTypes, gpuModels, minGpuMemoryGiB, 0, false);
         }
 
         public Waiting(String jobId, int nodes, int gpusPerWorker, Market market, List<String> instanceTypes) {
@@ -54,8 +64,14 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
 
         /** Whether a node (or capacity in flight) of this type, GPUs and market can hold one of this job's workers. */
         public boolean fits(String instanceType, int gpus, NodeMarket m) {
+            return fits(instanceType, gpus, m, 0);
+        }
+
+        /** As above, for a node whose pool is interrupted {@code interruptRisk} times per node-hour. */
+        public boolean fits(String instanceType, int gpus, NodeMarket m, double interruptRisk) {
             return gpus >= gpusPerWorker && market.admits(m) && (instanceTypes.isEmpty() || instanceTypes.contains(instanceType))
-                    && GpuCatalog.satisfies(instanceType, gpuModels, minGpuMemoryGiB); // an unknown type has no known GPU, as for placement
+                    && GpuCatalog.satisfies(instanceType, gpuModels, minGpuMemoryGiB) // an unknown type has no known GPU, as for placement
+                    && (maxInterruptRisk <= 0 || m != NodeMarket.SPOT || interruptRisk <= maxInterruptRisk);
         }
     }
 

@@ -2,6 +2,7 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
+import io.spottrain.coordinator.scheduling.PoolRisks;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -20,6 +21,11 @@ final class CapacityOffers {
     record Offer(String jobId, int nodes) {}
 
     static List<Offer> plan(Collection<Job> jobs, List<NodeRecord> free, ToLongFunction<String> assigned) {
+        return plan(jobs, free, assigned, PoolRisks.NONE);
+    }
+
+    /** As above, Spot nodes of pools riskier than a job allows ({@code risks}) not offered to it. */
+    static List<Offer> plan(Collection<Job> jobs, List<NodeRecord> free, ToLongFunction<String> assigned, PoolRisks risks) {
         var left = new ArrayList<>(free);
         var out = new ArrayList<Offer>();
         if (left.isEmpty()) return out;
@@ -28,7 +34,7 @@ final class CapacityOffers {
         for (Job j : order) {
             long want = j.targetWorkers() - assigned.applyAsLong(j.id());
             if (want <= 0) continue;
-            var fit = GangScheduler.fitting(j.spec(), left);
+            var fit = GangScheduler.fitting(j.spec(), left, risks);
             int n = (int) Math.min(want, fit.size());
             if (n == 0) continue;
             var offered = fit.subList(0, n).stream().map(NodeRecord::nodeId).toList();

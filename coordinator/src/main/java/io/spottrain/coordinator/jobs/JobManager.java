@@ -151,7 +151,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final LauncherUpkeep upkeep;
     private final ManagerFleet fleet;
     private final ManagerPreemption preemption = new ManagerPreemption(getContext().getLog());
-    private final ManagerCapacity capacity = new ManagerCapacity(nodes, queue, jobs, masters);
+    private final ManagerCapacity capacity = new ManagerCapacity(nodes, queue, jobs, masters, this::now);
     private final String self;
     private final ManagerAgents agents;
     /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
@@ -207,6 +207,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         ledger.resume(loaded.ledger());
         timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, ManagerLedger.TICK);
         nodes.expect(loaded.expected());
+        nodes.riskModel(settings.interruptionRiskWindow(), settings.preemptionPrior(), loaded.ended());
         if (nodes.expecting()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());
         getContext().getLog().info("job manager (epoch {}) started on {} with {} job(s) in progress ({} stored) from {}", loaded.epoch(), self,
                 loaded.jobs().size(), loaded.stored(), store.describe());

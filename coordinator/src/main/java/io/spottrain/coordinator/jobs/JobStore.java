@@ -20,7 +20,8 @@ final class JobStore {
 
     /** What was read, and this job manager's epoch (it fences every write: a newer one stops this one acting). */
     /** {@code ledger}: what the stored cost ledger holds. */
-    record Loaded(List<Job> jobs, List<NodeRecord> expected, int stored, long epoch, ManagerLedger.Stored ledger) {}
+    /** {@code ended}: the stored node lives that ended (the Spot interruption risk is estimated from them). */
+    record Loaded(List<Job> jobs, List<NodeRecord> expected, List<NodeRecord> ended, int stored, long epoch, ManagerLedger.Stored ledger) {}
 
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
@@ -54,10 +55,11 @@ final class JobStore {
         }
         jobs.sort(Comparator.comparing(Job::submittedAt).thenComparing(Job::id));
         var expected = new ArrayList<NodeRecord>();
+        var ended = new ArrayList<NodeRecord>();
         for (String json : store.values(Table.NODES)) {
             var n = JobDocument.readValue(json, NodeRecord.class);
-            if (n.terminatedAt() == null) expected.add(n);
+            (n.terminatedAt() == null ? expected : ended).add(n);
         }
-        return new Loaded(jobs, expected, stored, epoch, ManagerLedger.stored(store));
+        return new Loaded(jobs, expected, ended, stored, epoch, ManagerLedger.stored(store));
     }
 }

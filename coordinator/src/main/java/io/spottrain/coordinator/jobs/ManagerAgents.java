@@ -96,7 +96,7 @@ final class ManagerAgents {
     private Behavior<JobManager.Command> onNotice(AgentProtocol.NodeInterruptionNotice n) {
         log.warn("node {} interruption notice: {} ({}){}", n.nodeId(), n.kind().label(), n.action(),
                 n.deadline() == null ? "" : ", deadline " + n.deadline());
-        if (n.kind().departs()) nodes.interrupting(n.nodeId());
+        if (n.kind().departs()) nodes.interrupting(n.nodeId(), n.kind());
         nodes.jobOf(n.nodeId()).map(masters::get).ifPresent(master -> master.tell(new JobMaster.NodeNotice(n, manager.canReplace())));
         return Behaviors.same();
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -24,6 +25,7 @@ final class ManagerCapacity {
     private final PlacementQueue queue;
     private final Map<String, Job> jobs;
     private final Map<String, ActorRef<JobMaster.Command>> masters;
+    private final Supplier<Instant> clock;
     /** Jobs that judged a growth not worth it, until when they are left out of offers (then asked again). */
     private final Map<String, Instant> declinedUntil = new HashMap<>();
     /** How long a job that declined a growth is left out of capacity offers. */
@@ -32,8 +34,10 @@ final class ManagerCapacity {
     /** Why a waiting job must not be placed now (null: it may): a budget holds it. */
     private Function<String, String> holdReason = id -> null;
 
-    ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters) {
+    ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters,
+            Supplier<Instant> clock) {
         this.nodes = nodes;
+        this.clock = clock;
         this.queue = queue;
         this.jobs = jobs;
         this.masters = masters;
@@ -68,7 +72,7 @@ final class ManagerCapacity {
 
     /** Places waiting jobs on free nodes in the queue's order, telling each job where it runs or why it waits. */
     void placeWaiting() {
-        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs), holdReason)) {
+        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs), holdReason, nodes.risks(clock.get()))) {
             var master = masters.get(o.job().jobId());
             if (master == null) {
                 queue.remove(o.job().jobId());
@@ -108,7 +112,7 @@ final class ManagerCapacity {
     List<JobManager.RequestReplacement> launchesFor(JobManager.ScaleUp u, boolean canLaunch) {
         var job = jobs.get(u.jobId());
         if (job == null || !canLaunch) return List.of();
-        int free = noneWaits() ? GangScheduler.fitting(job.spec(), nodes.free()).size() : 0;
+        int free = noneWaits() ? GangScheduler.fitting(job.spec(), nodes.free(), nodes.risks(clock.get())).size() : 0;
         return Collections.nCopies(Math.max(0, u.more() - free), new JobManager.RequestReplacement(u.jobId(), u.like()));
     }
 
@@ -124,7 +128,7 @@ final class ManagerCapacity {
         var free = nodes.free();
         if (free.isEmpty()) return;
         var assigned = nodes.assignedCounts();
-        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L))) {
+        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L), nodes.risks(now))) {
             masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
         }
     }
@@ -135,7 +139,7 @@ final class ManagerCapacity {
         if (master == null) return same;
         var given = new ArrayList<JobMaster.Assignment>();
         if (noneWaits()) {
-            for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free())) {
+            for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free(), nodes.risks(clock.get()))) {
                 if (given.size() >= r.count()) break;
                 nodes.assign(n.nodeId(), r.jobId());
                 given.add(new JobMaster.Assignment(nodes.info(n.nodeId()), nodes.agent(n.nodeId())));

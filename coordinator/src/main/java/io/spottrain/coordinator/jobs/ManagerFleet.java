@@ -37,12 +37,14 @@ final class ManagerFleet {
     /** Jobs an exceeded {@code block-scale-up} budget selects: they wait for free nodes, the autoscaler adds none for them. */
     private final Predicate<String> scaleUpBlocked;
     private final ActorRef<Autoscaler.Command> autoscaler;
+    private final Clock clock;
 
     ManagerFleet(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings, WorkerNodes nodes, PlacementQueue queue,
             AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, Predicate<String> scaleUpBlocked) {
         this.nodes = nodes;
         this.queue = queue;
         this.scaleUpBlocked = scaleUpBlocked;
+        this.clock = clock;
         this.autoscaler = start(ctx, settings, launcher, blocking, clock);
     }
 
@@ -65,14 +67,15 @@ final class ManagerFleet {
     <T> Behavior<T> onAsked(Asked a, Behavior<T> same) {
         if (a.request() instanceof Autoscaler.ViewRequest v) {
             var view = new ArrayList<FleetView.Node>();
+            var risks = nodes.risks(clock.instant());
             for (NodeRecord n : nodes.all()) {
                 if (n.state() == NodeState.INTERRUPTING) continue; // leaving (a notice, or released): not capacity any more
                 view.add(new FleetView.Node(n.nodeId(), n.info().instanceId(), n.info().instanceType(), n.info().market(), n.info().gpus(),
-                        n.state() != NodeState.READY, null));
+                        n.state() != NodeState.READY, null, risks.of(n)));
             }
             var waiting = new ArrayList<FleetView.Waiting>();
             var heldBack = new ArrayList<String>();
-            for (var w : queue.waiting()) {
+            for (var w : queue.waiting(risks)) {
                 if (scaleUpBlocked.test(w.jobId())) heldBack.add(w.jobId());
                 else waiting.add(w);
             }
@@ -81,7 +84,7 @@ final class ManagerFleet {
             var retired = new ArrayList<String>();
             for (NodeRecord n : nodes.all()) {
                 if (r.nodeIds().contains(n.nodeId()) && n.state() == NodeState.READY && n.jobId() == null) {
-                    nodes.interrupting(n.nodeId()); // nothing is placed on it any more; it leaves when the launcher stops it
+                    nodes.retiring(n.nodeId()); // nothing is placed on it any more; it leaves when the launcher stops it
                     retired.add(n.nodeId());
                 }
             }

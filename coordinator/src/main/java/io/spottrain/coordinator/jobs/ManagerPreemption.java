@@ -94,8 +94,9 @@ final class ManagerPreemption {
                 promised.remove(w.jobId());
             }
             if (last != null && now.isBefore(last.plus(AGAIN_AFTER))) continue;
-            int freeFitting = GangScheduler.fitting(w.spec(), nodes.free()).size();
-            var takes = Preemptions.plan(w.spec(), freeFitting, running);
+            var risks = nodes.risks(now);
+            int freeFitting = GangScheduler.fitting(w.spec(), nodes.free(), risks).size();
+            var takes = Preemptions.plan(w.spec(), freeFitting, running, risks);
             if (takes.isEmpty()) continue;
             asked.put(w.jobId(), now);
             var promise = new HashSet<String>();

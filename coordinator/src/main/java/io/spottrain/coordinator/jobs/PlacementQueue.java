@@ -4,6 +4,8 @@ import io.spottrain.coordinator.autoscale.FleetView;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.Placement;
+import io.spottrain.coordinator.scheduling.PoolRisks;
+import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.PriorityClass;
 import java.util.ArrayList;
@@ -55,11 +57,16 @@ final class PlacementQueue {
     }
 
     /** The waiting jobs in placement order, as the autoscaler counts them: each needs its min workers. */
-    List<FleetView.Waiting> waiting() {
-        return order().stream().map(w -> new FleetView.Waiting(w.jobId(), w.spec().spec().workers().min(),
-                w.spec().spec().workers().gpusPerWorker(), w.spec().spec().placement().market(),
-                w.spec().spec().placement().instanceTypes(), w.spec().spec().placement().gpuModels(),
-                w.spec().spec().placement().minGpuMemoryGiB())).toList();
+    List<FleetView.Waiting> waiting(PoolRisks risks) {
+        return order().stream().map(w -> {
+            var spec = w.spec().spec();
+            var p = spec.placement();
+            double max = p.maxInterruptRisk();
+            boolean tooRisky = max > 0 && risks.noPoolWithin(max, (type, gpus) -> gpus >= spec.workers().gpusPerWorker()
+                    && (p.instanceTypes().isEmpty() || p.instanceTypes().contains(type)) && GpuCatalog.satisfies(type, p.gpuModels(), p.minGpuMemoryGiB()));
+            return new FleetView.Waiting(w.jobId(), spec.workers().min(), spec.workers().gpusPerWorker(), p.market(), p.instanceTypes(),
+                    p.gpuModels(), p.minGpuMemoryGiB(), max, tooRisky);
+        }).toList();
     }
 
     boolean isEmpty() {
@@ -75,6 +82,11 @@ final class PlacementQueue {
         return next(free, Map.of(), id -> null);
     }
 
+    /** Without interruption risks (every Spot pool's is 0). */
+    List<Outcome> next(List<NodeRecord> free, Map<String, Integer> held, Function<String, String> holdReason) {
+        return next(free, held, holdReason, PoolRisks.NONE);
+    }
+
     /**
      * Places what fits on {@code free}, in order; each placed job's nodes are taken out before the
      * next is tried. Within a priority, the team (label {@code team}) holding the fewest GPUs goes
@@ -82,9 +94,9 @@ final class PlacementQueue {
      * teams alternate instead of the older team's queue going first entirely. Returns the
      * placements and the changed wait reasons; placed jobs leave the queue. A job
      * {@code holdReason} names a reason for (a budget holds it) is placed on nothing and waits
-     * with that reason.
+     * with that reason. {@code risks}: the Spot pools' interruption risks ({@code spec.placement.maxInterruptRisk}).
      */
-    List<Outcome> next(List<NodeRecord> free, Map<String, Integer> held, Function<String, String> holdReason) {
+    List<Outcome> next(List<NodeRecord> free, Map<String, Integer> held, Function<String, String> holdReason, PoolRisks risks) {
         var out = new ArrayList<Outcome>();
         var left = new ArrayList<>(free);
         var usage = new HashMap<>(held);
@@ -106,7 +118,7 @@ final class PlacementQueue {
                 if (!Objects.equals(reasons.put(w.jobId(), hold), hold)) out.add(new Outcome(w, Placement.waitFor(hold), hold));
                 continue;
             }
-            Placement p = GangScheduler.place(w.spec(), left, w.preferred(), w.atMost());
+            Placement p = GangScheduler.place(w.spec(), left, w.preferred(), w.atMost(), risks);
             if (p.placed()) {
                 left.removeIf(n -> p.nodeIds().contains(n.nodeId()));
                 remove(w.jobId());

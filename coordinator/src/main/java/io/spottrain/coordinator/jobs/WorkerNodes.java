@@ -1,10 +1,14 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.membership.NodeEnd;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,10 +35,29 @@ final class WorkerNodes {
     private final Map<String, String> claims = new HashMap<>();
     /** Lives the store had as alive when this job manager started, by store key. */
     private final Map<String, NodeRecord> expected = new HashMap<>();
+    /** The last departing notice each live node gave (how its life ends: {@link NodeEnd}). */
+    private final Map<String, InterruptionKind> notices = new HashMap<>();
+    /** Live nodes the autoscaler retired: their end is a release, not an interruption. */
+    private final Set<String> retired = new HashSet<>();
     private final Consumer<NodeRecord> history;
+    private final SpotRiskBook risks = new SpotRiskBook();
 
     WorkerNodes(Consumer<NodeRecord> history) {
-        this.history = history;
+        this.history = n -> {
+            risks.onChange(n);
+            history.accept(n);
+        };
+    }
+
+    /** How the Spot pools' interruption risks are estimated: over the lives of {@code window}, with {@code prior} per node-hour. */
+    void riskModel(Duration window, double prior, List<NodeRecord> endedLives) {
+        risks.configure(window, prior);
+        risks.ended(endedLives);
+    }
+
+    /** The Spot pools' interruption risks now, from the ended lives in the window and the live nodes. */
+    PoolRisks risks(Instant now) {
+        return risks.risks(registry::all, now);
     }
 
     void claim(String nodeId, String jobId) {
@@ -51,7 +74,7 @@ final class WorkerNodes {
 
     /** The lives still expected are over: they did not register again. */
     void expectedGone(Instant now, String why) {
-        expected.values().forEach(n -> history.accept(n.terminated(now.toString(), why)));
+        expected.values().forEach(n -> history.accept(n.terminated(now.toString(), why, NodeEnd.LOST)));
         expected.clear();
     }
 
@@ -69,10 +92,12 @@ final class WorkerNodes {
         for (var it = expected.values().iterator(); it.hasNext();) {
             var old = it.next();
             if (old.nodeId().equals(nodeId)) {
-                history.accept(old.terminated(now.toString(), "its agent registered again (a new life of the node)"));
+                history.accept(old.terminated(now.toString(), "its agent registered again (a new life of the node)", NodeEnd.LOST));
                 it.remove();
             }
         }
+        notices.remove(nodeId); // every registration starts a new life: what the last one announced is over
+        retired.remove(nodeId);
         history.accept(registry.register(d.node(), d.agent().path().address().toString(), now));
         return job;
     }
@@ -87,7 +112,10 @@ final class WorkerNodes {
     String lost(String nodeId, String why, Instant now) {
         agents.remove(nodeId);
         String job = registry.get(nodeId).map(NodeRecord::jobId).orElse(claims.remove(nodeId));
-        registry.lost(nodeId, why, now).ifPresent(history);
+        var how = registry.get(nodeId).map(r -> NodeEnd.of(r.info().market(), notices.get(nodeId), retired.contains(nodeId)));
+        notices.remove(nodeId);
+        retired.remove(nodeId);
+        how.flatMap(h -> registry.lost(nodeId, why, h, now)).ifPresent(history);
         return job;
     }
 
@@ -99,7 +127,15 @@ final class WorkerNodes {
         registry.release(nodeId, jobId).ifPresent(history);
     }
 
-    void interrupting(String nodeId) {
+    /** The node gave notice that it departs ({@code kind}): nothing new is placed on it. */
+    void interrupting(String nodeId, InterruptionKind kind) {
+        if (registry.get(nodeId).isPresent()) notices.put(nodeId, kind);
+        registry.interrupting(nodeId).ifPresent(history);
+    }
+
+    /** The autoscaler retires the node: nothing new is placed on it, and its end is a release. */
+    void retiring(String nodeId) {
+        if (registry.get(nodeId).isPresent()) retired.add(nodeId);
         registry.interrupting(nodeId).ifPresent(history);
     }
 

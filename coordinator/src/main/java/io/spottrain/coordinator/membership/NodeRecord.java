@@ -5,7 +5,8 @@ import io.spottrain.protocol.wire.NodeInfo;
 /**
  * One life of a worker node (from registration to loss), as the registry holds it and the node
  * history stores it: its attributes (with {@code launchedAt}), its state, the job it serves (or
- * null), its cluster address, and when it registered and (if so) ended and why, as ISO-8601 instants.
+ * null), its cluster address, and when it registered and (if so) ended, why, and how ({@link NodeEnd};
+ * null in lives stored before it was recorded), as ISO-8601 instants.
  */
 public record NodeRecord(
         NodeInfo info,
@@ -14,7 +15,8 @@ public record NodeRecord(
         String address,
         String registeredAt,
         String terminatedAt,
-        String terminationReason) {
+        String terminationReason,
+        NodeEnd end) {
 
     public String nodeId() {
         return info.nodeId();
@@ -30,11 +32,11 @@ public record NodeRecord(
     }
 
     NodeRecord with(NodeState s, String job) {
-        return new NodeRecord(info, s, job, address, registeredAt, terminatedAt, terminationReason);
+        return new NodeRecord(info, s, job, address, registeredAt, terminatedAt, terminationReason, end);
     }
 
     /** This life of the node ended at {@code at}. */
-    public NodeRecord terminated(String at, String why) {
-        return new NodeRecord(info, NodeState.LOST, null, address, registeredAt, at, why);
+    public NodeRecord terminated(String at, String why, NodeEnd how) {
+        return new NodeRecord(info, NodeState.LOST, null, address, registeredAt, at, why, how);
     }
 }

@@ -27,7 +27,7 @@ public final class NodeRegistry {
     };
 
     public NodeRecord register(NodeInfo info, String address, Instant now) {
-        var rec = new NodeRecord(info, NodeState.READY, null, address, now.toString(), null, null);
+        var rec = new NodeRecord(info, NodeState.READY, null, address, now.toString(), null, null, null);
         live.put(info.nodeId(), rec);
         gone.remove(info.nodeId());
         return rec;
@@ -69,10 +69,10 @@ public final class NodeRegistry {
     }
 
     /** The node is gone: it leaves the live registry; its final record is returned for the history. */
-    public Optional<NodeRecord> lost(String nodeId, String why, Instant now) {
+    public Optional<NodeRecord> lost(String nodeId, String why, NodeEnd how, Instant now) {
         var r = live.remove(nodeId);
         if (r == null) return Optional.empty();
-        var done = r.terminated(now.toString(), why);
+        var done = r.terminated(now.toString(), why, how);
         gone.put(nodeId, done);
         return Optional.of(done);
     }

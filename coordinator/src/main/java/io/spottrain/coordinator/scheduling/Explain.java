@@ -4,6 +4,7 @@ import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler.Constraint;
 import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.NodeMarket;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -37,17 +38,28 @@ public final class Explain {
      */
     public record Input(String jobId, JobSpec spec, String state, boolean ended, String reason, String pendingReason, long generation,
             List<String> members, int target, List<NodeRecord> live, List<NodeShape> fleet, Map<String, String> unavailable,
-            List<Queued> waiting, String growthSkipped) {
+            List<Queued> waiting, String growthSkipped, PoolRisks risks) {
+        public Input(String jobId, JobSpec spec, String state, boolean ended, String reason, String pendingReason, long generation,
+                List<String> members, int target, List<NodeRecord> live, List<NodeShape> fleet, Map<String, String> unavailable,
+                List<Queued> waiting, String growthSkipped) {
+            this(jobId, spec, state, ended, reason, pendingReason, generation, members, target, live, fleet, unavailable, waiting, growthSkipped,
+                    PoolRisks.NONE);
+        }
+
         public Input(String jobId, JobSpec spec, String state, boolean ended, String reason, String pendingReason, long generation,
                 List<String> members, int target, List<NodeRecord> live, List<NodeShape> fleet, Map<String, String> unavailable,
                 List<Queued> waiting) {
-            this(jobId, spec, state, ended, reason, pendingReason, generation, members, target, live, fleet, unavailable, waiting, null);
+            this(jobId, spec, state, ended, reason, pendingReason, generation, members, target, live, fleet, unavailable, waiting, null,
+                    PoolRisks.NONE);
         }
     }
 
-    /** A group of live nodes alike for placement, and what it means for this job. */
+    /**
+     * A group of live nodes alike for placement, and what it means for this job. {@code interruptRisk}: a Spot pool's
+     * estimated interruptions per node-hour and what the estimate rests on (null for other markets).
+     */
     public record Pool(String market, String instanceType, String zone, int gpus, double pricePerHour, int nodes, int free,
-            int thisJob, List<String> heldBy, boolean fits, String misfit) {}
+            int thisJob, List<String> heldBy, boolean fits, String misfit, String interruptRisk) {}
 
     /** A shape of node the launcher can start, and whether it would fit the job. */
     public record Shape(String market, String instanceType, int gpus, double pricePerHour, int maxNodes, boolean fits, String misfit) {}
@@ -78,7 +90,8 @@ public final class Explain {
         } else if (!in.members().isEmpty() && in.pendingReason() == null) {
             answer = in.state().toLowerCase(Locale.ROOT) + " on " + in.members().size() + " node(s), generation " + in.generation() + ": "
                     + String.join(", ", in.members().stream().map(m -> describe(m, in.live())).toList());
-            why.add("nodes are chosen Spot first (for spot-with-fallback), then the tightest GPU fit, then the lowest price");
+            why.add("nodes are chosen Spot first (for spot-with-fallback), then the tightest GPU fit, then the lowest price, then the lowest "
+                    + "interruption risk");
             int world = in.members().size();
             if (world < in.target()) {
                 why.add(freeFitting > 0
@@ -121,12 +134,14 @@ public final class Explain {
         var out = new ArrayList<Pool>();
         for (var nodes : groups.values()) {
             var i = nodes.get(0).info();
-            Constraint c = GangScheduler.misfit(spec, i.market(), i.instanceType(), i.gpus(), i.pricePerHour());
+            double risk = in.risks().of(i.market(), i.instanceType(), i.zone());
+            Constraint c = GangScheduler.misfit(spec, i.market(), i.instanceType(), i.gpus(), i.pricePerHour(), risk);
             int free = (int) nodes.stream().filter(NodeRecord::free).count();
             int mine = (int) nodes.stream().filter(n -> in.jobId().equals(n.jobId())).count(); // the registry's word: an ended job holds none
             var others = nodes.stream().map(NodeRecord::jobId).filter(j -> j != null && !j.equals(in.jobId())).distinct().sorted().toList();
+            String riskText = i.market() == NodeMarket.SPOT && in.risks().prior() > 0 ? in.risks().risk(i.instanceType(), i.zone()).describe() : null;
             out.add(new Pool(i.market().label(), i.instanceType(), i.zone(), i.gpus(), i.pricePerHour(), nodes.size(), free, mine, others,
-                    c == null, c == null ? null : c.why(spec, i.market(), i.instanceType(), i.gpus(), i.pricePerHour())));
+                    c == null, c == null ? null : c.why(spec, i.market(), i.instanceType(), i.gpus(), i.pricePerHour(), risk), riskText));
         }
         return out;
     }

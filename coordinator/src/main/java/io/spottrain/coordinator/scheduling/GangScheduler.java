@@ -8,6 +8,7 @@ import io.spottrain.protocol.spec.NodeMarket;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Gang placement of one job on free nodes: one rank per node, the job starts only with at least
@@ -33,13 +34,22 @@ public final class GangScheduler {
 
     /** As above, with no more than {@code atMost} nodes (0: up to {@code workers.max}; a job that gave nodes back asks for fewer). */
     public static Placement place(JobSpec job, List<NodeRecord> free, List<String> preferred, int atMost) {
+        return place(job, free, preferred, atMost, PoolRisks.NONE);
+    }
+
+    /**
+     * As above, Spot nodes of pools riskier than {@code spec.placement.maxInterruptRisk} ({@code risks}) left out, but for the
+     * job's own survivors: they hold its newest state, and moving them costs a restore where the bound only keeps new
+     * capacity out of risky pools.
+     */
+    public static Placement place(JobSpec job, List<NodeRecord> free, List<String> preferred, int atMost, PoolRisks risks) {
         var spec = job.spec();
         int max = atMost > 0 ? Math.min(atMost, spec.workers().max()) : spec.workers().max();
         var chosen = new ArrayList<String>();
         for (String n : preferred) {
             if (free.stream().anyMatch(f -> f.nodeId().equals(n) && fits(spec, f))) chosen.add(n);
         }
-        for (NodeRecord n : fitting(job, free)) {
+        for (NodeRecord n : fitting(job, free, risks)) {
             if (chosen.size() >= max) break;
             if (!chosen.contains(n.nodeId())) chosen.add(n.nodeId());
         }
@@ -53,16 +63,34 @@ public final class GangScheduler {
 
     /** The free nodes this job may use, best first (no minimum applied). */
     public static List<NodeRecord> fitting(JobSpec job, List<NodeRecord> free) {
-        return free.stream().filter(n -> fits(job.spec(), n)).sorted(preference(job.spec().workers().gpusPerWorker())).toList();
+        return fitting(job, free, PoolRisks.NONE);
+    }
+
+    /** As above, with the Spot pools' interruption risks: riskier than the spec allows is left out, less risky goes first at one price. */
+    public static List<NodeRecord> fitting(JobSpec job, List<NodeRecord> free, PoolRisks risks) {
+        return free.stream().filter(n -> fits(job.spec(), n, risks)).sorted(preference(job.spec().workers().gpusPerWorker(), risks)).toList();
     }
 
     public static boolean fits(JobSpec.Spec spec, NodeRecord n) {
-        var info = n.info();
-        return misfit(spec, info.market(), info.instanceType(), info.gpus(), info.pricePerHour()) == null;
+        return fits(spec, n, PoolRisks.NONE);
     }
 
-    /** The spec constraint that keeps a rank of the job off a node like this, checked in this order; null when it fits. */
+    public static boolean fits(JobSpec.Spec spec, NodeRecord n, PoolRisks risks) {
+        var info = n.info();
+        return misfit(spec, info.market(), info.instanceType(), info.gpus(), info.pricePerHour(), risks.of(n)) == null;
+    }
+
+    /** As below, for a node of no known interruption risk (submit-time admission: risk changes, a job is never refused for it). */
     public static Constraint misfit(JobSpec.Spec spec, NodeMarket market, String instanceType, int gpus, double pricePerHour) {
+        return misfit(spec, market, instanceType, gpus, pricePerHour, 0);
+    }
+
+    /**
+     * The spec constraint that keeps a rank of the job off a node like this, checked in this order; null when it fits.
+     * {@code interruptRisk}: the node's pool's (0 for a node that is not Spot).
+     */
+    public static Constraint misfit(JobSpec.Spec spec, NodeMarket market, String instanceType, int gpus, double pricePerHour,
+            double interruptRisk) {
         var p = spec.placement();
         if (!p.market().admits(market)) return Constraint.MARKET;
         if (gpus < spec.workers().gpusPerWorker()) return Constraint.GPUS;
@@ -70,6 +98,7 @@ public final class GangScheduler {
         if (p.maxPricePerHour() > 0 && pricePerHour > p.maxPricePerHour()) return Constraint.MAX_PRICE;
         if (!GpuCatalog.satisfies(instanceType, p.gpuModels(), 0)) return Constraint.GPU_MODEL;
         if (!GpuCatalog.satisfies(instanceType, List.of(), p.minGpuMemoryGiB())) return Constraint.GPU_MEMORY;
+        if (p.maxInterruptRisk() > 0 && market == NodeMarket.SPOT && interruptRisk > p.maxInterruptRisk()) return Constraint.INTERRUPT_RISK;
         return null;
     }
 
@@ -80,7 +109,8 @@ public final class GangScheduler {
         INSTANCE_TYPE("spec.placement.instanceTypes"),
         MAX_PRICE("spec.placement.maxPricePerHour"),
         GPU_MODEL("spec.placement.gpuModels"),
-        GPU_MEMORY("spec.placement.minGpuMemoryGiB");
+        GPU_MEMORY("spec.placement.minGpuMemoryGiB"),
+        INTERRUPT_RISK("spec.placement.maxInterruptRisk");
 
         private final String field;
 
@@ -94,6 +124,11 @@ public final class GangScheduler {
 
         /** Why a node of these attributes fails this constraint of {@code spec}, naming the field. */
         public String why(JobSpec.Spec spec, NodeMarket market, String instanceType, int gpus, double pricePerHour) {
+            return why(spec, market, instanceType, gpus, pricePerHour, 0);
+        }
+
+        /** As above, with the node's pool's interruption risk. */
+        public String why(JobSpec.Spec spec, NodeMarket market, String instanceType, int gpus, double pricePerHour, double interruptRisk) {
             var p = spec.placement();
             return field + ": " + switch (this) {
                 case MARKET -> p.market().label() + " takes no " + market.label() + " node";
@@ -104,15 +139,18 @@ public final class GangScheduler {
                         + ", not one of " + String.join(", ", p.gpuModels());
                 case GPU_MEMORY -> instanceType + GpuCatalog.of(instanceType).map(g -> " has " + g.memoryGiB() + " GiB per GPU")
                         .orElse(" has no known GPU") + ", below " + p.minGpuMemoryGiB() + " GiB";
+                case INTERRUPT_RISK -> String.format(Locale.ROOT, "spot %s is interrupted %.3f times per node-hour (estimated), above %s",
+                        instanceType, interruptRisk, p.maxInterruptRisk());
             };
         }
     }
 
-    /** Spot first; then the tightest GPU fit (big machines stay free for big jobs); then price; then name. */
-    private static Comparator<NodeRecord> preference(int gpusPerWorker) {
+    /** Spot first; then the tightest GPU fit (big machines stay free for big jobs); then price; then the pool's risk; then name. */
+    private static Comparator<NodeRecord> preference(int gpusPerWorker, PoolRisks risks) {
         return Comparator.<NodeRecord>comparingInt(n -> n.info().market() == NodeMarket.SPOT ? 0 : 1)
                 .thenComparingInt(n -> n.info().gpus() - gpusPerWorker)
                 .thenComparingDouble(n -> n.info().pricePerHour())
+                .thenComparingDouble(risks::of)
                 .thenComparingInt(n -> n.nodeId().length()) // node2 before node10
                 .thenComparing(NodeRecord::nodeId);
     }
@@ -125,6 +163,7 @@ public final class GangScheduler {
         if (p.maxPricePerHour() > 0) sb.append(" <= $").append(p.maxPricePerHour()).append("/h");
         if (!p.gpuModels().isEmpty()) sb.append(" ").append(String.join("|", p.gpuModels()));
         if (p.minGpuMemoryGiB() > 0) sb.append(" >= ").append(p.minGpuMemoryGiB()).append(" GiB/GPU");
+        if (p.maxInterruptRisk() > 0) sb.append(" interrupted <= ").append(p.maxInterruptRisk()).append("/node-hour");
         return sb.toString();
     }
 }

@@ -41,6 +41,11 @@ public final class Preemptions {
 
     /** {@code freeFitting}: free nodes the waiting job can use already. */
     public static List<Take> plan(JobSpec waiting, int freeFitting, List<Running> running) {
+        return plan(waiting, freeFitting, running, PoolRisks.NONE);
+    }
+
+    /** As above; a node of a Spot pool riskier than the waiting job allows ({@code risks}) is of no use to it. */
+    public static List<Take> plan(JobSpec waiting, int freeFitting, List<Running> running, PoolRisks risks) {
         int need = waiting.spec().workers().min() - freeFitting;
         if (need <= 0) return List.of();
         PriorityClass mine = PriorityClass.of(waiting.spec().priority());
@@ -53,7 +58,7 @@ public final class Preemptions {
             if (need == 0) break;
             int spare = r.nodes().size() - r.spec().spec().workers().min();
             if (spare <= 0) continue;
-            var usable = r.nodes().stream().filter(n -> GangScheduler.fits(waiting.spec(), n))
+            var usable = r.nodes().stream().filter(n -> GangScheduler.fits(waiting.spec(), n, risks))
                     .sorted(Comparator.comparing(NodeRecord::nodeId, Comparator.comparingInt(String::length).thenComparing(Comparator.naturalOrder()))
                             .reversed())
                     .map(NodeRecord::nodeId).limit(Math.min(spare, need)).toList();
@@ -68,7 +73,7 @@ public final class Preemptions {
         for (Running r : victims) {
             if (need <= 0) break;
             if (!r.requeueable()) continue;
-            long usable = r.nodes().stream().filter(n -> GangScheduler.fits(waiting.spec(), n)).count();
+            long usable = r.nodes().stream().filter(n -> GangScheduler.fits(waiting.spec(), n, risks)).count();
             if (usable == 0) continue;
             var shrunk = takes.stream().filter(t -> t.jobId().equals(r.jobId())).findFirst();
             if (shrunk.isPresent()) {

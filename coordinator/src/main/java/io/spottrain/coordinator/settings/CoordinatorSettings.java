@@ -32,7 +32,8 @@ public record CoordinatorSettings(
         Duration launcherUpkeepInterval,
         String autoscalePolicyFile,
         double autoscaleTimeScale,
-        String budgetsFile) {
+        String budgetsFile,
+        Duration interruptionRiskWindow) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -60,27 +61,28 @@ public record CoordinatorSettings(
                 c.getDuration("launcher-upkeep-interval"),
                 c.getString("autoscale.policy-file"),
                 c.getDouble("autoscale.time-scale"),
-                c.getString("budgets-file"));
+                c.getString("budgets-file"),
+                c.getDuration("interruption-risk.window"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow);
     }
 }

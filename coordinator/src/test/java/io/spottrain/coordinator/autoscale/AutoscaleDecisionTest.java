@@ -91,18 +91,18 @@ class AutoscaleDecisionTest {
                         Metric.GPU_UTILIZATION, 80, Duration.ZERO, Duration.ofSeconds(600), 0, 6), List.of(busy("a"), free("b", NodeMarket.SPOT, 5)),
                         List.of(), List.of(), -1, -1, Action.NONE, "", ""),
                 Arguments.of("a job pinned to p4d.24xlarge: a free g5 node does not cover it", QUEUE,
-                        List.of(new Node("g", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(5))),
+                        List.of(new Node("g", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(5), 0)),
                         List.of(new Waiting("pinned", 1, 1, Market.SPOT, List.of("p4d.24xlarge"))), List.of(), -1, -1, Action.SCALE_UP,
                         "pinned:1", ""),
                 Arguments.of("... and its own launch in flight does", QUEUE, List.of(busy("a")),
                         List.of(new Waiting("pinned", 1, 1, Market.SPOT, List.of("p4d.24xlarge"))),
                         List.of(new InFlight("n9", "p4d.24xlarge", 1, NodeMarket.SPOT, T0)), -1, -1, Action.NONE, "", ""),
                 Arguments.of("a memory-bound job: a free A10G (24 GiB) node does not cover a 40 GiB job", QUEUE,
-                        List.of(new Node("g", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(5))),
+                        List.of(new Node("g", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(5), 0)),
                         List.of(new Waiting("big", 1, 1, Market.SPOT, List.of(), List.of(), 40)), List.of(), -1, -1, Action.SCALE_UP,
                         "big:1", ""),
                 Arguments.of("... and a free A100 (p4d, 40 GiB) node does", QUEUE,
-                        List.of(new Node("p", "", "p4d.24xlarge", NodeMarket.SPOT, 8, false, T0.minusSeconds(5))),
+                        List.of(new Node("p", "", "p4d.24xlarge", NodeMarket.SPOT, 8, false, T0.minusSeconds(5), 0)),
                         List.of(new Waiting("big", 1, 1, Market.SPOT, List.of(), List.of("A100"), 40)), List.of(), -1, -1, Action.NONE, "", ""),
                 Arguments.of("an on-demand job gets on-demand nodes; spot free nodes do not cover it", QUEUE,
                         List.of(free("s", NodeMarket.SPOT, 1)), List.of(new Waiting("od", 1, 1, Market.ON_DEMAND)), List.of(), -1, -1,
@@ -224,5 +224,35 @@ class AutoscaleDecisionTest {
         var shapes = List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0), new NodeShape(NodeMarket.ON_DEMAND, "p4d.24xlarge", 8, 32.8, 0));
         assertTrue(Autoscaler.cheapest(shapes, launches.get(0)).isEmpty(), "no Spot A100 shape");
         assertEquals(NodeMarket.ON_DEMAND, Autoscaler.cheapest(shapes, launches.get(0).onDemand()).orElseThrow().market());
+    }
+
+    @Test
+    void aFreeSpotNodeOfATooRiskyPoolCoversNoJobThatBoundsTheRiskAndKnownRiskyPoolsMeanOnDemand() {
+        var risky = new Node("r", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(10), 0.3);
+        var bounded = new Waiting("b", 1, 1, Market.SPOT_WITH_FALLBACK, List.of(), List.of(), 0, 0.1, false);
+        var d = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(risky), List.of(bounded)), List.of(), null, null);
+        assertEquals(Action.SCALE_UP, d.action(), d::toString);
+        assertEquals(NodeMarket.SPOT, d.launches().get(0).market(), "a pool never seen may be quieter: Spot first");
+        assertTrue(d.launches().get(0).onDemandFallback());
+        // without the bound, the free node is enough
+        var unbounded = new Waiting("u", 1, 1, Market.SPOT_WITH_FALLBACK, List.of(), List.of(), 0, 0, false);
+        assertEquals(Action.NONE, AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(risky), List.of(unbounded)), List.of(), null, null)
+                .action());
+        // every Spot pool it could use is known to be too risky: on-demand at once
+        var known = new Waiting("k", 2, 1, Market.SPOT_WITH_FALLBACK, List.of(), List.of(), 0, 0.1, true);
+        var od = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(risky), List.of(known)), List.of(), null, null);
+        assertEquals(NodeMarket.ON_DEMAND, od.launches().get(0).market(), od::toString);
+        assertEquals(2, od.launches().get(0).count());
+        // Spot only: nothing to launch that it could use, and the decision says why
+        var spotOnly = new Waiting("s", 1, 1, Market.SPOT, List.of(), List.of(), 0, 0.1, true);
+        var none = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(risky), List.of(spotOnly)), List.of(), null, null);
+        assertEquals(Action.NONE, none.action(), none::toString);
+        assertTrue(none.reason().contains("but nothing can be launched; not launched: s takes Spot only, and every Spot pool it could use "
+                + "is riskier than its spec.placement.maxInterruptRisk 0.1"), none.reason());
+        // a Spot launch in flight is no capacity for such a job: it lands in a pool not known to be quiet
+        var flying = List.of(new InFlight("n9", "g5.xlarge", 1, NodeMarket.SPOT, T0));
+        var again = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(), List.of(known)), flying, null, null);
+        assertEquals(NodeMarket.ON_DEMAND, again.launches().get(0).market(), again::toString);
+        assertEquals(2, again.launches().get(0).count(), "the Spot node in flight does not count for it");
     }
 }

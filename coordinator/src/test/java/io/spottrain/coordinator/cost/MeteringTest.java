@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spottrain.coordinator.membership.NodeEnd;
 import io.spottrain.coordinator.membership.NodeRegistry;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
@@ -49,7 +50,7 @@ class MeteringTest {
         write(metering.onChange(registry.unreachable("n1").orElseThrow(), T0.plusSeconds(40), MeteringTest::labels)); // still the job's
         write(metering.onChange(registry.reachable("n1").orElseThrow(), T0.plusSeconds(41), MeteringTest::labels));
         write(metering.onChange(registry.release("n1", "job-1").orElseThrow(), T0.plusSeconds(90), MeteringTest::labels));
-        write(metering.onChange(registry.lost("n1", "gone", T0.plusSeconds(100)).orElseThrow(), T0.plusSeconds(100), MeteringTest::labels));
+        write(metering.onChange(registry.lost("n1", "gone", NodeEnd.INTERRUPTED, T0.plusSeconds(100)).orElseThrow(), T0.plusSeconds(100), MeteringTest::labels));
         var s = segments("n1");
         assertEquals(List.of(Allocation.BOOT, Allocation.IDLE, Allocation.JOB, Allocation.IDLE), s.stream().map(LedgerEntry::allocation).toList());
         assertEquals(List.of(20.0, 10.0, 60.0, 10.0), s.stream().map(e -> e.secondsWithin(Instant.MIN, Instant.MAX)).toList());

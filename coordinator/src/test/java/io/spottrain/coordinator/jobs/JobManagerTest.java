@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.membership.NodeEnd;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeState;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
@@ -16,6 +17,7 @@ import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.ClusterConfig;
+import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,10 +76,17 @@ class JobManagerTest {
     }
 
     TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus, String instanceId) {
+        return agent(nodeId, gpus, instanceId, "z", null);
+    }
+
+    /** As above, in {@code zone}; {@code reports} (not null) gets the agent's report address (for notices). */
+    TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus, String instanceId, String zone,
+            AtomicReference<ActorRef<AgentProtocol.Report>> reports) {
         var probe = kit.createTestProbe(AgentProtocol.Command.class);
         kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, probe.getRef()));
         var describe = probe.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
-        var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", gpus, 0.42, 1.0, "z", "127.0.0.1", instanceId, 0, null,
+        if (reports != null) reports.set(describe.replyTo());
+        var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", gpus, 0.42, 1.0, zone, "127.0.0.1", instanceId, 0, null,
                 "2026-12-01T10:00:00Z");
         describe.replyTo().tell(new AgentProtocol.NodeDescribed(info, probe.getRef(), List.of()));
         describe.heartbeatTo().tell(new AgentProtocol.Heartbeat(nodeId, probe.getRef(), 1));
@@ -256,6 +265,55 @@ class JobManagerTest {
         await("node1 lost for silence", () -> store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class))
                 .anyMatch(n -> n.nodeId().equals("node1") && n.terminatedAt() != null
                         && n.terminationReason().startsWith("sent no heartbeat for")));
+    }
+
+    /**
+     * Spot lives that end without a word are interruptions, one stopped after SIGTERM is a release; a job bounding the
+     * interruption risk is then placed in the quieter zone, and one that cannot be waits saying which field holds it.
+     */
+    @Test
+    void spotNodesTakenByTheMarketMakeTheirPoolRiskyAndAJobBoundingTheRiskAvoidsIt() throws Exception {
+        var manager = start("30s");
+        for (String id : List.of("a1", "a2", "a3")) {
+            var probe = agent(id, 1, "", "a", null);
+            await(id + " registered", () -> nodes().stream().anyMatch(n -> n.nodeId().equals(id)));
+            probe.stop(); // the market took it, no notice
+        }
+        var reports = new AtomicReference<ActorRef<AgentProtocol.Report>>();
+        var released = agent("r1", 1, "", "a", reports);
+        await("r1 registered", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("r1")));
+        reports.get().tell(new AgentProtocol.NodeInterruptionNotice("r1", InterruptionKind.SIGTERM, "terminate", null, null));
+        await("r1 interrupting", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("r1") && n.state() == NodeState.INTERRUPTING));
+        released.stop();
+        await("every life ended, each with how", () -> ended().size() == 4);
+        for (NodeRecord n : ended()) {
+            assertEquals(n.nodeId().equals("r1") ? NodeEnd.RELEASED : NodeEnd.INTERRUPTED, n.end(), n.toString());
+        }
+        // 3 interruptions in minutes: zone a's estimate is ~(3+1)/(0+20) = 0.2 per node-hour; zone b has the prior, 0.05
+        agent("b1", 1, "", "b", null);
+        agent("a4", 1, "", "a", null);
+        await("b1 and a4 registered", () -> nodes().size() == 2);
+        var ack = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(quiet("quiet", 2), "test", r));
+        await("it waits: only b1 is quiet enough", () -> stored(ack.jobId()).pendingReason() != null
+                && stored(ack.jobId()).pendingReason().contains("interrupted <= 0.1/node-hour") && stored(ack.jobId()).pendingReason().contains("1 available"));
+        var ack1 = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(quiet("quiet1", 1), "test", r));
+        await("the one-worker job runs on b1", () -> stored(ack1.jobId()).members().stream().anyMatch(m -> m.nodeId().equals("b1")));
+        assertTrue(stored(ack1.jobId()).members().stream().noneMatch(m -> m.nodeId().equals("a4")));
+    }
+
+    /** A job of {@code workers} 1-GPU workers on Spot pools interrupted at most 0.1 times per node-hour. */
+    static JobSpec quiet(String name, int workers) {
+        return Jobs.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: %s}
+                spec: {workers: {min: %d, max: %d, gpusPerWorker: 1}, command: [x], placement: {maxInterruptRisk: 0.1}}
+                """.formatted(name, workers, workers));
+    }
+
+    List<NodeRecord> ended() {
+        return store.values(Table.NODES).stream().map(j -> JobDocument.readValue(j, NodeRecord.class)).filter(n -> n.terminatedAt() != null)
+                .toList();
     }
 
     List<NodeRecord> nodes() {

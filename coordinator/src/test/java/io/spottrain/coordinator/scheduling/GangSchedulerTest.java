@@ -3,6 +3,7 @@ package io.spottrain.coordinator.scheduling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.spottrain.coordinator.membership.NodeEnd;
 import io.spottrain.coordinator.membership.NodeRegistry;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecParser;
@@ -75,7 +76,7 @@ class GangSchedulerTest {
     void busyAndLostNodesAreNotFree() throws Exception {
         NodeRegistry r = fleet();
         r.assign("node2", "other-1");
-        r.lost("node10", "gone", Instant.EPOCH);
+        r.lost("node10", "gone", NodeEnd.INTERRUPTED, Instant.EPOCH);
         assertEquals(List.of("node4"), GangScheduler.place(job("{min: 1, max: 4}", "{market: spot}"), r.free()).nodeIds());
         r.release("node2", "other-1");
         assertEquals(List.of("node2", "node4"), GangScheduler.place(job("{min: 1, max: 4}", "{market: spot}"), r.free()).nodeIds());

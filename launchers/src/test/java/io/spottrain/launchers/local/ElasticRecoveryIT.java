@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -286,6 +287,20 @@ class ElasticRecoveryIT {
                 assertTrue(one.path("resumeSeconds").isNumber(), p::toString);
             }
             assertTrue(cluster.log("node2").contains("interruption notice: spot-interruption"), "node2 saw the notice in its IMDS");
+            // how each life ended, as the pools' interruption risk counts it: the market took node2 (IMDS notice); node1 was
+            // stopped in order (SIGTERM: a scale-in, an operator)
+            Map<String, String> ends = new HashMap<>();
+            for (int i = 0; i < 150 && !(ends.containsKey("node1") && ends.containsKey("node2")); i++) {
+                for (JsonNode n : cluster.api.get("/api/v1/nodes?all=true")) {
+                    if (n.path("end").isTextual()) ends.put(n.path("id").asText(), n.path("end").asText());
+                }
+                if (!(ends.containsKey("node1") && ends.containsKey("node2"))) Thread.sleep(200);
+            }
+            assertEquals("INTERRUPTED", ends.get("node2"), ends::toString);
+            assertEquals("RELEASED", ends.get("node1"), ends::toString);
+            for (JsonNode n : cluster.api.get("/api/v1/nodes")) {
+                if (n.path("market").asText().equals("spot")) assertTrue(n.path("interruptRisk").asDouble() > 0, n::toString);
+            }
         }
     }
 }

@@ -73,19 +73,26 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
     /** How many workers (one rank per worker node) the job runs with; it starts with at least {@code min}. */
     public record Workers(int min, int max, int gpusPerWorker) {}
 
-    /** {@code maxPricePerHour} is 0 when there is no cap. */
     /**
-     * Where ranks may run. {@code gpuModels} (any of; empty: any) and {@code minGpuMemoryGiB} (0:
-     * any) are matched against the node's instance type in {@link GpuCatalog}.
+     * Where ranks may run. {@code maxPricePerHour} is 0 when there is no cap. {@code gpuModels} (any
+     * of; empty: any) and {@code minGpuMemoryGiB} (0: any) are matched against the node's instance
+     * type in {@link GpuCatalog}. {@code maxInterruptRisk} (0: any) bounds the Spot interruption
+     * risk of the pools (instance type x zone) its ranks run in, in interruptions per node-hour as the
+     * coordinator estimates them from the removals it observed, with a prior.
      */
-    public record Placement(Market market, List<String> instanceTypes, double maxPricePerHour, List<String> gpuModels, int minGpuMemoryGiB) {
+    public record Placement(Market market, List<String> instanceTypes, double maxPricePerHour, List<String> gpuModels, int minGpuMemoryGiB,
+            double maxInterruptRisk) {
         public Placement {
             instanceTypes = List.copyOf(instanceTypes);
             gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
         }
 
+        public Placement(Market market, List<String> instanceTypes, double maxPricePerHour, List<String> gpuModels, int minGpuMemoryGiB) {
+            this(market, instanceTypes, maxPricePerHour, gpuModels, minGpuMemoryGiB, 0);
+        }
+
         public Placement(Market market, List<String> instanceTypes, double maxPricePerHour) {
-            this(market, instanceTypes, maxPricePerHour, List.of(), 0);
+            this(market, instanceTypes, maxPricePerHour, List.of(), 0, 0);
         }
     }
 

@@ -65,7 +65,7 @@ public final class JobSpecParser {
                 "priority", "maxRestarts", "elastic", "secrets"));
         m.put("spec.elastic", List.of("capacityTimeout", "scaleUp"));
         m.put("spec.workers", List.of("min", "max", "gpusPerWorker"));
-        m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour", "gpuModels", "minGpuMemoryGiB"));
+        m.put("spec.placement", List.of("market", "instanceTypes", "maxPricePerHour", "gpuModels", "minGpuMemoryGiB", "maxInterruptRisk"));
         m.put("spec.checkpoint", List.of("interval", "keep", "remote"));
         return Map.copyOf(m);
     }
@@ -326,8 +326,16 @@ public final class JobSpecParser {
             if (memory != null && node.has("minGpuMemoryGiB") && (memory < 1 || memory > 1024)) {
                 error("spec.placement.minGpuMemoryGiB", "must be between 1 and 1024 (GiB per GPU), got " + memory);
             }
-            return market == null || types == null || maxPrice == null || models == null || memory == null ? null
-                    : new JobSpec.Placement(market, types, maxPrice, known, memory);
+            Double maxRisk = number(node, "spec.placement", "maxInterruptRisk", 0.0);
+            if (maxRisk != null && node.has("maxInterruptRisk") && (maxRisk <= 0 || maxRisk > 100)) {
+                error("spec.placement.maxInterruptRisk", "must be > 0 and <= 100 (Spot interruptions per node-hour), got " + maxRisk);
+            }
+            if (maxRisk != null && maxRisk > 0 && market == Market.ON_DEMAND) {
+                error("spec.placement.maxInterruptRisk", "bounds Spot pools, and market on-demand runs on none; drop it or use "
+                        + "spot-with-fallback");
+            }
+            return market == null || types == null || maxPrice == null || models == null || memory == null || maxRisk == null ? null
+                    : new JobSpec.Placement(market, types, maxPrice, known, memory, maxRisk);
         }
 
         private JobSpec.Elastic elastic(ObjectNode node) {

@@ -30,6 +30,7 @@ class JobSpecParserTest {
                 market: spot-with-fallback
                 instanceTypes: [g5.xlarge, g6.xlarge]
                 maxPricePerHour: 0.9
+                maxInterruptRisk: 0.05
               checkpoint: {interval: 25, keep: 2, remote: "s3://ckpt-bucket/jobs"}
               priority: 10
               maxRestarts: 5
@@ -70,6 +71,7 @@ class JobSpecParserTest {
         assertEquals(Market.SPOT_WITH_FALLBACK, s.spec().placement().market());
         assertEquals(List.of("g5.xlarge", "g6.xlarge"), s.spec().placement().instanceTypes());
         assertEquals(0.9, s.spec().placement().maxPricePerHour());
+        assertEquals(0.05, s.spec().placement().maxInterruptRisk());
         assertEquals(new JobSpec.Checkpoint(25, false, 2, "s3://ckpt-bucket/jobs"), s.spec().checkpoint());
         assertEquals(10, s.spec().priority());
         assertEquals(5, s.spec().maxRestarts());
@@ -83,6 +85,7 @@ class JobSpecParserTest {
         assertEquals(new JobSpec.Workers(3, 3, 1), s.spec().workers());
         assertEquals(Market.SPOT, s.spec().placement().market());
         assertEquals(0.0, s.spec().placement().maxPricePerHour());
+        assertEquals(0.0, s.spec().placement().maxInterruptRisk(), "no bound");
         assertEquals(new JobSpec.Checkpoint(50, false, 3, null), s.spec().checkpoint());
         assertEquals(500, s.spec().priority(), "normal, the default");
         assertEquals(3, s.spec().maxRestarts());
@@ -114,6 +117,13 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "placement: {gpuModels: [A100, H1OO]}"), "spec.placement.gpuModels[1]",
                         "must be a GPU model of T4, T4G, A10G, L4, L40S, V100, A100, H100, H200, got \"H1OO\" (did you mean \"H100\"?)"),
                 Arguments.of(minimal("{min: 1}", "placement: {minGpuMemoryGiB: 0}"), "spec.placement.minGpuMemoryGiB", "between 1 and 1024"),
+                Arguments.of(minimal("{min: 1}", "placement: {maxInterruptRisk: 0}"), "spec.placement.maxInterruptRisk",
+                        "must be > 0 and <= 100 (Spot interruptions per node-hour), got 0.0"),
+                Arguments.of(minimal("{min: 1}", "placement: {maxInterruptRisk: low}"), "spec.placement.maxInterruptRisk", "must be a number"),
+                Arguments.of(minimal("{min: 1}", "placement: {market: on-demand, maxInterruptRisk: 0.1}"), "spec.placement.maxInterruptRisk",
+                        "bounds Spot pools, and market on-demand runs on none"),
+                Arguments.of(minimal("{min: 1}", "placement: {maxInteruptRisk: 0.1}"), "spec.placement.maxInteruptRisk",
+                        "did you mean \"maxInterruptRisk\"?"),
                 Arguments.of(minimal("{min: 1}", "placement: {instanceTypes: [G5 XL]}"), "spec.placement.instanceTypes[0]",
                         "must be an instance type like g5.xlarge"),
                 Arguments.of(minimal("{min: 1}", "checkpoint: {interval: 0}"), "spec.checkpoint.interval",
