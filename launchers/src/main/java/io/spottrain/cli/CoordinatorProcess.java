@@ -115,6 +115,9 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--budgets", description = "the cluster's budgets (examples/cluster/budgets.yaml)")
     Path budgets;
 
+    @Option(names = "--quotas", description = "the cluster's per-team quotas (examples/cluster/quotas.yaml)")
+    Path quotas;
+
     @Option(names = "--autoscale-time-scale", defaultValue = "1.0", description = "multiplies the policy's cooldowns and the loop's tick")
     double autoscaleTimeScale;
 
@@ -165,6 +168,7 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
         if (scaleUpCooldown != null) conf.put("spottrain.coordinator.scale-up-cooldown", scaleUpCooldown);
         if (budgets != null) conf.put("spottrain.coordinator.budgets-file", Autoscaling.checkBudgets(budgets).toString());
+        if (quotas != null) conf.put("spottrain.coordinator.quotas-file", Autoscaling.checkQuotas(quotas).toString());
         if (autoscale != null) {
             conf.put("spottrain.coordinator.autoscale.policy-file", Autoscaling.check(autoscale).toString());
             conf.put("spottrain.coordinator.autoscale.time-scale", autoscaleTimeScale);

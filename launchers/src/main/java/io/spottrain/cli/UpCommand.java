@@ -58,6 +58,10 @@ final class UpCommand implements Callable<Integer> {
             + "autoscaler's scale-up for the jobs a budget selects once it is exceeded (./spottrain cost budgets)")
     Path budgets;
 
+    @Option(names = "--quotas", description = "per-team quotas (examples/cluster/quotas.yaml): the GPUs, and on-demand GPUs, the jobs "
+            + "labelled team=T may hold at once; a job that would go over waits, held")
+    Path quotas;
+
     @Option(names = "--autoscale-time-scale", defaultValue = "1.0",
             description = "multiplies the policy's cooldowns and the loop's tick, e.g. 0.01 for demos and tests (default: ${DEFAULT-VALUE})")
     double autoscaleTimeScale;
@@ -84,6 +88,7 @@ final class UpCommand implements Callable<Integer> {
         var args = new ArrayList<>(storageArgs(s3Endpoint, noS3));
         if (noReplacements) args.add("--no-replacements");
         if (budgets != null) args.addAll(List.of("--budgets", Autoscaling.checkBudgets(budgets).toString()));
+        if (quotas != null) args.addAll(List.of("--quotas", Autoscaling.checkQuotas(quotas).toString()));
         if (autoscale != null) {
             if (!(autoscaleTimeScale > 0 && autoscaleTimeScale <= 1)) {
                 throw new CliException("--autoscale-time-scale must be > 0 and <= 1, got " + autoscaleTimeScale);

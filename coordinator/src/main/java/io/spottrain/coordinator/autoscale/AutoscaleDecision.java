@@ -87,6 +87,10 @@ public final class AutoscaleDecision {
     /** As {@link #decideForWaiting}, saying which waiting jobs a budget held back (they are not counted). */
     public static Decision decide(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp, Instant lastDown) {
         Decision d = decideForWaiting(p, now, fleet, inFlight, lastUp, lastDown);
+        if (!fleet.quotaHeld().isEmpty()) {
+            d = new Decision(d.action(), d.metric(), d.launches(), d.release(), d.reason() + "; not counted: their team's quota holds "
+                    + fleet.quotaHeld().size() + " waiting job(s) " + fleet.quotaHeld());
+        }
         if (fleet.heldBack().isEmpty()) return d;
         String heldBack = "not counted: " + fleet.heldBack().size() + " waiting job(s) an exceeded block-scale-up budget selects "
                 + fleet.heldBack();

@@ -178,7 +178,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
                         provisionTimeout);
             }
         }
-        var view = new FleetView(nodes, raw.waiting(), raw.heldBack());
+        var view = new FleetView(nodes, raw.waiting(), raw.heldBack(), raw.quotaHeld());
         Decision d = AutoscaleDecision.decide(policy, now, view, List.copyOf(inFlight.values()), lastUp, lastDown);
         lastMetric = d.metric();
         lastNodes = nodes.size();

@@ -10,13 +10,22 @@ import java.util.List;
  * What the autoscaler sees of the fleet at one tick (the job manager's registry and queue): every
  * live worker node, and every job waiting for nodes in queue order.
  */
-public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack) {
+public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack, List<String> quotaHeld) {
 
-    /** {@code heldBack}: waiting jobs left out of {@code waiting} because an exceeded {@code block-scale-up} budget selects them. */
+    /**
+     * {@code heldBack}: waiting jobs left out of {@code waiting} because an exceeded {@code block-scale-up} budget selects
+     * them (they may still run on a free node: none is released under them); {@code quotaHeld}: waiting jobs their team's
+     * quota holds (no node, free or new, can serve them before their team gives one back: they keep nothing from release).
+     */
     public FleetView {
         nodes = List.copyOf(nodes);
         waiting = List.copyOf(waiting);
         heldBack = heldBack == null ? List.of() : List.copyOf(heldBack);
+        quotaHeld = quotaHeld == null ? List.of() : List.copyOf(quotaHeld);
+    }
+
+    public FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack) {
+        this(nodes, waiting, heldBack, List.of());
     }
 
     public FleetView(List<Node> nodes, List<Waiting> waiting) {

@@ -2,18 +2,28 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
+import io.spottrain.coordinator.scheduling.TeamQuotas;
+import io.spottrain.protocol.spec.Market;
+import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.NodeInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
  * The job manager's free capacity for running jobs: offers to jobs below their max
@@ -31,7 +41,7 @@ final class ManagerCapacity {
     /** How long a job that declined a growth is left out of capacity offers. */
     static final Duration DECLINE_HOLD = Duration.ofSeconds(60);
 
-    /** Why a waiting job must not be placed now (null: it may): a budget holds it. */
+    /** Why a waiting job must not be placed now (null: it may): a budget holds it (a team's quota is the queue's, TeamQuotas). */
     private Function<String, String> holdReason = id -> null;
 
     ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters,
@@ -43,15 +53,23 @@ final class ManagerCapacity {
         this.masters = masters;
     }
 
-    /** No job waits that could be placed (a job a budget holds waits for its budget, not for nodes): free nodes go to running jobs. */
+    /**
+     * No job waits that could be placed (a job a budget or its team's quota holds waits for that, not for nodes): free nodes go
+     * to running jobs.
+     */
     private boolean noneWaits() {
-        return queue.isEmpty() || queue.requests().stream().allMatch(w -> holdReason.apply(w.jobId()) != null);
+        if (queue.isEmpty()) return true;
+        var byQuota = quotaHeld();
+        return queue.requests().stream().allMatch(w -> holdReason.apply(w.jobId()) != null || byQuota.contains(w.jobId()));
     }
 
-    /** What holds waiting jobs back (the budgets; set once, after the ledger is made). */
-    void holdBy(Function<String, String> reason) {
+    /** What holds waiting jobs back: the budgets, and the teams' quotas (set once, after the ledger is made). */
+    void holdBy(Function<String, String> reason, TeamQuotas quotas) {
         this.holdReason = reason;
+        queue.quotas(quotas);
     }
+
+
 
     /**
      * Places waiting jobs on free nodes (and considers preempting lower classes for those still
@@ -65,14 +83,17 @@ final class ManagerCapacity {
             return;
         }
         placeWaiting();
-        // a held job waits for its budget, not for nodes: nobody is preempted for it
-        preemption.consider(queue.requests().stream().filter(w -> holdReason.apply(w.jobId()) == null).toList(), nodes, jobs, masters, now);
+        // a held job waits for its budget or its team's quota, not for nodes: nobody is preempted for it, nor for one the quota
+        // leaves too few fitting nodes (preempting others would not give it more)
+        var byQuota = quotaHeld();
+        preemption.consider(queue.requests().stream().filter(w -> holdReason.apply(w.jobId()) == null && !byQuota.contains(w.jobId())
+                && !queue.quotaLimited(w.jobId())).toList(), nodes, jobs, masters, now);
         if (offer && noneWaits()) offer(now);
     }
 
     /** Places waiting jobs on free nodes in the queue's order, telling each job where it runs or why it waits. */
     void placeWaiting() {
-        for (var o : queue.next(nodes.free(), PlacementQueue.heldByTeam(nodes.assignedCounts(), jobs), holdReason, nodes.risks(clock.get()))) {
+        for (var o : queue.next(nodes.free(), teamUse(), holdReason, nodes.risks(clock.get()))) {
             var master = masters.get(o.job().jobId());
             if (master == null) {
                 queue.remove(o.job().jobId());
@@ -89,6 +110,46 @@ final class ManagerCapacity {
             }
             master.tell(new JobMaster.Placed(assigned));
         }
+    }
+
+    /** The teams' quotas from {@code file} (none when it is blank; a file that cannot be used is logged and none apply). */
+    static TeamQuotas quotas(ActorContext<?> ctx, String file) {
+        if (file == null || file.isBlank()) return TeamQuotas.NONE;
+        try {
+            var q = TeamQuotas.parse(file, Files.readString(Path.of(file)));
+            ctx.getLog().info("{} team quota(s) from {}", q.quotas().size(), file);
+            return q;
+        } catch (IOException | TeamQuotas.QuotasException e) {
+            ctx.getLog().error("no quotas: {} cannot be used: {}", file, e.getMessage());
+            return TeamQuotas.NONE;
+        }
+    }
+
+    /** What each team's jobs hold now (quotas, fair share). */
+    Map<String, TeamQuotas.Use> teamUse() {
+        return TeamQuotas.use(nodes.all(), id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
+    }
+
+    /**
+     * The waiting jobs their teams' quotas hold now, in the queue's order, each counting what those before it (not held) would
+     * start with: two jobs that each fit a quota alone but not together are not both taken for launchable.
+     */
+    Set<String> quotaHeld() {
+        if (queue.quotas().isEmpty()) return Set.of();
+        var use = new HashMap<>(teamUse());
+        var held = new HashSet<String>();
+        for (var w : queue.requests()) {
+            if (holdReason.apply(w.jobId()) != null) continue;
+            String team = TeamQuotas.team(w.spec());
+            var used = use.getOrDefault(team, TeamQuotas.Use.NONE);
+            if (queue.quotas().hold(w.spec(), used) != null) {
+                held.add(w.jobId());
+            } else {
+                boolean onDemand = w.spec().spec().placement().market() == Market.ON_DEMAND;
+                use.put(team, used.plus(w.spec().spec().workers().min() * TeamQuotas.perNode(w.spec()), onDemand));
+            }
+        }
+        return held;
     }
 
     /** A job's desired worker count changed: offers to it stop there. */
@@ -113,7 +174,10 @@ final class ManagerCapacity {
         var job = jobs.get(u.jobId());
         if (job == null || !canLaunch) return List.of();
         int free = noneWaits() ? GangScheduler.fitting(job.spec(), nodes.free(), nodes.risks(clock.get())).size() : 0;
-        return Collections.nCopies(Math.max(0, u.more() - free), new JobManager.RequestReplacement(u.jobId(), u.like()));
+        var market = nodes.lastKnown(u.like()).map(NodeInfo::market).orElse(NodeMarket.SPOT);
+        int more = Math.min(u.more(), queue.quotas().room(job.spec(), teamUse().getOrDefault(TeamQuotas.team(job.spec()), TeamQuotas.Use.NONE),
+                market));
+        return Collections.nCopies(Math.max(0, more - free), new JobManager.RequestReplacement(u.jobId(), u.like()));
     }
 
     /** A job judged a growth not worth it: the next offers go to the others. */
@@ -128,7 +192,7 @@ final class ManagerCapacity {
         var free = nodes.free();
         if (free.isEmpty()) return;
         var assigned = nodes.assignedCounts();
-        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L), nodes.risks(now))) {
+        for (var o : CapacityOffers.plan(live, free, id -> assigned.getOrDefault(id, 0L), nodes.risks(now), queue.quotas(), teamUse())) {
             masters.get(o.jobId()).tell(new JobMaster.CapacityFree(o.nodes()));
         }
     }
@@ -139,7 +203,8 @@ final class ManagerCapacity {
         if (master == null) return same;
         var given = new ArrayList<JobMaster.Assignment>();
         if (noneWaits()) {
-            for (NodeRecord n : GangScheduler.fitting(r.spec(), nodes.free(), nodes.risks(clock.get()))) {
+            var fitting = GangScheduler.fitting(r.spec(), nodes.free(), nodes.risks(clock.get()));
+            for (NodeRecord n : queue.quotas().within(r.spec(), fitting, teamUse().getOrDefault(TeamQuotas.team(r.spec()), TeamQuotas.Use.NONE))) {
                 if (given.size() >= r.count()) break;
                 nodes.assign(n.nodeId(), r.jobId());
                 given.add(new JobMaster.Assignment(nodes.info(n.nodeId()), nodes.agent(n.nodeId())));

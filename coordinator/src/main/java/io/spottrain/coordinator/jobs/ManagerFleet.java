@@ -14,9 +14,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -36,14 +38,18 @@ final class ManagerFleet {
     private final PlacementQueue queue;
     /** Jobs an exceeded {@code block-scale-up} budget selects: they wait for free nodes, the autoscaler adds none for them. */
     private final Predicate<String> scaleUpBlocked;
+    /** The waiting jobs their teams' quotas hold now: no node serves them before their team gives one back. */
+    private final Supplier<Set<String>> quotaHeld;
     private final ActorRef<Autoscaler.Command> autoscaler;
     private final Clock clock;
 
     ManagerFleet(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings, WorkerNodes nodes, PlacementQueue queue,
-            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, Predicate<String> scaleUpBlocked) {
+            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, Predicate<String> scaleUpBlocked,
+            Supplier<Set<String>> quotaHeld) {
         this.nodes = nodes;
         this.queue = queue;
         this.scaleUpBlocked = scaleUpBlocked;
+        this.quotaHeld = quotaHeld;
         this.clock = clock;
         this.autoscaler = start(ctx, settings, launcher, blocking, clock);
     }
@@ -75,11 +81,14 @@ final class ManagerFleet {
             }
             var waiting = new ArrayList<FleetView.Waiting>();
             var heldBack = new ArrayList<String>();
+            var byQuota = new ArrayList<String>();
+            var quotas = quotaHeld.get();
             for (var w : queue.waiting(risks)) {
-                if (scaleUpBlocked.test(w.jobId())) heldBack.add(w.jobId());
+                if (quotas.contains(w.jobId())) byQuota.add(w.jobId());
+                else if (scaleUpBlocked.test(w.jobId())) heldBack.add(w.jobId());
                 else waiting.add(w);
             }
-            v.replyTo().tell(new FleetView(view, waiting, heldBack));
+            v.replyTo().tell(new FleetView(view, waiting, heldBack, byQuota));
         } else if (a.request() instanceof Autoscaler.Retire r) {
             var retired = new ArrayList<String>();
             for (NodeRecord n : nodes.all()) {

@@ -66,9 +66,12 @@ public final class GangScheduler {
         return fitting(job, free, PoolRisks.NONE);
     }
 
-    /** As above, with the Spot pools' interruption risks: riskier than the spec allows is left out, less risky goes first at one price. */
+    /**
+     * As above, with the Spot pools' interruption risks: riskier than the spec allows is left out. (Not an ordering: while
+     * the prior dominates, two quiet pools differ only by their node-hours, and ranks would move between nodes for noise.)
+     */
     public static List<NodeRecord> fitting(JobSpec job, List<NodeRecord> free, PoolRisks risks) {
-        return free.stream().filter(n -> fits(job.spec(), n, risks)).sorted(preference(job.spec().workers().gpusPerWorker(), risks)).toList();
+        return free.stream().filter(n -> fits(job.spec(), n, risks)).sorted(preference(job.spec().workers().gpusPerWorker())).toList();
     }
 
     public static boolean fits(JobSpec.Spec spec, NodeRecord n) {
@@ -145,12 +148,11 @@ public final class GangScheduler {
         }
     }
 
-    /** Spot first; then the tightest GPU fit (big machines stay free for big jobs); then price; then the pool's risk; then name. */
-    private static Comparator<NodeRecord> preference(int gpusPerWorker, PoolRisks risks) {
+    /** Spot first; then the tightest GPU fit (big machines stay free for big jobs); then price; then name. */
+    private static Comparator<NodeRecord> preference(int gpusPerWorker) {
         return Comparator.<NodeRecord>comparingInt(n -> n.info().market() == NodeMarket.SPOT ? 0 : 1)
                 .thenComparingInt(n -> n.info().gpus() - gpusPerWorker)
                 .thenComparingDouble(n -> n.info().pricePerHour())
-                .thenComparingDouble(risks::of)
                 .thenComparingInt(n -> n.nodeId().length()) // node2 before node10
                 .thenComparing(NodeRecord::nodeId);
     }

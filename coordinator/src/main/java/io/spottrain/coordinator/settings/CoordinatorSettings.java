@@ -33,7 +33,8 @@ public record CoordinatorSettings(
         String autoscalePolicyFile,
         double autoscaleTimeScale,
         String budgetsFile,
-        Duration interruptionRiskWindow) {
+        Duration interruptionRiskWindow,
+        String quotasFile) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -62,27 +63,28 @@ public record CoordinatorSettings(
                 c.getString("autoscale.policy-file"),
                 c.getDouble("autoscale.time-scale"),
                 c.getString("budgets-file"),
-                c.getDuration("interruption-risk.window"));
+                c.getDuration("interruption-risk.window"),
+                c.getString("quotas-file"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile);
     }
 }

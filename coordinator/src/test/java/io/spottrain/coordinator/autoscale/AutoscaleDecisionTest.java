@@ -255,4 +255,14 @@ class AutoscaleDecisionTest {
         assertEquals(NodeMarket.ON_DEMAND, again.launches().get(0).market(), again::toString);
         assertEquals(2, again.launches().get(0).count(), "the Spot node in flight does not count for it");
     }
+
+    @Test
+    void aJobItsTeamsQuotaHoldsIsCountedApartAndKeepsNoIdleNode() {
+        // nothing else waits and a node has been free for an hour: released, though a quota-held job waits (no node serves it
+        // before its team gives one back); the decision names it
+        var d = AutoscaleDecision.decide(QUEUE, T0, new FleetView(List.of(busy("a"), free("b", NodeMarket.SPOT, 3600)), List.of(), List.of(),
+                List.of("big-7")), List.of(), null, null);
+        assertEquals(Action.SCALE_DOWN, d.action(), d::toString);
+        assertTrue(d.reason().endsWith("; not counted: their team's quota holds 1 waiting job(s) [big-7]"), d.reason());
+    }
 }

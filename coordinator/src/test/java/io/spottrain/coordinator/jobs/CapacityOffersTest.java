@@ -3,6 +3,8 @@ package io.spottrain.coordinator.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.coordinator.scheduling.PoolRisks;
+import io.spottrain.coordinator.scheduling.TeamQuotas;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
@@ -50,5 +52,15 @@ class CapacityOffersTest {
         var plan = CapacityOffers.plan(List.of(resized, job("other", 4, 0, "spot", 1)), r.free(), id -> 1L);
         assertEquals(List.of(new CapacityOffers.Offer("resized", 1), new CapacityOffers.Offer("other", 2)), plan,
                 "the resized job is offered up to its desired 2, the rest goes on");
+    }
+
+    @Test
+    void aTeamsQuotaCapsWhatItsJobsAreOffered() throws Exception {
+        var r = new NodeRegistry();
+        for (String n : List.of("n1", "n2", "n3", "n4")) r.register(node(n, NodeMarket.SPOT), "a-" + n, Instant.EPOCH);
+        var quotas = new TeamQuotas(List.of(new TeamQuotas.Quota("", 3, Integer.MAX_VALUE))); // the jobs here have no team label
+        var plan = CapacityOffers.plan(List.of(job("first", 4, 10, "spot", 0), job("second", 4, 0, "spot", 1)), r.free(), id -> 1L,
+                PoolRisks.NONE, quotas, Map.of("", new TeamQuotas.Use(2, 0)));
+        assertEquals(List.of(new CapacityOffers.Offer("first", 1)), plan, "2 held of 3: one node more for the team, to its first job");
     }
 }

@@ -3,6 +3,8 @@ package io.spottrain.coordinator.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.spottrain.coordinator.membership.NodeRegistry;
+import io.spottrain.coordinator.scheduling.PoolRisks;
+import io.spottrain.coordinator.scheduling.TeamQuotas;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
@@ -63,13 +65,6 @@ class PlacementQueueTest {
     }
 
     @Test
-    void heldGpusAreCountedPerTeamFromTheJobsNodes() throws Exception {
-        var vision = Job.submitted("v", wants("v", "vision", "normal", 0).spec(), Jobs.T0);
-        var nlp = Job.submitted("n", wants("n", "nlp", "normal", 0).spec(), Jobs.T0);
-        assertEquals(Map.of("vision", 3, "nlp", 1), PlacementQueue.heldByTeam(Map.of("v", 3L, "n", 1L, "gone", 5L), Map.of("v", vision, "n", nlp)));
-    }
-
-    @Test
     void aRequeuedJobWaitsItsTurnWhileOneWhoseSurvivorsWaitGoesFirst() throws Exception {
         var q = new PlacementQueue();
         var low = wants("low", "a", "low", 1);
@@ -111,5 +106,54 @@ class PlacementQueueTest {
         assertEquals(List.of(), out.stream().filter(o -> o.placement().placed()).toList(), "nobody placed");
         assertEquals("requeued: waits while job urgent of a higher priority class waits for nodes",
                 out.stream().filter(o -> o.job().jobId().equals("requeued")).findFirst().orElseThrow().waitReason());
+    }
+
+    @Test
+    void aTeamAtItsQuotaWaitsHeldWhileAnotherTeamIsPlacedAndWhatThisRoundGivesCounts() throws Exception {
+        var q = new PlacementQueue();
+        q.quotas(new TeamQuotas(List.of(new TeamQuotas.Quota("a", 2, Integer.MAX_VALUE))));
+        for (var w : List.of(wants("a1", "a", "normal", 1), wants("a2", "a", "normal", 2), wants("a3", "a", "normal", 3),
+                wants("b1", "b", "normal", 4))) {
+            q.add(w);
+        }
+        var out = q.next(free(4).free(), Map.of("a", new TeamQuotas.Use(1, 0)), id -> null, PoolRisks.NONE);
+        assertEquals(List.of("b1", "a1"), out.stream().filter(o -> o.placement().placed()).map(o -> o.job().jobId()).toList(),
+                "b holds less and goes first; a holds 1 of its 2: one more job of a, then it is held; b has no quota");
+        assertEquals("held: team a holds 2 of its quota of 2 GPUs (quotas, maxGpus) and this job needs 1 to start",
+                out.stream().filter(o -> o.job().jobId().equals("a2")).findFirst().orElseThrow().waitReason());
+        // a gang the quota can give only part of waits, saying so (the on-demand quota: 1 of the 2 fitting on-demand nodes)
+        var big = new PlacementQueue();
+        big.quotas(new TeamQuotas(List.of(new TeamQuotas.Quota("c", 8, 1))));
+        big.add(new JobManager.WantsNodes("gang", JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: gang, labels: {team: c}}
+                spec: {workers: {min: 2, max: 2, gpusPerWorker: 1}, command: [x], placement: {market: spot-with-fallback}}
+                """), List.of(), -1, Jobs.T0.toString(), 0, false));
+        var waits = big.next(free(2).free(), Map.of(), id -> null, PoolRisks.NONE);
+        assertEquals("waiting for capacity: team c's quota leaves room for 1 of the 2 fitting free node(s) (quotas: maxGpus, maxOnDemandGpus), "
+                + "it needs 2", waits.get(0).waitReason());
+    }
+
+    @Test
+    void aSpotNodeFillsInForASurvivorsOnDemandNodeTheQuotaRefuses() throws Exception {
+        var q = new PlacementQueue();
+        q.quotas(new TeamQuotas(List.of(new TeamQuotas.Quota("c", 8, 1))));
+        var r = new NodeRegistry();
+        for (String id : List.of("o1", "o2", "s1")) {
+            r.register(new NodeInfo(id, id.startsWith("o") ? NodeMarket.ON_DEMAND : NodeMarket.SPOT, "g5.xlarge", 1, 1.0, 1.0, "z", "h", "", 0,
+                    null, null), "a-" + id, Instant.EPOCH);
+        }
+        var spec = JobSpecParser.parse("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: gang, labels: {team: c}}
+                spec: {workers: {min: 2, max: 2, gpusPerWorker: 1}, command: [x], placement: {market: spot-with-fallback}}
+                """);
+        // resuming: its survivors were the two on-demand nodes; the quota allows one on-demand GPU
+        q.add(new JobManager.WantsNodes("gang", spec, List.of("o1", "o2"), 100, Jobs.T0.toString(), 0, false));
+        var out = q.next(r.free(), Map.of(), id -> null, PoolRisks.NONE);
+        assertEquals(List.of("o1", "s1"), out.get(0).placement().nodeIds());
+        assertEquals(false, q.quotaLimited("gang"));
     }
 }

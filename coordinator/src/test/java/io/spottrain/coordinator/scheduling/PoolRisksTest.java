@@ -121,9 +121,9 @@ class PoolRisksTest {
         assertTrue(p.waitReason().contains("interrupted <= 0.1/node-hour") && p.waitReason().contains("1 available"), p.waitReason());
         // the survivors a recovery prefers keep their places (they hold the newest state); only new capacity is bounded
         assertEquals(List.of("na", "nb", "nd"), GangScheduler.place(bounded, free, List.of("na", "nb"), 0, risks).nodeIds());
-        // at one price, the quieter Spot pool first
+        // no bound, no effect: the risk is a filter, not an order (quiet pools differ by noise while the prior dominates)
         var unbounded = job("{min: 1, max: 1}", "{market: spot}");
-        assertEquals(List.of("nb"), GangScheduler.place(unbounded, free, List.of(), 0, risks).nodeIds());
+        assertEquals(List.of("na"), GangScheduler.place(unbounded, free, List.of(), 0, risks).nodeIds());
 
         assertEquals(Constraint.INTERRUPT_RISK, GangScheduler.misfit(bounded.spec(), NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0.15));
         assertNull(GangScheduler.misfit(bounded.spec(), NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.0, 0.15), "on-demand has no Spot risk");

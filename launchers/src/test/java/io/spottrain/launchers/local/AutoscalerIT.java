@@ -96,9 +96,11 @@ class AutoscalerIT {
                     limit: 0.000001
                     period: daily
                     action: block-scale-up
+                quotas:
+                  - {team: small, maxGpus: 1}
                 """);
         try (var cluster = TestCluster.start(dir.resolve("budget"), 0, "--no-s3", "--autoscale", config.toString(),
-                "--autoscale-time-scale", "0.02", "--budgets", config.toString())) {
+                "--autoscale-time-scale", "0.02", "--budgets", config.toString(), "--quotas", config.toString())) {
             await("the fleet's minimum (1 node) up", () -> workers(cluster) == 1, cluster);
             String capped = TestCluster.javaJob("capped", 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
                     "--step-delay-ms", "50").replace("metadata: {name: capped}", "metadata: {name: capped, labels: {team: capped}}");
@@ -125,6 +127,16 @@ class AutoscalerIT {
             Thread.sleep(1500); // several ticks past its 2 s cooldown: it would have launched by now
             assertEquals(1, workers(cluster), "no node added for the capped team\n" + status(cluster));
             assertEquals("PENDING", cluster.api.get("/api/v1/jobs/" + second).path("state").asText());
+            // the same cluster config's quotas: a gang of 2 is more than team small's 1 GPU: held at once, with the numbers, and the
+            // autoscaler counts it apart (it launches nothing for it)
+            String gang = cluster.submit(TestCluster.javaJob("gang", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "10")
+                    .replace("metadata: {name: gang}", "metadata: {name: gang, labels: {team: small}}")).path("id").asText();
+            JsonNode held = cluster.awaitJob(gang, j -> j.path("pendingReason").asText().startsWith("held: team small"), Duration.ofSeconds(20));
+            assertEquals("held: team small holds 0 of its quota of 1 GPUs (quotas, maxGpus) and this job needs 2 to start",
+                    held.path("pendingReason").asText());
+            await("the autoscaler counts " + gang + " apart", () -> status(cluster).contains("their team's quota holds 1 waiting job(s) ["
+                    + gang + "]"), cluster);
+            cluster.api.post("/api/v1/jobs/" + gang + "/cancel", "{}", "application/json");
             cluster.api.post("/api/v1/jobs/" + first + "/cancel", "{}", "application/json");
             cluster.awaitJob(second, j -> j.path("state").asText().equals("RUNNING"), Duration.ofSeconds(60)); // a free node still serves it
         }
