@@ -6,6 +6,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -20,12 +22,15 @@ public final class FreePorts {
     /** Below this the well-known and registered services live: never chosen. */
     static final int LOWEST = 10_000;
 
+    /** Ports this JVM handed out: each is bound a little later, so a second pick must not see it free and hand it out again. */
+    private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
+
     public static int pick() {
         int below = ephemeralLow(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
         if (below - LOWEST >= 1_000) {
             for (int i = 0; i < 64; i++) {
                 int port = LOWEST + ThreadLocalRandom.current().nextInt(below - LOWEST);
-                if (free(port)) return port;
+                if (!GIVEN.contains(port) && free(port) && GIVEN.add(port)) return port;
             }
         }
         try (var s = new ServerSocket(0)) { // a machine whose ephemeral range starts low: any free port

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,8 +18,10 @@ class FreePortsTest {
     @Test
     void aPickedPortIsBelowTheEphemeralRangeAndBindable() throws Exception {
         int low = FreePorts.ephemeralLow(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+        var given = new HashSet<Integer>();
         for (int i = 0; i < 20; i++) {
             int port = FreePorts.pick();
+            assertTrue(given.add(port), "handed out twice (a coordinator binds its picks later): " + port);
             if (low - FreePorts.LOWEST >= 1_000) assertTrue(port >= FreePorts.LOWEST && port < low, port + " vs ephemeral from " + low);
             try (var s = new ServerSocket()) {
                 s.bind(new InetSocketAddress(port));
