@@ -58,17 +58,22 @@ final class BenchCommand {
         @Option(names = "--state-dir", description = "where the run keeps its state and logs (default: ./.spottrain/bench-scale)")
         Path stateDir;
 
+        @Option(names = "--host-nice", defaultValue = "10", description = "niceness of the simulated agents' host JVMs, so that they stand in "
+                + "for machines of their own instead of taking the coordinator's CPU; 0: none (default: ${DEFAULT-VALUE})")
+        int hostNice;
+
         @Mixin
         Options.Output output;
 
         @Override
         public Integer call() throws Exception {
+            if (hostNice < 0 || hostNice > 19) throw new CliException("--host-nice must be 0..19, not " + hostNice);
             if (agents < 2 || hosts < 2 || hosts > agents) throw new CliException("--agents >= 2 and 2 <= --hosts <= --agents");
             if (jobs < 1 || steps < 20 || stepsPerSecond <= 0) throw new CliException("--jobs >= 1, --steps >= 20, --steps-per-second > 0");
             Path dir = (stateDir == null ? DemoCommand.home().resolve(".spottrain").resolve("bench-scale") : stateDir).toAbsolutePath();
             clearEarlierRun(dir, "control");
             var r = ScaleBench.run(new ScaleBench.Options(agents, jobs, hosts, stepsPerSecond, steps, dir,
-                    s -> System.err.println("bench: " + s)));
+                    s -> System.err.println("bench: " + s), hostNice));
             System.out.print(output.json() ? ScaleBench.json(r) + "\n" : ScaleBench.text(r));
             return 0;
         }

@@ -96,8 +96,14 @@ final class ContractMessages {
                         n.path("step").asLong());
                 host.report(s.replyTo(), new AgentProtocol.RankAttached(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(), true));
             }
-            case Contract.PROGRESS -> host.report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id,
-                    n.path("step").asLong(), n.path("loss").asDouble(), n.path("samplesPerSec").asDouble(), Math.max(0, n.path("totalSteps").asLong())));
+            case Contract.PROGRESS -> {
+                // the job's step, loss and pace are rank 0's (the coordinator reads no other rank's; a rank that stalls says so
+                // itself, one that dies exits): the others' progress stays here, where at 1,000 ranks it was most of the
+                // coordinator's inbox
+                if (s.rank() != 0) break;
+                host.report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
+                        n.path("loss").asDouble(), n.path("samplesPerSec").asDouble(), Math.max(0, n.path("totalSteps").asLong())));
+            }
             case Contract.CHECKPOINT_WRITTEN -> {
                 host.report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
                         n.path("dir").asText(), n.path("files").asInt(), n.path("bytes").asLong(), n.path("stallMs").asDouble(),

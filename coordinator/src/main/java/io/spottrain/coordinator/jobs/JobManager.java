@@ -8,12 +8,9 @@ import io.spottrain.coordinator.scheduling.Admission;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
-import io.spottrain.coordinator.state.Table;
-import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.WireMessage;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -139,6 +136,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final StateStore store;
     private final Executor blocking;
     private ActorRef<StoreWriter.Command> writer;
+    private ActorRef<StoreWriter.Command> historyWriter;
     private StateStore.Fence fence;
     private final ActorRef<AgentProtocol.Report> reports;
     private final WorkerNodes nodes = new WorkerNodes(this::persist);
@@ -154,8 +152,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final ManagerCapacity capacity = new ManagerCapacity(nodes, queue, jobs, masters, this::now);
     private final String self;
     private final ManagerAgents agents;
-    /** Job numbers persist in the store; this suffix keeps ids unique when it did not survive (--store memory) but nodes kept their local tiers. */
-    private final String incarnation = String.format("%04x", new SecureRandom().nextInt(0x10000));
+    private final JobIds jobIds;
 
     private JobManager(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash, CoordinatorSettings settings,
             Clock clock, AtomicReference<NodeLauncher> launcher, StateStore store) {
@@ -165,12 +162,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.settings = settings;
         this.clock = clock;
         this.store = store;
+        this.jobIds = new JobIds(store);
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
-        this.ledger = new ManagerLedger(ctx, () -> writer, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
+        this.ledger = new ManagerLedger(ctx, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
                 preemption::requeueable, store, blocking, settings.budgetsFile());
         capacity.holdBy(ledger::holdReason, ManagerCapacity.quotas(ctx, settings.quotasFile()));
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld);
@@ -199,6 +197,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         fence = new StateStore.Fence(JobStore.EPOCH, loaded.epoch());
         writer = getContext().spawn(StoreWriter.create(store, fence), "store-writer", StoreWriter.props());
         getContext().watch(writer);
+        historyWriter = ledger.open(fence);
         for (Job job : loaded.jobs()) {
             if (job.inProgress()) job.members().forEach(m -> nodes.claim(m.nodeId(), job.id()));
             if (job.state() == JobState.RECOVERING) ledger.onJobPhase(new JobPhase(job.id(), true), now(), this); // restored mid-recovery
@@ -279,7 +278,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             return this;
         }
         Instant at = now();
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, m.spec(), m.by(), at, incarnation, fence), blocking),
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, jobIds, m.spec(), m.by(), at, fence), blocking),
                 (job, e) -> new SubmitStored(job, e, m.replyTo()));
         return this;
     }
@@ -340,9 +339,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private Behavior<Command> onMasterStopped(Terminated t) {
-        if (t.getRef().equals(writer)) {
+        if (t.getRef().equals(writer) || t.getRef().equals(historyWriter)) {
             // fenced off: a newer job manager owns the state; this one must not act on anything any more
-            getContext().getLog().error("the store writer stopped (a newer job manager took over); this job manager stops");
+            getContext().getLog().error("a store writer stopped (a newer job manager took over); this job manager stops");
             return Behaviors.stopped();
         }
         String jobId = jobOf(t.getRef());
@@ -392,7 +391,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     private void persist(NodeRecord n) {
-        writer.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.NODES, n.key(), Json.write(n))), null, 0));
         ledger.onChange(n, now());
     }
 

@@ -26,8 +26,8 @@ final class JobStore {
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
     /** Stores a new job (its spec, first event and document, fenced) and returns it with its id: {@code <name>-<n>-<incarnation>}. */
-    static Job submit(StateStore store, JobSpec spec, String by, Instant at, String incarnation, StateStore.Fence fence) {
-        String id = spec.metadata().name() + "-" + store.next("jobs") + "-" + incarnation;
+    static Job submit(StateStore store, JobIds ids, JobSpec spec, String by, Instant at, StateStore.Fence fence) {
+        String id = ids.next(spec.metadata().name());
         Job job = Job.submitted(id, spec, at, by);
         var puts = new ArrayList<StateStore.Put>();
         puts.add(new StateStore.Put(Table.SPECS, id, Json.write(spec)));

@@ -36,8 +36,10 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
- * The job manager's side of the cost ledger: every change of a worker node's record becomes ledger
- * segments ({@link Metering}), written through the store writer like the node history; every
+ * The job manager's side of the cost ledger: every change of a worker node's record is stored (the
+ * node history) and becomes ledger segments ({@link Metering}), both through this ledger's own store
+ * writer: a burst of placements (three puts per node) is written beside the jobs' changes, never in
+ * the batch a job's generation waits for (docs/benchmarks.md, "Coordinator at scale"). Every
  * {@link #TICK} the open segments are written again with the time they reached, so a report on any
  * control node is at most a tick old even without a change (and a job manager that dies loses at
  * most a tick of metering). On the same tick the budgets are checked against the stored ledger (off
@@ -61,7 +63,8 @@ final class ManagerLedger {
 
     private final ActorContext<JobManager.Command> ctx;
     private final Metering metering = new Metering();
-    private final Supplier<ActorRef<StoreWriter.Command>> writer;
+    /** The node history's and the ledger's writer, fenced like the job manager's; null until {@link #open}. */
+    private ActorRef<StoreWriter.Command> writer;
     private final Function<String, Map<String, String>> labelsOf;
     private final Function<String, Optional<JobSpec>> specOf;
     /** Jobs that can be requeued now (running, every rank attached): only those are asked to step aside. */
@@ -76,11 +79,10 @@ final class ManagerLedger {
     private final Set<String> stoppingBudgets = new HashSet<>();
     private boolean checking;
 
-    ManagerLedger(ActorContext<JobManager.Command> ctx, Supplier<ActorRef<StoreWriter.Command>> writer,
-            Function<String, Optional<JobSpec>> specOf, Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
+    ManagerLedger(ActorContext<JobManager.Command> ctx, Function<String, Optional<JobSpec>> specOf,
+            Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
             StateStore store, Executor blocking, String budgetsFile) {
         this.ctx = ctx;
-        this.writer = writer;
         this.specOf = specOf;
         this.labelsOf = id -> specOf.apply(id).map(s -> s.metadata().labels()).orElse(Map.of());
         this.requeueable = requeueable;
@@ -138,6 +140,16 @@ final class ManagerLedger {
         return new Stored(tails, open, unreadable, exceeded);
     }
 
+    /**
+     * Starts its writer, fenced by the job manager's epoch, and returns it: a newer job manager's fence stops it, and the job
+     * manager (watching it, as its own writer) then stops acting too, even if it has no job to write.
+     */
+    ActorRef<StoreWriter.Command> open(StateStore.Fence fence) {
+        writer = ctx.spawn(StoreWriter.create(store, fence), "history-writer", StoreWriter.props());
+        ctx.watch(writer);
+        return writer;
+    }
+
     /** Starts from what the stored ledger holds (see {@link #stored}); clears the budgets' statuses of an earlier configuration. */
     void resume(Stored stored) {
         metering.resume(stored.tails());
@@ -153,8 +165,13 @@ final class ManagerLedger {
         if (budgets.isEmpty()) writeStatuses(List.of());
     }
 
+    /** A worker node's record changed: the record (the node history) and the ledger segments it closes and opens are stored. */
     void onChange(NodeRecord n, Instant now) {
-        write(metering.onChange(n, now, labelsOf));
+        if (writer == null) return; // not before the job manager has read the store (everything else waits for that too)
+        var puts = new ArrayList<StateStore.Put>();
+        puts.add(new StateStore.Put(Table.NODES, n.key(), Json.write(n)));
+        puts.addAll(puts(metering.onChange(n, now, labelsOf)));
+        writer.tell(new StoreWriter.Write(puts, null, 0));
     }
 
     <T> Behavior<T> onJobPhase(JobManager.JobPhase p, Instant now, Behavior<T> same) {
@@ -238,8 +255,7 @@ final class ManagerLedger {
 
     /** One document holds every status: a budget removed from the configuration leaves no stale row behind. */
     private void writeStatuses(List<BudgetStatus> statuses) {
-        var w = writer.get();
-        if (w != null) w.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.BUDGETS, STATUSES, Json.write(statuses))), null, 0));
+        if (writer != null) writer.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.BUDGETS, STATUSES, Json.write(statuses))), null, 0));
     }
 
     /** Whether an exceeded {@code block-scale-up} budget selects this job: the autoscaler adds no node for it. */
@@ -271,8 +287,7 @@ final class ManagerLedger {
     }
 
     private void write(List<LedgerEntry> entries) {
-        var w = writer.get();
-        if (entries.isEmpty() || w == null) return;
-        w.tell(new StoreWriter.Write(puts(entries), null, 0));
+        if (entries.isEmpty() || writer == null) return;
+        writer.tell(new StoreWriter.Write(puts(entries), null, 0));
     }
 }

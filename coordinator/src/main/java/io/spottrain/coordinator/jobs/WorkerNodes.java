@@ -3,8 +3,9 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.membership.NodeEnd;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeRegistry;
-import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.coordinator.membership.NodeState;
+import io.spottrain.coordinator.scheduling.GangScheduler;
+import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
@@ -156,9 +157,20 @@ final class WorkerNodes {
         return registry.byAddress(address);
     }
 
+    /**
+     * The free nodes in every job's order of preference ({@link GangScheduler#preferred}), unmodifiable: sorted once per change
+     * of the registry, then filtered per job (a scheduling round asks several times; 1,000 nodes were scanned and sorted each).
+     */
     List<NodeRecord> free() {
-        return registry.free();
+        if (freeVersion != registry.version() || freeSorted == null) {
+            freeSorted = List.copyOf(GangScheduler.preferred(registry.free()));
+            freeVersion = registry.version();
+        }
+        return freeSorted;
     }
+
+    private List<NodeRecord> freeSorted;
+    private long freeVersion = -1;
 
     /** How many live nodes each job holds, in one pass (a plan over every job must not scan every node per job). */
     Map<String, Long> assignedCounts() {

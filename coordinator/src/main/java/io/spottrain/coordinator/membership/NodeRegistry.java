@@ -26,9 +26,13 @@ public final class NodeRegistry {
         }
     };
 
+    /** Counts every change of the live nodes: a view derived from them (the free nodes, sorted) is reused while it is the same. */
+    private long version;
+
     public NodeRecord register(NodeInfo info, String address, Instant now) {
         var rec = new NodeRecord(info, NodeState.READY, null, address, now.toString(), null, null, null);
         live.put(info.nodeId(), rec);
+        version++;
         gone.remove(info.nodeId());
         return rec;
     }
@@ -72,6 +76,7 @@ public final class NodeRegistry {
     public Optional<NodeRecord> lost(String nodeId, String why, NodeEnd how, Instant now) {
         var r = live.remove(nodeId);
         if (r == null) return Optional.empty();
+        version++;
         var done = r.terminated(now.toString(), why, how);
         gone.put(nodeId, done);
         return Optional.of(done);
@@ -95,11 +100,18 @@ public final class NodeRegistry {
         return live.size();
     }
 
+    /** Changes with every change of a live node's record (registered, changed, gone). */
+    public long version() {
+        return version;
+    }
+
     private Optional<NodeRecord> update(String nodeId, UnaryOperator<NodeRecord> f) {
         var r = live.get(nodeId);
         if (r == null) return Optional.empty();
         var next = f.apply(r);
+        if (next.equals(r)) return Optional.empty();
         live.put(nodeId, next);
-        return next.equals(r) ? Optional.empty() : Optional.of(next);
+        version++;
+        return Optional.of(next);
     }
 }

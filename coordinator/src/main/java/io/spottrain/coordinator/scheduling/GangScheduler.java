@@ -6,6 +6,7 @@ import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -18,6 +19,16 @@ import java.util.Locale;
 public final class GangScheduler {
 
     private GangScheduler() {}
+
+    /**
+     * Spot first; then the tightest GPU fit (big machines stay free for big jobs: the fewest GPUs is the fewest spare GPUs for
+     * any job that fits, so the order is the same for every job); then price; then name.
+     */
+    private static final Comparator<NodeRecord> PREFERENCE = Comparator.<NodeRecord>comparingInt(n -> n.info().market() == NodeMarket.SPOT ? 0 : 1)
+            .thenComparingInt(n -> n.info().gpus())
+            .thenComparingDouble(n -> n.info().pricePerHour())
+            .thenComparingInt(n -> n.nodeId().length()) // node2 before node10
+            .thenComparing(NodeRecord::nodeId);
 
     public static Placement place(JobSpec job, List<NodeRecord> free) {
         return place(job, free, List.of());
@@ -71,7 +82,18 @@ public final class GangScheduler {
      * the prior dominates, two quiet pools differ only by their node-hours, and ranks would move between nodes for noise.)
      */
     public static List<NodeRecord> fitting(JobSpec job, List<NodeRecord> free, PoolRisks risks) {
-        return free.stream().filter(n -> fits(job.spec(), n, risks)).sorted(preference(job.spec().workers().gpusPerWorker())).toList();
+        return free.stream().filter(n -> fits(job.spec(), n, risks)).sorted(PREFERENCE).toList();
+    }
+
+    /**
+     * {@code free} in the order every job prefers nodes (the same for every job: fewest spare GPUs is the same order as
+     * fewest GPUs). A scheduling round sorts its free nodes once; each job's {@link #fitting} then filters a sorted list
+     * (a sort of sorted input is one pass) instead of sorting 1,000 nodes per job.
+     */
+    public static List<NodeRecord> preferred(Collection<NodeRecord> free) {
+        var out = new ArrayList<>(free);
+        out.sort(PREFERENCE);
+        return out;
     }
 
     public static boolean fits(JobSpec.Spec spec, NodeRecord n) {
@@ -146,15 +168,6 @@ public final class GangScheduler {
                         instanceType, interruptRisk, p.maxInterruptRisk());
             };
         }
-    }
-
-    /** Spot first; then the tightest GPU fit (big machines stay free for big jobs); then price; then name. */
-    private static Comparator<NodeRecord> preference(int gpusPerWorker) {
-        return Comparator.<NodeRecord>comparingInt(n -> n.info().market() == NodeMarket.SPOT ? 0 : 1)
-                .thenComparingInt(n -> n.info().gpus() - gpusPerWorker)
-                .thenComparingDouble(n -> n.info().pricePerHour())
-                .thenComparingInt(n -> n.nodeId().length()) // node2 before node10
-                .thenComparing(NodeRecord::nodeId);
     }
 
     private static String describe(JobSpec.Spec spec) {

@@ -191,11 +191,17 @@ public final class IgniteStateStore extends CountingStore {
 
     @Override
     public long next(String counter) {
-        return counters.invoke(counter, (entry, args) -> {
-            long v = (entry.exists() ? entry.getValue() : 0L) + 1;
+        return reserve(counter, 1);
+    }
+
+    @Override
+    public long reserve(String counter, int count) {
+        long last = counters.invoke(counter, (entry, args) -> {
+            long v = (entry.exists() ? entry.getValue() : 0L) + (Integer) args[0];
             entry.setValue(v);
             return v;
-        });
+        }, count);
+        return last - count + 1;
     }
 
     @Override

@@ -58,6 +58,11 @@ public final class InMemoryStateStore extends CountingStore {
     }
 
     @Override
+    public synchronized long reserve(String counter, int count) {
+        return counters.merge(counter, (long) count, Long::sum) - count + 1;
+    }
+
+    @Override
     public long current(String counter) {
         return counters.getOrDefault(counter, 0L);
     }

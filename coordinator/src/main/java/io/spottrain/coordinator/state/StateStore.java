@@ -56,6 +56,12 @@ public interface StateStore extends AutoCloseable {
     /** Increments a named counter and returns the new value (durable, never reused: job ids). */
     long next(String counter);
 
+    /**
+     * Adds {@code count} to a named counter in one durable write and returns the first of the {@code count} values it
+     * reserved (the caller hands them out itself; none is ever returned again, used or not).
+     */
+    long reserve(String counter, int count);
+
     Stats stats();
 
     /** Node ids of the control nodes whose stores are in this node's store topology now (a store without one: empty). */

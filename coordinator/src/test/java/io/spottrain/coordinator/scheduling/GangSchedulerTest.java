@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.spottrain.coordinator.membership.NodeEnd;
+import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeRegistry;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecParser;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +51,27 @@ class GangSchedulerTest {
         NodeRegistry r = fleet();
         r.register(node("node5", NodeMarket.SPOT, "g5.xlarge", 1, 0.30), "a5", Instant.EPOCH);
         assertEquals(List.of("node5", "node2"), GangScheduler.place(job("{min: 2}", "{}"), r.free()).nodeIds());
+    }
+
+    @Test
+    void theOrderOfPreferenceIsTheSameForEveryJobSoOneSortServesARound() throws Exception {
+        var r = fleet();
+        r.register(node("node6", NodeMarket.SPOT, "g5.12xlarge", 4, 4.1), "a6", Instant.EPOCH);
+        r.register(node("node7", NodeMarket.ON_DEMAND, "g5.12xlarge", 4, 5.7), "a7", Instant.EPOCH);
+        r.register(node("node8", NodeMarket.SPOT, "g5.xlarge", 1, 0.30), "a8", Instant.EPOCH);
+        var nodes = r.free();
+        var sorted = GangScheduler.preferred(nodes);
+        for (String workers : List.of("{min: 1, max: 8}", "{min: 1, max: 8, gpusPerWorker: 4}", "{min: 1, max: 8, gpusPerWorker: 8}")) {
+            for (String placement : List.of("{}", "{market: spot-with-fallback}", "{market: on-demand}")) {
+                var spec = job(workers, placement);
+                var reversed = new ArrayList<>(nodes);
+                Collections.reverse(reversed);
+                assertEquals(GangScheduler.fitting(spec, reversed), GangScheduler.fitting(spec, sorted), workers + " " + placement);
+                assertEquals(GangScheduler.place(spec, reversed).nodeIds(), GangScheduler.place(spec, sorted).nodeIds(), workers + " " + placement);
+            }
+        }
+        // and in that order: spot, tightest fit, cheapest, lowest number
+        assertEquals(List.of("node8", "node2", "node10", "node6", "node4", "node3", "node7"), sorted.stream().map(NodeRecord::nodeId).toList());
     }
 
     @Test

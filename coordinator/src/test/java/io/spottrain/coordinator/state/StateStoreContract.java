@@ -68,6 +68,8 @@ abstract class StateStoreContract {
         store.write(List.of(put(Table.JOBS, "kept-1", "{\"kept\":true}"), put(Table.NODES, "node1@t", "{}")));
         try (StateStore again = reopen(store)) {
             assertEquals(3, again.next("jobs"), "a counter never repeats");
+            assertEquals(4, again.reserve("jobs", 10), "a reservation starts after the last value");
+            assertEquals(14, again.next("jobs"), "and its 10 values are never handed out again");
             assertEquals("{\"kept\":true}", again.get(Table.JOBS, "kept-1").orElseThrow(), "an acknowledged write survives the restart");
             assertEquals(Set.of("{}"), Set.copyOf(again.values(Table.NODES)));
         }

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 /**
  * The coordinator under load: one real coordinator process (Ignite store), simulated agents on a
  * few host JVMs speaking the real wire protocol, {@code jobs} jobs of 1-8 workers whose simulated
- * ranks report progress every step; while they run, a reader thread measures API GETs, one host
+ * ranks step at a steady rate (rank 0 reports progress every step, as real agents do); while they run, a reader thread measures API GETs, one host
  * JVM is killed (its agents are lost through membership) and one idle agent hangs (found by its
  * own heartbeat). Prints what a user of the control plane feels: scheduling latency, API latency,
  * store writes, detection times, heap. {@link #run} kills everything it started, also on failure.
@@ -36,14 +36,23 @@ import java.util.function.Consumer;
 public final class ScaleBench {
 
     /** What to run. */
-    public record Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say) {}
+    /**
+     * {@code hostNice}: the host JVMs' niceness (0: none). The simulated fleet stands in for 1,000 machines with CPUs of their
+     * own; on one small machine it would otherwise take the coordinator's CPU and measure the box, not the coordinator.
+     */
+    public record Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say, int hostNice) {
+        public Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say) {
+            this(agents, jobs, hosts, stepsPerSecond, steps, dir, say, 0);
+        }
+    }
 
     /** What was measured. */
     public record Result(int agents, int jobs, int hosts, double wallSeconds, Map<String, Integer> outcomes, List<String> failures,
             int reachedRunning,
             double schedulingMsP50, double schedulingMsP99, Map<String, double[]> schedulingPhasesMs, long apiGets, double apiGetMsP50, double apiGetMsP99, double apiListMsP99,
             double storeWritesPerSec, double storeBytesPerSec, double storeWriteMsMean, List<Double> storeBytesPerSecWindows, int killedHostAgents,
-            double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb) {}
+            double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb,
+            int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts) {}
 
     private final Options o;
     private final List<Process> hosts = new ArrayList<>();
@@ -69,13 +78,17 @@ public final class ScaleBench {
                 JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), List.of("--no-s3", "--no-replacements"));
         api = LocalCluster.client(o.dir(), cluster.apiUrl());
         int perHost = (o.agents() + o.hosts() - 1) / o.hosts();
+        int started = 0;
         for (int h = 1; h <= o.hosts(); h++) {
             int count = Math.min(perHost, o.agents() - perHost * (h - 1));
             // the last host hangs one of its agents 3 s after it starts, while all are idle (jobs come once all registered)
             boolean hanger = h == o.hosts();
             startHost("sim" + h, count, hanger ? Duration.ofSeconds(3) : null);
+            started += count;
+            // one host at a time, as machines boot: 4 JVMs starting 250 agents each at once on 2 cores stalled them past the
+            // failure detector's pause, and the leader downed whole hosts before a job was submitted
+            awaitLive(started, Duration.ofSeconds(60 + count / 5));
         }
-        awaitLive(o.agents(), Duration.ofSeconds(60 + o.agents() / 10));
         o.say().accept(o.agents() + " agents registered on " + o.hosts() + " host JVMs");
 
         var reads = new Reader(api);
@@ -85,11 +98,17 @@ public final class ScaleBench {
         long s0 = System.nanoTime();
         var windows = new ArrayList<Double>();
 
+        double coordinatorCpu0 = cpuSeconds(cluster.coordinatorPid());
+        double hostsCpu0 = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum();
         var ids = submitJobs();
         reads.jobs.addAll(ids);
         reader.start();
         o.say().accept(ids.size() + " jobs submitted");
         awaitAll(ids, j -> !j.path("startedAt").isNull() || terminal(j), Duration.ofSeconds(60 + o.jobs()));
+        // where the CPU went while the jobs were submitted and started (2 cores shared by the coordinator and the hosts)
+        double burst = (System.nanoTime() - s0) / 1e9;
+        double coordinatorCpu = cpuSeconds(cluster.coordinatorPid()) - coordinatorCpu0;
+        double hostsCpu = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum() - hostsCpu0;
 
         // lose a host JVM (kill -9) while the jobs run: its agents go with it
         Process victim = hosts.get(0);
@@ -143,7 +162,8 @@ public final class ScaleBench {
                 round((double) (statsEnd.path("store").path("writeMillis").asLong() - stats0.path("store").path("writeMillis").asLong())
                         / Math.max(1, statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()), 2), windows,
                 victimNodes.size(), round(detect, 2), hung < 0 ? 0 : 1, round(hung, 2),
-                heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20);
+                heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20, o.hostNice(), round(burst, 1),
+                round(coordinatorCpu, 1), round(hostsCpu, 1));
     }
 
     /** Where the first generation's time went: admit and place, rendezvous, every rank started (from the job's events). */
@@ -169,6 +189,11 @@ public final class ScaleBench {
         return out;
     }
 
+    /** CPU seconds a process used so far (0 where the platform does not say). */
+    private static double cpuSeconds(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(d -> d.toMillis() / 1000.0).orElse(0.0);
+    }
+
     private void startHost(String prefix, int count, Duration hangAfter) throws IOException {
         Path tls = o.dir().resolve("sim-hosts").resolve(prefix).resolve("tls");
         ClusterPki.ensure(o.dir()).issue(prefix, tls);
@@ -180,7 +205,10 @@ public final class ScaleBench {
         flags.add("-Xmx" + Math.max(256, count) + "m");
         Path log = o.dir().resolve("logs").resolve(prefix + ".log");
         Files.createDirectories(log.getParent());
-        var pb = new ProcessBuilder(JavaCommand.current(flags).argv(args)).redirectErrorStream(true)
+        var argv = new ArrayList<String>();
+        if (o.hostNice() > 0) argv.addAll(List.of("nice", "-n", Integer.toString(o.hostNice())));
+        argv.addAll(JavaCommand.current(flags).argv(args));
+        var pb = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         hosts.add(pb.start());
     }
@@ -349,11 +377,13 @@ public final class ScaleBench {
                   lost host: %d agents gone from the live registry %.2f s after kill -9
                   hung agent: found by its silent heartbeat %.2f s after it hung
                   coordinator heap: %d MiB used of %d MiB
+                  CPU while the jobs were submitted and started (%.1f s of wall, 2 x that on 2 cores): coordinator %.1f s, host JVMs %.1f s%s
                 """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
                 r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
                 r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()), r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.apiListMsP99(), r.storeWritesPerSec(),
                 r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
-                r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb());
+                r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb(), r.burstSeconds(), r.burstCpuSecondsCoordinator(), r.burstCpuSecondsHosts(),
+                r.hostNice() > 0 ? " (hosts at nice " + r.hostNice() + ")" : "");
     }
 
     private static String phasesText(Map<String, double[]> phases) {

@@ -127,8 +127,10 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
         if (rank == null || rank.stalled) return this;
         var s = rank.start;
         rank.step++;
-        report(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
-                1e9 / stepTime.toNanos(), rank.total));
+        if (s.rank() == 0) { // as the real agent: only rank 0's progress goes to the coordinator
+            report(new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
+                    1e9 / stepTime.toNanos(), rank.total));
+        }
         if (rank.step % rank.interval == 0) checkpoint(rank.step, "interval");
         if (rank.step >= rank.total) {
             report(new AgentProtocol.RankDone(s.jobId(), s.generation(), s.rank(), node.nodeId(), rank.step, 1.0 / rank.step,
