@@ -139,7 +139,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private ActorRef<StoreWriter.Command> historyWriter;
     private StateStore.Fence fence;
     private final ActorRef<AgentProtocol.Report> reports;
-    private final WorkerNodes nodes = new WorkerNodes(this::persist);
+    /** Every change of a node's record is stored (the node history) and metered, through the ledger's writer. */
+    private final WorkerNodes nodes = new WorkerNodes(this::onNodeChanged);
     private final Map<String, ActorRef<JobMaster.Command>> masters = new HashMap<>();
     /** The specs of the jobs in progress (for growth offers). */
     private final Map<String, Job> jobs = new HashMap<>();
@@ -170,7 +171,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.ledger = new ManagerLedger(ctx, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
                 preemption::requeueable, store, blocking, settings.budgetsFile());
-        capacity.holdBy(ledger::holdReason, ManagerCapacity.quotas(ctx, settings.quotasFile()));
+        capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
@@ -225,8 +226,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Resized.class, r -> capacity.onResized(r, this))
                 .onMessage(ScaleUp.class, u -> {
                     capacity.launchesFor(u, canReplace()).forEach(r -> replacements.request(r, nodes::lastKnown, this));
-                    schedule(true);
-                    return this;
+                    return scheduled();
                 })
                 .onMessage(Reported.class, m -> agents.onReport(m.report()))
                 .onMessage(Membership.class, m -> agents.onMembership(m.event()))
@@ -237,10 +237,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                     release(r.jobId(), r.nodeIds());
                     return this;
                 })
-                .onMessage(SuspectNodes.class, m -> {
-                    m.nodeIds().forEach(nodes::unreachable);
-                    return this;
-                })
+                .onMessage(SuspectNodes.class, agents::onSuspect)
                 .onMessage(RequestReplacement.class, r -> replacements.request(r, nodes::lastKnown, this))
                 .onMessage(Replacements.Launched.class, l -> replacements.onLaunched(l, masters::get, this))
                 .onMessage(Replacements.Retry.class, r -> replacements.retry(r))
@@ -251,15 +248,14 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(JobEnded.class, this::onJobEnded)
                 .onMessage(OfferCapacity.class, m -> {
                     if (m.declinedBy() != null) capacity.declined(m.declinedBy(), now());
-                    schedule(true);
-                    return this;
+                    return scheduled();
                 })
                 .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
-                .onMessage(ExpectedNodesTimedOut.class, this::onExpectedNodesTimedOut)
+                .onMessage(ExpectedNodesTimedOut.class, t -> agents.onExpectedGone(settings.reattachGrace(), now()))
                 .onMessage(JobPhase.class, p -> ledger.onJobPhase(p, now(), this))
                 .onMessage(ManagerPreemption.Requeueable.class, r -> preemption.onRequeueable(r, () -> schedule(false), this))
                 .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, this))
-                .onMessage(ManagerLedger.Tick.class, t -> ledger.onTick(now(), this))
+                .onMessage(ManagerLedger.Tick.class, this::onLedgerTick)
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
                 .onSignal(PostStop.class, s -> ledger.flush(fence, now(), this))
@@ -356,23 +352,26 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return masters.entrySet().stream().filter(e -> e.getValue().equals(ref)).map(Map.Entry::getKey).findFirst().orElse(null);
     }
 
-    // ---- agents ----
-
-    private Behavior<Command> onExpectedNodesTimedOut(ExpectedNodesTimedOut t) {
-        nodes.expectedGone(now(), "did not register with the new job manager within " + settings.reattachGrace().toSeconds() + "s");
-        return this;
-    }
-
     // ---- placement ----
 
     private Behavior<Command> onWantsNodes(WantsNodes w) {
         queue.add(w);
-        schedule();
-        return this;
+        return scheduled();
     }
 
     void schedule() {
         schedule(true);
+    }
+
+    private Behavior<Command> scheduled() {
+        schedule(true);
+        return this;
+    }
+
+    /** Every ledger tick: the ledger's (open segments, budgets), and the quotas file read again if it changed. */
+    private Behavior<Command> onLedgerTick(ManagerLedger.Tick t) {
+        if (capacity.pollQuotas()) schedule();
+        return ledger.onTick(now(), this);
     }
 
     /** {@link ManagerCapacity#schedule}: places waiting jobs; with {@code offer} the rest is offered to running jobs. */
@@ -390,7 +389,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return replacements.launcher() != null;
     }
 
-    private void persist(NodeRecord n) {
+    private void onNodeChanged(NodeRecord n) {
         ledger.onChange(n, now());
     }
 

@@ -3,6 +3,8 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -51,6 +53,18 @@ final class ManagerAgents {
     }
 
     /** The API asks for a rank's output: the node's agent answers the API itself; for a node that is not live, the answer is here. */
+    /** The nodes a new job manager expected (alive at the hand-over) that did not register within {@code grace} are gone. */
+    Behavior<JobManager.Command> onExpectedGone(Duration grace, Instant now) {
+        nodes.expectedGone(now, "did not register with the new job manager within " + grace.toSeconds() + "s");
+        return manager;
+    }
+
+    /** A job's ranks saw these nodes' collectives fail: nothing new is placed on them until they are heard from again. */
+    Behavior<JobManager.Command> onSuspect(JobManager.SuspectNodes m) {
+        m.nodeIds().forEach(nodes::unreachable);
+        return manager;
+    }
+
     Behavior<JobManager.Command> onTailRankLog(JobManager.TailRankLog t) {
         var agent = nodes.agent(t.nodeId());
         var r = t.request();

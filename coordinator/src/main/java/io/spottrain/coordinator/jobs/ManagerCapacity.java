@@ -3,11 +3,10 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.TeamQuotas;
+import io.spottrain.coordinator.settings.WatchedFile;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +22,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.slf4j.Logger;
 
 /**
  * The job manager's free capacity for running jobs: offers to jobs below their max
@@ -43,6 +42,8 @@ final class ManagerCapacity {
 
     /** Why a waiting job must not be placed now (null: it may): a budget holds it (a team's quota is the queue's, TeamQuotas). */
     private Function<String, String> holdReason = id -> null;
+    private WatchedFile<TeamQuotas> quotasFile;
+    private Logger log;
 
     ManagerCapacity(WorkerNodes nodes, PlacementQueue queue, Map<String, Job> jobs, Map<String, ActorRef<JobMaster.Command>> masters,
             Supplier<Instant> clock) {
@@ -63,10 +64,35 @@ final class ManagerCapacity {
         return queue.requests().stream().allMatch(w -> holdReason.apply(w.jobId()) != null || byQuota.contains(w.jobId()));
     }
 
-    /** What holds waiting jobs back: the budgets, and the teams' quotas (set once, after the ledger is made). */
-    void holdBy(Function<String, String> reason, TeamQuotas quotas) {
+    /**
+     * What holds waiting jobs back: the budgets ({@code reason}), and the teams' quotas from {@code file} (none when it is
+     * blank), read again whenever it changes ({@link #pollQuotas}). Set once, after the ledger is made.
+     */
+    void holdBy(Function<String, String> reason, String file, Logger log) {
         this.holdReason = reason;
-        queue.quotas(quotas);
+        this.log = log;
+        if (file != null && !file.isBlank()) {
+            quotasFile = new WatchedFile<>(Path.of(file), TeamQuotas::parse);
+            pollQuotas();
+        }
+    }
+
+    /**
+     * Reads the quotas file again if it changed since the last look: a version that can be used replaces the quotas in force
+     * (returns true: the waiting jobs are to be placed again); one that cannot is logged and changes nothing.
+     */
+    boolean pollQuotas() {
+        if (quotasFile == null) return false;
+        var change = quotasFile.poll();
+        if (change instanceof WatchedFile.Changed<TeamQuotas> c) {
+            queue.quotas(c.value());
+            log.info("{} team quota(s) from {}", c.value().quotas().size(), quotasFile.path());
+            return true;
+        }
+        if (change instanceof WatchedFile.Refused<TeamQuotas> r) {
+            log.error(queue.quotas().isEmpty() ? "no quotas: {}" : "the team quotas in force stay: {}", r.why());
+        }
+        return false;
     }
 
 
@@ -109,19 +135,6 @@ final class ManagerCapacity {
                 assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n)));
             }
             master.tell(new JobMaster.Placed(assigned));
-        }
-    }
-
-    /** The teams' quotas from {@code file} (none when it is blank; a file that cannot be used is logged and none apply). */
-    static TeamQuotas quotas(ActorContext<?> ctx, String file) {
-        if (file == null || file.isBlank()) return TeamQuotas.NONE;
-        try {
-            var q = TeamQuotas.parse(file, Files.readString(Path.of(file)));
-            ctx.getLog().info("{} team quota(s) from {}", q.quotas().size(), file);
-            return q;
-        } catch (IOException | TeamQuotas.QuotasException e) {
-            ctx.getLog().error("no quotas: {} cannot be used: {}", file, e.getMessage());
-            return TeamQuotas.NONE;
         }
     }
 

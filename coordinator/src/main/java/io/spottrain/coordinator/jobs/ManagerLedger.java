@@ -7,14 +7,13 @@ import io.spottrain.coordinator.cost.CostReport;
 import io.spottrain.coordinator.cost.LedgerEntry;
 import io.spottrain.coordinator.cost.Metering;
 import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.settings.WatchedFile;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.PriorityClass;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -59,7 +59,7 @@ final class ManagerLedger {
     enum Tick implements JobManager.Command { INSTANCE }
 
     /** The budgets as the stored ledger has them now (or why they could not be checked). */
-    record BudgetsChecked(List<BudgetStatus> statuses, Throwable error) implements JobManager.Command {}
+    record BudgetsChecked(List<Budget> checked, List<BudgetStatus> statuses, Throwable error) implements JobManager.Command {}
 
     private final ActorContext<JobManager.Command> ctx;
     private final Metering metering = new Metering();
@@ -73,7 +73,9 @@ final class ManagerLedger {
     private final Supplier<Map<String, ActorRef<JobMaster.Command>>> live;
     private final StateStore store;
     private final Executor blocking;
-    private final List<Budget> budgets;
+    /** The budgets in force; the file they come from is read again at every tick when it changed. */
+    private List<Budget> budgets = List.of();
+    private final WatchedFile<List<Budget>> budgetsFile;
     private final Map<String, Boolean> exceeded = new HashMap<>();
     private final Set<String> blockingBudgets = new HashSet<>();
     private final Set<String> stoppingBudgets = new HashSet<>();
@@ -89,18 +91,28 @@ final class ManagerLedger {
         this.live = live;
         this.store = store;
         this.blocking = blocking;
-        this.budgets = budgets(ctx, budgetsFile);
+        this.budgetsFile = budgetsFile == null || budgetsFile.isBlank() ? null : new WatchedFile<>(Path.of(budgetsFile), Budgets::parse);
+        pollBudgets();
     }
 
-    private static List<Budget> budgets(ActorContext<JobManager.Command> ctx, String file) {
-        if (file == null || file.isBlank()) return List.of();
-        try {
-            var b = Budgets.parse(file, Files.readString(Path.of(file)));
-            ctx.getLog().info("{} budget(s) from {}, checked every {} s", b.size(), file, TICK.toSeconds());
-            return b;
-        } catch (IOException | Budgets.BudgetsException e) {
-            ctx.getLog().error("no budgets: {} cannot be used: {}", file, e.getMessage());
-            return List.of();
+    /**
+     * Reads the budgets file again if it changed: a version that can be used is in force from now on (a budget no longer in
+     * it stops holding and blocking at once; the others are checked again at this tick); one that cannot is logged and
+     * changes nothing.
+     */
+    private void pollBudgets() {
+        if (budgetsFile == null) return;
+        var change = budgetsFile.poll();
+        if (change instanceof WatchedFile.Refused<List<Budget>> r) {
+            ctx.getLog().error(budgets.isEmpty() ? "no budgets: {}" : "the budgets in force stay: {}", r.why());
+        } else if (change instanceof WatchedFile.Changed<List<Budget>> c) {
+            budgets = c.value();
+            ctx.getLog().info("{} budget(s) from {}, checked every {} s", budgets.size(), budgetsFile.path(), TICK.toSeconds());
+            var names = budgets.stream().map(Budget::name).collect(Collectors.toSet());
+            exceeded.keySet().retainAll(names);
+            blockingBudgets.retainAll(names);
+            if (stoppingBudgets.retainAll(names)) ctx.getSelf().tell(new JobManager.OfferCapacity(null)); // the jobs it held may run
+            if (budgets.isEmpty()) writeStatuses(List.of());
         }
     }
 
@@ -181,11 +193,13 @@ final class ManagerLedger {
 
     <T> Behavior<T> onTick(Instant now, Behavior<T> same) {
         write(metering.refresh(now));
+        pollBudgets();
         if (budgets.isEmpty() || checking) return same;
         checking = true;
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> BudgetStatus.check(budgets,
+        var checked = budgets;
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> BudgetStatus.check(checked,
                 store.values(Table.LEDGER).stream().map(j -> JobDocument.readValue(j, LedgerEntry.class)).toList(), now, CostReport.FRESH), blocking),
-                BudgetsChecked::new);
+                (statuses, error) -> new BudgetsChecked(checked, statuses, error));
         return same;
     }
 
@@ -195,6 +209,7 @@ final class ManagerLedger {
             ctx.getLog().warn("budgets not checked: {}", Causes.root(c.error()));
             return same;
         }
+        if (c.checked() != budgets) return same; // the file changed while they were checked: the next tick checks the new ones
         for (int i = 0; i < c.statuses().size(); i++) {
             BudgetStatus s = c.statuses().get(i);
             Boolean was = exceeded.put(s.name(), s.exceeded());

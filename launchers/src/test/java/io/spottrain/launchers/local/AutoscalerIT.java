@@ -136,6 +136,19 @@ class AutoscalerIT {
                     held.path("pendingReason").asText());
             await("the autoscaler counts " + gang + " apart", () -> status(cluster).contains("their team's quota holds 1 waiting job(s) ["
                     + gang + "]"), cluster);
+            // the operator edits the file while the cluster runs: team small's quota raised to 2 GPUs, the budget removed (an
+            // empty list: a file without `budgets:` is refused and the budgets in force stay); both apply at the next ledger tick
+            // (15 s), no restart
+            Files.writeString(config, POLICY + """
+                    budgets: []
+                    quotas:
+                      - {team: small, maxGpus: 2}
+                    """);
+            cluster.awaitJob(gang, j -> !j.path("pendingReason").asText().startsWith("held: "), Duration.ofSeconds(40));
+            await("the removed budget's status gone", () -> cluster.api.get("/api/v1/cost/budgets").isEmpty(), cluster);
+            String log = cluster.log("control1");
+            assertTrue(log.indexOf("1 team quota(s) from " + config) != log.lastIndexOf("1 team quota(s) from " + config),
+                    "the quotas read again are logged");
             cluster.api.post("/api/v1/jobs/" + gang + "/cancel", "{}", "application/json");
             cluster.api.post("/api/v1/jobs/" + first + "/cancel", "{}", "application/json");
             cluster.awaitJob(second, j -> j.path("state").asText().equals("RUNNING"), Duration.ofSeconds(60)); // a free node still serves it
