@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.spottrain.coordinator.jobs.JobManager;
+import io.spottrain.coordinator.metrics.ControlMetrics;
 import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.security.Access;
@@ -123,7 +124,7 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/cost/budgets", costRoutes::budgets, Role.VIEWER);
             config.routes.get("/api/v1/cost/daily", costRoutes::daily, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
-            config.routes.get("/metrics", new MetricsRoutes(reads)::scrape, Role.VIEWER);
+            config.routes.get("/metrics", new MetricsRoutes(reads, ControlMetrics.get(system))::scrape, Role.VIEWER);
             config.routes.get("/api/v1/autoscaler", ctx -> {
                 try {
                     json(ctx, 200, asks.autoscaler());

@@ -102,6 +102,12 @@ public final class JobReads {
 
     /** Every job, in submission order, as summaries. */
     public List<JobSummary> jobs() {
+        var now = clock.instant();
+        return documents().stream().map(d -> JobSummary.of(d, now)).toList();
+    }
+
+    /** Every job's document with its progress, in submission order: one read of each table (a scrape needs no second read per job). */
+    public List<JobDocument> documents() {
         var progress = new HashMap<String, JobProgress>();
         for (String json : store.values(Table.PROGRESS)) {
             var p = JobDocument.readValue(json, JobProgress.class);
@@ -113,8 +119,7 @@ public final class JobReads {
             docs.add(d.withProgress(progress.get(d.id())));
         }
         docs.sort(Comparator.comparing(JobDocument::submittedAt).thenComparing(JobDocument::id));
-        var now = clock.instant();
-        return docs.stream().map(d -> JobSummary.of(d, now)).toList();
+        return docs;
     }
 
     /** Events {@code after}+1 .. up to {@code limit} of them ({@code after} -1: from the first). */

@@ -36,7 +36,7 @@ final class MetricsRoutes {
     static final double[] SECONDS_BUCKETS = {0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600};
 
     private final JobReads reads;
-    private final PrometheusMeterRegistry registry = ControlMetrics.registry();
+    private final PrometheusMeterRegistry registry;
     private final MultiGauge jobsByState;
     private final MultiGauge nodes;
     private final MultiGauge burn;
@@ -55,7 +55,8 @@ final class MetricsRoutes {
     /** Ended jobs whose every recovery was counted: never read again. */
     private final Set<String> done = new HashSet<>();
 
-    MetricsRoutes(JobReads reads) {
+    MetricsRoutes(JobReads reads, ControlMetrics metrics) {
+        this.registry = metrics.registry();
         this.reads = reads;
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -107,12 +108,11 @@ final class MetricsRoutes {
         var bSteps = new ArrayList<MultiGauge.Row<?>>();
         var bBytes = new ArrayList<MultiGauge.Row<?>>();
         var costs = new ArrayList<MultiGauge.Row<?>>();
-        for (var summary : reads.jobs()) {
+        var now = reads.now();
+        for (JobDocument d : reads.documents()) { // one read of the jobs per scrape
+            var summary = JobSummary.of(d, now);
             byState.merge(summary.state(), 1, Integer::sum);
-            if (done.contains(summary.id())) continue;
-            var doc = reads.document(summary.id());
-            if (doc.isEmpty()) continue;
-            JobDocument d = doc.get();
+            if (done.contains(d.id())) continue;
             boolean ended = d.state().terminal();
             if (!ended) {
                 // job_id, not job: Prometheus gives every series its scrape job's name as the label job

@@ -8,18 +8,23 @@ import java.util.Deque;
 final class CheckpointWindows {
     static final int SIZE = 512;
 
+    private final ControlMetrics metrics;
     private final Deque<Double> stall = new ArrayDeque<>();
     private final Deque<Double> persist = new ArrayDeque<>();
     private final Deque<Double> upload = new ArrayDeque<>();
 
+    CheckpointWindows(ControlMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     void checkpoint(double stallMs, double persistMs) {
-        ControlMetrics.checkpoint(stallMs, persistMs);
+        metrics.checkpoint(stallMs, persistMs);
         add(stall, stallMs);
         add(persist, persistMs);
     }
 
     void upload(double millis) {
-        ControlMetrics.upload(millis);
+        metrics.upload(millis);
         add(upload, millis);
     }
 

@@ -90,6 +90,10 @@ final class JobHandlers {
         return deps.clock().instant().truncatedTo(ChronoUnit.MILLIS);
     }
 
+    ControlMetrics metrics() {
+        return ControlMetrics.get(ctx.getSystem());
+    }
+
     Behavior<JobMaster.Command> start(boolean restored, Supplier<Behavior<JobMaster.Command>> behaviour) {
         this.behaviour = behaviour;
         timers.startTimerWithFixedDelay(JobMaster.Tick.FLUSH, deps.settings().progressFlushInterval());
@@ -311,7 +315,7 @@ final class JobHandlers {
                     + (next.elastic().resumeStep() > 0 ? " from step " + next.elastic().resumeStep() : ""), at)
                     .withElastic(e -> e.resumed(at, worldSize));
             log.info("job {} generation {} running with {} ranks", next.id(), next.generation(), next.worldSize());
-            if (next.generation() == 1) ControlMetrics.scheduled(Duration.between(Instant.parse(next.submittedAt()), at).toMillis() / 1000.0);
+            if (next.generation() == 1) metrics().scheduled(Duration.between(Instant.parse(next.submittedAt()), at).toMillis() / 1000.0);
         }
         return done(next);
     }

@@ -12,12 +12,13 @@ import org.apache.pekko.actor.typed.Behavior;
  */
 final class JobTraining {
     private final JobHandlers h;
-    private final CheckpointWindows windows = new CheckpointWindows();
+    private final CheckpointWindows windows;
     /** The newest series slot written per ring ({@link ProgressSeries}); after a hand-over the current slot is written again. */
     private final long[] seriesWritten = {-1, -1};
 
     JobTraining(JobHandlers h) {
         this.h = h;
+        this.windows = new CheckpointWindows(h.metrics());
     }
 
     Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {

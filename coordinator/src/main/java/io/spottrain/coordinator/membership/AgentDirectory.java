@@ -80,8 +80,11 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
     /** The node each registered agent heartbeats as (its GPU series are dropped when it goes). */
     private final Map<ActorRef<AgentProtocol.Command>, String> nodeOf = new HashMap<>();
 
+    private final ControlMetrics metrics;
+
     private AgentDirectory(ActorContext<Command> ctx, ActorRef<AgentProtocol.Report> reports, ActorRef<Event> listener, Settings settings) {
         super(ctx);
+        this.metrics = ControlMetrics.get(ctx.getSystem());
         this.reports = reports;
         this.listener = listener;
         this.settings = settings;
@@ -108,7 +111,7 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
                 .onMessage(Reachability.class, this::onReachability)
                 .onMessageEquals(Sweep.INSTANCE, this::onSweep)
                 .onSignal(PostStop.class, s -> {
-                    ControlMetrics.gpuClear(); // the job manager moved: its GPU series must not stay frozen here
+                    metrics.gpuClear(); // the job manager moved: its GPU series must not stay frozen here
                     return this;
                 })
                 .build();
@@ -137,7 +140,7 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
             lastHeard.put(agent, Instant.now());
             // only a registered agent's GPUs count (one that was silent registers again first)
             nodeOf.put(agent, b.heartbeat().nodeId());
-            ControlMetrics.gpus(b.heartbeat().nodeId(), b.heartbeat().gpus(), Instant.now());
+            metrics.gpus(b.heartbeat().nodeId(), b.heartbeat().gpus(), Instant.now());
         }
         return this;
     }
@@ -154,13 +157,13 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
                 listener.tell(new AgentSilent(agent, quiet));
             }
         }
-        ControlMetrics.gpuSweep(now);
+        metrics.gpuSweep(now);
         return this;
     }
 
     private void forgetGpus(ActorRef<AgentProtocol.Command> agent) {
         String node = nodeOf.remove(agent);
-        if (node != null) ControlMetrics.gpuForget(node);
+        if (node != null) metrics.gpuForget(node);
     }
 
     private Behavior<Command> onTerminated(Terminated t) {

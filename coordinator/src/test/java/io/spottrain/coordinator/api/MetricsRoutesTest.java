@@ -9,6 +9,7 @@ import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobState;
 import io.spottrain.coordinator.jobs.Preemption;
 import io.spottrain.coordinator.jobs.RecoveryKind;
+import io.spottrain.coordinator.metrics.ControlMetrics;
 import io.spottrain.coordinator.state.InMemoryStateStore;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
@@ -38,7 +39,7 @@ class MetricsRoutesTest {
         var notice = new Preemption("node1", RecoveryKind.NOTICE, 600, 0.1, null, null, T0.plusSeconds(60).toString());
         Job job = Job.submitted("m-1", spec, T0).withElastic(e -> new Elastic(Set.of(), Map.of(), null, null, 0, List.of(kill, notice), 0));
         store.write(List.of(new StateStore.Put(Table.JOBS, job.id(), JobDocument.of(job).toJson())));
-        var metrics = new MetricsRoutes(new JobReads(store, Clock.fixed(T0.plusSeconds(120), ZoneOffset.UTC)));
+        var metrics = new MetricsRoutes(new JobReads(store, Clock.fixed(T0.plusSeconds(120), ZoneOffset.UTC)), ControlMetrics.standalone());
 
         String first = metrics.text();
         metrics.text();
