@@ -43,6 +43,9 @@ final class SubmitCommand implements Callable<Integer> {
         ApiClient api = cluster.client();
         JsonNode job = api.post("/api/v1/jobs", yaml, "application/yaml");
         String id = job.path("id").asText();
+        for (JsonNode e : job.path("events")) { // what the control plane advises at submit time (the job is accepted all the same)
+            if (e.path("type").asText().equals("WARNING")) System.err.println("warning: " + e.path("message").asText());
+        }
         if (!await) {
             if (output.json()) System.out.println(Json.pretty(job));
             else System.out.println("submitted job " + id + " (" + job.path("state").asText() + "); follow it with ./spottrain status " + id);

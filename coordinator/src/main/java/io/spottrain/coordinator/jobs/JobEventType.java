@@ -38,7 +38,9 @@ public enum JobEventType {
     /** Free nodes fit a running job below its target, but growing would cost more training time than it saves. */
     GROWTH_SKIPPED,
     WAITING,
-    CONTROL_HANDOVER;
+    CONTROL_HANDOVER,
+    /** Something about the spec that will likely keep the job waiting, said at submit time (it is accepted all the same). */
+    WARNING;
 
     /** The event that records a change to {@code state}. */
     public static JobEventType of(JobState state) {

@@ -5,6 +5,7 @@ import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.Admission;
+import io.spottrain.coordinator.scheduling.RiskAdvice;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
@@ -274,7 +275,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             return this;
         }
         Instant at = now();
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, jobIds, m.spec(), m.by(), at, fence), blocking),
+        String warning = RiskAdvice.atSubmit(m.spec(), nodes.risks(at)).orElse(null);
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, jobIds, m.spec(), m.by(), at, warning, fence),
+                blocking),
                 (job, e) -> new SubmitStored(job, e, m.replyTo()));
         return this;
     }

@@ -26,9 +26,10 @@ final class JobStore {
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
     /** Stores a new job (its spec, first event and document, fenced) and returns it with its id: {@code <name>-<n>-<incarnation>}. */
-    static Job submit(StateStore store, JobIds ids, JobSpec spec, String by, Instant at, StateStore.Fence fence) {
+    static Job submit(StateStore store, JobIds ids, JobSpec spec, String by, Instant at, String warning, StateStore.Fence fence) {
         String id = ids.next(spec.metadata().name());
         Job job = Job.submitted(id, spec, at, by);
+        if (warning != null) job = job.withEvent(JobEventType.WARNING, null, -1, warning, at);
         var puts = new ArrayList<StateStore.Put>();
         puts.add(new StateStore.Put(Table.SPECS, id, Json.write(spec)));
         job.newEvents().forEach(e -> puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(id, e.seq()), Json.write(e))));

@@ -5,8 +5,8 @@ import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.coordinator.scheduling.Placement;
 import io.spottrain.coordinator.scheduling.PoolRisks;
+import io.spottrain.coordinator.scheduling.RiskAdvice;
 import io.spottrain.coordinator.scheduling.TeamQuotas;
-import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.PriorityClass;
 import java.util.ArrayList;
@@ -82,8 +82,7 @@ final class PlacementQueue {
             var spec = w.spec().spec();
             var p = spec.placement();
             double max = p.maxInterruptRisk();
-            boolean tooRisky = max > 0 && risks.noPoolWithin(max, (type, gpus) -> gpus >= spec.workers().gpusPerWorker()
-                    && (p.instanceTypes().isEmpty() || p.instanceTypes().contains(type)) && GpuCatalog.satisfies(type, p.gpuModels(), p.minGpuMemoryGiB()));
+            boolean tooRisky = max > 0 && risks.noPoolWithin(max, RiskAdvice.poolFits(spec));
             return new FleetView.Waiting(w.jobId(), spec.workers().min(), spec.workers().gpusPerWorker(), p.market(), p.instanceTypes(),
                     p.gpuModels(), p.minGpuMemoryGiB(), max, tooRisky);
         }).toList();

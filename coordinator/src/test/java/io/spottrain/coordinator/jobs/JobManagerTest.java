@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -299,16 +300,24 @@ class JobManagerTest {
         var ack1 = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(quiet("quiet1", 1), "test", r));
         await("the one-worker job runs on b1", () -> stored(ack1.jobId()).members().stream().anyMatch(m -> m.nodeId().equals("b1")));
         assertTrue(stored(ack1.jobId()).members().stream().noneMatch(m -> m.nodeId().equals("a4")));
+        // a bound no known pool meets (zone a ~0.2, zone b and any pool never seen 0.05) is accepted, and said at submit
+        assertFalse(events(ack.jobId()).contains(JobEventType.WARNING), "zone b is within 0.1: nothing to warn of");
+        var strict = (Outcome.JobAck) ask(manager, r -> new JobManager.SubmitJob(bounded("strict", 1, 0.01), "test", r));
+        assertTrue(events(strict.jobId()).contains(JobEventType.WARNING), "no pool is within 0.01: said when it is submitted");
     }
 
     /** A job of {@code workers} 1-GPU workers on Spot pools interrupted at most 0.1 times per node-hour. */
     static JobSpec quiet(String name, int workers) {
+        return bounded(name, workers, 0.1);
+    }
+
+    static JobSpec bounded(String name, int workers, double maxInterruptRisk) {
         return Jobs.parse("""
                 apiVersion: spottrain/v1
                 kind: TrainingJob
                 metadata: {name: %s}
-                spec: {workers: {min: %d, max: %d, gpusPerWorker: 1}, command: [x], placement: {maxInterruptRisk: 0.1}}
-                """.formatted(name, workers, workers));
+                spec: {workers: {min: %d, max: %d, gpusPerWorker: 1}, command: [x], placement: {maxInterruptRisk: %s}}
+                """.formatted(name, workers, workers, maxInterruptRisk));
     }
 
     List<NodeRecord> ended() {
