@@ -11,8 +11,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "logs", description = "The end of a rank's output in the job's current (or last) generation, read by the agent of "
-        + "its node with secrets masked (the job's ranks: status JOB). With -f, follow it until the job ends, across recoveries.")
+@Command(name = "logs", description = "The end of a rank's output in the job's current (or last) generation, or in an earlier one "
+        + "(--generation: from the node that ran it, while it is live), read by the agent of its node with secrets masked (the job's "
+        + "ranks: status JOB). With -f, follow it until the job ends, across recoveries.")
 final class LogsCommand implements Callable<Integer> {
     static final List<String> ENDED = List.of("SUCCEEDED", "FAILED", "CANCELLED");
 
@@ -24,6 +25,9 @@ final class LogsCommand implements Callable<Integer> {
 
     @Option(names = "--bytes", defaultValue = "16384", description = "at most this many bytes from the end, 1..65536 (default: ${DEFAULT-VALUE})")
     int bytes;
+
+    @Option(names = "--generation", description = "an earlier generation's output of that rank (default: the current or last one)")
+    Long generation;
 
     @Option(names = {"-f", "--follow"}, description = "go on printing what the rank writes (polling every second) until the job ends; "
             + "when the rank moves to another node or file (a recovery), say so and print the new one from its start")
@@ -39,6 +43,10 @@ final class LogsCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         var api = cluster.client();
         String path = "/api/v1/jobs/" + jobId + "/ranks/" + rank + "/log?bytes=" + bytes;
+        if (generation != null) {
+            if (follow) throw new CliException("--generation reads a generation's output as it is: it takes no -f (that follows the current one)");
+            path += "&generation=" + generation;
+        }
         if (!follow) {
             JsonNode log = api.get(path);
             if (output.json()) {
@@ -54,7 +62,8 @@ final class LogsCommand implements Callable<Integer> {
     }
 
     private void header(JsonNode log) {
-        System.err.printf("job %s generation %d rank %d on %s: %s (%d bytes in all)%n", jobId, log.path("generation").asLong(), rank,
+        System.err.printf("job %s generation %d rank %d on %s: %s (%d bytes in all)%n", jobId,
+                generation != null ? generation : log.path("generation").asLong(), rank,
                 log.path("nodeId").asText(), log.path("file").asText(), log.path("size").asLong());
     }
 

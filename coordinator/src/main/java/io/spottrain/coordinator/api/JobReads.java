@@ -132,6 +132,16 @@ public final class JobReads {
         });
     }
 
+    /** Every event of the job, oldest first (a log request for an earlier generation looks up where its rank ran). */
+    public List<JobEvent> allEvents(String id) {
+        var d = document(id);
+        if (d.isEmpty()) return List.of();
+        var out = new ArrayList<JobEvent>();
+        for (long from = 0; from < d.get().eventCount(); from += MAX_PAGE) out.addAll(events(id, from, Math.min(d.get().eventCount(), from + MAX_PAGE)));
+        out.sort(Comparator.comparingLong(JobEvent::seq));
+        return out;
+    }
+
     private List<JobEvent> events(String id, long from, long to) {
         var keys = new ArrayList<String>();
         for (long s = from; s < to; s++) keys.add(Table.seqKey(id, s));

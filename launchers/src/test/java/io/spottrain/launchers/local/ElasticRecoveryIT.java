@@ -1,9 +1,11 @@
 package io.spottrain.launchers.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.client.ApiClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,9 +149,17 @@ class ElasticRecoveryIT {
             String flaky = TestCluster.javaJob("flaky", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
                     "--step-delay-ms", "5", "--log-every", "25", "--checkpoint-every", "100", "--fail-at-step", "300", "--fail-rank", "1",
                     "--fail-once-marker", dir.resolve("failed-once").toString()) + "  maxRestarts: 1\n";
-            JsonNode end = cluster.awaitJob(cluster.submit(flaky).path("id").asText(),
+            String flakyId = cluster.submit(flaky).path("id").asText();
+            JsonNode end = cluster.awaitJob(flakyId,
                     j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()), Duration.ofSeconds(120));
             assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+            // why generation 1 ended: its failed rank's own output, read from the node that ran it though the job moved on
+            JsonNode first = cluster.api.get("/api/v1/jobs/" + flakyId + "/ranks/1/log?generation=1");
+            assertEquals(1, first.path("generation").asLong(), first::toString);
+            assertTrue(first.path("text").asText().contains("injected failure at step 300"), first::toString);
+            var none = assertThrows(ApiClient.ApiError.class, () -> cluster.api.get("/api/v1/jobs/" + flakyId + "/ranks/1/log?generation=7"));
+            assertEquals(404, none.status);
+            assertTrue(none.getMessage().contains("has generations 1..2, not 7"), none.getMessage());
             assertEquals(expectedSha, end.path("paramsSha256").asText(), "a restart changes nothing");
             assertEquals(1, end.path("restarts").asInt(), end::toString);
             JsonNode p = end.path("preemptions");
