@@ -171,7 +171,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.ledger = new ManagerLedger(ctx, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
-                preemption::requeueable, store, blocking, settings.budgetsFile());
+                preemption::requeueable, store, blocking, settings.budgetsFile(), settings.ledgerTick());
         capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
@@ -206,7 +206,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             spawn(job, true);
         }
         ledger.resume(loaded.ledger());
-        timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, ManagerLedger.TICK);
+        timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, settings.ledgerTick());
         nodes.expect(loaded.expected());
         nodes.riskModel(settings.interruptionRiskWindow(), settings.preemptionPrior(), loaded.ended());
         if (nodes.expecting()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());

@@ -40,7 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * node history) and becomes ledger segments ({@link Metering}), both through this ledger's own store
  * writer: a burst of placements (three puts per node) is written beside the jobs' changes, never in
  * the batch a job's generation waits for (docs/benchmarks.md, "Coordinator at scale"). Every
- * {@link #TICK} the open segments are written again with the time they reached, so a report on any
+ * tick ({@code spottrain.coordinator.ledger-tick}, 15 s) the open segments are written again with the time they reached, so a report on any
  * control node is at most a tick old even without a change (and a job manager that dies loses at
  * most a tick of metering). On the same tick the budgets are checked against the stored ledger (off
  * the actor); their statuses are stored for the API, and an exceeded {@code block-scale-up} budget
@@ -50,7 +50,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * its limit again.
  */
 final class ManagerLedger {
-    static final Duration TICK = Duration.ofSeconds(15);
     /** The key of the budgets' statuses in {@link Table#BUDGETS}. */
     static final String STATUSES = "statuses";
     private static final String HELD = "held: ";
@@ -76,6 +75,7 @@ final class ManagerLedger {
     /** The budgets in force; the file they come from is read again at every tick when it changed. */
     private List<Budget> budgets = List.of();
     private final WatchedFile<List<Budget>> budgetsFile;
+    private final Duration tick;
     private final Map<String, Boolean> exceeded = new HashMap<>();
     private final Set<String> blockingBudgets = new HashSet<>();
     private final Set<String> stoppingBudgets = new HashSet<>();
@@ -83,8 +83,9 @@ final class ManagerLedger {
 
     ManagerLedger(ActorContext<JobManager.Command> ctx, Function<String, Optional<JobSpec>> specOf,
             Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
-            StateStore store, Executor blocking, String budgetsFile) {
+            StateStore store, Executor blocking, String budgetsFile, Duration tick) {
         this.ctx = ctx;
+        this.tick = tick;
         this.specOf = specOf;
         this.labelsOf = id -> specOf.apply(id).map(s -> s.metadata().labels()).orElse(Map.of());
         this.requeueable = requeueable;
@@ -107,7 +108,7 @@ final class ManagerLedger {
             ctx.getLog().error(budgets.isEmpty() ? "no budgets: {}" : "the budgets in force stay: {}", r.why());
         } else if (change instanceof WatchedFile.Changed<List<Budget>> c) {
             budgets = c.value();
-            ctx.getLog().info("{} budget(s) from {}, checked every {} s", budgets.size(), budgetsFile.path(), TICK.toSeconds());
+            ctx.getLog().info("{} budget(s) from {}, checked every {} s", budgets.size(), budgetsFile.path(), tick.toSeconds());
             var names = budgets.stream().map(Budget::name).collect(Collectors.toSet());
             exceeded.keySet().retainAll(names);
             blockingBudgets.retainAll(names);

@@ -34,7 +34,8 @@ public record CoordinatorSettings(
         double autoscaleTimeScale,
         String budgetsFile,
         Duration interruptionRiskWindow,
-        String quotasFile) {
+        String quotasFile,
+        Duration ledgerTick) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -64,27 +65,28 @@ public record CoordinatorSettings(
                 c.getDouble("autoscale.time-scale"),
                 c.getString("budgets-file"),
                 c.getDuration("interruption-risk.window"),
-                c.getString("quotas-file"));
+                c.getString("quotas-file"),
+                c.getDuration("ledger-tick"));
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick);
     }
 }

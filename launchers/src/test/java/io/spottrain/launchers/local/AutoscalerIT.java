@@ -138,7 +138,7 @@ class AutoscalerIT {
                     + gang + "]"), cluster);
             // the operator edits the file while the cluster runs: team small's quota raised to 2 GPUs, the budget removed (an
             // empty list: a file without `budgets:` is refused and the budgets in force stay); both apply at the next ledger tick
-            // (15 s), no restart
+            // (15 s; 3 s in the tests: the failsafe configuration), no restart
             Files.writeString(config, POLICY + """
                     budgets: []
                     quotas:
