@@ -74,6 +74,7 @@ public final class HttpApi implements AutoCloseable {
     private final Javalin app;
     private final Tokens tokens;
     private final SessionRoutes sessionRoutes;
+    private final MetricsRoutes metricsRoutes;
 
     public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
             Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
@@ -88,6 +89,7 @@ public final class HttpApi implements AutoCloseable {
         this.reads = reads;
         this.asks = new ManagerAsks(system, jobManager, askTimeout);
         this.shutdown = shutdown;
+        this.metricsRoutes = new MetricsRoutes(reads, ControlMetrics.get(system));
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -124,7 +126,7 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/cost/budgets", costRoutes::budgets, Role.VIEWER);
             config.routes.get("/api/v1/cost/daily", costRoutes::daily, Role.VIEWER);
             config.routes.get("/api/v1/control/stats", this::stats, Role.VIEWER);
-            config.routes.get("/metrics", new MetricsRoutes(reads, ControlMetrics.get(system))::scrape, Role.VIEWER);
+            config.routes.get("/metrics", metricsRoutes::scrape, Role.VIEWER);
             config.routes.get("/api/v1/autoscaler", ctx -> {
                 try {
                     json(ctx, 200, asks.autoscaler());
@@ -337,6 +339,7 @@ public final class HttpApi implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        metricsRoutes.close();
     }
 
     /** An expected failure with its HTTP status and JSON body. */

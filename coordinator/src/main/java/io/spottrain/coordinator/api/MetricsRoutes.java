@@ -32,7 +32,7 @@ import java.util.Set;
  * recovery enters the histograms once, when a scrape first sees it finished (a new control node
  * counts the history again from zero, as a restarted process does). Thread-safe (scrapes are serialized).
  */
-final class MetricsRoutes {
+final class MetricsRoutes implements AutoCloseable {
     static final double[] SECONDS_BUCKETS = {0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600};
 
     private final JobReads reads;
@@ -55,12 +55,15 @@ final class MetricsRoutes {
     /** Ended jobs whose every recovery was counted: never read again. */
     private final Set<String> done = new HashSet<>();
 
+    /** Listens to the JVM's GC notifications until {@link #close}: a coordinator stopped in a JVM that goes on leaves none behind. */
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
     MetricsRoutes(JobReads reads, ControlMetrics metrics) {
         this.registry = metrics.registry();
         this.reads = reads;
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
+        gc.bindTo(registry);
         jobsByState = MultiGauge.builder("spottrain.jobs").description("Jobs by state").register(registry);
         nodes = MultiGauge.builder("spottrain.nodes").description("Live worker nodes by market and state").register(registry);
         burn = MultiGauge.builder("spottrain.fleet.cost.per.hour").baseUnit("usd").description("What the live workers cost per hour, "
@@ -186,5 +189,10 @@ final class MetricsRoutes {
     private DistributionSummary summary(String name, String description, Tags tags) {
         return DistributionSummary.builder(name).baseUnit("seconds").description(description).tags(tags)
                 .serviceLevelObjectives(SECONDS_BUCKETS).register(registry);
+    }
+
+    @Override
+    public void close() {
+        gc.close();
     }
 }

@@ -52,7 +52,6 @@ final class ManagerAgents {
         return Behaviors.same();
     }
 
-    /** The API asks for a rank's output: the node's agent answers the API itself; for a node that is not live, the answer is here. */
     /** The nodes a new job manager expected (alive at the hand-over) that did not register within {@code grace} are gone. */
     Behavior<JobManager.Command> onExpectedGone(Duration grace, Instant now) {
         nodes.expectedGone(now, "did not register with the new job manager within " + grace.toSeconds() + "s");
@@ -65,6 +64,7 @@ final class ManagerAgents {
         return manager;
     }
 
+    /** The API asks for a rank's output: the node's agent answers the API itself; for a node that is not live, the answer is here. */
     Behavior<JobManager.Command> onTailRankLog(JobManager.TailRankLog t) {
         var agent = nodes.agent(t.nodeId());
         var r = t.request();

@@ -109,10 +109,14 @@ final class ManagerLedger {
         } else if (change instanceof WatchedFile.Changed<List<Budget>> c) {
             budgets = c.value();
             ctx.getLog().info("{} budget(s) from {}, checked every {} s", budgets.size(), budgetsFile.path(), tick.toSeconds());
-            var names = budgets.stream().map(Budget::name).collect(Collectors.toSet());
-            exceeded.keySet().retainAll(names);
-            blockingBudgets.retainAll(names);
-            if (stoppingBudgets.retainAll(names)) ctx.getSelf().tell(new JobManager.OfferCapacity(null)); // the jobs it held may run
+            // at once, before the next check: a budget removed, or whose action no longer holds or blocks, stops doing so (a
+            // changed limit is judged by the check this tick starts)
+            var byName = budgets.stream().collect(Collectors.toMap(Budget::name, Budget::action));
+            exceeded.keySet().retainAll(byName.keySet());
+            blockingBudgets.removeIf(n -> byName.get(n) == null || byName.get(n) == Budget.Action.ALERT);
+            if (stoppingBudgets.removeIf(n -> byName.get(n) != Budget.Action.STOP_LOW_PRIORITY)) {
+                ctx.getSelf().tell(new JobManager.OfferCapacity(null)); // the jobs it held may run
+            }
             if (budgets.isEmpty()) writeStatuses(List.of());
         }
     }
@@ -195,22 +199,30 @@ final class ManagerLedger {
     <T> Behavior<T> onTick(Instant now, Behavior<T> same) {
         write(metering.refresh(now));
         pollBudgets();
-        if (budgets.isEmpty() || checking) return same;
+        check(now);
+        return same;
+    }
+
+    /** Checks the budgets in force against the stored ledger, off the actor (one check at a time). */
+    private void check(Instant now) {
+        if (budgets.isEmpty() || checking) return;
         checking = true;
         var checked = budgets;
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> BudgetStatus.check(checked,
                 store.values(Table.LEDGER).stream().map(j -> JobDocument.readValue(j, LedgerEntry.class)).toList(), now, CostReport.FRESH), blocking),
                 (statuses, error) -> new BudgetsChecked(checked, statuses, error));
-        return same;
     }
 
-    <T> Behavior<T> onChecked(BudgetsChecked c, Behavior<T> same) {
+    <T> Behavior<T> onChecked(BudgetsChecked c, Instant now, Behavior<T> same) {
         checking = false;
         if (c.error() != null) {
             ctx.getLog().warn("budgets not checked: {}", Causes.root(c.error()));
             return same;
         }
-        if (c.checked() != budgets) return same; // the file changed while they were checked: the next tick checks the new ones
+        if (!c.checked().equals(budgets)) { // the file changed while they were checked: the new ones are checked now
+            check(now);
+            return same;
+        }
         for (int i = 0; i < c.statuses().size(); i++) {
             BudgetStatus s = c.statuses().get(i);
             Boolean was = exceeded.put(s.name(), s.exceeded());
@@ -220,7 +232,7 @@ final class ManagerLedger {
                 ctx.getLog().warn("{}", text);
                 fired(budgets.get(i), text);
             } else if (!s.exceeded() && Boolean.TRUE.equals(was)) {
-                ctx.getLog().info("budget {} is within its limit again (a new {} period)", s.name(), s.period().label());
+                ctx.getLog().info("budget {} is within its limit again (a new {} period, or a changed limit)", s.name(), s.period().label());
             }
         }
         blockingBudgets.clear();

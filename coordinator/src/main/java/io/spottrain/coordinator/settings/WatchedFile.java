@@ -33,6 +33,7 @@ public final class WatchedFile<T> {
     private final Path path;
     private final Parser<T> parser;
     private Stamp seen;
+    private String unreadable;
 
     public WatchedFile(Path path, Parser<T> parser) {
         this.path = path;
@@ -43,23 +44,35 @@ public final class WatchedFile<T> {
         return path;
     }
 
-    /** Reads the file if it changed since the last poll (the first poll always reads it). */
+    /**
+     * Reads the file if it changed since the last poll (the first poll always reads it). A file that cannot be read (gone,
+     * no permission) is told once and tried again at every poll: fixing it without changing its contents is seen.
+     */
     public Change<T> poll() {
         Stamp now;
+        String text;
         try {
             now = new Stamp(Files.getLastModifiedTime(path).toMillis(), Files.size(path));
+            if (Objects.equals(now, seen)) return new Unchanged<>();
+            text = Files.readString(path);
         } catch (NoSuchFileException e) {
-            now = new Stamp(-1, -1);
+            return unreadable(path + " does not exist");
         } catch (IOException e) {
-            return new Refused<>(path + " cannot be read: " + e.getMessage());
+            return unreadable(path + " cannot be read: " + e.getMessage());
         }
-        if (Objects.equals(now, seen)) return new Unchanged<>();
         seen = now;
-        if (now.size() < 0) return new Refused<>(path + " does not exist");
+        unreadable = null;
         try {
-            return new Changed<>(parser.parse(path.toString(), Files.readString(path)));
+            return new Changed<>(parser.parse(path.toString(), text));
         } catch (Exception e) {
             return new Refused<>(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         }
+    }
+
+    private Change<T> unreadable(String why) {
+        seen = null; // read it again once it can be, even unchanged
+        if (why.equals(unreadable)) return new Unchanged<>();
+        unreadable = why;
+        return new Refused<>(why);
     }
 }

@@ -46,4 +46,15 @@ class RankHistoryTest {
             assertEquals(r.expected(), RankHistory.of(events, r.generation(), r.rank()), r.toString());
         }
     }
+
+    @Test
+    void aStartReplayedAfterAHandOverIsKnownToBeKeptByItsPid() {
+        seq = 0;
+        var events = List.of(
+                new JobEvent(seq++, "t", JobEventType.RANK_STARTED, 1, "node1", 0, "pid 4242", null),
+                new JobEvent(seq++, "t", JobEventType.RANK_STARTED, 2, "node1", 1, "pid 4242", null), // replayed: no mark, same process
+                new JobEvent(seq++, "t", JobEventType.RANK_STARTED, 3, "node1", 0, "pid 5151", null)); // a new process
+        assertEquals(Optional.of(new Where("node1", 1, 0)), RankHistory.of(events, 2, 1));
+        assertEquals(Optional.of(new Where("node1", 3, 0)), RankHistory.of(events, 3, 0));
+    }
 }
