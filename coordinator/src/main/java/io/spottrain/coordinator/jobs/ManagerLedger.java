@@ -28,9 +28,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -39,9 +39,9 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * The job manager's side of the cost ledger: every change of a worker node's record is stored (the
  * node history) and becomes ledger segments ({@link Metering}), both through this ledger's own store
  * writer: a burst of placements (three puts per node) is written beside the jobs' changes, never in
- * the batch a job's generation waits for (docs/benchmarks.md, "Coordinator at scale"). Every
- * tick ({@code spottrain.coordinator.ledger-tick}, 15 s) the open segments are written again with the time they reached, so a report on any
- * control node is at most a tick old even without a change (and a job manager that dies loses at
+ * the batch a job's generation waits for (docs/benchmarks.md, "Coordinator at scale"). Every tick
+ * ({@code spottrain.coordinator.ledger-tick}, 15 s) the open segments are written again with the
+ * time they reached, so a report on any control node is at most a tick old even without a change (and a job manager that dies loses at
  * most a tick of metering). On the same tick the budgets are checked against the stored ledger (off
  * the actor); their statuses are stored for the API, and an exceeded {@code block-scale-up} budget
  * keeps the autoscaler from adding nodes for the jobs it selects. An exceeded
