@@ -1,46 +1,71 @@
 package io.spottrain.launchers.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.spottrain.client.ApiClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A trainer job at 3 workers (min 2) loses a node — by kill -9, or by SIGTERM (a notice) — and
- * finishes SUCCEEDED on the survivors with exactly the parameters of an uninterrupted run.
+ * A trainer job at 3 workers (min 2) loses a node — by kill -9, or by a notice (IMDS, SIGTERM, a notice
+ * with time to spare) — and finishes SUCCEEDED with exactly the parameters of an uninterrupted run.
+ * The tests share one cluster (3 workers, replacements on), in order: each starts once the
+ * coordinator's replacements for the previous test's losses have registered. A fleet without
+ * replacements is {@link ShrinkingFleetIT}.
  */
 @Timeout(300)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ElasticRecoveryIT {
     static final String STEPS = "900";
-    static String expectedSha;
+    String expectedSha;
+    TestCluster cluster;
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     @BeforeAll
-    static void uninterrupted() throws Exception {
+    void start() throws Exception {
         expectedSha = TestCluster.uninterruptedSha(STEPS);
+        // no GPU here: a stand-in answers the agents' nvidia-smi query the way the real one does (one CSV line per GPU)
+        Path nvidiaSmi = dir.resolve("nvidia-smi");
+        Files.writeString(nvidiaSmi, "#!/bin/sh\n[ \"$1\" = \"--query-gpu=index,utilization.gpu,memory.used,memory.total\" ] || exit 6\n"
+                + "echo '0, 87, 40536, 81559'\necho '1, 0, 3, 81559'\n");
+        Files.setPosixFilePermissions(nvidiaSmi, PosixFilePermissions.fromString("rwx------"));
+        cluster = TestCluster.start(dir.resolve("cluster"), 3, "--agent-nvidia-smi", nvidiaSmi.toString());
     }
 
-    JsonNode runAndInterrupt(TestCluster cluster, String victim, boolean kill) throws Exception {
+    @AfterAll
+    void stop() {
+        if (cluster != null) cluster.close();
+    }
+
+    /** Three live workers, stable for 5 s: the replacements of the previous test's losses have registered. */
+    @BeforeEach
+    void threeWorkers() throws InterruptedException {
+        cluster.awaitStableWorkers(3, Duration.ofSeconds(60), Duration.ofSeconds(120));
+    }
+
+    JsonNode runAndInterrupt(String victim, boolean kill) throws Exception {
         JsonNode job = cluster.submit(TestCluster.javaJob("elastic", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
                 "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
         String id = job.path("id").asText();
@@ -55,204 +80,113 @@ class ElasticRecoveryIT {
                 Duration.ofSeconds(150));
     }
 
+    /** First: the metrics it checks count from a fresh cluster, and the node names are the first three. */
     @Test
+    @Order(1)
     void killNineOfOneNodeCostsAtMostOneStepAndChangesNothing() throws Exception {
-        // no GPU here: a stand-in answers the agents' nvidia-smi query the way the real one does (one CSV line per GPU)
-        Path nvidiaSmi = dir.resolve("nvidia-smi");
-        Files.writeString(nvidiaSmi, "#!/bin/sh\n[ \"$1\" = \"--query-gpu=index,utilization.gpu,memory.used,memory.total\" ] || exit 6\n"
-                + "echo '0, 87, 40536, 81559'\necho '1, 0, 3, 81559'\n");
-        Files.setPosixFilePermissions(nvidiaSmi, PosixFilePermissions.fromString("rwx------"));
-        try (TestCluster cluster = TestCluster.start(dir.resolve("kill"), 3, "--agent-nvidia-smi", nvidiaSmi.toString())) {
-            JsonNode end = runAndInterrupt(cluster, "node3", true);
-            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            assertEquals(2, end.path("generations").asLong());
-            // 2 survivors, or 3 if the replacement node4 registered before the generation boundary
-            assertTrue(List.of(2, 3).contains(end.path("worldSize").asInt()), end::toString);
-            assertEquals(expectedSha, end.path("paramsSha256").asText(), "same parameters as the uninterrupted run");
-            assertTrue(end.path("events").toString().contains("\"type\":\"REPLACEMENT_REQUESTED\",\"generation\":1,\"node\":\"node3\""),
-                    end.path("events")::toString);
-            // the launcher names the replacement: the next free name
-            assertTrue(end.path("events").toString().matches(".*\"type\":\"REPLACEMENT_LAUNCHED\",\"generation\":\\d+,\"node\":\"node4\".*"),
-                    end.path("events")::toString);
-            JsonNode node4 = null;
-            for (int i = 0; i < 150 && node4 == null; i++) {
-                for (JsonNode n : cluster.api.get("/api/v1/nodes")) if (n.path("id").asText().equals("node4")) node4 = n;
-                if (node4 == null) Thread.sleep(200);
-            }
-            assertTrue(node4 != null && node4.path("market").asText().equals("spot"), "the replacement joined");
-            assertTrue(end.path("paramsAgree").asBoolean());
-            JsonNode p = end.path("preemptions");
-            assertEquals(1, p.size(), end::toString);
-            assertEquals("kill", p.get(0).path("kind").asText());
-            assertEquals("node3", p.get(0).path("node").asText());
-            assertTrue(p.get(0).path("lostSteps").asLong() <= 1, p::toString);
-            assertTrue(p.get(0).path("resumeSeconds").asDouble() > 0, p::toString);
-            // found from the survivors' stall reports, not by waiting for the cluster to down the node (~10 s)
-            assertTrue(end.path("events").toString().contains("\"type\":\"NODE_SUSPECTED\""), end.path("events")::toString);
-            assertTrue(p.get(0).path("detectSeconds").asDouble() < 5, p::toString);
-            assertEquals(0, end.path("restarts").asInt(), "a preemption is not a restart");
-            // the recovery is in the coordinator's Prometheus metrics, histograms included
-            String metrics = cluster.metrics();
-            assertTrue(metrics.contains("spottrain_recoveries_total{kind=\"kill\"} 1.0"), metrics);
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_resume_seconds_bucket{kind=\"kill\",le=\"+Inf\"} 1")),
-                    metrics);
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_detect_seconds_count{kind=\"kill\"} 1")), metrics);
-            assertTrue(metrics.contains("spottrain_jobs{state=\"SUCCEEDED\"} 1.0"), metrics);
-            // recorded live on the job manager's node: the job's scheduling latency and its checkpoints' stall times
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_scheduling_seconds_count 1")), metrics);
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_checkpoint_stall_milliseconds_count ") && !l.endsWith(" 0")),
-                    metrics);
-            // the nodes' GPUs, from their agents' heartbeats: utilisation, memory, and the time a GPU sat idle
-            assertTrue(metrics.contains("spottrain_node_gpu_utilization_percent{gpu=\"0\",node=\"node1\"} 87.0"), metrics);
-            assertTrue(metrics.contains("spottrain_node_gpu_memory_total_bytes{gpu=\"1\",node=\"node2\"} 8.5520809984E10"), metrics);
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_node_gpu_idle_seconds_total{gpu=\"1\",node=\"node1\"} ")
-                    && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) > 0), metrics);
+        JsonNode end = runAndInterrupt("node3", true);
+        assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+        assertEquals(2, end.path("generations").asLong());
+        // 2 survivors, or 3 if the replacement node4 registered before the generation boundary
+        assertTrue(List.of(2, 3).contains(end.path("worldSize").asInt()), end::toString);
+        assertEquals(expectedSha, end.path("paramsSha256").asText(), "same parameters as the uninterrupted run");
+        assertTrue(end.path("events").toString().contains("\"type\":\"REPLACEMENT_REQUESTED\",\"generation\":1,\"node\":\"node3\""),
+                end.path("events")::toString);
+        // the launcher names the replacement: the next free name
+        assertTrue(end.path("events").toString().matches(".*\"type\":\"REPLACEMENT_LAUNCHED\",\"generation\":\\d+,\"node\":\"node4\".*"),
+                end.path("events")::toString);
+        JsonNode node4 = null;
+        for (int i = 0; i < 150 && node4 == null; i++) {
+            for (JsonNode n : cluster.api.get("/api/v1/nodes")) if (n.path("id").asText().equals("node4")) node4 = n;
+            if (node4 == null) Thread.sleep(200);
         }
+        assertTrue(node4 != null && node4.path("market").asText().equals("spot"), "the replacement joined");
+        assertTrue(end.path("paramsAgree").asBoolean());
+        JsonNode p = end.path("preemptions");
+        assertEquals(1, p.size(), end::toString);
+        assertEquals("kill", p.get(0).path("kind").asText());
+        assertEquals("node3", p.get(0).path("node").asText());
+        assertTrue(p.get(0).path("lostSteps").asLong() <= 1, p::toString);
+        assertTrue(p.get(0).path("resumeSeconds").asDouble() > 0, p::toString);
+        // found from the survivors' stall reports, not by waiting for the cluster to down the node (~10 s)
+        assertTrue(end.path("events").toString().contains("\"type\":\"NODE_SUSPECTED\""), end.path("events")::toString);
+        assertTrue(p.get(0).path("detectSeconds").asDouble() < 5, p::toString);
+        assertEquals(0, end.path("restarts").asInt(), "a preemption is not a restart");
+        // the recovery is in the coordinator's Prometheus metrics, histograms included
+        String metrics = cluster.metrics();
+        assertTrue(metrics.contains("spottrain_recoveries_total{kind=\"kill\"} 1.0"), metrics);
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_resume_seconds_bucket{kind=\"kill\",le=\"+Inf\"} 1")),
+                metrics);
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_recovery_detect_seconds_count{kind=\"kill\"} 1")), metrics);
+        assertTrue(metrics.contains("spottrain_jobs{state=\"SUCCEEDED\"} 1.0"), metrics);
+        // recorded live on the job manager's node: the job's scheduling latency and its checkpoints' stall times
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_scheduling_seconds_count 1")), metrics);
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_checkpoint_stall_milliseconds_count ") && !l.endsWith(" 0")),
+                metrics);
+        // the nodes' GPUs, from their agents' heartbeats: utilisation, memory, and the time a GPU sat idle
+        assertTrue(metrics.contains("spottrain_node_gpu_utilization_percent{gpu=\"0\",node=\"node1\"} 87.0"), metrics);
+        assertTrue(metrics.contains("spottrain_node_gpu_memory_total_bytes{gpu=\"1\",node=\"node2\"} 8.5520809984E10"), metrics);
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_node_gpu_idle_seconds_total{gpu=\"1\",node=\"node1\"} ")
+                && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) > 0), metrics);
     }
 
-    /** A wave: two of four nodes killed at once (one zone's Spot capacity reclaimed) is one recovery, not a failed job. */
-    @Test
-    void twoNodesKilledAtOnceAreOneRecovery() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir.resolve("wave"), 4, "--no-replacements")) {
-            String id = cluster.submit(TestCluster.javaJob("wave", 2, 4, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100")).path("id").asText();
-            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
-            // both machines at the same instant: every process of both agents gets SIGKILL before any is waited for
-            var victims = new ArrayList<ProcessHandle>();
-            for (String n : List.of("node2", "node4")) {
-                var agent = ProcessHandle.of(cluster.node(n).path("pid").asLong()).orElseThrow();
-                victims.addAll(agent.descendants().toList());
-                victims.add(agent);
-            }
-            victims.forEach(ProcessHandle::destroyForcibly);
-            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
-                    Duration.ofSeconds(150));
-            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            assertEquals(expectedSha, end.path("paramsSha256").asText());
-            assertEquals(2, end.path("generations").asLong(), end.path("events")::toString);
-            assertEquals(2, end.path("worldSize").asInt(), "the two survivors");
-            JsonNode p = end.path("preemptions");
-            assertEquals(2, p.size(), p::toString);
-            var lostNodes = new TreeSet<String>();
-            for (JsonNode one : p) {
-                assertEquals("kill", one.path("kind").asText(), p::toString);
-                assertTrue(one.path("lostSteps").asLong() <= 1, p::toString);
-                lostNodes.add(one.path("node").asText());
-            }
-            assertEquals(Set.of("node2", "node4"), lostNodes);
-        }
-    }
-
-    @Test
-    void aFailedRankRestartsFromTheOtherRanksStateWithinMaxRestarts() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir.resolve("failure"), 2, "--no-replacements")) {
-            String flaky = TestCluster.javaJob("flaky", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "5", "--log-every", "25", "--checkpoint-every", "100", "--fail-at-step", "300", "--fail-rank", "1",
-                    "--fail-once-marker", dir.resolve("failed-once").toString()) + "  maxRestarts: 1\n";
-            String flakyId = cluster.submit(flaky).path("id").asText();
-            JsonNode end = cluster.awaitJob(flakyId,
-                    j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()), Duration.ofSeconds(120));
-            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            // why generation 1 ended: its failed rank's own output, read from the node that ran it though the job moved on
-            JsonNode first = cluster.api.get("/api/v1/jobs/" + flakyId + "/ranks/1/log?generation=1");
-            assertEquals(1, first.path("generation").asLong(), first::toString);
-            assertTrue(first.path("text").asText().contains("injected failure at step 300"), first::toString);
-            var none = assertThrows(ApiClient.ApiError.class, () -> cluster.api.get("/api/v1/jobs/" + flakyId + "/ranks/1/log?generation=7"));
-            assertEquals(404, none.status);
-            assertTrue(none.getMessage().contains("has generations 1..2, not 7"), none.getMessage());
-            assertEquals(expectedSha, end.path("paramsSha256").asText(), "a restart changes nothing");
-            assertEquals(1, end.path("restarts").asInt(), end::toString);
-            JsonNode p = end.path("preemptions");
-            assertEquals("failure", p.get(0).path("kind").asText(), p::toString);
-            assertEquals(300, p.get(0).path("atStep").asLong(), "resumed from the surviving rank's step, not the step-200 checkpoint");
-            assertEquals(2, end.path("worldSize").asInt(), "the failing rank's node stays in the job");
-
-            // a rank that fails every time spends the budget, then the job fails saying so
-            String broken = TestCluster.javaJob("broken", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "5", "--log-every", "25", "--checkpoint-every", "100", "--fail-at-step", "200", "--fail-rank", "0")
-                    + "  maxRestarts: 1\n";
-            JsonNode failed = cluster.awaitJob(cluster.submit(broken).path("id").asText(),
-                    j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()), Duration.ofSeconds(120));
-            assertEquals("FAILED", failed.path("state").asText(), failed::toString);
-            assertTrue(failed.path("reason").asText().contains("no restart left: maxRestarts 1 used"), failed.path("reason")::asText);
-            assertTrue(failed.path("reason").asText().startsWith("rank 0 on node1 exited with code 3"), failed.path("reason")::asText);
-            assertEquals(1, failed.path("restarts").asInt());
-            assertEquals(2, failed.path("generations").asLong());
-        }
-    }
-
-    @Test
-    void belowMinTheJobWaitsAndResumesWhenANodeJoinsRestoringFromAPeer() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir.resolve("below"), 2, "--no-replacements");
-                var extra = new LocalProcessLauncher(JavaCommand.current(JavaCommand.AGENT_FLAGS), List.of(cluster.state.clusterEndpoint()),
-                        cluster.stateDir, TestCluster.ROOT, Duration.ofSeconds(10))) {
-            JsonNode job = cluster.submit(TestCluster.javaJob("below", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
-            String id = job.path("id").asText();
-            cluster.awaitJob(id, j -> j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
-            assertTrue(ProcessTree.kill(cluster.node("node2").path("pid").asLong()));
-            JsonNode waiting = cluster.awaitJob(id, j -> j.path("state").asText().equals("RECOVERING")
-                    && j.path("pendingReason").asText().startsWith("waiting for capacity to resume from step"), Duration.ofSeconds(60));
-            assertEquals(1, waiting.path("generations").asLong());
-            extra.launch(LocalFleet.node(9, true)); // capacity returns: a fresh node with an empty local tier
-            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
-                    Duration.ofSeconds(150));
-            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            assertEquals(expectedSha, end.path("paramsSha256").asText());
-            assertTrue(end.path("members").toString().contains("node9"), end.path("members")::toString);
-            String agentLog = cluster.log("node9");
-            assertTrue(agentLog.contains("restored from peer"), agentLog);
-        }
-    }
-
-    /**
-     * Two notices in one job: a Spot interruption notice in node2's IMDS (through the API, as the
-     * preemption replay sends it), then SIGTERM to rank 0's node. Neither loses a step.
-     */
     /**
      * The notice window: a notice 60 s ahead keeps the noticed node training while its replacement
      * boots; the swap then re-forms the survivors in place with the replacement, at the same world size.
      */
     @Test
+    @Order(3)
     void aNoticeWithTimeToSpareSwapsInItsReplacementAtTheSameWorldSize() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir.resolve("window"), 3)) {
-            // 40 ms steps and an early notice: >= 34 s of training left, so a replacement that boots slowly on a loaded machine
-            // still arrives before the job ends (at 10 ms the job once finished first)
-            String id = cluster.submit(TestCluster.javaJob("window", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "40", "--log-every", "5", "--checkpoint-every", "100")).path("id").asText();
-            JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 50,
-                    Duration.ofSeconds(90));
-            var pids = new HashMap<String, Long>();
-            for (JsonNode m : g1.path("members")) pids.put(m.path("nodeId").asText(), m.path("pid").asLong());
-            cluster.api.post("/api/v1/nodes/node2/preempt", "{\"kind\":\"notice\",\"leadSeconds\":60}", "application/json");
-            JsonNode g2 = cluster.awaitJob(id, j -> j.path("generations").asLong() >= 2 && j.path("state").asText().equals("RUNNING"),
-                    Duration.ofSeconds(60));
-            var nodes = new TreeSet<String>();
-            for (JsonNode m : g2.path("members")) nodes.add(m.path("nodeId").asText());
-            assertEquals(Set.of("node1", "node3", "node4"), nodes, "the replacement swapped in: " + g2.path("events"));
-            for (JsonNode m : g2.path("members")) {
-                String n = m.path("nodeId").asText();
-                if (!n.equals("node4")) {
-                    String agentLog = cluster.log(n);
-                    assertEquals(pids.get(n), m.path("pid").asLong(), () -> "the survivor on " + n + " re-formed in place; its agent said:\n"
-                            + agentLog.lines().filter(l -> l.contains("re-form") || l.contains("park") || l.contains("restored"))
-                                    .collect(Collectors.joining("\n")) + "\nits old rank's log ends:\n" + tail(g1, n) + "\nevents: "
-                            + g2.path("events"));
-                }
+        // 40 ms steps and an early notice: >= 34 s of training left, so a replacement that boots slowly on a loaded machine
+        // still arrives before the job ends (at 10 ms the job once finished first)
+        String id = cluster.submit(TestCluster.javaJob("window", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                "--step-delay-ms", "40", "--log-every", "5", "--checkpoint-every", "100")).path("id").asText();
+        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 50,
+                Duration.ofSeconds(90));
+        var pids = new HashMap<String, Long>();
+        for (JsonNode m : g1.path("members")) pids.put(m.path("nodeId").asText(), m.path("pid").asLong());
+        String victim = nodeOfRank(g1, 1);
+        cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":60}", "application/json");
+        JsonNode g2 = cluster.awaitJob(id, j -> j.path("generations").asLong() >= 2 && j.path("state").asText().equals("RUNNING"),
+                Duration.ofSeconds(60));
+        var nodes = new TreeSet<String>();
+        for (JsonNode m : g2.path("members")) nodes.add(m.path("nodeId").asText());
+        var survivors = new TreeSet<>(pids.keySet());
+        survivors.remove(victim);
+        var newcomers = new TreeSet<>(nodes);
+        newcomers.removeAll(pids.keySet());
+        assertTrue(nodes.containsAll(survivors) && !nodes.contains(victim) && newcomers.size() == 1,
+                "the replacement swapped in for " + victim + ": " + nodes + " " + g2.path("events"));
+        for (JsonNode m : g2.path("members")) {
+            String n = m.path("nodeId").asText();
+            if (survivors.contains(n)) {
+                String agentLog = cluster.log(n);
+                assertEquals(pids.get(n), m.path("pid").asLong(), () -> "the survivor on " + n + " re-formed in place; its agent said:\n"
+                        + agentLog.lines().filter(l -> l.contains("re-form") || l.contains("park") || l.contains("restored"))
+                                .collect(Collectors.joining("\n")) + "\nits old rank's log ends:\n" + tail(g1, n) + "\nevents: "
+                        + g2.path("events"));
             }
-            assertTrue(g2.path("events").toString().contains("training on until a replacement is ready"), g2.path("events")::toString);
-            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
-                    Duration.ofSeconds(150));
-            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            assertEquals(expectedSha, end.path("paramsSha256").asText());
-            assertEquals(3, end.path("worldSize").asInt());
-            JsonNode p = end.path("preemptions");
-            System.out.println("notice window preemptions: " + p);
-            assertEquals(1, p.size(), p::toString);
-            assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
-            assertEquals(3, p.get(0).path("inPlaceRanks").asInt(), "2 survivors and the staged replacement: " + p);
-            assertEquals(1, end.path("events").toString().split("REPLACEMENT_REQUESTED").length - 1, "one replacement asked for");
         }
+        assertTrue(g2.path("events").toString().contains("training on until a replacement is ready"), g2.path("events")::toString);
+        JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(150));
+        assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+        assertEquals(expectedSha, end.path("paramsSha256").asText());
+        assertEquals(3, end.path("worldSize").asInt());
+        JsonNode p = end.path("preemptions");
+        System.out.println("notice window preemptions: " + p);
+        assertEquals(1, p.size(), p::toString);
+        assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+        assertEquals(3, p.get(0).path("inPlaceRanks").asInt(), "2 survivors and the staged replacement: " + p);
+        assertEquals(1, end.path("events").toString().split("REPLACEMENT_REQUESTED").length - 1, "one replacement asked for");
+    }
+
+    /** The node that runs {@code rank} in the job's current generation. */
+    static String nodeOfRank(JsonNode job, int rank) {
+        for (JsonNode m : job.path("members")) {
+            if (m.path("rank").asInt() == rank) return m.path("nodeId").asText();
+        }
+        throw new AssertionError("no rank " + rank + " in " + job.path("members"));
     }
 
     /** The last lines of the log of {@code node}'s rank in {@code gen} (for a failure message). */
@@ -269,48 +203,54 @@ class ElasticRecoveryIT {
         return "(no member on " + node + ")";
     }
 
+    /**
+     * Two notices in one job: a Spot interruption notice in rank 1's node's IMDS (through the API, as
+     * the preemption replay sends it), then SIGTERM to rank 0's node. Neither loses a step.
+     */
     @Test
+    @Order(2)
     void noticesThroughImdsAndSigtermLoseNoStep() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir.resolve("notice"), 3)) {
-            JsonNode job = cluster.submit(TestCluster.javaJob("notices", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
-                    "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
-            String id = job.path("id").asText();
-            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
-            JsonNode preempted = cluster.api.post("/api/v1/nodes/node2/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}",
-                    "application/json");
-            assertEquals("notice", preempted.path("kind").asText(), preempted::toString);
-            cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("generations").asLong() >= 2
-                    && j.path("steps").asLong() >= 450, Duration.ofSeconds(90));
-            ProcessHandle.of(cluster.node("node1").path("pid").asLong()).orElseThrow().destroy(); // SIGTERM: a notice
-            JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
-                    Duration.ofSeconds(150));
-            assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-            assertEquals(3, end.path("generations").asLong(), end::toString);
-            assertEquals(expectedSha, end.path("paramsSha256").asText());
-            JsonNode p = end.path("preemptions");
-            assertEquals(2, p.size(), end::toString);
-            assertEquals("node2", p.get(0).path("node").asText());
-            assertEquals("node1", p.get(1).path("node").asText());
-            for (JsonNode one : p) {
-                assertEquals("notice", one.path("kind").asText(), p::toString);
-                assertEquals(0, one.path("lostSteps").asLong(), p::toString);
-                assertTrue(one.path("resumeSeconds").isNumber(), p::toString);
+        JsonNode job = cluster.submit(TestCluster.javaJob("notices", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
+                "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
+        String id = job.path("id").asText();
+        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                Duration.ofSeconds(90));
+        String first = nodeOfRank(g1, 1);
+        JsonNode preempted = cluster.api.post("/api/v1/nodes/" + first + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":20}",
+                "application/json");
+        assertEquals("notice", preempted.path("kind").asText(), preempted::toString);
+        JsonNode g2 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("generations").asLong() >= 2
+                && j.path("steps").asLong() >= 450, Duration.ofSeconds(90));
+        String second = nodeOfRank(g2, 0);
+        ProcessHandle.of(cluster.node(second).path("pid").asLong()).orElseThrow().destroy(); // SIGTERM: a notice
+        JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                Duration.ofSeconds(150));
+        assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
+        assertEquals(3, end.path("generations").asLong(), end::toString);
+        assertEquals(expectedSha, end.path("paramsSha256").asText());
+        JsonNode p = end.path("preemptions");
+        assertEquals(2, p.size(), end::toString);
+        assertEquals(first, p.get(0).path("node").asText());
+        assertEquals(second, p.get(1).path("node").asText());
+        for (JsonNode one : p) {
+            assertEquals("notice", one.path("kind").asText(), p::toString);
+            assertEquals(0, one.path("lostSteps").asLong(), p::toString);
+            assertTrue(one.path("resumeSeconds").isNumber(), p::toString);
+        }
+        assertTrue(cluster.log(first).contains("interruption notice: spot-interruption"), first + " saw the notice in its IMDS");
+        // how each life ended, as the pools' interruption risk counts it: the market took the first (IMDS notice); the second was
+        // stopped in order (SIGTERM: a scale-in, an operator)
+        Map<String, String> ends = new HashMap<>();
+        for (int i = 0; i < 150 && !(ends.containsKey(first) && ends.containsKey(second)); i++) {
+            for (JsonNode n : cluster.api.get("/api/v1/nodes?all=true")) {
+                if (n.path("end").isTextual()) ends.put(n.path("id").asText(), n.path("end").asText());
             }
-            assertTrue(cluster.log("node2").contains("interruption notice: spot-interruption"), "node2 saw the notice in its IMDS");
-            // how each life ended, as the pools' interruption risk counts it: the market took node2 (IMDS notice); node1 was
-            // stopped in order (SIGTERM: a scale-in, an operator)
-            Map<String, String> ends = new HashMap<>();
-            for (int i = 0; i < 150 && !(ends.containsKey("node1") && ends.containsKey("node2")); i++) {
-                for (JsonNode n : cluster.api.get("/api/v1/nodes?all=true")) {
-                    if (n.path("end").isTextual()) ends.put(n.path("id").asText(), n.path("end").asText());
-                }
-                if (!(ends.containsKey("node1") && ends.containsKey("node2"))) Thread.sleep(200);
-            }
-            assertEquals("INTERRUPTED", ends.get("node2"), ends::toString);
-            assertEquals("RELEASED", ends.get("node1"), ends::toString);
-            for (JsonNode n : cluster.api.get("/api/v1/nodes")) {
-                if (n.path("market").asText().equals("spot")) assertTrue(n.path("interruptRisk").asDouble() > 0, n::toString);
-            }
+            if (!(ends.containsKey(first) && ends.containsKey(second))) Thread.sleep(200);
+        }
+        assertEquals("INTERRUPTED", ends.get(first), ends::toString);
+        assertEquals("RELEASED", ends.get(second), ends::toString);
+        for (JsonNode n : cluster.api.get("/api/v1/nodes")) {
+            if (n.path("market").asText().equals("spot")) assertTrue(n.path("interruptRisk").asDouble() > 0, n::toString);
         }
     }
 }

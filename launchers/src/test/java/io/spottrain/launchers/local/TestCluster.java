@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -64,14 +66,25 @@ public final class TestCluster implements AutoCloseable {
                 """.formatted(name, min, max, Json.write(argv));
     }
 
-    /** The params-sha256 of the example trainer run for {@code steps} in one process, never interrupted. */
+    /** Uninterrupted runs' hashes by step count: every IT class of the suite's JVM asks for the same few. */
+    private static final Map<String, String> UNINTERRUPTED = new ConcurrentHashMap<>();
+
+    /** The params-sha256 of the example trainer run for {@code steps} in one process, never interrupted (computed once per JVM). */
     public static String uninterruptedSha(String steps) throws IOException, InterruptedException {
+        String known = UNINTERRUPTED.get(steps);
+        if (known != null) return known;
+        String sha = runUninterrupted(steps);
+        UNINTERRUPTED.put(steps, sha);
+        return sha;
+    }
+
+    private static String runUninterrupted(String steps) throws IOException, InterruptedException {
         var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), "io.spottrain.examples.mlp.MlpTrainer", "--steps", steps, "--log-every", steps));
         var pb = new ProcessBuilder(argv).redirectErrorStream(true);
         pb.environment().remove("SPOTTRAIN_CONTROL");
         Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
         return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow().substring(14);
     }
@@ -139,9 +152,18 @@ public final class TestCluster implements AutoCloseable {
      * registered; a test that counts on {@code n} nodes then has one fewer). Fails saying how many were live.
      */
     public void awaitStableWorkers(int n, Duration atMost) throws InterruptedException {
+        awaitStableWorkers(n, Duration.ZERO, atMost);
+    }
+
+    /**
+     * As {@link #awaitStableWorkers(int, Duration)}, but launches nothing for the first {@code launchAfter}: the time the
+     * coordinator's own replacements get to register (a test that shares a cluster after a preemption waits on them; topping
+     * up at once would leave a spare node that a later test's notice then uses instead of a replacement).
+     */
+    public void awaitStableWorkers(int n, Duration launchAfter, Duration atMost) throws InterruptedException {
         long deadline = System.nanoTime() + atMost.toNanos();
         long stableSince = System.nanoTime();
-        long launchedAt = 0;
+        long launchedAt = System.nanoTime() + launchAfter.toNanos() - 30_000_000_000L;
         int live = -1;
         while (System.nanoTime() < deadline) {
             int now = 0;
