@@ -312,13 +312,14 @@ async function updateJob(id) {
     (job.events || []).slice().reverse().map((e) => h('tr', {}, td(e.at), td(e.type), td(e.generation, true), td(e.node),
       td(e.message), td(e.by)))), 'newest ' + (job.events || []).length + ' of ' + job.eventCount);
 }
-// a rank's output, read by its node's agent (secrets masked); fetched on request, not polled
+// a rank's output, read by its node's agent (secrets masked), or its copy in the remote tier; fetched on request, not polled
 async function showLog(id, rank) {
   fill('rank-log-title', 'Rank ' + rank + ': loading…');
   try {
     const log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/ranks/' + rank + '/log?bytes=16384');
     fill('rank-log-title', 'Rank ' + rank + ' on ' + log.nodeId + ', generation ' + log.generation + ': the last '
-      + Math.min(log.size, 16384) + ' of ' + log.size + ' bytes of ' + log.file);
+      + Math.min(log.size, 16384) + ' of ' + log.size + ' bytes of ' + log.file
+      + (log.copiedAt ? ' (the node cannot answer: the copy its agent made at ' + log.copiedAt + ')' : ''));
     fill('rank-log', log.text);
   } catch (e) {
     fill('rank-log-title', 'Rank ' + rank + ': ' + e.message);

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.spottrain.coordinator.api.ControlNodeRecord;
 import io.spottrain.coordinator.api.HttpApi;
 import io.spottrain.coordinator.api.JobReads;
+import io.spottrain.coordinator.api.LogArchive;
 import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.launch.NodeLauncher;
@@ -198,6 +199,11 @@ public final class Coordinator implements AutoCloseable {
     /** What the API reads: this control node's copy of the state. */
     public JobReads reads() {
         return reads;
+    }
+
+    /** Rank logs of nodes that cannot answer come from these copies from now on ({@link LogArchive}). */
+    public void useLogArchive(LogArchive archive) {
+        api.useLogArchive(archive);
     }
 
     public int apiPort() {

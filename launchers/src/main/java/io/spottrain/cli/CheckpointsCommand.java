@@ -5,7 +5,6 @@ import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.checkpoint.Progress;
 import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
 import io.spottrain.checkpoint.remote.RemoteTier;
-import io.spottrain.checkpoint.remote.S3Settings;
 import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
@@ -13,7 +12,6 @@ import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.checkpoint.CheckpointManifest;
 import io.spottrain.protocol.json.Json;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,8 +110,7 @@ final class CheckpointsCommand implements Runnable {
             String[] keys = S3Credentials.read(dir);
             String[] bp = RemoteSettings.parse(root);
             boolean local = ep != null && Files.isRegularFile(dir.resolve(S3Credentials.FILE));
-            var settings = new S3Settings(ep == null ? null : URI.create(ep), "us-east-1", bp[0], keys[0], keys[1], true, local,
-                    8 * 1024 * 1024, 4);
+            var settings = S3LogArchive.settings(ep, bp[0], keys, local);
             try (var store = new AwsS3ObjectStore(settings)) {
                 var remote = new RemoteTier(store, bp[1]);
                 List<Long> candidates = step != null ? List.of(step) : remote.committedSteps(jobId);

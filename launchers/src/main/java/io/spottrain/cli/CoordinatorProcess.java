@@ -196,6 +196,7 @@ final class CoordinatorProcess implements Callable<Integer> {
             ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                     ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));
+            S3LogArchive.of(dir).ifPresent(holder.coordinator::useLogArchive); // the first control node wrote the cluster's state
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
             return 0;
         }
@@ -258,6 +259,8 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         new ClusterState(api + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
                 ProcessHandle.current().pid(), workers, Instant.now().toString(), endpoint, noS3 ? null : s3Uri).write(dir);
+        // rank output outlives its node: the API reads the copies agents keep in the remote tier when a node cannot answer
+        S3LogArchive.of(dir).ifPresent(holder.coordinator::useLogArchive);
         ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                 ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));

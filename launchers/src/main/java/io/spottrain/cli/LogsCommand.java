@@ -65,6 +65,10 @@ final class LogsCommand implements Callable<Integer> {
         System.err.printf("job %s generation %d rank %d on %s: %s (%d bytes in all)%n", jobId,
                 generation != null ? generation : log.path("generation").asLong(), rank,
                 log.path("nodeId").asText(), log.path("file").asText(), log.path("size").asLong());
+        if (log.path("copiedAt").isTextual()) {
+            System.err.printf("(node %s cannot answer: this is the copy of its output its agent made in the remote tier at %s)%n",
+                    log.path("nodeId").asText(), log.path("copiedAt").asText());
+        }
     }
 
     /**

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
-import io.spottrain.agent.supervision.RankProcess;
+import io.spottrain.agent.supervision.RankLogArchiver;
 import io.spottrain.agent.supervision.RankLogs;
+import io.spottrain.agent.supervision.RankProcess;
 import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -65,15 +67,14 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     /** Time to send the job manager's directory a heartbeat (local only). */
     private enum Beat implements AgentProtocol.Command { INSTANCE }
 
+    /**
+     * @param gpus           the node's newest GPU sample, sent with every heartbeat
+     * @param archiveLogsEvery how often a running rank's grown output is copied to its job's remote tier ({@link RankLogArchiver})
+     */
     public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
-            Duration stopGrace) {
-        return create(node, supervisor, checkpoints, stopGrace, List::of);
-    }
-
-    /** As above; {@code gpus} the node's newest GPU sample, sent with every heartbeat. */
-    public static Behavior<AgentProtocol.Command> create(NodeInfo node, ProcessSupervisor supervisor, CheckpointAgent checkpoints,
-            Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Agent(ctx, timers, node, supervisor, checkpoints, stopGrace, gpus)));
+            Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus, Duration archiveLogsEvery) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Agent(ctx, timers, node, supervisor, checkpoints, stopGrace, gpus,
+                archiveLogsEvery)));
     }
 
     private final NodeInfo node;
@@ -92,9 +93,11 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private final Redactor redactor;
     private final TimerScheduler<AgentProtocol.Command> timers;
     private final ContractMessages contract;
+    private final RankLogArchiver logs;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
-            ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus) {
+            ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus,
+            Duration archiveLogsEvery) {
         super(ctx);
         this.timers = timers;
         this.node = node;
@@ -104,6 +107,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.stopGrace = stopGrace;
         this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus);
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
+        this.logs = new RankLogArchiver(node.nodeId(), checkpoints::remoteTier, redactor, archiveLogsEvery);
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
         ctx.getLog().info("agent {} up {} ms after its JVM started: {} {} {} GPU(s)", node.nodeId(),
                 ManagementFactory.getRuntimeMXBean().getUptime(), node.market().label(), node.instanceType(), node.gpus());
@@ -131,6 +135,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
                     link.beat(getContext().getSelf());
                     return this;
                 })
+                .onSignal(PostStop.class, s -> {
+                    logs.close(); // the last copies of what still runs: the agent stops with its machine
+                    return this;
+                })
                 .build();
     }
 
@@ -142,6 +150,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
 
     private Behavior<AgentProtocol.Command> onNotice(NoticeSeen m) {
         var n = m.notice();
+        logs.copyAllNow();
         link.unsolicited(new AgentProtocol.NodeInterruptionNotice(node.nodeId(), n.kind(), n.action(),
                 n.deadline() == null ? null : n.deadline().toString(), n.seenAt().toString()));
         return this;
@@ -239,6 +248,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             ActorRef<AgentProtocol.Command> me = getContext().getSelf();
             var slot = new AtomicReference<LiveRank>();
             RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(slot, line)));
+            logs.watch(m.jobId(), m.generation(), m.rank(), rank.logFile(), m.checkpointRemote());
             var lr = new LiveRank(rank, m);
             slot.set(lr);
             live.put(m.jobId(), lr);
@@ -257,6 +267,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             rank.process().onExit().thenAcceptAsync(p -> {
                 rank.control().awaitDrained(Duration.ofSeconds(2)); // its last messages first, then its exit
                 rank.control().close();
+                logs.exited(rank.logFile());
                 me.tell(new RankProcessExited(lr, p.exitValue()));
             });
         } catch (IOException e) {

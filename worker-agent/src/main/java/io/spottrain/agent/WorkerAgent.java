@@ -65,7 +65,8 @@ public final class WorkerAgent implements AutoCloseable {
                 config.getString("spottrain.agent.job-secrets-dir").isBlank() ? null : Path.of(config.getString("spottrain.agent.job-secrets-dir"))));
         var gpus = GpuProbe.start(config.getString("spottrain.agent.gpu.nvidia-smi"), config.getDuration("spottrain.agent.gpu.sample-interval"));
         ActorSystem<AgentProtocol.Command> system = ActorSystem.create(
-                Agent.create(node, supervisor, checkpoints, settings.stopGrace(), gpus::latest), ClusterConfig.SYSTEM_NAME, config);
+                Agent.create(node, supervisor, checkpoints, settings.stopGrace(), gpus::latest,
+                        config.getDuration("spottrain.agent.logs.archive-interval")), ClusterConfig.SYSTEM_NAME, config);
         InstanceMetadata imds = settings.imdsEndpoint().isBlank() ? null : new InstanceMetadata(
                 settings.imdsEndpoint().equals("auto") ? InstanceMetadata.EC2_ENDPOINT : URI.create(settings.imdsEndpoint()),
                 settings.imdsTimeout());

@@ -194,6 +194,21 @@ public final class RemoteTier {
         });
     }
 
+    /** Writes (replaces) the archived end of a rank's output file ({@link ArchivedRankLog}); retention never removes it. */
+    public void putRankLog(ArchivedRankLog log) throws IOException {
+        store.putBytes(prefix + ArchivedRankLog.key(log.jobId(), log.fileGeneration(), log.fileRank()), log.encode(), false);
+    }
+
+    /** The archived end of the output file a rank of {@code job} started as {@code fileRank} in {@code fileGeneration}. */
+    public Optional<ArchivedRankLog> rankLog(String job, long fileGeneration, int fileRank) throws IOException {
+        return store.getBytes(prefix + ArchivedRankLog.key(job, fileGeneration, fileRank)).flatMap(ArchivedRankLog::decode);
+    }
+
+    /** Where {@link #rankLog} reads, for messages: {@code s3://bucket/prefix/job/logs/...} as the store describes itself. */
+    public String rankLogLocation(String job, long fileGeneration, int fileRank) {
+        return prefix + ArchivedRankLog.key(job, fileGeneration, fileRank);
+    }
+
     /** What retention left ({@code kept}, newest first) and removed. */
     public record Retention(List<Long> kept, List<Long> deleted) {}
 

@@ -75,6 +75,8 @@ public final class HttpApi implements AutoCloseable {
     private final Tokens tokens;
     private final SessionRoutes sessionRoutes;
     private final MetricsRoutes metricsRoutes;
+    /** Where rank output outlives its node (set once the remote tier is known; null: none). */
+    private final AtomicReference<LogArchive> logArchive = new AtomicReference<>();
 
     public HttpApi(ActorSystem<?> system, ActorRef<JobManager.Command> jobManager, JobReads reads, Tokens tokens, String host, int port,
             Duration askTimeout, Runnable shutdown, AtomicReference<NodeLauncher> launcher) {
@@ -115,7 +117,7 @@ public final class HttpApi implements AutoCloseable {
             config.routes.get("/api/v1/jobs/{id}/series", ctx -> json(ctx, 200, reads.series(ctx.pathParam("id"), longParam(ctx, "after", 0))
                     .orElseThrow(() -> noSuchJob(ctx.pathParam("id")))), Role.VIEWER);
             config.routes.get("/api/v1/jobs/{id}/explain", new ExplainRoutes(reads, launcher)::get, Role.VIEWER);
-            config.routes.get("/api/v1/jobs/{id}/ranks/{rank}/log", new RankLogRoutes(reads, asks)::get, Role.VIEWER);
+            config.routes.get("/api/v1/jobs/{id}/ranks/{rank}/log", new RankLogRoutes(reads, asks, logArchive::get)::get, Role.VIEWER);
             var scaleRoutes = new ScaleRoutes(reads, this::answer);
             config.routes.get("/api/v1/jobs/{id}/scale", scaleRoutes::get, Role.VIEWER);
             config.routes.post("/api/v1/jobs/{id}/scale", scaleRoutes::post, Role.OPERATOR);
@@ -154,6 +156,11 @@ public final class HttpApi implements AutoCloseable {
             });
             config.routes.error(405, "*", ctx -> json(ctx, 405, ApiError.of("method " + ctx.method() + " not allowed on " + ctx.path())));
         }).start();
+    }
+
+    /** Rank logs of nodes that cannot answer are read from here from now on. */
+    public void useLogArchive(LogArchive archive) {
+        logArchive.set(archive);
     }
 
     public int port() {

@@ -3,6 +3,10 @@ package io.spottrain.coordinator.api;
 import io.javalin.http.Context;
 import io.spottrain.coordinator.jobs.Member;
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * {@code GET /api/v1/jobs/{id}/ranks/{rank}/log[?bytes=N][&from=OFFSET][&generation=G]} (viewer): the end of a
@@ -10,18 +14,31 @@ import io.spottrain.protocol.wire.AgentProtocol;
  * rank ran: the node that ran it is asked, if it is still live), read by the agent of the rank's node
  * with secrets masked (at most 64 KiB; default 16 KiB); with {@code from}, what follows that offset
  * (whole lines; {@code next} in the answer is where to ask from next: {@code spottrain logs -f}).
- * A {@code from} past the end of the file (another file: the rank moved) reads it from its start. 404 names what is missing: the job, the rank, or the output (a
- * node that is gone took its logs with it).
+ * A {@code from} past the end of the file (another file: the rank moved) reads it from its start. When the node cannot
+ * answer (it is gone, or unreachable), the answer is the copy its agent last made in the job's remote tier
+ * ({@link LogArchive}; {@code copiedAt} says when, {@code file} where). 404 names what is missing: the job, the rank, or the
+ * output (a node that is gone and left no copy).
  */
 final class RankLogRoutes {
     static final int DEFAULT_BYTES = 16 * 1024;
+    private static final Pattern FILE = Pattern.compile(".*-g(\\d+)-rank(\\d+)\\.log");
+
+    /** The API's answer: what the rank's agent read ({@code copiedAt} null), or its remote copy. */
+    record Answer(String jobId, long generation, int rank, String nodeId, String file, long size, String text, String error, Long next,
+            String copiedAt) {
+        static Answer of(AgentProtocol.RankLog l) {
+            return new Answer(l.jobId(), l.generation(), l.rank(), l.nodeId(), l.file(), l.size(), l.text(), l.error(), l.next(), null);
+        }
+    }
 
     private final JobReads reads;
     private final ManagerAsks asks;
+    private final Supplier<LogArchive> archive;
 
-    RankLogRoutes(JobReads reads, ManagerAsks asks) {
+    RankLogRoutes(JobReads reads, ManagerAsks asks, Supplier<LogArchive> archive) {
         this.reads = reads;
         this.asks = asks;
+        this.archive = archive;
     }
 
     void get(Context ctx) {
@@ -49,24 +66,71 @@ final class RankLogRoutes {
             }
             var where = RankHistory.of(reads.allEvents(id), generation, rank).orElseThrow(() -> new HttpApi.ApiException(404, ApiError.of(
                     "job " + id + " generation " + generation + " started no rank " + rank)));
-            HttpApi.json(ctx, 200, tail(where.nodeId(), id, where.fileGeneration(), where.fileRank(), null, bytes, from));
+            var file = new FileId(where.fileGeneration(), where.fileRank());
+            HttpApi.json(ctx, 200, tail(where.nodeId(), id, file.generation(), file.rank(), file, null, bytes, from));
             return;
         }
         Member m = d.members().stream().filter(x -> x.rank() == rank).findFirst()
                 .orElseThrow(() -> new HttpApi.ApiException(404, ApiError.of("job " + id + " has no rank " + rank + " in generation "
                         + d.generation() + " (world size " + d.members().size() + ")")));
-        HttpApi.json(ctx, 200, tail(m.nodeId(), id, d.generation(), rank, m.logFile(), bytes, from));
+        HttpApi.json(ctx, 200, tail(m.nodeId(), id, d.generation(), rank, FileId.of(m.logFile(), d.generation(), rank), m.logFile(), bytes,
+                from));
     }
 
-    private AgentProtocol.RankLog tail(String nodeId, String id, long generation, int rank, String file, int bytes, Long from) {
+    /** The generation and rank a rank's output file is named after (a rank re-formed in place writes on to its first file). */
+    record FileId(long generation, int rank) {
+        static FileId of(String path, long generation, int rank) {
+            var m = path == null ? null : FILE.matcher(path);
+            return m != null && m.matches() ? new FileId(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2))) : new FileId(generation, rank);
+        }
+    }
+
+    private Answer tail(String nodeId, String id, long generation, int rank, FileId fileId, String file, int bytes, Long from) {
         AgentProtocol.RankLog log;
+        String problem;
+        int status;
         try {
             log = asks.rankLog(nodeId, id, generation, rank, file, bytes, from);
+            if (log.error() == null) return Answer.of(log);
+            problem = log.error();
+            status = 404;
         } catch (ManagerAsks.Unanswered e) {
-            throw new HttpApi.ApiException(503, ApiError.of("no answer from node " + nodeId + "'s agent through the job manager (the node "
-                    + "may be unreachable or overloaded; try again): " + e.getMessage()));
+            problem = "no answer from node " + nodeId + "'s agent through the job manager (the node may be unreachable or overloaded; try "
+                    + "again): " + e.getMessage();
+            status = 503;
         }
-        if (log.error() != null) throw new HttpApi.ApiException(404, ApiError.of(log.error()));
-        return log;
+        var copy = copy(id, fileId);
+        if (copy.copy() != null) return fromCopy(id, generation, rank, nodeId, copy.copy(), bytes, from);
+        throw new HttpApi.ApiException(status, ApiError.of(problem + copy.why()));
+    }
+
+    private record Found(LogArchive.Copy copy, String why) {}
+
+    private Found copy(String id, FileId fileId) {
+        LogArchive a = archive.get();
+        if (a == null) return new Found(null, "");
+        try {
+            String remote = reads.spec(id).map(s -> s.spec().checkpoint().remote()).orElse(null);
+            return a.read(id, remote, fileId.generation(), fileId.rank()).map(c -> new Found(c, ""))
+                    .orElse(new Found(null, "; no copy of it in the job's remote tier either"));
+        } catch (IOException | RuntimeException e) {
+            return new Found(null, "; its copy in the job's remote tier could not be read: " + e.getMessage());
+        }
+    }
+
+    /** The copy's end ({@code bytes}, from a whole line), or with {@code from} what follows that offset of the file. */
+    static Answer fromCopy(String id, long generation, int rank, String nodeId, LogArchive.Copy c, int bytes, Long from) {
+        byte[] text = c.text().getBytes(StandardCharsets.UTF_8);
+        int start;
+        if (from != null) {
+            start = (int) Math.min(text.length, Math.max(0, from - c.from()));
+        } else {
+            start = Math.max(0, text.length - bytes);
+            if (start > 0) { // from the first whole line
+                while (start < text.length && text[start - 1] != '\n') start++;
+            }
+        }
+        String shown = new String(text, start, text.length - start, StandardCharsets.UTF_8);
+        return new Answer(id, generation, rank, nodeId, c.location(), c.to(), shown, null, c.from() + text.length, c.copiedAt());
     }
 }

@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.cli.S3LogArchive;
 import io.spottrain.client.ApiClient;
+import io.spottrain.coordinator.api.LogArchive;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
@@ -70,7 +73,12 @@ class ShrinkingFleetIT {
     void twoNodesKilledAtOnceAreOneRecovery() throws Exception {
         String id = cluster.submit(TestCluster.javaJob("wave", 2, 4, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
                 "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100")).path("id").asText();
-        cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
+        JsonNode g1 = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150,
+                Duration.ofSeconds(90));
+        int rankOnNode2 = -1;
+        for (JsonNode m : g1.path("members")) if (m.path("nodeId").asText().equals("node2")) rankOnNode2 = m.path("rank").asInt();
+        assertTrue(rankOnNode2 >= 0, g1.path("members")::toString);
+        awaitCopy(id, rankOnNode2, "step "); // a machine lost without notice keeps what its agent copied last (every 2 s in the tests)
         // both machines at the same instant: every process of both agents gets SIGKILL before any is waited for, the agents
         // first (an agent that outlived its rank by a moment once reported the rank's exit as a failure, not a lost node)
         var agents = new ArrayList<ProcessHandle>();
@@ -97,6 +105,25 @@ class ShrinkingFleetIT {
             lostNodes.add(one.path("node").asText());
         }
         assertEquals(Set.of("node2", "node4"), lostNodes);
+        JsonNode log = cluster.api.get("/api/v1/jobs/" + id + "/ranks/" + rankOnNode2 + "/log?generation=1");
+        assertEquals("node2", log.path("nodeId").asText(), log::toString);
+        assertTrue(log.path("copiedAt").isTextual(), () -> "node2 is gone: the answer is its copy in the remote tier: " + log);
+        assertTrue(log.path("text").asText().contains("[rank " + rankOnNode2 + "/4] step "), log::toString);
+    }
+
+    /** Waits until the remote tier holds a copy of generation 1's {@code rank}'s output with {@code text} in it. */
+    private void awaitCopy(String id, int rank, String text) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        Optional<LogArchive.Copy> copy = Optional.empty();
+        try (var archive = S3LogArchive.of(cluster.stateDir).orElseThrow()) {
+            while (System.nanoTime() < deadline) {
+                copy = archive.read(id, null, 1, rank);
+                if (copy.isPresent() && copy.get().text().contains(text)) return;
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("no copy of " + id + " generation 1 rank " + rank + "'s output with \"" + text + "\" in the remote tier "
+                + "within 30 s; last: " + copy);
     }
 
     @Test

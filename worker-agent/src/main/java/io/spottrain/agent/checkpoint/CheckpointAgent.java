@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -214,6 +215,12 @@ public final class CheckpointAgent implements AutoCloseable {
         } catch (Exception ignored) {
             // a pin's close cannot fail
         }
+    }
+
+    /** The remote tier of a job's {@code spec.checkpoint.remote} (null: this node's default); empty when it has none. */
+    public Optional<RemoteTier> remoteTier(String jobRemote) {
+        Remote r = remoteFor(jobRemote);
+        return r == null ? Optional.empty() : Optional.of(r.tier());
     }
 
     private Remote remoteFor(String jobRemote) {

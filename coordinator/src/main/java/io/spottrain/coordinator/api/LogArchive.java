@@ -1,0 +1,25 @@
+package io.spottrain.coordinator.api;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Where rank output lives on after its node: the copies agents make in each job's remote tier
+ * (the launchers module reads them from S3; a cluster without a remote tier has none). The API
+ * answers from here when the node that ran a rank cannot.
+ */
+public interface LogArchive {
+    /**
+     * The copy of the output file a rank of {@code jobId} started as {@code fileRank} in {@code fileGeneration}.
+     *
+     * @param jobRemote the job's {@code spec.checkpoint.remote}, null for the cluster's
+     */
+    Optional<Copy> read(String jobId, String jobRemote, long fileGeneration, int fileRank) throws IOException;
+
+    /**
+     * @param location where the copy is (an {@code s3://} URI)
+     * @param from     offset in the rank's file where {@code text} starts
+     * @param to       the file's size when copied
+     */
+    record Copy(String location, String nodeId, long from, long to, String copiedAt, String text) {}
+}
