@@ -196,7 +196,7 @@ final class CoordinatorProcess implements Callable<Integer> {
             ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                     ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));
-            S3LogArchive.of(dir).ifPresent(holder.coordinator::useLogArchive); // the first control node wrote the cluster's state
+            holder.coordinator.useLogArchive(S3LogArchive.lazy(dir)); // once the first control node has written the cluster's state
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
             return 0;
         }

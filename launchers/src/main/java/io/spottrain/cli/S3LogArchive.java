@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The copies of rank output that agents keep in the remote tier ({@code <prefix><job>/logs/}), read
@@ -50,14 +51,29 @@ public final class S3LogArchive implements LogArchive, AutoCloseable {
     }
 
     @Override
-    public Optional<Copy> read(String jobId, String jobRemote, long fileGeneration, int fileRank) throws IOException {
+    public Optional<Copy> read(String jobId, String jobRemote, long fileGeneration, int fileRank, String nodeId) throws IOException {
         String uri = jobRemote == null || jobRemote.isBlank() ? rootUri : jobRemote;
         String[] bp = RemoteSettings.parse(uri);
         ObjectStore store = stores.computeIfAbsent(bp[0], b -> new AwsS3ObjectStore(settings(endpoint, b, keys, local)));
         var tier = new RemoteTier(store, bp[1]);
-        String location = "s3://" + bp[0] + "/" + tier.rankLogLocation(jobId, fileGeneration, fileRank);
-        return tier.rankLog(jobId, fileGeneration, fileRank)
-                .map(l -> new Copy(location, l.nodeId(), l.from(), l.to(), l.archivedAt(), l.text()));
+        String location = "s3://" + bp[0] + "/" + tier.rankLogKey(jobId, fileGeneration, fileRank, nodeId);
+        return tier.rankLog(jobId, fileGeneration, fileRank, nodeId)
+                .map(l -> new Copy(location, l.nodeId(), l.file(), l.from(), l.to(), l.archivedAt(), l.text()));
+    }
+
+    /**
+     * The local cluster's archive once its state says where the remote tier is (an extra control node may start before the
+     * first one wrote it): looked up at each read until found, then kept.
+     */
+    static LogArchive lazy(Path stateDir) {
+        var found = new AtomicReference<S3LogArchive>();
+        return (jobId, jobRemote, fileGeneration, fileRank, nodeId) -> {
+            if (found.get() == null) of(stateDir).ifPresent(a -> {
+                if (!found.compareAndSet(null, a)) a.close();
+            });
+            S3LogArchive a = found.get();
+            return a == null ? Optional.empty() : a.read(jobId, jobRemote, fileGeneration, fileRank, nodeId);
+        };
     }
 
     @Override

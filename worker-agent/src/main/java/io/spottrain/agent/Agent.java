@@ -1,6 +1,11 @@
 package io.spottrain.agent;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.agent.AgentCommands.Beat;
+import io.spottrain.agent.AgentCommands.ContractMessage;
+import io.spottrain.agent.AgentCommands.ParkTimedOut;
+import io.spottrain.agent.AgentCommands.RankProcessExited;
+import io.spottrain.agent.AgentCommands.ReformTimedOut;
+import io.spottrain.agent.AgentCommands.RestoreFinished;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
@@ -37,35 +42,13 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  */
 public final class Agent extends AbstractBehavior<AgentProtocol.Command> implements ContractMessages.Host {
 
-    /** A rank's process ended (local only). */
-    private record RankProcessExited(LiveRank rank, int exitCode) implements AgentProtocol.Command {}
-
-    /** A parked rank was not re-formed in time: it is stopped (local only). */
-    private record ParkTimedOut(String jobId, long generation) implements AgentProtocol.Command {}
-
-    /** A re-forming rank did not answer {@code reformed} in time: a fresh process replaces it (local only). */
-    private record ReformTimedOut(String jobId, long generation) implements AgentProtocol.Command {}
-
     /** How long a parked rank waits for the next generation's re-form before it is stopped. */
     static final Duration PARK_TIMEOUT = Duration.ofSeconds(60);
     /** How long a rank has to answer {@code reform} before a fresh process replaces it. */
     static final Duration REFORM_TIMEOUT = Duration.ofSeconds(10);
 
-    /**
-     * The restore before a resumed rank starts (or, {@code reforming} not null, before a parked
-     * process re-forms at another step) has finished (local only); {@code error} null on success.
-     */
-    private record RestoreFinished(AgentProtocol.StartGeneration start, String source, String error, LiveRank reforming)
-            implements AgentProtocol.Command {}
-
     /** The interruption watcher saw a notice (local only: from the watcher thread or the SIGTERM hook). */
     public record NoticeSeen(InterruptionWatcher.Notice notice) implements AgentProtocol.Command {}
-
-    /** A line a rank sent over SPOTTRAIN_CONTROL (local only): {@code rank} is set before the actor reads it. */
-    private record ContractMessage(AtomicReference<LiveRank> rank, JsonNode message) implements AgentProtocol.Command {}
-
-    /** Time to send the job manager's directory a heartbeat (local only). */
-    private enum Beat implements AgentProtocol.Command { INSTANCE }
 
     /**
      * @param gpus           the node's newest GPU sample, sent with every heartbeat
@@ -107,7 +90,9 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.stopGrace = stopGrace;
         this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus);
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
-        this.logs = new RankLogArchiver(node.nodeId(), checkpoints::remoteTier, redactor, archiveLogsEvery);
+        // masks the secrets as they are at each copy (a job secret added to the node later too)
+        this.logs = new RankLogArchiver(node.nodeId(), checkpoints::remoteTier, () -> Redactor.of(System.getenv(), supervisor.secretValues()),
+                archiveLogsEvery);
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
         ctx.getLog().info("agent {} up {} ms after its JVM started: {} {} {} GPU(s)", node.nodeId(),
                 ManagementFactory.getRuntimeMXBean().getUptime(), node.market().label(), node.instanceType(), node.gpus());
@@ -248,7 +233,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             ActorRef<AgentProtocol.Command> me = getContext().getSelf();
             var slot = new AtomicReference<LiveRank>();
             RankProcess rank = supervisor.start(m, line -> me.tell(new ContractMessage(slot, line)));
-            logs.watch(m.jobId(), m.generation(), m.rank(), rank.logFile(), m.checkpointRemote());
+            var copies = logs.watch(m.jobId(), m.generation(), m.rank(), rank.pid(), rank.logFile(), m.checkpointRemote());
             var lr = new LiveRank(rank, m);
             slot.set(lr);
             live.put(m.jobId(), lr);
@@ -267,7 +252,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             rank.process().onExit().thenAcceptAsync(p -> {
                 rank.control().awaitDrained(Duration.ofSeconds(2)); // its last messages first, then its exit
                 rank.control().close();
-                logs.exited(rank.logFile());
+                logs.exited(rank.logFile(), copies);
                 me.tell(new RankProcessExited(lr, p.exitValue()));
             });
         } catch (IOException e) {

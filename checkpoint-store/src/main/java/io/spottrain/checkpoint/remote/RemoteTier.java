@@ -196,17 +196,17 @@ public final class RemoteTier {
 
     /** Writes (replaces) the archived end of a rank's output file ({@link ArchivedRankLog}); retention never removes it. */
     public void putRankLog(ArchivedRankLog log) throws IOException {
-        store.putBytes(prefix + ArchivedRankLog.key(log.jobId(), log.fileGeneration(), log.fileRank()), log.encode(), false);
+        store.putBytes(rankLogKey(log.jobId(), log.fileGeneration(), log.fileRank(), log.nodeId()), log.encode(), false);
     }
 
-    /** The archived end of the output file a rank of {@code job} started as {@code fileRank} in {@code fileGeneration}. */
-    public Optional<ArchivedRankLog> rankLog(String job, long fileGeneration, int fileRank) throws IOException {
-        return store.getBytes(prefix + ArchivedRankLog.key(job, fileGeneration, fileRank)).flatMap(ArchivedRankLog::decode);
+    /** The archived end of the output file a rank of {@code job} started on {@code nodeId} as {@code fileRank} in {@code fileGeneration}. */
+    public Optional<ArchivedRankLog> rankLog(String job, long fileGeneration, int fileRank, String nodeId) throws IOException {
+        return store.getBytes(rankLogKey(job, fileGeneration, fileRank, nodeId)).flatMap(ArchivedRankLog::decode);
     }
 
-    /** Where {@link #rankLog} reads, for messages: {@code s3://bucket/prefix/job/logs/...} as the store describes itself. */
-    public String rankLogLocation(String job, long fileGeneration, int fileRank) {
-        return prefix + ArchivedRankLog.key(job, fileGeneration, fileRank);
+    /** The object key {@link #rankLog} reads (in the bucket). */
+    public String rankLogKey(String job, long fileGeneration, int fileRank, String nodeId) {
+        return prefix + ArchivedRankLog.key(job, fileGeneration, fileRank, nodeId);
     }
 
     /** What retention left ({@code kept}, newest first) and removed. */

@@ -138,21 +138,25 @@ class RemoteTierTest {
 
     @Test
     void aRankLogCopyIsReadBackAndOutlivesRetention() throws Exception {
-        assertEquals(Optional.empty(), remote.rankLog("j", 1, 0), "no copy yet");
-        var copy = new ArchivedRankLog("j", 1, 0, "node7", 1024, 1060, "2026-12-03T12:00:00Z", "step 100 loss 0.5\nstep 125 loss 0.4\n");
+        assertEquals(Optional.empty(), remote.rankLog("j", 1, 0, "node7"), "no copy yet");
+        var copy = new ArchivedRankLog("j", 1, 0, "node7", "/w/logs/j-g1-rank0.log", 1024, 1060, "2026-12-03T12:00:00Z",
+                "step 100 loss 0.5\nstep 125 loss 0.4\n");
         remote.putRankLog(copy);
-        assertEquals(Optional.of(copy), remote.rankLog("j", 1, 0));
-        assertEquals("ckpt/j/logs/g1-rank0.log", remote.rankLogLocation("j", 1, 0));
-        remote.putRankLog(new ArchivedRankLog("j", 1, 0, "node7", 1024, 1080, "2026-12-03T12:00:30Z", "newer\n"));
-        assertEquals("newer\n", remote.rankLog("j", 1, 0).orElseThrow().text(), "a later copy replaces the earlier");
+        assertEquals(Optional.of(copy), remote.rankLog("j", 1, 0, "node7"));
+        assertEquals("ckpt/_logs/j/g1-rank0-node7.log", remote.rankLogKey("j", 1, 0, "node7"));
+        var staged = new ArchivedRankLog("j", 1, 0, "node9", "/w/logs/j-g1-rank0.log", 0, 10, "2026-12-03T12:00:10Z", "staged\n");
+        remote.putRankLog(staged);
+        assertEquals(Optional.of(copy), remote.rankLog("j", 1, 0, "node7"), "another node's process for the same rank has its own copy");
+        remote.putRankLog(new ArchivedRankLog("j", 1, 0, "node7", "/w/logs/j-g1-rank0.log", 1024, 1080, "2026-12-03T12:00:30Z", "newer\n"));
+        assertEquals("newer\n", remote.rankLog("j", 1, 0, "node7").orElseThrow().text(), "a later copy replaces the earlier");
         for (long s : List.of(10L, 20L, 30L)) {
             local.write(s, 1, 1, "j", files("s" + s), Map.of(), Map.of());
             remote.upload("j", local, s, Progress.NONE);
         }
         assertEquals(List.of(30L), remote.retain("j", 1, Set.of()).kept());
-        assertTrue(remote.rankLog("j", 1, 0).isPresent(), "retention removes steps, not the job's logs");
+        assertTrue(remote.rankLog("j", 1, 0, "node7").isPresent(), "retention removes steps, not the job's logs");
         assertEquals(List.of(30L), remote.committedSteps("j"), "a log is not taken for a step");
-        store.putBytes("ckpt/j/logs/g2-rank0.log", "not a copy".getBytes(StandardCharsets.UTF_8), false);
-        assertEquals(Optional.empty(), remote.rankLog("j", 2, 0), "an object that is no copy is none");
+        store.putBytes("ckpt/_logs/j/g2-rank0-node7.log", "not a copy".getBytes(StandardCharsets.UTF_8), false);
+        assertEquals(Optional.empty(), remote.rankLog("j", 2, 0, "node7"), "an object that is no copy is none");
     }
 }

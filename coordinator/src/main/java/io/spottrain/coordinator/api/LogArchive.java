@@ -10,16 +10,17 @@ import java.util.Optional;
  */
 public interface LogArchive {
     /**
-     * The copy of the output file a rank of {@code jobId} started as {@code fileRank} in {@code fileGeneration}.
+     * The copy of the output file a rank of {@code jobId} started on {@code nodeId} as {@code fileRank} in {@code fileGeneration}.
      *
      * @param jobRemote the job's {@code spec.checkpoint.remote}, null for the cluster's
      */
-    Optional<Copy> read(String jobId, String jobRemote, long fileGeneration, int fileRank) throws IOException;
+    Optional<Copy> read(String jobId, String jobRemote, long fileGeneration, int fileRank, String nodeId) throws IOException;
 
     /**
      * @param location where the copy is (an {@code s3://} URI)
-     * @param from     offset in the rank's file where {@code text} starts
-     * @param to       the file's size when copied
+     * @param file     the output file's path on its node
+     * @param from     offset in the file where {@code text} starts
+     * @param to       the file's size when copied ({@code text} ends there; masked secrets make the text's length differ)
      */
-    record Copy(String location, String nodeId, long from, long to, String copiedAt, String text) {}
+    record Copy(String location, String nodeId, String file, long from, long to, String copiedAt, String text) {}
 }

@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
  * (whole lines; {@code next} in the answer is where to ask from next: {@code spottrain logs -f}).
  * A {@code from} past the end of the file (another file: the rank moved) reads it from its start. When the node cannot
  * answer (it is gone, or unreachable), the answer is the copy its agent last made in the job's remote tier
- * ({@link LogArchive}; {@code copiedAt} says when, {@code file} where). 404 names what is missing: the job, the rank, or the
- * output (a node that is gone and left no copy).
+ * ({@link LogArchive}; {@code copiedAt} says when, {@code copyLocation} where; {@code file} stays the file's path on its
+ * node, so a follower does not take the copy for another file). 404 names what is missing: the job, the rank, or the output
+ * (a node that is gone and left no copy); 503 when the node or the copy could not be asked.
  */
 final class RankLogRoutes {
     static final int DEFAULT_BYTES = 16 * 1024;
@@ -25,9 +26,10 @@ final class RankLogRoutes {
 
     /** The API's answer: what the rank's agent read ({@code copiedAt} null), or its remote copy. */
     record Answer(String jobId, long generation, int rank, String nodeId, String file, long size, String text, String error, Long next,
-            String copiedAt) {
+            String copiedAt, String copyLocation) {
         static Answer of(AgentProtocol.RankLog l) {
-            return new Answer(l.jobId(), l.generation(), l.rank(), l.nodeId(), l.file(), l.size(), l.text(), l.error(), l.next(), null);
+            return new Answer(l.jobId(), l.generation(), l.rank(), l.nodeId(), l.file(), l.size(), l.text(), l.error(), l.next(), null,
+                    null);
         }
     }
 
@@ -99,38 +101,47 @@ final class RankLogRoutes {
                     + "again): " + e.getMessage();
             status = 503;
         }
-        var copy = copy(id, fileId);
-        if (copy.copy() != null) return fromCopy(id, generation, rank, nodeId, copy.copy(), bytes, from);
-        throw new HttpApi.ApiException(status, ApiError.of(problem + copy.why()));
+        var found = copy(id, nodeId, fileId);
+        if (found.copy() != null) return fromCopy(id, generation, rank, found.copy(), bytes, from);
+        throw new HttpApi.ApiException(found.unreadable() ? 503 : status, ApiError.of(problem + found.why()));
     }
 
-    private record Found(LogArchive.Copy copy, String why) {}
+    private record Found(LogArchive.Copy copy, String why, boolean unreadable) {}
 
-    private Found copy(String id, FileId fileId) {
+    private Found copy(String id, String nodeId, FileId fileId) {
         LogArchive a = archive.get();
-        if (a == null) return new Found(null, "");
+        if (a == null) return new Found(null, "", false);
         try {
             String remote = reads.spec(id).map(s -> s.spec().checkpoint().remote()).orElse(null);
-            return a.read(id, remote, fileId.generation(), fileId.rank()).map(c -> new Found(c, ""))
-                    .orElse(new Found(null, "; no copy of it in the job's remote tier either"));
+            return a.read(id, remote, fileId.generation(), fileId.rank(), nodeId).map(c -> new Found(c, "", false))
+                    .orElse(new Found(null, "; no copy of it in the job's remote tier either", false));
         } catch (IOException | RuntimeException e) {
-            return new Found(null, "; its copy in the job's remote tier could not be read: " + e.getMessage());
+            return new Found(null, "; its copy in the job's remote tier could not be read (try again): " + e, true);
         }
     }
 
-    /** The copy's end ({@code bytes}, from a whole line), or with {@code from} what follows that offset of the file. */
-    static Answer fromCopy(String id, long generation, int rank, String nodeId, LogArchive.Copy c, int bytes, Long from) {
+    /**
+     * The copy's end ({@code bytes}, from a whole line), or with {@code from} what follows that offset of the file: nothing
+     * when the copy ends there or before (it is older than what the reader has), all of it when the offset is before the copy,
+     * and inside it from the next whole line (approximately: a masked secret changes the text's length). {@code next} is the
+     * copy's end in the file.
+     */
+    static Answer fromCopy(String id, long generation, int rank, LogArchive.Copy c, int bytes, Long from) {
         byte[] text = c.text().getBytes(StandardCharsets.UTF_8);
         int start;
-        if (from != null) {
+        long next = c.to();
+        if (from != null && from >= c.to()) {
+            start = text.length;
+            next = from;
+        } else if (from != null) {
             start = (int) Math.min(text.length, Math.max(0, from - c.from()));
         } else {
             start = Math.max(0, text.length - bytes);
-            if (start > 0) { // from the first whole line
-                while (start < text.length && text[start - 1] != '\n') start++;
-            }
+        }
+        if (start > 0 && start < text.length && text[start - 1] != '\n') { // from the next whole line
+            while (start < text.length && text[start - 1] != '\n') start++;
         }
         String shown = new String(text, start, text.length - start, StandardCharsets.UTF_8);
-        return new Answer(id, generation, rank, nodeId, c.location(), c.to(), shown, null, c.from() + text.length, c.copiedAt());
+        return new Answer(id, generation, rank, c.nodeId(), c.file(), c.to(), shown, null, next, c.copiedAt(), c.location());
     }
 }

@@ -252,7 +252,7 @@ class ElasticRecoveryIT {
         // the noticed node is gone with its disk; its rank's output is not: its agent copied it to the remote tier at the exit
         JsonNode gone = cluster.api.get("/api/v1/jobs/" + id + "/ranks/1/log?generation=1");
         assertEquals(first, gone.path("nodeId").asText(), gone::toString);
-        assertTrue(gone.path("copiedAt").isTextual() && gone.path("file").asText().startsWith("s3://"), gone::toString);
+        assertTrue(gone.path("copiedAt").isTextual() && gone.path("copyLocation").asText().startsWith("s3://"), gone::toString);
         assertTrue(gone.path("text").asText().contains("[rank 1/3] step "), gone::toString);
         for (JsonNode n : cluster.api.get("/api/v1/nodes")) {
             if (n.path("market").asText().equals("spot")) assertTrue(n.path("interruptRisk").asDouble() > 0, n::toString);

@@ -107,7 +107,8 @@ class ShrinkingFleetIT {
         assertEquals(Set.of("node2", "node4"), lostNodes);
         JsonNode log = cluster.api.get("/api/v1/jobs/" + id + "/ranks/" + rankOnNode2 + "/log?generation=1");
         assertEquals("node2", log.path("nodeId").asText(), log::toString);
-        assertTrue(log.path("copiedAt").isTextual(), () -> "node2 is gone: the answer is its copy in the remote tier: " + log);
+        assertTrue(log.path("copiedAt").isTextual() && log.path("copyLocation").asText().startsWith("s3://"),
+                () -> "node2 is gone: the answer is its copy in the remote tier: " + log);
         assertTrue(log.path("text").asText().contains("[rank " + rankOnNode2 + "/4] step "), log::toString);
     }
 
@@ -117,7 +118,7 @@ class ShrinkingFleetIT {
         Optional<LogArchive.Copy> copy = Optional.empty();
         try (var archive = S3LogArchive.of(cluster.stateDir).orElseThrow()) {
             while (System.nanoTime() < deadline) {
-                copy = archive.read(id, null, 1, rank);
+                copy = archive.read(id, null, 1, rank, "node2");
                 if (copy.isPresent() && copy.get().text().contains(text)) return;
                 Thread.sleep(200);
             }

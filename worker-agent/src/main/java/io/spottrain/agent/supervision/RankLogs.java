@@ -48,19 +48,24 @@ public final class RankLogs {
             long size = raf.length();
             if (m.from() != null) return follow(nodeId, m, file, raf, size, max, redactor);
             long from = Math.max(0, size - max);
-            byte[] buf = new byte[(int) (size - from)];
-            raf.seek(from);
+            // read from where a secret that spans the window's start begins (and the byte before it: a line's end, or not)
+            long context = Math.max(0, from - Math.max(1, redactor.longestBytes()));
+            byte[] buf = new byte[(int) (size - context)];
+            raf.seek(context);
             raf.readFully(buf);
-            int start = 0;
-            if (from > 0) { // from the first whole line
-                start = indexOfNewline(buf, 0, buf.length) + 1;
-                if (start == 0) start = buf.length;
+            int start = (int) (from - context);
+            if (from > 0) { // from the first whole line after the rest of any secret that began before the window (a PEM key)
+                start = redactor.safeStart(buf, buf.length, start);
+                if (start < buf.length && buf[start - 1] != '\n') {
+                    int nl = indexOfNewline(buf, start, buf.length);
+                    start = nl < 0 ? buf.length : nl + 1;
+                }
             }
             // a line still being written is shown up to where a secret may be starting in it (next: where to follow on)
             int end = Math.max(start, redactor.safeCut(buf, buf.length, buf.length));
             String text = new String(buf, start, end - start, StandardCharsets.UTF_8);
             return new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), nodeId, file.toString(), size, redactor.redact(text), null,
-                    from + end);
+                    context + end);
         } catch (IOException e) {
             return answer(nodeId, m, file.toString(), 0, "", "cannot read " + file + " on node " + nodeId + ": " + e.getMessage());
         }

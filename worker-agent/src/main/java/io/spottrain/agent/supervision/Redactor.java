@@ -78,6 +78,26 @@ public final class Redactor {
         return end;
     }
 
+    /**
+     * Where a window may start at or after {@code start} of {@code buf} without showing the rest of a secret that began
+     * before it (one with a newline in it, such as a PEM key, is not caught by starting at a whole line): after every secret
+     * that spans {@code start}. The caller reads {@link #longestBytes()} bytes before the window, so that such a secret's
+     * start is in {@code buf}.
+     */
+    public int safeStart(byte[] buf, int len, int start) {
+        for (int round = 0; round < 64; round++) {
+            int moved = start;
+            for (byte[] s : secretBytes) {
+                for (int i = indexOf(buf, len, s, Math.max(0, moved - s.length + 1)); i >= 0 && i < moved; i = indexOf(buf, len, s, i + 1)) {
+                    if (i + s.length > moved) moved = i + s.length;
+                }
+            }
+            if (moved == start) break;
+            start = moved;
+        }
+        return start;
+    }
+
     private static int indexOf(byte[] buf, int len, byte[] s, int from) {
         outer:
         for (int i = Math.max(0, from); i + s.length <= len; i++) {

@@ -26,22 +26,23 @@ class RankLogArchiverTest {
     @TempDir
     Path dir;
 
-    RankLogArchiver.Watched watched = new RankLogArchiver.Watched("job-1", 2, 1, null);
+    RankLogArchiver.Watched watched = new RankLogArchiver.Watched("job-1", 2, 1, null, 4242);
 
     RankLogArchiver archiver(Duration every) {
-        return new RankLogArchiver("node3", remote -> Optional.empty(), REDACTOR, every);
+        return new RankLogArchiver("node3", remote -> Optional.empty(), () -> REDACTOR, every);
     }
 
     @Test
     void aSmallFileIsCopiedWholeWithSecretsMasked() throws Exception {
         Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "starting\nkey=" + SECRET + "\nstep 25 loss 0.9\n");
         try (var a = archiver(Duration.ofHours(1))) {
-            ArchivedRankLog copy = a.read(f, watched);
+            ArchivedRankLog copy = a.read(f, watched, REDACTOR);
             assertEquals("starting\nkey=" + Redactor.MASK + "\nstep 25 loss 0.9\n", copy.text());
             assertFalse(copy.text().contains(SECRET));
             assertEquals(0, copy.from());
             assertEquals(Files.size(f), copy.to());
             assertEquals("node3", copy.nodeId());
+            assertEquals(f.toString(), copy.file());
             assertEquals(2, copy.fileGeneration());
             assertEquals(1, copy.fileRank());
         }
@@ -54,13 +55,35 @@ class RankLogArchiverTest {
         sb.append("being written: ").append(SECRET, 0, 10); // a secret still being written at the end
         Path f = Files.writeString(dir.resolve("big.log"), sb.toString());
         try (var a = archiver(Duration.ofHours(1))) {
-            ArchivedRankLog copy = a.read(f, watched);
+            ArchivedRankLog copy = a.read(f, watched, REDACTOR);
             assertTrue(copy.text().startsWith("step "), copy.text().substring(0, 40));
             assertTrue(copy.text().length() <= ArchivedRankLog.MAX_BYTES);
             assertTrue(copy.from() > 0);
             assertEquals(sb.substring((int) copy.from(), (int) copy.to()), copy.text(), "the range it says it holds");
+            assertTrue(sb.charAt((int) copy.from() - 1) == '\n', "from a whole line");
             assertFalse(copy.text().contains(SECRET.substring(0, 10)), "the start of a secret being written is not shown");
             assertTrue(copy.text().endsWith("being written: "), copy.text().substring(copy.text().length() - 30));
+        }
+    }
+
+    /** A secret with newlines in it (a PEM key) that began before the window: its rest is not shown either. */
+    @Test
+    void aMultiLineSecretThatSpansTheWindowsStartIsSkipped() throws Exception {
+        String pem = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----";
+        var r = new Redactor(List.of(pem));
+        var sb = new StringBuilder();
+        sb.append("x".repeat(100)).append('\n').append(pem).append('\n');
+        int pemStart = 101;
+        // pad so the window starts inside the key, after its first newline
+        while (sb.length() - (pemStart + 25) < ArchivedRankLog.MAX_BYTES) sb.append("step ").append(sb.length()).append('\n');
+        Path f = Files.writeString(dir.resolve("pem.log"), sb.toString());
+        try (var a = new RankLogArchiver("node3", remote -> Optional.empty(), () -> r, Duration.ofHours(1))) {
+            ArchivedRankLog copy = a.read(f, watched, r);
+            assertTrue(sb.length() - ArchivedRankLog.MAX_BYTES > pemStart && sb.length() - ArchivedRankLog.MAX_BYTES < pemStart + pem.length(),
+                    "the window starts inside the key");
+            assertFalse(copy.text().contains("secretline2"), copy.text().substring(0, 80));
+            assertFalse(copy.text().contains("END KEY"), copy.text().substring(0, 80));
+            assertTrue(copy.text().startsWith("step "), copy.text().substring(0, 80));
         }
     }
 
@@ -69,8 +92,8 @@ class RankLogArchiverTest {
         Path target = Files.writeString(dir.resolve("elsewhere"), "x\n");
         Path link = Files.createSymbolicLink(dir.resolve("link.log"), target);
         try (var a = archiver(Duration.ofHours(1))) {
-            assertNull(a.read(dir.resolve("missing.log"), watched));
-            assertNull(a.read(link, watched));
+            assertNull(a.read(dir.resolve("missing.log"), watched, REDACTOR));
+            assertNull(a.read(link, watched, REDACTOR));
         }
     }
 
@@ -81,14 +104,18 @@ class RankLogArchiverTest {
             store.ensureBucket();
             var tier = new RemoteTier(store, "prefix");
             Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "first line\n");
-            try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), REDACTOR, Duration.ofMillis(200))) {
-                a.watch("job-1", 2, 1, f, null);
+            try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), () -> REDACTOR, Duration.ofMillis(200))) {
+                var first = a.watch("job-1", 2, 1, 100, f, null);
                 assertEquals("first line\n", await(tier, "first line\n").text(), "copied within a tick");
                 Files.writeString(f, "second line\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
                 await(tier, "first line\nsecond line\n");
                 Files.writeString(f, "last words\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                a.exited(f);
+                var again = a.watch("job-1", 2, 1, 101, f, null); // the rank restarted into the same file before the first's exit came
+                a.exited(f, first);
                 assertEquals("first line\nsecond line\nlast words\n", await(tier, "first line\nsecond line\nlast words\n").text());
+                Files.writeString(f, "restarted\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+                await(tier, "first line\nsecond line\nlast words\nrestarted\n"); // the restarted process is still watched
+                a.exited(f, again);
             }
         }
     }
@@ -97,7 +124,7 @@ class RankLogArchiverTest {
         long deadline = System.nanoTime() + 10_000_000_000L;
         Optional<ArchivedRankLog> copy = Optional.empty();
         while (System.nanoTime() < deadline) {
-            copy = tier.rankLog("job-1", 2, 1);
+            copy = tier.rankLog("job-1", 2, 1, "node3");
             if (copy.isPresent() && copy.get().text().equals(text)) return copy.get();
             Thread.sleep(50);
         }

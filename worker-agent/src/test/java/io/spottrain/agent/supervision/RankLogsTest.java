@@ -37,6 +37,20 @@ class RankLogsTest {
         assertTrue(Files.size(log) < AgentProtocol.MAX_LOG_BYTES);
     }
 
+    /** A multi-line secret (a PEM key) that began before the window: starting at a whole line is not enough, its rest is skipped. */
+    @Test
+    void aMultiLineSecretAcrossTheWindowsStartIsNotShown() throws Exception {
+        String pem = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----";
+        String tail = "after the key\nstep 1\n";
+        Path log = Files.writeString(dir.resolve("pem.log"), "before\n" + pem + "\n" + tail);
+        var redactor = new Redactor(List.of(pem));
+        // a window that starts inside the key's second line
+        int bytes = (int) Files.size(log) - ("before\n".length() + 25);
+        var r = RankLogs.read("node1", log, ask(bytes), redactor);
+        assertEquals(tail, r.text(), "after the key, from a whole line");
+        assertEquals(Files.size(log), r.next());
+    }
+
     @Test
     void noSuchOutputOrABadJobIdIsAnErrorNotAFile() throws Exception {
         var sup = new ProcessSupervisor("node1", dir, dir);
