@@ -108,11 +108,15 @@ class Control:
         """Contract v2: re-formed for generation, training on from step."""
         self._send({"type": "reformed", "generation": generation, "step": step})
 
-    def progress(self, step, loss, samples_per_sec, total_steps=None):
-        """total_steps: the step the run ends at, when known (the coordinator's ETA and growth decisions use it)."""
+    def progress(self, step, loss, samples_per_sec, total_steps=None, samples=None):
+        """total_steps: the step the run ends at, when known (the coordinator's ETA and growth decisions use it).
+        samples: the samples the job has trained up to this step (for a fixed global batch, step x batch), when the
+        trainer counts them (the cost ledger reports the cost per million samples from it)."""
         msg = {"type": "progress", "step": step, "loss": loss, "samplesPerSec": samples_per_sec}
         if total_steps:
             msg["totalSteps"] = int(total_steps)
+        if samples:
+            msg["samples"] = int(samples)
         self._send(msg)
 
     def checkpoint_written(self, step, directory, files, nbytes, stall_ms, persist_ms, reason):

@@ -304,7 +304,7 @@ def main():
         if step % a.log_every == 0 or step == a.steps:
             sps = n_window * a.batch / max(time.perf_counter() - t_window, 1e-9)
             print("[rank %d/%d] step %d loss %.6f samples/s %.0f" % (env.rank, env.world_size, step, loss_value, sps), flush=True)
-            ctl.progress(step, loss_value, sps, a.steps)
+            ctl.progress(step, loss_value, sps, a.steps, samples=step * a.batch)  # a constant global batch
             t_window, n_window = time.perf_counter(), 0
         if ckpt_flag > 0 or (a.checkpoint_every and step % a.checkpoint_every == 0) or (stop_flag > 0 and step < a.steps):
             checkpoint("requested" if ckpt_flag > 0 else "stop" if stop_flag > 0 else "interval")

@@ -39,7 +39,7 @@ final class CostCommand implements Callable<Integer> {
             case json -> System.out.println(Json.pretty(r));
             case csv -> {
                 System.out.println(r.path("by").asText()
-                        + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd,steps,usd_per_1k_steps");
+                        + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd,steps,usd_per_1k_steps,samples,usd_per_1m_samples");
                 for (JsonNode row : r.path("rows")) System.out.println(csv(row));
                 System.out.println(csv(r.path("total")));
             }
@@ -49,7 +49,7 @@ final class CostCommand implements Callable<Integer> {
                 rows.add(text(r.path("total")));
                 System.out.println("cost by " + r.path("by").asText() + ", " + r.path("from").asText() + " .. " + r.path("to").asText());
                 System.out.print(Text.table(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
-                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS"), rows));
+                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS", "$/1M SAMPLES"), rows));
             }
         }
         return 0;
@@ -58,10 +58,10 @@ final class CostCommand implements Callable<Integer> {
     private static List<String> text(JsonNode row) {
         return List.of(row.path("key").asText(), f("%.3f", row, "nodeHours"), f("%.3f", row, "gpuHours"), f("%.4f", row, "costUsd"),
                 f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"), f("%.4f", row, "recoveryUsd"),
-                opt("%d", row, "steps"), opt("%.6f", row, "usdPer1kSteps"));
+                opt("%d", row, "steps"), opt("%.6f", row, "usdPer1kSteps"), opt("%.4f", row, "usdPer1mSamples"));
     }
 
-    /** A field only some rows have (steps, per 1,000 steps: jobs that trained): "-" (text) where absent. */
+    /** A field only some rows have (steps, per 1,000 steps, per million samples: jobs that trained): "-" (text) where absent. */
     private static String opt(String fmt, JsonNode row, String field) {
         JsonNode v = row.path(field);
         if (v.isMissingNode() || v.isNull()) return "-";
@@ -73,7 +73,8 @@ final class CostCommand implements Callable<Integer> {
         if (key.contains(",") || key.contains("\"")) key = "\"" + key.replace("\"", "\"\"") + "\"";
         return String.join(",", key, f("%.6f", row, "nodeHours"), f("%.6f", row, "gpuHours"), f("%.6f", row, "costUsd"),
                 f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"), f("%.6f", row, "recoveryUsd"),
-                opt("%d", row, "steps").replace("-", ""), opt("%.8f", row, "usdPer1kSteps").replace("-", ""));
+                opt("%d", row, "steps").replace("-", ""), opt("%.8f", row, "usdPer1kSteps").replace("-", ""),
+                opt("%d", row, "samples").replace("-", ""), opt("%.8f", row, "usdPer1mSamples").replace("-", ""));
     }
 
     private static String f(String fmt, JsonNode row, String field) {

@@ -238,6 +238,10 @@ class CliIT {
         // the ROI number: all of the job's node time per 1,000 steps it trained
         assertEquals(job.path("steps").asLong(), row.path("steps").asLong(), row::toString);
         assertEquals(row.path("costUsd").asDouble() * 1000 / job.path("steps").asLong(), row.path("usdPer1kSteps").asDouble(), 1e-12);
+        // and per million samples: the MLP trainer counts them (a constant global batch of 256 samples a step)
+        assertEquals(job.path("steps").asLong() * 256, job.path("samples").asLong(), job::toString);
+        assertEquals(job.path("samples").asLong(), row.path("samples").asLong(), row::toString);
+        assertEquals(row.path("costUsd").asDouble() * 1e6 / job.path("samples").asLong(), row.path("usdPer1mSamples").asDouble(), 1e-12);
         // the TCO view: the days add up to the window
         // (two days back: this cluster's whole ledger, and never over the API's 366 days whatever today's date)
         Result daily = cli("cost", "daily", "--window", end.minus(Duration.ofDays(2)) + ".." + end, "--state-dir", state, "-o", "json");

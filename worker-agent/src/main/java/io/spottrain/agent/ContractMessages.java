@@ -102,7 +102,8 @@ final class ContractMessages {
                 // coordinator's inbox
                 if (s.rank() != 0) break;
                 host.report(s.replyTo(), new AgentProtocol.RankProgress(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),
-                        n.path("loss").asDouble(), n.path("samplesPerSec").asDouble(), Math.max(0, n.path("totalSteps").asLong())));
+                        n.path("loss").asDouble(), n.path("samplesPerSec").asDouble(), Math.max(0, n.path("totalSteps").asLong()),
+                        Math.max(0, n.path("samples").asLong())));
             }
             case Contract.CHECKPOINT_WRITTEN -> {
                 host.report(s.replyTo(), new AgentProtocol.CheckpointReported(s.jobId(), s.generation(), s.rank(), id, n.path("step").asLong(),

@@ -32,12 +32,14 @@ final class CostRoutes {
         }
         var report = CostReport.of(reads.ledger(), by, window, now, CostReport.FRESH);
         if (by.dimension() == CostGrouping.Dimension.JOB) { // the ROI number: cost per 1,000 steps trained
-            var steps = new HashMap<String, Long>();
+            var trained = new HashMap<String, CostReport.Trained>();
             // only jobs submitted inside the window: the steps are the job's whole life, the cost only the window's share
             for (var j : reads.jobs()) {
-                if (!Instant.parse(j.submittedAt()).isBefore(window.from())) steps.put(j.id(), j.steps());
+                if (!Instant.parse(j.submittedAt()).isBefore(window.from())) {
+                    trained.put(j.id(), new CostReport.Trained(j.steps(), j.samples() == null ? 0 : j.samples()));
+                }
             }
-            report = report.withSteps(steps);
+            report = report.withTrained(trained);
         }
         HttpApi.json(ctx, 200, report);
     }

@@ -19,6 +19,7 @@ public record JobSummary(
         int priority,
         Map<String, String> labels,
         long steps,
+        Long samples,
         Long totalSteps,
         Double etaSeconds,
         Double loss,
@@ -30,7 +31,7 @@ public record JobSummary(
     public static JobSummary of(JobDocument d, Instant now) {
         var t = d.training();
         return new JobSummary(d.id(), d.name(), d.state().name(), d.reason(), d.pendingReason(), d.generation(), d.members().size(),
-                d.minWorkers(), d.maxWorkers(), d.market(), d.priority(), d.labels(), t.step(), JobView.totalSteps(d), JobView.eta(d), Double.isNaN(t.loss()) ? null : t.loss(),
+                d.minWorkers(), d.maxWorkers(), d.market(), d.priority(), d.labels(), t.step(), t.samples() > 0 ? t.samples() : null, JobView.totalSteps(d), JobView.eta(d), Double.isNaN(t.loss()) ? null : t.loss(),
                 d.submittedAt(), d.startedAt(), d.finishedAt(), JobView.cost(d, now));
     }
 }

@@ -53,6 +53,7 @@ public record JobView(
         Double etaSeconds,
         Double loss,
         Double samplesPerSec,
+        Long samples,
         Double finalLoss,
         String paramsSha256,
         boolean paramsAgree,
@@ -95,7 +96,7 @@ public record JobView(
                 d.masterAddr(), d.masterPort(), d.submittedAt(), d.startedAt(), d.finishedAt(), wall, t.step(),
                 totalSteps(d), t.pace().stepsPerSec() > 0 ? round(t.pace().stepsPerSec(), 3) : null, eta(d),
                 Double.isNaN(t.loss()) ? null : t.loss(),
-                t.samplesPerSec() > 0 ? t.samplesPerSec() : null, t.finalLoss(), hashes.get("0"), agree, d.elastic().preemptions(),
+                t.samplesPerSec() > 0 ? t.samplesPerSec() : null, t.samples() > 0 ? t.samples() : null, t.finalLoss(), hashes.get("0"), agree, d.elastic().preemptions(),
                 d.elastic().growths(), d.elastic().restarts(), d.maxRestarts(), checkpoints, cost(d, now), d.eventCount(), events);
     }
 

@@ -27,30 +27,35 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
     /**
      * {@code recoveryUsd}: the part of {@code costUsd} spent while the job recovered from preemptions
      * and failures. {@code steps} and {@code usdPer1kSteps} (the ROI number: all of the job's node
-     * time, forming and recovery included, per 1,000 steps it trained) only in a report by job, for
-     * a job that trained; null otherwise.
+     * time, forming and recovery included, per 1,000 steps it trained), and {@code samples} and
+     * {@code usdPer1mSamples} (the same per million samples, where the trainer counts its samples) only
+     * in a report by job, for a job that trained; null otherwise.
      */
     public record Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
-            double savingsPercent, double recoveryUsd, Long steps, Double usdPer1kSteps) {
+            double savingsPercent, double recoveryUsd, Long steps, Double usdPer1kSteps, Long samples, Double usdPer1mSamples) {
 
         public Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
                 double savingsPercent, double recoveryUsd) {
-            this(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, null, null);
+            this(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, null, null, null, null);
         }
 
-        Row withSteps(long n) {
-            return new Row(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, n,
-                    n > 0 ? costUsd * 1000.0 / n : null);
+        Row withTrained(Trained t) {
+            return new Row(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, t.steps(),
+                    t.steps() > 0 ? costUsd * 1000.0 / t.steps() : null, t.samples() > 0 ? t.samples() : null,
+                    t.samples() > 0 ? costUsd * 1e6 / t.samples() : null);
         }
     }
 
+    /** What a job trained: steps, and samples where its trainer counts them (0: it does not). */
+    public record Trained(long steps, long samples) {}
+
     /**
-     * A report by job with each job's trained steps (by job id) and its cost per 1,000 steps; a
-     * report by anything else, or a row of no job ((idle), (boot)), is returned as it is.
+     * A report by job with each job's trained steps and samples (by job id) and its cost per 1,000 steps and per million
+     * samples; a report by anything else, or a row of no job ((idle), (boot)), is returned as it is.
      */
-    public CostReport withSteps(Map<String, Long> stepsByJob) {
+    public CostReport withTrained(Map<String, Trained> byJob) {
         if (!by.equals("job")) return this; // CostGrouping's label of a report by job
-        var out = rows.stream().map(r -> stepsByJob.containsKey(r.key()) ? r.withSteps(stepsByJob.get(r.key())) : r).toList();
+        var out = rows.stream().map(r -> byJob.containsKey(r.key()) ? r.withTrained(byJob.get(r.key())) : r).toList();
         return new CostReport(by, from, to, asOf, out, total);
     }
 

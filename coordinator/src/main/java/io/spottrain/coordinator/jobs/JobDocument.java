@@ -60,7 +60,7 @@ public record JobDocument(
     /** The document with newer progress applied (from {@code PROGRESS}); older progress changes nothing. */
     public JobDocument withProgress(JobProgress p) {
         if (p == null || p.step() < training.step()) return this;
-        var t = training.progress(p.step(), p.loss(), p.samplesPerSec());
+        var t = training.progress(p.step(), p.loss(), p.samplesPerSec(), p.samples());
         t = t.withPace(t.pace().withNewest(p.totalSteps(), p.stepsPerSec()));
         return new JobDocument(schemaVersion, id, name, labels, minWorkers, maxWorkers, market, priority, maxRestarts, state, reason,
                 pendingReason, generation, members, masterAddr, masterPort, submittedAt, startedAt, finishedAt, generationOpenedAt, actualUsd,

@@ -24,7 +24,7 @@ final class JobTraining {
     Behavior<JobMaster.Command> onProgress(AgentProtocol.RankProgress p) {
         if (!h.current(p) || p.rank() != 0) return h.unchanged();
         Job job = h.job();
-        Job next = job.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec())
+        Job next = job.withTraining(t -> t.progress(p.step(), p.loss(), p.samplesPerSec(), p.samples())
                 .withPace(t.pace().observe(p.generation(), job.worldSize(), p.step(), p.totalSteps(), h.now())));
         if (next.state() == JobState.RUNNING && p.step() > next.elastic().resumeStep() && next.elastic().awaitsTraining()) {
             double rate = next.training().pace().stepsPerSec();

@@ -13,6 +13,7 @@ import java.util.Optional;
  * checkpoint catalog, the newest catalog steps (bounded: the rest is in the store), and each rank's
  * final parameter hash.
  *
+ * @param samples            the samples trained up to {@code step}, as the trainer counts them (0: it does not say)
  * @param paramsSha256ByRank rank -> params-sha256 at the end (all must agree)
  * @param recent             the newest {@link #RECENT} catalog steps, oldest first
  * @param retention          what each tier still holds after its last retention run
@@ -22,6 +23,7 @@ public record Training(
         long step,
         double loss,
         double samplesPerSec,
+        long samples,
         Map<String, String> paramsSha256ByRank,
         Double finalLoss,
         CheckpointSummary checkpoints,
@@ -32,7 +34,7 @@ public record Training(
     /** Catalog steps kept in the job's document (a recovery agrees on one of the newest; the rest is in the store). */
     public static final int RECENT = 8;
 
-    public static final Training NONE = new Training(0, Double.NaN, 0, Map.of(), null, CheckpointSummary.NONE, List.of(),
+    public static final Training NONE = new Training(0, Double.NaN, 0, 0, Map.of(), null, CheckpointSummary.NONE, List.of(),
             CheckpointRetention.NONE, Pace.NONE);
 
     public Training {
@@ -53,18 +55,20 @@ public record Training(
         public static final CheckpointSummary NONE = new CheckpointSummary(0, 0, null, -1, null, 0, 0, 0, null, null, null, null, null);
     }
 
-    public Training progress(long s, double l, double sps) {
-        return new Training(Math.max(step, s), l, sps, paramsSha256ByRank, finalLoss, checkpoints, recent, retention, pace);
+    /** Rank 0 reported step {@code s} with loss {@code l}, {@code sps} samples/s and {@code n} samples trained (0: not said). */
+    public Training progress(long s, double l, double sps, long n) {
+        return new Training(Math.max(step, s), l, sps, Math.max(samples, n), paramsSha256ByRank, finalLoss, checkpoints, recent, retention,
+                pace);
     }
 
     Training withPace(Pace p) {
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, checkpoints, recent, retention, p);
+        return new Training(step, loss, samplesPerSec, samples, paramsSha256ByRank, finalLoss, checkpoints, recent, retention, p);
     }
 
     Training done(int rank, long s, double l, String sha) {
         var hashes = new LinkedHashMap<>(paramsSha256ByRank);
         hashes.put(Integer.toString(rank), sha);
-        return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, hashes, rank == 0 ? Double.valueOf(l) : finalLoss,
+        return new Training(Math.max(step, s), rank == 0 ? l : loss, samplesPerSec, samples, hashes, rank == 0 ? Double.valueOf(l) : finalLoss,
                 checkpoints, recent, retention, pace);
     }
 
@@ -82,7 +86,7 @@ public record Training(
         var sum = new CheckpointSummary(steps, c.files() + 1, c.latestStep() == null ? s : Math.max(c.latestStep(), s),
                 rank == 0 ? Math.max(c.newestRank0Step(), s) : c.newestRank0Step(), c.remoteLatestStep(), c.uploads(), c.backlogSteps(),
                 c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention, pace);
+        return new Training(step, loss, samplesPerSec, samples, paramsSha256ByRank, finalLoss, sum, with(e), retention, pace);
     }
 
     /** A node's uploader committed {@code s} to the remote tier, leaving this backlog behind. */
@@ -94,12 +98,12 @@ public record Training(
         var sum = new CheckpointSummary(steps, c.files(), c.latestStep() == null ? s : Math.max(c.latestStep(), s), c.newestRank0Step(),
                 c.remoteLatestStep() == null ? s : Math.max(c.remoteLatestStep(), s), c.uploads() + 1, backlogSteps, backlogBytes,
                 c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, with(e), retention, pace);
+        return new Training(step, loss, samplesPerSec, samples, paramsSha256ByRank, finalLoss, sum, with(e), retention, pace);
     }
 
     /** A tier reported what retention left of the job. */
     Training retained(CheckpointTier tier, String node, List<Long> kept) {
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, checkpoints, recent,
+        return new Training(step, loss, samplesPerSec, samples, paramsSha256ByRank, finalLoss, checkpoints, recent,
                 retention.reported(tier, node, kept), pace);
     }
 
@@ -108,14 +112,14 @@ public record Training(
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
                 c.backlogSteps(), c.backlogBytes(), c.stallMsP50(), c.persistMsP50(), c.uploadMsP50(), choice.seconds(), choice.why());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention, pace);
+        return new Training(step, loss, samplesPerSec, samples, paramsSha256ByRank, finalLoss, sum, recent, retention, pace);
     }
 
     Training withP50s(Double stall, Double persist, Double upload) {
         var c = checkpoints;
         var sum = new CheckpointSummary(c.steps(), c.files(), c.latestStep(), c.newestRank0Step(), c.remoteLatestStep(), c.uploads(),
                 c.backlogSteps(), c.backlogBytes(), stall, persist, upload, c.autoIntervalSeconds(), c.autoIntervalWhy());
-        return new Training(step, loss, samplesPerSec, paramsSha256ByRank, finalLoss, sum, recent, retention, pace);
+        return new Training(step, loss, samplesPerSec, samples, paramsSha256ByRank, finalLoss, sum, recent, retention, pace);
     }
 
     /**

@@ -65,14 +65,19 @@ class CostReportTest {
     }
 
     @Test
-    void aReportByJobGivesTheCostPerThousandStepsTrained() {
-        var r = report("job", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600)).withSteps(Map.of("a-1", 2800L, "b-2", 0L));
+    void aReportByJobGivesTheCostPerThousandStepsAndPerMillionSamplesTrained() {
+        var r = report("job", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600)).withTrained(Map.of(
+                "a-1", new CostReport.Trained(2800, 2800L * 512), "b-2", new CostReport.Trained(0, 0)));
         assertEquals(2800L, r.byKey().get("a-1").steps());
         assertEquals(1.4 * 1000 / 2800, r.byKey().get("a-1").usdPer1kSteps(), 1e-12, "all of the job's node time per 1,000 steps");
+        assertEquals(2800L * 512, r.byKey().get("a-1").samples());
+        assertEquals(1.4 * 1e6 / (2800 * 512), r.byKey().get("a-1").usdPer1mSamples(), 1e-12, "and per million samples");
         assertEquals(null, r.byKey().get("b-2").usdPer1kSteps(), "no step trained: no per-step cost");
+        assertEquals(null, r.byKey().get("b-2").samples(), "a trainer that does not count samples: no per-sample cost");
+        assertEquals(null, r.byKey().get("b-2").usdPer1mSamples());
         assertEquals(null, r.byKey().get("(idle)").steps(), "time no job held has no steps");
         var byTeam = report("team", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600));
-        assertEquals(byTeam, byTeam.withSteps(Map.of("a-1", 2800L)), "only a report by job");
+        assertEquals(byTeam, byTeam.withTrained(Map.of("a-1", new CostReport.Trained(2800, 0))), "only a report by job");
     }
 
     @Test

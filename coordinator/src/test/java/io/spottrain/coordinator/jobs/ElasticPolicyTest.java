@@ -248,13 +248,13 @@ class ElasticPolicyTest {
     @Test
     void aGrowthThatCostsMoreTrainingTimeThanItSavesIsNotMadeUnlessAnOperatorAskedForIt() {
         var pace = new Pace(1000, 2.0, Map.of(2, new Pace.Rate(2.0, 60)), -1, null, 0);
-        Job nearTheEnd = aJob().workers(1, 4).running(2).build().withTraining(t -> t.progress(995, 0.1, 0).withPace(pace));
+        Job nearTheEnd = aJob().workers(1, 4).running(2).build().withTraining(t -> t.progress(995, 0.1, 0, 0).withPace(pace));
         var d = ElasticPolicy.onCapacityFree(nearTheEnd, 2, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60));
         var skipped = assertInstanceOf(ElasticPolicy.NotWorthGrowing.class, d);
         assertTrue(skipped.why().startsWith("not growing to 4: 5 steps left"), skipped.why());
         assertEquals(new BeginRecovery(RecoveryKind.GROW, null, 0),
                 ElasticPolicy.onCapacityFree(nearTheEnd, 2, Jobs.T0.plusSeconds(120), Duration.ofSeconds(60), false), "an operator's resize is not weighed");
-        Job early = aJob().workers(1, 4).running(2).build().withTraining(t -> t.progress(100, 0.1, 0).withPace(pace));
+        Job early = aJob().workers(1, 4).running(2).build().withTraining(t -> t.progress(100, 0.1, 0, 0).withPace(pace));
         assertEquals(new BeginRecovery(RecoveryKind.GROW, null, 0), ElasticPolicy.onCapacityFree(early, 2, Jobs.T0.plusSeconds(120),
                 Duration.ofSeconds(60)));
     }

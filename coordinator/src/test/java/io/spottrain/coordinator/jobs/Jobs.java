@@ -120,7 +120,7 @@ final class Jobs {
     }
 
     Jobs step(long s) {
-        job = job.withTraining(t -> t.progress(s, 1.0, 10));
+        job = job.withTraining(t -> t.progress(s, 1.0, 10, 0));
         return this;
     }
 

@@ -19,7 +19,7 @@ class ProgressSeriesTest {
 
     /** Rank 0 reports {@code step} at {@code at}: the points due then are stored. */
     void report(Job job, long step, Instant at) {
-        store.write(ProgressSeries.due(job.withTraining(t -> t.progress(step, 0.5, 0)), at, written));
+        store.write(ProgressSeries.due(job.withTraining(t -> t.progress(step, 0.5, 0, 0)), at, written));
     }
 
     @Test

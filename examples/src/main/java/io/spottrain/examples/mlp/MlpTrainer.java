@@ -201,7 +201,7 @@ public final class MlpTrainer {
                 double sps = windowSteps * b / Math.max(secs, 1e-9);
                 if (o.stepDelayMs() > 0) sps = windowSteps * b / Math.max(secs - windowSteps * o.stepDelayMs() / 1000.0, 1e-9);
                 log(String.format("step %d loss %.6f samples/s %.0f", step, lastLoss, sps));
-                control.progress(step, lastLoss, sps, o.steps());
+                control.progress(step, lastLoss, sps, o.steps(), step * (long) b); // constant global batch: b samples a step
                 windowStart = System.nanoTime();
                 windowSteps = 0;
             }

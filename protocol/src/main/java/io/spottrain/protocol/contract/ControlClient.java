@@ -87,8 +87,17 @@ public final class ControlClient implements AutoCloseable {
      * derives the job's ETA from it and weighs a growth against the steps left.
      */
     public void progress(long step, double loss, double samplesPerSecond, long totalSteps) {
+        progress(step, loss, samplesPerSecond, totalSteps, 0);
+    }
+
+    /**
+     * As above, with the samples the job has trained up to {@code step} ({@code samples}; 0: not said; for a fixed global
+     * batch, {@code step x batch}): the cost ledger reports the job's cost per million samples from it.
+     */
+    public void progress(long step, double loss, double samplesPerSecond, long totalSteps, long samples) {
         var m = msg(Contract.PROGRESS).put("step", step).put("loss", loss).put("samplesPerSec", samplesPerSecond);
         if (totalSteps > 0) m.put("totalSteps", totalSteps);
+        if (samples > 0) m.put("samples", samples);
         send(m);
     }
 

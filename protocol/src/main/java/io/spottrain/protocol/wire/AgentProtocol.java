@@ -243,12 +243,20 @@ public final class AgentProtocol {
         }
     }
 
-    /** The rank's training progress (contract {@code progress}); {@code totalSteps} 0 when the trainer did not say. */
+    /**
+     * The rank's training progress (contract {@code progress}); {@code totalSteps} 0 when the trainer did not say;
+     * {@code samples} the samples the job has trained up to {@code step} as the trainer counts them (0: not said).
+     */
     public record RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss,
-            double samplesPerSec, long totalSteps) implements JobReport {
+            double samplesPerSec, long totalSteps, long samples) implements JobReport {
 
         public RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss, double samplesPerSec) {
-            this(jobId, generation, rank, nodeId, step, loss, samplesPerSec, 0);
+            this(jobId, generation, rank, nodeId, step, loss, samplesPerSec, 0, 0);
+        }
+
+        public RankProgress(String jobId, long generation, int rank, String nodeId, long step, double loss, double samplesPerSec,
+                long totalSteps) {
+            this(jobId, generation, rank, nodeId, step, loss, samplesPerSec, totalSteps, 0);
         }
     }
 
