@@ -148,17 +148,21 @@ final class DemoCommand implements Callable<Integer> {
         try {
             JsonNode r = api.get("/api/v1/cost?by=job&window=1d");
             double job = 0, recovery = 0, idle = 0;
+            String perSamples = "";
             for (JsonNode row : r.path("rows")) {
                 String k = row.path("key").asText();
                 if (k.equals(jobId)) {
                     job = row.path("costUsd").asDouble();
                     recovery = row.path("recoveryUsd").asDouble();
+                    if (row.path("usdPer1mSamples").isNumber()) {
+                        perSamples = String.format(Locale.ROOT, " ($%.4f per 1M samples)", row.path("usdPer1mSamples").asDouble());
+                    }
                 } else if (k.startsWith("(")) {
                     idle += row.path("costUsd").asDouble();
                 }
             }
-            return String.format(Locale.ROOT, "  cost ledger: job $%.6f (of which recovering $%.6f), nodes no job held (boot, idle) $%.6f, "
-                    + "cluster $%.6f saved %.1f%% vs on-demand (./spottrain cost)", job, recovery, idle,
+            return String.format(Locale.ROOT, "  cost ledger: job $%.6f%s of which recovering $%.6f, nodes no job held (boot, idle) $%.6f, "
+                    + "cluster $%.6f saved %.1f%% vs on-demand (./spottrain cost)", job, perSamples, recovery, idle,
                     r.path("total").path("costUsd").asDouble(), r.path("total").path("savingsPercent").asDouble());
         } catch (RuntimeException e) {
             return "  cost ledger: not readable (" + e.getMessage() + ")";

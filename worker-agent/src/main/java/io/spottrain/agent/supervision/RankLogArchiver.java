@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * the output outlives the machine: when the rank's process exits, on an interruption notice (the
  * two minutes a Spot machine has left), and every {@code interval} while it runs and writes (a
  * machine lost without notice loses at most that much). Secrets are masked before anything leaves
- * the node, with the agent's secrets as they are at each copy (a job secret added later too).
+ * the node, with the agent's secrets as they are at each copy (a job secret added later too). The
+ * first copy of a rank's output comes {@link #FIRST_COPY} after it started (what a rank prints
+ * first, its start-up, is often what explains a crash), then at most every {@code interval}.
  * Periodic and exit copies run in order on one thread (an exit's copy is the last); notice copies on
  * another, so a slow periodic upload does not hold up the copies a notice's deadline is for. A copy
  * that fails is logged and tried again at the next tick. A job without a remote tier has no copies.
@@ -47,6 +49,9 @@ public final class RankLogArchiver implements AutoCloseable {
     private final Map<Path, Watched> watched = new ConcurrentHashMap<>();
     /** The file size each file had at its last copy (no copy again while it has not grown). */
     private final Map<Path, Long> copied = new ConcurrentHashMap<>();
+    /** When each watched file's next periodic copy is due (System.nanoTime()). */
+    private final Map<Path, Long> due = new ConcurrentHashMap<>();
+    private final long intervalNanos;
     private final ScheduledExecutorService inOrder = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "rank-log-archiver"));
     private final ExecutorService urgent = Executors.newSingleThreadExecutor(r -> daemon(r, "rank-log-archiver-notice"));
 
@@ -58,8 +63,9 @@ public final class RankLogArchiver implements AutoCloseable {
         this.nodeId = nodeId;
         this.tiers = tiers;
         this.redactor = redactor;
-        long every = Math.max(100, interval.toMillis());
-        inOrder.scheduleWithFixedDelay(this::copyGrown, every, every, TimeUnit.MILLISECONDS);
+        this.intervalNanos = Math.max(100, interval.toMillis()) * 1_000_000L;
+        long tick = Math.max(100, Math.min(1000, interval.toMillis()));
+        inOrder.scheduleWithFixedDelay(this::copyGrown, tick, tick, TimeUnit.MILLISECONDS);
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -68,9 +74,13 @@ public final class RankLogArchiver implements AutoCloseable {
         return t;
     }
 
+    /** How soon after a rank started its output is first copied (or the interval, if shorter). */
+    static final Duration FIRST_COPY = Duration.ofSeconds(5);
+
     /** A rank process ({@code pid}) started writing {@code file} (named for the generation and rank it started as). */
     public Watched watch(String jobId, long generation, int rank, long pid, Path file, String jobRemote) {
         var w = new Watched(jobId, generation, rank, jobRemote, pid);
+        due.put(file, System.nanoTime() + Math.min(FIRST_COPY.toNanos(), intervalNanos));
         watched.put(file, w);
         return w;
     }
@@ -80,7 +90,10 @@ public final class RankLogArchiver implements AutoCloseable {
         watched.remove(file, w); // a process started since (a restart into the same file) stays watched
         Runnable last = () -> {
             copy(file, w);
-            if (!watched.containsKey(file)) copied.remove(file);
+            if (!watched.containsKey(file)) {
+                copied.remove(file);
+                due.remove(file);
+            }
         };
         try {
             inOrder.execute(last);
@@ -99,10 +112,15 @@ public final class RankLogArchiver implements AutoCloseable {
     }
 
     private void copyGrown() {
+        long now = System.nanoTime();
         watched.forEach((file, w) -> {
+            if (now - due.getOrDefault(file, now) < 0) return;
             try {
                 long size = Files.size(file);
-                if (!Long.valueOf(size).equals(copied.get(file))) copy(file, w);
+                if (!Long.valueOf(size).equals(copied.get(file))) {
+                    copy(file, w);
+                    due.put(file, now + intervalNanos);
+                }
             } catch (IOException e) {
                 // not there yet, or gone: nothing to copy
             }

@@ -120,6 +120,24 @@ class RankLogArchiverTest {
         }
     }
 
+    /** A long interval still copies a rank's start-up output soon (a node lost 12 s into a job once had no copy at all). */
+    @Test
+    void theFirstCopyComesSoonAfterTheStartWhateverTheInterval() throws Exception {
+        try (var s3 = EmbeddedS3.start(dir.resolve("s3")); var store = new AwsS3ObjectStore(s3.settings("logs"))) {
+            store.ensureBucket();
+            var tier = new RemoteTier(store, "");
+            Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "loading the model\n");
+            try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), () -> REDACTOR, Duration.ofHours(1))) {
+                long t0 = System.nanoTime();
+                a.watch("job-1", 2, 1, 100, f, null);
+                await(tier, "loading the model\n");
+                double secs = (System.nanoTime() - t0) / 1e9;
+                assertTrue(secs >= RankLogArchiver.FIRST_COPY.toSeconds() - 0.5 && secs < RankLogArchiver.FIRST_COPY.toSeconds() + 5,
+                        "first copy after " + secs + " s");
+            }
+        }
+    }
+
     private static ArchivedRankLog await(RemoteTier tier, String text) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
         Optional<ArchivedRankLog> copy = Optional.empty();
