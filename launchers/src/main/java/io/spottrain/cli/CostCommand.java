@@ -49,7 +49,8 @@ final class CostCommand implements Callable<Integer> {
                 rows.add(text(r.path("total")));
                 System.out.println("cost by " + r.path("by").asText() + ", " + r.path("from").asText() + " .. " + r.path("to").asText());
                 System.out.print(Text.table(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
-                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS", "$/1M SAMPLES"), rows));
+                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS", "SAMPLES", "$/1M SAMPLES"),
+                        rows));
             }
         }
         return 0;
@@ -58,7 +59,8 @@ final class CostCommand implements Callable<Integer> {
     private static List<String> text(JsonNode row) {
         return List.of(row.path("key").asText(), f("%.3f", row, "nodeHours"), f("%.3f", row, "gpuHours"), f("%.4f", row, "costUsd"),
                 f("%.4f", row, "onDemandUsd"), f("%.4f", row, "savingsUsd"), f("%.1f", row, "savingsPercent"), f("%.4f", row, "recoveryUsd"),
-                opt("%d", row, "steps"), opt("%.6f", row, "usdPer1kSteps"), opt("%.4f", row, "usdPer1mSamples"));
+                opt("%d", row, "steps"), opt("%.6f", row, "usdPer1kSteps"), opt("%d", row, "samples"),
+                opt("%.4f", row, "usdPer1mSamples"));
     }
 
     /** A field only some rows have (steps, per 1,000 steps, per million samples: jobs that trained): "-" (text) where absent. */

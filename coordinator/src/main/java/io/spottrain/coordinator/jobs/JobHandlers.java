@@ -133,7 +133,8 @@ final class JobHandlers {
                 || !Objects.equals(before.pendingReason(), next.pendingReason()) || before.masterPort() != next.masterPort();
         var t0 = before.training();
         var t1 = next.training();
-        boolean stepped = t0.step() != t1.step() || Double.compare(t0.loss(), t1.loss()) != 0 || t0.samplesPerSec() != t1.samplesPerSec();
+        boolean stepped = t0.step() != t1.step() || Double.compare(t0.loss(), t1.loss()) != 0 || t0.samplesPerSec() != t1.samplesPerSec()
+                || t0.samples() != t1.samples();
         boolean changed = !t0.checkpoints().equals(t1.checkpoints()) || !t0.recent().equals(t1.recent())
                 || !t0.paramsSha256ByRank().equals(t1.paramsSha256ByRank()) || !t0.retention().equals(t1.retention());
         if (before.state() != next.state() && (next.state() == JobState.RECOVERING || next.state() == JobState.RUNNING

@@ -48,6 +48,13 @@ final class JobStore {
             if (!d.state().terminal()) docs.add(d);
         }
         var specs = store.getAll(Table.SPECS, docs.stream().map(JobDocument::id).toList());
+        // the newest progress is kept apart from the document (PROGRESS): a job manager that takes over starts from it, not from
+        // the step of the document's last write
+        var progress = store.getAll(Table.PROGRESS, docs.stream().map(JobDocument::id).toList());
+        for (int i = 0; i < docs.size(); i++) {
+            String p = progress.get(docs.get(i).id());
+            if (p != null) docs.set(i, docs.get(i).withProgress(JobDocument.readValue(p, JobProgress.class)));
+        }
         var jobs = new ArrayList<Job>();
         for (JobDocument d : docs) {
             String spec = specs.get(d.id());

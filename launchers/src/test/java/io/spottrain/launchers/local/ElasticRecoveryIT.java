@@ -226,7 +226,9 @@ class ElasticRecoveryIT {
         JsonNode end = cluster.awaitJob(id, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
                 Duration.ofSeconds(150));
         assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
-        assertEquals(3, end.path("generations").asLong(), end::toString);
+        // one generation per notice, and one per growth: a notice 20 s ahead waits up to 5 s (the 15 s swap margin) for its
+        // replacement; a replacement that misses that by a moment is grown into right after the shrink (seen once on a busy run)
+        assertEquals(3 + end.path("growths").size(), end.path("generations").asLong(), end::toString);
         assertEquals(expectedSha, end.path("paramsSha256").asText());
         JsonNode p = end.path("preemptions");
         assertEquals(2, p.size(), end::toString);

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * first, its start-up, is often what explains a crash), then at most every {@code interval}.
  * Periodic and exit copies run in order on one thread (an exit's copy is the last); notice copies on
  * another, so a slow periodic upload does not hold up the copies a notice's deadline is for. A copy
- * that fails is logged and tried again at the next tick. A job without a remote tier has no copies.
+ * that fails is logged and tried again {@link #FIRST_COPY} later. A job without a remote tier has no copies.
  */
 public final class RankLogArchiver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RankLogArchiver.class);
@@ -114,12 +114,13 @@ public final class RankLogArchiver implements AutoCloseable {
     private void copyGrown() {
         long now = System.nanoTime();
         watched.forEach((file, w) -> {
-            if (now - due.getOrDefault(file, now) < 0) return;
+            Long at = due.get(file);
+            if (at == null || now - at < 0) return;
             try {
                 long size = Files.size(file);
                 if (!Long.valueOf(size).equals(copied.get(file))) {
-                    copy(file, w);
-                    due.put(file, now + intervalNanos);
+                    // next copy an interval on; after a failure, soon again (a failed first copy must not wait the whole interval)
+                    due.replace(file, at, now + (copy(file, w) ? intervalNanos : Math.min(FIRST_COPY.toNanos(), intervalNanos)));
                 }
             } catch (IOException e) {
                 // not there yet, or gone: nothing to copy
@@ -127,18 +128,21 @@ public final class RankLogArchiver implements AutoCloseable {
         });
     }
 
-    private void copy(Path file, Watched w) {
+    /** Copies the file's end now; false when the copy failed (logged). */
+    private boolean copy(Path file, Watched w) {
         Redactor r = redactor.get();
         try {
             Optional<RemoteTier> tier = tiers.apply(w.jobRemote());
-            if (tier.isEmpty()) return;
+            if (tier.isEmpty()) return true;
             var archived = read(file, w, r);
-            if (archived == null) return;
+            if (archived == null) return true;
             tier.get().putRankLog(archived);
             copied.put(file, archived.to());
+            return true;
         } catch (IOException | RuntimeException e) {
-            log.warn("job {}: could not copy {} to the remote tier (tried again at the next tick): {}", w.jobId(), file.getFileName(),
+            log.warn("job {}: could not copy {} to the remote tier (tried again soon): {}", w.jobId(), file.getFileName(),
                     r.redact(e.toString()));
+            return false;
         }
     }
 

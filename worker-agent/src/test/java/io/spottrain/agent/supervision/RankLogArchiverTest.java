@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,14 +139,37 @@ class RankLogArchiverTest {
         }
     }
 
+    /** A first copy that fails (S3 unreachable for a moment) is tried again soon, not an interval later. */
+    @Test
+    void aFailedCopyIsTriedAgainSoon() throws Exception {
+        try (var s3 = EmbeddedS3.start(dir.resolve("s3")); var store = new AwsS3ObjectStore(s3.settings("logs"))) {
+            store.ensureBucket();
+            var tier = new RemoteTier(store, "");
+            var calls = new AtomicInteger();
+            Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "loading the model\n");
+            try (var a = new RankLogArchiver("node3", remote -> {
+                if (calls.incrementAndGet() == 1) throw new IllegalStateException("remote tier not reachable");
+                return Optional.of(tier);
+            }, () -> REDACTOR, Duration.ofHours(1))) {
+                a.watch("job-1", 2, 1, 100, f, null);
+                await(tier, "loading the model\n", 20);
+                assertEquals(2, calls.get(), "one failure, then the copy");
+            }
+        }
+    }
+
     private static ArchivedRankLog await(RemoteTier tier, String text) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        return await(tier, text, 10);
+    }
+
+    private static ArchivedRankLog await(RemoteTier tier, String text, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         Optional<ArchivedRankLog> copy = Optional.empty();
         while (System.nanoTime() < deadline) {
             copy = tier.rankLog("job-1", 2, 1, "node3");
             if (copy.isPresent() && copy.get().text().equals(text)) return copy.get();
             Thread.sleep(50);
         }
-        throw new AssertionError("no copy holding " + text + " within 10 s; last: " + copy);
+        throw new AssertionError("no copy holding " + text + " within " + seconds + " s; last: " + copy);
     }
 }
