@@ -6,7 +6,7 @@
 
 const POLL_MS = 2000;
 const OPERATOR = ['operator', 'admin'];
-const state = { me: null, timer: null, route: null, series: {} };
+const state = { me: null, timer: null, route: null, series: {}, log: null };
 
 // ---- DOM helpers: text only (no HTML from data) ----
 function h(tag, attrs, ...children) {
@@ -98,6 +98,7 @@ async function refresh() {
   const r = state.route;
   try {
     if (r.view === 'cluster') await updateCluster(); else if (r.view === 'jobs') await updateJobs(); else await updateJob(r.id);
+    if (r.view === 'job' && state.log && state.log.id === r.id && $('rank-log-follow') && $('rank-log-follow').checked) await followLog();
     $('status').textContent = 'Updated ' + new Date().toLocaleTimeString() + ' (every ' + POLL_MS / 1000 + ' s)';
   } catch (e) { if (e.status !== 401) $('status').textContent = 'Update failed: ' + e.message; }
 }
@@ -147,6 +148,7 @@ async function updateJobs() {
 // ---- one job ----
 function mountJob() {
   const id = state.route.id;
+  state.log = null;
   state.series[id] = state.series[id] || { points: [], after: 0 };
   const op = canOperate();
   const viewerWhy = op ? null : 'Your token is a ' + state.me.role + ' token: resizing, checkpointing and cancelling need an operator token.';
@@ -188,7 +190,10 @@ function mountJob() {
     h('h2', {}, 'Generations and recoveries'), h('div', { id: 'recoveries' }),
     h('h2', {}, 'Checkpoints'), h('dl', { class: 'facts', id: 'checkpoints' }),
     h('h2', {}, 'Ranks'), h('div', { id: 'members' }),
-    h('p', { id: 'rank-log-title', class: 'why' }), h('pre', { id: 'rank-log', class: 'log', tabindex: 0, 'aria-labelledby': 'rank-log-title' }),
+    h('p', { id: 'rank-log-title', class: 'why' }),
+    h('label', { id: 'rank-log-follow-label', hidden: true }, h('input', { type: 'checkbox', id: 'rank-log-follow', checked: true }),
+      ' Follow: add new output at every update'),
+    h('pre', { id: 'rank-log', class: 'log', tabindex: 0, 'aria-labelledby': 'rank-log-title' }),
     h('h2', {}, 'Scaling events'), h('div', { id: 'scaling' }),
     h('h2', {}, 'Events'), h('div', { id: 'events' }));
   for (const b of ['workers-down', 'workers-up', 'workers', 'resize-message', 'resize-button', 'checkpoint-button', 'cancel-button']) {
@@ -312,8 +317,12 @@ async function updateJob(id) {
     (job.events || []).slice().reverse().map((e) => h('tr', {}, td(e.at), td(e.type), td(e.generation, true), td(e.node),
       td(e.message), td(e.by)))), 'newest ' + (job.events || []).length + ' of ' + job.eventCount);
 }
-// a rank's output, read by its node's agent (secrets masked), or its copy in the remote tier; fetched on request, not polled
+// a rank's output, read by its node's agent (secrets masked), or its copy in the remote tier: fetched on request, then followed
+// at every update (the same 2 s poll) from where the last answer ended, as `logs -f` does; a rank that moved to another node or
+// file (a recovery) is followed there from its start, under a line that says so
+const LOG_KEEP_CHARS = 256 * 1024;
 async function showLog(id, rank) {
+  state.log = null;
   fill('rank-log-title', 'Rank ' + rank + ': loading…');
   try {
     const log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/ranks/' + rank + '/log?bytes=16384');
@@ -321,10 +330,32 @@ async function showLog(id, rank) {
       + Math.min(log.size, 16384) + ' of ' + log.size + ' bytes of ' + log.file
       + (log.copiedAt ? ' (the node cannot answer: the copy its agent made at ' + log.copiedAt + ')' : ''));
     fill('rank-log', log.text);
+    state.log = { id, rank, next: log.next, where: log.nodeId + ':' + log.file };
+    $('rank-log-follow-label').hidden = false;
   } catch (e) {
     fill('rank-log-title', 'Rank ' + rank + ': ' + e.message);
     fill('rank-log', '');
   }
+}
+async function followLog() {
+  const f = state.log;
+  let log;
+  try {
+    log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(f.id) + '/ranks/' + f.rank + '/log?bytes=65536&from=' + f.next);
+  } catch (e) { return; } // forming or recovering: no output to read now; the next update asks again
+  if (state.log !== f) return; // another rank was chosen meanwhile
+  const pre = $('rank-log');
+  const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  const where = log.nodeId + ':' + log.file;
+  if (where !== f.where) { // the rank moved: that file from its start
+    pre.textContent += '\n--- rank ' + f.rank + ' now on ' + log.nodeId + ', generation ' + log.generation + ': ' + log.file + ' ---\n';
+    f.where = where;
+    f.next = 0;
+    return;
+  }
+  if (log.text) pre.textContent = (pre.textContent + log.text).slice(-LOG_KEEP_CHARS);
+  f.next = log.next;
+  if (atEnd) pre.scrollTop = pre.scrollHeight;
 }
 function mergeWorld(generations, polled) {
   const all = generations.concat(polled).sort((a, b) => a[0] - b[0]);

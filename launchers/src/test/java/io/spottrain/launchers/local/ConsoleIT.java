@@ -91,6 +91,10 @@ class ConsoleIT {
                 // a rank's log one click away (read by its node's agent)
                 browser.findElement(By.cssSelector("button[data-log-rank='0']")).click();
                 wait.until(b -> text(b, "rank-log-title").startsWith("Rank 0 on node") && !text(b, "rank-log").isEmpty());
+                // and followed: each update adds what the rank wrote since (the job trains on)
+                assertTrue(browser.findElement(By.id("rank-log-follow")).isSelected(), "following by default");
+                String shown = text(browser, "rank-log");
+                wait.until(b -> text(b, "rank-log").length() > shown.length() && text(b, "rank-log").startsWith(shown));
                 browser.findElement(By.id("workers-up")).click();
                 browser.findElement(By.id("workers-up")).click(); // bounded: max is 3
                 assertEquals("3", browser.findElement(By.id("workers")).getAttribute("value"), "the stepper stops at the spec's max");
