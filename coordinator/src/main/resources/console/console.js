@@ -252,6 +252,7 @@ async function updateJob(id) {
   const first = state.scale === null;
   state.scale = scale;
   const terminal = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state);
+  if (state.log && state.log.id === id) state.log.ended = terminal;
   fill('job-state', h('span', { class: 'state-' + job.state }, job.state));
   const fact = (k, v, vid) => [h('dt', {}, k), h('dd', { id: vid }, v === null || v === undefined ? '-' : v)];
   fill('job-facts',
@@ -330,8 +331,10 @@ async function showLog(id, rank) {
       + Math.min(log.size, 16384) + ' of ' + log.size + ' bytes of ' + log.file
       + (log.copiedAt ? ' (the node cannot answer: the copy its agent made at ' + log.copiedAt + ')' : ''));
     fill('rank-log', log.text);
-    state.log = { id, rank, next: log.next, where: log.nodeId + ':' + log.file };
-    $('rank-log-follow-label').hidden = false;
+    $('rank-log').scrollTop = $('rank-log').scrollHeight;
+    // an agent too old to follow answers without next: shown, not followed
+    state.log = log.next === null || log.next === undefined ? null : { id, rank, next: log.next, where: log.nodeId + ':' + log.file };
+    $('rank-log-follow-label').hidden = !state.log;
   } catch (e) {
     fill('rank-log-title', 'Rank ' + rank + ': ' + e.message);
     fill('rank-log', '');
@@ -339,23 +342,36 @@ async function showLog(id, rank) {
 }
 async function followLog() {
   const f = state.log;
-  let log;
+  if (f.busy || f.done) return; // one read at a time (a node that does not answer takes the ask's time-out)
+  f.busy = true;
   try {
-    log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(f.id) + '/ranks/' + f.rank + '/log?bytes=65536&from=' + f.next);
-  } catch (e) { return; } // forming or recovering: no output to read now; the next update asks again
-  if (state.log !== f) return; // another rank was chosen meanwhile
-  const pre = $('rank-log');
-  const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-  const where = log.nodeId + ':' + log.file;
-  if (where !== f.where) { // the rank moved: that file from its start
-    pre.textContent += '\n--- rank ' + f.rank + ' now on ' + log.nodeId + ', generation ' + log.generation + ': ' + log.file + ' ---\n';
-    f.where = where;
-    f.next = 0;
-    return;
+    // while behind, read on (at most 4 windows an update); once the job has ended, one last read
+    for (let i = 0; i < 4 && state.log === f; i++) {
+      const ended = f.ended;
+      let log;
+      try {
+        log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(f.id) + '/ranks/' + f.rank + '/log?bytes=65536&from=' + f.next);
+      } catch (e) { return; } // forming or recovering: no output to read now; the next update asks again
+      if (state.log !== f) return; // another rank was chosen meanwhile
+      const pre = $('rank-log');
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      const where = log.nodeId + ':' + log.file;
+      if (where !== f.where) { // the rank moved: that file from its start
+        pre.append('\n--- rank ' + f.rank + ' now on ' + log.nodeId + ', generation ' + log.generation + ': ' + log.file + ' ---\n');
+        f.where = where;
+        f.next = 0;
+        continue;
+      }
+      if (log.text) pre.append(log.text);
+      while (pre.textContent.length > LOG_KEEP_CHARS && pre.childNodes.length > 1) pre.firstChild.remove();
+      f.next = log.next;
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+      if (ended) { f.done = true; return; }
+      if (log.next >= log.size) return; // caught up
+    }
+  } finally {
+    f.busy = false;
   }
-  if (log.text) pre.textContent = (pre.textContent + log.text).slice(-LOG_KEEP_CHARS);
-  f.next = log.next;
-  if (atEnd) pre.scrollTop = pre.scrollHeight;
 }
 function mergeWorld(generations, polled) {
   const all = generations.concat(polled).sort((a, b) => a[0] - b[0]);
