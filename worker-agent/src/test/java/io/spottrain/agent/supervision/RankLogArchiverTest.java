@@ -14,9 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +30,34 @@ class RankLogArchiverTest {
 
     @TempDir
     Path dir;
+
+    /** One S3 API server (S3Proxy) for the class; each test its own bucket. */
+    @TempDir
+    static Path s3Dir;
+    static EmbeddedS3 s3;
+    final List<AwsS3ObjectStore> stores = new ArrayList<>();
+
+    @BeforeAll
+    static void startS3() throws Exception {
+        s3 = EmbeddedS3.start(s3Dir);
+    }
+
+    @AfterAll
+    static void stopS3() {
+        s3.close();
+    }
+
+    @AfterEach
+    void closeStores() {
+        stores.forEach(AwsS3ObjectStore::close);
+    }
+
+    RemoteTier tier(String bucket, String prefix) throws Exception {
+        var store = new AwsS3ObjectStore(s3.settings(bucket));
+        stores.add(store);
+        store.ensureBucket();
+        return new RemoteTier(store, prefix);
+    }
 
     RankLogArchiver.Watched watched = new RankLogArchiver.Watched("job-1", 2, 1, null, 4242);
 
@@ -101,60 +133,51 @@ class RankLogArchiverTest {
     /** The rank's exit copies at once; while it runs, a grown file is copied each tick; a real S3 API server holds the copies. */
     @Test
     void copiesToTheJobsRemoteTierWhileItRunsAndAtExit() throws Exception {
-        try (var s3 = EmbeddedS3.start(dir.resolve("s3")); var store = new AwsS3ObjectStore(s3.settings("logs"))) {
-            store.ensureBucket();
-            var tier = new RemoteTier(store, "prefix");
-            Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "first line\n");
-            try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), () -> REDACTOR, Duration.ofMillis(200))) {
-                var first = a.watch("job-1", 2, 1, 100, f, null);
-                assertEquals("first line\n", await(tier, "first line\n").text(), "copied within a tick");
-                Files.writeString(f, "second line\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                await(tier, "first line\nsecond line\n");
-                Files.writeString(f, "last words\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                var again = a.watch("job-1", 2, 1, 101, f, null); // the rank restarted into the same file before the first's exit came
-                a.exited(f, first);
-                assertEquals("first line\nsecond line\nlast words\n", await(tier, "first line\nsecond line\nlast words\n").text());
-                Files.writeString(f, "restarted\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                await(tier, "first line\nsecond line\nlast words\nrestarted\n"); // the restarted process is still watched
-                a.exited(f, again);
-            }
+        var tier = tier("logs-1", "prefix");
+        Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "first line\n");
+        try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), () -> REDACTOR, Duration.ofMillis(200))) {
+            var first = a.watch("job-1", 2, 1, 100, f, null);
+            assertEquals("first line\n", await(tier, "first line\n").text(), "copied within a tick");
+            Files.writeString(f, "second line\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            await(tier, "first line\nsecond line\n");
+            Files.writeString(f, "last words\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            var again = a.watch("job-1", 2, 1, 101, f, null); // the rank restarted into the same file before the first's exit came
+            a.exited(f, first);
+            assertEquals("first line\nsecond line\nlast words\n", await(tier, "first line\nsecond line\nlast words\n").text());
+            Files.writeString(f, "restarted\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            await(tier, "first line\nsecond line\nlast words\nrestarted\n"); // the restarted process is still watched
+            a.exited(f, again);
         }
     }
 
     /** A long interval still copies a rank's start-up output soon (a node lost 12 s into a job once had no copy at all). */
     @Test
     void theFirstCopyComesSoonAfterTheStartWhateverTheInterval() throws Exception {
-        try (var s3 = EmbeddedS3.start(dir.resolve("s3")); var store = new AwsS3ObjectStore(s3.settings("logs"))) {
-            store.ensureBucket();
-            var tier = new RemoteTier(store, "");
-            Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "loading the model\n");
-            try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), () -> REDACTOR, Duration.ofHours(1))) {
-                long t0 = System.nanoTime();
-                a.watch("job-1", 2, 1, 100, f, null);
-                await(tier, "loading the model\n");
-                double secs = (System.nanoTime() - t0) / 1e9;
-                assertTrue(secs >= RankLogArchiver.FIRST_COPY.toSeconds() - 0.5 && secs < RankLogArchiver.FIRST_COPY.toSeconds() + 5,
-                        "first copy after " + secs + " s");
-            }
+        var tier = tier("logs-2", "");
+        Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "loading the model\n");
+        try (var a = new RankLogArchiver("node3", remote -> Optional.of(tier), () -> REDACTOR, Duration.ofHours(1))) {
+            long t0 = System.nanoTime();
+            a.watch("job-1", 2, 1, 100, f, null);
+            await(tier, "loading the model\n");
+            double secs = (System.nanoTime() - t0) / 1e9;
+            assertTrue(secs >= RankLogArchiver.FIRST_COPY.toSeconds() - 0.5 && secs < RankLogArchiver.FIRST_COPY.toSeconds() + 5,
+                    "first copy after " + secs + " s");
         }
     }
 
     /** A first copy that fails (S3 unreachable for a moment) is tried again soon, not an interval later. */
     @Test
     void aFailedCopyIsTriedAgainSoon() throws Exception {
-        try (var s3 = EmbeddedS3.start(dir.resolve("s3")); var store = new AwsS3ObjectStore(s3.settings("logs"))) {
-            store.ensureBucket();
-            var tier = new RemoteTier(store, "");
-            var calls = new AtomicInteger();
-            Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "loading the model\n");
-            try (var a = new RankLogArchiver("node3", remote -> {
-                if (calls.incrementAndGet() == 1) throw new IllegalStateException("remote tier not reachable");
-                return Optional.of(tier);
-            }, () -> REDACTOR, Duration.ofHours(1))) {
-                a.watch("job-1", 2, 1, 100, f, null);
-                await(tier, "loading the model\n", 20);
-                assertEquals(2, calls.get(), "one failure, then the copy");
-            }
+        var tier = tier("logs-3", "");
+        var calls = new AtomicInteger();
+        Path f = Files.writeString(dir.resolve("job-1-g2-rank1.log"), "loading the model\n");
+        try (var a = new RankLogArchiver("node3", remote -> {
+            if (calls.incrementAndGet() == 1) throw new IllegalStateException("remote tier not reachable");
+            return Optional.of(tier);
+        }, () -> REDACTOR, Duration.ofHours(1))) {
+            a.watch("job-1", 2, 1, 100, f, null);
+            await(tier, "loading the model\n", 20);
+            assertEquals(2, calls.get(), "one failure, then the copy");
         }
     }
 
