@@ -123,12 +123,27 @@ final class JobHandlers {
 
     /** Ends a handler: stores what changed (at once when it matters), then the new state's behaviour. */
     Behavior<JobMaster.Command> done(Job next) {
+        return done(next, false);
+    }
+
+    /**
+     * Ends a handler whose change acts on nothing outside the coordinator until a later change does
+     * (a generation placed before its rendezvous is known; a rank started before the last one):
+     * it is stored with the next write (the flush interval at the latest), so forming a generation
+     * costs one write where it cost one per step (see {@link JobOutbox#hold}).
+     */
+    Behavior<JobMaster.Command> held(Job next) {
+        return done(next, true);
+    }
+
+    private Behavior<JobMaster.Command> done(Job next, boolean mayWait) {
         Job before = job;
-        if (next == before && next.newEvents().isEmpty()) { // most reports change nothing (other ranks' progress): no comparisons on the hot path
+        int held = outbox.heldEvents();
+        if (next == before && next.newEvents().size() == held) { // most reports change nothing (other ranks' progress): no comparisons on the hot path
             job = outbox.commit(next, false, false, false);
             return behaviour.get();
         }
-        boolean significant = !next.newEvents().isEmpty() || before.state() != next.state() || before.generation() != next.generation()
+        boolean significant = next.newEvents().size() > held || before.state() != next.state() || before.generation() != next.generation()
                 || !before.members().equals(next.members()) || !before.elastic().equals(next.elastic())
                 || !Objects.equals(before.pendingReason(), next.pendingReason()) || before.masterPort() != next.masterPort();
         var t0 = before.training();
@@ -147,7 +162,7 @@ final class JobHandlers {
         }
         boolean can = ElasticPolicy.requeueRefusal(next) == null;
         if (can != (ElasticPolicy.requeueRefusal(before) == null)) tellRequeueable(can);
-        job = outbox.commit(next, significant, changed, stepped);
+        job = significant && mayWait ? outbox.hold(next) : outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
     }
 
@@ -177,18 +192,23 @@ final class JobHandlers {
     }
 
     Behavior<JobMaster.Command> onRetry() {
-        outbox.retry(job);
+        if (outbox.retry(job)) job = job.withoutNewEvents();
         return unchanged();
     }
 
     Behavior<JobMaster.Command> onFlush() {
-        outbox.flush(job);
+        flush();
         return unchanged();
+    }
+
+    /** Writes what waits (a held change with its events). */
+    private void flush() {
+        if (outbox.flush(job)) job = job.withoutNewEvents();
     }
 
     Behavior<JobMaster.Command> onLingerOver() {
         if (!outbox.idle()) {
-            outbox.flush(job);
+            flush();
             timers.startSingleTimer(JobMaster.Tick.LINGER_OVER, Duration.ofSeconds(1));
             return unchanged();
         }
@@ -249,7 +269,7 @@ final class JobHandlers {
         // (the ranks start only once that write and the rendezvous are stored)
         agents.get(members.get(0).nodeId()).tell(new AgentProtocol.AllocatePort(next.id(), next.generation(), deps.reports()));
         timers.startSingleTimer(new JobMaster.PortTimedOut(next.generation()), deps.settings().portAllocationTimeout());
-        return done(next);
+        return held(next); // stored with the rendezvous: the ranks start only once both are
     }
 
     /** Nodes placed for a job that no longer needs them go back. */
@@ -317,8 +337,11 @@ final class JobHandlers {
                     .withElastic(e -> e.resumed(at, worldSize));
             log.info("job {} generation {} running with {} ranks", next.id(), next.generation(), next.worldSize());
             if (next.generation() == 1) metrics().scheduled(Duration.between(Instant.parse(next.submittedAt()), at).toMillis() / 1000.0);
+            return done(next);
         }
-        return done(next);
+        // each rank's start is stored with the last one's (the change to RUNNING), not one write per rank: a coordinator that
+        // takes over meanwhile learns the pids from the agents (JobReattach)
+        return next.state() == JobState.STARTING ? held(next) : done(next);
     }
 
     Behavior<JobMaster.Command> onRankExited(AgentProtocol.RankExited e) {

@@ -114,7 +114,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private record Restored(JobStore.Loaded loaded, Throwable error) implements Command {}
 
-    private record SubmitStored(Job job, Throwable error, ActorRef<Outcome> replyTo) implements Command {}
+    private record SubmitPrepared(JobStore.Submitted submitted, Throwable error, ActorRef<Outcome> replyTo) implements Command {}
+
+    private record SubmitWritten(StoreWriter.Result result) implements Command {}
 
     private record ExpectedNodesTimedOut() implements Command {}
 
@@ -140,6 +142,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private ActorRef<StoreWriter.Command> historyWriter;
     private StateStore.Fence fence;
     private final ActorRef<AgentProtocol.Report> reports;
+    private final ManagerSubmits submits;
     /** Every change of a node's record is stored (the node history) and metered, through the ledger's writer. */
     private final WorkerNodes nodes = new WorkerNodes(this::onNodeChanged);
     private final Map<String, ActorRef<JobMaster.Command>> masters = new HashMap<>();
@@ -167,6 +170,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.jobIds = new JobIds(store);
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
+        this.submits = new ManagerSubmits(ctx.getLog(), ctx.messageAdapter(StoreWriter.Result.class, SubmitWritten::new));
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
@@ -219,7 +223,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(SubmitJob.class, this::onSubmit)
-                .onMessage(SubmitStored.class, this::onSubmitStored)
+                .onMessage(SubmitPrepared.class, p -> submits.prepared(p.submitted(), p.error(), p.replyTo(), writer, this))
+                .onMessage(SubmitWritten.class, w -> submits.written(w.result(), job -> spawn(job, false), this))
                 .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
                 .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
                 .onMessage(ScaleJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Scale(m.workers(), m.message(),
@@ -276,23 +281,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
         Instant at = now();
         String warning = RiskAdvice.atSubmit(m.spec(), nodes.risks(at)).orElse(null);
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submit(store, jobIds, m.spec(), m.by(), at, warning, fence),
-                blocking),
-                (job, e) -> new SubmitStored(job, e, m.replyTo()));
-        return this;
-    }
-
-    private Behavior<Command> onSubmitStored(SubmitStored s) {
-        if (s.error() != null) {
-            getContext().getLog().error("a job could not be stored: {}", s.error().toString());
-            s.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, "the state store did not take the job: "
-                    + Causes.root(s.error())));
-            return this;
-        }
-        var w = s.job().spec().spec().workers();
-        getContext().getLog().info("job {} submitted: workers {}..{}", s.job().id(), w.min(), w.max());
-        spawn(s.job(), false);
-        s.replyTo().tell(new Outcome.JobAck(s.job().id(), s.job().state()));
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submitted(jobIds, m.spec(), m.by(), at, warning), blocking),
+                (submitted, e) -> new SubmitPrepared(submitted, e, m.replyTo()));
         return this;
     }
 
@@ -341,6 +331,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (t.getRef().equals(writer) || t.getRef().equals(historyWriter)) {
             // fenced off: a newer job manager owns the state; this one must not act on anything any more
             getContext().getLog().error("a store writer stopped (a newer job manager took over); this job manager stops");
+            submits.abandon("this job manager was replaced by a newer one before the job was stored; submit it again");
             return Behaviors.stopped();
         }
         String jobId = jobOf(t.getRef());

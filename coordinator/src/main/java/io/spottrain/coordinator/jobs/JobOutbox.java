@@ -15,8 +15,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * What a {@link JobMaster} has to store, and what it may do only once that is stored. A change that
- * matters (state, generation, members, recovery, events) is written at once; progress (steps,
- * checkpoint catalog) waits for the next {@link #flush}. Effects of a change (messages to agents,
+ * matters (state, generation, members, recovery, events) is written at once, unless it is held
+ * ({@link #hold}: it goes with the job's next write); progress (steps, checkpoint catalog) waits
+ * for the next {@link #flush}. Effects of a change (messages to agents,
  * the manager, API replies) run once every write up to it is acknowledged: a job never acts on a
  * change the store does not have, and a failed write is retried (with everything it held) before
  * anything after it runs; an API reply waiting on a failed write fails at once with the reason.
@@ -48,6 +49,11 @@ final class JobOutbox {
     private final List<StateStore.Put> withProgress = new ArrayList<>();
     private boolean dirty;
     private boolean progressed;
+    /** A change was held ({@link #hold}): it goes with the next write, or the next flush at the latest. */
+    private boolean holding;
+    private int heldEvents;
+    /** Effects of held changes: they wait for the write that stores them. */
+    private final List<Effect> heldEffects = new ArrayList<>();
 
     JobOutbox(String jobId, ActorRef<StoreWriter.Command> writer, ActorRef<StoreWriter.Result> replyTo) {
         this.jobId = jobId;
@@ -87,6 +93,10 @@ final class JobOutbox {
         }
         var effects = List.copyOf(queued);
         queued.clear();
+        if (holding) { // not written yet: what follows a held change waits for the write that stores it, and its events stay
+            heldEffects.addAll(effects);
+            return next;
+        }
         if (!effects.isEmpty()) {
             if (unacked.isEmpty()) {
                 effects.forEach(Effect::run);
@@ -98,12 +108,35 @@ final class JobOutbox {
     }
 
     /**
-     * Writes what changed since the last write: the document (with the staged catalog steps) when
-     * more than progress changed, else only the small progress record.
+     * Ends the handling of a significant change that may wait: it is not written now but with the
+     * next write (any significant change, a flush at the latest, so never more than one flush
+     * interval), and its effects run once that write is stored. For changes that act on nothing
+     * outside the coordinator until a later change does (a generation's placement before its
+     * rendezvous, each rank's start before the last one): a chain of writes becomes one. Returns
+     * {@code next} with its events kept (they go with that write).
      */
-    void flush(Job job) {
-        if (dirty) {
+    Job hold(Job next) {
+        holding = true;
+        heldEvents = next.newEvents().size();
+        heldEffects.addAll(queued);
+        queued.clear();
+        return next;
+    }
+
+    /** How many of the job's new events are held (0 when nothing is): they alone do not make a change significant. */
+    int heldEvents() {
+        return holding ? heldEvents : 0;
+    }
+
+    /**
+     * Writes what changed since the last write: the document (with the staged catalog steps) when
+     * more than progress changed or a change is held, else only the small progress record. True when
+     * the document was written (the job's new events with it).
+     */
+    boolean flush(Job job) {
+        if (dirty || holding) {
             write(job);
+            return true;
         } else if (progressed) {
             progressed = false;
             var puts = new ArrayList<>(withProgress);
@@ -111,10 +144,11 @@ final class JobOutbox {
             puts.add(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job))));
             send(puts);
         }
+        return false;
     }
 
     boolean idle() {
-        return !dirty && !progressed && unacked.isEmpty() && staged.isEmpty() && withProgress.isEmpty();
+        return !dirty && !progressed && !holding && unacked.isEmpty() && staged.isEmpty() && withProgress.isEmpty();
     }
 
     boolean hasFailures() {
@@ -132,7 +166,17 @@ final class JobOutbox {
         puts.add(new StateStore.Put(Table.PROGRESS, jobId, Json.write(JobProgress.of(job))));
         dirty = false;
         progressed = false;
-        return send(puts);
+        long token = send(puts);
+        if (holding) heldStoredBy(token);
+        return token;
+    }
+
+    /** The held change goes with write {@code token}: its effects wait for that one. */
+    private void heldStoredBy(long token) {
+        holding = false;
+        heldEvents = 0;
+        if (!heldEffects.isEmpty()) waiting.computeIfAbsent(token, t -> new ArrayList<>()).addAll(heldEffects);
+        heldEffects.clear();
     }
 
     private long send(List<StateStore.Put> puts) {
@@ -166,16 +210,26 @@ final class JobOutbox {
         return false;
     }
 
-    /** Writes again everything the failed writes held, with the job's current document. */
-    void retry(Job job) {
-        if (failed.isEmpty()) return;
+    /**
+     * Writes again everything the failed writes held, with the job's current document (and, when
+     * a change is held, its events: the document counts them, so it is the held write). True when
+     * the job's new events were written with it.
+     */
+    boolean retry(Job job) {
+        if (failed.isEmpty()) return false;
         var puts = new LinkedHashMap<String, StateStore.Put>();
         for (long t : failed) for (var p : unacked.get(t)) puts.put(p.table() + "/" + p.key(), p);
         for (var p : staged.values()) puts.put(p.table() + "/" + p.key(), p);
         staged.clear();
+        boolean withEvents = holding;
+        if (withEvents) {
+            for (JobEvent e : job.newEvents()) puts.put(Table.EVENTS + "/" + Table.seqKey(jobId, e.seq()),
+                    new StateStore.Put(Table.EVENTS, Table.seqKey(jobId, e.seq()), Json.write(e)));
+        }
         puts.put(Table.JOBS + "/" + jobId, new StateStore.Put(Table.JOBS, jobId, JobDocument.of(job).toJson()));
         dirty = false;
         long token = send(List.copyOf(puts.values()));
+        if (withEvents) heldStoredBy(token);
         var merged = new HashSet<>(failed);
         for (long t : failed) {
             var earlier = retriedIn.remove(t);
@@ -184,5 +238,6 @@ final class JobOutbox {
         retriedIn.put(token, merged);
         // what waited on the failed writes now waits on this one (it is the newest)
         failed.clear();
+        return withEvents;
     }
 }

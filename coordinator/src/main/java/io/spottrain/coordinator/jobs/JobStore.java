@@ -25,8 +25,15 @@ final class JobStore {
 
     static final String EPOCH = JobManager.EPOCH_COUNTER;
 
-    /** Stores a new job (its spec, first event and document, fenced) and returns it with its id: {@code <name>-<n>-<incarnation>}. */
-    static Job submit(StateStore store, JobIds ids, JobSpec spec, String by, Instant at, String warning, StateStore.Fence fence) {
+    /** A new job and what stores it: its spec, first events and document. */
+    record Submitted(Job job, List<StateStore.Put> puts) {}
+
+    /**
+     * A new job with its id ({@code <name>-<n>-<incarnation>}; reserving a block of numbers may
+     * read the store) and the puts that store it, for the job manager's writer: submits share its
+     * batches (fenced by its epoch) instead of each being its own transaction.
+     */
+    static Submitted submitted(JobIds ids, JobSpec spec, String by, Instant at, String warning) {
         String id = ids.next(spec.metadata().name());
         Job job = Job.submitted(id, spec, at, by);
         if (warning != null) job = job.withEvent(JobEventType.WARNING, null, -1, warning, at);
@@ -34,8 +41,7 @@ final class JobStore {
         puts.add(new StateStore.Put(Table.SPECS, id, Json.write(spec)));
         job.newEvents().forEach(e -> puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(id, e.seq()), Json.write(e))));
         puts.add(new StateStore.Put(Table.JOBS, id, JobDocument.of(job).toJson()));
-        store.write(puts, fence);
-        return job.withoutNewEvents();
+        return new Submitted(job.withoutNewEvents(), List.copyOf(puts));
     }
 
     static Loaded load(StateStore store) {

@@ -106,7 +106,9 @@ public final class StoreWriter extends AbstractBehavior<StoreWriter.Command> {
             error = e.getMessage();
             getContext().getLog().error("state store write refused, this job manager stops acting: {}", error);
         } catch (RuntimeException e) {
-            error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            Throwable root = e; // the store's wrappers (Ignite's) say less than what they wrap
+            while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+            error = root.getClass().getSimpleName() + ": " + root.getMessage();
             getContext().getLog().error("state store write of {} document(s) failed: {}", puts.size(), error);
         }
         for (Waiter w : replies) {

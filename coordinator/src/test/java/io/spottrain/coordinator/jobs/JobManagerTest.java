@@ -159,6 +159,23 @@ class JobManagerTest {
         await("pending with a reason", () -> stored(((Outcome.JobAck) ack).jobId()).pendingReason().startsWith("waiting for capacity: needs 1"));
     }
 
+    /** A submit goes through the job manager's writer: one the store refuses is answered with the reason and starts nothing. */
+    @Test
+    void aSubmitTheStoreRefusesIsAnsweredWithTheReasonAndNothingOfItRuns() throws Exception {
+        var manager = start("30s");
+        var node1 = agent("node1", 1);
+        store.failWrites(new IllegalStateException("disk full"));
+        var refused = assertInstanceOf(Outcome.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("lost", 0), "test", r)));
+        assertEquals(Outcome.Refusal.UNAVAILABLE, refused.refusal());
+        assertEquals("the state store did not take the job: IllegalStateException: disk full", refused.message());
+        node1.expectNoMessage(Duration.ofMillis(300)); // nothing placed
+        store.failWrites(null);
+        var ack = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("kept", 0), "test", r)));
+        assertEquals(ack.jobId(), node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5)).jobId());
+        assertEquals(List.of(ack.jobId()), store.values(Table.JOBS).stream().map(j -> JobDocument.read(j).id()).toList(),
+                "only the stored job exists");
+    }
+
     @Test
     void aNodeLostWhileTheFirstGenerationFormsIsReplacedAndTheGenerationFormsAgain() throws Exception {
         launcher.set(new Launcher());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.InMemoryStateStore;
@@ -44,14 +45,15 @@ class JobMasterTest {
     JobManager.ReleaseNodes released;
 
     static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.parseString("pekko.loglevel = WARNING"));
-    static final CoordinatorSettings SETTINGS = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of(
+    static final Config BASE = ConfigFactory.parseMap(Map.of(
             "spottrain.coordinator.stall-suspect-grace", "200ms",
             "spottrain.coordinator.reattach-grace", "2s",
             "spottrain.coordinator.progress-flush-interval", "100ms",
             "spottrain.coordinator.ended-linger", "1s",
             "spottrain.coordinator.capacity-retry", "200ms",
             "spottrain.coordinator.scale-up-cooldown", "0s",
-            "spottrain.coordinator.auto-checkpoint.floor", "300ms")).withFallback(ConfigFactory.load()));
+            "spottrain.coordinator.auto-checkpoint.floor", "300ms"));
+    static final CoordinatorSettings SETTINGS = CoordinatorSettings.create(BASE.withFallback(ConfigFactory.load()));
 
     /** The settings the next {@link #spawn} uses (a test may swap them before it spawns). */
     CoordinatorSettings settings = SETTINGS;
@@ -437,6 +439,76 @@ class JobMasterTest {
         master.tell(new JobMaster.CapacityFree(1)); // old enough now: it grows (ranks that cannot re-form in place: a checkpoint first)
         assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the growth begins: a collective checkpoint");
         awaitStored("cool-1", d -> d.state() == JobState.RECOVERING && d.elastic().recovery().kind() == RecoveryKind.GROW);
+    }
+
+    /**
+     * Forming a generation is one write, not one per step: the placement is stored with the
+     * rendezvous (the ranks start only once both are), each rank's start with the last one's (the
+     * change to RUNNING). Flushes are 10 s apart here, so no flush can take a held change early.
+     */
+    @Test
+    void aGenerationOpensInOneWriteWithItsRendezvousAndItsRanksStartInOneMore() {
+        settings = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of("spottrain.coordinator.progress-flush-interval", "10s"))
+                .withFallback(BASE).withFallback(ConfigFactory.load()));
+        Job job = submit("one-write-1", 2, 2, 0);
+        var master = spawn(job, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        long w0 = store.stats().writes();
+        master.tell(new JobMaster.Placed(List.of(node(0), node(1))));
+        var alloc = expect(0, AgentProtocol.AllocatePort.class);
+        agents.get(1).expectNoMessage(Duration.ofMillis(200));
+        assertEquals(w0, store.stats().writes(), "the placement alone is not written");
+        assertEquals(JobState.PENDING, stored("one-write-1").state());
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("one-write-1", alloc.generation(), "node1", "127.0.0.1", 29500)));
+        var start0 = expect(0, AgentProtocol.StartGeneration.class);
+        expect(1, AgentProtocol.StartGeneration.class);
+        assertEquals(w0 + 1, store.stats().writes(), "placement and rendezvous in one write, stored before any rank starts");
+        assertEquals(JobState.STARTING, stored("one-write-1").state());
+        assertEquals(29500, stored("one-write-1").masterPort());
+        assertTrue(storedEvents("one-write-1").containsAll(List.of(JobEventType.GENERATION_OPENED, JobEventType.RENDEZVOUS)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("one-write-1", start0.generation(), 0, "node1", 100, "log")));
+        agents.get(0).expectNoMessage(Duration.ofMillis(200));
+        assertEquals(w0 + 1, store.stats().writes(), "one rank of two started: held");
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("one-write-1", start0.generation(), 1, "node2", 101, "log")));
+        awaitStored("one-write-1", d -> d.state() == JobState.RUNNING);
+        assertEquals(w0 + 2, store.stats().writes(), "both ranks' starts and RUNNING in one write");
+        var events = storedEvents("one-write-1");
+        assertEquals(2, events.stream().filter(e -> e == JobEventType.RANK_STARTED).count(), "the held rank's event is stored too: " + events);
+        assertEquals(List.of(100L, 101L), stored("one-write-1").members().stream().map(Member::pid).toList());
+    }
+
+    /** A write that failed is retried with a change held meanwhile, events included (the document counts them). */
+    @Test
+    void aRetryWhileAChangeIsHeldStoresItWithItsEvents() {
+        settings = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of("spottrain.coordinator.progress-flush-interval", "10s"))
+                .withFallback(BASE).withFallback(ConfigFactory.load()));
+        Job job = submit("retry-held-1", 1, 1, 0);
+        var master = spawn(job, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        store.failWrites(new IllegalStateException("disk full"));
+        master.tell(new JobMaster.Waiting("waiting for capacity: needs 1 worker, 0 free")); // a write that fails, retried
+        master.tell(new JobMaster.Placed(List.of(node(0)))); // held
+        expect(0, AgentProtocol.AllocatePort.class);
+        agents.get(0).expectNoMessage(Duration.ofMillis(300)); // the write and its first retry failed
+        store.failWrites(null);
+        awaitStored("retry-held-1", d -> d.state() == JobState.STARTING); // by the retry: the flush is 10 s away
+        var d = stored("retry-held-1");
+        for (long seq = 1; seq < d.eventCount(); seq++) { // (the helper's submit stores no event 0)
+            assertTrue(store.get(Table.EVENTS, Table.seqKey("retry-held-1", seq)).isPresent(), "event " + seq + " the document counts is stored");
+        }
+        assertTrue(storedEvents("retry-held-1").contains(JobEventType.GENERATION_OPENED));
+    }
+
+    /** A held change waits at most one flush interval (100 ms here): a port that never comes does not keep the placement unstored. */
+    @Test
+    void aHeldPlacementIsStoredByTheNextFlushWithoutItsRendezvous() {
+        Job job = submit("held-1", 1, 1, 0);
+        var master = spawn(job, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        master.tell(new JobMaster.Placed(List.of(node(0))));
+        expect(0, AgentProtocol.AllocatePort.class);
+        awaitStored("held-1", d -> d.state() == JobState.STARTING && d.generation() == 1);
+        assertTrue(storedEvents("held-1").contains(JobEventType.GENERATION_OPENED));
     }
 
     @Test
