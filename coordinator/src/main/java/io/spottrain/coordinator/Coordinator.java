@@ -6,6 +6,8 @@ import io.spottrain.coordinator.api.ControlNodeRecord;
 import io.spottrain.coordinator.api.HttpApi;
 import io.spottrain.coordinator.api.JobReads;
 import io.spottrain.coordinator.api.LogArchive;
+import io.spottrain.coordinator.cost.ControlPrice;
+import io.spottrain.coordinator.cost.PriceCatalog;
 import io.spottrain.coordinator.jobs.JobDocument;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.launch.NodeLauncher;
@@ -60,8 +62,11 @@ public final class Coordinator implements AutoCloseable {
     private final HttpApi api;
     private final StateStore store;
     private final JobReads reads;
+    private final ControlMeter meter;
 
-    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api, StateStore store, JobReads reads) {
+    private Coordinator(ActorSystem<Void> system, ActorRef<JobManager.Command> jobManager, HttpApi api, StateStore store, JobReads reads,
+            ControlMeter meter) {
+        this.meter = meter;
         this.system = system;
         this.jobManager = jobManager;
         this.api = api;
@@ -90,7 +95,12 @@ public final class Coordinator implements AutoCloseable {
             log.warn("the cluster port {}:{} is plain TCP without authentication: for tests in one process only (spottrain coordinator "
                     + "always uses TLS)", host, port);
         }
+        Instant startedAt = Instant.now();
         CoordinatorSettings early = CoordinatorSettings.create(config.withFallback(ConfigFactory.load()));
+        Config control = config.withFallback(ConfigFactory.load()).getConfig("spottrain.coordinator.control");
+        // before anything starts: a control node whose price cannot be known says which setting to fix
+        ControlPrice price = ControlPrice.resolve(control.getString("instance-type"), control.getString("region"),
+                control.getDouble("price-per-hour"), PriceCatalog.shipped());
         // the store first: the job manager singleton may start on this node as soon as it joins
         var store = StateStores.create(config.withFallback(ConfigFactory.load()), early.nodeId(), host);
         ActorSystem<Void> system;
@@ -124,10 +134,12 @@ public final class Coordinator implements AutoCloseable {
                     launcher);
             String address = cluster.selfMember().address().toString();
             store.write(List.of(new StateStore.Put(Table.CONTROL, settings.nodeId(), Json.write(new ControlNodeRecord(settings.nodeId(),
-                    address, ProcessHandle.current().pid(), scheme + "://" + settings.apiHost() + ":" + api.port(), Instant.now().toString())))));
+                    address, ProcessHandle.current().pid(), scheme + "://" + settings.apiHost() + ":" + api.port(), startedAt.toString(),
+                    price.instanceType(), price.region(), price.usdPerHour())))));
+            var meter = ControlMeter.start(system, store, Clock.systemUTC(), settings.nodeId(), startedAt, price, settings.ledgerTick());
             log.info("coordinator {} up; API on {}://{}:{}", address, scheme, settings.apiHost(), api.port());
             log.info("control state: {}", store.describe());
-            return new Coordinator(system, jobManager, api, store, reads);
+            return new Coordinator(system, jobManager, api, store, reads, meter);
         } catch (RuntimeException e) {
             system.terminate();
             store.close();
@@ -219,6 +231,7 @@ public final class Coordinator implements AutoCloseable {
     @Override
     public void close() {
         try {
+            meter.stop();
             api.close();
         } finally {
             system.terminate();

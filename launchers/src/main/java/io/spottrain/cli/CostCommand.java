@@ -87,12 +87,16 @@ final class CostCommand implements Callable<Integer> {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
-    /** {@code spottrain cost daily}: the TCO view, one row per UTC day. */
+    /** {@code spottrain cost daily}: the TCO view, one row per UTC day (and, with {@code --by}, each day's rows by that grouping). */
     @Command(name = "daily", description = "TCO by UTC day over a window: cost, on-demand equivalent, Spot savings, and where it went "
-            + "(job time, recovery, idle, boot).")
+            + "(job time, recovery, idle, boot, control plane); with --by, each day also split by job, team, project or label.")
     static final class DailyCommand implements Callable<Integer> {
         @Option(names = "--window", defaultValue = "7d", description = "1d, 7d, 30d, Nd, or FROM..TO (default: ${DEFAULT-VALUE})")
         String window;
+
+        @Option(names = "--by", description = "also split each day by job, team, project, label:KEY, market, node, instance-type or "
+                + "allocation")
+        String by;
 
         @Mixin
         Options.Cluster cluster;
@@ -102,7 +106,7 @@ final class CostCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            JsonNode r = cluster.client().get("/api/v1/cost/daily?window=" + enc(window));
+            JsonNode r = cluster.client().get("/api/v1/cost/daily?window=" + enc(window) + (by == null ? "" : "&by=" + enc(by)));
             if (output.json()) {
                 System.out.println(Json.pretty(r));
                 return 0;
@@ -111,14 +115,26 @@ final class CostCommand implements Callable<Integer> {
             for (JsonNode d : r.path("days")) {
                 rows.add(List.of(d.path("day").asText(), f("%.3f", d, "nodeHours"), f("%.4f", d, "costUsd"), f("%.4f", d, "onDemandUsd"),
                         f("%.4f", d, "savingsUsd"), f("%.4f", d, "jobUsd"), f("%.4f", d, "recoveryUsd"), f("%.4f", d, "idleUsd"),
-                        f("%.4f", d, "bootUsd")));
+                        f("%.4f", d, "bootUsd"), f("%.4f", d, "controlUsd")));
             }
             JsonNode t = r.path("total");
             rows.add(List.of("total", f("%.3f", t, "nodeHours"), f("%.4f", t, "costUsd"), f("%.4f", t, "onDemandUsd"), f("%.4f", t, "savingsUsd"),
-                    "", f("%.4f", t, "recoveryUsd"), "", ""));
+                    "", f("%.4f", t, "recoveryUsd"), "", "", ""));
             System.out.println("cost by day (UTC), " + r.path("from").asText() + " .. " + r.path("to").asText());
             System.out.print(Text.table(List.of("DAY", "NODE-H", "COST $", "ON-DEMAND $", "SAVED $", "JOB $", "RECOVERY $", "IDLE $",
-                    "BOOT $"), rows));
+                    "BOOT $", "CONTROL $"), rows));
+            if (by != null) {
+                List<List<String>> split = new ArrayList<>();
+                for (JsonNode d : r.path("days")) {
+                    for (JsonNode g : d.path("groups")) {
+                        split.add(List.of(d.path("day").asText(), g.path("key").asText(), f("%.3f", g, "nodeHours"), f("%.4f", g, "costUsd"),
+                                f("%.4f", g, "savingsUsd"), f("%.4f", g, "recoveryUsd")));
+                    }
+                }
+                System.out.println();
+                System.out.println("by day and " + by);
+                System.out.print(Text.table(List.of("DAY", by.toUpperCase(Locale.ROOT), "NODE-H", "COST $", "SAVED $", "RECOVERY $"), split));
+            }
             return 0;
         }
     }

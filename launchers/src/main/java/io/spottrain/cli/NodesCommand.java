@@ -31,8 +31,9 @@ final class NodesCommand implements Callable<Integer> {
         for (JsonNode n : nodes) {
             boolean worker = n.path("role").asText().equals("worker");
             rows.add(List.of(n.path("id").asText(), n.path("role").asText(), n.path("market").asText(),
-                    worker ? n.path("instanceType").asText() : "-", worker ? n.path("gpus").asText() : "-",
-                    worker ? String.format("%.3f", n.path("pricePerHour").asDouble()) : "-", worker ? n.path("zone").asText() : "-",
+                    n.path("instanceType").asText().isEmpty() ? "-" : n.path("instanceType").asText(), worker ? n.path("gpus").asText() : "-",
+                    n.path("pricePerHour").asDouble() > 0 ? String.format("%.3f", n.path("pricePerHour").asDouble()) : "-",
+                    n.path("zone").asText().isEmpty() ? "-" : n.path("zone").asText(),
                     // the Spot pool's estimated interruptions per node-hour (docs/autoscaler.md)
                     n.path("interruptRisk").isNumber() ? String.format("%.3f", n.path("interruptRisk").asDouble()) : "-",
                     n.path("state").asText(), Text.or(n.get("job"), "-"), n.path("pid").asLong() > 0 ? n.path("pid").asText() : "-"));

@@ -220,16 +220,27 @@ class CliIT {
         assertEquals(0, cost.code(), cost.err());
         JsonNode report = Json.MAPPER.readTree(cost.out());
         double independent = 0;
+        double control = 0;
         for (JsonNode n : Json.MAPPER.readTree(cli("nodes", "--all", "--state-dir", state, "-o", "json").out())) {
-            if (!n.path("role").asText().equals("worker")) continue;
+            if (n.path("role").asText().equals("control")) { // metered as shared overhead, at the catalog's on-demand price, from its start
+                assertEquals("m6i.large", n.path("instanceType").asText(), n::toString);
+                Instant from = Instant.parse(n.path("launchedAt").asText());
+                if (end.isAfter(from)) control += Duration.between(from, end).toMillis() / 3_600_000.0 * n.path("pricePerHour").asDouble();
+                continue;
+            }
             Instant from = Instant.parse(n.path("launchedAt").asText());
             Instant to = n.path("terminatedAt").isTextual() ? Instant.parse(n.path("terminatedAt").asText()) : end;
             if (to.isAfter(end)) to = end;
             if (to.isAfter(from)) independent += Duration.between(from, to).toMillis() / 3_600_000.0 * n.path("pricePerHour").asDouble();
         }
         double ledger = report.path("total").path("costUsd").asDouble();
+        independent += control;
         assertTrue(independent > 0 && Math.abs(ledger - independent) <= 0.005 * independent,
                 "ledger $" + ledger + " vs node lifetimes x prices $" + independent + ": " + report);
+        JsonNode controlRow = null;
+        for (JsonNode r : report.path("rows")) if (r.path("key").asText().equals("(control)")) controlRow = r;
+        assertTrue(controlRow != null && Math.abs(controlRow.path("costUsd").asDouble() - control) <= 0.005 * control,
+                "the control plane's own line, $" + control + " from its start: " + report);
         JsonNode row = null;
         for (JsonNode r : report.path("rows")) if (r.path("key").asText().equals(job.path("id").asText())) row = r;
         assertTrue(row != null, report::toString);
@@ -244,11 +255,22 @@ class CliIT {
         assertEquals(row.path("costUsd").asDouble() * 1e6 / job.path("samples").asLong(), row.path("usdPer1mSamples").asDouble(), 1e-12);
         // the TCO view: the days add up to the window
         // (two days back: this cluster's whole ledger, and never over the API's 366 days whatever today's date)
-        Result daily = cli("cost", "daily", "--window", end.minus(Duration.ofDays(2)) + ".." + end, "--state-dir", state, "-o", "json");
+        Result daily = cli("cost", "daily", "--window", end.minus(Duration.ofDays(2)) + ".." + end, "--by", "job", "--state-dir", state,
+                "-o", "json");
         assertEquals(0, daily.code(), daily.err());
         JsonNode days = Json.MAPPER.readTree(daily.out());
         double sum = 0;
-        for (JsonNode d : days.path("days")) sum += d.path("costUsd").asDouble();
+        boolean jobSeen = false;
+        for (JsonNode d : days.path("days")) {
+            sum += d.path("costUsd").asDouble();
+            double groups = 0; // and each day split by job adds up to that day
+            for (JsonNode g : d.path("groups")) {
+                groups += g.path("costUsd").asDouble();
+                jobSeen |= g.path("key").asText().equals(job.path("id").asText());
+            }
+            assertEquals(d.path("costUsd").asDouble(), groups, 1e-9, d::toString);
+        }
+        assertTrue(jobSeen, "the job has its rows in the daily view by job: " + days);
         assertEquals(ledger, sum, 1e-9, days::toString);
         assertEquals(ledger, days.path("total").path("costUsd").asDouble(), 1e-9);
         Result byTeam = cli("cost", "--by", "team", "--state-dir", state, "-o", "csv");

@@ -44,19 +44,25 @@ final class CostRoutes {
         HttpApi.json(ctx, 200, report);
     }
 
-    /** {@code GET /api/v1/cost/daily?window=7d}: the TCO view, the window cut into UTC days (cost, on-demand, savings, where it went). */
+    /**
+     * {@code GET /api/v1/cost/daily?window=7d[&by=job|team|...]}: the TCO view, the window cut into UTC days (cost, on-demand,
+     * savings, where it went), with each day's rows by {@code by} when asked.
+     */
     void daily(Context ctx) {
         Instant now = reads.now();
         CostWindow window;
+        CostGrouping by;
         try {
             window = CostWindow.parse(ctx.queryParam("window") == null ? "7d" : ctx.queryParam("window"), now);
+            String b = ctx.queryParam("by");
+            by = b == null || b.isBlank() ? null : CostGrouping.parse(b);
         } catch (IllegalArgumentException e) {
             throw new HttpApi.ApiException(400, ApiError.of("bad cost request: " + e.getMessage()));
         }
         if (Duration.between(window.from(), window.to()).toDays() > 366) {
             throw new HttpApi.ApiException(400, ApiError.of("bad cost request: window: at most 366 days of daily buckets"));
         }
-        HttpApi.json(ctx, 200, DailyCost.of(reads.ledger(), window, now, CostReport.FRESH));
+        HttpApi.json(ctx, 200, DailyCost.of(reads.ledger(), window, now, CostReport.FRESH, by));
     }
 
     /** {@code GET /api/v1/cost/budgets}: each budget's spend in its current period, as of the job manager's last check (every 15 s). */

@@ -39,7 +39,7 @@ final class NodeRoutes {
             String s = status.remove(c.address());
             if (s != null || all) views.add(NodeView.control(c, s == null ? "GONE" : s));
         }
-        status.forEach((address, s) -> views.add(NodeView.control(new ControlNodeRecord(address, address, 0, null, null), s)));
+        status.forEach((address, s) -> views.add(NodeView.control(new ControlNodeRecord(address, address, 0, null, null, null, null, 0), s)));
         views.sort(Comparator.comparing(NodeView::id));
         var lives = reads.workers(true);
         var risks = reads.risks(lives);

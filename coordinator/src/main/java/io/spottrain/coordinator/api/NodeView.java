@@ -39,7 +39,9 @@ public record NodeView(
     }
 
     public static NodeView control(ControlNodeRecord c, String status) {
-        return new NodeView(c.id(), "control", "on-demand", "", 0, 0, 0, "", status, null, c.pid(), c.address(), null, c.startedAt(), null,
-                null, null, null);
+        String type = c.instanceType() == null ? "" : c.instanceType();
+        String zone = c.zone() == null ? "" : c.zone();
+        return new NodeView(c.id(), "control", "on-demand", type, 0, c.pricePerHour(), c.pricePerHour(), zone, status, null, c.pid(),
+                c.address(), c.startedAt(), c.startedAt(), null, null, null, null);
     }
 }

@@ -11,7 +11,9 @@ public enum Allocation {
     /** Registered and free: paid for, used by no job. */
     IDLE,
     /** Launched (billed from the launch request) but not registered yet: the machine booting and the agent starting. */
-    BOOT;
+    BOOT,
+    /** A control node (coordinator, state store, API): the control plane's shared overhead, metered by each control node itself. */
+    CONTROL;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -35,6 +35,15 @@ public record LedgerEntry(
         labels = labels == null ? Map.of() : Map.copyOf(labels);
     }
 
+    /**
+     * A control node's segment of its life that began at {@code life}: open, from {@code life} to
+     * {@code life} (refreshed with {@link #until} as it goes). On-demand, no GPU, no job: shared overhead.
+     */
+    public static LedgerEntry control(String nodeId, Instant life, ControlPrice price) {
+        return new LedgerEntry(SCHEMA, nodeId, life.toString(), NodeMarket.ON_DEMAND, price.instanceType(), price.region(), 0,
+                price.usdPerHour(), price.usdPerHour(), Allocation.CONTROL, null, Map.of(), life.toString(), life.toString(), true);
+    }
+
     /** The store key: a node's segments never start at the same instant. */
     public String key() {
         return nodeId + "@" + from;

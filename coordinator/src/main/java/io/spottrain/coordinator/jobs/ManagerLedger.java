@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.cost.Allocation;
 import io.spottrain.coordinator.cost.Budget;
 import io.spottrain.coordinator.cost.BudgetStatus;
 import io.spottrain.coordinator.cost.Budgets;
@@ -144,7 +145,7 @@ final class ManagerLedger {
                 continue;
             }
             tails.merge(e.nodeId(), Instant.parse(e.to()), (a, b) -> a.isAfter(b) ? a : b);
-            if (e.open()) open.add(e);
+            if (e.open() && e.allocation() != Allocation.CONTROL) open.add(e); // a live control node keeps its own segment
         }
         var exceeded = new HashMap<String, Boolean>();
         try {

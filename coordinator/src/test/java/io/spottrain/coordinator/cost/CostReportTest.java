@@ -86,16 +86,26 @@ class CostReportTest {
                 new LedgerEntry(1, "n9", T0.toString(), NodeMarket.SPOT, "g5.xlarge", "a", 1, 1.0, 2.0, Allocation.JOB, "j", Map.of(),
                         "2026-12-01T23:00:00Z", "2026-12-02T01:00:00Z", false),
                 new LedgerEntry(1, "n9", T0.toString(), NodeMarket.SPOT, "g5.xlarge", "a", 1, 1.0, 2.0, Allocation.IDLE, null, Map.of(),
-                        "2026-12-02T01:00:00Z", "2026-12-02T01:30:00Z", false));
+                        "2026-12-02T01:00:00Z", "2026-12-02T01:30:00Z", false),
+                new LedgerEntry(1, "control1", T0.toString(), NodeMarket.ON_DEMAND, "m6i.large", "us-east-1", 0, 0.1, 0.1, Allocation.CONTROL,
+                        null, Map.of(), "2026-12-02T00:00:00Z", "2026-12-02T02:00:00Z", false));
         var daily = DailyCost.of(night, CostWindow.parse("2026-12-01T12:00:00Z..2026-12-03T00:00:00Z", T0), T0.plusSeconds(86400),
-                Duration.ofSeconds(45));
+                Duration.ofSeconds(45), CostGrouping.parse("job"));
         assertEquals(List.of("2026-12-01", "2026-12-02"), daily.days().stream().map(DailyCost.Day::day).toList());
         assertEquals(1.0, daily.days().get(0).costUsd(), 1e-9, "23:00-24:00 on the first day");
-        assertEquals(1.5, daily.days().get(1).costUsd(), 1e-9, "00:00-01:00 job, 01:00-01:30 idle");
+        assertEquals(1.7, daily.days().get(1).costUsd(), 1e-9, "00:00-01:00 job, 01:00-01:30 idle, 2 h of the control node");
         assertEquals(0.5, daily.days().get(1).idleUsd(), 1e-9);
         assertEquals(1.0, daily.days().get(1).jobUsd(), 1e-9);
-        assertEquals(2.5, daily.total().costUsd(), 1e-9);
-        assertEquals(2.5, daily.days().get(0).savingsUsd() + daily.days().get(1).savingsUsd(), 1e-9, "on-demand $2/h: half saved");
+        assertEquals(0.2, daily.days().get(1).controlUsd(), 1e-9, "the control plane is its own line");
+        assertEquals(2.7, daily.total().costUsd(), 1e-9);
+        assertEquals(2.5, daily.days().get(0).savingsUsd() + daily.days().get(1).savingsUsd(), 1e-9,
+                "on-demand $2/h: half saved; the on-demand control node saves nothing");
+        // by job: each day's rows, the control plane and idle time as their own rows
+        assertEquals(List.of("j"), daily.days().get(0).groups().stream().map(CostReport.Row::key).toList());
+        assertEquals(List.of("j", "(idle)", "(control)"), daily.days().get(1).groups().stream().map(CostReport.Row::key).toList());
+        assertEquals(0.2, daily.days().get(1).groups().get(2).costUsd(), 1e-9);
+        assertEquals(null, DailyCost.of(night, CostWindow.parse("2026-12-02T00:00:00Z..2026-12-03T00:00:00Z", T0), T0.plusSeconds(86400),
+                Duration.ofSeconds(45), null).days().get(0).groups(), "no grouping asked: the split by allocation only");
     }
 
     @Test
