@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -33,16 +32,15 @@ final class ControlMeter {
     private final Clock clock;
     private final LedgerEntry opened;
     private final Cancellable refresh;
-    private volatile boolean closed;
+    private boolean closed;
 
     private ControlMeter(ActorSystem<?> system, StateStore store, Clock clock, LedgerEntry opened, Duration tick) {
         this.store = store;
         this.clock = clock;
         this.opened = opened;
-        Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+        var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         write(true); // at once: a report made a moment after the start already holds this node
-        this.refresh = system.scheduler().scheduleWithFixedDelay(tick, tick, () -> write(true), system.dispatchers().lookup(
-                DispatcherSelector.blocking()));
+        this.refresh = system.scheduler().scheduleWithFixedDelay(tick, tick, () -> write(true), blocking);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "control-meter",
                 () -> CompletableFuture.supplyAsync(() -> {
                     stop();
@@ -60,14 +58,14 @@ final class ControlMeter {
 
     /** Closes the segment where the node stops (idempotent). */
     void stop() {
-        if (closed) return;
         refresh.cancel();
         write(false);
-        closed = true;
     }
 
+    /** Under the lock, closed once: a refresh already queued when the node stops cannot open the segment again. */
     private synchronized void write(boolean open) {
         if (closed) return;
+        if (!open) closed = true;
         var e = opened.until(clock.instant(), open);
         try {
             store.write(List.of(new StateStore.Put(Table.LEDGER, e.key(), Json.write(e))));

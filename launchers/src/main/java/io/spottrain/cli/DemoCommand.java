@@ -147,7 +147,7 @@ final class DemoCommand implements Callable<Integer> {
     static String ledgerLine(ApiClient api, String jobId) {
         try {
             JsonNode r = api.get("/api/v1/cost?by=job&window=1d");
-            double job = 0, recovery = 0, idle = 0;
+            double job = 0, recovery = 0, idle = 0, control = 0;
             String perSamples = "";
             for (JsonNode row : r.path("rows")) {
                 String k = row.path("key").asText();
@@ -157,12 +157,14 @@ final class DemoCommand implements Callable<Integer> {
                     if (row.path("usdPer1mSamples").isNumber()) {
                         perSamples = String.format(Locale.ROOT, " ($%.4f per 1M samples)", row.path("usdPer1mSamples").asDouble());
                     }
+                } else if (k.equals("(control)")) {
+                    control += row.path("costUsd").asDouble();
                 } else if (k.startsWith("(")) {
                     idle += row.path("costUsd").asDouble();
                 }
             }
             return String.format(Locale.ROOT, "  cost ledger: job $%.6f%s of which recovering $%.6f, nodes no job held (boot, idle) $%.6f, "
-                    + "cluster $%.6f saved %.1f%% vs on-demand (./spottrain cost)", job, perSamples, recovery, idle,
+                    + "control plane $%.6f, cluster $%.6f saved %.1f%% vs on-demand (./spottrain cost)", job, perSamples, recovery, idle, control,
                     r.path("total").path("costUsd").asDouble(), r.path("total").path("savingsPercent").asDouble());
         } catch (RuntimeException e) {
             return "  cost ledger: not readable (" + e.getMessage() + ")";
