@@ -160,6 +160,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         if (m.standby()) {
             if (live.containsKey(m.jobId())) return this; // the job already has its process here
             staging.put(m.jobId(), m);
+            checkpoints.warmPeers(m.jobId(), m.peerUrls()); // its re-form fetches the step it joins at from one of them
             return startFresh(m);
         }
         if (staging.containsKey(m.jobId())) { // a staged start is restoring into the same tier: start fresh once it is done

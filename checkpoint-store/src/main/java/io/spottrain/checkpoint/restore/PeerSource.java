@@ -44,12 +44,26 @@ public final class PeerSource implements CheckpointSource {
      * checked against hashes the peer did not choose. Null: trust the peer's own manifest (tests).
      */
     public PeerSource(String node, String baseUrl, SSLContext tls, String expectedDigest) {
+        this(node, baseUrl, client(tls), expectedDigest);
+    }
+
+    /**
+     * As above, through {@code http} ({@link #client}): an agent shares one for all its peer
+     * fetches, so connections and TLS sessions are reused, and one warmed ahead of a re-form
+     * (a staged newcomer's) fetches without a cold start.
+     */
+    public PeerSource(String node, String baseUrl, HttpClient http, String expectedDigest) {
         this.expectedDigest = expectedDigest;
-        var b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
-        if (tls != null) b.sslContext(tls);
-        this.http = b.build();
+        this.http = http;
         this.node = node;
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    }
+
+    /** A client for peers' tier servers, presenting this node's certificate when {@code tls} is given (null: plain HTTP, tests). */
+    public static HttpClient client(SSLContext tls) {
+        var b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (tls != null) b.sslContext(tls);
+        return b.build();
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -179,10 +180,12 @@ final class JobStaging {
         // no restore ahead: the job trains on, so the step the newcomer joins at is only known at the re-form, and the
         // agent fetches it from a peer then (a step restored now would be stale, or already gone from the peers' tiers)
         var spec = job.spec().spec();
+        // the members' peer servers: the newcomer's agent warms its client for them (its re-form fetches from one)
+        List<String> peers = job.members().stream().map(m -> h.peerUrls.get(m.nodeId())).filter(Objects::nonNull).toList();
         for (var a : r.nodes()) {
             reserved.add(a);
             a.agent().tell(new AgentProtocol.StartGeneration(job.id(), stagedFor, 0, 1, a.info().host(), 0, 0,
-                    spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(), List.of(), Map.of(), spec.argv(),
+                    spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(), peers, Map.of(), spec.argv(),
                     spec.env(), spec.secrets(), spec.workingDir(), h.deps.reports(), true));
         }
         String why = growWaiting ? "the job grows into it once it is up" : swapWaiting != null ? "it replaces " + swapWaiting + " once it is up"
