@@ -206,7 +206,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             if (r.error() != null) return fallback(r.reforming(), "step " + m.resumeStep() + " could not be restored: " + r.error());
             getContext().getLog().info("job {} rank {}: step {} restored from {} for the re-form", m.jobId(), m.rank(), m.resumeStep(),
                     r.source());
-            return sendReform(r.reforming(), m);
+            return sendReform(r.reforming(), m, false);
         }
         if (r.error() != null) {
             getContext().getLog().error("job {} rank {}{}: {}", m.jobId(), m.rank(), m.standby() ? " (staged)" : "", r.error());
@@ -307,23 +307,28 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         supervisor.rekey(m.jobId(), was, m.generation(), m.rank());
         getContext().getLog().info("job {} generation {} rank {}/{}: re-forming pid {} in place ({} generation {}), step {}", m.jobId(),
                 m.generation(), m.rank(), m.worldSize(), r.process.pid(), r.standby ? "staged for" : "was", was, m.resumeStep());
+        boolean staged = r.standby;
         r.assignment = m;
         r.state = LiveRank.State.REFORMING;
         r.standby = false;
         report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.process.pid(),
                 r.process.logFile().toString(), true));
         if (m.resumeStep() > 0 && m.resumeStep() != r.parkedStep) {
+            // a staged newcomer whose trainer takes state over the ring skips the fetch when a member of its new generation
+            // recorded the step (it parked holding it, or restores it from its own tier: it sends it over the re-formed ring)
+            if (staged && r.ringState && m.peerDigests().keySet().stream().anyMatch(m.peerUrls()::contains)) return sendReform(r, m, true);
             restore(m, r);
             return this;
         }
-        return sendReform(r, m);
+        return sendReform(r, m, false);
     }
 
-    private Behavior<AgentProtocol.Command> sendReform(LiveRank r, AgentProtocol.StartGeneration m) {
+    private Behavior<AgentProtocol.Command> sendReform(LiveRank r, AgentProtocol.StartGeneration m, boolean stateOverRing) {
         if (r.state != LiveRank.State.REFORMING || r.assignment != m) return this;
         var req = ControlServer.message(Contract.REFORM).put("generation", m.generation()).put("rank", m.rank())
                 .put("worldSize", m.worldSize()).put("masterAddr", m.masterAddr()).put("masterPort", m.masterPort())
                 .put("resumeStep", m.resumeStep());
+        if (stateOverRing) req.put("stateOverRing", true);
         if (!supervisor.request(m.jobId(), m.generation(), req)) return fallback(r, "its control connection is gone");
         timers.startSingleTimer(new ReformTimedOut(m.jobId(), m.generation()), REFORM_TIMEOUT);
         return this;

@@ -63,7 +63,10 @@ final class ContractMessages {
         }
         switch (type) {
             case Contract.HELLO -> {
-                n.path("capabilities").forEach(cap -> r.reformable |= cap.asText().equals(Contract.CAPABILITY_REFORM));
+                n.path("capabilities").forEach(cap -> {
+                    r.reformable |= cap.asText().equals(Contract.CAPABILITY_REFORM);
+                    r.ringState |= cap.asText().equals(Contract.CAPABILITY_RING_STATE);
+                });
                 log.info("job {} rank {} said hello (pid {}, resume step {}{})", s.jobId(), s.rank(),
                         n.path("pid").asLong(), n.path("resumeStep").asLong(), r.reformable ? ", can re-form in place" : "");
                 if (r.standby && !r.reformable) supervisor.stop(s.jobId(), s.generation(), stopGrace); // v1: cannot be staged

@@ -33,6 +33,8 @@ final class LiveRank {
     State state = State.RUNNING;
     /** Its hello declared {@code reform} (contract v2). */
     boolean reformable;
+    /** Its hello declared {@code ring-state}: a staged newcomer takes the resume step over the re-formed collective. */
+    boolean ringState;
     long parkedStep = -1;
     /** Started ahead of its generation (a staged newcomer): nothing it says is reported until it is re-formed. */
     boolean standby;

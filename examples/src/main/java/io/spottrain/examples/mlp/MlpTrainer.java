@@ -7,8 +7,6 @@ import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -74,6 +72,8 @@ public final class MlpTrainer {
     private double[] prevParams;
     private double[] prevVelocity;
     private double lastLoss = Double.NaN;
+    /** False while re-formed without the resume step's state (ring-state): it comes over the ring, nothing is written meanwhile. */
+    private boolean holdsState = true;
 
     MlpTrainer(TrainerOptions o) {
         this.o = o;
@@ -84,7 +84,8 @@ public final class MlpTrainer {
 
     int run() throws Exception {
         try (ControlClient control = ControlClient.fromEnv(System.getenv())) {
-            control.hello(o.rank(), o.worldSize(), o.resumeStep(), o.reform() ? List.of(Contract.CAPABILITY_REFORM) : List.of());
+            control.hello(o.rank(), o.worldSize(), o.resumeStep(),
+                    o.reform() ? List.of(Contract.CAPABILITY_REFORM, Contract.CAPABILITY_RING_STATE) : List.of());
             if (o.resumeStep() > 0) {
                 try {
                     restore(o.resumeStep());
@@ -118,7 +119,8 @@ public final class MlpTrainer {
                         continue;
                     }
                     try (ring) {
-                        code = train(control, ring);
+                        code = o.reform() ? shareState(control, ring) : null;
+                        if (code == null) code = train(control, ring);
                     }
                     if (code != null) {
                         System.out.printf(Locale.ROOT, "train-seconds=%.4f%n", (System.nanoTime() - t0) / 1e9);
@@ -129,6 +131,25 @@ public final class MlpTrainer {
                 awaitWrite();
                 writer.shutdown();
             }
+        }
+    }
+
+    /**
+     * Contract v2 ring-state: a rank re-formed without the resume step's state takes it from one
+     * that holds it, over the new ring ({@link RingState}). Null to train on; else the exit code.
+     */
+    private Integer shareState(ControlClient control, RingAllReduce ring) throws Exception {
+        try {
+            var shared = RingState.share(ring, o.rank(), o.worldSize(), holdsState, step, params, velocity);
+            if (!holdsState) log("took the state of step " + shared.step() + " from rank " + shared.sentBy() + " over the ring");
+            step = shared.step();
+            holdsState = true;
+            return null;
+        } catch (RingAllReduce.PeerLostException e) {
+            return stall(control, e.getMessage());
+        } catch (CheckpointException e) {
+            log("cannot take the state over the ring: " + e.getMessage());
+            return EXIT_STOPPED;
         }
     }
 
@@ -156,7 +177,7 @@ public final class MlpTrainer {
         long windowStart = System.nanoTime();
         long windowSteps = 0;
         while (step < o.steps()) {
-            injectFailure();
+            o.failIfDue(step, this::log); // fault injection (--fail-at-step)
             for (JsonNode r; (r = control.poll()) != null; ) { // requests are taken at step boundaries
                 String type = r.path("type").asText();
                 if (type.equals(Contract.CHECKPOINT_NOW)) {
@@ -322,7 +343,10 @@ public final class MlpTrainer {
      */
     private boolean reform(ControlClient control, JsonNode r) {
         long resume = r.path("resumeStep").asLong();
-        if (!holdStep(resume)) {
+        boolean held = holdStep(resume);
+        if (!held && r.path("stateOverRing").asBoolean(false)) {
+            holdsState = false; // a staged newcomer: a member that holds the step sends it once the ring is up (shareState)
+        } else if (!held) {
             try {
                 restore(resume);
             } catch (CheckpointException e) {
@@ -337,13 +361,14 @@ public final class MlpTrainer {
             log("cannot re-form: " + e.getMessage());
             return false;
         }
-        log("re-formed in place for generation " + o.generation() + " at step " + step);
-        control.reformed(o.generation(), step);
+        log("re-formed in place for generation " + o.generation() + " at step " + resume);
+        control.reformed(o.generation(), resume);
         return true;
     }
 
     /** Snapshot now (the stall training sees), persist in the background, commit by manifest. */
     private void checkpoint(ControlClient control, String reason) throws Exception {
+        if (!holdsState) return; // re-formed, the step's state not taken over the ring yet: there is nothing to write
         if (o.checkpointDir() == null) {
             log("no checkpoint directory (SPOTTRAIN_CHECKPOINT_DIR or --checkpoint-dir): checkpoint at step " + step + " skipped");
             return;
@@ -398,25 +423,6 @@ public final class MlpTrainer {
     private void log(String s) {
         System.out.println("[rank " + o.rank() + "/" + o.worldSize() + "] " + s);
         System.out.flush();
-    }
-
-    /**
-     * Fault injection for tests and benchmarks: {@code --fail-at-step N --fail-rank R} makes rank R
-     * exit 3 on reaching step N; with {@code --fail-once-marker FILE} only while FILE does not exist
-     * (it is created first), so a restarted run goes past it.
-     */
-    private void injectFailure() throws IOException {
-        if (o.failAtStep() <= 0 || step != o.failAtStep() || o.rank() != o.failRank()) return;
-        if (o.failOnceMarker() != null) {
-            try {
-                Files.createFile(o.failOnceMarker());
-            } catch (FileAlreadyExistsException e) {
-                return; // failed once already
-            }
-        }
-        log("injected failure at step " + step + " (--fail-at-step)");
-        System.out.flush();
-        System.exit(3);
     }
 
     static Path path(String s) {

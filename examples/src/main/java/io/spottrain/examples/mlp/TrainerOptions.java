@@ -1,7 +1,11 @@
 package io.spottrain.examples.mlp;
 
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** The trainer's settings: the contract's environment plus flags (every flag has a default). */
 record TrainerOptions(
@@ -82,6 +86,25 @@ record TrainerOptions(
                         + "\"samples\":%d,\"lr\":%s,\"momentum\":%s,\"worldSizeAtSave\":%d}",
                 step, Double.isNaN(loss) ? "null" : Double.toString(loss), seed, batch, hidden, features, classes, samples, lr,
                 momentum, worldSize);
+    }
+
+    /**
+     * Fault injection for tests and benchmarks: {@code --fail-at-step N --fail-rank R} makes rank R
+     * exit 3 on reaching step N; with {@code --fail-once-marker FILE} only while FILE does not exist
+     * (it is created first), so a restarted run goes past it.
+     */
+    void failIfDue(long step, Consumer<String> log) throws IOException {
+        if (failAtStep() <= 0 || step != failAtStep() || rank() != failRank()) return;
+        if (failOnceMarker() != null) {
+            try {
+                Files.createFile(failOnceMarker());
+            } catch (FileAlreadyExistsException e) {
+                return; // failed once already
+            }
+        }
+        log.accept("injected failure at step " + step + " (--fail-at-step)");
+        System.out.flush();
+        System.exit(3);
     }
 
     private static int intEnv(Map<String, String> env, String name, int dflt) {

@@ -47,12 +47,22 @@ public final class Contract {
 
     /** A {@code hello} capability (in {@code capabilities}): the rank can re-form in place (contract v2). */
     public static final String CAPABILITY_REFORM = "reform";
+    /**
+     * A {@code hello} capability: after a re-form the ranks share the resume step's state over their
+     * new collective (the lowest rank that holds it sends it), so a staged newcomer re-forms without
+     * fetching the step from a peer; its {@code reform} then says {@code stateOverRing: true}.
+     */
+    public static final String CAPABILITY_RING_STATE = "ring-state";
 
     // agent -> process
     public static final String CHECKPOINT_NOW = "checkpoint-now";
     public static final String STOP = "stop";
     /** Contract v2: like {@link #STOP} (collective, checkpoint the step), but keep the process and wait for {@link #REFORM}. */
     public static final String PARK = "park";
-    /** Contract v2: {@code generation, rank, worldSize, masterAddr, masterPort, resumeStep}: re-form and train on. */
+    /**
+     * Contract v2: {@code generation, rank, worldSize, masterAddr, masterPort, resumeStep}: re-form and train on;
+     * {@code stateOverRing} (with {@link #CAPABILITY_RING_STATE}): this rank does not hold {@code resumeStep} and takes it over
+     * the re-formed collective from a rank that does.
+     */
     public static final String REFORM = "reform";
 }
