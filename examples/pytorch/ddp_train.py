@@ -84,7 +84,7 @@ def main():
     a = args()
     env = sc.Env()
     ctl = sc.Control(env)
-    ctl.hello(["reform"] if a.contract == "v2" else [])
+    ctl.hello(["reform", "ring-state"] if a.contract == "v2" else [])
     use_cuda = a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda", env.local_rank % max(1, torch.cuda.device_count())) if use_cuda else torch.device("cpu")
     backend = "nccl" if use_cuda and torch.cuda.device_count() >= env.world_size else "gloo"
@@ -142,6 +142,39 @@ def main():
         step = env.resume_step
         print("[rank %d/%d] resumed from step %d" % (env.rank, env.world_size, step), flush=True)
 
+    holds = True  # False while re-formed without the resume step's state (ring-state): it comes over the group
+
+    def share_state():
+        """Contract v2 ring-state, right after a group forms: every rank says whether (and which step) it holds; a rank that
+        holds nothing takes the parameters and optimizer state from the lowest rank that does (broadcast: exact values).
+        Every rank decides from what all said, so all raise alike (CheckpointError) when no rank, or holders of different
+        steps, hold it. A RuntimeError is a peer lost meanwhile."""
+        nonlocal step, holds
+        n = env.world_size
+        who = torch.zeros(2 * n, dtype=torch.int64)
+        if holds:
+            who[env.rank], who[n + env.rank] = 1, step
+        who = who.to(comm)
+        dist.all_reduce(who)
+        who = who.cpu().tolist()
+        holders = [i for i in range(n) if who[i] == 1]
+        if not holders:
+            raise sc.CheckpointError("no rank of the re-formed group holds the state to resume from")
+        if len({who[n + i] for i in holders}) != 1:
+            raise sc.CheckpointError("the ranks that hold a state hold different steps")
+        if len(holders) < n:
+            flat = flat_params().to(comm)
+            vel = torch.nn.utils.parameters_to_vector(velocity).detach().to(comm)
+            dist.broadcast(flat, holders[0])
+            dist.broadcast(vel, holders[0])
+            if not holds:
+                torch.nn.utils.vector_to_parameters(flat.to(device), model.parameters())
+                torch.nn.utils.vector_to_parameters(vel.to(device), velocity)
+                print("[rank %d/%d] took the state of step %d from rank %d over the group" % (env.rank, env.world_size,
+                                                                                        who[n + holders[0]], holders[0]), flush=True)
+        step = who[n + holders[0]]
+        holds = True
+
     def loss_one(params, x, y):
         out = functional_call(model, params, (x.unsqueeze(0),))
         return torch.nn.functional.cross_entropy(out, y.unsqueeze(0))
@@ -163,7 +196,7 @@ def main():
         return torch.nn.utils.parameters_to_vector(model.parameters()).detach()
 
     def checkpoint(reason):
-        if not env.checkpoint_dir:
+        if not env.checkpoint_dir or not holds:  # without the state (ring-state, not taken yet) there is nothing to write
             return
         t0 = time.perf_counter()
         if step in sc.committed_steps(env.checkpoint_dir):  # already written this step: report, never rewrite
@@ -183,7 +216,7 @@ def main():
     def await_agent(parked):
         """After a stall or a park: wait (bounded) for park, reform (v2) or stop. Returns an exit code, or
         None once the process group is re-formed with the new members at the step this process holds."""
-        nonlocal step
+        nonlocal step, holds
         deadline = time.monotonic() + a.stall_wait_s
         while time.monotonic() < deadline:
             req = ctl.poll(0.2) if ctl.attached else None
@@ -210,7 +243,9 @@ def main():
                 deadline = time.monotonic() + a.stall_wait_s
             elif kind == "reform" and a.contract == "v2":
                 resume = int(req["resumeStep"])
-                if resume != step:
+                if resume != step and req.get("stateOverRing"):
+                    holds = False  # a staged newcomer: a member that holds the step sends it once the group is up (share_state)
+                elif resume != step:
                     try:
                         load(resume)
                     except (sc.CheckpointError, OSError) as e:
@@ -218,18 +253,49 @@ def main():
                               flush=True)
                         return EXIT_STOPPED
                     step = resume
+                    holds = True
                 if dist.is_initialized():
                     dist.destroy_process_group()
                 env.reformed(req)
-                init_group()
+                newcomer = not holds
+                try:
+                    init_group()
+                    if not newcomer:
+                        ctl.reformed(env.generation, resume)
+                    share_state()
+                except sc.CheckpointError as e:
+                    print("[rank %d/%d] cannot take the state over the group: %s" % (env.rank, env.world_size, e), flush=True)
+                    return EXIT_STOPPED
+                except RuntimeError as e:
+                    if newcomer:  # nothing to keep: exit before 'reformed', and the agent starts a fresh process that restores
+                        print("[rank %d/%d] lost a peer before taking the state: %s" % (env.rank, env.world_size,
+                                                                                       str(e).splitlines()[0]), flush=True)
+                        return EXIT_STOPPED
+                    print("[rank %d/%d] stalled at step %d: %s" % (env.rank, env.world_size, step, str(e).splitlines()[0]), flush=True)
+                    ctl.stalled(step, str(e).splitlines()[0])  # a peer lost while re-forming: a stall like any other
+                    deadline = time.monotonic() + a.stall_wait_s
+                    continue
+                if newcomer:
+                    ctl.reformed(env.generation, step)  # only once it holds the state
                 print("[rank %d/%d] re-formed in place for generation %d at step %d" % (env.rank, env.world_size, env.generation,
                                                                                          step), flush=True)
-                ctl.reformed(env.generation, step)
                 return None
             elif kind == "stop":
                 return EXIT_STOPPED
         return EXIT_STOPPED
 
+    if not standby and a.contract == "v2":
+        try:
+            share_state()  # every rank of a v2 group does, whatever it holds: the group stays in step
+        except sc.CheckpointError as e:
+            print("ddp_train: %s" % e, file=sys.stderr, flush=True)
+            return EXIT_STOPPED
+        except RuntimeError as e:  # a peer died before the first step: a stall like any other
+            print("[rank %d/%d] stalled at step %d: %s" % (env.rank, env.world_size, step, str(e).splitlines()[0]), flush=True)
+            ctl.stalled(step, str(e).splitlines()[0])
+            code = await_agent(False)
+            if code is not None:
+                return code
     if standby:
         print("[rank -] staged at step %d: waiting to be re-formed into a generation" % step, flush=True)
         ctl.parked(step)

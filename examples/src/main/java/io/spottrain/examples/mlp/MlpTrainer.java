@@ -114,7 +114,8 @@ public final class MlpTrainer {
                         ring = RingAllReduce.connect(o.rank(), o.worldSize(), o.generation(), o.masterAddr(), o.masterPort(),
                                 o.peerTimeoutMs());
                     } catch (IOException e) {
-                        code = stall(control, "rendezvous failed: " + e.getMessage());
+                        // a newcomer without its state has nothing to keep: exit before 'reformed' (its agent starts it afresh)
+                        code = holdsState ? stall(control, "rendezvous failed: " + e.getMessage()) : EXIT_STOPPED;
                         if (code != null) return code;
                         continue;
                     }
@@ -141,11 +142,18 @@ public final class MlpTrainer {
     private Integer shareState(ControlClient control, RingAllReduce ring) throws Exception {
         try {
             var shared = RingState.share(ring, o.rank(), o.worldSize(), holdsState, step, params, velocity);
-            if (!holdsState) log("took the state of step " + shared.step() + " from rank " + shared.sentBy() + " over the ring");
+            if (!holdsState) {
+                log("took the state of step " + shared.step() + " from rank " + shared.sentBy() + " over the ring");
+                control.reformed(o.generation(), shared.step()); // only now: until then a failure falls back to a fresh process
+            }
             step = shared.step();
             holdsState = true;
             return null;
         } catch (RingAllReduce.PeerLostException e) {
+            if (!holdsState) { // nothing to keep or checkpoint: exit before 'reformed', and the agent starts it afresh
+                log("lost a peer before taking the state over the ring: " + e.getMessage());
+                return EXIT_STOPPED;
+            }
             return stall(control, e.getMessage());
         } catch (CheckpointException e) {
             log("cannot take the state over the ring: " + e.getMessage());
@@ -346,13 +354,16 @@ public final class MlpTrainer {
         boolean held = holdStep(resume);
         if (!held && r.path("stateOverRing").asBoolean(false)) {
             holdsState = false; // a staged newcomer: a member that holds the step sends it once the ring is up (shareState)
-        } else if (!held) {
-            try {
-                restore(resume);
-            } catch (CheckpointException e) {
-                log("cannot re-form at step " + resume + " (holds " + step + "): " + e.getMessage());
-                return false;
+        } else {
+            if (!held) {
+                try {
+                    restore(resume);
+                } catch (CheckpointException e) {
+                    log("cannot re-form at step " + resume + " (holds " + step + "): " + e.getMessage());
+                    return false;
+                }
             }
+            holdsState = true;
         }
         try {
             o = o.reformed(r.path("generation").asLong(), r.path("rank").asInt(), r.path("worldSize").asInt(), r.path("masterAddr").asText(),
@@ -362,7 +373,7 @@ public final class MlpTrainer {
             return false;
         }
         log("re-formed in place for generation " + o.generation() + " at step " + resume);
-        control.reformed(o.generation(), resume);
+        if (holdsState) control.reformed(o.generation(), resume); // a newcomer says so once it has the state (shareState)
         return true;
     }
 

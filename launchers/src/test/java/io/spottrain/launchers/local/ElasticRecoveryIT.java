@@ -173,6 +173,11 @@ class ElasticRecoveryIT {
         assertEquals("SUCCEEDED", end.path("state").asText(), () -> end.path("reason") + " " + end.path("events"));
         assertEquals(expectedSha, end.path("paramsSha256").asText());
         assertEquals(3, end.path("worldSize").asInt());
+        for (JsonNode m : g2.path("members")) { // the staged newcomer fetched nothing: it took the park step over the re-formed ring
+            if (!newcomers.contains(m.path("nodeId").asText())) continue;
+            String rankLog = Files.readString(Path.of(m.path("logFile").asText()));
+            assertTrue(rankLog.contains("over the ring"), () -> "the newcomer took the state over the ring:\n" + rankLog);
+        }
         JsonNode p = end.path("preemptions");
         System.out.println("notice window preemptions: " + p);
         assertEquals(1, p.size(), p::toString);
