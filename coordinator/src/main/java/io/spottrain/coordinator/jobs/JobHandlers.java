@@ -25,8 +25,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.slf4j.Logger;
 
 /**
- * The state and handlers of one {@link JobMaster}: forming a generation, running it, the API's
- * requests, registration, and the store. Recoveries are in {@link JobRecoveries}. Every handler
+ * The state and handlers of one {@link JobMaster}: running a generation, the API's
+ * requests, registration, and the store. Forming a generation is in {@link JobForming}, recoveries
+ * in {@link JobRecoveries}. Every handler
  * ends with {@link #done}, which stores what changed and returns the behaviour of the new state.
  */
 final class JobHandlers {
@@ -49,6 +50,7 @@ final class JobHandlers {
     final JobAutoCheckpoint autoCheckpoint;
     final JobScaling scaling;
     final JobRequests requests;
+    final JobForming forming;
     /** Agents of the job's nodes (current members; a node re-registering replaces its ref). */
     final Map<String, ActorRef<AgentProtocol.Command>> agents = new HashMap<>();
     private Supplier<Behavior<JobMaster.Command>> behaviour;
@@ -72,6 +74,7 @@ final class JobHandlers {
         this.autoCheckpoint = new JobAutoCheckpoint(this);
         this.scaling = new JobScaling(this);
         this.requests = new JobRequests(this);
+        this.forming = new JobForming(this);
     }
 
     Job job() {
@@ -251,98 +254,8 @@ final class JobHandlers {
         return done(next);
     }
 
-    Behavior<JobMaster.Command> onPlaced(JobMaster.Placed p) {
-        if (job.state() == JobState.RECOVERING && job.elastic().recovery() != null) return onPlacedTooLate(p);
-        capacity.placed();
-        var members = new ArrayList<Member>();
-        for (int r = 0; r < p.nodes().size(); r++) {
-            var info = p.nodes().get(r).info();
-            members.add(Member.assigned(r, info.nodeId(), info.market(), info.pricePerHour(), info.onDemandPricePerHour()));
-            agents.put(info.nodeId(), p.nodes().get(r).agent());
-            if (info.peerUrl() != null) peerUrls.put(info.nodeId(), info.peerUrl());
-        }
-        timers.cancel(new JobMaster.RecoveryTimedOut(job.generation()));
-        Job next = job.startGeneration(members, now());
-        staging.placed(next, members.stream().map(Member::nodeId).toList());
-        log.info("job {} generation {} on {}", next.id(), next.generation(), members.stream().map(Member::nodeId).toList());
-        // asking for a port changes nothing on the agent: it goes out now, overlapping the write that opens the generation
-        // (the ranks start only once that write and the rendezvous are stored)
-        agents.get(members.get(0).nodeId()).tell(new AgentProtocol.AllocatePort(next.id(), next.generation(), deps.reports()));
-        timers.startSingleTimer(new JobMaster.PortTimedOut(next.generation()), deps.settings().portAllocationTimeout());
-        return held(next); // stored with the rendezvous: the ranks start only once both are
-    }
-
-    /** Nodes placed for a job that no longer needs them go back. */
-    Behavior<JobMaster.Command> onPlacedTooLate(JobMaster.Placed p) {
-        var ids = p.nodes().stream().map(a -> a.info().nodeId()).toList();
-        deps.manager().tell(new JobManager.ReleaseNodes(job.id(), ids));
-        return unchanged();
-    }
-
-    Behavior<JobMaster.Command> onPortAllocated(AgentProtocol.PortAllocated p) {
-        if (!current(p) || job.masterPort() != 0) return unchanged();
-        timers.cancel(new JobMaster.PortTimedOut(job.generation()));
-        Job ready = job.withRendezvous(p.host(), p.port())
-                .withEvent(JobEventType.RENDEZVOUS, p.nodeId(), 0, "MASTER_ADDR=" + p.host() + " MASTER_PORT=" + p.port(), now());
-        var spec = ready.spec().spec();
-        for (Member m : ready.members()) {
-            var agent = agents.get(m.nodeId());
-            if (agent == null) continue; // its loss is handled when the manager reports it
-            List<String> peers = ready.members().stream().filter(o -> !o.nodeId().equals(m.nodeId())).map(o -> peerUrls.get(o.nodeId()))
-                    .filter(Objects::nonNull).toList();
-            var start = new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(), p.host(), p.port(),
-                    ready.elastic().resumeStep(), spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
-                    peers, peerDigests(ready, m.nodeId()), spec.argv(), spec.env(), spec.secrets(), spec.workingDir(), deps.reports());
-            after(() -> agent.tell(start));
-        }
-        timers.startSingleTimer(new JobMaster.StartTimedOut(ready.generation()), deps.settings().generationStartTimeout());
-        return done(ready);
-    }
-
-    /** The recorded manifest digests of the resume step on the other members' nodes, by their peer URL. */
-    private Map<String, String> peerDigests(Job j, String self) {
-        return peerDigests(j, j.elastic().resumeStep(), self);
-    }
-
-    /** The recorded manifest digests of {@code step} on the job's nodes but {@code self} (null: all), by their peer URL. */
-    private Map<String, String> peerDigests(Job j, long step, String self) {
-        var out = new HashMap<String, String>();
-        j.training().entry(step).ifPresent(e -> e.manifests().forEach((node, digest) -> {
-            String url = peerUrls.get(node);
-            if (url != null && !node.equals(self)) out.put(url, digest);
-        }));
-        return out;
-    }
-
     /** Peer checkpoint servers of the job's nodes (from placement and registration). */
     final Map<String, String> peerUrls = new HashMap<>();
-
-    Behavior<JobMaster.Command> onRankStarted(AgentProtocol.RankStarted s) {
-        if (!current(s)) {
-            // a rank of a generation that was closed while it was starting must not linger
-            var agent = agents.get(s.nodeId());
-            if (agent != null) agent.tell(new AgentProtocol.StopGeneration(s.jobId(), s.generation(), "its generation is closed"));
-            return unchanged();
-        }
-        Job next = job.withMember(s.rank(), m -> m.started(s.pid(), s.logFile()))
-                .withEvent(JobEventType.RANK_STARTED, s.nodeId(), s.rank(), "pid " + s.pid() + (s.inPlace() ? " (re-formed in place)" : ""),
-                        now());
-        if (s.inPlace()) next = next.withElastic(e -> e.reformedInPlace(s.rank()));
-        if (next.state() == JobState.STARTING && next.members().stream().allMatch(m -> m.pid() > 0)) {
-            timers.cancel(new JobMaster.StartTimedOut(next.generation()));
-            Instant at = now();
-            int worldSize = next.worldSize();
-            next = next.transition(JobState.RUNNING, "all " + next.worldSize() + " ranks running"
-                    + (next.elastic().resumeStep() > 0 ? " from step " + next.elastic().resumeStep() : ""), at)
-                    .withElastic(e -> e.resumed(at, worldSize));
-            log.info("job {} generation {} running with {} ranks", next.id(), next.generation(), next.worldSize());
-            if (next.generation() == 1) metrics().scheduled(Duration.between(Instant.parse(next.submittedAt()), at).toMillis() / 1000.0);
-            return done(next);
-        }
-        // each rank's start is stored with the last one's (the change to RUNNING), not one write per rank: a coordinator that
-        // takes over meanwhile learns the pids from the agents (JobReattach)
-        return next.state() == JobState.STARTING ? held(next) : done(next);
-    }
 
     Behavior<JobMaster.Command> onRankExited(AgentProtocol.RankExited e) {
         if (!current(e)) return unchanged();
@@ -359,25 +272,6 @@ final class JobHandlers {
             return end(next, JobState.SUCCEEDED, s.reason());
         }
         return done(next);
-    }
-
-    Behavior<JobMaster.Command> onRankFailedToStart(AgentProtocol.RankFailedToStart f) {
-        if (!current(f)) return unchanged();
-        return end(job, JobState.FAILED, "rank " + f.rank() + " on " + f.nodeId() + " could not start: " + f.reason());
-    }
-
-    Behavior<JobMaster.Command> onPortTimeout(JobMaster.PortTimedOut t) {
-        if (t.generation() != job.generation() || job.state() != JobState.STARTING || job.masterPort() != 0) return unchanged();
-        return end(job, JobState.FAILED, "node " + job.members().get(0).nodeId() + " (rank 0) did not report a rendezvous port within "
-                + deps.settings().portAllocationTimeout().toSeconds() + "s");
-    }
-
-    Behavior<JobMaster.Command> onStartTimeout(JobMaster.StartTimedOut t) {
-        if (t.generation() != job.generation() || job.state() != JobState.STARTING) return unchanged();
-        String missing = String.join(", ", job.members().stream().filter(m -> m.pid() == 0)
-                .map(m -> "rank " + m.rank() + " on " + m.nodeId()).toList());
-        return end(job, JobState.FAILED, "generation " + job.generation() + " did not start within "
-                + deps.settings().generationStartTimeout().toSeconds() + "s: " + missing + " never reported started");
     }
 
     // ---- the end ----

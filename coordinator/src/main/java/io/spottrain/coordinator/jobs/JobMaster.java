@@ -132,24 +132,24 @@ public final class JobMaster {
     private JobMaster(JobHandlers h) {
         this.h = h;
         this.pending = common(Behaviors.receive(Command.class)
-                .onMessage(Placed.class, h::onPlaced)
+                .onMessage(Placed.class, h.forming::onPlaced)
                 .onMessage(Waiting.class, h::onWaiting)
                 .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut));
         this.forming = common(report(report(report(report(Behaviors.receive(Command.class),
-                AgentProtocol.PortAllocated.class, h::onPortAllocated),
-                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.PortAllocated.class, h.forming::onPortAllocated),
+                AgentProtocol.RankStarted.class, h.forming::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRankExited),
-                AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
-                .onMessage(Placed.class, h::onPlacedTooLate)
+                AgentProtocol.RankFailedToStart.class, h.forming::onRankFailedToStart)
+                .onMessage(Placed.class, h.forming::onPlacedTooLate)
                 .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
                 .onMessage(NodeNotice.class, h.notices::onNotice)
-                .onMessage(PortTimedOut.class, h::onPortTimeout)
-                .onMessage(StartTimedOut.class, h::onStartTimeout));
+                .onMessage(PortTimedOut.class, h.forming::onPortTimeout)
+                .onMessage(StartTimedOut.class, h.forming::onStartTimeout));
         this.running = common(report(report(report(Behaviors.receive(Command.class),
-                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankStarted.class, h.forming::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRankExited),
-                AgentProtocol.RankFailedToStart.class, h::onRankFailedToStart)
-                .onMessage(Placed.class, h::onPlacedTooLate)
+                AgentProtocol.RankFailedToStart.class, h.forming::onRankFailedToStart)
+                .onMessage(Placed.class, h.forming::onPlacedTooLate)
                 .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
                 .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(SuspectTimedOut.class, h.recoveries::onSuspectTimedOut)
@@ -157,18 +157,18 @@ public final class JobMaster {
                 .onMessage(CapacityFree.class, h.capacity::onCapacityFree)
                 .onMessage(OfferAgain.class, h.capacity::onOfferAgain));
         this.recovering = common(report(report(Behaviors.receive(Command.class),
-                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankStarted.class, h.forming::onRankStarted),
                 AgentProtocol.RankExited.class, h.recoveries::onExitReport)
                 .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
                 .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(RecoveryTimedOut.class, h.recoveries::onRecoveryTimedOut)
-                .onMessage(Placed.class, h::onPlaced)
+                .onMessage(Placed.class, h.forming::onPlaced)
                 .onMessage(Waiting.class, h::onWaiting)
                 .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut)
                 .onMessage(AskAgain.class, h.capacity::onAskAgain));
         this.ended = report(report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
                 AgentProtocol.CheckpointsRetained.class, h.training::onRetained)
-                .onMessage(Placed.class, h::onPlacedTooLate)
+                .onMessage(Placed.class, h.forming::onPlacedTooLate)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(Cancel.class, h.requests::onCancel)
                 .onMessage(Checkpoint.class, h.requests::onCheckpoint)
@@ -201,7 +201,7 @@ public final class JobMaster {
                 AgentProtocol.CheckpointReported.class, h.training::onCheckpointReported),
                 AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
                 AgentProtocol.RankDone.class, h.training::onDone),
-                AgentProtocol.RankStarted.class, h::onRankStarted),
+                AgentProtocol.RankStarted.class, h.forming::onRankStarted),
                 AgentProtocol.RankStaged.class, h.staging::onStaged)
                 .onMessage(NodeRegistered.class, h.nodes::onNodeRegistered)
                 .onMessage(NodeUnreachable.class, h.nodes::onNodeUnreachable)

@@ -6,16 +6,10 @@ import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlClient;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -59,12 +53,7 @@ public final class MlpTrainer {
     private final SyntheticDataset data;
     private final Mlp model;
     private final ExtraState extra;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "checkpoint-writer");
-        t.setDaemon(true);
-        return t;
-    });
-    private Future<?> pendingWrite;
+    private final MlpCheckpoints checkpoints = new MlpCheckpoints();
     private double[] params;
     private double[] velocity;
     private long step;
@@ -129,8 +118,7 @@ public final class MlpTrainer {
                     }
                 }
             } finally {
-                awaitWrite();
-                writer.shutdown();
+                checkpoints.close();
             }
         }
     }
@@ -377,57 +365,20 @@ public final class MlpTrainer {
         return true;
     }
 
-    /** Snapshot now (the stall training sees), persist in the background, commit by manifest. */
+    /** Snapshot now (the stall training sees), persist in the background, commit by manifest ({@link MlpCheckpoints}). */
     private void checkpoint(ControlClient control, String reason) throws Exception {
         if (!holdsState) return; // re-formed, the step's state not taken over the ring yet: there is nothing to write
-        if (o.checkpointDir() == null) {
-            log("no checkpoint directory (SPOTTRAIN_CHECKPOINT_DIR or --checkpoint-dir): checkpoint at step " + step + " skipped");
-            return;
-        }
-        long t0 = System.nanoTime(); // the stall includes waiting for the previous write
-        awaitWrite(); // one write at a time, in step order
-        var files = new LinkedHashMap<String, byte[]>();
-        files.put("params.bin", Doubles.bytes(params));
-        files.put("optimizer.bin", Doubles.bytes(velocity));
-        files.put("trainer.json", o.describe(step, lastLoss).getBytes(StandardCharsets.UTF_8));
-        extra.addTo(files, step);
-        double stallMs = (System.nanoTime() - t0) / 1e6;
-        long s = step;
-        var dir = new CheckpointDir(o.checkpointDir());
-        if (dir.isCommitted(s)) { // e.g. a stop or stall right after the interval checkpoint of this step
-            var m = dir.manifest(s);
-            control.checkpointWritten(s, dir.stepDir(s).toString(), m.files().size(), m.totalBytes(), 0, 0, reason);
-            return;
-        }
-        pendingWrite = writer.submit(() -> {
-            var m = dir.write(s, o.worldSize(), o.generation(), o.job(), files, Map.of(),
-                    Map.of("loss", Double.toString(lastLoss), "seed", Long.toString(o.seed()), "trainer", "mlp"));
-            double persistMs = (System.nanoTime() - t0) / 1e6;
-            control.checkpointWritten(s, dir.stepDir(s).toString(), m.files().size(), m.totalBytes(), stallMs, persistMs, reason);
-            log(String.format("checkpoint step %d (%s): %d bytes, stall %.2f ms, persist %.1f ms", s, reason, m.totalBytes(),
-                    stallMs, persistMs));
-            return null;
-        });
+        checkpoints.write(o, control, reason, step, params, velocity, lastLoss, extra, this::log);
     }
 
     private void awaitWrite() throws Exception {
-        if (pendingWrite != null) {
-            pendingWrite.get();
-            pendingWrite = null;
-        }
+        checkpoints.await();
     }
 
     private void restore(long resumeStep) throws CheckpointException {
-        var files = new CheckpointDir(o.checkpointDir()).read(resumeStep);
-        double[] p = Doubles.read(files.get("params.bin"), "params.bin", resumeStep);
-        double[] v = Doubles.read(files.get("optimizer.bin"), "optimizer.bin", resumeStep);
-        if (p.length != model.size || v.length != model.size) {
-            throw new CheckpointException("step " + resumeStep + ": params.bin has " + p.length + " values, the model has "
-                    + model.size + " (different --hidden/--features/--classes?)");
-        }
-        extra.restore(files, resumeStep);
-        params = p;
-        velocity = v;
+        var state = MlpCheckpoints.read(o, resumeStep, model.size, extra);
+        params = state.params();
+        velocity = state.velocity();
         step = resumeStep;
     }
 
