@@ -89,7 +89,7 @@ final class CostCommand implements Callable<Integer> {
 
     /** {@code spottrain cost daily}: the TCO view, one row per UTC day (and, with {@code --by}, each day's rows by that grouping). */
     @Command(name = "daily", description = "TCO by UTC day over a window: cost, on-demand equivalent, Spot savings, and where it went "
-            + "(job time, recovery, idle, boot, control plane); with --by, each day also split by job, team, project or label.")
+            + "(job time, recovery, idle, boot, control plane, checkpoint storage); with --by, each day also split by job, team, project or label.")
     static final class DailyCommand implements Callable<Integer> {
         @Option(names = "--window", defaultValue = "7d", description = "1d, 7d, 30d, Nd, or FROM..TO (default: ${DEFAULT-VALUE})")
         String window;
@@ -115,14 +115,14 @@ final class CostCommand implements Callable<Integer> {
             for (JsonNode d : r.path("days")) {
                 rows.add(List.of(d.path("day").asText(), f("%.3f", d, "nodeHours"), f("%.4f", d, "costUsd"), f("%.4f", d, "onDemandUsd"),
                         f("%.4f", d, "savingsUsd"), f("%.4f", d, "jobUsd"), f("%.4f", d, "recoveryUsd"), f("%.4f", d, "idleUsd"),
-                        f("%.4f", d, "bootUsd"), f("%.4f", d, "controlUsd")));
+                        f("%.4f", d, "bootUsd"), f("%.4f", d, "controlUsd"), f("%.4f", d, "storageUsd")));
             }
             JsonNode t = r.path("total");
             rows.add(List.of("total", f("%.3f", t, "nodeHours"), f("%.4f", t, "costUsd"), f("%.4f", t, "onDemandUsd"), f("%.4f", t, "savingsUsd"),
-                    "", f("%.4f", t, "recoveryUsd"), "", "", ""));
+                    "", f("%.4f", t, "recoveryUsd"), "", "", "", ""));
             System.out.println("cost by day (UTC), " + r.path("from").asText() + " .. " + r.path("to").asText());
             System.out.print(Text.table(List.of("DAY", "NODE-H", "COST $", "ON-DEMAND $", "SAVED $", "JOB $", "RECOVERY $", "IDLE $",
-                    "BOOT $", "CONTROL $"), rows));
+                    "BOOT $", "CONTROL $", "STORAGE $"), rows));
             if (by != null) {
                 List<List<String>> split = new ArrayList<>();
                 for (JsonNode d : r.path("days")) {

@@ -241,6 +241,13 @@ class CliIT {
         for (JsonNode r : report.path("rows")) if (r.path("key").asText().equals("(control)")) controlRow = r;
         assertTrue(controlRow != null && Math.abs(controlRow.path("costUsd").asDouble() - control) <= 0.005 * control,
                 "the control plane's own line, $" + control + " from its start: " + report);
+        // checkpoint storage: its own allocation, cost without node time (the MLP job's few-KB steps in the embedded S3)
+        JsonNode byAllocation = Json.MAPPER.readTree(cli("cost", "--by", "allocation", "--window", "2026-01-01.." + end, "--state-dir", state,
+                "-o", "json").out());
+        JsonNode storage = null;
+        for (JsonNode r : byAllocation.path("rows")) if (r.path("key").asText().equals("storage")) storage = r;
+        assertTrue(storage != null && storage.path("costUsd").asDouble() > 0 && storage.path("nodeHours").asDouble() == 0,
+                "a storage line: " + byAllocation);
         JsonNode row = null;
         for (JsonNode r : report.path("rows")) if (r.path("key").asText().equals(job.path("id").asText())) row = r;
         assertTrue(row != null, report::toString);

@@ -13,7 +13,9 @@ public enum Allocation {
     /** Launched (billed from the launch request) but not registered yet: the machine booting and the agent starting. */
     BOOT,
     /** A control node (coordinator, state store, API): the control plane's shared overhead, metered by each control node itself. */
-    CONTROL;
+    CONTROL,
+    /** A job's checkpoints in the remote tier (S3): their bytes over time at the storage price; no node time. */
+    STORAGE;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

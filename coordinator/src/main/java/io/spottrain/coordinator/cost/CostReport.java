@@ -100,8 +100,10 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
 
     private static void add(double[] a, LedgerEntry e, double seconds) {
         double h = seconds / 3600.0;
-        a[0] += h;
-        a[1] += h * e.gpus();
+        if (e.allocation() != Allocation.STORAGE) { // storage costs money, not node time
+            a[0] += h;
+            a[1] += h * e.gpus();
+        }
         a[2] += h * e.pricePerHour();
         a[3] += h * Math.max(e.onDemandPricePerHour(), e.pricePerHour());
         if (e.allocation() == Allocation.RECOVERY) a[4] += h * e.pricePerHour();

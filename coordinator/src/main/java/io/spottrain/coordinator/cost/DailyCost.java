@@ -20,11 +20,11 @@ public record DailyCost(String from, String to, String asOf, List<Day> days, Cos
 
     /**
      * One UTC day: its totals, and the same split by allocation ({@code jobUsd} is job time without
-     * recovery; {@code controlUsd} the control plane); {@code groups}, when the view is asked for by
+     * recovery; {@code controlUsd} the control plane; {@code storageUsd} checkpoints in S3); {@code groups}, when the view is asked for by
      * a grouping (job, team, label ...), that day's report rows by it (null otherwise).
      */
     public record Day(String day, double nodeHours, double costUsd, double onDemandUsd, double savingsUsd, double jobUsd, double recoveryUsd,
-            double idleUsd, double bootUsd, double controlUsd, List<CostReport.Row> groups) {}
+            double idleUsd, double bootUsd, double controlUsd, double storageUsd, List<CostReport.Row> groups) {}
 
     /** {@code by}: also each day's rows by this grouping (null: the split by allocation only). */
     public static DailyCost of(List<LedgerEntry> entries, CostWindow window, Instant now, Duration fresh, CostGrouping by) {
@@ -40,7 +40,7 @@ public record DailyCost(String from, String to, String asOf, List<Day> days, Cos
             var split = r.byKey();
             days.add(new Day(d.atOffset(ZoneOffset.UTC).toLocalDate().toString(), t.nodeHours(), t.costUsd(), t.onDemandUsd(), t.savingsUsd(),
                     usd(split, Allocation.JOB), usd(split, Allocation.RECOVERY), usd(split, Allocation.IDLE), usd(split, Allocation.BOOT),
-                    usd(split, Allocation.CONTROL), by == null ? null : CostReport.of(entries, by, day, now, fresh).rows()));
+                    usd(split, Allocation.CONTROL), usd(split, Allocation.STORAGE), by == null ? null : CostReport.of(entries, by, day, now, fresh).rows()));
         }
         var whole = CostReport.of(entries, allocation, window, now, fresh);
         return new DailyCost(window.from().toString(), window.to().toString(), now.toString(), days, whole.total());

@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.cost;
 
 import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -89,6 +90,39 @@ public final class Metering {
             out.add(close(current, now));
             var next = current.as(to, now);
             e.setValue(next);
+            out.add(next);
+        }
+        return out;
+    }
+
+    /** The key of a job's storage segments: one open at a time, like a node's. */
+    public static String storageKey(String jobId) {
+        return "s3:" + jobId;
+    }
+
+    /** Hours in a month, as storage is billed by the GB-month (AWS prorates by the hour: 730 a month on average). */
+    static final double HOURS_PER_MONTH = 730;
+
+    /**
+     * Job {@code jobId}'s checkpoints occupy {@code bytes} in the remote tier from {@code now} on
+     * (0: none, or the job ended and its storage is no longer metered). Closes its open storage
+     * segment if the amount changed and opens one at the new amount, priced at {@code usdPerGibMonth}
+     * (GiB-months, as S3 bills). Returns the segments to write.
+     */
+    public List<LedgerEntry> onStorage(String jobId, Map<String, String> labels, long bytes, double usdPerGibMonth, Instant now) {
+        String key = storageKey(jobId);
+        double perHour = bytes / (double) (1L << 30) * usdPerGibMonth / HOURS_PER_MONTH;
+        LedgerEntry current = open.get(key);
+        if (current != null && current.pricePerHour() == perHour) return List.of();
+        var out = new ArrayList<LedgerEntry>();
+        if (current != null) {
+            out.add(close(current, now));
+            open.remove(key);
+        }
+        if (bytes > 0) {
+            var next = new LedgerEntry(LedgerEntry.SCHEMA, key, now.toString(), NodeMarket.ON_DEMAND, "s3", "", 0, perHour, perHour,
+                    Allocation.STORAGE, jobId, labels == null ? Map.of() : labels, now.toString(), now.toString(), true);
+            open.put(key, next);
             out.add(next);
         }
         return out;

@@ -57,6 +57,8 @@ final class JobHandlers {
     private Job job;
     private boolean stopped;
     private Duration retryDelay = Duration.ofMillis(250);
+    /** What the cost ledger was last told the job's checkpoints occupy in the remote tier. */
+    private long storageTold;
 
     JobHandlers(ActorContext<JobMaster.Command> ctx, TimerScheduler<JobMaster.Command> timers, Deps deps, Job job) {
         this.ctx = ctx;
@@ -107,6 +109,7 @@ final class JobHandlers {
             askForNodes();
             return unchanged();
         }
+        tellStorage(job); // the new job manager closed what the old one metered: open it again
         job = job.withEvent(JobEventType.CONTROL_HANDOVER, null, -1, "job manager restored this job on " + deps.controlNode(), now());
         if (job.inProgress()) {
             timers.startSingleTimer(new JobMaster.ReattachTimedOut(job.generation()), deps.settings().reattachGrace());
@@ -163,10 +166,24 @@ final class JobHandlers {
             var phase = new JobManager.JobPhase(next.id(), next.state() == JobState.RECOVERING && (rec == null || rec.kind().involuntary()));
             after(() -> deps.ledger().tell(phase));
         }
+        if (changed || before.state() != next.state()) tellStorage(next);
         boolean can = ElasticPolicy.requeueRefusal(next) == null;
         if (can != (ElasticPolicy.requeueRefusal(before) == null)) tellRequeueable(can);
         job = significant && mayWait ? outbox.hold(next) : outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
+    }
+
+    /**
+     * The cost ledger learns what the job's checkpoints occupy in the remote tier when that changes
+     * (with the change, once stored); an ended job's storage is no longer metered (its kept steps
+     * cost on in S3 until deleted: docs/cost.md).
+     */
+    private void tellStorage(Job j) {
+        long bytes = j.state().terminal() ? 0 : j.training().remoteBytes();
+        if (bytes == storageTold) return;
+        storageTold = bytes;
+        var m = new JobManager.JobStorage(j.id(), bytes);
+        after(() -> deps.ledger().tell(m));
     }
 
     /** The manager learns whether priority preemption may requeue this job (with the change that decides it, once stored). */

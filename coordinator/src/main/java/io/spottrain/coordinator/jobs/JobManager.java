@@ -91,6 +91,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** A job began recovering, or trains again (or ended): its nodes' time is metered as recovery meanwhile. */
     public record JobPhase(String jobId, boolean recovering) implements Command {}
 
+    /** A job's checkpoints occupy {@code bytes} in the remote tier now (0: none, or it ended): the ledger meters the storage. */
+    public record JobStorage(String jobId, long bytes) implements Command {}
+
     public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
 
     /**
@@ -175,7 +178,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.ledger = new ManagerLedger(ctx, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
-                preemption::requeueable, store, blocking, settings.budgetsFile(), settings.ledgerTick());
+                preemption::requeueable, store, blocking, settings.budgetsFile(), settings.ledgerTick(),
+                settings.storageUsdPerGibMonth());
         capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
@@ -259,6 +263,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(Reserve.class, r -> capacity.onReserve(r, this))
                 .onMessage(ExpectedNodesTimedOut.class, t -> agents.onExpectedGone(settings.reattachGrace(), now()))
                 .onMessage(JobPhase.class, p -> ledger.onJobPhase(p, now(), this))
+                .onMessage(JobStorage.class, st -> ledger.onStorage(st, now(), this))
                 .onMessage(ManagerPreemption.Requeueable.class, r -> preemption.onRequeueable(r, () -> schedule(false), this))
                 .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, now(), this))
                 .onMessage(ManagerLedger.Tick.class, this::onLedgerTick)

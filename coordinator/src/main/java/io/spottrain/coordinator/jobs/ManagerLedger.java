@@ -77,6 +77,8 @@ final class ManagerLedger {
     private List<Budget> budgets = List.of();
     private final WatchedFile<List<Budget>> budgetsFile;
     private final Duration tick;
+    /** USD per GiB-month of a job's checkpoints in the remote tier. */
+    private final double storagePrice;
     private final Map<String, Boolean> exceeded = new HashMap<>();
     private final Set<String> blockingBudgets = new HashSet<>();
     private final Set<String> stoppingBudgets = new HashSet<>();
@@ -84,9 +86,10 @@ final class ManagerLedger {
 
     ManagerLedger(ActorContext<JobManager.Command> ctx, Function<String, Optional<JobSpec>> specOf,
             Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
-            StateStore store, Executor blocking, String budgetsFile, Duration tick) {
+            StateStore store, Executor blocking, String budgetsFile, Duration tick, double storageUsdPerGibMonth) {
         this.ctx = ctx;
         this.tick = tick;
+        this.storagePrice = storageUsdPerGibMonth;
         this.specOf = specOf;
         this.labelsOf = id -> specOf.apply(id).map(s -> s.metadata().labels()).orElse(Map.of());
         this.requeueable = requeueable;
@@ -194,6 +197,12 @@ final class ManagerLedger {
 
     <T> Behavior<T> onJobPhase(JobManager.JobPhase p, Instant now, Behavior<T> same) {
         write(metering.onJobPhase(p.jobId(), p.recovering(), now));
+        return same;
+    }
+
+    /** A job's checkpoints in the remote tier changed size (0: none, or it ended): its storage segment follows. */
+    <T> Behavior<T> onStorage(JobManager.JobStorage s, Instant now, Behavior<T> same) {
+        write(metering.onStorage(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), storagePrice, now));
         return same;
     }
 

@@ -72,6 +72,15 @@ public record Training(
                 checkpoints, recent, retention, pace);
     }
 
+    /**
+     * Bytes of the job's steps the remote tier holds now (uploaded, not removed by retention), among
+     * the {@value #RECENT} newest catalog steps (retention keeps fewer unless {@code checkpoint.keep}
+     * is larger): what the job's checkpoints occupy in S3, metered by the cost ledger.
+     */
+    public long remoteBytes() {
+        return recent.stream().filter(e -> e.remote() && retention.remoteHas(e.step())).mapToLong(CheckpointEntry::bytes).sum();
+    }
+
     public Optional<CheckpointEntry> entry(long s) {
         return recent.stream().filter(e -> e.step() == s).reduce((a, b) -> b);
     }

@@ -35,7 +35,8 @@ public record CoordinatorSettings(
         String budgetsFile,
         Duration interruptionRiskWindow,
         String quotasFile,
-        Duration ledgerTick) {
+        Duration ledgerTick,
+        double storageUsdPerGibMonth) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -66,27 +67,34 @@ public record CoordinatorSettings(
                 c.getString("budgets-file"),
                 c.getDuration("interruption-risk.window"),
                 c.getString("quotas-file"),
-                c.getDuration("ledger-tick"));
+                c.getDuration("ledger-tick"),
+                nonNegative(c, "storage-usd-per-gib-month"));
+    }
+
+    private static double nonNegative(Config c, String key) {
+        double v = c.getDouble(key);
+        if (v < 0) throw new IllegalArgumentException("spottrain.coordinator." + key + ": " + v + " is below 0");
+        return v;
     }
 
     public CoordinatorSettings withApiPort(int port) {
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth);
     }
 }

@@ -43,6 +43,33 @@ class MeteringTest {
         return Map.of("team", "t-" + job);
     }
 
+    /**
+     * A job's checkpoints in S3: one open storage segment at a time, priced by the GiB-month; a new
+     * size closes it and opens the next at the same instant; 0 closes it; the same size writes
+     * nothing. In a report it is cost without node time.
+     */
+    @Test
+    void aJobsStorageIsMeteredByItsBytesOverTimeWithoutNodeTime() {
+        long gib = 1L << 30;
+        write(metering.onStorage("job-1", labels("job-1"), 2 * gib, 0.023, T0));
+        assertEquals(List.of(), metering.onStorage("job-1", labels("job-1"), 2 * gib, 0.023, T0.plusSeconds(5)), "the same size: nothing");
+        write(metering.onStorage("job-1", labels("job-1"), 3 * gib, 0.023, T0.plusSeconds(3600)));
+        write(metering.refresh(T0.plusSeconds(5400)));
+        write(metering.onStorage("job-1", labels("job-1"), 0, 0.023, T0.plusSeconds(7200))); // the job ended
+        var s = segments(Metering.storageKey("job-1"));
+        assertEquals(2, s.size(), s::toString);
+        assertTrue(s.stream().allMatch(e -> e.allocation() == Allocation.STORAGE && "job-1".equals(e.jobId()) && !e.open()));
+        assertEquals(s.get(0).to(), s.get(1).from(), "no gap, no overlap");
+        assertEquals(2 * 0.023 / 730, s.get(0).pricePerHour(), 1e-15, "2 GiB at $0.023 per GiB-month (730 h)");
+        assertEquals("t-job-1", s.get(0).labels().get("team"), "the job's labels carry through");
+        var r = CostReport.of(List.copyOf(ledger.values()), CostGrouping.parse("job"), new CostWindow(T0, T0.plusSeconds(7200)),
+                T0.plusSeconds(7200), Duration.ofSeconds(45));
+        var row = r.byKey().get("job-1");
+        assertEquals((2 + 3) * 0.023 / 730, row.costUsd(), 1e-12, "an hour at 2 GiB, an hour at 3 GiB");
+        assertEquals(0.0, row.nodeHours(), 1e-12, "storage is not node time");
+        assertEquals(0.0, row.savingsUsd(), 1e-12);
+    }
+
     @Test
     void aNodesSegmentsTileItsBilledLifeFromLaunchToTermination() {
         write(metering.onChange(registry.register(node("n1", T0), "a1", T0.plusSeconds(20)), T0.plusSeconds(20), MeteringTest::labels));
