@@ -24,6 +24,8 @@ import java.util.function.Function;
  */
 public final class Metering {
     private final Map<String, LedgerEntry> open = new HashMap<>();
+    /** The bytes each open storage segment stands for (what makes a new size a change). */
+    private final Map<String, Long> storedBytes = new HashMap<>();
     /** Jobs recovering now: their nodes' time is {@link Allocation#RECOVERY}. */
     private final Set<String> recovering = new HashSet<>();
     /** Where each node's ledger ends so far (closed segments, and what an earlier job manager stored): boot is billed once. */
@@ -111,18 +113,21 @@ public final class Metering {
      */
     public List<LedgerEntry> onStorage(String jobId, Map<String, String> labels, long bytes, double usdPerGibMonth, Instant now) {
         String key = storageKey(jobId);
-        double perHour = bytes / (double) (1L << 30) * usdPerGibMonth / HOURS_PER_MONTH;
+        if (usdPerGibMonth <= 0) bytes = 0; // storage not priced: not metered
         LedgerEntry current = open.get(key);
-        if (current != null && current.pricePerHour() == perHour) return List.of();
+        if (current != null && storedBytes.get(key) == bytes) return List.of();
+        double perHour = bytes / (double) (1L << 30) * usdPerGibMonth / HOURS_PER_MONTH;
         var out = new ArrayList<LedgerEntry>();
         if (current != null) {
             out.add(close(current, now));
             open.remove(key);
+            storedBytes.remove(key);
         }
         if (bytes > 0) {
             var next = new LedgerEntry(LedgerEntry.SCHEMA, key, now.toString(), NodeMarket.ON_DEMAND, "s3", "", 0, perHour, perHour,
                     Allocation.STORAGE, jobId, labels == null ? Map.of() : labels, now.toString(), now.toString(), true);
             open.put(key, next);
+            storedBytes.put(key, bytes);
             out.add(next);
         }
         return out;

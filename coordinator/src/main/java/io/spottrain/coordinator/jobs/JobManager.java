@@ -326,6 +326,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             queue.remove(jobId);
             new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), nodes.agents());
             ledger.onJobPhase(new JobPhase(jobId, false), now(), this);
+            ledger.onStorage(new JobStorage(jobId, 0), now(), this); // the master that would have said so is gone
             nodes.all().stream().filter(n -> jobId.equals(n.jobId())).forEach(n -> nodes.release(n.nodeId(), jobId));
             schedule();
         }

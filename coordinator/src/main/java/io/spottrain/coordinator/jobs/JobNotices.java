@@ -117,6 +117,11 @@ final class JobNotices {
         return true;
     }
 
+    /** A node of the job in its notice window (its swap waits for a replacement), or null. */
+    String deferredNode() {
+        return deferred.keySet().stream().sorted().findFirst().orElse(null);
+    }
+
     /** Swap the noticed node out now (a notice recovery; its replacement, staged or not, is placed after the survivors). */
     Behavior<JobMaster.Command> swapNow(String node) {
         if (!deferred.containsKey(node) || job().state() != JobState.RUNNING) return h.unchanged();

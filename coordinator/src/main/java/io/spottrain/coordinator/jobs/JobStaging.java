@@ -124,6 +124,20 @@ final class JobStaging {
         h.timers.cancel(new JobMaster.StagingTimedOut(stagedFor));
         h.log.info("job {} grows: staged newcomer(s) on {} are up; world size {} of {}", job.id(), reservedIds(), job.worldSize(),
                 job.targetWorkers());
+        return growOrSwap(job);
+    }
+
+    /**
+     * The growth's re-form; when a node of the job is in its notice window meanwhile, the same re-form
+     * swaps it out (a notice recovery that takes the staged newcomers along), so the interruption is
+     * recorded as one, not hidden in a growth.
+     */
+    private Behavior<JobMaster.Command> growOrSwap(Job job) {
+        String noticed = h.notices.deferredNode();
+        if (noticed != null) {
+            h.log.info("job {}: {} is under notice: the growth swaps it out in the same re-form", job.id(), noticed);
+            return h.notices.swapNow(noticed);
+        }
         return h.recoveries.begin(job, RecoveryKind.GROW, null, 0);
     }
 
@@ -134,9 +148,7 @@ final class JobStaging {
         var notUp = reservedIds().stream().filter(n -> !ready.contains(n)).toList();
         h.log.warn("job {}: staged newcomer(s) on {} not up within {} s", job.id(), notUp, STAGING_TIMEOUT.toSeconds());
         growWaiting = false;
-        if (ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery) {
-            return h.recoveries.begin(job, RecoveryKind.GROW, null, 0);
-        }
+        if (ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery) return growOrSwap(job);
         if (job.state() == JobState.RECOVERING) return h.unchanged(); // the recovery's next generation takes them
         h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), reservedIds()));
         for (var a : reserved) a.agent().tell(new AgentProtocol.StopGeneration(job.id(), stagedFor, "the growth did not happen"));

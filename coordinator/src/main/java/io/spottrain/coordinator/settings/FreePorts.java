@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -42,8 +43,10 @@ public final class FreePorts {
 
     /** The first port of the kernel's ephemeral range (Linux's default, 32768, where it cannot be read). */
     static int ephemeralLow(Path rangeFile) {
-        try {
-            return Integer.parseInt(Files.readString(rangeFile).trim().split("\\s+")[0]);
+        // read to the end of the stream: /proc files report size 0, and Files.readString then returned only the first byte
+        // ("3" of "32768 60999"), so every pick fell back to bind(0) inside the ephemeral range
+        try (var in = Files.newInputStream(rangeFile)) {
+            return Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 32_768;
         }

@@ -68,6 +68,11 @@ class MeteringTest {
         assertEquals((2 + 3) * 0.023 / 730, row.costUsd(), 1e-12, "an hour at 2 GiB, an hour at 3 GiB");
         assertEquals(0.0, row.nodeHours(), 1e-12, "storage is not node time");
         assertEquals(0.0, row.savingsUsd(), 1e-12);
+        // storage not priced: nothing metered, and a segment opened before is closed
+        write(metering.onStorage("job-2", labels("job-2"), gib, 0.023, T0));
+        write(metering.onStorage("job-2", labels("job-2"), 2 * gib, 0, T0.plusSeconds(60)));
+        assertTrue(segments(Metering.storageKey("job-2")).stream().noneMatch(LedgerEntry::open), "a price of 0 closes and opens nothing");
+        assertEquals(List.of(), metering.onStorage("job-3", labels("job-3"), gib, 0, T0));
     }
 
     @Test

@@ -389,6 +389,37 @@ class JobMasterTest {
     }
 
     /**
+     * Seen in the demo: a notice with time to spare came while a growth's newcomer was being staged; the growth's re-form then
+     * dropped the noticed node and the interruption was recorded as a growth, not a preemption. Now the growth swaps it out as
+     * a notice recovery that takes the staged newcomer along.
+     */
+    @Test
+    void aNoticeInItsWindowWhileAGrowthStagesIsSwappedOutAsANoticeByThatReform() {
+        var master = running(submit("swapgrow-1", 1, 3, 3), 2);
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("swapgrow-1", 1, r, "node" + (r + 1), 0, true)));
+        }
+        awaitStored("swapgrow-1", d -> d.elastic().attached().size() == 2);
+        master.tell(new JobMaster.CapacityFree(1));
+        manager.expectMessageClass(JobManager.Reserve.class);
+        master.tell(new JobMaster.Reserved(List.of(node(2))));
+        assertTrue(expect(2, AgentProtocol.StartGeneration.class).standby());
+        Instant deadline = Instant.now().plusSeconds(120); // far beyond the swap margin: the notice window
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2", InterruptionKind.SPOT_INTERRUPTION,
+                "terminate", deadline.toString(), Instant.now().toString()), true));
+        manager.expectMessageClass(JobManager.RequestReplacement.class);
+        awaitStored("swapgrow-1", d -> d.state() == JobState.RUNNING && storedEvents("swapgrow-1").contains(JobEventType.NODE_NOTICE));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("swapgrow-1", 2, 0, "node3", 0))); // the newcomer is up
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step());
+        assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+        awaitStored("swapgrow-1", d -> d.state() == JobState.RECOVERING && d.elastic().recovery() != null);
+        var rec = stored("swapgrow-1").elastic().recovery();
+        assertEquals(RecoveryKind.NOTICE, rec.kind(), "a preemption, not a growth");
+        assertEquals("node2", rec.node());
+        manager.expectNoMessage(Duration.ofMillis(200)); // its replacement was asked for at the notice: not again
+    }
+
+    /**
      * Near its end a job does not grow into free nodes: the training time a growth would save on
      * the few steps left (at the rate measured from rank 0's reports) is less than a growth costs.
      * The decision is an event with its numbers, recorded once however often nodes are offered;

@@ -17,7 +17,15 @@ class FreePortsTest {
 
     @Test
     void aPickedPortIsBelowTheEphemeralRangeAndBindable() throws Exception {
-        int low = FreePorts.ephemeralLow(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+        Path proc = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+        int low = FreePorts.ephemeralLow(proc);
+        if (Files.isReadable(proc)) { // Linux: the whole first number (Files.readString gave only its first byte on procfs)
+            String text;
+            try (var r = Files.newBufferedReader(proc)) {
+                text = r.readLine();
+            }
+            assertEquals(Integer.parseInt(text.trim().split("\\s+")[0]), low, "the kernel's range: " + text);
+        }
         var given = new HashSet<Integer>();
         for (int i = 0; i < 20; i++) {
             int port = FreePorts.pick();
