@@ -144,6 +144,16 @@ class JobMasterTest {
         return master;
     }
 
+    /** Running on nodes 0..world-1, every rank attached saying it can re-form in place (contract v2). */
+    ActorRef<JobMaster.Command> reformable(Job submitted, int world) {
+        var master = running(submitted, world);
+        for (int r = 0; r < world; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached(submitted.id(), 1, r, "node" + (r + 1), 0, true)));
+        }
+        awaitStored(submitted.id(), d -> d.elastic().attached().size() == world);
+        return master;
+    }
+
     void awaitStored(String id, Predicate<JobDocument> done) {
         long deadline = System.nanoTime() + 5_000_000_000L;
         JobDocument last = null;
@@ -367,11 +377,7 @@ class JobMasterTest {
     /** Free nodes offered to a running job get a staged process first; the job grows only once it is up. */
     @Test
     void growthStagesTheNewcomerFirstAndBeginsWhenItIsUp() {
-        var master = running(submit("grow-1", 1, 3, 3), 2);
-        for (int r = 0; r < 2; r++) {
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("grow-1", 1, r, "node" + (r + 1), 0, true)));
-        }
-        awaitStored("grow-1", d -> d.elastic().attached().size() == 2);
+        var master = reformable(submit("grow-1", 1, 3, 3), 2);
         master.tell(new JobMaster.CapacityFree(1)); // the cooldown is 0 s in these settings
         assertEquals(1, manager.expectMessageClass(JobManager.Reserve.class).count(), "room for max 3");
         master.tell(new JobMaster.Reserved(List.of(node(2))));
@@ -395,11 +401,7 @@ class JobMasterTest {
      */
     @Test
     void aNoticeInItsWindowWhileAGrowthStagesIsSwappedOutAsANoticeByThatReform() {
-        var master = running(submit("swapgrow-1", 1, 3, 3), 2);
-        for (int r = 0; r < 2; r++) {
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("swapgrow-1", 1, r, "node" + (r + 1), 0, true)));
-        }
-        awaitStored("swapgrow-1", d -> d.elastic().attached().size() == 2);
+        var master = reformable(submit("swapgrow-1", 1, 3, 3), 2);
         master.tell(new JobMaster.CapacityFree(1));
         manager.expectMessageClass(JobManager.Reserve.class);
         master.tell(new JobMaster.Reserved(List.of(node(2))));
