@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +56,14 @@ class PyTorchIT {
         var argv = new ArrayList<>(List.of(PYTHON, TRAINER.toString(), "--steps", STEPS, "--log-every", "10", "--peer-timeout-s", "20"));
         argv.addAll(List.of(extra));
         return argv;
+    }
+
+    private static String uninterruptedSha;
+
+    /** The uninterrupted run's parameters (run once per class). */
+    static synchronized String uninterruptedSha() throws Exception {
+        if (uninterruptedSha == null) uninterruptedSha = uninterrupted();
+        return uninterruptedSha;
     }
 
     /** The uninterrupted run: one process, world size 1. */
@@ -114,7 +123,7 @@ class PyTorchIT {
 
     @Test
     void aNoticeAndAKillLoseNoStepAndTheParametersEqualTheUninterruptedRun() throws Exception {
-        String expected = uninterrupted();
+        String expected = uninterruptedSha();
         try (var cluster = TestCluster.start(dir.resolve("state"), 3)) {
             String spec = """
                     apiVersion: spottrain/v1
@@ -152,6 +161,51 @@ class PyTorchIT {
                 if (m.path("nodeId").asText().equals(keeper)) assertEquals(keeperPid, m.path("pid").asLong(), "one process on " + keeper);
             }
             System.out.println("pytorch in-place preemptions: " + end.path("preemptions"));
+        }
+    }
+
+    /**
+     * The notice window with real torch.distributed: the noticed node trains on while its replacement
+     * is staged (a Python process that imported torch and built the model), then the swap re-forms the
+     * survivor in place and the newcomer takes the park step over the new process group (ring-state:
+     * all_reduce of who holds what, broadcast of the parameters), fetching nothing.
+     */
+    @Test
+    void aNoticeWithTimeToSpareSwapsInAStagedNewcomerThatTakesTheStateOverTheGroup() throws Exception {
+        String expected = uninterruptedSha();
+        try (var cluster = TestCluster.start(dir.resolve("window"), 2)) {
+            String spec = """
+                    apiVersion: spottrain/v1
+                    kind: TrainingJob
+                    metadata: {name: torch-window}
+                    spec:
+                      workers: {min: 1, max: 2, gpusPerWorker: 0}
+                      checkpoint: {interval: 25}
+                      command: %s
+                    """.formatted(Json.write(trainer()));
+            String id = cluster.submit(spec).path("id").asText();
+            JsonNode g1 = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
+                    Duration.ofSeconds(120));
+            var before = new ArrayList<String>();
+            for (JsonNode m : g1.path("members")) before.add(m.path("nodeId").asText());
+            String victim = g1.path("members").get(1).path("nodeId").asText();
+            cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":60}", "application/json");
+            JsonNode g2 = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING"),
+                    Duration.ofSeconds(90));
+            JsonNode newcomer = null;
+            for (JsonNode m : g2.path("members")) if (!before.contains(m.path("nodeId").asText())) newcomer = m;
+            assertTrue(newcomer != null, "the replacement swapped in: " + g2.path("members") + " " + g2.path("events"));
+            JsonNode end = cluster.awaitJob(id, x -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(x.path("state").asText()),
+                    Duration.ofSeconds(240));
+            assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+            assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as the uninterrupted run: " + end);
+            JsonNode p = end.path("preemptions");
+            assertEquals(1, p.size(), p::toString);
+            assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+            assertEquals(2, p.get(0).path("inPlaceRanks").asInt(), "the survivor and the staged newcomer re-formed in place: " + p);
+            String rankLog = Files.readString(Path.of(newcomer.path("logFile").asText()));
+            assertTrue(rankLog.contains("over the group"), () -> "the newcomer took the state over the process group:\n" + rankLog);
+            System.out.println("pytorch notice window preemptions: " + p);
         }
     }
 }
