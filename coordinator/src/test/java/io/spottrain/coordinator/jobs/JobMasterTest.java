@@ -54,6 +54,9 @@ class JobMasterTest {
             "spottrain.coordinator.scale-up-cooldown", "0s",
             "spottrain.coordinator.auto-checkpoint.floor", "300ms"));
     static final CoordinatorSettings SETTINGS = CoordinatorSettings.create(BASE.withFallback(ConfigFactory.load()));
+    /** Flushes 10 s apart: no flush takes a held change early. */
+    static final CoordinatorSettings FLUSH_10S = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of(
+            "spottrain.coordinator.progress-flush-interval", "10s")).withFallback(BASE).withFallback(ConfigFactory.load()));
 
     /** The settings the next {@link #spawn} uses (a test may swap them before it spawns). */
     CoordinatorSettings settings = SETTINGS;
@@ -481,8 +484,7 @@ class JobMasterTest {
      */
     @Test
     void aGenerationOpensInOneWriteWithItsRendezvousAndItsRanksStartInOneMore() {
-        settings = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of("spottrain.coordinator.progress-flush-interval", "10s"))
-                .withFallback(BASE).withFallback(ConfigFactory.load()));
+        settings = FLUSH_10S;
         Job job = submit("one-write-1", 2, 2, 0);
         var master = spawn(job, false);
         manager.expectMessageClass(JobManager.WantsNodes.class);
@@ -513,8 +515,7 @@ class JobMasterTest {
     /** A write that failed is retried with a change held meanwhile, events included (the document counts them). */
     @Test
     void aRetryWhileAChangeIsHeldStoresItWithItsEvents() {
-        settings = CoordinatorSettings.create(ConfigFactory.parseMap(Map.of("spottrain.coordinator.progress-flush-interval", "10s"))
-                .withFallback(BASE).withFallback(ConfigFactory.load()));
+        settings = FLUSH_10S;
         Job job = submit("retry-held-1", 1, 1, 0);
         var master = spawn(job, false);
         manager.expectMessageClass(JobManager.WantsNodes.class);

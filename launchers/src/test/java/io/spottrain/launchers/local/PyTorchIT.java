@@ -121,20 +121,25 @@ class PyTorchIT {
                 refused.getValue());
     }
 
+    /** Submits the DDP example (workers 1..{@code max}, a checkpoint every 25 steps); returns its id. */
+    static String submitTraining(TestCluster cluster, String name, int max) {
+        String spec = """
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: %s}
+                spec:
+                  workers: {min: 1, max: %d, gpusPerWorker: 0}
+                  checkpoint: {interval: 25}
+                  command: %s
+                """.formatted(name, max, Json.write(trainer()));
+        return cluster.submit(spec).path("id").asText();
+    }
+
     @Test
     void aNoticeAndAKillLoseNoStepAndTheParametersEqualTheUninterruptedRun() throws Exception {
         String expected = uninterruptedSha();
         try (var cluster = TestCluster.start(dir.resolve("state"), 3)) {
-            String spec = """
-                    apiVersion: spottrain/v1
-                    kind: TrainingJob
-                    metadata: {name: torch-ddp}
-                    spec:
-                      workers: {min: 1, max: 3, gpusPerWorker: 0}
-                      checkpoint: {interval: 25}
-                      command: %s
-                    """.formatted(Json.write(trainer()));
-            String id = cluster.submit(spec).path("id").asText();
+            String id = submitTraining(cluster, "torch-ddp", 3);
             JsonNode j = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
                     Duration.ofSeconds(120));
             String first = j.path("members").get(1).path("nodeId").asText();
@@ -174,16 +179,7 @@ class PyTorchIT {
     void aNoticeWithTimeToSpareSwapsInAStagedNewcomerThatTakesTheStateOverTheGroup() throws Exception {
         String expected = uninterruptedSha();
         try (var cluster = TestCluster.start(dir.resolve("window"), 2)) {
-            String spec = """
-                    apiVersion: spottrain/v1
-                    kind: TrainingJob
-                    metadata: {name: torch-window}
-                    spec:
-                      workers: {min: 1, max: 2, gpusPerWorker: 0}
-                      checkpoint: {interval: 25}
-                      command: %s
-                    """.formatted(Json.write(trainer()));
-            String id = cluster.submit(spec).path("id").asText();
+            String id = submitTraining(cluster, "torch-window", 2);
             JsonNode g1 = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
                     Duration.ofSeconds(120));
             var before = new ArrayList<String>();
