@@ -189,8 +189,9 @@ final class JobStaging {
             if (swapWaiting != null && job.state() == JobState.RUNNING) return h.notices.swapNow(swapWaiting); // nothing to stage on
             return h.unchanged();
         }
-        // no restore ahead: the job trains on, so the step the newcomer joins at is only known at the re-form, and the
-        // agent fetches it from a peer then (a step restored now would be stale, or already gone from the peers' tiers)
+        // no restore ahead: the job trains on, so the step the newcomer joins at is only known at the re-form; then a
+        // ring-state trainer takes it over the new ring, any other's agent fetches it from a peer (a step restored now would
+        // be stale, or already gone from the peers' tiers)
         var spec = job.spec().spec();
         // the members' peer servers: the newcomer's agent warms its client for them (its re-form fetches from one)
         List<String> peers = job.members().stream().map(m -> h.peerUrls.get(m.nodeId())).filter(Objects::nonNull).toList();
