@@ -86,9 +86,9 @@ final class Text {
                     .append(requeues > 0 ? ", requeued " + requeues + " time(s) for higher-priority jobs" : "")
                     .append(", restarts after failures ").append(restarts).append(" of ").append(j.path("maxRestarts").asInt()).append(":\n");
             for (JsonNode p : j.path("preemptions")) {
-                sb.append(String.format("    %-7s %-5s resumed from step %d: detect %.1f s, resume %s, training again %s, lost %s step(s)%s%n",
+                sb.append(String.format("    %-7s %-5s resumed from step %d: detect %.1f s, resume %s, training again %s%s, lost %s step(s)%s%n",
                         p.path("kind").asText(), p.path("node").asText(), p.path("atStep").asLong(), p.path("detectSeconds").asDouble(),
-                        seconds(p.path("resumeSeconds")), seconds(p.path("backToTrainingSeconds")),
+                        seconds(p.path("resumeSeconds")), seconds(p.path("backToTrainingSeconds")), paused(p),
                         p.path("lostSteps").isNumber() ? p.path("lostSteps").asText() : "-",
                         p.path("inPlaceRanks").asInt() > 0 ? ", " + p.path("inPlaceRanks").asInt() + " rank(s) re-formed in place" : ""));
             }
@@ -96,13 +96,18 @@ final class Text {
         if (j.path("growths").size() > 0) {
             sb.append("  growths ").append(j.path("growths").size()).append(":\n");
             for (JsonNode g : j.path("growths")) {
-                sb.append(String.format(Locale.ROOT, "    %d -> %s workers at step %d: resume %s, training again %s%s%n", g.path("fromWorkers").asInt(),
+                sb.append(String.format(Locale.ROOT, "    %d -> %s workers at step %d: resume %s, training again %s%s%s%n", g.path("fromWorkers").asInt(),
                         or(g.get("toWorkers"), "?"), g.path("atStep").asLong(), seconds(g.path("resumeSeconds")),
-                        seconds(g.path("backToTrainingSeconds")),
+                        seconds(g.path("backToTrainingSeconds")), paused(g),
                         g.path("inPlaceRanks").asInt() > 0 ? ", " + g.path("inPlaceRanks").asInt() + " rank(s) re-formed in place" : ""));
             }
         }
         return sb.toString();
+    }
+
+    /** " (training paused 0.5 s)": what an interruption or growth cost the job in training time, when it was measured. */
+    private static String paused(JsonNode p) {
+        return p.path("pausedSeconds").isNumber() ? String.format(Locale.ROOT, " (training paused %.1f s)", p.path("pausedSeconds").asDouble()) : "";
     }
 
     /** "step 120 of 1000, 2.5 steps/s, ETA 5 m 52 s": what is known of it; empty before the first step. */

@@ -57,7 +57,7 @@ class ElasticBenchmark {
      * after the resume (what the job lost; the detection of a kill comes before it).
      */
     record Sample(String kind, String node, long atStep, double detect, double resume, long lost, double backToTraining, int worldAfter,
-            double coordinatorBack) {}
+            double coordinatorBack, double paused) {}
 
     @Test
     @Timeout(value = 3600, unit = TimeUnit.SECONDS)
@@ -67,6 +67,8 @@ class ElasticBenchmark {
         // -Dbench.world=4 -Dbench.agents=6: each preemption waits until the job trains at that world size (0: the old rule)
         int world = Integer.getInteger("bench.world", 0);
         int agents = Integer.getInteger("bench.agents", 4);
+        // -Dbench.lead=30: notices further ahead than the coordinator's 15 s swap margin are swaps (the replacement re-formed in)
+        int lead = Integer.getInteger("bench.lead", 10);
         int maxWorkers = Math.max(4, world);
         Path dir = Files.createTempDirectory("spottrain-elastic-bench");
         var samples = new ArrayList<Sample>();
@@ -88,7 +90,7 @@ class ElasticBenchmark {
                 String victim = members.get(random.nextInt(members.size())).path("nodeId").asText();
                 int seen = before.path("preemptions").size();
                 long t0 = System.nanoTime();
-                cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"" + kind + "\",\"leadSeconds\":10}", "application/json");
+                cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"" + kind + "\",\"leadSeconds\":" + lead + "}", "application/json");
                 JsonNode after = awaitFast(cluster, jobId, j -> j.path("preemptions").size() > seen && j.path("state").asText().equals("RUNNING")
                         && j.path("steps").asLong() > j.path("preemptions").get(seen).path("atStep").asLong());
                 double back = (System.nanoTime() - t0) / 1e9;
@@ -96,12 +98,13 @@ class ElasticBenchmark {
                 JsonNode p = after.path("preemptions").get(seen);
                 assertEquals(victim, p.path("node").asText(), p::toString);
                 var s = new Sample(p.path("kind").asText(), victim, p.path("atStep").asLong(), p.path("detectSeconds").asDouble(), p.path("resumeSeconds").asDouble(),
-                        p.path("lostSteps").asLong(), back, after.path("worldSize").asInt(), p.path("backToTrainingSeconds").asDouble());
+                        p.path("lostSteps").asLong(), back, after.path("worldSize").asInt(), p.path("backToTrainingSeconds").asDouble(),
+                        p.path("pausedSeconds").isNumber() ? p.path("pausedSeconds").asDouble() : Double.NaN);
                 samples.add(s);
                 resumedFrom = p.path("atStep").asLong();
                 System.out.printf(Locale.ROOT, "%2d %-6s %-6s detect %.2f s resume %.2f s lost %d back-to-training %.2f s "
-                        + "(coordinator %.2f s) world %d%n", i + 1, s.kind(), s.node(), s.detect(), s.resume(), s.lost(), s.backToTraining(),
-                        s.coordinatorBack(), s.worldAfter());
+                        + "(coordinator %.2f s) paused %.2f s world %d%n", i + 1, s.kind(), s.node(), s.detect(), s.resume(), s.lost(),
+                        s.backToTraining(), s.coordinatorBack(), s.paused(), s.worldAfter());
             }
             JsonNode last = cluster.api.get("/api/v1/jobs/" + jobId);
             Files.createDirectories(Path.of("target"));
@@ -218,19 +221,23 @@ class ElasticBenchmark {
         var sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "| recovery | n | resumeSeconds p50 / p99 | back to training p50 / p99 (through the API) "
                 + "| back to training p50 / p99 (coordinator's clock, from the recovery's start) | detectSeconds p50 / p99 "
-                + "| lostSteps p50 / max |%n| --- | --- | --- | --- | --- | --- | --- |%n"));
+                + "| training paused p50 / p99 (from the last step before to the first new one after) "
+                + "| lostSteps p50 / max |%n| --- | --- | --- | --- | --- | --- | --- | --- |%n"));
         for (String kind : List.of("notice", "kill")) {
             var k = samples.stream().filter(s -> s.kind().equals(kind)).toList();
-            sb.append(String.format(Locale.ROOT, "| elastic, %s | %d | %.2f / %.2f s | %.2f / %.2f s | %.2f / %.2f s | %.2f / %.2f s | %d / %d |%n", kind,
+            var paused = k.stream().map(Sample::paused).filter(d -> !d.isNaN()).toList();
+            sb.append(String.format(Locale.ROOT, "| elastic, %s | %d | %.2f / %.2f s | %.2f / %.2f s | %.2f / %.2f s | %.2f / %.2f s "
+                    + "| %.2f / %.2f s (n %d) | %d / %d |%n", kind,
                     k.size(), pct(k.stream().map(Sample::resume).toList(), 50), pct(k.stream().map(Sample::resume).toList(), 99),
                     pct(k.stream().map(Sample::backToTraining).toList(), 50), pct(k.stream().map(Sample::backToTraining).toList(), 99),
                     pct(k.stream().map(Sample::coordinatorBack).toList(), 50), pct(k.stream().map(Sample::coordinatorBack).toList(), 99),
                     pct(k.stream().map(Sample::detect).toList(), 50), pct(k.stream().map(Sample::detect).toList(), 99),
+                    pct(paused, 50), pct(paused, 99), paused.size(),
                     (long) pct(k.stream().map(s -> (double) s.lost()).toList(), 50), k.stream().mapToLong(Sample::lost).max().orElse(0)));
         }
         // what restarting from the newest checkpoint would have lost at the same moments: the steps since it (interval 100)
         var wouldLose = samples.stream().map(s -> (double) (s.atStep() % 100)).toList();
-        sb.append(String.format(Locale.ROOT, "| restart everything from S3 (step %d, %d ranks) | %d | - | %.2f / %.2f s | - | not included | "
+        sb.append(String.format(Locale.ROOT, "| restart everything from S3 (step %d, %d ranks) | %d | - | %.2f / %.2f s | - | not included | - | "
                 + "%d / %d (at the same %d moments: steps since the newest checkpoint, interval 100) |%n", step, ranks, baseline.size(), pct(baseline, 50),
                 pct(baseline, 99), (long) pct(wouldLose, 50), (long) pct(wouldLose, 100), samples.size()));
         return sb.toString();

@@ -22,6 +22,7 @@ class TextTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "a growth with its cost | {\"growths\":[{\"atStep\":250,\"fromWorkers\":2,\"toWorkers\":3,\"resumeSeconds\":0.4,\"inPlaceRanks\":2,\"backToTrainingSeconds\":0.9}]} | 2 -> 3 workers at step 250: resume 0.4 s, training again 0.9 s, 2 rank(s) re-formed in place",
+            "a growth with its pause | {\"growths\":[{\"atStep\":250,\"fromWorkers\":2,\"toWorkers\":3,\"resumeSeconds\":0.4,\"backToTrainingSeconds\":0.9,\"pausedSeconds\":0.52}]} | 2 -> 3 workers at step 250: resume 0.4 s, training again 0.9 s (training paused 0.5 s)",
             "a growth not yet resumed | {\"growths\":[{\"atStep\":250,\"fromWorkers\":2,\"toWorkers\":null}]} | 2 -> ? workers at step 250: resume -, training again -"})
     void theSummaryListsGrowths(String what, String json, String expected) throws Exception {
         String text = Text.summaryText(Json.MAPPER.readTree(json));

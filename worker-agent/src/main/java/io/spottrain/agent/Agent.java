@@ -106,6 +106,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
                 .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
+                .onMessage(AgentProtocol.Probe.class, m -> { // alive: a job whose other ranks stalled asks
+                    m.replyTo().tell(new AgentProtocol.ProbeAnswered(m.jobId(), m.generation(), node.nodeId()));
+                    return this;
+                })
                 .onMessage(AgentProtocol.TailRankLog.class, m -> {
                     m.replyTo().tell(RankLogs.read(node.nodeId(), supervisor, m, redactor));
                     return this;

@@ -183,6 +183,10 @@ final class MetricsRoutes implements AutoCloseable {
         if (p.backToTrainingSeconds() != null && trained.add(key)) {
             summary("spottrain.recovery.back.to.training", "From the interruption to the first step trained after it", kind)
                     .record(p.backToTrainingSeconds());
+            if (p.pausedSeconds() != null) {
+                summary("spottrain.recovery.paused", "Training time the interruption cost (from the last step before it to the first after)",
+                        kind).record(p.pausedSeconds());
+            }
         }
     }
 

@@ -130,19 +130,21 @@ public record Elastic(
      * get their back-to-training time. A growth's is what it cost the job: the report's time less
      * {@code reportLagSeconds} (the steps the report came after the first one, at the measured rate,
      * so a trainer that reports every 50 steps does not make growths look dear), never below its resume.
+     * Each also gets {@code pausedSeconds} ({@link TrainingPause}; null: not measured).
      */
-    Elastic trained(Instant now, double reportLagSeconds) {
+    Elastic trained(Instant now, double reportLagSeconds, Double pausedSeconds) {
         var all = new ArrayList<Preemption>();
         for (Preemption p : preemptions) {
             if (p.resumeSeconds() != null && p.backToTrainingSeconds() == null && p.startedAt() != null) {
-                p = p.backToTrainingAfter(secondsSince(p.startedAt(), now));
+                p = p.backToTrainingAfter(secondsSince(p.startedAt(), now), pausedSeconds);
             }
             all.add(p);
         }
         var gs = new ArrayList<Growth>();
         for (Growth g : growths) {
             if (g.resumeSeconds() != null && g.backToTrainingSeconds() == null && g.startedAt() != null) {
-                g = g.backToTrainingAfter(Math.max(g.resumeSeconds(), secondsSince(g.startedAt(), now) - Math.max(0, reportLagSeconds)));
+                g = g.backToTrainingAfter(Math.max(g.resumeSeconds(), secondsSince(g.startedAt(), now) - Math.max(0, reportLagSeconds)),
+                        pausedSeconds);
             }
             gs.add(g);
         }

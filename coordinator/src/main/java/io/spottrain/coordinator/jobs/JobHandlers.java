@@ -42,6 +42,7 @@ final class JobHandlers {
     final Logger log;
     final JobOutbox outbox;
     final JobRecoveries recoveries;
+    final JobProbes probes;
     final JobNotices notices;
     final JobStaging staging;
     final JobNodes nodes;
@@ -68,6 +69,7 @@ final class JobHandlers {
         this.job = job;
         this.outbox = new JobOutbox(job.id(), deps.writer(), ctx.messageAdapter(StoreWriter.Result.class, JobMaster.Stored::new));
         this.recoveries = new JobRecoveries(this);
+        this.probes = new JobProbes(this, ctx.messageAdapter(AgentProtocol.ProbeAnswered.class, JobMaster.Reported::new));
         this.notices = new JobNotices(this);
         this.staging = new JobStaging(this);
         this.nodes = new JobNodes(this);

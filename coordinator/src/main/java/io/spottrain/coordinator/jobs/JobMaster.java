@@ -73,6 +73,9 @@ public final class JobMaster {
 
     record SuspectTimedOut(long generation) implements Command {}
 
+    /** The agents probed in {@code generation} had their time to answer ({@link JobProbes}). */
+    record ProbeTimedOut(long generation) implements Command {}
+
     record ReattachTimedOut(long generation) implements Command {}
 
     /** The job waited {@code spec.elastic.capacityTimeout} for its workers in this generation's wait. */
@@ -145,7 +148,8 @@ public final class JobMaster {
                 .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(PortTimedOut.class, h.forming::onPortTimeout)
                 .onMessage(StartTimedOut.class, h.forming::onStartTimeout));
-        this.running = common(report(report(report(Behaviors.receive(Command.class),
+        this.running = common(report(report(report(report(Behaviors.receive(Command.class),
+                AgentProtocol.ProbeAnswered.class, h.probes::onAnswered),
                 AgentProtocol.RankStarted.class, h.forming::onRankStarted),
                 AgentProtocol.RankExited.class, h::onRankExited),
                 AgentProtocol.RankFailedToStart.class, h.forming::onRankFailedToStart)
@@ -153,6 +157,7 @@ public final class JobMaster {
                 .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
                 .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(SuspectTimedOut.class, h.recoveries::onSuspectTimedOut)
+                .onMessage(ProbeTimedOut.class, h.probes::onTimedOut)
                 .onMessage(NoticeSwapDue.class, h.notices::onNoticeSwapDue)
                 .onMessage(CapacityFree.class, h.capacity::onCapacityFree)
                 .onMessage(OfferAgain.class, h.capacity::onOfferAgain));
@@ -162,6 +167,7 @@ public final class JobMaster {
                 .onMessage(NodeLost.class, l -> h.recoveries.onNodeLost(l.nodeId(), l.why()))
                 .onMessage(NodeNotice.class, h.notices::onNotice)
                 .onMessage(RecoveryTimedOut.class, h.recoveries::onRecoveryTimedOut)
+                .onMessage(SuspectTimedOut.class, h.recoveries::onSuspectTimedOutRecovering)
                 .onMessage(Placed.class, h.forming::onPlaced)
                 .onMessage(Waiting.class, h::onWaiting)
                 .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut)

@@ -66,22 +66,30 @@ final class JobRecoveries {
         if (d instanceof ElasticPolicy.SuspectLater) {
             // (re)started by every stall report: the silent are judged a grace after the last one
             h.timers.startSingleTimer(new JobMaster.SuspectTimedOut(stalled.generation()), h.deps.settings().stallSuspectGrace());
+            h.probes.probe(stalled); // a node whose agent does not answer is gone: judged sooner than the grace
         }
         return h.done(stalled);
     }
 
     /** The grace ran out: the ranks still silent lost their nodes (without waiting for the cluster to down them). */
     Behavior<JobMaster.Command> onSuspectTimeout() {
-        Job job = job();
-        var silent = ElasticPolicy.suspects(job);
+        var silent = ElasticPolicy.suspects(job());
         if (silent.isEmpty()) return h.unchanged();
+        return suspect(silent, "stayed silent for " + h.deps.settings().stallSuspectGrace().toMillis() + " ms");
+    }
+
+    /** These silent ranks' nodes are treated as lost ({@code why}: what gave them away) and the job recovers without them. */
+    Behavior<JobMaster.Command> suspect(List<Member> silent, String why) {
+        Job job = job();
         double detect = job.elastic().secondsSinceFirstStall(h.now());
         Job suspected = job;
         for (Member m : silent) {
             suspected = suspected.withEvent(JobEventType.NODE_SUSPECTED, m.nodeId(), m.rank(), "the other ranks stalled and rank " + m.rank()
-                    + " stayed silent for " + h.deps.settings().stallSuspectGrace().toMillis() + " ms", h.now());
-            h.log.warn("job {}: node {} is silent while the other ranks stalled; treating it as lost", job.id(), m.nodeId());
+                    + " " + why, h.now());
+            h.log.warn("job {}: node {} {} while the other ranks stalled; treating it as lost", job.id(), m.nodeId(), why);
         }
+        // a probe judged only the silent ranks whose agent did not answer: the others keep the grace, now during the recovery
+        if (silent.size() == ElasticPolicy.suspects(job).size()) h.timers.cancel(new JobMaster.SuspectTimedOut(job.generation()));
         var ids = silent.stream().map(Member::nodeId).toList();
         var manager = h.deps.manager();
         h.after(() -> manager.tell(new JobManager.SuspectNodes(job.id(), ids))); // not scheduled again until it proves alive
@@ -89,7 +97,7 @@ final class JobRecoveries {
         begin(job(), RecoveryKind.KILL, silent.get(0).nodeId(), detect);
         for (Member m : silent.subList(1, silent.size())) {
             if (job().state() == JobState.RECOVERING && job().elastic().recovery() != null) {
-                widen(job(), m.nodeId(), m, "silent while the other ranks stalled");
+                widen(job(), m.nodeId(), m, why + " while the other ranks stalled");
             }
         }
         return h.unchanged();
@@ -223,6 +231,32 @@ final class JobRecoveries {
         return t.generation() == job().generation() ? onSuspectTimeout() : h.unchanged();
     }
 
+    /**
+     * The grace ran out during a loss recovery that a probe began: survivors still silent (no stall,
+     * no exit: their agent answered, but the rank never saw its collective fail) are lost too, as the
+     * grace would have judged them had no probe come first; the recovery goes on without them.
+     */
+    Behavior<JobMaster.Command> onSuspectTimedOutRecovering(JobMaster.SuspectTimedOut t) {
+        Job job = job();
+        var rec = job.elastic().recovery();
+        if (t.generation() != job.generation() || rec == null || rec.kind() != RecoveryKind.KILL || rec.agreedStep() >= 0) {
+            return h.unchanged();
+        }
+        var silent = ElasticPolicy.silent(job).stream().filter(m -> rec.survivors().contains(m.rank())).toList();
+        if (silent.isEmpty()) return h.unchanged();
+        var ids = silent.stream().map(Member::nodeId).toList();
+        var manager = h.deps.manager();
+        h.after(() -> manager.tell(new JobManager.SuspectNodes(job.id(), ids))); // with the first write below
+        String why = "stayed silent for " + h.deps.settings().stallSuspectGrace().toMillis() + " ms while the other ranks stalled";
+        for (Member m : silent) {
+            if (job().state() != JobState.RECOVERING || job().elastic().recovery() == null) break;
+            h.log.warn("job {}: node {} {}; treating it as lost too", job.id(), m.nodeId(), why);
+            widen(job().withEvent(JobEventType.NODE_SUSPECTED, m.nodeId(), m.rank(), "rank " + m.rank() + " " + why, h.now()),
+                    m.nodeId(), m, why);
+        }
+        return h.unchanged();
+    }
+
     Behavior<JobMaster.Command> onRecoveryTimedOut(JobMaster.RecoveryTimedOut t) {
         return t.generation() == job().generation() ? onTimeout() : h.unchanged();
     }
@@ -327,14 +361,21 @@ final class JobRecoveries {
         Job closed = job.closeGeneration(h.now()).withElastic(e -> e.nextGeneration(plan.resumeStep(), plan.preemptions(), plan.growth()))
                 .withPendingReason("resuming from step " + plan.resumeStep());
         var nodes = new ArrayList<>(job.members().stream().map(Member::nodeId).toList());
-        nodes.addAll(h.staging.releaseAtClose(job, plan.keepNodes().size())); // placed again right after the survivors
+        var staged = h.staging.releaseAtClose(job, plan.keepNodes().size()); // placed again right after the survivors
+        nodes.addAll(staged);
         var manager = h.deps.manager();
         h.done(closed);
         // the next request goes with the release, queued before the freed nodes are placed: a waiting job of a higher priority
         // cannot take a survivor's node between the two (the survivors resume in place); after a shrink no more than stay
         // (a shrink that met a loss became a loss recovery, but its given-back nodes are still given back)
         var released = job.elastic().recovery().released();
-        var next = h.wantsNodes(released.isEmpty() ? 0 : plan.keepNodes().size(), released);
+        // after an interruption with newcomers carried (they join by a growth once up), the next generation is the survivors and
+        // the ready newcomers: no other free node takes a carried one's place cold (a process started at the close holds every
+        // rank's first step back by its start and restore). Not at a growth's close: a newcomer that never came up is carried
+        // there too, and free nodes must still be able to fill its place
+        boolean capped = h.staging.carried() > 0 && job.elastic().recovery().kind().involuntary();
+        int atMost = !released.isEmpty() ? plan.keepNodes().size() : capped ? plan.keepNodes().size() + staged.size() : 0;
+        var next = h.wantsNodes(atMost, released);
         h.after(() -> manager.tell(new JobManager.ReleaseNodes(job.id(), nodes, next)));
         return h.unchanged();
     }

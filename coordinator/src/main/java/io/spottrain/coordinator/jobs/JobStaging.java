@@ -224,6 +224,11 @@ final class JobStaging {
         return readyIds;
     }
 
+    /** How many newcomers still starting are carried into the next generation's growth (not placed in it). */
+    int carried() {
+        return carrying.size();
+    }
+
     /** Reserved nodes, released with the generation's nodes at its close and preferred after the survivors. */
     List<String> reservedIds() {
         return ids(reserved);

@@ -4,6 +4,7 @@ import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.time.Instant;
 import org.apache.pekko.actor.typed.Behavior;
 
 /**
@@ -15,6 +16,11 @@ final class JobTraining {
     private final CheckpointWindows windows;
     /** The newest series slot written per ring ({@link ProgressSeries}); after a hand-over the current slot is written again. */
     private final long[] seriesWritten = {-1, -1};
+    /** Rank 0's newest report, and the newest of an earlier generation (what {@link TrainingPause} measures from); in memory. */
+    private Report last;
+    private Report before;
+
+    private record Report(long generation, Instant at, long step, double stepsPerSec) {}
 
     JobTraining(JobHandlers h) {
         this.h = h;
@@ -29,8 +35,15 @@ final class JobTraining {
         if (next.state() == JobState.RUNNING && p.step() > next.elastic().resumeStep() && next.elastic().awaitsTraining()) {
             double rate = next.training().pace().stepsPerSec();
             double lag = rate > 0 ? (p.step() - next.elastic().resumeStep() - 1) / rate : 0;
-            next = next.withElastic(e -> e.trained(h.now(), lag));
+            Report from = last != null && last.generation() < p.generation() ? last : before;
+            long resume = next.elastic().resumeStep();
+            Double paused = from == null ? null
+                    : TrainingPause.seconds(from.at(), from.step(), from.stepsPerSec(), resume, h.now(), p.step(), rate);
+            next = next.withElastic(e -> e.trained(h.now(), lag, paused));
         }
+        if (last != null && last.generation() < p.generation()) before = last;
+        double rate = next.training().pace().stepsPerSec();
+        last = new Report(p.generation(), h.now(), p.step(), rate > 0 ? rate : last == null ? 0 : last.stepsPerSec());
         for (var put : ProgressSeries.due(next, h.now(), seriesWritten)) h.outbox.stageWithProgress(put);
         return h.done(next);
     }

@@ -36,7 +36,8 @@ public record CoordinatorSettings(
         Duration interruptionRiskWindow,
         String quotasFile,
         Duration ledgerTick,
-        double storageUsdPerGibMonth) {
+        double storageUsdPerGibMonth,
+        Duration stallSuspectProbe) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -68,7 +69,8 @@ public record CoordinatorSettings(
                 c.getDuration("interruption-risk.window"),
                 c.getString("quotas-file"),
                 c.getDuration("ledger-tick"),
-                nonNegative(c, "storage-usd-per-gib-month"));
+                nonNegative(c, "storage-usd-per-gib-month"),
+                c.getDuration("stall-suspect-probe"));
     }
 
     private static double nonNegative(Config c, String key) {
@@ -81,20 +83,20 @@ public record CoordinatorSettings(
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe);
     }
 }

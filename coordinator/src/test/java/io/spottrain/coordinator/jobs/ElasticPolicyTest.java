@@ -368,7 +368,7 @@ class ElasticPolicyTest {
         var e = job.elastic().nextGeneration(plan.resumeStep(), plan.preemptions(), plan.growth())
                 .resumed(Jobs.T0.plusSeconds(21), 3);
         assertTrue(e.awaitsTraining(), "the growth waits for its first trained step");
-        e = e.trained(Jobs.T0.plusMillis(22_500), 1.0); // reported 1 s of steps after the first one
+        e = e.trained(Jobs.T0.plusMillis(22_500), 1.0, null); // reported 1 s of steps after the first one
 
         assertEquals(new Growth(250, 2, 3, Jobs.T0.plusSeconds(20).toString(), 1.0, 0, 1.5), e.growths().get(0));
         assertEquals(1.5, GrowthGain.cost(e.growths()), "what the next growth is weighed with");

@@ -181,10 +181,71 @@ class JobMasterTest {
         return job.withoutNewEvents();
     }
 
+    static CoordinatorSettings suspectTimes(String grace, String probe) {
+        return CoordinatorSettings.create(ConfigFactory.parseMap(Map.of("spottrain.coordinator.stall-suspect-grace", grace,
+                "spottrain.coordinator.stall-suspect-probe", probe)).withFallback(BASE).withFallback(ConfigFactory.load()));
+    }
+
+    /** A running 3-rank job whose ranks 1 and 2 stalled at step 120 while rank 0 (node1) stays silent: the probe its agent got. */
+    AgentProtocol.Probe stalledButRank0(String id) {
+        var master = running(submit(id, 2, 3, 3), 3);
+        for (int r = 1; r <= 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled(id, 1, r, "node" + (r + 1), 120, "peer closed")));
+        }
+        return expect(0, AgentProtocol.Probe.class);
+    }
+
+    @Test
+    void aSilentNodeWhoseAgentDoesNotAnswerAProbeIsTreatedAsLostLongBeforeTheGrace() {
+        settings = suspectTimes("30s", "300ms");
+        long t0 = System.nanoTime();
+        var probe = stalledButRank0("probe-1");
+        assertEquals(1, probe.generation());
+        agents.get(1).expectNoMessage(Duration.ofMillis(50)); // only the silent rank's agent is asked
+        // node1's agent never answers (its machine is gone): lost after the probe's 300 ms, not the grace's 30 s
+        assertEquals(List.of("node1"), manager.expectMessageClass(JobManager.SuspectNodes.class, Duration.ofSeconds(5)).nodeIds());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds >= 0.3 && seconds < 5, "suspected after " + seconds + " s");
+        assertEquals(120, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+        awaitStored("probe-1", d -> d.state() == JobState.RECOVERING);
+        agents.get(0).expectNoMessage(Duration.ofMillis(100)); // probed once per generation
+    }
+
+    @Test
+    void aSilentNodeWhoseAgentAnswersTheProbeKeepsTheWholeGrace() {
+        settings = suspectTimes("1500ms", "100ms");
+        long t0 = System.nanoTime();
+        var probe = stalledButRank0("probe-2");
+        probe.replyTo().tell(new AgentProtocol.ProbeAnswered("probe-2", 1, "node1")); // the job's own actor, not the manager
+        manager.expectNoMessage(Duration.ofMillis(800)); // alive: the probe's time-out does not judge it
+        assertEquals(List.of("node1"), manager.expectMessageClass(JobManager.SuspectNodes.class, Duration.ofSeconds(5)).nodeIds());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds >= 1.5, "suspected after " + seconds + " s, before the grace");
+        assertTrue(storedEvents("probe-2").contains(JobEventType.NODE_SUSPECTED), storedEvents("probe-2")::toString);
+    }
+
+    @Test
+    void aSilentSurvivorWhoseAgentAnsweredIsStillJudgedByTheGraceOnceAProbeBeganTheRecovery() {
+        settings = suspectTimes("700ms", "100ms");
+        var master = running(submit("probe-3", 1, 3, 3), 3);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("probe-3", 1, 1, "node2", 120, "peer closed")));
+        expect(0, AgentProtocol.Probe.class); // node1's agent is gone: no answer
+        expect(2, AgentProtocol.Probe.class).replyTo().tell(new AgentProtocol.ProbeAnswered("probe-3", 1, "node3")); // alive, rank hung
+        assertEquals(List.of("node1"), manager.expectMessageClass(JobManager.SuspectNodes.class, Duration.ofSeconds(3)).nodeIds());
+        awaitStored("probe-3", d -> d.state() == JobState.RECOVERING);
+        // node3's rank never stalls nor exits: the grace still judges it, and the recovery goes on with rank 1 alone
+        assertEquals(List.of("node3"), manager.fishForMessage(Duration.ofSeconds(3), m -> m instanceof JobManager.SuspectNodes
+                ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore()).get(0) instanceof JobManager.SuspectNodes s
+                        ? s.nodeIds() : List.of());
+        assertEquals(120, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+        awaitStored("probe-3", d -> d.elastic().recovery() != null && d.elastic().recovery().survivors().equals(List.of(1)));
+    }
+
     @Test
     void aLostNodeIsSuspectedFromTheOthersStallsAndTheSurvivorsResumeFromTheirCommonStep() {
         Job job = submit("kill-1", 2, 3, 3);
         var master = running(job, 3);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankProgress("kill-1", 1, 0, "node1", 119, 0.6, 100)));
         // node1's machine is gone: the others' all-reduce breaks, they stall; node1 stays silent
         master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("kill-1", 1, 1, "node2", 120, "peer closed")));
         master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("kill-1", 1, 2, "node3", 118, "peer closed")));
@@ -192,6 +253,7 @@ class JobMasterTest {
         var suspect = manager.expectMessageClass(JobManager.SuspectNodes.class, Duration.ofSeconds(3));
         assertEquals(List.of("node1"), suspect.nodeIds());
         assertEquals("node1", manager.expectMessageClass(JobManager.RequestReplacement.class).departed());
+        agents.get(0).expectNoMessage(Duration.ofMillis(50)); // no probe: its time-out (300 ms) is not shorter than this grace (200 ms)
         assertEquals(118, expect(1, AgentProtocol.RequestCheckpoint.class).step());
         assertEquals(118, expect(2, AgentProtocol.RequestCheckpoint.class).step());
         for (int r = 1; r <= 2; r++) {
@@ -238,6 +300,8 @@ class JobMasterTest {
         awaitStored("kill-1", d -> d.elastic().preemptions().get(0).backToTrainingSeconds() != null);
         var trained = stored("kill-1").elastic().preemptions().get(0);
         assertTrue(trained.backToTrainingSeconds() >= trained.resumeSeconds(), trained::toString);
+        // from step 119's report (generation 1) to step 119 again after the roll-back to 118: no new step, all of it paused
+        assertTrue(trained.pausedSeconds() != null && trained.pausedSeconds() >= 0.2, trained::toString);
     }
 
     @Test
@@ -357,6 +421,7 @@ class JobMasterTest {
         assertEquals(List.of("node1", "node2"), (released = manager.expectMessageClass(JobManager.ReleaseNodes.class)).nodeIds(),
                 "the newcomer still starting stays reserved");
         assertTrue(released.then() != null, "the next request rides on the release");
+        assertEquals(1, released.then().atMost(), "the survivor and the ready newcomers (none): no free node takes the carried one's place cold");
         master.tell(new JobMaster.Placed(List.of(node(0))));
         master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("carry-1", expect(0, AgentProtocol.AllocatePort.class).generation(),
                 "node1", "127.0.0.1", 29700)));

@@ -74,7 +74,9 @@ class WireSerializationTest {
                         List.of(new AgentProtocol.RankStatus("j-1", 2, 1, 4242, true, 0, "tail", 900, 0.5, "ab", 800, 850))),
                 new AgentProtocol.RankExited("j-1", 3, 1, "node1", 137, "Killed"),
                 new AgentProtocol.RankLog("j-1", 3, 1, "node1", "/var/lib/spottrain/logs/j-1-g2-rank1.log", 9000, "step 10\n", null),
-                new AgentProtocol.RankLog("j-1", 3, 1, "node1", null, 0, "", "node node1 has no output"));
+                new AgentProtocol.RankLog("j-1", 3, 1, "node1", null, 0, "", "node node1 has no output"),
+                new AgentProtocol.Probe("j-1", 3, kit.createTestProbe(AgentProtocol.ProbeAnswered.class).getRef()),
+                new AgentProtocol.ProbeAnswered("j-1", 3, "node1"));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
         }

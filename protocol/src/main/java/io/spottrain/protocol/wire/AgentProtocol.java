@@ -113,6 +113,15 @@ public final class AgentProtocol {
     /** Asks the rank to checkpoint when it has completed {@code step} (-1: at the next step boundary). */
     public record RequestCheckpoint(String jobId, long generation, long step) implements Command {}
 
+    /**
+     * Is this agent alive? Sent by a job whose other ranks stalled while this node's rank stayed
+     * silent: the agent answers {@code replyTo} with {@link ProbeAnswered} at once, so a machine that
+     * is gone (no answer within the coordinator's probe time-out) is told from a rank that is only slow.
+     * {@code replyTo} is the job's own actor (not the job manager's shared mailbox: a busy manager does
+     * not delay the answer past the time-out).
+     */
+    public record Probe(String jobId, long generation, ActorRef<ProbeAnswered> replyTo) implements Command {}
+
     /** Most bytes of a rank's output one {@link TailRankLog} returns. */
     public static final int MAX_LOG_BYTES = 64 * 1024;
 
@@ -294,6 +303,9 @@ public final class AgentProtocol {
      */
     public record NodeInterruptionNotice(String nodeId, InterruptionKind kind, String action, String deadline, String seenAt)
             implements Report {}
+
+    /** The answer to a {@link Probe}: the agent on {@code nodeId} is alive. */
+    public record ProbeAnswered(String jobId, long generation, String nodeId) implements JobReport {}
 
     /** The rank finished training (contract {@code done}). */
     public record RankDone(String jobId, long generation, int rank, String nodeId, long step, double loss, String paramsSha256)

@@ -83,6 +83,10 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(PeerUnreachable.class, this::onPeerUnreachable)
                 .onMessage(HangIfIdle.class, this::onHang)
+                .onMessage(AgentProtocol.Probe.class, m -> { // alive: a job whose other ranks stalled asks
+                    m.replyTo().tell(new AgentProtocol.ProbeAnswered(m.jobId(), m.generation(), node.nodeId()));
+                    return this;
+                })
                 .onMessage(AgentProtocol.TailRankLog.class, m -> {
                     m.replyTo().tell(new AgentProtocol.RankLog(m.jobId(), m.generation(), m.rank(), node.nodeId(), null, 0, "",
                             "node " + node.nodeId() + " is simulated: its ranks write no output"));
