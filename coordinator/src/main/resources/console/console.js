@@ -6,7 +6,7 @@
 
 const POLL_MS = 2000;
 const OPERATOR = ['operator', 'admin'];
-const state = { me: null, timer: null, route: null, series: {}, log: null };
+const state = { me: null, timer: null, route: null, series: {}, log: null, ledger: null };
 
 // ---- DOM helpers: text only (no HTML from data) ----
 function h(tag, attrs, ...children) {
@@ -190,6 +190,11 @@ function mountJob() {
     h('h2', {}, 'Generations and recoveries'), h('div', { id: 'recoveries' }),
     h('h2', {}, 'Checkpoints'), h('dl', { class: 'facts', id: 'checkpoints' }),
     h('h2', {}, 'Ranks'), h('div', { id: 'members' }),
+    // an earlier generation's rank: read from its node, or from the copy its agent made (the node may be gone)
+    h('form', { class: 'row', id: 'past-log-form', onsubmit: (e) => { e.preventDefault(); showLog(id, Number($('past-log-rank').value), Number($('past-log-generation').value)); } },
+      h('label', {}, 'Generation ', h('input', { type: 'number', id: 'past-log-generation', min: 1, value: 1, required: true })),
+      h('label', {}, ' rank ', h('input', { type: 'number', id: 'past-log-rank', min: 0, value: 0, required: true })),
+      h('button', { type: 'submit', id: 'past-log-button' }, 'Show that rank\'s log')),
     h('p', { id: 'rank-log-title', class: 'why' }),
     h('label', { id: 'rank-log-follow-label', hidden: true }, h('input', { type: 'checkbox', id: 'rank-log-follow', checked: true }),
       ' Follow: add new output at every update'),
@@ -234,6 +239,22 @@ function doCancel() {
   act('Cancel', () => api('POST', '/api/v1/jobs/' + encodeURIComponent(state.route.id) + '/cancel', {}));
 }
 
+// the job's lines of the cost ledger (node time, recovery, checkpoint storage) since it was submitted: the ledger is the
+// whole fleet's, so it is read every 30 s, not at every update (its open segments are at most 45 s behind anyway)
+const LEDGER_EVERY_MS = 30000;
+async function refreshLedger(id, job) {
+  const l = state.ledger;
+  if (l && l.id === id && Date.now() - l.at < LEDGER_EVERY_MS && !(l.live && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state))) return;
+  const window = encodeURIComponent(job.submittedAt + '..' + new Date(Date.now() + 60000).toISOString());
+  const report = await api('GET', '/api/v1/cost?by=allocation&job=' + encodeURIComponent(id) + '&window=' + window).catch(() => null);
+  state.ledger = { id, at: Date.now(), report, live: !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state) };
+}
+function ledgerText(report) {
+  if (!report) return null;
+  const parts = report.rows.map((r) => r.key + ' ' + usd(r.costUsd));
+  return usd(report.total.costUsd) + (parts.length ? ' = ' + parts.join(' + ') : '');
+}
+
 async function updateJob(id) {
   const s = state.series[id];
   const [job, scale, explain, series] = await Promise.all([api('GET', '/api/v1/jobs/' + encodeURIComponent(id)),
@@ -246,6 +267,8 @@ async function updateJob(id) {
     s.after = Math.max(s.points.length ? s.points[s.points.length - 1].t : 0, series.cursor);
   }
   if (state.route.view !== 'job' || state.route.id !== id) return;
+  await refreshLedger(id, job);
+  if (state.route.view !== 'job' || state.route.id !== id) return; // left the page meanwhile
   // why it waits or where it runs (the same answer as ./spottrain explain)
   fill('explain-answer', explain ? explain.answer : 'not available');
   fill('explain-why', (explain ? explain.why : []).map((w) => h('li', {}, w)));
@@ -254,6 +277,7 @@ async function updateJob(id) {
   const terminal = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state);
   if (state.log && state.log.id === id) state.log.ended = terminal;
   fill('job-state', h('span', { class: 'state-' + job.state }, job.state));
+  $('past-log-generation').max = job.generation;
   const fact = (k, v, vid) => [h('dt', {}, k), h('dd', { id: vid }, v === null || v === undefined ? '-' : v)];
   fill('job-facts',
     fact('Name', job.name), fact('Generation', job.generation, 'job-generation'),
@@ -264,6 +288,7 @@ async function updateJob(id) {
     fact('Loss', job.loss === null ? null : job.loss.toFixed(5)),
     fact('Throughput', job.samplesPerSec ? job.samplesPerSec.toFixed(1) + ' samples/s' : null),
     fact('Cost so far', usd(job.cost.actualUsd) + ' (on-demand ' + usd(job.cost.onDemandUsd) + ', saved ' + job.cost.savingsPct + '%)'),
+    fact('In the cost ledger', ledgerText(state.ledger && state.ledger.id === id ? state.ledger.report : null), 'job-ledger'),
     fact('Market', job.market), fact('Priority', job.priority), fact('Submitted', job.submittedAt), fact('Why', job.pendingReason || job.reason));
   // actions: bounds, and why a control is off
   const op = canOperate();
@@ -294,11 +319,14 @@ async function updateJob(id) {
   fill('chart-loss', chart([{ points: lossLine, label: 'loss', color: '#116329' }]));
   // recoveries
   fill('recoveries', table('recoveries-table', ['Kind', 'Node', { label: 'At step', num: true }, { label: 'Detect s', num: true },
-    { label: 'Resume s', num: true }, { label: 'Back to training s', num: true }, { label: 'Lost steps', num: true }, 'In place'],
+    { label: 'Resume s', num: true }, { label: 'Back to training s', num: true }, { label: 'Training paused s', num: true },
+    { label: 'Lost steps', num: true }, 'In place'],
   (job.preemptions || []).map((p) => h('tr', {}, td(p.kind), td(p.node), td(p.atStep, true), td(p.detectSeconds, true),
-    td(p.resumeSeconds, true), td(p.backToTrainingSeconds, true), td(p.lostSteps, true), td(p.inPlaceRanks === null ? '-' : p.inPlaceRanks + ' ranks')))
+    td(p.resumeSeconds, true), td(p.backToTrainingSeconds, true), td(p.pausedSeconds, true), td(p.lostSteps, true),
+    td(p.inPlaceRanks === null ? '-' : p.inPlaceRanks + ' ranks')))
     .concat((job.growths || []).map((g) => h('tr', { 'data-growth': g.atStep }, td('grow ' + g.fromWorkers + ' → ' + (g.toWorkers === null ? '?' : g.toWorkers)),
-      td('-'), td(g.atStep, true), td('-', true), td(g.resumeSeconds, true), td(g.backToTrainingSeconds, true), td(0, true),
+      td('-'), td(g.atStep, true), td('-', true), td(g.resumeSeconds, true), td(g.backToTrainingSeconds, true), td(g.pausedSeconds, true),
+      td(0, true),
       td(g.inPlaceRanks === null ? '-' : g.inPlaceRanks + ' ranks'))))));
   const c = job.checkpoints;
   fill('checkpoints', fact('Committed steps', c.count), fact('Newest (local)', c.latestStep), fact('Newest in S3', c.remoteLatestStep),
@@ -322,18 +350,19 @@ async function updateJob(id) {
 // at every update (the same 2 s poll) from where the last answer ended, as `logs -f` does; a rank that moved to another node or
 // file (a recovery) is followed there from its start, under a line that says so
 const LOG_KEEP_CHARS = 256 * 1024;
-async function showLog(id, rank) {
+async function showLog(id, rank, generation) {
   state.log = null;
-  fill('rank-log-title', 'Rank ' + rank + ': loading…');
+  fill('rank-log-title', 'Rank ' + rank + (generation ? ' of generation ' + generation : '') + ': loading…');
+  const past = generation ? '&generation=' + generation : '';
   try {
-    const log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/ranks/' + rank + '/log?bytes=16384');
+    const log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(id) + '/ranks/' + rank + '/log?bytes=16384' + past);
     fill('rank-log-title', 'Rank ' + rank + ' on ' + log.nodeId + ', generation ' + log.generation + ': the last '
       + Math.min(log.size, 16384) + ' of ' + log.size + ' bytes of ' + log.file
       + (log.copiedAt ? ' (the node cannot answer: the copy its agent made at ' + log.copiedAt + ')' : ''));
     fill('rank-log', log.text);
     $('rank-log').scrollTop = $('rank-log').scrollHeight;
     // an agent too old to follow answers without next: shown, not followed
-    state.log = log.next === null || log.next === undefined ? null : { id, rank, next: log.next, where: log.nodeId + ':' + log.file };
+    state.log = log.next === null || log.next === undefined ? null : { id, rank, past, next: log.next, where: log.nodeId + ':' + log.file };
     $('rank-log-follow-label').hidden = !state.log;
   } catch (e) {
     fill('rank-log-title', 'Rank ' + rank + ': ' + e.message);
@@ -350,7 +379,7 @@ async function followLog() {
       const ended = f.ended;
       let log;
       try {
-        log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(f.id) + '/ranks/' + f.rank + '/log?bytes=65536&from=' + f.next);
+        log = await api('GET', '/api/v1/jobs/' + encodeURIComponent(f.id) + '/ranks/' + f.rank + '/log?bytes=65536&from=' + f.next + f.past);
       } catch (e) { return; } // forming or recovering: no output to read now; the next update asks again
       if (state.log !== f) return; // another rank was chosen meanwhile
       const pre = $('rank-log');

@@ -29,17 +29,21 @@ final class CostCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text, json or csv (default: ${DEFAULT-VALUE})")
     Format format;
 
+    @Option(names = "--spread-overhead", description = "spread the shared overhead ((idle), (boot), (control)) over the rows by their "
+            + "node-hours (SHARED $, already in COST $); by job, team, project or label only")
+    boolean spread;
+
     @Mixin
     Options.Cluster cluster;
 
     @Override
     public Integer call() {
-        JsonNode r = cluster.client().get("/api/v1/cost?by=" + enc(by) + "&window=" + enc(window));
+        JsonNode r = cluster.client().get("/api/v1/cost?by=" + enc(by) + "&window=" + enc(window) + (spread ? "&spread=usage" : ""));
         switch (format) {
             case json -> System.out.println(Json.pretty(r));
             case csv -> {
                 System.out.println(r.path("by").asText()
-                        + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd,steps,usd_per_1k_steps,samples,usd_per_1m_samples");
+                        + ",node_hours,gpu_hours,cost_usd,on_demand_usd,savings_usd,savings_percent,recovery_usd,steps,usd_per_1k_steps,samples,usd_per_1m_samples,shared_usd");
                 for (JsonNode row : r.path("rows")) System.out.println(csv(row));
                 System.out.println(csv(r.path("total")));
             }
@@ -48,9 +52,17 @@ final class CostCommand implements Callable<Integer> {
                 for (JsonNode row : r.path("rows")) rows.add(text(row));
                 rows.add(text(r.path("total")));
                 System.out.println("cost by " + r.path("by").asText() + ", " + r.path("from").asText() + " .. " + r.path("to").asText());
-                System.out.print(Text.table(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
-                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS", "SAMPLES", "$/1M SAMPLES"),
-                        rows));
+                var headers = new ArrayList<>(List.of(r.path("by").asText().toUpperCase(Locale.ROOT), "NODE-H", "GPU-H", "COST $",
+                        "ON-DEMAND $", "SAVED $", "SAVED %", "RECOVERY $", "STEPS", "$/1K STEPS", "SAMPLES", "$/1M SAMPLES"));
+                if (spread) {
+                    headers.add("SHARED $");
+                    for (int i = 0; i < rows.size(); i++) {
+                        var withShared = new ArrayList<>(rows.get(i));
+                        withShared.add(i < rows.size() - 1 ? opt("%.4f", r.path("rows").get(i), "sharedUsd") : "");
+                        rows.set(i, withShared);
+                    }
+                }
+                System.out.print(Text.table(headers, rows));
             }
         }
         return 0;
@@ -76,7 +88,8 @@ final class CostCommand implements Callable<Integer> {
         return String.join(",", key, f("%.6f", row, "nodeHours"), f("%.6f", row, "gpuHours"), f("%.6f", row, "costUsd"),
                 f("%.6f", row, "onDemandUsd"), f("%.6f", row, "savingsUsd"), f("%.2f", row, "savingsPercent"), f("%.6f", row, "recoveryUsd"),
                 opt("%d", row, "steps").replace("-", ""), opt("%.8f", row, "usdPer1kSteps").replace("-", ""),
-                opt("%d", row, "samples").replace("-", ""), opt("%.8f", row, "usdPer1mSamples").replace("-", ""));
+                opt("%d", row, "samples").replace("-", ""), opt("%.8f", row, "usdPer1mSamples").replace("-", ""),
+                opt("%.8f", row, "sharedUsd").replace("-", ""));
     }
 
     private static String f(String fmt, JsonNode row, String field) {

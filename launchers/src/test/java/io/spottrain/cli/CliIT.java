@@ -285,6 +285,24 @@ class CliIT {
         Result bad = cli("cost", "--by", "label:", "--state-dir", state);
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("label: needs a key"), bad.err());
+        // shared overhead spread by usage: no (idle)/(boot)/(control) rows, each job's share in sharedUsd, the total the same
+        JsonNode spread = Json.MAPPER.readTree(cli("cost", "--by", "job", "--spread-overhead", "--window", "2026-01-01.." + end,
+                "--state-dir", state, "-o", "json").out());
+        double rows = 0;
+        for (JsonNode r : spread.path("rows")) {
+            assertFalse(r.path("key").asText().startsWith("("), "overhead rows are spread: " + spread);
+            rows += r.path("costUsd").asDouble();
+        }
+        assertEquals(spread.path("total").path("costUsd").asDouble(), rows, 1e-9, spread::toString);
+        assertEquals(ledger, spread.path("total").path("costUsd").asDouble(), 1e-9);
+        JsonNode shared = null;
+        for (JsonNode r : spread.path("rows")) if (r.path("key").asText().equals(job.path("id").asText())) shared = r;
+        assertTrue(shared != null && shared.path("sharedUsd").asDouble() > 0
+                && Math.abs(shared.path("costUsd").asDouble() - row.path("costUsd").asDouble() - shared.path("sharedUsd").asDouble()) < 1e-9,
+                "the job carries its share of the control plane: " + shared + " vs " + row);
+        Result badSpread = cli("cost", "--by", "market", "--spread-overhead", "--state-dir", state);
+        assertEquals(1, badSpread.code());
+        assertTrue(badSpread.err().contains("spread: the shared overhead is spread over jobs"), badSpread.err());
     }
 
     @Test

@@ -12,6 +12,9 @@ import java.util.HashMap;
 /**
  * {@code GET /api/v1/cost?by=job|team|project|label:KEY|market|node|instance-type|allocation&window=1d|7d|30d|FROM..TO}:
  * the cost ledger of this control node's copy, grouped. A bad {@code by} or {@code window} is a 400 naming the parameter.
+ * {@code &job=ID} keeps only that job's entries (its node time, recovery and checkpoint storage: with {@code by=allocation},
+ * the job's cost split by where it went; the console's job page shows it). {@code &spread=usage} (by job or label only)
+ * spreads the shared overhead (idle, boot, control plane) over the rows by their node-hours ({@link CostReport#spreadOverhead}).
  */
 final class CostRoutes {
     private final JobReads reads;
@@ -24,13 +27,19 @@ final class CostRoutes {
         Instant now = reads.now();
         CostGrouping by;
         CostWindow window;
+        boolean spread;
         try {
             by = CostGrouping.parse(ctx.queryParam("by"));
             window = CostWindow.parse(ctx.queryParam("window"), now);
+            spread = spread(ctx.queryParam("spread"), by);
         } catch (IllegalArgumentException e) {
             throw new HttpApi.ApiException(400, ApiError.of("bad cost request: " + e.getMessage()));
         }
-        var report = CostReport.of(reads.ledger(), by, window, now, CostReport.FRESH);
+        String job = ctx.queryParam("job");
+        var entries = reads.ledger();
+        if (job != null) entries = entries.stream().filter(e -> job.equals(e.jobId())).toList();
+        var report = CostReport.of(entries, by, window, now, CostReport.FRESH);
+        if (spread) report = report.spreadOverhead(); // before the steps: $/1K steps then carries the job's share too
         if (by.dimension() == CostGrouping.Dimension.JOB) { // the ROI number: cost per 1,000 steps trained
             var trained = new HashMap<String, CostReport.Trained>();
             // only jobs submitted inside the window: the steps are the job's whole life, the cost only the window's share
@@ -42,6 +51,17 @@ final class CostRoutes {
             report = report.withTrained(trained);
         }
         HttpApi.json(ctx, 200, report);
+    }
+
+    /** {@code spread}: absent, or {@code usage} for a grouping by job or label. */
+    static boolean spread(String spread, CostGrouping by) {
+        if (spread == null || spread.isBlank()) return false;
+        if (!spread.equals("usage")) throw new IllegalArgumentException("spread: '" + spread + "' is not usage");
+        if (by.dimension() != CostGrouping.Dimension.JOB && by.dimension() != CostGrouping.Dimension.LABEL) {
+            throw new IllegalArgumentException("spread: the shared overhead is spread over jobs, teams, projects or labels, not by "
+                    + by.label());
+        }
+        return true;
     }
 
     /**

@@ -29,10 +29,18 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
      * and failures. {@code steps} and {@code usdPer1kSteps} (the ROI number: all of the job's node
      * time, forming and recovery included, per 1,000 steps it trained), and {@code samples} and
      * {@code usdPer1mSamples} (the same per million samples, where the trainer counts its samples) only
-     * in a report by job, for a job that trained; null otherwise.
+     * in a report by job, for a job that trained; null otherwise. {@code sharedUsd}: in a report with the shared overhead
+     * spread ({@link #spreadOverhead}), the row's share of it (already in {@code costUsd}); null otherwise.
      */
     public record Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
-            double savingsPercent, double recoveryUsd, Long steps, Double usdPer1kSteps, Long samples, Double usdPer1mSamples) {
+            double savingsPercent, double recoveryUsd, Long steps, Double usdPer1kSteps, Long samples, Double usdPer1mSamples,
+            Double sharedUsd) {
+
+        public Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
+                double savingsPercent, double recoveryUsd, Long steps, Double usdPer1kSteps, Long samples, Double usdPer1mSamples) {
+            this(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, steps, usdPer1kSteps, samples,
+                    usdPer1mSamples, null);
+        }
 
         public Row(String key, double nodeHours, double gpuHours, double costUsd, double onDemandUsd, double savingsUsd,
                 double savingsPercent, double recoveryUsd) {
@@ -42,7 +50,15 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
         Row withTrained(Trained t) {
             return new Row(key, nodeHours, gpuHours, costUsd, onDemandUsd, savingsUsd, savingsPercent, recoveryUsd, t.steps(),
                     t.steps() > 0 ? costUsd * 1000.0 / t.steps() : null, t.samples() > 0 ? t.samples() : null,
-                    t.samples() > 0 ? costUsd * 1e6 / t.samples() : null);
+                    t.samples() > 0 ? costUsd * 1e6 / t.samples() : null, sharedUsd);
+        }
+
+        /** This row with {@code usd} of shared overhead (and its on-demand equivalent) added. */
+        Row withShare(double usd, double onDemand) {
+            double cost = costUsd + usd;
+            double od = onDemandUsd + onDemand;
+            return new Row(key, nodeHours, gpuHours, cost, od, od - cost, od > 0 ? 100.0 * (od - cost) / od : 0, recoveryUsd, steps,
+                    usdPer1kSteps, samples, usdPer1mSamples, usd);
         }
     }
 
@@ -56,6 +72,41 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
     public CostReport withTrained(Map<String, Trained> byJob) {
         if (!by.equals("job")) return this; // CostGrouping's label of a report by job
         var out = rows.stream().map(r -> byJob.containsKey(r.key()) ? r.withTrained(byJob.get(r.key())) : r).toList();
+        return new CostReport(by, from, to, asOf, out, total);
+    }
+
+    /** The rows of shared overhead: node time that no job held (idle, booting) and the control plane. */
+    public static final List<String> OVERHEAD = List.of("(" + Allocation.IDLE.label() + ")", "(" + Allocation.BOOT.label() + ")",
+            "(" + Allocation.CONTROL.label() + ")");
+
+    /**
+     * The shared overhead spread over the other rows by usage (OpenCost's model): the overhead rows
+     * ({@link #OVERHEAD}) go, and each other row gets a share of their cost (and of its on-demand
+     * equivalent) in proportion to its node-hours in the window, in {@code sharedUsd} and added to
+     * {@code costUsd}. The total is unchanged. With no node-hours to weigh by, the report is returned
+     * as it is. Meant for reports by job or by label (team, project): for a report by market, node,
+     * instance type or allocation the overhead rows are what they are (the API refuses to spread those).
+     */
+    public CostReport spreadOverhead() {
+        double cost = 0;
+        double onDemand = 0;
+        double hours = 0;
+        for (Row r : rows) {
+            if (OVERHEAD.contains(r.key())) {
+                cost += r.costUsd();
+                onDemand += r.onDemandUsd();
+            } else {
+                hours += r.nodeHours();
+            }
+        }
+        if (hours <= 0) return this;
+        var out = new ArrayList<Row>();
+        for (Row r : rows) {
+            if (OVERHEAD.contains(r.key())) continue;
+            double w = r.nodeHours() / hours;
+            out.add(r.withShare(w * cost, w * onDemand));
+        }
+        out.sort(Comparator.comparingDouble(Row::costUsd).reversed().thenComparing(Row::key));
         return new CostReport(by, from, to, asOf, out, total);
     }
 

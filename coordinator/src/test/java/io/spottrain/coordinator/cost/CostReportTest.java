@@ -54,6 +54,33 @@ class CostReportTest {
         assertEquals(1.84, r.total().costUsd(), 1e-9);
     }
 
+    @ParameterizedTest(name = "spread by {0}: {1} gets {2} of the overhead")
+    @CsvSource(delimiter = '|', textBlock = """
+            job   | a-1       | 0.192 | 1.592
+            job   | b-2       | 0.048 | 0.248
+            team  | vision    | 0.192 | 1.592
+            team  | (no team) | 0.048 | 0.248
+            """)
+    void theSharedOverheadIsSpreadByNodeHoursAndTheTotalStays(String by, String key, double share, double cost) {
+        // overhead: (boot) 0.1 h and (idle) 0.5 h at $0.40 = $0.24; usage: a-1 2.0 node-hours, b-2 0.5: shares 0.8 and 0.2
+        var r = report(by, "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600)).spreadOverhead();
+        var row = r.byKey().get(key);
+        assertEquals(share, row.sharedUsd(), 1e-9, r::toString);
+        assertEquals(cost, row.costUsd(), 1e-9);
+        assertTrue(r.byKey().keySet().stream().noneMatch(CostReport.OVERHEAD::contains), "the overhead rows are spread, not shown");
+        assertEquals(1.84, r.rows().stream().mapToDouble(CostReport.Row::costUsd).sum(), 1e-9, "nothing lost or counted twice");
+        assertEquals(1.84, r.total().costUsd(), 1e-9);
+        assertEquals(row.onDemandUsd() - row.costUsd(), row.savingsUsd(), 1e-9, "savings follow the share");
+    }
+
+    @Test
+    void aReportWithNoUsageToWeighByIsNotSpread() {
+        var idleOnly = List.of(seg("n3", NodeMarket.SPOT, 0.4, Allocation.IDLE, null, Map.of(), 0, 3600, false));
+        var r = CostReport.of(idleOnly, CostGrouping.parse("job"), CostWindow.parse("1d", T0.plusSeconds(3600)), T0.plusSeconds(3600),
+                Duration.ofSeconds(45));
+        assertEquals(r, r.spreadOverhead());
+    }
+
     @Test
     void savingsAreTheSameNodeSecondsOnDemandMinusActual() {
         var r = report("market", "2026-12-02T10:00:00Z..2026-12-02T11:06:00Z", T0.plusSeconds(3600));

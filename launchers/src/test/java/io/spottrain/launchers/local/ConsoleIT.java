@@ -113,6 +113,15 @@ class ConsoleIT {
                                 && text(b, "job-state").equals("RUNNING"));
                 // the growth is listed with what it cost (no interruption: a row of its own kind)
                 wait.until(b -> text(b, "recoveries-table").contains("grow 2 → 3"));
+                // the job's lines of the cost ledger: node time and its checkpoints in S3 (read every 30 s)
+                new WebDriverWait(browser, Duration.ofSeconds(70), Duration.ofMillis(500)).ignoring(StaleElementReferenceException.class)
+                        .until(b -> text(b, "job-ledger").contains("job $") && text(b, "job-ledger").contains("storage $"));
+                // an earlier generation's rank log is one form away
+                var generation = browser.findElement(By.id("past-log-generation"));
+                generation.clear();
+                generation.sendKeys("1");
+                browser.findElement(By.id("past-log-button")).click();
+                wait.until(b -> text(b, "rank-log-title").contains("generation 1: the last") && text(b, "rank-log").contains("step"));
                 shot(browser, "job");
 
                 assertFalse(browser.findElement(By.id("cancel-confirm")).isDisplayed(), "nothing to confirm yet");
