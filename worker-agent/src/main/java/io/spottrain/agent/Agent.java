@@ -10,7 +10,6 @@ import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.node.InterruptionWatcher;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.RankLogArchiver;
-import io.spottrain.agent.supervision.RankLogs;
 import io.spottrain.agent.supervision.RankProcess;
 import io.spottrain.agent.supervision.Redactor;
 import io.spottrain.protocol.contract.Contract;
@@ -25,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -35,6 +35,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.japi.function.Function;
 
 /**
  * The worker agent's actor: registers this node with the Receptionist, describes it to the job
@@ -77,6 +78,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private final TimerScheduler<AgentProtocol.Command> timers;
     private final ContractMessages contract;
     private final RankLogArchiver logs;
+    private final NodeQueries queries;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
             ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus,
@@ -89,6 +91,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.checkpoints = checkpoints;
         this.stopGrace = stopGrace;
         this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus);
+        this.queries = new NodeQueries(node, supervisor, redactor, ctx.getLog());
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
         // masks the secrets as they are at each copy (a job secret added to the node later too)
         this.logs = new RankLogArchiver(node.nodeId(), checkpoints::remoteTier, () -> Redactor.of(System.getenv(), supervisor.secretValues()),
@@ -102,18 +105,12 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     public Receive<AgentProtocol.Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(AgentProtocol.DescribeNode.class, this::onDescribe)
-                .onMessage(AgentProtocol.AllocatePort.class, this::onAllocatePort)
+                .onMessage(AgentProtocol.AllocatePort.class, answer(queries::allocatePort))
                 .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
-                .onMessage(AgentProtocol.Probe.class, m -> { // alive: a job whose other ranks stalled asks
-                    m.replyTo().tell(new AgentProtocol.ProbeAnswered(m.jobId(), m.generation(), node.nodeId()));
-                    return this;
-                })
-                .onMessage(AgentProtocol.TailRankLog.class, m -> {
-                    m.replyTo().tell(RankLogs.read(node.nodeId(), supervisor, m, redactor));
-                    return this;
-                })
+                .onMessage(AgentProtocol.Probe.class, answer(queries::probe))
+                .onMessage(AgentProtocol.TailRankLog.class, answer(queries::tail))
                 .onMessage(ContractMessage.class, this::onContract)
                 .onMessage(RestoreFinished.class, this::onRestoreFinished)
                 .onMessage(NoticeSeen.class, this::onNotice)
@@ -145,14 +142,12 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         return this;
     }
 
-    private Behavior<AgentProtocol.Command> onAllocatePort(AgentProtocol.AllocatePort m) {
-        try { // no reply on failure: the job manager's port time-out fails the generation with this node named
-            m.replyTo().tell(new AgentProtocol.PortAllocated(m.jobId(), m.generation(), node.nodeId(), node.host(),
-                    ProcessSupervisor.freePort(node.host())));
-        } catch (IOException e) {
-            getContext().getLog().error("cannot allocate a rendezvous port on {}: {}", node.host(), e.toString());
-        }
-        return this;
+    /** A query answered from {@link NodeQueries}: nothing of the agent's state changes. */
+    private <M> Function<M, Behavior<AgentProtocol.Command>> answer(Consumer<M> query) {
+        return m -> {
+            query.accept(m);
+            return this;
+        };
     }
 
     /**

@@ -42,6 +42,7 @@ final class MetricsRoutes implements AutoCloseable {
     private final MultiGauge burn;
     private final MultiGauge jobState;
     private final MultiGauge worldSize;
+    private final MultiGauge ranks;
     private final MultiGauge step;
     private final MultiGauge backlogSteps;
     private final MultiGauge backlogBytes;
@@ -71,6 +72,8 @@ final class MetricsRoutes implements AutoCloseable {
         jobState = MultiGauge.builder("spottrain.job.state").description("1 for each job in progress, in its state (an alert's "
                 + "'for:' then says how long a job has been in it)").register(registry);
         worldSize = MultiGauge.builder("spottrain.job.world.size").description("Workers of each job in progress").register(registry);
+        ranks = MultiGauge.builder("spottrain.node.rank").description("1 for each rank of a job in progress, on its node, in its state "
+                + "(the job's, or EXITED once its process ended)").register(registry);
         step = MultiGauge.builder("spottrain.job.step").description("Newest training step of each job in progress").register(registry);
         backlogSteps = MultiGauge.builder("spottrain.checkpoint.upload.backlog.steps").description("Committed steps not yet uploaded")
                 .register(registry);
@@ -107,6 +110,7 @@ final class MetricsRoutes implements AutoCloseable {
         for (JobState s : JobState.values()) byState.put(s.name(), 0);
         var states = new ArrayList<MultiGauge.Row<?>>();
         var world = new ArrayList<MultiGauge.Row<?>>();
+        var onNodes = new ArrayList<MultiGauge.Row<?>>();
         var steps = new ArrayList<MultiGauge.Row<?>>();
         var bSteps = new ArrayList<MultiGauge.Row<?>>();
         var bBytes = new ArrayList<MultiGauge.Row<?>>();
@@ -122,6 +126,10 @@ final class MetricsRoutes implements AutoCloseable {
                 Tags job = Tags.of("job_id", d.id());
                 states.add(MultiGauge.Row.of(job.and("state", d.state().name()), 1));
                 world.add(MultiGauge.Row.of(job, d.members().size()));
+                for (var m : d.members()) {
+                    onNodes.add(MultiGauge.Row.of(job.and("node", m.nodeId(), "rank", Integer.toString(m.rank()), "state",
+                            m.exitCode() == null ? d.state().name() : "EXITED"), 1));
+                }
                 steps.add(MultiGauge.Row.of(job, d.training().step()));
                 bSteps.add(MultiGauge.Row.of(job, d.training().checkpoints().backlogSteps()));
                 bBytes.add(MultiGauge.Row.of(job, d.training().checkpoints().backlogBytes()));
@@ -138,6 +146,7 @@ final class MetricsRoutes implements AutoCloseable {
                 true);
         jobState.register(states, true);
         worldSize.register(world, true);
+        ranks.register(onNodes, true);
         step.register(steps, true);
         backlogSteps.register(bSteps, true);
         backlogBytes.register(bBytes, true);

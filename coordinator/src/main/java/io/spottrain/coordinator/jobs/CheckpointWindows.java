@@ -17,8 +17,8 @@ final class CheckpointWindows {
         this.metrics = metrics;
     }
 
-    void checkpoint(double stallMs, double persistMs) {
-        metrics.checkpoint(stallMs, persistMs);
+    void checkpoint(String node, String job, double stallMs, double persistMs) {
+        metrics.checkpoint(node, job, stallMs, persistMs);
         add(stall, stallMs);
         add(persist, persistMs);
     }

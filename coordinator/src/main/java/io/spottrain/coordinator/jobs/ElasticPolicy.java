@@ -265,31 +265,6 @@ public final class ElasticPolicy {
         return new BeginRecovery(RecoveryKind.GROW, null, 0);
     }
 
-    /**
-     * Newcomers staged ahead of a growth are up (started, parked), or the wait for them timed out:
-     * a running job, no recovery under way, below its max, every rank attached and able to
-     * re-form in place ({@code reformable}) grows now. No cooldown: the newcomers' start is already
-     * paid, so the growth costs one in-place re-form. {@code scaleUp: never} never grows.
-     */
-    public static Decision onStagedReady(Job job, boolean reformable) {
-        if (job.state() != JobState.RUNNING || job.elastic().recovery() != null || !recoverable(job) || !reformable) return new Ignore();
-        if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return new Ignore();
-        if (job.worldSize() >= job.targetWorkers()) return new Ignore();
-        return new BeginRecovery(RecoveryKind.GROW, null, 0);
-    }
-
-    /**
-     * A recovery closes while some staged newcomers are still starting: the next generation opens
-     * with the nodes that stay and the ready newcomers, and the others join by an in-place growth
-     * once they are up, when that is enough for the job's min (and it may grow at all); otherwise
-     * the next generation waits for them as any placement does.
-     */
-    public static boolean carryStaged(Job job, int staying, int readyStaged, int notReadyStaged) {
-        if (notReadyStaged <= 0 || staying <= 0) return false;
-        if (job.spec().spec().elastic().scaleUp() == ScaleUp.NEVER) return false;
-        return staying + readyStaged >= job.spec().spec().workers().min();
-    }
-
     /** Every survivor checkpointed the agreed step and every rank that had to go is gone: the generation can close. */
     public static boolean readyToClose(Job job) {
         Recovery rec = job.elastic().recovery();

@@ -20,10 +20,10 @@ import org.apache.pekko.actor.typed.Behavior;
  * with the generation's and preferred right after the survivors; staged processes the next
  * generation does not take are stopped. Newcomers that are still starting at the close do not hold
  * the next generation back when the nodes that stay are enough for the job's min
- * ({@link ElasticPolicy#carryStaged}): they stay reserved and join by an in-place growth once they
+ * ({@link StagingPolicy#carryStaged}): they stay reserved and join by an in-place growth once they
  * are up. Growth itself stages first: free nodes offered to a running job get a staged process,
  * and the job grows (one in-place re-form) only when every newcomer is up
- * ({@link ElasticPolicy#onStagedReady}), so growing no longer stops training for a process start.
+ * ({@link StagingPolicy#onStagedReady}), so growing no longer stops training for a process start.
  * Kept in memory: after a hand-over a staged process stops on its own (the agent's park timeout)
  * and its node is free again.
  */
@@ -119,7 +119,7 @@ final class JobStaging {
     Behavior<JobMaster.Command> maybeGrow() {
         if (!growWaiting || !allReady()) return h.unchanged();
         Job job = job();
-        if (!(ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
+        if (!(StagingPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery)) return h.unchanged();
         growWaiting = false;
         h.timers.cancel(new JobMaster.StagingTimedOut(stagedFor));
         h.log.info("job {} grows: staged newcomer(s) on {} are up; world size {} of {}", job.id(), reservedIds(), job.worldSize(),
@@ -148,7 +148,7 @@ final class JobStaging {
         var notUp = reservedIds().stream().filter(n -> !ready.contains(n)).toList();
         h.log.warn("job {}: staged newcomer(s) on {} not up within {} s", job.id(), notUp, STAGING_TIMEOUT.toSeconds());
         growWaiting = false;
-        if (ElasticPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery) return growOrSwap(job);
+        if (StagingPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery) return growOrSwap(job);
         if (job.state() == JobState.RECOVERING) return h.unchanged(); // the recovery's next generation takes them
         h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), reservedIds()));
         for (var a : reserved) a.agent().tell(new AgentProtocol.StopGeneration(job.id(), stagedFor, "the growth did not happen"));
@@ -211,13 +211,13 @@ final class JobStaging {
     /**
      * At a recovery's close: the reserved nodes that go back with the generation's (placed again
      * right after the survivors). Newcomers still starting stay reserved when the nodes that stay
-     * and the ready newcomers are enough ({@link ElasticPolicy#carryStaged}): the next generation
+     * and the ready newcomers are enough ({@link StagingPolicy#carryStaged}): the next generation
      * opens without waiting for them and grows into them once they are up.
      */
     List<String> releaseAtClose(Job job, int staying) {
         var readyIds = reservedIds().stream().filter(ready::contains).toList();
         var notReady = reservedIds().stream().filter(n -> !ready.contains(n)).toList();
-        if (!ElasticPolicy.carryStaged(job, staying, readyIds.size(), notReady.size())) return reservedIds();
+        if (!StagingPolicy.carryStaged(job, staying, readyIds.size(), notReady.size())) return reservedIds();
         carrying.addAll(notReady);
         h.log.info("job {}: generation {} opens without {} (still starting); the job grows into them once they are up", job.id(),
                 job.generation() + 1, notReady);

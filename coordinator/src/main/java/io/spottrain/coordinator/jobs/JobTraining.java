@@ -84,7 +84,7 @@ final class JobTraining {
         if (!h.current(c)) return h.unchanged();
         Job next = h.job().withTraining(t -> t.committed(c.step(), c.generation(), c.rank(), c.nodeId(), c.bytes(), c.stallMs(), c.persistMs(),
                 c.manifestDigest()));
-        if (c.dir() != null) windows.checkpoint(c.stallMs(), c.persistMs()); // (a replayed report has no times)
+        if (c.dir() != null) windows.checkpoint(c.nodeId(), c.jobId(), c.stallMs(), c.persistMs()); // (a replayed report has no times)
         next = stageCatalog(next, c.step());
         return next.state() == JobState.RECOVERING ? h.recoveries.onCheckpoint(next, c) : h.done(next);
     }

@@ -39,6 +39,7 @@ public final class ControlMetrics implements Extension {
             .description("From a job's submission to every rank of its first generation started").serviceLevelObjectives(SECONDS)
             .register(registry);
     private final GpuMetrics gpus = new GpuMetrics(registry);
+    private final NodeCheckpoints nodeCheckpoints = new NodeCheckpoints(registry);
 
     private ControlMetrics() {}
 
@@ -62,23 +63,27 @@ public final class ControlMetrics implements Extension {
         gpus.sweep(now);
     }
 
-    /** {@code node}'s agent is gone or silent: its GPU series go. */
+    /** {@code node}'s agent is gone or silent: its GPU and checkpoint series go. */
     public void gpuForget(String node) {
         gpus.forget(node);
+        nodeCheckpoints.forget(node);
     }
 
-    /** The agent directory stopped (the job manager moved): no GPU series stays frozen on this node. */
+    /** The agent directory stopped (the job manager moved): no GPU or per-node checkpoint series stays frozen on this node. */
     public void gpuClear() {
         gpus.clear();
+        nodeCheckpoints.clear();
     }
 
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
-    public void checkpoint(double stallMs, double persistMs) {
+    /** A rank on {@code node} committed a checkpoint of {@code job}: the histograms, and the node's newest ({@link NodeCheckpoints}). */
+    public void checkpoint(String node, String job, double stallMs, double persistMs) {
         stall.record(stallMs);
         persist.record(persistMs);
+        nodeCheckpoints.reported(node, job, stallMs, persistMs);
     }
 
     public void upload(double millis) {

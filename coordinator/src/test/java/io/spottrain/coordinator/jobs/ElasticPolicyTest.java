@@ -275,7 +275,7 @@ class ElasticPolicyTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void stagedReady(String what, Job job, boolean reformable, Decision expected) {
-        assertEquals(expected, ElasticPolicy.onStagedReady(job, reformable));
+        assertEquals(expected, StagingPolicy.onStagedReady(job, reformable));
     }
 
     static Stream<Arguments> carryStaged() {
@@ -289,13 +289,15 @@ class ElasticPolicyTest {
                 Arguments.of("every newcomer is ready: nothing to carry", aJob().workers(2, 4).running(3).build(), 2, 1, 0, false),
                 Arguments.of("nobody stays (resume from S3): wait", aJob().workers(1, 4).running(2).build(), 0, 0, 2, false),
                 Arguments.of("scaleUp: never cannot grow later: wait", aJob().scaleUp(ScaleUp.NEVER).workers(2, 4).running(3).build(), 2, 0, 1,
-                        false));
+                        false),
+                Arguments.of("a kill's close still carries", aJob().workers(2, 4).running(3).recovering(RecoveryKind.KILL, "node3").build(), 2, 0,
+                        1, true));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void carryStaged(String what, Job job, int staying, int ready, int notReady, boolean expected) {
-        assertEquals(expected, ElasticPolicy.carryStaged(job, staying, ready, notReady));
+        assertEquals(expected, StagingPolicy.carryStaged(job, staying, ready, notReady));
     }
 
     @Test

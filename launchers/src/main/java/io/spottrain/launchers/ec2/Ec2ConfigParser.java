@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.spottrain.coordinator.cost.PriceCatalog;
 import io.spottrain.launchers.ec2.Ec2Config.Agent;
 import io.spottrain.launchers.ec2.Ec2Config.InstanceType;
 import io.spottrain.launchers.ec2.Ec2Config.SpotAllocation;
@@ -17,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -99,7 +101,7 @@ public final class Ec2ConfigParser {
             if (type != null && !seenTypes.add(type)) r.error(p + ".type", type + " is listed twice");
             int gpus = r.integer(t, p + ".gpus", 0, 16);
             int memory = t.has("gpuMemoryGiB") ? r.integer(t, p + ".gpuMemoryGiB", 1, 1024) : 0;
-            double price = r.positive(t, p + ".onDemandPricePerHour");
+            double price = onDemandPrice(r, t, p, region, type);
             String model = t.path("gpuModel").asText("");
             if (type != null) types.add(new InstanceType(type, gpus, model, memory, price));
         });
@@ -222,5 +224,21 @@ public final class Ec2ConfigParser {
             }
             for (int i = 0; i < n.size(); i++) item.read(n.get(i), path + "[" + i + "]");
         }
+    }
+
+    /**
+     * An instance type's on-demand price: the config's {@code onDemandPricePerHour} when given, else the shipped price
+     * catalog's for the config's region (its date in docs/cost.md); a type the catalog lacks needs the field.
+     */
+    private static double onDemandPrice(Reader r, ObjectNode t, String p, String region, String type) {
+        if (t.has("onDemandPricePerHour")) return r.positive(t, p + ".onDemandPricePerHour");
+        var catalog = PriceCatalog.shipped();
+        var price = region == null || type == null ? Optional.<Double>empty() : catalog.onDemand(region, type);
+        if (price.isPresent()) return price.get();
+        if (region != null && type != null) {
+            r.error(p + ".onDemandPricePerHour", "required: " + type + " in " + region + " is not in the shipped price catalog (as of "
+                    + catalog.asOf() + "); give its on-demand price in dollars per hour");
+        }
+        return 0;
     }
 }

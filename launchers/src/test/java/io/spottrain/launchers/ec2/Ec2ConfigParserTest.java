@@ -42,6 +42,14 @@ class Ec2ConfigParserTest {
         assertEquals(Duration.ofMinutes(10), c.orphanGrace());
     }
 
+    @Test
+    void anInstanceTypeWithoutItsPriceTakesTheShippedCatalogsForTheRegion() throws Exception {
+        String yaml = Files.readString(EXAMPLE).replace("gpuMemoryGiB: 24, onDemandPricePerHour: 1.006}", "gpuMemoryGiB: 24}");
+        assertTrue(!yaml.contains("1.006"), "the example changed: " + yaml);
+        Ec2Config c = Ec2ConfigParser.parse("ec2.yaml", yaml);
+        assertEquals(1.006, c.instanceTypes().get(1).onDemandPricePerHour(), "g5.xlarge in us-east-1, as-of 2025-06-01");
+    }
+
     static Stream<Arguments> badFields() {
         return Stream.of(
                 Arguments.of("region: mars-1", "region", "an AWS region"),
@@ -54,6 +62,8 @@ class Ec2ConfigParserTest {
                 Arguments.of("instanceTypes: [{type: p3.2xlarge, gpus: 1, onDemandPricePerHour: 3}, {type: p3.2xlarge, gpus: 1, onDemandPricePerHour: 3}]",
                         "instanceTypes[1].type", "listed twice"),
                 Arguments.of("instanceTypes: [{type: p3.2xlarge, gpus: -1, onDemandPricePerHour: 3}]", "instanceTypes[0].gpus", "whole number"),
+                Arguments.of("instanceTypes: [{type: g6.xlarge, gpus: 1}]", "instanceTypes[0].onDemandPricePerHour",
+                        "g6.xlarge in us-east-1 is not in the shipped price catalog"),
                 Arguments.of("spotAllocation: lowest-price", "spotAllocation", "price-capacity-optimized or capacity-optimized"),
                 Arguments.of("tags: {spottrain:job: x}", "tags.spottrain:job", "reserved"),
                 Arguments.of("agent: {seeds: [\"10.0.1.10\"], joinParameter: /p}", "agent.seeds[0]", "host:port"),

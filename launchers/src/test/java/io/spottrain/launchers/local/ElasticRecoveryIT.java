@@ -65,11 +65,17 @@ class ElasticRecoveryIT {
         cluster.awaitStableWorkers(3, Duration.ofSeconds(60), Duration.ofSeconds(120));
     }
 
+    /** The job {@link #runAndInterrupt} ran last, and a metrics scrape taken while it trained, before the interruption. */
+    String runningId;
+    String runningMetrics;
+
     JsonNode runAndInterrupt(String victim, boolean kill) throws Exception {
         JsonNode job = cluster.submit(TestCluster.javaJob("elastic", 2, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", STEPS,
                 "--step-delay-ms", "10", "--log-every", "25", "--checkpoint-every", "100"));
         String id = job.path("id").asText();
         cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() >= 150, Duration.ofSeconds(90));
+        runningId = id;
+        runningMetrics = cluster.metrics(); // each rank on its node, and each node's newest checkpoint (step 100)
         long pid = cluster.node(victim).path("pid").asLong();
         if (kill) {
             assertTrue(ProcessTree.kill(pid));
@@ -123,6 +129,11 @@ class ElasticRecoveryIT {
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_scheduling_seconds_count 1")), metrics);
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("spottrain_checkpoint_stall_milliseconds_count ") && !l.endsWith(" 0")),
                 metrics);
+        // while it trained: each rank on its node in the job's state, and each node's newest checkpoint times
+        assertEquals(3, runningMetrics.lines().filter(l -> l.startsWith("spottrain_node_rank{job_id=\"" + runningId + "\",node=\"node")
+                && l.endsWith(",state=\"RUNNING\"} 1.0")).count(), runningMetrics);
+        assertTrue(runningMetrics.lines().anyMatch(l -> l.startsWith("spottrain_node_checkpoint_last_stall_milliseconds{job_id=\"" + runningId
+                + "\",node=\"node")), runningMetrics);
         // the nodes' GPUs, from their agents' heartbeats: utilisation, memory, and the time a GPU sat idle
         assertTrue(metrics.contains("spottrain_node_gpu_utilization_percent{gpu=\"0\",node=\"node1\"} 87.0"), metrics);
         assertTrue(metrics.contains("spottrain_node_gpu_memory_total_bytes{gpu=\"1\",node=\"node2\"} 8.5520809984E10"), metrics);
