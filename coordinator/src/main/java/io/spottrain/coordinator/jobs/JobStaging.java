@@ -23,7 +23,9 @@ import org.apache.pekko.actor.typed.Behavior;
  * ({@link StagingPolicy#carryStaged}): they stay reserved and join by an in-place growth once they
  * are up. Growth itself stages first: free nodes offered to a running job get a staged process,
  * and the job grows (one in-place re-form) only when every newcomer is up
- * ({@link StagingPolicy#onStagedReady}), so growing no longer stops training for a process start.
+ * ({@link StagingPolicy#onStagedReady}), so growing no longer stops training for a process start;
+ * at the staging time-out it grows with those that are up, and newcomers that take more than
+ * {@link StagingPolicy#STAGING_TIMEOUTS} time-outs are let go ({@link StagingPolicy#onStagingTimedOut}).
  * Kept in memory: after a hand-over a staged process stops on its own (the agent's park timeout)
  * and its node is free again.
  */
@@ -40,8 +42,10 @@ final class JobStaging {
     private boolean growWaiting;
     /** Not-ready newcomers kept reserved past a recovery's close, to grow into once they are up. */
     private final Set<String> carrying = new HashSet<>();
-    /** How long a growth waits for its staged newcomers before it grows without them being up (they start fresh). */
+    /** How long a growth waits for its staged newcomers before it grows with those that are up ({@link StagingPolicy#onStagingTimedOut}). */
     static final Duration STAGING_TIMEOUT = Duration.ofSeconds(45);
+    /** Staging time-outs the newcomers staged for {@link #stagedFor} took so far (kept while they are carried). */
+    private int timeouts;
 
     JobStaging(JobHandlers h) {
         this.h = h;
@@ -95,6 +99,7 @@ final class JobStaging {
 
     private boolean reserve(Job job, List<Member> staying) {
         if (!reserved.isEmpty() || stagedFor == job.generation() + 1) return false;
+        timeouts = 0;
         int room = job.targetWorkers() - staying.size();
         if (staying.isEmpty() || room <= 0 || !staying.stream().allMatch(m -> reformable.contains(m.rank()))) return false;
         stagedFor = job.generation() + 1;
@@ -141,19 +146,51 @@ final class JobStaging {
         return h.recoveries.begin(job, RecoveryKind.GROW, null, 0);
     }
 
-    /** The newcomers of a growth were not all up in time: grow now all the same (those not up start fresh), or let them go. */
+    /**
+     * The newcomers of a growth were not all up in time: grow with those that are up, wait once more when none is, and let
+     * go of those still starting after {@link StagingPolicy#STAGING_TIMEOUTS} time-outs ({@link StagingPolicy#onStagingTimedOut}).
+     */
     Behavior<JobMaster.Command> onTimedOut(JobMaster.StagingTimedOut t) {
         if (!growWaiting || t.stagedFor() != stagedFor) return h.unchanged();
         Job job = job();
+        timeouts++;
         var notUp = reservedIds().stream().filter(n -> !ready.contains(n)).toList();
-        h.log.warn("job {}: staged newcomer(s) on {} not up within {} s", job.id(), notUp, STAGING_TIMEOUT.toSeconds());
-        growWaiting = false;
-        if (StagingPolicy.onStagedReady(job, allReformable(job)) instanceof ElasticPolicy.BeginRecovery) return growOrSwap(job);
-        if (job.state() == JobState.RECOVERING) return h.unchanged(); // the recovery's next generation takes them
-        h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), reservedIds()));
-        for (var a : reserved) a.agent().tell(new AgentProtocol.StopGeneration(job.id(), stagedFor, "the growth did not happen"));
-        reset();
-        return h.unchanged();
+        if (job.state() == JobState.RECOVERING) { // the recovery's next generation takes them
+            growWaiting = false;
+            return h.unchanged();
+        }
+        var decision = StagingPolicy.onStagingTimedOut(job, allReformable(job), reserved.size() - notUp.size(), timeouts);
+        h.log.warn("job {}: staged newcomer(s) on {} not up within {} s (time-out {} of {}): {}", job.id(), notUp, STAGING_TIMEOUT.toSeconds(),
+                timeouts, StagingPolicy.STAGING_TIMEOUTS, decision);
+        switch (decision) {
+            case WAIT -> {
+                h.timers.startSingleTimer(new JobMaster.StagingTimedOut(stagedFor), STAGING_TIMEOUT);
+                return h.unchanged();
+            }
+            case GROW -> {
+                growWaiting = false;
+                if (StagingPolicy.outOfTime(timeouts)) letGo(job, notUp, "not up within " + timeouts + " staging time-outs");
+                return growOrSwap(job);
+            }
+            default -> {
+                letGo(job, reservedIds(), "the growth did not happen: not up within " + timeouts + " staging time-outs");
+                reset();
+                return h.done(job.withEvent(JobEventType.GROWTH_SKIPPED, String.join(",", notUp), -1, "let go of the staged newcomer(s) on "
+                        + notUp + ": not up within " + timeouts * STAGING_TIMEOUT.toSeconds() + " s; their nodes are free again", h.now()));
+            }
+        }
+    }
+
+    /** Stops the staged processes on {@code nodes} and gives their nodes back. */
+    private void letGo(Job job, List<String> nodes, String why) {
+        if (nodes.isEmpty()) return;
+        h.deps.manager().tell(new JobManager.ReleaseNodes(job.id(), nodes));
+        for (var a : reserved) {
+            if (nodes.contains(a.info().nodeId())) a.agent().tell(new AgentProtocol.StopGeneration(job.id(), stagedFor, why));
+        }
+        reserved.removeIf(a -> nodes.contains(a.info().nodeId()));
+        ready.removeAll(nodes);
+        carrying.removeAll(nodes);
     }
 
     private boolean allReady() {
@@ -250,12 +287,14 @@ final class JobStaging {
             }
         }
         long carriedFor = stagedFor;
+        int carriedTimeouts = timeouts;
         var readyCarried = ids(carried).stream().filter(ready::contains).toList();
         reset();
         if (!carried.isEmpty()) {
             reserved.addAll(carried);
             ready.addAll(readyCarried);
             stagedFor = carriedFor; // the staged processes keep the generation they were started for
+            timeouts = carriedTimeouts; // and the time they had to come up
             growWaiting = true;
             h.timers.startSingleTimer(new JobMaster.StagingTimedOut(stagedFor), STAGING_TIMEOUT);
         }
@@ -267,6 +306,7 @@ final class JobStaging {
         reformable.clear();
         carrying.clear();
         stagedFor = -1;
+        timeouts = 0;
         swapWaiting = null;
         growWaiting = false;
     }

@@ -19,6 +19,7 @@ import io.spottrain.coordinator.jobs.ElasticPolicy.RestartForming;
 import io.spottrain.coordinator.jobs.ElasticPolicy.Succeed;
 import io.spottrain.coordinator.jobs.ElasticPolicy.SuspectLater;
 import io.spottrain.coordinator.jobs.ElasticPolicy.Widen;
+import io.spottrain.coordinator.jobs.StagingPolicy.TimedOut;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.spec.ScaleUp;
 import io.spottrain.protocol.wire.InterruptionKind;
@@ -276,6 +277,24 @@ class ElasticPolicyTest {
     @MethodSource
     void stagedReady(String what, Job job, boolean reformable, Decision expected) {
         assertEquals(expected, StagingPolicy.onStagedReady(job, reformable));
+    }
+
+    static Stream<Arguments> stagingTimedOut() {
+        var running = aJob().workers(1, 4).running(2).build();
+        return Stream.of(
+                Arguments.of("one newcomer up: grow with it now", running, true, 1, 1, TimedOut.GROW),
+                Arguments.of("... also at the last time-out (those still starting are let go beside it)", running, true, 1, 2, TimedOut.GROW),
+                Arguments.of("none up at the first time-out: wait, no re-form for nobody", running, true, 0, 1, TimedOut.WAIT),
+                Arguments.of("none up at the second: let them go", running, true, 0, 2, TimedOut.LET_GO),
+                Arguments.of("a rank cannot re-form in place any more: let them go", running, false, 1, 1, TimedOut.LET_GO),
+                Arguments.of("at its max meanwhile (an operator's resize): let them go", aJob().workers(1, 2).running(2).build(), true, 1, 1,
+                        TimedOut.LET_GO));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void stagingTimedOut(String what, Job job, boolean reformable, int ready, int timeouts, TimedOut expected) {
+        assertEquals(expected, StagingPolicy.onStagingTimedOut(job, reformable, ready, timeouts));
     }
 
     static Stream<Arguments> carryStaged() {

@@ -463,6 +463,45 @@ class JobMasterTest {
     }
 
     /**
+     * A staged newcomer that never comes up (its process hangs or cannot start): the first staging time-out waits without a
+     * re-form (it would add nobody), the second lets it go: its process is stopped and its node given back, and the job never
+     * stopped training for it. Before, it was carried from growth to growth with a re-form every time-out.
+     */
+    @Test
+    void aStagedNewcomerThatNeverComesUpIsLetGoWithoutReforms() {
+        var master = reformable(submit("hung-1", 1, 3, 3), 2);
+        master.tell(new JobMaster.CapacityFree(1));
+        manager.expectMessageClass(JobManager.Reserve.class);
+        master.tell(new JobMaster.Reserved(List.of(node(2))));
+        assertTrue(expect(2, AgentProtocol.StartGeneration.class).standby());
+        master.tell(new JobMaster.StagingTimedOut(2));
+        agents.get(0).expectNoMessage(Duration.ofMillis(200)); // no checkpoint asked: no re-form
+        manager.expectNoMessage(Duration.ofMillis(50));
+        master.tell(new JobMaster.StagingTimedOut(2));
+        assertEquals(List.of("node3"), manager.expectMessageClass(JobManager.ReleaseNodes.class).nodeIds());
+        assertEquals(2, expect(2, AgentProtocol.StopGeneration.class).generation());
+        agents.get(0).expectNoMessage(Duration.ofMillis(100));
+        awaitStored("hung-1", d -> d.state() == JobState.RUNNING && d.generation() == 1
+                && storedEvents("hung-1").contains(JobEventType.GROWTH_SKIPPED));
+    }
+
+    /** Of two staged newcomers one is up at the time-out: the job grows with it now; the other is carried, not waited for. */
+    @Test
+    void atTheStagingTimeOutTheJobGrowsWithTheNewcomersThatAreUp() {
+        var master = reformable(submit("half-1", 1, 4, 3), 2);
+        master.tell(new JobMaster.CapacityFree(2));
+        assertEquals(2, manager.expectMessageClass(JobManager.Reserve.class).count());
+        master.tell(new JobMaster.Reserved(List.of(node(2), node(3))));
+        expect(2, AgentProtocol.StartGeneration.class);
+        expect(3, AgentProtocol.StartGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("half-1", 2, 0, "node3", 0)));
+        agents.get(0).expectNoMessage(Duration.ofMillis(150)); // not all up: no growth yet
+        master.tell(new JobMaster.StagingTimedOut(2));
+        assertEquals(-1, expect(0, AgentProtocol.RequestCheckpoint.class).step(), "the growth begins with the one that is up");
+        assertEquals(-1, expect(1, AgentProtocol.RequestCheckpoint.class).step());
+    }
+
+    /**
      * Seen in the demo: a notice with time to spare came while a growth's newcomer was being staged; the growth's re-form then
      * dropped the noticed node and the interruption was recorded as a growth, not a preemption. Now the growth swaps it out as
      * a notice recovery that takes the staged newcomer along.
