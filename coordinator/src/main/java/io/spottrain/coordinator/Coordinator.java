@@ -6,6 +6,7 @@ import io.spottrain.coordinator.api.ControlNodeRecord;
 import io.spottrain.coordinator.api.HttpApi;
 import io.spottrain.coordinator.api.JobReads;
 import io.spottrain.coordinator.api.LogArchive;
+import io.spottrain.coordinator.autoscale.AutoscalePolicy;
 import io.spottrain.coordinator.cost.ControlPrice;
 import io.spottrain.coordinator.cost.PriceCatalog;
 import io.spottrain.coordinator.jobs.JobDocument;
@@ -123,7 +124,8 @@ public final class Coordinator implements AutoCloseable {
             store.onMemberLeft(nodeId -> downing.tell(new ControlDowning.StoreLeft(nodeId)));
             system.systemActorOf(WorkerDowning.create(), "worker-downing", Props.empty());
             Runnable onShutdown = shutdown == null ? system::terminate : shutdown;
-            var reads = new JobReads(store, Clock.systemUTC(), settings.interruptionRiskWindow(), settings.preemptionPrior());
+            var reads = new JobReads(store, Clock.systemUTC(), settings.interruptionRiskWindow(),
+                    AutoscalePolicy.priors(settings.autoscalePolicyFile(), settings.preemptionPrior()));
             var tokens = new Tokens(store, Clock.systemUTC());
             registerTokenFile(tokens, system.settings().config().getString("spottrain.coordinator.security.token-file"));
             Config apiConf = system.settings().config().getConfig("spottrain.coordinator.api");

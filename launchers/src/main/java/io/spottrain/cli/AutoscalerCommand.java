@@ -12,7 +12,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "autoscaler", description = "The cluster's autoscaler.", subcommands = AutoscalerCommand.Status.class)
 final class AutoscalerCommand {
 
-    @Command(name = "status", description = "The policy, the metric now, nodes and capacity in flight, provisioning time, the last decisions.")
+    @Command(name = "status", description = "The policy, the metric now, nodes and capacity in flight (by pool), provisioning time, the last decisions.")
     static final class Status implements Callable<Integer> {
         @Mixin
         Options.Cluster cluster;
@@ -35,6 +35,12 @@ final class AutoscalerCommand {
                     s.path("metric").asText(), num(s.path("lastMetric").asDouble()), num(s.path("threshold").asDouble()), s.path("nodes").asInt(),
                     s.path("inFlight").size(), s.path("minNodes").asInt(), s.path("maxNodes").asInt(),
                     s.path("provisioningMsP50").isNumber() ? String.format("%.1f s", s.path("provisioningMsP50").asLong() / 1000.0) : "-");
+            List<List<String>> pools = new ArrayList<>();
+            for (JsonNode p : s.path("pools")) {
+                pools.add(List.of(p.path("pool").asText(), p.path("market").asText(), p.path("nodes").asText(), p.path("inFlight").asText(),
+                        p.path("minNodes").asInt() + ".." + p.path("maxNodes").asInt()));
+            }
+            if (!pools.isEmpty()) System.out.print(Text.table(List.of("POOL", "MARKET", "NODES", "IN FLIGHT", "LIMITS"), pools));
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode e : s.path("decisions")) {
                 String at = e.path("at").asText();

@@ -39,16 +39,16 @@ public final class JobReads {
     private final StateStore store;
     private final Clock clock;
     private final Duration riskWindow;
-    private final double riskPrior;
+    private final PoolRisks.Priors riskPrior;
     private final ParsedDocuments<JobDocument> documents = new ParsedDocuments<>(JobDocument::read, 16L << 20);
     private final ParsedDocuments<JobSpec> specs = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobSpec.class), 16L << 20);
 
     public JobReads(StateStore store, Clock clock) {
-        this(store, clock, Duration.ofDays(7), 0);
+        this(store, clock, Duration.ofDays(7), PoolRisks.Priors.of(0));
     }
 
     /** As above; the Spot pools' interruption risks are estimated over {@code riskWindow} with {@code riskPrior} per node-hour. */
-    public JobReads(StateStore store, Clock clock, Duration riskWindow, double riskPrior) {
+    public JobReads(StateStore store, Clock clock, Duration riskWindow, PoolRisks.Priors riskPrior) {
         this.store = store;
         this.clock = clock;
         this.riskWindow = riskWindow;

@@ -35,7 +35,7 @@ public record NodeView(
         return new NodeView(i.nodeId(), "worker", i.market().label(), i.instanceType(), i.gpus(), i.pricePerHour(),
                 i.onDemandPricePerHour(), i.zone(), n.state().name(), n.jobId(), i.pid(), n.address(), i.launchedAt(), n.registeredAt(),
                 n.terminatedAt(), n.terminationReason(), n.end(),
-                i.market() == NodeMarket.SPOT && risks.prior() > 0 ? Math.round(risks.of(n) * 10_000) / 10_000.0 : null);
+                i.market() == NodeMarket.SPOT && risks.estimated(i.instanceType()) ? Math.round(risks.of(n) * 10_000) / 10_000.0 : null);
     }
 
     public static NodeView control(ControlNodeRecord c, String status) {

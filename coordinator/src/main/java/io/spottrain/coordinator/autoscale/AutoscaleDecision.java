@@ -4,6 +4,7 @@ import io.spottrain.coordinator.autoscale.AutoscalePolicy.Metric;
 import io.spottrain.coordinator.autoscale.FleetView.InFlight;
 import io.spottrain.coordinator.autoscale.FleetView.Node;
 import io.spottrain.coordinator.autoscale.FleetView.Waiting;
+import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,12 +35,18 @@ public final class AutoscaleDecision {
      * GPUs on {@code market}, of one of {@code instanceTypes} (empty: any), whose GPU is one of
      * {@code gpuModels} (empty: any) with at least {@code minGpuMemoryGiB} (0: any);
      * {@code onDemandFallback}: Spot asked, on-demand allowed where no Spot shape fits (the job's
-     * market is {@code spot-with-fallback}).
+     * market is {@code spot-with-fallback}); {@code pool}: the named pool it is launched in (null: the policy has none).
      */
     public record Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
-            int minGpuMemoryGiB, boolean onDemandFallback) {
+            int minGpuMemoryGiB, boolean onDemandFallback, String pool) {
         public Launch {
+            instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
             gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
+                int minGpuMemoryGiB, boolean onDemandFallback) {
+            this(jobId, count, gpus, market, instanceTypes, gpuModels, minGpuMemoryGiB, onDemandFallback, null);
         }
 
         public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
@@ -51,13 +58,28 @@ public final class AutoscaleDecision {
             this(jobId, count, gpus, market, instanceTypes, List.of(), 0);
         }
 
-        /** The same launch on on-demand capacity. */
-        public Launch onDemand() {
-            return new Launch(jobId, count, gpus, NodeMarket.ON_DEMAND, instanceTypes, gpuModels, minGpuMemoryGiB, false);
-        }
-
         public Launch(String jobId, int count, int gpus, NodeMarket market) {
             this(jobId, count, gpus, market, List.of());
+        }
+
+        /** The same launch on on-demand capacity. */
+        public Launch onDemand() {
+            return new Launch(jobId, count, gpus, NodeMarket.ON_DEMAND, instanceTypes, gpuModels, minGpuMemoryGiB, false, pool);
+        }
+    }
+
+    /**
+     * When the fleet last grew for waiting jobs ({@code up}: the scale-up cooldown runs from it), shrank ({@code down}), grew
+     * for a minimum ({@code floor}), and when a launch for a minimum last failed ({@code floorFailed}: it is tried again a
+     * scale-up cooldown later, not every tick); null: never.
+     */
+    public record Clocks(Instant up, Instant down, Instant floor, Instant floorFailed) {
+        public Clocks(Instant up, Instant down) {
+            this(up, down, null, null);
+        }
+
+        Instant changed() {
+            return later(later(up, down), floor);
         }
     }
 
@@ -84,9 +106,22 @@ public final class AutoscaleDecision {
         };
     }
 
-    /** As {@link #decideForWaiting}, saying which waiting jobs a budget held back (they are not counted). */
+    /** As below, with the launcher's shapes not known (every pool is taken to have a shape for every launch). */
     public static Decision decide(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp, Instant lastDown) {
-        Decision d = decideForWaiting(p, now, fleet, inFlight, lastUp, lastDown);
+        return tick(p, now, fleet, inFlight, new Clocks(lastUp, lastDown), null);
+    }
+
+    public static Decision decide(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp, Instant lastDown,
+            List<NodeShape> shapes) {
+        return tick(p, now, fleet, inFlight, new Clocks(lastUp, lastDown), shapes);
+    }
+
+    /**
+     * As {@link #decideForWaiting}, saying which waiting jobs a budget held back (they are not counted); {@code shapes}, the
+     * launcher's (null: not known), decide which named pools can serve a launch.
+     */
+    public static Decision tick(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Clocks clocks, List<NodeShape> shapes) {
+        Decision d = decideForWaiting(p, now, fleet, inFlight, clocks, new PoolPlan(p.pools(), fleet.nodes(), inFlight, shapes, fleet.spotRisk()));
         if (!fleet.quotaHeld().isEmpty()) {
             d = new Decision(d.action(), d.metric(), d.launches(), d.release(), d.reason() + "; not counted: their team's quota holds "
                     + fleet.quotaHeld().size() + " waiting job(s) " + fleet.quotaHeld());
@@ -100,36 +135,73 @@ public final class AutoscaleDecision {
         return new Decision(d.action(), d.metric(), d.launches(), d.release(), d.reason() + "; " + heldBack);
     }
 
-    private static Decision decideForWaiting(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Instant lastUp,
-            Instant lastDown) {
+    private static Decision decideForWaiting(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Clocks clocks,
+            PoolPlan pools) {
         double metric = metric(p.metric(), fleet);
-        int live = fleet.nodes().size();
-        int flying = inFlight.size();
-        if (live + flying < p.minNodes()) {
-            int n = p.minNodes() - live - flying;
-            return new Decision(Action.SCALE_UP, metric, List.of(new Launch(null, n, 1, NodeMarket.SPOT)), List.of(),
-                    live + " node(s) + " + flying + " in flight < limits.minNodes " + p.minNodes() + ": launching " + n);
-        }
+        // the minimums, whatever the cooldown (each pool's, then the fleet's), unless a launch for them failed within one
+        var why = new ArrayList<String>();
+        var floor = floor(p, now, fleet, inFlight, clocks, pools, why);
         String label = p.metric().label + " " + fmt(metric);
+        Decision rest;
         if (!fleet.waiting().isEmpty()) {
             if (metric <= p.targetThreshold()) {
-                return none(metric, label + " <= targetThreshold " + fmt(p.targetThreshold()) + ": " + fleet.waiting().size() + " job(s) wait");
+                rest = none(metric, label + " <= targetThreshold " + fmt(p.targetThreshold()) + ": " + fleet.waiting().size() + " job(s) wait");
+            } else if (clocks.up() != null && now.isBefore(clocks.up().plus(p.scaleUpCooldown()))) {
+                rest = none(metric, label + " > targetThreshold " + fmt(p.targetThreshold()) + ", but the scale-up cooldown runs until "
+                        + clocks.up().plus(p.scaleUpCooldown()));
+            } else {
+                rest = up(p, metric, label, fleet, inFlight, floor, pools); // the minimums' launches count as capacity in flight
             }
-            if (lastUp != null && now.isBefore(lastUp.plus(p.scaleUpCooldown()))) {
-                return none(metric, label + " > targetThreshold " + fmt(p.targetThreshold()) + ", but the scale-up cooldown runs until "
-                        + lastUp.plus(p.scaleUpCooldown()));
-            }
-            return up(p, metric, label, fleet, inFlight);
+        } else {
+            rest = floor.isEmpty() ? down(p, now, metric, label, fleet, clocks, pools) : none(metric, label);
         }
-        return down(p, now, metric, label, fleet, lastUp, lastDown);
+        if (floor.isEmpty()) return why.isEmpty() ? rest : new Decision(rest.action(), metric, rest.launches(), rest.release(),
+                String.join("; ", why) + "; " + rest.reason());
+        var launches = new ArrayList<>(floor);
+        launches.addAll(rest.launches());
+        String reason = String.join("; ", why) + (rest.launches().isEmpty() ? "" : "; " + rest.reason());
+        return new Decision(Action.SCALE_UP, metric, launches, List.of(), reason);
     }
 
-    private static Decision up(AutoscalePolicy p, double metric, String label, FleetView fleet, List<InFlight> inFlight) {
-        // free nodes and capacity in flight that fit a waiting job count for it first
+    /** The launches that bring each pool, then the fleet, to its minimum (said in {@code why}); none while a failed one waits. */
+    private static List<Launch> floor(AutoscalePolicy p, Instant now, FleetView fleet, List<InFlight> inFlight, Clocks clocks, PoolPlan pools,
+            List<String> why) {
+        int live = fleet.nodes().size();
+        int flying = inFlight.size();
+        if (clocks.floorFailed() != null && now.isBefore(clocks.floorFailed().plus(p.scaleUpCooldown()))) {
+            if (live + flying < p.minNodes() || pools.belowMinimum()) {
+                why.add("below a minimum, but a launch for it failed at " + clocks.floorFailed() + ": tried again at "
+                        + clocks.floorFailed().plus(p.scaleUpCooldown()));
+            }
+            return List.of();
+        }
+        var floor = new ArrayList<>(pools.minimums(p.maxNodes() - live - flying, why));
+        int planned = floor.stream().mapToInt(Launch::count).sum();
+        if (live + flying + planned < p.minNodes()) {
+            int n = p.minNodes() - live - flying - planned;
+            var fill = pools.none() ? List.of(new Launch(null, n, 1, NodeMarket.SPOT)) : pools.fill(n);
+            if (!fill.isEmpty()) {
+                floor.addAll(fill);
+                why.add(live + " node(s) + " + (flying + planned) + " in flight < limits.minNodes " + p.minNodes() + ": launching "
+                        + fill.stream().mapToInt(Launch::count).sum());
+            } else {
+                why.add("below limits.minNodes " + p.minNodes() + ", but no pool has room and a launcher shape for it");
+            }
+        }
+        return floor;
+    }
+
+    private static Decision up(AutoscalePolicy p, double metric, String label, FleetView fleet, List<InFlight> inFlight, List<Launch> floor,
+            PoolPlan pools) {
+        // free nodes and capacity in flight (the minimums' launches of this tick too) that fit a waiting job count for it first
         var free = new ArrayList<>(fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null)
                 .map(n -> new Slot(n.instanceType(), n.gpus(), n.market(), n.interruptRisk(), false)).toList());
         inFlight.forEach(f -> free.add(new Slot(f.instanceType(), f.gpus(), f.market(), 0, true)));
-        int room = p.maxNodes() - fleet.nodes().size() - inFlight.size();
+        for (Launch l : floor) {
+            String type = l.instanceTypes().size() == 1 ? l.instanceTypes().get(0) : null;
+            for (int i = 0; i < l.count(); i++) free.add(new Slot(type, l.gpus(), l.market(), 0, true));
+        }
+        int room = p.maxNodes() - fleet.nodes().size() - inFlight.size() - floor.stream().mapToInt(Launch::count).sum();
         var launches = new ArrayList<Launch>();
         var skipped = new ArrayList<String>();
         for (Waiting w : fleet.waiting()) {
@@ -146,6 +218,13 @@ public final class AutoscaleDecision {
             if (need == 0) continue;
             if (need > room) {
                 skipped.add(w.jobId() + " needs " + need + " more, room for " + room + " (limits.maxNodes " + p.maxNodes() + ")");
+                continue;
+            }
+            if (!pools.none()) { // the pools decide the market: Spot pools first where the job takes Spot, each within its maxNodes
+                var planned = pools.forJob(w, need, skipped);
+                if (planned.isEmpty()) continue;
+                launches.addAll(planned.get());
+                room -= need;
                 continue;
             }
             boolean spot = w.market().admits(NodeMarket.SPOT) && !w.spotTooRisky();
@@ -169,21 +248,30 @@ public final class AutoscaleDecision {
                 + ": launching " + n + " node(s) for " + launches.size() + " waiting job(s)" + tail);
     }
 
-    private static Decision down(AutoscalePolicy p, Instant now, double metric, String label, FleetView fleet, Instant lastUp,
-            Instant lastDown) {
+    private static Decision down(AutoscalePolicy p, Instant now, double metric, String label, FleetView fleet, Clocks clocks, PoolPlan pools) {
         int spare = fleet.nodes().size() - p.minNodes();
         if (spare <= 0) return none(metric, label + "; " + fleet.nodes().size() + " node(s), limits.minNodes " + p.minNodes());
-        Instant changed = later(lastUp, lastDown);
+        Instant changed = clocks.changed();
         if (changed != null && now.isBefore(changed.plus(p.scaleDownCooldown()))) {
             return none(metric, label + "; the fleet last changed at " + changed + ", the scale-down cooldown runs until "
                     + changed.plus(p.scaleDownCooldown()));
         }
-        var idle = fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null && !now.isBefore(n.freeSince().plus(p.scaleDownCooldown())))
+        var candidates = fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null
+                        && !now.isBefore(n.freeSince().plus(p.scaleDownCooldown())))
                 .sorted(Comparator.comparing((Node n) -> n.market() != NodeMarket.SPOT).thenComparing(Node::freeSince).thenComparing(Node::id))
-                .limit(spare).map(Node::id).toList();
-        if (idle.isEmpty()) return none(metric, label + "; no node has been free for the scale-down cooldown (" + secs(p.scaleDownCooldown()) + ")");
+                .toList();
+        var idle = new ArrayList<String>();
+        for (Node n : candidates) {
+            if (idle.size() == spare) break;
+            if (pools.release(n.market(), n.instanceType())) idle.add(n.id()); // never a pool below its minNodes
+        }
+        if (idle.isEmpty()) {
+            return none(metric, label + "; no node has been free for the scale-down cooldown (" + secs(p.scaleDownCooldown()) + ")"
+                    + (pools.none() ? "" : " outside a pool at its minNodes"));
+        }
         return new Decision(Action.SCALE_DOWN, metric, List.of(), idle, label + ", nothing waits: releasing " + idle.size()
-                + " node(s) free for at least " + secs(p.scaleDownCooldown()) + " (Spot first), keeping limits.minNodes " + p.minNodes());
+                + " node(s) free for at least " + secs(p.scaleDownCooldown()) + " (Spot first), keeping limits.minNodes " + p.minNodes()
+                + (pools.none() ? "" : " and each pool's minNodes"));
     }
 
     private record Slot(String type, int gpus, NodeMarket market, double risk, boolean inFlight) {}

@@ -3,8 +3,11 @@ package io.spottrain.coordinator.autoscale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.protocol.spec.FieldError;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,10 +22,21 @@ import java.util.stream.Collectors;
 /**
  * The autoscaling policy users write ({@code examples/cluster/autoscale.yaml}): which metric, the
  * threshold above which the fleet grows by what the waiting jobs need, the two cooldowns, and the
- * fleet's limits. {@link #parse} reports every problem at once with its field path.
+ * fleet's limits, and optionally named {@link CapacityPool pools} with limits of their own. {@link #parse} reports every
+ * problem at once with its field path.
  */
 public record AutoscalePolicy(Metric metric, double targetThreshold, Duration scaleUpCooldown, Duration scaleDownCooldown, int minNodes,
-        int maxNodes) {
+        int maxNodes, List<CapacityPool> pools) {
+
+    public AutoscalePolicy {
+        pools = pools == null ? List.of() : List.copyOf(pools);
+    }
+
+    /** A policy for one fleet, without named pools. */
+    public AutoscalePolicy(Metric metric, double targetThreshold, Duration scaleUpCooldown, Duration scaleDownCooldown, int minNodes,
+            int maxNodes) {
+        this(metric, targetThreshold, scaleUpCooldown, scaleDownCooldown, minNodes, maxNodes, List.of());
+    }
 
     /** What the loop watches. */
     public enum Metric {
@@ -46,7 +60,7 @@ public record AutoscalePolicy(Metric metric, double targetThreshold, Duration sc
 
     /** The policy's cooldowns multiplied by {@code scale} (local clusters and tests run them shrunk). */
     public AutoscalePolicy scaled(double scale) {
-        return new AutoscalePolicy(metric, targetThreshold, scale(scaleUpCooldown, scale), scale(scaleDownCooldown, scale), minNodes, maxNodes);
+        return new AutoscalePolicy(metric, targetThreshold, scale(scaleUpCooldown, scale), scale(scaleDownCooldown, scale), minNodes, maxNodes, pools);
     }
 
     private static Duration scale(Duration d, double s) {
@@ -64,7 +78,7 @@ public record AutoscalePolicy(Metric metric, double targetThreshold, Duration sc
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
-    private static final Set<String> TOP = Set.of("metric", "targetThreshold", "scaleUpCooldown", "scaleDownCooldown", "limits");
+    private static final Set<String> TOP = Set.of("metric", "targetThreshold", "scaleUpCooldown", "scaleDownCooldown", "limits", "pools");
     private static final Set<String> LIMITS = Set.of("minNodes", "maxNodes");
 
     /** Parses {@code autoscaling:} of a cluster config (other top-level sections are ignored: pools, budgets ... live beside it). */
@@ -118,8 +132,22 @@ public record AutoscalePolicy(Metric metric, double targetThreshold, Duration sc
                 if (min > max) errors.add(new FieldError("autoscaling.limits.minNodes", "must be <= maxNodes (" + max + "), got " + min));
             }
         }
+        var pools = CapacityPool.parse(a.get("pools"), max, errors);
         if (!errors.isEmpty()) throw new PolicyException(source, errors);
-        return new AutoscalePolicy(metric, threshold, up, down, min, max);
+        return new AutoscalePolicy(metric, threshold, up, down, min, max, pools);
+    }
+
+    /**
+     * The Spot priors of interruption of the policy in {@code file} (its pools' own), else {@code clusterPrior} for every type;
+     * no file, or one that cannot be used (the job manager logs why): the cluster's prior alone.
+     */
+    public static PoolRisks.Priors priors(String file, double clusterPrior) {
+        if (file == null || file.isBlank()) return PoolRisks.Priors.of(clusterPrior);
+        try {
+            return CapacityPool.priors(parse(file, Files.readString(Path.of(file))).pools(), clusterPrior);
+        } catch (IOException | PolicyException e) {
+            return PoolRisks.Priors.of(clusterPrior);
+        }
     }
 
     private static Duration duration(JsonNode a, String field, Duration dflt, List<FieldError> errors) {

@@ -8,8 +8,12 @@ import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.launch.NodeLauncher.NodeRequest;
 import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
 import io.spottrain.protocol.spec.GpuCatalog;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.StoreWriter;
+import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.WireMessage;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,12 +70,22 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     /** For {@code autoscaler status}: the policy, the last metric, the fleet and capacity in flight, the last decisions. */
     public record Status(boolean enabled, String metric, double threshold, double lastMetric, int minNodes, int maxNodes, int nodes,
-            List<Launching> inFlight, Long provisioningMsP50, List<Event> decisions) implements WireMessage {
+            List<Launching> inFlight, Long provisioningMsP50, List<Event> decisions, List<PoolStatus> pools) implements WireMessage {
 
         public static Status disabled() {
-            return new Status(false, null, 0, 0, 0, 0, 0, List.of(), null, List.of());
+            return new Status(false, null, 0, 0, 0, 0, 0, List.of(), null, List.of(), List.of());
         }
     }
+
+    /** A named pool at the last tick: its live nodes and launches in flight, and its limits. */
+    public record PoolStatus(String pool, NodeMarket market, int nodes, int inFlight, int minNodes, int maxNodes) {}
+
+    /** The job manager's fenced writer, once it has read the store: from then on the autoscaler's state is kept there. */
+    public record Journal(ActorRef<StoreWriter.Command> writer) implements Command {}
+
+    private record Loaded(Optional<String> json, Throwable error) implements Command {}
+
+    private record Persisted(StoreWriter.Result result) implements Command {}
 
     /** A launch in flight as the status shows it (the API's JSON has no Java time types: instants as ISO-8601 text). */
     public record Launching(String nodeId, String instanceType, int gpus, NodeMarket market, String askedAt) {
@@ -86,11 +100,16 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     private record Launched(Launch launch, List<String> placeholders, List<NodeLauncher.LaunchedNode> nodes, String error) implements Command {}
 
+    /**
+     * An autoscaler that keeps its state in {@code store} (null: nowhere; tests): it reads what an earlier one kept once the
+     * job manager hands it its fenced writer ({@link Journal}: after the job manager took the store's epoch, so an older job
+     * manager can no longer write it), and decides nothing before.
+     */
     public static Behavior<Command> create(AutoscalePolicy policy, ActorRef<FleetRequest> fleet, AtomicReference<NodeLauncher> launcher,
-            Executor blocking, Clock clock, Duration interval, Duration provisionTimeout) {
+            Executor blocking, Clock clock, Duration interval, Duration provisionTimeout, StateStore store) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(new Tick(), interval);
-            return new Autoscaler(ctx, policy, fleet, launcher, blocking, clock, provisionTimeout);
+            return new Autoscaler(ctx, policy, fleet, launcher, blocking, clock, provisionTimeout, store);
         }));
     }
 
@@ -109,14 +128,27 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     private final Deque<Long> provisioning = new ArrayDeque<>();
     private Instant lastUp;
     private Instant lastDown;
+    private Instant lastFloor;
+    private Instant floorFailed;
     private double lastMetric;
     private int lastNodes;
     private String lastReason = "";
     private int placeholders;
+    private List<PoolStatus> pools = List.of();
+    /** Whether the stored state was read (nothing is decided before: a launch in flight must not be asked for twice). */
+    private boolean loaded;
+    private boolean loading;
+    private final StateStore store;
+    private ActorRef<StoreWriter.Command> journal;
+    private final ActorRef<StoreWriter.Result> persisted;
+    private String stored = "";
 
     private Autoscaler(ActorContext<Command> ctx, AutoscalePolicy policy, ActorRef<FleetRequest> fleet, AtomicReference<NodeLauncher> launcher,
-            Executor blocking, Clock clock, Duration provisionTimeout) {
+            Executor blocking, Clock clock, Duration provisionTimeout, StateStore store) {
         super(ctx);
+        this.store = store;
+        this.loaded = store == null;
+        this.persisted = ctx.messageAdapter(StoreWriter.Result.class, Persisted::new);
         this.policy = policy;
         this.fleet = fleet;
         this.launcher = launcher;
@@ -133,11 +165,34 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Tick.class, t -> {
-                    if (launcher.get() != null) fleet.tell(new ViewRequest(viewAdapter)); // a local cluster sets it once it is up
+                    // a local cluster sets the launcher once it is up
+                    if (loaded && launcher.get() != null) fleet.tell(new ViewRequest(viewAdapter));
+                    else if (!loaded) load();
                     return this;
                 })
-                .onMessage(Viewed.class, v -> onView(v.view()))
-                .onMessage(Launched.class, this::onLaunched)
+                .onMessage(Loaded.class, this::onLoaded)
+                .onMessage(Journal.class, j -> {
+                    journal = j.writer();
+                    load();
+                    return this;
+                })
+                .onMessage(Persisted.class, r -> {
+                    if (r.result() instanceof StoreWriter.WriteFailed f) {
+                        stored = ""; // written again at the next change or tick
+                        getContext().getLog().warn("autoscaler: keeping its state in the store failed: {}", f.error());
+                    }
+                    return this;
+                })
+                .onMessage(Viewed.class, v -> {
+                    onView(v.view());
+                    persist();
+                    return this;
+                })
+                .onMessage(Launched.class, l -> {
+                    onLaunched(l);
+                    persist();
+                    return this;
+                })
                 .onMessage(Retired.class, this::onRetired)
                 .onMessage(GetStatus.class, g -> {
                     g.replyTo().tell(status());
@@ -146,7 +201,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
                 .build();
     }
 
-    private Behavior<Command> onView(FleetView raw) {
+    private void onView(FleetView raw) {
         Instant now = clock.instant();
         var live = new HashSet<String>();
         var nodes = new ArrayList<FleetView.Node>();
@@ -178,24 +233,29 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
                         provisionTimeout);
             }
         }
-        var view = new FleetView(nodes, raw.waiting(), raw.heldBack(), raw.quotaHeld());
-        Decision d = AutoscaleDecision.decide(policy, now, view, List.copyOf(inFlight.values()), lastUp, lastDown);
+        var view = new FleetView(nodes, raw.waiting(), raw.heldBack(), raw.quotaHeld(), raw.spotRisk());
+        var shapes = launcher.get() == null ? null : launcher.get().shapes();
+        pools = new PoolPlan(policy.pools(), nodes, List.copyOf(inFlight.values()), shapes, raw.spotRisk()).counts().stream()
+                .map(c -> new PoolStatus(c.pool(), c.market(), c.nodes(), c.inFlight(), c.minNodes(), c.maxNodes())).toList();
+        Decision d = AutoscaleDecision.tick(policy, now, view, List.copyOf(inFlight.values()),
+                new AutoscaleDecision.Clocks(lastUp, lastDown, lastFloor, floorFailed), shapes);
         lastMetric = d.metric();
         lastNodes = nodes.size();
         if (d.action() == Action.NONE) {
             if (!d.reason().equals(lastReason)) record(now, d);
-            return this;
+            return;
         }
         record(now, d);
         getContext().getLog().info("autoscaler: {}", d.reason());
         if (d.action() == Action.SCALE_UP) {
-            lastUp = now;
+            // the scale-up cooldown runs from a growth for the queue; a launch for a minimum only counts as a change of the fleet
+            if (d.launches().stream().anyMatch(l -> l.jobId() != null)) lastUp = now;
+            if (d.launches().stream().anyMatch(l -> l.jobId() == null)) lastFloor = now;
             d.launches().forEach(l -> launch(l, now));
         } else {
             lastDown = now;
             fleet.tell(new Retire(d.release(), retiredAdapter));
         }
-        return this;
     }
 
     private void launch(Launch l, Instant now) {
@@ -227,7 +287,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         }, blocking), (nodes, e) -> new Launched(l, ids, nodes, e == null ? null : rootMessage(e)));
     }
 
-    private Behavior<Command> onLaunched(Launched m) {
+    private void onLaunched(Launched m) {
         Instant now = clock.instant();
         var first = m.placeholders().isEmpty() ? null : inFlight.get(m.placeholders().get(0));
         Instant asked = first == null ? now : first.askedAt();
@@ -237,13 +297,14 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             getContext().getLog().warn("autoscaler: launching {} node(s) for {} failed: {}", m.launch().count(), job(m.launch()), m.error());
             record(now, new Decision(Action.NONE, lastMetric, List.of(), List.of(), "launching " + m.launch().count() + " node(s) for "
                     + job(m.launch()) + " failed: " + m.error()));
-            // the scale-up cooldown stands: an error that repeats (auth, quota) is tried again once per cooldown, not every tick
-            return this;
+            // the scale-up cooldown stands: an error that repeats (auth, quota) is tried again once per cooldown, not every tick;
+            // so does a failed launch for a minimum (those ignore the cooldown otherwise)
+            if (m.launch().jobId() == null) floorFailed = now;
+            return;
         }
         for (var n : m.nodes()) inFlight.put(n.nodeId(), new InFlight(n.nodeId(), type, m.launch().gpus(), n.market(), asked));
         getContext().getLog().info("autoscaler: launched {} for {}", m.nodes().stream().map(NodeLauncher.LaunchedNode::nodeId).toList(),
                 job(m.launch()));
-        return this;
     }
 
     private Behavior<Command> onRetired(Retired r) {
@@ -296,7 +357,58 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     private Status status() {
         Long p50 = provisioning.isEmpty() ? null : provisioning.stream().sorted().toList().get(provisioning.size() / 2);
         return new Status(true, policy.metric().label, policy.targetThreshold(), lastMetric, policy.minNodes(), policy.maxNodes(), lastNodes,
-                inFlight.values().stream().map(Launching::of).toList(), p50, List.copyOf(events));
+                inFlight.values().stream().map(Launching::of).toList(), p50, List.copyOf(events), pools);
+    }
+
+    /** Reads the stored state (once the journal is here: after the job manager's epoch), again after a failed read. */
+    private void load() {
+        if (loaded || loading || journal == null) return;
+        loading = true;
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> store.get(Table.AUTOSCALER, AutoscalerState.KEY), blocking), Loaded::new);
+    }
+
+    private Behavior<Command> onLoaded(Loaded l) {
+        loading = false;
+        if (l.error() != null) { // a store that cannot be read now: nothing is decided, the next tick reads again
+            getContext().getLog().warn("autoscaler: its stored state could not be read ({}); reading again", l.error().toString());
+            return this;
+        }
+        loaded = true;
+        if (l.json().isEmpty()) return this;
+        try {
+            var s = AutoscalerState.parse(l.json().get());
+            lastUp = s.lastUp() == null ? null : Instant.parse(s.lastUp());
+            lastDown = s.lastDown() == null ? null : Instant.parse(s.lastDown());
+            lastFloor = s.lastFloor() == null ? null : Instant.parse(s.lastFloor());
+            s.decisions().forEach(e -> remember(events, e, 20));
+            s.provisioningMs().forEach(ms -> remember(provisioning, ms, 50));
+            for (var f : s.inFlight()) {
+                inFlight.put(f.nodeId(), new InFlight(f.nodeId(), f.instanceType(), f.gpus(), f.market(), Instant.parse(f.askedAt())));
+            }
+            stored = l.json().get();
+            getContext().getLog().info("autoscaler: went on from the stored state: {} decision(s), {} launch(es) in flight {}, last scale-up {}, "
+                    + "last scale-down {}", s.decisions().size(), inFlight.size(), inFlight.keySet(), lastUp, lastDown);
+        } catch (IOException | RuntimeException e) {
+            // a document this build cannot use (corrupt, or of a newer schema after a downgrade) is replaced: what it said about
+            // launches in flight is lost (EC2: the launcher's reconciliation adopts their instances by tag)
+            getContext().getLog().error("autoscaler: its stored state cannot be used ({}); starting afresh and replacing it", e.getMessage());
+        }
+        return this;
+    }
+
+    /** Keeps the state in the store if it changed (launches still asked of the launcher have no name yet: they are not kept). */
+    private void persist() {
+        if (journal == null || !loaded) return;
+        var flying = inFlight.values().stream().filter(f -> !f.nodeId().startsWith("launching-")).map(Launching::of).toList();
+        String json = new AutoscalerState(AutoscalerState.SCHEMA, text(lastUp), text(lastDown), text(lastFloor), List.copyOf(events), flying,
+                List.copyOf(provisioning)).json();
+        if (json.equals(stored)) return;
+        stored = json;
+        journal.tell(new StoreWriter.Write(List.of(new StateStore.Put(Table.AUTOSCALER, AutoscalerState.KEY, json)), persisted, 0));
+    }
+
+    private static String text(Instant t) {
+        return t == null ? null : t.toString();
     }
 
     private static String rootMessage(Throwable e) {

@@ -5,23 +5,31 @@ import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the autoscaler sees of the fleet at one tick (the job manager's registry and queue): every
  * live worker node, and every job waiting for nodes in queue order.
  */
-public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack, List<String> quotaHeld) {
+public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack, List<String> quotaHeld, Map<String, Double> spotRisk) {
 
     /**
      * {@code heldBack}: waiting jobs left out of {@code waiting} because an exceeded {@code block-scale-up} budget selects
      * them (they may still run on a free node: none is released under them); {@code quotaHeld}: waiting jobs their team's
-     * quota holds (no node, free or new, can serve them before their team gives one back: they keep nothing from release).
+     * quota holds (no node, free or new, can serve them before their team gives one back: they keep nothing from release);
+     * {@code spotRisk}: per Spot instance type the launcher has, the lowest interruption risk known of its pools (zones), or
+     * its prior where none was seen (absent: not known).
      */
     public FleetView {
         nodes = List.copyOf(nodes);
         waiting = List.copyOf(waiting);
         heldBack = heldBack == null ? List.of() : List.copyOf(heldBack);
         quotaHeld = quotaHeld == null ? List.of() : List.copyOf(quotaHeld);
+        spotRisk = spotRisk == null ? Map.of() : Map.copyOf(spotRisk);
+    }
+
+    public FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack, List<String> quotaHeld) {
+        this(nodes, waiting, heldBack, quotaHeld, Map.of());
     }
 
     public FleetView(List<Node> nodes, List<Waiting> waiting, List<String> heldBack) {

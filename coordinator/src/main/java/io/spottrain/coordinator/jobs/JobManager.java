@@ -181,7 +181,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 preemption::requeueable, store, blocking, settings.budgetsFile(), settings.ledgerTick(),
                 settings.storageUsdPerGibMonth());
         capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
-        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld);
+        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld, store);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
@@ -208,6 +208,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         writer = getContext().spawn(StoreWriter.create(store, fence), "store-writer", StoreWriter.props());
         getContext().watch(writer);
         historyWriter = ledger.open(fence);
+        fleet.open(historyWriter);
         for (Job job : loaded.jobs()) {
             if (job.inProgress()) job.members().forEach(m -> nodes.claim(m.nodeId(), job.id()));
             if (job.state() == JobState.RECOVERING) ledger.onJobPhase(new JobPhase(job.id(), true), now(), this); // restored mid-recovery
@@ -216,7 +217,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         ledger.resume(loaded.ledger());
         timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, settings.ledgerTick());
         nodes.expect(loaded.expected());
-        nodes.riskModel(settings.interruptionRiskWindow(), settings.preemptionPrior(), loaded.ended());
+        nodes.riskModel(settings.interruptionRiskWindow(), fleet.priors(settings.preemptionPrior()), loaded.ended());
         if (nodes.expecting()) timers.startSingleTimer(new ExpectedNodesTimedOut(), settings.reattachGrace());
         getContext().getLog().info("job manager (epoch {}) started on {} with {} job(s) in progress ({} stored) from {}", loaded.epoch(), self,
                 loaded.jobs().size(), loaded.stored(), store.describe());

@@ -2,18 +2,25 @@ package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.autoscale.AutoscalePolicy;
 import io.spottrain.coordinator.autoscale.Autoscaler;
+import io.spottrain.coordinator.autoscale.CapacityPool;
 import io.spottrain.coordinator.autoscale.FleetView;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.membership.NodeState;
+import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
+import io.spottrain.coordinator.state.StateStore;
+import io.spottrain.coordinator.state.StoreWriter;
+import io.spottrain.protocol.spec.NodeMarket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,33 +48,51 @@ final class ManagerFleet {
     /** The waiting jobs their teams' quotas hold now: no node serves them before their team gives one back. */
     private final Supplier<Set<String>> quotaHeld;
     private final ActorRef<Autoscaler.Command> autoscaler;
+    private final List<CapacityPool> pools;
+    private final AtomicReference<NodeLauncher> launcher;
     private final Clock clock;
 
     ManagerFleet(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings, WorkerNodes nodes, PlacementQueue queue,
             AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, Predicate<String> scaleUpBlocked,
-            Supplier<Set<String>> quotaHeld) {
+            Supplier<Set<String>> quotaHeld, StateStore store) {
         this.nodes = nodes;
         this.queue = queue;
         this.scaleUpBlocked = scaleUpBlocked;
         this.quotaHeld = quotaHeld;
         this.clock = clock;
-        this.autoscaler = start(ctx, settings, launcher, blocking, clock);
+        this.launcher = launcher;
+        AutoscalePolicy policy = read(ctx, settings);
+        this.pools = policy == null ? List.of() : policy.pools();
+        this.autoscaler = policy == null ? null : start(ctx, policy, settings, launcher, blocking, clock, store);
     }
 
-    private static ActorRef<Autoscaler.Command> start(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings,
-            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock) {
+    /** The Spot priors of interruption: the named pools' own ({@code interruptionPrior}), else {@code clusterPrior}. */
+    PoolRisks.Priors priors(double clusterPrior) {
+        return CapacityPool.priors(pools, clusterPrior);
+    }
+
+    /** Once the job manager has read the store: the autoscaler keeps its state through the job manager's fenced writer. */
+    void open(ActorRef<StoreWriter.Command> writer) {
+        if (autoscaler != null) autoscaler.tell(new Autoscaler.Journal(writer));
+    }
+
+    private static AutoscalePolicy read(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings) {
         String file = settings.autoscalePolicyFile();
         if (file == null || file.isBlank()) return null;
-        AutoscalePolicy policy;
         try {
-            policy = AutoscalePolicy.parse(file, Files.readString(Path.of(file))).scaled(settings.autoscaleTimeScale());
+            return AutoscalePolicy.parse(file, Files.readString(Path.of(file))).scaled(settings.autoscaleTimeScale());
         } catch (IOException | AutoscalePolicy.PolicyException e) {
             ctx.getLog().error("no autoscaler: the policy {} cannot be used: {}", file, e.getMessage());
             return null;
         }
+    }
+
+    private static ActorRef<Autoscaler.Command> start(ActorContext<JobManager.Command> ctx, AutoscalePolicy policy, CoordinatorSettings settings,
+            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, StateStore store) {
         long tick = Math.max(250, Math.min(2000, Math.round(2000 * settings.autoscaleTimeScale())));
+        if (!policy.pools().isEmpty()) ctx.getLog().info("autoscaler pools: {}", policy.pools());
         return ctx.spawn(Autoscaler.create(policy, ctx.messageAdapter(Autoscaler.FleetRequest.class, Asked::new), launcher, blocking, clock,
-                Duration.ofMillis(tick), Duration.ofMinutes(10)), "autoscaler");
+                Duration.ofMillis(tick), Duration.ofMinutes(10), store), "autoscaler");
     }
 
     <T> Behavior<T> onAsked(Asked a, Behavior<T> same) {
@@ -88,7 +113,7 @@ final class ManagerFleet {
                 else if (scaleUpBlocked.test(w.jobId())) heldBack.add(w.jobId());
                 else waiting.add(w);
             }
-            v.replyTo().tell(new FleetView(view, waiting, heldBack, byQuota));
+            v.replyTo().tell(new FleetView(view, waiting, heldBack, byQuota, spotRisk(risks)));
         } else if (a.request() instanceof Autoscaler.Retire r) {
             var retired = new ArrayList<String>();
             for (NodeRecord n : nodes.all()) {
@@ -100,6 +125,21 @@ final class ManagerFleet {
             r.replyTo().tell(new Autoscaler.Retired(List.copyOf(retired)));
         }
         return same;
+    }
+
+    /** Per Spot instance type the launcher has: the lowest estimate of its pools seen, else its prior alone. */
+    private Map<String, Double> spotRisk(PoolRisks risks) {
+        var l = launcher.get();
+        if (l == null) return Map.of();
+        var out = new HashMap<String, Double>();
+        for (var shape : l.shapes()) {
+            if (shape.market() != NodeMarket.SPOT) continue;
+            String t = shape.instanceType();
+            double seen = risks.pools().entrySet().stream().filter(e -> e.getKey().instanceType().equals(t))
+                    .mapToDouble(e -> e.getValue().perNodeHour()).min().orElse(risks.risk(t, null).perNodeHour());
+            out.merge(t, seen, Math::min);
+        }
+        return out;
     }
 
     <T> Behavior<T> status(JobManager.AutoscalerStatus s, Behavior<T> same) {

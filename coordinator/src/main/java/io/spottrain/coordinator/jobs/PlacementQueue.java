@@ -82,7 +82,7 @@ final class PlacementQueue {
             var spec = w.spec().spec();
             var p = spec.placement();
             double max = p.maxInterruptRisk();
-            boolean tooRisky = max > 0 && risks.noPoolWithin(max, RiskAdvice.poolFits(spec));
+            boolean tooRisky = max > 0 && risks.noPoolWithin(max, RiskAdvice.poolFits(spec), spec.placement().instanceTypes());
             return new FleetView.Waiting(w.jobId(), spec.workers().min(), spec.workers().gpusPerWorker(), p.market(), p.instanceTypes(),
                     p.gpuModels(), p.minGpuMemoryGiB(), max, tooRisky);
         }).toList();

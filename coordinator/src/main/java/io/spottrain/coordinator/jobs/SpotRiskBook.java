@@ -19,12 +19,12 @@ final class SpotRiskBook {
     private static final Duration REFRESH = Duration.ofMinutes(1);
 
     private Duration window = Duration.ofDays(7);
-    private double prior;
+    private PoolRisks.Priors prior = PoolRisks.Priors.of(0);
     private final List<NodeRecord> ended = new ArrayList<>();
     private PoolRisks cached;
     private Instant cachedAt;
 
-    void configure(Duration window, double prior) {
+    void configure(Duration window, PoolRisks.Priors prior) {
         this.window = window;
         this.prior = prior;
         cached = null;

@@ -50,8 +50,8 @@ final class WorkerNodes {
         };
     }
 
-    /** How the Spot pools' interruption risks are estimated: over the lives of {@code window}, with {@code prior} per node-hour. */
-    void riskModel(Duration window, double prior, List<NodeRecord> endedLives) {
+    /** How the Spot pools' interruption risks are estimated: over the lives of {@code window}, with {@code prior} per node-hour (per instance type). */
+    void riskModel(Duration window, PoolRisks.Priors prior, List<NodeRecord> endedLives) {
         risks.configure(window, prior);
         risks.ended(endedLives);
     }

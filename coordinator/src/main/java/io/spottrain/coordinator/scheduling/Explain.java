@@ -138,7 +138,7 @@ public final class Explain {
             int free = (int) nodes.stream().filter(NodeRecord::free).count();
             int mine = (int) nodes.stream().filter(n -> in.jobId().equals(n.jobId())).count(); // the registry's word: an ended job holds none
             var others = nodes.stream().map(NodeRecord::jobId).filter(j -> j != null && !j.equals(in.jobId())).distinct().sorted().toList();
-            String riskText = i.market() == NodeMarket.SPOT && in.risks().prior() > 0 ? in.risks().risk(i.instanceType(), i.zone()).describe() : null;
+            String riskText = i.market() == NodeMarket.SPOT && in.risks().estimated(i.instanceType()) ? in.risks().risk(i.instanceType(), i.zone()).describe() : null;
             out.add(new Pool(i.market().label(), i.instanceType(), i.zone(), i.gpus(), i.pricePerHour(), nodes.size(), free, mine, others,
                     c == null, c == null ? null : c.why(spec, i.market(), i.instanceType(), i.gpus(), i.pricePerHour(), risk), riskText));
         }

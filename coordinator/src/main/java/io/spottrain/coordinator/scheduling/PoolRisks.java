@@ -35,15 +35,33 @@ public final class PoolRisks {
         }
     }
 
+    /**
+     * The prior of each Spot instance type: {@code byType} where a named capacity pool of the autoscaling policy sets one
+     * ({@code interruptionPrior}), else {@code otherwise} (the cluster's, or a catch-all Spot pool's).
+     */
+    public record Priors(double otherwise, Map<String, Double> byType) {
+        public Priors {
+            byType = Map.copyOf(byType);
+        }
+
+        public static Priors of(double prior) {
+            return new Priors(prior, Map.of());
+        }
+
+        public double of(String instanceType) {
+            return instanceType == null ? otherwise : byType.getOrDefault(instanceType, otherwise);
+        }
+    }
+
     /** Nothing observed and no prior: every pool's risk is 0 (tests, and placement where risk does not apply). */
-    public static final PoolRisks NONE = new PoolRisks(Map.of(), 0);
+    public static final PoolRisks NONE = new PoolRisks(Map.of(), Priors.of(0));
 
     private final Map<Pool, Risk> observed;
-    private final double prior;
+    private final Priors priors;
 
-    private PoolRisks(Map<Pool, Risk> observed, double prior) {
+    private PoolRisks(Map<Pool, Risk> observed, Priors priors) {
         this.observed = Map.copyOf(observed);
-        this.prior = prior;
+        this.priors = priors;
     }
 
     /** Interruptions per node-hour from {@code events} in {@code nodeHours}, with one pseudo-event per {@code 1/prior} node-hours. */
@@ -57,6 +75,11 @@ public final class PoolRisks {
      * {@code window} counts, and an interruption when it ended inside it.
      */
     public static PoolRisks from(List<NodeRecord> lives, Instant now, Duration window, double prior) {
+        return from(lives, now, window, Priors.of(prior));
+    }
+
+    /** As above, with a prior per instance type. */
+    public static PoolRisks from(List<NodeRecord> lives, Instant now, Duration window, Priors priors) {
         Instant from = now.minus(window);
         var hours = new HashMap<Pool, Double>();
         var events = new HashMap<Pool, Integer>();
@@ -75,15 +98,15 @@ public final class PoolRisks {
         var out = new HashMap<Pool, Risk>();
         hours.forEach((pool, h) -> {
             int k = events.getOrDefault(pool, 0);
-            out.put(pool, new Risk(perNodeHour(k, h, prior), k, h, gpus.getOrDefault(pool, 0)));
+            out.put(pool, new Risk(perNodeHour(k, h, priors.of(pool.instanceType())), k, h, gpus.getOrDefault(pool, 0)));
         });
-        return new PoolRisks(out, prior);
+        return new PoolRisks(out, priors);
     }
 
     /** A pool's risk: what was observed, else the prior alone (a pool never seen). */
     public Risk risk(String instanceType, String zone) {
         var r = observed.get(new Pool(instanceType, zone));
-        return r != null ? r : new Risk(perNodeHour(0, 0, prior), 0, 0, 0);
+        return r != null ? r : new Risk(perNodeHour(0, 0, priors.of(instanceType)), 0, 0, 0);
     }
 
     /** The risk a node of this market, type and zone runs: its pool's for Spot, 0 for any other market. */
@@ -99,12 +122,25 @@ public final class PoolRisks {
     /**
      * Whether no Spot pool a job could use ({@code fits}: instance type, GPUs per node) is known to be within {@code max}:
      * none seen in the window is at or below it, and either some were seen or a pool never seen (the prior alone) is riskier
-     * too. A Spot launch for such a job most likely gives it nothing.
+     * too (of the types with a prior of their own, one the job could use; a type's GPUs per node are not known before it was
+     * seen, so such a type is taken to have enough). A Spot launch for such a job most likely gives it nothing.
      */
     public boolean noPoolWithin(double max, BiPredicate<String, Integer> fits) {
+        return noPoolWithin(max, fits, List.of());
+    }
+
+    /**
+     * As above for a job pinned to {@code pinned} instance types (empty: any): a type without a prior of its own stands for
+     * the cluster's prior only when the job could use such a type.
+     */
+    public boolean noPoolWithin(double max, BiPredicate<String, Integer> fits, List<String> pinned) {
         var seen = observed.entrySet().stream().filter(e -> fits.test(e.getKey().instanceType(), e.getValue().gpus())).toList();
         if (seen.stream().anyMatch(e -> e.getValue().perNodeHour() <= max)) return false;
-        return !seen.isEmpty() || perNodeHour(0, 0, prior) > max;
+        if (!seen.isEmpty()) return true;
+        boolean others = pinned.isEmpty() || pinned.stream().anyMatch(t -> !priors.byType().containsKey(t));
+        double unseen = priors.byType().entrySet().stream().filter(e -> fits.test(e.getKey(), Integer.MAX_VALUE))
+                .mapToDouble(Map.Entry::getValue).reduce(others ? priors.otherwise() : Double.MAX_VALUE, Math::min);
+        return unseen == Double.MAX_VALUE || perNodeHour(0, 0, unseen) > max;
     }
 
     /** Every pool with Spot lives in the window. */
@@ -112,7 +148,13 @@ public final class PoolRisks {
         return observed;
     }
 
+    /** The prior of a Spot type no named pool sets one for. */
     public double prior() {
-        return prior;
+        return priors.otherwise();
+    }
+
+    /** Whether this Spot type's risk is estimated at all (a prior of 0 turns it off). */
+    public boolean estimated(String instanceType) {
+        return priors.of(instanceType) > 0;
     }
 }

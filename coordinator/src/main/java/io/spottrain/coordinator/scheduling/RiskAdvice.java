@@ -33,7 +33,7 @@ public final class RiskAdvice {
         double max = p.maxInterruptRisk();
         if (max <= 0 || p.market() == Market.ON_DEMAND) return Optional.empty();
         var fits = poolFits(spec);
-        if (!risks.noPoolWithin(max, fits)) return Optional.empty();
+        if (!risks.noPoolWithin(max, fits, p.instanceTypes())) return Optional.empty();
         var seen = risks.pools().entrySet().stream().filter(e -> fits.test(e.getKey().instanceType(), e.getValue().gpus()))
                 .sorted(Comparator.comparingDouble(e -> e.getValue().perNodeHour())).toList();
         String observed = seen.isEmpty() ? "none of the pools it could use was observed yet"

@@ -28,7 +28,9 @@ public enum Table {
     /** {@code <job id>#<ring><slot>} -> one point of the job's progress over time (io.spottrain.coordinator.jobs.ProgressSeries), ring slots reused. */
     SERIES("spottrain.series"),
     /** budget name -> where it stands in its current period (io.spottrain.coordinator.cost.BudgetStatus), rewritten every check. */
-    BUDGETS("spottrain.budgets");
+    BUDGETS("spottrain.budgets"),
+    /** "state" -> the autoscaler's cooldown clocks, last decisions and capacity in flight (io.spottrain.coordinator.autoscale.AutoscalerState). */
+    AUTOSCALER("spottrain.autoscaler");
 
     private final String cacheName;
 

@@ -195,7 +195,9 @@ class AutoscaleDecisionTest {
     void theExamplePolicyParsesAndScales() throws Exception {
         var p = AutoscalePolicy.parse("autoscale.yaml", Files.readString(Path.of("").toAbsolutePath().getParent()
                 .resolve("examples/cluster/autoscale.yaml")));
-        assertEquals(new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 5, Duration.ofSeconds(300), Duration.ofSeconds(600), 2, 100), p);
+        assertEquals(new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 5, Duration.ofSeconds(300), Duration.ofSeconds(600), 2, 100, List.of(
+                new CapacityPool("spot-g5", NodeMarket.SPOT, List.of("g5.xlarge", "g5.2xlarge"), 0, 80, 0.02),
+                new CapacityPool("on-demand-g5", NodeMarket.ON_DEMAND, List.of("g5.xlarge"), 0, 20, null))), p);
         assertEquals(Duration.ofSeconds(3), p.scaled(0.01).scaleUpCooldown());
     }
 

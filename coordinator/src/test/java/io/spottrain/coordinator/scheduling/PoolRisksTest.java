@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PoolRisksTest {
@@ -100,6 +101,28 @@ class PoolRisksTest {
         assertFalse(risks.noPoolWithin(0.1, (t, g) -> g >= 4));
         assertTrue(risks.noPoolWithin(0.04, (t, g) -> g >= 4));
         assertFalse(risks.noPoolWithin(0.04, (t, g) -> true), "b (0.032) is within 0.04");
+    }
+
+    /** A named pool's interruptionPrior replaces the cluster's for its instance types, seen or not; a prior of 0 turns a type's estimate off. */
+    @Test
+    void aTypesOwnPriorReplacesTheClustersForItsPools() {
+        var priors = new PoolRisks.Priors(0.05, Map.of("p4d.24xlarge", 0.01, "g4dn.xlarge", 0.0));
+        var lives = List.of(life("a1", NodeMarket.SPOT, "a", 10, 2.0, NodeEnd.INTERRUPTED));
+        var risks = PoolRisks.from(lives, NOW, WEEK, priors);
+        // g5.xlarge (the cluster's prior): (1 + 1) / (2 + 20) observed; p4d never seen: its own prior alone
+        assertEquals(2.0 / 22, risks.risk("g5.xlarge", "a").perNodeHour(), 1e-9);
+        assertEquals(0.01, risks.risk("p4d.24xlarge", "a").perNodeHour(), 1e-9);
+        assertEquals(0.05, risks.risk("g6.xlarge", "a").perNodeHour(), 1e-9, "a type no pool names: the cluster's prior");
+        assertFalse(risks.estimated("g4dn.xlarge"));
+        assertTrue(risks.estimated("p4d.24xlarge") && risks.estimated("g5.xlarge"));
+        // a job bounded at 0.02 that could use p4d: that pool was never seen and its prior is within, so Spot is worth trying
+        assertFalse(risks.noPoolWithin(0.02, (t, g) -> t.startsWith("p4d")));
+        assertTrue(risks.noPoolWithin(0.005, (t, g) -> t.startsWith("p4d")), "its prior is above 0.005");
+        assertTrue(risks.noPoolWithin(0.02, (t, g) -> t.startsWith("g5")), "g5 seen at 0.091, and the cluster's prior 0.05 is above 0.02");
+        // the cluster's prior (0.01) below the bound (0.02) speaks only for a job that could use a type without a prior of its own
+        var busy = PoolRisks.from(List.of(), NOW, WEEK, new PoolRisks.Priors(0.01, Map.of("p4d.24xlarge", 0.5)));
+        assertTrue(busy.noPoolWithin(0.02, (t, g) -> t.equals("p4d.24xlarge"), List.of("p4d.24xlarge")), "pinned to the busy type");
+        assertFalse(busy.noPoolWithin(0.02, (t, g) -> true, List.of()), "any type: one never seen may be at the cluster's 0.01");
     }
 
     @Test

@@ -31,17 +31,25 @@ class AutoscalerIT {
                   limits: {minNodes: 1, maxNodes: 3}
                 """;
 
+    /** The same fleet in two named pools: one on-demand standby node kept always, Spot for the rest. */
+    static final String POOLED = POLICY + """
+                  pools:
+                    - {name: spot-g5, market: spot, instanceTypes: [g5.xlarge], maxNodes: 2}
+                    - {name: standby, market: on-demand, minNodes: 1, maxNodes: 1}
+                """;
+
     @TempDir
     Path dir;
 
     @Test
     void theFleetGrowsForWaitingJobsWithinItsLimitsAndShrinksBackWhenIdle() throws Exception {
         Path policy = dir.resolve("autoscale.yaml");
-        Files.writeString(policy, POLICY);
+        Files.writeString(policy, POOLED);
         // time scale 0.02: scale-up cooldown 2 s, scale-down cooldown 8 s, a tick every 250 ms
         try (var cluster = TestCluster.start(dir.resolve("state"), 0, "--no-s3", "--autoscale", policy.toString(),
                 "--autoscale-time-scale", "0.02")) {
             await("the fleet's minimum (1 node) up", () -> workers(cluster) == 1, cluster);
+            assertEquals(List.of("on-demand"), markets(cluster), "the standby pool's minimum is the fleet's minimum");
             var ids = new ArrayList<String>();
             for (int i = 1; i <= 5; i++) {
                 ids.add(cluster.submit(TestCluster.javaJob("auto" + i, 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "60",
@@ -69,6 +77,7 @@ class AutoscalerIT {
                 Thread.sleep(200);
             }
             assertEquals(1, least, "never below limits.minNodes\n" + status(cluster));
+            assertEquals(List.of("on-demand"), markets(cluster), "the Spot nodes went, the standby pool kept its minimum\n" + status(cluster));
             JsonNode s = cluster.api.get("/api/v1/autoscaler");
             assertTrue(s.path("enabled").asBoolean());
             assertTrue(s.path("provisioningMsP50").asLong() > 0, "provisioning measured: " + s);
@@ -78,7 +87,10 @@ class AutoscalerIT {
             String down = "";
             for (JsonNode d : s.path("decisions")) if (d.path("action").asText().equals("SCALE_DOWN")) down = d.path("reason").asText();
             assertTrue(down.matches("waiting_jobs_in_queue 0, nothing waits: releasing [12] node\\(s\\) free for at least 8 s \\(Spot first\\), "
-                    + "keeping limits.minNodes 1"), down);
+                    + "keeping limits.minNodes 1 and each pool's minNodes"), down);
+            var pools = new ArrayList<String>();
+            s.path("pools").forEach(p -> pools.add(p.path("pool").asText() + " " + p.path("nodes").asInt() + " " + p.path("inFlight").asInt()));
+            assertEquals(List.of("spot-g5 0 0", "standby 1 0"), pools, s.toString());
         }
     }
 
@@ -201,6 +213,12 @@ class AutoscalerIT {
         int n = 0;
         for (JsonNode node : cluster.api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) n++;
         return n;
+    }
+
+    private static List<String> markets(TestCluster cluster) {
+        var out = new ArrayList<String>();
+        for (JsonNode node : cluster.api.get("/api/v1/nodes")) if (node.path("role").asText().equals("worker")) out.add(node.path("market").asText());
+        return out;
     }
 
     private static boolean allEnded(TestCluster cluster, List<String> ids) {
