@@ -145,7 +145,8 @@ public record CostReport(String by, String from, String to, String asOf, List<Ro
      * later segment means it ended, whatever it says), up to now; anything else as stored.
      */
     static LedgerEntry current(LedgerEntry e, Map<String, String> latest, Instant now, Duration fresh) {
-        boolean running = e.open() && !Instant.parse(e.to()).plus(fresh).isBefore(now) && e.from().equals(latest.get(e.nodeId()));
+        // a kept segment (an ended job's checkpoints) is nobody's to refresh: open, it runs until deleted
+        boolean running = e.open() && (e.kept() || !Instant.parse(e.to()).plus(fresh).isBefore(now)) && e.from().equals(latest.get(e.nodeId()));
         return running ? e.until(now, true) : e;
     }
 

@@ -10,7 +10,9 @@ import java.util.Map;
  * spent {@code [from, to)} on {@code allocation} ({@code jobId} for a job, with the job's labels) at
  * the prices in force. Append-only: a segment is written when it opens, refreshed while it is
  * {@code open} (its {@code to} is then the last time the ledger saw it), and written a last time when
- * it closes. Times are ISO-8601 instants.
+ * it closes. Times are ISO-8601 instants. {@code kept}: an ended job's checkpoints left in the remote
+ * tier, written once at the job's end: open (until deleted: a report counts it up to now, a hand-over
+ * leaves it open), or closed at the end of the bucket's retention.
  */
 public record LedgerEntry(
         int v,
@@ -27,12 +29,20 @@ public record LedgerEntry(
         Map<String, String> labels,
         String from,
         String to,
-        boolean open) {
+        boolean open,
+        boolean kept) {
 
     public static final int SCHEMA = 1;
 
     public LedgerEntry {
         labels = labels == null ? Map.of() : Map.copyOf(labels);
+    }
+
+    /** A segment of a live node or job (not {@link #kept}). */
+    public LedgerEntry(int v, String nodeId, String life, NodeMarket market, String instanceType, String zone, int gpus, double pricePerHour,
+            double onDemandPricePerHour, Allocation allocation, String jobId, Map<String, String> labels, String from, String to, boolean open) {
+        this(v, nodeId, life, market, instanceType, zone, gpus, pricePerHour, onDemandPricePerHour, allocation, jobId, labels, from, to, open,
+                false);
     }
 
     /**
@@ -51,7 +61,7 @@ public record LedgerEntry(
 
     public LedgerEntry until(Instant t, boolean stillOpen) {
         return new LedgerEntry(v, nodeId, life, market, instanceType, zone, gpus, pricePerHour, onDemandPricePerHour, allocation, jobId,
-                labels, from, t.toString(), stillOpen);
+                labels, from, t.toString(), stillOpen, kept);
     }
 
     /** The next segment of the same node and job, with another allocation, opening at {@code at}. */

@@ -3,6 +3,7 @@ package io.spottrain.coordinator.cost;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.NodeInfo;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -130,6 +131,23 @@ public final class Metering {
             storedBytes.put(key, bytes);
             out.add(next);
         }
+        return out;
+    }
+
+    /**
+     * Job {@code jobId} ended with {@code bytes} of checkpoints in the remote tier, which stay there: its in-progress storage
+     * segment closes and a {@link LedgerEntry#kept kept} one opens at {@code now}, written once and never refreshed: open
+     * until deleted ({@code keptFor} zero), else closed {@code keptFor} later (a bucket lifecycle rule's expiry).
+     */
+    public List<LedgerEntry> onStorageKept(String jobId, Map<String, String> labels, long bytes, double usdPerGibMonth, Duration keptFor,
+            Instant now) {
+        var out = new ArrayList<>(onStorage(jobId, labels, 0, usdPerGibMonth, now));
+        if (bytes <= 0 || usdPerGibMonth <= 0) return out;
+        double perHour = bytes / (double) (1L << 30) * usdPerGibMonth / HOURS_PER_MONTH;
+        boolean forever = keptFor.isZero();
+        out.add(new LedgerEntry(LedgerEntry.SCHEMA, storageKey(jobId), now.toString(), NodeMarket.ON_DEMAND, "s3", "", 0, perHour, perHour,
+                Allocation.STORAGE, jobId, labels == null ? Map.of() : labels, now.toString(), (forever ? now : now.plus(keptFor)).toString(),
+                forever, true));
         return out;
     }
 

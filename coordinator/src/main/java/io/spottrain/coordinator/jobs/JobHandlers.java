@@ -111,7 +111,7 @@ final class JobHandlers {
             askForNodes();
             return unchanged();
         }
-        tellStorage(job); // the new job manager closed what the old one metered: open it again
+        tellStorage(job, false); // the new job manager closed what the old one metered: open it again
         job = job.withEvent(JobEventType.CONTROL_HANDOVER, null, -1, "job manager restored this job on " + deps.controlNode(), now());
         if (job.inProgress()) {
             timers.startSingleTimer(new JobMaster.ReattachTimedOut(job.generation()), deps.settings().reattachGrace());
@@ -168,7 +168,7 @@ final class JobHandlers {
             var phase = new JobManager.JobPhase(next.id(), next.state() == JobState.RECOVERING && (rec == null || rec.kind().involuntary()));
             after(() -> deps.ledger().tell(phase));
         }
-        if (changed || before.state() != next.state()) tellStorage(next);
+        if (changed || before.state() != next.state()) tellStorage(next, !before.state().terminal() && next.state().terminal());
         boolean can = ElasticPolicy.requeueRefusal(next) == null;
         if (can != (ElasticPolicy.requeueRefusal(before) == null)) tellRequeueable(can);
         job = significant && mayWait ? outbox.hold(next) : outbox.commit(next, significant, changed, stepped);
@@ -177,14 +177,15 @@ final class JobHandlers {
 
     /**
      * The cost ledger learns what the job's checkpoints occupy in the remote tier when that changes
-     * (with the change, once stored); an ended job's storage is no longer metered (its kept steps
-     * cost on in S3 until deleted: docs/cost.md).
+     * (with the change, once stored), and once when the job ends: its kept steps stay in S3 and are
+     * metered on (docs/cost.md).
      */
-    private void tellStorage(Job j) {
-        long bytes = j.state().terminal() ? 0 : j.training().remoteBytes();
-        if (bytes == storageTold) return;
+    private void tellStorage(Job j, boolean ends) {
+        if (j.state().terminal() && !ends) return; // told once, at the end (a job restored ended is not metered twice)
+        long bytes = j.training().remoteBytes();
+        if (bytes == storageTold && !ends) return;
         storageTold = bytes;
-        var m = new JobManager.JobStorage(j.id(), bytes);
+        var m = new JobManager.JobStorage(j.id(), bytes, ends);
         after(() -> deps.ledger().tell(m));
     }
 

@@ -92,7 +92,12 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public record JobPhase(String jobId, boolean recovering) implements Command {}
 
     /** A job's checkpoints occupy {@code bytes} in the remote tier now (0: none, or it ended): the ledger meters the storage. */
-    public record JobStorage(String jobId, long bytes) implements Command {}
+    /** What a job's checkpoints occupy in the remote tier now; {@code ended}: the job ended and they stay there. */
+    public record JobStorage(String jobId, long bytes, boolean ended) implements Command {
+        public JobStorage(String jobId, long bytes) {
+            this(jobId, bytes, false);
+        }
+    }
 
     public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
 
@@ -179,7 +184,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.ledger = new ManagerLedger(ctx, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
                 preemption::requeueable, store, blocking, settings.budgetsFile(), settings.ledgerTick(),
-                settings.storageUsdPerGibMonth());
+                settings.storageUsdPerGibMonth(), settings.keptCheckpointsFor());
         capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld, store);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();

@@ -79,6 +79,8 @@ final class ManagerLedger {
     private final Duration tick;
     /** USD per GiB-month of a job's checkpoints in the remote tier. */
     private final double storagePrice;
+    /** How long an ended job's checkpoints stay in the remote tier (zero: until deleted). */
+    private final Duration keptFor;
     private final Map<String, Boolean> exceeded = new HashMap<>();
     private final Set<String> blockingBudgets = new HashSet<>();
     private final Set<String> stoppingBudgets = new HashSet<>();
@@ -86,10 +88,11 @@ final class ManagerLedger {
 
     ManagerLedger(ActorContext<JobManager.Command> ctx, Function<String, Optional<JobSpec>> specOf,
             Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
-            StateStore store, Executor blocking, String budgetsFile, Duration tick, double storageUsdPerGibMonth) {
+            StateStore store, Executor blocking, String budgetsFile, Duration tick, double storageUsdPerGibMonth, Duration keptFor) {
         this.ctx = ctx;
         this.tick = tick;
         this.storagePrice = storageUsdPerGibMonth;
+        this.keptFor = keptFor;
         this.specOf = specOf;
         this.labelsOf = id -> specOf.apply(id).map(s -> s.metadata().labels()).orElse(Map.of());
         this.requeueable = requeueable;
@@ -148,7 +151,8 @@ final class ManagerLedger {
                 continue;
             }
             tails.merge(e.nodeId(), Instant.parse(e.to()), (a, b) -> a.isAfter(b) ? a : b);
-            if (e.open() && e.allocation() != Allocation.CONTROL) open.add(e); // a live control node keeps its own segment
+            // a live control node keeps its own segment; an ended job's kept checkpoints stay open until deleted
+            if (e.open() && e.allocation() != Allocation.CONTROL && !e.kept()) open.add(e);
         }
         var exceeded = new HashMap<String, Boolean>();
         try {
@@ -202,7 +206,8 @@ final class ManagerLedger {
 
     /** A job's checkpoints in the remote tier changed size (0: none, or it ended): its storage segment follows. */
     <T> Behavior<T> onStorage(JobManager.JobStorage s, Instant now, Behavior<T> same) {
-        write(metering.onStorage(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), storagePrice, now));
+        write(s.ended() ? metering.onStorageKept(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), storagePrice, keptFor, now)
+                : metering.onStorage(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), storagePrice, now));
         return same;
     }
 

@@ -37,7 +37,8 @@ public record CoordinatorSettings(
         String quotasFile,
         Duration ledgerTick,
         double storageUsdPerGibMonth,
-        Duration stallSuspectProbe) {
+        Duration stallSuspectProbe,
+        Duration keptCheckpointsFor) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -70,7 +71,8 @@ public record CoordinatorSettings(
                 c.getString("quotas-file"),
                 c.getDuration("ledger-tick"),
                 nonNegative(c, "storage-usd-per-gib-month"),
-                c.getDuration("stall-suspect-probe"));
+                c.getDuration("stall-suspect-probe"),
+                c.getDuration("kept-checkpoints-for"));
     }
 
     private static double nonNegative(Config c, String key) {
@@ -83,20 +85,20 @@ public record CoordinatorSettings(
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor);
     }
 }

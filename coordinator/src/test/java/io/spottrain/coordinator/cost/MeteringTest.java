@@ -75,6 +75,37 @@ class MeteringTest {
         assertEquals(List.of(), metering.onStorage("job-3", labels("job-3"), gib, 0, T0));
     }
 
+    /**
+     * An ended job's checkpoints stay in S3: a kept segment from its end, written once, never refreshed, counted up to now by
+     * a report however old its last write (until deleted), or only for the bucket's retention when one is configured.
+     */
+    @Test
+    void anEndedJobsKeptCheckpointsAreMeteredUntilDeletedOrForTheRetention() {
+        long gib = 1L << 30;
+        write(metering.onStorage("job-1", labels("job-1"), 2 * gib, 0.023, T0));
+        write(metering.onStorageKept("job-1", labels("job-1"), 2 * gib, 0.023, Duration.ZERO, T0.plusSeconds(3600)));
+        var s = segments(Metering.storageKey("job-1"));
+        assertEquals(2, s.size(), s::toString);
+        assertTrue(!s.get(0).open() && !s.get(0).kept() && s.get(0).to().equals(s.get(1).from()), "the run's segment closes at the end");
+        assertTrue(s.get(1).open() && s.get(1).kept(), s.get(1)::toString);
+        assertEquals(List.of(), metering.refresh(T0.plusSeconds(7200)), "nobody refreshes a kept segment: one write per ended job");
+        var day = T0.plusSeconds(3600 + 24 * 3600);
+        var r = CostReport.of(List.copyOf(ledger.values()), CostGrouping.parse("job"), new CostWindow(T0, day), day, Duration.ofSeconds(45));
+        assertEquals((1 + 24) * 2 * 0.023 / 730, r.byKey().get("job-1").costUsd(), 1e-12, "an hour running, a day kept: 2 GiB throughout");
+        // a 30-day lifecycle rule on the bucket: the kept segment ends with it
+        write(metering.onStorage("job-2", labels("job-2"), gib, 0.023, T0));
+        write(metering.onStorageKept("job-2", labels("job-2"), gib, 0.023, Duration.ofDays(30), T0));
+        var kept = segments(Metering.storageKey("job-2")).stream().filter(LedgerEntry::kept).findFirst().orElseThrow();
+        assertTrue(!kept.open() && kept.to().equals(T0.plus(Duration.ofDays(30)).toString()), kept::toString);
+        var later = T0.plus(Duration.ofDays(60));
+        var r2 = CostReport.of(List.copyOf(ledger.values()), CostGrouping.parse("job"), new CostWindow(T0, later), later, Duration.ofSeconds(45));
+        assertEquals(30 * 24 * 0.023 / 730, r2.byKey().get("job-2").costUsd(), 1e-12, "30 days of 1 GiB, then deleted");
+        // nothing kept: the run's segment just closes
+        write(metering.onStorage("job-3", labels("job-3"), gib, 0.023, T0));
+        write(metering.onStorageKept("job-3", labels("job-3"), 0, 0.023, Duration.ZERO, T0.plusSeconds(60)));
+        assertTrue(segments(Metering.storageKey("job-3")).stream().noneMatch(e -> e.open() || e.kept()));
+    }
+
     @Test
     void aNodesSegmentsTileItsBilledLifeFromLaunchToTermination() {
         write(metering.onChange(registry.register(node("n1", T0), "a1", T0.plusSeconds(20)), T0.plusSeconds(20), MeteringTest::labels));
