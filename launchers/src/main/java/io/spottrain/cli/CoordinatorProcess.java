@@ -82,8 +82,21 @@ final class CoordinatorProcess implements Callable<Integer> {
     @Option(names = "--node-id", defaultValue = "control1", description = "this control node's name (and its Ignite consistent id)")
     String nodeId;
 
-    @Option(names = "--seed", description = "host:port of a running control node to join (an extra control node: it launches no agents)")
-    String seed;
+    @Option(names = "--seed", description = "host:port of a control node to join (repeatable; a node of a control plane run as a service "
+            + "lists every control node, itself too, the same on each). A node with seeds launches no local agents; with --launcher ec2 "
+            + "it launches and replaces EC2 nodes like any other, so the job manager has a launcher wherever it runs")
+    List<String> seeds = new ArrayList<>();
+
+    @Option(names = "--ca-dir", description = "the cluster CA (ca.crt, ca.key), which must exist there: the same on every control node "
+            + "(spottrain pki init --dir DIR). Default: <state-dir>/pki, made if missing (a local cluster)")
+    Path caDir;
+
+    @Option(names = "--store-comm-port", defaultValue = "0", description = "Ignite communication port of this node (0: a free one; "
+            + "a service fixes it for its firewall rules)")
+    int storeCommPort;
+
+    @Option(names = "--token-file", description = "the admin API token's file (made, owner-only, if missing). Default: <state-dir>/token")
+    Path tokenFile;
 
     @Option(names = "--scale-up-cooldown", description = "how old a generation must be before its job grows into free nodes (default 60s)")
     String scaleUpCooldown;
@@ -145,7 +158,7 @@ final class CoordinatorProcess implements Callable<Integer> {
             if (holder.launcher != null) holder.launcher.close(); // agents leave (and drain uploads) while S3 still runs
             if (holder.coordinator != null) holder.coordinator.close();
             if (holder.s3 != null) holder.s3.close();
-            if (seed == null) ClusterState.delete(dir);
+            if (seeds.isEmpty()) ClusterState.delete(dir);
             ControlNodeState.delete(dir, nodeId);
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "spottrain-shutdown"));
@@ -155,7 +168,11 @@ final class CoordinatorProcess implements Callable<Integer> {
         peers.add(host + ":" + discovery);
         // this control node's key and certificate from the cluster CA: Artery and Ignite speak mutual TLS
         Path tlsDir = ClusterPki.dir(dir).resolve("nodes").resolve(nodeId);
-        NodeTls tls = ClusterPki.ensure(dir).issue(nodeId, tlsDir);
+        // a service's control node runs for months: its certificate lasts a year (a local cluster's, 30 days); restart it within that
+        NodeTls tls = caDir == null ? ClusterPki.ensure(dir).issue(nodeId, tlsDir)
+                : ClusterPki.existingIn(caDir).issue(nodeId, tlsDir, List.of(), ClusterPki.CONTROL_VALIDITY);
+        Path token = tokenFile == null ? AdminToken.file(dir) : tokenFile.toAbsolutePath();
+        AdminToken.ensureFile(token);
         var conf = new HashMap<String, Object>(Map.of(
                 "spottrain.coordinator.api.host", host,
                 "spottrain.coordinator.api.port", apiPort,
@@ -163,8 +180,9 @@ final class CoordinatorProcess implements Callable<Integer> {
                 "spottrain.coordinator.store.kind", store,
                 "spottrain.coordinator.store.dir", dir.resolve("control").resolve(nodeId).toString(),
                 "spottrain.coordinator.store.discovery-port", discovery,
+                "spottrain.coordinator.store.communication-port", storeCommPort,
                 "spottrain.coordinator.store.peers", peers,
-                "spottrain.coordinator.security.token-file", AdminToken.file(dir).toString(),
+                "spottrain.coordinator.security.token-file", token.toString(),
                 "spottrain.coordinator.store.tls-dir", tlsDir.toString()));
         if (scaleUpCooldown != null) conf.put("spottrain.coordinator.scale-up-cooldown", scaleUpCooldown);
         if (budgets != null) conf.put("spottrain.coordinator.budgets-file", Autoscaling.checkBudgets(budgets).toString());
@@ -187,16 +205,25 @@ final class CoordinatorProcess implements Callable<Integer> {
         // jobs may name their own remote tier only inside the cluster's
         conf.put("spottrain.coordinator.security.allowed-remotes", noS3 ? List.of() : List.of(s3Uri));
         Config overrides = ConfigFactory.parseMap(conf).withFallback(tls.artery());
-        if (seed != null) {
-            // an extra control node: joins the cluster, serves the API, may host the job manager; launches nothing
-            holder.coordinator = Coordinator.start(host, port, List.of(seed), overrides, () -> {
+        if (!seeds.isEmpty()) {
+            // a control node that joins the cluster, serves the API, may host the job manager: with EC2 it launches and replaces
+            // nodes like the others (the machines outlive it; the launcher reconciles by tags), locally it starts no agents
+            if (launcherKind == LauncherKind.EC2) {
+                holder.launcher = Ec2Launcher.connect(fleet);
+                launcherRef.set(holder.launcher);
+            }
+            holder.coordinator = Coordinator.start(host, port, seeds, overrides, () -> {
                 shutdown.run();
                 System.exit(0);
-            });
+            }, launcherRef, launcherKind == LauncherKind.EC2 && !noReplacements);
             ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                     ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));
-            holder.coordinator.useLogArchive(S3LogArchive.lazy(dir)); // once the first control node has written the cluster's state
+            if (caDir != null) { // run as a service: the remote tier is this node's own setting
+                if (!noS3) holder.coordinator.useLogArchive(S3LogArchive.service(dir, s3Uri, s3Endpoint));
+            } else {
+                holder.coordinator.useLogArchive(S3LogArchive.lazy(dir)); // once the first control node has written the cluster's state
+            }
             holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
             return 0;
         }

@@ -49,6 +49,10 @@ final class Ec2JoinCommand implements Callable<Integer> {
     @Option(names = "--state-dir", description = "the cluster's state dir, whose pki/ holds its CA (default: $SPOTTRAIN_STATE_DIR or ./.spottrain)")
     Path stateDir;
 
+    @Option(names = "--ca-dir", description = "the cluster CA's directory (ca.crt, ca.key) of a control plane run as a service; "
+            + "instead of --state-dir's pki/")
+    Path caDir;
+
     @Option(names = "--kms-key", description = "KMS key id or alias that encrypts the parameters (default: the account's aws/ssm key)")
     String kmsKey;
 
@@ -62,7 +66,8 @@ final class Ec2JoinCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Ec2Config c = Ec2Command.load(config);
         Path state = stateDir != null ? stateDir.toAbsolutePath() : Path.of(System.getenv().getOrDefault("SPOTTRAIN_STATE_DIR", ".spottrain"));
-        ClusterPki pki = ClusterPki.existing(state);
+        ClusterPki pki = caDir != null ? ClusterPki.existingIn(caDir) : ClusterPki.existing(state);
+        Path caAt = caDir != null ? caDir.toAbsolutePath() : ClusterPki.dir(state);
         Path tmp = Files.createTempDirectory("spottrain-join");
         try {
             pki.issue("agent-" + c.cluster(), tmp);
@@ -96,7 +101,7 @@ final class Ec2JoinCommand implements Callable<Integer> {
             for (int i = 0; i < names.size(); i++) {
                 System.out.println("  " + names.get(i) + "  (" + values.get(i).getBytes(StandardCharsets.US_ASCII).length + " bytes)");
             }
-            System.out.println("agent certificate " + out.get("certificate") + ", signed by the CA in " + ClusterPki.dir(state) + " (SHA-256 "
+            System.out.println("agent certificate " + out.get("certificate") + ", signed by the CA in " + caAt + " (SHA-256 "
                     + out.get("caSha256") + "), valid until " + out.get("notAfter") + ": publish again before then (agents read it each time "
                     + "they start)");
             return 0;

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class, UpCommand.class, DownCommand.class, ValidateCommand.class, SubmitCommand.class,
             StatusCommand.class, CancelCommand.class, CheckpointCommand.class, ResizeCommand.class, ScalingEventsCommand.class, ExplainCommand.class, LogsCommand.class, CheckpointsCommand.class, NodesCommand.class,
-            TokenCommand.class, CostCommand.class, BenchCommand.class, Ec2Command.class, AutoscalerCommand.class, CoordinatorProcess.class, AgentMain.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
+            TokenCommand.class, PkiCommand.class, CostCommand.class, BenchCommand.class, Ec2Command.class, AutoscalerCommand.class, CoordinatorProcess.class, AgentMain.class, SimAgentsProcess.class, CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
 

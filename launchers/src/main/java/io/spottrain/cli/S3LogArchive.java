@@ -44,6 +44,14 @@ public final class S3LogArchive implements LogArchive, AutoCloseable {
                 ep != null && Files.isRegularFile(stateDir.resolve(S3Credentials.FILE))));
     }
 
+    /**
+     * A control node run as a service: the cluster's remote tier {@code s3Uri} (an S3-compatible {@code endpoint}, or null:
+     * AWS), read with the keys in the environment or, without them, the SDK's default chain (the instance role).
+     */
+    static S3LogArchive service(Path stateDir, String s3Uri, String endpoint) {
+        return new S3LogArchive(endpoint, s3Uri, S3Credentials.read(stateDir), false);
+    }
+
     /** S3 settings for a bucket of this cluster's server; {@code local}: the embedded server (checksums only when required). */
     static S3Settings settings(String endpoint, String bucket, String[] keys, boolean local) {
         return new S3Settings(endpoint == null ? null : URI.create(endpoint), "us-east-1", bucket, keys[0], keys[1], true, local,

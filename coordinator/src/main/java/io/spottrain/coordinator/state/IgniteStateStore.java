@@ -2,6 +2,7 @@ package io.spottrain.coordinator.state;
 
 import io.spottrain.protocol.tls.NodeTls;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -13,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.cache.Cache;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
@@ -76,8 +78,8 @@ public final class IgniteStateStore extends CountingStore {
     private IgniteStateStore(Ignite ignite, Settings settings) {
         this.ignite = ignite;
         this.settings = settings;
-        for (Table t : Table.values()) tables.put(t, ignite.getOrCreateCache(IgniteStateStore.<String>cache(t.cacheName())));
-        this.counters = ignite.getOrCreateCache(cache(COUNTERS));
+        for (Table t : Table.values()) tables.put(t, whileStateChanges(() -> ignite.getOrCreateCache(IgniteStateStore.<String>cache(t.cacheName()))));
+        this.counters = whileStateChanges(() -> ignite.getOrCreateCache(cache(COUNTERS)));
         if (ignite.cacheNames().contains(OLD_JOBS)) {
             log.warn("this state dir holds jobs in the layout before schema version 1 (cache {}); they are not read", OLD_JOBS);
         }
@@ -118,7 +120,10 @@ public final class IgniteStateStore extends CountingStore {
             var cluster = ignite.cluster();
             if (cluster.state() != ClusterState.ACTIVE) {
                 // first start of this cluster (no baseline yet), or a restart whose baseline is all back
-                cluster.state(ClusterState.ACTIVE);
+                whileStateChanges(() -> {
+                    cluster.state(ClusterState.ACTIVE);
+                    return null;
+                });
             }
             cluster.baselineAutoAdjustEnabled(true);
             cluster.baselineAutoAdjustTimeout(0);
@@ -129,6 +134,37 @@ public final class IgniteStateStore extends CountingStore {
             ignite.close();
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code action} again while Ignite refuses it because the cluster's state is changing: control nodes of a service
+     * start together, and one activating the cluster or adjusting its baseline as another joins makes the other's cache
+     * creation fail for a moment ("cluster state change is in progress"); failing the start there stopped that node and left
+     * the other with lost partitions. Bounded (60 s); any other failure is thrown at once.
+     */
+    static <T> T whileStateChanges(Supplier<T> action) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                return action.get();
+            } catch (RuntimeException e) {
+                if (!stateChanging(e) || System.nanoTime() > deadline) throw e;
+                log.info("state store: the cluster's state is changing (another control node starting); trying again");
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean stateChanging(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("state change is in progress")) return true;
+        }
+        return false;
     }
 
     private static <V> CacheConfiguration<String, V> cache(String name) {

@@ -25,13 +25,17 @@ public final class AdminToken {
 
     /** The state dir's token, made (owner-only) if there is none yet. */
     public static String ensure(Path stateDir) {
-        Path f = file(stateDir);
+        return ensureFile(file(stateDir));
+    }
+
+    /** The token in {@code f}, made (owner-only) if there is none yet. */
+    public static String ensureFile(Path f) {
         var existing = read(f);
         if (existing.isPresent()) return existing.get();
         String token = ApiToken.generate();
         try {
             Files.createDirectories(f.getParent());
-            Path tmp = f.resolveSibling(FILE + ".tmp");
+            Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(tmp, token + "\n");

@@ -52,6 +52,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class ClusterPki {
     private static final SecureRandom RANDOM = new SecureRandom();
     static final Duration NODE_VALIDITY = Duration.ofDays(30);
+    /** A control node's certificate when the control plane runs as a service (issued at every start). */
+    public static final Duration CONTROL_VALIDITY = Duration.ofDays(365);
     static final Duration CA_VALIDITY = Duration.ofDays(3650);
 
     private final X509Certificate caCert;
@@ -75,7 +77,17 @@ public final class ClusterPki {
             throw new CliException("no cluster CA in " + dir + " (ca.crt and ca.key): pass the --state-dir of the cluster whose CA its "
                     + "control nodes use");
         }
-        return ensure(stateDir);
+        return ensureIn(dir);
+    }
+
+    /** The CA in {@code pkiDir}, which must exist (a control node of a service never mints one: its peers would not trust it). */
+    public static ClusterPki existingIn(Path pkiDir) {
+        Path dir = pkiDir.toAbsolutePath();
+        if (!Files.isRegularFile(dir.resolve("ca.crt")) || !Files.isRegularFile(dir.resolve("ca.key"))) {
+            throw new CliException("no cluster CA in " + dir + " (ca.crt and ca.key): make it once with `spottrain pki init --dir " + dir
+                    + "` and copy it to every control node");
+        }
+        return ensureIn(dir);
     }
 
     /** The CA certificate's SHA-256 fingerprint (hex), to compare with what the control nodes use. */
@@ -88,8 +100,13 @@ public final class ClusterPki {
     }
 
     /** The state dir's CA, made if there is none yet. */
-    public static synchronized ClusterPki ensure(Path stateDir) {
-        Path dir = dir(stateDir);
+    public static ClusterPki ensure(Path stateDir) {
+        return ensureIn(dir(stateDir));
+    }
+
+    /** The CA in {@code pkiDir} ({@code ca.crt}, {@code ca.key} 0600), made if there is none yet. */
+    public static synchronized ClusterPki ensureIn(Path pkiDir) {
+        Path dir = pkiDir.toAbsolutePath();
         Path crt = dir.resolve("ca.crt");
         Path key = dir.resolve("ca.key");
         try {
@@ -132,12 +149,17 @@ public final class ClusterPki {
      * server: its peers check the address against the certificate).
      */
     public NodeTls issue(String name, Path tlsDir, List<String> ipAddresses) {
+        return issue(name, tlsDir, ipAddresses, NODE_VALIDITY);
+    }
+
+    /** As above, valid for {@code validity}. */
+    public NodeTls issue(String name, Path tlsDir, List<String> ipAddresses, Duration validity) {
         try {
             Files.createDirectories(tlsDir);
             KeyPair kp = rsa();
             Instant now = Instant.now();
             var b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(now.minus(Duration.ofMinutes(5))),
-                    Date.from(now.plus(NODE_VALIDITY)), new X500Name("CN=" + name), kp.getPublic());
+                    Date.from(now.plus(validity)), new X500Name("CN=" + name), kp.getPublic());
             var ext = new JcaX509ExtensionUtils();
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
