@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -75,12 +76,24 @@ public final class S3LogArchive implements LogArchive, AutoCloseable {
      */
     static LogArchive lazy(Path stateDir) {
         var found = new AtomicReference<S3LogArchive>();
-        return (jobId, jobRemote, fileGeneration, fileRank, nodeId) -> {
-            if (found.get() == null) of(stateDir).ifPresent(a -> {
-                if (!found.compareAndSet(null, a)) a.close();
-            });
-            S3LogArchive a = found.get();
-            return a == null ? Optional.empty() : a.read(jobId, jobRemote, fileGeneration, fileRank, nodeId);
+        var closed = new AtomicBoolean();
+        return new LogArchive() {
+            @Override
+            public Optional<Copy> read(String jobId, String jobRemote, long fileGeneration, int fileRank, String nodeId) throws IOException {
+                if (closed.get()) return Optional.empty(); // the API stopped: no client is made any more
+                if (found.get() == null) of(stateDir).ifPresent(a -> {
+                    if (!found.compareAndSet(null, a)) a.close();
+                });
+                S3LogArchive a = found.get();
+                return a == null ? Optional.empty() : a.read(jobId, jobRemote, fileGeneration, fileRank, nodeId);
+            }
+
+            @Override
+            public void close() {
+                closed.set(true);
+                S3LogArchive a = found.getAndSet(null);
+                if (a != null) a.close();
+            }
         };
     }
 

@@ -79,6 +79,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private final ContractMessages contract;
     private final RankLogArchiver logs;
     private final NodeQueries queries;
+    private final RequestReports requests;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
             ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus,
@@ -92,6 +93,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.stopGrace = stopGrace;
         this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus);
         this.queries = new NodeQueries(node, supervisor, redactor, ctx.getLog());
+        this.requests = new RequestReports(checkpoints, node.nodeId(), this);
+        timers.startTimerWithFixedDelay(RequestReports.Tick.INSTANCE, RequestReports.EVERY);
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
         // masks the secrets as they are at each copy (a job secret added to the node later too)
         this.logs = new RankLogArchiver(node.nodeId(), checkpoints::remoteTier, () -> Redactor.of(System.getenv(), supervisor.secretValues()),
@@ -117,6 +120,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
                 .onMessage(RankProcessExited.class, this::onExited)
                 .onMessage(ParkTimedOut.class, this::onParkTimeout)
                 .onMessage(ReformTimedOut.class, this::onReformTimeout)
+                .onMessageEquals(RequestReports.Tick.INSTANCE, () -> {
+                    requests.report(live.values());
+                    return this;
+                })
                 .onMessageEquals(Beat.INSTANCE, () -> {
                     link.beat(getContext().getSelf());
                     return this;
@@ -394,6 +401,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             getContext().getLog().info("job {}: the staged process (pid {}) exited with code {}", s.jobId(), r.process.pid(), m.exitCode());
             return r.pending == null ? this : startFresh(r.pending);
         }
+        requests.report(r); // what this rank's node made of S3 requests since the last report: the job's
         live.remove(s.jobId(), r);
         checkpoints.release(s.jobId());
         getContext().getLog().info("job {} generation {} rank {} exited with code {}", s.jobId(), s.generation(), s.rank(), m.exitCode());

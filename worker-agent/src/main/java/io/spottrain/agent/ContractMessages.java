@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.agent.checkpoint.CheckpointAgent;
 import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.agent.supervision.Redactor;
+import io.spottrain.checkpoint.remote.RequestCounts;
 import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.protocol.checkpoint.CheckpointTier;
 import io.spottrain.protocol.contract.Contract;
@@ -116,9 +117,10 @@ final class ContractMessages {
                 checkpoints.committed(s.jobId(), s.rank(), n.path("step").asLong(), s.checkpointKeep(), s.checkpointRemote(),
                         new CheckpointAgent.Reports() { // from the uploader's threads: send only
                             @Override
-                            public void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog b) {
+                            public void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog b,
+                                    RequestCounts requests) {
                                 host.send(s.replyTo(), new AgentProtocol.CheckpointUploaded(job, s.generation(), id, step, bytes, millis,
-                                        attempts, b.steps(), b.bytes()));
+                                        attempts, b.steps(), b.bytes(), requests.put(), requests.get()));
                             }
 
                             @Override

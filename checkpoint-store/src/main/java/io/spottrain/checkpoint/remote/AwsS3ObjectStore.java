@@ -56,6 +56,7 @@ public final class AwsS3ObjectStore implements ObjectStore {
     private final boolean serverChecksums;
     private final SdkEventLoopGroup eventLoops;
     private volatile Boolean conditional;
+    private final RequestCounter requests = new RequestCounter();
 
     public AwsS3ObjectStore(S3Settings settings) {
         this.settings = settings;
@@ -79,6 +80,7 @@ public final class AwsS3ObjectStore implements ObjectStore {
                     // the request") is retried at once (S3 calls are idempotent); outages longer than that are the uploader's to wait out.
                     c.retryStrategy(r -> r.maxAttempts(3));
                     if (!serverChecksums) c.addExecutionInterceptor(new CompatibleHeaders());
+                    c.addExecutionInterceptor(requests); // what the remote tier costs in requests (the cost ledger)
                 });
         if (settings.endpoint() != null) b.endpointOverride(settings.endpoint());
         if (settings.accessKey() != null) {
@@ -90,6 +92,11 @@ public final class AwsS3ObjectStore implements ObjectStore {
         }
         this.s3 = b.build();
         this.transfers = S3TransferManager.builder().s3Client(s3).build();
+    }
+
+    @Override
+    public RequestCounts requests() {
+        return requests.counts();
     }
 
     @Override

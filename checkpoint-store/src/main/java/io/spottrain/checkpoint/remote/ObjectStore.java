@@ -18,6 +18,11 @@ public interface ObjectStore extends AutoCloseable {
     /** e.g. {@code aws-sdk s3://bucket at http://127.0.0.1:9000}; never contains credentials. */
     String describe();
 
+    /** The S3 requests this store made since it was made, by pricing class ({@link RequestCounts#NONE}: not counted by this backend). */
+    default RequestCounts requests() {
+        return RequestCounts.NONE;
+    }
+
     /** Creates the bucket if it does not exist. */
     void ensureBucket() throws IOException;
 

@@ -160,7 +160,8 @@ public final class HttpApi implements AutoCloseable {
 
     /** Rank logs of nodes that cannot answer are read from here from now on. */
     public void useLogArchive(LogArchive archive) {
-        logArchive.set(archive);
+        var before = logArchive.getAndSet(archive);
+        if (before != null && before != archive) before.close();
     }
 
     public int port() {
@@ -347,6 +348,8 @@ public final class HttpApi implements AutoCloseable {
     public void close() {
         app.stop();
         metricsRoutes.close();
+        var archive = logArchive.getAndSet(null);
+        if (archive != null) archive.close(); // its S3 clients
     }
 
     /** An expected failure with its HTTP status and JSON body. */

@@ -8,7 +8,7 @@ import java.util.Optional;
  * (the launchers module reads them from S3; a cluster without a remote tier has none). The API
  * answers from here when the node that ran a rank cannot.
  */
-public interface LogArchive {
+public interface LogArchive extends AutoCloseable {
     /**
      * The copy of the output file a rank of {@code jobId} started on {@code nodeId} as {@code fileRank} in {@code fileGeneration}.
      *
@@ -23,4 +23,8 @@ public interface LogArchive {
      * @param to       the file's size when copied ({@code text} ends there; masked secrets make the text's length differ)
      */
     record Copy(String location, String nodeId, String file, long from, long to, String copiedAt, String text) {}
+
+    /** Closes its clients (the API stops). */
+    @Override
+    default void close() {}
 }

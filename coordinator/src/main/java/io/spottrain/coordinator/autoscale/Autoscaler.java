@@ -5,9 +5,7 @@ import io.spottrain.coordinator.autoscale.AutoscaleDecision.Decision;
 import io.spottrain.coordinator.autoscale.AutoscaleDecision.Launch;
 import io.spottrain.coordinator.autoscale.FleetView.InFlight;
 import io.spottrain.coordinator.launch.NodeLauncher;
-import io.spottrain.coordinator.launch.NodeLauncher.NodeRequest;
 import io.spottrain.coordinator.launch.NodeLauncher.NodeShape;
-import io.spottrain.protocol.spec.GpuCatalog;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.coordinator.state.Table;
@@ -19,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -260,9 +257,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     private void launch(Launch l, Instant now) {
         var lnch = launcher.get();
-        // Spot first; a spot-with-fallback job whose shape only exists on-demand gets that
-        var shape = lnch == null ? Optional.<NodeShape>empty() : cheapest(lnch.shapes(), l)
-                .or(() -> l.onDemandFallback() ? cheapest(lnch.shapes(), l.onDemand()) : Optional.empty());
+        var shape = lnch == null ? Optional.<NodeShape>empty() : LaunchShapes.choose(lnch.shapes(), l);
         if (shape.isEmpty()) {
             record(now, new Decision(Action.NONE, lastMetric, List.of(), List.of(), lnch == null ? "no launcher: cannot launch "
                     + l.count() + " node(s)" : "no node shape of the launcher has " + l.gpus() + " GPU(s) on " + l.market().label()));
@@ -275,9 +270,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             ids.add(id);
             inFlight.put(id, new InFlight(id, s.instanceType(), s.gpus(), s.market(), now));
         }
-        var request = new NodeRequest(null, s.market(), s.instanceType(), s.gpus(), s.pricePerHour(),
-                s.market() == NodeMarket.SPOT ? onDemandPrice(lnch.shapes(), s) : s.pricePerHour(), null).forJob(l.jobId(), Map.of())
-                .withGpu(l.gpuModels(), l.minGpuMemoryGiB());
+        var request = LaunchShapes.request(lnch.shapes(), s, l);
         getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
                 return lnch.launch(request, l.count());
@@ -329,19 +322,6 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
 
     private static String job(Launch l) {
         return l.jobId() == null ? "the fleet's minimum" : "job " + l.jobId();
-    }
-
-    /** The cheapest shape on the launch's market with enough GPUs, of an allowed type (the fewest GPUs first, then the price). */
-    static Optional<NodeShape> cheapest(List<NodeShape> shapes, Launch l) {
-        return shapes.stream().filter(s -> s.market() == l.market() && s.gpus() >= l.gpus()
-                        && (l.instanceTypes().isEmpty() || l.instanceTypes().contains(s.instanceType()))
-                        && GpuCatalog.satisfies(s.instanceType(), l.gpuModels(), l.minGpuMemoryGiB()))
-                .min(Comparator.comparingInt(NodeShape::gpus).thenComparingDouble(NodeShape::pricePerHour));
-    }
-
-    private static double onDemandPrice(List<NodeShape> shapes, NodeShape s) {
-        return shapes.stream().filter(o -> o.instanceType().equals(s.instanceType()) && o.market() != s.market())
-                .mapToDouble(NodeShape::pricePerHour).findFirst().orElse(s.pricePerHour());
     }
 
     private void record(Instant now, Decision d) {

@@ -25,6 +25,8 @@ import java.util.function.Function;
  */
 public final class Metering {
     private final Map<String, LedgerEntry> open = new HashMap<>();
+    /** S3 requests reported per job since the last ledger tick. */
+    private final Map<String, PendingRequests> requests = new HashMap<>();
     /** The bytes each open storage segment stands for (what makes a new size a change). */
     private final Map<String, Long> storedBytes = new HashMap<>();
     /** Jobs recovering now: their nodes' time is {@link Allocation#RECOVERY}. */
@@ -150,6 +152,39 @@ public final class Metering {
                 forever, true));
         return out;
     }
+
+    /** The key of a job's S3 request charges: one closed segment per ledger tick with requests in it. */
+    public static String requestsKey(String jobId) {
+        return "s3-requests:" + jobId;
+    }
+
+    /** Job {@code jobId}'s agents made these S3 requests (reported with its uploads); charged at the next {@link #requestCharges}. */
+    public void onRequests(String jobId, Map<String, String> labels, long put, long get, Instant now) {
+        if (put <= 0 && get <= 0) return;
+        requests.merge(jobId, new PendingRequests(labels == null ? Map.of() : labels, put, get, now),
+                (a, b) -> new PendingRequests(b.labels(), a.put() + b.put(), a.get() + b.get(), a.since()));
+    }
+
+    /**
+     * The S3 requests reported since the last call, one closed segment per job (allocation {@code storage}, no node time)
+     * from the first report to {@code now}, whose cost over that interval is exactly the requests' price.
+     */
+    public List<LedgerEntry> requestCharges(StoragePrices prices, Instant now) {
+        var out = new ArrayList<LedgerEntry>();
+        for (var e : requests.entrySet()) {
+            var p = e.getValue();
+            double usd = prices.requests(p.put(), p.get());
+            if (usd <= 0) continue;
+            Instant from = p.since().isBefore(now) ? p.since() : now.minusMillis(1);
+            double hours = Duration.between(from, now).toNanos() / 3.6e12;
+            out.add(new LedgerEntry(LedgerEntry.SCHEMA, requestsKey(e.getKey()), from.toString(), NodeMarket.ON_DEMAND, "s3-requests", "", 0,
+                    usd / hours, usd / hours, Allocation.STORAGE, e.getKey(), p.labels(), from.toString(), now.toString(), false));
+        }
+        requests.clear();
+        return out;
+    }
+
+    private record PendingRequests(Map<String, String> labels, long put, long get, Instant since) {}
 
     /** The open segments as of {@code now} (written every ledger tick, so a report is never older than a tick). */
     public List<LedgerEntry> refresh(Instant now) {

@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.autoscale.Autoscaler;
+import io.spottrain.coordinator.cost.StoragePrices;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
@@ -91,7 +92,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     /** A job began recovering, or trains again (or ended): its nodes' time is metered as recovery meanwhile. */
     public record JobPhase(String jobId, boolean recovering) implements Command {}
 
-    /** A job's checkpoints occupy {@code bytes} in the remote tier now (0: none, or it ended): the ledger meters the storage. */
+    /** S3 requests a job's agents made to its remote tier (by pricing class), for the cost ledger. */
+    public record JobRequests(String jobId, long put, long get) implements Command {}
+
     /** What a job's checkpoints occupy in the remote tier now; {@code ended}: the job ended and they stay there. */
     public record JobStorage(String jobId, long bytes, boolean ended) implements Command {
         public JobStorage(String jobId, long bytes) {
@@ -184,7 +187,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
         this.ledger = new ManagerLedger(ctx, id -> Optional.ofNullable(jobs.get(id)).map(Job::spec), () -> capacity.liveMasters(),
                 preemption::requeueable, store, blocking, settings.budgetsFile(), settings.ledgerTick(),
-                settings.storageUsdPerGibMonth(), settings.keptCheckpointsFor());
+                new StoragePrices(settings.storageUsdPerGibMonth(), settings.s3PutUsdPer1000(), settings.s3GetUsdPer1000(),
+                        settings.keptCheckpointsFor()));
         capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
         this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld, store);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
@@ -270,6 +274,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(ExpectedNodesTimedOut.class, t -> agents.onExpectedGone(settings.reattachGrace(), now()))
                 .onMessage(JobPhase.class, p -> ledger.onJobPhase(p, now(), this))
                 .onMessage(JobStorage.class, st -> ledger.onStorage(st, now(), this))
+                .onMessage(JobRequests.class, r -> ledger.onRequests(r, now(), this))
                 .onMessage(ManagerPreemption.Requeueable.class, r -> preemption.onRequeueable(r, () -> schedule(false), this))
                 .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, now(), this))
                 .onMessage(ManagerLedger.Tick.class, this::onLedgerTick)

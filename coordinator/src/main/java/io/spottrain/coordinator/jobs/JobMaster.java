@@ -172,8 +172,8 @@ public final class JobMaster {
                 .onMessage(Waiting.class, h::onWaiting)
                 .onMessage(CapacityTimedOut.class, h.capacity::onTimedOut)
                 .onMessage(AskAgain.class, h.capacity::onAskAgain));
-        this.ended = report(report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
-                AgentProtocol.CheckpointsRetained.class, h.training::onRetained)
+        this.ended = report(report(report(Behaviors.receive(Command.class), AgentProtocol.CheckpointUploaded.class, h.training::onUploaded),
+                AgentProtocol.CheckpointsRetained.class, h.training::onRetained), AgentProtocol.S3Requests.class, h.training::onRequests)
                 .onMessage(Placed.class, h.forming::onPlacedTooLate)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(Cancel.class, h.requests::onCancel)
@@ -199,8 +199,9 @@ public final class JobMaster {
 
     /** What every live state accepts: progress, checkpoints, attachments, registration, the API, the store. */
     private Behavior<Command> common(BehaviorBuilder<Command> b) {
-        return report(report(report(report(report(report(report(report(report(b,
+        return report(report(report(report(report(report(report(report(report(report(b,
                 AgentProtocol.RankProgress.class, h.training::onProgress),
+                AgentProtocol.S3Requests.class, h.training::onRequests),
                 AgentProtocol.CheckpointsRetained.class, h.training::onRetained),
                 AgentProtocol.RankAttached.class, h.training::onAttached),
                 AgentProtocol.RankStalled.class, h.training::onStalled),

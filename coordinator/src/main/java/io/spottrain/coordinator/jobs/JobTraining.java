@@ -92,9 +92,18 @@ final class JobTraining {
     /** Uploads finish after a generation (or the job) may have ended: recorded for any generation up to the current one. */
     Behavior<JobMaster.Command> onUploaded(AgentProtocol.CheckpointUploaded u) {
         if (u.generation() > h.job().generation()) return h.unchanged();
+        if (u.putRequests() > 0 || u.getRequests() > 0) { // the cost ledger's: they were made, whatever the job's state
+            h.deps.ledger().tell(new JobManager.JobRequests(u.jobId(), u.putRequests(), u.getRequests()));
+        }
         Job next = h.job().withTraining(t -> t.uploaded(u.step(), u.generation(), u.bytes(), u.millis(), u.backlogSteps(), u.backlogBytes()));
         windows.upload(u.millis());
         return h.done(stageCatalog(next, u.step()));
+    }
+
+    /** A node's S3 requests for this job (any generation, whatever the job's state): the cost ledger's. */
+    Behavior<JobMaster.Command> onRequests(AgentProtocol.S3Requests r) {
+        if (r.putRequests() > 0 || r.getRequests() > 0) h.deps.ledger().tell(new JobManager.JobRequests(r.jobId(), r.putRequests(), r.getRequests()));
+        return h.unchanged();
     }
 
     /** A tier's retention ran: the catalog stops listing what it removed (any generation up to the current one). */

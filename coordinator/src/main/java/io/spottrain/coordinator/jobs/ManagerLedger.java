@@ -7,6 +7,7 @@ import io.spottrain.coordinator.cost.Budgets;
 import io.spottrain.coordinator.cost.CostReport;
 import io.spottrain.coordinator.cost.LedgerEntry;
 import io.spottrain.coordinator.cost.Metering;
+import io.spottrain.coordinator.cost.StoragePrices;
 import io.spottrain.coordinator.membership.NodeRecord;
 import io.spottrain.coordinator.settings.WatchedFile;
 import io.spottrain.coordinator.state.StateStore;
@@ -77,10 +78,8 @@ final class ManagerLedger {
     private List<Budget> budgets = List.of();
     private final WatchedFile<List<Budget>> budgetsFile;
     private final Duration tick;
-    /** USD per GiB-month of a job's checkpoints in the remote tier. */
-    private final double storagePrice;
-    /** How long an ended job's checkpoints stay in the remote tier (zero: until deleted). */
-    private final Duration keptFor;
+    /** What the remote tier costs: checkpoints' bytes, S3 requests, how long ended jobs' checkpoints stay. */
+    private final StoragePrices prices;
     private final Map<String, Boolean> exceeded = new HashMap<>();
     private final Set<String> blockingBudgets = new HashSet<>();
     private final Set<String> stoppingBudgets = new HashSet<>();
@@ -88,11 +87,10 @@ final class ManagerLedger {
 
     ManagerLedger(ActorContext<JobManager.Command> ctx, Function<String, Optional<JobSpec>> specOf,
             Supplier<Map<String, ActorRef<JobMaster.Command>>> live, Predicate<String> requeueable,
-            StateStore store, Executor blocking, String budgetsFile, Duration tick, double storageUsdPerGibMonth, Duration keptFor) {
+            StateStore store, Executor blocking, String budgetsFile, Duration tick, StoragePrices prices) {
         this.ctx = ctx;
         this.tick = tick;
-        this.storagePrice = storageUsdPerGibMonth;
-        this.keptFor = keptFor;
+        this.prices = prices;
         this.specOf = specOf;
         this.labelsOf = id -> specOf.apply(id).map(s -> s.metadata().labels()).orElse(Map.of());
         this.requeueable = requeueable;
@@ -206,13 +204,20 @@ final class ManagerLedger {
 
     /** A job's checkpoints in the remote tier changed size (0: none, or it ended): its storage segment follows. */
     <T> Behavior<T> onStorage(JobManager.JobStorage s, Instant now, Behavior<T> same) {
-        write(s.ended() ? metering.onStorageKept(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), storagePrice, keptFor, now)
-                : metering.onStorage(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), storagePrice, now));
+        write(s.ended() ? metering.onStorageKept(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), prices.usdPerGibMonth(), prices.keptFor(), now)
+                : metering.onStorage(s.jobId(), labelsOf.apply(s.jobId()), s.bytes(), prices.usdPerGibMonth(), now));
+        return same;
+    }
+
+    /** A job's agents made S3 requests (with an upload report): charged at the next tick, one segment per job. */
+    <T> Behavior<T> onRequests(JobManager.JobRequests r, Instant now, Behavior<T> same) {
+        metering.onRequests(r.jobId(), labelsOf.apply(r.jobId()), r.put(), r.get(), now);
         return same;
     }
 
     <T> Behavior<T> onTick(Instant now, Behavior<T> same) {
         write(metering.refresh(now));
+        write(metering.requestCharges(prices, now));
         pollBudgets();
         check(now);
         return same;

@@ -72,7 +72,8 @@ final class Replacements {
         var request = new NodeLauncher.NodeRequest(null, departed.market(), departed.instanceType(), departed.gpus(), departed.pricePerHour(),
                 departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()))
                 .withGpu(spec.map(s -> s.spec().placement().gpuModels()).orElse(List.of()),
-                        spec.map(s -> s.spec().placement().minGpuMemoryGiB()).orElse(0));
+                        spec.map(s -> s.spec().placement().minGpuMemoryGiB()).orElse(0))
+                .withTypes(spec.map(s -> s.spec().placement().instanceTypes()).orElse(List.of())); // a pinned job's types only
         var fallback = fallback(request, spec.map(s -> s.spec().placement().market()).orElse(Market.SPOT));
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
@@ -96,7 +97,7 @@ final class Replacements {
         if (spot.market() != NodeMarket.SPOT || jobMarket != Market.SPOT_WITH_FALLBACK) return Optional.empty();
         return Optional.of(new NodeLauncher.NodeRequest(null, NodeMarket.ON_DEMAND, spot.instanceType(), spot.gpus(),
                 spot.onDemandPricePerHour(), spot.onDemandPricePerHour(), spot.zone(), spot.job(), spot.labels(), spot.gpuModels(),
-                spot.minGpuMemoryGiB()));
+                spot.minGpuMemoryGiB(), spot.instanceTypes()));
     }
 
     /** The job (when it is still in progress) hears of the launch; a retry is scheduled when one is left. */

@@ -90,11 +90,27 @@ public interface NodeLauncher extends AutoCloseable {
      * cost allocation).
      */
     record NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour,
-            double onDemandPricePerHour, String zone, String job, Map<String, String> labels, List<String> gpuModels, int minGpuMemoryGiB) {
+            double onDemandPricePerHour, String zone, String job, Map<String, String> labels, List<String> gpuModels, int minGpuMemoryGiB,
+            List<String> instanceTypes) {
 
         public NodeRequest {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+            instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
+        }
+
+        public NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour, double onDemandPricePerHour,
+                String zone, String job, Map<String, String> labels, List<String> gpuModels, int minGpuMemoryGiB) {
+            this(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, gpuModels, minGpuMemoryGiB, List.of());
+        }
+
+        /**
+         * The instance types the node may be (empty: any that fits): a job's {@code spec.placement.instanceTypes}, or the types of
+         * the autoscaler's capacity pool. A launcher that picks among types (EC2's fleet) keeps to them.
+         */
+        public NodeRequest withTypes(List<String> types) {
+            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, gpuModels,
+                    minGpuMemoryGiB, types);
         }
 
         public NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour, double onDemandPricePerHour,
@@ -104,7 +120,8 @@ public interface NodeLauncher extends AutoCloseable {
 
         /** The job's GPU needs ({@code spec.placement.gpuModels}, {@code minGpuMemoryGiB}): a launcher picking among types keeps to them. */
         public NodeRequest withGpu(List<String> models, int minMemoryGiB) {
-            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, models, minMemoryGiB);
+            return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, models, minMemoryGiB,
+                    instanceTypes);
         }
 
         public NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour, double onDemandPricePerHour,
@@ -113,12 +130,13 @@ public interface NodeLauncher extends AutoCloseable {
         }
 
         public NodeRequest withNodeId(String id) {
-            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, gpuModels, minGpuMemoryGiB);
+            return new NodeRequest(id, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, job, labels, gpuModels, minGpuMemoryGiB,
+                    instanceTypes);
         }
 
         public NodeRequest forJob(String jobId, Map<String, String> jobLabels) {
             return new NodeRequest(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, jobId, jobLabels, gpuModels,
-                    minGpuMemoryGiB);
+                    minGpuMemoryGiB, instanceTypes);
         }
     }
 

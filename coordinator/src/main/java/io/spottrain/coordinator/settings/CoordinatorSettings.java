@@ -38,7 +38,9 @@ public record CoordinatorSettings(
         Duration ledgerTick,
         double storageUsdPerGibMonth,
         Duration stallSuspectProbe,
-        Duration keptCheckpointsFor) {
+        Duration keptCheckpointsFor,
+        double s3PutUsdPer1000,
+        double s3GetUsdPer1000) {
 
     public static CoordinatorSettings create(Config root) {
         Config c = root.getConfig("spottrain.coordinator");
@@ -72,7 +74,9 @@ public record CoordinatorSettings(
                 c.getDuration("ledger-tick"),
                 nonNegative(c, "storage-usd-per-gib-month"),
                 c.getDuration("stall-suspect-probe"),
-                c.getDuration("kept-checkpoints-for"));
+                c.getDuration("kept-checkpoints-for"),
+                nonNegative(c, "s3-put-usd-per-1000"),
+                nonNegative(c, "s3-get-usd-per-1000"));
     }
 
     private static double nonNegative(Config c, String key) {
@@ -85,20 +89,23 @@ public record CoordinatorSettings(
         return new CoordinatorSettings(nodeId, apiHost, port, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 reattachGrace, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor, s3PutUsdPer1000,
+                s3GetUsdPer1000);
     }
 
     public CoordinatorSettings withGenerationStartTimeout(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, d, portAllocationTimeout, stallSuspectGrace, reattachGrace,
                 heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor, s3PutUsdPer1000,
+                s3GetUsdPer1000);
     }
 
     public CoordinatorSettings withReattachGrace(Duration d) {
         return new CoordinatorSettings(nodeId, apiHost, apiPort, askTimeout, generationStartTimeout, portAllocationTimeout, stallSuspectGrace,
                 d, heartbeatInterval, heartbeatTimeout, progressFlushInterval, endedLinger, replacementAttempts, allowedRemotes, capacityRetry,
                 autoCheckpointFloor, autoCheckpointCeiling, preemptionPrior, scaleUpCooldown, noticeSwapMargin, launcherUpkeepInterval, autoscalePolicyFile,
-                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor);
+                autoscaleTimeScale, budgetsFile, interruptionRiskWindow, quotasFile, ledgerTick, storageUsdPerGibMonth, stallSuspectProbe, keptCheckpointsFor, s3PutUsdPer1000,
+                s3GetUsdPer1000);
     }
 }

@@ -205,10 +205,10 @@ class AutoscaleDecisionTest {
     @Test
     void theLaunchedShapeHasTheGpuTheJobAsksFor() {
         var shapes = List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0), new NodeShape(NodeMarket.SPOT, "p4d.24xlarge", 8, 9.8, 0));
-        assertEquals("g5.xlarge", Autoscaler.cheapest(shapes, new Launch("any", 1, 1, NodeMarket.SPOT)).orElseThrow().instanceType());
-        assertEquals("p4d.24xlarge", Autoscaler.cheapest(shapes, new Launch("big", 1, 1, NodeMarket.SPOT, List.of(), List.of("A100"), 40))
+        assertEquals("g5.xlarge", LaunchShapes.cheapest(shapes, new Launch("any", 1, 1, NodeMarket.SPOT)).orElseThrow().instanceType());
+        assertEquals("p4d.24xlarge", LaunchShapes.cheapest(shapes, new Launch("big", 1, 1, NodeMarket.SPOT, List.of(), List.of("A100"), 40))
                 .orElseThrow().instanceType());
-        assertTrue(Autoscaler.cheapest(shapes, new Launch("h100", 1, 1, NodeMarket.SPOT, List.of(), List.of("H100"), 0)).isEmpty());
+        assertTrue(LaunchShapes.cheapest(shapes, new Launch("h100", 1, 1, NodeMarket.SPOT, List.of(), List.of("H100"), 0)).isEmpty());
     }
 
     /** A spot-with-fallback job's launch may fall back to on-demand where no Spot shape has its GPU; a spot-only one may not. */
@@ -224,8 +224,8 @@ class AutoscaleDecisionTest {
         assertTrue(launches.get(0).onDemandFallback());
         assertTrue(!launches.get(1).onDemandFallback());
         var shapes = List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0), new NodeShape(NodeMarket.ON_DEMAND, "p4d.24xlarge", 8, 32.8, 0));
-        assertTrue(Autoscaler.cheapest(shapes, launches.get(0)).isEmpty(), "no Spot A100 shape");
-        assertEquals(NodeMarket.ON_DEMAND, Autoscaler.cheapest(shapes, launches.get(0).onDemand()).orElseThrow().market());
+        assertTrue(LaunchShapes.cheapest(shapes, launches.get(0)).isEmpty(), "no Spot A100 shape");
+        assertEquals(NodeMarket.ON_DEMAND, LaunchShapes.cheapest(shapes, launches.get(0).onDemand()).orElseThrow().market());
     }
 
     @Test

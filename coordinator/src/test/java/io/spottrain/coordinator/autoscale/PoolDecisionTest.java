@@ -114,7 +114,11 @@ class PoolDecisionTest {
         assertEquals(NodeMarket.SPOT, l.market());
         assertEquals(List.of("g5.xlarge"), l.instanceTypes());
         assertTrue(!l.onDemandFallback(), "a pool launch says its market: the pools are the fallback");
-        assertEquals("g5.xlarge", Autoscaler.cheapest(SHAPES, l).orElseThrow().instanceType());
+        var shape = LaunchShapes.cheapest(SHAPES, l).orElseThrow();
+        assertEquals("g5.xlarge", shape.instanceType());
+        assertEquals(List.of("g5.xlarge"), LaunchShapes.request(SHAPES, shape, l).instanceTypes(),
+                "the launcher (EC2's fleet picks among types) is held to the pool's types");
+        assertEquals(1.006, LaunchShapes.request(SHAPES, shape, l).onDemandPricePerHour(), 1e-9, "the on-demand price beside the Spot one");
         var minimum = AutoscaleDecision.decide(policy(0, 10, SPOT, OD), T0, new FleetView(List.of(), List.of()), List.of(), null, null, SHAPES);
         assertEquals("pool od-g5: 0 node(s) with those in flight < minNodes 1: launching 1", minimum.reason());
     }

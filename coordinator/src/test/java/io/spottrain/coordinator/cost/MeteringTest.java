@@ -106,6 +106,27 @@ class MeteringTest {
         assertTrue(segments(Metering.storageKey("job-3")).stream().noneMatch(e -> e.open() || e.kept()));
     }
 
+    /** S3 requests reported with uploads are charged once, at the next tick, at their price per 1,000, without node time. */
+    @Test
+    void s3RequestsAreChargedOncePerTickAtTheirPrice() {
+        var prices = new StoragePrices(0.023, 0.005, 0.0004, Duration.ZERO);
+        metering.onRequests("job-1", labels("job-1"), 3000, 10_000, T0);
+        metering.onRequests("job-1", labels("job-1"), 1000, 0, T0.plusSeconds(5));
+        metering.onRequests("job-2", labels("job-2"), 0, 0, T0.plusSeconds(5)); // nothing: nothing charged
+        write(metering.requestCharges(prices, T0.plusSeconds(15)));
+        assertEquals(List.of(), metering.requestCharges(prices, T0.plusSeconds(30)), "charged once");
+        var s = segments(Metering.requestsKey("job-1"));
+        assertEquals(1, s.size(), s::toString);
+        assertTrue(!s.get(0).open() && s.get(0).allocation() == Allocation.STORAGE && "t-job-1".equals(s.get(0).labels().get("team")));
+        assertEquals(List.of(), segments(Metering.requestsKey("job-2")));
+        var r = CostReport.of(List.copyOf(ledger.values()), CostGrouping.parse("job"), new CostWindow(T0, T0.plusSeconds(60)),
+                T0.plusSeconds(60), Duration.ofSeconds(45));
+        var row = r.byKey().get("job-1");
+        assertEquals(4 * 0.005 + 10 * 0.0004, row.costUsd(), 1e-12, "4,000 PUT-class and 10,000 GET-class requests");
+        assertEquals(0.0, row.nodeHours(), 1e-12);
+        assertEquals(0.0, new StoragePrices(0.023, 0, 0, Duration.ZERO).requests(5000, 5000), "priced at 0: not charged");
+    }
+
     @Test
     void aNodesSegmentsTileItsBilledLifeFromLaunchToTermination() {
         write(metering.onChange(registry.register(node("n1", T0), "a1", T0.plusSeconds(20)), T0.plusSeconds(20), MeteringTest::labels));

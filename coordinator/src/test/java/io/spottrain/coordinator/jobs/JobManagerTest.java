@@ -246,6 +246,9 @@ class JobManagerTest {
                 "an on-demand node is replaced on-demand already");
         assertEquals(NodeMarket.ON_DEMAND, Replacements.fallback(spot, Market.SPOT_WITH_FALLBACK).orElseThrow()
                 .market());
+        // a pinned job's on-demand stand-in keeps to its types (EC2 would otherwise ask every fitting pool)
+        assertEquals(List.of("g5.xlarge", "g5.2xlarge"), Replacements.fallback(spot.withTypes(List.of("g5.xlarge", "g5.2xlarge")),
+                Market.SPOT_WITH_FALLBACK).orElseThrow().instanceTypes());
     }
 
     @Test

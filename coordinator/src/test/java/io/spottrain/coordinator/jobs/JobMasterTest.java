@@ -462,6 +462,26 @@ class JobMasterTest {
         assertTrue(events.contains(JobEventType.NEWCOMER_STAGED), events::toString);
     }
 
+    /** The S3 requests nodes report (with an upload, or on their own) reach the cost ledger as the job's, in any state. */
+    @Test
+    void s3RequestsNodesReportGoToTheLedgerAsTheJobs() {
+        var master = running(submit("req-1", 1, 2, 3), 2);
+        master.tell(new JobMaster.Reported(new AgentProtocol.S3Requests("req-1", 1, "node2", 3, 7)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointUploaded("req-1", 1, "node1", 10, 1024, 5, 1, 0, 0, 4, 0)));
+        master.tell(new JobMaster.Reported(new AgentProtocol.S3Requests("req-1", 1, "node2", 0, 0))); // nothing: nothing told
+        // what the ledger hears within a second (the upload also changes the job's stored bytes: JobStorage, not counted here)
+        var got = new ArrayList<JobManager.JobRequests>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (phases.receiveMessage(Duration.ofMillis(200)) instanceof JobManager.JobRequests r) got.add(r);
+            } catch (AssertionError quiet) {
+                // nothing more within 200 ms
+            }
+        }
+        assertEquals(List.of(new JobManager.JobRequests("req-1", 3, 7), new JobManager.JobRequests("req-1", 4, 0)), got);
+    }
+
     /**
      * A staged newcomer that never comes up (its process hangs or cannot start): the first staging time-out waits without a
      * re-form (it would add nobody), the second lets it go: its process is stopped and its node given back, and the job never

@@ -76,7 +76,10 @@ class WireSerializationTest {
                 new AgentProtocol.RankLog("j-1", 3, 1, "node1", "/var/lib/spottrain/logs/j-1-g2-rank1.log", 9000, "step 10\n", null),
                 new AgentProtocol.RankLog("j-1", 3, 1, "node1", null, 0, "", "node node1 has no output"),
                 new AgentProtocol.Probe("j-1", 3, kit.createTestProbe(AgentProtocol.ProbeAnswered.class).getRef()),
-                new AgentProtocol.ProbeAnswered("j-1", 3, "node1"));
+                new AgentProtocol.ProbeAnswered("j-1", 3, "node1"),
+                // the S3 requests an agent made, with an upload and on their own (the cost ledger's)
+                new AgentProtocol.CheckpointUploaded("j-1", 3, "node1", 400, 1 << 20, 120, 1, 0, 0, 5, 1),
+                new AgentProtocol.S3Requests("j-1", 3, "node2", 12, 40));
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
         }

@@ -96,13 +96,17 @@ public final class Ec2Launcher implements NodeLauncher {
     @Override
     public List<LaunchedNode> launch(NodeRequest request, int count) throws LaunchException {
         if (closed) throw new LaunchException("the EC2 launcher is closed", null);
-        // enough GPUs, and of the model and memory the job asks for (GpuCatalog, by the type's family)
+        // enough GPUs, and of the model and memory the job asks for (GpuCatalog, by the type's family), of the types the request
+        // allows (a job's pinned types, an autoscaler pool's)
         var fitting = FleetRequests.pools(config).stream().filter(p -> gpus(p.instanceType()) >= request.gpus()
-                && GpuCatalog.satisfies(p.instanceType(), request.gpuModels(), request.minGpuMemoryGiB())).toList();
+                && GpuCatalog.satisfies(p.instanceType(), request.gpuModels(), request.minGpuMemoryGiB())
+                && (request.instanceTypes().isEmpty() || request.instanceTypes().contains(p.instanceType()))).toList();
         if (fitting.isEmpty()) {
             throw new LaunchException("no instance type in the fleet config has " + request.gpus() + " GPU(s)"
                     + (request.gpuModels().isEmpty() ? "" : " of " + String.join(", ", request.gpuModels()))
-                    + (request.minGpuMemoryGiB() > 0 ? " with " + request.minGpuMemoryGiB() + " GiB or more" : "") + " (" + typesSeen() + ")", null);
+                    + (request.minGpuMemoryGiB() > 0 ? " with " + request.minGpuMemoryGiB() + " GiB or more" : "")
+                    + (request.instanceTypes().isEmpty() ? "" : " among " + String.join(", ", request.instanceTypes()))
+                    + " (" + typesSeen() + ")", null);
         }
         String version = template();
         String job = request.job() == null ? "-" : request.job();

@@ -166,6 +166,22 @@ class Ec2LauncherTest {
         assertTrue(none.getMessage().contains("no instance type in the fleet config has 1 GPU(s) of H100"), none.getMessage());
     }
 
+    /**
+     * A request that names its types (a job's spec.placement.instanceTypes, an autoscaler pool's) is asked of those pools
+     * only: otherwise EC2's allocation strategy could start a type the job cannot use, or one another pool counts.
+     */
+    @Test
+    void onlyTheRequestsTypesAreAsked() throws Exception {
+        fake.capacity.put("p3.2xlarge/" + A, 4);
+        fake.capacity.put("g5.xlarge/" + A, 4);
+        launcher.launch(SPOT1.withTypes(List.of("g5.xlarge")), 2);
+        var fleet = fake.calls("CreateFleet").get(0);
+        var types = fleet.entrySet().stream().filter(e -> e.getKey().endsWith(".InstanceType")).map(Map.Entry::getValue).distinct().toList();
+        assertEquals(List.of("g5.xlarge"), types, fleet::toString);
+        var none = assertThrows(LaunchException.class, () -> launcher.launch(SPOT1.withTypes(List.of("p4d.24xlarge"))));
+        assertTrue(none.getMessage().contains("has 1 GPU(s) among p4d.24xlarge"), none.getMessage());
+    }
+
     @Test
     void reconciliationAdoptsTheClustersInstancesAndTerminatesThoseThatNeverRegistered() throws Exception {
         var ours = Map.of(FleetRequests.TAG_CLUSTER, "research");

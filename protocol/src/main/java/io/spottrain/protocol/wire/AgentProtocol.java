@@ -281,9 +281,25 @@ public final class AgentProtocol {
     public record RankStalled(String jobId, long generation, int rank, String nodeId, long step, String reason)
             implements JobReport {}
 
-    /** The agent's uploader committed a step to the remote tier; with the backlog left behind it. */
+    /**
+     * The agent's uploader committed a step to the remote tier; with the backlog left behind it, and the S3 requests the node
+     * made to that tier since its last such report, by pricing class ({@code putRequests}: PUT, COPY, POST, LIST;
+     * {@code getRequests}: GET, HEAD and the rest but DELETE), for the cost ledger.
+     */
     public record CheckpointUploaded(String jobId, long generation, String nodeId, long step, long bytes, long millis, int attempts,
-            int backlogSteps, long backlogBytes) implements JobReport {}
+            int backlogSteps, long backlogBytes, long putRequests, long getRequests) implements JobReport {
+        public CheckpointUploaded(String jobId, long generation, String nodeId, long step, long bytes, long millis, int attempts,
+                int backlogSteps, long backlogBytes) {
+            this(jobId, generation, nodeId, step, bytes, millis, attempts, backlogSteps, backlogBytes, 0, 0);
+        }
+    }
+
+    /**
+     * S3 requests this node made to the remote tier since it last said so (with an upload or in this report), by pricing
+     * class, charged to the job it runs: sent every half minute while there are any, and when its rank exits, so a node that
+     * never uploads (not rank 0) still reports its restores' reads and its rank-log copies.
+     */
+    public record S3Requests(String jobId, long generation, String nodeId, long putRequests, long getRequests) implements JobReport {}
 
     /**
      * What a tier of this node still holds of the job after retention ran ({@code kept}, newest

@@ -6,6 +6,7 @@ import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
 import io.spottrain.checkpoint.remote.MinioObjectStore;
 import io.spottrain.checkpoint.remote.ObjectStore;
 import io.spottrain.checkpoint.remote.RemoteTier;
+import io.spottrain.checkpoint.remote.RequestCounts;
 import io.spottrain.checkpoint.restore.CheckpointSource;
 import io.spottrain.checkpoint.restore.PeerSource;
 import io.spottrain.checkpoint.restore.PeerTierServer;
@@ -43,7 +44,11 @@ public final class CheckpointAgent implements AutoCloseable {
 
     /** Where upload results go (the agent forwards them to the job manager). */
     public interface Reports {
-        void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog);
+        /**
+         * A step is committed to the remote tier. {@code requests}: the S3 requests this node made to that tier since its last
+         * upload report (the upload's, the retention after the one before, a restore's reads), for the cost ledger.
+         */
+        void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog, RequestCounts requests);
 
         /** Retention ran on a tier: what it still holds of the job (newest first). */
         void retained(String job, CheckpointTier tier, List<Long> kept);
@@ -53,6 +58,8 @@ public final class CheckpointAgent implements AutoCloseable {
     private final RemoteSettings remote;
     private final PeerTierServer server;
     private final Map<String, Remote> remotes = new ConcurrentHashMap<>();
+    /** The S3 requests of every remote tier's store at the last {@link #takeRequests}. */
+    private RequestCounts requestsTaken = RequestCounts.NONE;
     private final Map<String, Set<Long>> uploaded = new ConcurrentHashMap<>();
 
     private record Remote(ObjectStore store, RemoteTier tier, AsyncUploader uploader) {}
@@ -238,6 +245,24 @@ public final class CheckpointAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * The S3 requests this node made to every remote tier since the last call (each is reported once, with an upload or in
+     * the agent's own report; a node runs one job at a time, whose they are).
+     */
+    public synchronized RequestCounts takeRequests() {
+        long put = 0;
+        long get = 0;
+        for (Remote r : remotes.values()) {
+            var c = r.store().requests();
+            put += c.put();
+            get += c.get();
+        }
+        var now = new RequestCounts(put, get);
+        var since = now.minus(requestsTaken);
+        requestsTaken = now;
+        return since;
+    }
+
     /** The remote tier of a job's {@code spec.checkpoint.remote} (null: this node's default); empty when it has none. */
     public Optional<RemoteTier> remoteTier(String jobRemote) {
         Remote r = remoteFor(jobRemote);
@@ -264,7 +289,7 @@ public final class CheckpointAgent implements AutoCloseable {
                     uploaded.computeIfAbsent(job, j -> ConcurrentHashMap.newKeySet()).add(step);
                     int keep = keepByJob.getOrDefault(job, 3);
                     Reports r = reportsByJob.get(job);
-                    if (r != null) r.uploaded(job, step, bytes, millis, attempts, remotes.get(u).uploader().backlog());
+                    if (r != null) r.uploaded(job, step, bytes, millis, attempts, remotes.get(u).uploader().backlog(), takeRequests());
                     try {
                         var retention = tier.retain(job, keep, tier(job).pinned());
                         if (!retention.deleted().isEmpty()) {

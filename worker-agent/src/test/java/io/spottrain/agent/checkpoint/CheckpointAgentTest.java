@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
+import io.spottrain.checkpoint.remote.RequestCounts;
 import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointTier;
@@ -52,6 +53,9 @@ class CheckpointAgentTest {
             assertEquals(List.of(40L, 30L), node1.tier("j").dir().committedSteps(), "local keep=2 after upload");
             assertEquals(List.of(40L, 30L), retained.last(CheckpointTier.REMOTE), "the remote tier's retention was reported");
             assertEquals(List.of(40L, 30L), retained.last(CheckpointTier.LOCAL), "and the local tier's");
+            // each report carries the S3 requests since the one before: at least the step's file and manifest PUTs
+            assertEquals(4, retained.requests.size());
+            assertTrue(retained.requests.stream().allMatch(r -> r.put() >= 2), retained.requests::toString);
 
             // node2 has nothing; node1 serves 40 as a peer
             String digest40 = node1.tier("j").dir().manifest(40).digest();
@@ -156,6 +160,7 @@ class CheckpointAgentTest {
     static final class Recorded implements CheckpointAgent.Reports {
         final List<Long> uploads;
         final Map<CheckpointTier, List<Long>> kept = new ConcurrentHashMap<>();
+        final List<RequestCounts> requests = new CopyOnWriteArrayList<>();
 
         Recorded(List<Long> uploads) {
             this.uploads = uploads;
@@ -166,8 +171,10 @@ class CheckpointAgentTest {
         }
 
         @Override
-        public void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog) {
+        public void uploaded(String job, long step, long bytes, long millis, int attempts, AsyncUploader.Backlog backlog,
+                RequestCounts requests) {
             uploads.add(step);
+            this.requests.add(requests);
         }
 
         @Override
