@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.coordinator.autoscale.AutoscalePolicy.Metric;
 import io.spottrain.coordinator.autoscale.FleetView.Waiting;
+import io.spottrain.coordinator.launch.NoOpLauncher;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.state.InMemoryStateStore;
 import io.spottrain.coordinator.state.StateStore;
@@ -125,7 +126,7 @@ class AutoscalerTest {
         });
     }
 
-    final class Launcher implements NodeLauncher {
+    final class Launcher extends NoOpLauncher {
         @Override
         public LaunchedNode launch(NodeRequest request) {
             throw new UnsupportedOperationException("the autoscaler asks for a gang at once");
@@ -142,19 +143,5 @@ class AutoscalerTest {
         public List<NodeShape> shapes() {
             return List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0), new NodeShape(NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.0, 0));
         }
-
-        @Override
-        public void stop(String nodeId) {}
-
-        @Override
-        public void kill(String nodeId) {}
-
-        @Override
-        public List<LaunchedNode> nodes() {
-            return List.of();
-        }
-
-        @Override
-        public void close() {}
     }
 }

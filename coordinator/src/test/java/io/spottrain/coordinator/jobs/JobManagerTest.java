@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.spottrain.coordinator.launch.NoOpLauncher;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.NodeEnd;
 import io.spottrain.coordinator.membership.NodeRecord;
@@ -351,7 +352,7 @@ class JobManagerTest {
     }
 
     /** A launcher of 1-GPU Spot nodes that records what it is asked and names nodes itself. */
-    class Launcher implements NodeLauncher {
+    class Launcher extends NoOpLauncher {
         @Override
         public LaunchedNode launch(NodeRequest request) throws LaunchException {
             launched.add(request);
@@ -362,19 +363,5 @@ class JobManagerTest {
         public List<NodeShape> shapes() {
             return List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0));
         }
-
-        @Override
-        public void stop(String nodeId) {}
-
-        @Override
-        public void kill(String nodeId) {}
-
-        @Override
-        public List<LaunchedNode> nodes() {
-            return List.of();
-        }
-
-        @Override
-        public void close() {}
     }
 }
