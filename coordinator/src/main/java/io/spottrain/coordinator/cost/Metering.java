@@ -159,32 +159,33 @@ public final class Metering {
     }
 
     /** Job {@code jobId}'s agents made these S3 requests (reported with its uploads); charged at the next {@link #requestCharges}. */
-    public void onRequests(String jobId, Map<String, String> labels, long put, long get, Instant now) {
+    public void onRequests(String jobId, Map<String, String> labels, long put, long get) {
         if (put <= 0 && get <= 0) return;
-        requests.merge(jobId, new PendingRequests(labels == null ? Map.of() : labels, put, get, now),
-                (a, b) -> new PendingRequests(b.labels(), a.put() + b.put(), a.get() + b.get(), a.since()));
+        requests.merge(jobId, new PendingRequests(labels == null ? Map.of() : labels, put, get),
+                (a, b) -> new PendingRequests(b.labels(), a.put() + b.put(), a.get() + b.get()));
     }
 
     /**
      * The S3 requests reported since the last call, one closed segment per job (allocation {@code storage}, no node time)
-     * from the first report to {@code now}, whose cost over that interval is exactly the requests' price.
+     * charged at {@code now}: it spans the millisecond from {@code now} and costs exactly the requests' price there. Never
+     * backdated to when they were made, so a report of a window that ended before this tick never changes afterwards.
      */
     public List<LedgerEntry> requestCharges(StoragePrices prices, Instant now) {
         var out = new ArrayList<LedgerEntry>();
+        Instant to = now.plusMillis(1);
+        double hours = 1 / 3_600_000.0;
         for (var e : requests.entrySet()) {
             var p = e.getValue();
             double usd = prices.requests(p.put(), p.get());
             if (usd <= 0) continue;
-            Instant from = p.since().isBefore(now) ? p.since() : now.minusMillis(1);
-            double hours = Duration.between(from, now).toNanos() / 3.6e12;
-            out.add(new LedgerEntry(LedgerEntry.SCHEMA, requestsKey(e.getKey()), from.toString(), NodeMarket.ON_DEMAND, "s3-requests", "", 0,
-                    usd / hours, usd / hours, Allocation.STORAGE, e.getKey(), p.labels(), from.toString(), now.toString(), false));
+            out.add(new LedgerEntry(LedgerEntry.SCHEMA, requestsKey(e.getKey()), now.toString(), NodeMarket.ON_DEMAND, "s3-requests", "", 0,
+                    usd / hours, usd / hours, Allocation.STORAGE, e.getKey(), p.labels(), now.toString(), to.toString(), false));
         }
         requests.clear();
         return out;
     }
 
-    private record PendingRequests(Map<String, String> labels, long put, long get, Instant since) {}
+    private record PendingRequests(Map<String, String> labels, long put, long get) {}
 
     /** The open segments as of {@code now} (written every ledger tick, so a report is never older than a tick). */
     public List<LedgerEntry> refresh(Instant now) {

@@ -274,7 +274,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(ExpectedNodesTimedOut.class, t -> agents.onExpectedGone(settings.reattachGrace(), now()))
                 .onMessage(JobPhase.class, p -> ledger.onJobPhase(p, now(), this))
                 .onMessage(JobStorage.class, st -> ledger.onStorage(st, now(), this))
-                .onMessage(JobRequests.class, r -> ledger.onRequests(r, now(), this))
+                .onMessage(JobRequests.class, r -> ledger.onRequests(r, this))
                 .onMessage(ManagerPreemption.Requeueable.class, r -> preemption.onRequeueable(r, () -> schedule(false), this))
                 .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, now(), this))
                 .onMessage(ManagerLedger.Tick.class, this::onLedgerTick)

@@ -210,8 +210,8 @@ final class ManagerLedger {
     }
 
     /** A job's agents made S3 requests (with an upload report): charged at the next tick, one segment per job. */
-    <T> Behavior<T> onRequests(JobManager.JobRequests r, Instant now, Behavior<T> same) {
-        metering.onRequests(r.jobId(), labelsOf.apply(r.jobId()), r.put(), r.get(), now);
+    <T> Behavior<T> onRequests(JobManager.JobRequests r, Behavior<T> same) {
+        metering.onRequests(r.jobId(), labelsOf.apply(r.jobId()), r.put(), r.get());
         return same;
     }
 

@@ -110,14 +110,15 @@ class MeteringTest {
     @Test
     void s3RequestsAreChargedOncePerTickAtTheirPrice() {
         var prices = new StoragePrices(0.023, 0.005, 0.0004, Duration.ZERO);
-        metering.onRequests("job-1", labels("job-1"), 3000, 10_000, T0);
-        metering.onRequests("job-1", labels("job-1"), 1000, 0, T0.plusSeconds(5));
-        metering.onRequests("job-2", labels("job-2"), 0, 0, T0.plusSeconds(5)); // nothing: nothing charged
+        metering.onRequests("job-1", labels("job-1"), 3000, 10_000);
+        metering.onRequests("job-1", labels("job-1"), 1000, 0);
+        metering.onRequests("job-2", labels("job-2"), 0, 0); // nothing: nothing charged
         write(metering.requestCharges(prices, T0.plusSeconds(15)));
         assertEquals(List.of(), metering.requestCharges(prices, T0.plusSeconds(30)), "charged once");
         var s = segments(Metering.requestsKey("job-1"));
         assertEquals(1, s.size(), s::toString);
         assertTrue(!s.get(0).open() && s.get(0).allocation() == Allocation.STORAGE && "t-job-1".equals(s.get(0).labels().get("team")));
+        assertEquals(T0.plusSeconds(15).toString(), s.get(0).from(), "charged at the tick, never backdated into a window already reported");
         assertEquals(List.of(), segments(Metering.requestsKey("job-2")));
         var r = CostReport.of(List.copyOf(ledger.values()), CostGrouping.parse("job"), new CostWindow(T0, T0.plusSeconds(60)),
                 T0.plusSeconds(60), Duration.ofSeconds(45));
