@@ -116,7 +116,10 @@ async function updateCluster() {
   const card = (label, value, id) => h('div', { class: 'card' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   fill('cluster-cards',
     card('Worker nodes', workers.length, 'card-workers'),
-    card('Spot / on-demand', count((n) => n.market === 'spot') + ' / ' + count((n) => n.market !== 'spot'), 'card-markets'),
+    count((n) => n.market === 'reserved') > 0
+      ? card('Spot / on-demand / reserved', count((n) => n.market === 'spot') + ' / ' + count((n) => n.market === 'on-demand') + ' / '
+          + count((n) => n.market === 'reserved'), 'card-markets')
+      : card('Spot / on-demand', count((n) => n.market === 'spot') + ' / ' + count((n) => n.market !== 'spot'), 'card-markets'),
     card('Busy / ready', count((n) => n.state === 'BUSY') + ' / ' + count((n) => n.state === 'READY'), 'card-states'),
     card('Interruption notices', count((n) => n.state === 'INTERRUPTING'), 'card-notices'),
     card('Burn rate', usd(burn) + '/h', 'card-burn'),

@@ -3,6 +3,7 @@ package io.spottrain.examples;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -88,7 +89,7 @@ public final class ExchangeRanks {
                 out.writeLong(own);
                 out.flush();
                 return new DataInputStream(s.getInputStream()).readLong();
-            } catch (java.net.ConnectException e) {
+            } catch (ConnectException e) {
                 if (System.currentTimeMillis() > deadline) {
                     throw new IOException("rank " + rank + " could not reach rank 0 at " + addr + ":" + port + " within "
                             + timeoutMs + " ms");

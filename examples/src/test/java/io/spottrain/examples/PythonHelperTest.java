@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,7 +82,7 @@ class PythonHelperTest {
                 assertTrue(p.isAlive(), "still training");
                 agent.send(ControlServer.message(Contract.STOP));
                 assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-                assertEquals(75, p.exitValue(), java.nio.file.Files.readString(dir.resolve("every.log")));
+                assertEquals(75, p.exitValue(), Files.readString(dir.resolve("every.log")));
             } finally {
                 p.destroyForcibly();
             }
@@ -96,11 +97,11 @@ class PythonHelperTest {
                 + "print(sc.committed_steps(sys.argv[2])); print(sc.read_checkpoint(sys.argv[2], 30)['params.bin'])";
         Process ok = python(Map.of(), dir.resolve("ok.log"), "-c", code, PY.toString(), dirs.root().toString());
         assertEquals(0, ok.waitFor(30, TimeUnit.SECONDS) ? ok.exitValue() : -1);
-        assertEquals("[30]\nb'\\x01\\x02\\x03'", java.nio.file.Files.readString(dir.resolve("ok.log")).strip());
-        java.nio.file.Files.write(dirs.stepDir(30).resolve("params.bin"), new byte[] {1, 2, 4});
+        assertEquals("[30]\nb'\\x01\\x02\\x03'", Files.readString(dir.resolve("ok.log")).strip());
+        Files.write(dirs.stepDir(30).resolve("params.bin"), new byte[] {1, 2, 4});
         Process bad = python(Map.of(), dir.resolve("bad.log"), "-c", code, PY.toString(), dirs.root().toString());
         bad.waitFor(30, TimeUnit.SECONDS);
-        assertTrue(java.nio.file.Files.readString(dir.resolve("bad.log")).contains("step 30: file params.bin is corrupt"));
+        assertTrue(Files.readString(dir.resolve("bad.log")).contains("step 30: file params.bin is corrupt"));
     }
 
     static JsonNode next(LinkedBlockingQueue<JsonNode> q, String type) throws InterruptedException {

@@ -1,6 +1,9 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.spottrain.client.ApiClient;
 import io.spottrain.client.CliException;
 import io.spottrain.launchers.local.ClusterState;
@@ -11,10 +14,10 @@ import io.spottrain.launchers.local.PreemptionTrace;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpecException;
 import io.spottrain.protocol.spec.JobSpecParser;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -278,8 +281,8 @@ final class DemoCommand implements Callable<Integer> {
     /** The spec as JSON with spec.env.STEPS, STEP_DELAY_MS and BATCH_DELAY_MS set where given (the example job reads them). */
     static String withSteps(String yaml, Integer steps, Integer stepDelayMs, Integer batchDelayMs) {
         try {
-            var tree = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper(
-                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml);
+            var tree = (ObjectNode) new ObjectMapper(
+                    new YAMLFactory()).readTree(yaml);
             if (steps != null) {
                 if (steps < 1) throw new CliException("--steps must be >= 1, got " + steps);
                 tree.with("spec").with("env").put("STEPS", Integer.toString(steps));

@@ -1,6 +1,7 @@
 package io.spottrain.cli;
 
 import io.spottrain.launchers.local.LocalCluster;
+import io.spottrain.protocol.json.Json;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -21,7 +22,7 @@ final class DownCommand implements Callable<Integer> {
         Path dir = cluster.stateDir();
         int stopped = LocalCluster.stop(dir, Duration.ofSeconds(30));
         if (output.json()) {
-            System.out.println(io.spottrain.protocol.json.Json.pretty(Map.of("stateDir", dir.toString(), "stopped", stopped)));
+            System.out.println(Json.pretty(Map.of("stateDir", dir.toString(), "stopped", stopped)));
         } else {
             System.out.println(stopped == 0 ? "no cluster was running under " + dir
                     : "cluster stopped (" + stopped + " process" + (stopped == 1 ? "" : "es") + ")");

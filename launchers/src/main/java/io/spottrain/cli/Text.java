@@ -1,6 +1,7 @@
 package io.spottrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.protocol.json.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -36,10 +37,10 @@ final class Text {
 
     /** The run summary of DESIGN.md, from a job view. */
     static JsonNode summary(JsonNode j) {
-        var s = io.spottrain.protocol.json.Json.MAPPER.createObjectNode();
+        var s = Json.MAPPER.createObjectNode();
         for (String k : List.of("job", "state", "reason", "steps", "finalLoss", "paramsSha256", "paramsAgree", "generations",
                 "worldSize", "wallSeconds", "preemptions", "growths", "checkpoints", "cost")) {
-            s.set(k, j.path(k).isMissingNode() ? io.spottrain.protocol.json.Json.MAPPER.nullNode() : j.get(k));
+            s.set(k, j.path(k).isMissingNode() ? Json.MAPPER.nullNode() : j.get(k));
         }
         return s;
     }

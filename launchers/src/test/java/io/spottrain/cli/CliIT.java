@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.LocalCluster;
 import io.spottrain.launchers.local.ProcessTree;
 import io.spottrain.launchers.local.TestCluster;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -372,7 +374,7 @@ class CliIT {
                 "io.spottrain.examples.mlp.MlpTrainer", "--steps", "200", "--log-every", "200")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertTrue(out.contains("params-sha256=" + s.path("paramsSha256").asText()), out + " vs " + s);
         assertTrue(LocalCluster.agentPids(dir.resolve("demo")).stream().noneMatch(ProcessTree::alive), "demo stopped everything");
     }
@@ -447,7 +449,7 @@ class CliIT {
     @Test
     void downWithAStaleClusterFileStillCleansUp() throws Exception {
         Path state = dir.resolve("stale");
-        new io.spottrain.launchers.local.ClusterState("http://127.0.0.1:1", "127.0.0.1:1", 999_999_999L, 1, "x", null, null).write(state);
+        new ClusterState("http://127.0.0.1:1", "127.0.0.1:1", 999_999_999L, 1, "x", null, null).write(state);
         Result down = cli("down", "--state-dir", state.toString());
         assertEquals(0, down.code(), down.err());
         assertFalse(Files.exists(state.resolve("cluster.json")));

@@ -4,13 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.agent.checkpoint.RemoteSettings;
 import io.spottrain.checkpoint.Progress;
 import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
 import io.spottrain.checkpoint.remote.RemoteTier;
 import io.spottrain.checkpoint.remote.S3Settings;
 import io.spottrain.launchers.local.TestCluster;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
+import io.spottrain.protocol.json.Json;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -23,7 +26,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -108,7 +113,7 @@ class ElasticBenchmark {
             }
             JsonNode last = cluster.api.get("/api/v1/jobs/" + jobId);
             Files.createDirectories(Path.of("target"));
-            Files.writeString(Path.of("target", "elastic-benchmark-events.json"), io.spottrain.protocol.json.Json.pretty(last.path("events")));
+            Files.writeString(Path.of("target", "elastic-benchmark-events.json"), Json.pretty(last.path("events")));
             assertEquals(2 * perKind, last.path("preemptions").size());
             assertEquals(0, last.path("restarts").asInt());
             cluster.api.post("/api/v1/jobs/" + jobId + "/cancel", "{}", "application/json");
@@ -117,7 +122,7 @@ class ElasticBenchmark {
             // the baseline, on the same machine, from the same job's S3 checkpoints
             var state = cluster.state;
             String[] keys = S3Credentials.read(cluster.stateDir);
-            String[] bp = io.spottrain.agent.checkpoint.RemoteSettings.parse(state.s3Uri());
+            String[] bp = RemoteSettings.parse(state.s3Uri());
             var settings = new S3Settings(URI.create(state.s3Endpoint()), "us-east-1", bp[0], keys[0], keys[1], true, true, 8 << 20, 4);
             try (var store = new AwsS3ObjectStore(settings)) {
                 var remote = new RemoteTier(store, bp[1]);
@@ -138,7 +143,7 @@ class ElasticBenchmark {
     }
 
     /** Polls every 50 ms (the ranks report every step), so "back to training" is not blurred by the poll. */
-    private static JsonNode awaitFast(TestCluster cluster, String id, java.util.function.Predicate<JsonNode> done) throws InterruptedException {
+    private static JsonNode awaitFast(TestCluster cluster, String id, Predicate<JsonNode> done) throws InterruptedException {
         long deadline = System.nanoTime() + 120_000_000_000L;
         JsonNode job = null;
         while (System.nanoTime() < deadline) {
@@ -185,7 +190,7 @@ class ElasticBenchmark {
                     env.put("SPOTTRAIN_RESUME_STEP", Long.toString(step));
                     return pb.start();
                 } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             }));
         }
@@ -201,8 +206,8 @@ class ElasticBenchmark {
                             if (line.contains("step " + (step + 1) + " ")) return (System.nanoTime() - t0) / 1e9;
                         }
                         throw new IllegalStateException("rank exited before step " + (step + 1));
-                    } catch (java.io.IOException e) {
-                        throw new java.util.concurrent.CompletionException(e);
+                    } catch (IOException e) {
+                        throw new CompletionException(e);
                     }
                 }));
             }

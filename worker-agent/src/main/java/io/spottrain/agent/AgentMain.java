@@ -38,7 +38,7 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--jobs-dir", description = "working directory of jobs with relative commands")
     Path jobsDir;
 
-    @Option(names = "--market", description = "spot or on-demand")
+    @Option(names = "--market", description = "spot, on-demand or reserved (an on-demand machine paid by a reservation or savings plan: instance metadata cannot tell)")
     String market;
 
     @Option(names = "--instance-type")

@@ -30,7 +30,7 @@ public record AgentSettings(
         return new AgentSettings(
                 nodeId(c.getString("node-id").isBlank() ? hostName() : c.getString("node-id")),
                 NodeMarket.fromLabel(market).orElseThrow(() -> new IllegalArgumentException(
-                        "spottrain.agent.market must be spot or on-demand, got \"" + market + "\"")),
+                        "spottrain.agent.market must be spot, on-demand or reserved, got \"" + market + "\"")),
                 c.getString("instance-type"),
                 c.getInt("gpus"),
                 c.getDouble("price-per-hour"),

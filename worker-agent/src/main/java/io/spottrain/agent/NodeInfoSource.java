@@ -34,11 +34,22 @@ public final class NodeInfoSource {
             return new NodeInfo(s.nodeId(), s.market(), s.instanceType(), s.gpus(), s.pricePerHour(), s.onDemandPricePerHour(),
                     s.zone(), host, "", ProcessHandle.current().pid(), null, s.launchedAt());
         }
-        NodeMarket market = md.lifeCycle() == null ? s.market()
-                : NodeMarket.fromLabel(md.lifeCycle().equals("scheduled") ? "on-demand" : md.lifeCycle()).orElse(s.market());
+        NodeMarket market = market(s.market(), md.lifeCycle());
         return new NodeInfo(s.nodeId(), market, or(md.instanceType(), s.instanceType()), s.gpus(), s.pricePerHour(),
                 s.onDemandPricePerHour(), or(md.zone(), s.zone()), host, or(md.instanceId(), ""), ProcessHandle.current().pid(), null,
                 s.launchedAt());
+    }
+
+    /**
+     * The node's market: what instance metadata says ({@code spot}, {@code on-demand}; {@code scheduled} is on-demand), except
+     * that a machine configured as reserved stays reserved when metadata says on-demand: a reservation or a savings plan is
+     * billing, which metadata does not show. Metadata saying spot wins over any configuration (the machine can be taken back).
+     */
+    public static NodeMarket market(NodeMarket configured, String lifeCycle) {
+        if (lifeCycle == null) return configured;
+        var seen = NodeMarket.fromLabel(lifeCycle.equals("scheduled") ? "on-demand" : lifeCycle);
+        if (seen.isEmpty()) return configured;
+        return configured == NodeMarket.RESERVED && seen.get() == NodeMarket.ON_DEMAND ? NodeMarket.RESERVED : seen.get();
     }
 
     private static String or(String v, String dflt) {

@@ -16,8 +16,13 @@ import io.spottrain.protocol.spec.JobSpecParser;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,7 +40,7 @@ class InterruptionNoticeTest {
                 "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");
         try (var imds = new ImdsEmulator(ImdsEmulator.instance("i-0abc", "g5.xlarge", "us-east-1a", true));
                 var coordinator = Coordinator.start("127.0.0.1", 0, List.of(), ConfigFactory.parseMap(quiet), null)) {
-            var overrides = new java.util.HashMap<String, Object>(quiet);
+            var overrides = new HashMap<String, Object>(quiet);
             overrides.putAll(Map.of("spottrain.agent.node-id", "spot1", "spottrain.agent.work-dir", dir.resolve("spot1").toString(),
                     "spottrain.agent.imds.endpoint", imds.endpoint().toString(),
                     "spottrain.agent.interruption.poll-interval", "100ms"));
@@ -49,7 +54,7 @@ class InterruptionNoticeTest {
                         """);
                 var job = (Outcome.JobAck) ask(coordinator, r -> new JobManager.SubmitJob(spec, "test", r));
                 await(coordinator, job.jobId(), j -> j.state().equals("RUNNING"));
-                Instant deadline = Instant.now().plusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+                Instant deadline = Instant.now().plusSeconds(120).truncatedTo(ChronoUnit.SECONDS);
                 imds.noticeInterruption("terminate", deadline);
                 JobView noticed = await(coordinator, job.jobId(), j -> j.events().stream().anyMatch(e -> e.type() == JobEventType.NODE_NOTICE));
                 var ev = noticed.events().stream().filter(e -> e.type() == JobEventType.NODE_NOTICE).findFirst().orElseThrow();
@@ -71,13 +76,13 @@ class InterruptionNoticeTest {
         }
     }
 
-    static Outcome ask(Coordinator c, java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<Outcome>,
+    static Outcome ask(Coordinator c, Function<ActorRef<Outcome>,
             JobManager.Command> m) throws Exception {
         return AskPattern.<JobManager.Command, Outcome>ask(c.jobManager(), m::apply, Duration.ofSeconds(10),
                 c.system().scheduler()).toCompletableFuture().get();
     }
 
-    static JobView await(Coordinator c, String id, java.util.function.Predicate<JobView> ok) throws Exception {
+    static JobView await(Coordinator c, String id, Predicate<JobView> ok) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         JobView j = null;
         while (System.currentTimeMillis() < deadline) {

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -62,7 +63,7 @@ public final class TarZst {
                     throw new IOException("archive " + archive.getFileName() + ": entry \"" + name + "\" escapes " + dir);
                 }
                 Files.createDirectories(target.getParent());
-                Files.copy(tar, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
                 names.add(root.relativize(target).toString());
             }
         }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * {@link ObjectStore} on the MinIO Java client (second backend): multipart is the client's own
@@ -141,7 +142,7 @@ public final class MinioObjectStore implements ObjectStore {
     }
 
     private boolean probeConditional() {
-        String key = ".spottrain-probe/" + java.util.UUID.randomUUID();
+        String key = ".spottrain-probe/" + UUID.randomUUID();
         try {
             put(key, new byte[] {1});
             try {

@@ -7,6 +7,7 @@ import io.spottrain.protocol.checkpoint.ManifestFile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -65,7 +66,7 @@ public final class Resharder {
             for (int r = 0; r < newWorld; r++) {
                 long lo = n * r / newWorld;
                 long hi = n * (r + 1) / newWorld;
-                byte[] part = java.util.Arrays.copyOfRange(whole, (int) (lo * elem), (int) (hi * elem));
+                byte[] part = Arrays.copyOfRange(whole, (int) (lo * elem), (int) (hi * elem));
                 ManifestFile f = ManifestFile.shard(group, r, newWorld, elem);
                 files.put(f.name(), part);
                 sharding.put(f.name(), f);

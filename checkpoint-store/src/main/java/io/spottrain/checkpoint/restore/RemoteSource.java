@@ -6,10 +6,11 @@ import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** The remote (S3) tier as a restore source. */
 public final class RemoteSource implements CheckpointSource {
-    private final java.util.function.Supplier<RemoteTier> remote;
+    private final Supplier<RemoteTier> remote;
     private final String name;
 
     public RemoteSource(RemoteTier remote) {
@@ -18,7 +19,7 @@ public final class RemoteSource implements CheckpointSource {
     }
 
     /** A remote tier built only when a restore gets this far (building an S3 client takes seconds). */
-    public RemoteSource(java.util.function.Supplier<RemoteTier> remote, String uri) {
+    public RemoteSource(Supplier<RemoteTier> remote, String uri) {
         this.remote = remote;
         this.name = "s3 (" + uri + ")";
     }

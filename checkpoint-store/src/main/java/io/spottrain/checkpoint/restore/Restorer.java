@@ -4,6 +4,7 @@ import io.spottrain.checkpoint.Progress;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -109,6 +110,6 @@ public final class Restorer {
     private void quarantine(long step) throws IOException {
         var from = local.stepDir(step);
         var to = local.root().resolve("corrupt-step-" + step + "-" + System.currentTimeMillis());
-        java.nio.file.Files.move(from, to);
+        Files.move(from, to);
     }
 }

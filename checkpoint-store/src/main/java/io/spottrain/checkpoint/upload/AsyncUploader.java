@@ -1,5 +1,6 @@
 package io.spottrain.checkpoint.upload;
 
+import io.spottrain.checkpoint.Progress;
 import io.spottrain.checkpoint.remote.RemoteTier;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
@@ -180,9 +181,9 @@ public final class AsyncUploader implements AutoCloseable {
     }
 
     /** Sleeps inside progress callbacks so the average rate stays under the cap. */
-    private io.spottrain.checkpoint.Progress throttle(long startNanos) {
+    private Progress throttle(long startNanos) {
         long cap = settings.bytesPerSecond();
-        if (cap <= 0) return io.spottrain.checkpoint.Progress.NONE;
+        if (cap <= 0) return Progress.NONE;
         return (done, total) -> {
             double minSeconds = (double) done / cap;
             double elapsed = (System.nanoTime() - startNanos) / 1e9;

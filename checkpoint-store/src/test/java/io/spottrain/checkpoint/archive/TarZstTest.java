@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.luben.zstd.ZstdOutputStream;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +48,7 @@ class TarZstTest {
                 tar.closeArchiveEntry();
             }
             Path dst = tmp.resolve("dst-" + Math.abs(evil.hashCode()));
-            var ex = assertThrows(java.io.IOException.class, () -> TarZst.unpack(archive, dst), evil);
+            var ex = assertThrows(IOException.class, () -> TarZst.unpack(archive, dst), evil);
             assertTrue(ex.getMessage().contains("escapes") || ex.getMessage().contains("not a plain file"), ex.getMessage());
             assertTrue(Files.notExists(tmp.resolve("escaped.txt")));
         }

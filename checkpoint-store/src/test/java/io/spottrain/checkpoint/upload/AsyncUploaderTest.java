@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spottrain.checkpoint.remote.AwsS3ObjectStore;
 import io.spottrain.checkpoint.remote.EmbeddedS3;
 import io.spottrain.checkpoint.remote.RemoteTier;
+import io.spottrain.checkpoint.remote.S3Settings;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ class AsyncUploaderTest {
     @Test
     void theBandwidthCapSlowsUploadsDown() throws Exception {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3cap"));
-                var store = new AwsS3ObjectStore(s3.settings("cap").withPartSize(io.spottrain.checkpoint.remote.S3Settings.MIN_PART))) {
+                var store = new AwsS3ObjectStore(s3.settings("cap").withPartSize(S3Settings.MIN_PART))) {
             store.ensureBucket();
             var local = new CheckpointDir(tmp.resolve("cap-local"));
             local.write(1, 1, 1, "j", Map.of("big.bin", new byte[12 * 1024 * 1024]), Map.of(), Map.of()); // 3 parts

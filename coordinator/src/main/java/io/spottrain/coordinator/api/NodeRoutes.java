@@ -57,7 +57,7 @@ final class NodeRoutes {
             throw new HttpApi.ApiException(400, ApiError.of("bad node request: " + e.getMessage().lines().findFirst().orElse("unreadable JSON")));
         }
         if (r.market() == null || r.instanceType() == null || r.zone() == null) {
-            throw new HttpApi.ApiException(400, ApiError.of("bad node request: market (spot or on-demand), instanceType and zone are required"));
+            throw new HttpApi.ApiException(400, ApiError.of("bad node request: market (spot, on-demand or reserved), instanceType and zone are required"));
         }
         if (r.nodeId() != null && !r.nodeId().matches("[a-z0-9][-a-z0-9]{0,62}")) {
             throw new HttpApi.ApiException(400, ApiError.of("bad node request: nodeId must be a DNS label (or left out: the launcher names it)"));

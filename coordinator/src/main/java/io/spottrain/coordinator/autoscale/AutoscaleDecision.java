@@ -220,7 +220,7 @@ public final class AutoscaleDecision {
                 skipped.add(w.jobId() + " needs " + need + " more, room for " + room + " (limits.maxNodes " + p.maxNodes() + ")");
                 continue;
             }
-            if (!pools.none()) { // the pools decide the market: Spot pools first where the job takes Spot, each within its maxNodes
+            if (!pools.none()) { // the pools decide the market: reserved, then Spot where the job takes it, then on-demand, each within its maxNodes
                 var planned = pools.forJob(w, need, skipped);
                 if (planned.isEmpty()) continue;
                 launches.addAll(planned.get());
@@ -248,6 +248,15 @@ public final class AutoscaleDecision {
                 + ": launching " + n + " node(s) for " + launches.size() + " waiting job(s)" + tail);
     }
 
+    /** Idle nodes go back Spot first (the likeliest to be taken anyway), then on-demand, reserved last (it saves nothing). */
+    static int releaseOrder(NodeMarket m) {
+        return switch (m) {
+            case SPOT -> 0;
+            case ON_DEMAND -> 1;
+            case RESERVED -> 2;
+        };
+    }
+
     private static Decision down(AutoscalePolicy p, Instant now, double metric, String label, FleetView fleet, Clocks clocks, PoolPlan pools) {
         int spare = fleet.nodes().size() - p.minNodes();
         if (spare <= 0) return none(metric, label + "; " + fleet.nodes().size() + " node(s), limits.minNodes " + p.minNodes());
@@ -258,7 +267,7 @@ public final class AutoscaleDecision {
         }
         var candidates = fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null
                         && !now.isBefore(n.freeSince().plus(p.scaleDownCooldown())))
-                .sorted(Comparator.comparing((Node n) -> n.market() != NodeMarket.SPOT).thenComparing(Node::freeSince).thenComparing(Node::id))
+                .sorted(Comparator.comparingInt((Node n) -> releaseOrder(n.market())).thenComparing(Node::freeSince).thenComparing(Node::id))
                 .toList();
         var idle = new ArrayList<String>();
         for (Node n : candidates) {

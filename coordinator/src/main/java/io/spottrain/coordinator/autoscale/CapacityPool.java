@@ -93,7 +93,7 @@ public record CapacityPool(String name, NodeMarket market, List<String> instance
                 errors.add(new FieldError(at + ".name", "\"" + name + "\" names another pool too"));
             }
             var market = NodeMarket.fromLabel(p.path("market").asText(""));
-            if (market.isEmpty()) errors.add(new FieldError(at + ".market", "required: spot or on-demand, got \"" + p.path("market").asText("") + "\""));
+            if (market.isEmpty()) errors.add(new FieldError(at + ".market", "required: spot, on-demand or reserved, got \"" + p.path("market").asText("") + "\""));
             var types = new ArrayList<String>();
             JsonNode t = p.get("instanceTypes");
             if (t != null && !t.isArray()) {

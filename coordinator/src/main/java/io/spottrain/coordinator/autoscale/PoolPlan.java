@@ -113,8 +113,8 @@ final class PoolPlan {
     }
 
     /**
-     * The launches for {@code need} more nodes of a waiting job: Spot pools first (where the job takes Spot and a Spot pool
-     * can be quiet enough for it), then on-demand ones, file order within a market, each within its {@code maxNodes} and with
+     * The launches for {@code need} more nodes of a waiting job: reserved pools first (paid for already), then Spot pools
+     * (where the job takes Spot and a Spot pool can be quiet enough for it), then on-demand ones, file order within a market, each within its {@code maxNodes} and with
      * a launcher shape that fits the job. Empty when the pools cannot hold the whole gang: nothing is planned then, and
      * {@code why} says what they have room for.
      */
@@ -123,7 +123,7 @@ final class PoolPlan {
         var tried = new ArrayList<String>();
         int left = need;
         int gpus = Math.max(1, w.gpusPerWorker());
-        var order = pools.stream().sorted(Comparator.comparing((CapacityPool p) -> p.market() != NodeMarket.SPOT)).toList();
+        var order = pools.stream().sorted(Comparator.comparingInt((CapacityPool p) -> p.market().preference())).toList();
         for (CapacityPool p : order) {
             if (left == 0) break;
             if (!w.market().admits(p.market()) || (p.market() == NodeMarket.SPOT && w.spotTooRisky())) continue;

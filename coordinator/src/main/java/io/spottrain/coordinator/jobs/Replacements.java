@@ -83,18 +83,24 @@ final class Replacements {
                 try { // the job hears which market the replacement is on
                     return l.launch(fallback.get());
                 } catch (NodeLauncher.LaunchException onDemand) {
-                    throw new IllegalStateException("spot: " + e.getMessage() + "; on-demand: " + onDemand.getMessage(), onDemand);
+                    throw new IllegalStateException(request.market().label() + ": " + e.getMessage() + "; on-demand: " + onDemand.getMessage(), onDemand);
                 }
             }
         }, blocking), (node, e) -> new Launched(jobId, departed, attempt, node, e == null ? null : Causes.root(e)));
     }
 
     /**
-     * The on-demand request that stands in for a Spot replacement nobody could launch, where the
-     * job's market allows it ({@code spot-with-fallback}): same type, GPUs and zone, at the on-demand price.
+     * The on-demand request that stands in for a replacement nobody could launch, where the job's market allows it: a Spot
+     * one for a {@code spot-with-fallback} job, a reserved one (the commitment may be full, or the launcher may launch none)
+     * for a job that takes on-demand. Same type, GPUs and zone, at the on-demand price.
      */
     static Optional<NodeLauncher.NodeRequest> fallback(NodeLauncher.NodeRequest spot, Market jobMarket) {
-        if (spot.market() != NodeMarket.SPOT || jobMarket != Market.SPOT_WITH_FALLBACK) return Optional.empty();
+        boolean fallsBack = switch (spot.market()) {
+            case SPOT -> jobMarket == Market.SPOT_WITH_FALLBACK;
+            case RESERVED -> jobMarket.admits(NodeMarket.ON_DEMAND);
+            case ON_DEMAND -> false;
+        };
+        if (!fallsBack) return Optional.empty();
         return Optional.of(new NodeLauncher.NodeRequest(null, NodeMarket.ON_DEMAND, spot.instanceType(), spot.gpus(),
                 spot.onDemandPricePerHour(), spot.onDemandPricePerHour(), spot.zone(), spot.job(), spot.labels(), spot.gpuModels(),
                 spot.minGpuMemoryGiB(), spot.instanceTypes()));

@@ -90,16 +90,22 @@ public final class ScalingPolicy {
         return new Shrink(nodes);
     }
 
-    /** The member a node launched for a growth is like: the cheapest (Spot before on-demand), the lowest rank among equals. */
+    /**
+     * The member a node launched for a growth is like: the cheapest to launch (Spot, then on-demand; reserved last: a
+     * commitment is bounded, its pool launches through the autoscaler), the lowest rank among equals.
+     */
     static String template(List<Member> members) {
-        return members.stream().min(Comparator.comparing((Member m) -> m.market() == NodeMarket.SPOT ? 0 : 1)
+        return members.stream().min(Comparator.comparing((Member m) -> m.market() == NodeMarket.RESERVED ? 3 : m.market().preference())
                 .thenComparingDouble(Member::pricePerHour).thenComparingInt(Member::rank)).orElseThrow().nodeId();
     }
 
-    /** The {@code n} nodes to give back: the dearest first (on-demand before Spot, then by price), then the highest rank. */
+    /**
+     * The {@code n} nodes to give back: the dearest first (on-demand, then Spot, reserved last: giving it back saves
+     * nothing), then by price, then the highest rank.
+     */
     static List<String> giveBack(List<Member> members, int n) {
         return members.stream()
-                .sorted(Comparator.comparing((Member m) -> m.market() == NodeMarket.ON_DEMAND ? 0 : 1)
+                .sorted(Comparator.comparing((Member m) -> -m.market().preference())
                         .thenComparing(Comparator.comparingDouble(Member::pricePerHour).reversed())
                         .thenComparing(Comparator.comparingInt(Member::rank).reversed()))
                 .limit(n).map(Member::nodeId).toList();

@@ -24,6 +24,6 @@ public enum NodeEnd {
         if (retired) return RELEASED;
         if (notice == InterruptionKind.SPOT_INTERRUPTION) return INTERRUPTED;
         if (notice == InterruptionKind.SIGTERM) return RELEASED;
-        return market == NodeMarket.SPOT ? INTERRUPTED : LOST;
+        return market.interruptible() ? INTERRUPTED : LOST;
     }
 }

@@ -90,7 +90,7 @@ public final class Explain {
         } else if (!in.members().isEmpty() && in.pendingReason() == null) {
             answer = in.state().toLowerCase(Locale.ROOT) + " on " + in.members().size() + " node(s), generation " + in.generation() + ": "
                     + String.join(", ", in.members().stream().map(m -> describe(m, in.live())).toList());
-            why.add("nodes are chosen Spot first (for spot-with-fallback), then the tightest GPU fit, then the lowest price");
+            why.add("nodes are chosen reserved first, then Spot (for spot-with-fallback), then the tightest GPU fit, then the lowest price");
             int world = in.members().size();
             if (world < in.target()) {
                 why.add(freeFitting > 0

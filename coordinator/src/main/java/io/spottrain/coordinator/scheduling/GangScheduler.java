@@ -21,10 +21,10 @@ public final class GangScheduler {
     private GangScheduler() {}
 
     /**
-     * Spot first; then the tightest GPU fit (big machines stay free for big jobs: the fewest GPUs is the fewest spare GPUs for
+     * Reserved first, then Spot, then on-demand ({@link NodeMarket#preference()}); then the tightest GPU fit (big machines stay free for big jobs: the fewest GPUs is the fewest spare GPUs for
      * any job that fits, so the order is the same for every job); then price; then name.
      */
-    private static final Comparator<NodeRecord> PREFERENCE = Comparator.<NodeRecord>comparingInt(n -> n.info().market() == NodeMarket.SPOT ? 0 : 1)
+    private static final Comparator<NodeRecord> PREFERENCE = Comparator.<NodeRecord>comparingInt(n -> n.info().market().preference())
             .thenComparingInt(n -> n.info().gpus())
             .thenComparingDouble(n -> n.info().pricePerHour())
             .thenComparingInt(n -> n.nodeId().length()) // node2 before node10
@@ -172,6 +172,7 @@ public final class GangScheduler {
 
     private static String describe(JobSpec.Spec spec) {
         var p = spec.placement();
+        // the job's own market (reserved nodes take any job, and count in "available")
         var sb = new StringBuilder(p.market() == Market.SPOT_WITH_FALLBACK ? "spot or on-demand" : p.market().label());
         if (spec.workers().gpusPerWorker() > 0) sb.append(", ").append(spec.workers().gpusPerWorker()).append("-GPU");
         if (!p.instanceTypes().isEmpty()) sb.append(" ").append(String.join("|", p.instanceTypes()));

@@ -31,6 +31,7 @@ class PoolDecisionTest {
     static final CapacityPool SPOT = new CapacityPool("spot-g5", NodeMarket.SPOT, List.of("g5.xlarge"), 0, 3, null);
     static final CapacityPool OD = new CapacityPool("od-g5", NodeMarket.ON_DEMAND, List.of("g5.xlarge"), 1, 2, null);
     static final CapacityPool BIG = new CapacityPool("spot-p4d", NodeMarket.SPOT, List.of("p4d.24xlarge"), 0, 2, 0.02);
+    static final CapacityPool RES = new CapacityPool("res-g5", NodeMarket.RESERVED, List.of("g5.xlarge"), 0, 2, null);
 
     static AutoscalePolicy policy(int min, int max, CapacityPool... pools) {
         return new AutoscalePolicy(Metric.WAITING_JOBS_IN_QUEUE, 0, Duration.ofSeconds(300), Duration.ofSeconds(600), min, max, List.of(pools));
@@ -45,12 +46,22 @@ class PoolDecisionTest {
     }
 
     static final List<NodeShape> SHAPES = List.of(new NodeShape(NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 0),
-            new NodeShape(NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.006, 0));
+            new NodeShape(NodeMarket.ON_DEMAND, "g5.xlarge", 1, 1.006, 0), new NodeShape(NodeMarket.RESERVED, "g5.xlarge", 1, 0.634, 0));
 
     static Stream<Arguments> table() {
         var spot = NodeMarket.SPOT;
         var od = NodeMarket.ON_DEMAND;
+        var res = NodeMarket.RESERVED;
         return Stream.of(
+                Arguments.of("a spot job fills the reserved pool first (paid already), then Spot, whatever the file order",
+                        policy(0, 10, SPOT, RES), List.of(), List.of(job("j", 3, Market.SPOT)), List.of(), -1, Action.SCALE_UP,
+                        "j:2@res-g5,j:1@spot-g5", ""),
+                Arguments.of("an on-demand job takes the reserved pool before the on-demand one", policy(0, 10, OD, RES),
+                        List.of(node("o", od, true, 0)), List.of(job("od", 3, Market.ON_DEMAND)), List.of(), -1, Action.SCALE_UP,
+                        "od:2@res-g5,od:1@od-g5", ""),
+                Arguments.of("idle nodes go back Spot first, then on-demand; reserved last (giving it back saves nothing)", policy(1, 10),
+                        List.of(node("r", res, false, 900), node("o", od, false, 800), node("s", spot, false, 700)), List.of(), List.of(),
+                        3600, Action.SCALE_DOWN, "", "s,o"),
                 // name, policy, nodes, waiting, in flight, last down (s ago, -1 never), action, launches (job:count@pool), release
                 Arguments.of("each pool's minimum at once, whatever the cooldown (the fleet changed 10 s ago)", policy(0, 10, SPOT, OD),
                         List.of(), List.of(), List.of(), 10, Action.SCALE_UP, "-:1@od-g5", ""),
@@ -187,16 +198,18 @@ class PoolDecisionTest {
                   pools:
                     - {name: spot-g5, market: spot, instanceTypes: [g5.xlarge, g5.2xlarge], maxNodes: 8, interruptionPrior: 0.08}
                     - {name: od-g5, market: on-demand, minNodes: 1, maxNodes: 2}
+                    - {name: ri-g5, market: reserved, instanceTypes: [g5.xlarge], minNodes: 1, maxNodes: 1}
                 """);
         assertEquals(List.of(new CapacityPool("spot-g5", NodeMarket.SPOT, List.of("g5.xlarge", "g5.2xlarge"), 0, 8, 0.08),
-                new CapacityPool("od-g5", NodeMarket.ON_DEMAND, List.of(), 1, 2, null)), p.pools());
+                new CapacityPool("od-g5", NodeMarket.ON_DEMAND, List.of(), 1, 2, null),
+                new CapacityPool("ri-g5", NodeMarket.RESERVED, List.of("g5.xlarge"), 1, 1, null)), p.pools());
         assertEquals(p.pools(), p.scaled(0.01).pools());
         var e = assertThrows(AutoscalePolicy.PolicyException.class, () -> AutoscalePolicy.parse("bad.yaml", """
                 autoscaling:
                   limits: {maxNodes: 4}
                   pools:
                     - {name: a, market: spot, minNodes: 3, maxNodes: 2, zone: x}
-                    - {name: a, market: reserved, instanceTypes: g5.xlarge}
+                    - {name: a, market: preemptible, instanceTypes: g5.xlarge}
                     - {name: Big_Pool, market: on-demand, maxNodes: 9, interruptionPrior: 0.1}
                     - {name: c, market: spot, minNodes: 4, interruptionPrior: -1}
                 """));

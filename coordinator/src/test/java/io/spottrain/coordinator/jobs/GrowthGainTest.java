@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GrowthGainTest {
 
     static Pace pace(long total, double rate, Map<Integer, Double> by) {
-        var rates = new java.util.TreeMap<Integer, Pace.Rate>();
+        var rates = new TreeMap<Integer, Pace.Rate>();
         by.forEach((w, r) -> rates.put(w, new Pace.Rate(r, 60)));
         return new Pace(total, rate, rates, -1, null, 0);
     }

@@ -253,6 +253,17 @@ class JobManagerTest {
     }
 
     @Test
+    void aReservedNodeThatCannotBeReplacedReservedFallsBackOnDemandWhereTheJobTakesIt() {
+        var reserved = new NodeLauncher.NodeRequest(null, NodeMarket.RESERVED, "g5.xlarge", 1, 0.634, 1.0, "z");
+        for (Market m : List.of(Market.ON_DEMAND, Market.SPOT_WITH_FALLBACK)) {
+            var stand = Replacements.fallback(reserved, m).orElseThrow();
+            assertEquals(NodeMarket.ON_DEMAND, stand.market(), m.label());
+            assertEquals(1.0, stand.pricePerHour(), "billed at the on-demand price, not the commitment's rate");
+        }
+        assertTrue(Replacements.fallback(reserved, Market.SPOT).isEmpty(), "a Spot job never gets on-demand");
+    }
+
+    @Test
     void theLauncherUpkeepKnowsEveryRegisteredNodeByNameAndInstanceIdUntilItIsLongGone() throws Exception {
         List<Set<String>> rounds = new CopyOnWriteArrayList<>();
         launcher.set(new Launcher() {

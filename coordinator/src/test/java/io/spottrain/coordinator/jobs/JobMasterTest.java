@@ -32,6 +32,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -749,7 +750,7 @@ class JobMasterTest {
         var master = running(job, 1);
         master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("stray-1", 0, 0, "node1", 9, "log")));
         assertEquals(0, expect(0, AgentProtocol.StopGeneration.class).generation());
-        var err = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        var err = Assertions.assertThrows(IllegalStateException.class,
                 () -> JobDocument.read("{\"schemaVersion\": 2, \"id\": \"x-1\"}"));
         assertEquals("stored job x-1 has schema version 2; this coordinator reads version 1", err.getMessage());
     }

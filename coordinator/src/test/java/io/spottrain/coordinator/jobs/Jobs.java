@@ -6,6 +6,7 @@ import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.spec.ScaleUp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -88,7 +89,7 @@ final class Jobs {
     }
 
     Jobs notAttached(int rank) {
-        var attached = new java.util.HashSet<>(job.elastic().attached());
+        var attached = new HashSet<>(job.elastic().attached());
         attached.remove(rank);
         job = job.withElastic(e -> new Elastic(attached, e.stalls(), e.firstStallAt(), e.recovery(), e.resumeStep(), e.preemptions(),
                 e.restarts()));

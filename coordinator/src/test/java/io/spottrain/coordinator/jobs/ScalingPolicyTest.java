@@ -99,6 +99,15 @@ class ScalingPolicyTest {
     }
 
     @Test
+    void reservedNodesGoBackLastAndAGrowthIsNotLaunchedLikeOne() {
+        var members = List.of(Member.assigned(0, "r", NodeMarket.RESERVED, 0.634, 1.0), Member.assigned(1, "s", NodeMarket.SPOT, 0.40, 1.0),
+                Member.assigned(2, "o", NodeMarket.ON_DEMAND, 1.0, 1.0));
+        assertEquals(List.of("o", "s"), ScalingPolicy.giveBack(members, 2), "giving a reserved node back saves nothing");
+        assertEquals("s", ScalingPolicy.template(members), "like the Spot member: a commitment's pool launches through the autoscaler");
+        assertEquals("r", ScalingPolicy.template(List.of(members.get(0))), "a reserved-only job grows like its reserved node");
+    }
+
+    @Test
     void aDesiredCountCapsGrowthAndOffers() {
         Job job = desired(aJob().workers(2, 4).running(3).build(), 3);
         assertEquals(3, job.targetWorkers());

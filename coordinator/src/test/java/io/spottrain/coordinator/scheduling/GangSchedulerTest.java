@@ -54,6 +54,17 @@ class GangSchedulerTest {
     }
 
     @Test
+    void reservedCapacityComesFirstForEveryMarketAndAnOnDemandJobNeverGetsSpot() throws Exception {
+        NodeRegistry r = fleet();
+        r.register(node("node9", NodeMarket.RESERVED, "g5.xlarge", 1, 0.634), "a9", Instant.EPOCH);
+        assertEquals(List.of("node9", "node2"), GangScheduler.place(job("{min: 2}", "{market: spot}"), r.free()).nodeIds(),
+                "a Spot job on the reserved node first: paid for already, never taken back");
+        assertEquals(List.of("node9", "node3"), GangScheduler.place(job("{min: 2}", "{market: on-demand}"), r.free()).nodeIds());
+        assertEquals(List.of("node9", "node2", "node10"), GangScheduler.place(job("{min: 3}", "{market: spot-with-fallback}"), r.free())
+                .nodeIds());
+    }
+
+    @Test
     void theOrderOfPreferenceIsTheSameForEveryJobSoOneSortServesARound() throws Exception {
         var r = fleet();
         r.register(node("node6", NodeMarket.SPOT, "g5.12xlarge", 4, 4.1), "a6", Instant.EPOCH);

@@ -155,7 +155,7 @@ class PoolRisksTest {
                 Constraint.INTERRUPT_RISK.why(bounded.spec(), NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 4 / 27.0));
 
         var in = new Explain.Input("j-1", bounded, "PENDING", false, null, "waiting for capacity", 0, List.of(), 3, free, List.of(),
-                java.util.Map.of(), List.of(), null, risks);
+                Map.of(), List.of(), null, risks);
         var e = Explain.of(in);
         var poolA = e.pools().stream().filter(x -> x.market().equals("spot") && x.zone().equals("a")).findFirst().orElseThrow();
         assertFalse(poolA.fits());

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.state;
 
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +27,7 @@ class IgniteStateStoreTest extends StateStoreContract {
         return IgniteStateStore.start(settings);
     }
 
-    static int freePort() throws java.io.IOException {
+    static int freePort() throws IOException {
         try (var s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** What every {@link StateStore} must do; one subclass per implementation. */
@@ -83,7 +84,7 @@ abstract class StateStoreContract {
             store.write(List.of(put(Table.JOBS, "j", "{\"by\":1}")), fence);
             assertEquals(mine, store.current("epoch"));
             long newer = store.next("epoch"); // another job manager took over
-            var refused = org.junit.jupiter.api.Assertions.assertThrows(FencedException.class,
+            var refused = Assertions.assertThrows(FencedException.class,
                     () -> store.write(List.of(put(Table.JOBS, "j", "{\"by\":1, \"late\":true}"), put(Table.EVENTS, "j#1", "{}")), fence));
             assertEquals("fenced: epoch is at epoch " + newer + ", this writer holds epoch " + mine + " (a newer job manager took over)",
                     refused.getMessage());

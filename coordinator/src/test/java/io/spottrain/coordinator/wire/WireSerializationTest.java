@@ -3,6 +3,7 @@ package io.spottrain.coordinator.wire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import io.spottrain.coordinator.autoscale.AutoscaleDecision;
 import io.spottrain.coordinator.autoscale.Autoscaler;
 import io.spottrain.coordinator.autoscale.FleetView;
@@ -22,13 +23,14 @@ import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /** Every message that crosses nodes round-trips through the configured (Jackson) serializer. */
 class WireSerializationTest {
     static final ActorTestKit kit = ActorTestKit.create(ClusterConfig.node("control", "127.0.0.1", 0,
-            List.of(), com.typesafe.config.ConfigFactory.empty()));
+            List.of(), ConfigFactory.empty()));
 
     @AfterAll
     static void stop() {
@@ -40,7 +42,7 @@ class WireSerializationTest {
         byte[] bytes = ser.serialize(msg).get();
         var serializer = ser.findSerializerFor(msg);
         assertEquals("org.apache.pekko.serialization.jackson.JacksonJsonSerializer", serializer.getClass().getName());
-        return ser.deserialize(bytes, serializer.identifier(), org.apache.pekko.serialization.Serializers.manifestFor(serializer, msg)).get();
+        return ser.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, msg)).get();
     }
 
     /** Our cluster settings merge into Pekko's receptionist settings (which are a substitution of Distributed Data's), not replace them. */

@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -224,7 +226,7 @@ final class RingAllReduce implements AutoCloseable {
         } catch (IOException e) {
             throw new PeerLostException("a peer closed the connection (" + (e.getMessage() == null ? e.getClass().getSimpleName()
                     : e.getMessage()) + ")", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new PeerLostException("sending to rank " + (rank + 1) % world + " failed (" + e.getCause().getMessage() + ")", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -233,7 +235,7 @@ final class RingAllReduce implements AutoCloseable {
     }
 
     private Future<?> sendAsync(long[] v, int from, int to) {
-        long[] copy = java.util.Arrays.copyOfRange(v, from, to);
+        long[] copy = Arrays.copyOfRange(v, from, to);
         return sender.submit(() -> {
             for (long x : copy) out.writeLong(x);
             out.flush();

@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /** The trainer's settings: the contract's environment plus flags (every flag has a default). */
@@ -15,7 +19,7 @@ record TrainerOptions(
         int batchDelayMs, long failAtStep, int failRank, Path failOnceMarker, boolean reform, boolean standby, int stateMb) {
 
     static TrainerOptions parse(String[] args, Map<String, String> env) {
-        var f = new java.util.HashMap<String, String>();
+        var f = new HashMap<String, String>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || i + 1 >= args.length) {
@@ -23,11 +27,11 @@ record TrainerOptions(
             }
             f.put(a.substring(2), args[++i]);
         }
-        var known = java.util.Set.of("steps", "batch", "hidden", "features", "classes", "samples", "lr", "momentum", "seed",
+        var known = Set.of("steps", "batch", "hidden", "features", "classes", "samples", "lr", "momentum", "seed",
                 "checkpoint-every", "checkpoint-dir", "peer-timeout-s", "stall-wait-s", "log-every", "step-delay-ms", "batch-delay-ms",
                 "fail-at-step", "fail-rank", "fail-once-marker", "contract", "state-mb");
         for (String k : f.keySet()) if (!known.contains(k)) throw new IllegalArgumentException("unknown flag --" + k
-                + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+                + " (known: " + String.join(", ", new TreeSet<>(known)) + ")");
         int world = intEnv(env, "WORLD_SIZE", 1);
         int rank = intEnv(env, "RANK", 0);
         if (world < 1 || rank < 0 || rank >= world) throw new IllegalArgumentException("RANK " + rank + " is not in 0.." + (world - 1));
@@ -81,7 +85,7 @@ record TrainerOptions(
 
     /** What a checkpoint records about the run (trainer.json). */
     String describe(long step, double loss) {
-        return String.format(java.util.Locale.ROOT,
+        return String.format(Locale.ROOT,
                 "{\"step\":%d,\"loss\":%s,\"seed\":%d,\"batch\":%d,\"hidden\":%d,\"features\":%d,\"classes\":%d,"
                         + "\"samples\":%d,\"lr\":%s,\"momentum\":%s,\"worldSizeAtSave\":%d}",
                 step, Double.isNaN(loss) ? "null" : Double.toString(loss), seed, batch, hidden, features, classes, samples, lr,

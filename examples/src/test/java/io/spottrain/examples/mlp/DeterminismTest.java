@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class DeterminismTest {
 
     String uninterrupted(int world) throws Exception {
         try (var r = Ranks.start(dir.resolve("w" + world), world, 1, 0, Map.of(), "--steps", STEPS, "--log-every", "20")) {
-            assertEquals(java.util.Collections.nCopies(world, 0), r.await(90), r::toString);
+            assertEquals(Collections.nCopies(world, 0), r.await(90), r::toString);
             String h = r.hash(0);
             for (int i = 1; i < world; i++) assertEquals(h, r.hash(i), "every rank holds the same parameters");
             return h;

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * W trainer processes of one generation on this machine, as the agents would start them: own
@@ -47,7 +48,7 @@ final class Ranks implements AutoCloseable {
             env.put("SPOTTRAIN_RESUME_STEP", Long.toString(resumeStep));
             env.remove("SPOTTRAIN_CONTROL");
             env.putAll(extraEnv.entrySet().stream().filter(e -> !e.getKey().startsWith("RANK:"))
-                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
+                    .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
             String perRank = extraEnv.get("RANK:" + rank + ":SPOTTRAIN_CONTROL");
             if (perRank != null) env.put("SPOTTRAIN_CONTROL", perRank);
             String perRankToken = extraEnv.get("RANK:" + rank + ":SPOTTRAIN_CONTROL_TOKEN");

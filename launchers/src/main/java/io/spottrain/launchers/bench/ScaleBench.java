@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The coordinator under load: one real coordinator process (Ignite store), simulated agents on a
@@ -293,7 +294,7 @@ public final class ScaleBench {
         throw new CliException("the hung agent was not found within " + timeout.toSeconds() + "s");
     }
 
-    private void awaitAll(List<String> ids, java.util.function.Predicate<JsonNode> ok, Duration timeout) throws InterruptedException {
+    private void awaitAll(List<String> ids, Predicate<JsonNode> ok, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         var left = new ArrayList<>(ids);
         while (!left.isEmpty() && Instant.now().isBefore(deadline)) {

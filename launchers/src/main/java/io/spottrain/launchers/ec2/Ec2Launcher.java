@@ -96,6 +96,11 @@ public final class Ec2Launcher implements NodeLauncher {
     @Override
     public List<LaunchedNode> launch(NodeRequest request, int count) throws LaunchException {
         if (closed) throw new LaunchException("the EC2 launcher is closed", null);
+        if (request.market() == NodeMarket.RESERVED) {
+            // an on-demand fleet would be billed at the full price while the ledger counted it reserved
+            throw new LaunchException("the EC2 launcher launches Spot and on-demand capacity only; reserved machines join by running the "
+                    + "agent with SPOTTRAIN_MARKET=reserved", null);
+        }
         // enough GPUs, and of the model and memory the job asks for (GpuCatalog, by the type's family), of the types the request
         // allows (a job's pinned types, an autoscaler pool's)
         var fitting = FleetRequests.pools(config).stream().filter(p -> gpus(p.instanceType()) >= request.gpus()

@@ -52,7 +52,7 @@ public final class FleetRequests {
     public static final String TAG_LAUNCH = "spottrain:launch";
 
     /**
-     * A launch: {@code workers} machines for {@code job} on {@code market} (spot or on-demand);
+     * A launch: {@code workers} machines for {@code job} on {@code market} (spot or on-demand: the launcher launches no reserved capacity);
      * {@code launch} names this one request (unique per request the launcher makes, the same for the
      * SDK's retries of it, so EC2 never launches it twice).
      */

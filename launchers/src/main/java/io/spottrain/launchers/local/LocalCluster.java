@@ -3,6 +3,7 @@ package io.spottrain.launchers.local;
 import io.spottrain.client.ApiClient;
 import io.spottrain.client.CliException;
 import io.spottrain.protocol.tls.NodeTls;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,7 +82,7 @@ public final class LocalCluster {
             argv.addAll(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
             p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
         } catch (IOException e) {
             throw new CliException("cannot start the coordinator: " + e.getMessage());
@@ -154,7 +155,7 @@ public final class LocalCluster {
         try {
             p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         } catch (IOException e) {
             throw new CliException("cannot start control node " + id + ": " + e.getMessage());
         }

@@ -5,6 +5,7 @@ import io.spottrain.agent.supervision.ProcessSupervisor;
 import io.spottrain.client.CliException;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.protocol.spec.NodeMarket;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,7 +172,7 @@ public final class LocalProcessLauncher implements NodeLauncher {
                     .directory(jobsDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().putAll(env);
             Process p = pb.start();
             ProcessTree.writePid(dir.resolve("pid"), p.pid());

@@ -1,11 +1,14 @@
 package io.spottrain.launchers.local;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /** Stopping local processes together with everything they started, every wait bounded. */
 public final class ProcessTree {
@@ -41,7 +44,7 @@ public final class ProcessTree {
 
     public static boolean awaitExit(ProcessHandle p, Duration timeout) {
         try {
-            p.onExit().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            p.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         } catch (Exception e) {
             return !p.isAlive();
@@ -61,11 +64,11 @@ public final class ProcessTree {
         }
     }
 
-    public static void writePid(Path file, long pid) throws java.io.IOException {
+    public static void writePid(Path file, long pid) throws IOException {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, pid + "\n");
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The last {@code lines} lines of a text file, for error messages ("" when unreadable). */

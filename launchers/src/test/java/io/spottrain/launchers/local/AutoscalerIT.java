@@ -31,11 +31,14 @@ class AutoscalerIT {
                   limits: {minNodes: 1, maxNodes: 3}
                 """;
 
-    /** The same fleet in two named pools: one on-demand standby node kept always, Spot for the rest. */
+    /**
+     * The same fleet in two named pools: one reserved node (a commitment: paid whether used or not) kept always, Spot for the
+     * rest. Reserved capacity is placed first and released last.
+     */
     static final String POOLED = POLICY + """
                   pools:
                     - {name: spot-g5, market: spot, instanceTypes: [g5.xlarge], maxNodes: 2}
-                    - {name: standby, market: on-demand, minNodes: 1, maxNodes: 1}
+                    - {name: standby, market: reserved, minNodes: 1, maxNodes: 1}
                 """;
 
     @TempDir
@@ -49,7 +52,7 @@ class AutoscalerIT {
         try (var cluster = TestCluster.start(dir.resolve("state"), 0, "--no-s3", "--autoscale", policy.toString(),
                 "--autoscale-time-scale", "0.02")) {
             await("the fleet's minimum (1 node) up", () -> workers(cluster) == 1, cluster);
-            assertEquals(List.of("on-demand"), markets(cluster), "the standby pool's minimum is the fleet's minimum");
+            assertEquals(List.of("reserved"), markets(cluster), "the standby pool's minimum is the fleet's minimum");
             var ids = new ArrayList<String>();
             for (int i = 1; i <= 5; i++) {
                 ids.add(cluster.submit(TestCluster.javaJob("auto" + i, 1, 1, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "60",
@@ -77,7 +80,13 @@ class AutoscalerIT {
                 Thread.sleep(200);
             }
             assertEquals(1, least, "never below limits.minNodes\n" + status(cluster));
-            assertEquals(List.of("on-demand"), markets(cluster), "the Spot nodes went, the standby pool kept its minimum\n" + status(cluster));
+            assertEquals(List.of("reserved"), markets(cluster), "the Spot nodes went, the standby pool kept its minimum\n" + status(cluster));
+            // the reserved node is metered at its commitment's rate, its savings against on-demand counted like Spot's
+            JsonNode reserved = null;
+            JsonNode byMarket = cluster.api.get("/api/v1/cost?by=market&window=1d");
+            for (JsonNode r : byMarket.path("rows")) if (r.path("key").asText().equals("reserved")) reserved = r;
+            assertTrue(reserved != null && reserved.path("costUsd").asDouble() > 0
+                    && reserved.path("onDemandUsd").asDouble() > reserved.path("costUsd").asDouble(), byMarket.toString());
             JsonNode s = cluster.api.get("/api/v1/autoscaler");
             assertTrue(s.path("enabled").asBoolean());
             assertTrue(s.path("provisioningMsP50").asLong() > 0, "provisioning measured: " + s);

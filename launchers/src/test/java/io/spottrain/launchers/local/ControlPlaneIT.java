@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,14 +137,14 @@ class ControlPlaneIT {
             var nodes = ControlNodeState.all(cluster.stateDir);
             assertEquals(2, nodes.size(), nodes::toString);
             // same host: the lowest address is the lowest port
-            var sorted = nodes.stream().sorted(java.util.Comparator.comparingInt(
+            var sorted = nodes.stream().sorted(Comparator.comparingInt(
                     (ControlNodeState c) -> Integer.parseInt(c.clusterEndpoint().substring(c.clusterEndpoint().lastIndexOf(':') + 1)))).toList();
             var lowest = sorted.get(0);
             var survivor = sorted.get(1);
             assertEquals("ok", LocalCluster.client(cluster.stateDir, survivor.apiUrl()).get("/api/v1/health").path("status").asText());
             ProcessHandle.of(lowest.pid()).orElseThrow().destroyForcibly();
             var handle = ProcessHandle.of(survivor.pid()).orElseThrow();
-            boolean exited = handle.onExit().completeOnTimeout(null, 60, java.util.concurrent.TimeUnit.SECONDS).join() != null
+            boolean exited = handle.onExit().completeOnTimeout(null, 60, TimeUnit.SECONDS).join() != null
                     || !handle.isAlive();
             assertTrue(exited, "the survivor " + survivor.id() + " should have downed itself after " + lowest.id()
                     + " (lowest address) was lost; its log:\n" + cluster.log(survivor.id()).lines()

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -84,7 +85,7 @@ class LocalClusterIT {
 
     @Test
     void aSecondUpOnTheSameStateDirIsRefused() {
-        var e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+        var e = Assertions.assertThrows(CliException.class,
                 () -> LocalCluster.start(cluster.stateDir, new LocalCluster.Shape(1, 0), TestCluster.ROOT, Duration.ofSeconds(5),
                         JavaCommand.current(JavaCommand.COORDINATOR_FLAGS)));
         assertTrue(e.getMessage().startsWith("a cluster is already running under"), e.getMessage());

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -84,7 +85,7 @@ public final class CheckpointDir {
     /** The last step of the protocol: the manifest, durably and atomically. */
     public static void commit(Path dir, CheckpointManifest manifest) throws IOException {
         Path tmp = dir.resolve(CheckpointManifest.FILE_NAME + ".tmp");
-        writeDurably(tmp, Json.pretty(manifest).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        writeDurably(tmp, Json.pretty(manifest).getBytes(StandardCharsets.UTF_8));
         try {
             Files.move(tmp, dir.resolve(CheckpointManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {

@@ -1,9 +1,10 @@
 package io.spottrain.protocol.spec;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A training job as the user wrote it, after defaults were filled in. Built only by
@@ -42,7 +43,7 @@ public record JobSpec(String apiVersion, String kind, Metadata metadata, Spec sp
 
         /** The full argv: command then args. */
         public List<String> argv() {
-            var all = new java.util.ArrayList<>(command);
+            var all = new ArrayList<>(command);
             all.addAll(args);
             return List.copyOf(all);
         }

@@ -2,6 +2,7 @@ package io.spottrain.protocol.spec;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -51,7 +53,7 @@ public final class JobSpecParser {
     private static final int DEFAULT_MAX_RESTARTS = 3;
 
     private static final ObjectMapper YAML = new ObjectMapper(
-            YAMLFactory.builder().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+            YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,7})([smhd])");
 
@@ -217,7 +219,7 @@ public final class JobSpecParser {
             Integer priority = priority(node);
             if (priority != null && placement != null && PriorityClass.of(priority) == PriorityClass.HIGH
                     && placement.market() != Market.ON_DEMAND) {
-                error("spec.priority", "high (" + priority + ") runs on on-demand capacity only, but spec.placement.market is "
+                error("spec.priority", "high (" + priority + ") runs on on-demand or reserved capacity only, but spec.placement.market is "
                         + placement.market().label() + ": set market: on-demand, or a lower priority to run on Spot");
             }
             Integer maxRestarts = integer(node, "spec", "maxRestarts", DEFAULT_MAX_RESTARTS);
@@ -289,7 +291,7 @@ public final class JobSpecParser {
             if (marketText != null) {
                 market = Market.fromLabel(marketText).orElse(null);
                 if (market == null) {
-                    var labels = java.util.Arrays.stream(Market.values()).map(Market::label).toList();
+                    var labels = Arrays.stream(Market.values()).map(Market::label).toList();
                     String hint = didYouMean(marketText, labels);
                     error("spec.placement.market", "must be one of " + String.join(", ", labels) + ", got \""
                             + marketText + "\"" + (hint == null ? "" : " (did you mean \"" + hint + "\"?)"));

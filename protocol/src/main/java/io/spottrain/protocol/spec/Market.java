@@ -23,8 +23,12 @@ public enum Market {
         return Arrays.stream(values()).filter(m -> m.label.equals(label)).findFirst();
     }
 
-    /** Can a node on {@code nodeMarket} (spot or on-demand) run a worker of this placement? */
+    /**
+     * Can a node on {@code nodeMarket} run a worker of this placement? Reserved capacity takes every job: it is paid for
+     * already (so a Spot job loses nothing there) and never taken back (so an on-demand job keeps its guarantee).
+     */
     public boolean admits(NodeMarket nodeMarket) {
+        if (nodeMarket == NodeMarket.RESERVED) return true;
         return switch (this) {
             case SPOT -> nodeMarket == NodeMarket.SPOT;
             case ON_DEMAND -> nodeMarket == NodeMarket.ON_DEMAND;

@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * A job's priority class: {@code spec.priority} is a class name or a number 0..1000, and each class
  * is a range of those numbers (its name stands for the middle of it). {@code high} runs on
- * on-demand capacity only: a job that cannot lose its nodes to a reclaim does not ask for Spot.
+ * on-demand or reserved capacity only: a job that cannot lose its nodes to a reclaim does not ask for Spot.
  */
 public enum PriorityClass {
     LOW("low", 0, 299, 100),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,10 +82,10 @@ class CheckpointDirTest {
     void committedStepsAreNeverOverwrittenAndNamesAreChecked() throws Exception {
         var dir = new CheckpointDir(root);
         dir.write(5, 1, 1, "j", files("a"), Map.of(), Map.of());
-        assertThrows(java.io.IOException.class, () -> dir.write(5, 1, 1, "j", files("b"), Map.of(), Map.of()));
+        assertThrows(IOException.class, () -> dir.write(5, 1, 1, "j", files("b"), Map.of(), Map.of()));
         assertArrayEquals("params-a".getBytes(StandardCharsets.UTF_8), dir.read(5).get("params.bin"));
         for (String bad : List.of("../x", "a/b", "MANIFEST.json", "x.tmp", "")) {
-            assertThrows(java.io.IOException.class, () -> dir.write(6, 1, 1, "j", Map.of(bad, new byte[1]), Map.of(), Map.of()), bad);
+            assertThrows(IOException.class, () -> dir.write(6, 1, 1, "j", Map.of(bad, new byte[1]), Map.of(), Map.of()), bad);
         }
     }
 

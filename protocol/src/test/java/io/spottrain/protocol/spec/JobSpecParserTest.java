@@ -137,10 +137,10 @@ class JobSpecParserTest {
                 Arguments.of(minimal("{min: 1}", "env: {A: [1]}"), "spec.env.A", "must be a string, got a list"),
                 Arguments.of(minimal("{min: 1}", "priority: 5000"), "spec.priority", "between 0 and 1000"),
                 Arguments.of(minimal("{min: 1}", "priority: urgent"), "spec.priority", "must be high, normal, low or a whole number"),
-                Arguments.of(minimal("{min: 1}", "priority: high"), "spec.priority", "high (900) runs on on-demand capacity only, but "
+                Arguments.of(minimal("{min: 1}", "priority: high"), "spec.priority", "high (900) runs on on-demand or reserved capacity only, but "
                         + "spec.placement.market is spot"),
                 Arguments.of(minimal("{min: 1}", "priority: 750\nplacement: {market: spot-with-fallback}"), "spec.priority",
-                        "runs on on-demand capacity only"),
+                        "runs on on-demand or reserved capacity only"),
                 Arguments.of(minimal("{min: 1}", "maxRestarts: -1"), "spec.maxRestarts", "between 0 and 1000"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: soon}"), "spec.elastic.capacityTimeout", "such as 90s, 30m"),
                 Arguments.of(minimal("{min: 1}", "elastic: {capacityTimeout: 5s}"), "spec.elastic.capacityTimeout", "from 10s to 30d"),

@@ -7,6 +7,7 @@ import io.spottrain.checkpoint.remote.MinioObjectStore;
 import io.spottrain.checkpoint.remote.ObjectStore;
 import io.spottrain.checkpoint.remote.RemoteTier;
 import io.spottrain.checkpoint.remote.RequestCounts;
+import io.spottrain.checkpoint.reshard.Resharder;
 import io.spottrain.checkpoint.restore.CheckpointSource;
 import io.spottrain.checkpoint.restore.PeerSource;
 import io.spottrain.checkpoint.restore.PeerTierServer;
@@ -17,6 +18,7 @@ import io.spottrain.checkpoint.upload.UploaderSettings;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointException;
 import io.spottrain.protocol.checkpoint.CheckpointTier;
+import io.spottrain.protocol.checkpoint.ManifestFile;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -29,6 +31,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,7 +101,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
 
     /** Bookkeeping after a commit (upload queueing, retention) runs here, in commit order, off the caller's thread. */
-    private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "checkpoint-agent");
         t.setDaemon(true);
         return t;
@@ -212,19 +219,19 @@ public final class CheckpointAgent implements AutoCloseable {
         var dir = tier(job).dir();
         try {
             var m = dir.verify(step);
-            if (m.worldSize() == worldSize || m.files().stream().noneMatch(io.spottrain.protocol.checkpoint.ManifestFile::sharded)) return;
-            var resharded = io.spottrain.checkpoint.reshard.Resharder.reshard(dir, step, worldSize);
+            if (m.worldSize() == worldSize || m.files().stream().noneMatch(ManifestFile::sharded)) return;
+            var resharded = Resharder.reshard(dir, step, worldSize);
             Path staging = workDir.resolve("checkpoints").resolve(".reshard-" + job);
-            var tmp = new io.spottrain.protocol.checkpoint.CheckpointDir(staging);
+            var tmp = new CheckpointDir(staging);
             resharded.writeTo(tmp, worldSize, m.generation());
             Path target = dir.stepDir(step);
             Path old = dir.root().resolve(".resharded-from-" + m.worldSize() + "-step-" + step);
-            java.nio.file.Files.move(target, old);
-            java.nio.file.Files.move(tmp.stepDir(step), target);
-            io.spottrain.protocol.checkpoint.CheckpointDir.deleteTree(old);
-            io.spottrain.protocol.checkpoint.CheckpointDir.deleteTree(staging);
+            Files.move(target, old);
+            Files.move(tmp.stepDir(step), target);
+            CheckpointDir.deleteTree(old);
+            CheckpointDir.deleteTree(staging);
             log.info("job {} step {}: resharded from world size {} to {}", job, step, m.worldSize(), worldSize);
-        } catch (io.spottrain.protocol.checkpoint.CheckpointException e) {
+        } catch (CheckpointException e) {
             throw new IOException("cannot reshard step " + step + " of " + job + " to world size " + worldSize + ": " + e.getMessage(), e);
         }
     }
@@ -312,8 +319,8 @@ public final class CheckpointAgent implements AutoCloseable {
     public boolean drain(long millis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + millis;
         try {
-            background.submit(() -> { }).get(millis, java.util.concurrent.TimeUnit.MILLISECONDS); // commits queued before this call
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            background.submit(() -> { }).get(millis, TimeUnit.MILLISECONDS); // commits queued before this call
+        } catch (ExecutionException | TimeoutException e) {
             return false;
         }
         for (Remote r : remotes.values()) {
@@ -326,7 +333,7 @@ public final class CheckpointAgent implements AutoCloseable {
     public void close() {
         background.shutdown();
         try {
-            background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            background.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

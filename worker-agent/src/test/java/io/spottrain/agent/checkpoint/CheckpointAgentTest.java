@@ -12,8 +12,11 @@ import io.spottrain.checkpoint.remote.RequestCounts;
 import io.spottrain.checkpoint.upload.AsyncUploader;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.checkpoint.CheckpointTier;
+import io.spottrain.protocol.checkpoint.ManifestFile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -99,11 +102,11 @@ class CheckpointAgentTest {
         try (var s3 = EmbeddedS3.start(tmp.resolve("s3c"));
                 var writer = new CheckpointAgent(tmp.resolve("w"), remote(s3), "127.0.0.1", 0, null);
                 var reader = new CheckpointAgent(tmp.resolve("r"), remote(s3), "127.0.0.1", 0, null)) {
-            var files = new java.util.LinkedHashMap<String, byte[]>();
-            var sharding = new java.util.HashMap<String, io.spottrain.protocol.checkpoint.ManifestFile>();
+            var files = new LinkedHashMap<String, byte[]>();
+            var sharding = new HashMap<String, ManifestFile>();
             files.put("params.bin", new byte[] {9, 9});
             for (int r = 0; r < 3; r++) { // 6 two-byte elements over 3 ranks
-                var f = io.spottrain.protocol.checkpoint.ManifestFile.shard("opt.bin", r, 3, 2);
+                var f = ManifestFile.shard("opt.bin", r, 3, 2);
                 files.put(f.name(), new byte[] {(byte) (4 * r), (byte) (4 * r + 1), (byte) (4 * r + 2), (byte) (4 * r + 3)});
                 sharding.put(f.name(), f);
             }

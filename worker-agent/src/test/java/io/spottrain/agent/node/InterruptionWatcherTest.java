@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class InterruptionWatcherTest {
             var rebalance = seen.poll(5, TimeUnit.SECONDS);
             assertEquals("rebalance", rebalance.kind().label());
             assertNull(rebalance.deadline());
-            Instant deadline = Instant.now().plusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            Instant deadline = Instant.now().plusSeconds(120).truncatedTo(ChronoUnit.SECONDS);
             imds.noticeInterruption("terminate", deadline);
             var notice = seen.poll(5, TimeUnit.SECONDS);
             assertEquals("spot-interruption", notice.kind().label());

@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.protocol.wire.AgentProtocol;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,7 +95,7 @@ class RankLogsTest {
         var first = RankLogs.read("node1", log, from(0, 1000), redactor);
         assertEquals("one\ntwo token=[redacted]\n", first.text(), "a line still being written waits");
         assertEquals(31, first.next());
-        Files.writeString(log, "ee\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(log, "ee\n", StandardOpenOption.APPEND);
         var second = RankLogs.read("node1", log, from(first.next(), 1000), redactor);
         assertEquals("three\n", second.text());
         assertEquals(Files.size(log), second.next());
@@ -130,18 +134,18 @@ class RankLogsTest {
         assertEquals("a line\nx token=", tail.text(), "the tail stops where the secret may be starting");
         assertEquals(15, tail.next(), "and a follower goes on from there");
         assertEquals("a line\n", RankLogs.read("node1", log, from(0, 1000), redactor).text(), "a line still being written waits");
-        Files.setLastModifiedTime(log, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(10)));
+        Files.setLastModifiedTime(log, FileTime.from(Instant.now().minusSeconds(10)));
         assertEquals("a line\nx token=", RankLogs.read("node1", log, from(0, 1000), redactor).text(),
                 "a quiet file's last line is whole, still without the half secret");
         // a secret with a newline in it: its first line alone is held back
         Path pem = dir.resolve("pem.log");
         Files.writeString(pem, "before\nline-one-of-key\n");
         assertEquals("before\n", RankLogs.read("node1", pem, from(0, 1000), redactor).text());
-        Files.writeString(pem, "line-two-of-key\nafter\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(pem, "line-two-of-key\nafter\n", StandardOpenOption.APPEND);
         assertEquals("before\n[redacted]\nafter\n", RankLogs.read("node1", pem, from(0, 1000), redactor).text());
         // next is a byte offset: multi-byte characters and a byte that is not UTF-8
         Path bytes = dir.resolve("bytes.log");
-        byte[] line = "\u00e9t\u00e9 \u00fc\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] line = "\u00e9t\u00e9 \u00fc\n".getBytes(StandardCharsets.UTF_8);
         byte[] all = new byte[line.length + 3];
         System.arraycopy(line, 0, all, 0, line.length);
         all[line.length] = (byte) 0xFF;
