@@ -37,10 +37,10 @@ final class AutoscalerCommand {
                     s.path("provisioningMsP50").isNumber() ? String.format("%.1f s", s.path("provisioningMsP50").asLong() / 1000.0) : "-");
             List<List<String>> pools = new ArrayList<>();
             for (JsonNode p : s.path("pools")) {
-                pools.add(List.of(p.path("pool").asText(), p.path("market").asText(), p.path("nodes").asText(), p.path("inFlight").asText(),
-                        p.path("minNodes").asInt() + ".." + p.path("maxNodes").asInt()));
+                pools.add(List.of(p.path("pool").asText(), p.path("market").asText(), p.path("zone").isTextual() ? p.path("zone").asText() : "any",
+                        p.path("nodes").asText(), p.path("inFlight").asText(), p.path("minNodes").asInt() + ".." + p.path("maxNodes").asInt()));
             }
-            if (!pools.isEmpty()) System.out.print(Text.table(List.of("POOL", "MARKET", "NODES", "IN FLIGHT", "LIMITS"), pools));
+            if (!pools.isEmpty()) System.out.print(Text.table(List.of("POOL", "MARKET", "ZONE", "NODES", "IN FLIGHT", "LIMITS"), pools));
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode e : s.path("decisions")) {
                 String at = e.path("at").asText();

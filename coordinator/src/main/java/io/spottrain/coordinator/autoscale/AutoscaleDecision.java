@@ -38,10 +38,15 @@ public final class AutoscaleDecision {
      * market is {@code spot-with-fallback}); {@code pool}: the named pool it is launched in (null: the policy has none).
      */
     public record Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
-            int minGpuMemoryGiB, boolean onDemandFallback, String pool) {
+            int minGpuMemoryGiB, boolean onDemandFallback, String pool, String zone) {
         public Launch {
             instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
             gpuModels = gpuModels == null ? List.of() : List.copyOf(gpuModels);
+        }
+
+        public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
+                int minGpuMemoryGiB, boolean onDemandFallback, String pool) {
+            this(jobId, count, gpus, market, instanceTypes, gpuModels, minGpuMemoryGiB, onDemandFallback, pool, null);
         }
 
         public Launch(String jobId, int count, int gpus, NodeMarket market, List<String> instanceTypes, List<String> gpuModels,
@@ -64,7 +69,7 @@ public final class AutoscaleDecision {
 
         /** The same launch on on-demand capacity. */
         public Launch onDemand() {
-            return new Launch(jobId, count, gpus, NodeMarket.ON_DEMAND, instanceTypes, gpuModels, minGpuMemoryGiB, false, pool);
+            return new Launch(jobId, count, gpus, NodeMarket.ON_DEMAND, instanceTypes, gpuModels, minGpuMemoryGiB, false, pool, zone);
         }
     }
 
@@ -272,7 +277,7 @@ public final class AutoscaleDecision {
         var idle = new ArrayList<String>();
         for (Node n : candidates) {
             if (idle.size() == spare) break;
-            if (pools.release(n.market(), n.instanceType())) idle.add(n.id()); // never a pool below its minNodes
+            if (pools.release(n.market(), n.instanceType(), n.zone())) idle.add(n.id()); // never a pool below its minNodes
         }
         if (idle.isEmpty()) {
             return none(metric, label + "; no node has been free for the scale-down cooldown (" + secs(p.scaleDownCooldown()) + ")"

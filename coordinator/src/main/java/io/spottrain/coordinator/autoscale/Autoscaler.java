@@ -85,9 +85,9 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     private record Persisted(StoreWriter.Result result) implements Command {}
 
     /** A launch in flight as the status shows it (the API's JSON has no Java time types: instants as ISO-8601 text). */
-    public record Launching(String nodeId, String instanceType, int gpus, NodeMarket market, String askedAt) {
+    public record Launching(String nodeId, String instanceType, int gpus, NodeMarket market, String askedAt, String zone) {
         public static Launching of(InFlight f) {
-            return new Launching(f.nodeId(), f.instanceType(), f.gpus(), f.market(), f.askedAt().toString());
+            return new Launching(f.nodeId(), f.instanceType(), f.gpus(), f.market(), f.askedAt().toString(), f.zone());
         }
     }
 
@@ -212,7 +212,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             if (n.busy()) freeSince.remove(n.id());
             else freeSince.putIfAbsent(n.id(), now);
             nodes.add(new FleetView.Node(n.id(), n.instanceId(), n.instanceType(), n.market(), n.gpus(), n.busy(),
-                    n.busy() ? null : freeSince.get(n.id()), n.interruptRisk()));
+                    n.busy() ? null : freeSince.get(n.id()), n.interruptRisk(), n.zone()));
         }
         freeSince.keySet().retainAll(live);
         instanceOf.keySet().retainAll(live);
@@ -268,7 +268,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         for (int i = 0; i < l.count(); i++) {
             String id = "launching-" + (++placeholders);
             ids.add(id);
-            inFlight.put(id, new InFlight(id, s.instanceType(), s.gpus(), s.market(), now));
+            inFlight.put(id, new InFlight(id, s.instanceType(), s.gpus(), s.market(), now, l.zone()));
         }
         var request = LaunchShapes.request(lnch.shapes(), s, l);
         getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
@@ -285,6 +285,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         var first = m.placeholders().isEmpty() ? null : inFlight.get(m.placeholders().get(0));
         Instant asked = first == null ? now : first.askedAt();
         String type = first == null ? null : first.instanceType();
+        String zone = first == null ? null : first.zone();
         m.placeholders().forEach(inFlight::remove);
         if (m.error() != null) {
             getContext().getLog().warn("autoscaler: launching {} node(s) for {} failed: {}", m.launch().count(), job(m.launch()), m.error());
@@ -295,7 +296,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             if (m.launch().jobId() == null) floorFailed = now;
             return;
         }
-        for (var n : m.nodes()) inFlight.put(n.nodeId(), new InFlight(n.nodeId(), type, m.launch().gpus(), n.market(), asked));
+        for (var n : m.nodes()) inFlight.put(n.nodeId(), new InFlight(n.nodeId(), type, m.launch().gpus(), n.market(), asked, zone));
         getContext().getLog().info("autoscaler: launched {} for {}", m.nodes().stream().map(NodeLauncher.LaunchedNode::nodeId).toList(),
                 job(m.launch()));
     }
@@ -363,7 +364,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             s.decisions().forEach(e -> remember(events, e, 20));
             s.provisioningMs().forEach(ms -> remember(provisioning, ms, 50));
             for (var f : s.inFlight()) {
-                inFlight.put(f.nodeId(), new InFlight(f.nodeId(), f.instanceType(), f.gpus(), f.market(), Instant.parse(f.askedAt())));
+                inFlight.put(f.nodeId(), new InFlight(f.nodeId(), f.instanceType(), f.gpus(), f.market(), Instant.parse(f.askedAt()), f.zone()));
             }
             stored = l.json().get();
             getContext().getLog().info("autoscaler: went on from the stored state: {} decision(s), {} launch(es) in flight {}, last scale-up {}, "

@@ -17,18 +17,48 @@ import java.util.regex.Pattern;
  * A named capacity pool of the autoscaling policy: the nodes of one market, of some instance types
  * (none listed: any), that the autoscaler keeps between {@code minNodes} and {@code maxNodes}; for
  * Spot, an optional {@code interruptionPrior} (interruptions per node-hour believed before any is
- * seen) that replaces the cluster's prior for its instance types. A node belongs to the first pool
- * in the file that takes its market and type ({@link #of}).
+ * seen) that replaces the cluster's prior for its instance types; an optional {@code zone} (null:
+ * any) that its nodes are launched in and counted by; and for reserved and on-demand pools an optional
+ * {@code pricePerHour} (null: the launcher's or the agent's), what its nodes are billed at where the list
+ * price is not the bill (a reservation's or savings plan's effective rate, a negotiated discount). A node belongs to the first pool in the file that
+ * takes its market, type and zone ({@link #of}).
  */
-public record CapacityPool(String name, NodeMarket market, List<String> instanceTypes, int minNodes, int maxNodes, Double interruptionPrior) {
+public record CapacityPool(String name, NodeMarket market, List<String> instanceTypes, int minNodes, int maxNodes, Double interruptionPrior,
+        String zone, Double pricePerHour) {
 
     public CapacityPool {
         instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
     }
 
-    /** Whether a node (or a launch) of this market and instance type is in this pool. */
-    public boolean holds(NodeMarket m, String instanceType) {
+    public CapacityPool(String name, NodeMarket market, List<String> instanceTypes, int minNodes, int maxNodes, Double interruptionPrior,
+            String zone) {
+        this(name, market, instanceTypes, minNodes, maxNodes, interruptionPrior, zone, null);
+    }
+
+    public CapacityPool(String name, NodeMarket market, List<String> instanceTypes, int minNodes, int maxNodes, Double interruptionPrior) {
+        this(name, market, instanceTypes, minNodes, maxNodes, interruptionPrior, null);
+    }
+
+    /** Whether a node (or a launch) of this market, instance type and zone (null: not known yet) is in this pool. */
+    public boolean holds(NodeMarket m, String instanceType, String inZone) {
+        return holdsType(m, instanceType) && (zone == null || zone.equals(inZone));
+    }
+
+    private boolean holdsType(NodeMarket m, String instanceType) {
         return market == m && (instanceTypes.isEmpty() || (instanceType != null && instanceTypes.contains(instanceType)));
+    }
+
+    /**
+     * Whether a launch of this market and type in this pool counts in it: it does, and no earlier pool could take such a
+     * node where this pool launches (an earlier pool of the same market and type in the same zone, or either naming none).
+     */
+    public static boolean owns(List<CapacityPool> pools, CapacityPool p, NodeMarket m, String instanceType) {
+        if (!p.holdsType(m, instanceType)) return false;
+        for (CapacityPool q : pools) {
+            if (q.equals(p)) return true;
+            if (q.holdsType(m, instanceType) && (q.zone == null || p.zone == null || q.zone.equals(p.zone))) return false;
+        }
+        return false;
     }
 
     /** The instance types a launch for a job pinned to {@code jobTypes} (empty: any) may use here; empty Optional: none. */
@@ -39,9 +69,9 @@ public record CapacityPool(String name, NodeMarket market, List<String> instance
         return both.isEmpty() ? Optional.empty() : Optional.of(both);
     }
 
-    /** The first pool that holds a node of this market and type (none: the node counts against the fleet's limits only). */
-    public static Optional<CapacityPool> of(List<CapacityPool> pools, NodeMarket m, String instanceType) {
-        return pools.stream().filter(p -> p.holds(m, instanceType)).findFirst();
+    /** The first pool that holds a node of this market, type and zone (none: the node counts against the fleet's limits only). */
+    public static Optional<CapacityPool> of(List<CapacityPool> pools, NodeMarket m, String instanceType, String zone) {
+        return pools.stream().filter(p -> p.holds(m, instanceType, zone)).findFirst();
     }
 
     /**
@@ -64,7 +94,9 @@ public record CapacityPool(String name, NodeMarket market, List<String> instance
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?");
-    private static final Set<String> FIELDS = Set.of("name", "market", "instanceTypes", "minNodes", "maxNodes", "interruptionPrior");
+    private static final Pattern ZONE = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final Set<String> FIELDS = Set.of("name", "market", "instanceTypes", "minNodes", "maxNodes", "interruptionPrior", "zone",
+            "pricePerHour");
 
     /** Parses {@code autoscaling.pools}, adding every problem to {@code errors} with its field path. */
     static List<CapacityPool> parse(JsonNode list, int fleetMax, List<FieldError> errors) {
@@ -122,7 +154,27 @@ public record CapacityPool(String name, NodeMarket market, List<String> instance
                     prior = r.asDouble();
                 }
             }
-            if (errors.size() == before) pools.add(new CapacityPool(name, market.orElseThrow(), types, min, max, prior));
+            String zone = null;
+            if (p.has("zone")) {
+                JsonNode z = p.get("zone");
+                if (!z.isTextual() || !ZONE.matcher(z.asText()).matches()) {
+                    errors.add(new FieldError(at + ".zone", "must be an availability zone name such as us-east-1a, got " + z));
+                } else {
+                    zone = z.asText();
+                }
+            }
+            Double price = null;
+            if (p.has("pricePerHour")) {
+                JsonNode r = p.get("pricePerHour");
+                if (!r.isNumber() || r.asDouble() < 0) {
+                    errors.add(new FieldError(at + ".pricePerHour", "must be USD per node-hour, a number >= 0, got " + r));
+                } else if (market.isPresent() && market.get() == NodeMarket.SPOT) {
+                    errors.add(new FieldError(at + ".pricePerHour", "a spot pool's price is the market's (the launcher's Spot price history)"));
+                } else {
+                    price = r.asDouble();
+                }
+            }
+            if (errors.size() == before) pools.add(new CapacityPool(name, market.orElseThrow(), types, min, max, prior, zone, price));
         }
         int mins = pools.stream().mapToInt(CapacityPool::minNodes).sum();
         if (mins > fleetMax) {

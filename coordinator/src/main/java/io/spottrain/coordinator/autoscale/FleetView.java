@@ -43,10 +43,15 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
     /**
      * A live worker node; {@code instanceId} its machine's id where known (EC2: what the launcher
      * calls it); {@code freeSince} is when it last became free (null: busy); {@code interruptRisk} its
-     * pool's estimated Spot interruptions per node-hour (0: not Spot).
+     * pool's estimated Spot interruptions per node-hour (0: not Spot); {@code zone} where it runs (null: not known).
      */
     public record Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince,
-            double interruptRisk) {
+            double interruptRisk, String zone) {
+        public Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince,
+                double interruptRisk) {
+            this(id, instanceId, instanceType, market, gpus, busy, freeSince, interruptRisk, null);
+        }
+
         public Node(String id, String instanceId, NodeMarket market, int gpus, boolean busy, Instant freeSince) {
             this(id, instanceId, null, market, gpus, busy, freeSince, 0);
         }
@@ -92,8 +97,12 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
         }
     }
 
-    /** A launch asked for and not registered yet: capacity in flight. */
-    public record InFlight(String nodeId, String instanceType, int gpus, NodeMarket market, Instant askedAt) {
+    /** A launch asked for and not registered yet: capacity in flight; {@code zone} the one it was asked in (null: any). */
+    public record InFlight(String nodeId, String instanceType, int gpus, NodeMarket market, Instant askedAt, String zone) {
+        public InFlight(String nodeId, String instanceType, int gpus, NodeMarket market, Instant askedAt) {
+            this(nodeId, instanceType, gpus, market, askedAt, null);
+        }
+
         public InFlight(String nodeId, int gpus, NodeMarket market, Instant askedAt) {
             this(nodeId, null, gpus, market, askedAt);
         }

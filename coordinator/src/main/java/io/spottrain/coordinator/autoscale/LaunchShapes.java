@@ -32,12 +32,13 @@ final class LaunchShapes {
 
     /**
      * The launcher request for {@code l} on shape {@code s} (its on-demand price beside a Spot or reserved one, for the ledger's savings),
-     * keeping a launcher that picks among types (EC2) to the launch's types: a pool's, or the job's pinned ones.
+     * keeping a launcher that picks among types (EC2) to the launch's types: a pool's, or the job's pinned ones, and to its
+     * pool's zone.
      */
     static NodeRequest request(List<NodeShape> shapes, NodeShape s, Launch l) {
         double onDemand = s.market() != NodeMarket.ON_DEMAND ? shapes.stream().filter(o -> o.instanceType().equals(s.instanceType())
                 && o.market() == NodeMarket.ON_DEMAND).mapToDouble(NodeShape::pricePerHour).findFirst().orElse(s.pricePerHour()) : s.pricePerHour();
-        return new NodeRequest(null, s.market(), s.instanceType(), s.gpus(), s.pricePerHour(), onDemand, null).forJob(l.jobId(), Map.of())
+        return new NodeRequest(null, s.market(), s.instanceType(), s.gpus(), s.pricePerHour(), onDemand, l.zone()).forJob(l.jobId(), Map.of())
                 .withGpu(l.gpuModels(), l.minGpuMemoryGiB()).withTypes(l.instanceTypes());
     }
 }

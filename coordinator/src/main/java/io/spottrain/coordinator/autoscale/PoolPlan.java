@@ -23,7 +23,7 @@ import java.util.Optional;
 final class PoolPlan {
 
     /** A pool's count for {@code autoscaler status}. */
-    record Count(String pool, NodeMarket market, int nodes, int inFlight, int minNodes, int maxNodes) {}
+    record Count(String pool, NodeMarket market, int nodes, int inFlight, int minNodes, int maxNodes, String zone) {}
 
     private final List<CapacityPool> pools;
     /** The launcher's shapes; null: not known (every pool is taken to have a shape for every launch). */
@@ -41,11 +41,13 @@ final class PoolPlan {
         this.pools = pools;
         this.shapes = shapes;
         this.spotRisk = spotRisk;
-        for (Node n : nodes) CapacityPool.of(pools, n.market(), n.instanceType()).ifPresent(p -> live.merge(p.name(), 1, Integer::sum));
-        for (InFlight f : inFlight) CapacityPool.of(pools, f.market(), f.instanceType()).ifPresent(p -> flying.merge(p.name(), 1, Integer::sum));
+        for (Node n : nodes) CapacityPool.of(pools, n.market(), n.instanceType(), n.zone()).ifPresent(p -> live.merge(p.name(), 1, Integer::sum));
+        for (InFlight f : inFlight) {
+            CapacityPool.of(pools, f.market(), f.instanceType(), f.zone()).ifPresent(p -> flying.merge(p.name(), 1, Integer::sum));
+        }
         if (shapes != null) {
             for (CapacityPool p : pools) {
-                owned.put(p.name(), shapes.stream().filter(s -> CapacityPool.of(pools, s.market(), s.instanceType()).filter(p::equals).isPresent())
+                owned.put(p.name(), shapes.stream().filter(s -> CapacityPool.owns(pools, p, s.market(), s.instanceType()))
                         .map(NodeShape::instanceType).distinct().toList());
             }
         }
@@ -77,7 +79,7 @@ final class PoolPlan {
 
     List<Count> counts() {
         return pools.stream().map(p -> new Count(p.name(), p.market(), live.getOrDefault(p.name(), 0), flying.getOrDefault(p.name(), 0),
-                p.minNodes(), p.maxNodes())).toList();
+                p.minNodes(), p.maxNodes(), p.zone())).toList();
     }
 
     /** Launches that bring each pool up to its {@code minNodes}, at most {@code room} in all; each one said in {@code why}. */
@@ -93,7 +95,7 @@ final class PoolPlan {
                 continue;
             }
             why.add("pool " + p.name() + ": " + held(p) + " node(s) with those in flight < minNodes " + p.minNodes() + ": launching " + n);
-            out.add(plan(new Launch(null, n, 1, p.market(), types.get(), List.of(), 0, false, p.name())));
+            out.add(plan(new Launch(null, n, 1, p.market(), types.get(), List.of(), 0, false, p.name(), p.zone())));
             room -= n;
         }
         return out;
@@ -106,7 +108,7 @@ final class PoolPlan {
             int take = Math.min(n, p.maxNodes() - held(p));
             var types = typesFor(p, List.of());
             if (take <= 0 || types.isEmpty() || !launchable(p, types.get(), 1, List.of(), 0)) continue;
-            out.add(plan(new Launch(null, take, 1, p.market(), types.get(), List.of(), 0, false, p.name())));
+            out.add(plan(new Launch(null, take, 1, p.market(), types.get(), List.of(), 0, false, p.name(), p.zone())));
             n -= take;
         }
         return out;
@@ -134,7 +136,7 @@ final class PoolPlan {
             tried.add(p.name() + " " + room + " of maxNodes " + p.maxNodes());
             int take = Math.min(left, room);
             if (take == 0) continue;
-            out.add(new Launch(w.jobId(), take, gpus, p.market(), types.get(), w.gpuModels(), w.minGpuMemoryGiB(), false, p.name()));
+            out.add(new Launch(w.jobId(), take, gpus, p.market(), types.get(), w.gpuModels(), w.minGpuMemoryGiB(), false, p.name(), p.zone()));
             left -= take;
         }
         if (left > 0) {
@@ -147,11 +149,11 @@ final class PoolPlan {
     }
 
     /**
-     * Whether a live node of this market and type may go without its pool's live nodes falling below {@code minNodes} (a
+     * Whether a live node of this market, type and zone may go without its pool's live nodes falling below {@code minNodes} (a
      * launch in flight may still fail: it does not stand in for a node that is up); if so it is counted gone.
      */
-    boolean release(NodeMarket m, String instanceType) {
-        var p = CapacityPool.of(pools, m, instanceType);
+    boolean release(NodeMarket m, String instanceType, String zone) {
+        var p = CapacityPool.of(pools, m, instanceType, zone);
         if (p.isEmpty()) return true;
         String name = p.get().name();
         if (live.getOrDefault(name, 0) - released.getOrDefault(name, 0) - 1 < p.get().minNodes()) return false;

@@ -194,7 +194,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");
-        this.agents = new ManagerAgents(this, ctx.getLog(), nodes, masters, directory);
+        this.agents = new ManagerAgents(this, ctx.getLog(), nodes, masters, directory, fleet::priced);
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.load(store), blocking), Restored::new);
     }
 

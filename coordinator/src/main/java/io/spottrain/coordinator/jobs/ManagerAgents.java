@@ -13,6 +13,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
+import java.util.function.UnaryOperator;
+import io.spottrain.protocol.wire.NodeInfo;
 
 /**
  * The job manager's agent side: what agents report (descriptions, notices, job reports routed to
@@ -28,8 +30,11 @@ final class ManagerAgents {
     /** Agents refused because they claimed a live node's id (warned once each). */
     private final Set<ActorRef<AgentProtocol.Command>> impostors = new HashSet<>();
 
+    /** A registering node at what it costs ({@link NodePricing}). */
+    private final UnaryOperator<NodeInfo> pricing;
     ManagerAgents(JobManager manager, Logger log, WorkerNodes nodes, Map<String, ActorRef<JobMaster.Command>> masters,
-            ActorRef<AgentDirectory.Command> directory) {
+            ActorRef<AgentDirectory.Command> directory, UnaryOperator<NodeInfo> pricing) {
+        this.pricing = pricing;
         this.manager = manager;
         this.log = log;
         this.nodes = nodes;
@@ -77,7 +82,8 @@ final class ManagerAgents {
         return Behaviors.same();
     }
 
-    private Behavior<JobManager.Command> onNodeDescribed(AgentProtocol.NodeDescribed d) {
+    private Behavior<JobManager.Command> onNodeDescribed(AgentProtocol.NodeDescribed described) {
+        var d = described.withNode(pricing.apply(described.node())); // what it costs, where the agent cannot know
         String nodeId = d.node().nodeId();
         var refused = nodes.refusal(d);
         if (refused.isPresent()) {

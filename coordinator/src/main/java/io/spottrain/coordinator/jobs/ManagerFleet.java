@@ -12,6 +12,7 @@ import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.protocol.spec.NodeMarket;
+import io.spottrain.protocol.wire.NodeInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +67,12 @@ final class ManagerFleet {
         this.autoscaler = policy == null ? null : start(ctx, policy, settings, launcher, blocking, clock, store);
     }
 
+    /** A registering node at what it costs ({@link NodePricing}): its pool's price, the launcher's, or its own. */
+    NodeInfo priced(NodeInfo node) {
+        var l = launcher.get();
+        return NodePricing.price(node, pools, l == null ? List.of() : l.shapes(), l != null && l.pricesItsNodes());
+    }
+
     /** The Spot priors of interruption: the named pools' own ({@code interruptionPrior}), else {@code clusterPrior}. */
     PoolRisks.Priors priors(double clusterPrior) {
         return CapacityPool.priors(pools, clusterPrior);
@@ -102,7 +109,7 @@ final class ManagerFleet {
             for (NodeRecord n : nodes.all()) {
                 if (n.state() == NodeState.INTERRUPTING) continue; // leaving (a notice, or released): not capacity any more
                 view.add(new FleetView.Node(n.nodeId(), n.info().instanceId(), n.info().instanceType(), n.info().market(), n.info().gpus(),
-                        n.state() != NodeState.READY, null, risks.of(n)));
+                        n.state() != NodeState.READY, null, risks.of(n), n.info().zone()));
             }
             var waiting = new ArrayList<FleetView.Waiting>();
             var heldBack = new ArrayList<String>();

@@ -69,8 +69,9 @@ final class Replacements {
         var l = launcher.get();
         if (l == null) return;
         var spec = specOf.apply(jobId);
+        // any zone: the one that just took a Spot node back is the last place to ask again
         var request = new NodeLauncher.NodeRequest(null, departed.market(), departed.instanceType(), departed.gpus(), departed.pricePerHour(),
-                departed.onDemandPricePerHour(), departed.zone()).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()))
+                departed.onDemandPricePerHour(), null).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()))
                 .withGpu(spec.map(s -> s.spec().placement().gpuModels()).orElse(List.of()),
                         spec.map(s -> s.spec().placement().minGpuMemoryGiB()).orElse(0))
                 .withTypes(spec.map(s -> s.spec().placement().instanceTypes()).orElse(List.of())); // a pinned job's types only

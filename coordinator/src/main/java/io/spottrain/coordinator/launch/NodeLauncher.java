@@ -80,14 +80,22 @@ public interface NodeLauncher extends AutoCloseable {
 
     List<LaunchedNode> nodes();
 
+    /**
+     * Whether this launcher's shapes are what its nodes cost, over what their agents report: a cloud launcher's agents
+     * do not know their price (EC2's catalog and Spot price history do), a local launcher's were told it at their start.
+     */
+    default boolean pricesItsNodes() {
+        return false;
+    }
+
     /** Stops every node this launcher started. */
     @Override
     void close();
 
     /**
-     * What to launch; {@code nodeId} null: the launcher names it. {@code job} and {@code labels}
-     * (null, empty: none) say whom it is for: a cloud launcher tags the machine with them (ownership,
-     * cost allocation).
+     * What to launch; {@code nodeId} null: the launcher names it. {@code zone}: the availability zone
+     * it must run in (null: any the launcher picks). {@code job} and {@code labels} (null, empty:
+     * none) say whom it is for: a cloud launcher tags the machine with them (ownership, cost allocation).
      */
     record NodeRequest(String nodeId, NodeMarket market, String instanceType, int gpus, double pricePerHour,
             double onDemandPricePerHour, String zone, String job, Map<String, String> labels, List<String> gpuModels, int minGpuMemoryGiB,

@@ -208,13 +208,13 @@ class PoolDecisionTest {
                 autoscaling:
                   limits: {maxNodes: 4}
                   pools:
-                    - {name: a, market: spot, minNodes: 3, maxNodes: 2, zone: x}
+                    - {name: a, market: spot, minNodes: 3, maxNodes: 2, region: x}
                     - {name: a, market: preemptible, instanceTypes: g5.xlarge}
                     - {name: Big_Pool, market: on-demand, maxNodes: 9, interruptionPrior: 0.1}
                     - {name: c, market: spot, minNodes: 4, interruptionPrior: -1}
                 """));
         var paths = e.errors.stream().map(f -> f.path()).sorted().toList();
-        assertEquals(List.of("autoscaling.pools[0].minNodes", "autoscaling.pools[0].zone", "autoscaling.pools[1].instanceTypes",
+        assertEquals(List.of("autoscaling.pools[0].minNodes", "autoscaling.pools[0].region", "autoscaling.pools[1].instanceTypes",
                 "autoscaling.pools[1].market", "autoscaling.pools[1].name", "autoscaling.pools[2].interruptionPrior",
                 "autoscaling.pools[2].maxNodes", "autoscaling.pools[2].name", "autoscaling.pools[3].interruptionPrior"), paths, e.getMessage());
         var sum = assertThrows(AutoscalePolicy.PolicyException.class, () -> AutoscalePolicy.parse("sum.yaml", """
@@ -244,11 +244,80 @@ class PoolDecisionTest {
     @Test
     void aNodeBelongsToTheFirstPoolThatHoldsIt() {
         var any = new CapacityPool("any-spot", NodeMarket.SPOT, List.of(), 0, 5, null);
-        assertEquals("spot-g5", CapacityPool.of(List.of(SPOT, any), NodeMarket.SPOT, "g5.xlarge").orElseThrow().name());
-        assertEquals("any-spot", CapacityPool.of(List.of(SPOT, any), NodeMarket.SPOT, "p4d.24xlarge").orElseThrow().name());
-        assertTrue(CapacityPool.of(List.of(SPOT, any), NodeMarket.ON_DEMAND, "g5.xlarge").isEmpty());
+        assertEquals("spot-g5", CapacityPool.of(List.of(SPOT, any), NodeMarket.SPOT, "g5.xlarge", "z").orElseThrow().name());
+        assertEquals("any-spot", CapacityPool.of(List.of(SPOT, any), NodeMarket.SPOT, "p4d.24xlarge", "z").orElseThrow().name());
+        assertTrue(CapacityPool.of(List.of(SPOT, any), NodeMarket.ON_DEMAND, "g5.xlarge", "z").isEmpty());
         assertEquals(List.of("g5.xlarge"), SPOT.typesFor(List.of("g5.xlarge", "p4d.24xlarge")).orElseThrow());
         assertTrue(SPOT.typesFor(List.of("p4d.24xlarge")).isEmpty());
         assertEquals(List.of("p4d.24xlarge"), any.typesFor(List.of("p4d.24xlarge")).orElseThrow());
+    }
+
+    static final CapacityPool SPOT_A = new CapacityPool("spot-1a", NodeMarket.SPOT, List.of("g5.xlarge"), 0, 2, null, "us-east-1a");
+    static final CapacityPool SPOT_B = new CapacityPool("spot-1b", NodeMarket.SPOT, List.of("g5.xlarge"), 1, 2, null, "us-east-1b");
+
+    @Test
+    void aZonedPoolHoldsItsZonesNodesOnlyAndALaterPoolThatCouldOverlapItLaunchesNone() {
+        var any = new CapacityPool("spot-any", NodeMarket.SPOT, List.of("g5.xlarge"), 0, 5, null);
+        var pools = List.of(SPOT_A, SPOT_B, any);
+        assertEquals("spot-1a", CapacityPool.of(pools, NodeMarket.SPOT, "g5.xlarge", "us-east-1a").orElseThrow().name());
+        assertEquals("spot-1b", CapacityPool.of(pools, NodeMarket.SPOT, "g5.xlarge", "us-east-1b").orElseThrow().name());
+        assertEquals("spot-any", CapacityPool.of(pools, NodeMarket.SPOT, "g5.xlarge", "us-east-1c").orElseThrow().name());
+        assertEquals("spot-any", CapacityPool.of(pools, NodeMarket.SPOT, "g5.xlarge", null).orElseThrow().name(),
+                "a node whose zone is not known is no zoned pool's");
+        assertTrue(CapacityPool.owns(pools, SPOT_A, NodeMarket.SPOT, "g5.xlarge"));
+        assertTrue(CapacityPool.owns(pools, SPOT_B, NodeMarket.SPOT, "g5.xlarge"), "another zone: no overlap");
+        assertTrue(!CapacityPool.owns(pools, any, NodeMarket.SPOT, "g5.xlarge"),
+                "a launch in any zone may land in 1a and count in spot-1a: the catch-all launches no g5.xlarge");
+        var sameZone = new CapacityPool("spot-1a-again", NodeMarket.SPOT, List.of(), 0, 5, null, "us-east-1a");
+        assertTrue(!CapacityPool.owns(List.of(SPOT_A, sameZone), sameZone, NodeMarket.SPOT, "g5.xlarge"));
+        assertTrue(CapacityPool.owns(List.of(SPOT_A, sameZone), sameZone, NodeMarket.SPOT, "p4d.24xlarge"));
+    }
+
+    @Test
+    void zonedPoolsLaunchInTheirZoneKeepTheirMinimumByZoneAndTheRequestNamesTheZone() {
+        var p = policy(0, 10, SPOT_A, SPOT_B);
+        var inB = new Node("b1", "", "g5.xlarge", NodeMarket.SPOT, 1, true, null, 0, "us-east-1b");
+        Decision d = AutoscaleDecision.decide(p, T0, new FleetView(List.of(inB), List.of(job("j", 3, Market.SPOT))), List.of(), null, null,
+                SHAPES);
+        assertEquals(Action.SCALE_UP, d.action(), d.reason());
+        var got = d.launches().stream().map(l -> l.jobId() + ":" + l.count() + "@" + l.pool() + "/" + l.zone()).toList();
+        assertEquals(List.of("j:2@spot-1a/us-east-1a", "j:1@spot-1b/us-east-1b"), got, d.reason());
+        var request = LaunchShapes.request(SHAPES, SHAPES.get(0), d.launches().get(0));
+        assertEquals("us-east-1a", request.zone(), "the launcher is held to the pool's zone");
+        // a launch in flight asked in 1b counts there: spot-1b is at its minimum, nothing more is launched for it
+        Decision none = AutoscaleDecision.decide(p, T0, new FleetView(List.of(), List.of()),
+                List.of(new InFlight("n1", "g5.xlarge", 1, NodeMarket.SPOT, T0, "us-east-1b")), null, null, SHAPES);
+        assertEquals(Action.NONE, none.action(), none.reason());
+        // release: the idle node in 1b is spot-1b's minimum, the one in 1a goes
+        var inA = new Node("a1", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(900), 0, "us-east-1a");
+        var idleB = new Node("b1", "", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(900), 0, "us-east-1b");
+        Decision down = AutoscaleDecision.decide(p, T0, new FleetView(List.of(idleB, inA), List.of()), List.of(), T0.minusSeconds(3600),
+                T0.minusSeconds(3600), SHAPES);
+        assertEquals(List.of("a1"), down.release(), down.reason());
+    }
+
+    @Test
+    void aPoolsZoneAndPriceAreCheckedLikeEveryField() throws Exception {
+        var p = AutoscalePolicy.parse("zones.yaml", """
+                autoscaling:
+                  limits: {maxNodes: 4}
+                  pools:
+                    - {name: spot-1a, market: spot, zone: us-east-1a}
+                    - {name: ri, market: reserved, pricePerHour: 0.61}
+                """);
+        assertEquals("us-east-1a", p.pools().get(0).zone());
+        assertEquals(0.61, p.pools().get(1).pricePerHour());
+        var e = assertThrows(AutoscalePolicy.PolicyException.class, () -> AutoscalePolicy.parse("zones.yaml", """
+                autoscaling:
+                  limits: {maxNodes: 4}
+                  pools:
+                    - {name: a, market: spot, zone: [us-east-1a]}
+                    - {name: b, market: spot, zone: "US East"}
+                    - {name: c, market: spot, pricePerHour: 0.3}
+                    - {name: d, market: on-demand, pricePerHour: -1}
+                """));
+        assertEquals(List.of("autoscaling.pools[0].zone", "autoscaling.pools[1].zone", "autoscaling.pools[2].pricePerHour",
+                "autoscaling.pools[3].pricePerHour"), e.errors.stream().map(f -> f.path()).sorted().toList(),
+                e.getMessage());
     }
 }

@@ -105,12 +105,14 @@ public final class Ec2Launcher implements NodeLauncher {
         // allows (a job's pinned types, an autoscaler pool's)
         var fitting = FleetRequests.pools(config).stream().filter(p -> gpus(p.instanceType()) >= request.gpus()
                 && GpuCatalog.satisfies(p.instanceType(), request.gpuModels(), request.minGpuMemoryGiB())
-                && (request.instanceTypes().isEmpty() || request.instanceTypes().contains(p.instanceType()))).toList();
+                && (request.instanceTypes().isEmpty() || request.instanceTypes().contains(p.instanceType()))
+                && (request.zone() == null || request.zone().equals(p.zone()))).toList();
         if (fitting.isEmpty()) {
             throw new LaunchException("no instance type in the fleet config has " + request.gpus() + " GPU(s)"
                     + (request.gpuModels().isEmpty() ? "" : " of " + String.join(", ", request.gpuModels()))
                     + (request.minGpuMemoryGiB() > 0 ? " with " + request.minGpuMemoryGiB() + " GiB or more" : "")
                     + (request.instanceTypes().isEmpty() ? "" : " among " + String.join(", ", request.instanceTypes()))
+                    + (request.zone() == null ? "" : " in a subnet of zone " + request.zone())
                     + " (" + typesSeen() + ")", null);
         }
         String version = template();
@@ -213,6 +215,12 @@ public final class Ec2Launcher implements NodeLauncher {
 
     private String typesSeen() {
         return String.join(", ", config.instanceTypes().stream().map(t -> t.type() + ": " + t.gpus()).toList());
+    }
+
+    /** Its agents know neither their type's on-demand price nor the Spot price: the catalog and the price history do. */
+    @Override
+    public boolean pricesItsNodes() {
+        return true;
     }
 
     @Override

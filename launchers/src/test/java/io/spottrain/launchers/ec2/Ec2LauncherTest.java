@@ -183,6 +183,23 @@ class Ec2LauncherTest {
     }
 
     @Test
+    void aRequestForAZoneAsksOnlyThatZonesSubnetsAndOneForAZoneWithoutASubnetIsRefused() throws Exception {
+        fake.capacity.put("g5.xlarge/" + A, 4);
+        fake.capacity.put("g5.xlarge/" + B, 4);
+        var inB = new NodeRequest(null, NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "us-east-1b").withTypes(List.of("g5.xlarge"));
+        launcher.launch(inB, 1);
+        var fleet = fake.calls("CreateFleet").get(0);
+        var subnets = fleet.entrySet().stream().filter(e -> e.getKey().endsWith(".SubnetId")).map(Map.Entry::getValue).distinct().toList();
+        assertEquals(List.of(B), subnets, fleet::toString);
+        var none = assertThrows(LaunchException.class, () -> launcher.launch(new NodeRequest(null, NodeMarket.SPOT, "g5.xlarge", 1, 0.42,
+                1.006, "eu-west-1a")));
+        assertTrue(none.getMessage().contains("in a subnet of zone eu-west-1a"), none.getMessage());
+        var reserved = assertThrows(LaunchException.class, () -> launcher.launch(new NodeRequest(null, NodeMarket.RESERVED, "g5.xlarge", 1,
+                0.634, 1.006, null)));
+        assertTrue(reserved.getMessage().contains("SPOTTRAIN_MARKET=reserved"), reserved.getMessage());
+    }
+
+    @Test
     void reconciliationAdoptsTheClustersInstancesAndTerminatesThoseThatNeverRegistered() throws Exception {
         var ours = Map.of(FleetRequests.TAG_CLUSTER, "research");
         fake.addInstance("i-0registered", true, now.minus(Duration.ofHours(2)), ours, "running");

@@ -174,6 +174,10 @@ public final class AgentProtocol {
         public NodeDescribed {
             ranks = ranks == null ? List.of() : List.copyOf(ranks);
         }
+
+        public NodeDescribed withNode(NodeInfo n) {
+            return new NodeDescribed(n, agent, ranks);
+        }
     }
 
     /**

@@ -23,6 +23,11 @@ public record NodeInfo(
         String peerUrl,
         String launchedAt) implements WireMessage {
 
+    /** The same node at these prices (the coordinator's, where the agent's own are not the bill: {@code NodePricing}). */
+    public NodeInfo withPrices(double price, double onDemandPrice) {
+        return new NodeInfo(nodeId, market, instanceType, gpus, price, onDemandPrice, zone, host, instanceId, pid, peerUrl, launchedAt);
+    }
+
     public NodeInfo withPeerUrl(String url) {
         return new NodeInfo(nodeId, market, instanceType, gpus, pricePerHour, onDemandPricePerHour, zone, host, instanceId, pid, url,
                 launchedAt);
