@@ -80,6 +80,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private final RankLogArchiver logs;
     private final NodeQueries queries;
     private final RequestReports requests;
+    private final Reforms reforms;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
             ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus,
@@ -95,6 +96,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.queries = new NodeQueries(node, supervisor, redactor, ctx.getLog());
         this.requests = new RequestReports(checkpoints, node.nodeId(), this);
         timers.startTimerWithFixedDelay(RequestReports.Tick.INSTANCE, RequestReports.EVERY);
+        this.reforms = new Reforms(node.nodeId(), timers, supervisor, live, stopGrace, ctx.getLog(), this::startFresh, this::restore,
+                this::report);
         this.contract = new ContractMessages(ctx.getLog(), node.nodeId(), redactor, checkpoints, supervisor, stopGrace, this);
         // masks the secrets as they are at each copy (a job secret added to the node later too)
         this.logs = new RankLogArchiver(node.nodeId(), checkpoints::remoteTier, () -> Redactor.of(System.getenv(), supervisor.secretValues()),
@@ -118,8 +121,14 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
                 .onMessage(RestoreFinished.class, this::onRestoreFinished)
                 .onMessage(NoticeSeen.class, this::onNotice)
                 .onMessage(RankProcessExited.class, this::onExited)
-                .onMessage(ParkTimedOut.class, this::onParkTimeout)
-                .onMessage(ReformTimedOut.class, this::onReformTimeout)
+                .onMessage(ParkTimedOut.class, t -> {
+                    reforms.onParkTimeout(t);
+                    return this;
+                })
+                .onMessage(ReformTimedOut.class, t -> {
+                    reforms.onReformTimeout(t);
+                    return this;
+                })
                 .onMessageEquals(RequestReports.Tick.INSTANCE, () -> {
                     requests.report(live.values());
                     return this;
@@ -209,10 +218,14 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         var m = r.start();
         if (r.reforming() != null) {
             if (r.reforming().state != LiveRank.State.REFORMING || r.reforming().assignment != m) return this; // stopped meanwhile
-            if (r.error() != null) return fallback(r.reforming(), "step " + m.resumeStep() + " could not be restored: " + r.error());
+            if (r.error() != null) {
+                reforms.fallback(r.reforming(), "step " + m.resumeStep() + " could not be restored: " + r.error());
+                return this;
+            }
             getContext().getLog().info("job {} rank {}: step {} restored from {} for the re-form", m.jobId(), m.rank(), m.resumeStep(),
                     r.source());
-            return sendReform(r.reforming(), m, false);
+            reforms.send(r.reforming(), m, false);
+            return this;
         }
         if (r.error() != null) {
             getContext().getLog().error("job {} rank {}{}: {}", m.jobId(), m.rank(), m.standby() ? " (staged)" : "", r.error());
@@ -301,72 +314,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         return this;
     }
 
-    /**
-     * The parked rank moves to the next generation: same process, new rank, world size and
-     * rendezvous; if it holds another step than the generation resumes from (a staged newcomer),
-     * that step is restored to its local tier first.
-     */
+    /** The parked rank moves to the next generation in place ({@link Reforms#reform}). */
     @Override
     public Behavior<AgentProtocol.Command> reform(LiveRank r, AgentProtocol.StartGeneration m) {
-        long was = r.generation();
-        timers.cancel(new ParkTimedOut(r.jobId(), was));
-        supervisor.rekey(m.jobId(), was, m.generation(), m.rank());
-        getContext().getLog().info("job {} generation {} rank {}/{}: re-forming pid {} in place ({} generation {}), step {}", m.jobId(),
-                m.generation(), m.rank(), m.worldSize(), r.process.pid(), r.standby ? "staged for" : "was", was, m.resumeStep());
-        boolean staged = r.standby;
-        r.assignment = m;
-        r.state = LiveRank.State.REFORMING;
-        r.standby = false;
-        report(m.replyTo(), new AgentProtocol.RankStarted(m.jobId(), m.generation(), m.rank(), node.nodeId(), r.process.pid(),
-                r.process.logFile().toString(), true));
-        if (m.resumeStep() > 0 && m.resumeStep() != r.parkedStep) {
-            // a staged newcomer whose trainer takes state over the ring skips the fetch when a member of its new generation
-            // recorded the step (it parked holding it, or restores it from its own tier: it sends it over the re-formed ring)
-            if (staged && r.ringState && m.peerDigests().keySet().stream().anyMatch(m.peerUrls()::contains)) return sendReform(r, m, true);
-            restore(m, r);
-            return this;
-        }
-        return sendReform(r, m, false);
-    }
-
-    private Behavior<AgentProtocol.Command> sendReform(LiveRank r, AgentProtocol.StartGeneration m, boolean stateOverRing) {
-        if (r.state != LiveRank.State.REFORMING || r.assignment != m) return this;
-        var req = ControlServer.message(Contract.REFORM).put("generation", m.generation()).put("rank", m.rank())
-                .put("worldSize", m.worldSize()).put("masterAddr", m.masterAddr()).put("masterPort", m.masterPort())
-                .put("resumeStep", m.resumeStep());
-        if (stateOverRing) req.put("stateOverRing", true);
-        if (!supervisor.request(m.jobId(), m.generation(), req)) return fallback(r, "its control connection is gone");
-        timers.startSingleTimer(new ReformTimedOut(m.jobId(), m.generation()), REFORM_TIMEOUT);
-        return this;
-    }
-
-    /** A re-form that did not happen: the process is replaced by a fresh one (restored as any resumed rank). */
-    private Behavior<AgentProtocol.Command> fallback(LiveRank r, String why) {
-        var m = r.assignment;
-        getContext().getLog().warn("job {} generation {} rank {}: in-place re-form of pid {} failed ({}); starting a fresh process",
-                m.jobId(), m.generation(), m.rank(), r.process.pid(), why);
-        timers.cancel(new ReformTimedOut(m.jobId(), m.generation()));
-        r.state = LiveRank.State.ABANDONED;
-        live.remove(m.jobId(), r);
-        supervisor.kill(m.jobId(), m.generation());
-        return startFresh(m);
-    }
-
-    private Behavior<AgentProtocol.Command> onReformTimeout(ReformTimedOut t) {
-        var r = live.get(t.jobId());
-        if (r == null || r.state != LiveRank.State.REFORMING || r.generation() != t.generation()) return this;
-        return fallback(r, "no reformed within " + REFORM_TIMEOUT.toSeconds() + " s");
-    }
-
-    private Behavior<AgentProtocol.Command> onParkTimeout(ParkTimedOut t) {
-        var r = live.get(t.jobId());
-        if (r == null || r.generation() != t.generation()
-                || (r.state != LiveRank.State.PARKED && r.state != LiveRank.State.PARKING && r.state != LiveRank.State.STAGING)) {
-            return this;
-        }
-        getContext().getLog().info("job {} rank parked since generation {} was not re-formed within {} s; stopping it", t.jobId(),
-                t.generation(), PARK_TIMEOUT.toSeconds());
-        supervisor.stop(t.jobId(), t.generation(), stopGrace);
+        reforms.reform(r, m);
         return this;
     }
 
@@ -394,7 +345,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
             return this;
         }
         if (r.state == LiveRank.State.REFORMING) {
-            return fallback(r, "it exited with code " + m.exitCode() + " instead of re-forming"); // e.g. it did not hold the step
+            reforms.fallback(r, "it exited with code " + m.exitCode() + " instead of re-forming"); // e.g. it did not hold the step
+            return this;
         }
         if (r.standby) { // a staged process that was not needed (or could not be staged): nothing to report
             live.remove(s.jobId(), r);
@@ -423,7 +375,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
 
     @Override
     public void reformed(LiveRank r) {
-        timers.cancel(new ReformTimedOut(r.jobId(), r.generation()));
+        reforms.reformed(r);
     }
 
     /** Sends only (safe from other threads, e.g. the uploader's callback: the rank table is the actor's). */
