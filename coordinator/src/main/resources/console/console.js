@@ -123,7 +123,7 @@ async function updateCluster() {
     card('Busy / ready', count((n) => n.state === 'BUSY') + ' / ' + count((n) => n.state === 'READY'), 'card-states'),
     card('Interruption notices', count((n) => n.state === 'INTERRUPTING'), 'card-notices'),
     card('Burn rate', usd(burn) + '/h', 'card-burn'),
-    card('Spot savings now', onDemand > 0 ? Math.round((100 * (onDemand - burn)) / onDemand) + '%' : '-', 'card-savings'),
+    card('Savings now (vs on-demand)', onDemand > 0 ? Math.round((100 * (onDemand - burn)) / onDemand) + '%' : '-', 'card-savings'),
     card('Cost, last 24 h', cost ? usd(cost.total.costUsd) : '-', 'card-cost'),
     card('Saved, last 24 h', cost ? usd(cost.total.savingsUsd) : '-', 'card-saved'));
   const rows = nodes.map((n) => h('tr', { 'data-node': n.id }, td(n.id), td(n.role), td(n.market), td(n.instanceType || '-'),

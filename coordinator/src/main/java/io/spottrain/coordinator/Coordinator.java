@@ -118,7 +118,7 @@ public final class Coordinator implements AutoCloseable {
             }
             CoordinatorSettings settings = CoordinatorSettings.create(system.settings().config());
             ActorRef<JobManager.Command> jobManager = ClusterSingleton.get(system).init(
-                    SingletonActor.of(JobManager.create(settings, Clock.systemUTC(), replacements ? launcher : new AtomicReference<>(), store),
+                    SingletonActor.of(JobManager.create(settings, Clock.systemUTC(), replacements ? launcher : new AtomicReference<>(), launcher, store),
                             "job-manager").withSettings(ClusterSingletonSettings.create(system).withRole(ClusterConfig.ROLE_CONTROL)));
             var downing = system.systemActorOf(ControlDowning.create(controlEvidence(store)), "control-downing", Props.empty());
             store.onMemberLeft(nodeId -> downing.tell(new ControlDowning.StoreLeft(nodeId)));

@@ -169,8 +169,8 @@ final class CoordinatorProcess implements Callable<Integer> {
         // this control node's key and certificate from the cluster CA: Artery and Ignite speak mutual TLS
         Path tlsDir = ClusterPki.dir(dir).resolve("nodes").resolve(nodeId);
         // a service's control node runs for months: its certificate lasts a year (a local cluster's, 30 days); restart it within that
-        NodeTls tls = caDir == null ? ClusterPki.ensure(dir).issue(nodeId, tlsDir)
-                : ClusterPki.existingIn(caDir).issue(nodeId, tlsDir, List.of(), ClusterPki.CONTROL_VALIDITY);
+        NodeTls tls = caDir == null ? ClusterPki.ensure(dir).issueControl(nodeId, tlsDir, ClusterPki.NODE_VALIDITY)
+                : ClusterPki.existingIn(caDir).issueControl(nodeId, tlsDir, ClusterPki.CONTROL_VALIDITY);
         Path token = tokenFile == null ? AdminToken.file(dir) : tokenFile.toAbsolutePath();
         AdminToken.ensureFile(token);
         var conf = new HashMap<String, Object>(Map.of(
@@ -251,8 +251,10 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         if (agentNvidiaSmi != null) agentArgs.addAll(List.of("--nvidia-smi", agentNvidiaSmi));
         if (launcherKind == LauncherKind.EC2) {
-            // the machines outlive this process: closing the launcher terminates nothing
+            // the machines outlive this process: closing the launcher terminates nothing; set at once (nodes that register
+            // again after a restart are priced by it)
             holder.launcher = Ec2Launcher.connect(fleet);
+            launcherRef.set(holder.launcher);
         } else {
             holder.launcher = new LocalProcessLauncher(JavaCommand.current(List.of()).withClusterFlags(JavaCommand.AGENT_FLAGS),
                     List.of(host + ":" + clusterPort), dir, jobs, Duration.ofSeconds(10), agentArgs, agentEnv);

@@ -270,7 +270,7 @@ public final class AutoscaleDecision {
             return none(metric, label + "; the fleet last changed at " + changed + ", the scale-down cooldown runs until "
                     + changed.plus(p.scaleDownCooldown()));
         }
-        var candidates = fleet.nodes().stream().filter(n -> !n.busy() && n.freeSince() != null
+        var candidates = fleet.nodes().stream().filter(n -> n.releasable() && !n.busy() && n.freeSince() != null
                         && !now.isBefore(n.freeSince().plus(p.scaleDownCooldown())))
                 .sorted(Comparator.comparingInt((Node n) -> releaseOrder(n.market())).thenComparing(Node::freeSince).thenComparing(Node::id))
                 .toList();

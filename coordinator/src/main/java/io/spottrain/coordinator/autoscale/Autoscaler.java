@@ -75,7 +75,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
     }
 
     /** A named pool at the last tick: its live nodes and launches in flight, and its limits. */
-    public record PoolStatus(String pool, NodeMarket market, int nodes, int inFlight, int minNodes, int maxNodes) {}
+    public record PoolStatus(String pool, NodeMarket market, int nodes, int inFlight, int minNodes, int maxNodes, String zone) {}
 
     /** The job manager's fenced writer, once it has read the store: from then on the autoscaler's state is kept there. */
     public record Journal(ActorRef<StoreWriter.Command> writer) implements Command {}
@@ -202,6 +202,8 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         Instant now = clock.instant();
         var live = new HashSet<String>();
         var nodes = new ArrayList<FleetView.Node>();
+        var owned = new HashSet<String>(); // the launcher's names for what it started or adopted
+        if (launcher.get() != null) launcher.get().nodes().forEach(n -> owned.add(n.nodeId()));
         for (var n : raw.nodes()) {
             live.add(n.id());
             // a launch is tracked by the launcher's name for it: on EC2 the instance id, which the agent reports beside its own
@@ -211,8 +213,9 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
             }
             if (n.busy()) freeSince.remove(n.id());
             else freeSince.putIfAbsent(n.id(), now);
+            boolean releasable = owned.contains(n.id()) || (n.instanceId() != null && owned.contains(n.instanceId()));
             nodes.add(new FleetView.Node(n.id(), n.instanceId(), n.instanceType(), n.market(), n.gpus(), n.busy(),
-                    n.busy() ? null : freeSince.get(n.id()), n.interruptRisk(), n.zone()));
+                    n.busy() ? null : freeSince.get(n.id()), n.interruptRisk(), n.zone(), releasable));
         }
         freeSince.keySet().retainAll(live);
         instanceOf.keySet().retainAll(live);
@@ -233,7 +236,7 @@ public final class Autoscaler extends AbstractBehavior<Autoscaler.Command> {
         var view = new FleetView(nodes, raw.waiting(), raw.heldBack(), raw.quotaHeld(), raw.spotRisk());
         var shapes = launcher.get() == null ? null : launcher.get().shapes();
         pools = new PoolPlan(policy.pools(), nodes, List.copyOf(inFlight.values()), shapes, raw.spotRisk()).counts().stream()
-                .map(c -> new PoolStatus(c.pool(), c.market(), c.nodes(), c.inFlight(), c.minNodes(), c.maxNodes())).toList();
+                .map(c -> new PoolStatus(c.pool(), c.market(), c.nodes(), c.inFlight(), c.minNodes(), c.maxNodes(), c.zone())).toList();
         Decision d = AutoscaleDecision.tick(policy, now, view, List.copyOf(inFlight.values()),
                 new AutoscaleDecision.Clocks(lastUp, lastDown, lastFloor, floorFailed), shapes);
         lastMetric = d.metric();

@@ -43,10 +43,17 @@ public record FleetView(List<Node> nodes, List<Waiting> waiting, List<String> he
     /**
      * A live worker node; {@code instanceId} its machine's id where known (EC2: what the launcher
      * calls it); {@code freeSince} is when it last became free (null: busy); {@code interruptRisk} its
-     * pool's estimated Spot interruptions per node-hour (0: not Spot); {@code zone} where it runs (null: not known).
+     * pool's estimated Spot interruptions per node-hour (0: not Spot); {@code zone} where it runs (null: not known);
+     * {@code releasable}: the launcher started or adopted it, so it may be given back (a machine that joined on its own,
+     * such as a reserved one an operator runs, is never terminated by the autoscaler).
      */
     public record Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince,
-            double interruptRisk, String zone) {
+            double interruptRisk, String zone, boolean releasable) {
+        public Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince,
+                double interruptRisk, String zone) {
+            this(id, instanceId, instanceType, market, gpus, busy, freeSince, interruptRisk, zone, true);
+        }
+
         public Node(String id, String instanceId, String instanceType, NodeMarket market, int gpus, boolean busy, Instant freeSince,
                 double interruptRisk) {
             this(id, instanceId, instanceType, market, gpus, busy, freeSince, interruptRisk, null);

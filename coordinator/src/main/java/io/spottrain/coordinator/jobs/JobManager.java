@@ -133,12 +133,13 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     /**
      * {@code launcher} may be set after start (a local cluster creates it once the cluster endpoint
-     * is known); empty: no replacements, no fleet to admit against.
+     * is known); empty: no replacements, no fleet to admit against. {@code prices}: the launcher whose shapes price
+     * registering nodes (the same one, also where replacements are off).
      */
     public static Behavior<Command> create(CoordinatorSettings settings, Clock clock, AtomicReference<NodeLauncher> launcher,
-            StateStore store) {
+            AtomicReference<NodeLauncher> prices, StateStore store) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(10_000, stash -> {
-            var m = new JobManager(ctx, timers, stash, settings, clock, launcher, store);
+            var m = new JobManager(ctx, timers, stash, settings, clock, launcher, prices, store);
             return m.loading();
         })));
     }
@@ -171,7 +172,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final JobIds jobIds;
 
     private JobManager(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash, CoordinatorSettings settings,
-            Clock clock, AtomicReference<NodeLauncher> launcher, StateStore store) {
+            Clock clock, AtomicReference<NodeLauncher> launcher, AtomicReference<NodeLauncher> prices, StateStore store) {
         super(ctx);
         this.timers = timers;
         this.stash = stash;
@@ -190,7 +191,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 new StoragePrices(settings.storageUsdPerGibMonth(), settings.s3PutUsdPer1000(), settings.s3GetUsdPer1000(),
                         settings.keptCheckpointsFor()));
         capacity.holdBy(ledger::holdReason, settings.quotasFile(), ctx.getLog());
-        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld, store);
+        this.fleet = new ManagerFleet(ctx, settings, nodes, queue, launcher, prices, blocking, clock, ledger::scaleUpBlocked, capacity::quotaHeld,
+                store);
         this.self = Cluster.get(ctx.getSystem()).selfMember().address().toString();
         var directory = ctx.spawn(AgentDirectory.create(reports, ctx.messageAdapter(AgentDirectory.Event.class, Membership::new),
                 new AgentDirectory.Settings(settings.heartbeatInterval(), settings.heartbeatTimeout())), "agent-directory");

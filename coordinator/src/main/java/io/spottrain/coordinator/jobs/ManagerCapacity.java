@@ -187,7 +187,8 @@ final class ManagerCapacity {
         var job = jobs.get(u.jobId());
         if (job == null || !canLaunch) return List.of();
         int free = noneWaits() ? GangScheduler.fitting(job.spec(), nodes.free(), nodes.risks(clock.get())).size() : 0;
-        var market = nodes.lastKnown(u.like()).map(NodeInfo::market).orElse(NodeMarket.SPOT);
+        var market = Replacements.launchMarket(nodes.lastKnown(u.like()).map(NodeInfo::market).orElse(NodeMarket.SPOT),
+                job.spec().spec().placement().market()); // what the growth is launched on
         int more = Math.min(u.more(), queue.quotas().room(job.spec(), teamUse().getOrDefault(TeamQuotas.team(job.spec()), TeamQuotas.Use.NONE),
                 market));
         return Collections.nCopies(Math.max(0, more - free), new JobManager.RequestReplacement(u.jobId(), u.like()));

@@ -53,9 +53,13 @@ final class ManagerFleet {
     private final AtomicReference<NodeLauncher> launcher;
     private final Clock clock;
 
+    /** The launcher whose shapes price registering nodes (set also where replacements are off). */
+    private final AtomicReference<NodeLauncher> prices;
+
     ManagerFleet(ActorContext<JobManager.Command> ctx, CoordinatorSettings settings, WorkerNodes nodes, PlacementQueue queue,
-            AtomicReference<NodeLauncher> launcher, Executor blocking, Clock clock, Predicate<String> scaleUpBlocked,
-            Supplier<Set<String>> quotaHeld, StateStore store) {
+            AtomicReference<NodeLauncher> launcher, AtomicReference<NodeLauncher> prices, Executor blocking, Clock clock,
+            Predicate<String> scaleUpBlocked, Supplier<Set<String>> quotaHeld, StateStore store) {
+        this.prices = prices;
         this.nodes = nodes;
         this.queue = queue;
         this.scaleUpBlocked = scaleUpBlocked;
@@ -69,7 +73,7 @@ final class ManagerFleet {
 
     /** A registering node at what it costs ({@link NodePricing}): its pool's price, the launcher's, or its own. */
     NodeInfo priced(NodeInfo node) {
-        var l = launcher.get();
+        var l = prices.get();
         return NodePricing.price(node, pools, l == null ? List.of() : l.shapes(), l != null && l.pricesItsNodes());
     }
 

@@ -69,13 +69,18 @@ final class Replacements {
         var l = launcher.get();
         if (l == null) return;
         var spec = specOf.apply(jobId);
+        var jobMarket = spec.map(s -> s.spec().placement().market()).orElse(Market.SPOT);
+        var market = launchMarket(departed.market(), jobMarket);
+        double price = market == departed.market() ? departed.pricePerHour() : market == NodeMarket.ON_DEMAND ? departed.onDemandPricePerHour()
+                : l.shapes().stream().filter(s -> s.market() == market && s.instanceType().equals(departed.instanceType()))
+                        .mapToDouble(NodeLauncher.NodeShape::pricePerHour).findFirst().orElse(departed.onDemandPricePerHour());
         // any zone: the one that just took a Spot node back is the last place to ask again
-        var request = new NodeLauncher.NodeRequest(null, departed.market(), departed.instanceType(), departed.gpus(), departed.pricePerHour(),
+        var request = new NodeLauncher.NodeRequest(null, market, departed.instanceType(), departed.gpus(), price,
                 departed.onDemandPricePerHour(), null).forJob(jobId, spec.map(s -> s.metadata().labels()).orElse(Map.of()))
                 .withGpu(spec.map(s -> s.spec().placement().gpuModels()).orElse(List.of()),
                         spec.map(s -> s.spec().placement().minGpuMemoryGiB()).orElse(0))
                 .withTypes(spec.map(s -> s.spec().placement().instanceTypes()).orElse(List.of())); // a pinned job's types only
-        var fallback = fallback(request, spec.map(s -> s.spec().placement().market()).orElse(Market.SPOT));
+        var fallback = fallback(request, jobMarket);
         ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
             try {
                 return l.launch(request);
@@ -91,17 +96,21 @@ final class Replacements {
     }
 
     /**
-     * The on-demand request that stands in for a replacement nobody could launch, where the job's market allows it: a Spot
-     * one for a {@code spot-with-fallback} job, a reserved one (the commitment may be full, or the launcher may launch none)
-     * for a job that takes on-demand. Same type, GPUs and zone, at the on-demand price.
+     * The market a node like {@code departed} is launched on for a job of {@code jobMarket}: its own, but for a reserved
+     * node the job's cheapest open market (Spot where the job takes it, else on-demand). Reserved capacity is bounded by
+     * its commitment: only its autoscaler pool launches it (a launcher may launch none: EC2's refuses).
+     */
+    static NodeMarket launchMarket(NodeMarket departed, Market jobMarket) {
+        if (departed != NodeMarket.RESERVED) return departed;
+        return jobMarket.admits(NodeMarket.SPOT) ? NodeMarket.SPOT : NodeMarket.ON_DEMAND;
+    }
+
+    /**
+     * The on-demand request that stands in for a Spot replacement nobody could launch, where the
+     * job's market allows it ({@code spot-with-fallback}): same type, GPUs and zone, at the on-demand price.
      */
     static Optional<NodeLauncher.NodeRequest> fallback(NodeLauncher.NodeRequest spot, Market jobMarket) {
-        boolean fallsBack = switch (spot.market()) {
-            case SPOT -> jobMarket == Market.SPOT_WITH_FALLBACK;
-            case RESERVED -> jobMarket.admits(NodeMarket.ON_DEMAND);
-            case ON_DEMAND -> false;
-        };
-        if (!fallsBack) return Optional.empty();
+        if (spot.market() != NodeMarket.SPOT || jobMarket != Market.SPOT_WITH_FALLBACK) return Optional.empty();
         return Optional.of(new NodeLauncher.NodeRequest(null, NodeMarket.ON_DEMAND, spot.instanceType(), spot.gpus(),
                 spot.onDemandPricePerHour(), spot.onDemandPricePerHour(), spot.zone(), spot.job(), spot.labels(), spot.gpuModels(),
                 spot.minGpuMemoryGiB(), spot.instanceTypes()));

@@ -85,7 +85,7 @@ class AutoscalerTest {
         assertEquals(List.of("node1", "node2"), status.inFlight().stream().map(Autoscaler.Launching::nodeId).toList());
         assertTrue(status.decisions().stream().anyMatch(e -> e.action() == AutoscaleDecision.Action.SCALE_UP
                 && e.reason().contains("launching 2 node(s) for 1 waiting job(s)")), status.decisions().toString());
-        assertEquals(List.of(new Autoscaler.PoolStatus("spot-g5", NodeMarket.SPOT, 0, 2, 0, 4)), status.pools());
+        assertEquals(List.of(new Autoscaler.PoolStatus("spot-g5", NodeMarket.SPOT, 0, 2, 0, 4, null)), status.pools());
 
         // node1 registers: it leaves the capacity in flight, in the store too
         fleet2.expectMessageClass(Autoscaler.ViewRequest.class).replyTo().tell(waiting(List.of(new FleetView.Node("node1", "", "g5.xlarge",

@@ -320,4 +320,17 @@ class PoolDecisionTest {
                 "autoscaling.pools[3].pricePerHour"), e.errors.stream().map(f -> f.path()).sorted().toList(),
                 e.getMessage());
     }
+
+    @Test
+    void aNodeTheLauncherDidNotStartIsNeverReleased() {
+        // an operator's reserved machine that joined on its own, idle for an hour, and a launched Spot node idle as long
+        var own = new Node("ri-1", "i-0own", "g5.xlarge", NodeMarket.RESERVED, 1, false, T0.minusSeconds(3600), 0, null, false);
+        var launched = new Node("s1", "i-0s1", "g5.xlarge", NodeMarket.SPOT, 1, false, T0.minusSeconds(3600), 0, null, true);
+        Decision d = AutoscaleDecision.decide(policy(0, 10), T0, new FleetView(List.of(own, launched), List.of()), List.of(),
+                T0.minusSeconds(7200), T0.minusSeconds(7200), SHAPES);
+        assertEquals(List.of("s1"), d.release(), d.reason());
+        Decision none = AutoscaleDecision.decide(policy(0, 10), T0, new FleetView(List.of(own), List.of()), List.of(),
+                T0.minusSeconds(7200), T0.minusSeconds(7200), SHAPES);
+        assertEquals(Action.NONE, none.action(), none.reason());
+    }
 }

@@ -69,7 +69,7 @@ class JobManagerTest {
         kit = ActorTestKit.create("spottrain", config);
         Cluster.get(kit.system()).manager().tell(Join.create(Cluster.get(kit.system()).selfMember().address()));
         var settings = CoordinatorSettings.create(kit.system().settings().config());
-        return kit.spawn(JobManager.create(settings, Clock.systemUTC(), launcher, store), "job-manager");
+        return kit.spawn(JobManager.create(settings, Clock.systemUTC(), launcher, launcher, store), "job-manager");
     }
 
     /** A probe agent: registered, described (answering DescribeNode), returned with its node id. */
@@ -253,14 +253,15 @@ class JobManagerTest {
     }
 
     @Test
-    void aReservedNodeThatCannotBeReplacedReservedFallsBackOnDemandWhereTheJobTakesIt() {
-        var reserved = new NodeLauncher.NodeRequest(null, NodeMarket.RESERVED, "g5.xlarge", 1, 0.634, 1.0, "z");
-        for (Market m : List.of(Market.ON_DEMAND, Market.SPOT_WITH_FALLBACK)) {
-            var stand = Replacements.fallback(reserved, m).orElseThrow();
-            assertEquals(NodeMarket.ON_DEMAND, stand.market(), m.label());
-            assertEquals(1.0, stand.pricePerHour(), "billed at the on-demand price, not the commitment's rate");
+    void aReservedNodeIsReplacedOnTheJobsCheapestOpenMarketNeverReserved() {
+        assertEquals(NodeMarket.SPOT, Replacements.launchMarket(NodeMarket.RESERVED, Market.SPOT));
+        assertEquals(NodeMarket.SPOT, Replacements.launchMarket(NodeMarket.RESERVED, Market.SPOT_WITH_FALLBACK),
+                "Spot first, its on-demand fallback after");
+        assertEquals(NodeMarket.ON_DEMAND, Replacements.launchMarket(NodeMarket.RESERVED, Market.ON_DEMAND));
+        for (Market m : Market.values()) {
+            assertEquals(NodeMarket.SPOT, Replacements.launchMarket(NodeMarket.SPOT, m), "other markets are their own");
+            assertEquals(NodeMarket.ON_DEMAND, Replacements.launchMarket(NodeMarket.ON_DEMAND, m));
         }
-        assertTrue(Replacements.fallback(reserved, Market.SPOT).isEmpty(), "a Spot job never gets on-demand");
     }
 
     @Test

@@ -113,7 +113,7 @@ class WireSerializationTest {
         var status = new Autoscaler.Status(true, "waiting_jobs_in_queue", 5, 7, 2, 100, 3,
                 List.of(Autoscaler.Launching.of(new FleetView.InFlight("node9", 1, NodeMarket.SPOT, Instant.parse("2026-12-02T10:00:00Z")))), 8300L,
                 List.of(new Autoscaler.Event("2026-12-02T10:00:01Z", AutoscaleDecision.Action.SCALE_DOWN, 0, 0, List.of("node4"), "why")),
-                List.of(new Autoscaler.PoolStatus("spot-g5", NodeMarket.SPOT, 2, 1, 0, 8)));
+                List.of(new Autoscaler.PoolStatus("spot-g5", NodeMarket.SPOT, 2, 1, 0, 8, "us-east-1a")));
         for (Object m : List.of(new JobManager.AutoscalerStatus(replyTo), status, Autoscaler.Status.disabled())) {
             assertEquals(m, roundTrip(m));
         }

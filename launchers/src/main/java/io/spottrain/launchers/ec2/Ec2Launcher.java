@@ -22,6 +22,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -85,7 +86,17 @@ public final class Ec2Launcher implements NodeLauncher {
      */
     public static Ec2Launcher connect(Ec2Config config) {
         var client = Ec2Client.builder().region(Region.of(config.region())).httpClient(UrlConnectionHttpClient.create()).build();
-        return new Ec2Launcher(config, client, Clock.systemUTC());
+        var l = new Ec2Launcher(config, client, Clock.systemUTC());
+        // the Spot prices at once, not an upkeep interval later: nodes that register meanwhile (all of them, after a hand-over)
+        // are priced by these shapes, whose Spot price is the on-demand one until read
+        CompletableFuture.runAsync(() -> {
+            try {
+                l.refreshSpotPrices();
+            } catch (LaunchException | RuntimeException e) {
+                log.warn("spot prices not read at start ({}); the next upkeep reads them", e.getMessage());
+            }
+        });
+        return l;
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -51,7 +52,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 public final class ClusterPki {
     private static final SecureRandom RANDOM = new SecureRandom();
-    static final Duration NODE_VALIDITY = Duration.ofDays(30);
+    public static final Duration NODE_VALIDITY = Duration.ofDays(30);
     /** A control node's certificate when the control plane runs as a service (issued at every start). */
     public static final Duration CONTROL_VALIDITY = Duration.ofDays(365);
     static final Duration CA_VALIDITY = Duration.ofDays(3650);
@@ -154,23 +155,19 @@ public final class ClusterPki {
 
     /** As above, valid for {@code validity}. */
     public NodeTls issue(String name, Path tlsDir, List<String> ipAddresses, Duration validity) {
+        return issue(name, tlsDir, ipAddresses, validity, false);
+    }
+
+    /** A control node's key and certificate: it carries {@link NodeTls#CONTROL_SAN} too (enrolling agents check it). */
+    public NodeTls issueControl(String name, Path tlsDir, Duration validity) {
+        return issue(name, tlsDir, List.of(), validity, true);
+    }
+
+    private NodeTls issue(String name, Path tlsDir, List<String> ipAddresses, Duration validity, boolean control) {
         try {
             Files.createDirectories(tlsDir);
             KeyPair kp = rsa();
-            Instant now = Instant.now();
-            var b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(now.minus(Duration.ofMinutes(5))),
-                    Date.from(now.plus(validity)), new X500Name("CN=" + name), kp.getPublic());
-            var ext = new JcaX509ExtensionUtils();
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-            b.addExtension(Extension.extendedKeyUsage, false,
-                    new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-            var sans = new ArrayList<GeneralName>(List.of(new GeneralName(GeneralName.dNSName, NodeTls.CLUSTER_SAN),
-                    new GeneralName(GeneralName.dNSName, name)));
-            ipAddresses.forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
-            b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
-            X509Certificate c = sign(b, caKey);
+            X509Certificate c = certificate(name, kp.getPublic(), ipAddresses, validity, control);
             writePrivate(tlsDir.resolve(NodeTls.KEY), pemKey(kp.getPrivate()));
             writePublic(tlsDir.resolve(NodeTls.CERT), pem("CERTIFICATE", c.getEncoded()));
             Files.copy(caFile, tlsDir.resolve(NodeTls.CA), StandardCopyOption.REPLACE_EXISTING);
@@ -178,6 +175,46 @@ public final class ClusterPki {
         } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
             throw new CliException("cannot issue a certificate for " + name + " into " + tlsDir + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * A node certificate (PEM) for a key the node made itself and keeps ({@code publicKey}: an enrolling agent's), named
+     * {@code name}, for {@code ipAddresses}, valid for {@code validity}; never a control node's.
+     */
+    public String certify(String name, PublicKey publicKey, List<String> ipAddresses, Duration validity) {
+        try {
+            return pem("CERTIFICATE", certificate(name, publicKey, ipAddresses, validity, false).getEncoded());
+        } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+            throw new IllegalStateException("cannot certify " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The CA's certificate (PEM): public, what every node trusts. */
+    public String caPem() {
+        try {
+            return Files.readString(caFile);
+        } catch (IOException e) {
+            throw new CliException("cannot read the cluster CA " + caFile + ": " + e.getMessage());
+        }
+    }
+
+    private X509Certificate certificate(String name, PublicKey key, List<String> ipAddresses, Duration validity, boolean control)
+            throws IOException, GeneralSecurityException, OperatorCreationException {
+        Instant now = Instant.now();
+        var b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(now.minus(Duration.ofMinutes(5))),
+                Date.from(now.plus(validity)), new X500Name("CN=" + name), key);
+        var ext = new JcaX509ExtensionUtils();
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+        b.addExtension(Extension.extendedKeyUsage, false,
+                new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+        var sans = new ArrayList<GeneralName>(List.of(new GeneralName(GeneralName.dNSName, NodeTls.CLUSTER_SAN),
+                new GeneralName(GeneralName.dNSName, name)));
+        if (control) sans.add(new GeneralName(GeneralName.dNSName, NodeTls.CONTROL_SAN));
+        ipAddresses.forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
+        b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
+        return sign(b, caKey);
     }
 
     private static KeyPair rsa() throws GeneralSecurityException {

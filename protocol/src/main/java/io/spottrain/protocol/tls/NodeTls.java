@@ -41,6 +41,11 @@ public record NodeTls(Path cert, Path key, Path ca) {
     public static final String CA = "ca.crt";
     /** The subject alternative name every node certificate of a spottrain cluster shares. */
     public static final String CLUSTER_SAN = "spottrain-cluster";
+    /**
+     * The name only control nodes' certificates carry besides {@link #CLUSTER_SAN}: an agent that enrolls checks it on the
+     * server it sends its instance identity to (another agent's certificate, from the same CA, does not carry it).
+     */
+    public static final String CONTROL_SAN = "spottrain-control";
 
     /** The identity in {@code dir}; the error names the first file missing. */
     public static NodeTls in(Path dir) {
@@ -163,9 +168,18 @@ public record NodeTls(Path cert, Path key, Path ca) {
 
     /** Whether {@code cert} is a spottrain cluster node certificate (carries {@link #CLUSTER_SAN}). */
     public static boolean clusterSan(X509Certificate cert) {
+        return hasName(cert, CLUSTER_SAN);
+    }
+
+    /** Whether {@code cert} is a control node's (carries {@link #CONTROL_SAN} too). */
+    public static boolean controlSan(X509Certificate cert) {
+        return clusterSan(cert) && hasName(cert, CONTROL_SAN);
+    }
+
+    private static boolean hasName(X509Certificate cert, String name) {
         try {
             Collection<List<?>> sans = cert.getSubjectAlternativeNames();
-            return sans != null && sans.stream().anyMatch(s -> CLUSTER_SAN.equals(s.get(1)));
+            return sans != null && sans.stream().anyMatch(s -> name.equals(s.get(1)));
         } catch (CertificateParsingException e) {
             return false;
         }
