@@ -224,6 +224,14 @@ public final class Coordinator implements AutoCloseable {
         return api.port();
     }
 
+    /**
+     * Claims {@code instanceId}'s one enrollment for the whole control plane (the replicated store: another control node's
+     * claim counts too); false: it enrolled already. {@code record} says when and what was issued.
+     */
+    public boolean claimEnrollment(String instanceId, String record) {
+        return store.putIfAbsent(Table.ENROLLMENTS, instanceId, record);
+    }
+
     /** host:port of this node's Artery endpoint, for agents' seed lists. */
     public String clusterEndpoint() {
         Address a = Cluster.get(system).selfMember().address();

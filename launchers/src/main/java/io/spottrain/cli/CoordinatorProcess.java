@@ -10,6 +10,7 @@ import io.spottrain.coordinator.settings.FreePorts;
 import io.spottrain.launchers.ec2.Ec2Config;
 import io.spottrain.launchers.ec2.Ec2ConfigParser;
 import io.spottrain.launchers.ec2.Ec2Launcher;
+import io.spottrain.launchers.ec2.EnrollmentServer;
 import io.spottrain.launchers.local.AdminToken;
 import io.spottrain.launchers.local.ClusterPki;
 import io.spottrain.launchers.local.ClusterState;
@@ -119,6 +120,10 @@ final class CoordinatorProcess implements Callable<Integer> {
                     + "default chain: environment, profile or instance role)")
     LauncherKind launcherKind;
 
+    @Option(names = "--aws-identity-cert", description = "AWS's public certificate (PEM) for the region that signs EC2 instance identity "
+            + "documents: with the fleet config's agent.enrollPort, agents enroll here for certificates of their own")
+    Path awsIdentityCert;
+
     @Option(names = "--ec2-config", description = "the EC2 fleet config (kind: Ec2Fleet) for --launcher ec2")
     Path ec2Config;
 
@@ -145,6 +150,10 @@ final class CoordinatorProcess implements Callable<Integer> {
                             + "POST /api/v1/nodes and as replacements)");
         }
         Ec2Config fleet = launcherKind == LauncherKind.EC2 ? fleetConfig() : null; // a bad config fails before anything starts
+        if (fleet != null && fleet.agent().enrollPort() != null && (awsIdentityCert == null || !Files.isReadable(awsIdentityCert))) {
+            throw new CliException("the fleet config's agent.enrollPort needs --aws-identity-cert FILE (readable): AWS's public certificate "
+                    + "for region " + fleet.region() + " that signs instance identity documents (docs/security.md)");
+        }
         Path dir = stateDir.toAbsolutePath();
         Path jobs = jobsDir == null ? Path.of("").toAbsolutePath() : jobsDir.toAbsolutePath();
         var stopping = new AtomicBoolean();
@@ -152,9 +161,11 @@ final class CoordinatorProcess implements Callable<Integer> {
             Coordinator coordinator;
             NodeLauncher launcher;
             EmbeddedS3 s3;
+            EnrollmentServer enrollment;
         };
         Runnable shutdown = () -> {
             if (!stopping.compareAndSet(false, true)) return;
+            if (holder.enrollment != null) holder.enrollment.close();
             if (holder.launcher != null) holder.launcher.close(); // agents leave (and drain uploads) while S3 still runs
             if (holder.coordinator != null) holder.coordinator.close();
             if (holder.s3 != null) holder.s3.close();
@@ -219,6 +230,7 @@ final class CoordinatorProcess implements Callable<Integer> {
             ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
                     ProcessHandle.current().pid(), host + ":" + discovery,
                     holder.coordinator.clusterEndpoint()));
+            holder.enrollment = enrollment(fleet, holder.launcher, host, tls, dir, holder.coordinator);
             if (caDir != null) { // run as a service: the remote tier is this node's own setting
                 if (!noS3) holder.coordinator.useLogArchive(S3LogArchive.service(dir, s3Uri, s3Endpoint));
             } else {
@@ -288,6 +300,7 @@ final class CoordinatorProcess implements Callable<Integer> {
         }
         new ClusterState(api + holder.coordinator.apiPort(), holder.coordinator.clusterEndpoint(),
                 ProcessHandle.current().pid(), workers, Instant.now().toString(), endpoint, noS3 ? null : s3Uri).write(dir);
+        holder.enrollment = enrollment(fleet, holder.launcher, host, tls, dir, holder.coordinator);
         // rank output outlives its node: the API reads the copies agents keep in the remote tier when a node cannot answer
         S3LogArchive.of(dir).ifPresent(holder.coordinator::useLogArchive);
         ControlNodeState.write(dir, new ControlNodeState(nodeId, api + holder.coordinator.apiPort(),
@@ -295,6 +308,14 @@ final class CoordinatorProcess implements Callable<Integer> {
                     holder.coordinator.clusterEndpoint()));
         holder.coordinator.system().getWhenTerminated().toCompletableFuture().join();
         return 0;
+    }
+
+    /** The agents' enrollment endpoint where the EC2 fleet config asks for one (null: none). */
+    private EnrollmentServer enrollment(Ec2Config fleet, NodeLauncher launcher, String host, NodeTls tls, Path dir, Coordinator coordinator)
+            throws IOException {
+        if (fleet == null || !(launcher instanceof Ec2Launcher ec2)) return null;
+        var ca = caDir != null ? ClusterPki.existingIn(caDir) : ClusterPki.ensure(dir);
+        return EnrollmentServer.forControlNode(host, fleet, ec2, ca, tls, awsIdentityCert, coordinator::claimEnrollment).orElse(null);
     }
 
     /** Waits (bounded; then goes on) until {@code n} worker nodes have registered. */

@@ -37,7 +37,8 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  * the fleet config's {@code agent.joinParameter} (KMS: the account's default key, or
  * {@code --kms-key}). Agents read it when they start, so publishing again (before the certificate
  * expires) rotates it for agents that start afterwards. Prints names, sizes and the certificate's
- * validity; never a value.
+ * validity; never a value. Where the fleet config enrolls its agents ({@code agent.enrollPort}), only
+ * the CA is put: each agent gets a certificate of its own, and no key is shared by the fleet.
  */
 @Command(name = "publish-join", description = "Issue an agent certificate from the cluster's CA and put it, the CA and its key into SSM "
         + "(SecureString, under the fleet config's agent.joinParameter), where launched agents read them with the instance role. "
@@ -68,6 +69,7 @@ final class Ec2JoinCommand implements Callable<Integer> {
         Path state = stateDir != null ? stateDir.toAbsolutePath() : Path.of(System.getenv().getOrDefault("SPOTTRAIN_STATE_DIR", ".spottrain"));
         ClusterPki pki = caDir != null ? ClusterPki.existingIn(caDir) : ClusterPki.existing(state);
         Path caAt = caDir != null ? caDir.toAbsolutePath() : ClusterPki.dir(state);
+        if (c.agent().enrollPort() != null) return caOnly(c, pki);
         Path tmp = Files.createTempDirectory("spottrain-join");
         try {
             pki.issue("agent-" + c.cluster(), tmp);
@@ -117,6 +119,27 @@ final class Ec2JoinCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("could not remove " + tmp + " (it holds the agent key; remove it): " + e.getMessage());
         }
+    }
+
+    /** Enrolling agents need the CA only (to check the control nodes they enroll with): no agent key is made or put. */
+    private Integer caOnly(Ec2Config c, ClusterPki pki) {
+        var names = List.of(JoinMaterial.names(c.agent().joinParameter()).get(0));
+        if (!plan) put(c, names, List.of(pki.caPem()));
+        var out = new LinkedHashMap<String, Object>();
+        out.put("cluster", c.cluster());
+        out.put("region", c.region());
+        out.put("parameters", names);
+        out.put("type", "SecureString");
+        out.put("caSha256", pki.fingerprint());
+        out.put("enrollment", c.agent().enrollUrls());
+        out.put("published", !plan);
+        if (output.json()) {
+            System.out.println(Json.pretty(out));
+            return 0;
+        }
+        System.out.println((plan ? "would put" : "put") + " the cluster CA of " + c.cluster() + " (" + c.region() + ") as " + names.get(0)
+                + " (SHA-256 " + pki.fingerprint() + "); no agent key: agents enroll for certificates of their own at " + c.agent().enrollUrls());
+        return 0;
     }
 
     private void put(Ec2Config c, List<String> names, List<String> values) {

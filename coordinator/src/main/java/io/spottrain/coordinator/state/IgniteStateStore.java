@@ -206,6 +206,11 @@ public final class IgniteStateStore extends CountingStore {
     }
 
     @Override
+    public boolean putIfAbsent(Table table, String key, String json) {
+        return whileStateChanges(() -> tables.get(table).putIfAbsent(key, json));
+    }
+
+    @Override
     public Map<String, String> getAll(Table table, Collection<String> keys) {
         Map<String, String> found = tables.get(table).getAll(new HashSet<>(keys));
         var ordered = new LinkedHashMap<String, String>();

@@ -25,6 +25,13 @@ public final class InMemoryStateStore extends CountingStore {
     }
 
     @Override
+    public boolean putIfAbsent(Table table, String key, String json) {
+        RuntimeException e = failWith;
+        if (e != null) throw e;
+        return tables.get(table).putIfAbsent(key, json) == null;
+    }
+
+    @Override
     synchronized void apply(List<Put> puts, Fence fence) {
         RuntimeException e = failWith;
         if (e != null) throw e;

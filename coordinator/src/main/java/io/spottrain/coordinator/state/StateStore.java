@@ -53,6 +53,12 @@ public interface StateStore extends AutoCloseable {
     /** Every document of the table, from this node's copy. */
     List<String> values(Table table);
 
+    /**
+     * Writes {@code json} under {@code key} only if the key holds nothing, atomically across the control nodes (durable);
+     * whether it wrote. For claims made once ever: an instance's enrollment.
+     */
+    boolean putIfAbsent(Table table, String key, String json);
+
     /** Increments a named counter and returns the new value (durable, never reused: job ids). */
     long next(String counter);
 

@@ -30,7 +30,9 @@ public enum Table {
     /** budget name -> where it stands in its current period (io.spottrain.coordinator.cost.BudgetStatus), rewritten every check. */
     BUDGETS("spottrain.budgets"),
     /** "state" -> the autoscaler's cooldown clocks, last decisions and capacity in flight (io.spottrain.coordinator.autoscale.AutoscalerState). */
-    AUTOSCALER("spottrain.autoscaler");
+    AUTOSCALER("spottrain.autoscaler"),
+    /** EC2 instance id -> its enrollment (when, which certificate): an instance enrolls once ever (io.spottrain.launchers.ec2 enrollment). */
+    ENROLLMENTS("spottrain.enrollments");
 
     private final String cacheName;
 

@@ -52,9 +52,24 @@ public record Ec2Config(
      * parameter (SecureString) its instance role reads the join material from. The join material
      * itself is never in user data, which every process on the machine can read from IMDS.
      */
-    public record Agent(List<String> seeds, String joinParameter, String home) {
+    /**
+     * How agents join: the control nodes' cluster addresses; the SSM path of the join material (with {@code enrollPort}: of
+     * the cluster CA only); where the agent is installed; and {@code enrollPort} (null: off), the control nodes' port where
+     * each agent enrolls for a certificate of its own with its instance identity ({@link EnrollmentServer}).
+     */
+    public record Agent(List<String> seeds, String joinParameter, String home, Integer enrollPort) {
         public Agent {
             seeds = List.copyOf(seeds);
+        }
+
+        public Agent(List<String> seeds, String joinParameter, String home) {
+            this(seeds, joinParameter, home, null);
+        }
+
+        /** {@code https://<seed host>:<enrollPort>} of every seed, comma-separated; null when agents do not enroll. */
+        public String enrollUrls() {
+            if (enrollPort == null) return null;
+            return String.join(",", seeds.stream().map(s -> "https://" + s.substring(0, s.lastIndexOf(':')) + ":" + enrollPort).toList());
         }
     }
 }

@@ -47,7 +47,7 @@ public final class Ec2ConfigParser {
                     "spotAllocation", "tags", "agent", "poolCooldown", "orphanGrace"),
             "subnets[]", Set.of("id", "zone"),
             "instanceTypes[]", Set.of("type", "gpus", "gpuModel", "gpuMemoryGiB", "onDemandPricePerHour"),
-            "agent", Set.of("seeds", "joinParameter", "home"));
+            "agent", Set.of("seeds", "joinParameter", "home", "enrollPort"));
 
     public static final class Ec2ConfigException extends Exception {
         private final List<FieldError> errors;
@@ -136,7 +136,8 @@ public final class Ec2ConfigParser {
                     "an SSM parameter name such as /spottrain/research/join (the agent reads it with its instance role)");
             String home = a.path("home").asText("/opt/spottrain");
             if (!home.startsWith("/")) r.error("agent.home", "must be an absolute path, got \"" + home + "\"");
-            agent = new Agent(seeds, join, home);
+            Integer enrollPort = a.has("enrollPort") ? r.integer(a, "agent.enrollPort", 1, 65535) : null;
+            agent = new Agent(seeds, join, home, enrollPort);
         }
         Duration cooldown = r.duration(o, "poolCooldown", Duration.ofMinutes(5));
         Duration orphanGrace = r.duration(o, "orphanGrace", Duration.ofMinutes(10));

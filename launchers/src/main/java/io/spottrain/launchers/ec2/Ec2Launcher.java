@@ -23,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletableFuture;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -333,6 +334,28 @@ public final class Ec2Launcher implements NodeLauncher {
             terminate(orphans);
         }
         return new Reconciled(adopted, orphans);
+    }
+
+    /** What EC2 says of one instance of this account, for an enrollment (empty: it knows none by that id). */
+    public Optional<EnrollmentPolicy.Seen> describe(String instanceId) throws LaunchException {
+        try {
+            var r = ec2.describeInstances(DescribeInstancesRequest.builder().instanceIds(instanceId).build());
+            for (var res : r.reservations()) {
+                for (var i : res.instances()) {
+                    var tags = new HashMap<String, String>();
+                    i.tags().forEach(t -> tags.put(t.key(), t.value()));
+                    return Optional.of(new EnrollmentPolicy.Seen(i.state() == null ? "unknown" : i.state().nameAsString(), tags,
+                            i.privateIpAddress()));
+                }
+            }
+            return Optional.empty();
+        } catch (Ec2Exception e) {
+            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+            if (code.startsWith("InvalidInstanceID")) return Optional.empty(); // NotFound, Malformed
+            throw refused("DescribeInstances", e);
+        } catch (SdkClientException e) {
+            throw new LaunchException("DescribeInstances did not reach EC2: " + e.getMessage(), e);
+        }
     }
 
     /** The instances (launch time by id) that never registered although launched more than {@code grace} before {@code now}, sorted. */

@@ -129,6 +129,8 @@ public final class FleetRequests {
      * SSM parameter with the instance role.
      */
     public static String userData(Ec2Config c) {
+        // with enrollment the SSM path holds the cluster CA only, and each agent enrolls for a certificate of its own
+        String enroll = c.agent().enrollUrls() == null ? "" : "SPOTTRAIN_ENROLL_URLS=" + c.agent().enrollUrls() + "\n";
         return """
                 #!/bin/bash
                 # spottrain agent for cluster %s: settings only; the join material is read from SSM with the instance role
@@ -139,10 +141,11 @@ public final class FleetRequests {
                 SPOTTRAIN_REGION=%s
                 SPOTTRAIN_SEEDS=%s
                 SPOTTRAIN_JOIN_PARAMETER=%s
-                SPOTTRAIN_HOME=%s
+                %sSPOTTRAIN_HOME=%s
                 ENV
                 systemctl enable --now spottrain-agent.service
-                """.formatted(c.cluster(), c.cluster(), c.region(), String.join(",", c.agent().seeds()), c.agent().joinParameter(), c.agent().home());
+                """.formatted(c.cluster(), c.cluster(), c.region(), String.join(",", c.agent().seeds()), c.agent().joinParameter(), enroll,
+                c.agent().home());
     }
 
     public static CreateFleetRequest createFleet(Ec2Config c, Gang g, String templateVersion) {

@@ -2,21 +2,31 @@ package io.spottrain.launchers.ec2;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spottrain.agent.node.Enrollment;
+import io.spottrain.agent.node.JoinMaterial;
 import io.spottrain.launchers.local.AdminToken;
+import io.spottrain.launchers.local.ClusterPki;
 import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalCluster;
 import io.spottrain.launchers.local.ProcessTree;
+import io.spottrain.protocol.tls.NodeTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,16 +53,8 @@ class Ec2CoordinatorIT {
             Path fleet = dir.resolve("ec2.yaml");
             Files.writeString(fleet, Files.readString(Ec2ConfigParserTest.EXAMPLE).replace("orphanGrace: 10m", "orphanGrace: 2s"));
             Path state = dir.resolve("state");
-            AdminToken.ensure(state);
-            var flags = new ArrayList<>(JavaCommand.COORDINATOR_FLAGS);
-            flags.add("-Dspottrain.coordinator.launcher-upkeep-interval=1s");
-            var argv = JavaCommand.current(flags).argv(List.of("coordinator", "--state-dir", state.toString(), "--store", "memory",
-                    "--no-s3", "--launcher", "ec2", "--ec2-config", fleet.toString()));
-            var pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("control1.log").toFile());
-            pb.environment().put("AWS_ENDPOINT_URL_EC2", fake.endpoint());
-            pb.environment().put("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
-            pb.environment().put("AWS_SECRET_ACCESS_KEY", "not-a-secret");
-            Process p = pb.start();
+            var argv = new ArrayList<String>();
+            Process p = start(fake, fleet, state, argv, List.of());
             try {
                 await("the coordinator's cluster state", () -> ClusterState.read(state).isPresent() || !p.isAlive(), p);
                 var api = LocalCluster.client(state, ClusterState.read(state).orElseThrow().apiUrl());
@@ -76,6 +78,71 @@ class Ec2CoordinatorIT {
                 ProcessTree.kill(p.pid());
             }
         }
+    }
+
+    /**
+     * A control node on EC2 whose fleet config enrolls agents: a machine of the cluster sends its signed identity to the
+     * node's enrollment port and gets a certificate of its own from the cluster CA, claimed once in the state store.
+     */
+    @Test
+    void anAgentEnrollsWithTheControlNodeForACertificateOfItsOwnOnce() throws Exception {
+        try (var fake = new FakeEc2()) {
+            fake.now = Instant.now();
+            fake.addInstance("i-0abc12345678", true, Instant.now(), Map.of(FleetRequests.TAG_CLUSTER, "research"), "running");
+            var aws = new FakeAwsIdentity();
+            Path awsCert = dir.resolve("aws-identity.crt");
+            Files.writeString(awsCert, aws.certPem());
+            int port;
+            try (var s = new ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            Path fleet = dir.resolve("ec2.yaml");
+            Files.writeString(fleet, Files.readString(Ec2ConfigParserTest.EXAMPLE).replace("  home: /opt/spottrain",
+                    "  home: /opt/spottrain\n  enrollPort: " + port));
+            Path state = dir.resolve("state");
+            Process p = start(fake, fleet, state, new ArrayList<>(), List.of("--aws-identity-cert", awsCert.toString()));
+            try {
+                await("the enrollment endpoint", () -> log().contains("enrollment of cluster research agents on https://127.0.0.1:" + port), p);
+                Path agent = dir.resolve("agent-tls");
+                Files.createDirectories(agent);
+                Files.writeString(agent.resolve(NodeTls.CA), ClusterPki.existing(state).caPem());
+                String doc = FakeAwsIdentity.document("i-0abc12345678", "10.0.1.23", Instant.now());
+                var urls = List.of(URI.create("https://127.0.0.1:" + port));
+                var tls = Enrollment.enroll(urls, agent, aws.of(doc), Duration.ofSeconds(10));
+                try (var in = Files.newInputStream(tls.cert())) {
+                    var cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+                    assertEquals("CN=i-0abc12345678", cert.getSubjectX500Principal().getName());
+                }
+                Path second = dir.resolve("again");
+                Files.createDirectories(second);
+                Files.copy(agent.resolve(NodeTls.CA), second.resolve(NodeTls.CA));
+                var again = assertThrows(JoinMaterial.JoinException.class, () -> Enrollment.enroll(urls, second, aws.of(doc),
+                        Duration.ofSeconds(10)));
+                assertTrue(again.getMessage().contains("409"), again.getMessage());
+                assertEquals("i-0abc12345678", fake.calls("DescribeInstances").get(0).get("InstanceId.1"));
+            } finally {
+                ProcessTree.kill(p.pid());
+            }
+        }
+    }
+
+    /**
+     * {@code spottrain coordinator --launcher ec2} against the fake (memory store, no S3, upkeep every second), the SDK's
+     * keys in its environment only; {@code argv} receives its command line.
+     */
+    private Process start(FakeEc2 fake, Path fleet, Path state, List<String> argv, List<String> extra) throws IOException {
+        AdminToken.ensure(state);
+        var flags = new ArrayList<>(JavaCommand.COORDINATOR_FLAGS);
+        flags.add("-Dspottrain.coordinator.launcher-upkeep-interval=1s");
+        var args = new ArrayList<>(List.of("coordinator", "--state-dir", state.toString(), "--store", "memory", "--no-s3", "--launcher", "ec2",
+                "--ec2-config", fleet.toString()));
+        args.addAll(extra);
+        argv.addAll(JavaCommand.current(flags).argv(args));
+        var pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("control1.log").toFile());
+        pb.environment().put("AWS_ENDPOINT_URL_EC2", fake.endpoint());
+        pb.environment().put("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", "not-a-secret");
+        return pb.start();
     }
 
     private String log() {

@@ -200,6 +200,18 @@ class Ec2LauncherTest {
     }
 
     @Test
+    void anEnrollmentAsksEc2AboutOneInstanceByItsId() throws Exception {
+        fake.addInstance("i-0abc12345678", true, now, Map.of(FleetRequests.TAG_CLUSTER, "research", "team", "vision"), "running");
+        fake.addInstance("i-0def12345678", true, now, Map.of(FleetRequests.TAG_CLUSTER, "prod"), "running");
+        var seen = launcher.describe("i-0abc12345678").orElseThrow();
+        assertEquals("running", seen.state());
+        assertEquals("research", seen.tags().get(FleetRequests.TAG_CLUSTER));
+        assertTrue(launcher.describe("i-0fff12345678").isEmpty(), "an instance EC2 does not know");
+        var asked = fake.calls("DescribeInstances");
+        assertEquals("i-0abc12345678", asked.get(0).get("InstanceId.1"), asked::toString);
+    }
+
+    @Test
     void reconciliationAdoptsTheClustersInstancesAndTerminatesThoseThatNeverRegistered() throws Exception {
         var ours = Map.of(FleetRequests.TAG_CLUSTER, "research");
         fake.addInstance("i-0registered", true, now.minus(Duration.ofHours(2)), ours, "running");

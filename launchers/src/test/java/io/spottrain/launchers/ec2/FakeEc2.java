@@ -246,8 +246,11 @@ final class FakeEc2 implements AutoCloseable {
             for (int v = 1; p.containsKey("Filter." + i + ".Value." + v); v++) values.add(p.get("Filter." + i + ".Value." + v));
             filters.put(p.get("Filter." + i + ".Name"), values);
         }
+        var ids = new ArrayList<String>();
+        for (int i = 1; p.containsKey("InstanceId." + i); i++) ids.add(p.get("InstanceId." + i));
         var out = new StringBuilder("<reservationSet><item><reservationId>r-1</reservationId><instancesSet>");
         for (Vm vm : instances.values()) {
+            if (!ids.isEmpty() && !ids.contains(vm.id())) continue;
             boolean match = filters.entrySet().stream().allMatch(f -> f.getKey().equals("instance-state-name") ? f.getValue().contains(vm.state())
                     : !f.getKey().startsWith("tag:") || f.getValue().contains(vm.tags().get(f.getKey().substring(4))));
             if (!match) continue;

@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spottrain.launchers.ec2.FleetRequests.Gang;
 import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.NodeMarket;
+import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -97,5 +99,20 @@ class FleetRequestsTest {
         assertTrue(userData.contains("SPOTTRAIN_SEEDS=10.0.1.10:25520,10.0.2.10:25520,10.0.1.11:25520"), userData);
         assertFalse(userData.toLowerCase().contains("token=") || userData.toLowerCase().contains("secret"), userData);
         assertEquals(ResourceType.VOLUME, data.tagSpecifications().get(0).resourceType());
+    }
+
+    @Test
+    void withEnrollmentTheUserDataNamesTheControlNodesEndpointsAndAnUnusablePortIsNamed() throws Exception {
+        String yaml = Files.readString(Ec2ConfigParserTest.EXAMPLE).replace("  home: /opt/spottrain", "  home: /opt/spottrain\n  enrollPort: 25530");
+        var c = Ec2ConfigParser.parse("ec2.yaml", yaml);
+        assertEquals(25530, c.agent().enrollPort());
+        assertEquals("https://10.0.1.10:25530,https://10.0.2.10:25530,https://10.0.1.11:25530", c.agent().enrollUrls());
+        String userData = FleetRequests.userData(c);
+        assertTrue(userData.contains("\nSPOTTRAIN_ENROLL_URLS=https://10.0.1.10:25530,https://10.0.2.10:25530,https://10.0.1.11:25530\n"
+                + "SPOTTRAIN_HOME=/opt/spottrain\n"), userData);
+        assertFalse(FleetRequests.userData(Ec2ConfigParserTest.example()).contains("ENROLL"), "no enrollment unless asked");
+        var e = assertThrows(Ec2ConfigParser.Ec2ConfigException.class, () -> Ec2ConfigParser.parse("ec2.yaml",
+                yaml.replace("enrollPort: 25530", "enrollPort: 70000")));
+        assertTrue(e.getMessage().contains("agent.enrollPort"), e.getMessage());
     }
 }

@@ -40,6 +40,15 @@ public final class InstanceMetadata implements AutoCloseable {
                 get("/latest/meta-data/local-ipv4")));
     }
 
+    /** A value exactly as served (a signed document: its bytes matter), or null like {@link #get}. */
+    public String raw(String path) {
+        try {
+            return client.get(path).asString();
+        } catch (SdkClientException e) {
+            return null;
+        }
+    }
+
     /** A metadata value, or null for 404 (not there) and when IMDS cannot be reached. */
     public String get(String path) {
         try {

@@ -1,0 +1,225 @@
+package io.spottrain.launchers.ec2;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.spottrain.coordinator.launch.NodeLauncher.LaunchException;
+import io.spottrain.launchers.local.ClusterPki;
+import io.spottrain.protocol.json.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import io.spottrain.protocol.tls.NodeTls;
+import java.nio.file.Path;
+
+/**
+ * A control node's enrollment endpoint ({@code POST /v1/enroll}, HTTPS with the control node's own
+ * certificate, which carries {@code spottrain-control}): an EC2 agent that boots without a
+ * certificate sends its instance identity document, AWS's signature over it and a public key it
+ * made (its private key never leaves the machine), and gets a certificate of its own, named by its
+ * instance id, from the cluster CA. Nothing else authenticates the caller: the signed document is
+ * the credential ({@link EnrollmentPolicy} decides; an instance enrolls once ever, claimed in the
+ * replicated store). Each agent has its own identity, so no key is shared by the fleet. Bounded:
+ * 32 KiB per request, two workers, a short queue (beyond it the accepting thread serves, so callers wait).
+ */
+public final class EnrollmentServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EnrollmentServer.class);
+    public static final String PATH = "/v1/enroll";
+    static final int MAX_BODY = 32 * 1024;
+    /** How long after its start an instance may enroll. */
+    public static final Duration MAX_AGE = Duration.ofMinutes(30);
+
+    /** What EC2 says of an instance of this account (empty: it knows none by that id). */
+    public interface Instances {
+        Optional<EnrollmentPolicy.Seen> describe(String instanceId) throws LaunchException;
+    }
+
+    /** The once-ever claim of an instance's enrollment; false: claimed already. */
+    public interface Claims {
+        boolean claim(String instanceId, String record);
+    }
+
+    /** Who may enroll and what it gets. */
+    public record Trust(ClusterPki ca, List<X509Certificate> awsCertificates, String cluster, String region) {}
+
+    private final HttpsServer server;
+    private final ThreadPoolExecutor pool;
+    private final Trust trust;
+    private final Instances instances;
+    private final Claims claims;
+    private final Clock clock;
+
+    private EnrollmentServer(HttpsServer server, ThreadPoolExecutor pool, Trust trust, Instances instances, Claims claims, Clock clock) {
+        this.server = server;
+        this.pool = pool;
+        this.trust = trust;
+        this.instances = instances;
+        this.claims = claims;
+        this.clock = clock;
+    }
+
+    /** Listens on {@code host:port} (0: any free port) with {@code tls} (the control node's certificate and key). */
+    public static EnrollmentServer start(String host, int port, SSLContext tls, Trust trust, Instances instances, Claims claims, Clock clock)
+            throws IOException {
+        var server = HttpsServer.create(new InetSocketAddress(host, port), 16);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        var pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(16), r -> {
+            var t = new Thread(r, "spottrain-enroll");
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.CallerRunsPolicy()); // more than the queue holds waits: the accepting thread runs it
+        server.setExecutor(pool);
+        var s = new EnrollmentServer(server, pool, trust, instances, claims, clock);
+        server.createContext(PATH, s::handle);
+        server.start();
+        log.info("enrollment of cluster {} agents on https://{}:{}{}", trust.cluster(), host, server.getAddress().getPort(), PATH);
+        return s;
+    }
+
+    /**
+     * A control node's endpoint for its cluster's agents, when the fleet config asks for it ({@code agent.enrollPort}):
+     * served with the node's own certificate ({@code tls}), certifying with {@code ca}, trusting {@code awsCertificate}
+     * (AWS's for the region, PEM), asking EC2 through {@code launcher}; empty when the config does not enroll agents.
+     */
+    public static Optional<EnrollmentServer> forControlNode(String host, Ec2Config c, Ec2Launcher launcher, ClusterPki ca, NodeTls tls,
+            Path awsCertificate, Claims claims) throws IOException {
+        if (c.agent().enrollPort() == null) return Optional.empty();
+        if (awsCertificate == null) {
+            throw new IOException("the fleet config's agent.enrollPort needs --aws-identity-cert FILE: AWS's public certificate for region "
+                    + c.region() + " that signs instance identity documents (docs/security.md)");
+        }
+        var trust = new Trust(ca, InstanceIdentity.certificates(awsCertificate), c.cluster(), c.region());
+        return Optional.of(start(host, c.agent().enrollPort(), NodeTls.server(tls.cert(), tls.key()), trust, launcher::describe, claims,
+                Clock.systemUTC()));
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange x) throws IOException {
+        try (x) {
+            if (!x.getRequestMethod().equals("POST")) {
+                reply(x, 405, Map.of("error", "POST " + PATH));
+                return;
+            }
+            byte[] body = read(x.getRequestBody());
+            if (body == null) {
+                reply(x, 413, Map.of("error", "a request is at most " + MAX_BODY + " bytes"));
+                return;
+            }
+            var out = enroll(body);
+            reply(x, out.status(), out.body());
+        } catch (RuntimeException e) {
+            log.error("enrollment failed: {}", e.toString());
+            try {
+                reply(x, 500, Map.of("error", "the enrollment failed on the control node: " + e.getClass().getSimpleName()));
+            } catch (IOException ignored) {
+                // the caller went away
+            }
+        }
+    }
+
+    record Reply(int status, Map<String, Object> body) {}
+
+    /** The enrollment of one request body (exposed for tests of the decision without HTTP). */
+    Reply enroll(byte[] body) {
+        JsonNode req;
+        try {
+            req = Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            return refuse(400, "the request is not JSON", null);
+        }
+        if (req == null || !req.path("document").isTextual() || !req.path("pkcs7").isTextual() || !req.path("publicKey").isTextual()) {
+            return refuse(400, "the request needs document, pkcs7 and publicKey (text)", null);
+        }
+        String document = req.get("document").asText();
+        byte[] signature;
+        PublicKey key;
+        try {
+            signature = Base64.getMimeDecoder().decode(req.get("pkcs7").asText());
+            key = rsa(Base64.getMimeDecoder().decode(req.get("publicKey").asText()));
+        } catch (IllegalArgumentException | GeneralSecurityException e) {
+            return refuse(400, "pkcs7 and publicKey must be base64 (the signature; an RSA public key of 2048 bits or more): "
+                    + e.getMessage(), null);
+        }
+        boolean signed = InstanceIdentity.signedBy(document.getBytes(StandardCharsets.UTF_8), signature, trust.awsCertificates());
+        if (!signed) return refuse(403, EnrollmentPolicy.UNSIGNED, null);
+        InstanceIdentity id;
+        try {
+            id = InstanceIdentity.parse(document);
+        } catch (IllegalArgumentException e) {
+            return refuse(400, e.getMessage(), null);
+        }
+        EnrollmentPolicy.Seen seen;
+        try {
+            seen = instances.describe(id.instanceId()).orElse(null);
+        } catch (LaunchException e) {
+            return refuse(503, "EC2 could not be asked about " + id.instanceId() + ": " + e.getMessage(), id);
+        }
+        var outcome = EnrollmentPolicy.decide(true, id, seen, trust.cluster(), trust.region(), clock.instant(), MAX_AGE);
+        if (outcome instanceof EnrollmentPolicy.Refuse r) return refuse(r.status(), r.reason(), id);
+        var accept = (EnrollmentPolicy.Accept) outcome;
+        var record = Json.write(Map.of("at", clock.instant().toString(), "privateIp", id.privateIp(), "zone", id.availabilityZone()));
+        if (!claims.claim(id.instanceId(), record)) {
+            return refuse(409, "instance " + id.instanceId() + " has enrolled already: an instance enrolls once (its certificate is on its disk)", id);
+        }
+        String cert = trust.ca().certify(accept.name(), key, accept.ips(), ClusterPki.NODE_VALIDITY);
+        log.info("enrolled {} ({} {}, {})", id.instanceId(), id.instanceType(), id.availabilityZone(), id.privateIp());
+        var out = new LinkedHashMap<String, Object>();
+        out.put("name", accept.name());
+        out.put("certificate", cert);
+        out.put("ca", trust.ca().caPem());
+        return new Reply(201, out);
+    }
+
+    private static Reply refuse(int status, String reason, InstanceIdentity id) {
+        log.warn("refused an enrollment{}: {}", id == null ? "" : " of " + id.instanceId(), reason);
+        return new Reply(status, Map.of("error", reason));
+    }
+
+    private static PublicKey rsa(byte[] spki) throws GeneralSecurityException {
+        var k = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
+        if (((RSAPublicKey) k).getModulus().bitLength() < 2048) throw new GeneralSecurityException("the key has fewer than 2048 bits");
+        return k;
+    }
+
+    private static byte[] read(InputStream in) throws IOException {
+        byte[] b = in.readNBytes(MAX_BODY + 1);
+        return b.length > MAX_BODY ? null : b;
+    }
+
+    private static void reply(HttpExchange x, int status, Map<String, Object> body) throws IOException {
+        byte[] out = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().add("Content-Type", "application/json");
+        x.sendResponseHeaders(status, out.length);
+        x.getResponseBody().write(out);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        pool.shutdownNow();
+    }
+}
