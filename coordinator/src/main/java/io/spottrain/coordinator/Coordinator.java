@@ -37,6 +37,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -226,10 +227,17 @@ public final class Coordinator implements AutoCloseable {
 
     /**
      * Claims {@code instanceId}'s one enrollment for the whole control plane (the replicated store: another control node's
-     * claim counts too); false: it enrolled already. {@code record} says when and what was issued.
+     * claim counts too) with {@code record} (when, the key's hash); null where this call claimed it, else the record of
+     * the claim made before.
      */
-    public boolean claimEnrollment(String instanceId, String record) {
-        return store.putIfAbsent(Table.ENROLLMENTS, instanceId, record);
+    public String claimEnrollment(String instanceId, String record) {
+        if (store.putIfAbsent(Table.ENROLLMENTS, instanceId, record)) return null;
+        return store.get(Table.ENROLLMENTS, instanceId).orElse("");
+    }
+
+    /** The record of an instance's enrollment, if it enrolled. */
+    public Optional<String> enrollment(String instanceId) {
+        return store.get(Table.ENROLLMENTS, instanceId);
     }
 
     /** host:port of this node's Artery endpoint, for agents' seed lists. */

@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -315,7 +316,18 @@ final class CoordinatorProcess implements Callable<Integer> {
             throws IOException {
         if (fleet == null || !(launcher instanceof Ec2Launcher ec2)) return null;
         var ca = caDir != null ? ClusterPki.existingIn(caDir) : ClusterPki.ensure(dir);
-        return EnrollmentServer.forControlNode(host, fleet, ec2, ca, tls, awsIdentityCert, coordinator::claimEnrollment).orElse(null);
+        var claims = new EnrollmentServer.Claims() {
+            @Override
+            public String claim(String instanceId, String record) {
+                return coordinator.claimEnrollment(instanceId, record);
+            }
+
+            @Override
+            public Optional<String> claimed(String instanceId) {
+                return coordinator.enrollment(instanceId);
+            }
+        };
+        return EnrollmentServer.forControlNode(host, fleet, ec2, ca, tls, awsIdentityCert, claims).orElse(null);
     }
 
     /** Waits (bounded; then goes on) until {@code n} worker nodes have registered. */

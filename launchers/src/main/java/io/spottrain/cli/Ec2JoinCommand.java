@@ -123,8 +123,17 @@ final class Ec2JoinCommand implements Callable<Integer> {
 
     /** Enrolling agents need the CA only (to check the control nodes they enroll with): no agent key is made or put. */
     private Integer caOnly(Ec2Config c, ClusterPki pki) {
-        var names = List.of(JoinMaterial.names(c.agent().joinParameter()).get(0));
-        if (!plan) put(c, names, List.of(pki.caPem()));
+        var all = JoinMaterial.names(c.agent().joinParameter());
+        var names = List.of(all.get(0));
+        var shared = all.subList(1, all.size()); // a shared agent certificate and key published before: gone, readable by nobody
+        if (!plan) {
+            put(c, names, List.of(pki.caPem()));
+            try (SsmClient ssm = ssm(c)) {
+                ssm.deleteParameters(r -> r.names(shared)); // names that do not exist come back as invalid, not as an error
+            } catch (SdkException e) {
+                throw new CliException("the CA is put, but deleting the shared agent key " + shared + " from SSM failed: " + e.getMessage());
+            }
+        }
         var out = new LinkedHashMap<String, Object>();
         out.put("cluster", c.cluster());
         out.put("region", c.region());
@@ -132,20 +141,21 @@ final class Ec2JoinCommand implements Callable<Integer> {
         out.put("type", "SecureString");
         out.put("caSha256", pki.fingerprint());
         out.put("enrollment", c.agent().enrollUrls());
+        out.put("deleted", plan ? List.of() : shared);
         out.put("published", !plan);
         if (output.json()) {
             System.out.println(Json.pretty(out));
             return 0;
         }
         System.out.println((plan ? "would put" : "put") + " the cluster CA of " + c.cluster() + " (" + c.region() + ") as " + names.get(0)
-                + " (SHA-256 " + pki.fingerprint() + "); no agent key: agents enroll for certificates of their own at " + c.agent().enrollUrls());
+                + " (SHA-256 " + pki.fingerprint() + "); no agent key: agents enroll for certificates of their own at " + c.agent().enrollUrls()
+                + (plan ? "; would delete " : "; deleted ") + String.join(", ", shared) + " (a shared key published before)");
         return 0;
     }
 
     private void put(Ec2Config c, List<String> names, List<String> values) {
         var done = new ArrayList<String>();
-        try (SsmClient ssm = SsmClient.builder().region(Region.of(c.region())).httpClientBuilder(UrlConnectionHttpClient.builder())
-                .credentialsProvider(DefaultCredentialsProvider.builder().build()).build()) {
+        try (SsmClient ssm = ssm(c)) {
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
                 String value = values.get(i);
@@ -156,6 +166,11 @@ final class Ec2JoinCommand implements Callable<Integer> {
         } catch (SdkException e) {
             throw new CliException("putting the join material into SSM failed" + (done.isEmpty() ? "" : " after " + done) + ": " + e.getMessage());
         }
+    }
+
+    private static SsmClient ssm(Ec2Config c) {
+        return SsmClient.builder().region(Region.of(c.region())).httpClientBuilder(UrlConnectionHttpClient.builder())
+                .credentialsProvider(DefaultCredentialsProvider.builder().build()).build();
     }
 
     private static X509Certificate certificate(String pem) {

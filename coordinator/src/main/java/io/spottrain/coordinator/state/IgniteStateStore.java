@@ -121,7 +121,8 @@ public final class IgniteStateStore extends CountingStore {
             if (cluster.state() != ClusterState.ACTIVE) {
                 // first start of this cluster (no baseline yet), or a restart whose baseline is all back
                 whileStateChanges(() -> {
-                    cluster.state(ClusterState.ACTIVE);
+                    // another control node may have activated it meanwhile (its activation refused this one's)
+                    if (cluster.state() != ClusterState.ACTIVE) cluster.state(ClusterState.ACTIVE);
                     return null;
                 });
             }
@@ -160,9 +161,14 @@ public final class IgniteStateStore extends CountingStore {
         }
     }
 
-    private static boolean stateChanging(Throwable e) {
+    static boolean stateChanging(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t.getMessage() != null && t.getMessage().contains("state change is in progress")) return true;
+            String m = t.getMessage();
+            // "cluster state change is in progress", and an activation refused while another node's runs: "Failed to activate
+            // cluster, because another state change operation is currently in progress" (seen in ControlDistributionIT)
+            if (m != null && (m.contains("state change is in progress") || m.contains("state change operation is currently in progress"))) {
+                return true;
+            }
         }
         return false;
     }

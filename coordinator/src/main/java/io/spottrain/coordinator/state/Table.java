@@ -31,7 +31,7 @@ public enum Table {
     BUDGETS("spottrain.budgets"),
     /** "state" -> the autoscaler's cooldown clocks, last decisions and capacity in flight (io.spottrain.coordinator.autoscale.AutoscalerState). */
     AUTOSCALER("spottrain.autoscaler"),
-    /** EC2 instance id -> its enrollment (when, which certificate): an instance enrolls once ever (io.spottrain.launchers.ec2 enrollment). */
+    /** EC2 instance id -> its enrollment (when, its address and zone, its key's SHA-256): an instance enrolls once ever, with one key. */
     ENROLLMENTS("spottrain.enrollments");
 
     private final String cacheName;

@@ -1,9 +1,13 @@
 package io.spottrain.coordinator.state;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The contract against a real embedded Ignite node with native persistence, restarted from its work dir. */
@@ -31,5 +35,14 @@ class IgniteStateStoreTest extends StateStoreContract {
         try (var s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    @Test
+    void bothWaysIgniteSaysItsStateIsChangingAreWaitedOutOthersAreNot() {
+        assertTrue(IgniteStateStore.stateChanging(new IllegalStateException("wrapped", new RuntimeException(
+                "Failed to perform cache operation (cluster state change is in progress)"))));
+        assertTrue(IgniteStateStore.stateChanging(new RuntimeException("Failed to activate cluster, because another state change operation "
+                + "is currently in progress: activate cluster")), "two control nodes activating at once (ControlDistributionIT)");
+        assertFalse(IgniteStateStore.stateChanging(new RuntimeException("Failed to start cache: disk full")));
     }
 }

@@ -1,6 +1,7 @@
 package io.spottrain.coordinator.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -34,6 +35,18 @@ abstract class StateStoreContract {
             assertEquals(1, store.values(Table.JOBS).size());
             assertTrue(store.get(Table.JOBS, "nope").isEmpty());
             assertTrue(store.get(Table.NODES, "a-1").isEmpty(), "tables are separate");
+        }
+    }
+
+    @Test
+    void putIfAbsentWritesOnlyTheFirstClaimAndItLasts() throws Exception {
+        StateStore store = open();
+        assertTrue(store.putIfAbsent(Table.ENROLLMENTS, "i-1", "{\"key\":\"a\"}"));
+        assertFalse(store.putIfAbsent(Table.ENROLLMENTS, "i-1", "{\"key\":\"b\"}"), "claimed already");
+        assertEquals("{\"key\":\"a\"}", store.get(Table.ENROLLMENTS, "i-1").orElseThrow(), "the first claim stands");
+        try (StateStore again = reopen(store)) {
+            assertEquals("{\"key\":\"a\"}", again.get(Table.ENROLLMENTS, "i-1").orElseThrow(), "durable");
+            assertFalse(again.putIfAbsent(Table.ENROLLMENTS, "i-1", "{}"));
         }
     }
 

@@ -345,7 +345,7 @@ public final class Ec2Launcher implements NodeLauncher {
                     var tags = new HashMap<String, String>();
                     i.tags().forEach(t -> tags.put(t.key(), t.value()));
                     return Optional.of(new EnrollmentPolicy.Seen(i.state() == null ? "unknown" : i.state().nameAsString(), tags,
-                            i.privateIpAddress()));
+                            i.privateIpAddress(), i.iamInstanceProfile() == null ? null : i.iamInstanceProfile().arn(), i.subnetId()));
                 }
             }
             return Optional.empty();

@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
@@ -20,6 +21,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +42,11 @@ import java.nio.file.Path;
  * made (its private key never leaves the machine), and gets a certificate of its own, named by its
  * instance id, from the cluster CA. Nothing else authenticates the caller: the signed document is
  * the credential ({@link EnrollmentPolicy} decides; an instance enrolls once ever, claimed in the
- * replicated store). Each agent has its own identity, so no key is shared by the fleet. Bounded:
- * 32 KiB per request, two workers, a short queue (beyond it the accepting thread serves, so callers wait).
+ * replicated store with the hash of its key, so the same key asking again — its reply was lost —
+ * gets its certificate again, and any other key is refused). Each agent has its own identity, so no
+ * key is shared by the fleet. Bounded: 32 KiB per request, 4 workers, a queue of 64 (beyond it the
+ * accepting thread serves, so callers wait), and a request or reply that takes over 10 s is cut
+ * (the JDK server's {@code sun.net.httpserver.maxReqTime}/{@code maxRspTime}, set unless given).
  */
 public final class EnrollmentServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EnrollmentServer.class);
@@ -55,13 +60,17 @@ public final class EnrollmentServer implements AutoCloseable {
         Optional<EnrollmentPolicy.Seen> describe(String instanceId) throws LaunchException;
     }
 
-    /** The once-ever claim of an instance's enrollment; false: claimed already. */
+    /** The once-ever claims of instances' enrollments, shared by the control nodes. */
     public interface Claims {
-        boolean claim(String instanceId, String record);
+        /** Claims {@code instanceId} with {@code record}; null where this call claimed it, else the record it was claimed with. */
+        String claim(String instanceId, String record);
+
+        /** The record of an instance's claim, if it was claimed. */
+        Optional<String> claimed(String instanceId);
     }
 
     /** Who may enroll and what it gets. */
-    public record Trust(ClusterPki ca, List<X509Certificate> awsCertificates, String cluster, String region) {}
+    public record Trust(ClusterPki ca, List<X509Certificate> awsCertificates, EnrollmentPolicy.Fleet fleet) {}
 
     private final HttpsServer server;
     private final ThreadPoolExecutor pool;
@@ -82,9 +91,12 @@ public final class EnrollmentServer implements AutoCloseable {
     /** Listens on {@code host:port} (0: any free port) with {@code tls} (the control node's certificate and key). */
     public static EnrollmentServer start(String host, int port, SSLContext tls, Trust trust, Instances instances, Claims claims, Clock clock)
             throws IOException {
-        var server = HttpsServer.create(new InetSocketAddress(host, port), 16);
+        // a caller that sends or reads slowly is cut after 10 s (the JDK server reads these once, at its first use)
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) System.setProperty("sun.net.httpserver.maxReqTime", "10");
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) System.setProperty("sun.net.httpserver.maxRspTime", "10");
+        var server = HttpsServer.create(new InetSocketAddress(host, port), 64);
         server.setHttpsConfigurator(new HttpsConfigurator(tls));
-        var pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(16), r -> {
+        var pool = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64), r -> {
             var t = new Thread(r, "spottrain-enroll");
             t.setDaemon(true);
             return t;
@@ -93,7 +105,7 @@ public final class EnrollmentServer implements AutoCloseable {
         var s = new EnrollmentServer(server, pool, trust, instances, claims, clock);
         server.createContext(PATH, s::handle);
         server.start();
-        log.info("enrollment of cluster {} agents on https://{}:{}{}", trust.cluster(), host, server.getAddress().getPort(), PATH);
+        log.info("enrollment of cluster {} agents on https://{}:{}{}", trust.fleet().cluster(), host, server.getAddress().getPort(), PATH);
         return s;
     }
 
@@ -109,7 +121,7 @@ public final class EnrollmentServer implements AutoCloseable {
             throw new IOException("the fleet config's agent.enrollPort needs --aws-identity-cert FILE: AWS's public certificate for region "
                     + c.region() + " that signs instance identity documents (docs/security.md)");
         }
-        var trust = new Trust(ca, InstanceIdentity.certificates(awsCertificate), c.cluster(), c.region());
+        var trust = new Trust(ca, InstanceIdentity.certificates(awsCertificate), EnrollmentPolicy.Fleet.of(c));
         return Optional.of(start(host, c.agent().enrollPort(), NodeTls.server(tls.cert(), tls.key()), trust, launcher::describe, claims,
                 Clock.systemUTC()));
     }
@@ -172,26 +184,55 @@ public final class EnrollmentServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return refuse(400, e.getMessage(), null);
         }
+        // what the signed document alone says, and an earlier claim by another key, before any call to EC2
+        var early = EnrollmentPolicy.early(true, id, trust.fleet(), clock.instant(), MAX_AGE);
+        if (early != null) return refuse(early.status(), early.reason(), id);
+        String keyHash = sha256(key.getEncoded());
+        var before = claims.claimed(id.instanceId());
+        if (before.isPresent() && !keyHash.equals(keyOf(before.get()))) return enrolledAlready(id);
         EnrollmentPolicy.Seen seen;
         try {
             seen = instances.describe(id.instanceId()).orElse(null);
         } catch (LaunchException e) {
             return refuse(503, "EC2 could not be asked about " + id.instanceId() + ": " + e.getMessage(), id);
         }
-        var outcome = EnrollmentPolicy.decide(true, id, seen, trust.cluster(), trust.region(), clock.instant(), MAX_AGE);
+        var outcome = EnrollmentPolicy.decide(true, id, seen, trust.fleet(), clock.instant(), MAX_AGE);
         if (outcome instanceof EnrollmentPolicy.Refuse r) return refuse(r.status(), r.reason(), id);
         var accept = (EnrollmentPolicy.Accept) outcome;
-        var record = Json.write(Map.of("at", clock.instant().toString(), "privateIp", id.privateIp(), "zone", id.availabilityZone()));
-        if (!claims.claim(id.instanceId(), record)) {
-            return refuse(409, "instance " + id.instanceId() + " has enrolled already: an instance enrolls once (its certificate is on its disk)", id);
-        }
+        var record = Json.write(Map.of("at", clock.instant().toString(), "privateIp", id.privateIp(), "zone", id.availabilityZone(),
+                "keySha256", keyHash));
+        String existing = claims.claim(id.instanceId(), record);
+        // the same key again (its reply was lost, or a control node failed after claiming): the same certificate, again
+        if (existing != null && !keyHash.equals(keyOf(existing))) return enrolledAlready(id);
         String cert = trust.ca().certify(accept.name(), key, accept.ips(), ClusterPki.NODE_VALIDITY);
-        log.info("enrolled {} ({} {}, {})", id.instanceId(), id.instanceType(), id.availabilityZone(), id.privateIp());
+        log.info("enrolled {} ({} {}, {}){}", id.instanceId(), id.instanceType(), id.availabilityZone(), id.privateIp(),
+                existing == null ? "" : ": again, for the key it enrolled with");
         var out = new LinkedHashMap<String, Object>();
         out.put("name", accept.name());
         out.put("certificate", cert);
         out.put("ca", trust.ca().caPem());
         return new Reply(201, out);
+    }
+
+    private static Reply enrolledAlready(InstanceIdentity id) {
+        return refuse(409, "instance " + id.instanceId() + " has enrolled already with another key: an instance enrolls once (its "
+                + "certificate is on its disk)", id);
+    }
+
+    private static String keyOf(String record) {
+        try {
+            return Json.MAPPER.readTree(record).path("keySha256").asText("");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String sha256(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Reply refuse(int status, String reason, InstanceIdentity id) {

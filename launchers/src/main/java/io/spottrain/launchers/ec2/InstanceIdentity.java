@@ -62,13 +62,16 @@ public record InstanceIdentity(String instanceId, String accountId, String regio
     }
 
     /**
-     * Whether {@code pkcs7} (DER, detached: the document is not inside it) is a signature over exactly {@code document} by
-     * the key of one of {@code trusted}. Anything malformed is false.
+     * Whether {@code pkcs7} (DER) is one signature over exactly {@code document} (the document as sent, whatever copy the
+     * signature may hold inside) by the key of one of {@code trusted}; certificates inside it are not looked at. Anything
+     * malformed is false.
      */
     public static boolean signedBy(byte[] document, byte[] pkcs7, List<X509Certificate> trusted) {
         try {
             var signed = new CMSSignedData(new CMSProcessableByteArray(document), pkcs7);
-            for (SignerInformation si : signed.getSignerInfos().getSigners()) {
+            var signers = signed.getSignerInfos().getSigners();
+            if (signers.size() != 1) return false; // AWS signs once; hundreds of signers would be as many verifications
+            for (SignerInformation si : signers) {
                 for (X509Certificate c : trusted) {
                     try {
                         if (si.verify(new JcaSimpleSignerInfoVerifierBuilder().build(c))) return true;

@@ -200,6 +200,9 @@ public final class ClusterPki {
 
     private X509Certificate certificate(String name, PublicKey key, List<String> ipAddresses, Duration validity, boolean control)
             throws IOException, GeneralSecurityException, OperatorCreationException {
+        if (name.equals(NodeTls.CLUSTER_SAN) || name.equals(NodeTls.CONTROL_SAN)) {
+            throw new GeneralSecurityException("\"" + name + "\" is a reserved name, not a node's"); // a node named so would pose as a role
+        }
         Instant now = Instant.now();
         var b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(now.minus(Duration.ofMinutes(5))),
                 Date.from(now.plus(validity)), new X500Name("CN=" + name), key);

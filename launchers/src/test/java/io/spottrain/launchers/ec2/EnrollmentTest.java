@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Base64;
+import java.security.KeyPairGenerator;
+import java.nio.charset.StandardCharsets;
+import io.spottrain.protocol.json.Json;
 import io.spottrain.agent.node.Enrollment;
 import io.spottrain.agent.node.JoinMaterial;
 import io.spottrain.launchers.local.ClusterPki;
@@ -25,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,6 +50,7 @@ class EnrollmentTest {
     FakeAwsIdentity aws;
     final Map<String, EnrollmentPolicy.Seen> ec2 = new ConcurrentHashMap<>();
     final Map<String, String> claims = new ConcurrentHashMap<>();
+    final AtomicInteger describes = new AtomicInteger();
     EnrollmentServer server;
 
     @BeforeEach
@@ -52,9 +58,34 @@ class EnrollmentTest {
         pki = ClusterPki.ensureIn(dir.resolve("pki"));
         aws = new FakeAwsIdentity();
         var control = pki.issueControl("control-1", dir.resolve("control"), Duration.ofDays(1));
-        server = EnrollmentServer.start("127.0.0.1", 0, NodeTls.server(control.cert(), control.key()),
-                new EnrollmentServer.Trust(pki, List.of(aws.cert), "research", REGION), id -> Optional.ofNullable(ec2.get(id)),
-                (id, record) -> claims.putIfAbsent(id, record) == null, Clock.systemUTC());
+        server = serve(control);
+    }
+
+    static final EnrollmentPolicy.Fleet FLEET = new EnrollmentPolicy.Fleet("research", REGION, "spottrain-agent", List.of("subnet-a"));
+
+    EnrollmentServer serve(NodeTls tls) throws IOException {
+        var store = new EnrollmentServer.Claims() {
+            @Override
+            public String claim(String instanceId, String record) {
+                return claims.putIfAbsent(instanceId, record);
+            }
+
+            @Override
+            public Optional<String> claimed(String instanceId) {
+                return Optional.ofNullable(claims.get(instanceId));
+            }
+        };
+        return EnrollmentServer.start("127.0.0.1", 0, NodeTls.server(tls.cert(), tls.key()), new EnrollmentServer.Trust(pki, List.of(aws.cert),
+                FLEET), id -> {
+                    describes.incrementAndGet();
+                    return Optional.ofNullable(ec2.get(id));
+                }, store, Clock.systemUTC());
+    }
+
+    /** A machine of the fleet as EC2 describes it. */
+    static EnrollmentPolicy.Seen ours(String cluster, String ip) {
+        return new EnrollmentPolicy.Seen("running", Map.of(FleetRequests.TAG_CLUSTER, cluster), ip,
+                "arn:aws:iam::123456789012:instance-profile/spottrain-agent", "subnet-a");
     }
 
     @AfterEach
@@ -95,7 +126,7 @@ class EnrollmentTest {
 
     @Test
     void aMachineOfTheClusterGetsACertificateOfItsOwnOnceAndKeepsItsKey() throws Exception {
-        ec2.put("i-0abc12345678", new EnrollmentPolicy.Seen("running", Map.of(FleetRequests.TAG_CLUSTER, "research"), "10.0.1.23"));
+        ec2.put("i-0abc12345678", ours("research", "10.0.1.23"));
         Path agent = agentDir("agent");
         var tls = enroll(agent, document("i-0abc12345678", "10.0.1.23", Instant.now().minusSeconds(60)));
         X509Certificate cert = read(tls.cert());
@@ -114,9 +145,9 @@ class EnrollmentTest {
     @Test
     void everyMachineThatIsNotOneOfTheClustersFreshMachinesIsRefusedWithTheReason() throws Exception {
         Instant now = Instant.now();
-        ec2.put("i-0a0000000001", new EnrollmentPolicy.Seen("running", Map.of(FleetRequests.TAG_CLUSTER, "prod"), "10.0.2.5"));
-        ec2.put("i-0b0000000001", new EnrollmentPolicy.Seen("running", Map.of(FleetRequests.TAG_CLUSTER, "research"), "10.0.1.9"));
-        ec2.put("i-0c0000000001", new EnrollmentPolicy.Seen("running", Map.of(FleetRequests.TAG_CLUSTER, "research"), "10.0.1.7"));
+        ec2.put("i-0a0000000001", ours("prod", "10.0.2.5"));
+        ec2.put("i-0b0000000001", ours("research", "10.0.1.9"));
+        ec2.put("i-0c0000000001", ours("research", "10.0.1.7"));
         assertRefused("not a machine of cluster research (tag spottrain:cluster is prod)", enrolling(document("i-0a0000000001", "10.0.2.5",
                 now)));
         assertRefused("enrolls when it boots", enrolling(document("i-0b0000000001", "10.0.1.9", now.minus(Duration.ofHours(2)))));
@@ -141,12 +172,11 @@ class EnrollmentTest {
 
     @Test
     void theAgentTalksOnlyToAControlNodeOfItsClusterAndKeepsNothingFromAFailedAttempt() throws Exception {
-        ec2.put("i-0abc12345678", new EnrollmentPolicy.Seen("running", Map.of(FleetRequests.TAG_CLUSTER, "research"), "10.0.1.23"));
+        ec2.put("i-0abc12345678", ours("research", "10.0.1.23"));
         // a server with an agent's certificate from the same CA (another machine posing as a control node)
-        var agentCert = pki.issue("i-0poser", dir.resolve("poser"));
-        try (var poser = EnrollmentServer.start("127.0.0.1", 0, NodeTls.server(agentCert.cert(), agentCert.key()),
-                new EnrollmentServer.Trust(pki, List.of(aws.cert), "research", REGION), id -> Optional.ofNullable(ec2.get(id)),
-                (id, record) -> claims.putIfAbsent(id, record) == null, Clock.systemUTC())) {
+        // with the very address the agent dials in its certificate: the address matches, the role does not
+        var agentCert = pki.issue("i-0poser", dir.resolve("poser"), List.of("127.0.0.1"));
+        try (var poser = serve(agentCert)) {
             String doc = document("i-0abc12345678", "10.0.1.23", Instant.now());
             Path agent = agentDir("agent");
             var e = assertThrows(JoinMaterial.JoinException.class, () -> Enrollment.enroll(List.of(URI.create("https://127.0.0.1:"
@@ -168,5 +198,31 @@ class EnrollmentTest {
         var e = assertThrows(JoinMaterial.JoinException.class, () -> Enrollment.enroll(List.of(URI.create("https://127.0.0.1:" + server.port())),
                 stranger, identity(doc, sign(doc)), Duration.ofSeconds(10)));
         assertTrue(e.getMessage().contains("no control node enrolled this machine"), e.getMessage());
+    }
+
+    @Test
+    void theSameKeyAskingAgainGetsItsCertificateAgainAnotherKeyIsRefusedWithoutAskingEc2() throws Exception {
+        ec2.put("i-0abc12345678", ours("research", "10.0.1.23"));
+        Path agent = agentDir("lost-reply");
+        String doc = document("i-0abc12345678", "10.0.1.23", Instant.now());
+        // the agent's first attempt: claimed and answered, but say the reply was lost; the key stays in enroll.key
+        var kp = KeyPairGenerator.getInstance("RSA");
+        kp.initialize(2048);
+        var key = kp.generateKeyPair();
+        String body = Json.write(Map.of("document", doc, "pkcs7", sign(doc), "publicKey", Base64.getEncoder().encodeToString(key.getPublic()
+                .getEncoded())));
+        assertEquals(201, server.enroll(body.getBytes(StandardCharsets.UTF_8)).status());
+        assertEquals(201, server.enroll(body.getBytes(StandardCharsets.UTF_8)).status(), "the same key: answered again");
+        int asked = describes.get();
+        var other = Json.write(Map.of("document", doc, "pkcs7", sign(doc), "publicKey", Base64.getEncoder().encodeToString(kp.generateKeyPair()
+                .getPublic().getEncoded())));
+        var refused = server.enroll(other.getBytes(StandardCharsets.UTF_8));
+        assertEquals(409, refused.status(), refused.body().toString());
+        assertEquals(asked, describes.get(), "an instance claimed by another key costs no call to EC2");
+        ec2.put("i-0abc12345679", ours("research", "10.0.1.24"));
+        // the agent keeps the key it made until a certificate is written for it, so its retries are answered
+        var tls = enroll(agent, doc.replace("i-0abc12345678", "i-0abc12345679").replace("10.0.1.23", "10.0.1.24"));
+        assertFalse(Files.exists(agent.resolve("enroll.key")), "the pending key is gone once its certificate is written");
+        assertTrue(Files.exists(tls.key()));
     }
 }

@@ -257,7 +257,9 @@ final class FakeEc2 implements AutoCloseable {
             out.append("<item><instanceId>").append(vm.id()).append("</instanceId><instanceType>").append(vm.type())
                     .append("</instanceType><launchTime>").append(vm.launched()).append("</launchTime><instanceState><code>16</code><name>")
                     .append(vm.state()).append("</name></instanceState><placement><availabilityZone>").append(vm.zone())
-                    .append("</availabilityZone></placement>").append(vm.spot() ? "<instanceLifecycle>spot</instanceLifecycle>" : "")
+                    .append("</availabilityZone></placement><subnetId>").append(vm.subnet()).append("</subnetId>")
+                    .append("<iamInstanceProfile><arn>arn:aws:iam::123456789012:instance-profile/spottrain-agent</arn></iamInstanceProfile>")
+                    .append(vm.spot() ? "<instanceLifecycle>spot</instanceLifecycle>" : "")
                     .append("<tagSet>");
             vm.tags().forEach((k, v) -> out.append("<item><key>").append(k).append("</key><value>").append(v).append("</value></item>"));
             out.append("</tagSet></item>");

@@ -83,7 +83,7 @@ class ConsoleIT {
                 assertEquals("2", browser.findElement(By.id("workers")).getAttribute("value"));
                 // where it runs and why, as ./spottrain explain says it
                 wait.until(b -> text(b, "explain-answer").startsWith("running on 2 node(s), generation 1: "));
-                assertTrue(text(browser, "explain-why").contains("Spot first"), text(browser, "explain-why"));
+                assertTrue(text(browser, "explain-why").contains("reserved first, then Spot"), text(browser, "explain-why"));
                 // the trainer says where it ends: the step out of its total, and the ETA at the measured rate
                 wait.until(b -> text(b, "job-step").endsWith(" of 100000") && text(b, "job-eta").matches("\\d+ [hm] \\d\\d [ms] at \\d+\\.\\d\\d steps/s"));
                 // the charts draw the coordinator's stored record of the job (GET /api/v1/jobs/{id}/series), not only what the page saw

@@ -22,8 +22,18 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.HttpsURLConnection;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import software.amazon.awssdk.services.ssm.SsmClient;
+import java.security.KeyFactory;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * An EC2 agent's own certificate, asked for when it boots without one: it makes its key pair (the
@@ -31,8 +41,10 @@ import software.amazon.awssdk.services.ssm.SsmClient;
  * over it with the public key to a control node's enrollment endpoint, and writes the certificate
  * it gets, named by its instance id, beside the key into its TLS directory. It talks only to a
  * server whose certificate the cluster CA signed and that is a control node's
- * ({@link NodeTls#CONTROL_SAN}): another agent, whose certificate the same CA signed, cannot pose
- * as one to collect identity documents. The CA comes first, from SSM ({@code <join path>/ca.crt},
+ * ({@link NodeTls#CONTROL_SAN}, checked in the TLS handshake itself, whatever the address): another
+ * agent, whose certificate the same CA signed, cannot pose as one to collect identity documents.
+ * The key it made is kept ({@code enroll.key}, owner-only) until a certificate is written for it,
+ * so an attempt whose reply was lost is answered again for the same key. The CA comes first, from SSM ({@code <join path>/ca.crt},
  * the instance role) or already in the directory. {@code bin/spottrain-agent} runs {@link #main}
  * when {@code SPOTTRAIN_ENROLL_URLS} is set and the directory holds no valid certificate.
  */
@@ -74,29 +86,22 @@ public final class Enrollment {
         if (!Files.isRegularFile(caFile)) throw new JoinMaterial.JoinException("no cluster CA in " + caFile + " to check the control nodes with");
         KeyPair kp;
         String body;
+        SSLContext tls;
         try {
-            var g = KeyPairGenerator.getInstance("RSA");
-            g.initialize(2048);
-            kp = g.generateKeyPair();
+            kp = pendingKey(dir);
             body = Json.write(Map.of("document", identity.document(), "pkcs7", identity.pkcs7(),
                     "publicKey", Base64.getEncoder().encodeToString(kp.getPublic().getEncoded())));
+            tls = controlNodesOnly(caFile);
         } catch (GeneralSecurityException | IOException e) {
             throw new JoinMaterial.JoinException("cannot prepare the enrollment: " + e.getMessage());
         }
         var failures = new ArrayList<String>();
-        var tls = NodeTls.trusting(caFile);
         for (URI url : urls) {
             try {
                 var c = (HttpsURLConnection) url.resolve("/v1/enroll").toURL().openConnection();
                 c.setSSLSocketFactory(tls.getSocketFactory());
-                // the peer is a control node of this cluster, whatever address it was reached at (the CA checked the chain)
-                c.setHostnameVerifier((host, session) -> {
-                    try {
-                        return NodeTls.controlSan((X509Certificate) session.getPeerCertificates()[0]);
-                    } catch (SSLPeerUnverifiedException e) {
-                        return false;
-                    }
-                });
+                // the handshake checked the chain and the control SAN; the address it was reached at is not in its certificate
+                c.setHostnameVerifier((host, session) -> true);
                 c.setConnectTimeout((int) timeout.toMillis());
                 c.setReadTimeout((int) timeout.toMillis());
                 c.setRequestMethod("POST");
@@ -110,7 +115,11 @@ public final class Enrollment {
                 try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
                     reply = in == null ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(in);
                 }
-                if (status == 201) return written(reply, kp, dir, caFile);
+                if (status == 201) {
+                    var written = written(reply, kp, dir, caFile);
+                    Files.deleteIfExists(dir.resolve(PENDING_KEY));
+                    return written;
+                }
                 String why = url + " answered " + status + ": " + reply.path("error").asText("(no reason)");
                 if (status >= 400 && status < 500) throw new JoinMaterial.JoinException(why);
                 failures.add(why);
@@ -121,14 +130,66 @@ public final class Enrollment {
         throw new JoinMaterial.JoinException("no control node enrolled this machine: " + String.join("; ", failures));
     }
 
+    /** The key this machine enrolls with: made once and kept (owner-only) until its certificate is written. */
+    static final String PENDING_KEY = "enroll.key";
+
+    private static KeyPair pendingKey(Path dir) throws IOException, GeneralSecurityException {
+        Path f = dir.resolve(PENDING_KEY);
+        if (Files.isRegularFile(f)) {
+            byte[] der = Base64.getMimeDecoder().decode(Files.readString(f).replaceAll("-----(BEGIN|END) PRIVATE KEY-----", ""));
+            var priv = (RSAPrivateCrtKey) KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
+            var pub = KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(priv.getModulus(), priv.getPublicExponent()));
+            return new KeyPair(pub, priv);
+        }
+        var g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        var kp = g.generateKeyPair();
+        Path tmp = dir.resolve(PENDING_KEY + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, pem(kp));
+        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return kp;
+    }
+
+    private static String pem(KeyPair kp) {
+        return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(kp.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    /** Trusts the cluster CA's certificates that are control nodes' only ({@link NodeTls#controlSan}), in the handshake. */
+    private static SSLContext controlNodesOnly(Path caFile) throws GeneralSecurityException {
+        X509TrustManager ca = new NodeTls(caFile, caFile, caFile).trustManager();
+        var onlyControl = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("an enrolling agent serves nothing");
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                ca.checkServerTrusted(chain, authType);
+                if (!NodeTls.controlSan(chain[0])) {
+                    throw new CertificateException(chain[0].getSubjectX500Principal().getName() + " is not a control node's certificate");
+                }
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return ca.getAcceptedIssuers();
+            }
+        };
+        var ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {onlyControl}, new SecureRandom());
+        return ctx;
+    }
+
     private static NodeTls written(JsonNode reply, KeyPair kp, Path dir, Path caFile) throws JoinMaterial.JoinException, IOException {
         String ca = Files.readString(caFile);
         if (!sameCertificates(ca, reply.path("ca").asText(""))) {
             throw new JoinMaterial.JoinException("the control node's CA is not the one in " + caFile);
         }
-        String key = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(kp.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
-        var m = new JoinMaterial.Material(ca, reply.path("certificate").asText(""), key);
+        var m = new JoinMaterial.Material(ca, reply.path("certificate").asText(""), pem(kp));
         JoinMaterial.check(m); // signed by the CA, valid now, the cluster's, and for this key
         return JoinMaterial.write(m, dir);
     }
@@ -150,8 +211,12 @@ public final class Enrollment {
     static void fetchCa(SsmClient ssm, String path, Path dir) throws JoinMaterial.JoinException, IOException {
         String name = JoinMaterial.names(path).get(0);
         String pem;
-        try {
-            pem = ssm.getParameter(b -> b.name(name).withDecryption(true)).parameter().value();
+        try { // ssm:GetParameters, the action the agents' policy grants (examples/iam/agent-policy.json)
+            var r = ssm.getParameters(b -> b.names(name).withDecryption(true));
+            if (!r.hasParameters() || r.parameters().isEmpty()) {
+                throw new JoinMaterial.JoinException("no SSM parameter " + name + " (publish it with `spottrain ec2 publish-join`)");
+            }
+            pem = r.parameters().get(0).value();
         } catch (RuntimeException e) {
             throw new JoinMaterial.JoinException("reading the cluster CA from SSM (" + name + ") failed: " + e.getMessage());
         }

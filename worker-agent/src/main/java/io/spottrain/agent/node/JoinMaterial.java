@@ -151,9 +151,10 @@ public final class JoinMaterial {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         }
+        // the key first: a crash between the files never leaves a certificate without its key
+        writeFile(dir.resolve(NodeTls.KEY), m.key(), "rw-------");
         writeFile(dir.resolve(NodeTls.CA), m.ca(), "rw-r--r--");
         writeFile(dir.resolve(NodeTls.CERT), m.cert(), "rw-r--r--");
-        writeFile(dir.resolve(NodeTls.KEY), m.key(), "rw-------");
         return NodeTls.in(dir);
     }
 
