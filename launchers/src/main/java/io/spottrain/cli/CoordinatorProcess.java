@@ -35,7 +35,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -316,17 +315,7 @@ final class CoordinatorProcess implements Callable<Integer> {
             throws IOException {
         if (fleet == null || !(launcher instanceof Ec2Launcher ec2)) return null;
         var ca = caDir != null ? ClusterPki.existingIn(caDir) : ClusterPki.ensure(dir);
-        var claims = new EnrollmentServer.Claims() {
-            @Override
-            public String claim(String instanceId, String record) {
-                return coordinator.claimEnrollment(instanceId, record);
-            }
-
-            @Override
-            public Optional<String> claimed(String instanceId) {
-                return coordinator.enrollment(instanceId);
-            }
-        };
+        var claims = EnrollmentServer.Claims.of(coordinator::claimEnrollment, coordinator::enrollment);
         return EnrollmentServer.forControlNode(host, fleet, ec2, ca, tls, awsIdentityCert, claims).orElse(null);
     }
 

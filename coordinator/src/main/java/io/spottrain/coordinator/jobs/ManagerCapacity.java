@@ -155,11 +155,14 @@ final class ManagerCapacity {
             if (holdReason.apply(w.jobId()) != null) continue;
             String team = TeamQuotas.team(w.spec());
             var used = use.getOrDefault(team, TeamQuotas.Use.NONE);
-            if (queue.quotas().hold(w.spec(), used) != null) {
+            int reserved = TeamQuotas.reserved(GangScheduler.fitting(w.spec(), nodes.free(), nodes.risks(clock.get())));
+            if (queue.quotas().hold(w.spec(), used, reserved) != null) {
                 held.add(w.jobId());
             } else {
                 boolean onDemand = w.spec().spec().placement().market() == Market.ON_DEMAND;
-                use.put(team, used.plus(w.spec().spec().workers().min() * TeamQuotas.perNode(w.spec()), onDemand));
+                int min = w.spec().spec().workers().min();
+                int per = TeamQuotas.perNode(w.spec());
+                use.put(team, used.plus(Math.max(0, min - reserved) * per, onDemand).plus(Math.min(min, reserved) * per, false));
             }
         }
         return held;

@@ -135,7 +135,10 @@ final class PlacementQueue {
             pending.remove(w);
             String team = team(w.spec());
             String hold = holdReason.apply(w.jobId());
-            if (hold == null) hold = quotas.hold(w.spec(), use.getOrDefault(team, TeamQuotas.Use.NONE));
+            if (hold == null) {
+                hold = quotas.hold(w.spec(), use.getOrDefault(team, TeamQuotas.Use.NONE),
+                        TeamQuotas.reserved(GangScheduler.fitting(w.spec(), left, risks)));
+            }
             if (hold == null && w.requeued() && blocked != null
                     && PriorityClass.of(blocked.spec().spec().priority()).compareTo(PriorityClass.of(w.spec().spec().priority())) > 0) {
                 // it stepped aside for a job of a higher class: not back onto the nodes it gave up while that one still waits

@@ -159,21 +159,34 @@ public final class TeamQuotas {
     /**
      * Why the job cannot start now within its team's quota, {@code used} what the team holds (null: it can, or no quota
      * names its team). It needs its {@code workers.min} nodes; a job that runs on on-demand nodes only needs them within
-     * {@code maxOnDemandGpus} too (one that may take Spot is held to that where it is placed: {@link #within}).
+     * {@code maxOnDemandGpus} too (one that may take Spot is held to that where it is placed: {@link #within}), except for
+     * the nodes {@code reservedFree} free reserved nodes that fit it can hold: placed first, they add no on-demand spend.
      */
-    public String hold(JobSpec spec, Use used) {
+    public String hold(JobSpec spec, Use used, int reservedFree) {
         var q = byTeam.get(team(spec));
         if (q == null) return null;
         int need = spec.spec().workers().min() * perNode(spec);
+        int onDemandNeed = Math.max(0, spec.spec().workers().min() - reservedFree) * perNode(spec);
         if (used.gpus() + need > q.maxGpus()) {
             return "held: team " + q.team() + " holds " + used.gpus() + " of its quota of " + q.maxGpus() + " GPUs (quotas, maxGpus) and "
                     + "this job needs " + need + " to start";
         }
-        if (spec.spec().placement().market() == Market.ON_DEMAND && used.onDemandGpus() + need > q.maxOnDemandGpus()) {
+        if (spec.spec().placement().market() == Market.ON_DEMAND && used.onDemandGpus() + onDemandNeed > q.maxOnDemandGpus()) {
             return "held: team " + q.team() + " holds " + used.onDemandGpus() + " on-demand GPUs of its quota of " + q.maxOnDemandGpus()
-                    + " (quotas, maxOnDemandGpus) and this on-demand job needs " + need + " to start";
+                    + " (quotas, maxOnDemandGpus) and this on-demand job needs " + onDemandNeed + " to start"
+                    + (reservedFree > 0 ? " beside the " + reservedFree + " free reserved node(s) that fit it" : "");
         }
         return null;
+    }
+
+    /** As {@link #hold(JobSpec, Use, int)} with no free reserved node. */
+    public String hold(JobSpec spec, Use used) {
+        return hold(spec, used, 0);
+    }
+
+    /** How many of {@code fitting} (the free nodes a job fits) are reserved: placed first, they count in no on-demand quota. */
+    public static int reserved(List<NodeRecord> fitting) {
+        return (int) fitting.stream().filter(n -> n.info().market() == NodeMarket.RESERVED).count();
     }
 
     /** The first of {@code chosen} (best first) the job may take without its team going over a quota. */

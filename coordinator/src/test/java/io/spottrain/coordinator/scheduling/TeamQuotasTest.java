@@ -86,6 +86,16 @@ class TeamQuotasTest {
     }
 
     @Test
+    void freeReservedNodesCountInNoOnDemandQuota() throws Exception {
+        var atQuota = new Use(2, 2); // research holds its 2 on-demand GPUs
+        assertNull(QUOTAS.hold(job("research", 2, 2, 1, "on-demand"), atQuota, 2), "both workers fit free reserved nodes: no extra spend");
+        assertEquals("held: team research holds 2 on-demand GPUs of its quota of 2 (quotas, maxOnDemandGpus) and this on-demand job needs 1 "
+                + "to start beside the 1 free reserved node(s) that fit it", QUOTAS.hold(job("research", 2, 2, 1, "on-demand"), atQuota, 1));
+        assertTrue(QUOTAS.hold(job("research", 2, 2, 1, "on-demand"), atQuota, 0) != null);
+        assertTrue(QUOTAS.hold(job("research", 7, 7, 1, "on-demand"), atQuota, 7) != null, "all GPUs still count in maxGpus (8)");
+    }
+
+    @Test
     void placementAndGrowthStopAtTheQuota() throws Exception {
         var r = new NodeRegistry();
         var nodes = List.of(node(r, "s1", NodeMarket.SPOT, null), node(r, "o1", NodeMarket.ON_DEMAND, null), node(r, "o2", NodeMarket.ON_DEMAND, null),

@@ -29,6 +29,8 @@ import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,20 @@ public final class EnrollmentServer implements AutoCloseable {
 
         /** The record of an instance's claim, if it was claimed. */
         Optional<String> claimed(String instanceId);
+
+        static Claims of(BiFunction<String, String, String> claim, Function<String, Optional<String>> claimed) {
+            return new Claims() {
+                @Override
+                public String claim(String instanceId, String record) {
+                    return claim.apply(instanceId, record);
+                }
+
+                @Override
+                public Optional<String> claimed(String instanceId) {
+                    return claimed.apply(instanceId);
+                }
+            };
+        }
     }
 
     /** Who may enroll and what it gets. */

@@ -64,17 +64,7 @@ class EnrollmentTest {
     static final EnrollmentPolicy.Fleet FLEET = new EnrollmentPolicy.Fleet("research", REGION, "spottrain-agent", List.of("subnet-a"));
 
     EnrollmentServer serve(NodeTls tls) throws IOException {
-        var store = new EnrollmentServer.Claims() {
-            @Override
-            public String claim(String instanceId, String record) {
-                return claims.putIfAbsent(instanceId, record);
-            }
-
-            @Override
-            public Optional<String> claimed(String instanceId) {
-                return Optional.ofNullable(claims.get(instanceId));
-            }
-        };
+        var store = EnrollmentServer.Claims.of(claims::putIfAbsent, id -> Optional.ofNullable(claims.get(id)));
         return EnrollmentServer.start("127.0.0.1", 0, NodeTls.server(tls.cert(), tls.key()), new EnrollmentServer.Trust(pki, List.of(aws.cert),
                 FLEET), id -> {
                     describes.incrementAndGet();
