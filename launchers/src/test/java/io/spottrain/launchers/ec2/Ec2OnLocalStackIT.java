@@ -164,12 +164,7 @@ class Ec2OnLocalStackIT {
         Path issued = dir.resolve("issued");
         pki.issue("agent-ls", issued);
         String path = "/spottrain/ls-join/join";
-        var names = JoinMaterial.names(path);
-        for (int i = 0; i < names.size(); i++) {
-            String value = Files.readString(issued.resolve(JoinMaterial.FILES.get(i)));
-            String name = names.get(i);
-            ssm.putParameter(b -> b.name(name).value(value).type(ParameterType.SECURE_STRING).overwrite(true));
-        }
+        put(path, issued, ParameterType.SECURE_STRING);
         var m = JoinMaterial.fetch(ssm, path);
         JoinMaterial.check(m);
         assertEquals(Files.readString(issued.resolve(NodeTls.CERT)), m.cert());
@@ -177,15 +172,20 @@ class Ec2OnLocalStackIT {
         assertTrue(Files.exists(dir.resolve("tls").resolve(NodeTls.KEY)), tls.toString());
 
         String plain = "/spottrain/ls-plain/join";
-        var plainNames = JoinMaterial.names(plain);
-        for (int i = 0; i < plainNames.size(); i++) {
-            String value = Files.readString(issued.resolve(JoinMaterial.FILES.get(i)));
-            String name = plainNames.get(i);
-            ssm.putParameter(b -> b.name(name).value(value).type(ParameterType.STRING).overwrite(true));
-        }
+        put(plain, issued, ParameterType.STRING);
         var e = assertThrows(JoinMaterial.JoinException.class, () -> JoinMaterial.fetch(ssm, plain));
         assertTrue(e.getMessage().contains("not a SecureString"), e.getMessage());
         var missing = assertThrows(JoinMaterial.JoinException.class, () -> JoinMaterial.fetch(ssm, "/spottrain/nobody/join"));
         assertTrue(missing.getMessage().contains("/spottrain/nobody/join/ca.crt"), missing.getMessage());
+    }
+
+    /** The files of a TLS directory as the join material's parameters under {@code path}, of {@code type}. */
+    static void put(String path, Path files, ParameterType type) throws Exception {
+        var names = JoinMaterial.names(path);
+        for (int i = 0; i < names.size(); i++) {
+            String value = Files.readString(files.resolve(JoinMaterial.FILES.get(i)));
+            String name = names.get(i);
+            ssm.putParameter(b -> b.name(name).value(value).type(type).overwrite(true));
+        }
     }
 }
