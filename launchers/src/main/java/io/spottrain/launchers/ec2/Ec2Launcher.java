@@ -208,7 +208,7 @@ public final class Ec2Launcher implements NodeLauncher {
     }
 
     /** An error EC2 answered, with its code, what it means for the operator, and AWS's message. */
-    private static LaunchException refused(String call, Ec2Exception e) {
+    static LaunchException refused(String call, Ec2Exception e) {
         String code = e.awsErrorDetails() == null ? "?" : e.awsErrorDetails().errorCode();
         String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
         String what = switch (Ec2Errors.classify(code)) {
@@ -338,24 +338,7 @@ public final class Ec2Launcher implements NodeLauncher {
 
     /** What EC2 says of one instance of this account, for an enrollment (empty: it knows none by that id). */
     public Optional<EnrollmentPolicy.Seen> describe(String instanceId) throws LaunchException {
-        try {
-            var r = ec2.describeInstances(DescribeInstancesRequest.builder().instanceIds(instanceId).build());
-            for (var res : r.reservations()) {
-                for (var i : res.instances()) {
-                    var tags = new HashMap<String, String>();
-                    i.tags().forEach(t -> tags.put(t.key(), t.value()));
-                    return Optional.of(new EnrollmentPolicy.Seen(i.state() == null ? "unknown" : i.state().nameAsString(), tags,
-                            i.privateIpAddress(), i.iamInstanceProfile() == null ? null : i.iamInstanceProfile().arn(), i.subnetId()));
-                }
-            }
-            return Optional.empty();
-        } catch (Ec2Exception e) {
-            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
-            if (code.startsWith("InvalidInstanceID")) return Optional.empty(); // NotFound, Malformed
-            throw refused("DescribeInstances", e);
-        } catch (SdkClientException e) {
-            throw new LaunchException("DescribeInstances did not reach EC2: " + e.getMessage(), e);
-        }
+        return Ec2Instances.describe(ec2, instanceId, Ec2Launcher::refused);
     }
 
     /** The instances (launch time by id) that never registered although launched more than {@code grace} before {@code now}, sorted. */
