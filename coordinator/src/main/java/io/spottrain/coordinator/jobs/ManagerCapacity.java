@@ -155,7 +155,8 @@ final class ManagerCapacity {
             if (holdReason.apply(w.jobId()) != null) continue;
             String team = TeamQuotas.team(w.spec());
             var used = use.getOrDefault(team, TeamQuotas.Use.NONE);
-            int reserved = TeamQuotas.reserved(GangScheduler.fitting(w.spec(), nodes.free(), nodes.risks(clock.get())));
+            int reserved = w.spec().spec().placement().market() != Market.ON_DEMAND ? 0
+                    : TeamQuotas.reserved(GangScheduler.fitting(w.spec(), nodes.free(), nodes.risks(clock.get())));
             if (queue.quotas().hold(w.spec(), used, reserved) != null) {
                 held.add(w.jobId());
             } else {

@@ -8,6 +8,7 @@ import io.spottrain.coordinator.scheduling.PoolRisks;
 import io.spottrain.coordinator.scheduling.RiskAdvice;
 import io.spottrain.coordinator.scheduling.TeamQuotas;
 import io.spottrain.protocol.spec.JobSpec;
+import io.spottrain.protocol.spec.Market;
 import io.spottrain.protocol.spec.PriorityClass;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -136,8 +137,10 @@ final class PlacementQueue {
             String team = team(w.spec());
             String hold = holdReason.apply(w.jobId());
             if (hold == null) {
-                hold = quotas.hold(w.spec(), use.getOrDefault(team, TeamQuotas.Use.NONE),
-                        TeamQuotas.reserved(GangScheduler.fitting(w.spec(), left, risks)));
+                // the free reserved nodes it fits: only an on-demand job under a quota asks (a scan of the free nodes per job)
+                int reserved = quotas.isEmpty() || w.spec().spec().placement().market() != Market.ON_DEMAND ? 0
+                        : TeamQuotas.reserved(GangScheduler.fitting(w.spec(), left, risks));
+                hold = quotas.hold(w.spec(), use.getOrDefault(team, TeamQuotas.Use.NONE), reserved);
             }
             if (hold == null && w.requeued() && blocked != null
                     && PriorityClass.of(blocked.spec().spec().priority()).compareTo(PriorityClass.of(w.spec().spec().priority())) > 0) {
