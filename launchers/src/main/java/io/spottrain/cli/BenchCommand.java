@@ -62,18 +62,23 @@ final class BenchCommand {
                 + "for machines of their own instead of taking the coordinator's CPU; 0: none (default: ${DEFAULT-VALUE})")
         int hostNice;
 
+        @Option(names = "--warmup-waves", defaultValue = "2", description = "waves of --jobs short jobs run to their end first, not "
+                + "measured: the burst then meets compiled code, as a coordinator that has run a while does; 0: cold (default: ${DEFAULT-VALUE})")
+        int warmupWaves;
+
         @Mixin
         Options.Output output;
 
         @Override
         public Integer call() throws Exception {
+            if (warmupWaves < 0 || warmupWaves > 10) throw new CliException("--warmup-waves must be 0..10, not " + warmupWaves);
             if (hostNice < 0 || hostNice > 19) throw new CliException("--host-nice must be 0..19, not " + hostNice);
             if (agents < 2 || hosts < 2 || hosts > agents) throw new CliException("--agents >= 2 and 2 <= --hosts <= --agents");
             if (jobs < 1 || steps < 20 || stepsPerSecond <= 0) throw new CliException("--jobs >= 1, --steps >= 20, --steps-per-second > 0");
             Path dir = (stateDir == null ? DemoCommand.home().resolve(".spottrain").resolve("bench-scale") : stateDir).toAbsolutePath();
             clearEarlierRun(dir, "control");
             var r = ScaleBench.run(new ScaleBench.Options(agents, jobs, hosts, stepsPerSecond, steps, dir,
-                    s -> System.err.println("bench: " + s), hostNice));
+                    s -> System.err.println("bench: " + s), hostNice, warmupWaves));
             System.out.print(output.json() ? ScaleBench.json(r) + "\n" : ScaleBench.text(r));
             return 0;
         }

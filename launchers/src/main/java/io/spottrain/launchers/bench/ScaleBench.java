@@ -21,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -36,14 +34,16 @@ import java.util.function.Predicate;
  */
 public final class ScaleBench {
 
-    /** What to run. */
     /**
-     * {@code hostNice}: the host JVMs' niceness (0: none). The simulated fleet stands in for 1,000 machines with CPUs of their
-     * own; on one small machine it would otherwise take the coordinator's CPU and measure the box, not the coordinator.
+     * What to run. {@code hostNice}: the host JVMs' niceness (0: none). The simulated fleet stands in for 1,000 machines with CPUs
+     * of their own; on one small machine it would otherwise take the coordinator's CPU and measure the box, not the coordinator.
+     * {@code warmupWaves}: waves of {@code jobs} short jobs run to their end before the measured ones (not measured), so that
+     * the measured burst meets a coordinator whose code is compiled, as one that has run for a while is (0: a cold one).
      */
-    public record Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say, int hostNice) {
+    public record Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say, int hostNice,
+            int warmupWaves) {
         public Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say) {
-            this(agents, jobs, hosts, stepsPerSecond, steps, dir, say, 0);
+            this(agents, jobs, hosts, stepsPerSecond, steps, dir, say, 0, 0);
         }
     }
 
@@ -53,7 +53,7 @@ public final class ScaleBench {
             double schedulingMsP50, double schedulingMsP99, Map<String, double[]> schedulingPhasesMs, long apiGets, double apiGetMsP50, double apiGetMsP99, double apiListMsP99,
             double storeWritesPerSec, double storeBytesPerSec, double storeWriteMsMean, List<Double> storeBytesPerSecWindows, int killedHostAgents,
             double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb,
-            int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts) {}
+            int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts, int warmupWaves, int listedJobs) {}
 
     private final Options o;
     private final List<Process> hosts = new ArrayList<>();
@@ -92,7 +92,14 @@ public final class ScaleBench {
         }
         o.say().accept(o.agents() + " agents registered on " + o.hosts() + " host JVMs");
 
-        var reads = new Reader(api);
+        for (int w = 1; w <= o.warmupWaves(); w++) {
+            var warm = submitJobs("warm" + w + "-", WARMUP_STEPS, 2);
+            awaitAll(warm, ScaleBench::terminal, Duration.ofSeconds(60 + o.jobs()));
+            o.say().accept("warm-up wave " + w + " of " + o.warmupWaves() + ": " + warm.size() + " short jobs ran to their end");
+        }
+        if (o.warmupWaves() > 0) awaitStoreQuiet(Duration.ofSeconds(30)); // the warm-up's last writes are not the burst's
+
+        var reads = new ApiReader(api);
         Thread reader = new Thread(reads, "bench-reader");
         reader.setDaemon(true);
         var stats0 = stats();
@@ -101,7 +108,7 @@ public final class ScaleBench {
 
         double coordinatorCpu0 = cpuSeconds(cluster.coordinatorPid());
         double hostsCpu0 = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum();
-        var ids = submitJobs();
+        var ids = submitJobs("sim", o.steps(), 20);
         reads.jobs.addAll(ids);
         reader.start();
         o.say().accept(ids.size() + " jobs submitted");
@@ -164,7 +171,7 @@ public final class ScaleBench {
                         / Math.max(1, statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()), 2), windows,
                 victimNodes.size(), round(detect, 2), hung < 0 ? 0 : 1, round(hung, 2),
                 heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20, o.hostNice(), round(burst, 1),
-                round(coordinatorCpu, 1), round(hostsCpu, 1));
+                round(coordinatorCpu, 1), round(hostsCpu, 1), o.warmupWaves(), api.get("/api/v1/jobs").size());
     }
 
     /** Where the first generation's time went: admit and place, rendezvous, every rank started (from the job's events). */
@@ -214,8 +221,11 @@ public final class ScaleBench {
         hosts.add(pb.start());
     }
 
-    /** Jobs of 1-8 workers (seeded), as many as fit the agents at once, named sim-N. */
-    private List<String> submitJobs() {
+    /** Steps of a warm-up job: a few seconds, a checkpoint every 2. */
+    static final int WARMUP_STEPS = 6;
+
+    /** Jobs of 1-8 workers (seeded), as many as fit the agents at once, named {@code <prefix>N}. */
+    private List<String> submitJobs(String prefix, int steps, int checkpointInterval) {
         var rnd = new Random(42);
         var ids = new ArrayList<String>();
         int capacity = o.agents() - o.agents() / 10; // leave some free (the hung agent must be idle)
@@ -226,14 +236,14 @@ public final class ScaleBench {
             String spec = """
                     apiVersion: spottrain/v1
                     kind: TrainingJob
-                    metadata: {name: sim%d, labels: {team: bench}}
+                    metadata: {name: %s%d, labels: {team: bench}}
                     spec:
                       workers: {min: 1, max: %d, gpusPerWorker: 0}
                       command: [simulated]
                       env: {STEPS: "%d"}
-                      checkpoint: {interval: 20}
+                      checkpoint: {interval: %d}
                       maxRestarts: 2
-                    """.formatted(i, workers, o.steps());
+                    """.formatted(prefix, i, workers, steps, checkpointInterval);
             ids.add(api.post("/api/v1/jobs", spec, "application/yaml").path("id").asText());
         }
         return ids;
@@ -294,14 +304,31 @@ public final class ScaleBench {
         throw new CliException("the hung agent was not found within " + timeout.toSeconds() + "s");
     }
 
+    /**
+     * Waits until {@code ok} holds for each of {@code ids}' summaries, from the job list every 500 ms (one request: polling each
+     * job was the bench itself loading the API it measures; the latencies come from the jobs' own times, not from this poll).
+     */
     private void awaitAll(List<String> ids, Predicate<JsonNode> ok, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
-        var left = new ArrayList<>(ids);
+        var left = new HashSet<>(ids);
         while (!left.isEmpty() && Instant.now().isBefore(deadline)) {
-            left.removeIf(id -> ok.test(api.get("/api/v1/jobs/" + id)));
-            if (!left.isEmpty()) Thread.sleep(250);
+            for (JsonNode j : api.get("/api/v1/jobs")) if (ok.test(j)) left.remove(j.path("id").asText());
+            if (!left.isEmpty()) Thread.sleep(500);
         }
-        if (!left.isEmpty()) throw new CliException(left.size() + " job(s) did not start within " + timeout.toSeconds() + "s: " + left);
+        if (!left.isEmpty()) throw new CliException(left.size() + " job(s) did not get there within " + timeout.toSeconds() + "s: " + left);
+    }
+
+    /** Waits until a whole second passes with no more than a few store writes (the flushes of idle jobs and nodes). */
+    private void awaitStoreQuiet(Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        long last = stats().path("store").path("writes").asLong();
+        while (Instant.now().isBefore(deadline)) {
+            Thread.sleep(1000);
+            long now = stats().path("store").path("writes").asLong();
+            if (now - last <= 5) return;
+            last = now;
+        }
+        o.say().accept("the store was still writing after the warm-up; measuring anyway");
     }
 
     private boolean allEnded(List<String> ids) {
@@ -322,41 +349,6 @@ public final class ScaleBench {
         if (cluster != null) LocalCluster.stop(o.dir(), Duration.ofSeconds(20));
     }
 
-    /** GETs while the jobs run: a job view (most), the job list (every tenth). */
-    private static final class Reader implements Runnable {
-        final ApiClient api;
-        final List<String> jobs = new ArrayList<>();
-        final ConcurrentLinkedQueue<Double> gets = new ConcurrentLinkedQueue<>();
-        final ConcurrentLinkedQueue<Double> lists = new ConcurrentLinkedQueue<>();
-        final AtomicBoolean stop = new AtomicBoolean();
-
-        Reader(ApiClient api) {
-            this.api = api;
-        }
-
-        @Override
-        public void run() {
-            var rnd = new Random(7);
-            for (int i = 0; !stop.get(); i++) {
-                long t = System.nanoTime();
-                try {
-                    if (i % 10 == 9) {
-                        api.get("/api/v1/jobs");
-                        lists.add((System.nanoTime() - t) / 1e6);
-                    } else {
-                        api.get("/api/v1/jobs/" + jobs.get(rnd.nextInt(jobs.size())));
-                        gets.add((System.nanoTime() - t) / 1e6);
-                    }
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    gets.add((System.nanoTime() - t) / 1e6); // a failed read counts with its time
-                }
-            }
-        }
-    }
-
     static double pct(List<Double> values, int p) {
         if (values.isEmpty()) return 0;
         var sorted = values.stream().sorted().toList();
@@ -372,8 +364,8 @@ public final class ScaleBench {
         return String.format("""
                 scale: %d simulated agents on %d host JVMs, %d jobs of 1-8 workers, %.0f s
                   jobs: %s (%d reached RUNNING)%s
-                  scheduling (submit -> every rank started): p50 %.1f ms, p99 %.1f ms; by phase (p50/p99 ms): %s
-                  API GET /jobs/{id} under load: p50 %.1f ms, p99 %.1f ms (%d requests); GET /jobs p99 %.1f ms
+                  scheduling (submit -> every rank started): p50 %.1f ms, p99 %.1f ms; by phase (p50/p99 ms): %s%s
+                  API GET /jobs/{id} under load: p50 %.1f ms, p99 %.1f ms (%d requests); GET /jobs (%d jobs) p99 %.1f ms
                   store: %.1f writes/s (%.2f ms each), %.0f bytes/s; bytes/s per 5 s window as jobs age: %s
                   lost host: %d agents gone from the live registry %.2f s after kill -9
                   hung agent: found by its silent heartbeat %.2f s after it hung
@@ -381,7 +373,9 @@ public final class ScaleBench {
                   CPU while the jobs were submitted and started (%.1f s of wall, 2 x that on 2 cores): coordinator %.1f s, host JVMs %.1f s%s
                 """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
                 r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
-                r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()), r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.apiListMsP99(), r.storeWritesPerSec(),
+                r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()),
+                r.warmupWaves() > 0 ? " (after " + r.warmupWaves() + " warm-up wave(s) of " + r.jobs() + " short jobs)" : " (cold: no warm-up)",
+                r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.listedJobs(), r.apiListMsP99(), r.storeWritesPerSec(),
                 r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
                 r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb(), r.burstSeconds(), r.burstCpuSecondsCoordinator(), r.burstCpuSecondsHosts(),
                 r.hostNice() > 0 ? " (hosts at nice " + r.hostNice() + ")" : "");
