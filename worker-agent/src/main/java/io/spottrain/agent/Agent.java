@@ -81,6 +81,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     private final NodeQueries queries;
     private final RequestReports requests;
     private final Reforms reforms;
+    private final RendezvousOffer rendezvous;
 
     private Agent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
             ProcessSupervisor supervisor, CheckpointAgent checkpoints, Duration stopGrace, Supplier<List<AgentProtocol.GpuSample>> gpus,
@@ -92,7 +93,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
         this.redactor = Redactor.of(System.getenv(), supervisor.secretValues());
         this.checkpoints = checkpoints;
         this.stopGrace = stopGrace;
-        this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus);
+        this.rendezvous = new RendezvousOffer(node.host(), ctx.getLog());
+        this.link = new ManagerLink(node.nodeId(), ctx.getLog(), gpus, () -> this.rendezvous.current());
         this.queries = new NodeQueries(node, supervisor, redactor, ctx.getLog());
         this.requests = new RequestReports(checkpoints, node.nodeId(), this);
         timers.startTimerWithFixedDelay(RequestReports.Tick.INSTANCE, RequestReports.EVERY);
@@ -111,7 +113,10 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     public Receive<AgentProtocol.Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(AgentProtocol.DescribeNode.class, this::onDescribe)
-                .onMessage(AgentProtocol.AllocatePort.class, answer(queries::allocatePort))
+                .onMessage(AgentProtocol.AllocatePort.class, answer(m -> {
+                    rendezvous.renew();
+                    queries.allocatePort(m);
+                }))
                 .onMessage(AgentProtocol.StartGeneration.class, this::onStart)
                 .onMessage(AgentProtocol.StopGeneration.class, this::onStop)
                 .onMessage(AgentProtocol.RequestCheckpoint.class, this::onRequestCheckpoint)
@@ -145,7 +150,8 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
     }
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode m) {
-        link.described(m, getContext().getSelf(), new AgentProtocol.NodeDescribed(node, getContext().getSelf(), ranks.all()),
+        link.described(m, getContext().getSelf(), new AgentProtocol.NodeDescribed(node, getContext().getSelf(), ranks.all(),
+                rendezvous.current()),
                 every -> timers.startTimerWithFixedDelay(Beat.INSTANCE, every));
         return this;
     }
@@ -172,6 +178,7 @@ public final class Agent extends AbstractBehavior<AgentProtocol.Command> impleme
      * (restored off the actor thread). A staged process not yet parked joins once it is.
      */
     private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration m) {
+        if (m.rank() == 0) rendezvous.started(m.masterPort());
         if (m.standby()) {
             if (live.containsKey(m.jobId())) return this; // the job already has its process here
             staging.put(m.jobId(), m);

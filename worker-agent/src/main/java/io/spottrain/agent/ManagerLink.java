@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
@@ -23,12 +24,17 @@ final class ManagerLink {
     private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
     private long beats;
     private final Supplier<List<AgentProtocol.GpuSample>> gpus;
+    private final IntSupplier rendezvousPort;
 
-    /** {@code gpus}: the node's newest GPU sample, sent with each heartbeat (the job manager's metrics). */
-    ManagerLink(String nodeId, Logger log, Supplier<List<AgentProtocol.GpuSample>> gpus) {
+    /**
+     * {@code gpus}: the node's newest GPU sample, sent with each heartbeat (the job manager's metrics); {@code rendezvousPort}:
+     * the port offered for the next generation whose rank 0 is here ({@link RendezvousOffer}).
+     */
+    ManagerLink(String nodeId, Logger log, Supplier<List<AgentProtocol.GpuSample>> gpus, IntSupplier rendezvousPort) {
         this.nodeId = nodeId;
         this.log = log;
         this.gpus = gpus;
+        this.rendezvousPort = rendezvousPort;
     }
 
     /** A job manager asked this node to describe itself: it gets the reports from now on, and heartbeats every {@code startBeats}. */
@@ -47,7 +53,7 @@ final class ManagerLink {
     }
 
     void beat(ActorRef<AgentProtocol.Command> self) {
-        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(nodeId, self, ++beats, gpus.get()));
+        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(nodeId, self, ++beats, gpus.get(), rendezvousPort.getAsInt()));
     }
 
     /** A report nobody asked for (a notice): to the current job manager, or kept until one describes this node. */

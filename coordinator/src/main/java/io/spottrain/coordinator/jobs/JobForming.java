@@ -36,6 +36,12 @@ final class JobForming {
         Job next = h.job().startGeneration(members, h.now());
         h.staging.placed(next, members.stream().map(Member::nodeId).toList());
         h.log.info("job {} generation {} on {}", next.id(), next.generation(), members.stream().map(Member::nodeId).toList());
+        var rank0 = p.nodes().get(0);
+        if (rank0.rendezvousPort() > 0) {
+            // the port rank 0's agent offered with its heartbeats: no round trip to ask for one; the placement and the
+            // rendezvous are one write, and the ranks start once it is stored
+            return rendezvous(next, rank0.info().nodeId(), rank0.info().host(), rank0.rendezvousPort());
+        }
         // asking for a port changes nothing on the agent: it goes out now, overlapping the write that opens the generation
         // (the ranks start only once that write and the rendezvous are stored)
         h.agents.get(members.get(0).nodeId()).tell(new AgentProtocol.AllocatePort(next.id(), next.generation(), h.deps.reports()));
@@ -53,15 +59,20 @@ final class JobForming {
     Behavior<JobMaster.Command> onPortAllocated(AgentProtocol.PortAllocated p) {
         if (!h.current(p) || h.job().masterPort() != 0) return h.unchanged();
         h.timers.cancel(new JobMaster.PortTimedOut(h.job().generation()));
-        Job ready = h.job().withRendezvous(p.host(), p.port())
-                .withEvent(JobEventType.RENDEZVOUS, p.nodeId(), 0, "MASTER_ADDR=" + p.host() + " MASTER_PORT=" + p.port(), h.now());
+        return rendezvous(h.job(), p.nodeId(), p.host(), p.port());
+    }
+
+    /** The generation's rendezvous is rank 0's {@code host:port}: stored, and then every rank is started. */
+    private Behavior<JobMaster.Command> rendezvous(Job placed, String nodeId, String host, int port) {
+        Job ready = placed.withRendezvous(host, port)
+                .withEvent(JobEventType.RENDEZVOUS, nodeId, 0, "MASTER_ADDR=" + host + " MASTER_PORT=" + port, h.now());
         var spec = ready.spec().spec();
         for (Member m : ready.members()) {
             var agent = h.agents.get(m.nodeId());
             if (agent == null) continue; // its loss is handled when the manager reports it
             List<String> peers = ready.members().stream().filter(o -> !o.nodeId().equals(m.nodeId())).map(o -> h.peerUrls.get(o.nodeId()))
                     .filter(Objects::nonNull).toList();
-            var start = new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(), p.host(), p.port(),
+            var start = new AgentProtocol.StartGeneration(ready.id(), ready.generation(), m.rank(), ready.worldSize(), host, port,
                     ready.elastic().resumeStep(), spec.checkpoint().intervalSteps(), spec.checkpoint().keep(), spec.checkpoint().remote(),
                     peers, peerDigests(ready, m.nodeId()), spec.argv(), spec.env(), spec.secrets(), spec.workingDir(), h.deps.reports());
             h.after(() -> agent.tell(start));

@@ -23,8 +23,15 @@ public final class JobMaster {
 
     public interface Command {}
 
-    /** A node given to the job and its agent. */
-    public record Assignment(NodeInfo info, ActorRef<AgentProtocol.Command> agent) {}
+    /**
+     * A node given to the job and its agent: {@code rendezvousPort} the port its agent offered and the manager took for this generation
+     * (given to rank 0's node only; 0: none, the job asks rank 0's agent for one).
+     */
+    public record Assignment(NodeInfo info, ActorRef<AgentProtocol.Command> agent, int rendezvousPort) {
+        public Assignment(NodeInfo info, ActorRef<AgentProtocol.Command> agent) {
+            this(info, agent, 0);
+        }
+    }
 
     /** The manager placed the job's next generation on these nodes (rank order). */
     public record Placed(List<Assignment> nodes) implements Command {}

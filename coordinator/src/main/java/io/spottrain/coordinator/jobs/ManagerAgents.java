@@ -127,6 +127,8 @@ final class ManagerAgents {
         } else if (e instanceof AgentDirectory.AgentSilent s) {
             nodes.nodeOf(s.agent()).ifPresent(n -> nodeLost(n, "sent no heartbeat for " + s.silentFor().toMillis() / 1000.0
                     + " s (its agent is hung or cut off)"));
+        } else if (e instanceof AgentDirectory.RendezvousOffered o) {
+            nodes.offered(o.nodeId(), o.agent(), o.port());
         } else if (e instanceof AgentDirectory.AddressReachability a) {
             for (NodeRecord n : nodes.onAddress(a.address())) {
                 if (a.reachable()) {

@@ -132,14 +132,19 @@ final class ManagerCapacity {
             var assigned = new ArrayList<JobMaster.Assignment>();
             for (String n : o.placement().nodeIds()) {
                 nodes.assign(n, o.job().jobId());
-                assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n)));
+                // rank 0's node (the first) gives the port it offers: the generation starts without asking it for one
+                assigned.add(new JobMaster.Assignment(nodes.info(n), nodes.agent(n), assigned.isEmpty() ? nodes.takeRendezvousPort(n) : 0));
             }
             master.tell(new JobMaster.Placed(assigned));
         }
     }
 
-    /** What each team's jobs hold now (quotas, fair share). */
+    /**
+     * What each team's jobs hold now (quotas, fair share); none counted where that changes nothing (no quota in force and at most
+     * one team's jobs waiting): counting is a scan of every node, once per scheduling round.
+     */
     Map<String, TeamQuotas.Use> teamUse() {
+        if (!queue.teamUseMatters()) return Map.of();
         return TeamQuotas.use(nodes.all(), id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
     }
 

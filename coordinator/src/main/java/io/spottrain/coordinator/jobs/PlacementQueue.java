@@ -93,6 +93,21 @@ final class PlacementQueue {
         return waiting.isEmpty();
     }
 
+    /**
+     * Whether what each team holds can change this round's outcome ({@link #next}'s {@code held}): a quota is in force, or jobs
+     * of more than one team wait (fair share orders them). Otherwise it need not be counted (a scan of every node).
+     */
+    boolean teamUseMatters() {
+        if (!quotas.isEmpty()) return true;
+        String first = null;
+        for (var w : waiting.values()) {
+            String t = team(w.spec());
+            if (first == null) first = t;
+            else if (!first.equals(t)) return true;
+        }
+        return false;
+    }
+
     int size() {
         return waiting.size();
     }

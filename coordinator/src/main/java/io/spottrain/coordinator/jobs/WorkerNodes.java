@@ -42,6 +42,11 @@ final class WorkerNodes {
     private final Set<String> retired = new HashSet<>();
     private final Consumer<NodeRecord> history;
     private final SpotRiskBook risks = new SpotRiskBook();
+    /** The rendezvous port each live node offers for its next generation as rank 0, and the last one taken (never taken twice). */
+    private final Map<String, Integer> offeredPorts = new HashMap<>();
+    private final Map<String, Integer> takenPorts = new HashMap<>();
+    /** The node that took each host's port last ("host:port"): agents sharing a host may offer the same port. */
+    private final Map<String, String> portHolders = new HashMap<>();
 
     WorkerNodes(Consumer<NodeRecord> history) {
         this.history = n -> {
@@ -100,6 +105,7 @@ final class WorkerNodes {
         notices.remove(nodeId); // every registration starts a new life: what the last one announced is over
         retired.remove(nodeId);
         history.accept(registry.register(d.node(), d.agent().path().address().toString(), now));
+        offered(nodeId, d.agent(), d.rendezvousPort()); // what it offers now (0: none), as its heartbeats say too
         return job;
     }
 
@@ -116,8 +122,40 @@ final class WorkerNodes {
         var how = registry.get(nodeId).map(r -> NodeEnd.of(r.info().market(), notices.get(nodeId), retired.contains(nodeId)));
         notices.remove(nodeId);
         retired.remove(nodeId);
+        offeredPorts.remove(nodeId);
+        Integer taken = takenPorts.remove(nodeId);
+        if (taken != null) registry.get(nodeId).ifPresent(r -> portHolders.remove(r.info().host() + ":" + taken, nodeId));
         how.flatMap(h -> registry.lost(nodeId, why, h, now)).ifPresent(history);
         return job;
+    }
+
+    /**
+     * The node's agent offers {@code port} as the rendezvous port of its next generation as rank 0 (0: none). Kept while
+     * {@code agent} is the node's current agent and the port is not the one last taken (the agent offers another once it
+     * started a rank 0 on that one).
+     */
+    void offered(String nodeId, ActorRef<AgentProtocol.Command> agent, int port) {
+        if (!agent.equals(agents.get(nodeId))) return;
+        if (port <= 0 || Integer.valueOf(port).equals(takenPorts.get(nodeId))) offeredPorts.remove(nodeId);
+        else offeredPorts.put(nodeId, port);
+    }
+
+    /**
+     * The port the node offers, taken for a generation whose rank 0 it is (no one else gets it); 0 when it offers none, or
+     * when another node of the same host took that port last (several agents on one machine pick from the same range: the
+     * other's rank 0 may hold it; the generation asks for a port instead).
+     */
+    int takeRendezvousPort(String nodeId) {
+        Integer port = offeredPorts.remove(nodeId);
+        var node = registry.get(nodeId);
+        if (port == null || node.isEmpty()) return 0;
+        String host = node.get().info().host();
+        String holder = portHolders.get(host + ":" + port);
+        if (holder != null && !holder.equals(nodeId)) return 0;
+        Integer before = takenPorts.put(nodeId, port);
+        if (before != null) portHolders.remove(host + ":" + before, nodeId);
+        portHolders.put(host + ":" + port, nodeId);
+        return port;
     }
 
     void assign(String nodeId, String jobId) {

@@ -40,6 +40,16 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
     /** The agent sent no heartbeat for {@code silentFor}: it is treated as lost (it registers again if it comes back). */
     public record AgentSilent(ActorRef<AgentProtocol.Command> agent, Duration silentFor) implements Event {}
 
+    /**
+     * The agent of {@code nodeId} offers {@code port} as the rendezvous port of its node's next generation as rank 0 (0: none).
+     * Told when the offer changes, and again every {@link #OFFER_REPEAT} heartbeats (a listener that could not take it yet, its
+     * node not registered, gets it again).
+     */
+    public record RendezvousOffered(String nodeId, ActorRef<AgentProtocol.Command> agent, int port) implements Event {}
+
+    /** Heartbeats between repeats of an unchanged rendezvous offer. */
+    static final int OFFER_REPEAT = 10;
+
     /** The cluster's failure detector changed its mind about an address (a machine, several agents on a host). */
     public record AddressReachability(String address, boolean reachable) implements Event {}
 
@@ -79,6 +89,8 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
     private final Set<String> unreachable = new HashSet<>();
     /** The node each registered agent heartbeats as (its GPU series are dropped when it goes). */
     private final Map<ActorRef<AgentProtocol.Command>, String> nodeOf = new HashMap<>();
+    /** The rendezvous port each agent offered last. */
+    private final Map<ActorRef<AgentProtocol.Command>, Integer> offers = new HashMap<>();
 
     private final ControlMetrics metrics;
 
@@ -141,6 +153,11 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
             // only a registered agent's GPUs count (one that was silent registers again first)
             nodeOf.put(agent, b.heartbeat().nodeId());
             metrics.gpus(b.heartbeat().nodeId(), b.heartbeat().gpus(), Instant.now());
+            int port = b.heartbeat().rendezvousPort();
+            Integer before = offers.put(agent, port);
+            if (before == null || before != port || b.heartbeat().seq() % OFFER_REPEAT == 0) {
+                listener.tell(new RendezvousOffered(b.heartbeat().nodeId(), agent, port));
+            }
         }
         return this;
     }
@@ -162,6 +179,7 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
     }
 
     private void forgetGpus(ActorRef<AgentProtocol.Command> agent) {
+        offers.remove(agent);
         String node = nodeOf.remove(agent);
         if (node != null) metrics.gpuForget(node);
     }

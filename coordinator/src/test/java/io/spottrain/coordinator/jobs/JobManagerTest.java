@@ -84,14 +84,20 @@ class JobManagerTest {
     /** As above, in {@code zone}; {@code reports} (not null) gets the agent's report address (for notices). */
     TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus, String instanceId, String zone,
             AtomicReference<ActorRef<AgentProtocol.Report>> reports) {
+        return agent(nodeId, gpus, instanceId, zone, reports, 0);
+    }
+
+    /** As above, offering {@code rendezvousPort} when it registers (0: none). */
+    TestProbe<AgentProtocol.Command> agent(String nodeId, int gpus, String instanceId, String zone,
+            AtomicReference<ActorRef<AgentProtocol.Report>> reports, int rendezvousPort) {
         var probe = kit.createTestProbe(AgentProtocol.Command.class);
         kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, probe.getRef()));
         var describe = probe.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
         if (reports != null) reports.set(describe.replyTo());
         var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", gpus, 0.42, 1.0, zone, "127.0.0.1", instanceId, 0, null,
                 "2026-12-01T10:00:00Z");
-        describe.replyTo().tell(new AgentProtocol.NodeDescribed(info, probe.getRef(), List.of()));
-        describe.heartbeatTo().tell(new AgentProtocol.Heartbeat(nodeId, probe.getRef(), 1));
+        describe.replyTo().tell(new AgentProtocol.NodeDescribed(info, probe.getRef(), List.of(), rendezvousPort));
+        describe.heartbeatTo().tell(new AgentProtocol.Heartbeat(nodeId, probe.getRef(), 1, List.of(), rendezvousPort));
         return probe;
     }
 
@@ -144,6 +150,24 @@ class JobManagerTest {
         var cancelled = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", "test", r)));
         assertEquals(JobState.CANCELLED, cancelled.state());
         await("node1 free again", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1") && n.state() == NodeState.READY));
+    }
+
+    /**
+     * A node that offers a rendezvous port when it registers is placed as rank 0 on that port at once (no AllocatePort round
+     * trip); the port is taken once, and a node that offers none is asked for one.
+     */
+    @Test
+    void rank0sOfferedPortIsTakenOnceAndANodeOfferingNoneIsAsked() throws Exception {
+        var manager = start("30s");
+        var node1 = agent("node1", 1, "", "z", null, 23456);
+        var node2 = agent("node2", 1, "", "z", null, 0);
+        var a = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("a", 0), "test", r)));
+        var start = node1.expectMessageClass(AgentProtocol.StartGeneration.class, Duration.ofSeconds(5));
+        assertEquals(a.jobId(), start.jobId());
+        assertEquals(23456, start.masterPort(), "the port node1 offered, without asking it");
+        var b = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("b", 0), "test", r)));
+        assertEquals(b.jobId(), node2.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5)).jobId(),
+                "node2 offered none: asked for one");
     }
 
     @Test

@@ -637,6 +637,29 @@ class JobMasterTest {
         assertEquals(List.of(100L, 101L), stored("one-write-1").members().stream().map(Member::pid).toList());
     }
 
+    /**
+     * Rank 0's node came with the port its agent offered: the generation opens with its rendezvous in one write and every rank
+     * starts on that port, without asking rank 0's agent for one.
+     */
+    @Test
+    void aGenerationOnAnOfferedPortStartsWithoutAskingRank0ForOne() {
+        settings = FLUSH_10S;
+        Job job = submit("offered-1", 2, 2, 0);
+        var master = spawn(job, false);
+        manager.expectMessageClass(JobManager.WantsNodes.class);
+        long w0 = store.stats().writes();
+        var rank0 = node(0);
+        master.tell(new JobMaster.Placed(List.of(new JobMaster.Assignment(rank0.info(), rank0.agent(), 21234), node(1))));
+        var start0 = expect(0, AgentProtocol.StartGeneration.class); // no AllocatePort before it: expect() fails on another message
+        var start1 = expect(1, AgentProtocol.StartGeneration.class);
+        assertEquals(21234, start0.masterPort());
+        assertEquals(21234, start1.masterPort());
+        assertEquals("127.0.0.1", start1.masterAddr());
+        assertEquals(w0 + 1, store.stats().writes(), "placement and rendezvous in one write, stored before any rank starts");
+        assertEquals(21234, stored("offered-1").masterPort());
+        assertTrue(storedEvents("offered-1").containsAll(List.of(JobEventType.GENERATION_OPENED, JobEventType.RENDEZVOUS)));
+    }
+
     /** A write that failed is retried with a change held meanwhile, events included (the document counts them). */
     @Test
     void aRetryWhileAChangeIsHeldStoresItWithItsEvents() {

@@ -54,6 +54,22 @@ class PlacementQueueTest {
         assertEquals(List.of("v3"), placed(q, 1, Map.of()));
     }
 
+    /** What teams hold is counted (a scan of every node) only where it can change the round: a quota, or two teams waiting. */
+    @Test
+    void teamUseMattersOnlyWithAQuotaOrJobsOfTwoTeamsWaiting() throws Exception {
+        var q = new PlacementQueue();
+        assertEquals(false, q.teamUseMatters(), "nobody waits");
+        q.add(wants("a1", "a", "normal", 1));
+        q.add(wants("a2", "a", "high", 2));
+        assertEquals(false, q.teamUseMatters(), "one team: fair share orders nothing");
+        q.add(wants("b1", "b", "normal", 3));
+        assertEquals(true, q.teamUseMatters(), "two teams: fair share orders them");
+        q.remove("b1");
+        assertEquals(false, q.teamUseMatters());
+        q.quotas(new TeamQuotas(List.of(new TeamQuotas.Quota("a", 2, Integer.MAX_VALUE))));
+        assertEquals(true, q.teamUseMatters(), "a quota counts what its team holds");
+    }
+
     @Test
     void equalShareAlternatesAndPriorityComesBeforeShare() throws Exception {
         var q = new PlacementQueue();

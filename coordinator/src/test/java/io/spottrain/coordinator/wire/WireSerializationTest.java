@@ -17,6 +17,7 @@ import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.ClusterConfig;
 import io.spottrain.protocol.wire.InterruptionKind;
 import io.spottrain.protocol.wire.NodeInfo;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,7 @@ class WireSerializationTest {
                 new AgentProtocol.DescribeNode(reports, kit.createTestProbe(AgentProtocol.Heartbeat.class).getRef(), 1000),
                 new AgentProtocol.Heartbeat("node1", agent, 7),
                 new AgentProtocol.Heartbeat("node1", agent, 8, List.of(new AgentProtocol.GpuSample(0, 87.0, 40536, 81559))),
+                new AgentProtocol.Heartbeat("node1", agent, 9, List.of(), 21000),
                 new AgentProtocol.NodeInterruptionNotice("node1", InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-11-27T10:02:00Z",
                         "2026-11-27T10:00:00Z"),
                 new AgentProtocol.AllocatePort("j-1", 3, reports),
@@ -85,6 +87,20 @@ class WireSerializationTest {
         for (Object m : msgs) {
             assertEquals(m, roundTrip(m));
         }
+    }
+
+    /** An agent built before heartbeats carried a rendezvous port is read as offering none (the job asks rank 0 for one). */
+    @Test
+    void aHeartbeatWithoutARendezvousPortIsReadAsOfferingNone() {
+        var agent = kit.createTestProbe(AgentProtocol.Command.class).getRef();
+        var beat = new AgentProtocol.Heartbeat("node1", agent, 7, List.of(), 21000);
+        var ser = SerializationExtension.get(kit.system().classicSystem());
+        var serializer = ser.findSerializerFor(beat);
+        String json = new String(ser.serialize(beat).get(), StandardCharsets.UTF_8);
+        assertTrue(json.contains(",\"rendezvousPort\":21000"), json);
+        byte[] old = json.replace(",\"rendezvousPort\":21000", "").getBytes(StandardCharsets.UTF_8);
+        var read = ser.deserialize(old, serializer.identifier(), Serializers.manifestFor(serializer, beat)).get();
+        assertEquals(new AgentProtocol.Heartbeat("node1", agent, 7, List.of(), 0), read);
     }
 
     @Test

@@ -29,15 +29,23 @@ public final class AgentProtocol {
      */
     public record DescribeNode(ActorRef<Report> replyTo, ActorRef<Heartbeat> heartbeatTo, long heartbeatMillis) implements Command {}
 
-    /** An agent is alive and its actor is responsive. {@code seq} counts up from 1 per agent start. */
-    public record Heartbeat(String nodeId, ActorRef<Command> agent, long seq, List<GpuSample> gpus) implements WireMessage {
+    /**
+     * An agent is alive and its actor is responsive. {@code seq} counts up from 1 per agent start. {@code rendezvousPort}: a
+     * port free on the node that a generation whose rank 0 is here may use as MASTER_PORT without asking (0: none offered;
+     * each offered port is for one generation, then another is offered).
+     */
+    public record Heartbeat(String nodeId, ActorRef<Command> agent, long seq, List<GpuSample> gpus, int rendezvousPort) implements WireMessage {
 
         public Heartbeat {
             gpus = gpus == null ? List.of() : List.copyOf(gpus);
         }
 
+        public Heartbeat(String nodeId, ActorRef<Command> agent, long seq, List<GpuSample> gpus) {
+            this(nodeId, agent, seq, gpus, 0);
+        }
+
         public Heartbeat(String nodeId, ActorRef<Command> agent, long seq) {
-            this(nodeId, agent, seq, List.of());
+            this(nodeId, agent, seq, List.of(), 0);
         }
     }
 
@@ -168,15 +176,21 @@ public final class AgentProtocol {
 
     /**
      * The agent's answer to DescribeNode, with what its ranks did (so a job manager that took over
-     * from another learns exits and results it was not there to receive).
+     * from another learns exits and results it was not there to receive), and the rendezvous port it
+     * offers as its heartbeats do (0: none), so that a node placed as soon as it registers needs no
+     * round trip either.
      */
-    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent, List<RankStatus> ranks) implements Report {
+    public record NodeDescribed(NodeInfo node, ActorRef<Command> agent, List<RankStatus> ranks, int rendezvousPort) implements Report {
         public NodeDescribed {
             ranks = ranks == null ? List.of() : List.copyOf(ranks);
         }
 
+        public NodeDescribed(NodeInfo node, ActorRef<Command> agent, List<RankStatus> ranks) {
+            this(node, agent, ranks, 0);
+        }
+
         public NodeDescribed withNode(NodeInfo n) {
-            return new NodeDescribed(n, agent, ranks);
+            return new NodeDescribed(n, agent, ranks, rendezvousPort);
         }
     }
 

@@ -61,6 +61,8 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
     private long beats;
     private Rank rank;
+    /** The rendezvous port offered with the heartbeats (nothing binds it here): another once a rank 0 starts on it. */
+    private int offeredPort;
 
     private SimAgent(ActorContext<AgentProtocol.Command> ctx, TimerScheduler<AgentProtocol.Command> timers, NodeInfo node,
             double stepsPerSecond) {
@@ -68,6 +70,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
         this.timers = timers;
         this.node = node;
         this.stepTime = Duration.ofNanos((long) (1e9 / stepsPerSecond));
+        this.offeredPort = 20_000; // a machine of its own (SimHost): no other agent offers from its ports
         ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, ctx.getSelf()));
     }
 
@@ -97,7 +100,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
 
     private Behavior<AgentProtocol.Command> onDescribe(AgentProtocol.DescribeNode d) {
         coordinator = d.replyTo();
-        d.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), List.of()));
+        d.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), List.of(), offeredPort));
         heartbeatTo = d.heartbeatTo();
         if (heartbeatTo != null && d.heartbeatMillis() > 0) {
             timers.startTimerWithFixedDelay(Beat.INSTANCE, Duration.ofMillis(d.heartbeatMillis()));
@@ -107,17 +110,20 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onBeat() {
-        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats));
+        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats, List.of(),
+                offeredPort));
         return this;
     }
 
     private Behavior<AgentProtocol.Command> onAllocatePort(AgentProtocol.AllocatePort a) {
+        offeredPort = 20_000 + (offeredPort - 20_000 + 1) % 20_000; // asked instead: offer another, as the real agent does
         a.replyTo().tell(new AgentProtocol.PortAllocated(a.jobId(), a.generation(), node.nodeId(), node.host(),
                 20_000 + (int) (Math.abs(a.jobId().hashCode() + a.generation()) % 20_000)));
         return this;
     }
 
     private Behavior<AgentProtocol.Command> onStart(AgentProtocol.StartGeneration s) {
+        if (s.rank() == 0 && s.masterPort() == offeredPort) offeredPort = 20_000 + (offeredPort - 20_000 + 1) % 20_000;
         if (rank != null) exit(Contract.EXIT_RESUMABLE); // an older generation's rank makes way, as the real agent stops it
         long total = Long.parseLong(s.env().getOrDefault("STEPS", "100"));
         rank = new Rank(s, total);

@@ -40,17 +40,18 @@ public final class SimHost implements AutoCloseable {
 
     public static SimHost start(String host, List<String> seeds, Config overrides, String prefix, int count, double stepsPerSecond) {
         Config config = ClusterConfig.node(ClusterConfig.ROLE_WORKER, host, 0, seeds, overrides);
-        return new SimHost(ActorSystem.create(guardian(host, prefix, count, stepsPerSecond), ClusterConfig.SYSTEM_NAME, config));
+        return new SimHost(ActorSystem.create(guardian(prefix, count, stepsPerSecond), ClusterConfig.SYSTEM_NAME, config));
     }
 
-    private static Behavior<Command> guardian(String host, String prefix, int count, double stepsPerSecond) {
+    private static Behavior<Command> guardian(String prefix, int count, double stepsPerSecond) {
         return Behaviors.setup(ctx -> {
             String address = Cluster.get(ctx.getSystem()).selfMember().address().toString();
             var agents = new ArrayList<ActorRef<AgentProtocol.Command>>();
             String launched = Instant.now().toString();
             for (int i = 1; i <= count; i++) {
                 String id = String.format("%s-%04d", prefix, i);
-                var info = new NodeInfo(id, NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "sim-a", host, "sim-" + id,
+                // each simulated agent stands for a machine of its own: its own (unresolved) host name, as MASTER_ADDR
+                var info = new NodeInfo(id, NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.006, "sim-a", id + ".sim", "sim-" + id,
                         ProcessHandle.current().pid(), "sim://" + address + "/" + id, launched);
                 agents.add(ctx.spawn(SimAgent.create(info, stepsPerSecond), "agent-" + id));
             }

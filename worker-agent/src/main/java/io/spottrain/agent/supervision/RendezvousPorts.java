@@ -1,7 +1,6 @@
 package io.spottrain.agent.supervision;
 
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -68,24 +67,37 @@ public final class RendezvousPorts {
         }
     }
 
+    /** Whether a server could bind {@code port} on {@code addr} now. */
+    public static boolean bindable(InetAddress addr, int port) {
+        try (var socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(addr, port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A port free on {@code addr} now from outside the kernel's ephemeral range, or 0 where that range is unknown (not Linux) or
+     * none of the probed ports is free: a port offered ahead of its use must not be one the kernel may give an outgoing
+     * connection meanwhile.
+     */
+    public static int freeOutsideEphemeral(InetAddress addr) {
+        var range = ephemeralRange().flatMap(k -> outside(k.lo(), k.hi()));
+        if (range.isEmpty()) return 0;
+        var random = ThreadLocalRandom.current();
+        for (int i = 0; i < PROBES; i++) {
+            int port = random.nextInt(range.get().lo(), range.get().hi() + 1);
+            if (bindable(addr, port)) return port;
+        }
+        return 0;
+    }
+
     /** A port free on {@code host} now, outside the ephemeral range where the kernel says what that is. */
     public static int free(String host) throws IOException {
         var addr = InetAddress.getByName(host);
-        Optional<Range> range = Optional.empty();
-        var kernel = ephemeralRange();
-        if (kernel.isPresent()) range = outside(kernel.get().lo(), kernel.get().hi());
-        if (range.isPresent()) {
-            var random = ThreadLocalRandom.current();
-            for (int i = 0; i < PROBES; i++) {
-                int port = random.nextInt(range.get().lo(), range.get().hi() + 1);
-                try (var socket = new ServerSocket()) {
-                    socket.bind(new InetSocketAddress(addr, port), 1);
-                    return port;
-                } catch (BindException e) {
-                    // held by a server: try another
-                }
-            }
-        }
+        int port = freeOutsideEphemeral(addr);
+        if (port != 0) return port;
         try (var socket = new ServerSocket(0, 1, addr)) {
             return socket.getLocalPort();
         }

@@ -1,0 +1,61 @@
+package io.spottrain.coordinator.membership;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.typesafe.config.ConfigFactory;
+import io.spottrain.protocol.wire.AgentProtocol;
+import io.spottrain.protocol.wire.ClusterConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The directory passes on the rendezvous port each agent offers: when it changes, and again every few heartbeats. */
+class AgentDirectoryTest {
+    static ActorTestKit kit;
+
+    @BeforeAll
+    static void start() {
+        var config = ClusterConfig.node(ClusterConfig.ROLE_CONTROL, "127.0.0.1", 0, List.of(), ConfigFactory.parseMap(Map.of(
+                "pekko.loglevel", "WARNING", "pekko.coordinated-shutdown.exit-jvm", "off")));
+        kit = ActorTestKit.create("spottrain", config);
+        Cluster.get(kit.system()).manager().tell(Join.create(Cluster.get(kit.system()).selfMember().address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        kit.shutdownTestKit();
+    }
+
+    @Test
+    void aRendezvousOfferIsPassedOnWhenItChangesAndRepeatedEveryFewHeartbeats() {
+        var reports = kit.createTestProbe(AgentProtocol.Report.class);
+        var listener = kit.createTestProbe(AgentDirectory.Event.class);
+        // heartbeats every minute: the directory's sweep finds no silence while the test sends them by hand
+        kit.spawn(AgentDirectory.create(reports.getRef(), listener.getRef(), new AgentDirectory.Settings(Duration.ofMinutes(1),
+                Duration.ofMinutes(5))));
+        TestProbe<AgentProtocol.Command> agent = kit.createTestProbe(AgentProtocol.Command.class);
+        kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, agent.getRef()));
+        var describe = agent.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
+        var beats = describe.heartbeatTo();
+
+        beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), 1, List.of(), 21000));
+        assertEquals(new AgentDirectory.RendezvousOffered("node1", agent.getRef(), 21000),
+                listener.expectMessageClass(AgentDirectory.RendezvousOffered.class));
+        for (int seq = 2; seq < AgentDirectory.OFFER_REPEAT; seq++) beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), seq, List.of(), 21000));
+        listener.expectNoMessage(Duration.ofMillis(200)); // unchanged: not passed on with every heartbeat
+        beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), AgentDirectory.OFFER_REPEAT, List.of(), 21000));
+        assertEquals(21000, listener.expectMessageClass(AgentDirectory.RendezvousOffered.class).port(), "repeated now and then");
+        beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), AgentDirectory.OFFER_REPEAT + 1, List.of(), 21001));
+        assertEquals(21001, listener.expectMessageClass(AgentDirectory.RendezvousOffered.class).port(), "a new port at once");
+        beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), AgentDirectory.OFFER_REPEAT + 2, List.of(), 0));
+        assertEquals(0, listener.expectMessageClass(AgentDirectory.RendezvousOffered.class).port(), "and none offered");
+    }
+}
