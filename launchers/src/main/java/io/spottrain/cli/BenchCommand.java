@@ -4,6 +4,7 @@ import io.spottrain.client.CliException;
 import io.spottrain.launchers.bench.CheckpointBench;
 import io.spottrain.launchers.bench.GoodputBench;
 import io.spottrain.launchers.bench.ScaleBench;
+import io.spottrain.launchers.bench.ScaleReport;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,9 +63,13 @@ final class BenchCommand {
                 + "for machines of their own instead of taking the coordinator's CPU; 0: none (default: ${DEFAULT-VALUE})")
         int hostNice;
 
-        @Option(names = "--warmup-waves", defaultValue = "2", description = "waves of --jobs short jobs run to their end first, not "
+        @Option(names = "--warmup-waves", defaultValue = "6", description = "waves of --jobs short jobs run to their end first, not "
                 + "measured: the burst then meets compiled code, as a coordinator that has run a while does; 0: cold (default: ${DEFAULT-VALUE})")
         int warmupWaves;
+
+        @Option(names = "--api-readers", defaultValue = "1", description = "threads reading the API (job views, every tenth the job "
+                + "list) while the jobs are submitted and run; 0: none, to see what that load costs the scheduling (default: ${DEFAULT-VALUE})")
+        int apiReaders;
 
         @Mixin
         Options.Output output;
@@ -73,13 +78,14 @@ final class BenchCommand {
         public Integer call() throws Exception {
             if (warmupWaves < 0 || warmupWaves > 10) throw new CliException("--warmup-waves must be 0..10, not " + warmupWaves);
             if (hostNice < 0 || hostNice > 19) throw new CliException("--host-nice must be 0..19, not " + hostNice);
+            if (apiReaders < 0 || apiReaders > 8) throw new CliException("--api-readers must be 0..8, not " + apiReaders);
             if (agents < 2 || hosts < 2 || hosts > agents) throw new CliException("--agents >= 2 and 2 <= --hosts <= --agents");
             if (jobs < 1 || steps < 20 || stepsPerSecond <= 0) throw new CliException("--jobs >= 1, --steps >= 20, --steps-per-second > 0");
             Path dir = (stateDir == null ? DemoCommand.home().resolve(".spottrain").resolve("bench-scale") : stateDir).toAbsolutePath();
             clearEarlierRun(dir, "control");
             var r = ScaleBench.run(new ScaleBench.Options(agents, jobs, hosts, stepsPerSecond, steps, dir,
-                    s -> System.err.println("bench: " + s), hostNice, warmupWaves));
-            System.out.print(output.json() ? ScaleBench.json(r) + "\n" : ScaleBench.text(r));
+                    s -> System.err.println("bench: " + s), hostNice, warmupWaves, apiReaders));
+            System.out.print(output.json() ? ScaleReport.json(r) + "\n" : ScaleReport.text(r));
             return 0;
         }
     }

@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.metrics.ControlMetrics;
+import io.spottrain.coordinator.metrics.ControlMetrics.RendezvousPort;
 import io.spottrain.coordinator.jobs.Outcome;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.security.Access;
@@ -17,6 +18,8 @@ import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.spec.JobSpec;
 import io.spottrain.protocol.spec.JobSpecException;
 import io.spottrain.protocol.spec.JobSpecParser;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -74,6 +77,9 @@ public final class HttpApi implements AutoCloseable {
     private final Javalin app;
     private final Tokens tokens;
     private final SessionRoutes sessionRoutes;
+    private final ControlMetrics metrics;
+    /** This JVM's JIT compilers (null where the JVM has none that it can time: the stats say -1): the time they spent compiling. */
+    private final CompilationMXBean compilation = compilationBean();
     private final MetricsRoutes metricsRoutes;
     /** Where rank output outlives its node (set once the remote tier is known; null: none). */
     private final AtomicReference<LogArchive> logArchive = new AtomicReference<>();
@@ -91,7 +97,8 @@ public final class HttpApi implements AutoCloseable {
         this.reads = reads;
         this.asks = new ManagerAsks(system, jobManager, askTimeout);
         this.shutdown = shutdown;
-        this.metricsRoutes = new MetricsRoutes(reads, ControlMetrics.get(system));
+        this.metrics = ControlMetrics.get(system);
+        this.metricsRoutes = new MetricsRoutes(reads, metrics);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -308,11 +315,19 @@ public final class HttpApi implements AutoCloseable {
         return new ApiException(404, ApiError.of("no job named " + id));
     }
 
+    private static CompilationMXBean compilationBean() {
+        var bean = ManagementFactory.getCompilationMXBean();
+        return bean != null && bean.isCompilationTimeMonitoringSupported() ? bean : null;
+    }
+
     private void stats(Context ctx) {
         var rt = Runtime.getRuntime();
         var s = reads.storeStats();
         json(ctx, 200, Map.of("store", Map.of("writes", s.writes(), "documents", s.documents(), "bytes", s.bytes(), "writeMillis",
                 s.writeNanos() / 1_000_000),
+                "rendezvous", Map.of("offered", metrics.rendezvousCount(RendezvousPort.OFFERED), "asked",
+                        metrics.rendezvousCount(RendezvousPort.ASKED)), "scheduled", metrics.scheduledCount(),
+                "jitMillis", compilation == null ? -1 : compilation.getTotalCompilationTime(),
                 "jobManagerEpoch", reads.jobManagerEpoch(), "heapUsedBytes", rt.totalMemory() - rt.freeMemory(), "heapMaxBytes",
                 rt.maxMemory()));
     }

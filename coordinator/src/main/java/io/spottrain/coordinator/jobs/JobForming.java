@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.metrics.ControlMetrics.RendezvousPort;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +38,7 @@ final class JobForming {
         h.staging.placed(next, members.stream().map(Member::nodeId).toList());
         h.log.info("job {} generation {} on {}", next.id(), next.generation(), members.stream().map(Member::nodeId).toList());
         var rank0 = p.nodes().get(0);
+        h.metrics().rendezvous(rank0.rendezvousPort() > 0 ? RendezvousPort.OFFERED : RendezvousPort.ASKED);
         if (rank0.rendezvousPort() > 0) {
             // the port rank 0's agent offered with its heartbeats: no round trip to ask for one; the placement and the
             // rendezvous are one write, and the ranks start once it is stored

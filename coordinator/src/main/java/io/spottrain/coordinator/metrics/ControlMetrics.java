@@ -1,11 +1,13 @@
 package io.spottrain.coordinator.metrics;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -38,6 +40,8 @@ public final class ControlMetrics implements Extension {
     private final DistributionSummary scheduling = DistributionSummary.builder("spottrain.scheduling").baseUnit("seconds")
             .description("From a job's submission to every rank of its first generation started").serviceLevelObjectives(SECONDS)
             .register(registry);
+    private final Counter rendezvousOffered = rendezvousCounter(RendezvousPort.OFFERED);
+    private final Counter rendezvousAsked = rendezvousCounter(RendezvousPort.ASKED);
     private final GpuMetrics gpus = new GpuMetrics(registry);
     private final NodeCheckpoints nodeCheckpoints = new NodeCheckpoints(registry);
 
@@ -92,6 +96,31 @@ public final class ControlMetrics implements Extension {
 
     public void scheduled(double seconds) {
         scheduling.record(seconds);
+    }
+
+    /** Jobs whose first generation started so far (on this node, while it hosts the job manager). */
+    public long scheduledCount() {
+        return scheduling.count();
+    }
+
+    /** Where a generation's rendezvous port came from: offered by rank 0's agent with its heartbeats, or asked of it. */
+    public enum RendezvousPort {
+        OFFERED, ASKED
+    }
+
+    /** A generation opened its rendezvous on a port that came {@code from} there. */
+    public void rendezvous(RendezvousPort from) {
+        (from == RendezvousPort.OFFERED ? rendezvousOffered : rendezvousAsked).increment();
+    }
+
+    /** Generations opened so far on a port that came {@code from} there. */
+    public long rendezvousCount(RendezvousPort from) {
+        return (long) (from == RendezvousPort.OFFERED ? rendezvousOffered : rendezvousAsked).count();
+    }
+
+    private Counter rendezvousCounter(RendezvousPort from) {
+        return Counter.builder("spottrain.rendezvous").tag("port", from.name().toLowerCase(Locale.ROOT))
+                .description("Generations opened, by where rank 0's rendezvous port came from").register(registry);
     }
 
     private DistributionSummary millis(String name, String description) {

@@ -21,7 +21,7 @@ final class ApiReader implements Runnable {
 
     @Override
     public void run() {
-        var rnd = new Random(7);
+        var rnd = new Random(7 + Thread.currentThread().getName().hashCode()); // each reader its own jobs, not all in step
         for (int i = 0; !stop.get(); i++) {
             long t = System.nanoTime();
             try {

@@ -8,7 +8,6 @@ import io.spottrain.launchers.local.ClusterState;
 import io.spottrain.launchers.local.JavaCommand;
 import io.spottrain.launchers.local.LocalCluster;
 import io.spottrain.launchers.local.ProcessTree;
-import io.spottrain.protocol.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +21,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * The coordinator under load: one real coordinator process (Ignite store), simulated agents on a
  * few host JVMs speaking the real wire protocol, {@code jobs} jobs of 1-8 workers whose simulated
- * ranks step at a steady rate (rank 0 reports progress every step, as real agents do); while they run, a reader thread measures API GETs, one host
+ * ranks step at a steady rate (rank 0 reports progress every step, as real agents do); while they run, reader threads measure API GETs, one host
  * JVM is killed (its agents are lost through membership) and one idle agent hangs (found by its
  * own heartbeat). Prints what a user of the control plane feels: scheduling latency, API latency,
  * store writes, detection times, heap. {@link #run} kills everything it started, also on failure.
@@ -39,11 +37,13 @@ public final class ScaleBench {
      * of their own; on one small machine it would otherwise take the coordinator's CPU and measure the box, not the coordinator.
      * {@code warmupWaves}: waves of {@code jobs} short jobs run to their end before the measured ones (not measured), so that
      * the measured burst meets a coordinator whose code is compiled, as one that has run for a while is (0: a cold one).
+     * {@code apiReaders}: threads reading the API while the jobs are submitted and run (0: none, to see what that load costs the
+     * scheduling).
      */
     public record Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say, int hostNice,
-            int warmupWaves) {
+            int warmupWaves, int apiReaders) {
         public Options(int agents, int jobs, int hosts, double stepsPerSecond, int steps, Path dir, Consumer<String> say) {
-            this(agents, jobs, hosts, stepsPerSecond, steps, dir, say, 0, 0);
+            this(agents, jobs, hosts, stepsPerSecond, steps, dir, say, 0, 0, 1);
         }
     }
 
@@ -53,12 +53,14 @@ public final class ScaleBench {
             double schedulingMsP50, double schedulingMsP99, Map<String, double[]> schedulingPhasesMs, long apiGets, double apiGetMsP50, double apiGetMsP99, double apiListMsP99,
             double storeWritesPerSec, double storeBytesPerSec, double storeWriteMsMean, List<Double> storeBytesPerSecWindows, int killedHostAgents,
             double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb,
-            int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts, int warmupWaves, int listedJobs) {}
+            int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts, int warmupWaves, int listedJobs,
+            long rendezvousOffered, long rendezvousAsked, double burstJitSecondsCoordinator, int apiReaders) {}
 
     private final Options o;
     private final List<Process> hosts = new ArrayList<>();
     private ClusterState cluster;
     private ApiClient api;
+    private ScaleWaits waits;
 
     private ScaleBench(Options o) {
         this.o = o;
@@ -78,6 +80,7 @@ public final class ScaleBench {
         cluster = LocalCluster.start(o.dir(), new LocalCluster.Shape(0, 0, 1), o.dir(), Duration.ofSeconds(120),
                 JavaCommand.current(JavaCommand.COORDINATOR_FLAGS), List.of("--no-s3", "--no-replacements"));
         api = LocalCluster.client(o.dir(), cluster.apiUrl());
+        waits = new ScaleWaits(api, o.say());
         int perHost = (o.agents() + o.hosts() - 1) / o.hosts();
         int started = 0;
         for (int h = 1; h <= o.hosts(); h++) {
@@ -94,15 +97,22 @@ public final class ScaleBench {
 
         for (int w = 1; w <= o.warmupWaves(); w++) {
             var warm = submitJobs("warm" + w + "-", WARMUP_STEPS, 2);
-            awaitAll(warm, ScaleBench::terminal, Duration.ofSeconds(60 + o.jobs()));
+            waits.awaitAll(warm, ScaleWaits::terminal, Duration.ofSeconds(60 + o.jobs()));
             o.say().accept("warm-up wave " + w + " of " + o.warmupWaves() + ": " + warm.size() + " short jobs ran to their end");
         }
-        if (o.warmupWaves() > 0) awaitStoreQuiet(Duration.ofSeconds(30)); // the warm-up's last writes are not the burst's
+        if (o.warmupWaves() > 0) {
+            waits.awaitStoreQuiet(Duration.ofSeconds(30)); // the warm-up's last writes are not the burst's
+            waits.awaitJitQuiet(Duration.ofSeconds(90)); // nor its compiles: a coordinator that has run a while compiled them long ago
+        }
 
         var reads = new ApiReader(api);
-        Thread reader = new Thread(reads, "bench-reader");
-        reader.setDaemon(true);
-        var stats0 = stats();
+        var readers = new ArrayList<Thread>();
+        for (int r = 0; r < o.apiReaders(); r++) {
+            Thread reader = new Thread(reads, "bench-reader-" + r);
+            reader.setDaemon(true);
+            readers.add(reader);
+        }
+        var stats0 = waits.stats();
         long s0 = System.nanoTime();
         var windows = new ArrayList<Double>();
 
@@ -110,13 +120,14 @@ public final class ScaleBench {
         double hostsCpu0 = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum();
         var ids = submitJobs("sim", o.steps(), 20);
         reads.jobs.addAll(ids);
-        reader.start();
+        readers.forEach(Thread::start);
         o.say().accept(ids.size() + " jobs submitted");
-        awaitAll(ids, j -> !j.path("startedAt").isNull() || terminal(j), Duration.ofSeconds(60 + o.jobs()));
+        waits.awaitStarted(ids, stats0.path("scheduled").asLong(), Duration.ofSeconds(60 + o.jobs()));
         // where the CPU went while the jobs were submitted and started (2 cores shared by the coordinator and the hosts)
         double burst = (System.nanoTime() - s0) / 1e9;
         double coordinatorCpu = cpuSeconds(cluster.coordinatorPid()) - coordinatorCpu0;
         double hostsCpu = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum() - hostsCpu0;
+        var statsBurst = waits.stats();
 
         // lose a host JVM (kill -9) while the jobs run: its agents go with it
         Process victim = hosts.get(0);
@@ -131,20 +142,20 @@ public final class ScaleBench {
         double hung = awaitHung(Duration.ofSeconds(90));
 
         // store bytes/s in windows while the jobs age
-        var last = stats();
+        var last = waits.stats();
         long lastAt = System.nanoTime();
         Instant end = Instant.now().plusSeconds(60L + o.steps() * 3L / Math.max(1, (long) o.stepsPerSecond()));
-        while (Instant.now().isBefore(end) && !allEnded(ids)) {
+        while (Instant.now().isBefore(end) && !waits.allEnded(ids)) {
             Thread.sleep(5000);
-            var now = stats();
+            var now = waits.stats();
             long at = System.nanoTime();
             windows.add(round((now.path("store").path("bytes").asLong() - last.path("store").path("bytes").asLong()) / ((at - lastAt) / 1e9), 0));
             last = now;
             lastAt = at;
         }
         reads.stop.set(true);
-        reader.join(5000);
-        var statsEnd = stats();
+        for (Thread reader : readers) reader.join(5000);
+        var statsEnd = waits.stats();
         double secs = (System.nanoTime() - s0) / 1e9;
 
         var outcomes = new LinkedHashMap<String, Integer>();
@@ -171,7 +182,20 @@ public final class ScaleBench {
                         / Math.max(1, statsEnd.path("store").path("writes").asLong() - stats0.path("store").path("writes").asLong()), 2), windows,
                 victimNodes.size(), round(detect, 2), hung < 0 ? 0 : 1, round(hung, 2),
                 heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20, o.hostNice(), round(burst, 1),
-                round(coordinatorCpu, 1), round(hostsCpu, 1), o.warmupWaves(), api.get("/api/v1/jobs").size());
+                round(coordinatorCpu, 1), round(hostsCpu, 1), o.warmupWaves(), api.get("/api/v1/jobs").size(),
+                rendezvous(statsBurst, stats0, "offered"), rendezvous(statsBurst, stats0, "asked"),
+                jitSeconds(statsBurst, stats0), o.apiReaders());
+    }
+
+    /** The coordinator's JIT compile time between two stats reads (-1: its JVM does not time its compilers). */
+    private static double jitSeconds(JsonNode now, JsonNode before) {
+        long a = before.path("jitMillis").asLong(-1), b = now.path("jitMillis").asLong(-1);
+        return a < 0 || b < 0 ? -1 : round((b - a) / 1000.0, 1);
+    }
+
+    /** Generations opened between two stats reads on a rendezvous port that was {@code from} (offered, asked). */
+    private static long rendezvous(JsonNode now, JsonNode before, String from) {
+        return now.path("rendezvous").path(from).asLong() - before.path("rendezvous").path(from).asLong();
     }
 
     /** Where the first generation's time went: admit and place, rendezvous, every rank started (from the job's events). */
@@ -304,46 +328,6 @@ public final class ScaleBench {
         throw new CliException("the hung agent was not found within " + timeout.toSeconds() + "s");
     }
 
-    /**
-     * Waits until {@code ok} holds for each of {@code ids}' summaries, from the job list every 500 ms (one request: polling each
-     * job was the bench itself loading the API it measures; the latencies come from the jobs' own times, not from this poll).
-     */
-    private void awaitAll(List<String> ids, Predicate<JsonNode> ok, Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        var left = new HashSet<>(ids);
-        while (!left.isEmpty() && Instant.now().isBefore(deadline)) {
-            for (JsonNode j : api.get("/api/v1/jobs")) if (ok.test(j)) left.remove(j.path("id").asText());
-            if (!left.isEmpty()) Thread.sleep(500);
-        }
-        if (!left.isEmpty()) throw new CliException(left.size() + " job(s) did not get there within " + timeout.toSeconds() + "s: " + left);
-    }
-
-    /** Waits until a whole second passes with no more than a few store writes (the flushes of idle jobs and nodes). */
-    private void awaitStoreQuiet(Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        long last = stats().path("store").path("writes").asLong();
-        while (Instant.now().isBefore(deadline)) {
-            Thread.sleep(1000);
-            long now = stats().path("store").path("writes").asLong();
-            if (now - last <= 5) return;
-            last = now;
-        }
-        o.say().accept("the store was still writing after the warm-up; measuring anyway");
-    }
-
-    private boolean allEnded(List<String> ids) {
-        for (JsonNode j : api.get("/api/v1/jobs")) if (ids.contains(j.path("id").asText()) && !terminal(j)) return false;
-        return true;
-    }
-
-    private static boolean terminal(JsonNode j) {
-        return List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText());
-    }
-
-    private JsonNode stats() {
-        return api.get("/api/v1/control/stats");
-    }
-
     private void stop() {
         hosts.forEach(p -> ProcessTree.kill(p.pid()));
         if (cluster != null) LocalCluster.stop(o.dir(), Duration.ofSeconds(20));
@@ -358,36 +342,5 @@ public final class ScaleBench {
     static double round(double v, int digits) {
         double f = Math.pow(10, digits);
         return Math.round(v * f) / f;
-    }
-
-    public static String text(Result r) {
-        return String.format("""
-                scale: %d simulated agents on %d host JVMs, %d jobs of 1-8 workers, %.0f s
-                  jobs: %s (%d reached RUNNING)%s
-                  scheduling (submit -> every rank started): p50 %.1f ms, p99 %.1f ms; by phase (p50/p99 ms): %s%s
-                  API GET /jobs/{id} under load: p50 %.1f ms, p99 %.1f ms (%d requests); GET /jobs (%d jobs) p99 %.1f ms
-                  store: %.1f writes/s (%.2f ms each), %.0f bytes/s; bytes/s per 5 s window as jobs age: %s
-                  lost host: %d agents gone from the live registry %.2f s after kill -9
-                  hung agent: found by its silent heartbeat %.2f s after it hung
-                  coordinator heap: %d MiB used of %d MiB
-                  CPU while the jobs were submitted and started (%.1f s of wall, 2 x that on 2 cores): coordinator %.1f s, host JVMs %.1f s%s
-                """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
-                r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
-                r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()),
-                r.warmupWaves() > 0 ? " (after " + r.warmupWaves() + " warm-up wave(s) of " + r.jobs() + " short jobs)" : " (cold: no warm-up)",
-                r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.listedJobs(), r.apiListMsP99(), r.storeWritesPerSec(),
-                r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
-                r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb(), r.burstSeconds(), r.burstCpuSecondsCoordinator(), r.burstCpuSecondsHosts(),
-                r.hostNice() > 0 ? " (hosts at nice " + r.hostNice() + ")" : "");
-    }
-
-    private static String phasesText(Map<String, double[]> phases) {
-        var parts = new ArrayList<String>();
-        phases.forEach((k, v) -> parts.add(String.format("%s %.0f/%.0f", k, v[0], v[1])));
-        return String.join(", ", parts);
-    }
-
-    public static String json(Result r) {
-        return Json.pretty(r);
     }
 }

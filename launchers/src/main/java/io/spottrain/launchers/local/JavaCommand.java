@@ -12,9 +12,11 @@ public record JavaCommand(String javaBin, String classpath, List<String> jvmFlag
     /**
      * Small JVMs: several agents and trainers share 2 cores in a local cluster. Not C1-only
      * ({@code -XX:TieredStopAtLevel=1}): an agent hashes every checkpoint byte it uploads or
-     * restores, and SHA-256 runs at ~110 MB/s without C2's intrinsic vs ~1,400 MB/s with it.
+     * restores, and SHA-256 runs at ~110 MB/s without C2's intrinsic vs ~1,400 MB/s with it. {@code MetaspaceSize}: the class
+     * metadata that first triggers a full collection (default ~21 MB); an agent loads more than that, and each time it grew past
+     * the mark a full collection stopped the JVM, 130-750 ms in the scale bench's host JVMs, mid-run (docs/benchmarks.md).
      */
-    public static final List<String> AGENT_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx256m",
+    public static final List<String> AGENT_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx256m", "-XX:MetaspaceSize=96m",
             "-Djava.net.preferIPv4Stack=true");
 
     /** What embedded Ignite needs on Java 17 in every JVM that runs it (STACK.md; same list as the POM's ignite.opens). */
@@ -47,7 +49,9 @@ public record JavaCommand(String javaBin, String classpath, List<String> jvmFlag
     public static final List<String> COORDINATOR_FLAGS = coordinatorFlags();
 
     private static List<String> coordinatorFlags() {
-        var f = new ArrayList<>(List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx512m", "-Djava.net.preferIPv4Stack=true"));
+        // MetaspaceSize: as for agents; the coordinator loads Ignite, Pekko, Jetty and Jackson (full collections at each mark)
+        var f = new ArrayList<>(List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx512m", "-XX:MetaspaceSize=160m",
+                "-Djava.net.preferIPv4Stack=true"));
         f.addAll(IGNITE_OPENS);
         return List.copyOf(f);
     }

@@ -22,7 +22,7 @@ class ScaleIT {
     @Test
     void fiftySimulatedAgentsTenJobsALostHostAndAHungAgent() throws Exception {
         var r = ScaleBench.run(new ScaleBench.Options(50, 10, 2, 4, 60, dir.resolve("scale"), System.out::println));
-        System.out.print(ScaleBench.text(r));
+        System.out.print(ScaleReport.text(r));
         assertEquals(10, r.reachedRunning(), "every job was scheduled: " + r);
         int ended = r.outcomes().getOrDefault("SUCCEEDED", 0) + r.outcomes().getOrDefault("FAILED", 0);
         assertEquals(10, ended, "every job ended: " + r.outcomes());
@@ -35,5 +35,8 @@ class ScaleIT {
         assertEquals(1, r.hungAgents(), "an idle agent hung");
         assertTrue(r.hungDetectSeconds() > 0 && r.hungDetectSeconds() < 15, "found by its heartbeat: " + r.hungDetectSeconds());
         assertTrue(r.apiGets() > 10 && r.schedulingMsP99() > 0, r::toString);
+        // agents offer rendezvous ports with their heartbeats: rank 0's offer is taken, AllocatePort is the exception
+        assertTrue(r.rendezvousOffered() >= 5 && r.rendezvousOffered() > r.rendezvousAsked(),
+                "rendezvous ports offered " + r.rendezvousOffered() + ", asked " + r.rendezvousAsked());
     }
 }
