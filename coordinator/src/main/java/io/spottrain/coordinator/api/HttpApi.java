@@ -7,6 +7,7 @@ import io.spottrain.coordinator.jobs.JobManager;
 import io.spottrain.coordinator.metrics.ControlMetrics;
 import io.spottrain.coordinator.metrics.ControlMetrics.RendezvousPort;
 import io.spottrain.coordinator.jobs.Outcome;
+import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.security.Access;
 import io.spottrain.coordinator.security.OpenRoute;
@@ -254,7 +255,7 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private void listJobs(Context ctx) {
-        json(ctx, 200, reads.jobs());
+        ctx.status(HttpStatus.OK).contentType("application/json").result(reads.jobsJson());
     }
 
     private void getJob(Context ctx) {
@@ -324,7 +325,7 @@ public final class HttpApi implements AutoCloseable {
         var rt = Runtime.getRuntime();
         var s = reads.storeStats();
         json(ctx, 200, Map.of("store", Map.of("writes", s.writes(), "documents", s.documents(), "bytes", s.bytes(), "writeMillis",
-                s.writeNanos() / 1_000_000),
+                s.writeNanos() / 1_000_000, "writesByMillis", s.writesByMillis(), "writeBucketsMillis", StateStore.Stats.WRITE_BUCKETS_MILLIS),
                 "rendezvous", Map.of("offered", metrics.rendezvousCount(RendezvousPort.OFFERED), "asked",
                         metrics.rendezvousCount(RendezvousPort.ASKED)), "scheduled", metrics.scheduledCount(),
                 "jitMillis", compilation == null ? -1 : compilation.getTotalCompilationTime(),

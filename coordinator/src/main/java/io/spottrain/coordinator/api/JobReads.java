@@ -41,6 +41,8 @@ public final class JobReads {
     private final Duration riskWindow;
     private final PoolRisks.Priors riskPrior;
     private final ParsedDocuments<JobDocument> documents = new ParsedDocuments<>(JobDocument::read, 16L << 20);
+    private final ParsedDocuments<JobProgress> progress = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobProgress.class), 8L << 20);
+    private final JobList list = new JobList(16L << 20);
     private final ParsedDocuments<JobSpec> specs = new ParsedDocuments<>(j -> JobDocument.readValue(j, JobSpec.class), 16L << 20);
 
     public JobReads(StateStore store, Clock clock) {
@@ -68,7 +70,7 @@ public final class JobReads {
     /** The job's document with its newest progress. */
     public Optional<JobDocument> document(String id) {
         return store.get(Table.JOBS, id).map(documents::get)
-                .map(d -> d.withProgress(store.get(Table.PROGRESS, id).map(p -> JobDocument.readValue(p, JobProgress.class)).orElse(null)));
+                .map(d -> d.withProgress(store.get(Table.PROGRESS, id).map(progress::get).orElse(null)));
     }
 
     /**
@@ -106,17 +108,22 @@ public final class JobReads {
         return documents().stream().map(d -> JobSummary.of(d, now)).toList();
     }
 
+    /** {@link #jobs()} as the API's JSON array (ended jobs' rows kept serialized: {@link JobList}). */
+    public String jobsJson() {
+        return list.json(store.entries(Table.JOBS), store.entries(Table.PROGRESS), documents::get, progress::get, clock.instant());
+    }
+
     /** Every job's document with its progress, in submission order: one read of each table (a scrape needs no second read per job). */
     public List<JobDocument> documents() {
-        var progress = new HashMap<String, JobProgress>();
-        for (String json : store.values(Table.PROGRESS)) {
-            var p = JobDocument.readValue(json, JobProgress.class);
-            progress.put(p.id(), p);
+        var progressById = new HashMap<String, JobProgress>();
+        for (String json : store.values(Table.PROGRESS)) { // an ended job's progress is the same JSON every time: parsed once
+            var p = progress.get(json);
+            progressById.put(p.id(), p);
         }
         var docs = new ArrayList<JobDocument>();
         for (String json : store.values(Table.JOBS)) {
             var d = documents.get(json);
-            docs.add(d.withProgress(progress.get(d.id())));
+            docs.add(d.withProgress(progressById.get(d.id())));
         }
         docs.sort(Comparator.comparing(JobDocument::submittedAt).thenComparing(JobDocument::id));
         return docs;

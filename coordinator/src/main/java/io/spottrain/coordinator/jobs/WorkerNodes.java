@@ -12,6 +12,7 @@ import io.spottrain.protocol.wire.NodeInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -201,7 +202,16 @@ final class WorkerNodes {
      */
     List<NodeRecord> free() {
         if (freeVersion != registry.version() || freeSorted == null) {
-            freeSorted = List.copyOf(GangScheduler.preferred(registry.free()));
+            if (orderVersion != registry.membershipVersion() || order == null) {
+                // the order depends on what a node is (market, GPUs, price, name), which only registering changes: all live
+                // nodes are sorted once per membership change, and a job taking or giving back nodes costs a pass, not a sort
+                // of every free node (the scale bench's burst sorted ~1,000 per placement)
+                order = GangScheduler.preferred(registry.all()).stream().map(NodeRecord::nodeId).toList();
+                orderVersion = registry.membershipVersion();
+            }
+            var out = new ArrayList<NodeRecord>();
+            for (String id : order) registry.get(id).filter(NodeRecord::free).ifPresent(out::add);
+            freeSorted = Collections.unmodifiableList(out);
             freeVersion = registry.version();
         }
         return freeSorted;
@@ -209,6 +219,9 @@ final class WorkerNodes {
 
     private List<NodeRecord> freeSorted;
     private long freeVersion = -1;
+    /** Every live node's id, in every job's order of preference. */
+    private List<String> order;
+    private long orderVersion = -1;
 
     /** How many live nodes each job holds, in one pass (a plan over every job must not scan every node per job). */
     Map<String, Long> assignedCounts() {

@@ -28,11 +28,14 @@ public final class NodeRegistry {
 
     /** Counts every change of the live nodes: a view derived from them (the free nodes, sorted) is reused while it is the same. */
     private long version;
+    /** Counts the changes of which nodes are live (and of what they are): a node registered or gone, not a job taking one. */
+    private long membership;
 
     public NodeRecord register(NodeInfo info, String address, Instant now) {
         var rec = new NodeRecord(info, NodeState.READY, null, address, now.toString(), null, null, null);
         live.put(info.nodeId(), rec);
         version++;
+        membership++;
         gone.remove(info.nodeId());
         return rec;
     }
@@ -77,6 +80,7 @@ public final class NodeRegistry {
         var r = live.remove(nodeId);
         if (r == null) return Optional.empty();
         version++;
+        membership++;
         var done = r.terminated(now.toString(), why, how);
         gone.put(nodeId, done);
         return Optional.of(done);
@@ -103,6 +107,11 @@ public final class NodeRegistry {
     /** Changes with every change of a live node's record (registered, changed, gone). */
     public long version() {
         return version;
+    }
+
+    /** Changes when a node registers or leaves the live registry (not when its state or job changes). */
+    public long membershipVersion() {
+        return membership;
     }
 
     private Optional<NodeRecord> update(String nodeId, UnaryOperator<NodeRecord> f) {

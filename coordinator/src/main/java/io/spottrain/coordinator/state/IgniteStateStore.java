@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.apache.ignite.cache.CacheAtomicityMode;
 import org.apache.ignite.cache.CacheMode;
 import org.apache.ignite.cache.CachePeekMode;
 import org.apache.ignite.cache.CacheWriteSynchronizationMode;
+import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
 import org.apache.ignite.cluster.ClusterNode;
 import org.apache.ignite.cluster.ClusterState;
 import org.apache.ignite.configuration.CacheConfiguration;
@@ -75,11 +77,13 @@ public final class IgniteStateStore extends CountingStore {
     private final IgniteCache<String, Long> counters;
     private final Settings settings;
 
-    private IgniteStateStore(Ignite ignite, Settings settings) {
+    private IgniteStateStore(Ignite ignite, Settings settings, int partitions) {
         this.ignite = ignite;
         this.settings = settings;
-        for (Table t : Table.values()) tables.put(t, whileStateChanges(() -> ignite.getOrCreateCache(IgniteStateStore.<String>cache(t.cacheName()))));
-        this.counters = whileStateChanges(() -> ignite.getOrCreateCache(cache(COUNTERS)));
+        for (Table t : Table.values()) {
+            tables.put(t, whileStateChanges(() -> ignite.getOrCreateCache(IgniteStateStore.<String>cache(t.cacheName(), partitions))));
+        }
+        this.counters = whileStateChanges(() -> ignite.getOrCreateCache(cache(COUNTERS, partitions)));
         if (ignite.cacheNames().contains(OLD_JOBS)) {
             log.warn("this state dir holds jobs in the layout before schema version 1 (cache {}); they are not read", OLD_JOBS);
         }
@@ -90,7 +94,21 @@ public final class IgniteStateStore extends CountingStore {
     /** How often dirty pages are written to the partition files (Ignite's default: 3 minutes). */
     static final Duration CHECKPOINT_FREQUENCY = Duration.ofSeconds(30);
 
+    /**
+     * Partitions of each table created by this store. Ignite's default is 1,024: with 14 caches that was ~4,000 partition files
+     * on a coordinator of 1,400 jobs (680 MB, most of it partition metadata), a checkpoint that fsyncs each file it touched, and a
+     * job list that scans 1,024 partitions of two tables. The tables are REPLICATED (every control node holds all of each), so
+     * partitions buy no spread here, only parallel rebalancing; 32 is plenty for 3-5 control nodes. A table that exists keeps the
+     * partitioning it was created with (Ignite stores a cache's configuration with its data): stores made before keep 1,024.
+     */
+    static final int PARTITIONS = 32;
+
     public static IgniteStateStore start(Settings s) {
+        return start(s, PARTITIONS);
+    }
+
+    /** A store whose new tables have {@code partitions} partitions (tests: one made as before {@link #PARTITIONS}). */
+    static IgniteStateStore start(Settings s, int partitions) {
         System.setProperty("IGNITE_NO_ASCII", "true");
         System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
         var finder = new TcpDiscoveryVmIpFinder().setAddresses(s.peers());
@@ -141,7 +159,7 @@ public final class IgniteStateStore extends CountingStore {
             }
             cluster.baselineAutoAdjustEnabled(true);
             cluster.baselineAutoAdjustTimeout(0);
-            var store = new IgniteStateStore(ignite, s);
+            var store = new IgniteStateStore(ignite, s, partitions);
             log.info("state store up in {} ms: {}", (System.nanoTime() - t0) / 1_000_000, store.describe());
             return store;
         } catch (RuntimeException e) {
@@ -186,8 +204,9 @@ public final class IgniteStateStore extends CountingStore {
         return false;
     }
 
-    private static <V> CacheConfiguration<String, V> cache(String name) {
+    private static <V> CacheConfiguration<String, V> cache(String name, int partitions) {
         return new CacheConfiguration<String, V>(name)
+                .setAffinity(new RendezvousAffinityFunction(false, partitions))
                 .setCacheMode(CacheMode.REPLICATED)
                 .setAtomicityMode(CacheAtomicityMode.TRANSACTIONAL)
                 .setWriteSynchronizationMode(CacheWriteSynchronizationMode.FULL_SYNC);
@@ -211,6 +230,11 @@ public final class IgniteStateStore extends CountingStore {
             byTable.forEach((t, docs) -> tables.get(t).putAll(docs));
             tx.commit();
         }
+    }
+
+    /** How many partitions {@code table} has (as created: see {@link #PARTITIONS}). */
+    int partitions(Table table) {
+        return ignite.affinity(table.cacheName()).partitions();
     }
 
     @Override
@@ -245,6 +269,15 @@ public final class IgniteStateStore extends CountingStore {
         var all = new ArrayList<String>();
         for (Cache.Entry<String, String> e : tables.get(table).localEntries(CachePeekMode.PRIMARY, CachePeekMode.BACKUP)) {
             all.add(e.getValue());
+        }
+        return all;
+    }
+
+    @Override
+    public Map<String, String> entries(Table table) {
+        var all = new HashMap<String, String>();
+        for (Cache.Entry<String, String> e : tables.get(table).localEntries(CachePeekMode.PRIMARY, CachePeekMode.BACKUP)) {
+            all.put(e.getKey(), e.getValue());
         }
         return all;
     }

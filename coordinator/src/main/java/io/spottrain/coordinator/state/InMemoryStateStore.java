@@ -3,6 +3,7 @@ package io.spottrain.coordinator.state;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,11 @@ public final class InMemoryStateStore extends CountingStore {
     @Override
     public List<String> values(Table table) {
         return new ArrayList<>(tables.get(table).values());
+    }
+
+    @Override
+    public Map<String, String> entries(Table table) {
+        return new HashMap<>(tables.get(table));
     }
 
     @Override

@@ -24,8 +24,14 @@ public interface StateStore extends AutoCloseable {
         }
     }
 
-    /** What was written since start: write calls, documents and their bytes (keys + JSON), and the time the writes took. */
-    record Stats(long writes, long documents, long bytes, long writeNanos) {}
+    /**
+     * What was written since start: write calls, documents and their bytes (keys + JSON), and the time the writes took;
+     * {@code writesByMillis}: writes by their time, [i] those that took up to
+     * {@link #WRITE_BUCKETS_MILLIS}[i] ms and more than the bound before; the last, longer than every bound.
+     */
+    record Stats(long writes, long documents, long bytes, long writeNanos, List<Long> writesByMillis) {
+        public static final List<Long> WRITE_BUCKETS_MILLIS = List.of(1L, 2L, 5L, 10L, 20L, 50L, 100L, 200L, 500L, 1000L);
+    }
 
     /**
      * Fencing: a write carrying a fence applies only while the named counter still holds
@@ -52,6 +58,9 @@ public interface StateStore extends AutoCloseable {
 
     /** Every document of the table, from this node's copy. */
     List<String> values(Table table);
+
+    /** Every document of the table by its key, from this node's copy. */
+    Map<String, String> entries(Table table);
 
     /**
      * Writes {@code json} under {@code key} only if the key holds nothing, atomically across the control nodes (durable);

@@ -37,6 +37,11 @@ public final class StoreWriter extends AbstractBehavior<StoreWriter.Command> {
 
     private enum Flush implements Command { INSTANCE }
 
+    /** A write this slow is logged (WARN). */
+    static final long SLOW_WRITE_MILLIS = 500;
+    /** A write this slow is logged at DEBUG (to see a latency tail: `io.spottrain.coordinator.state` at DEBUG). */
+    static final long NOTABLE_WRITE_MILLIS = 20;
+
     private record Waiter(ActorRef<Result> replyTo, long token) {}
 
     /** Props that put the writer on the blocking-IO dispatcher. */
@@ -99,8 +104,16 @@ public final class StoreWriter extends AbstractBehavior<StoreWriter.Command> {
         waiting.clear();
         String error = null;
         boolean fenced = false;
+        long t0 = System.nanoTime();
         try {
             store.write(puts, fence);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            // every job waiting on this write waited this long: an operator hears of a slow one (DEBUG: every one over 20 ms)
+            if (ms >= SLOW_WRITE_MILLIS) {
+                getContext().getLog().warn("state store write of {} document(s), {} waiting, took {} ms", puts.size(), replies.size(), ms);
+            } else if (ms >= NOTABLE_WRITE_MILLIS && getContext().getLog().isDebugEnabled()) {
+                getContext().getLog().debug("state store write of {} document(s), {} waiting, took {} ms", puts.size(), replies.size(), ms);
+            }
         } catch (FencedException e) {
             fenced = true;
             error = e.getMessage();

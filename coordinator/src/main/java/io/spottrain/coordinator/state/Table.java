@@ -1,5 +1,7 @@
 package io.spottrain.coordinator.state;
 
+import java.util.Locale;
+
 /**
  * The control plane's tables. Values are JSON documents (Ignite's binary marshaller cannot store
  * records); every document carries its own schema version. Keys are chosen so that the readers
@@ -46,6 +48,11 @@ public enum Table {
 
     /** The key of entry {@code seq} of {@code owner}'s history (zero-padded: keys sort as numbers). */
     public static String seqKey(String owner, long seq) {
-        return owner + "#" + String.format("%012d", seq);
+        // as String.format(Locale.ROOT, "%012d", seq), without a Formatter per key (a job view reads up to 200 events by key)
+        if (seq < 0) return owner + "#" + String.format(Locale.ROOT, "%012d", seq);
+        String digits = Long.toString(seq);
+        return digits.length() >= 12 ? owner + "#" + digits : owner + "#" + ZEROS.substring(digits.length()) + digits;
     }
+
+    private static final String ZEROS = "000000000000";
 }

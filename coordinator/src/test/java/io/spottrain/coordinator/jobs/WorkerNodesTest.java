@@ -2,6 +2,8 @@ package io.spottrain.coordinator.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.spottrain.coordinator.membership.NodeRecord;
+import io.spottrain.coordinator.scheduling.GangScheduler;
 import io.spottrain.protocol.spec.NodeMarket;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.NodeInfo;
@@ -35,6 +37,45 @@ class WorkerNodesTest {
     static void register(WorkerNodes nodes, String nodeId, ActorRef<AgentProtocol.Command> agent) {
         var info = new NodeInfo(nodeId, NodeMarket.SPOT, "g5.xlarge", 1, 0.42, 1.0, "z", "127.0.0.1", "", 0, null, NOW.toString());
         nodes.registered(new AgentProtocol.NodeDescribed(info, agent, List.of()), NOW);
+    }
+
+    static void register(WorkerNodes nodes, String nodeId, NodeMarket market, int gpus, double price) {
+        var info = new NodeInfo(nodeId, market, "m" + gpus, gpus, price, 1.0, "z", "127.0.0.1", "", 0, null, NOW.toString());
+        nodes.registered(new AgentProtocol.NodeDescribed(info, agentRef(), List.of()), NOW);
+    }
+
+    /** What free() was before the order was kept: the free nodes, sorted afresh. */
+    static List<String> sortedAfresh(WorkerNodes nodes) {
+        return GangScheduler.preferred(nodes.all().stream().filter(NodeRecord::free).toList()).stream().map(NodeRecord::nodeId).toList();
+    }
+
+    static List<String> free(WorkerNodes nodes) {
+        return nodes.free().stream().map(NodeRecord::nodeId).toList();
+    }
+
+    @Test
+    void theFreeNodesStayInEveryJobsOrderOfPreferenceThroughAssignsReleasesLossesAndNewNodes() {
+        var nodes = new WorkerNodes(n -> {});
+        register(nodes, "node10", NodeMarket.SPOT, 1, 0.40);
+        register(nodes, "node2", NodeMarket.SPOT, 1, 0.40);
+        register(nodes, "big1", NodeMarket.SPOT, 8, 3.00);
+        register(nodes, "od1", NodeMarket.ON_DEMAND, 1, 1.00);
+        register(nodes, "cheap", NodeMarket.SPOT, 1, 0.30);
+        assertEquals(List.of("cheap", "node2", "node10", "big1", "od1"), free(nodes), "Spot, fewest GPUs, price, then name (node2 < node10)");
+        nodes.assign("node2", "j-1");
+        nodes.assign("cheap", "j-1");
+        assertEquals(List.of("node10", "big1", "od1"), free(nodes));
+        nodes.release("cheap", "j-1");
+        assertEquals(List.of("cheap", "node10", "big1", "od1"), free(nodes), "a node given back takes its place again");
+        nodes.unreachable("node10");
+        assertEquals(sortedAfresh(nodes), free(nodes));
+        nodes.lost("big1", "gone", NOW);
+        register(nodes, "node3", NodeMarket.SPOT, 1, 0.40);
+        register(nodes, "od1", NodeMarket.SPOT, 1, 0.35); // the same name registered again as another machine
+        assertEquals(List.of("cheap", "od1", "node3"), free(nodes));
+        assertEquals(sortedAfresh(nodes), free(nodes));
+        nodes.release("node2", "j-1");
+        assertEquals(sortedAfresh(nodes), free(nodes));
     }
 
     @Test

@@ -5,34 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
+import io.spottrain.coordinator.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class SessionsTest {
-    static final class Ticking extends Clock {
-        Instant now = Instant.parse("2026-12-01T00:00:00Z");
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    final Ticking clock = new Ticking();
+    final ManualClock clock = new ManualClock(Instant.parse("2026-12-01T00:00:00Z"));
     final Sessions sessions = new Sessions(clock);
     final Principal alice = new Principal("a000000000", "alice", Role.OPERATOR);
 

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.state;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +35,29 @@ class IgniteStateStoreTest extends StateStoreContract {
     static int freePort() throws IOException {
         try (var s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void aNewStoreHasFewPartitionsAndOneMadeWithIgnitesDefaultReopensWithItsOwn() throws Exception {
+        int disco = freePort();
+        var old = new IgniteStateStore.Settings("control-old-" + disco, dir.resolve("old"), "127.0.0.1", disco, freePort(),
+                List.of("127.0.0.1:" + disco), null);
+        try (IgniteStateStore before = IgniteStateStore.start(old, 1024)) { // as every store was made before PARTITIONS
+            assertEquals(1024, before.partitions(Table.JOBS));
+            assertEquals(1, before.next("jobs"));
+            before.write(List.of(put(Table.JOBS, "kept-1", "{\"kept\":true}"), put(Table.EVENTS, Table.seqKey("kept-1", 0), "{}")));
+        }
+        try (IgniteStateStore after = IgniteStateStore.start(old)) {
+            assertEquals(1024, after.partitions(Table.JOBS), "a table keeps the partitioning it was created with");
+            assertEquals("{\"kept\":true}", after.get(Table.JOBS, "kept-1").orElseThrow(), "what the old layout stored reads back");
+            assertEquals(1, after.values(Table.EVENTS).size());
+            assertEquals(2, after.next("jobs"), "its counters continue");
+            after.write(List.of(put(Table.JOBS, "new-2", "{}")));
+            assertEquals(2, after.values(Table.JOBS).size());
+        }
+        try (IgniteStateStore fresh = (IgniteStateStore) open()) {
+            for (Table t : Table.values()) assertEquals(IgniteStateStore.PARTITIONS, fresh.partitions(t), t + " of a new store");
         }
     }
 

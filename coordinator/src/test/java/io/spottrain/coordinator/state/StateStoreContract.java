@@ -70,6 +70,11 @@ abstract class StateStoreContract {
             assertEquals(1, after.writes() - before.writes());
             assertEquals(2, after.documents() - before.documents());
             assertEquals("k".length() + 4 + "n".length() + 2, after.bytes() - before.bytes());
+            assertEquals(StateStore.Stats.WRITE_BUCKETS_MILLIS.size() + 1, after.writesByMillis().size());
+            assertEquals(after.writes(), after.writesByMillis().stream().mapToLong(Long::longValue).sum(), "every write in one bucket");
+            long slower = 0;
+            for (int i = 0; i < after.writesByMillis().size(); i++) slower += after.writesByMillis().get(i) - before.writesByMillis().get(i);
+            assertEquals(1, slower, "the write was counted in its time's bucket");
         }
     }
 

@@ -54,13 +54,15 @@ public final class ScaleBench {
             double storeWritesPerSec, double storeBytesPerSec, double storeWriteMsMean, List<Double> storeBytesPerSecWindows, int killedHostAgents,
             double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb,
             int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts, int warmupWaves, int listedJobs,
-            long rendezvousOffered, long rendezvousAsked, double burstJitSecondsCoordinator, int apiReaders) {}
+            long rendezvousOffered, long rendezvousAsked, double burstJitSecondsCoordinator, int apiReaders, double burstStoreWriteMsP99,
+            double burstStoreWriteMsMax) {}
 
     private final Options o;
     private final List<Process> hosts = new ArrayList<>();
     private ClusterState cluster;
     private ApiClient api;
     private ScaleWaits waits;
+    private ApiReader reads;
 
     private ScaleBench(Options o) {
         this.o = o;
@@ -95,32 +97,39 @@ public final class ScaleBench {
         }
         o.say().accept(o.agents() + " agents registered on " + o.hosts() + " host JVMs");
 
-        for (int w = 1; w <= o.warmupWaves(); w++) {
-            var warm = submitJobs("warm" + w + "-", WARMUP_STEPS, 2);
-            waits.awaitAll(warm, ScaleWaits::terminal, Duration.ofSeconds(60 + o.jobs()));
-            o.say().accept("warm-up wave " + w + " of " + o.warmupWaves() + ": " + warm.size() + " short jobs ran to their end");
-        }
-        if (o.warmupWaves() > 0) {
-            waits.awaitStoreQuiet(Duration.ofSeconds(30)); // the warm-up's last writes are not the burst's
-            waits.awaitJitQuiet(Duration.ofSeconds(90)); // nor its compiles: a coordinator that has run a while compiled them long ago
-        }
-
-        var reads = new ApiReader(api);
+        reads = new ApiReader(api);
         var readers = new ArrayList<Thread>();
         for (int r = 0; r < o.apiReaders(); r++) {
             Thread reader = new Thread(reads, "bench-reader-" + r);
             reader.setDaemon(true);
             readers.add(reader);
         }
+        for (int w = 1; w <= o.warmupWaves(); w++) {
+            // the last wave as the burst's jobs (their steps up to 40, checkpoints every 20): the code the burst runs is compiled
+            // for what it sees, not only for short jobs (numbers of two digits in the spec, jobs that run a while, views of them)
+            boolean last = w == o.warmupWaves();
+            var warm = submitJobs("warm" + w + "-", last ? Math.min(o.steps(), LAST_WAVE_STEPS) : WARMUP_STEPS, last ? BURST_INTERVAL : 2);
+            reads.measure(warm); // the readers read each wave's jobs too: their code is compiled before the burst, not in it
+            if (w == 1) readers.forEach(Thread::start);
+            long runs = (long) Math.ceil((last ? LAST_WAVE_STEPS : WARMUP_STEPS) / o.stepsPerSecond());
+            waits.awaitAll(warm, ScaleWaits::terminal, Duration.ofSeconds(60 + o.jobs() + runs));
+            o.say().accept("warm-up wave " + w + " of " + o.warmupWaves() + ": " + warm.size() + (last ? " jobs as the burst's" : " short jobs")
+                    + " ran to their end");
+        }
+        if (o.warmupWaves() > 0) {
+            waits.awaitStoreQuiet(Duration.ofSeconds(30)); // the warm-up's last writes are not the burst's
+            waits.awaitJitQuiet(Duration.ofSeconds(90)); // nor its compiles: a coordinator that has run a while compiled them long ago
+        }
+
         var stats0 = waits.stats();
         long s0 = System.nanoTime();
         var windows = new ArrayList<Double>();
 
         double coordinatorCpu0 = cpuSeconds(cluster.coordinatorPid());
         double hostsCpu0 = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum();
-        var ids = submitJobs("sim", o.steps(), 20);
-        reads.jobs.addAll(ids);
-        readers.forEach(Thread::start);
+        var ids = submitJobs("sim", o.steps(), BURST_INTERVAL);
+        reads.measure(ids);
+        if (o.warmupWaves() == 0) readers.forEach(Thread::start);
         o.say().accept(ids.size() + " jobs submitted");
         waits.awaitStarted(ids, stats0.path("scheduled").asLong(), Duration.ofSeconds(60 + o.jobs()));
         // where the CPU went while the jobs were submitted and started (2 cores shared by the coordinator and the hosts)
@@ -184,8 +193,34 @@ public final class ScaleBench {
                 heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20, o.hostNice(), round(burst, 1),
                 round(coordinatorCpu, 1), round(hostsCpu, 1), o.warmupWaves(), api.get("/api/v1/jobs").size(),
                 rendezvous(statsBurst, stats0, "offered"), rendezvous(statsBurst, stats0, "asked"),
-                jitSeconds(statsBurst, stats0), o.apiReaders());
+                jitSeconds(statsBurst, stats0), o.apiReaders(), writeMillis(statsBurst, stats0, 99), writeMillis(statsBurst, stats0, 100));
     }
+
+    /**
+     * The store's write time at percentile {@code p} between two stats reads, as the upper bound (ms) of the coordinator's
+     * bucket that holds it (-1: no write; {@link #BEYOND_BUCKETS}: longer than its last bound; {@link #NOT_REPORTED}: a
+     * coordinator that does not count them).
+     */
+    static double writeMillis(JsonNode now, JsonNode before, int p) {
+        JsonNode a = before.path("store").path("writesByMillis"), b = now.path("store").path("writesByMillis");
+        if (!b.isArray() || !a.isArray()) return NOT_REPORTED;
+        JsonNode bounds = now.path("store").path("writeBucketsMillis");
+        long total = 0;
+        var counts = new long[b.size()];
+        for (int i = 0; i < b.size(); i++) total += counts[i] = b.get(i).asLong() - a.path(i).asLong();
+        if (total == 0) return -1;
+        long rank = (long) Math.ceil(p / 100.0 * total), seen = 0;
+        for (int i = 0; i < counts.length; i++) {
+            seen += counts[i];
+            if (seen >= rank) return i < bounds.size() ? bounds.get(i).asDouble() : BEYOND_BUCKETS;
+        }
+        return BEYOND_BUCKETS;
+    }
+
+    /** {@link #writeMillis} of a write longer than the coordinator's last bucket bound. */
+    static final double BEYOND_BUCKETS = 9999;
+    /** {@link #writeMillis} from a coordinator whose stats have no write-time buckets. */
+    static final double NOT_REPORTED = -2;
 
     /** The coordinator's JIT compile time between two stats reads (-1: its JVM does not time its compilers). */
     private static double jitSeconds(JsonNode now, JsonNode before) {
@@ -247,6 +282,10 @@ public final class ScaleBench {
 
     /** Steps of a warm-up job: a few seconds, a checkpoint every 2. */
     static final int WARMUP_STEPS = 6;
+    /** Most steps of a job of the last warm-up wave (otherwise as the burst's). */
+    static final int LAST_WAVE_STEPS = 40;
+    /** Steps between the measured jobs' checkpoints. */
+    static final int BURST_INTERVAL = 20;
 
     /** Jobs of 1-8 workers (seeded), as many as fit the agents at once, named {@code <prefix>N}. */
     private List<String> submitJobs(String prefix, int steps, int checkpointInterval) {
@@ -329,6 +368,7 @@ public final class ScaleBench {
     }
 
     private void stop() {
+        if (reads != null) reads.stop.set(true); // also when the run failed: the readers stop with it
         hosts.forEach(p -> ProcessTree.kill(p.pid()));
         if (cluster != null) LocalCluster.stop(o.dir(), Duration.ofSeconds(20));
     }

@@ -16,6 +16,7 @@ public final class ScaleReport {
                   rendezvous ports: %d offered by rank 0's agent, %d asked of it
                   API GET /jobs/{id} under load%s: p50 %.1f ms, p99 %.1f ms (%d requests); GET /jobs (%d jobs) p99 %.1f ms
                   store: %.1f writes/s (%.2f ms each), %.0f bytes/s; bytes/s per 5 s window as jobs age: %s
+                  store writes while the jobs were submitted and started: p99 <= %s, slowest <= %s
                   lost host: %d agents gone from the live registry %.2f s after kill -9
                   hung agent: found by its silent heartbeat %.2f s after it hung
                   coordinator heap: %d MiB used of %d MiB
@@ -23,12 +24,18 @@ public final class ScaleReport {
                 """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
                 r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
                 r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()),
-                r.warmupWaves() > 0 ? " (after " + r.warmupWaves() + " warm-up wave(s) of " + r.jobs() + " short jobs)" : " (cold: no warm-up)",
+                r.warmupWaves() > 0 ? " (after " + r.warmupWaves() + " warm-up wave(s) of " + r.jobs() + " jobs, the last as the burst's)" : " (cold: no warm-up)",
                 r.rendezvousOffered(), r.rendezvousAsked(),
                 r.apiReaders() == 0 ? " (no readers: --api-readers 0)" : " (" + r.apiReaders() + " reader(s))", r.apiGetMsP50(), r.apiGetMsP99(), r.apiGets(), r.listedJobs(), r.apiListMsP99(), r.storeWritesPerSec(),
-                r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
+                r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), bound(r.burstStoreWriteMsP99()),
+                bound(r.burstStoreWriteMsMax()), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
                 r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb(), r.burstSeconds(), r.burstCpuSecondsCoordinator(), r.burstJitSecondsCoordinator(), r.burstCpuSecondsHosts(),
                 r.hostNice() > 0 ? " (hosts at nice " + r.hostNice() + ")" : "");
+    }
+
+    private static String bound(double ms) {
+        if (ms == ScaleBench.NOT_REPORTED) return "(not reported by this coordinator)";
+        return ms < 0 ? "(no write)" : ms >= ScaleBench.BEYOND_BUCKETS ? "beyond its last bucket" : String.format("%.0f ms", ms);
     }
 
     private static String phasesText(Map<String, double[]> phases) {
