@@ -56,7 +56,7 @@ class CliIT {
     }
 
     @Test
-    void upSubmitTheExampleAndDownLeavingNoProcess() throws Exception {
+    void upSubmitTheExampleAndDownWhileAJobTrainsLeavingNoProcess() throws Exception {
         String state = dir.resolve("state").toString();
         List<Long> pids = new ArrayList<>();
         try {
@@ -194,6 +194,22 @@ class CliIT {
             Result noJob = cli("checkpoints", "pull", "nope-1", "--to", dir.resolve("x").toString(), "--state-dir", state);
             assertEquals(1, noJob.code());
             assertTrue(noJob.err().startsWith("error: job nope-1 has no committed checkpoint in aws-sdk s3://spottrain"), noJob.err());
+
+            // down while a job trains on every node: running, every rank attached (so a notice starts a recovery and asks for
+            // replacements)
+            Path spec = dir.resolve("long.yaml");
+            Files.writeString(spec, TestCluster.javaJob("long", 3, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
+                    "--step-delay-ms", "20", "--log-every", "10"));
+            Result training = cli("submit", spec.toString(), "--state-dir", state, "-o", "json");
+            assertEquals(0, training.code(), training.err());
+            String longId = Json.MAPPER.readTree(training.out()).path("id").asText();
+            JsonNode trains = null;
+            for (long deadline = System.nanoTime() + 60_000_000_000L; System.nanoTime() < deadline; Thread.sleep(200)) {
+                trains = Json.MAPPER.readTree(cli("status", longId, "--state-dir", state, "-o", "json").out());
+                if (trains.path("state").asText().equals("RUNNING") && trains.path("steps").asLong() > 20) break;
+            }
+            assertTrue(trains.path("state").asText().equals("RUNNING") && trains.path("steps").asLong() > 20,
+                    "the long job trains within 60 s: " + trains);
         } finally {
             Result down = cli("down", "--state-dir", state);
             assertEquals(0, down.code(), down.err());
@@ -202,7 +218,9 @@ class CliIT {
         for (long pid : pids) {
             assertFalse(ProcessTree.alive(pid), "pid " + pid + " outlived down");
         }
-        assertTrue(LocalCluster.agentPids(Path.of(state)).stream().noneMatch(ProcessTree::alive));
+        // the agents' SIGTERMs were notices; the launcher, closed first, launched nothing that could outlive down
+        assertFalse(Files.exists(Path.of(state, "agents", "node4")), "a replacement was launched during down");
+        assertTrue(LocalCluster.agentPids(Path.of(state)).stream().noneMatch(ProcessTree::alive), "an agent or rank outlived down");
         Result again = cli("down", "--state-dir", state);
         assertEquals(0, again.code());
         assertTrue(again.out().startsWith("no cluster was running under"), again.out());
@@ -318,32 +336,6 @@ class CliIT {
         Result badSpread = cli("cost", "--by", "market", "--spread-overhead", "--state-dir", state);
         assertEquals(1, badSpread.code());
         assertTrue(badSpread.err().contains("spread: the shared overhead is spread over jobs"), badSpread.err());
-    }
-
-    @Test
-    void downWhileAJobTrainsLeavesNoProcessAndLaunchesNoReplacement() throws Exception {
-        String state = dir.resolve("busy").toString();
-        try {
-            Result up = cli("up", "--workers", "2", "--state-dir", state, "--jobs-dir", TestCluster.ROOT.toString());
-            assertEquals(0, up.code(), up.err());
-            Path spec = dir.resolve("long.yaml");
-            Files.writeString(spec, TestCluster.javaJob("long", 2, 2, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "100000",
-                    "--step-delay-ms", "20", "--log-every", "10"));
-            Result submit = cli("submit", spec.toString(), "--state-dir", state, "-o", "json");
-            assertEquals(0, submit.code(), submit.err());
-            String id = Json.MAPPER.readTree(submit.out()).path("id").asText();
-            for (int i = 0; i < 300; i++) { // running, every rank attached (so a notice starts a recovery and asks for replacements)
-                JsonNode j = Json.MAPPER.readTree(cli("status", id, "--state-dir", state, "-o", "json").out());
-                if (j.path("state").asText().equals("RUNNING") && j.path("steps").asLong() > 20) break;
-                Thread.sleep(200);
-            }
-        } finally {
-            Result down = cli("down", "--state-dir", state);
-            assertEquals(0, down.code(), down.err());
-        }
-        // the agents' SIGTERMs were notices; the launcher, closed first, launched nothing that could outlive down
-        assertFalse(Files.exists(Path.of(state, "agents", "node3")), "a replacement was launched during down");
-        assertTrue(LocalCluster.agentPids(Path.of(state)).stream().noneMatch(ProcessTree::alive), "an agent or rank outlived down");
     }
 
     @Test

@@ -73,6 +73,10 @@ public record JavaCommand(String javaBin, String classpath, List<String> jvmFlag
         return argv;
     }
 
+    public JavaCommand withClasspath(String classpath) {
+        return new JavaCommand(javaBin, classpath, jvmFlags);
+    }
+
     public JavaCommand withFlags(List<String> flags) {
         return new JavaCommand(javaBin, classpath, List.copyOf(flags));
     }

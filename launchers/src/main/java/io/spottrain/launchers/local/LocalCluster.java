@@ -79,7 +79,7 @@ public final class LocalCluster {
             if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
                 argv.add("/usr/bin/setsid"); // its own session: a Ctrl-C in this terminal does not reach the cluster
             }
-            argv.addAll(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
+            argv.addAll(CoordinatorArchive.mapped(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS)).argv(args));
             p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -150,7 +150,7 @@ public final class LocalCluster {
         }
         var argv = new ArrayList<String>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) argv.add("/usr/bin/setsid");
-        argv.addAll(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS).argv(args));
+        argv.addAll(CoordinatorArchive.mapped(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS)).argv(args));
         Process p;
         try {
             p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)

@@ -1,6 +1,7 @@
 package io.spottrain.launchers.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,12 +14,19 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A coordinator process and two agent processes started through the local launcher; real TCP rendezvous. */
+/**
+ * A coordinator process and two agent processes started through the local launcher, shared by the tests in order (the last
+ * kills an agent); real TCP rendezvous.
+ */
 @Timeout(240)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterIT {
     @TempDir
     static Path dir;
@@ -89,5 +97,53 @@ class LocalClusterIT {
                 () -> LocalCluster.start(cluster.stateDir, new LocalCluster.Shape(1, 0), TestCluster.ROOT, Duration.ofSeconds(5),
                         JavaCommand.current(JavaCommand.COORDINATOR_FLAGS)));
         assertTrue(e.getMessage().startsWith("a cluster is already running under"), e.getMessage());
+    }
+
+    /**
+     * kill -9 of an agent process in the middle of a job that cannot shrink (min 2 of 2 workers, no checkpoint): the job ends
+     * FAILED naming the lost node, promptly, with no rank left running anywhere. Last: it takes one of the class's nodes.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void killedAgentFailsTheJobNamingTheNodeAndLeavesNoProcess() throws Exception {
+        JsonNode job = cluster.submit("""
+                apiVersion: spottrain/v1
+                kind: TrainingJob
+                metadata: {name: long}
+                spec:
+                  workers: {min: 2, gpusPerWorker: 0}
+                  command: [sleep, "600"]
+                """);
+        String id = job.path("id").asText();
+        JsonNode running = cluster.awaitJob(id, j -> j.path("state").asText().equals("RUNNING"), Duration.ofSeconds(60));
+        long agentPid = cluster.node("node2").path("pid").asLong();
+        long rankPid = 0;
+        for (JsonNode m : running.path("members")) {
+            if (m.path("nodeId").asText().equals("node2")) rankPid = m.path("pid").asLong();
+        }
+        assertTrue(rankPid > 0);
+
+        long t0 = System.nanoTime();
+        assertTrue(ProcessTree.kill(agentPid), "kill -9 the agent");
+        JsonNode end = cluster.awaitEnd(id);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
+        assertEquals("FAILED", end.path("state").asText());
+        assertTrue(end.path("reason").asText().startsWith("node node2 (rank "), end.path("reason").asText());
+        assertTrue(end.path("reason").asText().contains("was lost"), end.path("reason").asText());
+        assertTrue(seconds < 45, "detected in " + seconds + "s");
+        final long lostRank = rankPid;
+        ProcessTree.awaitExit(ProcessHandle.of(lostRank).orElse(ProcessHandle.current()), Duration.ofSeconds(10));
+        assertFalse(ProcessTree.alive(lostRank), "the killed node's rank died with it");
+        for (JsonNode m : end.path("members")) {
+            long pid = m.path("pid").asLong();
+            ProcessHandle.of(pid).ifPresent(h -> ProcessTree.awaitExit(h, Duration.ofSeconds(15)));
+            assertFalse(ProcessTree.alive(pid), "rank " + m.path("rank") + " was stopped");
+        }
+        assertTrue(cluster.nodes(false).stream().noneMatch(n -> n.path("id").asText().equals("node2")), "a lost node leaves the live list");
+        JsonNode lost = cluster.nodes(true).stream().filter(n -> n.path("id").asText().equals("node2")).findFirst().orElseThrow();
+        assertEquals("LOST", lost.path("state").asText(), "and stays in the node history");
+        assertTrue(lost.path("terminatedAt").isTextual() && lost.path("launchedAt").isTextual(), lost::toString);
+        assertEquals("READY", cluster.node("node1").path("state").asText());
     }
 }

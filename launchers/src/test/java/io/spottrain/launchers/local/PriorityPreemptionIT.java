@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(300)
 class PriorityPreemptionIT {
-    static final String STEPS = "4000";
+    static final String STEPS = "2500"; // ResizeIT's: one uninterrupted reference run for both
 
     @TempDir
     Path dir;
@@ -44,8 +44,9 @@ class PriorityPreemptionIT {
             JsonNode h = cluster.awaitJob(high, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
                     Duration.ofSeconds(120));
             assertEquals("SUCCEEDED", h.path("state").asText(), h::toString);
-            cluster.awaitJob(low, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
+            JsonNode back = cluster.awaitJob(low, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
                     Duration.ofSeconds(60));
+            System.out.println("PriorityPreemptionIT: the low job grew back at step " + back.path("steps").asLong() + " of " + STEPS);
             // a job of 3 on-demand nodes: the low job can give back only 2 by shrinking, so it steps aside whole
             String whole = cluster.submit(TestCluster.javaJob("whole", 3, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "200",
                     "--step-delay-ms", "10").replace("  command:", "  priority: high\n  placement: {market: on-demand}\n  command:"))

@@ -18,8 +18,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,19 +32,34 @@ import org.junit.jupiter.api.io.TempDir;
  * loses a node to a Spot notice and another to kill -9, recovers both times through
  * torch.distributed (a new process group per generation), and ends with the same parameters as an
  * uninterrupted single-process run. Skipped, saying so, where torch is not installed; .ci/run
- * installs it, so CI always runs it.
+ * installs it, so CI always runs it. The two cluster tests share one 3-worker cluster, in order: the
+ * notice-and-kill test leaves its replacements, and the notice-window test then finds a free node to
+ * stage its newcomer on (the launcher's replacement when none is up yet).
  */
 @Timeout(400)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PyTorchIT {
     static final String PYTHON = "/usr/bin/python3";
     static final Path TRAINER = TestCluster.ROOT.resolve("examples/pytorch/ddp_train.py");
-    static final String STEPS = "600";
+    static final String STEPS = "500";
 
     @TempDir
     Path dir;
 
+    @TempDir
+    static Path clusterDir;
+
+    private static TestCluster cluster;
+
+    /** The uninterrupted run (one process, world size 1), running while the cluster starts; its output in a file. */
+    private static Process uninterrupted;
+
+    private static Path uninterruptedOut;
+
+    private static String uninterruptedSha;
+
     @BeforeAll
-    static void torchIsInstalled() throws Exception {
+    static void torchIsInstalledAndTheClusterIsUp() throws Exception {
         boolean ok;
         try {
             Process p = new ProcessBuilder(PYTHON, "-c", "import torch, torch.distributed").redirectErrorStream(true).start();
@@ -50,6 +69,23 @@ class PyTorchIT {
             ok = false;
         }
         assumeTrue(ok, "needs PyTorch for " + PYTHON + " (Debian: apt-get install python3-torch; .ci/run installs it)");
+        int port;
+        try (var s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        uninterruptedOut = clusterDir.resolve("uninterrupted.log");
+        var pb = new ProcessBuilder(trainer()).redirectErrorStream(true).redirectOutput(uninterruptedOut.toFile());
+        pb.environment().remove("SPOTTRAIN_CONTROL");
+        pb.environment().putAll(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT",
+                Integer.toString(port)));
+        uninterrupted = pb.start();
+        cluster = TestCluster.start(clusterDir.resolve("state"), 3);
+    }
+
+    @AfterAll
+    static void stopTheCluster() {
+        if (uninterrupted != null) uninterrupted.destroyForcibly();
+        if (cluster != null) cluster.close();
     }
 
     static List<String> trainer(String... extra) {
@@ -58,28 +94,16 @@ class PyTorchIT {
         return argv;
     }
 
-    private static String uninterruptedSha;
-
-    /** The uninterrupted run's parameters (run once per class). */
+    /** The uninterrupted run's parameters (waits for it once per class). */
     static synchronized String uninterruptedSha() throws Exception {
-        if (uninterruptedSha == null) uninterruptedSha = uninterrupted();
-        return uninterruptedSha;
-    }
-
-    /** The uninterrupted run: one process, world size 1. */
-    static String uninterrupted() throws Exception {
-        int port;
-        try (var s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+        if (uninterruptedSha == null) {
+            boolean ended = uninterrupted.waitFor(300, TimeUnit.SECONDS);
+            String out = Files.readString(uninterruptedOut);
+            assertTrue(ended && uninterrupted.exitValue() == 0, "the uninterrupted run: " + out);
+            uninterruptedSha = out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst()
+                    .orElseThrow(() -> new AssertionError(out)).substring(14);
         }
-        var pb = new ProcessBuilder(trainer()).redirectErrorStream(true);
-        pb.environment().remove("SPOTTRAIN_CONTROL");
-        pb.environment().putAll(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT",
-                Integer.toString(port)));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, out);
-        return out.lines().filter(l -> l.startsWith("params-sha256=")).findFirst().orElseThrow(() -> new AssertionError(out)).substring(14);
+        return uninterruptedSha;
     }
 
     /** One rank without an agent: {@code SPOTTRAIN_CHECKPOINT_DIR} {@code ckpt}, resumed from {@code resume} (0: fresh). */
@@ -136,37 +160,36 @@ class PyTorchIT {
     }
 
     @Test
+    @Order(1)
     void aNoticeAndAKillLoseNoStepAndTheParametersEqualTheUninterruptedRun() throws Exception {
         String expected = uninterruptedSha();
-        try (var cluster = TestCluster.start(dir.resolve("state"), 3)) {
-            String id = submitTraining(cluster, "torch-ddp", 3);
-            JsonNode j = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
-                    Duration.ofSeconds(120));
-            String first = j.path("members").get(1).path("nodeId").asText();
-            String keeper = j.path("members").get(0).path("nodeId").asText();
-            long keeperPid = j.path("members").get(0).path("pid").asLong();
-            cluster.api.post("/api/v1/nodes/" + first + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":15}", "application/json");
-            j = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING")
-                    && x.path("steps").asLong() >= 250, Duration.ofSeconds(150));
-            String second = j.path("members").get(j.path("members").size() - 1).path("nodeId").asText();
-            cluster.api.post("/api/v1/nodes/" + second + "/preempt", "{\"kind\":\"kill\"}", "application/json");
-            JsonNode end = cluster.awaitJob(id, x -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(x.path("state").asText()),
-                    Duration.ofSeconds(240));
-            assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
-            assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as the uninterrupted run: " + end);
-            var kinds = new ArrayList<String>();
-            for (JsonNode p : end.path("preemptions")) {
-                kinds.add(p.path("kind").asText());
-                assertEquals(0, p.path("lostSteps").asLong(), p::toString);
-            }
-            assertEquals(List.of("notice", "kill"), kinds, end.path("preemptions")::toString);
-            // contract v2: the survivors destroyed and re-initialised their process group in the same process
-            for (JsonNode p : end.path("preemptions")) assertTrue(p.path("inPlace").asBoolean(), end.path("preemptions")::toString);
-            for (JsonNode m : end.path("members")) {
-                if (m.path("nodeId").asText().equals(keeper)) assertEquals(keeperPid, m.path("pid").asLong(), "one process on " + keeper);
-            }
-            System.out.println("pytorch in-place preemptions: " + end.path("preemptions"));
+        String id = submitTraining(cluster, "torch-ddp", 3);
+        JsonNode j = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
+                Duration.ofSeconds(120));
+        String first = j.path("members").get(1).path("nodeId").asText();
+        String keeper = j.path("members").get(0).path("nodeId").asText();
+        long keeperPid = j.path("members").get(0).path("pid").asLong();
+        cluster.api.post("/api/v1/nodes/" + first + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":15}", "application/json");
+        j = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING")
+                && x.path("steps").asLong() >= 200, Duration.ofSeconds(150));
+        String second = j.path("members").get(j.path("members").size() - 1).path("nodeId").asText();
+        cluster.api.post("/api/v1/nodes/" + second + "/preempt", "{\"kind\":\"kill\"}", "application/json");
+        JsonNode end = cluster.awaitJob(id, x -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(x.path("state").asText()),
+                Duration.ofSeconds(240));
+        assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+        assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as the uninterrupted run: " + end);
+        var kinds = new ArrayList<String>();
+        for (JsonNode p : end.path("preemptions")) {
+            kinds.add(p.path("kind").asText());
+            assertEquals(0, p.path("lostSteps").asLong(), p::toString);
         }
+        assertEquals(List.of("notice", "kill"), kinds, end.path("preemptions")::toString);
+        // contract v2: the survivors destroyed and re-initialised their process group in the same process
+        for (JsonNode p : end.path("preemptions")) assertTrue(p.path("inPlace").asBoolean(), end.path("preemptions")::toString);
+        for (JsonNode m : end.path("members")) {
+            if (m.path("nodeId").asText().equals(keeper)) assertEquals(keeperPid, m.path("pid").asLong(), "one process on " + keeper);
+        }
+        System.out.println("pytorch in-place preemptions: " + end.path("preemptions"));
     }
 
     /**
@@ -176,32 +199,32 @@ class PyTorchIT {
      * all_reduce of who holds what, broadcast of the parameters), fetching nothing.
      */
     @Test
+    @Order(2)
     void aNoticeWithTimeToSpareSwapsInAStagedNewcomerThatTakesTheStateOverTheGroup() throws Exception {
         String expected = uninterruptedSha();
-        try (var cluster = TestCluster.start(dir.resolve("window"), 2)) {
-            String id = submitTraining(cluster, "torch-window", 2);
-            JsonNode g1 = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
-                    Duration.ofSeconds(120));
-            var before = new ArrayList<String>();
-            for (JsonNode m : g1.path("members")) before.add(m.path("nodeId").asText());
-            String victim = g1.path("members").get(1).path("nodeId").asText();
-            cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":60}", "application/json");
-            JsonNode g2 = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING"),
-                    Duration.ofSeconds(90));
-            JsonNode newcomer = null;
-            for (JsonNode m : g2.path("members")) if (!before.contains(m.path("nodeId").asText())) newcomer = m;
-            assertTrue(newcomer != null, "the replacement swapped in: " + g2.path("members") + " " + g2.path("events"));
-            JsonNode end = cluster.awaitJob(id, x -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(x.path("state").asText()),
-                    Duration.ofSeconds(240));
-            assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
-            assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as the uninterrupted run: " + end);
-            JsonNode p = end.path("preemptions");
-            assertEquals(1, p.size(), p::toString);
-            assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
-            assertEquals(2, p.get(0).path("inPlaceRanks").asInt(), "the survivor and the staged newcomer re-formed in place: " + p);
-            String rankLog = Files.readString(Path.of(newcomer.path("logFile").asText()));
-            assertTrue(rankLog.contains("over the group"), () -> "the newcomer took the state over the process group:\n" + rankLog);
-            System.out.println("pytorch notice window preemptions: " + p);
-        }
+        String id = submitTraining(cluster, "torch-window", 2);
+        // noticed at its first checkpoint: staging the newcomer (an agent's Python importing torch) takes ~200 steps here
+        JsonNode g1 = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 25,
+                Duration.ofSeconds(120));
+        var before = new ArrayList<String>();
+        for (JsonNode m : g1.path("members")) before.add(m.path("nodeId").asText());
+        String victim = g1.path("members").get(1).path("nodeId").asText();
+        cluster.api.post("/api/v1/nodes/" + victim + "/preempt", "{\"kind\":\"notice\",\"leadSeconds\":60}", "application/json");
+        JsonNode g2 = cluster.awaitJob(id, x -> x.path("generation").asLong() >= 2 && x.path("state").asText().equals("RUNNING"),
+                Duration.ofSeconds(90));
+        JsonNode newcomer = null;
+        for (JsonNode m : g2.path("members")) if (!before.contains(m.path("nodeId").asText())) newcomer = m;
+        assertTrue(newcomer != null, "the replacement swapped in: " + g2.path("members") + " " + g2.path("events"));
+        JsonNode end = cluster.awaitJob(id, x -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(x.path("state").asText()),
+                Duration.ofSeconds(240));
+        assertEquals("SUCCEEDED", end.path("state").asText(), end::toString);
+        assertEquals(expected, end.path("paramsSha256").asText(), "the same parameters as the uninterrupted run: " + end);
+        JsonNode p = end.path("preemptions");
+        assertEquals(1, p.size(), p::toString);
+        assertEquals(0, p.get(0).path("lostSteps").asLong(), p::toString);
+        assertEquals(2, p.get(0).path("inPlaceRanks").asInt(), "the survivor and the staged newcomer re-formed in place: " + p);
+        String rankLog = Files.readString(Path.of(newcomer.path("logFile").asText()));
+        assertTrue(rankLog.contains("over the group"), () -> "the newcomer took the state over the process group:\n" + rankLog);
+        System.out.println("pytorch notice window preemptions: " + p);
     }
 }

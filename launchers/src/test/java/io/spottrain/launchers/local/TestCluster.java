@@ -39,14 +39,20 @@ public final class TestCluster implements AutoCloseable {
         this.api = LocalCluster.client(stateDir, state.apiUrl());
     }
 
+    /**
+     * Coordinators run from the built distribution (the launchers jar and {@code target/lib}, as {@code ./spottrain} runs them),
+     * not this JVM's test classpath, so that they map the coordinator's class data archive (CoordinatorArchive).
+     */
+    static final JavaCommand COORDINATOR = CoordinatorArchive.distributionCommand(ROOT.resolve("launchers/target"),
+            JavaCommand.COORDINATOR_FLAGS).orElse(JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+
     public static TestCluster start(Path stateDir, int workers, String... coordinatorArgs) {
         return start(stateDir, new LocalCluster.Shape(workers, 0), coordinatorArgs);
     }
 
     public static TestCluster start(Path stateDir, LocalCluster.Shape shape, String... coordinatorArgs) {
         long t0 = System.nanoTime();
-        ClusterState s = LocalCluster.start(stateDir, shape, ROOT, Duration.ofSeconds(90), JavaCommand.current(JavaCommand.COORDINATOR_FLAGS),
-                List.of(coordinatorArgs));
+        ClusterState s = LocalCluster.start(stateDir, shape, ROOT, Duration.ofSeconds(90), COORDINATOR, List.of(coordinatorArgs));
         System.out.printf(Locale.ROOT, "TestCluster: %d worker(s) up in %.1f s%n", shape.workers(), (System.nanoTime() - t0) / 1e9);
         return new TestCluster(stateDir, s);
     }
