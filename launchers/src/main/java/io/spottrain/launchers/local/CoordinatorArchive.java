@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -29,6 +30,9 @@ public final class CoordinatorArchive {
     static final String JAR = "spottrain-launchers.jar";
     static final String ARCHIVE = "coordinator.jsa";
     static final String SIDECAR = "coordinator.classpath";
+
+    /** This JVM's build: an archive is only good for the JVM build that dumped it. */
+    static final String VM_VERSION = System.getProperty("java.vm.version");
 
     /** The distribution's own classpath under {@code target}: the launchers jar, then every jar of {@code lib/} by name. */
     public static Optional<List<Path>> distribution(Path target) {
@@ -69,16 +73,17 @@ public final class CoordinatorArchive {
         try {
             if (!Files.isRegularFile(archive) || !Files.isRegularFile(sidecar)) return Optional.empty();
             List<String> made = Files.readAllLines(sidecar);
-            if (made.size() != 2 || !made.get(0).equals(java.javaBin())) return Optional.empty();
-            List<Path> archived = split(made.get(1));
+            // the java that made it, at the same build (a JDK updated in place keeps its path): the coordinator runs this JVM's java
+            if (made.size() != 3 || !made.get(0).equals(java.javaBin()) || !made.get(1).equals(VM_VERSION)) return Optional.empty();
+            List<Path> archived = split(made.get(2));
             if (!new HashSet<>(archived).equals(new HashSet<>(cp))) return Optional.empty();
             FileTime at = Files.getLastModifiedTime(archive);
             for (Path p : archived) {
                 if (!Files.isRegularFile(p) || Files.getLastModifiedTime(p).compareTo(at) > 0) return Optional.empty();
             }
             var flags = new ArrayList<>(java.jvmFlags());
-            flags.add("-XX:SharedArchiveFile=" + archive);
-            return Optional.of(java.withClasspath(made.get(1)).withFlags(flags));
+            flags.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+            return Optional.of(java.withClasspath(made.get(2)).withFlags(flags));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -86,9 +91,10 @@ public final class CoordinatorArchive {
 
     /**
      * Writes {@code <target>/cds/coordinator.jsa}: starts a coordinator of the distribution under {@code target} on a throwaway
-     * state dir with no workers, waits for its API, stops it gracefully (the JVM dumps what it loaded as it exits), then moves
-     * the archive into place and records its classpath. Nothing to do when the archive is current. Exits 1 saying why when no
-     * archive came out: coordinators then start without one.
+     * state dir with no workers, waits for its API, stops it gracefully (the JVM dumps what it loaded as it exits), checks that a
+     * JVM maps the dump ({@code -Xshare:on}: a cut-short dump could crash every coordinator that mapped it), then moves it into
+     * place and records what it was made for. Nothing to do when the archive is current. Exits 1 saying why when no archive came
+     * out: coordinators then start without one.
      */
     public static void main(String[] args) throws Exception {
         Path target = Path.of(args[0]).toAbsolutePath();
@@ -100,42 +106,42 @@ public final class CoordinatorArchive {
         }
         long t0 = System.nanoTime();
         Path dir = Files.createDirectories(target.resolve("cds"));
-        Path tmp = dir.resolve(ARCHIVE + ".tmp");
-        Files.deleteIfExists(tmp);
+        Path tmp = dir.resolve(ARCHIVE + "." + ProcessHandle.current().pid() + ".tmp");
         Path state = Files.createTempDirectory("spottrain-coordinator-cds-");
         Path log = state.resolve("coordinator.log");
-        AdminToken.ensure(state);
         var flags = new ArrayList<>(java.jvmFlags());
         flags.add("-XX:TieredStopAtLevel=1"); // the archive holds classes, not compiled code: C2 would only slow this run
         flags.add("-XX:ArchiveClassesAtExit=" + tmp);
-        Process p = new ProcessBuilder(java.withFlags(flags).argv(List.of("coordinator", "--state-dir", state.toString(), "--workers", "0",
-                "--jobs-dir", state.toString()))).directory(state.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         int exit = 0;
+        Process p = null;
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            boolean up = false;
-            while (!up && p.isAlive() && System.nanoTime() < deadline) {
-                var s = ClusterState.read(state);
-                if (s.isPresent()) {
-                    try {
-                        ApiClient api = LocalCluster.client(state, s.get().apiUrl());
-                        api.get("/api/v1/health");
-                        api.get("/api/v1/jobs");
-                        api.get("/api/v1/nodes");
-                        up = true;
-                    } catch (RuntimeException e) {
-                        // not serving yet
-                    }
-                }
-                if (!up) Thread.sleep(200);
-            }
-            if (!up) throw new NoArchive("the coordinator did not serve its API within 120 s", log);
+            AdminToken.ensure(state);
+            p = new ProcessBuilder(java.withFlags(flags).argv(List.of("coordinator", "--state-dir", state.toString(), "--workers", "0",
+                    "--jobs-dir", state.toString()))).directory(state.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            Process started = p;
+            Thread hook = new Thread(() -> started.destroyForcibly()); // the build killed: its coordinator goes too
+            Runtime.getRuntime().addShutdownHook(hook);
+            awaitApi(p, state, log);
             LocalCluster.stop(state, Duration.ofSeconds(120)); // asks it to shut down; it dumps the archive on its way out
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new NoArchive("the coordinator did not exit normally after its shutdown (" + (p.isAlive() ? "still running"
+                        : "exit code " + p.exitValue()) + "): its dump may be cut short", log);
+            }
+            Runtime.getRuntime().removeShutdownHook(hook);
             if (!Files.isRegularFile(tmp) || Files.size(tmp) == 0) throw new NoArchive("the coordinator exited without writing " + tmp, log);
+            var check = new ArrayList<>(List.of(java.javaBin()));
+            check.addAll(java.jvmFlags());
+            check.addAll(List.of("-XX:SharedArchiveFile=" + tmp, "-Xshare:on", "-Xlog:disable", "-cp", java.classpath(), "-version"));
+            Process mapped = new ProcessBuilder(check).redirectErrorStream(true).redirectOutput(state.resolve("check.log").toFile()).start();
+            if (!mapped.waitFor(60, TimeUnit.SECONDS) || mapped.exitValue() != 0) {
+                mapped.destroyForcibly();
+                throw new NoArchive("a JVM could not map the dump (-Xshare:on)", state.resolve("check.log"));
+            }
+            Files.deleteIfExists(dir.resolve(SIDECAR)); // no moment where a new archive has an old sidecar
             Files.move(tmp, dir.resolve(ARCHIVE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Path side = dir.resolve(SIDECAR + ".tmp");
-            Files.write(side, List.of(java.javaBin(), java.classpath()));
+            Path side = dir.resolve(SIDECAR + "." + ProcessHandle.current().pid() + ".tmp");
+            Files.write(side, List.of(java.javaBin(), VM_VERSION, java.classpath()));
             Files.move(side, dir.resolve(SIDECAR), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             System.out.printf("coordinator class data archive: %s (%d MB) in %.1f s%n", dir.resolve(ARCHIVE),
                     Files.size(dir.resolve(ARCHIVE)) >> 20, (System.nanoTime() - t0) / 1e9);
@@ -144,11 +150,32 @@ public final class CoordinatorArchive {
                     + e.log);
             exit = 1;
         } finally {
-            if (p.isAlive()) ProcessTree.kill(p.pid());
+            if (p != null && p.isAlive()) ProcessTree.kill(p.pid());
             Files.deleteIfExists(tmp);
             deleteTree(state);
         }
         System.exit(exit);
+    }
+
+    /** Until the coordinator serves its API (a few reads, so that their classes are archived too). */
+    private static void awaitApi(Process p, Path state, Path log) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (p.isAlive() && System.nanoTime() < deadline) {
+            var s = ClusterState.read(state);
+            if (s.isPresent()) {
+                try {
+                    ApiClient api = LocalCluster.client(state, s.get().apiUrl());
+                    api.get("/api/v1/health");
+                    api.get("/api/v1/jobs");
+                    api.get("/api/v1/nodes");
+                    return;
+                } catch (RuntimeException e) {
+                    // not serving yet
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new NoArchive(p.isAlive() ? "the coordinator did not serve its API within 120 s" : "the coordinator exited while starting", log);
     }
 
     /** Why no archive came out, with the end of the coordinator's log. */

@@ -168,7 +168,10 @@ public final class LocalCluster {
             if (mine.isPresent()) {
                 try {
                     new ApiClient(mine.get().apiUrl(), null, apiTrust(dir)).get("/api/v1/health");
-                    return;
+                    // and a member of the cluster (Up, as the first control node sees it): one still Joining when the first is lost
+                    // has no leader to make it Up nor to down it, and would sit there (ControlPlaneIT's 2-node split once)
+                    if (isUp(client(dir, first.apiUrl()), id, mine.get().clusterEndpoint())) return;
+                    missing = "it serves its API but is not Up in the cluster yet (as " + first.apiUrl() + " sees it)";
                 } catch (RuntimeException e) {
                     missing = "its API at " + mine.get().apiUrl() + " did not answer: " + e.getMessage();
                 }
@@ -178,6 +181,15 @@ public final class LocalCluster {
         ProcessTree.kill(p.pid()); // not recorded anywhere yet: nobody else would stop it
         throw new CliException("control node " + id + " did not come up within " + CONTROL_NODE_TIMEOUT.toSeconds() + "s: " + missing
                 + "; see " + log + lastLines(log));
+    }
+
+    /** Whether {@code api}'s coordinator lists control node {@code id} (cluster endpoint {@code endpoint}) as an Up member. */
+    static boolean isUp(ApiClient api, String id, String endpoint) {
+        for (var node : api.get("/api/v1/nodes")) {
+            boolean it = node.path("id").asText().equals(id) || node.path("address").asText().endsWith("@" + endpoint);
+            if (it && node.path("role").asText().equals("control")) return node.path("state").asText().equals("UP");
+        }
+        return false;
     }
 
     static long countReadyWorkers(ApiClient api) {

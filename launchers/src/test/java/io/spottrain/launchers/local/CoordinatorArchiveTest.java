@@ -35,7 +35,7 @@ class CoordinatorArchiveTest {
         archive = Files.writeString(target.resolve("cds/coordinator.jsa"), "archive");
         for (Path p : List.of(jar, a, b)) Files.setLastModifiedTime(p, FileTime.from(Instant.parse("2026-12-01T00:00:00Z")));
         Files.setLastModifiedTime(archive, FileTime.from(Instant.parse("2026-12-02T00:00:00Z")));
-        Files.write(target.resolve("cds/coordinator.classpath"), List.of(java, cp(jar, a, b)));
+        Files.write(target.resolve("cds/coordinator.classpath"), List.of(java, CoordinatorArchive.VM_VERSION, cp(jar, a, b)));
     }
 
     static String cp(Path... entries) {
@@ -56,7 +56,8 @@ class CoordinatorArchiveTest {
     void theSameJarsInAnyOrderMapTheArchiveInItsOwnOrder() {
         JavaCommand mapped = CoordinatorArchive.mapped(command(cp(b, jar, a)));
         assertEquals(cp(jar, a, b), mapped.classpath());
-        assertEquals(List.of("-Xmx512m", "-XX:SharedArchiveFile=" + archive), mapped.jvmFlags());
+        assertEquals(List.of("-Xmx512m", "-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"),
+                mapped.jvmFlags());
     }
 
     @Test
@@ -66,6 +67,11 @@ class CoordinatorArchiveTest {
                 command(cp(a, b)), new JavaCommand("/opt/other/bin/java", cp(jar, a, b), List.of()))) {
             assertSame(c, CoordinatorArchive.mapped(c), c.toString());
         }
+        // the same java path at another build (a JDK updated in place)
+        Files.write(target.resolve("cds/coordinator.classpath"), List.of(java, "17.0.0-other", cp(jar, a, b)));
+        JavaCommand updated = command(cp(jar, a, b));
+        assertSame(updated, CoordinatorArchive.mapped(updated));
+        Files.write(target.resolve("cds/coordinator.classpath"), List.of(java, CoordinatorArchive.VM_VERSION, cp(jar, a, b)));
         // a jar rebuilt after the archive was made
         Files.setLastModifiedTime(b, FileTime.from(Instant.parse("2026-12-03T00:00:00Z")));
         JavaCommand rebuilt = command(cp(jar, a, b));

@@ -59,12 +59,20 @@ class LocalClusterIT {
     }
 
     @Test
-    void nodesShowRoleMarketStateAndPid() {
+    void nodesShowRoleMarketStateAndPid() throws Exception {
         JsonNode nodes = cluster.api.get("/api/v1/nodes");
         assertEquals(3, nodes.size(), nodes::toString);
         JsonNode control = nodes.get(0);
         assertEquals("control", control.path("role").asText());
         assertEquals(cluster.state.coordinatorPid(), control.path("pid").asLong());
+        // the coordinator maps the class data archive the build made (CoordinatorArchive), when there is one
+        if (Files.isRegularFile(TestCluster.ROOT.resolve("launchers/target/cds/coordinator.jsa"))
+                && System.getProperty("spottrain.it.distribution") != null) {
+            // /proc, not ProcessHandle.info(): that has no arguments for a command line this long (the distribution's classpath)
+            var args = List.of(Files.readString(Path.of("/proc", Long.toString(cluster.state.coordinatorPid()), "cmdline")).split("\0"));
+            assertTrue(args.contains("-XX:SharedArchiveFile=" + TestCluster.ROOT.resolve("launchers/target/cds/coordinator.jsa")),
+                    args::toString);
+        }
         for (String id : List.of("node1", "node2")) {
             JsonNode n = cluster.node(id);
             assertEquals("worker", n.path("role").asText());

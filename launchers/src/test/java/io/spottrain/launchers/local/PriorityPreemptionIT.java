@@ -47,6 +47,8 @@ class PriorityPreemptionIT {
             JsonNode back = cluster.awaitJob(low, j -> j.path("state").asText().equals("RUNNING") && j.path("worldSize").asInt() == 3,
                     Duration.ofSeconds(60));
             System.out.println("PriorityPreemptionIT: the low job grew back at step " + back.path("steps").asLong() + " of " + STEPS);
+            assertTrue(back.path("steps").asLong() < Long.parseLong(STEPS) - 500, "the low job must still have ~5 s to train when the "
+                    + "whole job comes to requeue it: " + back.path("steps") + " of " + STEPS + " (a slower machine: raise STEPS)");
             // a job of 3 on-demand nodes: the low job can give back only 2 by shrinking, so it steps aside whole
             String whole = cluster.submit(TestCluster.javaJob("whole", 3, 3, "io.spottrain.examples.mlp.MlpTrainer", "--steps", "200",
                     "--step-delay-ms", "10").replace("  command:", "  priority: high\n  placement: {market: on-demand}\n  command:"))

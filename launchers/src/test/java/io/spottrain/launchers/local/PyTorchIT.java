@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spottrain.coordinator.settings.FreePorts;
 import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.json.Json;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * torch.distributed (a new process group per generation), and ends with the same parameters as an
  * uninterrupted single-process run. Skipped, saying so, where torch is not installed; .ci/run
  * installs it, so CI always runs it. The two cluster tests share one 3-worker cluster, in order: the
- * notice-and-kill test leaves its replacements, and the notice-window test then finds a free node to
- * stage its newcomer on (the launcher's replacement when none is up yet).
+ * notice-and-kill test leaves its replacements, and the notice-window test waits for them, runs on two
+ * nodes and stages its newcomer on the third.
  */
 @Timeout(400)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -69,10 +69,7 @@ class PyTorchIT {
             ok = false;
         }
         assumeTrue(ok, "needs PyTorch for " + PYTHON + " (Debian: apt-get install python3-torch; .ci/run installs it)");
-        int port;
-        try (var s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.pick(); // below the ephemeral range: the cluster starting beside it binds and connects there
         uninterruptedOut = clusterDir.resolve("uninterrupted.log");
         var pb = new ProcessBuilder(trainer()).redirectErrorStream(true).redirectOutput(uninterruptedOut.toFile());
         pb.environment().remove("SPOTTRAIN_CONTROL");
@@ -108,10 +105,7 @@ class PyTorchIT {
 
     /** One rank without an agent: {@code SPOTTRAIN_CHECKPOINT_DIR} {@code ckpt}, resumed from {@code resume} (0: fresh). */
     static Map.Entry<Integer, String> alone(Path ckpt, long resume, String... args) throws Exception {
-        int port;
-        try (var s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.pick();
         var argv = new ArrayList<>(List.of(PYTHON, TRAINER.toString(), "--log-every", "10"));
         argv.addAll(List.of(args));
         var pb = new ProcessBuilder(argv).redirectErrorStream(true);
@@ -164,6 +158,14 @@ class PyTorchIT {
     void aNoticeAndAKillLoseNoStepAndTheParametersEqualTheUninterruptedRun() throws Exception {
         String expected = uninterruptedSha();
         String id = submitTraining(cluster, "torch-ddp", 3);
+        try {
+            noticeThenKill(id, expected);
+        } finally {
+            cancelIfRunning(id); // the next test shares the cluster
+        }
+    }
+
+    private void noticeThenKill(String id, String expected) throws Exception {
         JsonNode j = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 50,
                 Duration.ofSeconds(120));
         String first = j.path("members").get(1).path("nodeId").asText();
@@ -193,8 +195,8 @@ class PyTorchIT {
     }
 
     /**
-     * The notice window with real torch.distributed: the noticed node trains on while its replacement
-     * is staged (a Python process that imported torch and built the model), then the swap re-forms the
+     * The notice window with real torch.distributed: the noticed node trains on while a newcomer is
+     * staged on the free node (a Python process that imported torch and built the model), then the swap re-forms the
      * survivor in place and the newcomer takes the park step over the new process group (ring-state:
      * all_reduce of who holds what, broadcast of the parameters), fetching nothing.
      */
@@ -202,10 +204,20 @@ class PyTorchIT {
     @Order(2)
     void aNoticeWithTimeToSpareSwapsInAStagedNewcomerThatTakesTheStateOverTheGroup() throws Exception {
         String expected = uninterruptedSha();
+        // the previous test's replacements have registered: 2 nodes for the job, a free one to stage the newcomer on
+        cluster.awaitStableWorkers(3, Duration.ofSeconds(30), Duration.ofSeconds(120));
         String id = submitTraining(cluster, "torch-window", 2);
+        try {
+            noticeWindow(id, expected);
+        } finally {
+            cancelIfRunning(id);
+        }
+    }
+
+    private void noticeWindow(String id, String expected) throws Exception {
         // noticed at its first checkpoint: staging the newcomer (an agent's Python importing torch) takes ~200 steps here
-        JsonNode g1 = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("steps").asLong() >= 25,
-                Duration.ofSeconds(120));
+        JsonNode g1 = cluster.awaitJob(id, x -> x.path("state").asText().equals("RUNNING") && x.path("worldSize").asInt() == 2
+                && x.path("steps").asLong() >= 25, Duration.ofSeconds(120));
         var before = new ArrayList<String>();
         for (JsonNode m : g1.path("members")) before.add(m.path("nodeId").asText());
         String victim = g1.path("members").get(1).path("nodeId").asText();
@@ -226,5 +238,17 @@ class PyTorchIT {
         String rankLog = Files.readString(Path.of(newcomer.path("logFile").asText()));
         assertTrue(rankLog.contains("over the group"), () -> "the newcomer took the state over the process group:\n" + rankLog);
         System.out.println("pytorch notice window preemptions: " + p);
+    }
+
+    /** A job a failed assertion left running is cancelled: its ranks would load the next test's cluster. */
+    private static void cancelIfRunning(String id) {
+        try {
+            String state = cluster.api.get("/api/v1/jobs/" + id).path("state").asText();
+            if (!List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(state)) {
+                cluster.api.post("/api/v1/jobs/" + id + "/cancel", "", "application/json");
+            }
+        } catch (RuntimeException e) {
+            System.out.println("PyTorchIT: could not cancel " + id + ": " + e.getMessage());
+        }
     }
 }

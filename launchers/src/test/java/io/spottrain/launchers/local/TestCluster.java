@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -40,11 +41,13 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /**
-     * Coordinators run from the built distribution (the launchers jar and {@code target/lib}, as {@code ./spottrain} runs them),
-     * not this JVM's test classpath, so that they map the coordinator's class data archive (CoordinatorArchive).
+     * Under failsafe (which packages first and names the build dir in {@code spottrain.it.distribution}) coordinators run from
+     * the built distribution (the launchers jar and {@code target/lib}, as {@code ./spottrain} runs them), not this JVM's test
+     * classpath, so that they map the coordinator's class data archive (CoordinatorArchive); elsewhere (an IDE) from this JVM's.
      */
-    static final JavaCommand COORDINATOR = CoordinatorArchive.distributionCommand(ROOT.resolve("launchers/target"),
-            JavaCommand.COORDINATOR_FLAGS).orElse(JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
+    static final JavaCommand COORDINATOR = Optional.ofNullable(System.getProperty("spottrain.it.distribution"))
+            .flatMap(target -> CoordinatorArchive.distributionCommand(Path.of(target), JavaCommand.COORDINATOR_FLAGS))
+            .orElse(JavaCommand.current(JavaCommand.COORDINATOR_FLAGS));
 
     public static TestCluster start(Path stateDir, int workers, String... coordinatorArgs) {
         return start(stateDir, new LocalCluster.Shape(workers, 0), coordinatorArgs);
