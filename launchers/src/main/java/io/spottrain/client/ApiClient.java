@@ -63,26 +63,17 @@ public final class ApiClient {
         }
     }
 
+    /**
+     * GETs {@code path} and reads the answer to its last byte without decoding or parsing it (a benchmark's reader: the
+     * coordinator's latency, not this client's JSON parsing, on a machine they share). Throws as {@link #get} on an error status.
+     */
+    public void read(String path) {
+        HttpResponse<Void> resp = exchange(HttpRequest.newBuilder(uri(path)).GET(), HttpResponse.BodyHandlers.discarding());
+        if (resp.statusCode() >= 400) throw new ApiError(resp.statusCode(), "HTTP " + resp.statusCode(), Json.MAPPER.nullNode());
+    }
+
     private JsonNode send(HttpRequest.Builder req) {
-        req.timeout(Duration.ofSeconds(20)).header("Accept", "application/json");
-        if (token != null) req.header("Authorization", "Bearer " + token);
-        HttpRequest r = req.build();
-        HttpResponse<String> resp;
-        try {
-            resp = http.send(r, HttpResponse.BodyHandlers.ofString());
-        } catch (ConnectException e) {
-            throw new CliException("cannot reach the coordinator at " + base + ": connection refused (is the cluster up? ./spottrain up)");
-        } catch (SSLException e) {
-            throw new CliException("the coordinator at " + base + " failed the TLS handshake: " + e.getMessage()
-                    + " (pass --api-ca FILE with its certificate or CA)");
-        } catch (HttpTimeoutException e) {
-            throw new CliException("the coordinator at " + base + " did not answer within 20s");
-        } catch (IOException e) {
-            throw new CliException("cannot reach the coordinator at " + base + ": " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException("interrupted");
-        }
+        HttpResponse<String> resp = exchange(req, HttpResponse.BodyHandlers.ofString());
         JsonNode body;
         try {
             body = resp.body().isBlank() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(resp.body());
@@ -97,6 +88,26 @@ public final class ApiClient {
             throw new ApiError(resp.statusCode(), body.path("error").asText("HTTP " + resp.statusCode()), body);
         }
         return body;
+    }
+
+    private <T> HttpResponse<T> exchange(HttpRequest.Builder req, HttpResponse.BodyHandler<T> handler) {
+        req.timeout(Duration.ofSeconds(20)).header("Accept", "application/json");
+        if (token != null) req.header("Authorization", "Bearer " + token);
+        try {
+            return http.send(req.build(), handler);
+        } catch (ConnectException e) {
+            throw new CliException("cannot reach the coordinator at " + base + ": connection refused (is the cluster up? ./spottrain up)");
+        } catch (SSLException e) {
+            throw new CliException("the coordinator at " + base + " failed the TLS handshake: " + e.getMessage()
+                    + " (pass --api-ca FILE with its certificate or CA)");
+        } catch (HttpTimeoutException e) {
+            throw new CliException("the coordinator at " + base + " did not answer within 20s");
+        } catch (IOException e) {
+            throw new CliException("cannot reach the coordinator at " + base + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
     }
 
     /** An error answer of the API; {@code body} has the field errors of a bad job spec. */

@@ -299,6 +299,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
         Instant at = now();
         String warning = RiskAdvice.atSubmit(m.spec(), nodes.risks(at)).orElse(null);
+        var id = jobIds.nextReserved(m.spec().metadata().name());
+        if (id.isPresent()) { // no store read: straight to the writer, two hops fewer on the job's way to its ranks
+            return submits.prepared(JobStore.submitted(id.get(), m.spec(), m.by(), at, warning), null, m.replyTo(), writer, this);
+        }
         getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submitted(jobIds, m.spec(), m.by(), at, warning), blocking),
                 (submitted, e) -> new SubmitPrepared(submitted, e, m.replyTo()));
         return this;

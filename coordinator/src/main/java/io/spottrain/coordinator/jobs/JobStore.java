@@ -34,7 +34,11 @@ final class JobStore {
      * batches (fenced by its epoch) instead of each being its own transaction.
      */
     static Submitted submitted(JobIds ids, JobSpec spec, String by, Instant at, String warning) {
-        String id = ids.next(spec.metadata().name());
+        return submitted(ids.next(spec.metadata().name()), spec, by, at, warning);
+    }
+
+    /** As above with its id (its number reserved already). */
+    static Submitted submitted(String id, JobSpec spec, String by, Instant at, String warning) {
         Job job = Job.submitted(id, spec, at, by);
         if (warning != null) job = job.withEvent(JobEventType.WARNING, null, -1, warning, at);
         var puts = new ArrayList<StateStore.Put>();

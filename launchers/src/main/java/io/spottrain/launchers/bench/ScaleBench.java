@@ -55,7 +55,7 @@ public final class ScaleBench {
             double killedHostDetectSeconds, int hungAgents, double hungDetectSeconds, long coordinatorHeapUsedMb, long coordinatorHeapMaxMb,
             int hostNice, double burstSeconds, double burstCpuSecondsCoordinator, double burstCpuSecondsHosts, int warmupWaves, int listedJobs,
             long rendezvousOffered, long rendezvousAsked, double burstJitSecondsCoordinator, int apiReaders, double burstStoreWriteMsP99,
-            double burstStoreWriteMsMax) {}
+            double burstStoreWriteMsMax, double burstCpuSecondsBench) {}
 
     private final Options o;
     private final List<Process> hosts = new ArrayList<>();
@@ -127,6 +127,7 @@ public final class ScaleBench {
 
         double coordinatorCpu0 = cpuSeconds(cluster.coordinatorPid());
         double hostsCpu0 = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum();
+        double benchCpu0 = cpuSeconds(ProcessHandle.current().pid());
         var ids = submitJobs("sim", o.steps(), BURST_INTERVAL);
         reads.measure(ids);
         if (o.warmupWaves() == 0) readers.forEach(Thread::start);
@@ -136,6 +137,7 @@ public final class ScaleBench {
         double burst = (System.nanoTime() - s0) / 1e9;
         double coordinatorCpu = cpuSeconds(cluster.coordinatorPid()) - coordinatorCpu0;
         double hostsCpu = hosts.stream().mapToDouble(p -> cpuSeconds(p.pid())).sum() - hostsCpu0;
+        double benchCpu = cpuSeconds(ProcessHandle.current().pid()) - benchCpu0; // its client and readers: they share the 2 cores too
         var statsBurst = waits.stats();
 
         // lose a host JVM (kill -9) while the jobs run: its agents go with it
@@ -193,7 +195,8 @@ public final class ScaleBench {
                 heap.path("heapUsedBytes").asLong() >> 20, heap.path("heapMaxBytes").asLong() >> 20, o.hostNice(), round(burst, 1),
                 round(coordinatorCpu, 1), round(hostsCpu, 1), o.warmupWaves(), api.get("/api/v1/jobs").size(),
                 rendezvous(statsBurst, stats0, "offered"), rendezvous(statsBurst, stats0, "asked"),
-                jitSeconds(statsBurst, stats0), o.apiReaders(), writeMillis(statsBurst, stats0, 99), writeMillis(statsBurst, stats0, 100));
+                jitSeconds(statsBurst, stats0), o.apiReaders(), writeMillis(statsBurst, stats0, 99), writeMillis(statsBurst, stats0, 100),
+                round(benchCpu, 1));
     }
 
     /**

@@ -20,7 +20,7 @@ public final class ScaleReport {
                   lost host: %d agents gone from the live registry %.2f s after kill -9
                   hung agent: found by its silent heartbeat %.2f s after it hung
                   coordinator heap: %d MiB used of %d MiB
-                  CPU while the jobs were submitted and started (%.1f s of wall, 2 x that on 2 cores): coordinator %.1f s (its JIT compilers %.1f s), host JVMs %.1f s%s
+                  CPU while the jobs were submitted and started (%.1f s of wall, 2 x that on 2 cores): coordinator %.1f s (its JIT compilers %.1f s), host JVMs %.1f s%s, this bench's JVM (client, readers) %.1f s
                 """, r.agents(), r.hosts(), r.jobs(), r.wallSeconds(), r.outcomes(), r.reachedRunning(),
                 r.failures().isEmpty() ? "" : "; failed: " + String.join("; ", r.failures()), r.schedulingMsP50(),
                 r.schedulingMsP99(), phasesText(r.schedulingPhasesMs()),
@@ -30,7 +30,7 @@ public final class ScaleReport {
                 r.storeWriteMsMean(), r.storeBytesPerSec(), r.storeBytesPerSecWindows(), bound(r.burstStoreWriteMsP99()),
                 bound(r.burstStoreWriteMsMax()), r.killedHostAgents(), r.killedHostDetectSeconds(), r.hungDetectSeconds(),
                 r.coordinatorHeapUsedMb(), r.coordinatorHeapMaxMb(), r.burstSeconds(), r.burstCpuSecondsCoordinator(), r.burstJitSecondsCoordinator(), r.burstCpuSecondsHosts(),
-                r.hostNice() > 0 ? " (hosts at nice " + r.hostNice() + ")" : "");
+                r.hostNice() > 0 ? " (hosts at nice " + r.hostNice() + ")" : "", r.burstCpuSecondsBench());
     }
 
     private static String bound(double ms) {
