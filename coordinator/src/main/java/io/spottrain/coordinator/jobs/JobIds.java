@@ -54,19 +54,21 @@ final class JobIds {
             if (next < end) return next++;
             reserving = true;
         }
-        long start = -1;
+        long start = 0;
+        boolean reserved = false;
         try {
             start = store.reserve("jobs", BLOCK);
+            reserved = true;
         } finally {
             synchronized (this) {
-                if (start >= 0) {
-                    next = start;
+                if (reserved) { // the reserver takes the block's first number itself: no race for it with the waiters
+                    next = start + 1;
                     end = start + BLOCK;
                 }
                 reserving = false;
                 notifyAll();
             }
         }
-        return nextNumber(); // one of the new block (another thread may have taken the last of it: then again)
+        return start;
     }
 }

@@ -125,8 +125,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private record Restored(JobStore.Loaded loaded, Throwable error) implements Command {}
 
-    private record SubmitPrepared(JobStore.Submitted submitted, Throwable error, ActorRef<Outcome> replyTo) implements Command {}
-
     private record SubmitWritten(StoreWriter.Result result) implements Command {}
 
     private record ExpectedNodesTimedOut() implements Command {}
@@ -169,7 +167,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final ManagerCapacity capacity = new ManagerCapacity(nodes, queue, jobs, masters, this::now);
     private final String self;
     private final ManagerAgents agents;
-    private final JobIds jobIds;
 
     private JobManager(ActorContext<Command> ctx, TimerScheduler<Command> timers, StashBuffer<Command> stash, CoordinatorSettings settings,
             Clock clock, AtomicReference<NodeLauncher> launcher, AtomicReference<NodeLauncher> prices, StateStore store) {
@@ -179,10 +176,9 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.settings = settings;
         this.clock = clock;
         this.store = store;
-        this.jobIds = new JobIds(store);
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
-        this.submits = new ManagerSubmits(ctx.getLog(), ctx.messageAdapter(StoreWriter.Result.class, SubmitWritten::new));
+        this.submits = new ManagerSubmits(ctx, new JobIds(store), blocking, ctx.messageAdapter(StoreWriter.Result.class, SubmitWritten::new));
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
@@ -239,7 +235,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(SubmitJob.class, this::onSubmit)
-                .onMessage(SubmitPrepared.class, p -> submits.prepared(p.submitted(), p.error(), p.replyTo(), writer, this))
+                .onMessage(ManagerSubmits.Prepared.class, p -> submits.onPrepared(p, writer, this))
                 .onMessage(SubmitWritten.class, w -> submits.written(w.result(), job -> spawn(job, false), this))
                 .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
                 .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
@@ -299,13 +295,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
         Instant at = now();
         String warning = RiskAdvice.atSubmit(m.spec(), nodes.risks(at)).orElse(null);
-        var id = jobIds.nextReserved(m.spec().metadata().name());
-        if (id.isPresent()) { // no store read: straight to the writer, two hops fewer on the job's way to its ranks
-            return submits.prepared(JobStore.submitted(id.get(), m.spec(), m.by(), at, warning), null, m.replyTo(), writer, this);
-        }
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submitted(jobIds, m.spec(), m.by(), at, warning), blocking),
-                (submitted, e) -> new SubmitPrepared(submitted, e, m.replyTo()));
-        return this;
+        return submits.submit(m, at, warning, writer, this);
     }
 
     private void spawn(Job job, boolean restored) {

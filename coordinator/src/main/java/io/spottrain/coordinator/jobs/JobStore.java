@@ -11,9 +11,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The job manager's own reads and writes of the store, run off its actor: what it takes over when
- * it starts (on another control node, or after a restart: the jobs not ended yet, with their specs,
- * the worker nodes the store says were alive, and a new epoch), and a new job's first write.
+ * The job manager's own reads and writes of the store: what it takes over when it starts (on another
+ * control node, or after a restart: the jobs not ended yet, with their specs, the worker nodes the
+ * store says were alive, and a new epoch; run off its actor), and a new job's first write (its puts
+ * made on the actor when the job's number is reserved already, else off it: {@link ManagerSubmits}).
  */
 final class JobStore {
     private JobStore() {}

@@ -1,11 +1,16 @@
 package io.spottrain.coordinator.jobs;
 
 import io.spottrain.coordinator.state.StoreWriter;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.slf4j.Logger;
 
 /**
@@ -18,18 +23,56 @@ import org.slf4j.Logger;
 final class ManagerSubmits {
     private record Pending(Job job, ActorRef<Outcome> replyTo) {}
 
+    /** A submit prepared in the blocking pool (its id reserved, its puts made), back on the job manager. */
+    record Prepared(JobStore.Submitted submitted, Throwable error, ActorRef<Outcome> replyTo) implements JobManager.Command {}
+
+    private final ActorContext<JobManager.Command> ctx;
     private final Logger log;
+    private final JobIds ids;
+    private final Executor blocking;
     private final ActorRef<StoreWriter.Result> results;
     private final Map<Long, Pending> pending = new HashMap<>();
     private long tokens;
+    /** Submits on their way through the blocking pool. */
+    private int preparing;
 
-    ManagerSubmits(Logger log, ActorRef<StoreWriter.Result> results) {
-        this.log = log;
+    ManagerSubmits(ActorContext<JobManager.Command> ctx, JobIds ids, Executor blocking, ActorRef<StoreWriter.Result> results) {
+        this.ctx = ctx;
+        this.log = ctx.getLog();
+        this.ids = ids;
+        this.blocking = blocking;
         this.results = results;
     }
 
+    /**
+     * An admitted submit: with its number reserved and no submit still on its way from the pool (submits stay in order), its
+     * puts are made here and go straight to the writer, two hops fewer on the job's way to its ranks; else through the blocking
+     * pool, which may read the store to reserve numbers.
+     */
+    <T> Behavior<T> submit(JobManager.SubmitJob m, Instant at, String warning, ActorRef<StoreWriter.Command> writer, Behavior<T> same) {
+        var id = preparing == 0 ? ids.nextReserved(m.spec().metadata().name()) : Optional.<String>empty();
+        if (id.isPresent()) {
+            JobStore.Submitted submitted;
+            try {
+                submitted = JobStore.submitted(id.get(), m.spec(), m.by(), at, warning);
+            } catch (RuntimeException e) { // as from the pool: this submit is refused, the manager goes on
+                return prepared(null, e, m.replyTo(), writer, same);
+            }
+            return prepared(submitted, null, m.replyTo(), writer, same);
+        }
+        preparing++;
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> JobStore.submitted(ids, m.spec(), m.by(), at, warning), blocking),
+                (submitted, e) -> new Prepared(submitted, e, m.replyTo()));
+        return same;
+    }
+
+    <T> Behavior<T> onPrepared(Prepared p, ActorRef<StoreWriter.Command> writer, Behavior<T> same) {
+        preparing--;
+        return prepared(p.submitted(), p.error(), p.replyTo(), writer, same);
+    }
+
     /** The job and its puts are ready (its id reserved): to the writer. */
-    <T> Behavior<T> prepared(JobStore.Submitted submitted, Throwable error, ActorRef<Outcome> replyTo, ActorRef<StoreWriter.Command> writer,
+    private <T> Behavior<T> prepared(JobStore.Submitted submitted, Throwable error, ActorRef<Outcome> replyTo, ActorRef<StoreWriter.Command> writer,
             Behavior<T> same) {
         if (error != null) return failed(replyTo, Causes.root(error), same);
         long token = ++tokens;

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -106,6 +107,9 @@ public final class CoordinatorArchive {
         }
         long t0 = System.nanoTime();
         Path dir = Files.createDirectories(target.resolve("cds"));
+        try (Stream<Path> old = Files.list(dir)) { // what a killed build left (its pid in the name)
+            for (Path f : old.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList()) Files.deleteIfExists(f);
+        }
         Path tmp = dir.resolve(ARCHIVE + "." + ProcessHandle.current().pid() + ".tmp");
         Path state = Files.createTempDirectory("spottrain-coordinator-cds-");
         Path log = state.resolve("coordinator.log");
@@ -113,26 +117,36 @@ public final class CoordinatorArchive {
         flags.add("-XX:TieredStopAtLevel=1"); // the archive holds classes, not compiled code: C2 would only slow this run
         flags.add("-XX:ArchiveClassesAtExit=" + tmp);
         int exit = 0;
+        var started = new AtomicReference<Process>();
+        Thread hook = new Thread(() -> { // the build killed: its coordinator and files go too
+            Process running = started.get();
+            if (running != null) running.destroyForcibly();
+            try {
+                if (running != null) running.waitFor(10, TimeUnit.SECONDS);
+                Files.deleteIfExists(tmp);
+            } catch (IOException | InterruptedException e) {
+                // best effort at exit
+            }
+            deleteTree(state);
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
         Process p = null;
         try {
             AdminToken.ensure(state);
             p = new ProcessBuilder(java.withFlags(flags).argv(List.of("coordinator", "--state-dir", state.toString(), "--workers", "0",
                     "--jobs-dir", state.toString()))).directory(state.toFile()).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            Process started = p;
-            Thread hook = new Thread(() -> started.destroyForcibly()); // the build killed: its coordinator goes too
-            Runtime.getRuntime().addShutdownHook(hook);
+            started.set(p);
             awaitApi(p, state, log);
             LocalCluster.stop(state, Duration.ofSeconds(120)); // asks it to shut down; it dumps the archive on its way out
             if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new NoArchive("the coordinator did not exit normally after its shutdown (" + (p.isAlive() ? "still running"
                         : "exit code " + p.exitValue()) + "): its dump may be cut short", log);
             }
-            Runtime.getRuntime().removeShutdownHook(hook);
             if (!Files.isRegularFile(tmp) || Files.size(tmp) == 0) throw new NoArchive("the coordinator exited without writing " + tmp, log);
             var check = new ArrayList<>(List.of(java.javaBin()));
             check.addAll(java.jvmFlags());
-            check.addAll(List.of("-XX:SharedArchiveFile=" + tmp, "-Xshare:on", "-Xlog:disable", "-cp", java.classpath(), "-version"));
+            check.addAll(List.of("-XX:SharedArchiveFile=" + tmp, "-Xshare:on", "-Xlog:cds", "-cp", java.classpath(), "-version"));
             Process mapped = new ProcessBuilder(check).redirectErrorStream(true).redirectOutput(state.resolve("check.log").toFile()).start();
             if (!mapped.waitFor(60, TimeUnit.SECONDS) || mapped.exitValue() != 0) {
                 mapped.destroyForcibly();
@@ -153,6 +167,7 @@ public final class CoordinatorArchive {
             if (p != null && p.isAlive()) ProcessTree.kill(p.pid());
             Files.deleteIfExists(tmp);
             deleteTree(state);
+            Runtime.getRuntime().removeShutdownHook(hook);
         }
         System.exit(exit);
     }

@@ -79,7 +79,7 @@ public final class LocalCluster {
             if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
                 argv.add("/usr/bin/setsid"); // its own session: a Ctrl-C in this terminal does not reach the cluster
             }
-            argv.addAll(CoordinatorArchive.mapped(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS)).argv(args));
+            argv.addAll(coordinatorCommand(java).argv(args));
             p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -126,7 +126,16 @@ public final class LocalCluster {
         return up;
     }
 
-    /** How long one extra control node may take to serve its API (Ignite joins the baseline and rebalances first). */
+    /**
+     * A coordinator's command: its flags, the class data archive's where it fits (CoordinatorArchive), then the user's
+     * {@value JavaCommand#EXTRA_FLAGS_ENV} (last, so that an -Xshare:off or -Xlog:cds there wins).
+     */
+    static JavaCommand coordinatorCommand(JavaCommand java) {
+        JavaCommand mapped = CoordinatorArchive.mapped(java.withFlags(JavaCommand.COORDINATOR_FLAGS));
+        return mapped.withClusterFlags(mapped.jvmFlags());
+    }
+
+    /** How long one extra control node may take to serve its API and be Up (Ignite joins the baseline and rebalances first). */
     static final Duration CONTROL_NODE_TIMEOUT = Duration.ofSeconds(90);
 
     /**
@@ -150,7 +159,7 @@ public final class LocalCluster {
         }
         var argv = new ArrayList<String>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) argv.add("/usr/bin/setsid");
-        argv.addAll(CoordinatorArchive.mapped(java.withClusterFlags(JavaCommand.COORDINATOR_FLAGS)).argv(args));
+        argv.addAll(coordinatorCommand(java).argv(args));
         Process p;
         try {
             p = new ProcessBuilder(argv).directory(jobsDir.toFile()).redirectErrorStream(true)
@@ -166,15 +175,14 @@ public final class LocalCluster {
             }
             var mine = ControlNodeState.all(dir).stream().filter(c -> c.id().equals(id) && c.pid() == p.pid()).findFirst();
             if (mine.isPresent()) {
-                try {
-                    new ApiClient(mine.get().apiUrl(), null, apiTrust(dir)).get("/api/v1/health");
-                    // and a member of the cluster (Up, as the first control node sees it): one still Joining when the first is lost
-                    // has no leader to make it Up nor to down it, and would sit there (ControlPlaneIT's 2-node split once)
-                    if (isUp(client(dir, first.apiUrl()), id, mine.get().clusterEndpoint())) return;
-                    missing = "it serves its API but is not Up in the cluster yet (as " + first.apiUrl() + " sees it)";
-                } catch (RuntimeException e) {
-                    missing = "its API at " + mine.get().apiUrl() + " did not answer: " + e.getMessage();
-                }
+                // serving its API, and a member of the cluster: Up as the first control node and as itself sees it (one still
+                // Joining when the first is lost has no leader to make it Up nor to down it: ControlPlaneIT's 2-node split once)
+                String seen = memberState(client(dir, mine.get().apiUrl()), id, mine.get().clusterEndpoint(), "its API at " + mine.get().apiUrl());
+                String firstSeen = seen.equals("UP")
+                        ? memberState(client(dir, first.apiUrl()), id, mine.get().clusterEndpoint(), "control1's API at " + first.apiUrl())
+                        : "";
+                if (seen.equals("UP") && firstSeen.equals("UP")) return;
+                missing = seen.equals("UP") ? "control1 sees it " + firstSeen : "it sees itself " + seen;
             }
             sleep(200);
         }
@@ -183,13 +191,23 @@ public final class LocalCluster {
                 + "; see " + log + lastLines(log));
     }
 
-    /** Whether {@code api}'s coordinator lists control node {@code id} (cluster endpoint {@code endpoint}) as an Up member. */
-    static boolean isUp(ApiClient api, String id, String endpoint) {
-        for (var node : api.get("/api/v1/nodes")) {
-            boolean it = node.path("id").asText().equals(id) || node.path("address").asText().endsWith("@" + endpoint);
-            if (it && node.path("role").asText().equals("control")) return node.path("state").asText().equals("UP");
+    /**
+     * How {@code api}'s coordinator lists control node {@code id} (cluster endpoint {@code endpoint}): UP if any entry says so,
+     * else the states it lists (JOINING, WEAKLYUP...), "not listed", or why {@code which} did not answer.
+     */
+    static String memberState(ApiClient api, String id, String endpoint, String which) {
+        try {
+            var states = new ArrayList<String>();
+            for (var node : api.get("/api/v1/nodes")) {
+                boolean it = node.path("id").asText().equals(id) || node.path("address").asText().endsWith("@" + endpoint);
+                if (!it || !node.path("role").asText().equals("control")) continue;
+                if (node.path("state").asText().equals("UP")) return "UP";
+                states.add(node.path("state").asText());
+            }
+            return states.isEmpty() ? "not listed as a member" : String.join("/", states);
+        } catch (RuntimeException e) {
+            return "unknown (" + which + " did not answer: " + e.getMessage() + ")";
         }
-        return false;
     }
 
     static long countReadyWorkers(ApiClient api) {
