@@ -1,9 +1,9 @@
 package io.spottrain.launchers.local;
 
 import io.spottrain.client.ApiClient;
+import io.spottrain.protocol.checkpoint.CheckpointDir;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -213,17 +213,12 @@ public final class CoordinatorArchive {
         return out;
     }
 
+    /** The throwaway state dir, best effort: one left behind is no failure of the archive. */
     private static void deleteTree(Path root) {
-        try (Stream<Path> all = Files.walk(root)) {
-            all.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // a temp dir left behind is no failure of the archive
+        try {
+            CheckpointDir.deleteTree(root);
+        } catch (IOException | RuntimeException e) {
+            // best effort
         }
     }
 }
