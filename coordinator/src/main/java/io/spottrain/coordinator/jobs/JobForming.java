@@ -46,7 +46,10 @@ final class JobForming {
         }
         // asking for a port changes nothing on the agent: it goes out now, overlapping the write that opens the generation
         // (the ranks start only once that write and the rendezvous are stored)
-        h.agents.get(members.get(0).nodeId()).tell(new AgentProtocol.AllocatePort(next.id(), next.generation(), h.deps.reports()));
+        var ask = new AgentProtocol.AllocatePort(next.id(), next.generation(), h.deps.reports());
+        var agent0 = h.agents.get(members.get(0).nodeId());
+        if (!h.outbox.stored()) h.after(() -> agent0.tell(ask)); // a job not stored yet asks nothing of an agent
+        else agent0.tell(ask);
         h.timers.startSingleTimer(new JobMaster.PortTimedOut(next.generation()), h.deps.settings().portAllocationTimeout());
         return h.held(next); // stored with the rendezvous: the ranks start only once both are
     }

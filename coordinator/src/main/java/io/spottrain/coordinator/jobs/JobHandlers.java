@@ -21,6 +21,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.slf4j.Logger;
 
@@ -101,7 +102,11 @@ final class JobHandlers {
         return ControlMetrics.get(ctx.getSystem());
     }
 
-    Behavior<JobMaster.Command> start(boolean restored, Supplier<Behavior<JobMaster.Command>> behaviour) {
+    /**
+     * {@code submit}: a job submitted now, not stored yet (its puts and the API's submit waiting for them): it asks for nodes at
+     * once and is stored with its first change (see {@link JobOutbox#unstored}); null: a job stored already.
+     */
+    Behavior<JobMaster.Command> start(boolean restored, JobMaster.Submit submit, Supplier<Behavior<JobMaster.Command>> behaviour) {
         this.behaviour = behaviour;
         timers.startTimerWithFixedDelay(JobMaster.Tick.FLUSH, deps.settings().progressFlushInterval());
         if (job.spec().spec().checkpoint().auto()) {
@@ -109,7 +114,12 @@ final class JobHandlers {
         }
         if (!restored) {
             askForNodes();
-            return unchanged();
+            var next = unchanged(); // the ask goes now, before the job is stored: its placement and its submit are one write
+            if (submit != null) {
+                submitter = submit.replyTo();
+                outbox.unstored(submit.puts(), new SubmitAck());
+            }
+            return next;
         }
         tellStorage(job, false); // the new job manager closed what the old one metered: open it again
         job = job.withEvent(JobEventType.CONTROL_HANDOVER, null, -1, "job manager restored this job on " + deps.controlNode(), now());
@@ -171,8 +181,56 @@ final class JobHandlers {
         if (changed || before.state() != next.state()) tellStorage(next, !before.state().terminal() && next.state().terminal());
         boolean can = ElasticPolicy.requeueRefusal(next) == null;
         if (can != (ElasticPolicy.requeueRefusal(before) == null)) tellRequeueable(can);
-        job = significant && mayWait ? outbox.hold(next) : outbox.commit(next, significant, changed, stepped);
+        // a change that may wait is written at once while the new job is not stored (that write stores it), and every change
+        // waits while the write that stores the job is in flight (were it to fail, nothing may store the job after it)
+        boolean hold = significant && (mayWait && !outbox.submitUnsent() || outbox.submitInFlight());
+        job = hold ? outbox.hold(next) : outbox.commit(next, significant, changed, stepped);
         return behaviour.get();
+    }
+
+    /** The API's submit of this job, until the write that stores the job answers it (null: answered, or no submit waits). */
+    private ActorRef<Outcome> submitter;
+
+    /** Answers the submit once the job is stored, or with the store's reason (the job is then dropped: {@link #onStored}). */
+    private final class SubmitAck implements JobOutbox.Effect {
+        @Override
+        public void run() {
+            var workers = job.spec().spec().workers();
+            log.info("job {} submitted: workers {}..{}", job.id(), workers.min(), workers.max());
+            answerSubmit(new Outcome.JobAck(job.id(), job.state()));
+        }
+
+        @Override
+        public boolean failed(String why) {
+            log.error("job {} could not be stored: {}", job.id(), outbox.submitRefused());
+            answerSubmit(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, "the state store did not take the job: " + outbox.submitRefused()));
+            return true;
+        }
+    }
+
+    private void answerSubmit(Outcome o) {
+        if (submitter != null) submitter.tell(o);
+        submitter = null;
+    }
+
+    /** The actor stops (its job manager stopped) before the job was stored: the submit hears so instead of waiting out its time. */
+    void onPostStop() {
+        if (submitter == null) return;
+        answerSubmit(new Outcome.Refused(Outcome.Refusal.UNAVAILABLE, outbox.submitInFlight()
+                ? "the job manager stopped while job " + job.id() + " was being stored: if `spottrain status " + job.id()
+                        + "` does not find it, submit it again"
+                : "the job manager stopped before job " + job.id() + " was stored; submit it again"));
+    }
+
+    /**
+     * The write that was to store this new job failed (its submit was answered with the reason): the job does not exist, so
+     * it acts on nothing (its ranks were never asked to start) and gives back the nodes it was placed on.
+     */
+    private Behavior<JobMaster.Command> dropUnstored() {
+        var nodes = job.members().stream().map(Member::nodeId).toList();
+        deps.manager().tell(new JobManager.JobEnded(job.id(), nodes));
+        stopped = true;
+        return Behaviors.stopped();
     }
 
     /**
@@ -204,13 +262,16 @@ final class JobHandlers {
     }
 
     Behavior<JobMaster.Command> onStored(JobMaster.Stored s) {
-        if (outbox.onResult(s.result())) {
+        boolean retry = outbox.onResult(s.result());
+        if (outbox.submitRefused() != null) return dropUnstored();
+        if (retry) {
             log.warn("job {}: state store write failed; retrying in {} ms", job.id(), retryDelay.toMillis());
             timers.startSingleTimer(JobMaster.Tick.RETRY, retryDelay);
             retryDelay = retryDelay.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : retryDelay.multipliedBy(2);
         } else if (!outbox.hasFailures()) {
             retryDelay = Duration.ofMillis(250);
         }
+        if (outbox.takeFlushDue()) flush(); // what waited for the job to be stored
         return unchanged();
     }
 

@@ -125,8 +125,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     private record Restored(JobStore.Loaded loaded, Throwable error) implements Command {}
 
-    private record SubmitWritten(StoreWriter.Result result) implements Command {}
-
     private record ExpectedNodesTimedOut() implements Command {}
 
     /**
@@ -178,7 +176,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.store = store;
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
-        this.submits = new ManagerSubmits(ctx, new JobIds(store), blocking, ctx.messageAdapter(StoreWriter.Result.class, SubmitWritten::new));
+        this.submits = new ManagerSubmits(ctx, new JobIds(store), blocking, this::spawnSubmitted);
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
@@ -219,7 +217,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         for (Job job : loaded.jobs()) {
             if (job.inProgress()) job.members().forEach(m -> nodes.claim(m.nodeId(), job.id()));
             if (job.state() == JobState.RECOVERING) ledger.onJobPhase(new JobPhase(job.id(), true), now(), this); // restored mid-recovery
-            spawn(job, true);
+            spawn(job, JobMaster.create(job, true, deps()));
         }
         ledger.resume(loaded.ledger());
         timers.startTimerWithFixedDelay(ManagerLedger.Tick.INSTANCE, settings.ledgerTick());
@@ -235,8 +233,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(SubmitJob.class, this::onSubmit)
-                .onMessage(ManagerSubmits.Prepared.class, p -> submits.onPrepared(p, writer, this))
-                .onMessage(SubmitWritten.class, w -> submits.written(w.result(), job -> spawn(job, false), this))
+                .onMessage(ManagerSubmits.Prepared.class, p -> submits.onPrepared(p, this))
                 .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
                 .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
                 .onMessage(ScaleJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Scale(m.workers(), m.message(),
@@ -295,12 +292,20 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
         Instant at = now();
         String warning = RiskAdvice.atSubmit(m.spec(), nodes.risks(at)).orElse(null);
-        return submits.submit(m, at, warning, writer, this);
+        return submits.submit(m, at, warning, this);
     }
 
-    private void spawn(Job job, boolean restored) {
-        var deps = new JobHandlers.Deps(getContext().getSelf(), writer, reports, settings, clock, self, getContext().getSelf());
-        var ref = getContext().spawn(Behaviors.supervise(JobMaster.create(job, restored, deps)).onFailure(SupervisorStrategy.stop()),
+    /** A job submitted now: its master stores it with its first change and answers {@code submit} then. */
+    private void spawnSubmitted(Job job, JobMaster.Submit submit) {
+        spawn(job, JobMaster.create(job, submit, deps()));
+    }
+
+    private JobHandlers.Deps deps() {
+        return new JobHandlers.Deps(getContext().getSelf(), writer, reports, settings, clock, self, getContext().getSelf());
+    }
+
+    private void spawn(Job job, Behavior<JobMaster.Command> master) {
+        var ref = getContext().spawn(Behaviors.supervise(master).onFailure(SupervisorStrategy.stop()),
                 "job-" + job.id().replaceAll("[^A-Za-z0-9_-]", "_"));
         getContext().watch(ref);
         masters.put(job.id(), ref);
@@ -334,7 +339,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), nodes.agents());
             ledger.onJobPhase(new JobPhase(jobId, false), now(), this);
             ledger.onStorage(new JobStorage(jobId, 0), now(), this); // the master that would have said so is gone
-            nodes.all().stream().filter(n -> jobId.equals(n.jobId())).forEach(n -> nodes.release(n.nodeId(), jobId));
+            nodes.releaseAll(jobId);
             schedule();
         }
         return this;
@@ -344,13 +349,14 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (t.getRef().equals(writer) || t.getRef().equals(historyWriter)) {
             // fenced off: a newer job manager owns the state; this one must not act on anything any more
             getContext().getLog().error("a store writer stopped (a newer job manager took over); this job manager stops");
-            submits.abandon("this job manager was replaced by a newer one before the job was stored; submit it again");
             return Behaviors.stopped();
         }
         String jobId = jobOf(t.getRef());
         if (jobId != null) {
             masters.remove(jobId);
             jobs.remove(jobId);
+            // a job dropped because it could not be stored may have been placed as it stopped (its Placed went nowhere)
+            if (nodes.releaseAll(jobId)) schedule();
         }
         return this;
     }

@@ -1,5 +1,6 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
 import io.spottrain.protocol.wire.AgentProtocol;
 import io.spottrain.protocol.wire.AgentProtocol.JobReport;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -120,15 +122,27 @@ public final class JobMaster {
 
     enum Tick implements Command { FLUSH, RETRY, LINGER_OVER, AUTO_CHECKPOINT }
 
+    /** A job submitted now: the puts that store it (with its first change) and the API's submit waiting for them. */
+    record Submit(List<StateStore.Put> puts, ActorRef<Outcome> replyTo) {}
+
     /**
-     * A new job ({@code restored} false: it was just stored by the manager) or one a new job
-     * manager restored from the store.
+     * A new job ({@code restored} false: it was stored already) or one a new job manager restored
+     * from the store.
      */
     public static Behavior<Command> create(Job job, boolean restored, JobHandlers.Deps deps) {
+        return create(job, restored, null, deps);
+    }
+
+    /** A job submitted now, stored with its first change ({@link JobOutbox#unstored}); {@code submit} hears when it is. */
+    static Behavior<Command> create(Job job, Submit submit, JobHandlers.Deps deps) {
+        return create(job, false, submit, deps);
+    }
+
+    private static Behavior<Command> create(Job job, boolean restored, Submit submit, JobHandlers.Deps deps) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             var h = new JobHandlers(ctx, timers, deps, job);
             var master = new JobMaster(h);
-            return h.start(restored, master::behaviour);
+            return h.start(restored, submit, master::behaviour);
         }));
     }
 
@@ -190,6 +204,7 @@ public final class JobMaster {
                 .onMessageEquals(Tick.FLUSH, h::onFlush)
                 .onMessageEquals(Tick.RETRY, h::onRetry)
                 .onMessageEquals(Tick.LINGER_OVER, h::onLingerOver)
+                .onSignal(PostStop.class, stop -> onPostStop())
                 .build();
     }
 
@@ -237,7 +252,13 @@ public final class JobMaster {
                 .onMessageEquals(Tick.FLUSH, h::onFlush)
                 .onMessageEquals(Tick.RETRY, h::onRetry)
                 .onMessageEquals(Tick.AUTO_CHECKPOINT, h.autoCheckpoint::onTick)
+                .onSignal(PostStop.class, stop -> onPostStop())
                 .build();
+    }
+
+    private Behavior<Command> onPostStop() {
+        h.onPostStop();
+        return Behaviors.same();
     }
 
     /** Accepts a routed report of this type (the report types are the agent protocol's own records). */

@@ -54,11 +54,63 @@ final class JobOutbox {
     private int heldEvents;
     /** Effects of held changes: they wait for the write that stores them. */
     private final List<Effect> heldEffects = new ArrayList<>();
+    /**
+     * A new job's first puts (its spec and first events), written with its first write ({@link #unstored}); null once that
+     * write is stored.
+     */
+    private List<StateStore.Put> submit;
+    /** The write that carries {@link #submit} (0: not sent yet). */
+    private long submitToken;
+    /** Why the write that carries {@link #submit} failed (null: it did not): the job was never stored and must not act. */
+    private String submitRefused;
+    /** A change was held only because the submit's write was in flight: it is written once that one is stored. */
+    private boolean flushDue;
 
     JobOutbox(String jobId, ActorRef<StoreWriter.Command> writer, ActorRef<StoreWriter.Result> replyTo) {
         this.jobId = jobId;
         this.writer = writer;
         this.replyTo = replyTo;
+    }
+
+    /**
+     * A new job not stored yet: {@code puts} (its spec, first events and document) go with its first write, which the job's
+     * first change makes at once (its placement, or why it waits; the next flush at the latest), so a job placed at once is
+     * stored in one write with its generation instead of two in a row. {@code ack} runs once that write is stored. Until then
+     * no other write is sent ({@link #submitInFlight}): were the first to fail, no later one may store the job without its
+     * spec, and the job must not act ({@link #submitRefused}).
+     */
+    void unstored(List<StateStore.Put> puts, Effect ack) {
+        submit = puts.stream().filter(p -> p.table() != Table.JOBS).toList(); // the document: the job's own, when written
+        holding = true;
+        heldEvents = 0;
+        heldEffects.add(ack);
+    }
+
+    /** The new job's first write is not sent yet: a change that may wait is written at once instead (it stores the job). */
+    boolean submitUnsent() {
+        return submit != null && submitToken == 0;
+    }
+
+    /** The job is in the store (its first write acknowledged, or it was stored before this actor started). */
+    boolean stored() {
+        return submit == null;
+    }
+
+    /** The new job's first write is sent and not yet stored: every change waits for it ({@link #hold}). */
+    boolean submitInFlight() {
+        return submit != null && submitToken != 0;
+    }
+
+    /** Why the new job's first write failed (null: it did not): the job does not exist in the store, and nothing of it may run. */
+    String submitRefused() {
+        return submitRefused;
+    }
+
+    /** True once after the new job's first write was stored while a change waited for it: write it now ({@link #flush}). */
+    boolean takeFlushDue() {
+        boolean due = flushDue;
+        flushDue = false;
+        return due;
     }
 
     /** Runs {@code effect} once the change being made now is stored. */
@@ -134,6 +186,7 @@ final class JobOutbox {
      * the document was written (the job's new events with it).
      */
     boolean flush(Job job) {
+        if (submitInFlight() || submitRefused != null) return false; // nothing may be written before the job itself is
         if (dirty || holding) {
             write(job);
             return true;
@@ -157,6 +210,8 @@ final class JobOutbox {
 
     private long write(Job job) {
         var puts = new ArrayList<StateStore.Put>();
+        boolean first = submitUnsent();
+        if (first) puts.addAll(submit);
         for (JobEvent e : job.newEvents()) puts.add(new StateStore.Put(Table.EVENTS, Table.seqKey(jobId, e.seq()), Json.write(e)));
         puts.addAll(staged.values());
         staged.clear();
@@ -167,6 +222,7 @@ final class JobOutbox {
         dirty = false;
         progressed = false;
         long token = send(puts);
+        if (first) submitToken = token;
         if (holding) heldStoredBy(token);
         return token;
     }
@@ -189,6 +245,7 @@ final class JobOutbox {
     /** The writer's answer. Returns true when a failed write needs a retry. */
     boolean onResult(StoreWriter.Result r) {
         if (r instanceof StoreWriter.WriteFailed f) {
+            if (f.token() == submitToken && submit != null) submitRefused = f.error();
             failed.add(f.token());
             for (var e : waiting.headMap(f.token(), true).values()) e.removeIf(effect -> effect.failed("state store write failed: " + f.error()));
             // effects queued after it may be replies too: they would wait behind it
@@ -196,6 +253,10 @@ final class JobOutbox {
             return true;
         }
         unacked.remove(r.token());
+        if (r.token() == submitToken && submit != null) {
+            submit = null;
+            flushDue = holding;
+        }
         var merged = retriedIn.remove(r.token());
         if (merged != null) {
             merged.forEach(unacked::remove);

@@ -167,6 +167,18 @@ final class WorkerNodes {
         registry.release(nodeId, jobId).ifPresent(history);
     }
 
+    /** Releases every node still assigned to {@code jobId} (a job whose actor is gone); true when there was one. */
+    boolean releaseAll(String jobId) {
+        boolean any = false;
+        for (NodeRecord n : registry.all()) {
+            if (jobId.equals(n.jobId())) {
+                release(n.nodeId(), jobId);
+                any = true;
+            }
+        }
+        return any;
+    }
+
     /** The node gave notice that it departs ({@code kind}): nothing new is placed on it. */
     void interrupting(String nodeId, InterruptionKind kind) {
         if (registry.get(nodeId).isPresent()) notices.put(nodeId, kind);

@@ -201,6 +201,21 @@ class JobManagerTest {
                 "only the stored job exists");
     }
 
+    /** A job that waited for nodes when its first write failed leaves the queue: a node that joins later is not placed for it. */
+    @Test
+    void aWaitingSubmitTheStoreRefusesLeavesNothingWaiting() throws Exception {
+        var manager = start("30s");
+        store.failWrites(new IllegalStateException("disk full"));
+        var refused = assertInstanceOf(Outcome.Refused.class, ask(manager, r -> new JobManager.SubmitJob(spec("gone", 0), "test", r)));
+        assertEquals("the state store did not take the job: IllegalStateException: disk full", refused.message());
+        store.failWrites(null);
+        var node1 = agent("node1", 1);
+        node1.expectNoMessage(Duration.ofMillis(500)); // the refused job does not wait for it
+        var ack = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.SubmitJob(spec("next", 0), "test", r)));
+        assertEquals(ack.jobId(), node1.expectMessageClass(AgentProtocol.AllocatePort.class, Duration.ofSeconds(5)).jobId());
+        assertEquals(List.of(ack.jobId()), store.values(Table.JOBS).stream().map(j -> JobDocument.read(j).id()).toList());
+    }
+
     @Test
     void aNodeLostWhileTheFirstGenerationFormsIsReplacedAndTheGenerationFormsAgain() throws Exception {
         launcher.set(new Launcher());
