@@ -334,8 +334,16 @@ final class ManagerLedger {
         return entries.stream().map(e -> new StateStore.Put(Table.LEDGER, e.key(), Json.write(e))).toList();
     }
 
+    /**
+     * Stores {@code entries} in writes of at most {@link StoreWriter#MAX_BATCH_PUTS}: a tick refreshes every open segment (one
+     * per node, 1,000 and more), and as one transaction that held the job manager's epoch lock for 27-135 ms while every job's
+     * write waited (docs/benchmarks.md "2026-12-04 e").
+     */
     private void write(List<LedgerEntry> entries) {
         if (entries.isEmpty() || writer == null) return;
-        writer.tell(new StoreWriter.Write(puts(entries), null, 0));
+        var puts = puts(entries);
+        for (int i = 0; i < puts.size(); i += StoreWriter.MAX_BATCH_PUTS) {
+            writer.tell(new StoreWriter.Write(puts.subList(i, Math.min(puts.size(), i + StoreWriter.MAX_BATCH_PUTS)), null, 0));
+        }
     }
 }
