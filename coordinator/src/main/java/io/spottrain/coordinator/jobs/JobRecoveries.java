@@ -217,6 +217,16 @@ final class JobRecoveries {
         // a job stepping aside gives every node back: nothing replaces the lost one
         Job j = ElasticPolicy.stepsAside(job, rec) ? widened : requestReplacement(widened, nodeId);
         h.log.warn("job {}: node {} also lost during the recovery; survivors {}", j.id(), nodeId, rec.survivors());
+        if (!job.elastic().recovery().allCheckpointed() && rec.allCheckpointed() && !rec.survivors().isEmpty()) {
+            // the lost rank was the only one the agreed step still waited for (a collective checkpoint the others wrote, or
+            // wrote when they stalled as it went): the generation closes now. Nothing else would ask the survivors to stop:
+            // a rank killed as a growth began left its survivor waiting, parked by nobody, until its own node went.
+            Job ready = j.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + rec.agreedStep() + " on all "
+                    + rec.survivors().size() + " surviving ranks (the one missing was lost)", h.now());
+            tell(ready, ready.members().stream().filter(m -> m.exitCode() == null && m.rank() != member.rank()).map(Member::rank).toList(),
+                    m -> closeFor(ready, m));
+            j = ready;
+        }
         if (member.exitCode() == null) return onExitOf(j, member.rank(), nodeId, Contract.EXIT_RESUMABLE);
         return agree(j);
     }

@@ -463,6 +463,43 @@ class JobMasterTest {
         assertTrue(events.contains(JobEventType.NEWCOMER_STAGED), events::toString);
     }
 
+    /**
+     * A rank's node is killed just as a growth begins (seen in `spottrain demo`): the growth asks every rank for a checkpoint,
+     * the survivor has stalled on the broken ring and wrote its step, and the lost rank was the only one the step still
+     * waited for. The survivor is parked for the re-form at once; before, nothing asked it to stop and the job sat in its
+     * recovery until the survivor's own node went (31 s in that demo).
+     */
+    @Test
+    void aRankLostAsAGrowthBeginsParksTheSurvivorThatHoldsTheStep() {
+        var master = reformable(submit("grow-lost-1", 1, 3, 3), 2);
+        master.tell(new JobMaster.CapacityFree(1));
+        manager.expectMessageClass(JobManager.Reserve.class);
+        master.tell(new JobMaster.Reserved(List.of(node(2))));
+        assertTrue(expect(2, AgentProtocol.StartGeneration.class).standby());
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("grow-lost-1", 2, 0, "node3", 0)));
+        for (int r = 0; r < 2; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+        // node2 was killed as the growth began: rank 0 stalled on the broken ring and wrote the step it held
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-1", 1, 0, "node1", 430, "peer closed")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-1", 1, 0, "node1", 430, "/d", 1, 10, 0.5, 2,
+                "stall", "digest-0")));
+        agents.get(0).expectNoMessage(Duration.ofMillis(200)); // rank 1 may still write it
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        var stop = expect(0, AgentProtocol.StopGeneration.class);
+        assertTrue(stop.park(), "the survivor is parked for an in-place re-form");
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-1", 1, 0, "node1", 75, "", true)));
+        // the generation closed: the next one is asked for, from the step the survivor holds
+        JobManager.WantsNodes next = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (next == null && System.nanoTime() < deadline) {
+            var m = manager.receiveMessage(Duration.ofSeconds(3));
+            if (m instanceof JobManager.WantsNodes w) next = w;
+            if (m instanceof JobManager.ReleaseNodes r && r.then() != null) next = r.then();
+        }
+        assertTrue(next != null, "the next generation was never asked for");
+        assertEquals(430, next.resumeStep());
+        assertTrue(next.preferred().contains("node1"), "the survivor first: " + next.preferred());
+    }
+
     /** The S3 requests nodes report (with an upload, or on their own) reach the cost ledger as the job's, in any state. */
     @Test
     void s3RequestsNodesReportGoToTheLedgerAsTheJobs() {
