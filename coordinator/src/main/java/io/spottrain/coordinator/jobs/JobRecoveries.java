@@ -228,7 +228,7 @@ final class JobRecoveries {
             j = ready;
         }
         if (member.exitCode() == null) return onExitOf(j, member.rank(), nodeId, Contract.EXIT_RESUMABLE);
-        return agree(j);
+        return ElasticPolicy.readyToClose(j) ? close(j) : agree(j); // every other rank may have exited already
     }
 
     // ---- during a recovery ----

@@ -495,9 +495,42 @@ class JobMasterTest {
             if (m instanceof JobManager.WantsNodes w) next = w;
             if (m instanceof JobManager.ReleaseNodes r && r.then() != null) next = r.then();
         }
-        assertTrue(next != null, "the next generation was never asked for");
         assertEquals(430, next.resumeStep());
         assertTrue(next.preferred().contains("node1"), "the survivor first: " + next.preferred());
+        agents.get(0).expectNoMessage(Duration.ofMillis(100)); // stopped once
+    }
+
+    /**
+     * As above, but every other rank had already exited on its own (ranks that cannot re-form in place exit when their ring
+     * breaks) when the node of the last rank the step waited for is found lost: nobody is left to stop, and the generation
+     * closes at once instead of waiting out the recovery's time-out and failing.
+     */
+    @Test
+    void aRankLostLastAfterTheOthersExitedClosesTheGenerationAtOnce() {
+        var master = reformable(submit("grow-lost-2", 1, 4, 3), 3);
+        master.tell(new JobMaster.CapacityFree(1));
+        manager.expectMessageClass(JobManager.Reserve.class);
+        master.tell(new JobMaster.Reserved(List.of(node(3))));
+        assertTrue(expect(3, AgentProtocol.StartGeneration.class).standby());
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("grow-lost-2", 2, 0, "node4", 0)));
+        for (int r = 0; r < 3; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+        for (int r = 0; r < 2; r++) { // ranks 0 and 1 stall on node3's loss, write step 430 and exit resumable
+            String node = "node" + (r + 1);
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-2", 1, r, node, 430, "peer closed")));
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-2", 1, r, node, 430, "/d", 1, 10, 0.5, 2,
+                    "stall", "digest-" + r)));
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-2", 1, r, node, 75, "", false)));
+        }
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-2", 1, 2, "node3", 75, "", false)));
+        master.tell(new JobMaster.NodeLost("node3", "left the cluster"));
+        JobManager.WantsNodes next = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (next == null && System.nanoTime() < deadline) {
+            var m = manager.receiveMessage(Duration.ofSeconds(3));
+            if (m instanceof JobManager.WantsNodes w) next = w;
+            if (m instanceof JobManager.ReleaseNodes r && r.then() != null) next = r.then();
+        }
+        assertEquals(430, next.resumeStep());
     }
 
     /** The S3 requests nodes report (with an upload, or on their own) reach the cost ledger as the job's, in any state. */
