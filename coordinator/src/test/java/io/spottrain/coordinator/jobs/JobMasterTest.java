@@ -463,6 +463,27 @@ class JobMasterTest {
         assertTrue(events.contains(JobEventType.NEWCOMER_STAGED), events::toString);
     }
 
+    /** A growth of a running job by one staged newcomer on node{@code world + 1}, up: every rank has been asked to checkpoint. */
+    void growthBegins(ActorRef<JobMaster.Command> master, String jobId, int world) {
+        master.tell(new JobMaster.CapacityFree(1));
+        manager.expectMessageClass(JobManager.Reserve.class);
+        master.tell(new JobMaster.Reserved(List.of(node(world))));
+        assertTrue(expect(world, AgentProtocol.StartGeneration.class).standby());
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged(jobId, 2, 0, "node" + (world + 1), 0)));
+        for (int r = 0; r < world; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+    }
+
+    /** What the job asks the manager for its next generation (after a release, or on its own), within 3 s. */
+    JobManager.WantsNodes nextGenerationAsked() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < deadline) {
+            var m = manager.receiveMessage(Duration.ofSeconds(3));
+            if (m instanceof JobManager.WantsNodes w) return w;
+            if (m instanceof JobManager.ReleaseNodes r && r.then() != null) return r.then();
+        }
+        throw new AssertionError("the next generation was never asked for");
+    }
+
     /**
      * A rank's node is killed just as a growth begins (seen in `spottrain demo`): the growth asks every rank for a checkpoint,
      * the survivor has stalled on the broken ring and wrote its step, and the lost rank was the only one the step still
@@ -472,12 +493,7 @@ class JobMasterTest {
     @Test
     void aRankLostAsAGrowthBeginsParksTheSurvivorThatHoldsTheStep() {
         var master = reformable(submit("grow-lost-1", 1, 3, 3), 2);
-        master.tell(new JobMaster.CapacityFree(1));
-        manager.expectMessageClass(JobManager.Reserve.class);
-        master.tell(new JobMaster.Reserved(List.of(node(2))));
-        assertTrue(expect(2, AgentProtocol.StartGeneration.class).standby());
-        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("grow-lost-1", 2, 0, "node3", 0)));
-        for (int r = 0; r < 2; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+        growthBegins(master, "grow-lost-1", 2);
         // node2 was killed as the growth began: rank 0 stalled on the broken ring and wrote the step it held
         master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-1", 1, 0, "node1", 430, "peer closed")));
         master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-1", 1, 0, "node1", 430, "/d", 1, 10, 0.5, 2,
@@ -487,14 +503,7 @@ class JobMasterTest {
         var stop = expect(0, AgentProtocol.StopGeneration.class);
         assertTrue(stop.park(), "the survivor is parked for an in-place re-form");
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-1", 1, 0, "node1", 75, "", true)));
-        // the generation closed: the next one is asked for, from the step the survivor holds
-        JobManager.WantsNodes next = null;
-        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        while (next == null && System.nanoTime() < deadline) {
-            var m = manager.receiveMessage(Duration.ofSeconds(3));
-            if (m instanceof JobManager.WantsNodes w) next = w;
-            if (m instanceof JobManager.ReleaseNodes r && r.then() != null) next = r.then();
-        }
+        var next = nextGenerationAsked(); // the generation closed: the next one, from the step the survivor holds
         assertEquals(430, next.resumeStep());
         assertTrue(next.preferred().contains("node1"), "the survivor first: " + next.preferred());
         agents.get(0).expectNoMessage(Duration.ofMillis(100)); // stopped once
@@ -508,12 +517,7 @@ class JobMasterTest {
     @Test
     void aRankLostLastAfterTheOthersExitedClosesTheGenerationAtOnce() {
         var master = reformable(submit("grow-lost-2", 1, 4, 3), 3);
-        master.tell(new JobMaster.CapacityFree(1));
-        manager.expectMessageClass(JobManager.Reserve.class);
-        master.tell(new JobMaster.Reserved(List.of(node(3))));
-        assertTrue(expect(3, AgentProtocol.StartGeneration.class).standby());
-        master.tell(new JobMaster.Reported(new AgentProtocol.RankStaged("grow-lost-2", 2, 0, "node4", 0)));
-        for (int r = 0; r < 3; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+        growthBegins(master, "grow-lost-2", 3);
         for (int r = 0; r < 2; r++) { // ranks 0 and 1 stall on node3's loss, write step 430 and exit resumable
             String node = "node" + (r + 1);
             master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-2", 1, r, node, 430, "peer closed")));
@@ -523,14 +527,7 @@ class JobMasterTest {
         }
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-2", 1, 2, "node3", 75, "", false)));
         master.tell(new JobMaster.NodeLost("node3", "left the cluster"));
-        JobManager.WantsNodes next = null;
-        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        while (next == null && System.nanoTime() < deadline) {
-            var m = manager.receiveMessage(Duration.ofSeconds(3));
-            if (m instanceof JobManager.WantsNodes w) next = w;
-            if (m instanceof JobManager.ReleaseNodes r && r.then() != null) next = r.then();
-        }
-        assertEquals(430, next.resumeStep());
+        assertEquals(430, nextGenerationAsked().resumeStep());
     }
 
     /** The S3 requests nodes report (with an upload, or on their own) reach the cost ledger as the job's, in any state. */
