@@ -275,6 +275,22 @@ public final class ElasticPolicy {
     }
 
     /**
+     * Survivors of a collective recovery that have not written its agreed step and stalled at
+     * another one (the ring broke under them: a member was lost after the step was agreed, and a
+     * rank can be a step ahead of the one that set it). Such a rank cannot be counted on to write
+     * the agreed step, and nothing else would ask it: the recovery must become a loss, agreeing
+     * on the smallest step the survivors stalled at ({@link Recovery#asLoss}). Empty otherwise.
+     */
+    public static List<Integer> outOfReach(Job job) {
+        Recovery rec = job.elastic().recovery();
+        if (job.state() != JobState.RECOVERING || rec == null || !rec.kind().collective() || rec.agreedStep() < 0) return List.of();
+        var stalls = job.elastic().stalls();
+        return rec.survivors().stream()
+                .filter(r -> !rec.checkpointed().contains(r) && stalls.containsKey(r) && stalls.get(r) != rec.agreedStep())
+                .toList();
+    }
+
+    /**
      * The agreed recovery with the survivors counted that committed the agreed step in this
      * generation already (a rank that stalls writes its last step itself, and may have stopped since:
      * it cannot be asked again).

@@ -228,7 +228,7 @@ final class JobHandlers {
      */
     private Behavior<JobMaster.Command> dropUnstored() {
         var nodes = job.members().stream().map(Member::nodeId).toList();
-        deps.manager().tell(new JobManager.JobEnded(job.id(), nodes));
+        deps.manager().tell(new JobManager.JobEnded(job.id(), nodes, true));
         stopped = true;
         return Behaviors.stopped();
     }
@@ -371,7 +371,7 @@ final class JobHandlers {
         }
         var nodes = new ArrayList<>(ended.members().stream().map(Member::nodeId).toList());
         nodes.addAll(staging.ended(ended));
-        after(() -> deps.manager().tell(new JobManager.JobEnded(ended.id(), nodes)));
+        after(() -> deps.manager().tell(new JobManager.JobEnded(ended.id(), nodes, false)));
         if (to == JobState.FAILED) log.warn("job {} FAILED: {}", ended.id(), why);
         else log.info("job {} {}: {}", ended.id(), to, why);
         timers.startSingleTimer(JobMaster.Tick.LINGER_OVER, deps.settings().endedLinger());

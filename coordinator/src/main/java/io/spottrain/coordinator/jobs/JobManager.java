@@ -102,7 +102,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         }
     }
 
-    public record JobEnded(String jobId, List<String> nodeIds) implements Command {}
+    /**
+     * {@code dropped}: the job was never stored (its first write failed) and its actor stops: a placement made for it before
+     * this message is released here (its {@code Placed} reached no one).
+     */
+    public record JobEnded(String jobId, List<String> nodeIds, boolean dropped) implements Command {}
 
     /**
      * Offer free nodes again (waiting jobs first): a job's scale-up cooldown ended while free nodes
@@ -326,6 +330,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         queue.remove(e.jobId());
         jobs.remove(e.jobId()); // its actor lingers for late uploads, but an ended job is offered nothing and outranks no one
         preemption.onRequeueable(new ManagerPreemption.Requeueable(e.jobId(), false), () -> {}, this);
+        if (e.dropped()) nodes.releaseAll(e.jobId()); // nothing is placed for it after this: it left the queue above
         release(e.jobId(), e.nodeIds());
         return this;
     }
@@ -355,8 +360,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (jobId != null) {
             masters.remove(jobId);
             jobs.remove(jobId);
-            // a job dropped because it could not be stored may have been placed as it stopped (its Placed went nowhere)
-            if (nodes.releaseAll(jobId)) schedule();
         }
         return this;
     }

@@ -30,8 +30,12 @@ final class JobNodes {
         return h.done(next);
     }
 
+    /** A node came back to a job manager that took over mid-recovery: ask it again for what the recovery still needs. */
     Behavior<JobMaster.Command> onResumeRecoveryOn(JobMaster.ResumeRecoveryOn r) {
-        return h.recoveries.resumeOn(r.nodeId());
+        var agent = h.agents.get(r.nodeId());
+        var member = h.job().memberOn(r.nodeId());
+        if (agent != null && member.isPresent()) JobReattach.stillNeeded(h.job(), member.get()).ifPresent(agent::tell);
+        return h.unchanged();
     }
 
     Behavior<JobMaster.Command> onReattachTimeout(JobMaster.ReattachTimedOut t) {

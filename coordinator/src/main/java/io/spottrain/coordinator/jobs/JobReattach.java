@@ -3,11 +3,13 @@ package io.spottrain.coordinator.jobs;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A node of a job in progress registered with a job manager that did not hear what its rank did
  * (it took over from another, or the node reconnected). What the agent says its rank did is turned
- * into the reports the job would have received, to be applied in order. Pure.
+ * into the reports the job would have received, to be applied in order, and what a recovery
+ * still needs from it is asked again. Pure.
  */
 final class JobReattach {
     private JobReattach() {}
@@ -46,5 +48,21 @@ final class JobReattach {
             replay.add(new AgentProtocol.RankExited(job.id(), job.generation(), m.rank(), node, st.exitCode(), st.logTail()));
         }
         return replay;
+    }
+
+    /**
+     * What a recovery still needs from a member whose node came back to a job manager that took
+     * over mid-recovery (a checkpoint, a stop), to ask again; empty when nothing. Trainers never
+     * rewrite a committed step, so asking twice is harmless.
+     */
+    static Optional<AgentProtocol.Command> stillNeeded(Job job, Member m) {
+        var rec = job.elastic().recovery();
+        if (job.state() != JobState.RECOVERING || rec == null || m.exitCode() != null) return Optional.empty();
+        if (rec.allCheckpointed()) return Optional.of(JobRecoveries.closeFor(job, m));
+        boolean owes = rec.survivors().contains(m.rank()) && !rec.checkpointed().contains(m.rank());
+        if (owes && (rec.agreedStep() >= 0 || rec.kind().collective())) {
+            return Optional.of(new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));
+        }
+        return Optional.empty();
     }
 }

@@ -150,13 +150,7 @@ final class JobRecoveries {
         var rec = Recovery.shrink(nodeIds, members, h.now().toString(), job.training().step());
         String what = "shrinking from world size " + job.worldSize() + " to " + (job.worldSize() - nodeIds.size()) + ", giving back "
                 + nodeIds + ": " + why + "; checkpointing all ranks";
-        Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
-        h.log.warn("job {} recovering: {}", job.id(), what);
-        h.notices.recoveryBegun(RecoveryKind.SHRINK, null);
-        h.staging.recoveryBegun(recovering);
-        h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
-        tell(recovering, members, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
-        return h.done(recovering);
+        return giveBack(job, rec, what);
     }
 
     /**
@@ -177,12 +171,17 @@ final class JobRecoveries {
         var rec = Recovery.requeue(nodes, members, h.now().toString(), job.training().step());
         String what = "requeued: " + why + "; checkpointing all " + members.size() + " ranks, then giving back every node and waiting"
                 + " to resume from that step";
+        return giveBack(job, rec, what);
+    }
+
+    /** A shrink or a requeue begins: every member checkpoints the next common step (their collective request). */
+    private Behavior<JobMaster.Command> giveBack(Job job, Recovery rec, String what) {
         Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
-        h.log.warn("job {} {}", job.id(), what);
-        h.notices.recoveryBegun(RecoveryKind.REQUEUE, null);
+        h.log.warn("job {} recovering: {}", job.id(), what);
+        h.notices.recoveryBegun(rec.kind(), null);
         h.staging.recoveryBegun(recovering);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
-        tell(recovering, members, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
+        tell(recovering, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
         return h.done(recovering);
     }
 
@@ -272,7 +271,9 @@ final class JobRecoveries {
     }
 
     /** Once every survivor reported where it stalled, all checkpoint the smallest step (none survived: close at once). */
-    Behavior<JobMaster.Command> agree(Job job) {
+    Behavior<JobMaster.Command> agree(Job current) {
+        var outOfReach = ElasticPolicy.outOfReach(current);
+        Job job = outOfReach.isEmpty() ? current : asLoss(current, outOfReach);
         var step = ElasticPolicy.agreeOnStep(job);
         if (step.isEmpty()) return h.done(job);
         var rec = job.elastic().recovery();
@@ -292,6 +293,18 @@ final class JobRecoveries {
         return ElasticPolicy.readyToClose(ready) ? close(ready) : h.done(ready);
     }
 
+    /** A collective whose agreed step some survivors cannot write ({@link ElasticPolicy#outOfReach}) goes on as a loss. */
+    private Job asLoss(Job job, List<Integer> outOfReach) {
+        var rec = job.elastic().recovery();
+        var stalls = job.elastic().stalls();
+        String where = outOfReach.stream().map(r -> "rank " + r + " at " + stalls.get(r)).toList().toString();
+        h.log.warn("job {}: the {}'s step {} is out of reach of survivors that stalled elsewhere {}; recovering as from a loss",
+                job.id(), rec.kind().label(), rec.agreedStep(), where);
+        return job.withElastic(e -> e.withRecovery(rec.asLoss())).withEvent(JobEventType.RECOVERY_STEP, null, -1, "step "
+                + rec.agreedStep() + " is out of reach of survivors that stalled elsewhere " + where
+                + ": the survivors checkpoint the step they all hold, as after a loss", h.now());
+    }
+
     Behavior<JobMaster.Command> onCheckpoint(Job job, AgentProtocol.CheckpointReported c) {
         var counted = ElasticPolicy.onRecoveryCheckpoint(job, c.rank(), c.step(), c.reason());
         if (counted.isEmpty()) return h.done(job);
@@ -307,7 +320,7 @@ final class JobRecoveries {
      * The end of a member's part in a generation closing for recovery: a survivor is parked (its
      * process kept for an in-place re-form where its rank can: contract v2), the departing stopped.
      */
-    private static AgentProtocol.StopGeneration closeFor(Job job, Member m) {
+    static AgentProtocol.StopGeneration closeFor(Job job, Member m) {
         var rec = job.elastic().recovery();
         boolean survivor = rec != null && rec.survivors().contains(m.rank()) && !rec.departing().contains(m.nodeId());
         return new AgentProtocol.StopGeneration(job.id(), job.generation(), "generation closes for recovery", survivor);
@@ -336,30 +349,6 @@ final class JobRecoveries {
                         + rec.agreedStep();
         return h.end(job, JobState.FAILED, "recovery from the " + rec.kind().label() + " on " + rec.node() + " did not complete within "
                 + h.deps.settings().generationStartTimeout().toSeconds() + "s: " + missing);
-    }
-
-    /**
-     * A node came back to a job manager that took over mid-recovery: ask it again for what the
-     * recovery still needs from it (a checkpoint, a stop). Trainers never rewrite a committed step,
-     * so asking twice is harmless.
-     */
-    Behavior<JobMaster.Command> resumeOn(String nodeId) {
-        Job job = job();
-        var rec = job.elastic().recovery();
-        var member = job.memberOn(nodeId);
-        var agent = h.agents.get(nodeId);
-        if (job.state() != JobState.RECOVERING || rec == null || member.isEmpty() || agent == null || member.get().exitCode() != null) {
-            return h.unchanged();
-        }
-        int rank = member.get().rank();
-        if (rec.allCheckpointed()) {
-            agent.tell(closeFor(job, member.get()));
-        } else if (rec.survivors().contains(rank) && !rec.checkpointed().contains(rank)) {
-            if (rec.agreedStep() >= 0 || rec.kind().collective()) {
-                agent.tell(new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));
-            }
-        }
-        return h.unchanged();
     }
 
     // ---- the end of a generation ----

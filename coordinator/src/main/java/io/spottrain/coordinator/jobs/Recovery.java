@@ -76,6 +76,16 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
                 startedAt, detectSeconds, reachedStep, alsoLost, released);
     }
 
+    /**
+     * The collective's agreed step is out of some survivor's reach (its ring broke and it stalled at
+     * another step): recover as from a loss, from the step every survivor holds. The survivors and
+     * the ranks that exited stay; the agreement and what was counted for it start over.
+     */
+    public Recovery asLoss() {
+        return new Recovery(RecoveryKind.KILL, node, survivors, -1, Set.of(), exited, startedAt, detectSeconds, reachedStep, alsoLost,
+                released);
+    }
+
     /** Nodes that leave the job with this recovery (a failing or stalled node stays). */
     public List<String> departing() {
         var all = new ArrayList<String>();

@@ -48,12 +48,12 @@ public enum RecoveryKind {
         return this == FAILURE || this == STALL;
     }
 
-    /** Every member (none is lost) checkpoints the next common step through the ranks' collective request. */
     /** A recovery the job did not choose (a preemption, a failure, a stall): its node time is the cost ledger's recovery line. */
     public boolean involuntary() {
         return this != GROW && this != SHRINK;
     }
 
+    /** Every member (none is lost) checkpoints the next common step through the ranks' collective request. */
     public boolean collective() {
         return this == NOTICE || this == GROW || this == SHRINK || this == REQUEUE;
     }

@@ -167,16 +167,11 @@ final class WorkerNodes {
         registry.release(nodeId, jobId).ifPresent(history);
     }
 
-    /** Releases every node still assigned to {@code jobId} (a job whose actor is gone); true when there was one. */
-    boolean releaseAll(String jobId) {
-        boolean any = false;
+    /** Releases every node still assigned to {@code jobId} (a job whose actor is gone or never stored): a scan of the registry. */
+    void releaseAll(String jobId) {
         for (NodeRecord n : registry.all()) {
-            if (jobId.equals(n.jobId())) {
-                release(n.nodeId(), jobId);
-                any = true;
-            }
+            if (jobId.equals(n.jobId())) release(n.nodeId(), jobId);
         }
-        return any;
     }
 
     /** The node gave notice that it departs ({@code kind}): nothing new is placed on it. */

@@ -227,6 +227,27 @@ class ElasticPolicyTest {
         assertEquals(expected, ElasticPolicy.agreeOnStep(job));
     }
 
+    static Stream<Arguments> outOfReach() {
+        return Stream.of(
+                Arguments.of("a survivor stalled a step past the growth's agreed step", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 431).build(), List.of(2)),
+                Arguments.of("and one a step before it", aJob().running(3).recovering(RecoveryKind.NOTICE, "node2")
+                        .recovery(r -> r.agreed(430)).stalled(0, 429).stalled(2, 431).build(), List.of(0, 2)),
+                Arguments.of("stalled at the agreed step: it can still write it", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 430).build(), List.of()),
+                Arguments.of("wrote the agreed step before it stalled", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0).checkpointed(2)).stalled(2, 431).build(), List.of()),
+                Arguments.of("no step agreed yet", aJob().running(3).recovering(RecoveryKind.GROW, null).stalled(2, 431).build(), List.of()),
+                Arguments.of("a loss agrees from the stalls already", aJob().running(3).recovering(RecoveryKind.KILL, "node2")
+                        .recovery(r -> r.agreed(430)).stalled(0, 430).stalled(2, 431).build(), List.of()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void outOfReach(String what, Job job, List<Integer> expected) {
+        assertEquals(expected, ElasticPolicy.outOfReach(job));
+    }
+
     static Stream<Arguments> capacityFree() {
         // the generation opened at T0+1 s; the cooldown is 60 s; now is T0+120 s unless the row says otherwise
         return Stream.of(

@@ -123,6 +123,7 @@ class JobMasterSubmitTest {
         assertEquals("the state store did not take the job: IllegalStateException: disk full", refused.message());
         var ended = manager.expectMessageClass(JobManager.JobEnded.class);
         assertEquals(List.of("node1", "node2"), ended.nodeIds(), "its nodes go back");
+        assertTrue(ended.dropped(), "and any placed for it meanwhile");
         kit.createTestProbe().expectTerminated(master); // dropped, no retry
         writer.expectNoMessage(Duration.ofMillis(300)); // nothing written after the failure (no retry, no flush)
         nothingToAgents(Duration.ZERO);

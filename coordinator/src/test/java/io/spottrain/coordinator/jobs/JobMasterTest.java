@@ -473,6 +473,14 @@ class JobMasterTest {
         for (int r = 0; r < world; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
     }
 
+    /** Rank {@code rank} of generation 1 (on node{@code rank + 1}) stalled on a broken ring at {@code step} and wrote that step. */
+    void stalledAndWrote(ActorRef<JobMaster.Command> master, String jobId, int rank, long step) {
+        String node = "node" + (rank + 1);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled(jobId, 1, rank, node, step, "peer closed")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported(jobId, 1, rank, node, step, "/d", 1, 10, 0.5, 2, "stall",
+                "digest-" + rank)));
+    }
+
     /** What the job asks the manager for its next generation (after a release, or on its own), within 3 s. */
     JobManager.WantsNodes nextGenerationAsked() {
         long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
@@ -495,9 +503,7 @@ class JobMasterTest {
         var master = reformable(submit("grow-lost-1", 1, 3, 3), 2);
         growthBegins(master, "grow-lost-1", 2);
         // node2 was killed as the growth began: rank 0 stalled on the broken ring and wrote the step it held
-        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-1", 1, 0, "node1", 430, "peer closed")));
-        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-1", 1, 0, "node1", 430, "/d", 1, 10, 0.5, 2,
-                "stall", "digest-0")));
+        stalledAndWrote(master, "grow-lost-1", 0, 430);
         agents.get(0).expectNoMessage(Duration.ofMillis(200)); // rank 1 may still write it
         master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
         var stop = expect(0, AgentProtocol.StopGeneration.class);
@@ -519,15 +525,39 @@ class JobMasterTest {
         var master = reformable(submit("grow-lost-2", 1, 4, 3), 3);
         growthBegins(master, "grow-lost-2", 3);
         for (int r = 0; r < 2; r++) { // ranks 0 and 1 stall on node3's loss, write step 430 and exit resumable
-            String node = "node" + (r + 1);
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-2", 1, r, node, 430, "peer closed")));
-            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-2", 1, r, node, 430, "/d", 1, 10, 0.5, 2,
-                    "stall", "digest-" + r)));
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-2", 1, r, node, 75, "", false)));
+            stalledAndWrote(master, "grow-lost-2", r, 430);
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-2", 1, r, "node" + (r + 1), 75, "", false)));
         }
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-2", 1, 2, "node3", 75, "", false)));
         master.tell(new JobMaster.NodeLost("node3", "left the cluster"));
         assertEquals(430, nextGenerationAsked().resumeStep());
+    }
+
+    /**
+     * A rank is killed as a growth begins and the two others stall one step apart: rank 0 writes step 430 (which becomes the
+     * growth's agreed step), rank 2 stalled at 431 and wrote that. Rank 2 cannot be counted on for step 430 and nothing else
+     * would ask it (before, the recovery waited out its time-out and failed the job): the growth becomes a loss, the survivors
+     * agree on the smallest step they stalled at, and rank 2 is asked for it explicitly.
+     */
+    @Test
+    void aGrowthWhoseSurvivorsStalledOneStepApartRecoversAsFromALoss() {
+        var master = reformable(submit("grow-lost-3", 1, 4, 3), 3);
+        growthBegins(master, "grow-lost-3", 3);
+        stalledAndWrote(master, "grow-lost-3", 0, 430);
+        stalledAndWrote(master, "grow-lost-3", 2, 431);
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        assertEquals(430, expect(2, AgentProtocol.RequestCheckpoint.class).step(), "rank 2 holds step 430 as the one before its own");
+        agents.get(0).expectNoMessage(Duration.ofMillis(100)); // rank 0 wrote it already
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-3", 1, 2, "node3", 430, "/d", 1, 10, 0.5, 2,
+                "stall", "digest-2b")));
+        assertTrue(expect(0, AgentProtocol.StopGeneration.class).park());
+        assertTrue(expect(2, AgentProtocol.StopGeneration.class).park());
+        for (int r : new int[] {0, 2}) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-3", 1, r, "node" + (r + 1), 75, "", true)));
+        }
+        assertEquals(430, nextGenerationAsked().resumeStep());
+        var events = storedEvents("grow-lost-3");
+        assertTrue(events.contains(JobEventType.RECOVERY_WIDENED), events::toString);
     }
 
     /** The S3 requests nodes report (with an upload, or on their own) reach the cost ledger as the job's, in any state. */
@@ -787,7 +817,9 @@ class JobMasterTest {
         master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("fail-1", 2, 0, "node1", 3, "ValueError: bad batch")));
         awaitStored("fail-1", d -> d.state() == JobState.FAILED);
         assertEquals("rank 0 on node1 exited with code 3: ValueError: bad batch (no restart left: maxRestarts 1 used)", stored("fail-1").reason());
-        assertEquals(List.of("node1"), manager.expectMessageClass(JobManager.JobEnded.class).nodeIds());
+        var ended = manager.expectMessageClass(JobManager.JobEnded.class);
+        assertEquals(List.of("node1"), ended.nodeIds());
+        assertFalse(ended.dropped(), "a stored job that ended: its actor lingers and answers a late placement itself");
     }
 
     @Test

@@ -283,7 +283,8 @@ public final class MlpTrainer {
                 continue;
             }
             String type = r.path("type").asText();
-            if (type.equals(Contract.CHECKPOINT_NOW) && !written) {
+            // once written, only an explicit other step is written too: the one before, when the others stalled a step behind
+            if (type.equals(Contract.CHECKPOINT_NOW) && (!written || r.has("step") && r.path("step").asLong() != step)) {
                 long want = r.path("step").asLong(step);
                 if (!holdStep(want)) {
                     log("cannot checkpoint step " + want + ": this rank holds steps " + (step - 1) + " and " + step);
