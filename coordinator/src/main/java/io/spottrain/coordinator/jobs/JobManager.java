@@ -153,6 +153,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private ActorRef<StoreWriter.Command> writer;
     private ActorRef<StoreWriter.Command> historyWriter;
     private StateStore.Fence fence;
+    private MasterFailure failures;
     private final ActorRef<AgentProtocol.Report> reports;
     private final ManagerSubmits submits;
     /** Every change of a node's record is stored (the node history) and metered, through the ledger's writer. */
@@ -216,6 +217,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         fence = new StateStore.Fence(JobStore.EPOCH, loaded.epoch());
         writer = getContext().spawn(StoreWriter.create(store, fence), "store-writer", StoreWriter.props());
         getContext().watch(writer);
+        failures = new MasterFailure(getContext(), store, writer, clock);
         historyWriter = ledger.open(fence);
         fleet.open(historyWriter);
         for (Job job : loaded.jobs()) {
@@ -277,6 +279,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
                 .onMessage(ManagerPreemption.Requeueable.class, r -> preemption.onRequeueable(r, () -> schedule(false), this))
                 .onMessage(ManagerLedger.BudgetsChecked.class, c -> ledger.onChecked(c, now(), this))
                 .onMessage(ManagerLedger.Tick.class, this::onLedgerTick)
+                .onMessage(MasterFailure.Drained.class, d -> failures.onDrained(d, nodes.agents(), this))
                 .onSignal(ChildFailed.class, this::onMasterFailed)
                 .onSignal(Terminated.class, this::onMasterStopped)
                 .onSignal(PostStop.class, s -> ledger.flush(fence, now(), this))
@@ -341,7 +344,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             masters.remove(jobId);
             jobs.remove(jobId);
             queue.remove(jobId);
-            new MasterFailure(store, writer, clock).fail(jobId, f.getCause(), nodes.agents());
+            failures.fail(jobId, f.getCause(), nodes.agents());
             ledger.onJobPhase(new JobPhase(jobId, false), now(), this);
             ledger.onStorage(new JobStorage(jobId, 0), now(), this); // the master that would have said so is gone
             nodes.releaseAll(jobId);

@@ -9,12 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
 /** State in this JVM's memory: lost with the process. Documents are kept as JSON, as Ignite keeps them. */
 public final class InMemoryStateStore extends CountingStore {
     private final Map<Table, Map<String, String>> tables = new EnumMap<>(Table.class);
     private final Map<String, Long> counters = new ConcurrentHashMap<>();
     private volatile RuntimeException failWith;
+    private volatile CountDownLatch hold;
+    private final List<List<Put>> held = new CopyOnWriteArrayList<>();
 
     public InMemoryStateStore() {
         for (Table t : Table.values()) tables.put(t, new ConcurrentHashMap<>());
@@ -25,6 +29,16 @@ public final class InMemoryStateStore extends CountingStore {
         this.failWith = e;
     }
 
+    /** Tests: every write from now on waits until {@code gate} opens (null: writes go through); {@link #held} shows them. */
+    public void holdWrites(CountDownLatch gate) {
+        this.hold = gate;
+    }
+
+    /** Tests: the puts of the writes waiting at the gate of {@link #holdWrites}. */
+    public List<Put> held() {
+        return held.stream().flatMap(List::stream).toList();
+    }
+
     @Override
     public boolean putIfAbsent(Table table, String key, String json) {
         RuntimeException e = failWith;
@@ -33,7 +47,23 @@ public final class InMemoryStateStore extends CountingStore {
     }
 
     @Override
-    synchronized void apply(List<Put> puts, Fence fence) {
+    void apply(List<Put> puts, Fence fence) {
+        CountDownLatch gate = hold;
+        if (gate != null) { // outside the lock: each writer waits at the gate with its own write
+            held.add(puts);
+            try {
+                gate.await();
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted at the test's gate", ie);
+            } finally {
+                held.remove(puts);
+            }
+        }
+        applyNow(puts, fence);
+    }
+
+    private synchronized void applyNow(List<Put> puts, Fence fence) {
         RuntimeException e = failWith;
         if (e != null) throw e;
         if (fence != null && current(fence.counter()) != fence.epoch()) throw new FencedException(fence, current(fence.counter()));

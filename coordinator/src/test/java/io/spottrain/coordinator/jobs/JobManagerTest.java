@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -150,6 +151,38 @@ class JobManagerTest {
         var cancelled = assertInstanceOf(Outcome.JobAck.class, ask(manager, r -> new JobManager.CancelJob(b.jobId(), "done", "test", r)));
         assertEquals(JobState.CANCELLED, cancelled.state());
         await("node1 free again", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1") && n.state() == NodeState.READY));
+    }
+
+    /**
+     * A new job is stored with its first change; its actor crashes while that write is in flight: the job is failed once the
+     * write lands (before, it was failed only if the store had it at the crash, and it was left stored with no actor).
+     */
+    @Test
+    void aJobWhoseActorCrashesWhileItsFirstWriteIsInFlightIsFailedOnceItIsStored() throws Exception {
+        var manager = start("30s");
+        var reports = new AtomicReference<ActorRef<AgentProtocol.Report>>();
+        agent("node1", 1, "", "z", reports);
+        await("node1 is recorded", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1")));
+        var gate = new CountDownLatch(1);
+        store.holdWrites(gate);
+        try {
+            var reply = kit.createTestProbe(Outcome.class);
+            manager.tell(new JobManager.SubmitJob(spec("c", 0), "test", reply.getRef()));
+            await("the job's first write is in flight", () -> store.held().stream().anyMatch(p -> p.table() == Table.SPECS));
+            String id = store.held().stream().filter(p -> p.table() == Table.SPECS).findFirst().orElseThrow().key();
+            reports.get().tell(new AgentProtocol.RankStarted(id, 1, 7, "node1", 99, "log")); // a rank it does not have: it throws
+            var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(5)));
+            assertTrue(refused.message().contains("if `spottrain status " + id + "` does not find it"), refused.message());
+            store.holdWrites(null);
+            gate.countDown();
+            await("job " + id + " stored and failed", () -> store.get(Table.JOBS, id).map(JobDocument::read)
+                    .filter(d -> d.state() == JobState.FAILED).isPresent());
+            assertTrue(stored(id).reason().startsWith("internal error in the job's actor: IllegalArgumentException"), stored(id).reason());
+            await("node1 free again", () -> nodes().stream().anyMatch(n -> n.nodeId().equals("node1") && n.state() == NodeState.READY));
+        } finally {
+            store.holdWrites(null);
+            gate.countDown();
+        }
     }
 
     /**
