@@ -5,8 +5,6 @@ import io.spottrain.coordinator.cost.StoragePrices;
 import io.spottrain.coordinator.launch.NodeLauncher;
 import io.spottrain.coordinator.membership.AgentDirectory;
 import io.spottrain.coordinator.membership.NodeRecord;
-import io.spottrain.coordinator.scheduling.Admission;
-import io.spottrain.coordinator.scheduling.RiskAdvice;
 import io.spottrain.coordinator.settings.CoordinatorSettings;
 import io.spottrain.coordinator.state.StateStore;
 import io.spottrain.coordinator.state.StoreWriter;
@@ -181,7 +179,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         this.store = store;
         this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.reports = ctx.messageAdapter(AgentProtocol.Report.class, Reported::new);
-        this.submits = new ManagerSubmits(ctx, new JobIds(store), blocking, this::spawnSubmitted);
+        this.submits = new ManagerSubmits(ctx, new JobIds(store), blocking, settings.allowedRemotes(), this::spawnSubmitted);
         this.replacements = new Replacements(ctx, timers, launcher, blocking, settings.replacementAttempts(),
                 id -> Optional.ofNullable(jobs.get(id)).map(Job::spec));
         this.upkeep = new LauncherUpkeep(ctx, timers, launcher, blocking, clock, settings.launcherUpkeepInterval());
@@ -238,7 +236,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(SubmitJob.class, this::onSubmit)
+                .onMessage(SubmitJob.class, m -> submits.admit(m, replacements.launcher(), nodes::risks, now(), this))
                 .onMessage(ManagerSubmits.Prepared.class, p -> submits.onPrepared(p, this))
                 .onMessage(CancelJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Cancel(m.reason(), m.by(), m.replyTo())))
                 .onMessage(CheckpointJob.class, m -> route(m.jobId(), m.replyTo(), new JobMaster.Checkpoint(m.by(), m.replyTo())))
@@ -287,20 +285,6 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     }
 
     // ---- jobs ----
-
-    private Behavior<Command> onSubmit(SubmitJob m) {
-        var launcher = replacements.launcher();
-        var unfit = Admission.remoteRefused(m.spec(), settings.allowedRemotes())
-                .or(() -> Admission.unfit(m.spec(), launcher == null ? List.of() : launcher.shapes()));
-        if (unfit.isPresent()) {
-            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNFIT, "job " + m.spec().metadata().name() + " can never run here: "
-                    + unfit.get()));
-            return this;
-        }
-        Instant at = now();
-        String warning = RiskAdvice.atSubmit(m.spec(), nodes.risks(at)).orElse(null);
-        return submits.submit(m, at, warning, this);
-    }
 
     /** A job submitted now: its master stores it with its first change and answers {@code submit} then. */
     private void spawnSubmitted(Job job, JobMaster.Submit submit) {

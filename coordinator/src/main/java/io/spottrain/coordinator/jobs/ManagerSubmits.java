@@ -1,17 +1,24 @@
 package io.spottrain.coordinator.jobs;
 
+import io.spottrain.coordinator.launch.NodeLauncher;
+import io.spottrain.coordinator.scheduling.Admission;
+import io.spottrain.coordinator.scheduling.PoolRisks;
+import io.spottrain.coordinator.scheduling.RiskAdvice;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.slf4j.Logger;
 
 /**
- * The job manager's submits on their way to their job masters: a new job's id is reserved and its
+ * The job manager's submits on their way to their job masters: admitted (or refused at once when
+ * nothing the fleet could ever have fits them), a new job's id is reserved and its
  * puts made (on the job manager when its number is reserved already, else in the blocking pool),
  * then its {@link JobMaster} starts at once and asks for nodes; the job is stored with its first
  * change through the job manager's writer (fenced by its epoch, coalesced with the jobs' other
@@ -27,17 +34,36 @@ final class ManagerSubmits {
     private final Logger log;
     private final JobIds ids;
     private final Executor blocking;
+    private final List<String> allowedRemotes;
     private final BiConsumer<Job, JobMaster.Submit> start;
     /** Submits on their way through the blocking pool. */
     private int preparing;
 
     /** {@code start}: starts the job master of a job submitted now. */
-    ManagerSubmits(ActorContext<JobManager.Command> ctx, JobIds ids, Executor blocking, BiConsumer<Job, JobMaster.Submit> start) {
+    ManagerSubmits(ActorContext<JobManager.Command> ctx, JobIds ids, Executor blocking, List<String> allowedRemotes,
+            BiConsumer<Job, JobMaster.Submit> start) {
         this.ctx = ctx;
         this.log = ctx.getLog();
         this.ids = ids;
         this.blocking = blocking;
+        this.allowedRemotes = allowedRemotes;
         this.start = start;
+    }
+
+    /**
+     * A submit: refused at once (422) when no node the fleet could ever have fits it or its remote tier is not allowed
+     * ({@code launcher}: the fleet's shapes, null: none known); else admitted, with a warning when its pools are risky now.
+     */
+    <T> Behavior<T> admit(JobManager.SubmitJob m, NodeLauncher launcher, Function<Instant, PoolRisks> risks, Instant at, Behavior<T> same) {
+        var unfit = Admission.remoteRefused(m.spec(), allowedRemotes)
+                .or(() -> Admission.unfit(m.spec(), launcher == null ? List.of() : launcher.shapes()));
+        if (unfit.isPresent()) {
+            m.replyTo().tell(new Outcome.Refused(Outcome.Refusal.UNFIT, "job " + m.spec().metadata().name() + " can never run here: "
+                    + unfit.get()));
+            return same;
+        }
+        String warning = RiskAdvice.atSubmit(m.spec(), risks.apply(at)).orElse(null);
+        return submit(m, at, warning, same);
     }
 
     /**
@@ -45,7 +71,7 @@ final class ManagerSubmits {
      * puts are made here and its job starts at once; else through the blocking pool, which may read the store to reserve
      * numbers.
      */
-    <T> Behavior<T> submit(JobManager.SubmitJob m, Instant at, String warning, Behavior<T> same) {
+    private <T> Behavior<T> submit(JobManager.SubmitJob m, Instant at, String warning, Behavior<T> same) {
         var id = preparing == 0 ? ids.nextReserved(m.spec().metadata().name()) : Optional.<String>empty();
         if (id.isPresent()) {
             JobStore.Submitted submitted;
