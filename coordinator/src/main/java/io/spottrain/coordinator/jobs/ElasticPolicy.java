@@ -275,18 +275,35 @@ public final class ElasticPolicy {
     }
 
     /**
-     * Survivors of a collective recovery that have not written its agreed step and stalled at
-     * another one (the ring broke under them: a member was lost after the step was agreed, and a
-     * rank can be a step ahead of the one that set it). Such a rank cannot be counted on to write
-     * the agreed step, and nothing else would ask it: the recovery must become a loss, agreeing
-     * on the smallest step the survivors stalled at ({@link Recovery#asLoss}). Empty otherwise.
+     * Survivors of a growth or a notice that stalled before its agreed step (the ring broke under
+     * them: a member was lost after the step was agreed, the ranks stall up to a step apart, and the
+     * agreed step is the first one a rank wrote): they can never write it. The recovery must become a
+     * loss, agreeing on the smallest step the survivors stalled at ({@link Recovery#asLoss}). Empty
+     * otherwise (a rank that stalled at or past the agreed step holds it, or wrote it already: it is
+     * asked for it, {@link #owed}).
      */
     public static List<Integer> outOfReach(Job job) {
         Recovery rec = job.elastic().recovery();
+        if (job.state() != JobState.RECOVERING || rec == null || rec.agreedStep() < 0) return List.of();
+        if (rec.kind() != RecoveryKind.GROW && rec.kind() != RecoveryKind.NOTICE) return List.of();
+        var stalls = job.elastic().stalls();
+        return rec.survivors().stream().filter(r -> stalls.containsKey(r) && stalls.get(r) < rec.agreedStep()).toList();
+    }
+
+    /**
+     * Survivors of a collective recovery that stalled at or past its agreed step without having
+     * written it (as far as the job knows): each is asked for exactly that step. A rank that stalls
+     * waits for such a request (it holds its step and the one before); one whose write is on its way
+     * is asked twice, which trainers ignore. Without it, a rank whose collective request was lost
+     * with the ring wrote its step only when its stall wait ran out.
+     */
+    public static List<Integer> owed(Job job) {
+        Recovery rec = job.elastic().recovery();
         if (job.state() != JobState.RECOVERING || rec == null || !rec.kind().collective() || rec.agreedStep() < 0) return List.of();
+        var counted = withCommitted(job, rec);
         var stalls = job.elastic().stalls();
         return rec.survivors().stream()
-                .filter(r -> !rec.checkpointed().contains(r) && stalls.containsKey(r) && stalls.get(r) != rec.agreedStep())
+                .filter(r -> !counted.checkpointed().contains(r) && stalls.containsKey(r) && stalls.get(r) >= rec.agreedStep())
                 .toList();
     }
 
@@ -335,7 +352,9 @@ public final class ElasticPolicy {
         long lost = Math.max(0, rec.reachedStep() - step);
         var ps = new ArrayList<Preemption>();
         // growing and giving nodes back are no interruption (a shrink that met a loss records the loss alone, below)
-        if (rec.kind() != RecoveryKind.GROW && rec.released().isEmpty()) {
+        // (a growth that became a loss records its losses alone, below: it has no node of its own)
+        boolean ownRow = rec.kind() != RecoveryKind.GROW && rec.released().isEmpty() && !(rec.kind() == RecoveryKind.KILL && rec.node() == null);
+        if (ownRow) {
             ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.kind(), step, rec.detectSeconds(), null,
                     rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
         }

@@ -31,15 +31,16 @@ final class JobReattach {
         if (st.attached() && !job.elastic().attached().contains(m.rank())) {
             replay.add(new AgentProtocol.RankAttached(job.id(), job.generation(), m.rank(), node, job.elastic().resumeStep()));
         }
-        if (st.stalledStep() >= 0 && !job.elastic().stalls().containsKey(m.rank())) {
-            replay.add(new AgentProtocol.RankStalled(job.id(), job.generation(), m.rank(), node, st.stalledStep(),
-                    "reported while no job manager listened"));
-        }
         Recovery rec = job.elastic().recovery();
         if (rec != null && rec.agreedStep() >= 0 && st.checkpointStep() == rec.agreedStep() && !rec.checkpointed().contains(m.rank())) {
             // the step the recovery waits for (anything else is asked for again once the node is back)
             replay.add(new AgentProtocol.CheckpointReported(job.id(), job.generation(), m.rank(), node, st.checkpointStep(), null, 0, 0,
                     0, 0, "recovery", null));
+        }
+        // the stall after the checkpoint: a rank that wrote the agreed step is counted before its stall is weighed
+        if (st.stalledStep() >= 0 && !job.elastic().stalls().containsKey(m.rank())) {
+            replay.add(new AgentProtocol.RankStalled(job.id(), job.generation(), m.rank(), node, st.stalledStep(),
+                    "reported while no job manager listened"));
         }
         if (st.paramsSha256() != null && !job.training().paramsSha256ByRank().containsKey(Integer.toString(m.rank()))) {
             replay.add(new AgentProtocol.RankDone(job.id(), job.generation(), m.rank(), node, st.doneStep(), st.doneLoss(), st.paramsSha256()));

@@ -293,22 +293,33 @@ final class JobRecoveries {
         return ElasticPolicy.readyToClose(ready) ? close(ready) : h.done(ready);
     }
 
-    /** A collective whose agreed step some survivors cannot write ({@link ElasticPolicy#outOfReach}) goes on as a loss. */
+    /** A growth or notice whose agreed step some survivors cannot write ({@link ElasticPolicy#outOfReach}) goes on as a loss. */
     private Job asLoss(Job job, List<Integer> outOfReach) {
         var rec = job.elastic().recovery();
         var stalls = job.elastic().stalls();
+        Integer departing = rec.kind() == RecoveryKind.NOTICE ? job.memberOn(rec.node()).map(Member::rank).orElse(null) : null;
         String where = outOfReach.stream().map(r -> "rank " + r + " at " + stalls.get(r)).toList().toString();
-        h.log.warn("job {}: the {}'s step {} is out of reach of survivors that stalled elsewhere {}; recovering as from a loss",
-                job.id(), rec.kind().label(), rec.agreedStep(), where);
-        return job.withElastic(e -> e.withRecovery(rec.asLoss())).withEvent(JobEventType.RECOVERY_STEP, null, -1, "step "
-                + rec.agreedStep() + " is out of reach of survivors that stalled elsewhere " + where
-                + ": the survivors checkpoint the step they all hold, as after a loss", h.now());
+        h.log.warn("job {}: survivors stalled before the {}'s step {} {}; recovering as from a loss", job.id(), rec.kind().label(),
+                rec.agreedStep(), where);
+        return job.withElastic(e -> e.withRecovery(rec.asLoss(departing))).withEvent(JobEventType.RECOVERY_STEP, null, -1, "survivors "
+                + "stalled before step " + rec.agreedStep() + " " + where + ": the survivors checkpoint the step they all hold, as after a loss",
+                h.now());
+    }
+
+    /** Asks these survivors for the collective recovery's agreed step ({@link ElasticPolicy#owed}). */
+    void askOwed(Job job, List<Integer> ranks) {
+        var rec = job.elastic().recovery();
+        tell(job, ranks, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));
     }
 
     Behavior<JobMaster.Command> onCheckpoint(Job job, AgentProtocol.CheckpointReported c) {
         var counted = ElasticPolicy.onRecoveryCheckpoint(job, c.rank(), c.step(), c.reason());
         if (counted.isEmpty()) return h.done(job);
         Job next = job.withElastic(e -> e.withRecovery(counted.get()));
+        if (job.elastic().recovery().agreedStep() < 0) { // this checkpoint set the step: ranks stalled meanwhile are asked for it
+            if (!ElasticPolicy.outOfReach(next).isEmpty()) return agree(next);
+            askOwed(next, ElasticPolicy.owed(next));
+        }
         if (!counted.get().allCheckpointed()) return h.done(next);
         Job ready = next.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + counted.get().agreedStep() + " on all "
                 + counted.get().survivors().size() + " ranks", h.now());

@@ -5,6 +5,7 @@ import io.spottrain.coordinator.state.Table;
 import io.spottrain.protocol.json.Json;
 import io.spottrain.protocol.wire.AgentProtocol;
 import java.time.Instant;
+import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
 
 /**
@@ -76,7 +77,13 @@ final class JobTraining {
         Job next = h.job().withEvent(JobEventType.RANK_STALLED, s.nodeId(), s.rank(), "stalled at step " + s.step() + ": " + s.reason(), h.now())
                 .withElastic(e -> e.stalled(s.rank(), s.step(), h.now()));
         if (next.state() == JobState.RUNNING) return h.recoveries.afterStall(next);
-        if (next.state() == JobState.RECOVERING) return h.recoveries.agree(next);
+        if (next.state() == JobState.RECOVERING) {
+            // a rank that stalled at or past a collective's agreed step is asked for it (unless the recovery becomes a loss)
+            if (ElasticPolicy.outOfReach(next).isEmpty() && ElasticPolicy.owed(next).contains(s.rank())) {
+                h.recoveries.askOwed(next, List.of(s.rank()));
+            }
+            return h.recoveries.agree(next);
+        }
         return h.done(next);
     }
 

@@ -29,8 +29,12 @@ import org.slf4j.LoggerFactory;
 final class MasterFailure {
     private static final Logger log = LoggerFactory.getLogger(MasterFailure.class);
 
-    /** The job manager's: every write queued on the jobs' writer before {@code token}'s crash is done. */
-    record Drained(long token) implements JobManager.Command {}
+    /**
+     * The job manager's: every write queued on the jobs' writer before {@code token}'s crash is done ({@code ok}), or the batch
+     * it was in failed (it is sent again, alone: an empty write then touches no store; a writer fenced off has stopped, and the
+     * job manager with it, so the job is left to the newer one).
+     */
+    record Drained(long token, boolean ok) implements JobManager.Command {}
 
     private record Crash(String jobId, Throwable cause) {}
 
@@ -45,7 +49,7 @@ final class MasterFailure {
         this.store = store;
         this.writer = writer;
         this.clock = clock;
-        this.drained = ctx.messageAdapter(StoreWriter.Result.class, r -> new Drained(r.token()));
+        this.drained = ctx.messageAdapter(StoreWriter.Result.class, r -> new Drained(r.token(), r instanceof StoreWriter.Written));
     }
 
     /** Fails the job from its last stored state and stops its ranks (reads the local store: a rare path). */
@@ -60,6 +64,10 @@ final class MasterFailure {
     }
 
     <T> Behavior<T> onDrained(Drained d, Map<String, ActorRef<AgentProtocol.Command>> agents, Behavior<T> same) {
+        if (!d.ok()) {
+            writer.tell(new StoreWriter.Write(List.of(), drained, d.token()));
+            return same;
+        }
         var crash = waiting.remove(d.token());
         if (crash != null && !failStored(crash.jobId(), crash.cause(), agents)) {
             log.info("job {}: its actor crashed before it was stored, and it was not: nothing to fail", crash.jobId());

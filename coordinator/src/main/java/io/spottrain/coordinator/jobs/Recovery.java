@@ -77,13 +77,14 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
     }
 
     /**
-     * The collective's agreed step is out of some survivor's reach (its ring broke and it stalled at
-     * another step): recover as from a loss, from the step every survivor holds. The survivors and
-     * the ranks that exited stay; the agreement and what was counted for it start over.
+     * The agreed step of a growth or a notice is out of some survivor's reach (it stalled before
+     * it): recover as from a loss, from the step every survivor holds. The ranks that exited stay;
+     * the agreement and what was counted for it start over; {@code departingRank} (a noticed node's
+     * rank, or null) is no survivor any more, as when a noticed node leaves before its checkpoint.
      */
-    public Recovery asLoss() {
-        return new Recovery(RecoveryKind.KILL, node, survivors, -1, Set.of(), exited, startedAt, detectSeconds, reachedStep, alsoLost,
-                released);
+    public Recovery asLoss(Integer departingRank) {
+        var going = survivors.stream().filter(r -> !r.equals(departingRank)).toList();
+        return new Recovery(RecoveryKind.KILL, node, going, -1, Set.of(), exited, startedAt, detectSeconds, reachedStep, alsoLost, released);
     }
 
     /** Nodes that leave the job with this recovery (a failing or stalled node stays). */

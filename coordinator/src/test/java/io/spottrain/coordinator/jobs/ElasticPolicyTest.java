@@ -229,23 +229,58 @@ class ElasticPolicyTest {
 
     static Stream<Arguments> outOfReach() {
         return Stream.of(
-                Arguments.of("a survivor stalled a step past the growth's agreed step", aJob().running(3).recovering(RecoveryKind.GROW, null)
-                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 431).build(), List.of(2)),
-                Arguments.of("and one a step before it", aJob().running(3).recovering(RecoveryKind.NOTICE, "node2")
-                        .recovery(r -> r.agreed(430)).stalled(0, 429).stalled(2, 431).build(), List.of(0, 2)),
-                Arguments.of("stalled at the agreed step: it can still write it", aJob().running(3).recovering(RecoveryKind.GROW, null)
-                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 430).build(), List.of()),
-                Arguments.of("wrote the agreed step before it stalled", aJob().running(3).recovering(RecoveryKind.GROW, null)
-                        .recovery(r -> r.agreed(430).checkpointed(0).checkpointed(2)).stalled(2, 431).build(), List.of()),
-                Arguments.of("no step agreed yet", aJob().running(3).recovering(RecoveryKind.GROW, null).stalled(2, 431).build(), List.of()),
+                Arguments.of("a survivor stalled before the growth's agreed step", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 429).build(), List.of(2)),
+                Arguments.of("a notice's too", aJob().running(3).recovering(RecoveryKind.NOTICE, "node2")
+                        .recovery(r -> r.agreed(430)).stalled(0, 429).stalled(2, 430).build(), List.of(0)),
+                Arguments.of("a step past it: it holds the agreed step (asked for it)", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 431).build(), List.of()),
+                Arguments.of("no step agreed yet", aJob().running(3).recovering(RecoveryKind.GROW, null).stalled(2, 429).build(), List.of()),
                 Arguments.of("a loss agrees from the stalls already", aJob().running(3).recovering(RecoveryKind.KILL, "node2")
-                        .recovery(r -> r.agreed(430)).stalled(0, 430).stalled(2, 431).build(), List.of()));
+                        .recovery(r -> r.agreed(430)).stalled(0, 430).stalled(2, 429).build(), List.of()),
+                Arguments.of("a shrink stays a shrink (it times out as before)", aJob().running(3).recovering(RecoveryKind.SHRINK, "node3")
+                        .recovery(r -> r.agreed(430)).stalled(1, 429).build(), List.of()));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void outOfReach(String what, Job job, List<Integer> expected) {
         assertEquals(expected, ElasticPolicy.outOfReach(job));
+    }
+
+    @Test
+    void aNoticeThatBecomesALossLeavesTheNoticedRankOutAndStartsItsAgreementOver() {
+        var rec = Recovery.begin(RecoveryKind.NOTICE, "node2", List.of(0, 1, 2), "2026-12-04T00:00:00Z", 0, 431).agreed(430).checkpointed(0)
+                .exited(2);
+        var loss = rec.asLoss(1);
+        assertEquals(RecoveryKind.KILL, loss.kind());
+        assertEquals(List.of(0, 2), loss.survivors(), "node2's rank leaves, as when a noticed node goes before its checkpoint");
+        assertEquals(-1, loss.agreedStep());
+        assertEquals(Set.of(), loss.checkpointed());
+        assertEquals(Set.of(2), loss.exited());
+        assertEquals(List.of(0, 1, 2), rec.asLoss(null).survivors(), "a growth has no departing rank");
+    }
+
+    static Stream<Arguments> owed() {
+        return Stream.of(
+                Arguments.of("stalled a step past the agreed step, not written", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0)).stalled(0, 430).stalled(2, 431).build(), List.of(2)),
+                Arguments.of("stalled at it, not written (its collective request went with the ring)", aJob().running(3)
+                        .recovering(RecoveryKind.NOTICE, "node1").recovery(r -> r.agreed(430)).stalled(1, 430).build(), List.of(1)),
+                Arguments.of("committed already (its report counted by the catalog)", aJob().running(3).committed(430, 2)
+                        .recovering(RecoveryKind.GROW, null).recovery(r -> r.agreed(430)).stalled(2, 431).build(), List.of()),
+                Arguments.of("not stalled: its collective request may still come through", aJob().running(3)
+                        .recovering(RecoveryKind.GROW, null).recovery(r -> r.agreed(430)).build(), List.of()),
+                Arguments.of("stalled before it: out of reach, not owed", aJob().running(3).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430)).stalled(2, 429).build(), List.of()),
+                Arguments.of("a loss asks through its own agreement", aJob().running(3).recovering(RecoveryKind.KILL, "node2")
+                        .recovery(r -> r.agreed(430)).stalled(2, 431).build(), List.of()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void owed(String what, Job job, List<Integer> expected) {
+        assertEquals(expected, ElasticPolicy.owed(job));
     }
 
     static Stream<Arguments> capacityFree() {

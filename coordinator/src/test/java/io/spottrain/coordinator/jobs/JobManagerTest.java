@@ -168,7 +168,9 @@ class JobManagerTest {
         try {
             var reply = kit.createTestProbe(Outcome.class);
             manager.tell(new JobManager.SubmitJob(spec("c", 0), "test", reply.getRef()));
-            await("the job's first write is in flight", () -> store.held().stream().anyMatch(p -> p.table() == Table.SPECS));
+            // its first write holds its placement (generation 1 on node1): a report of generation 1 reaches a job that has one
+            await("the job's first write, with its placement, is in flight", () -> store.held().stream().anyMatch(p -> p.table() == Table.JOBS
+                    && JobDocument.read(p.json()).generation() == 1));
             String id = store.held().stream().filter(p -> p.table() == Table.SPECS).findFirst().orElseThrow().key();
             reports.get().tell(new AgentProtocol.RankStarted(id, 1, 7, "node1", 99, "log")); // a rank it does not have: it throws
             var refused = assertInstanceOf(Outcome.Refused.class, reply.receiveMessage(Duration.ofSeconds(5)));

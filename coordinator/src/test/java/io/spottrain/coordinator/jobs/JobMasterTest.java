@@ -481,6 +481,12 @@ class JobMasterTest {
                 "digest-" + rank)));
     }
 
+    /** These ranks of generation 1 (rank r on node{@code r + 1}) are parked for the re-form, and exit parked. */
+    void parkedAndExited(ActorRef<JobMaster.Command> master, String jobId, int... ranks) {
+        for (int r : ranks) assertTrue(expect(r, AgentProtocol.StopGeneration.class).park(), "rank " + r + " parked");
+        for (int r : ranks) master.tell(new JobMaster.Reported(new AgentProtocol.RankExited(jobId, 1, r, "node" + (r + 1), 75, "", true)));
+    }
+
     /** What the job asks the manager for its next generation (after a release, or on its own), within 3 s. */
     JobManager.WantsNodes nextGenerationAsked() {
         long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
@@ -535,29 +541,51 @@ class JobMasterTest {
 
     /**
      * A rank is killed as a growth begins and the two others stall one step apart: rank 0 writes step 430 (which becomes the
-     * growth's agreed step), rank 2 stalled at 431 and wrote that. Rank 2 cannot be counted on for step 430 and nothing else
-     * would ask it (before, the recovery waited out its time-out and failed the job): the growth becomes a loss, the survivors
-     * agree on the smallest step they stalled at, and rank 2 is asked for it explicitly.
+     * growth's agreed step), rank 2 stalled at 431. Rank 2 holds step 430 as the one before its own and is asked for it at once
+     * (before, nothing asked it: the recovery waited out its time-out and failed the job, or rank 2 wrote 431 when its stall
+     * wait ran out); the generation closes once the lost rank is known.
      */
     @Test
-    void aGrowthWhoseSurvivorsStalledOneStepApartRecoversAsFromALoss() {
+    void aGrowthSurvivorThatStalledAStepPastTheAgreedStepIsAskedForIt() {
         var master = reformable(submit("grow-lost-3", 1, 4, 3), 3);
         growthBegins(master, "grow-lost-3", 3);
         stalledAndWrote(master, "grow-lost-3", 0, 430);
-        stalledAndWrote(master, "grow-lost-3", 2, 431);
-        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-3", 1, 2, "node3", 431, "peer closed")));
         assertEquals(430, expect(2, AgentProtocol.RequestCheckpoint.class).step(), "rank 2 holds step 430 as the one before its own");
-        agents.get(0).expectNoMessage(Duration.ofMillis(100)); // rank 0 wrote it already
         master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-3", 1, 2, "node3", 430, "/d", 1, 10, 0.5, 2,
-                "stall", "digest-2b")));
-        assertTrue(expect(0, AgentProtocol.StopGeneration.class).park());
-        assertTrue(expect(2, AgentProtocol.StopGeneration.class).park());
-        for (int r : new int[] {0, 2}) {
-            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("grow-lost-3", 1, r, "node" + (r + 1), 75, "", true)));
-        }
+                "stall", "digest-2")));
+        agents.get(0).expectNoMessage(Duration.ofMillis(100)); // rank 1 may still write it
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        parkedAndExited(master, "grow-lost-3", 0, 2);
         assertEquals(430, nextGenerationAsked().resumeStep());
-        var events = storedEvents("grow-lost-3");
-        assertTrue(events.contains(JobEventType.RECOVERY_WIDENED), events::toString);
+    }
+
+    /**
+     * As above, but rank 2 stalled a step before the agreed step (429): it can never write 430. The growth becomes a loss;
+     * once the lost rank is known the survivors agree on the smallest step they stalled at and each is asked for it (rank 0
+     * holds 429 as the one before its own). One interruption is recorded (the loss), not a second one for the growth.
+     */
+    @Test
+    void aGrowthSurvivorThatStalledBeforeTheAgreedStepTurnsTheGrowthIntoALoss() {
+        var master = reformable(submit("grow-lost-4", 1, 4, 3), 3);
+        growthBegins(master, "grow-lost-4", 3);
+        stalledAndWrote(master, "grow-lost-4", 0, 430);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("grow-lost-4", 1, 2, "node3", 429, "peer closed")));
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        assertEquals(429, expect(0, AgentProtocol.RequestCheckpoint.class).step());
+        assertEquals(429, expect(2, AgentProtocol.RequestCheckpoint.class).step());
+        for (int r : new int[] {0, 2}) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("grow-lost-4", 1, r, "node" + (r + 1), 429, "/d", 1, 10,
+                    0.5, 2, "stall", "digest-" + r)));
+        }
+        parkedAndExited(master, "grow-lost-4", 0, 2);
+        assertEquals(429, nextGenerationAsked().resumeStep());
+        awaitStored("grow-lost-4", d -> !d.elastic().preemptions().isEmpty());
+        var ps = stored("grow-lost-4").elastic().preemptions();
+        assertEquals(1, ps.size(), ps::toString);
+        var p = ps.get(0);
+        assertEquals("node2", p.node(), p::toString);
+        assertEquals(RecoveryKind.KILL, p.kind());
     }
 
     /** The S3 requests nodes report (with an upload, or on their own) reach the cost ledger as the job's, in any state. */
