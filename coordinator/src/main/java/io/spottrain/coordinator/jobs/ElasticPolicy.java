@@ -275,36 +275,39 @@ public final class ElasticPolicy {
     }
 
     /**
-     * Survivors of a growth or a notice that stalled before its agreed step (the ring broke under
-     * them: a member was lost after the step was agreed, the ranks stall up to a step apart, and the
-     * agreed step is the first one a rank wrote): they can never write it. The recovery must become a
-     * loss, agreeing on the smallest step the survivors stalled at ({@link Recovery#asLoss}). Empty
-     * otherwise (a rank that stalled at or past the agreed step holds it, or wrote it already: it is
-     * asked for it, {@link #owed}).
+     * Survivors of a collective recovery that stalled before its agreed step without having written
+     * it (the ring broke under them: a member was lost after the step was agreed, ranks stall up to
+     * a step apart, and the agreed step is the first one a rank wrote): they can never write it. The
+     * recovery must become a loss, agreeing on the smallest step the survivors stalled at
+     * ({@link Recovery#asLoss}). Empty otherwise, and once every survivor holds the step (a rank
+     * that stalled at or past it is asked for it: {@link #owed}).
      */
     public static List<Integer> outOfReach(Job job) {
         Recovery rec = job.elastic().recovery();
-        if (job.state() != JobState.RECOVERING || rec == null || rec.agreedStep() < 0) return List.of();
-        if (rec.kind() != RecoveryKind.GROW && rec.kind() != RecoveryKind.NOTICE) return List.of();
+        if (job.state() != JobState.RECOVERING || rec == null || !rec.kind().collective() || rec.agreedStep() < 0) return List.of();
+        if (rec.allCheckpointed()) return List.of();
         var stalls = job.elastic().stalls();
-        return rec.survivors().stream().filter(r -> stalls.containsKey(r) && stalls.get(r) < rec.agreedStep()).toList();
+        return rec.survivors().stream()
+                .filter(r -> !rec.checkpointed().contains(r) && stalls.containsKey(r) && stalls.get(r) < rec.agreedStep())
+                .toList();
     }
 
     /**
-     * Survivors of a collective recovery that stalled at or past its agreed step without having
-     * written it (as far as the job knows): each is asked for exactly that step. A rank that stalls
-     * waits for such a request (it holds its step and the one before); one whose write is on its way
-     * is asked twice, which trainers ignore. Without it, a rank whose collective request was lost
-     * with the ring wrote its step only when its stall wait ran out.
+     * Survivors of a collective recovery still running their rank that stalled at or past its
+     * agreed step without having written it (as far as the job knows): each is asked for exactly
+     * that step. A stalled rank waits for such a request and holds its step and the one before; one
+     * a step past the agreed step goes back to it to write it (so the job then counts it as stalled
+     * there: {@link Elastic#stalled}). Without it, a rank whose collective request was lost with the
+     * ring wrote its own step only when its stall wait ran out.
      */
     public static List<Integer> owed(Job job) {
         Recovery rec = job.elastic().recovery();
         if (job.state() != JobState.RECOVERING || rec == null || !rec.kind().collective() || rec.agreedStep() < 0) return List.of();
         var counted = withCommitted(job, rec);
         var stalls = job.elastic().stalls();
-        return rec.survivors().stream()
-                .filter(r -> !counted.checkpointed().contains(r) && stalls.containsKey(r) && stalls.get(r) >= rec.agreedStep())
-                .toList();
+        var running = job.members().stream().filter(m -> m.exitCode() == null).map(Member::rank).toList();
+        return rec.survivors().stream().filter(r -> running.contains(r) && !counted.checkpointed().contains(r) && stalls.containsKey(r)
+                && stalls.get(r) >= rec.agreedStep()).toList();
     }
 
     /**

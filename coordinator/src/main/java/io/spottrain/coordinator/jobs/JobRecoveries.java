@@ -293,7 +293,7 @@ final class JobRecoveries {
         return ElasticPolicy.readyToClose(ready) ? close(ready) : h.done(ready);
     }
 
-    /** A growth or notice whose agreed step some survivors cannot write ({@link ElasticPolicy#outOfReach}) goes on as a loss. */
+    /** A collective recovery whose agreed step some survivors cannot write ({@link ElasticPolicy#outOfReach}) goes on as a loss. */
     private Job asLoss(Job job, List<Integer> outOfReach) {
         var rec = job.elastic().recovery();
         var stalls = job.elastic().stalls();
@@ -306,10 +306,17 @@ final class JobRecoveries {
                 h.now());
     }
 
-    /** Asks these survivors for the collective recovery's agreed step ({@link ElasticPolicy#owed}). */
-    void askOwed(Job job, List<Integer> ranks) {
-        var rec = job.elastic().recovery();
-        tell(job, ranks, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), rec.agreedStep()));
+    /**
+     * Asks these survivors for the collective recovery's agreed step ({@link ElasticPolicy#owed}); returns the job with each
+     * counted as stalled there (a rank a step past it goes back to it: an agreement started over must not ask it for the later
+     * step, which it no longer holds).
+     */
+    Job askOwed(Job job, List<Integer> ranks) {
+        long step = job.elastic().recovery().agreedStep();
+        tell(job, ranks, m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), step));
+        Job asked = job;
+        for (int r : ranks) asked = asked.withElastic(e -> e.stalled(r, step, h.now()));
+        return asked;
     }
 
     Behavior<JobMaster.Command> onCheckpoint(Job job, AgentProtocol.CheckpointReported c) {
@@ -318,7 +325,7 @@ final class JobRecoveries {
         Job next = job.withElastic(e -> e.withRecovery(counted.get()));
         if (job.elastic().recovery().agreedStep() < 0) { // this checkpoint set the step: ranks stalled meanwhile are asked for it
             if (!ElasticPolicy.outOfReach(next).isEmpty()) return agree(next);
-            askOwed(next, ElasticPolicy.owed(next));
+            next = askOwed(next, ElasticPolicy.owed(next));
         }
         if (!counted.get().allCheckpointed()) return h.done(next);
         Job ready = next.withEvent(JobEventType.RECOVERY_CHECKPOINTED, null, -1, "step " + counted.get().agreedStep() + " on all "

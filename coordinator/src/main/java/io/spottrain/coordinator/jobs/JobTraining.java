@@ -79,10 +79,8 @@ final class JobTraining {
         if (next.state() == JobState.RUNNING) return h.recoveries.afterStall(next);
         if (next.state() == JobState.RECOVERING) {
             // a rank that stalled at or past a collective's agreed step is asked for it (unless the recovery becomes a loss)
-            if (ElasticPolicy.outOfReach(next).isEmpty() && ElasticPolicy.owed(next).contains(s.rank())) {
-                h.recoveries.askOwed(next, List.of(s.rank()));
-            }
-            return h.recoveries.agree(next);
+            boolean ask = ElasticPolicy.outOfReach(next).isEmpty() && ElasticPolicy.owed(next).contains(s.rank());
+            return h.recoveries.agree(ask ? h.recoveries.askOwed(next, List.of(s.rank())) : next);
         }
         return h.done(next);
     }

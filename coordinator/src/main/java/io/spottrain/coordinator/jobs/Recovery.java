@@ -77,7 +77,7 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
     }
 
     /**
-     * The agreed step of a growth or a notice is out of some survivor's reach (it stalled before
+     * The agreed step of a collective recovery is out of some survivor's reach (it stalled before
      * it): recover as from a loss, from the step every survivor holds. The ranks that exited stay;
      * the agreement and what was counted for it start over; {@code departingRank} (a noticed node's
      * rank, or null) is no survivor any more, as when a noticed node leaves before its checkpoint.

@@ -238,8 +238,10 @@ class ElasticPolicyTest {
                 Arguments.of("no step agreed yet", aJob().running(3).recovering(RecoveryKind.GROW, null).stalled(2, 429).build(), List.of()),
                 Arguments.of("a loss agrees from the stalls already", aJob().running(3).recovering(RecoveryKind.KILL, "node2")
                         .recovery(r -> r.agreed(430)).stalled(0, 430).stalled(2, 429).build(), List.of()),
-                Arguments.of("a shrink stays a shrink (it times out as before)", aJob().running(3).recovering(RecoveryKind.SHRINK, "node3")
-                        .recovery(r -> r.agreed(430)).stalled(1, 429).build(), List.of()));
+                Arguments.of("a shrink's too", aJob().running(3).recovering(RecoveryKind.SHRINK, "node3")
+                        .recovery(r -> r.agreed(430)).stalled(1, 429).build(), List.of(1)),
+                Arguments.of("every survivor holds it already: nothing to start over", aJob().running(2).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430).checkpointed(0).checkpointed(1)).stalled(1, 429).build(), List.of()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -273,6 +275,8 @@ class ElasticPolicyTest {
                         .recovering(RecoveryKind.GROW, null).recovery(r -> r.agreed(430)).build(), List.of()),
                 Arguments.of("stalled before it: out of reach, not owed", aJob().running(3).recovering(RecoveryKind.GROW, null)
                         .recovery(r -> r.agreed(430)).stalled(2, 429).build(), List.of()),
+                Arguments.of("exited already: nothing to ask", aJob().running(3).exited(2, 75).recovering(RecoveryKind.GROW, null)
+                        .recovery(r -> r.agreed(430)).stalled(2, 431).build(), List.of()),
                 Arguments.of("a loss asks through its own agreement", aJob().running(3).recovering(RecoveryKind.KILL, "node2")
                         .recovery(r -> r.agreed(430)).stalled(2, 431).build(), List.of()));
     }

@@ -333,6 +333,29 @@ class JobMasterTest {
     }
 
     /**
+     * A notice's ring breaks before every rank reported the agreed step: rank 0 wrote 333 and stalled at 334, rank 1 stalled
+     * at 334 with its 333 not reported and is asked for 333 (it goes back to it); then the noticed node goes before its rank
+     * wrote it. The notice becomes a loss agreeing on the survivors' smallest stall: 333, where rank 1 went back to, not the
+     * 334 it no longer holds (found by a review: the job would have waited out its recovery and failed).
+     */
+    @Test
+    void aRankAskedBackToTheAgreedStepIsNotAskedForItsLaterStepWhenTheNoticeBecomesALoss() {
+        Job job = submit("notice-3", 1, 3, 3);
+        var master = running(job, 3);
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node3",
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-12-01T10:02:00Z", "2026-12-01T10:00:00Z")));
+        for (int r = 0; r < 3; r++) assertEquals(-1, expect(r, AgentProtocol.RequestCheckpoint.class).step());
+        master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("notice-3", 1, 0, "node1", 333, "/d", 1, 10, 0.5, 2,
+                "requested", "digest-0")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("notice-3", 1, 0, "node1", 334, "peer closed")));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("notice-3", 1, 1, "node2", 334, "peer closed")));
+        assertEquals(333, expect(1, AgentProtocol.RequestCheckpoint.class).step(), "rank 1 holds 333 as the one before its own");
+        master.tell(new JobMaster.NodeLost("node3", "left the cluster")); // before its rank wrote 333: the notice becomes a loss
+        assertEquals(333, expect(1, AgentProtocol.RequestCheckpoint.class).step(), "the step rank 1 went back to");
+        agents.get(0).expectNoMessage(Duration.ofMillis(150)); // rank 0 wrote 333 already
+    }
+
+    /**
      * Seen in the demo: a Spot notice came 1.6 s after a growth's generation started, while its newcomer was still restoring
      * (not attached); it was only recorded, and the node went at its deadline as a loss. Now it is held and acted on as soon
      * as every rank has attached.
