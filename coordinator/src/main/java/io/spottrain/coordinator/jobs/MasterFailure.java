@@ -31,8 +31,9 @@ final class MasterFailure {
 
     /**
      * The job manager's: every write queued on the jobs' writer before {@code token}'s crash is done ({@code ok}), or the batch
-     * it was in failed (it is sent again, alone: an empty write then touches no store; a writer fenced off has stopped, and the
-     * job manager with it, so the job is left to the newer one).
+     * it was in failed (it is sent again, with no backoff: it joins whatever is queued then, and an empty write touches no
+     * store itself; a writer fenced off answers once more and stops, and the job manager with it: the job is left to the newer
+     * one).
      */
     record Drained(long token, boolean ok) implements JobManager.Command {}
 
