@@ -43,6 +43,7 @@ final class JobHandlers {
     final Logger log;
     final JobOutbox outbox;
     final JobRecoveries recoveries;
+    final JobGiveBacks giveBacks;
     final JobProbes probes;
     final JobNotices notices;
     final JobStaging staging;
@@ -70,6 +71,7 @@ final class JobHandlers {
         this.job = job;
         this.outbox = new JobOutbox(job.id(), deps.writer(), ctx.messageAdapter(StoreWriter.Result.class, JobMaster.Stored::new));
         this.recoveries = new JobRecoveries(this);
+        this.giveBacks = new JobGiveBacks(this);
         this.probes = new JobProbes(this, ctx.messageAdapter(AgentProtocol.ProbeAnswered.class, JobMaster.Reported::new));
         this.notices = new JobNotices(this);
         this.staging = new JobStaging(this);

@@ -241,8 +241,8 @@ public final class JobMaster {
                 .onMessage(Scale.class, h.scaling::onScale)
                 .onMessage(Reserved.class, h.staging::onReserved)
                 .onMessage(StagingTimedOut.class, h.staging::onTimedOut)
-                .onMessage(Shrink.class, m -> h.recoveries.shrink(m.nodeIds(), m.why())) // refused (logged) unless RUNNING
-                .onMessage(Requeue.class, m -> h.recoveries.requeue(m.why())) // the same
+                .onMessage(Shrink.class, m -> h.giveBacks.shrink(m.nodeIds(), m.why())) // refused (logged) unless RUNNING
+                .onMessage(Requeue.class, m -> h.giveBacks.requeue(m.why())) // the same
                 .onMessage(BudgetExceeded.class, e -> h.done(h.job().withEvent(JobEventType.BUDGET_EXCEEDED, null, -1, e.text(), h.now())))
                 .onMessage(ReplacementLaunched.class, h.nodes::onReplacementLaunched)
                 .onMessage(ReplacementFailed.class, h.nodes::onReplacementFailed)

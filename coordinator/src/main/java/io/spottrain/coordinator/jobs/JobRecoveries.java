@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.Behavior;
 
 /**
  * The recovery side of a {@link JobMaster}: losses, failures and stalls (and notices, through
- * {@link JobNotices}) become recoveries (survivors checkpoint a common step, the generation
+ * {@link JobNotices}; shrinks and requeues, through {@link JobGiveBacks}) become recoveries (survivors checkpoint a common step, the generation
  * closes, the next opens from it).
  * What to do is {@link ElasticPolicy}'s decision; this class applies it to the job, its agents,
  * its timers and the manager.
@@ -134,65 +134,14 @@ final class JobRecoveries {
     }
 
     /**
-     * Give {@code nodeIds} back ({@link RecoveryKind#SHRINK}): every member checkpoints the next
-     * common step, the given-back ranks stop, the others re-form without them and the job asks for
-     * no more nodes than stay (it may grow again later, when capacity is offered). Refused (logged,
-     * nothing changes) unless {@link ElasticPolicy#shrinkRefusal} allows it.
-     */
-    Behavior<JobMaster.Command> shrink(List<String> nodeIds, String why) {
-        Job job = job();
-        String refusal = ElasticPolicy.shrinkRefusal(job, nodeIds);
-        if (refusal != null) {
-            h.log.info("job {}: not giving back {} ({}): {}", job.id(), nodeIds, why, refusal);
-            return h.unchanged();
-        }
-        var members = job.members().stream().map(Member::rank).toList();
-        var rec = Recovery.shrink(nodeIds, members, h.now().toString(), job.training().step());
-        String what = "shrinking from world size " + job.worldSize() + " to " + (job.worldSize() - nodeIds.size()) + ", giving back "
-                + nodeIds + ": " + why + "; checkpointing all ranks";
-        return giveBack(job, rec, what);
-    }
-
-    /**
-     * Step aside for a job of a higher priority ({@link RecoveryKind#REQUEUE}): every member
-     * checkpoints the next common step, every rank stops, every node is given back and the job
-     * waits in the queue to resume from that step. Refused (logged, nothing changes) unless
-     * {@link ElasticPolicy#requeueRefusal} allows it.
-     */
-    Behavior<JobMaster.Command> requeue(String why) {
-        Job job = job();
-        String refusal = ElasticPolicy.requeueRefusal(job);
-        if (refusal != null) {
-            h.log.info("job {}: not requeued ({}): {}", job.id(), why, refusal);
-            return h.unchanged();
-        }
-        var nodes = job.members().stream().map(Member::nodeId).toList();
-        var members = job.members().stream().map(Member::rank).toList();
-        var rec = Recovery.requeue(nodes, members, h.now().toString(), job.training().step());
-        String what = "requeued: " + why + "; checkpointing all " + members.size() + " ranks, then giving back every node and waiting"
-                + " to resume from that step";
-        return giveBack(job, rec, what);
-    }
-
-    /** A shrink or a requeue begins: every member checkpoints the next common step (their collective request). */
-    private Behavior<JobMaster.Command> giveBack(Job job, Recovery rec, String what) {
-        Job recovering = job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, what, h.now());
-        h.log.warn("job {} recovering: {}", job.id(), what);
-        h.notices.recoveryBegun(rec.kind(), null);
-        h.staging.recoveryBegun(recovering);
-        h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
-        tell(recovering, rec.survivors(), m -> new AgentProtocol.RequestCheckpoint(job.id(), job.generation(), -1));
-        return h.done(recovering);
-    }
-
-    /**
      * A member leaves while the generation is still forming: stop it and form the next one from
      * the same resume step (nothing new was trained that a checkpoint could keep).
      */
     Behavior<JobMaster.Command> restartForming(Job job, RecoveryKind kind, String node) {
         var survivors = job.members().stream().filter(m -> !m.nodeId().equals(node)).map(Member::rank).toList();
         long step = job.elastic().resumeStep();
-        var rec = new Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), h.now().toString(), 0, step, List.of(), List.of());
+        var rec = new Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), h.now().toString(), 0, step, List.of(), List.of(),
+                kind == RecoveryKind.NOTICE);
         Job recovering = requestReplacement(job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, kind.label() + " on "
                 + node + " while generation " + job.generation() + " was forming: restarting it from step " + step, h.now()), node);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());
@@ -403,7 +352,8 @@ final class JobRecoveries {
         return job.withEvent(JobEventType.REPLACEMENT_REQUESTED, departing, -1, "replacing " + departing, h.now());
     }
 
-    private void tell(Job job, List<Integer> ranks, Function<Member, AgentProtocol.Command> message) {
+    /** Tells these ranks' agents (those the job knows) what {@code message} makes of their member, after the next write. */
+    void tell(Job job, List<Integer> ranks, Function<Member, AgentProtocol.Command> message) {
         for (Member m : job.members()) {
             if (!ranks.contains(m.rank())) continue;
             var agent = h.agents.get(m.nodeId());

@@ -49,7 +49,7 @@ final class JobScaling {
         if (verdict instanceof ScalingPolicy.Shrink shrink) {
             h.done(next);
             answer(s.replyTo(), event, desired, refusal); // with the shrink's recovery stored: the answer shows it under way
-            return h.recoveries.shrink(shrink.nodeIds(), "resized to " + s.workers() + " workers by " + s.by());
+            return h.giveBacks.shrink(shrink.nodeIds(), "resized to " + s.workers() + " workers by " + s.by());
         }
         answer(s.replyTo(), event, desired, refusal);
         if (verdict instanceof ScalingPolicy.Grow grow) {

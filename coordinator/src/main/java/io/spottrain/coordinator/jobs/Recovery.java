@@ -10,10 +10,14 @@ import java.util.Set;
  * {@code survivors} the ranks that go on; {@code agreedStep} the step all of them checkpoint (-1
  * until known); {@code checkpointed}/{@code exited} the survivors done with each phase;
  * {@code alsoLost} nodes lost during (or together with) this recovery besides {@code node} (a wave
- * of preemptions is one recovery); {@code released} the nodes a shrink gives back (empty otherwise).
+ * of preemptions is one recovery); {@code released} the nodes a shrink gives back (empty otherwise);
+ * {@code noticed}: it began with {@code node}'s interruption notice, and says so after it became a
+ * loss (kind {@link RecoveryKind#KILL}): the node's interruption is recorded as a notice, with the
+ * steps the loss cost (false in documents stored before it existed: they record the loss).
  */
 public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, long agreedStep, Set<Integer> checkpointed,
-        Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep, List<String> alsoLost, List<String> released) {
+        Set<Integer> exited, String startedAt, double detectSeconds, long reachedStep, List<String> alsoLost, List<String> released,
+        boolean noticed) {
 
     public Recovery {
         survivors = List.copyOf(survivors);
@@ -25,12 +29,14 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
 
     public static Recovery begin(RecoveryKind kind, String node, List<Integer> survivors, String startedAt, double detectSeconds,
             long reachedStep) {
-        return new Recovery(kind, node, survivors, -1, Set.of(), Set.of(), startedAt, detectSeconds, reachedStep, List.of(), List.of());
+        return new Recovery(kind, node, survivors, -1, Set.of(), Set.of(), startedAt, detectSeconds, reachedStep, List.of(), List.of(),
+                kind == RecoveryKind.NOTICE);
     }
 
     /** A shrink: every member checkpoints the next common step, and the next generation goes on without {@code released}. */
     public static Recovery shrink(List<String> released, List<Integer> members, String startedAt, long reachedStep) {
-        return new Recovery(RecoveryKind.SHRINK, released.get(0), members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), released);
+        return new Recovery(RecoveryKind.SHRINK, released.get(0), members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), released,
+                false);
     }
 
     /**
@@ -39,23 +45,27 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
      * other (a loss recovery that still gives every node back: {@link ElasticPolicy#stepsAside}).
      */
     public static Recovery requeue(List<String> nodes, List<Integer> members, String startedAt, long reachedStep) {
-        return new Recovery(RecoveryKind.REQUEUE, null, members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), nodes);
+        return new Recovery(RecoveryKind.REQUEUE, null, members, -1, Set.of(), Set.of(), startedAt, 0, reachedStep, List.of(), nodes,
+                false);
     }
 
     public Recovery agreed(long step) {
-        return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost, released);
+        return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost, released,
+                noticed);
     }
 
     public Recovery checkpointed(int rank) {
         var s = new HashSet<>(checkpointed);
         s.add(rank);
-        return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep, alsoLost, released);
+        return new Recovery(kind, node, survivors, agreedStep, s, exited, startedAt, detectSeconds, reachedStep, alsoLost, released,
+                noticed);
     }
 
     public Recovery exited(int rank) {
         var s = new HashSet<>(exited);
         s.add(rank);
-        return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep, alsoLost, released);
+        return new Recovery(kind, node, survivors, agreedStep, checkpointed, s, startedAt, detectSeconds, reachedStep, alsoLost, released,
+                noticed);
     }
 
     /**
@@ -67,13 +77,13 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
         lost.add(lostNode);
         RecoveryKind k = kind.collective() && agreedStep < 0 ? RecoveryKind.KILL : kind;
         return new Recovery(k, node, survivors.stream().filter(r -> r != rank).toList(), agreedStep, checkpointed, exited, startedAt,
-                detectSeconds, reachedStep, lost, released);
+                detectSeconds, reachedStep, lost, released, noticed);
     }
 
     /** The node that gave notice left before the emergency checkpoint: recover as from a loss, from what the others hold. */
     public Recovery asLossOf(int rank) {
         return new Recovery(RecoveryKind.KILL, node, survivors.stream().filter(r -> r != rank).toList(), -1, Set.of(), Set.of(),
-                startedAt, detectSeconds, reachedStep, alsoLost, released);
+                startedAt, detectSeconds, reachedStep, alsoLost, released, noticed);
     }
 
     /**
@@ -84,7 +94,8 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
      */
     public Recovery asLoss(Integer departingRank) {
         var going = survivors.stream().filter(r -> !r.equals(departingRank)).toList();
-        return new Recovery(RecoveryKind.KILL, node, going, -1, Set.of(), exited, startedAt, detectSeconds, reachedStep, alsoLost, released);
+        return new Recovery(RecoveryKind.KILL, node, going, -1, Set.of(), exited, startedAt, detectSeconds, reachedStep, alsoLost, released,
+                noticed);
     }
 
     /** Nodes that leave the job with this recovery (a failing or stalled node stays). */

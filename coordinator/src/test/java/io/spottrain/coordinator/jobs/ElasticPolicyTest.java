@@ -467,6 +467,19 @@ class ElasticPolicyTest {
     }
 
     @Test
+    void aNoticeThatBecameALossIsRecordedAsTheNoticeWithTheStepsTheLossCost() {
+        Job job = aJob().running(3).step(130).recovering(RecoveryKind.NOTICE, "node2").recovery(r -> r.asLossOf(1).agreed(118)).build();
+        assertEquals(RecoveryKind.KILL, job.elastic().recovery().kind(), "it recovers as from a loss");
+        var plan = ElasticPolicy.closePlan(job);
+        assertEquals(List.of(new Preemption("node2", RecoveryKind.NOTICE, 118, 1.2, null, 12L, Jobs.T0.plusSeconds(20).toString())),
+                plan.preemptions(), "node2 gave notice: its row says so, with the 12 steps the loss cost");
+        Job converted = aJob().running(3).step(130).recovering(RecoveryKind.NOTICE, "node2").recovery(r -> r.asLoss(1).agreed(118)).build();
+        assertEquals(RecoveryKind.NOTICE, ElasticPolicy.closePlan(converted).preemptions().get(0).kind(), "also when its step was out of reach");
+        Job lost = aJob().running(3).step(130).recovering(RecoveryKind.KILL, "node2").recovery(r -> r.agreed(118)).build();
+        assertEquals(RecoveryKind.KILL, ElasticPolicy.closePlan(lost).preemptions().get(0).kind(), "a loss without notice stays one");
+    }
+
+    @Test
     void aFailureKeepsEveryNode() {
         Job job = aJob().running(2).recovering(RecoveryKind.FAILURE, "node2").recovery(r -> r.agreed(10)).build();
         assertEquals(List.of("node1", "node2"), ElasticPolicy.closePlan(job).keepNodes(), "the failing node stays (it is alive)");
