@@ -143,13 +143,17 @@ def main():
         print("[rank %d/%d] resumed from step %d" % (env.rank, env.world_size, step), flush=True)
 
     holds = True  # False while re-formed without the resume step's state (ring-state): it comes over the group
+    # the state of the step before the current one, (step, params, velocity): ranks stall up to a step apart, and the coordinator
+    # may ask a rank a step ahead for the step the others hold (training-contract.md). One copy of the model and optimizer state
+    # per step; None where that step is not held (after a load, a re-form or a roll back)
+    prev = None
 
     def share_state():
         """Contract v2 ring-state, right after a group forms: every rank says whether (and which step) it holds; a rank that
         holds nothing takes the parameters and optimizer state from the lowest rank that does (broadcast: exact values).
         Every rank decides from what all said, so all raise alike (CheckpointError) when no rank, or holders of different
         steps, hold it. A RuntimeError is a peer lost meanwhile."""
-        nonlocal step, holds
+        nonlocal step, holds, prev
         n = env.world_size
         who = torch.zeros(2 * n, dtype=torch.int64)
         if holds:
@@ -174,6 +178,7 @@ def main():
                                                                                         who[n + holders[0]], holders[0]), flush=True)
         step = who[n + holders[0]]
         holds = True
+        prev = None
 
     def loss_one(params, x, y):
         out = functional_call(model, params, (x.unsqueeze(0),))
@@ -216,7 +221,7 @@ def main():
     def await_agent(parked):
         """After a stall or a park: wait (bounded) for park, reform (v2) or stop. Returns an exit code, or
         None once the process group is re-formed with the new members at the step this process holds."""
-        nonlocal step, holds
+        nonlocal step, holds, prev
         deadline = time.monotonic() + a.stall_wait_s
         while time.monotonic() < deadline:
             req = ctl.poll(0.2) if ctl.attached else None
@@ -231,6 +236,13 @@ def main():
                     checkpoint("stall")
                 elif env.checkpoint_dir and want in sc.committed_steps(env.checkpoint_dir):  # committed earlier: report it
                     ctl.checkpoint_written(want, os.path.join(env.checkpoint_dir, "step-%d" % want), 2, 0, 0.0, 0.0, "stall")
+                elif prev is not None and prev[0] == want:  # the step before: go back to it (the others stalled a step behind)
+                    torch.nn.utils.vector_to_parameters(prev[1], model.parameters())
+                    torch.nn.utils.vector_to_parameters(prev[2], velocity)
+                    print("[rank %d/%d] back to step %d (held from before step %d) to write it" % (env.rank, env.world_size, want, step),
+                          flush=True)
+                    step, prev = want, None
+                    checkpoint("stall")
                 else:
                     print("[rank %d/%d] cannot checkpoint step %d: holds step %d" % (env.rank, env.world_size, want, step), flush=True)
                     return EXIT_STOPPED
@@ -254,6 +266,7 @@ def main():
                         return EXIT_STOPPED
                     step = resume
                     holds = True
+                    prev = None
                 if dist.is_initialized():
                     dist.destroy_process_group()
                 env.reformed(req)
@@ -358,6 +371,7 @@ def main():
             continue
         asked_stop = ask_stop  # this rank itself was asked to stop (departing): it exits even when others park
         ask_ckpt = ask_stop = ask_park = False
+        prev = (step, flat_params().clone(), torch.nn.utils.parameters_to_vector(velocity).detach().clone())
         with torch.no_grad():
             offset = 0
             for p, v in zip(model.parameters(), velocity):

@@ -80,9 +80,13 @@ final class JobNotices {
         return next;
     }
 
-    /** The node is gone: a notice held for it has nothing left to decide. */
-    void forget(String nodeId) {
-        held.remove(nodeId);
+    /**
+     * The node is gone: a notice held for it has nothing left to decide. True when it had given notice that still waited (held,
+     * or in its window): its loss is recorded as its notice ({@link Recovery#noticed}).
+     */
+    boolean forget(String nodeId) {
+        boolean wasHeld = held.remove(nodeId) != null;
+        return wasHeld || deferred.containsKey(nodeId);
     }
 
     /**

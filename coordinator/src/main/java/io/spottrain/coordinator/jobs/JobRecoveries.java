@@ -29,7 +29,7 @@ final class JobRecoveries {
     // ---- what starts a recovery ----
 
     Behavior<JobMaster.Command> onNodeLost(String nodeId, String why) {
-        h.notices.forget(nodeId);
+        boolean noticed = h.notices.forget(nodeId);
         Job job = job();
         double detect = job.elastic().stalls().isEmpty() ? 0 : job.elastic().secondsSinceFirstStall(h.now());
         var d = ElasticPolicy.onNodeLost(job, nodeId, why, detect);
@@ -48,7 +48,7 @@ final class JobRecoveries {
         }
         if (d instanceof ElasticPolicy.BeginRecovery b) {
             h.timers.cancel(new JobMaster.SuspectTimedOut(lost.generation()));
-            return begin(lost, b.kind(), b.node(), b.detectSeconds());
+            return begin(lost, b.kind(), b.node(), b.detectSeconds(), noticed && nodeId.equals(b.node()));
         }
         if (d instanceof ElasticPolicy.RestartForming r) return restartForming(lost, r.kind(), r.node());
         if (d instanceof ElasticPolicy.Fail f) return h.end(lost, JobState.FAILED, f.reason());
@@ -103,14 +103,20 @@ final class JobRecoveries {
         return h.unchanged();
     }
 
+    Behavior<JobMaster.Command> begin(Job job, RecoveryKind kind, String node, double detectSeconds) {
+        return begin(job, kind, node, detectSeconds, false);
+    }
+
     /**
      * Starts a recovery: survivors keep their rank order. After a notice every member (the
      * departing one too) checkpoints the next common step; after a loss the survivors checkpoint
-     * the step they all hold (the smallest they stalled at).
+     * the step they all hold (the smallest they stalled at). {@code noticed}: the departing node had given notice (a loss of
+     * a node whose notice waited: recorded as its notice, {@link Recovery#noticed}).
      */
-    Behavior<JobMaster.Command> begin(Job job, RecoveryKind kind, String node, double detectSeconds) {
+    Behavior<JobMaster.Command> begin(Job job, RecoveryKind kind, String node, double detectSeconds, boolean noticed) {
         var survivors = ElasticPolicy.survivors(job, kind, node);
-        var rec = Recovery.begin(kind, node, survivors, h.now().toString(), detectSeconds, job.training().step());
+        var begun = Recovery.begin(kind, node, survivors, h.now().toString(), detectSeconds, job.training().step());
+        var rec = noticed ? begun.givenNotice() : begun;
         int max = job.spec().spec().maxRestarts();
         String what = switch (kind) {
             case FAILURE -> "failure of a rank on " + node + " (restart " + (job.elastic().restarts() + 1) + " of " + max

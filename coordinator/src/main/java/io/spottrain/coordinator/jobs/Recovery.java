@@ -49,6 +49,12 @@ public record Recovery(RecoveryKind kind, String node, List<Integer> survivors, 
                 false);
     }
 
+    /** This recovery's node had given notice (a loss of a node whose notice still waited for its swap or its ranks). */
+    public Recovery givenNotice() {
+        return new Recovery(kind, node, survivors, agreedStep, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost,
+                released, true);
+    }
+
     public Recovery agreed(long step) {
         return new Recovery(kind, node, survivors, step, checkpointed, exited, startedAt, detectSeconds, reachedStep, alsoLost, released,
                 noticed);

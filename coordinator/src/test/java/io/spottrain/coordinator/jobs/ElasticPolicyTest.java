@@ -475,6 +475,11 @@ class ElasticPolicyTest {
                 plan.preemptions(), "node2 gave notice: its row says so, with the 12 steps the loss cost");
         Job converted = aJob().running(3).step(130).recovering(RecoveryKind.NOTICE, "node2").recovery(r -> r.asLoss(1).agreed(118)).build();
         assertEquals(RecoveryKind.NOTICE, ElasticPolicy.closePlan(converted).preemptions().get(0).kind(), "also when its step was out of reach");
+        Job widened = aJob().running(3).step(130).recovering(RecoveryKind.NOTICE, "node2").recovery(r -> r.withAlsoLost("node3", 2).agreed(118))
+                .build();
+        assertEquals(List.of(new Preemption("node2", RecoveryKind.NOTICE, 118, 1.2, null, 12L, Jobs.T0.plusSeconds(20).toString()),
+                new Preemption("node3", RecoveryKind.KILL, 118, 1.2, null, 12L, Jobs.T0.plusSeconds(20).toString())),
+                ElasticPolicy.closePlan(widened).preemptions(), "another node lost before the notice's step: a wave, every row with its cost");
         Job lost = aJob().running(3).step(130).recovering(RecoveryKind.KILL, "node2").recovery(r -> r.agreed(118)).build();
         assertEquals(RecoveryKind.KILL, ElasticPolicy.closePlan(lost).preemptions().get(0).kind(), "a loss without notice stays one");
     }

@@ -675,6 +675,43 @@ class JobMasterTest {
      * dropped the noticed node and the interruption was recorded as a growth, not a preemption. Now the growth swaps it out as
      * a notice recovery that takes the staged newcomer along.
      */
+    /**
+     * A node gives notice with its deadline far off (the job trains on in the notice window, waiting for a replacement) and is
+     * lost before the swap: the job recovers as from a loss, and records the node's interruption as the notice it was, with
+     * the steps the loss cost (it had been recorded as a kill).
+     */
+    @Test
+    void aNodeLostInItsNoticeWindowIsRecordedAsItsNoticeWithTheStepsLost() {
+        Job job = submit("window-lost-1", 1, 3, 3);
+        var master = running(job, 3);
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node1", InterruptionKind.SPOT_INTERRUPTION,
+                "terminate", Instant.now().plusSeconds(120).toString(), Instant.now().toString()), true));
+        manager.expectMessageClass(JobManager.RequestReplacement.class); // asked for at the notice: the swap waits for it
+        awaitStored("window-lost-1", d -> d.state() == JobState.RUNNING && storedEvents("window-lost-1").contains(JobEventType.NODE_NOTICE));
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankProgress("window-lost-1", 1, 0, "node1", 121, 0.6, 100)));
+        master.tell(new JobMaster.NodeLost("node1", "left the cluster")); // gone before its deadline, before any swap
+        for (int r = 1; r <= 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStalled("window-lost-1", 1, r, "node" + (r + 1), 118, "peer closed")));
+        }
+        for (int r = 1; r <= 2; r++) {
+            assertEquals(118, expect(r, AgentProtocol.RequestCheckpoint.class).step());
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("window-lost-1", 1, r, "node" + (r + 1), 118, "/d", 1,
+                    10, 0.5, 2, "requested", "digest-" + r)));
+        }
+        for (int r = 1; r <= 2; r++) {
+            assertTrue(expect(r, AgentProtocol.StopGeneration.class).park());
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("window-lost-1", 1, r, "node" + (r + 1), 75, "parked", true)));
+        }
+        manager.fishForMessage(Duration.ofSeconds(3), m -> m instanceof JobManager.ReleaseNodes ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+        awaitStored("window-lost-1", d -> !d.elastic().preemptions().isEmpty());
+        var ps = stored("window-lost-1").elastic().preemptions();
+        assertEquals(1, ps.size(), ps::toString);
+        assertEquals("node1", ps.get(0).node());
+        assertEquals(RecoveryKind.NOTICE, ps.get(0).kind(), "it gave notice");
+        assertEquals(3L, ps.get(0).lostSteps(), "reached 121, resumes from 118");
+    }
+
     @Test
     void aNoticeInItsWindowWhileAGrowthStagesIsSwappedOutAsANoticeByThatReform() {
         var master = reformable(submit("swapgrow-1", 1, 3, 3), 2);

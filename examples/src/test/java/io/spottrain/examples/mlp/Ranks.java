@@ -25,15 +25,21 @@ final class Ranks implements AutoCloseable {
 
     static Ranks start(Path dir, int world, long generation, long resumeStep, Map<String, String> extraEnv, String... args)
             throws IOException {
+        return start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Xmx128m", "-cp", System.getProperty("java.class.path"), MlpTrainer.class.getName()), dir, world,
+                generation, resumeStep, extraEnv, args);
+    }
+
+    /** As {@link #start(Path, int, long, long, Map, String...)}, each rank running {@code command} (then {@code args}). */
+    static Ranks start(List<String> command, Path dir, int world, long generation, long resumeStep, Map<String, String> extraEnv,
+            String... args) throws IOException {
         var r = new Ranks(dir);
         int port;
         try (var s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         for (int rank = 0; rank < world; rank++) {
-            var argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                    MlpTrainer.class.getName()));
+            var argv = new ArrayList<>(command);
             argv.addAll(List.of(args));
             Path log = dir.resolve("g" + generation + "-rank" + rank + ".log");
             Files.createDirectories(dir);
