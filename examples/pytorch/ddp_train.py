@@ -371,7 +371,8 @@ def main():
             continue
         asked_stop = ask_stop  # this rank itself was asked to stop (departing): it exits even when others park
         ask_ckpt = ask_stop = ask_park = False
-        prev = (step, flat_params().clone(), torch.nn.utils.parameters_to_vector(velocity).detach().clone())
+        if a.contract == "v2":  # fresh copies (parameters_to_vector concatenates); a v1 rank exits at a stall, serving no other step
+            prev = (step, flat_params(), torch.nn.utils.parameters_to_vector(velocity).detach())
         with torch.no_grad():
             offset = 0
             for p, v in zip(model.parameters(), velocity):

@@ -69,7 +69,7 @@ final class JobNotices {
         }
         Job noted = job.withEvent(JobEventType.NODE_NOTICE, n.nodeId(), rank, what, h.now());
         if (d instanceof ElasticPolicy.BeginRecovery b) return h.recoveries.begin(noted, b.kind(), b.node(), b.detectSeconds());
-        if (d instanceof ElasticPolicy.RestartForming r) return h.recoveries.restartForming(noted, r.kind(), r.node());
+        if (d instanceof ElasticPolicy.RestartForming r) return h.recoveries.restartForming(noted, r.kind(), r.node(), true);
         return h.done(noted);
     }
 

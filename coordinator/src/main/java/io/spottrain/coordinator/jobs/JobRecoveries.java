@@ -50,7 +50,9 @@ final class JobRecoveries {
             h.timers.cancel(new JobMaster.SuspectTimedOut(lost.generation()));
             return begin(lost, b.kind(), b.node(), b.detectSeconds(), noticed && nodeId.equals(b.node()));
         }
-        if (d instanceof ElasticPolicy.RestartForming r) return restartForming(lost, r.kind(), r.node());
+        if (d instanceof ElasticPolicy.RestartForming r) {
+            return restartForming(lost, r.kind(), r.node(), r.kind() == RecoveryKind.NOTICE || noticed && nodeId.equals(r.node()));
+        }
         if (d instanceof ElasticPolicy.Fail f) return h.end(lost, JobState.FAILED, f.reason());
         return h.done(lost);
     }
@@ -141,13 +143,14 @@ final class JobRecoveries {
 
     /**
      * A member leaves while the generation is still forming: stop it and form the next one from
-     * the same resume step (nothing new was trained that a checkpoint could keep).
+     * the same resume step (nothing new was trained that a checkpoint could keep). {@code noticed}: the
+     * node gave notice (now, or held until its ranks attached and lost meanwhile): recorded as its notice.
      */
-    Behavior<JobMaster.Command> restartForming(Job job, RecoveryKind kind, String node) {
+    Behavior<JobMaster.Command> restartForming(Job job, RecoveryKind kind, String node, boolean noticed) {
         var survivors = job.members().stream().filter(m -> !m.nodeId().equals(node)).map(Member::rank).toList();
         long step = job.elastic().resumeStep();
         var rec = new Recovery(kind, node, survivors, step, Set.copyOf(survivors), Set.of(), h.now().toString(), 0, step, List.of(), List.of(),
-                kind == RecoveryKind.NOTICE);
+                noticed);
         Job recovering = requestReplacement(job.withElastic(e -> e.withRecovery(rec)).transition(JobState.RECOVERING, kind.label() + " on "
                 + node + " while generation " + job.generation() + " was forming: restarting it from step " + step, h.now()), node);
         h.timers.startSingleTimer(new JobMaster.RecoveryTimedOut(job.generation()), h.deps.settings().generationStartTimeout());

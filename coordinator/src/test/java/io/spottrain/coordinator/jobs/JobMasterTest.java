@@ -671,11 +671,6 @@ class JobMasterTest {
     }
 
     /**
-     * Seen in the demo: a notice with time to spare came while a growth's newcomer was being staged; the growth's re-form then
-     * dropped the noticed node and the interruption was recorded as a growth, not a preemption. Now the growth swaps it out as
-     * a notice recovery that takes the staged newcomer along.
-     */
-    /**
      * A node gives notice with its deadline far off (the job trains on in the notice window, waiting for a replacement) and is
      * lost before the swap: the job recovers as from a loss, and records the node's interruption as the notice it was, with
      * the steps the loss cost (it had been recorded as a kill).
@@ -712,6 +707,11 @@ class JobMasterTest {
         assertEquals(3L, ps.get(0).lostSteps(), "reached 121, resumes from 118");
     }
 
+    /**
+     * Seen in the demo: a notice with time to spare came while a growth's newcomer was being staged; the growth's re-form then
+     * dropped the noticed node and the interruption was recorded as a growth, not a preemption. Now the growth swaps it out as
+     * a notice recovery that takes the staged newcomer along.
+     */
     @Test
     void aNoticeInItsWindowWhileAGrowthStagesIsSwappedOutAsANoticeByThatReform() {
         var master = reformable(submit("swapgrow-1", 1, 3, 3), 2);

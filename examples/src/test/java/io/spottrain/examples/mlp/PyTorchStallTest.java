@@ -12,6 +12,7 @@ import io.spottrain.protocol.checkpoint.CheckpointDir;
 import io.spottrain.protocol.contract.Contract;
 import io.spottrain.protocol.contract.ControlServer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,7 @@ class PyTorchStallTest {
             ok = false;
         }
         assumeTrue(ok, "needs PyTorch for " + PYTHON + " (Debian: apt-get install python3-torch; .ci/run installs it)");
+        assertTrue(Files.isRegularFile(TRAINER), TRAINER + " is missing: run from the examples module (Maven does)");
     }
 
     static List<String> trainer() {
@@ -58,8 +60,9 @@ class PyTorchStallTest {
 
     /** A small, quick run (64 samples a step, 64 steps an epoch) on the CPU, {@code steps} long. */
     static String[] args(long steps) {
+        // no interval checkpoints (an inherited SPOTTRAIN_CHECKPOINT_INTERVAL would commit the step before: nothing to go back to)
         return new String[] {"--steps", Long.toString(steps), "--batch", "64", "--log-every", "2", "--peer-timeout-s", "20", "--device",
-            "cpu"};
+            "cpu", "--checkpoint-every", "0", "--stall-wait-s", "150"};
     }
 
     @Test
