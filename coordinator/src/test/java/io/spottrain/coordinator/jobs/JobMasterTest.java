@@ -384,6 +384,47 @@ class JobMasterTest {
     }
 
     /**
+     * Generation 2 (resuming from step 333) runs with one of its two ranks attached; the other's node gives notice (held) and
+     * is lost before its rank attaches: the generation forms again, and the node's row is its notice, not a kill.
+     */
+    @Test
+    void aNodeLostWhileItsNoticeIsHeldIsRecordedAsItsNotice() {
+        Job job = submit("held-2", 1, 3, 3);
+        var master = running(job, 2);
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node2",
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", "2026-12-01T10:02:00Z", "2026-12-01T10:00:00Z")));
+        for (int r = 0; r < 2; r++) expect(r, AgentProtocol.RequestCheckpoint.class);
+        for (int r = 0; r < 2; r++) {
+            master.tell(new JobMaster.Reported(new AgentProtocol.CheckpointReported("held-2", 1, r, "node" + (r + 1), 333, "/d", 1, 10, 0.5,
+                    2, "requested", "digest-" + r)));
+        }
+        for (int r = 0; r < 2; r++) expect(r, AgentProtocol.StopGeneration.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("held-2", 1, 0, "node1", 75, "")));
+        master.tell(new JobMaster.NodeLost("node2", "left the cluster"));
+        manager.fishForMessage(Duration.ofSeconds(3), m -> m instanceof JobManager.ReleaseNodes ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+        master.tell(new JobMaster.Placed(List.of(node(0), node(2))));
+        var alloc = expect(0, AgentProtocol.AllocatePort.class);
+        master.tell(new JobMaster.Reported(new AgentProtocol.PortAllocated("held-2", alloc.generation(), "node1", "127.0.0.1", 29600)));
+        for (int i : new int[] {0, 2}) {
+            var start = expect(i, AgentProtocol.StartGeneration.class);
+            master.tell(new JobMaster.Reported(new AgentProtocol.RankStarted("held-2", 2, start.rank(), "node" + (i + 1), 200 + i, "log")));
+        }
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankAttached("held-2", 2, 0, "node1", 0)));
+        awaitStored("held-2", d -> d.state() == JobState.RUNNING && d.generation() == 2 && d.elastic().attached().size() == 1);
+        master.tell(new JobMaster.NodeNotice(new AgentProtocol.NodeInterruptionNotice("node3",
+                InterruptionKind.SPOT_INTERRUPTION, "terminate", null, "2026-12-01T10:05:00Z")));
+        agents.get(0).expectNoMessage(Duration.ofMillis(150)); // held: rank 1 has not attached
+        master.tell(new JobMaster.NodeLost("node3", "left the cluster"));
+        expect(0, AgentProtocol.StopGeneration.class); // the generation forms again from step 333
+        master.tell(new JobMaster.Reported(new AgentProtocol.RankExited("held-2", 2, 0, "node1", 75, "")));
+        awaitStored("held-2", d -> d.elastic().preemptions().size() == 2);
+        var p = stored("held-2").elastic().preemptions().get(1);
+        assertEquals("node3", p.node());
+        assertEquals(RecoveryKind.NOTICE, p.kind(), "it gave notice: " + p);
+    }
+
+    /**
      * A notice to node2 of a 2-rank v2 job (max 3) while node3 is free: node3 is reserved and
      * staged; {@code upBeforeClose}: its process is parked before the survivors' checkpoint of step
      * 400 completes; the generation closes (node1 parked, node2 stopped). Returns the staged start.
