@@ -13,7 +13,8 @@ def find(text):
     for p in os.listdir('/proc'):
         if p.isdigit():
             try:
-                if text in open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\0', b' ').decode(): return int(p)
+                cmd = open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\0', b' ').decode()
+                if text in cmd and 'thread-cpu.py' not in cmd: return int(p)  # not a sampler (its own argument holds the text)
             except OSError:
                 pass
     return None

@@ -358,7 +358,9 @@ public final class ElasticPolicy {
         // (a growth that became a loss records its losses alone, below: it has no node of its own)
         boolean ownRow = rec.kind() != RecoveryKind.GROW && rec.released().isEmpty() && !(rec.kind() == RecoveryKind.KILL && rec.node() == null);
         if (ownRow) {
-            // a notice that became a loss (its node left before its checkpoint) is the node's notice still, with what the loss cost
+            // a notice that became a loss (its node left before its checkpoint, a survivor stalled before the agreed step, another
+            // node was lost before it was agreed, the node was lost in its window or while its notice was held: docs/elastic.md)
+            // is the node's notice still, with what the loss cost
             ps.add(new Preemption(rec.node() == null ? "-" : rec.node(), rec.noticed() ? RecoveryKind.NOTICE : rec.kind(), step,
                     rec.detectSeconds(), null, rec.kind() == RecoveryKind.NOTICE ? 0L : lost, rec.startedAt()));
         }

@@ -30,6 +30,14 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     /** Stop answering anything, heartbeats included, if idle (a hung agent); replies whether it did. */
     public record HangIfIdle(ActorRef<Boolean> replyTo) implements AgentProtocol.Command {}
 
+    /**
+     * Heartbeats an agent sends before it may hang: a hang is of a node its coordinator knows. Asked to describe itself, an
+     * agent is not registered until the coordinator has read its answer, which took 0.4-1.3 s while 250 agents joined at once
+     * in the scale bench; one that hung before it was registered was timed from before the coordinator knew it (4.4-5.5 s
+     * "to detect", docs/benchmarks.md "2026-12-05 b"). Three beats are two heartbeat intervals after its answer.
+     */
+    static final long HANG_AFTER_BEATS = 3;
+
     private enum Tick implements AgentProtocol.Command { INSTANCE }
 
     private enum Beat implements AgentProtocol.Command { INSTANCE }
@@ -183,7 +191,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onHang(HangIfIdle h) {
-        if (rank != null || coordinator == null) { // busy, or not registered yet (a hang must be of a known node)
+        if (rank != null || beats < HANG_AFTER_BEATS) { // busy, or not known to its coordinator a while yet
             h.replyTo().tell(false);
             return this;
         }
