@@ -13,8 +13,9 @@ def find(text):
     for p in os.listdir('/proc'):
         if p.isdigit():
             try:
-                cmd = open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\0', b' ').decode()
-                if text in cmd and 'thread-cpu.py' not in cmd: return int(p)  # not a sampler (its own argument holds the text)
+                cmd = open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\0', b' ').decode(errors='replace')
+                # a JVM: not a sampler (its own argument holds the text), nor a wrapper such as timeout or nice
+                if text in cmd and os.path.basename(cmd.split(' ', 1)[0]) == 'java': return int(p)
             except OSError:
                 pass
     return None

@@ -38,7 +38,7 @@ run() { # name arm cpus
   command -v taskset >/dev/null && pin=(taskset -c "$cpus")
   mkdir -p /tmp/r
   ( export SPOTTRAIN_JVM_OPTS="${FLAGS[$arm]} -Xlog:gc,gc+cpu:file=/tmp/r/gc-$name.log"
-    timeout -k 5 300 ${pin[@]+"${pin[@]}"} java -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true -cp "/tmp/sp/spottrain-launchers.jar:/tmp/sp/lib/*" \
+    timeout -k 5 300 ${pin[@]+"${pin[@]}"} java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true -cp "/tmp/sp/spottrain-launchers.jar:/tmp/sp/lib/*" \
       io.spottrain.cli.Main bench scale $SIZE ${ARGS[$arm]} --state-dir /tmp/r/$name --output json \
       > /tmp/r-$name.json 2> /tmp/r-$name.err
     echo "rc=$?" >> /tmp/r-$name.err

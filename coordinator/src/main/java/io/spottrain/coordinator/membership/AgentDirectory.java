@@ -168,9 +168,12 @@ public final class AgentDirectory extends AbstractBehavior<AgentDirectory.Comman
             var agent = e.getKey();
             Duration quiet = Duration.between(e.getValue(), now);
             // silent for the timeout: lost, whether its machine is unreachable too (found before the downing)
-            // or answers the cluster's failure detector while the agent hangs; heard again, it registers afresh
-            if (quiet.compareTo(settings.heartbeatTimeout()) > 0 && silent.add(agent)) {
-                forgetGpus(agent);
+            // or answers the cluster's failure detector while the agent hangs; heard again, it registers afresh.
+            // Said again at every sweep while it stays silent: its description may reach the job manager after the first
+            // (an agent that answered "describe yourself" and then hung, its answer queued behind the silence), and a node
+            // registered then must still be lost, not live for good. The job manager ignores it for a node it does not hold.
+            if (quiet.compareTo(settings.heartbeatTimeout()) > 0) {
+                if (silent.add(agent)) forgetGpus(agent);
                 listener.tell(new AgentSilent(agent, quiet));
             }
         }

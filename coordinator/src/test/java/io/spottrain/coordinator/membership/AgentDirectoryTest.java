@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -17,7 +19,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The directory passes on the rendezvous port each agent offers: when it changes, and again every few heartbeats. */
+/**
+ * The directory passes on the rendezvous port each agent offers (when it changes, and again every few heartbeats), and says an
+ * agent is silent for as long as it stays silent.
+ */
 class AgentDirectoryTest {
     static ActorTestKit kit;
 
@@ -57,5 +62,29 @@ class AgentDirectoryTest {
         assertEquals(21001, listener.expectMessageClass(AgentDirectory.RendezvousOffered.class).port(), "a new port at once");
         beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), AgentDirectory.OFFER_REPEAT + 2, List.of(), 0));
         assertEquals(0, listener.expectMessageClass(AgentDirectory.RendezvousOffered.class).port(), "and none offered");
+    }
+
+    @Test
+    void aSilentAgentIsSaidToBeSilentAgainAtEverySweepUntilItIsHeardAgain() {
+        var reports = kit.createTestProbe(AgentProtocol.Report.class);
+        var listener = kit.createTestProbe(AgentDirectory.Event.class);
+        kit.spawn(AgentDirectory.create(reports.getRef(), listener.getRef(), new AgentDirectory.Settings(Duration.ofMillis(200),
+                Duration.ofMillis(600))));
+        TestProbe<AgentProtocol.Command> agent = kit.createTestProbe(AgentProtocol.Command.class);
+        kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, agent.getRef()));
+        var describe = agent.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
+        // asked to describe itself, it answers and hangs: no heartbeat. Its answer may reach the job manager after the first
+        // word of its silence; a node registered then must still be lost, so the silence is said again
+        awaitSilence(listener, agent.getRef(), "the first time");
+        awaitSilence(listener, agent.getRef(), "again, a sweep later");
+        describe.heartbeatTo().tell(new AgentProtocol.Heartbeat("node2", agent.getRef(), 1, List.of(), 0));
+        agent.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(5)); // heard again: described afresh
+    }
+
+    /** Other tests' agents are in the same receptionist (and fall silent here too): only this agent's silence counts. */
+    private static void awaitSilence(TestProbe<AgentDirectory.Event> listener, ActorRef<AgentProtocol.Command> agent, String when) {
+        listener.fishForMessage(Duration.ofSeconds(5), "the agent said to be silent " + when, e ->
+                e instanceof AgentDirectory.AgentSilent s && s.agent().equals(agent) ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore());
     }
 }

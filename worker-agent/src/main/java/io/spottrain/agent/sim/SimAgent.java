@@ -31,10 +31,11 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     public record HangIfIdle(ActorRef<Boolean> replyTo) implements AgentProtocol.Command {}
 
     /**
-     * Heartbeats an agent sends before it may hang: a hang is of a node its coordinator knows. Asked to describe itself, an
-     * agent is not registered until the coordinator has read its answer, which took 0.4-1.3 s while 250 agents joined at once
-     * in the scale bench; one that hung before it was registered was timed from before the coordinator knew it (4.4-5.5 s
-     * "to detect", docs/benchmarks.md "2026-12-05 b"). Three beats are two heartbeat intervals after its answer.
+     * Heartbeats an agent sends after it last described itself before it may hang: a hang is meant to be of a node its
+     * coordinator knows. Asked to describe itself, an agent is not registered until the coordinator has read its answer, which
+     * took 0.4-1.3 s while 250 agents joined at once in the scale bench; one that hung before it was registered was timed from
+     * before the coordinator knew it (4.4-5.5 s "to detect", docs/benchmarks.md "2026-12-05 b"). Three beats are two
+     * heartbeat intervals after its answer: margin over the lag measured, not a guarantee on a slower box.
      */
     static final long HANG_AFTER_BEATS = 3;
 
@@ -68,6 +69,8 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     private ActorRef<AgentProtocol.Report> coordinator;
     private ActorRef<AgentProtocol.Heartbeat> heartbeatTo;
     private long beats;
+    /** Heartbeats since it last described itself (a coordinator that took over asks again). */
+    private long beatsSinceDescribed;
     private Rank rank;
     /** The rendezvous port offered with the heartbeats (nothing binds it here): another once a rank 0 starts on it. */
     private int offeredPort;
@@ -110,6 +113,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
         coordinator = d.replyTo();
         d.replyTo().tell(new AgentProtocol.NodeDescribed(node, getContext().getSelf(), List.of(), offeredPort));
         heartbeatTo = d.heartbeatTo();
+        beatsSinceDescribed = 0;
         if (heartbeatTo != null && d.heartbeatMillis() > 0) {
             timers.startTimerWithFixedDelay(Beat.INSTANCE, Duration.ofMillis(d.heartbeatMillis()));
             onBeat();
@@ -118,8 +122,10 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onBeat() {
-        if (heartbeatTo != null) heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats, List.of(),
-                offeredPort));
+        if (heartbeatTo != null) {
+            heartbeatTo.tell(new AgentProtocol.Heartbeat(node.nodeId(), getContext().getSelf(), ++beats, List.of(), offeredPort));
+            beatsSinceDescribed++;
+        }
         return this;
     }
 
@@ -191,7 +197,7 @@ public final class SimAgent extends AbstractBehavior<AgentProtocol.Command> {
     }
 
     private Behavior<AgentProtocol.Command> onHang(HangIfIdle h) {
-        if (rank != null || beats < HANG_AFTER_BEATS) { // busy, or not known to its coordinator a while yet
+        if (rank != null || beatsSinceDescribed < HANG_AFTER_BEATS) { // busy, or not known to its coordinator a while yet
             h.replyTo().tell(false);
             return this;
         }
