@@ -39,17 +39,35 @@ class AgentDirectoryTest {
         kit.shutdownTestKit();
     }
 
-    @Test
-    void aRendezvousOfferIsPassedOnWhenItChangesAndRepeatedEveryFewHeartbeats() {
+    /** A directory of its own and an agent it asked to describe itself (other tests' directories ask it too: not theirs). */
+    private record Setup(TestProbe<AgentDirectory.Event> listener, TestProbe<AgentProtocol.Command> agent,
+            AgentProtocol.DescribeNode describe) {}
+
+    private static Setup start(Duration heartbeatInterval, Duration heartbeatTimeout) {
         var reports = kit.createTestProbe(AgentProtocol.Report.class);
         var listener = kit.createTestProbe(AgentDirectory.Event.class);
-        // heartbeats every minute: the directory's sweep finds no silence while the test sends them by hand
-        kit.spawn(AgentDirectory.create(reports.getRef(), listener.getRef(), new AgentDirectory.Settings(Duration.ofMinutes(1),
-                Duration.ofMinutes(5))));
+        kit.spawn(AgentDirectory.create(reports.getRef(), listener.getRef(),
+                new AgentDirectory.Settings(heartbeatInterval, heartbeatTimeout)));
         TestProbe<AgentProtocol.Command> agent = kit.createTestProbe(AgentProtocol.Command.class);
         kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, agent.getRef()));
-        var describe = agent.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
-        var beats = describe.heartbeatTo();
+        return new Setup(listener, agent, ownDescribe(agent, reports.getRef(), Duration.ofSeconds(15)));
+    }
+
+    private static AgentProtocol.DescribeNode ownDescribe(TestProbe<AgentProtocol.Command> agent, ActorRef<AgentProtocol.Report> reports,
+            Duration max) {
+        var got = agent.fishForMessage(max, "asked to describe itself by this test's directory", m ->
+                m instanceof AgentProtocol.DescribeNode d && d.replyTo().equals(reports) ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore());
+        return (AgentProtocol.DescribeNode) got.get(got.size() - 1);
+    }
+
+    @Test
+    void aRendezvousOfferIsPassedOnWhenItChangesAndRepeatedEveryFewHeartbeats() {
+        // heartbeats every minute: the directory's sweep finds no silence while the test sends them by hand
+        var t = start(Duration.ofMinutes(1), Duration.ofMinutes(5));
+        var listener = t.listener();
+        var agent = t.agent();
+        var beats = t.describe().heartbeatTo();
 
         beats.tell(new AgentProtocol.Heartbeat("node1", agent.getRef(), 1, List.of(), 21000));
         assertEquals(new AgentDirectory.RendezvousOffered("node1", agent.getRef(), 21000),
@@ -66,19 +84,15 @@ class AgentDirectoryTest {
 
     @Test
     void aSilentAgentIsSaidToBeSilentAgainAtEverySweepUntilItIsHeardAgain() {
-        var reports = kit.createTestProbe(AgentProtocol.Report.class);
-        var listener = kit.createTestProbe(AgentDirectory.Event.class);
-        kit.spawn(AgentDirectory.create(reports.getRef(), listener.getRef(), new AgentDirectory.Settings(Duration.ofMillis(200),
-                Duration.ofMillis(600))));
-        TestProbe<AgentProtocol.Command> agent = kit.createTestProbe(AgentProtocol.Command.class);
-        kit.system().receptionist().tell(Receptionist.register(AgentProtocol.SERVICE_KEY, agent.getRef()));
-        var describe = agent.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(15));
+        var t = start(Duration.ofMillis(200), Duration.ofMillis(600));
+        var listener = t.listener();
+        var agent = t.agent();
         // asked to describe itself, it answers and hangs: no heartbeat. Its answer may reach the job manager after the first
         // word of its silence; a node registered then must still be lost, so the silence is said again
         awaitSilence(listener, agent.getRef(), "the first time");
         awaitSilence(listener, agent.getRef(), "again, a sweep later");
-        describe.heartbeatTo().tell(new AgentProtocol.Heartbeat("node2", agent.getRef(), 1, List.of(), 0));
-        agent.expectMessageClass(AgentProtocol.DescribeNode.class, Duration.ofSeconds(5)); // heard again: described afresh
+        t.describe().heartbeatTo().tell(new AgentProtocol.Heartbeat("node2", agent.getRef(), 1, List.of(), 0));
+        ownDescribe(agent, t.describe().replyTo(), Duration.ofSeconds(5)); // heard again: described afresh
     }
 
     /** Other tests' agents are in the same receptionist (and fall silent here too): only this agent's silence counts. */
